@@ -1,0 +1,1 @@
+"""Storage and rules of Frontdesk. This package never imports the terminal interface."""

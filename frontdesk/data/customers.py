@@ -1,0 +1,837 @@
+"""Customer services: create, update, look up, status, block, delete/restore, search, page.
+
+All functions are keyword-only, take an open ``Session`` and leave committing to the caller
+(``with Session(engine) as s: ...; s.commit()``), so that a caller can group several calls
+into one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import exists, func, or_, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from frontdesk.data import audit
+from frontdesk.data.errors import DuplicateCustomer, NotFound, StaleRecord, ValidationFailed
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Branch,
+    Category,
+    Counter,
+    CreatedVia,
+    Customer,
+    CustomerStatus,
+    CustomerTag,
+    Gender,
+    Staff,
+    Tag,
+    utcnow,
+)
+from frontdesk.data.settings import default_region, get_setting
+from frontdesk.data.validation import (
+    clean_text,
+    digits,
+    email_key,
+    fold,
+    normalise_email,
+    normalise_phone,
+    phone_search_variants,
+    require_name,
+    valid_region,
+)
+
+CODE_PREFIX = "C-"
+TOP = "\U0010ffff"  # sorts after every other character: upper bound of prefix ranges
+
+# Fields a person edits (the audit log reports changes of these).
+EDITABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "display_name",
+    "email",
+    "phone",
+    "phone_country",
+    "other_phone",
+    "gender",
+    "date_of_birth",
+    "anniversary",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "photo_path",
+    "category_id",
+    "home_branch_id",
+    "status",
+    "blocked",
+    "blocked_reason",
+    "consent_reminders",
+    "consent_birthday",
+    "consent_marketing",
+    "consent_newsletter",
+)
+
+
+class CustomerCreate(BaseModel):
+    """What a person types to add a customer. Raw text; the service validates it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    # Region used to read a phone typed without +country code (default: business setting).
+    phone_country: str | None = None
+    other_phone: str | None = None
+    gender: str = Gender.UNSPECIFIED.value
+    date_of_birth: date | None = None
+    anniversary: date | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    photo_path: str | None = None
+    category_id: int | None = None
+    home_branch_id: int | None = None
+    status: str = CustomerStatus.ACTIVE.value
+    blocked: bool = False
+    blocked_reason: str | None = None
+    consent_reminders: bool = True
+    consent_birthday: bool = False
+    consent_marketing: bool = False
+    consent_newsletter: bool = False
+
+
+class CustomerUpdate(BaseModel):
+    """A partial change: only the fields that were set are applied (None clears a field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    phone_country: str | None = None
+    other_phone: str | None = None
+    gender: str | None = None
+    date_of_birth: date | None = None
+    anniversary: date | None = None
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    photo_path: str | None = None
+    category_id: int | None = None
+    home_branch_id: int | None = None
+    status: str | None = None
+    blocked: bool | None = None
+    blocked_reason: str | None = None
+    consent_reminders: bool | None = None
+    consent_birthday: bool | None = None
+    consent_marketing: bool | None = None
+    consent_newsletter: bool | None = None
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _choice(value: Any, allowed: type[Gender] | type[CustomerStatus], field: str) -> str:
+    text = (clean_text(value) or "").lower()
+    options = [v.value for v in allowed]
+    if text not in options:
+        raise ValidationFailed(field, f"must be one of {', '.join(options)}")
+    return text
+
+
+def _check_date(value: date | None, field: str, label: str) -> date | None:
+    if value is None:
+        return None
+    if value > date.today():
+        raise ValidationFailed(field, f"{label} cannot be in the future")
+    if value.year < 1900:
+        raise ValidationFailed(field, f"{label} is before 1900")
+    return value
+
+
+def _fk(
+    session: Session, model: type[Any], value: int | None, field: str, label: str
+) -> int | None:
+    if value is None:
+        return None
+    if session.get(model, value) is None:
+        raise ValidationFailed(field, f"no such {label} ({value})")
+    return value
+
+
+def normalise_values(
+    *, session: Session, values: dict[str, Any], region: str | None
+) -> dict[str, Any]:
+    """Validate and normalise raw field values into column values (only the keys given)."""
+    out: dict[str, Any] = {}
+    phone_region = valid_region(values.get("phone_country")) or region
+    if (
+        "phone_country" in values
+        and values["phone_country"]
+        and not valid_region(values["phone_country"])
+    ):
+        raise ValidationFailed(
+            "phone_country", f"{values['phone_country']!r} is not a country code"
+        )
+    for key, value in values.items():
+        if key == "first_name":
+            out[key] = require_name(value)
+        elif key == "last_name":
+            out[key] = clean_text(value)
+            if out[key] and len(out[key]) > 100:
+                raise ValidationFailed(key, "Last name is too long (100 characters at most)")
+        elif key == "display_name":
+            out[key] = clean_text(value)
+            if out[key] and len(out[key]) > 200:
+                raise ValidationFailed(key, "Display name is too long (200 characters at most)")
+        elif key == "phone":
+            phone = normalise_phone(value, phone_region, field="phone")
+            out["phone"] = phone.e164 if phone else None
+            out["phone_country"] = phone.region if phone else None
+        elif key == "phone_country":
+            continue  # derived from the phone itself
+        elif key == "other_phone":
+            other = normalise_phone(value, phone_region, field="other_phone")
+            out[key] = other.e164 if other else None
+        elif key == "email":
+            email = normalise_email(value)
+            out["email"] = email.display if email else None
+            out["email_key"] = email.key if email else None
+        elif key == "gender":
+            out[key] = _choice(value or Gender.UNSPECIFIED.value, Gender, key)
+        elif key == "status":
+            out[key] = _choice(value or CustomerStatus.ACTIVE.value, CustomerStatus, key)
+        elif key == "date_of_birth":
+            out[key] = _check_date(value, key, "Date of birth")
+        elif key == "anniversary":
+            out[key] = _check_date(value, key, "Anniversary")
+        elif key == "country":
+            text = clean_text(value)
+            if text and not valid_region(text):
+                raise ValidationFailed(key, f"{text!r} is not a two-letter country code")
+            out[key] = valid_region(text) if text else None
+        elif key in {"address", "city", "state", "postal_code", "photo_path", "blocked_reason"}:
+            out[key] = clean_text(value)
+        elif key == "category_id":
+            out[key] = _fk(session, Category, value, key, "category")
+        elif key == "home_branch_id":
+            out[key] = _fk(session, Branch, value, key, "branch")
+        elif key in {
+            "blocked",
+            "consent_reminders",
+            "consent_birthday",
+            "consent_marketing",
+            "consent_newsletter",
+        }:
+            out[key] = bool(value)
+        else:  # pragma: no cover - guarded by the pydantic models
+            raise ValidationFailed(key, "unknown field")
+    return out
+
+
+def _check_whole(session: Session, customer: Customer) -> None:
+    if not customer.phone and not customer.email_key:
+        raise ValidationFailed("phone", "Enter a phone number or an email address")
+    if not customer.phone and get_setting(session=session, key="require_phone"):
+        raise ValidationFailed("phone", "A phone number is required")
+    if customer.blocked and not customer.blocked_reason:
+        raise ValidationFailed("blocked_reason", "Say why the customer is blocked")
+    if not customer.blocked:
+        customer.blocked_reason = None
+
+
+def search_keys(customer: Customer) -> None:
+    """Recompute the folded sort/search columns from the customer's fields."""
+    first = fold(customer.first_name)
+    last = fold(customer.last_name)
+    customer.sort_key = f"{last} {first}".strip() if last else first
+    customer.name_key = f"{first} {last}".strip()
+    parts = [
+        customer.name_key,
+        fold(customer.display_name),
+        customer.code.lower(),
+        customer.email_key or "",
+        digits(customer.phone),
+        digits(customer.other_phone),
+    ]
+    customer.search_text = " | ".join(p for p in parts if p)
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def allocate_codes(session: Session, count: int = 1) -> list[str]:
+    """Reserve ``count`` consecutive customer codes (atomic, safe across processes)."""
+    stmt = (
+        update(Counter)
+        .where(col(Counter.name) == "customer")
+        .values(value=col(Counter.value) + count)
+        .returning(col(Counter.value))
+    )
+    last = session.execute(stmt).scalar_one_or_none()
+    if last is None:
+        session.add(Counter(name="customer", value=count))
+        session.flush()
+        last = count
+    return [format_code(n) for n in range(last - count + 1, last + 1)]
+
+
+def format_code(number: int) -> str:
+    return f"{CODE_PREFIX}{number:06d}"
+
+
+def normalise_code(text: str) -> str | None:
+    """'c-123', 'C000123', '123' -> 'C-000123'; None when it is not code-like."""
+    raw = text.strip().upper().replace(" ", "")
+    if raw.startswith("C-"):
+        raw = raw[2:]
+    elif raw.startswith("C"):
+        raw = raw[1:]
+    if not raw.isdigit() or len(raw) > 9:
+        return None
+    return format_code(int(raw))
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+def live() -> Any:
+    return (col(Customer.deleted_at).is_(None)) & (col(Customer.merged_into_id).is_(None))
+
+
+def find_live_duplicate(
+    session: Session, *, phone: str | None, email_key: str | None, exclude_id: int | None
+) -> tuple[str, Customer] | None:
+    checks: list[tuple[str, Any]] = []
+    if phone:
+        checks.append(("phone", col(Customer.phone) == phone))
+    if email_key:
+        checks.append(("email", col(Customer.email_key) == email_key))
+    for field_name, condition in checks:
+        stmt = select(Customer).where(condition, live())
+        if exclude_id is not None:
+            stmt = stmt.where(col(Customer.id) != exclude_id)
+        found = session.exec(stmt.limit(1)).first()
+        if found is not None:
+            return field_name, found
+    return None
+
+
+def get_customer(*, session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def resolve(*, session: Session, customer: Customer) -> Customer:
+    """Follow merge tombstones to the surviving customer."""
+    seen = set()
+    while customer.merged_into_id is not None and customer.id not in seen:
+        seen.add(customer.id)
+        customer = get_customer(session=session, customer_id=customer.merged_into_id)
+    return customer
+
+
+def get_by_code(*, session: Session, code: str, follow_merges: bool = True) -> Customer:
+    normal = normalise_code(code) or code.strip().upper()
+    customer = session.exec(select(Customer).where(col(Customer.code) == normal)).first()
+    if customer is None:
+        raise NotFound("customer", code)
+    return resolve(session=session, customer=customer) if follow_merges else customer
+
+
+def tags_of(*, session: Session, customer_id: int) -> list[Tag]:
+    stmt = (
+        select(Tag)
+        .join(CustomerTag, col(CustomerTag.tag_id) == col(Tag.id))
+        .where(col(CustomerTag.customer_id) == customer_id)
+        .order_by(col(Tag.name))
+    )
+    return list(session.exec(stmt))
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def _flush_unique(session: Session, customer: Customer) -> None:
+    """Flush inside a savepoint; a unique-index violation becomes DuplicateCustomer."""
+    try:
+        with session.begin_nested():
+            session.add(customer)
+            session.flush()
+    except IntegrityError as exc:
+        found = find_live_duplicate(
+            session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
+        )
+        if found is not None:
+            raise DuplicateCustomer(found[0], found[1]) from None
+        raise ValidationFailed("customer", f"rejected by the database: {exc.orig}") from None
+
+
+def _audit_values(customer: Customer, fields: Iterable[str]) -> dict[str, Any]:
+    return {name: getattr(customer, name) for name in fields}
+
+
+def create_customer(
+    *,
+    session: Session,
+    data: CustomerCreate,
+    actor: Staff | None = None,
+    created_via: CreatedVia | str = CreatedVia.MANUAL,
+    region: str | None = None,
+) -> Customer:
+    values = normalise_values(
+        session=session,
+        values=data.model_dump(),
+        region=valid_region(region) or default_region(session),
+    )
+    customer = Customer(
+        code="",
+        created_via=CreatedVia(created_via).value,
+        created_by_id=actor.id if actor else None,
+        **values,
+    )
+    _check_whole(session, customer)
+    found = find_live_duplicate(
+        session, phone=customer.phone, email_key=customer.email_key, exclude_id=None
+    )
+    if found is not None:
+        raise DuplicateCustomer(found[0], found[1])
+    customer.code = allocate_codes(session, 1)[0]
+    search_keys(customer)
+    _flush_unique(session, customer)
+    assert customer.id is not None
+    after = _audit_values(customer, EDITABLE_FIELDS)
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer.id,
+        action="create",
+        customer_id=customer.id,
+        changes={k: (None, v) for k, v in after.items() if v not in (None, False, "")},
+    )
+    return customer
+
+
+def _load_for_update(session: Session, customer_id: int) -> Customer:
+    stmt = select(Customer).where(col(Customer.id) == customer_id).with_for_update()
+    customer = session.exec(stmt).first()
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    session.refresh(customer)
+    return customer
+
+
+def _apply(
+    session: Session,
+    customer: Customer,
+    values: dict[str, Any],
+    *,
+    actor: Staff | None,
+    action: str,
+) -> Customer:
+    before = _audit_values(customer, EDITABLE_FIELDS)
+    for key, value in values.items():
+        setattr(customer, key, value)
+    _check_whole(session, customer)
+    after = _audit_values(customer, EDITABLE_FIELDS)
+    changes = {k: (before[k], after[k]) for k in EDITABLE_FIELDS if before[k] != after[k]}
+    if not changes:
+        return customer
+    if {"phone", "email"} & changes.keys() and customer.is_live:
+        found = find_live_duplicate(
+            session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
+        )
+        if found is not None:
+            raise DuplicateCustomer(found[0], found[1])
+    customer.version += 1
+    customer.updated_at = utcnow()
+    search_keys(customer)
+    _flush_unique(session, customer)
+    assert customer.id is not None
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer.id,
+        action=action,
+        customer_id=customer.id,
+        changes=changes,
+    )
+    return customer
+
+
+def update_customer(
+    *,
+    session: Session,
+    customer_id: int,
+    data: CustomerUpdate,
+    expected_version: int,
+    actor: Staff | None = None,
+    region: str | None = None,
+) -> Customer:
+    """Apply the fields set in ``data``. Raises StaleRecord when the version moved on."""
+    customer = _load_for_update(session, customer_id)
+    if customer.version != expected_version:
+        raise StaleRecord(customer)
+    if not customer.is_live:
+        raise ValidationFailed("customer", f"{customer.code} is deleted or merged")
+    raw = data.model_dump(exclude_unset=True)
+    if "phone" not in raw and "phone_country" in raw:
+        raw.pop("phone_country")
+    values = normalise_values(
+        session=session, values=raw, region=valid_region(region) or default_region(session)
+    )
+    return _apply(session, customer, values, actor=actor, action="update")
+
+
+def set_status(
+    *, session: Session, customer_id: int, status: CustomerStatus | str, actor: Staff | None = None
+) -> Customer:
+    customer = _load_for_update(session, customer_id)
+    value = _choice(status, CustomerStatus, "status")
+    return _apply(session, customer, {"status": value}, actor=actor, action="status")
+
+
+def block_customer(
+    *, session: Session, customer_id: int, reason: str, actor: Staff | None = None
+) -> Customer:
+    text = clean_text(reason)
+    if not text:
+        raise ValidationFailed("blocked_reason", "Say why the customer is blocked")
+    customer = _load_for_update(session, customer_id)
+    return _apply(
+        session, customer, {"blocked": True, "blocked_reason": text}, actor=actor, action="block"
+    )
+
+
+def unblock_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
+    customer = _load_for_update(session, customer_id)
+    return _apply(
+        session, customer, {"blocked": False, "blocked_reason": None}, actor=actor, action="unblock"
+    )
+
+
+def delete_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
+    """Soft delete: the record stays (with its history) but leaves the directory and search."""
+    customer = _load_for_update(session, customer_id)
+    if customer.deleted_at is not None:
+        return customer
+    customer.deleted_at = utcnow()
+    customer.version += 1
+    customer.updated_at = customer.deleted_at
+    session.add(customer)
+    session.flush()
+    assert customer.id is not None
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer.id,
+        action="delete",
+        customer_id=customer.id,
+        changes={"deleted_at": (None, customer.deleted_at)},
+    )
+    return customer
+
+
+def restore_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
+    """Undo a soft delete. Fails with DuplicateCustomer if someone else took the phone/email."""
+    customer = _load_for_update(session, customer_id)
+    if customer.deleted_at is None:
+        return customer
+    found = find_live_duplicate(
+        session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
+    )
+    if found is not None:
+        raise DuplicateCustomer(found[0], found[1])
+    before = customer.deleted_at
+    customer.deleted_at = None
+    customer.version += 1
+    customer.updated_at = utcnow()
+    _flush_unique(session, customer)
+    assert customer.id is not None
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer.id,
+        action="restore",
+        customer_id=customer.id,
+        changes={"deleted_at": (before, None)},
+    )
+    return customer
+
+
+# --------------------------------------------------------------------------- directory & search
+
+
+@dataclass(frozen=True)
+class DirectoryFilter:
+    """Filters of the directory; every one is optional and they combine with AND."""
+
+    status: str | None = None
+    blocked: bool | None = None
+    branch_id: int | None = None
+    category_id: int | None = None
+    tag_id: int | None = None
+    visited_within_days: int | None = None
+    not_visited_for_days: int | None = None
+    customer_ids: frozenset[int] | None = None
+    extra: tuple[Any, ...] = field(default=())
+
+    def conditions(self, now: datetime | None = None) -> list[Any]:
+        conds: list[Any] = [live()]
+        if self.status:
+            conds.append(col(Customer.status) == self.status)
+        if self.blocked is not None:
+            conds.append(col(Customer.blocked).is_(self.blocked))
+        if self.branch_id is not None:
+            conds.append(col(Customer.home_branch_id) == self.branch_id)
+        if self.category_id is not None:
+            conds.append(col(Customer.category_id) == self.category_id)
+        if self.tag_id is not None:
+            conds.append(
+                exists().where(
+                    col(CustomerTag.customer_id) == col(Customer.id),
+                    col(CustomerTag.tag_id) == self.tag_id,
+                )
+            )
+        now = now or utcnow()
+        if self.visited_within_days is not None:
+            conds.append(_visited_since(now - timedelta(days=self.visited_within_days)))
+        if self.not_visited_for_days is not None:
+            conds.append(~_visited_since(now - timedelta(days=self.not_visited_for_days)))
+        if self.customer_ids is not None:
+            conds.append(col(Customer.id).in_(sorted(self.customer_ids)))
+        conds.extend(self.extra)
+        return conds
+
+    @property
+    def is_empty(self) -> bool:
+        return self == DirectoryFilter()
+
+
+def _visited_since(since: datetime) -> Any:
+    return exists().where(
+        col(Booking.customer_id) == col(Customer.id),
+        col(Booking.status) == BookingStatus.COMPLETED.value,
+        col(Booking.start_at) >= since,
+    )
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    sort_key: str
+    id: int
+
+
+def directory_page(
+    *,
+    session: Session,
+    filters: DirectoryFilter | None = None,
+    after: PageCursor | None = None,
+    limit: int = 100,
+) -> list[Customer]:
+    """One page of the directory in (last name, first name, id) order, keyset-paginated."""
+    stmt = select(Customer).where(*(filters or DirectoryFilter()).conditions())
+    if after is not None:
+        stmt = stmt.where(
+            tuple_(col(Customer.sort_key), col(Customer.id)) > (after.sort_key, after.id)
+        )
+    stmt = stmt.order_by(col(Customer.sort_key), col(Customer.id)).limit(limit)
+    return list(session.exec(stmt))
+
+
+def cursor_of(customer: Customer) -> PageCursor:
+    assert customer.id is not None
+    return PageCursor(customer.sort_key, customer.id)
+
+
+def _fts_phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _substring_ids(
+    session: Session, needles: Sequence[str], limit: int, conds: list[Any]
+) -> list[int]:
+    """Ids of customers whose search text contains any needle (index-backed, unranked)."""
+    needles = [n for n in needles if len(n) >= 3]
+    if not needles:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy import column, table
+
+        fts = table("customer_fts", column("rowid"), column("customer_fts"))
+        match = " OR ".join(_fts_phrase(n) for n in needles)
+        matched = sa_select(fts.c.rowid).where(fts.c.customer_fts.op("MATCH")(match)).subquery()
+        stmt = (
+            sa_select(col(Customer.id))
+            .join(matched, matched.c.rowid == col(Customer.id))
+            .where(*conds)
+            .limit(limit)
+        )
+    else:
+        stmt = (
+            sa_select(col(Customer.id))
+            .where(or_(*(col(Customer.search_text).contains(n, autoescape=True) for n in needles)))
+            .where(*conds)
+            .limit(limit)
+        )
+    return [row[0] for row in session.execute(stmt)]
+
+
+def _prefix(column: Any, text: str) -> Any:
+    return (column >= text) & (column < text + TOP)
+
+
+def _search_plan(
+    session: Session, text: str, region: str
+) -> tuple[list[Any], list[Any], list[str], list[Any]]:
+    """Split a query into exact conditions, prefix conditions, substring needles."""
+    raw = text.strip()
+    folded = fold(raw)
+    exact: list[Any] = []
+    code = normalise_code(raw)
+    if code:
+        exact.append(col(Customer.code) == code)
+    if "@" in raw:
+        exact.append(col(Customer.email_key) == email_key(raw.strip()))
+    phone_like = bool(digits(raw)) and not any(ch.isalpha() for ch in raw.replace("@", ""))
+    variants: list[str] = []
+    if phone_like:
+        try:
+            phone = normalise_phone(raw, region)
+        except ValidationFailed:
+            phone = None
+        if phone:
+            exact.append(col(Customer.phone) == phone.e164)
+        variants = phone_search_variants(raw, region)
+    prefix = [_prefix(col(Customer.name_key), folded), _prefix(col(Customer.sort_key), folded)]
+    short_prefix: list[Any] = []
+    if len(folded) < 3:
+        short_prefix = [
+            _prefix(col(Customer.email_key), folded),
+            _prefix(col(Customer.code), raw.upper()),
+        ]
+        if phone_like and variants:
+            short_prefix.append(_prefix(col(Customer.phone), "+" + variants[0]))
+    needles = [folded, *variants] if folded else variants
+    return exact, prefix + short_prefix, needles, []
+
+
+def search(
+    *,
+    session: Session,
+    text: str,
+    limit: int = 50,
+    filters: DirectoryFilter | None = None,
+    region: str | None = None,
+) -> list[Customer]:
+    """Customers matching ``text`` anywhere in name, email, code or phone.
+
+    Best matches first: exact code/phone/email, then names starting with the text, then any
+    other substring match. Each group is an index-backed query with a limit, so no match is
+    ever scored.
+    """
+    raw = text.strip()
+    if not raw:
+        return directory_page(session=session, filters=filters, limit=limit)
+    conds = (filters or DirectoryFilter()).conditions()
+    region = valid_region(region) or default_region(session)
+    exact, prefix, needles, _ = _search_plan(session, raw, region)
+    found: dict[int, Customer] = {}
+
+    def take(stmt: Any) -> None:
+        for customer in session.exec(stmt):
+            if customer.id not in found and len(found) < limit:
+                found[customer.id] = customer
+
+    if exact:
+        take(select(Customer).where(or_(*exact), *conds).limit(limit))
+    for condition in prefix:
+        if len(found) >= limit:
+            break
+        take(
+            select(Customer)
+            .where(condition, *conds)
+            .order_by(col(Customer.sort_key), col(Customer.id))
+            .limit(limit)
+        )
+    if (len(found) < limit and len(fold(raw)) >= 3) or (needles and len(needles[-1]) >= 3):
+        ids = _substring_ids(session, needles, limit + len(found), conds)
+        missing = [i for i in ids if i not in found][: limit - len(found)]
+        if missing:
+            rows = {
+                c.id: c for c in session.exec(select(Customer).where(col(Customer.id).in_(missing)))
+            }
+            for i in missing:
+                if i in rows:
+                    found[i] = rows[i]
+    return list(found.values())[:limit]
+
+
+def count_matches(
+    *,
+    session: Session,
+    text: str,
+    filters: DirectoryFilter | None = None,
+    cap: int = 1000,
+    region: str | None = None,
+) -> int:
+    """How many customers match (stops counting at ``cap + 1``: show "1,000+")."""
+    conds = (filters or DirectoryFilter()).conditions()
+    raw = text.strip()
+    if not raw:
+        inner = sa_select(col(Customer.id)).where(*conds).limit(cap + 1).subquery()
+        return int(session.execute(sa_select(func.count()).select_from(inner)).scalar_one())
+    region = valid_region(region) or default_region(session)
+    exact, prefix, needles, _ = _search_plan(session, raw, region)
+    ids: set[int] = set()
+    for condition in [*exact, *prefix]:
+        stmt = sa_select(col(Customer.id)).where(condition, *conds).limit(cap + 1)
+        ids.update(r[0] for r in session.execute(stmt))
+        if len(ids) > cap:
+            return cap + 1
+    ids.update(_substring_ids(session, needles, cap + 1, conds))
+    return min(len(ids), cap + 1)
+
+
+def last_visits(*, session: Session, customer_ids: Sequence[int]) -> dict[int, datetime]:
+    """Last completed booking per customer, for a page of customers."""
+    if not customer_ids:
+        return {}
+    stmt = (
+        sa_select(col(Booking.customer_id), func.max(col(Booking.start_at)))
+        .where(
+            col(Booking.customer_id).in_(list(customer_ids)),
+            col(Booking.status) == BookingStatus.COMPLETED.value,
+        )
+        .group_by(col(Booking.customer_id))
+    )
+    out: dict[int, datetime] = {}
+    for cid, when in session.execute(stmt):
+        if isinstance(when, str):  # pragma: no cover - aggregate on SQLite returns text
+            when = datetime.fromisoformat(when)
+        out[cid] = when
+    return out

@@ -1,0 +1,158 @@
+"""Opening databases: engine factory, SQLite pragmas, private files, migrations at start.
+
+``open_database(path_or_url)`` is the one way every part of Frontdesk (CLI, app, scripts,
+tests) gets an engine. Sessions are ordinary ``sqlmodel.Session(engine)``.
+
+SQLite connections run in WAL mode with foreign keys on, a 10 s busy timeout and
+``synchronous=NORMAL`` (in WAL mode this never corrupts the database; a power cut may lose the
+last transactions, which is the trade SQLite recommends for WAL). Every transaction begins
+``IMMEDIATE`` so that read-then-write sequences from several processes queue on the write
+lock instead of failing with "database is locked" when they upgrade. Read-only work can use
+:func:`read_engine`, whose transactions begin DEFERRED and never wait for writers.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import Session
+
+from frontdesk import config
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The newest migration; tests check it against the migrations directory.
+HEAD_REVISION = "0001"
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _is_url(target: str) -> bool:
+    return "://" in target
+
+
+def database_url(path_or_url: str | os.PathLike[str] | None = None) -> str:
+    target = config.resolve_database(str(path_or_url) if path_or_url else None)
+    if _is_url(target):
+        return target
+    return f"sqlite:///{Path(target).expanduser().resolve()}"
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _private_file(path: Path) -> None:
+    """Create ``path`` (and its directory) readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    os.close(fd)
+    os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def secure_sqlite_files(path: Path) -> None:
+    """Make the database and its WAL/SHM companions private (mode 0600)."""
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        if candidate.exists():
+            os.chmod(candidate, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not pysqlite) decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_bare_engine(path_or_url: str | os.PathLike[str] | None = None) -> Engine:
+    """An engine with Frontdesk's connection settings, without running migrations."""
+    url = make_url(database_url(path_or_url))
+    if url.get_backend_name() == "sqlite":
+        db_path = url.database
+        if db_path and db_path != ":memory:":
+            _private_file(Path(db_path))
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        _install_sqlite_events(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_database(path_or_url: str | os.PathLike[str] | None = None) -> Engine:
+    """Return a ready engine: connection settings applied and the schema migrated to head."""
+    engine = create_bare_engine(path_or_url)
+    migrate(engine)
+    if is_sqlite(engine) and engine.url.database and engine.url.database != ":memory:":
+        secure_sqlite_files(Path(engine.url.database))
+    return engine
+
+
+def read_engine(engine: Engine) -> Engine:
+    """A view of ``engine`` whose SQLite transactions begin DEFERRED (for read-only work)."""
+    return engine.execution_options(sqlite_begin="DEFERRED")
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:
+            conn.rollback()
+            return None
+        conn.rollback()
+    return row[0] if row else None
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default head). Cheap when it is already there."""
+    if revision == "head" and current_revision(read_engine(engine)) == HEAD_REVISION:
+        return
+    from alembic import command
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # One migrator at a time across processes.
+            conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+        command.upgrade(alembic_config(conn), revision)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,605 @@
+"""SQLModel tables for the whole Frontdesk domain (DESIGN.md section 2).
+
+Conventions:
+- money is stored as integer minor units (``*_cents``), never floats;
+- ``created_at``/``updated_at``/``at`` are naive UTC; booking ``start_at``/``end_at`` are the
+  branch's wall-clock time, as the receptionist typed them;
+- enumerations are strings guarded by CHECK constraints, so that every database agrees.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlmodel import Field, SQLModel
+
+# A casefolded key column: compared bytewise on PostgreSQL so that prefix ranges use the index.
+KeyString = String(300).with_variant(String(300, collation="C"), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class Gender(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNSPECIFIED = "unspecified"
+
+
+class CustomerStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class CreatedVia(StrEnum):
+    MANUAL = "manual"
+    BOOKING = "booking"
+    ORDER = "order"
+    IMPORT = "import"
+    MERGE = "merge"
+    DEMO = "demo"
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    RECEPTION = "reception"
+    THERAPIST = "therapist"
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    PART_PAID = "part_paid"
+    PAID = "paid"
+    PART_REFUNDED = "part_refunded"
+    REFUNDED = "refunded"
+    CANCELLED = "cancelled"
+
+
+class LineKind(StrEnum):
+    SERVICE = "service"
+    PACKAGE = "package"
+    PRODUCT = "product"
+
+
+class PaymentMethod(StrEnum):
+    CASH = "cash"
+    CARD = "card"
+    OTHER = "other"
+
+
+class LedgerAction(StrEnum):
+    ADDED = "added"
+    REDEEMED = "redeemed"
+    ADJUSTED = "adjusted"
+    EXPIRED = "expired"
+    MERGED = "merged"
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    NUMBER = "number"
+    DATE = "date"
+    YES_NO = "yes_no"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+
+
+class NoteVisibility(StrEnum):
+    STAFF = "staff"
+    CUSTOMER = "customer"
+
+
+# --------------------------------------------------------------------------- organisation
+
+
+class Setting(SQLModel, table=True):
+    """Business-wide settings shared by every terminal (default region, require phone ...)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True, max_length=100)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Counter(SQLModel, table=True):
+    """Monotonic counters for human-readable codes (customer C-000123 ...)."""
+
+    __tablename__ = "counter"
+    name: str = Field(primary_key=True, max_length=50)
+    value: int = Field(default=0)
+
+
+class Branch(SQLModel, table=True):
+    __tablename__ = "branch"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    address: str | None = Field(default=None, max_length=300)
+    phone: str | None = Field(default=None, max_length=20)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    __table_args__ = (_in("role", StaffRole, "ck_staff_role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    username: str | None = Field(default=None, max_length=100, sa_column_kwargs={"unique": True})
+    role: str = Field(default=StaffRole.RECEPTION.value, max_length=20)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Category(SQLModel, table=True):
+    """A customer category icon (VIP, Regular, New ...), configurable."""
+
+    __tablename__ = "category"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, sa_column_kwargs={"unique": True})
+    symbol: str = Field(max_length=8)
+    colour: str = Field(default="white", max_length=30)
+    position: int = Field(default=0)
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tag"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50)
+    key: str = Field(max_length=50, sa_column_kwargs={"unique": True})
+    colour: str = Field(default="white", max_length=30)
+
+
+class CustomerTag(SQLModel, table=True):
+    __tablename__ = "customer_tag"
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True
+        )
+    )
+
+
+# --------------------------------------------------------------------------- customers
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    __table_args__ = (
+        _in("gender", Gender, "ck_customer_gender"),
+        _in("status", CustomerStatus, "ck_customer_status"),
+        _in("created_via", CreatedVia, "ck_customer_created_via"),
+        CheckConstraint("first_name <> ''", name="ck_customer_first_name"),
+        CheckConstraint("version >= 1", name="ck_customer_version"),
+        CheckConstraint(
+            "blocked = false OR blocked_reason IS NOT NULL", name="ck_customer_blocked_reason"
+        ),
+        CheckConstraint(
+            "phone IS NOT NULL OR email_key IS NOT NULL OR merged_into_id IS NOT NULL",
+            name="ck_customer_contact",
+        ),
+        Index(
+            "uq_customer_live_phone",
+            "phone",
+            unique=True,
+            sqlite_where=text(
+                "deleted_at IS NULL AND merged_into_id IS NULL AND phone IS NOT NULL"
+            ),
+            postgresql_where=text(
+                "deleted_at IS NULL AND merged_into_id IS NULL AND phone IS NOT NULL"
+            ),
+        ),
+        Index(
+            "uq_customer_live_email",
+            "email_key",
+            unique=True,
+            sqlite_where=text(
+                "deleted_at IS NULL AND merged_into_id IS NULL AND email_key IS NOT NULL"
+            ),
+            postgresql_where=text(
+                "deleted_at IS NULL AND merged_into_id IS NULL AND email_key IS NOT NULL"
+            ),
+        ),
+        Index("ix_customer_phone", "phone"),
+        Index("ix_customer_email_key", "email_key"),
+        Index("ix_customer_sort", "sort_key", "id"),
+        Index("ix_customer_name_key", "name_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=20, sa_column_kwargs={"unique": True})
+    first_name: str = Field(max_length=100)
+    last_name: str | None = Field(default=None, max_length=100)
+    display_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    email_key: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=20)
+    phone_country: str | None = Field(default=None, max_length=2)
+    other_phone: str | None = Field(default=None, max_length=20)
+    gender: str = Field(default=Gender.UNSPECIFIED.value, max_length=20)
+    date_of_birth: date | None = None
+    anniversary: date | None = None
+    address: str | None = Field(default=None, max_length=300)
+    city: str | None = Field(default=None, max_length=100)
+    state: str | None = Field(default=None, max_length=100)
+    postal_code: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    photo_path: str | None = Field(default=None, max_length=500)
+    category_id: int | None = Field(default=None, foreign_key="category.id", index=True)
+    home_branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    status: str = Field(default=CustomerStatus.ACTIVE.value, max_length=10)
+    blocked: bool = Field(default=False)
+    blocked_reason: str | None = Field(default=None, max_length=300)
+    consent_reminders: bool = Field(default=True)
+    consent_birthday: bool = Field(default=False)
+    consent_marketing: bool = Field(default=False)
+    consent_newsletter: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_via: str = Field(default=CreatedVia.MANUAL.value, max_length=10)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
+    deleted_at: datetime | None = None
+    merged_into_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    # Search keys, computed in Python (frontdesk.data.customers.search_keys):
+    # sort_key = "last first" folded; name_key = "first last" folded;
+    # search_text = everything searchable, folded, fed to the FTS / trigram index.
+    sort_key: str = Field(default="", sa_type=KeyString)
+    name_key: str = Field(default="", sa_type=KeyString)
+    search_text: str = Field(default="", sa_type=Text)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.full_name
+
+    @property
+    def is_live(self) -> bool:
+        return self.deleted_at is None and self.merged_into_id is None
+
+
+class CustomField(SQLModel, table=True):
+    __tablename__ = "custom_field"
+    __table_args__ = (_in("type", FieldType, "ck_custom_field_type"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=50, sa_column_kwargs={"unique": True})
+    label: str = Field(max_length=100)
+    type: str = Field(default=FieldType.TEXT.value, max_length=20)
+    required: bool = Field(default=False)
+    choices: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    help_text: str | None = Field(default=None, max_length=300)
+    position: int = Field(default=0)
+    archived: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CustomFieldValue(SQLModel, table=True):
+    __tablename__ = "custom_field_value"
+    __table_args__ = (UniqueConstraint("customer_id", "field_id", name="uq_custom_value"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    )
+    field_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("custom_field.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    value_text: str | None = Field(default=None, sa_type=Text)
+    value_number: float | None = None
+    value_date: date | None = None
+    value_bool: bool | None = None
+    value_list: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class NoteCategory(SQLModel, table=True):
+    __tablename__ = "note_category"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=50, sa_column_kwargs={"unique": True})
+    is_alert: bool = Field(default=False)
+    position: int = Field(default=0)
+
+
+class Note(SQLModel, table=True):
+    __tablename__ = "note"
+    __table_args__ = (
+        _in("visibility", NoteVisibility, "ck_note_visibility"),
+        CheckConstraint("customer_id IS NOT NULL OR booking_id IS NOT NULL", name="ck_note_owner"),
+        Index("ix_note_customer", "customer_id", "position"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    booking_id: int | None = Field(default=None, foreign_key="booking.id", index=True)
+    body: str = Field(sa_type=Text)
+    category_id: int | None = Field(default=None, foreign_key="note_category.id")
+    visibility: str = Field(default=NoteVisibility.STAFF.value, max_length=10)
+    pinned: bool = Field(default=False)
+    is_alert: bool = Field(default=False)
+    position: int = Field(default=0)
+    author_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- catalogue
+
+
+class ServiceType(SQLModel, table=True):
+    __tablename__ = "service_type"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+
+
+class Service(SQLModel, table=True):
+    __tablename__ = "service"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="ck_service_duration"),
+        CheckConstraint("price_cents >= 0", name="ck_service_price"),
+        UniqueConstraint("service_type_id", "name", name="uq_service_name"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    service_type_id: int = Field(foreign_key="service_type.id", index=True)
+    name: str = Field(max_length=100)
+    duration_minutes: int = Field(default=60)
+    price_cents: int = Field(default=0)
+    active: bool = Field(default=True)
+
+
+class Package(SQLModel, table=True):
+    __tablename__ = "package"
+    __table_args__ = (CheckConstraint("price_cents >= 0", name="ck_package_price"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    price_cents: int = Field(default=0)
+    active: bool = Field(default=True)
+
+
+class PackageItem(SQLModel, table=True):
+    __tablename__ = "package_item"
+    __table_args__ = (CheckConstraint("quantity > 0", name="ck_package_item_quantity"),)
+    package_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("package.id", ondelete="CASCADE"), primary_key=True)
+    )
+    service_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("service.id"), primary_key=True, index=True)
+    )
+    quantity: int = Field(default=1)
+
+
+# --------------------------------------------------------------------------- bookings & orders
+
+
+class Booking(SQLModel, table=True):
+    __tablename__ = "booking"
+    __table_args__ = (
+        _in("status", BookingStatus, "ck_booking_status"),
+        CheckConstraint("end_at > start_at", name="ck_booking_times"),
+        CheckConstraint("price_cents >= 0", name="ck_booking_price"),
+        Index("ix_booking_customer", "customer_id", "start_at"),
+        Index("ix_booking_staff", "staff_id", "start_at"),
+        Index("ix_booking_start", "start_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    service_id: int = Field(foreign_key="service.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    start_at: datetime
+    end_at: datetime
+    status: str = Field(default=BookingStatus.PENDING.value, max_length=12)
+    price_cents: int = Field(default=0)
+    source: str = Field(default="desk", max_length=20)
+    notes: str | None = Field(default=None, sa_type=Text)
+    cancellation_reason: str | None = Field(default=None, max_length=300)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        _in("status", OrderStatus, "ck_order_status"),
+        CheckConstraint("total_cents >= 0", name="ck_order_total"),
+        Index("ix_order_customer", "customer_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    booking_id: int | None = Field(default=None, foreign_key="booking.id", index=True)
+    status: str = Field(default=OrderStatus.OPEN.value, max_length=14)
+    total_cents: int = Field(default=0)
+    notes: str | None = Field(default=None, sa_type=Text)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = Field(default=1)
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+    __table_args__ = (
+        _in("kind", LineKind, "ck_order_line_kind"),
+        CheckConstraint("quantity > 0", name="ck_order_line_quantity"),
+        CheckConstraint("unit_price_cents >= 0", name="ck_order_line_price"),
+        CheckConstraint("discount_cents >= 0", name="ck_order_line_discount"),
+        CheckConstraint("total_cents >= 0", name="ck_order_line_total"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(default=LineKind.SERVICE.value, max_length=10)
+    service_id: int | None = Field(default=None, foreign_key="service.id", index=True)
+    package_id: int | None = Field(default=None, foreign_key="package.id", index=True)
+    description: str = Field(max_length=200)
+    quantity: int = Field(default=1)
+    unit_price_cents: int = Field(default=0)
+    discount_cents: int = Field(default=0)
+    total_cents: int = Field(default=0)
+
+
+class Payment(SQLModel, table=True):
+    __tablename__ = "payment"
+    __table_args__ = (
+        _in("method", PaymentMethod, "ck_payment_method"),
+        CheckConstraint("amount_cents > 0", name="ck_payment_amount"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    method: str = Field(default=PaymentMethod.CARD.value, max_length=10)
+    amount_cents: int
+    taken_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Refund(SQLModel, table=True):
+    __tablename__ = "refund"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="ck_refund_amount"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    amount_cents: int
+    reason: str = Field(max_length=300)
+    by_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- loyalty
+
+
+class LoyaltyProgram(SQLModel, table=True):
+    __tablename__ = "loyalty_program"
+    __table_args__ = (
+        CheckConstraint(
+            "default_expiry_days IS NULL OR default_expiry_days > 0", name="ck_program_expiry"
+        ),
+        CheckConstraint("points_per_currency_unit >= 0", name="ck_program_earn_money"),
+        CheckConstraint("points_per_visit >= 0", name="ck_program_earn_visit"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    unit: str = Field(default="points", max_length=30)
+    active: bool = Field(default=True)
+    is_default: bool = Field(default=False)
+    default_expiry_days: int | None = None
+    points_per_currency_unit: int = Field(default=0)
+    points_per_visit: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoyaltyEnrolment(SQLModel, table=True):
+    __tablename__ = "loyalty_enrolment"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="ck_enrolment_balance"),
+        Index(
+            "uq_enrolment_live",
+            "customer_id",
+            "program_id",
+            unique=True,
+            sqlite_where=text("removed_at IS NULL"),
+            postgresql_where=text("removed_at IS NULL"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    program_id: int = Field(foreign_key="loyalty_program.id", index=True)
+    balance: int = Field(default=0)
+    expires_on: date | None = None
+    notes: str | None = Field(default=None, sa_type=Text)
+    enrolled_at: datetime = Field(default_factory=utcnow)
+    enrolled_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    removed_at: datetime | None = None
+    version: int = Field(default=1)
+
+
+class PointsEntry(SQLModel, table=True):
+    """One append-only line of the points ledger (update/delete refused by triggers)."""
+
+    __tablename__ = "points_entry"
+    __table_args__ = (
+        _in("action", LedgerAction, "ck_points_action"),
+        CheckConstraint("balance_after >= 0", name="ck_points_balance_after"),
+        CheckConstraint("points <> 0", name="ck_points_nonzero"),
+        Index("ix_points_enrolment", "enrolment_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    enrolment_id: int = Field(foreign_key="loyalty_enrolment.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    program_id: int = Field(foreign_key="loyalty_program.id")
+    points: int
+    action: str = Field(max_length=10)
+    reason: str | None = Field(default=None, max_length=300)
+    booking_id: int | None = Field(default=None, foreign_key="booking.id")
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    balance_after: int
+    by_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(default_factory=utcnow)
+    request_id: str | None = Field(default=None, max_length=64, sa_column_kwargs={"unique": True})
+
+
+# --------------------------------------------------------------------------- history
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_customer", "customer_id", "at"),
+        Index("ix_audit_entity", "entity", "entity_id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="staff.id")
+    actor_name: str | None = Field(default=None, max_length=100)
+    entity: str = Field(max_length=30)
+    entity_id: int
+    action: str = Field(max_length=30)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class MergeRecord(SQLModel, table=True):
+    __tablename__ = "merge_record"
+    id: int | None = Field(default=None, primary_key=True)
+    survivor_id: int = Field(foreign_key="customer.id", index=True)
+    merged_id: int = Field(foreign_key="customer.id", index=True)
+    chosen: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    discarded: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    by_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(default_factory=utcnow)

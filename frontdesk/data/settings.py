@@ -1,0 +1,71 @@
+"""Business-wide settings stored in the database, shared by every terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.models import Setting
+from frontdesk.data.validation import valid_region
+
+DEFAULTS: dict[str, Any] = {
+    "default_region": "US",
+    "require_phone": False,
+    "currency": "USD",
+    "business_name": "Frontdesk",
+}
+
+
+def get_setting(*, session: Session, key: str) -> Any:
+    row = session.get(Setting, key)
+    if row is None:
+        return DEFAULTS.get(key)
+    return row.value
+
+
+def all_settings(*, session: Session) -> dict[str, Any]:
+    values = dict(DEFAULTS)
+    for row in session.exec(select(Setting)):
+        values[row.key] = row.value
+    return values
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key == "default_region":
+        region = valid_region(str(value))
+        if region is None:
+            raise ValidationFailed(key, f"{value!r} is not a country code (e.g. US, NL, GB)")
+        return region
+    if key == "require_phone":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "yes", "true", "on", "y"}:
+            return True
+        if text in {"0", "no", "false", "off", "n"}:
+            return False
+        raise ValidationFailed(key, "must be yes or no")
+    if key in {"currency", "business_name"}:
+        text = str(value).strip()
+        if not text:
+            raise ValidationFailed(key, "must not be empty")
+        return text.upper() if key == "currency" else text
+    raise ValidationFailed(key, f"unknown setting (known: {', '.join(sorted(DEFAULTS))})")
+
+
+def set_setting(*, session: Session, key: str, value: Any) -> Any:
+    coerced = _coerce(key, value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=coerced))
+    else:
+        row.value = coerced
+        session.add(row)
+    session.flush()
+    return coerced
+
+
+def default_region(session: Session) -> str:
+    return valid_region(get_setting(session=session, key="default_region")) or "US"

@@ -1,0 +1,202 @@
+"""Identity rules: phone numbers (E.164), email addresses, names and search keys.
+
+Everything here is pure Python so that the same keys are computed the same way on SQLite and
+PostgreSQL (SQLite's ``lower()`` only knows ASCII).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from phonenumbers import NumberParseException, PhoneNumberFormat
+from phonenumbers import ValidationResult as PR
+
+from frontdesk.data.errors import ValidationFailed
+
+_SPACES = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D+")
+# Characters a person may type in a phone number besides digits.
+_PHONE_CHARS = re.compile(r"^[\d\s()+\-./]*(?:(?:ext|x|#)\.?\s*\d+)?$", re.IGNORECASE)
+_MAX_INPUT = 320
+
+
+def clean_text(value: str | None) -> str | None:
+    """Trim and collapse inner whitespace; empty strings become ``None``."""
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", str(value)).strip()
+    return text or None
+
+
+def fold(text: str | None) -> str:
+    """A comparison/search key: accents removed, case-folded, whitespace collapsed."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", stripped.casefold()).strip()
+
+
+def digits(text: str | None) -> str:
+    return _NON_DIGITS.sub("", text or "")
+
+
+def valid_region(code: str | None) -> str | None:
+    """Return the upper-case ISO region code if phonenumbers knows it, else ``None``."""
+    if not code:
+        return None
+    region = code.strip().upper()
+    return region if region in phonenumbers.SUPPORTED_REGIONS else None
+
+
+@dataclass(frozen=True)
+class Phone:
+    e164: str
+    region: str | None
+
+    @property
+    def international(self) -> str:
+        return format_phone(self.e164)
+
+
+def normalise_phone(text: str | None, region: str | None, *, field: str = "phone") -> Phone | None:
+    """Parse ``text`` as a phone number of ``region`` (or with its own +country code).
+
+    Returns ``None`` for empty input; raises :class:`ValidationFailed` with a message saying
+    what is wrong otherwise. Only complete, valid numbers are accepted.
+    """
+    raw = clean_text(text)
+    if raw is None:
+        return None
+    if len(raw) > 40:
+        raise ValidationFailed(field, "is too long to be a phone number")
+    if not _PHONE_CHARS.match(raw):
+        raise ValidationFailed(field, "may contain only digits, spaces, + ( ) - . /")
+    if not digits(raw):
+        raise ValidationFailed(field, "has no digits")
+    region = valid_region(region)
+    if region is None and not raw.startswith("+") and not raw.startswith("00"):
+        raise ValidationFailed(
+            field, "needs a country code (start with +) or a country to read it in"
+        )
+    try:
+        parsed = phonenumbers.parse(raw, region or "ZZ")
+    except NumberParseException as exc:
+        messages = {
+            NumberParseException.INVALID_COUNTRY_CODE: "has an unknown country code",
+            NumberParseException.NOT_A_NUMBER: "is not a phone number",
+            NumberParseException.TOO_SHORT_AFTER_IDD: "is too short after the international prefix",
+            NumberParseException.TOO_SHORT_NSN: "is too short",
+            NumberParseException.TOO_LONG: "is too long",
+        }
+        raise ValidationFailed(
+            field, messages.get(exc.error_type, "is not a phone number")
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        reason = phonenumbers.is_possible_number_with_reason(parsed)
+        where = phonenumbers.region_code_for_number(parsed) or region or "that country"
+        if reason == PR.IS_POSSIBLE_LOCAL_ONLY:
+            message = "is a local number only: add the area code"
+        elif reason == PR.TOO_SHORT:
+            message = f"is too short for {where}"
+        elif reason == PR.TOO_LONG:
+            message = f"is too long for {where}"
+        elif reason == PR.INVALID_COUNTRY_CODE:
+            message = "has an unknown country code"
+        else:
+            message = f"is not a valid number in {where}"
+        raise ValidationFailed(field, message)
+    e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+    return Phone(e164=e164, region=phonenumbers.region_code_for_number(parsed))
+
+
+def format_phone(e164: str | None, *, national: bool = False) -> str:
+    """Display form of a stored E.164 number (international by default)."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except NumberParseException:
+        return e164
+    fmt = PhoneNumberFormat.NATIONAL if national else PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(parsed, fmt)
+
+
+@dataclass(frozen=True)
+class Email:
+    display: str
+    key: str
+
+
+def email_key(address: str) -> str:
+    """Case-insensitive comparison key of an already valid address (Unicode-aware)."""
+    local, _, domain = address.rpartition("@")
+    local = unicodedata.normalize("NFC", local).casefold()
+    return f"{local}@{domain.casefold()}"
+
+
+def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
+    """Validate syntax only (no network). Returns display form and comparison key."""
+    raw = clean_text(text)
+    if raw is None:
+        return None
+    if len(raw) > _MAX_INPUT:
+        raise ValidationFailed(field, "is too long to be an email address")
+    try:
+        result = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        message = str(exc).rstrip(".")
+        message = message[0].lower() + message[1:] if message else "is not a valid email address"
+        raise ValidationFailed(field, message) from None
+    except Exception:  # email-validator may raise on exotic Unicode; keep the contract typed
+        raise ValidationFailed(field, "is not a valid email address") from None
+    normalized: str = result.normalized
+    return Email(display=normalized, key=email_key(normalized))
+
+
+def require_name(value: str | None, *, field: str = "first_name", label: str = "First name") -> str:
+    name = clean_text(value)
+    if name is None:
+        raise ValidationFailed(field, f"{label} is required")
+    if len(name) > 100:
+        raise ValidationFailed(field, f"{label} is too long (100 characters at most)")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValidationFailed(field, f"{label} contains control characters")
+    return name
+
+
+def phone_search_variants(text: str, region: str | None) -> list[str]:
+    """Digit strings to look for in the stored phone digits for a typed phone fragment.
+
+    "+31 6 1234" -> ["3161234"]; "06 1234 5678" (NL) -> ["0612345678", "612345678"];
+    a complete number also yields its full E.164 digits.
+    """
+    raw = text.strip()
+    found = digits(raw)
+    if not found:
+        return []
+    variants: list[str] = []
+    if raw.startswith("00"):
+        variants.append(found[2:])
+    else:
+        variants.append(found)
+    region = valid_region(region)
+    if region and not raw.startswith("+") and not raw.startswith("00"):
+        try:
+            parsed = phonenumbers.parse(raw, region)
+            if phonenumbers.is_valid_number(parsed):
+                variants.insert(0, f"{parsed.country_code}{parsed.national_number}")
+        except NumberParseException:
+            pass
+        trunk = phonenumbers.ndd_prefix_for_region(region, True) or ""
+        if trunk and found.startswith(trunk) and len(found) > len(trunk):
+            variants.append(found[len(trunk) :])
+    out: list[str] = []
+    for v in variants:
+        if v and v not in out:
+            out.append(v)
+    return out
