@@ -778,7 +778,7 @@ def search(
             .order_by(col(Customer.sort_key), col(Customer.id))
             .limit(limit)
         )
-    if (len(found) < limit and len(fold(raw)) >= 3) or (needles and len(needles[-1]) >= 3):
+    if len(found) < limit and any(len(n) >= 3 for n in needles):
         ids = _substring_ids(session, needles, limit + len(found), conds)
         missing = [i for i in ids if i not in found][: limit - len(found)]
         if missing:

@@ -155,7 +155,8 @@ def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
     except Exception:  # email-validator may raise on exotic Unicode; keep the contract typed
         raise ValidationFailed(field, "is not a valid email address") from None
     normalized: str = result.normalized
-    return Email(display=normalized, key=email_key(normalized))
+    # Displayed as typed; compared by the normalised key.
+    return Email(display=raw, key=email_key(normalized))
 
 
 def require_name(value: str | None, *, field: str = "first_name", label: str = "First name") -> str:
