@@ -6,17 +6,9 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import frontdesk.data.models  # noqa: F401  (registers the tables)
+from frontdesk.data.db import include_object
 
 target_metadata = SQLModel.metadata
-
-FTS_TABLES = {"customer_fts"}
-UNMODELLED_INDEXES = {"ix_customer_search_trgm"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    if type_ == "table" and name and (name in FTS_TABLES or name.startswith("customer_fts_")):
-        return False
-    return not (type_ == "index" and name in UNMODELLED_INDEXES)
 
 
 def run() -> None:

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.validation import (
+    email_key,
+    fold,
+    format_phone,
+    normalise_email,
+    normalise_phone,
+    phone_search_variants,
+)
+
+
+@pytest.mark.parametrize(
+    "typed", ["+31 6 12345678", "06 12345678", "0031 6 1234 5678", "0612-345-678"]
+)
+def test_dutch_variants_are_one_number(typed: str) -> None:
+    phone = normalise_phone(typed, "NL")
+    assert phone is not None
+    assert phone.e164 == "+31612345678"
+    assert phone.region == "NL"
+
+
+def test_explicit_country_code_wins_over_region() -> None:
+    phone = normalise_phone("+49 151 23456789", "NL")
+    assert phone is not None and phone.e164 == "+4915123456789" and phone.region == "DE"
+
+
+def test_local_only_number_is_rejected_with_reason() -> None:
+    with pytest.raises(ValidationFailed) as err:
+        normalise_phone("555-0123", "US")
+    assert err.value.field == "phone"
+    assert "local number" in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "needle"),
+    [
+        ("12", "too short"),
+        ("+31 6 1234567890123", "too long"),
+        ("hello", "only digits"),
+        ("+999 123456789", "country code"),
+    ],
+)
+def test_bad_phones_say_what_is_wrong(typed: str, needle: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        normalise_phone(typed, "NL")
+    assert needle in err.value.message
+
+
+def test_phone_without_region_needs_country_code() -> None:
+    with pytest.raises(ValidationFailed, match="country code"):
+        normalise_phone("0612345678", None)
+
+
+def test_empty_phone_is_none() -> None:
+    assert normalise_phone("   ", "NL") is None
+
+
+def test_format_phone_international() -> None:
+    assert format_phone("+31612345678") == "+31 6 12345678"
+
+
+def test_email_key_is_case_insensitive_and_unicode_aware() -> None:
+    a = normalise_email("  Anna.Ölund@Example.COM ")
+    b = normalise_email("anna.ölund@example.com")
+    assert a is not None and b is not None
+    assert a.key == b.key == "anna.ölund@example.com"
+    assert a.display == "Anna.Ölund@Example.COM"
+    # Non-ASCII upper case that SQLite's lower() would not fold.
+    c = normalise_email("ÉLODIE@example.fr")
+    d = normalise_email("élodie@EXAMPLE.fr")
+    assert c is not None and d is not None and c.key == d.key
+
+
+@pytest.mark.parametrize("bad", ["plainaddress", "a@", "@example.com", "a b@example.com", "a@b"])
+def test_bad_emails_are_rejected(bad: str) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        normalise_email(bad)
+    assert err.value.field == "email"
+    assert err.value.message
+
+
+def test_phone_search_variants_strip_trunk_prefix() -> None:
+    assert "612345678" in phone_search_variants("06 12345678", "NL")
+    assert "31612345678" in phone_search_variants("06 12345678", "NL")
+    assert phone_search_variants("+31 6 1234", "NL") == ["3161234"]
+
+
+def test_fold_removes_accents_and_case() -> None:
+    assert fold("  José   GARCÍA ") == "jose garcia"
+
+
+# ---------------------------------------------------------------- properties
+
+phone_text = st.text(alphabet="0123456789 +-().", max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=60), region=st.sampled_from(["NL", "US", "GB", "DE", None]))
+def test_phone_never_raises_anything_but_validation(text: str, region: str | None) -> None:
+    try:
+        normalise_phone(text, region)
+    except ValidationFailed:
+        pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=phone_text, region=st.sampled_from(["NL", "US", "GB", "DE"]))
+def test_phone_normalisation_is_idempotent(text: str, region: str) -> None:
+    try:
+        phone = normalise_phone(text, region)
+    except ValidationFailed:
+        return
+    if phone is None:
+        return
+    again = normalise_phone(phone.e164, region)
+    assert again is not None and again.e164 == phone.e164
+    # And the international display form reads back to the same number.
+    shown = normalise_phone(format_phone(phone.e164), None)
+    assert shown is not None and shown.e164 == phone.e164
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    national=st.sampled_from(["612345678", "687654321", "201234567"]),
+    style=st.sampled_from(["+31 {n}", "0{n}", "0031{n}", "+31-{n}", "(0){n}"]),
+)
+def test_phone_format_variants_collapse(national: str, style: str) -> None:
+    typed = style.format(n=national)
+    phone = normalise_phone(typed, "NL")
+    assert phone is not None and phone.e164 == "+31" + national
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=80))
+def test_email_never_raises_anything_but_validation(text: str) -> None:
+    try:
+        normalise_email(text)
+    except ValidationFailed:
+        pass
+
+
+local_part = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéÉöÖ.", min_size=1, max_size=20
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(local=local_part, domain=st.sampled_from(["example.com", "EXAMPLE.org", "Mail.Example.NET"]))
+def test_email_key_idempotent_and_case_collapses(local: str, domain: str) -> None:
+    try:
+        email = normalise_email(f"{local}@{domain}")
+    except ValidationFailed:
+        return
+    assert email is not None
+    assert email_key(email.key) == email.key
+    upper = normalise_email(f"{local.upper()}@{domain.upper()}")
+    lower = normalise_email(f"{local.lower()}@{domain.lower()}")
+    if upper is not None and lower is not None:
+        assert upper.key == lower.key
