@@ -258,21 +258,43 @@ def _check_whole(session: Session, customer: Customer) -> None:
         customer.blocked_reason = None
 
 
+def compute_keys(
+    *,
+    first_name: str | None,
+    last_name: str | None,
+    display_name: str | None,
+    code: str,
+    email_key: str | None,
+    phone: str | None,
+    other_phone: str | None,
+) -> tuple[str, str, str]:
+    """(sort_key, name_key, search_text) of a customer: folded, for ordering and search."""
+    first = fold(first_name)
+    last = fold(last_name)
+    sort_key = f"{last} {first}".strip() if last else first
+    name_key = f"{first} {last}".strip()
+    parts = [
+        name_key,
+        fold(display_name),
+        code.lower(),
+        email_key or "",
+        digits(phone),
+        digits(other_phone),
+    ]
+    return sort_key, name_key, " | ".join(p for p in parts if p)
+
+
 def search_keys(customer: Customer) -> None:
     """Recompute the folded sort/search columns from the customer's fields."""
-    first = fold(customer.first_name)
-    last = fold(customer.last_name)
-    customer.sort_key = f"{last} {first}".strip() if last else first
-    customer.name_key = f"{first} {last}".strip()
-    parts = [
-        customer.name_key,
-        fold(customer.display_name),
-        customer.code.lower(),
-        customer.email_key or "",
-        digits(customer.phone),
-        digits(customer.other_phone),
-    ]
-    customer.search_text = " | ".join(p for p in parts if p)
+    customer.sort_key, customer.name_key, customer.search_text = compute_keys(
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        display_name=customer.display_name,
+        code=customer.code,
+        email_key=customer.email_key,
+        phone=customer.phone,
+        other_phone=customer.other_phone,
+    )
 
 
 # --------------------------------------------------------------------------- codes

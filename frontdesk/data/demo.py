@@ -1,0 +1,792 @@
+"""Realistic demo data, streamed in batches so that a million customers fit in memory.
+
+Everything is derived from a seed, so ``frontdesk demo --seed 7`` gives the same database every
+time. Bookings are laid on a per-therapist grid of hourly slots, so no staff member is ever
+double-booked, and orders, payments, refunds, points and notes follow from the bookings.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, text
+from sqlmodel import Session, col, select
+
+from frontdesk.data.customers import allocate_codes, compute_keys
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Branch,
+    Category,
+    CreatedVia,
+    Customer,
+    CustomerTag,
+    LedgerAction,
+    LoyaltyEnrolment,
+    LoyaltyProgram,
+    Note,
+    NoteCategory,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Package,
+    PackageItem,
+    Payment,
+    PointsEntry,
+    Refund,
+    Service,
+    ServiceType,
+    Staff,
+    StaffRole,
+    Tag,
+)
+
+Progress = Callable[[int], None]
+
+# Country: (weight, phone prefix, free digits, first names, last names, email domains, cities)
+COUNTRIES: dict[str, tuple[int, str, int, list[str], list[str], list[str], list[str]]] = {
+    "US": (
+        30,
+        "+1415",
+        7,
+        [
+            "Emma",
+            "Olivia",
+            "Ava",
+            "Sophia",
+            "Mia",
+            "Liam",
+            "Noah",
+            "James",
+            "Lucas",
+            "Ethan",
+            "Maria",
+            "Grace",
+        ],
+        [
+            "Smith",
+            "Johnson",
+            "Williams",
+            "Brown",
+            "Jones",
+            "Garcia",
+            "Miller",
+            "Davis",
+            "Wilson",
+            "Taylor",
+            "Moore",
+        ],
+        ["gmail.com", "yahoo.com", "outlook.com", "icloud.com"],
+        ["San Francisco", "Oakland", "Berkeley", "San Jose"],
+    ),
+    "GB": (
+        15,
+        "+447400",
+        6,
+        [
+            "Amelia",
+            "Isla",
+            "Poppy",
+            "Harry",
+            "Oliver",
+            "George",
+            "Freya",
+            "Alfie",
+            "Charlotte",
+            "Arthur",
+        ],
+        [
+            "Smith",
+            "Jones",
+            "Taylor",
+            "Evans",
+            "Thomas",
+            "Roberts",
+            "Walker",
+            "Wright",
+            "Hughes",
+            "Clarke",
+        ],
+        ["gmail.com", "btinternet.com", "hotmail.co.uk"],
+        ["London", "Bristol", "Leeds", "Brighton"],
+    ),
+    "NL": (
+        15,
+        "+3162",
+        7,
+        [
+            "Sanne",
+            "Emma",
+            "Daan",
+            "Lotte",
+            "Sem",
+            "Anouk",
+            "Bram",
+            "Femke",
+            "Jesse",
+            "Noor",
+            "Maria",
+        ],
+        [
+            "de Jong",
+            "Jansen",
+            "de Vries",
+            "van den Berg",
+            "Bakker",
+            "Visser",
+            "Smit",
+            "Meijer",
+            "Mulder",
+            "Bos",
+        ],
+        ["gmail.com", "ziggo.nl", "kpnmail.nl", "hotmail.nl"],
+        ["Amsterdam", "Utrecht", "Rotterdam", "Den Haag"],
+    ),
+    "DE": (
+        10,
+        "+49151",
+        8,
+        [
+            "Lena",
+            "Hannah",
+            "Jonas",
+            "Lukas",
+            "Leonie",
+            "Felix",
+            "Sophie",
+            "Maximilian",
+            "Jürgen",
+            "Jörg",
+        ],
+        [
+            "Müller",
+            "Schmidt",
+            "Schneider",
+            "Fischer",
+            "Weber",
+            "Meyer",
+            "Wagner",
+            "Becker",
+            "Schäfer",
+            "Koch",
+        ],
+        ["gmx.de", "web.de", "t-online.de", "gmail.com"],
+        ["Berlin", "Hamburg", "München", "Köln"],
+    ),
+    "FR": (
+        10,
+        "+336",
+        8,
+        ["Léa", "Chloé", "Manon", "Louis", "Hugo", "Gabriel", "Élodie", "Zoé", "Théo", "Inès"],
+        [
+            "Martin",
+            "Bernard",
+            "Dubois",
+            "Thomas",
+            "Robert",
+            "Richard",
+            "Petit",
+            "Durand",
+            "Leroy",
+            "Moreau",
+        ],
+        ["orange.fr", "free.fr", "gmail.com", "laposte.net"],
+        ["Paris", "Lyon", "Marseille", "Lille"],
+    ),
+    "ES": (
+        10,
+        "+346",
+        8,
+        [
+            "Lucía",
+            "María",
+            "Martina",
+            "Hugo",
+            "Mateo",
+            "Pablo",
+            "Sofía",
+            "Álvaro",
+            "José",
+            "Carmen",
+        ],
+        [
+            "García",
+            "Fernández",
+            "González",
+            "Rodríguez",
+            "López",
+            "Martínez",
+            "Sánchez",
+            "Pérez",
+            "Gómez",
+        ],
+        ["gmail.com", "hotmail.es", "telefonica.net"],
+        ["Madrid", "Barcelona", "Valencia", "Sevilla"],
+    ),
+    "IT": (
+        10,
+        "+39312",
+        7,
+        [
+            "Giulia",
+            "Sofia",
+            "Aurora",
+            "Leonardo",
+            "Francesco",
+            "Alessandro",
+            "Chiara",
+            "Matteo",
+            "Mario",
+        ],
+        [
+            "Rossi",
+            "Russo",
+            "Ferrari",
+            "Esposito",
+            "Bianchi",
+            "Romano",
+            "Colombo",
+            "Ricci",
+            "Marino",
+        ],
+        ["libero.it", "gmail.com", "virgilio.it"],
+        ["Roma", "Milano", "Napoli", "Torino"],
+    ),
+}
+
+SERVICES = {
+    "Hair": [
+        ("Women's cut", 60, 6500),
+        ("Men's cut", 30, 3500),
+        ("Colour", 60, 9000),
+        ("Blow-dry", 30, 3000),
+    ],
+    "Nails": [("Manicure", 45, 3500), ("Pedicure", 60, 4500), ("Gel polish", 45, 4000)],
+    "Massage": [
+        ("Swedish massage", 60, 8000),
+        ("Deep tissue", 60, 9500),
+        ("Back & neck", 30, 4500),
+    ],
+    "Skin": [("Facial", 60, 7500), ("Eyebrow shaping", 30, 2000)],
+}
+PACKAGES = [
+    ("Spa day", 19900, [("Swedish massage", 1), ("Facial", 1), ("Manicure", 1)]),
+    ("Five blow-dries", 13500, [("Blow-dry", 5)]),
+    ("Bridal glow", 24900, [("Colour", 1), ("Facial", 1), ("Gel polish", 1)]),
+]
+TAGS = ["Student", "Corporate", "Referral", "Sensitive skin", "Newsletter club"]
+NOTES = [
+    ("Preferences", "Prefers **quiet** appointments, no small talk."),
+    ("Preferences", "Likes oat milk latte while waiting."),
+    ("Follow-up", "Call back about the *spa day* package."),
+    ("Feedback", "Very happy with the last colour."),
+    ("Issues", "Arrived 20 minutes late twice."),
+]
+ALERTS = [
+    "Allergic to latex gloves.",
+    "Nut allergy: no almond oil.",
+    "Pregnant: no deep tissue work.",
+]
+CANCEL_REASONS = ["Feeling unwell", "Schedule clash", "Weather", "Childcare"]
+SLOTS_PER_DAY = 8
+OPENING_HOUR = 9
+
+
+@dataclass
+class DemoSummary:
+    customers: int = 0
+    bookings: int = 0
+    orders: int = 0
+    payments: int = 0
+    refunds: int = 0
+    enrolments: int = 0
+    points_entries: int = 0
+    notes: int = 0
+
+
+def _t(model: Any) -> Any:
+    """The Core table of a model: bulk inserts skip the ORM bookkeeping."""
+    return model.__table__
+
+
+def _reserve_ids(session: Session, model: Any, count: int) -> list[int]:
+    """Primary keys for ``count`` new rows (the transaction holds the write lock on SQLite)."""
+    table = _t(model)
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        seq = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar_one()
+        rows = conn.execute(
+            text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": count}
+        )
+        return [int(r[0]) for r in rows]
+    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(start + 1, start + 1 + count))
+
+
+def _insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    ids = _reserve_ids(session, model, len(rows))
+    for row, new_id in zip(rows, ids, strict=True):
+        row["id"] = new_id
+    session.connection().execute(insert(_t(model)), rows)
+    return ids
+
+
+def _ascii(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isascii() and (ch.isalnum())).lower()
+
+
+def _catalogue(session: Session, branches_wanted: int, rng: random.Random) -> dict[str, Any]:
+    """Branches, staff, services, packages and tags (reused when they already exist)."""
+    branches = list(session.exec(select(Branch).order_by(col(Branch.id))))
+    names = [
+        "Downtown",
+        "Riverside",
+        "Harbour",
+        "Old Town",
+        "Parkside",
+        "Station",
+        "Uptown",
+        "Lakeside",
+    ]
+    for i in range(len(branches), branches_wanted):
+        label = names[i] if i < len(names) else f"Branch {i + 1}"
+        branch = Branch(name=label, address=f"{10 + i} Main Street")
+        session.add(branch)
+        branches.append(branch)
+    session.flush()
+    staff = list(session.exec(select(Staff).order_by(col(Staff.id))))
+    if not staff:
+        session.add(
+            Staff(
+                name="Alex Admin",
+                username="admin",
+                role=StaffRole.ADMIN.value,
+                branch_id=branches[0].id,
+            )
+        )
+        session.add(
+            Staff(
+                name="Rita Reception",
+                username="rita",
+                role=StaffRole.RECEPTION.value,
+                branch_id=branches[0].id,
+            )
+        )
+    first = [
+        "Nina",
+        "Omar",
+        "Petra",
+        "Quinn",
+        "Ravi",
+        "Sara",
+        "Tom",
+        "Uma",
+        "Vera",
+        "Wes",
+        "Yara",
+        "Zoe",
+    ]
+    therapists = [s for s in staff if s.role == StaffRole.THERAPIST.value]
+    have = {s.branch_id for s in therapists}
+    for bi, branch in enumerate(branches):
+        if branch.id in have:
+            continue
+        for k in range(3):
+            name = f"{first[(bi * 3 + k) % len(first)]} {chr(65 + bi % 26)}{bi // 26 or ''}."
+            session.add(Staff(name=name, role=StaffRole.THERAPIST.value, branch_id=branch.id))
+    session.flush()
+    therapists = list(
+        session.exec(select(Staff).where(col(Staff.role) == StaffRole.THERAPIST.value))
+    )
+    services: list[Service] = list(session.exec(select(Service)))
+    if not services:
+        for type_name, items in SERVICES.items():
+            stype = ServiceType(name=type_name)
+            session.add(stype)
+            session.flush()
+            for name, minutes, price in items:
+                services.append(
+                    Service(
+                        service_type_id=stype.id or 0,
+                        name=name,
+                        duration_minutes=minutes,
+                        price_cents=price,
+                    )
+                )
+        session.add_all(services)
+        session.flush()
+        by_name = {s.name: s for s in services}
+        for name, price, contents in PACKAGES:
+            package = Package(name=name, price_cents=price)
+            session.add(package)
+            session.flush()
+            for service_name, qty in contents:
+                session.add(
+                    PackageItem(
+                        package_id=package.id or 0,
+                        service_id=by_name[service_name].id or 0,
+                        quantity=qty,
+                    )
+                )
+        for tag in TAGS:
+            session.add(Tag(name=tag, key=tag.casefold()))
+        session.flush()
+    return {
+        "branches": branches,
+        "therapists": therapists,
+        "by_branch": {b.id: [t for t in therapists if t.branch_id == b.id] for b in branches},
+        "services": [s for s in services if s.duration_minutes <= 60],
+        "packages": list(session.exec(select(Package))),
+        "tags": list(session.exec(select(Tag))),
+        "categories": list(session.exec(select(Category).order_by(col(Category.position)))),
+        "note_categories": {c.name: c for c in session.exec(select(NoteCategory))},
+        "program": session.exec(
+            select(LoyaltyProgram).where(col(LoyaltyProgram.is_default).is_(True))
+        ).first(),
+        "staff": list(session.exec(select(Staff))),
+    }
+
+
+def generate(
+    *,
+    engine: Engine,
+    customers: int = 2000,
+    seed: int = 1,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+    now: datetime | None = None,
+) -> DemoSummary:
+    """Add ``customers`` demo customers with their history to the database."""
+    rng = random.Random(seed)
+    now = now or datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    summary = DemoSummary()
+    with Session(engine, expire_on_commit=False) as session:
+        cat = _catalogue(session, max(3, min(200, customers // 20000 + 3)), rng)
+        session.commit()
+    slot_counter: dict[int, int] = {}
+    future_counter: dict[int, int] = {}
+    countries = [c for c, spec in COUNTRIES.items() for _ in range(spec[0])]
+    per_country: dict[str, int] = {}
+    done = 0
+    while done < customers:
+        n = min(batch_size, customers - done)
+        with Session(engine) as session:
+            _batch(
+                session,
+                cat,
+                rng,
+                n,
+                countries,
+                per_country,
+                slot_counter,
+                future_counter,
+                today,
+                now,
+                summary,
+                seed,
+            )
+            session.commit()
+        done += n
+        if progress:
+            progress(n)
+    return summary
+
+
+def _phone(country: str, k: int, seed: int) -> str:
+    _w, prefix, free, *_ = COUNTRIES[country]
+    value = (k * 7919 + seed * 104729) % (10**free)
+    if country == "US":
+        return prefix + str(2 + (value // 10**6) % 8) + str(value % 10**6).zfill(6)
+    return prefix + str(value).zfill(free)
+
+
+def _batch(
+    session: Session,
+    cat: dict[str, Any],
+    rng: random.Random,
+    n: int,
+    countries: list[str],
+    per_country: dict[str, int],
+    slot_counter: dict[int, int],
+    future_counter: dict[int, int],
+    today: datetime,
+    now: datetime,
+    summary: DemoSummary,
+    seed: int,
+) -> None:
+    codes = allocate_codes(session, n)
+    rows: list[dict[str, Any]] = []
+    for code in codes:
+        country = rng.choice(countries)
+        k = per_country.get(country, 0)
+        per_country[country] = k + 1
+        _w, _p, _f, firsts, lasts, domains, cities = COUNTRIES[country]
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        has_email = rng.random() < 0.85
+        has_phone = rng.random() < 0.9 or not has_email
+        number = code[2:].lstrip("0")
+        email = (
+            f"{_ascii(first)}.{_ascii(last)}{number}@{rng.choice(domains)}" if has_email else None
+        )
+        created = now - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1440))
+        blocked = rng.random() < 0.01
+        phone = _phone(country, k, seed) if has_phone else None
+        sort_key, name_key, search_text = compute_keys(
+            first_name=first,
+            last_name=last,
+            display_name=None,
+            code=code,
+            email_key=email.lower() if email else None,
+            phone=phone,
+            other_phone=None,
+        )
+        rows.append(
+            {
+                "code": code,
+                "first_name": first,
+                "last_name": last,
+                "display_name": None,
+                "email": email,
+                "email_key": email.lower() if email else None,
+                "phone": phone,
+                "phone_country": country if has_phone else None,
+                "other_phone": None,
+                "gender": rng.choice(["female", "female", "male", "other", "unspecified"]),
+                "date_of_birth": (today - timedelta(days=rng.randint(18 * 365, 80 * 365))).date()
+                if rng.random() < 0.6
+                else None,
+                "anniversary": None,
+                "address": None,
+                "city": rng.choice(cities),
+                "state": None,
+                "postal_code": None,
+                "country": country,
+                "photo_path": None,
+                "category_id": rng.choice(cat["categories"]).id if rng.random() < 0.7 else None,
+                "home_branch_id": rng.choice(cat["branches"]).id,
+                "status": "inactive" if rng.random() < 0.05 else "active",
+                "blocked": blocked,
+                "blocked_reason": "Repeated no-shows" if blocked else None,
+                "consent_reminders": rng.random() < 0.9,
+                "consent_birthday": rng.random() < 0.4,
+                "consent_marketing": rng.random() < 0.3,
+                "consent_newsletter": rng.random() < 0.25,
+                "created_at": created,
+                "created_via": CreatedVia.DEMO.value,
+                "created_by_id": None,
+                "updated_at": created,
+                "version": 1,
+                "deleted_at": None,
+                "merged_into_id": None,
+                "sort_key": sort_key,
+                "name_key": name_key,
+                "search_text": search_text,
+            }
+        )
+    ids = _insert_with_ids(session, Customer, rows)
+    summary.customers += len(ids)
+
+    tag_rows = []
+    bookings: list[dict[str, Any]] = []
+    for cid, row in zip(ids, rows, strict=True):
+        if rng.random() < 0.15:
+            tag_rows.append({"customer_id": cid, "tag_id": rng.choice(cat["tags"]).id})
+        staff_pool = cat["by_branch"].get(row["home_branch_id"]) or cat["therapists"]
+        visits = rng.choice([0, 1, 1, 2, 2, 3, 4, 6])
+        for v in range(visits):
+            therapist = staff_pool[(cid + v) % len(staff_pool)]
+            service = rng.choice(cat["services"])
+            upcoming = v == visits - 1 and rng.random() < 0.2
+            if upcoming:
+                slot = future_counter.get(therapist.id, 0)
+                future_counter[therapist.id] = slot + 1
+                day = today + timedelta(days=1 + slot // SLOTS_PER_DAY)
+                status = rng.choice([BookingStatus.PENDING, BookingStatus.CONFIRMED]).value
+            else:
+                slot = slot_counter.get(therapist.id, 0)
+                slot_counter[therapist.id] = slot + 1
+                day = today - timedelta(days=1 + slot // SLOTS_PER_DAY)
+                roll = rng.random()
+                status = (
+                    BookingStatus.COMPLETED.value
+                    if roll < 0.82
+                    else BookingStatus.CANCELLED.value
+                    if roll < 0.93
+                    else BookingStatus.NO_SHOW.value
+                )
+            start = day + timedelta(hours=OPENING_HOUR + slot % SLOTS_PER_DAY)
+            bookings.append(
+                {
+                    "customer_id": cid,
+                    "service_id": service.id,
+                    "branch_id": therapist.branch_id,
+                    "staff_id": therapist.id,
+                    "start_at": start,
+                    "end_at": start + timedelta(minutes=service.duration_minutes),
+                    "status": status,
+                    "price_cents": service.price_cents,
+                    "source": "demo",
+                    "cancellation_reason": rng.choice(CANCEL_REASONS)
+                    if status == "cancelled"
+                    else None,
+                    "created_at": min(now, start - timedelta(days=rng.randint(1, 20))),
+                    "updated_at": min(now, start),
+                    "version": 1,
+                    "_service": service,
+                }
+            )
+    if tag_rows:
+        session.connection().execute(insert(_t(CustomerTag)), tag_rows)
+    if bookings:
+        plain = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bookings]
+        booking_ids = _insert_with_ids(session, Booking, plain)
+        summary.bookings += len(booking_ids)
+    else:
+        booking_ids = []
+
+    # Orders for most completed visits; a few partial refunds.
+    orders: list[dict[str, Any]] = []
+    order_meta: list[tuple[dict[str, Any], int]] = []
+    for bid, b in zip(booking_ids, bookings, strict=True):
+        if b["status"] != BookingStatus.COMPLETED.value or rng.random() > 0.75:
+            continue
+        refunded = rng.random() < 0.05
+        orders.append(
+            {
+                "customer_id": b["customer_id"],
+                "branch_id": b["branch_id"],
+                "booking_id": bid,
+                "status": OrderStatus.PART_REFUNDED.value if refunded else OrderStatus.PAID.value,
+                "total_cents": b["price_cents"],
+                "created_at": b["end_at"],
+                "updated_at": b["end_at"],
+                "version": 1,
+            }
+        )
+        order_meta.append((b, 1 if refunded else 0))
+    order_ids: list[int] = []
+    if orders:
+        order_ids = _insert_with_ids(session, Order, orders)
+        summary.orders += len(order_ids)
+        lines, payments, refunds = [], [], []
+        for oid, (b, was_refunded) in zip(order_ids, order_meta, strict=True):
+            service = b["_service"]
+            lines.append(
+                {
+                    "order_id": oid,
+                    "kind": "service",
+                    "service_id": service.id,
+                    "description": service.name,
+                    "quantity": 1,
+                    "unit_price_cents": service.price_cents,
+                    "discount_cents": 0,
+                    "total_cents": service.price_cents,
+                }
+            )
+            payments.append(
+                {
+                    "order_id": oid,
+                    "method": rng.choice(["card", "card", "cash"]),
+                    "amount_cents": service.price_cents,
+                    "at": b["end_at"],
+                }
+            )
+            if was_refunded:
+                refunds.append(
+                    {
+                        "order_id": oid,
+                        "amount_cents": max(100, service.price_cents // 2),
+                        "reason": "Goodwill: service ran late",
+                        "at": b["end_at"] + timedelta(days=1),
+                    }
+                )
+        session.connection().execute(insert(_t(OrderLine)), lines)
+        session.connection().execute(insert(_t(Payment)), payments)
+        summary.payments += len(payments)
+        if refunds:
+            session.connection().execute(insert(_t(Refund)), refunds)
+            summary.refunds += len(refunds)
+
+    # Loyalty: about a third of customers collect points.
+    program = cat["program"]
+    enrol_rows, enrol_entries = [], []
+    for cid, row in zip(ids, rows, strict=True):
+        if program is None or rng.random() > 0.33:
+            continue
+        entries = []
+        balance = 0
+        for _ in range(rng.randint(1, 3)):
+            points = rng.choice([10, 25, 50, 100])
+            balance += points
+            entries.append((points, LedgerAction.ADDED.value, "Visit reward", balance))
+        if balance >= 50 and rng.random() < 0.4:
+            balance -= 50
+            entries.append((-50, LedgerAction.REDEEMED.value, "Redeemed for a blow-dry", balance))
+        enrol_rows.append(
+            {
+                "customer_id": cid,
+                "program_id": program.id,
+                "balance": balance,
+                "enrolled_at": row["created_at"],
+                "version": 1,
+            }
+        )
+        enrol_entries.append((cid, row["created_at"], entries))
+    if enrol_rows:
+        enrol_ids = _insert_with_ids(session, LoyaltyEnrolment, enrol_rows)
+        summary.enrolments += len(enrol_ids)
+        ledger = []
+        for eid, (cid, created, entries) in zip(enrol_ids, enrol_entries, strict=True):
+            for j, (points, action, reason, after) in enumerate(entries):
+                ledger.append(
+                    {
+                        "enrolment_id": eid,
+                        "customer_id": cid,
+                        "program_id": program.id,
+                        "points": points,
+                        "action": action,
+                        "reason": reason,
+                        "balance_after": after,
+                        "at": created + timedelta(days=j),
+                    }
+                )
+        session.connection().execute(insert(_t(PointsEntry)), ledger)
+        summary.points_entries += len(ledger)
+
+    # Notes: some preferences, a few alerts.
+    note_rows = []
+    note_cats = cat["note_categories"]
+    for cid, row in zip(ids, rows, strict=True):
+        roll = rng.random()
+        if roll < 0.02 and "Alert" in note_cats:
+            body, category, alert = rng.choice(ALERTS), note_cats["Alert"], True
+        elif roll < 0.12:
+            name, body = rng.choice(NOTES)
+            category, alert = note_cats.get(name), False
+        else:
+            continue
+        note_rows.append(
+            {
+                "customer_id": cid,
+                "body": body,
+                "category_id": category.id if category else None,
+                "visibility": "staff",
+                "pinned": alert,
+                "is_alert": alert,
+                "position": 0,
+                "created_at": row["created_at"],
+                "updated_at": row["created_at"],
+            }
+        )
+    if note_rows:
+        session.connection().execute(insert(_t(Note)), note_rows)
+        summary.notes += len(note_rows)
