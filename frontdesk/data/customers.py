@@ -723,8 +723,9 @@ def _substring_ids(
     return [row[0] for row in session.execute(stmt)]
 
 
-def _prefix(column: Any, text: str) -> Any:
-    return (column >= text) & (column < text + TOP)
+def _prefix(column: Any, text: str) -> tuple[Any, Any]:
+    """(column, condition) of a prefix range that an index on ``column`` answers in order."""
+    return column, (column >= text) & (column < text + TOP)
 
 
 def _search_plan(
@@ -791,15 +792,11 @@ def search(
 
     if exact:
         take(select(Customer).where(or_(*exact), *conds).limit(limit))
-    for condition in prefix:
+    for column, condition in prefix:
         if len(found) >= limit:
             break
-        take(
-            select(Customer)
-            .where(condition, *conds)
-            .order_by(col(Customer.sort_key), col(Customer.id))
-            .limit(limit)
-        )
+        # Order by the column of the range, so that the index gives the order (no sort).
+        take(select(Customer).where(condition, *conds).order_by(column).limit(limit))
     if len(found) < limit and any(len(n) >= 3 for n in needles):
         ids = _substring_ids(session, needles, limit + len(found), conds)
         missing = [i for i in ids if i not in found][: limit - len(found)]
@@ -830,7 +827,7 @@ def count_matches(
     region = valid_region(region) or default_region(session)
     exact, prefix, needles, _ = _search_plan(session, raw, region)
     ids: set[int] = set()
-    for condition in [*exact, *prefix]:
+    for condition in [*exact, *(cond for _column, cond in prefix)]:
         stmt = sa_select(col(Customer.id)).where(condition, *conds).limit(cap + 1)
         ids.update(r[0] for r in session.execute(stmt))
         if len(ids) > cap:

@@ -231,6 +231,12 @@ class Customer(SQLModel, table=True):
                 "deleted_at IS NULL AND merged_into_id IS NULL AND email_key IS NOT NULL"
             ),
         ),
+        Index(
+            "ix_customer_merged_into",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
         Index("ix_customer_phone", "phone"),
         Index("ix_customer_email_key", "email_key"),
         Index("ix_customer_sort", "sort_key", "id"),
@@ -271,7 +277,7 @@ class Customer(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
     deleted_at: datetime | None = None
-    merged_into_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
     # Search keys, computed in Python (frontdesk.data.customers.search_keys):
     # sort_key = "last first" folded; name_key = "first last" folded;
     # search_text = everything searchable, folded, fed to the FTS / trigram index.

@@ -256,7 +256,11 @@ def upgrade() -> None:
             batch_op.f("ix_customer_home_branch_id"), ["home_branch_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_customer_merged_into_id"), ["merged_into_id"], unique=False
+            "ix_customer_merged_into",
+            ["merged_into_id"],
+            unique=False,
+            sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+            postgresql_where=sa.text("merged_into_id IS NOT NULL"),
         )
         batch_op.create_index("ix_customer_name_key", ["name_key"], unique=False)
         batch_op.create_index("ix_customer_phone", ["phone"], unique=False)
@@ -920,7 +924,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_customer_sort")
         batch_op.drop_index("ix_customer_phone")
         batch_op.drop_index("ix_customer_name_key")
-        batch_op.drop_index(batch_op.f("ix_customer_merged_into_id"))
+        batch_op.drop_index("ix_customer_merged_into")
         batch_op.drop_index(batch_op.f("ix_customer_home_branch_id"))
         batch_op.drop_index("ix_customer_email_key")
         batch_op.drop_index(batch_op.f("ix_customer_category_id"))

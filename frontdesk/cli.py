@@ -1,0 +1,380 @@
+"""Frontdesk's command line: the app (default), demo data, customers, checks, settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from frontdesk import __version__, config
+from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, NotFound, ValidationFailed
+from frontdesk.data.models import Customer
+
+F = TypeVar("F", bound=Callable[..., Any])
+out = Console()
+err = Console(stderr=True)
+
+
+def db_option(func: F) -> F:
+    return click.option(
+        "--db",
+        "db",
+        metavar="PATH|URL",
+        default=None,
+        help="Database file or SQLAlchemy URL (default: FRONTDESK_DATABASE_URL, FRONTDESK_DB, "
+        "or frontdesk.db in the user data directory).",
+    )(func)
+
+
+def _db(ctx: click.Context, db: str | None) -> str | None:
+    """A subcommand's --db wins over the group's."""
+    if db:
+        return db
+    root = ctx.find_root()
+    value = root.params.get("db") if root.params else None
+    return str(value) if value else None
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def error_line(exc: FrontdeskError) -> str:
+    if isinstance(exc, ValidationFailed):
+        return f"{exc.field}: {exc.message}"
+    if isinstance(exc, DuplicateCustomer):
+        return f"duplicate {exc.field}: {exc.existing_code} {exc.existing_name} already has it"
+    return str(exc)
+
+
+@contextmanager
+def opened(ctx: click.Context, db: str | None) -> Iterator[Engine]:
+    from frontdesk.data.db import open_database
+
+    try:
+        engine = open_database(_db(ctx, db))
+    except Exception as exc:  # pragma: no cover - message for the admin
+        fail(f"cannot open the database: {exc}")
+        raise
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def customer_json(session: Session, customer: Customer) -> dict[str, Any]:
+    from frontdesk.data.models import Branch, Category
+
+    category = session.get(Category, customer.category_id) if customer.category_id else None
+    branch = session.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
+    return {
+        "id": customer.id,
+        "code": customer.code,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "display_name": customer.display_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "phone_country": customer.phone_country,
+        "other_phone": customer.other_phone,
+        "gender": customer.gender,
+        "date_of_birth": customer.date_of_birth.isoformat() if customer.date_of_birth else None,
+        "city": customer.city,
+        "country": customer.country,
+        "category": category.name if category else None,
+        "home_branch": branch.name if branch else None,
+        "status": customer.status,
+        "blocked": customer.blocked,
+        "blocked_reason": customer.blocked_reason,
+        "created_via": customer.created_via,
+        "created_at": customer.created_at.isoformat(),
+        "version": customer.version,
+    }
+
+
+def customers_table(session: Session, customers: list[Customer]) -> Table:
+    from frontdesk.data.validation import format_phone
+
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("Code", "Name", "Phone", "Email", "Status"):
+        table.add_column(column)
+    for c in customers:
+        status = c.status + (" · blocked" if c.blocked else "")
+        table.add_row(c.code, c.full_name, format_phone(c.phone), c.email or "", status)
+    return table
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@db_option
+@click.option(
+    "--staff", metavar="NAME", default=None, help="Act as this staff member (name or username)."
+)
+@click.version_option(__version__, prog_name="frontdesk")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
+    """Frontdesk: find the right customer in a few keystrokes. Without a command, starts the app."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from frontdesk.data.db import open_database
+
+    try:
+        engine = open_database(db)
+    except Exception as exc:
+        fail(f"cannot open the database: {exc}")
+        return
+    from frontdesk.app import FrontdeskApp
+
+    operator = staff or os.environ.get("FRONTDESK_STAFF") or config.load_user_settings().staff
+    FrontdeskApp(engine=engine, staff=operator).run()
+
+
+@main.command()
+@db_option
+@click.option(
+    "--customers", "count", type=click.IntRange(0, 5_000_000), default=2000, show_default=True
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Only when the database has no customers yet.")
+@click.pass_context
+def demo(ctx: click.Context, db: str | None, count: int, seed: int, if_empty: bool) -> None:
+    """Fill the database with realistic demo data (branches, staff, services, customers, history)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from sqlmodel import select
+
+    from frontdesk.data.demo import generate
+
+    with opened(ctx, db) as engine:
+        if if_empty:
+            with Session(engine) as session:
+                if session.exec(select(Customer.id).limit(1)).first() is not None:
+                    out.print("The database already has customers; no demo data added.")
+                    return
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task("customers", total=count)
+            summary = generate(
+                engine=engine,
+                customers=count,
+                seed=seed,
+                progress=lambda n: progress.advance(task, n),
+            )
+        out.print(
+            f"Added {summary.customers:,} customers, {summary.bookings:,} bookings, "
+            f"{summary.orders:,} orders ({summary.refunds:,} refunds), "
+            f"{summary.enrolments:,} loyalty members, {summary.notes:,} notes."
+        )
+
+
+@main.group()
+def customers() -> None:
+    """Add, find and show customers."""
+
+
+@customers.command("add")
+@db_option
+@click.option("--first-name", required=True)
+@click.option("--last-name")
+@click.option("--phone")
+@click.option("--email")
+@click.option("--country", metavar="CC", help="Country to read a phone without +code in.")
+@click.option("--json", "as_json", is_flag=True, help="Print the customer as JSON.")
+@click.option(
+    "--staff", metavar="NAME", default=None, help="Record this staff member as the actor."
+)
+@click.pass_context
+def customers_add(
+    ctx: click.Context,
+    db: str | None,
+    first_name: str,
+    last_name: str | None,
+    phone: str | None,
+    email: str | None,
+    country: str | None,
+    as_json: bool,
+    staff: str | None,
+) -> None:
+    """Add a customer (validated like the app: phone in E.164, unique phone and email)."""
+    from frontdesk.data import customers as svc
+    from frontdesk.data.staff import resolve_operator
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = resolve_operator(
+            session=session, requested=staff or ctx.find_root().params.get("staff")
+        )
+        try:
+            customer = svc.create_customer(
+                session=session,
+                data=svc.CustomerCreate(
+                    first_name=first_name,
+                    last_name=last_name,
+                    phone=phone,
+                    email=email,
+                    phone_country=country,
+                ),
+                actor=actor,
+            )
+            session.commit()
+        except FrontdeskError as exc:
+            session.rollback()
+            fail(error_line(exc))
+            return
+        if as_json:
+            click.echo(json.dumps(customer_json(session, customer), ensure_ascii=False))
+        else:
+            out.print(f"Added {customer.code} {customer.full_name}", highlight=False)
+
+
+@customers.command("find")
+@db_option
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_find(
+    ctx: click.Context, db: str | None, text: str, limit: int, as_json: bool
+) -> None:
+    """Search by name, phone (any format), email or code; best matches first."""
+    from frontdesk.data import customers as svc
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        found = svc.search(session=session, text=text, limit=limit)
+        if as_json:
+            click.echo(json.dumps([customer_json(session, c) for c in found], ensure_ascii=False))
+            return
+        if not found:
+            err.print(f"No customers match {text!r}.", highlight=False)
+            sys.exit(1)
+        out.print(customers_table(session, found))
+
+
+@customers.command("show")
+@db_option
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool) -> None:
+    """Show one customer by code (a merged code shows the surviving customer)."""
+    from frontdesk.data import customers as svc
+    from frontdesk.data.validation import format_phone
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        try:
+            customer = svc.get_by_code(session=session, code=code)
+        except NotFound:
+            fail(f"no customer with code {code}")
+            return
+        data = customer_json(session, customer)
+        if as_json:
+            click.echo(json.dumps(data, ensure_ascii=False))
+            return
+        data["phone"] = format_phone(customer.phone)
+        table = Table(show_header=False, box=None)
+        table.add_column(style="bold")
+        table.add_column()
+        for key, value in data.items():
+            if value not in (None, ""):
+                table.add_row(key.replace("_", " "), str(value))
+        out.print(table)
+
+
+@main.command()
+@db_option
+@click.pass_context
+def check(ctx: click.Context, db: str | None) -> None:
+    """Check storage integrity and the data invariants (ledger balances, unique keys)."""
+    from frontdesk.data.check import run_checks
+
+    with opened(ctx, db) as engine:
+        report = run_checks(engine)
+    for line in report.passed:
+        out.print(f"[green]✓[/] {line}", highlight=False)
+    for line in report.failed:
+        out.print(f"[red]✗[/] {line}", highlight=False)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command("settings")
+@db_option
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@click.pass_context
+def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str | None) -> None:
+    """Show business settings, or set one: `frontdesk settings default_region NL`."""
+    from frontdesk.data.settings import all_settings, set_setting
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        if key is None or value is None:
+            values = all_settings(session=session)
+            for k, v in sorted(values.items()):
+                if key is None or k == key:
+                    out.print(f"{k} = {json.dumps(v)}", highlight=False)
+            return
+        try:
+            stored = set_setting(session=session, key=key, value=value)
+            session.commit()
+        except ValidationFailed as exc:
+            fail(error_line(exc))
+            return
+        out.print(f"{key} = {json.dumps(stored)}", highlight=False)
+
+
+@main.group()
+def staff() -> None:
+    """List and add staff members (who operates the app)."""
+
+
+@staff.command("list")
+@db_option
+@click.pass_context
+def staff_list(ctx: click.Context, db: str | None) -> None:
+    from frontdesk.data.staff import list_staff
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        table = Table(header_style="bold")
+        for column in ("Id", "Name", "Username", "Role", "Branch"):
+            table.add_column(column)
+        for s in list_staff(session=session):
+            table.add_row(str(s.id), s.name, s.username or "", s.role, str(s.branch_id or ""))
+        out.print(table)
+
+
+@staff.command("add")
+@db_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "reception", "therapist"]), default="reception")
+@click.option("--username", help="OS login name that maps to this staff member.")
+@click.pass_context
+def staff_add(
+    ctx: click.Context, db: str | None, name: str, role: str, username: str | None
+) -> None:
+    from frontdesk.data.staff import create_staff
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        try:
+            member = create_staff(session=session, name=name, role=role, username=username)
+            session.commit()
+        except ValidationFailed as exc:
+            fail(error_line(exc))
+            return
+        out.print(f"Added staff member {member.id}: {member.name} ({member.role})", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

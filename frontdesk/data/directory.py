@@ -1,0 +1,341 @@
+"""Directory support: small lookup tables, the advanced filter, quick overview, bulk actions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, exists
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from frontdesk.data import customers as svc
+from frontdesk.data import profile
+from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Branch,
+    Category,
+    Customer,
+    Note,
+    NoteCategory,
+    Order,
+    OrderLine,
+    Package,
+    Service,
+    ServiceType,
+    Staff,
+    Tag,
+)
+from frontdesk.data.tags import add_tag, remove_tag
+from frontdesk.data.validation import digits
+
+CONSENT_FIELDS = {
+    "reminders": "consent_reminders",
+    "birthday": "consent_birthday",
+    "marketing": "consent_marketing",
+    "newsletter": "consent_newsletter",
+}
+
+
+@dataclass
+class Lookups:
+    """Small reference tables the screens show by name (loaded once, refreshed on change)."""
+
+    branches: dict[int, Branch] = field(default_factory=dict)
+    categories: dict[int, Category] = field(default_factory=dict)
+    tags: dict[int, Tag] = field(default_factory=dict)
+    service_types: dict[int, ServiceType] = field(default_factory=dict)
+    services: dict[int, Service] = field(default_factory=dict)
+    packages: dict[int, Package] = field(default_factory=dict)
+    staff: dict[int, Staff] = field(default_factory=dict)
+
+
+def load_lookups(*, session: Session) -> Lookups:
+    def by_id(model: Any, order: Any) -> dict[int, Any]:
+        return {row.id: row for row in session.exec(select(model).order_by(order))}
+
+    return Lookups(
+        branches=by_id(Branch, col(Branch.name)),
+        categories=by_id(Category, col(Category.position)),
+        tags=by_id(Tag, col(Tag.name)),
+        service_types=by_id(ServiceType, col(ServiceType.name)),
+        services=by_id(Service, col(Service.name)),
+        packages=by_id(Package, col(Package.name)),
+        staff=by_id(Staff, col(Staff.name)),
+    )
+
+
+def alert_customer_ids(*, session: Session, customer_ids: list[int]) -> set[int]:
+    """Which of these customers have an alert note (for the directory's ⚠ marker)."""
+    if not customer_ids:
+        return set()
+    stmt = (
+        sa_select(col(Note.customer_id))
+        .outerjoin(NoteCategory, col(NoteCategory.id) == col(Note.category_id))
+        .where(
+            col(Note.customer_id).in_(customer_ids),
+            (col(Note.is_alert).is_(True)) | (col(NoteCategory.is_alert).is_(True)),
+        )
+        .distinct()
+    )
+    return {int(r[0]) for r in session.execute(stmt)}
+
+
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, datetime.min.time(), UTC)
+
+
+def _day_end(d: date) -> datetime:
+    return datetime.combine(d, datetime.max.time(), UTC)
+
+
+@dataclass(frozen=True)
+class AdvancedFilter:
+    """The filter panel's conditions on a customer's history and consent."""
+
+    service_types_used: tuple[int, ...] = ()
+    services_used: tuple[int, ...] = ()
+    service_types_never: tuple[int, ...] = ()
+    services_never: tuple[int, ...] = ()
+    packages_purchased: tuple[int, ...] = ()
+    booking_from: date | None = None
+    booking_to: date | None = None
+    booking_statuses: tuple[str, ...] = ()
+    consents: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return self == AdvancedFilter()
+
+    def without(self, key: str) -> AdvancedFilter:
+        if key == "booking_range":
+            return replace(self, booking_from=None, booking_to=None, booking_statuses=())
+        if key not in {f.name for f in fields(self)}:
+            return self
+        changes: dict[str, Any] = {key: getattr(AdvancedFilter(), key)}
+        return replace(self, **changes)
+
+    def _bookings(self, *conds: Any) -> Any:
+        return exists().where(col(Booking.customer_id) == col(Customer.id), *conds)
+
+    def conditions(self) -> tuple[Any, ...]:
+        out: list[Any] = []
+        done = col(Booking.status) == BookingStatus.COMPLETED.value
+        if self.service_types_used:
+            ids = sa_select(col(Service.id)).where(
+                col(Service.service_type_id).in_(self.service_types_used)
+            )
+            out.append(self._bookings(done, col(Booking.service_id).in_(ids)))
+        if self.services_used:
+            out.append(self._bookings(done, col(Booking.service_id).in_(self.services_used)))
+        if self.service_types_never:
+            ids = sa_select(col(Service.id)).where(
+                col(Service.service_type_id).in_(self.service_types_never)
+            )
+            out.append(~self._bookings(done, col(Booking.service_id).in_(ids)))
+        if self.services_never:
+            out.append(~self._bookings(done, col(Booking.service_id).in_(self.services_never)))
+        if self.packages_purchased:
+            out.append(
+                exists().where(
+                    col(Order.customer_id) == col(Customer.id),
+                    col(OrderLine.order_id) == col(Order.id),
+                    col(OrderLine.package_id).in_(self.packages_purchased),
+                )
+            )
+        if self.booking_from or self.booking_to or self.booking_statuses:
+            conds: list[Any] = []
+            if self.booking_from:
+                conds.append(col(Booking.start_at) >= _day_start(self.booking_from))
+            if self.booking_to:
+                conds.append(col(Booking.start_at) <= _day_end(self.booking_to))
+            if self.booking_statuses:
+                conds.append(col(Booking.status).in_(self.booking_statuses))
+            out.append(self._bookings(*conds))
+        for channel in self.consents:
+            out.append(getattr(Customer, CONSENT_FIELDS[channel]).is_(True))
+        return tuple(out)
+
+    def chips(self, lk: Lookups) -> list[tuple[str, str]]:
+        def names(ids: tuple[int, ...], table: dict[int, Any]) -> str:
+            return ", ".join(getattr(table.get(i), "name", str(i)) for i in ids)
+
+        chips: list[tuple[str, str]] = []
+        if self.service_types_used:
+            chips.append(
+                (f"used: {names(self.service_types_used, lk.service_types)}", "service_types_used")
+            )
+        if self.services_used:
+            chips.append((f"used: {names(self.services_used, lk.services)}", "services_used"))
+        if self.service_types_never:
+            chips.append(
+                (
+                    f"never: {names(self.service_types_never, lk.service_types)}",
+                    "service_types_never",
+                )
+            )
+        if self.services_never:
+            chips.append((f"never: {names(self.services_never, lk.services)}", "services_never"))
+        if self.packages_purchased:
+            chips.append(
+                (f"bought: {names(self.packages_purchased, lk.packages)}", "packages_purchased")
+            )
+        if self.booking_from or self.booking_to or self.booking_statuses:
+            span = f"{self.booking_from or '…'} → {self.booking_to or '…'}"
+            status = f" ({', '.join(self.booking_statuses)})" if self.booking_statuses else ""
+            chips.append((f"bookings {span}{status}", "booking_range"))
+        if self.consents:
+            chips.append((f"subscribed: {', '.join(self.consents)}", "consents"))
+        return chips
+
+
+@dataclass(frozen=True)
+class QuickOverview:
+    customer: Customer
+    alerts: list[str]
+    points: int
+    last_visit: datetime | None
+    next_visit: datetime | None
+
+
+def quick_overview(*, session: Session, customer_id: int) -> QuickOverview | None:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    stats = profile.customer_stats(session=session, customer=customer)
+    alerts = [
+        n.body for n in profile.notes_of(session=session, customer_id=customer_id, alerts_only=True)
+    ]
+    return QuickOverview(customer, alerts, stats.points, stats.last_visit, stats.next_visit)
+
+
+def matching_ids(
+    *, session: Session, text: str, filters: svc.DirectoryFilter, cap: int = 100_000
+) -> list[int]:
+    """Ids of every customer matching the search and filters (select-all), up to ``cap``."""
+    if text.strip():
+        return [
+            c.id
+            for c in svc.search(session=session, text=text, limit=min(cap, 1000), filters=filters)
+            if c.id
+        ]
+    stmt = sa_select(col(Customer.id)).where(*filters.conditions()).limit(cap)
+    return [int(r[0]) for r in session.execute(stmt)]
+
+
+_EMAILISH = re.compile(r"\S+@\S*")
+
+
+def prefill_from_query(text: str) -> dict[str, str]:
+    """Split what was typed into the search box into form fields: digits go to the phone,
+    an @ to the email, words to the names."""
+    text = text.strip()
+    if not text:
+        return {}
+    out: dict[str, str] = {}
+    email = _EMAILISH.search(text)
+    if email:
+        out["email"] = email.group(0)
+        text = (text[: email.start()] + text[email.end() :]).strip()
+    words = [w for w in text.split() if not digits(w) or any(ch.isalpha() for ch in w)]
+    phone_part = " ".join(w for w in text.split() if w not in words)
+    if phone_part and len(digits(phone_part)) >= 3:
+        out["phone"] = phone_part
+    if words:
+        out["first_name"] = words[0].capitalize() if words[0].islower() else words[0]
+        if len(words) > 1:
+            out["last_name"] = " ".join(words[1:])
+    return out
+
+
+# --------------------------------------------------------------------------- bulk actions
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    action: (
+        str  # set_category | add_tag | remove_tag | set_status | block | unblock | delete | restore
+    )
+    category_id: int | None = None
+    tag_id: int | None = None
+    status: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class BulkOutcome:
+    changed_ids: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        text = f"Updated {len(self.changed_ids):,} customers"
+        if self.problems:
+            text += f"; {len(self.problems):,} could not be changed"
+        return text
+
+
+def apply_bulk(
+    *,
+    engine: Engine,
+    request: BulkRequest,
+    customer_ids: list[int],
+    actor: Staff | None,
+    batch: int = 500,
+) -> BulkOutcome:
+    """Apply one action to many customers, a transaction per batch; per-customer problems
+    (e.g. a restore whose phone was taken meanwhile) are reported, not fatal."""
+    outcome = BulkOutcome()
+    for start in range(0, len(customer_ids), batch):
+        chunk = customer_ids[start : start + batch]
+        with Session(engine) as session:
+            for cid in chunk:
+                try:
+                    with session.begin_nested():
+                        changed = _apply_one(session, request, cid, actor)
+                except FrontdeskError as exc:
+                    outcome.problems.append(f"{cid}: {exc}")
+                    continue
+                if changed:
+                    outcome.changed_ids.append(cid)
+            session.commit()
+    return outcome
+
+
+def _apply_one(session: Session, request: BulkRequest, cid: int, actor: Staff | None) -> bool:
+    customer = svc.get_customer(session=session, customer_id=cid)
+    version = customer.version
+    action = request.action
+    if action == "set_category":
+        svc.update_customer(
+            session=session,
+            customer_id=cid,
+            data=svc.CustomerUpdate(category_id=request.category_id),
+            expected_version=version,
+            actor=actor,
+        )
+    elif action == "add_tag" and request.tag_id:
+        return add_tag(session=session, customer_id=cid, tag_id=request.tag_id, actor=actor)
+    elif action == "remove_tag" and request.tag_id:
+        return remove_tag(session=session, customer_id=cid, tag_id=request.tag_id, actor=actor)
+    elif action == "set_status" and request.status:
+        svc.set_status(session=session, customer_id=cid, status=request.status, actor=actor)
+    elif action == "block":
+        svc.block_customer(
+            session=session, customer_id=cid, reason=request.reason or "", actor=actor
+        )
+    elif action == "unblock":
+        svc.unblock_customer(session=session, customer_id=cid, actor=actor)
+    elif action == "delete":
+        if customer.deleted_at is not None:
+            return False
+        svc.delete_customer(session=session, customer_id=cid, actor=actor)
+    elif action == "restore":
+        svc.restore_customer(session=session, customer_id=cid, actor=actor)
+    else:
+        return False
+    return customer.version != version or action in {"delete", "restore"}

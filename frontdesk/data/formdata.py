@@ -1,0 +1,92 @@
+"""Helpers for customer forms: choices and field-by-field validation (no UI imports)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import phonenumbers
+
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.models import Customer
+from frontdesk.data.validation import clean_text, normalise_email, normalise_phone, require_name
+
+TEXT_FIELDS = (
+    "first_name",
+    "last_name",
+    "display_name",
+    "phone",
+    "other_phone",
+    "email",
+    "date_of_birth",
+    "anniversary",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "blocked_reason",
+    "photo_path",
+)
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """("NL +31", "NL") for every region phonenumbers knows, sorted by code."""
+    out = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        code = phonenumbers.country_code_for_region(region)
+        out.append((f"{region} +{code}", region))
+    return out
+
+
+def parse_date(text: str, field: str, label: str) -> date | None:
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(field, f"{label}: use YYYY-MM-DD, e.g. 1990-04-23") from None
+    if value > date.today():
+        raise ValidationFailed(field, f"{label} cannot be in the future")
+    if value.year < 1900:
+        raise ValidationFailed(field, f"{label} is before 1900")
+    return value
+
+
+def check_field(field: str, value: str, *, region: str | None) -> str | None:
+    """Validate one typed value; return the error message, or None when it is fine."""
+    try:
+        if field == "first_name":
+            require_name(value)
+        elif field in ("last_name", "display_name"):
+            text = clean_text(value)
+            if text and len(text) > (100 if field == "last_name" else 200):
+                return "is too long"
+        elif field in ("phone", "other_phone"):
+            normalise_phone(value, region, field=field)
+        elif field == "email":
+            normalise_email(value)
+        elif field == "date_of_birth":
+            parse_date(value, field, "Date of birth")
+        elif field == "anniversary":
+            parse_date(value, field, "Anniversary")
+        elif field == "country":
+            text = clean_text(value)
+            if text and text.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                return "use a two-letter country code (NL, US, GB ...)"
+    except ValidationFailed as exc:
+        return exc.message
+    return None
+
+
+def text_values(customer: Customer) -> dict[str, str]:
+    """A customer's fields as the strings a form shows."""
+    from frontdesk.data.validation import format_phone
+
+    values: dict[str, Any] = {name: getattr(customer, name) for name in TEXT_FIELDS}
+    values["phone"] = format_phone(customer.phone)
+    values["other_phone"] = format_phone(customer.other_phone)
+    for key in ("date_of_birth", "anniversary"):
+        values[key] = values[key].isoformat() if values[key] else ""
+    return {k: "" if v is None else str(v) for k, v in values.items()}

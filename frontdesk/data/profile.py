@@ -1,0 +1,561 @@
+"""Read models of one customer: statistics, bookings, orders, rewards, notes, timeline.
+
+Every figure is computed from the stored rows (no cached counters), so it stays exact after a
+refund, a cancellation or a merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from frontdesk.data.models import (
+    AuditEvent,
+    Booking,
+    BookingStatus,
+    Branch,
+    Customer,
+    LoyaltyEnrolment,
+    LoyaltyProgram,
+    Note,
+    NoteCategory,
+    Order,
+    OrderLine,
+    Payment,
+    PointsEntry,
+    Refund,
+    Service,
+    Staff,
+    utcnow,
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # pragma: no cover - aggregates on SQLite come back as text
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class CustomerStats:
+    visits: int
+    upcoming: int
+    cancellations: int
+    no_shows: int
+    income_cents: int
+    average_visit_cents: int | None
+    customer_since: datetime
+    first_visit: datetime | None
+    last_visit: datetime | None
+    next_visit: datetime | None
+    days_since_last_visit: int | None
+    points: int
+
+
+def customer_stats(
+    *, session: Session, customer: Customer, now: datetime | None = None
+) -> CustomerStats:
+    now = now or utcnow()
+    cid = customer.id
+    done = BookingStatus.COMPLETED.value
+    active = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
+    row = session.execute(
+        sa_select(
+            func.sum(case((col(Booking.status) == done, 1), else_=0)),
+            func.sum(
+                case(
+                    ((col(Booking.status).in_(active)) & (col(Booking.start_at) >= now), 1), else_=0
+                )
+            ),
+            func.sum(case((col(Booking.status) == BookingStatus.CANCELLED.value, 1), else_=0)),
+            func.sum(case((col(Booking.status) == BookingStatus.NO_SHOW.value, 1), else_=0)),
+            func.min(case((col(Booking.status) == done, col(Booking.start_at)))),
+            func.max(case((col(Booking.status) == done, col(Booking.start_at)))),
+            func.min(
+                case(
+                    (
+                        (col(Booking.status).in_(active)) & (col(Booking.start_at) >= now),
+                        col(Booking.start_at),
+                    )
+                )
+            ),
+        ).where(col(Booking.customer_id) == cid)
+    ).one()
+    visits, upcoming, cancelled, no_shows = (int(v or 0) for v in row[:4])
+    first_visit, last_visit, next_visit = (_aware(v) for v in row[4:7])
+    paid = session.execute(
+        sa_select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
+        .join(Order, col(Order.id) == col(Payment.order_id))
+        .where(col(Order.customer_id) == cid)
+    ).scalar_one()
+    refunded = session.execute(
+        sa_select(func.coalesce(func.sum(col(Refund.amount_cents)), 0))
+        .join(Order, col(Order.id) == col(Refund.order_id))
+        .where(col(Order.customer_id) == cid)
+    ).scalar_one()
+    income = int(paid) - int(refunded)
+    points = session.execute(
+        sa_select(func.coalesce(func.sum(col(LoyaltyEnrolment.balance)), 0)).where(
+            col(LoyaltyEnrolment.customer_id) == cid, col(LoyaltyEnrolment.removed_at).is_(None)
+        )
+    ).scalar_one()
+    days = (now.date() - last_visit.date()).days if last_visit else None
+    return CustomerStats(
+        visits=visits,
+        upcoming=upcoming,
+        cancellations=cancelled,
+        no_shows=no_shows,
+        income_cents=income,
+        average_visit_cents=round(income / visits) if visits else None,
+        customer_since=_aware(customer.created_at) or now,
+        first_visit=first_visit,
+        last_visit=last_visit,
+        next_visit=next_visit,
+        days_since_last_visit=days,
+        points=int(points),
+    )
+
+
+@dataclass(frozen=True)
+class BookingRow:
+    id: int
+    service: str
+    branch: str
+    staff: str
+    start_at: datetime
+    end_at: datetime
+    status: str
+    price_cents: int
+    notes: str | None
+    cancellation_reason: str | None
+
+
+def list_bookings(
+    *,
+    session: Session,
+    customer_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    service_id: int | None = None,
+    limit: int = 500,
+) -> list[BookingRow]:
+    stmt = (
+        sa_select(Booking, col(Service.name), col(Branch.name), col(Staff.name))
+        .join(Service, col(Service.id) == col(Booking.service_id))
+        .join(Branch, col(Branch.id) == col(Booking.branch_id))
+        .outerjoin(Staff, col(Staff.id) == col(Booking.staff_id))
+        .where(col(Booking.customer_id) == customer_id)
+    )
+    if date_from:
+        stmt = stmt.where(
+            col(Booking.start_at) >= datetime.combine(date_from, datetime.min.time(), UTC)
+        )
+    if date_to:
+        end = datetime.combine(date_to, datetime.max.time(), UTC)
+        stmt = stmt.where(col(Booking.start_at) <= end)
+    if service_id:
+        stmt = stmt.where(col(Booking.service_id) == service_id)
+    stmt = stmt.order_by(col(Booking.start_at).desc()).limit(limit)
+    return [
+        BookingRow(
+            id=b.id or 0,
+            service=service,
+            branch=branch,
+            staff=staff or "",
+            start_at=_aware(b.start_at) or b.start_at,
+            end_at=_aware(b.end_at) or b.end_at,
+            status=b.status,
+            price_cents=b.price_cents,
+            notes=b.notes,
+            cancellation_reason=b.cancellation_reason,
+        )
+        for b, service, branch, staff in session.execute(stmt)
+    ]
+
+
+def services_used(*, session: Session, customer_id: int) -> list[tuple[int, str]]:
+    stmt = (
+        sa_select(col(Service.id), col(Service.name))
+        .join(Booking, col(Booking.service_id) == col(Service.id))
+        .where(col(Booking.customer_id) == customer_id)
+        .distinct()
+        .order_by(col(Service.name))
+    )
+    return [(int(i), str(n)) for i, n in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    id: int
+    created_at: datetime
+    branch: str
+    items: str
+    total_cents: int
+    paid_cents: int
+    refunded_cents: int
+    status: str
+
+
+def list_orders(*, session: Session, customer_id: int, limit: int = 500) -> list[OrderRow]:
+    orders = session.execute(
+        sa_select(Order, col(Branch.name))
+        .join(Branch, col(Branch.id) == col(Order.branch_id))
+        .where(col(Order.customer_id) == customer_id)
+        .order_by(col(Order.created_at).desc())
+        .limit(limit)
+    ).all()
+    ids = [o.id for o, _ in orders]
+    if not ids:
+        return []
+    items: dict[int, list[str]] = {}
+    for line in session.exec(
+        select(OrderLine).where(col(OrderLine.order_id).in_(ids)).order_by(col(OrderLine.id))
+    ):
+        label = line.description if line.quantity == 1 else f"{line.quantity}× {line.description}"
+        items.setdefault(line.order_id, []).append(label)
+    paid = dict(
+        session.execute(
+            sa_select(col(Payment.order_id), func.sum(col(Payment.amount_cents)))
+            .where(col(Payment.order_id).in_(ids))
+            .group_by(col(Payment.order_id))
+        ).all()
+    )
+    refunded = dict(
+        session.execute(
+            sa_select(col(Refund.order_id), func.sum(col(Refund.amount_cents)))
+            .where(col(Refund.order_id).in_(ids))
+            .group_by(col(Refund.order_id))
+        ).all()
+    )
+    return [
+        OrderRow(
+            id=o.id or 0,
+            created_at=_aware(o.created_at) or o.created_at,
+            branch=branch,
+            items=", ".join(items.get(o.id or 0, [])),
+            total_cents=o.total_cents,
+            paid_cents=int(paid.get(o.id, 0) or 0),
+            refunded_cents=int(refunded.get(o.id, 0) or 0),
+            status=o.status,
+        )
+        for o, branch in orders
+    ]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    id: int
+    program: str
+    unit: str
+    at: datetime
+    points: int
+    action: str
+    reason: str | None
+    reference: str
+    balance_after: int
+    by: str
+
+
+def ledger(*, session: Session, customer_id: int, limit: int = 500) -> list[LedgerRow]:
+    stmt = (
+        sa_select(PointsEntry, col(LoyaltyProgram.name), col(LoyaltyProgram.unit), col(Staff.name))
+        .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(PointsEntry.program_id))
+        .outerjoin(Staff, col(Staff.id) == col(PointsEntry.by_id))
+        .where(col(PointsEntry.customer_id) == customer_id)
+        .order_by(col(PointsEntry.id).desc())
+        .limit(limit)
+    )
+    rows = []
+    for entry, program, unit, by in session.execute(stmt):
+        reference = (
+            f"booking #{entry.booking_id}"
+            if entry.booking_id
+            else f"order #{entry.order_id}"
+            if entry.order_id
+            else ""
+        )
+        rows.append(
+            LedgerRow(
+                id=entry.id or 0,
+                program=program,
+                unit=unit,
+                at=_aware(entry.at) or entry.at,
+                points=entry.points,
+                action=entry.action,
+                reason=entry.reason,
+                reference=reference,
+                balance_after=entry.balance_after,
+                by=by or "",
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    program: str
+    unit: str
+    balance: int
+    expires_on: date | None
+    enrolled_at: datetime
+
+
+def enrolments(*, session: Session, customer_id: int) -> list[EnrolmentRow]:
+    stmt = (
+        sa_select(LoyaltyEnrolment, col(LoyaltyProgram.name), col(LoyaltyProgram.unit))
+        .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(LoyaltyEnrolment.program_id))
+        .where(
+            col(LoyaltyEnrolment.customer_id) == customer_id,
+            col(LoyaltyEnrolment.removed_at).is_(None),
+        )
+        .order_by(col(LoyaltyProgram.name))
+    )
+    return [
+        EnrolmentRow(
+            program=name,
+            unit=unit,
+            balance=e.balance,
+            expires_on=e.expires_on,
+            enrolled_at=e.enrolled_at,
+        )
+        for e, name, unit in session.execute(stmt)
+    ]
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    id: int
+    body: str
+    category: str
+    is_alert: bool
+    pinned: bool
+    visibility: str
+    author: str
+    created_at: datetime
+    booking_id: int | None
+
+
+def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -> list[NoteRow]:
+    stmt = (
+        sa_select(Note, col(NoteCategory.name), col(NoteCategory.is_alert), col(Staff.name))
+        .outerjoin(NoteCategory, col(NoteCategory.id) == col(Note.category_id))
+        .outerjoin(Staff, col(Staff.id) == col(Note.author_id))
+        .where(col(Note.customer_id) == customer_id)
+        .order_by(col(Note.pinned).desc(), col(Note.position), col(Note.created_at).desc())
+    )
+    rows = []
+    for note, category, category_alert, author in session.execute(stmt):
+        alert = bool(note.is_alert or category_alert)
+        if alerts_only and not alert:
+            continue
+        rows.append(
+            NoteRow(
+                id=note.id or 0,
+                body=note.body,
+                category=category or "",
+                is_alert=alert,
+                pinned=note.pinned,
+                visibility=note.visibility,
+                author=author or "",
+                created_at=_aware(note.created_at) or note.created_at,
+                booking_id=note.booking_id,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    text: str
+
+
+def _money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
+
+
+def timeline(*, session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
+    """Bookings, cancellations, orders, payments, refunds, notes, points and profile changes."""
+    items: list[TimelineItem] = []
+    for b in list_bookings(session=session, customer_id=customer_id, limit=limit):
+        label = {
+            "completed": "Visit",
+            "cancelled": "Cancelled",
+            "no_show": "No-show",
+            "pending": "Booked",
+            "confirmed": "Booked (confirmed)",
+        }.get(b.status, b.status)
+        extra = f" — {b.cancellation_reason}" if b.cancellation_reason else ""
+        items.append(
+            TimelineItem(
+                b.start_at,
+                "booking",
+                f"{label}: {b.service} with {b.staff or '—'} at {b.branch}{extra}",
+            )
+        )
+    orders = list_orders(session=session, customer_id=customer_id, limit=limit)
+    for o in orders:
+        items.append(
+            TimelineItem(
+                o.created_at, "order", f"Order #{o.id}: {o.items} — total {_money(o.total_cents)}"
+            )
+        )
+    order_ids = [o.id for o in orders]
+    if order_ids:
+        for p in session.exec(select(Payment).where(col(Payment.order_id).in_(order_ids))):
+            items.append(
+                TimelineItem(
+                    _aware(p.at) or p.at,
+                    "payment",
+                    f"Payment {_money(p.amount_cents)} ({p.method}) on order #{p.order_id}",
+                )
+            )
+        for r in session.exec(select(Refund).where(col(Refund.order_id).in_(order_ids))):
+            items.append(
+                TimelineItem(
+                    _aware(r.at) or r.at,
+                    "refund",
+                    f"Refund {_money(r.amount_cents)} on order #{r.order_id}: {r.reason}",
+                )
+            )
+    for n in notes_of(session=session, customer_id=customer_id):
+        first_line = n.body.strip().splitlines()[0] if n.body.strip() else ""
+        items.append(
+            TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {first_line}")
+        )
+    for e in ledger(session=session, customer_id=customer_id, limit=limit):
+        items.append(
+            TimelineItem(
+                e.at,
+                "points",
+                f"{e.points:+d} {e.unit} ({e.action}) {e.reason or ''} → {e.balance_after}".strip(),
+            )
+        )
+    events = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.customer_id) == customer_id, col(AuditEvent.entity) == "customer")
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+    )
+    for ev in events:
+        items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev)))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]
+
+
+def describe_audit(event: AuditEvent) -> str:
+    who = event.actor_name or "system"
+    verbs = {
+        "create": "Profile created",
+        "update": "Profile changed",
+        "status": "Status changed",
+        "block": "Blocked",
+        "unblock": "Unblocked",
+        "delete": "Deleted",
+        "restore": "Restored",
+    }
+    head = verbs.get(event.action, event.action.capitalize())
+    changes: dict[str, Any] = event.changes or {}
+    if event.action == "create":
+        return f"{head} by {who}"
+    parts = []
+    for field, (before, after) in list(changes.items())[:4]:
+        parts.append(f"{field.replace('_', ' ')}: {before or '—'} → {after or '—'}")
+    more = f" (+{len(changes) - 4} more)" if len(changes) > 4 else ""
+    return f"{head} by {who}: " + "; ".join(parts) + more
+
+
+@dataclass(frozen=True)
+class CustomValue:
+    label: str
+    type: str
+    value: str
+
+
+def custom_values(*, session: Session, customer_id: int) -> list[CustomValue]:
+    """Active custom fields with this customer's values (empty string when unset)."""
+    from frontdesk.data.models import CustomField, CustomFieldValue
+
+    fields = session.exec(
+        select(CustomField)
+        .where(col(CustomField.archived).is_(False))
+        .order_by(col(CustomField.position))
+    ).all()
+    values = {
+        v.field_id: v
+        for v in session.exec(
+            select(CustomFieldValue).where(col(CustomFieldValue.customer_id) == customer_id)
+        )
+    }
+    out = []
+    for f in fields:
+        v = values.get(f.id or 0)
+        shown = ""
+        if v is not None:
+            if v.value_list:
+                shown = ", ".join(v.value_list)
+            elif v.value_bool is not None:
+                shown = "yes" if v.value_bool else "no"
+            elif v.value_date is not None:
+                shown = v.value_date.isoformat()
+            elif v.value_number is not None:
+                shown = f"{v.value_number:g}"
+            else:
+                shown = v.value_text or ""
+        out.append(CustomValue(label=f.label, type=f.type, value=shown))
+    return out
+
+
+@dataclass(frozen=True)
+class ProfileData:
+    customer: Customer
+    stats: CustomerStats
+    bookings: list[BookingRow]
+    services: list[tuple[int, str]]
+    orders: list[OrderRow]
+    enrolments: list[EnrolmentRow]
+    ledger: list[LedgerRow]
+    notes: list[NoteRow]
+    timeline: list[TimelineItem]
+    custom: list[CustomValue]
+    tags: list[str]
+    category: str
+    branch: str
+    created_by: str
+
+
+def load_profile(*, session: Session, customer_id: int) -> ProfileData:
+    from frontdesk.data.customers import get_customer, resolve, tags_of
+    from frontdesk.data.models import Category
+
+    customer = resolve(
+        session=session, customer=get_customer(session=session, customer_id=customer_id)
+    )
+    cid = customer.id or 0
+    category = session.get(Category, customer.category_id) if customer.category_id else None
+    branch = session.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
+    creator = session.get(Staff, customer.created_by_id) if customer.created_by_id else None
+    return ProfileData(
+        customer=customer,
+        stats=customer_stats(session=session, customer=customer),
+        bookings=list_bookings(session=session, customer_id=cid),
+        services=services_used(session=session, customer_id=cid),
+        orders=list_orders(session=session, customer_id=cid),
+        enrolments=enrolments(session=session, customer_id=cid),
+        ledger=ledger(session=session, customer_id=cid),
+        notes=notes_of(session=session, customer_id=cid),
+        timeline=timeline(session=session, customer_id=cid),
+        custom=custom_values(session=session, customer_id=cid),
+        tags=[t.name for t in tags_of(session=session, customer_id=cid)],
+        category=f"{category.symbol} {category.name}" if category else "",
+        branch=branch.name if branch else "",
+        created_by=creator.name if creator else "",
+    )

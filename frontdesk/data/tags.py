@@ -1,0 +1,88 @@
+"""Tags on customers: add, remove, replace the set (each change is audited)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from frontdesk.data import audit
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.models import CustomerTag, Staff, Tag
+from frontdesk.data.validation import clean_text, fold
+
+
+def create_tag(*, session: Session, name: str, colour: str = "white") -> Tag:
+    clean = clean_text(name)
+    if not clean:
+        raise ValidationFailed("name", "Tag name is required")
+    key = fold(clean)
+    if session.exec(select(Tag).where(col(Tag.key) == key)).first():
+        raise ValidationFailed("name", f"A tag called {clean!r} already exists")
+    tag = Tag(name=clean, key=key, colour=colour)
+    session.add(tag)
+    session.flush()
+    return tag
+
+
+def tag_ids_of(*, session: Session, customer_id: int) -> set[int]:
+    stmt = select(CustomerTag.tag_id).where(col(CustomerTag.customer_id) == customer_id)
+    return set(session.exec(stmt))
+
+
+def _record(
+    session: Session, actor: Staff | None, customer_id: int, before: str | None, after: str | None
+) -> None:
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer_id,
+        action="tags",
+        customer_id=customer_id,
+        changes={"tags": (before, after)},
+    )
+
+
+def _names(session: Session, ids: set[int]) -> str | None:
+    if not ids:
+        return None
+    return ", ".join(sorted(t.name for t in session.exec(select(Tag).where(col(Tag.id).in_(ids)))))
+
+
+def add_tag(*, session: Session, customer_id: int, tag_id: int, actor: Staff | None = None) -> bool:
+    current = tag_ids_of(session=session, customer_id=customer_id)
+    if tag_id in current:
+        return False
+    return set_tags(
+        session=session, customer_id=customer_id, tag_ids=current | {tag_id}, actor=actor
+    )
+
+
+def remove_tag(
+    *, session: Session, customer_id: int, tag_id: int, actor: Staff | None = None
+) -> bool:
+    current = tag_ids_of(session=session, customer_id=customer_id)
+    if tag_id not in current:
+        return False
+    return set_tags(
+        session=session, customer_id=customer_id, tag_ids=current - {tag_id}, actor=actor
+    )
+
+
+def set_tags(
+    *, session: Session, customer_id: int, tag_ids: set[int], actor: Staff | None = None
+) -> bool:
+    """Make the customer's tags exactly ``tag_ids``. Returns whether anything changed."""
+    current = tag_ids_of(session=session, customer_id=customer_id)
+    if current == tag_ids:
+        return False
+    for tag_id in tag_ids - current:
+        if session.get(Tag, tag_id) is None:
+            raise ValidationFailed("tags", f"no such tag ({tag_id})")
+        session.add(CustomerTag(customer_id=customer_id, tag_id=tag_id))
+    for tag_id in current - tag_ids:
+        link = session.get(CustomerTag, (customer_id, tag_id))
+        if link is not None:
+            session.delete(link)
+    session.flush()
+    _record(session, actor, customer_id, _names(session, current), _names(session, tag_ids))
+    return True

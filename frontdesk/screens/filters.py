@@ -1,0 +1,182 @@
+"""The advanced filter panel (f): history, consent and the less common directory filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, SelectionList
+
+from frontdesk.data.customers import DirectoryFilter
+from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
+from frontdesk.data.models import BookingStatus
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    basic: DirectoryFilter
+    advanced: AdvancedFilter
+
+
+class FilterModal(ModalScreen[FilterResult | None]):
+    """Save (ctrl+s) applies the filters; Close (escape) discards the changes."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "close", "Close"),
+    ]
+
+    def __init__(self, basic: DirectoryFilter, advanced: AdvancedFilter, lookups: Lookups) -> None:
+        super().__init__(classes="dialog-screen")
+        self.basic = basic
+        self.advanced = advanced
+        self.lookups = lookups
+
+    def compose(self) -> ComposeResult:
+        lk, b, a = self.lookups, self.basic, self.advanced
+        with Vertical(classes="dialog", id="filter-dialog"):
+            yield Label(
+                "Filters  ·  ctrl+s saves, escape closes without applying", classes="dialog-title"
+            )
+            with VerticalScroll(id="filter-body"), Grid(id="filter-grid"):
+                with Vertical(classes="fbox"):
+                    yield Label("Blocked")
+                    yield Select[str](
+                        [("Blocked only", "yes"), ("Not blocked", "no")],
+                        prompt="Any",
+                        id="fl-blocked",
+                        value="yes"
+                        if b.blocked is True
+                        else "no"
+                        if b.blocked is False
+                        else Select.NULL,
+                    )
+                with Vertical(classes="fbox"):
+                    yield Label("Home branch")
+                    yield Select[int](
+                        [(x.name, x.id) for x in lk.branches.values() if x.id],
+                        prompt="Any",
+                        id="fl-branch",
+                        value=b.branch_id if b.branch_id else Select.NULL,
+                    )
+                with Vertical(classes="fbox"):
+                    yield Label("Tag")
+                    yield Select[int](
+                        [(x.name, x.id) for x in lk.tags.values() if x.id],
+                        prompt="Any",
+                        id="fl-tag",
+                        value=b.tag_id if b.tag_id else Select.NULL,
+                    )
+                with Vertical(classes="fbox"):
+                    yield Label("Visited in the last N days")
+                    yield Input(str(b.visited_within_days or ""), id="fl-visited", type="integer")
+                with Vertical(classes="fbox"):
+                    yield Label("No visit for N days")
+                    yield Input(str(b.not_visited_for_days or ""), id="fl-absent", type="integer")
+                with Vertical(classes="fbox"):
+                    yield Label("Subscribed to")
+                    yield SelectionList[str](
+                        *[(k, k, k in a.consents) for k in CONSENT_FIELDS], id="fl-consents"
+                    )
+                yield from self.multi(
+                    "Service types used", "fl-types-used", lk.service_types, a.service_types_used
+                )
+                yield from self.multi(
+                    "Services used", "fl-services-used", lk.services, a.services_used
+                )
+                yield from self.multi(
+                    "Packages purchased", "fl-packages", lk.packages, a.packages_purchased
+                )
+                yield from self.multi(
+                    "Service types never used",
+                    "fl-types-never",
+                    lk.service_types,
+                    a.service_types_never,
+                )
+                yield from self.multi(
+                    "Services never used", "fl-services-never", lk.services, a.services_never
+                )
+                with Vertical(classes="fbox"):
+                    yield Label("Bookings between")
+                    yield Input(
+                        str(a.booking_from or ""), placeholder="from YYYY-MM-DD", id="fl-from"
+                    )
+                    yield Input(str(a.booking_to or ""), placeholder="to YYYY-MM-DD", id="fl-to")
+                    yield Label("", id="fl-date-error", classes="error")
+                with Vertical(classes="fbox"):
+                    yield Label("…with booking status")
+                    yield SelectionList[str](
+                        *[
+                            (s.value.replace("_", "-"), s.value, s.value in a.booking_statuses)
+                            for s in BookingStatus
+                        ],
+                        id="fl-statuses",
+                    )
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Close (esc)", id="close")
+
+    def multi(
+        self, label: str, wid: str, table: dict[int, Any], chosen: tuple[int, ...]
+    ) -> ComposeResult:
+        with Vertical(classes="fbox"):
+            yield Label(label)
+            yield SelectionList[int](*[(x.name, i, i in chosen) for i, x in table.items()], id=wid)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_close()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def _int(self, wid: str) -> int | None:
+        raw = self.query_one(wid, Input).value.strip()
+        return int(raw) if raw.isdigit() and int(raw) > 0 else None
+
+    def _date(self, wid: str) -> date | None:
+        raw = self.query_one(wid, Input).value.strip()
+        return date.fromisoformat(raw) if raw else None
+
+    def _ids(self, wid: str) -> tuple[Any, ...]:
+        return tuple(sorted(self.query_one(wid, SelectionList).selected))
+
+    def action_save(self) -> None:
+        try:
+            start, end = self._date("#fl-from"), self._date("#fl-to")
+        except ValueError:
+            self.query_one("#fl-date-error", Label).update("Dates as YYYY-MM-DD")
+            self.query_one("#fl-from", Input).focus()
+            return
+        if start and end and end < start:
+            self.query_one("#fl-date-error", Label).update("'to' is before 'from'")
+            return
+        blocked = self.query_one("#fl-blocked", Select).value
+        branch = self.query_one("#fl-branch", Select).value
+        tag = self.query_one("#fl-tag", Select).value
+        basic = DirectoryFilter(
+            blocked=True if blocked == "yes" else False if blocked == "no" else None,
+            branch_id=branch if isinstance(branch, int) else None,
+            tag_id=tag if isinstance(tag, int) else None,
+            visited_within_days=self._int("#fl-visited"),
+            not_visited_for_days=self._int("#fl-absent"),
+        )
+        advanced = AdvancedFilter(
+            service_types_used=self._ids("#fl-types-used"),
+            services_used=self._ids("#fl-services-used"),
+            service_types_never=self._ids("#fl-types-never"),
+            services_never=self._ids("#fl-services-never"),
+            packages_purchased=self._ids("#fl-packages"),
+            booking_from=start,
+            booking_to=end,
+            booking_statuses=self._ids("#fl-statuses"),
+            consents=self._ids("#fl-consents"),
+        )
+        self.dismiss(FilterResult(basic, advanced))

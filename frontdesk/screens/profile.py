@@ -1,0 +1,418 @@
+"""The customer profile: header, statistics and tabs of everything hung on the customer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rich.markdown import Markdown
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Collapsible,
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
+
+from frontdesk.data import profile as data
+from frontdesk.data.validation import format_phone
+from frontdesk.screens.fmt import day, money, when
+
+if TYPE_CHECKING:
+    from frontdesk.app import FrontdeskApp
+
+TABS = ["overview", "bookings", "orders", "rewards", "notes", "timeline", "details"]
+STATUS_STYLE = {
+    "completed": "green",
+    "cancelled": "red",
+    "no_show": "bold red",
+    "pending": "yellow",
+    "confirmed": "cyan",
+    "paid": "green",
+    "part_paid": "yellow",
+    "open": "yellow",
+    "refunded": "red",
+    "part_refunded": "magenta",
+}
+
+
+class ProfileScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit", "Edit"),
+        *[
+            Binding(str(i), f"tab('{name}')", name.capitalize(), show=i <= 7)
+            for i, name in enumerate(TABS, start=1)
+        ],
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, profile: data.ProfileData) -> None:
+            super().__init__()
+            self.profile = profile
+
+    class BookingsLoaded(Message):
+        def __init__(self, rows: list[data.BookingRow]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.profile: data.ProfileData | None = None
+
+    @property
+    def fd(self) -> FrontdeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="p-banner")
+        with Horizontal(id="p-head"):
+            yield Static("", id="p-name")
+            yield Static("", id="p-contact")
+        with Collapsible(title="Address", id="p-address", collapsed=True):
+            yield Static("", id="p-address-text")
+        yield Static("", id="p-alerts")
+        with TabbedContent(id="tabs", initial="overview"):
+            with TabPane("1 Overview", id="overview"):
+                yield Static("", id="p-stats")
+            with TabPane("2 Bookings", id="bookings"):
+                with Horizontal(id="b-filters"):
+                    yield Input(placeholder="from YYYY-MM-DD", id="b-from")
+                    yield Input(placeholder="to YYYY-MM-DD", id="b-to")
+                    yield Select[int]([], prompt="Any service", id="b-service")
+                    yield Label("", id="b-error", classes="error")
+                yield DataTable(id="b-table", cursor_type="row", zebra_stripes=True)
+                yield Static("No bookings found", id="b-empty", classes="empty")
+            with TabPane("3 Orders", id="orders"):
+                yield DataTable(id="o-table", cursor_type="row", zebra_stripes=True)
+                yield Static("No orders yet", id="o-empty", classes="empty")
+            with TabPane("4 Rewards", id="rewards"):
+                yield Static("", id="r-summary")
+                yield DataTable(id="r-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("5 Notes", id="notes"), VerticalScroll():
+                yield Static("", id="n-list")
+            with TabPane("6 Timeline", id="timeline"):
+                yield DataTable(id="t-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("7 Details", id="details"), VerticalScroll():
+                yield Static("", id="d-fields")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#b-table", DataTable).add_columns(
+            "Service", "Branch", "Staff", "Date", "Time", "Status"
+        )
+        self.query_one("#o-table", DataTable).add_columns(
+            "Date", "Branch", "Items", "Total", "Paid", "Refunded", "Status"
+        )
+        self.query_one("#r-table", DataTable).add_columns(
+            "Date", "Program", "Points", "Action", "Reason", "Reference", "Total", "By"
+        )
+        self.query_one("#t-table", DataTable).add_columns("When", "What", "")
+        for empty in self.query(".empty"):
+            empty.display = False
+        self.load()
+
+    @work(thread=True, exclusive=True, group="profile", exit_on_error=False)
+    def load(self) -> None:
+        profile = self.fd.read(lambda s: data.load_profile(session=s, customer_id=self.customer_id))
+        self.post_message(self.Loaded(profile))
+
+    def on_profile_screen_loaded(self, message: Loaded) -> None:
+        self.profile = p = message.profile
+        c = p.customer
+        self.customer_id = c.id or self.customer_id
+        self.title = f"{c.label} · {c.code}"
+        banner = self.query_one("#p-banner", Static)
+        if c.blocked:
+            banner.update(f"BLOCKED — {c.blocked_reason}")
+            banner.set_classes("banner-blocked")
+        elif c.status != "active":
+            banner.update(f"{c.status.upper()} customer")
+            banner.set_classes("banner-inactive")
+        else:
+            banner.update("")
+            banner.set_classes("")
+        banner.display = bool(c.blocked or c.status != "active")
+        name = Text()
+        name.append(c.label, style="bold")
+        if c.display_name:
+            name.append(f"  ({c.full_name})", style="dim")
+        name.append(f"\n{c.code}", style="dim")
+        if p.category:
+            name.append(f"  {p.category}")
+        if p.tags:
+            name.append("  " + " ".join(f"#{t}" for t in p.tags), style="italic")
+        self.query_one("#p-name", Static).update(name)
+        contact = Text()
+        if c.phone:
+            contact.append(f"☎ {format_phone(c.phone)}")
+        if c.other_phone:
+            contact.append(f"   other {format_phone(c.other_phone)}")
+        if c.email:
+            contact.append(f"\n✉ {c.email}")
+        self.query_one("#p-contact", Static).update(contact)
+        address = ", ".join(x for x in (c.address, c.postal_code, c.city, c.state, c.country) if x)
+        self.query_one("#p-address-text", Static).update(address or "No address on file")
+        alerts = [n for n in p.notes if n.is_alert]
+        alert_box = self.query_one("#p-alerts", Static)
+        alert_box.update("\n".join(f"⚠ {n.body}" for n in alerts))
+        alert_box.set_class(bool(alerts), "alert")
+        alert_box.display = bool(alerts)
+        self.render_stats(p)
+        self.render_bookings(p.bookings)
+        service = self.query_one("#b-service", Select)
+        service.set_options([(name, sid) for sid, name in p.services])
+        self.render_orders(p.orders)
+        self.render_rewards(p)
+        self.render_notes(p.notes)
+        self.render_timeline(p.timeline)
+        self.render_details(p)
+
+    def render_stats(self, p: data.ProfileData) -> None:
+        s = p.stats
+        table = Table.grid(padding=(0, 3))
+        table.add_column(style="dim")
+        table.add_column(justify="right")
+        table.add_column(style="dim")
+        table.add_column(justify="right")
+        rows = [
+            ("Total visits", f"{s.visits:,}", "Customer since", day(s.customer_since)),
+            ("Upcoming bookings", f"{s.upcoming:,}", "First visit", day(s.first_visit)),
+            ("Cancellations", f"{s.cancellations:,}", "Last visit", day(s.last_visit)),
+            (
+                "No-shows",
+                f"{s.no_shows:,}",
+                "Next visit",
+                when(s.next_visit) if s.next_visit else "—",
+            ),
+            (
+                "Total income",
+                money(s.income_cents),
+                "Days since last visit",
+                f"{s.days_since_last_visit:,}" if s.days_since_last_visit is not None else "—",
+            ),
+            (
+                "Average visit value",
+                money(s.average_visit_cents),
+                "Points balance",
+                f"{s.points:,}",
+            ),
+        ]
+        for row in rows:
+            table.add_row(*row)
+        self.query_one("#p-stats", Static).update(table)
+
+    def render_bookings(self, rows: list[data.BookingRow]) -> None:
+        table = self.query_one("#b-table", DataTable)
+        table.clear()
+        for b in rows:
+            start = b.start_at.astimezone()
+            table.add_row(
+                b.service,
+                b.branch,
+                b.staff,
+                start.date().isoformat(),
+                start.strftime("%H:%M"),
+                Text(b.status.replace("_", "-"), style=STATUS_STYLE.get(b.status, "")),
+                key=str(b.id),
+            )
+        self.query_one("#b-empty", Static).display = not rows
+        table.display = bool(rows)
+
+    def render_orders(self, rows: list[data.OrderRow]) -> None:
+        table = self.query_one("#o-table", DataTable)
+        table.clear()
+        for o in rows:
+            table.add_row(
+                day(o.created_at),
+                o.branch,
+                o.items,
+                money(o.total_cents),
+                money(o.paid_cents),
+                money(o.refunded_cents) if o.refunded_cents else "",
+                Text(o.status.replace("_", " "), style=STATUS_STYLE.get(o.status, "")),
+                key=str(o.id),
+            )
+        self.query_one("#o-empty", Static).display = not rows
+        table.display = bool(rows)
+
+    def render_rewards(self, p: data.ProfileData) -> None:
+        if p.enrolments:
+            lines = [
+                f"{e.program}: {e.balance:,} {e.unit}"
+                + (f" (expires {e.expires_on})" if e.expires_on else "")
+                for e in p.enrolments
+            ]
+            summary = "  ·  ".join(lines)
+        else:
+            summary = "Not enrolled in a loyalty program."
+        self.query_one("#r-summary", Static).update(summary)
+        table = self.query_one("#r-table", DataTable)
+        table.clear()
+        for e in p.ledger:
+            table.add_row(
+                day(e.at),
+                e.program,
+                Text(f"{e.points:+,}", style="green" if e.points > 0 else "red"),
+                e.action,
+                e.reason or "",
+                e.reference,
+                f"{e.balance_after:,}",
+                e.by,
+                key=str(e.id),
+            )
+
+    def render_notes(self, notes: list[data.NoteRow]) -> None:
+        box = self.query_one("#n-list", Static)
+        if not notes:
+            box.update("No notes yet.")
+            return
+        from rich.console import Group
+        from rich.panel import Panel
+
+        panels = []
+        for n in notes:
+            title = f"{'⚠ ' if n.is_alert else ''}{'📌 ' if n.pinned else ''}{n.category or 'Note'}"
+            subtitle = f"{n.author or 'unknown'} · {when(n.created_at)} · {n.visibility}"
+            panels.append(
+                Panel(
+                    Markdown(n.body),
+                    title=title,
+                    subtitle=subtitle,
+                    border_style="red" if n.is_alert else "dim",
+                    title_align="left",
+                    subtitle_align="right",
+                )
+            )
+        box.update(Group(*panels))
+
+    def render_timeline(self, items: list[data.TimelineItem]) -> None:
+        table = self.query_one("#t-table", DataTable)
+        table.clear()
+        for i, item in enumerate(items):
+            table.add_row(when(item.at), item.kind, item.text, key=str(i))
+
+    def render_details(self, p: data.ProfileData) -> None:
+        c = p.customer
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", min_width=22)
+        table.add_column()
+
+        def yes(value: bool) -> str:
+            return "yes" if value else "no"
+
+        fields: list[tuple[str, str]] = [
+            ("Code", c.code),
+            ("First name", c.first_name),
+            ("Last name", c.last_name or ""),
+            ("Display name", c.display_name or ""),
+            ("Email", c.email or ""),
+            ("Mobile", format_phone(c.phone)),
+            ("Mobile country", c.phone_country or ""),
+            ("Other phone", format_phone(c.other_phone)),
+            ("Gender", c.gender),
+            ("Date of birth", day(c.date_of_birth) if c.date_of_birth else ""),
+            ("Anniversary", day(c.anniversary) if c.anniversary else ""),
+            ("Address", c.address or ""),
+            ("City", c.city or ""),
+            ("State", c.state or ""),
+            ("Postal code", c.postal_code or ""),
+            ("Country", c.country or ""),
+            ("Category", p.category),
+            ("Tags", ", ".join(p.tags)),
+            ("Home branch", p.branch),
+            ("Status", c.status),
+            ("Blocked", f"yes — {c.blocked_reason}" if c.blocked else "no"),
+            ("Appointment reminders", yes(c.consent_reminders)),
+            ("Birthday messages", yes(c.consent_birthday)),
+            ("Marketing", yes(c.consent_marketing)),
+            ("Newsletter", yes(c.consent_newsletter)),
+            ("Photo", c.photo_path or ""),
+            (
+                "Created",
+                f"{when(c.created_at)} via {c.created_via}"
+                + (f" by {p.created_by}" if p.created_by else ""),
+            ),
+            ("Updated", f"{when(c.updated_at)} (version {c.version})"),
+        ]
+        for label, value in fields:
+            table.add_row(label, value or "—")
+        if p.custom:
+            table.add_row("", "")
+            table.add_row(Text("Custom fields", style="bold"), "")
+            for cv in p.custom:
+                table.add_row(cv.label, cv.value or "—")
+        self.query_one("#d-fields", Static).update(table)
+
+    # ------------------------------------------------------------------ bookings filter
+    @on(Input.Changed, "#b-from")
+    @on(Input.Changed, "#b-to")
+    @on(Select.Changed, "#b-service")
+    def bookings_filter_changed(self) -> None:
+        error = self.query_one("#b-error", Label)
+        try:
+            start = self.parse_day("#b-from")
+            end = self.parse_day("#b-to")
+        except ValueError:
+            error.update("Dates as YYYY-MM-DD")
+            return
+        error.update("")
+        value = self.query_one("#b-service", Select).value
+        service = value if isinstance(value, int) else None
+        self.load_bookings(start, end, service)
+
+    def parse_day(self, selector: str) -> date | None:
+        raw = self.query_one(selector, Input).value.strip()
+        return date.fromisoformat(raw) if raw else None
+
+    @work(thread=True, exclusive=True, group="profile-bookings", exit_on_error=False)
+    def load_bookings(self, start: date | None, end: date | None, service: int | None) -> None:
+        rows = self.fd.read(
+            lambda s: data.list_bookings(
+                session=s,
+                customer_id=self.customer_id,
+                date_from=start,
+                date_to=end,
+                service_id=service,
+            )
+        )
+        self.post_message(self.BookingsLoaded(rows))
+
+    def on_profile_screen_bookings_loaded(self, message: BookingsLoaded) -> None:
+        self.render_bookings(message.rows)
+
+    # ------------------------------------------------------------------ actions
+    def action_tab(self, name: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = name
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_edit(self) -> None:
+        from frontdesk.screens.customer_form import CustomerFormScreen
+
+        def saved(customer_id: int | None) -> None:
+            if customer_id is not None:
+                self.notify("Customer saved")
+                self.load()
+
+        self.app.push_screen(CustomerFormScreen(customer_id=self.customer_id), callback=saved)

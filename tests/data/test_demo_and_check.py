@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import phonenumbers
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from frontdesk.data.check import run_checks
+from frontdesk.data.demo import generate
+from frontdesk.data.models import Booking, Customer
+from frontdesk.data.validation import normalise_email
+
+
+def test_demo_data_is_valid_and_consistent(any_engine: Engine) -> None:
+    summary = generate(engine=any_engine, customers=600, seed=3, batch_size=250)
+    assert summary.customers == 600
+    assert summary.bookings > 600 and summary.orders > 0 and summary.refunds >= 0
+    assert summary.enrolments > 0 and summary.notes > 0
+    with Session(any_engine) as s:
+        people = s.exec(select(Customer)).all()
+        assert len(people) == 600
+        countries = {c.phone_country for c in people if c.phone}
+        assert len(countries) >= 5
+        for c in people:
+            assert c.phone or c.email
+            if c.phone:
+                assert phonenumbers.is_valid_number(phonenumbers.parse(c.phone, None)), c.phone
+            if c.email:
+                email = normalise_email(c.email)
+                assert email is not None and email.key == c.email_key
+        statuses = {b.status for b in s.exec(select(Booking)).all()}
+        assert statuses == {"pending", "confirmed", "completed", "cancelled", "no_show"}
+    with any_engine.connect() as conn:
+        overlaps = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM booking a JOIN booking b ON a.staff_id = b.staff_id "
+                "AND a.id < b.id AND a.start_at < b.end_at AND b.start_at < a.end_at"
+            )
+        ).scalar_one()
+    assert overlaps == 0
+    report = run_checks(any_engine)
+    assert report.ok, report.failed
+
+
+def test_demo_is_repeatable_and_adds_more(engine: Engine) -> None:
+    generate(engine=engine, customers=100, seed=5)
+    generate(engine=engine, customers=100, seed=6)
+    with Session(engine) as s:
+        assert len(s.exec(select(Customer)).all()) == 200
+    assert run_checks(engine).ok
+
+
+def test_check_reports_a_broken_ledger(engine: Engine) -> None:
+    generate(engine=engine, customers=200, seed=2)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE loyalty_enrolment SET balance = balance + 7 WHERE id = 1"))
+    report = run_checks(engine)
+    assert not report.ok
+    assert any("ledger" in line for line in report.failed)
