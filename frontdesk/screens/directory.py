@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from sqlmodel import Session
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,6 +29,22 @@ PAGE = 100
 COUNT_CAP = 1000
 DEBOUNCE = 0.15
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
+
+
+class SearchInput(Input):
+    """The search box: down arrow moves to the results."""
+
+    BINDINGS = [Binding("down", "results", "Results", show=False)]
+
+    def _on_hide(self, event: events.Hide) -> None:
+        # A layout pass while results stream in can report the box as hidden for a frame;
+        # the default handler would then move focus away while the receptionist types.
+        event.prevent_default()
+
+    def action_results(self) -> None:
+        screen = self.screen
+        if isinstance(screen, DirectoryScreen):
+            screen.action_to_table()
 
 
 @dataclass(frozen=True)
@@ -60,7 +76,6 @@ class DirectoryScreen(Screen[None]):
         Binding("x", "clear_last_filter", "Clear filter"),
         Binding("X", "clear_filters", "Clear all filters", show=False),
         Binding("escape", "clear", "Clear", show=False),
-        Binding("down", "to_table", "Results", show=False),
     ]
 
     class Results(Message):
@@ -99,7 +114,7 @@ class DirectoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="search-row"):
-            yield Input(placeholder="Search name, phone, email or code  ( / )", id="search")
+            yield SearchInput(placeholder="Search name, phone, email or code  ( / )", id="search")
             yield Select[int]([], prompt="Any category", id="category", allow_blank=True)
             yield Select[str](
                 [("Active", "active"), ("Inactive", "inactive")],
@@ -114,7 +129,7 @@ class DirectoryScreen(Screen[None]):
             with Vertical(id="list"):
                 yield DataTable(id="customers", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="empty")
-            yield Static("", id="overview")
+            yield Static("", id="quick-overview")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -128,8 +143,8 @@ class DirectoryScreen(Screen[None]):
             (" ", "mark", 1),
             ("Code", "code", 8),
             ("Name", "name", 20),
-            ("Email", "email", 22),
-            ("Mobile", "mobile", 15),
+            ("Email", "email", 21),
+            ("Mobile", "mobile", 16),
             ("G", "gender", 1),
             ("Cat", "cat", 3),
             ("Status", "status", 8),
@@ -139,7 +154,7 @@ class DirectoryScreen(Screen[None]):
         ):
             table.add_column(label, key=key, width=width)
         self.query_one("#empty", Static).display = False
-        self.query_one("#overview", Static).display = self.app.size.width >= 150
+        self.query_one("#quick-overview", Static).display = self.app.size.width >= 150
         self.reload()
         self.call_after_refresh(self.action_focus_search)
 
@@ -379,7 +394,7 @@ class DirectoryScreen(Screen[None]):
         return int(row_key.value) if row_key.value else None
 
     def show_overview(self) -> None:
-        panel = self.query_one("#overview", Static)
+        panel = self.query_one("#quick-overview", Static)
         if not panel.display:
             return
         customer_id = self.highlighted_id()
@@ -395,14 +410,14 @@ class DirectoryScreen(Screen[None]):
 
     def on_directory_screen_overview(self, message: Overview) -> None:
         if message.customer_id == self.highlighted_id():
-            self.query_one("#overview", Static).update(message.text)
+            self.query_one("#quick-overview", Static).update(message.text)
 
     # ------------------------------------------------------------------ actions
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
     def action_to_table(self) -> None:
-        if isinstance(self.focused, Input) and self.loaded_ids:
+        if self.loaded_ids:
             self.query_one("#customers", DataTable).focus()
 
     def action_clear(self) -> None:
@@ -555,7 +570,7 @@ class DirectoryScreen(Screen[None]):
         self.reload()
 
     def action_toggle_overview(self) -> None:
-        panel = self.query_one("#overview", Static)
+        panel = self.query_one("#quick-overview", Static)
         panel.display = not panel.display
         self.show_overview()
 

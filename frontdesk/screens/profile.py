@@ -187,10 +187,10 @@ class ProfileScreen(Screen[None]):
     def render_stats(self, p: data.ProfileData) -> None:
         s = p.stats
         table = Table.grid(padding=(0, 3))
-        table.add_column(style="dim")
-        table.add_column(justify="right")
-        table.add_column(style="dim")
-        table.add_column(justify="right")
+        table.add_column(style="dim", min_width=20, no_wrap=True)
+        table.add_column(justify="right", min_width=10, no_wrap=True)
+        table.add_column(style="dim", min_width=22, no_wrap=True)
+        table.add_column(justify="right", min_width=16, no_wrap=True)
         rows = [
             ("Total visits", f"{s.visits:,}", "Customer since", day(s.customer_since)),
             ("Upcoming bookings", f"{s.upcoming:,}", "First visit", day(s.first_visit)),
