@@ -293,7 +293,7 @@ ALERTS = [
     "Pregnant: no deep tissue work.",
 ]
 CANCEL_REASONS = ["Feeling unwell", "Schedule clash", "Weather", "Childcare"]
-SLOTS_PER_DAY = 8
+SLOTS_PER_DAY = 10
 OPENING_HOUR = 9
 
 
@@ -399,8 +399,8 @@ def _catalogue(session: Session, branches_wanted: int, rng: random.Random) -> di
     for bi, branch in enumerate(branches):
         if branch.id in have:
             continue
-        for k in range(3):
-            name = f"{first[(bi * 3 + k) % len(first)]} {chr(65 + bi % 26)}{bi // 26 or ''}."
+        for k in range(5):
+            name = f"{first[(bi * 5 + k) % len(first)]} {chr(65 + bi % 26)}{bi // 26 or ''}."
             session.add(Staff(name=name, role=StaffRole.THERAPIST.value, branch_id=branch.id))
     session.flush()
     therapists = list(
@@ -472,8 +472,7 @@ def generate(
     with Session(engine, expire_on_commit=False) as session:
         cat = _catalogue(session, max(3, min(200, customers // 20000 + 3)), rng)
         session.commit()
-    slot_counter: dict[int, int] = {}
-    future_counter: dict[int, int] = {}
+    hours_used: dict[tuple[int, int], int] = {}
     countries = [c for c, spec in COUNTRIES.items() for _ in range(spec[0])]
     per_country: dict[str, int] = {}
     done = 0
@@ -487,8 +486,7 @@ def generate(
                 n,
                 countries,
                 per_country,
-                slot_counter,
-                future_counter,
+                hours_used,
                 today,
                 now,
                 summary,
@@ -516,8 +514,7 @@ def _batch(
     n: int,
     countries: list[str],
     per_country: dict[str, int],
-    slot_counter: dict[int, int],
-    future_counter: dict[int, int],
+    hours_used: dict[tuple[int, int], int],
     today: datetime,
     now: datetime,
     summary: DemoSummary,
@@ -602,19 +599,19 @@ def _batch(
             tag_rows.append({"customer_id": cid, "tag_id": rng.choice(cat["tags"]).id})
         staff_pool = cat["by_branch"].get(row["home_branch_id"]) or cat["therapists"]
         visits = rng.choice([0, 1, 1, 2, 2, 3, 4, 6])
+        # Visits go back in time from a recent day, 3-9 weeks apart; the last may be upcoming.
+        day_offset = -rng.randint(1, 120)
+        taken_days: set[int] = set()
         for v in range(visits):
             therapist = staff_pool[(cid + v) % len(staff_pool)]
             service = rng.choice(cat["services"])
-            upcoming = v == visits - 1 and rng.random() < 0.2
+            upcoming = v == 0 and rng.random() < 0.2
             if upcoming:
-                slot = future_counter.get(therapist.id, 0)
-                future_counter[therapist.id] = slot + 1
-                day = today + timedelta(days=1 + slot // SLOTS_PER_DAY)
+                wanted = rng.randint(1, 45)
                 status = rng.choice([BookingStatus.PENDING, BookingStatus.CONFIRMED]).value
             else:
-                slot = slot_counter.get(therapist.id, 0)
-                slot_counter[therapist.id] = slot + 1
-                day = today - timedelta(days=1 + slot // SLOTS_PER_DAY)
+                wanted = day_offset
+                day_offset -= rng.randint(21, 63)
                 roll = rng.random()
                 status = (
                     BookingStatus.COMPLETED.value
@@ -623,7 +620,14 @@ def _batch(
                     if roll < 0.93
                     else BookingStatus.NO_SHOW.value
                 )
-            start = day + timedelta(hours=OPENING_HOUR + slot % SLOTS_PER_DAY)
+            step = 1 if upcoming else -1
+            # First day with a free hour for this therapist and no other visit of this customer.
+            while hours_used.get((therapist.id, wanted), 0) >= SLOTS_PER_DAY or wanted in taken_days:
+                wanted += step
+            hour = hours_used.get((therapist.id, wanted), 0)
+            hours_used[(therapist.id, wanted)] = hour + 1
+            taken_days.add(wanted)
+            start = today + timedelta(days=wanted, hours=OPENING_HOUR + hour)
             bookings.append(
                 {
                     "customer_id": cid,

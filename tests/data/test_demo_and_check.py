@@ -36,7 +36,14 @@ def test_demo_data_is_valid_and_consistent(any_engine: Engine) -> None:
                 "AND a.id < b.id AND a.start_at < b.end_at AND b.start_at < a.end_at"
             )
         ).scalar_one()
+        same_customer = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM booking a JOIN booking b ON a.customer_id = b.customer_id "
+                "AND a.id < b.id AND a.start_at < b.end_at AND b.start_at < a.end_at"
+            )
+        ).scalar_one()
     assert overlaps == 0
+    assert same_customer == 0
     report = run_checks(any_engine)
     assert report.ok, report.failed
 
