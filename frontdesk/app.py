@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ from textual.screen import Screen
 
 from frontdesk.data import customers as customer_svc
 from frontdesk.data.db import read_engine
-from frontdesk.data.models import Staff
+from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.staff import resolve_operator
 from frontdesk.data.validation import format_phone
 
@@ -61,7 +62,7 @@ class FrontdeskApp(App[None]):
         engine: Engine,
         staff: str | None = None,
         data_dir: Path | None = None,
-        clock: Callable[[], Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -69,6 +70,8 @@ class FrontdeskApp(App[None]):
         self.requested_staff = staff
         self.operator: Staff | None = None
         self.data_dir = data_dir
+        # The app's idea of 'now' (tests pin it so that relative dates are stable).
+        self.clock: Callable[[], datetime] = clock or utcnow
 
     # ------------------------------------------------------------------ data helpers
     def read(self, work: Callable[[Session], T]) -> T:

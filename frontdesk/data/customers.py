@@ -8,7 +8,7 @@ into one transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -621,6 +621,8 @@ class DirectoryFilter:
     not_visited_for_days: int | None = None
     customer_ids: frozenset[int] | None = None
     extra: tuple[Any, ...] = field(default=())
+    # Reference time of the activity filters (default: the moment the query runs).
+    now: datetime | None = field(default=None, compare=False)
 
     def conditions(self, now: datetime | None = None) -> list[Any]:
         conds: list[Any] = [live()]
@@ -639,7 +641,7 @@ class DirectoryFilter:
                     col(CustomerTag.tag_id) == self.tag_id,
                 )
             )
-        now = now or utcnow()
+        now = now or self.now or utcnow()
         if self.visited_within_days is not None:
             conds.append(_visited_since(now - timedelta(days=self.visited_within_days)))
         if self.not_visited_for_days is not None:
@@ -651,7 +653,7 @@ class DirectoryFilter:
 
     @property
     def is_empty(self) -> bool:
-        return self == DirectoryFilter()
+        return replace(self, now=None) == DirectoryFilter()
 
 
 def _visited_since(since: datetime) -> Any:

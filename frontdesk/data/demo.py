@@ -496,6 +496,8 @@ def generate(
         done += n
         if progress:
             progress(n)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     return summary
 
 
@@ -622,7 +624,9 @@ def _batch(
                 )
             step = 1 if upcoming else -1
             # First day with a free hour for this therapist and no other visit of this customer.
-            while hours_used.get((therapist.id, wanted), 0) >= SLOTS_PER_DAY or wanted in taken_days:
+            while (
+                hours_used.get((therapist.id, wanted), 0) >= SLOTS_PER_DAY or wanted in taken_days
+            ):
                 wanted += step
             hour = hours_used.get((therapist.id, wanted), 0)
             hours_used[(therapist.id, wanted)] = hour + 1

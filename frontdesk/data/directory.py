@@ -202,11 +202,13 @@ class QuickOverview:
     next_visit: datetime | None
 
 
-def quick_overview(*, session: Session, customer_id: int) -> QuickOverview | None:
+def quick_overview(
+    *, session: Session, customer_id: int, now: datetime | None = None
+) -> QuickOverview | None:
     customer = session.get(Customer, customer_id)
     if customer is None:
         return None
-    stats = profile.customer_stats(session=session, customer=customer)
+    stats = profile.customer_stats(session=session, customer=customer, now=now)
     alerts = [
         n.body for n in profile.notes_of(session=session, customer_id=customer_id, alerts_only=True)
     ]

@@ -71,6 +71,11 @@ def check_field(field: str, value: str, *, region: str | None) -> str | None:
             parse_date(value, field, "Date of birth")
         elif field == "anniversary":
             parse_date(value, field, "Anniversary")
+        elif field == "photo_path":
+            if value.strip() and not value.strip().startswith("photos/"):
+                from frontdesk.data.photos import check_photo
+
+                check_photo(value)
         elif field == "country":
             text = clean_text(value)
             if text and text.upper() not in phonenumbers.SUPPORTED_REGIONS:

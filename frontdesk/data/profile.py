@@ -532,7 +532,7 @@ class ProfileData:
     created_by: str
 
 
-def load_profile(*, session: Session, customer_id: int) -> ProfileData:
+def load_profile(*, session: Session, customer_id: int, now: datetime | None = None) -> ProfileData:
     from frontdesk.data.customers import get_customer, resolve, tags_of
     from frontdesk.data.models import Category
 
@@ -545,7 +545,7 @@ def load_profile(*, session: Session, customer_id: int) -> ProfileData:
     creator = session.get(Staff, customer.created_by_id) if customer.created_by_id else None
     return ProfileData(
         customer=customer,
-        stats=customer_stats(session=session, customer=customer),
+        stats=customer_stats(session=session, customer=customer, now=now),
         bookings=list_bookings(session=session, customer_id=cid),
         services=services_used(session=session, customer_id=cid),
         orders=list_orders(session=session, customer_id=cid),

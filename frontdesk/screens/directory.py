@@ -167,7 +167,7 @@ class DirectoryScreen(Screen[None]):
         self._fetch(self.generation, self.query_text, self.effective_filters(), None, 0, True)
 
     def effective_filters(self) -> svc.DirectoryFilter:
-        return replace(self.filters, extra=self.advanced.conditions())
+        return replace(self.filters, extra=self.advanced.conditions(), now=self.fd.clock())
 
     def load_more(self) -> None:
         if self.loading or self.exhausted:
@@ -405,7 +405,10 @@ class DirectoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="overview", exit_on_error=False)
     def _load_overview(self, customer_id: int) -> None:
-        info = self.fd.read(lambda s: lookups.quick_overview(session=s, customer_id=customer_id))
+        now = self.fd.clock()
+        info = self.fd.read(
+            lambda s: lookups.quick_overview(session=s, customer_id=customer_id, now=now)
+        )
         self.post_message(self.Overview(customer_id, render_overview(info, self.lookups)))
 
     def on_directory_screen_overview(self, message: Overview) -> None:
@@ -438,9 +441,13 @@ class DirectoryScreen(Screen[None]):
     def action_new(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
 
+        def added(customer_id: int | None) -> None:
+            self._after_save(customer_id)
+            if customer_id is not None:
+                self.fd.open_customer(customer_id)
+
         self.app.push_screen(
-            CustomerFormScreen(prefill=lookups.prefill_from_query(self.query_text)),
-            callback=self._after_save,
+            CustomerFormScreen(prefill=lookups.prefill_from_query(self.query_text)), callback=added
         )
 
     def action_edit(self) -> None:

@@ -130,7 +130,10 @@ class ProfileScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="profile", exit_on_error=False)
     def load(self) -> None:
-        profile = self.fd.read(lambda s: data.load_profile(session=s, customer_id=self.customer_id))
+        now = self.fd.clock()
+        profile = self.fd.read(
+            lambda s: data.load_profile(session=s, customer_id=self.customer_id, now=now)
+        )
         self.post_message(self.Loaded(profile))
 
     def on_profile_screen_loaded(self, message: Loaded) -> None:
