@@ -53,7 +53,6 @@ class FrontdeskApp(App[None]):
     COMMANDS = App.COMMANDS | {CustomerCommands}
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show every key of this screen"),
-        Binding("ctrl+p", "command_palette", "Find/commands", show=True, priority=True),
     ]
 
     def __init__(

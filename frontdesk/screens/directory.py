@@ -148,7 +148,7 @@ class DirectoryScreen(Screen[None]):
             ("G", "gender", 1),
             ("Cat", "cat", 3),
             ("Status", "status", 8),
-            ("⛔", "blocked", 2),
+            ("Blk", "blocked", 3),
             ("Branch", "branch", 9),
             ("Last visit", "last", 10),
         ):
@@ -258,14 +258,15 @@ class DirectoryScreen(Screen[None]):
             GENDER.get(c.gender, "–"),
             cat,
             c.status,
-            Text("⛔", style="red") if c.blocked else Text(""),
+            Text("✖", style="bold red") if c.blocked else Text(""),
             branch.name if branch else "",
             day(last_visit) if last_visit else "",
         ]
 
     def update_status(self) -> None:
         count = self.count or 0
-        label = count_label(count, COUNT_CAP)
+        browsing = not self.query_text.strip() and self.effective_filters().is_empty
+        label = count_label(count, COUNT_CAP, "customer" if browsing else "match")
         if self.selected:
             label += f" · {len(self.selected):,} selected"
         self.query_one("#count", Label).update(label)

@@ -50,6 +50,7 @@ STATUS_STYLE = {
 
 
 class ProfileScreen(Screen[None]):
+    AUTO_FOCUS = "#tabs Tabs"
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("e", "edit", "Edit"),

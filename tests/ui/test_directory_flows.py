@@ -201,7 +201,7 @@ async def test_bulk_block_asks_for_a_reason(demo_engine: Engine) -> None:
         with Session(demo_engine) as s:
             c = svc.get_by_code(session=s, code=first)
             assert c.blocked and c.blocked_reason == "Abusive on the phone"
-        assert "⛔" in rows(app)[0][8]
+        assert "✖" in rows(app)[0][8]
 
 
 async def test_select_all_matching(demo_engine: Engine) -> None:

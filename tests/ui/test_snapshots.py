@@ -1,0 +1,176 @@
+"""Snapshot tests of every screen and modal (render with ../shared/tools/snap2png to review)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Select
+
+from frontdesk.screens.customer_form import CustomerFormScreen
+from tests.ui.conftest import SIZE, make_app, settle, type_text
+
+Step = Callable[[Pilot[None]], Awaitable[None]]
+
+
+def steps(*actions: Step) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        for action in actions:
+            await action(pilot)
+            await settle(pilot)
+
+    return run
+
+
+def press(*keys: str) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        await pilot.press(*keys)
+
+    return run
+
+
+def typed(text: str) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        await type_text(pilot, text)
+
+    return run
+
+
+def focus_table() -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        pilot.app.screen.query_one("#customers", DataTable).focus()
+
+    return run
+
+
+def open_customer(customer_id: int) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        pilot.app.open_customer(customer_id)  # type: ignore[attr-defined]
+
+    return run
+
+
+def set_value(selector: str, value: Any) -> Step:
+    async def run(pilot: Pilot[None]) -> None:
+        widget = pilot.app.screen.query_one(selector)
+        widget.value = value  # type: ignore[attr-defined]
+
+    return run
+
+
+def test_directory_empty(snap_compare: Any, empty_engine: Engine) -> None:
+    assert snap_compare(make_app(empty_engine), terminal_size=SIZE, run_before=steps())
+
+
+def test_directory_with_data(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(focus_table()))
+
+
+def test_directory_search(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(typed("garc")))
+
+
+def test_directory_no_match(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(typed("zzqx")))
+
+
+def test_directory_filtered_with_overview(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=(160, 40),
+        run_before=steps(set_value("#status", "inactive"), focus_table()),
+    )
+
+
+def test_directory_at_80x24(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=(80, 24), run_before=steps(focus_table())
+    )
+
+
+def test_filter_panel(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(focus_table(), press("f"))
+    )
+
+
+def test_bulk_actions_modal(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(focus_table(), press("space", "space", "a")),
+    )
+
+
+def test_form_with_errors(snap_compare: Any, demo_engine: Engine) -> None:
+    async def open_form(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(CustomerFormScreen())
+
+    async def bad_input(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#f-phone", Input).value = "555-0123"
+        screen.query_one("#f-email", Input).value = "ann@"
+        screen.query_one("#f-date_of_birth", Input).value = "31/12/1990"
+        await pilot.press("ctrl+s")
+
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, bad_input)
+    )
+
+
+def test_form_edit(snap_compare: Any, demo_engine: Engine) -> None:
+    async def open_form(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(CustomerFormScreen(customer_id=7))
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form))
+
+
+def _profile(tab: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    return steps(open_customer(1), press(tab))
+
+
+def test_profile_overview(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("1"))
+
+
+def test_profile_bookings(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("2"))
+
+
+def test_profile_orders(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("3"))
+
+
+def test_profile_rewards(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("4"))
+
+
+def test_profile_notes(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("5"))
+
+
+def test_profile_timeline(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("6"))
+
+
+def test_profile_details(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=_profile("7"))
+
+
+def test_confirm_discard_modal(snap_compare: Any, demo_engine: Engine) -> None:
+    async def open_form(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(CustomerFormScreen())
+
+    async def type_and_escape(pilot: Pilot[None]) -> None:
+        pilot.app.screen.query_one("#f-first_name", Input).value = "Half typed"
+        await pilot.press("escape")
+
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, type_and_escape)
+    )
+
+
+__all__ = ["Select"]
