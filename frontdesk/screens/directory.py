@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 PAGE = 100
 COUNT_CAP = 1000
-DEBOUNCE = 0.15
+DEBOUNCE = 0.05
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
 
 

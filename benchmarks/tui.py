@@ -1,0 +1,116 @@
+"""Terminal app figures on a 1,000,000-customer database (and on an empty one to compare).
+
+    python benchmarks/tui.py [--db PATH] [--customers N]
+
+Prints: whole-process time from launch to the first painted directory (for the big and an
+empty database: it must not grow with the database), the time from a keystroke in the search
+box to the updated table (goal: median under 100 ms; it includes the 50 ms debounce), and the
+peak memory of the process (goal: under 250 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import MILLION, ensure_database, median, p95  # noqa: E402
+
+QUERIES = ["smith", "maria gar", "+31 6 21", "gmail.c", "c-0004711", "jose"]
+
+
+async def child(db: str, started: float, keystrokes: bool) -> dict[str, float]:
+    from frontdesk.app import FrontdeskApp
+    from frontdesk.data.db import open_database
+    from frontdesk.screens.directory import DirectoryScreen
+
+    app = FrontdeskApp(engine=open_database(db), staff=None)
+    result: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        while True:
+            screen = app.screen
+            if isinstance(screen, DirectoryScreen) and screen.count is not None:
+                break
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        result["first_paint_s"] = time.time() - started
+        if keystrokes:
+            samples: list[float] = []
+            for query in QUERIES:
+                for i in range(1, len(query) + 1):
+                    typed = query[:i]
+                    begin = time.perf_counter()
+                    key = query[i - 1]
+                    await pilot.press("space" if key == " " else key)
+                    while screen.query_text != typed or screen.loading:
+                        await asyncio.sleep(0.002)
+                    await pilot.pause()
+                    samples.append((time.perf_counter() - begin) * 1000)
+                await pilot.press("ctrl+u")  # clear the box for the next query
+                while screen.query_text != "" or screen.loading:
+                    await asyncio.sleep(0.002)
+            result["key_median_ms"] = median(samples)
+            result["key_p95_ms"] = p95(samples)
+            result["keystrokes"] = len(samples)
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def run_child(db: Path, keystrokes: bool) -> dict[str, float]:
+    started = time.time()
+    args = [sys.executable, __file__, "--child", "--db", str(db), "--started", repr(started)]
+    if keystrokes:
+        args.append("--keystrokes")
+    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", type=Path, default=MILLION)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--keystrokes", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(asyncio.run(child(str(args.db), args.started, args.keystrokes))))
+        return
+    big = ensure_database(args.db, args.customers)
+    with tempfile.TemporaryDirectory() as tmp:
+        empty = Path(tmp) / "empty.db"
+        subprocess.run(
+            [sys.executable, "-m", "frontdesk", "settings", "--db", str(empty)],
+            check=True,
+            capture_output=True,
+        )
+        empty_runs = [run_child(empty, False)["first_paint_s"] for _ in range(3)]
+    big_runs = [run_child(big, False) for _ in range(3)]
+    typing = run_child(big, True)
+    print(f"database: {big}")
+    print(
+        f"launch to first painted directory, empty database:   {median(empty_runs) * 1000:7.0f} ms (median of 3)"
+    )
+    print(
+        f"launch to first painted directory, 1M database:      "
+        f"{median([r['first_paint_s'] for r in big_runs]) * 1000:7.0f} ms (median of 3)"
+    )
+    print(
+        f"keystroke to updated table ({int(typing['keystrokes'])} keystrokes):   "
+        f"median {typing['key_median_ms']:6.1f} ms   p95 {typing['key_p95_ms']:6.1f} ms   (goal: median < 100 ms)"
+    )
+    print(
+        f"peak memory while typing:                            {typing['peak_mb']:7.1f} MB (goal: < 250 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
