@@ -16,14 +16,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
+from sqlalchemy import text
+from sqlmodel import Session, col, select
 
-from benchmarks.common import MILLION, ensure_database, median, p95, timings  # noqa: E402
-from frontdesk.data import customers as svc  # noqa: E402
-from frontdesk.data.db import open_database, read_engine  # noqa: E402
-from frontdesk.data.models import Customer  # noqa: E402
-from frontdesk.data.validation import digits, fold  # noqa: E402
+from benchmarks.common import MILLION, ensure_database, median, p95, timings
+from frontdesk.data import customers as svc
+from frontdesk.data.db import open_database, read_engine
+from frontdesk.data.models import Customer
+from frontdesk.data.validation import digits, fold
 
 
 def pick_queries(session: Session) -> list[tuple[str, str]]:

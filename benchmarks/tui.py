@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import MILLION, ensure_database, median, p95  # noqa: E402
+from benchmarks.common import MILLION, ensure_database, median, p95
 
 QUERIES = ["smith", "maria gar", "+31 6 21", "gmail.c", "c-0004711", "jose"]
 

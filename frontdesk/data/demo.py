@@ -473,6 +473,7 @@ def generate(
         cat = _catalogue(session, max(3, min(200, customers // 20000 + 3)), rng)
         session.commit()
     hours_used: dict[tuple[int, int], int] = {}
+    full_days: dict[tuple[int, int], int] = {}
     countries = [c for c, spec in COUNTRIES.items() for _ in range(spec[0])]
     per_country: dict[str, int] = {}
     done = 0
@@ -487,6 +488,7 @@ def generate(
                 countries,
                 per_country,
                 hours_used,
+                full_days,
                 today,
                 now,
                 summary,
@@ -499,6 +501,17 @@ def generate(
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     return summary
+
+
+def _free_day(full_days: dict[tuple[int, int], int], therapist_id: int, day: int) -> int:
+    """Follow the "day is full, try this one" links from ``day`` (with path compression)."""
+    path = []
+    while (therapist_id, day) in full_days:
+        path.append(day)
+        day = full_days[(therapist_id, day)]
+    for full in path:
+        full_days[(therapist_id, full)] = day
+    return day
 
 
 def _phone(country: str, k: int, seed: int) -> str:
@@ -517,6 +530,7 @@ def _batch(
     countries: list[str],
     per_country: dict[str, int],
     hours_used: dict[tuple[int, int], int],
+    full_days: dict[tuple[int, int], int],
     today: datetime,
     now: datetime,
     summary: DemoSummary,
@@ -624,12 +638,13 @@ def _batch(
                 )
             step = 1 if upcoming else -1
             # First day with a free hour for this therapist and no other visit of this customer.
-            while (
-                hours_used.get((therapist.id, wanted), 0) >= SLOTS_PER_DAY or wanted in taken_days
-            ):
-                wanted += step
+            wanted = _free_day(full_days, therapist.id, wanted)
+            while wanted in taken_days:
+                wanted = _free_day(full_days, therapist.id, wanted + step)
             hour = hours_used.get((therapist.id, wanted), 0)
             hours_used[(therapist.id, wanted)] = hour + 1
+            if hour + 1 >= SLOTS_PER_DAY:
+                full_days[(therapist.id, wanted)] = wanted + step
             taken_days.add(wanted)
             start = today + timedelta(days=wanted, hours=OPENING_HOUR + hour)
             bookings.append(
