@@ -62,3 +62,18 @@ class InsufficientPoints(FrontdeskError):
         self.balance = balance
         self.requested = requested
         super().__init__(f"only {balance} points available, {requested} requested")
+
+
+class DoubleBooked(FrontdeskError):
+    """The staff member already has a booking at that time."""
+
+    def __init__(self, conflict: Any, suggestion: Any = None) -> None:
+        self.conflict = conflict
+        self.suggestion = suggestion
+        super().__init__(
+            f"the staff member already has booking #{getattr(conflict, 'id', '?')} then"
+        )
+
+
+class InvalidState(FrontdeskError):
+    """The record is not in a state that allows this change (e.g. completing a cancelled booking)."""

@@ -441,14 +441,41 @@ def timeline(*, session: Session, customer_id: int, limit: int = 200) -> list[Ti
         )
     events = session.exec(
         select(AuditEvent)
-        .where(col(AuditEvent.customer_id) == customer_id, col(AuditEvent.entity) == "customer")
+        .where(col(AuditEvent.customer_id) == customer_id)
         .order_by(col(AuditEvent.id).desc())
         .limit(limit)
     )
     for ev in events:
-        items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev)))
+        if ev.entity == "customer":
+            items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev)))
+        elif ev.entity == "booking" and ev.action != "create":
+            items.append(
+                TimelineItem(_aware(ev.at) or ev.at, "booking", describe_booking_event(ev))
+            )
+        elif ev.entity == "order" and ev.action == "cancel":
+            items.append(
+                TimelineItem(_aware(ev.at) or ev.at, "order", f"Order #{ev.entity_id} cancelled")
+            )
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+def describe_booking_event(event: AuditEvent) -> str:
+    who = event.actor_name or "system"
+    changes: dict[str, Any] = event.changes or {}
+    verb = {
+        "confirm": "confirmed",
+        "complete": "completed",
+        "cancel": "cancelled",
+        "no_show": "marked no-show",
+        "reschedule": "rescheduled",
+    }.get(event.action, event.action)
+    text = f"Booking #{event.entity_id} {verb} by {who}"
+    if "cancellation_reason" in changes:
+        text += f": {changes['cancellation_reason'][1]}"
+    if "start_at" in changes:
+        text += f" to {str(changes['start_at'][1])[:16].replace('T', ' ')}"
+    return text
 
 
 def describe_audit(event: AuditEvent) -> str:

@@ -1,0 +1,355 @@
+"""Bookings: create (no double-booking, no blocked customers), status changes, follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from frontdesk.data import audit
+from frontdesk.data.errors import (
+    BlockedCustomer,
+    DoubleBooked,
+    InvalidState,
+    NotFound,
+    ValidationFailed,
+)
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Branch,
+    Customer,
+    Service,
+    Staff,
+    utcnow,
+)
+from frontdesk.data.validation import clean_text
+
+# Statuses that occupy the staff member's time.
+BUSY = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
+OPENING = time(9, 0)
+CLOSING = time(19, 0)
+SUGGEST_STEP = timedelta(minutes=15)
+SUGGEST_DAYS = 14
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    booking_id: int
+    customer_code: str
+    customer_name: str
+    service: str
+    start_at: datetime
+    end_at: datetime
+    staff: str
+
+
+def _lock_staff(session: Session, staff_id: int) -> Staff:
+    """Serialise bookings of one staff member (row lock on PostgreSQL; SQLite's IMMEDIATE
+    transaction already serialises writers)."""
+    staff = session.exec(select(Staff).where(col(Staff.id) == staff_id).with_for_update()).first()
+    if staff is None:
+        raise ValidationFailed("staff_id", "no such staff member")
+    return staff
+
+
+def find_conflict(
+    *,
+    session: Session,
+    staff_id: int,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_id: int | None = None,
+) -> Conflict | None:
+    stmt = (
+        select(Booking, Customer, Service, Staff)
+        .join(Customer, col(Customer.id) == col(Booking.customer_id))
+        .join(Service, col(Service.id) == col(Booking.service_id))
+        .join(Staff, col(Staff.id) == col(Booking.staff_id))
+        .where(
+            col(Booking.staff_id) == staff_id,
+            col(Booking.status).in_(BUSY),
+            col(Booking.start_at) < end_at,
+            col(Booking.end_at) > start_at,
+        )
+        .order_by(col(Booking.start_at))
+        .limit(1)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(col(Booking.id) != exclude_id)
+    row = session.exec(stmt).first()
+    if row is None:
+        return None
+    booking, customer, service, staff = row
+    return Conflict(
+        booking_id=booking.id or 0,
+        customer_code=customer.code,
+        customer_name=customer.full_name,
+        service=service.name,
+        start_at=_aware(booking.start_at),
+        end_at=_aware(booking.end_at),
+        staff=staff.name,
+    )
+
+
+def suggest_free_time(
+    *,
+    session: Session,
+    staff_id: int,
+    start_at: datetime,
+    duration: timedelta,
+    exclude_id: int | None = None,
+    tz: Any = None,
+) -> datetime | None:
+    """The first start at or after ``start_at`` (15-minute steps, within opening hours in the
+    local time zone ``tz``) at which the staff member is free for ``duration``."""
+    tz = tz or datetime.now().astimezone().tzinfo
+    end_search = start_at + timedelta(days=SUGGEST_DAYS)
+    stmt = select(Booking).where(
+        col(Booking.staff_id) == staff_id,
+        col(Booking.status).in_(BUSY),
+        col(Booking.end_at) > start_at,
+        col(Booking.start_at) < end_search,
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(col(Booking.id) != exclude_id)
+    intervals = [(_aware(b.start_at), _aware(b.end_at)) for b in session.exec(stmt)]
+    candidate = start_at
+    while candidate < end_search:
+        local = candidate.astimezone(tz)
+        opening = datetime.combine(local.date(), OPENING, tz)
+        closing = datetime.combine(local.date(), CLOSING, tz)
+        if local < opening:
+            candidate = opening.astimezone(UTC)
+            continue
+        if local + duration > closing:
+            candidate = (opening + timedelta(days=1)).astimezone(UTC)
+            continue
+        clash = next((e for s, e in intervals if s < candidate + duration and e > candidate), None)
+        if clash is None:
+            return candidate
+        # Jump to the end of the clash, rounded up to the step.
+        minutes = int((clash - candidate).total_seconds() // 60)
+        step = max(SUGGEST_STEP, timedelta(minutes=((minutes + 14) // 15) * 15))
+        candidate = candidate + step
+    return None
+
+
+def _check_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or not customer.is_live:
+        raise ValidationFailed("customer_id", "choose a customer")
+    if customer.blocked:
+        raise BlockedCustomer(customer)
+    return customer
+
+
+def _record(
+    session: Session, actor: Staff | None, booking: Booking, action: str, changes: dict[str, Any]
+) -> None:
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="booking",
+        entity_id=booking.id or 0,
+        action=action,
+        customer_id=booking.customer_id,
+        changes=changes,
+    )
+
+
+def create_booking(
+    *,
+    session: Session,
+    customer_id: int,
+    service_id: int,
+    branch_id: int,
+    staff_id: int | None,
+    start_at: datetime,
+    notes: str | None = None,
+    actor: Staff | None = None,
+    status: BookingStatus | str = BookingStatus.CONFIRMED,
+    source: str = "desk",
+    price_cents: int | None = None,
+) -> Booking:
+    customer = _check_customer(session, customer_id)
+    service = session.get(Service, service_id)
+    if service is None or not service.active:
+        raise ValidationFailed("service_id", "choose a service")
+    if session.get(Branch, branch_id) is None:
+        raise ValidationFailed("branch_id", "choose a branch")
+    start_at = _aware(start_at)
+    end_at = start_at + timedelta(minutes=service.duration_minutes)
+    if staff_id is not None:
+        _lock_staff(session, staff_id)
+        conflict = find_conflict(
+            session=session, staff_id=staff_id, start_at=start_at, end_at=end_at
+        )
+        if conflict is not None:
+            suggestion = suggest_free_time(
+                session=session, staff_id=staff_id, start_at=start_at, duration=end_at - start_at
+            )
+            raise DoubleBooked(conflict, suggestion)
+    booking = Booking(
+        customer_id=customer.id or 0,
+        service_id=service_id,
+        branch_id=branch_id,
+        staff_id=staff_id,
+        start_at=start_at,
+        end_at=end_at,
+        status=BookingStatus(status).value,
+        price_cents=service.price_cents if price_cents is None else price_cents,
+        source=source,
+        notes=clean_text(notes),
+        created_by_id=actor.id if actor else None,
+    )
+    session.add(booking)
+    session.flush()
+    _record(
+        session,
+        actor,
+        booking,
+        "create",
+        {
+            "service": (None, service.name),
+            "start_at": (None, start_at),
+            "status": (None, booking.status),
+        },
+    )
+    return booking
+
+
+def get_booking(*, session: Session, booking_id: int, lock: bool = False) -> Booking:
+    stmt = select(Booking).where(col(Booking.id) == booking_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    booking = session.exec(stmt).first()
+    if booking is None:
+        raise NotFound("booking", booking_id)
+    return booking
+
+
+ALLOWED = {
+    "confirm": {BookingStatus.PENDING.value},
+    "complete": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
+    "cancel": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
+    "no_show": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
+    "reschedule": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
+}
+RESULT = {
+    "confirm": BookingStatus.CONFIRMED.value,
+    "complete": BookingStatus.COMPLETED.value,
+    "cancel": BookingStatus.CANCELLED.value,
+    "no_show": BookingStatus.NO_SHOW.value,
+}
+
+
+def change_status(
+    *,
+    session: Session,
+    booking_id: int,
+    action: str,
+    actor: Staff | None = None,
+    reason: str | None = None,
+    new_start: datetime | None = None,
+) -> Booking:
+    """confirm / complete / cancel (reason required) / no_show / reschedule (new_start)."""
+    if action not in ALLOWED:
+        raise ValidationFailed("action", f"unknown action {action!r}")
+    booking = get_booking(session=session, booking_id=booking_id, lock=True)
+    session.refresh(booking)
+    if booking.status not in ALLOWED[action]:
+        raise InvalidState(
+            f"a {booking.status.replace('_', '-')} booking cannot be {_past(action)}"
+        )
+    changes: dict[str, Any] = {}
+    if action == "cancel":
+        text = clean_text(reason)
+        if not text:
+            raise ValidationFailed("reason", "Say why the booking is cancelled")
+        booking.cancellation_reason = text
+        changes["cancellation_reason"] = (None, text)
+    if action == "reschedule":
+        if new_start is None:
+            raise ValidationFailed("start_at", "choose the new date and time")
+        new_start = _aware(new_start)
+        duration = _aware(booking.end_at) - _aware(booking.start_at)
+        if booking.staff_id is not None:
+            _lock_staff(session, booking.staff_id)
+            conflict = find_conflict(
+                session=session,
+                staff_id=booking.staff_id,
+                start_at=new_start,
+                end_at=new_start + duration,
+                exclude_id=booking.id,
+            )
+            if conflict is not None:
+                raise DoubleBooked(
+                    conflict,
+                    suggest_free_time(
+                        session=session,
+                        staff_id=booking.staff_id,
+                        start_at=new_start,
+                        duration=duration,
+                        exclude_id=booking.id,
+                    ),
+                )
+        changes["start_at"] = (booking.start_at, new_start)
+        booking.start_at = new_start
+        booking.end_at = new_start + duration
+    else:
+        changes["status"] = (booking.status, RESULT[action])
+        booking.status = RESULT[action]
+    booking.version += 1
+    booking.updated_at = utcnow()
+    session.add(booking)
+    session.flush()
+    _record(session, actor, booking, action, changes)
+    return booking
+
+
+def _past(action: str) -> str:
+    return {
+        "confirm": "confirmed",
+        "complete": "completed",
+        "cancel": "cancelled",
+        "no_show": "marked as no-show",
+        "reschedule": "rescheduled",
+    }[action]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    service_id: int
+    staff_id: int | None
+    branch_id: int
+
+
+def follow_up_template(*, session: Session, customer_id: int) -> FollowUp | None:
+    """Service, staff member and branch of the customer's last visit ("book follow-up")."""
+    last = session.exec(
+        select(Booking)
+        .where(
+            col(Booking.customer_id) == customer_id,
+            col(Booking.status) == BookingStatus.COMPLETED.value,
+        )
+        .order_by(col(Booking.start_at).desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    return FollowUp(service_id=last.service_id, staff_id=last.staff_id, branch_id=last.branch_id)
+
+
+def list_services(*, session: Session) -> list[Service]:
+    return list(
+        session.exec(
+            select(Service).where(col(Service.active).is_(True)).order_by(col(Service.name))
+        )
+    )

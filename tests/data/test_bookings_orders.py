@@ -1,0 +1,264 @@
+"""Service tests: booking rules, status changes, orders, payments, refunds, exact statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from frontdesk.data import bookings as bk
+from frontdesk.data import customers as svc
+from frontdesk.data import orders as od
+from frontdesk.data import profile
+from frontdesk.data.errors import BlockedCustomer, DoubleBooked, InvalidState, ValidationFailed
+from frontdesk.data.models import AuditEvent, Branch, Service, ServiceType, Staff
+
+DAY = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def shop(any_session: Session) -> dict[str, int]:
+    s = any_session
+    branch = Branch(name="Main")
+    stype = ServiceType(name="Hair")
+    s.add_all([branch, stype])
+    s.flush()
+    cut = Service(service_type_id=stype.id or 0, name="Cut", duration_minutes=60, price_cents=4500)
+    nina = Staff(name="Nina", role="therapist", branch_id=branch.id)
+    omar = Staff(name="Omar", role="therapist", branch_id=branch.id)
+    s.add_all([cut, nina, omar])
+    s.flush()
+    ann = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+    )
+    bob = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
+    )
+    ids = {
+        "branch": branch.id or 0,
+        "cut": cut.id or 0,
+        "nina": nina.id or 0,
+        "omar": omar.id or 0,
+        "ann": ann.id or 0,
+        "bob": bob.id or 0,
+    }
+    s.commit()
+    return ids
+
+
+def book(s: Session, shop: dict[str, int], who: str, staff: str, start: datetime) -> int:
+    b = bk.create_booking(
+        session=s,
+        customer_id=shop[who],
+        service_id=shop["cut"],
+        branch_id=shop["branch"],
+        staff_id=shop[staff],
+        start_at=start,
+    )
+    s.commit()
+    return b.id or 0
+
+
+def test_booking_takes_service_duration_and_price(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    bid = book(any_session, shop, "ann", "nina", DAY.replace(hour=10))
+    b = bk.get_booking(session=any_session, booking_id=bid)
+    assert b.price_cents == 4500 and b.status == "confirmed"
+    assert bk._aware(b.end_at) - bk._aware(b.start_at) == timedelta(minutes=60)
+
+
+def test_staff_cannot_be_double_booked(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    book(s, shop, "ann", "nina", DAY.replace(hour=10))
+    with pytest.raises(DoubleBooked) as err:
+        bk.create_booking(
+            session=s,
+            customer_id=shop["bob"],
+            service_id=shop["cut"],
+            branch_id=shop["branch"],
+            staff_id=shop["nina"],
+            start_at=DAY.replace(hour=10, minute=30),
+        )
+    assert err.value.conflict.customer_name == "Ann" and err.value.conflict.service == "Cut"
+    assert err.value.suggestion is not None and err.value.suggestion >= DAY.replace(hour=11)
+    s.rollback()
+    # Another staff member at the same time is fine; so is back-to-back.
+    book(s, shop, "bob", "omar", DAY.replace(hour=10, minute=30))
+    book(s, shop, "bob", "nina", DAY.replace(hour=11))
+
+
+def test_cancelled_bookings_free_the_slot(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
+    bk.change_status(session=s, booking_id=bid, action="cancel", reason="Ill")
+    s.commit()
+    book(s, shop, "bob", "nina", DAY.replace(hour=10))
+
+
+def test_blocked_customer_cannot_be_booked(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    svc.block_customer(session=s, customer_id=shop["ann"], reason="Unpaid bills")
+    s.commit()
+    with pytest.raises(BlockedCustomer, match="Unpaid bills"):
+        book(s, shop, "ann", "nina", DAY.replace(hour=10))
+
+
+def test_status_changes_are_checked_and_audited(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
+    with pytest.raises(ValidationFailed, match="why"):
+        bk.change_status(session=s, booking_id=bid, action="cancel", reason=" ")
+    s.rollback()
+    later = DAY.replace(hour=15)
+    moved = bk.change_status(session=s, booking_id=bid, action="reschedule", new_start=later)
+    assert bk._aware(moved.start_at) == later
+    bk.change_status(session=s, booking_id=bid, action="complete")
+    s.commit()
+    with pytest.raises(InvalidState):
+        bk.change_status(session=s, booking_id=bid, action="cancel", reason="late")
+    s.rollback()
+    other = book(s, shop, "bob", "omar", DAY.replace(hour=9))
+    book(s, shop, "ann", "omar", DAY.replace(hour=12))
+    with pytest.raises(DoubleBooked):
+        bk.change_status(
+            session=s,
+            booking_id=other,
+            action="reschedule",
+            new_start=DAY.replace(hour=12, minute=30),
+        )
+    s.rollback()
+    bk.change_status(session=s, booking_id=other, action="no_show")
+    s.commit()
+    actions = s.exec(
+        select(AuditEvent.action)
+        .where(col(AuditEvent.entity) == "booking")
+        .order_by(col(AuditEvent.id))
+    ).all()
+    assert actions == ["create", "reschedule", "complete", "create", "create", "no_show"]
+    texts = [i.text for i in profile.timeline(session=s, customer_id=shop["ann"])]
+    assert any("rescheduled" in t for t in texts) and any("completed" in t for t in texts)
+
+
+def test_follow_up_template(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    assert bk.follow_up_template(session=s, customer_id=shop["ann"]) is None
+    bid = book(s, shop, "ann", "omar", DAY.replace(hour=10))
+    bk.change_status(session=s, booking_id=bid, action="complete")
+    s.commit()
+    template = bk.follow_up_template(session=s, customer_id=shop["ann"])
+    assert (
+        template is not None
+        and template.staff_id == shop["omar"]
+        and template.service_id == shop["cut"]
+    )
+
+
+def test_suggestion_respects_opening_hours(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    tz = UTC
+    book(s, shop, "ann", "nina", DAY.replace(hour=18))
+    when = bk.suggest_free_time(
+        session=s,
+        staff_id=shop["nina"],
+        start_at=DAY.replace(hour=18),
+        duration=timedelta(hours=1),
+        tz=tz,
+    )
+    assert when == (DAY + timedelta(days=1)).replace(hour=9)
+
+
+def test_order_payment_partial_refund_and_statistics(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
+    bk.change_status(session=s, booking_id=bid, action="complete")
+    order = od.order_for_booking(session=s, booking_id=bid)
+    assert order.total_cents == 4500 and order.status == "open"
+    assert od.order_for_booking(session=s, booking_id=bid).id == order.id  # one order per booking
+    extra = od.create_order(
+        session=s,
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        lines=[
+            od.LineInput(
+                kind="product",
+                description="Shampoo",
+                quantity=2,
+                unit_price_cents=1250,
+                discount_cents=500,
+            )
+        ],
+    )
+    assert extra.total_cents == 2000
+    od.take_payment(session=s, order_id=order.id or 0, amount_cents=2000, method="cash")
+    assert od.get_order(session=s, order_id=order.id or 0).status == "part_paid"
+    with pytest.raises(ValidationFailed, match=r"25\.00 is due"):
+        od.take_payment(session=s, order_id=order.id or 0, amount_cents=3000)
+    od.take_payment(session=s, order_id=order.id or 0, amount_cents=2500, method="card")
+    assert od.get_order(session=s, order_id=order.id or 0).status == "paid"
+    with pytest.raises(ValidationFailed, match="why"):
+        od.refund(session=s, order_id=order.id or 0, amount_cents=500, reason="")
+    od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Ran late")
+    assert od.get_order(session=s, order_id=order.id or 0).status == "part_refunded"
+    with pytest.raises(ValidationFailed, match=r"at most 35\.00"):
+        od.refund(session=s, order_id=order.id or 0, amount_cents=4000, reason="x")
+    with pytest.raises(InvalidState):
+        od.cancel_order(session=s, order_id=order.id or 0, reason="mistake")
+    od.cancel_order(session=s, order_id=extra.id or 0, reason="Entered twice")
+    s.commit()
+    ann = svc.get_customer(session=s, customer_id=shop["ann"])
+    stats = profile.customer_stats(session=s, customer=ann, now=DAY + timedelta(days=1))
+    assert (
+        stats.visits == 1
+        and stats.income_cents == 4500 - 1000
+        and stats.average_visit_cents == 3500
+    )
+    orders = profile.list_orders(session=s, customer_id=shop["ann"])
+    by_id = {o.id: o for o in orders}
+    assert by_id[order.id or 0].paid_cents == 4500 and by_id[order.id or 0].refunded_cents == 1000
+    assert by_id[extra.id or 0].status == "cancelled"
+    kinds = [i.kind for i in profile.timeline(session=s, customer_id=shop["ann"])]
+    assert kinds.count("payment") == 2 and kinds.count("refund") == 1
+
+
+def test_order_line_validation(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    with pytest.raises(ValidationFailed, match="at least one line"):
+        od.create_order(session=s, customer_id=shop["ann"], branch_id=shop["branch"], lines=[])
+    with pytest.raises(ValidationFailed, match="at least 1"):
+        od.create_order(
+            session=s,
+            customer_id=shop["ann"],
+            branch_id=shop["branch"],
+            lines=[od.LineInput(kind="service", service_id=shop["cut"], quantity=0)],
+        )
+    with pytest.raises(ValidationFailed, match="discount"):
+        od.create_order(
+            session=s,
+            customer_id=shop["ann"],
+            branch_id=shop["branch"],
+            lines=[od.LineInput(kind="service", service_id=shop["cut"], discount_cents=99999)],
+        )
+    with pytest.raises(ValidationFailed, match="describe"):
+        od.create_order(
+            session=s,
+            customer_id=shop["ann"],
+            branch_id=shop["branch"],
+            lines=[od.LineInput(kind="product", unit_price_cents=100)],
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"), [("45", 4500), ("45.5", 4550), ("45,50", 4550), ("1,234.56", 123456)]
+)
+def test_parse_money(text: str, cents: int) -> None:
+    assert od.parse_money(text) == cents
+
+
+@pytest.mark.parametrize("text", ["", "-1", "abc", "1.234", "1e5"])
+def test_parse_money_rejects(text: str) -> None:
+    with pytest.raises(ValidationFailed):
+        od.parse_money(text)
