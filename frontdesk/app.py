@@ -53,6 +53,8 @@ class FrontdeskApp(App[None]):
     COMMANDS = App.COMMANDS | {CustomerCommands}
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show every key of this screen"),
+        Binding("b", "new_booking", "Book", tooltip="New booking"),
+        Binding("o", "new_order", "Order", tooltip="New order"),
     ]
 
     def __init__(
@@ -108,6 +110,10 @@ class FrontdeskApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("New customer", "Add a customer (n)", self.action_new_customer)
         yield SystemCommand("Directory", "Back to the customer directory", self.action_directory)
+        yield SystemCommand("New booking", "Book an appointment (b)", self.action_new_booking)
+        yield SystemCommand(
+            "New order", "Sell services, packages or products (o)", self.action_new_order
+        )
 
     # ------------------------------------------------------------------ actions
     def action_toggle_keys(self) -> None:
@@ -126,6 +132,43 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.profile import ProfileScreen
 
         self.push_screen(ProfileScreen(customer_id))
+
+    def action_new_booking(self) -> None:
+        self.new_booking()
+
+    def action_new_order(self) -> None:
+        self.new_order()
+
+    def new_booking(self, customer_id: int | None = None, follow_up: bool = False) -> None:
+        from frontdesk.screens.booking import NewBookingScreen
+
+        def booked(result: tuple[int, int] | None) -> None:
+            if result is not None:
+                self.notify(f"Booking #{result[0]} confirmed")
+                self.show_customer(result[1])
+
+        self.push_screen(
+            NewBookingScreen(customer_id=customer_id, follow_up=follow_up), callback=booked
+        )
+
+    def new_order(self, customer_id: int | None = None) -> None:
+        from frontdesk.screens.order import NewOrderScreen
+
+        def ordered(result: tuple[int, int] | None) -> None:
+            if result is not None:
+                self.notify(f"Order #{result[0]} saved")
+                self.show_customer(result[1])
+
+        self.push_screen(NewOrderScreen(customer_id=customer_id), callback=ordered)
+
+    def show_customer(self, customer_id: int) -> None:
+        """Open the profile, or refresh it when it is already the screen below."""
+        from frontdesk.screens.profile import ProfileScreen
+
+        if isinstance(self.screen, ProfileScreen) and self.screen.customer_id == customer_id:
+            self.screen.load()
+        else:
+            self.open_customer(customer_id)
 
     def action_new_customer(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen

@@ -65,7 +65,8 @@ def parse_money(text: str, field: str = "amount") -> int:
     return int(whole) * 100 + int((frac + "00")[:2])
 
 
-def _line(session: Session, line: LineInput) -> OrderLine:
+def build_line(session: Session, line: LineInput) -> OrderLine:
+    """Validate one line and price it (not yet saved)."""
     try:
         kind = LineKind(line.kind).value
     except ValueError:
@@ -125,7 +126,7 @@ def create_order(
         raise ValidationFailed("branch_id", "choose a branch")
     if not lines:
         raise ValidationFailed("lines", "add at least one line")
-    built = [_line(session, line) for line in lines]
+    built = [build_line(session, line) for line in lines]
     order = Order(
         customer_id=customer_id,
         branch_id=branch_id,

@@ -67,6 +67,8 @@ class DirectoryScreen(Screen[None]):
         Binding("enter", "open", "Open", show=False),
         Binding("n", "new", "New"),
         Binding("e", "edit", "Edit"),
+        Binding("b", "book", "Book"),
+        Binding("o", "order", "Order", show=False),
         Binding("f", "filters", "Filters"),
         Binding("space", "toggle_select", "Select"),
         Binding("ctrl+a", "select_all", "Select all"),
@@ -438,6 +440,16 @@ class DirectoryScreen(Screen[None]):
         customer_id = self.highlighted_id()
         if customer_id is not None:
             self.fd.open_customer(customer_id)
+
+    def action_book(self) -> None:
+        self.fd.new_booking(
+            self.highlighted_id() if self.focused is not self.query_one("#search") else None
+        )
+
+    def action_order(self) -> None:
+        self.fd.new_order(
+            self.highlighted_id() if self.focused is not self.query_one("#search") else None
+        )
 
     def action_new(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from rich.markdown import Markdown
 from rich.table import Table
@@ -54,11 +54,24 @@ class ProfileScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("e", "edit", "Edit"),
+        Binding("b", "book", "Book"),
+        Binding("B", "follow_up", "Book follow-up"),
+        Binding("o", "order", "Order"),
         *[
             Binding(str(i), f"tab('{name}')", name.capitalize(), show=i <= 7)
             for i, name in enumerate(TABS, start=1)
         ],
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        # Bookings tab, on the highlighted booking:
+        Binding("c", "booking('confirm')", "Confirm"),
+        Binding("d", "booking('complete')", "Done"),
+        Binding("x", "booking('cancel')", "Cancel booking"),
+        Binding("w", "booking('no_show')", "No-show"),
+        Binding("t", "booking('reschedule')", "Reschedule"),
+        # Orders tab, on the highlighted order:
+        Binding("p", "order_action('pay')", "Take payment"),
+        Binding("R", "order_action('refund')", "Refund"),
+        Binding("X", "order_action('cancel')", "Cancel order"),
     ]
 
     class Loaded(Message):
@@ -410,6 +423,229 @@ class ProfileScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("booking", "order_action"):
+            tab = "bookings" if action == "booking" else "orders"
+            try:
+                active = self.query_one("#tabs", TabbedContent).active
+            except Exception:
+                return False
+            return active == tab
+        return True
+
+    @on(TabbedContent.TabActivated)
+    def tab_changed(self) -> None:
+        self.refresh_bindings()
+
+    def highlighted(self, table_id: str) -> int | None:
+        table = self.query_one(table_id, DataTable)
+        if table.row_count == 0 or not table.display:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return int(key.value) if key.value else None
+
+    def action_booking(self, action: str) -> None:
+        from frontdesk.screens.common import ConfirmModal, PromptModal
+
+        booking_id = self.highlighted("#b-table")
+        if booking_id is None:
+            self.notify("No booking highlighted", severity="warning")
+            return
+        if action == "cancel":
+            self.app.push_screen(
+                PromptModal(f"Why is booking #{booking_id} cancelled?", placeholder="Reason"),
+                lambda reason: (
+                    self.run_booking(booking_id, "cancel", reason=reason) if reason else None
+                ),
+            )
+        elif action == "reschedule":
+            self.app.push_screen(
+                PromptModal(
+                    f"New date and time for booking #{booking_id}", placeholder="YYYY-MM-DD HH:MM"
+                ),
+                lambda when: (
+                    self.run_booking(booking_id, "reschedule", when=when) if when else None
+                ),
+            )
+        elif action == "complete":
+
+            def done(create_order: bool | None) -> None:
+                self.run_booking(booking_id, "complete", create_order=bool(create_order))
+
+            self.app.push_screen(
+                ConfirmModal("Visit done. Create its order now?", "Create order", "Not now"), done
+            )
+        else:
+            self.run_booking(booking_id, action)
+
+    def run_booking(
+        self,
+        booking_id: int,
+        action: str,
+        *,
+        reason: str | None = None,
+        when: str | None = None,
+        create_order: bool = False,
+    ) -> None:
+        from frontdesk.data import bookings as bk
+        from frontdesk.data import orders as od
+        from frontdesk.data.errors import DoubleBooked, FrontdeskError
+        from frontdesk.screens.booking import local_tz, parse_day, parse_time
+
+        new_start = None
+        try:
+            if when:
+                day_text, _, time_text = when.strip().partition(" ")
+                d = parse_day(day_text)
+                h, m = parse_time(time_text or "")
+                new_start = datetime(d.year, d.month, d.day, h, m, tzinfo=local_tz())
+
+            def work(session: Any) -> None:
+                bk.change_status(
+                    session=session,
+                    booking_id=booking_id,
+                    action=action,
+                    actor=self.fd.operator,
+                    reason=reason,
+                    new_start=new_start,
+                )
+                if create_order:
+                    od.order_for_booking(
+                        session=session, booking_id=booking_id, actor=self.fd.operator
+                    )
+
+            self.fd.write(work)
+        except DoubleBooked as exc:
+            c = exc.conflict
+            hint = (
+                f"; free at {exc.suggestion.astimezone(local_tz()):%Y-%m-%d %H:%M}"
+                if exc.suggestion
+                else ""
+            )
+            self.notify(
+                f"{c.staff} is busy then ({c.service}, {c.customer_name}){hint}",
+                severity="error",
+                timeout=8,
+            )
+            return
+        except FrontdeskError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(
+            f"Booking #{booking_id}: {action.replace('_', '-')} done"
+            + (" and order created" if create_order else "")
+        )
+        self.load()
+
+    def action_order_action(self, action: str) -> None:
+        from frontdesk.screens.common import ChoiceModal, PromptModal
+
+        order_id = self.highlighted("#o-table")
+        if order_id is None:
+            self.notify("No order highlighted", severity="warning")
+            return
+        if action == "pay":
+
+            def method_chosen(method: str | None) -> None:
+                if method:
+                    self.app.push_screen(
+                        PromptModal(f"Amount paid on order #{order_id}", placeholder="e.g. 45.00"),
+                        lambda amount: (
+                            self.run_order(order_id, "pay", amount=amount, method=method)
+                            if amount
+                            else None
+                        ),
+                    )
+
+            self.app.push_screen(
+                ChoiceModal(
+                    "Payment method", [("Card", "card"), ("Cash", "cash"), ("Other", "other")]
+                ),
+                method_chosen,
+            )
+        elif action == "refund":
+
+            def amount_given(amount: str | None) -> None:
+                if amount:
+                    self.app.push_screen(
+                        PromptModal("Reason for the refund", placeholder="Reason"),
+                        lambda reason: (
+                            self.run_order(order_id, "refund", amount=amount, reason=reason)
+                            if reason
+                            else None
+                        ),
+                    )
+
+            self.app.push_screen(
+                PromptModal(f"Refund how much of order #{order_id}?", placeholder="e.g. 10.00"),
+                amount_given,
+            )
+        else:
+            self.app.push_screen(
+                PromptModal(f"Why is order #{order_id} cancelled?", placeholder="Reason"),
+                lambda reason: (
+                    self.run_order(order_id, "cancel", reason=reason) if reason else None
+                ),
+            )
+
+    def run_order(
+        self,
+        order_id: int,
+        action: str,
+        *,
+        amount: str | None = None,
+        method: str = "card",
+        reason: str | None = None,
+    ) -> None:
+        from frontdesk.data import orders as od
+        from frontdesk.data.errors import FrontdeskError
+
+        try:
+            cents = od.parse_money(amount or "") if action in ("pay", "refund") else 0
+
+            def work(session: Any) -> None:
+                if action == "pay":
+                    od.take_payment(
+                        session=session,
+                        order_id=order_id,
+                        amount_cents=cents,
+                        method=method,
+                        actor=self.fd.operator,
+                    )
+                elif action == "refund":
+                    od.refund(
+                        session=session,
+                        order_id=order_id,
+                        amount_cents=cents,
+                        reason=reason or "",
+                        actor=self.fd.operator,
+                    )
+                else:
+                    od.cancel_order(
+                        session=session,
+                        order_id=order_id,
+                        reason=reason or "",
+                        actor=self.fd.operator,
+                    )
+
+            self.fd.write(work)
+        except FrontdeskError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.notify(
+            f"Order #{order_id}: {'payment taken' if action == 'pay' else action + ' done'}"
+        )
+        self.load()
+
+    def action_book(self) -> None:
+        self.fd.new_booking(self.customer_id)
+
+    def action_follow_up(self) -> None:
+        self.fd.new_booking(self.customer_id, follow_up=True)
+
+    def action_order(self) -> None:
+        self.fd.new_order(self.customer_id)
 
     def action_edit(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
