@@ -4,7 +4,7 @@
 
 Prints: whole-process time from launch to the first painted directory (for the big and an
 empty database: it must not grow with the database), the time from a keystroke in the search
-box to the updated table (goal: median under 100 ms; it includes the 50 ms debounce), and the
+box to the updated table (goal: median under 100 ms; it includes the 30 ms debounce), and the
 peak memory of the process (goal: under 250 MB).
 """
 
@@ -28,6 +28,8 @@ QUERIES = ["smith", "maria gar", "+31 6 21", "gmail.c", "c-0004711", "jose"]
 
 
 async def child(db: str, started: float, keystrokes: bool) -> dict[str, float]:
+    from textual import events
+
     from frontdesk.app import FrontdeskApp
     from frontdesk.data.db import open_database
     from frontdesk.screens.directory import DirectoryScreen
@@ -47,15 +49,17 @@ async def child(db: str, started: float, keystrokes: bool) -> dict[str, float]:
             for query in QUERIES:
                 for i in range(1, len(query) + 1):
                     typed = query[:i]
-                    begin = time.perf_counter()
                     key = query[i - 1]
-                    await pilot.press("space" if key == " " else key)
-                    while screen.query_text != typed or screen.loading:
-                        await asyncio.sleep(0.002)
-                    await pilot.pause()
+                    begin = time.perf_counter()
+                    # Deliver the key like a terminal would (pilot.press also waits for the
+                    # app to go idle, which would hide the latency we want to see).
+                    app.post_message(events.Key("space" if key == " " else key, key))
+                    while screen.query_text != typed or screen.fetching:
+                        await asyncio.sleep(0.001)
+                    await pilot.pause()  # the repaint that shows the new rows
                     samples.append((time.perf_counter() - begin) * 1000)
                 await pilot.press("ctrl+u")  # clear the box for the next query
-                while screen.query_text != "" or screen.loading:
+                while screen.query_text != "" or screen.fetching:
                     await asyncio.sleep(0.002)
             result["key_median_ms"] = median(samples)
             result["key_p95_ms"] = p95(samples)

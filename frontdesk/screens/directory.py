@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from sqlmodel import Session
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
     from frontdesk.app import FrontdeskApp
 
 PAGE = 100
+SEARCH_PAGE = 50  # rows shown per search (more load on scroll); fewer rows = faster repaint
 COUNT_CAP = 1000
-DEBOUNCE = 0.05
+DEBOUNCE = 0.03
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
 
 
@@ -35,11 +36,6 @@ class SearchInput(Input):
     """The search box: down arrow moves to the results."""
 
     BINDINGS = [Binding("down", "results", "Results", show=False)]
-
-    def _on_hide(self, event: events.Hide) -> None:
-        # A layout pass while results stream in can report the box as hidden for a frame;
-        # the default handler would then move focus away while the receptionist types.
-        event.prevent_default()
 
     def action_results(self) -> None:
         screen = self.screen
@@ -97,7 +93,7 @@ class DirectoryScreen(Screen[None]):
         self.filters = svc.DirectoryFilter()
         self.advanced = lookups.AdvancedFilter()
         self.generation = 0
-        self.loading = False
+        self.fetching = False
         self.exhausted = False
         self.loaded_ids: list[int] = []
         self.cursor: svc.PageCursor | None = None
@@ -107,6 +103,7 @@ class DirectoryScreen(Screen[None]):
         self.lookups = lookups.Lookups()
         self.count: int | None = None
         self.alert_ids: set[int] = set()
+        self.shown_versions: list[tuple[int | None, int]] = []
 
     @property
     def fd(self) -> FrontdeskApp:
@@ -163,7 +160,7 @@ class DirectoryScreen(Screen[None]):
     # ------------------------------------------------------------------ loading
     def reload(self) -> None:
         self.generation += 1
-        self.loading = True
+        self.fetching = True
         self.exhausted = False
         self.cursor = None
         self._fetch(self.generation, self.query_text, self.effective_filters(), None, 0, True)
@@ -172,9 +169,9 @@ class DirectoryScreen(Screen[None]):
         return replace(self.filters, extra=self.advanced.conditions(), now=self.fd.clock())
 
     def load_more(self) -> None:
-        if self.loading or self.exhausted:
+        if self.fetching or self.exhausted:
             return
-        self.loading = True
+        self.fetching = True
         self._fetch(
             self.generation,
             self.query_text,
@@ -196,7 +193,7 @@ class DirectoryScreen(Screen[None]):
     ) -> None:
         def work(session: Session) -> Loaded:
             if text.strip():
-                limit = min(COUNT_CAP, offset + PAGE)
+                limit = min(COUNT_CAP, offset + SEARCH_PAGE)
                 found = svc.search(session=session, text=text, limit=limit, filters=filters)
                 rows = found[offset:]
                 exhausted = len(found) < limit or limit >= COUNT_CAP
@@ -221,12 +218,19 @@ class DirectoryScreen(Screen[None]):
         if loaded.generation != self.generation:
             return  # a newer search or filter superseded this one
         table = self.query_one("#customers", DataTable)
-        self.loading = False
+        self.fetching = False
         self.exhausted = loaded.exhausted
         if loaded.reset:
+            self.count = loaded.count
+            shown = [(c.id, c.version) for c in loaded.rows]
+            if shown and shown == self.shown_versions:
+                # Same customers, same versions (typing one more letter often gives the same
+                # rows): keep the table as it is instead of repainting it.
+                self.update_status()
+                return
             table.clear()
             self.loaded_ids = []
-            self.count = loaded.count
+            self.shown_versions = []
         self.alert_ids |= loaded.alerts
         for customer in loaded.rows:
             if customer.id is None or customer.id in self.loaded_ids:
@@ -235,6 +239,7 @@ class DirectoryScreen(Screen[None]):
                 *self.cells(customer, loaded.last_visits.get(customer.id)), key=str(customer.id)
             )
             self.loaded_ids.append(customer.id)
+            self.shown_versions.append((customer.id, customer.version))
         if loaded.rows:
             self.cursor = svc.cursor_of(loaded.rows[-1])
         self.update_status()
@@ -271,8 +276,9 @@ class DirectoryScreen(Screen[None]):
         label = count_label(count, COUNT_CAP, "customer" if browsing else "match")
         if self.selected:
             label += f" · {len(self.selected):,} selected"
-        self.query_one("#count", Label).update(label)
-        self.query_one("#chips", Label).update(self.chips_text())
+        # Fixed-size labels: no layout pass needed (a layout costs more than the query).
+        self.query_one("#count", Label).update(label, layout=False)
+        self.query_one("#chips", Label).update(self.chips_text(), layout=False)
         empty = self.query_one("#empty", Static)
         table = self.query_one("#customers", DataTable)
         if not self.loaded_ids:
@@ -288,9 +294,10 @@ class DirectoryScreen(Screen[None]):
                 empty.update(
                     "No customers yet — press n to add one, or run `frontdesk demo` for demo data."
                 )
-            empty.display = True
-            table.display = False
-        else:
+            if not empty.display:
+                empty.display = True
+                table.display = False
+        elif not table.display:
             empty.display = False
             table.display = True
 

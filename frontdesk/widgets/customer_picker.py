@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 class PickerInput(Input):
     BINDINGS = [Binding("down", "matches", "Matches", show=False)]
-
-    def _on_hide(self, event: events.Hide) -> None:
-        event.prevent_default()  # see SearchInput: keep focus while results stream in
 
     def action_matches(self) -> None:
         picker = self.parent.parent if self.parent else None

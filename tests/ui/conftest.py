@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 from textual.widgets import Input
+from textual.worker import WorkerCancelled
 
 from frontdesk.app import FrontdeskApp
 from frontdesk.data.db import open_database
@@ -40,12 +41,22 @@ def make_app(
     return FrontdeskApp(engine=engine, staff=staff, clock=lambda: NOW, data_dir=data_dir)
 
 
+async def _workers_done(pilot: Pilot[None]) -> None:
+    # A superseded exclusive worker ends as cancelled: that is expected, not a failure.
+    for _ in range(5):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            await pilot.pause()
+
+
 async def settle(pilot: Pilot[None], delay: float = 0.0) -> None:
     """Let debounce timers fire and workers finish, then let the screen catch up."""
     await pilot.pause(max(delay, 0.05))
-    await pilot.app.workers.wait_for_complete()
+    await _workers_done(pilot)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await _workers_done(pilot)
     await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
