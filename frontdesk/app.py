@@ -53,8 +53,8 @@ class FrontdeskApp(App[None]):
     COMMANDS = App.COMMANDS | {CustomerCommands}
     BINDINGS = [
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show every key of this screen"),
-        Binding("b", "new_booking", "Book", tooltip="New booking"),
-        Binding("o", "new_order", "Order", tooltip="New order"),
+        Binding("b", "new_booking", "Book", show=False, tooltip="New booking"),
+        Binding("o", "new_order", "Order", show=False, tooltip="New order"),
     ]
 
     def __init__(

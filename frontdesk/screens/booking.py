@@ -175,7 +175,8 @@ class NewBookingScreen(Screen[tuple[int, int] | None]):
     def picked(self, event: CustomerPicker.Picked) -> None:
         if event.customer is not None:
             self.query_one("#bk-problem", Static).update("")
-            self.query_one("#bk-service", Select).focus()
+            if not event.prefilled:
+                self.query_one("#bk-service", Select).focus()
 
     def start_at(self) -> datetime:
         d = parse_day(self.query_one("#bk-date", Input).value)

@@ -75,11 +75,11 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
                 )
                 yield from self.box("Item", Select[int]([], id="or-item", prompt="Choose"), "item")
                 yield from self.box("Description (products)", Input(id="or-desc"), "description")
-                yield from self.box("Qty × unit price", Input("1", id="or-qty"), "quantity")
+                yield from self.box("Quantity", Input("1", id="or-qty"), "quantity")
                 yield from self.box(
-                    "Unit price / discount", Input(id="or-price", placeholder="price"), "unit_price"
+                    "Unit price", Input(id="or-price", placeholder="e.g. 45.00"), "unit_price"
                 )
-                yield Input("0", id="or-discount", placeholder="discount")
+                yield from self.box("Discount", Input("0", id="or-discount"), "discount")
             yield DataTable(id="or-lines", cursor_type="row")
             yield Static("", id="or-total")
             yield Label("Payment", classes="section")
@@ -154,7 +154,7 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
 
     @on(CustomerPicker.Picked)
     def picked(self, event: CustomerPicker.Picked) -> None:
-        if event.customer is not None:
+        if event.customer is not None and not event.prefilled:
             self.query_one("#or-kind", Select).focus()
 
     def clear_errors(self) -> None:
@@ -172,7 +172,7 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
                 raise ValidationFailed("quantity", "a whole number of at least 1")
             price = od.parse_money(self.query_one("#or-price", Input).value, "unit_price")
             discount_text = self.query_one("#or-discount", Input).value.strip() or "0"
-            discount = od.parse_money(discount_text, "unit_price")
+            discount = od.parse_money(discount_text, "discount")
             line = od.LineInput(
                 kind=str(kind),
                 quantity=int(qty_text),
@@ -184,9 +184,7 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
             )
             built = self.fd.read(lambda s: od.build_line(s, line))
         except ValidationFailed as exc:
-            field = {"service_id": "item", "package_id": "item", "discount": "unit_price"}.get(
-                exc.field, exc.field
-            )
+            field = {"service_id": "item", "package_id": "item"}.get(exc.field, exc.field)
             target = f"#ore-{field}" if self.query(f"#ore-{field}") else "#or-problem"
             self.query_one(target).update(exc.message)  # type: ignore[attr-defined]
             return

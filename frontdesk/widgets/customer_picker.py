@@ -43,10 +43,17 @@ class CustomerPicker(Widget):
     ]
 
     class Picked(Message):
-        def __init__(self, picker: CustomerPicker, customer: data.PickedCustomer | None) -> None:
+        def __init__(
+            self,
+            picker: CustomerPicker,
+            customer: data.PickedCustomer | None,
+            prefilled: bool = False,
+        ) -> None:
             super().__init__()
             self.picker = picker
             self.customer = customer
+            # True when the screen pre-filled the customer (the receptionist did not choose yet).
+            self.prefilled = prefilled
 
         @property
         def control(self) -> CustomerPicker:
@@ -64,7 +71,7 @@ class CustomerPicker(Widget):
         self.customer: data.PickedCustomer | None = None
         self.results: list[data.PickerMatch] = []
         self._debounce: Timer | None = None
-        self._last_text = ""
+        self._picked_text = ""
 
     @property
     def fd(self) -> FrontdeskApp:
@@ -93,15 +100,20 @@ class CustomerPicker(Widget):
     @on(Input.Changed, "#picker-input")
     def typed(self, event: Input.Changed) -> None:
         event.stop()
+        if self.customer is not None and event.value != self._picked_text:
+            # Typing replaces the chosen (or pre-filled) customer: no extra key to clear it.
+            self._unpick()
         if self._debounce is not None:
             self._debounce.stop()
         value = event.value
-        self._debounce = self.set_timer(0.05, lambda: self.lookup(value))
+        self._debounce = self.set_timer(0.03, lambda: self.lookup(value))
 
     @on(Input.Submitted, "#picker-input")
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if len(self.results) == 1:
+        if self.customer is not None and event.value == self._picked_text:
+            self.screen.focus_next()  # keep the chosen customer and move on
+        elif len(self.results) == 1:
             self.pick(self.results[0].id)
         elif self.results:
             self.focus_matches()
@@ -130,9 +142,10 @@ class CustomerPicker(Widget):
     def describe(self, m: data.PickerMatch) -> Text:
         text = Text()
         text.append(m.name, style="bold")
-        text.append(f"  {m.code}", style="dim")
+        text.append(" · ")
+        text.append(m.code, style="dim")
         if m.category:
-            text.append(f"  {m.category}")
+            text.append(f" · {m.category}")
         if m.has_alert:
             text.append("  ⚠ alert", style="bold red")
         text.append("\n  ")
@@ -158,15 +171,15 @@ class CustomerPicker(Widget):
             self.pick(int(event.option.id))
 
     # ------------------------------------------------------------------ picking
-    def pick(self, customer_id: int) -> None:
-        self._load_picked(customer_id)
+    def pick(self, customer_id: int, prefilled: bool = False) -> None:
+        self._load_picked(customer_id, prefilled)
 
     @work(thread=True, exclusive=True, group="picker-pick", exit_on_error=False)
-    def _load_picked(self, customer_id: int) -> None:
+    def _load_picked(self, customer_id: int, prefilled: bool) -> None:
         chosen = self.fd.read(lambda s: data.picked(session=s, customer_id=customer_id))
-        self.app.call_from_thread(self._picked, chosen)
+        self.app.call_from_thread(self._picked, chosen, prefilled)
 
-    def _picked(self, chosen: data.PickedCustomer) -> None:
+    def _picked(self, chosen: data.PickedCustomer, prefilled: bool = False) -> None:
         m = chosen.match
         if self.for_booking and m.blocked_reason:
             self.hint("")
@@ -182,7 +195,8 @@ class CustomerPicker(Widget):
         text = Text()
         text.append("✔ ", style="green")
         text.append(m.name, style="bold")
-        text.append(f"  {m.code}  {m.phone}  {m.email}", style="dim")
+        text.append(" · ")
+        text.append(f"{m.code} · {m.phone} · {m.email}", style="dim")
         if m.blocked_reason:
             text.append(f"\nBLOCKED: {m.blocked_reason}", style="bold red")
         for alert in chosen.alerts:
@@ -190,22 +204,24 @@ class CustomerPicker(Widget):
         selected.update(text)
         selected.display = True
         self.query_one("#picker-matches", OptionList).display = False
-        self.query_one("#picker-input", Input).display = False
-        self.hint("ctrl+e edits this customer · ctrl+k picks another")
-        self.post_message(self.Picked(self, chosen))
+        self._picked_text = self.text
+        self.hint("enter keeps this customer · type to find another · ctrl+e edits them")
+        self.post_message(self.Picked(self, chosen, prefilled))
 
     def set_customer(self, customer_id: int) -> None:
-        self.pick(customer_id)
+        self.pick(customer_id, prefilled=True)
 
-    def action_clear(self) -> None:
+    def _unpick(self) -> None:
         self.customer = None
         self.query_one("#picker-selected", Static).display = False
-        picker_input = self.query_one("#picker-input", Input)
-        picker_input.display = True
-        picker_input.focus()
-        self.query_one("#picker-matches", OptionList).display = bool(self.results)
         self.hint("Type to find the customer · ctrl+n adds a new one")
         self.post_message(self.Picked(self, None))
+
+    def action_clear(self) -> None:
+        self._unpick()
+        picker_input = self.query_one("#picker-input", Input)
+        picker_input.value = ""
+        picker_input.focus()
 
     # ------------------------------------------------------------------ add / edit
     def action_add(self) -> None:

@@ -21,13 +21,12 @@ from tests.ui.conftest import NOW, SIZE, make_app, settle, type_text
 
 
 async def open_booking(pilot: Any) -> None:
+    """Press b in the directory: the highlighted customer is pre-filled; typing replaces them."""
     pilot.app.screen.query_one("#customers", DataTable).focus()
     await pilot.press("b")
     await settle(pilot)
-    # "b" from the directory pre-fills the highlighted customer: start from an empty picker.
-    if pilot.app.screen.query_one(CustomerPicker).customer is not None:
-        await pilot.press("ctrl+k")
-        await settle(pilot)
+    assert pilot.app.screen.query_one(CustomerPicker).customer is not None
+    assert pilot.app.focused is pilot.app.screen.query_one("#picker-input")
 
 
 def staff_and_service(engine: Engine) -> tuple[int, int, int]:
@@ -74,6 +73,7 @@ async def test_walk_in_new_customer_is_booked(demo_engine: Engine) -> None:
         assert isinstance(app.screen, NewBookingScreen)
         picked = app.screen.query_one(CustomerPicker).customer
         assert picked is not None and picked.match.name == "Walker"
+        assert app.focused is app.screen.query_one("#bk-service")
         await fill_booking(pilot, service_id, staff_id, branch_id, day, "10:00")
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -174,3 +174,67 @@ def test_confirm_discard_modal(snap_compare: Any, demo_engine: Engine) -> None:
 
 
 __all__ = ["Select"]
+
+
+def _new_booking(pilot: Pilot[None]) -> Awaitable[None]:
+    async def run() -> None:
+        pilot.app.new_booking()  # type: ignore[attr-defined]
+
+    return run()
+
+
+def test_booking_picker_with_matches(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(_new_booking, typed("garc"))
+    )
+
+
+def test_booking_picker_no_match(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(_new_booking, typed("Zed Newcomer")),
+    )
+
+
+def test_inline_add_customer_modal(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(_new_booking, typed("Zed Newcomer 06 1234"), press("ctrl+n")),
+    )
+
+
+def test_booking_screen_filled(snap_compare: Any, demo_engine: Engine) -> None:
+    async def fill(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#bk-service", Select).value = 1
+        screen.query_one("#bk-date", Input).value = "2026-12-01"
+        screen.query_one("#bk-time", Input).value = "10:00"
+
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(open_customer(3), press("b"), fill),
+    )
+
+
+def test_order_screen_with_lines(snap_compare: Any, demo_engine: Engine) -> None:
+    async def add_lines(pilot: Pilot[None]) -> None:
+        screen = pilot.app.screen
+        screen.query_one("#or-item", Select).value = 1
+        await settle(pilot)
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        screen.query_one("#or-kind", Select).value = "product"
+        await settle(pilot)
+        screen.query_one("#or-desc", Input).value = "Shampoo"
+        screen.query_one("#or-price", Input).value = "12.50"
+        screen.query_one("#or-qty", Input).value = "2"
+        await pilot.press("ctrl+l")
+
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(open_customer(3), press("o"), add_lines),
+    )
