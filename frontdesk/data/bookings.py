@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from frontdesk.data import audit
+from frontdesk.data import audit, rewards
 from frontdesk.data.errors import (
     BlockedCustomer,
     DoubleBooked,
@@ -311,6 +311,13 @@ def change_status(
     session.add(booking)
     session.flush()
     _record(session, actor, booking, action, changes)
+    if action == "complete":
+        rewards.earn_for_visit(
+            session=session,
+            customer_id=booking.customer_id,
+            booking_id=booking.id or 0,
+            actor=actor,
+        )
     return booking
 
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from frontdesk.data import customers as svc
 from frontdesk.data import profile
 from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import (
     Booking,
     BookingStatus,
@@ -106,6 +107,7 @@ class AdvancedFilter:
     booking_to: date | None = None
     booking_statuses: tuple[str, ...] = ()
     consents: tuple[str, ...] = ()
+    custom: tuple[FieldFilter, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -158,6 +160,7 @@ class AdvancedFilter:
             out.append(self._bookings(*conds))
         for channel in self.consents:
             out.append(getattr(Customer, CONSENT_FIELDS[channel]).is_(True))
+        out.extend(f.condition() for f in self.custom)
         return tuple(out)
 
     def chips(self, lk: Lookups) -> list[tuple[str, str]]:
@@ -190,6 +193,8 @@ class AdvancedFilter:
             chips.append((f"bookings {span}{status}", "booking_range"))
         if self.consents:
             chips.append((f"subscribed: {', '.join(self.consents)}", "consents"))
+        if self.custom:
+            chips.append(("; ".join(f.chip for f in self.custom), "custom"))
         return chips
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from frontdesk.data import audit
+from frontdesk.data import audit, rewards
 from frontdesk.data.errors import InvalidState, NotFound, ValidationFailed
 from frontdesk.data.models import (
     Booking,
@@ -252,6 +252,13 @@ def take_payment(
     session.add(payment)
     session.flush()
     _restatus(session, order)
+    rewards.earn_for_payment(
+        session=session,
+        customer_id=order.customer_id,
+        order_id=order_id,
+        amount_cents=amount_cents,
+        actor=actor,
+    )
     audit.record(
         session=session,
         actor=actor,
@@ -282,6 +289,13 @@ def refund(
     session.add(row)
     session.flush()
     _restatus(session, order)
+    rewards.reverse_for_refund(
+        session=session,
+        customer_id=order.customer_id,
+        order_id=order_id,
+        amount_cents=amount_cents,
+        actor=actor,
+    )
     audit.record(
         session=session,
         actor=actor,

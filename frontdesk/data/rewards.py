@@ -1,0 +1,450 @@
+"""Loyalty: programs, enrolments and the append-only points ledger.
+
+Every change of a balance is one ledger entry written in the same transaction as the new
+balance; the enrolment row is locked first (row lock on PostgreSQL, the IMMEDIATE write lock
+on SQLite), so two terminals redeeming at once cannot overdraw it. A request id makes a retried
+request apply once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from frontdesk.data import audit
+from frontdesk.data.errors import InsufficientPoints, InvalidState, NotFound, ValidationFailed
+from frontdesk.data.models import (
+    Customer,
+    LedgerAction,
+    LoyaltyEnrolment,
+    LoyaltyProgram,
+    PointsEntry,
+    Staff,
+    utcnow,
+)
+from frontdesk.data.validation import clean_text
+
+# --------------------------------------------------------------------------- programs
+
+
+def list_programs(*, session: Session, active_only: bool = False) -> list[LoyaltyProgram]:
+    stmt = select(LoyaltyProgram).order_by(
+        col(LoyaltyProgram.is_default).desc(), col(LoyaltyProgram.name)
+    )
+    if active_only:
+        stmt = stmt.where(col(LoyaltyProgram.active).is_(True))
+    return list(session.exec(stmt))
+
+
+def default_program(*, session: Session) -> LoyaltyProgram:
+    program = session.exec(
+        select(LoyaltyProgram).where(col(LoyaltyProgram.is_default).is_(True))
+    ).first()
+    if program is None:
+        raise NotFound("loyalty program", "default")
+    return program
+
+
+def save_program(
+    *,
+    session: Session,
+    name: str,
+    unit: str = "points",
+    active: bool = True,
+    default_expiry_days: int | None = None,
+    points_per_currency_unit: int = 0,
+    points_per_visit: int = 0,
+    program_id: int | None = None,
+) -> LoyaltyProgram:
+    clean = clean_text(name)
+    if not clean:
+        raise ValidationFailed("name", "Program name is required")
+    unit_text = clean_text(unit) or "points"
+    if default_expiry_days is not None and default_expiry_days <= 0:
+        raise ValidationFailed("default_expiry_days", "must be a positive number of days")
+    if points_per_currency_unit < 0 or points_per_visit < 0:
+        raise ValidationFailed("earning", "earning rules cannot be negative")
+    clash = session.exec(select(LoyaltyProgram).where(col(LoyaltyProgram.name) == clean)).first()
+    if clash is not None and clash.id != program_id:
+        raise ValidationFailed("name", f"A program called {clean!r} already exists")
+    program = session.get(LoyaltyProgram, program_id) if program_id else LoyaltyProgram(name=clean)
+    if program is None:
+        raise NotFound("loyalty program", program_id)
+    program.name = clean
+    program.unit = unit_text
+    program.active = active
+    program.default_expiry_days = default_expiry_days
+    program.points_per_currency_unit = points_per_currency_unit
+    program.points_per_visit = points_per_visit
+    session.add(program)
+    session.flush()
+    return program
+
+
+# --------------------------------------------------------------------------- enrolments
+
+
+def _live_enrolment(session: Session, customer_id: int, program_id: int) -> LoyaltyEnrolment | None:
+    return session.exec(
+        select(LoyaltyEnrolment).where(
+            col(LoyaltyEnrolment.customer_id) == customer_id,
+            col(LoyaltyEnrolment.program_id) == program_id,
+            col(LoyaltyEnrolment.removed_at).is_(None),
+        )
+    ).first()
+
+
+def enrol(
+    *,
+    session: Session,
+    customer_id: int,
+    program_id: int,
+    starting_balance: int = 0,
+    expires_on: date | None = None,
+    notes: str | None = None,
+    actor: Staff | None = None,
+    today: date | None = None,
+) -> LoyaltyEnrolment:
+    customer = session.get(Customer, customer_id)
+    if customer is None or not customer.is_live:
+        raise ValidationFailed("customer_id", "no such customer")
+    program = session.get(LoyaltyProgram, program_id)
+    if program is None or not program.active:
+        raise ValidationFailed("program_id", "choose an active program")
+    if starting_balance < 0:
+        raise ValidationFailed("starting_balance", "cannot be negative")
+    if _live_enrolment(session, customer_id, program_id) is not None:
+        raise ValidationFailed(
+            "program_id", f"{customer.full_name} is already enrolled in {program.name}"
+        )
+    if expires_on is None and program.default_expiry_days:
+        expires_on = (today or date.today()) + timedelta(days=program.default_expiry_days)
+    enrolment = LoyaltyEnrolment(
+        customer_id=customer_id,
+        program_id=program_id,
+        balance=0,
+        expires_on=expires_on,
+        notes=clean_text(notes),
+        enrolled_by_id=actor.id if actor else None,
+    )
+    session.add(enrolment)
+    session.flush()
+    if starting_balance:
+        _append(session, enrolment, starting_balance, LedgerAction.ADDED, "Starting balance", actor)
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="enrolment",
+        entity_id=enrolment.id or 0,
+        action="enrol",
+        customer_id=customer_id,
+        changes={"program": (None, program.name), "balance": (None, starting_balance)},
+    )
+    return enrolment
+
+
+def get_enrolment(*, session: Session, enrolment_id: int, lock: bool = False) -> LoyaltyEnrolment:
+    stmt = select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.id) == enrolment_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    enrolment = session.exec(stmt).first()
+    if enrolment is None:
+        raise NotFound("enrolment", enrolment_id)
+    session.refresh(enrolment)
+    return enrolment
+
+
+def change_expiry(
+    *, session: Session, enrolment_id: int, expires_on: date | None, actor: Staff | None = None
+) -> LoyaltyEnrolment:
+    enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
+    before = enrolment.expires_on
+    enrolment.expires_on = expires_on
+    enrolment.version += 1
+    session.add(enrolment)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="enrolment",
+        entity_id=enrolment_id,
+        action="expiry",
+        customer_id=enrolment.customer_id,
+        changes={"expires_on": (before, expires_on)},
+    )
+    return enrolment
+
+
+def remove_enrolment(
+    *, session: Session, enrolment_id: int, actor: Staff | None = None
+) -> LoyaltyEnrolment:
+    """End an enrolment. Its ledger stays in the history; its balance no longer counts."""
+    enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
+    if enrolment.removed_at is not None:
+        return enrolment
+    enrolment.removed_at = utcnow()
+    enrolment.version += 1
+    session.add(enrolment)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="enrolment",
+        entity_id=enrolment_id,
+        action="remove",
+        customer_id=enrolment.customer_id,
+        changes={"removed_at": (None, enrolment.removed_at)},
+    )
+    return enrolment
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def _append(
+    session: Session,
+    enrolment: LoyaltyEnrolment,
+    delta: int,
+    action: LedgerAction | str,
+    reason: str | None,
+    actor: Staff | None,
+    *,
+    booking_id: int | None = None,
+    order_id: int | None = None,
+    request_id: str | None = None,
+    at: datetime | None = None,
+) -> PointsEntry:
+    if delta == 0:
+        raise ValidationFailed("points", "must not be zero")
+    new_balance = enrolment.balance + delta
+    if new_balance < 0:
+        raise InsufficientPoints(enrolment.balance, -delta)
+    entry = PointsEntry(
+        enrolment_id=enrolment.id or 0,
+        customer_id=enrolment.customer_id,
+        program_id=enrolment.program_id,
+        points=delta,
+        action=LedgerAction(action).value,
+        reason=clean_text(reason),
+        booking_id=booking_id,
+        order_id=order_id,
+        balance_after=new_balance,
+        by_id=actor.id if actor else None,
+        request_id=request_id,
+        at=at or utcnow(),
+    )
+    enrolment.balance = new_balance
+    enrolment.version += 1
+    session.add(enrolment)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def change_points(
+    *,
+    session: Session,
+    enrolment_id: int,
+    points: int,
+    reason: str,
+    action: LedgerAction | str | None = None,
+    actor: Staff | None = None,
+    booking_id: int | None = None,
+    order_id: int | None = None,
+    request_id: str | None = None,
+) -> PointsEntry:
+    """Add (points > 0) or redeem (points < 0) with a reason. Idempotent per request id."""
+    if request_id:
+        done = session.exec(
+            select(PointsEntry).where(col(PointsEntry.request_id) == request_id)
+        ).first()
+        if done is not None:
+            return done
+    if not clean_text(reason):
+        raise ValidationFailed("reason", "Give a reason")
+    enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
+    if enrolment.removed_at is not None:
+        raise InvalidState("this enrolment was removed")
+    kind = action or (LedgerAction.ADDED if points > 0 else LedgerAction.REDEEMED)
+    try:
+        with session.begin_nested():
+            return _append(
+                session,
+                enrolment,
+                points,
+                kind,
+                reason,
+                actor,
+                booking_id=booking_id,
+                order_id=order_id,
+                request_id=request_id,
+            )
+    except IntegrityError:
+        # The same request id was applied by someone else meanwhile.
+        if request_id:
+            done = session.exec(
+                select(PointsEntry).where(col(PointsEntry.request_id) == request_id)
+            ).first()
+            if done is not None:
+                return done
+        raise
+
+
+def expire_points(
+    *, session: Session, today: date | None = None, actor: Staff | None = None
+) -> int:
+    """Write off the balance of every enrolment past its expiry date, by an explicit entry."""
+    today = today or date.today()
+    due = session.exec(
+        select(LoyaltyEnrolment.id).where(
+            col(LoyaltyEnrolment.removed_at).is_(None),
+            col(LoyaltyEnrolment.expires_on) < today,
+            col(LoyaltyEnrolment.balance) > 0,
+        )
+    ).all()
+    count = 0
+    for enrolment_id in due:
+        enrolment = get_enrolment(session=session, enrolment_id=enrolment_id or 0, lock=True)
+        if (
+            enrolment.balance > 0
+            and enrolment.expires_on is not None
+            and enrolment.expires_on < today
+        ):
+            _append(
+                session,
+                enrolment,
+                -enrolment.balance,
+                LedgerAction.EXPIRED,
+                f"Expired on {enrolment.expires_on}",
+                actor,
+            )
+            count += 1
+    return count
+
+
+def bulk_enrol(
+    *,
+    engine: Engine,
+    customer_ids: list[int],
+    program_id: int,
+    starting_balance: int = 0,
+    actor: Staff | None = None,
+) -> tuple[int, int]:
+    """Enrol many customers (batches of 500); returns (enrolled, already enrolled or skipped)."""
+    enrolled = skipped = 0
+    for start in range(0, len(customer_ids), 500):
+        with Session(engine) as session:
+            for cid in customer_ids[start : start + 500]:
+                try:
+                    with session.begin_nested():
+                        enrol(
+                            session=session,
+                            customer_id=cid,
+                            program_id=program_id,
+                            starting_balance=starting_balance,
+                            actor=actor,
+                        )
+                    enrolled += 1
+                except ValidationFailed:
+                    skipped += 1
+            session.commit()
+    return enrolled, skipped
+
+
+# --------------------------------------------------------------------------- earning rules
+
+
+def _enrolments_earning(
+    session: Session, customer_id: int
+) -> list[tuple[LoyaltyEnrolment, LoyaltyProgram]]:
+    rows = session.exec(
+        select(LoyaltyEnrolment, LoyaltyProgram)
+        .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(LoyaltyEnrolment.program_id))
+        .where(
+            col(LoyaltyEnrolment.customer_id) == customer_id,
+            col(LoyaltyEnrolment.removed_at).is_(None),
+            col(LoyaltyProgram.active).is_(True),
+        )
+    ).all()
+    return [(e, p) for e, p in rows]
+
+
+def earn_for_payment(
+    *,
+    session: Session,
+    customer_id: int,
+    order_id: int,
+    amount_cents: int,
+    actor: Staff | None = None,
+) -> list[PointsEntry]:
+    """Points per currency unit paid (whole units), for each program with that rule."""
+    out = []
+    for enrolment, program in _enrolments_earning(session, customer_id):
+        points = program.points_per_currency_unit * (amount_cents // 100)
+        if points > 0:
+            locked = get_enrolment(session=session, enrolment_id=enrolment.id or 0, lock=True)
+            out.append(
+                _append(
+                    session,
+                    locked,
+                    points,
+                    LedgerAction.ADDED,
+                    "Earned on payment",
+                    actor,
+                    order_id=order_id,
+                )
+            )
+    return out
+
+
+def reverse_for_refund(
+    *,
+    session: Session,
+    customer_id: int,
+    order_id: int,
+    amount_cents: int,
+    actor: Staff | None = None,
+) -> list[PointsEntry]:
+    """Take back what a refunded amount earned (never below zero)."""
+    out = []
+    for enrolment, program in _enrolments_earning(session, customer_id):
+        points = program.points_per_currency_unit * (amount_cents // 100)
+        locked = get_enrolment(session=session, enrolment_id=enrolment.id or 0, lock=True)
+        take = min(points, locked.balance)
+        if take > 0:
+            out.append(
+                _append(
+                    session,
+                    locked,
+                    -take,
+                    LedgerAction.ADJUSTED,
+                    "Reversed on refund",
+                    actor,
+                    order_id=order_id,
+                )
+            )
+    return out
+
+
+def earn_for_visit(
+    *, session: Session, customer_id: int, booking_id: int, actor: Staff | None = None
+) -> list[PointsEntry]:
+    out = []
+    for enrolment, program in _enrolments_earning(session, customer_id):
+        if program.points_per_visit > 0:
+            locked = get_enrolment(session=session, enrolment_id=enrolment.id or 0, lock=True)
+            out.append(
+                _append(
+                    session,
+                    locked,
+                    program.points_per_visit,
+                    LedgerAction.ADDED,
+                    "Visit completed",
+                    actor,
+                    booking_id=booking_id,
+                )
+            )
+    return out
