@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
@@ -55,6 +56,7 @@ class FrontdeskApp(App[None]):
         Binding("question_mark", "toggle_keys", "Keys", tooltip="Show every key of this screen"),
         Binding("b", "new_booking", "Book", show=False, tooltip="New booking"),
         Binding("o", "new_order", "Order", show=False, tooltip="New order"),
+        Binding("S", "settings", "Settings", show=False, tooltip="Settings"),
     ]
 
     def __init__(
@@ -105,12 +107,30 @@ class FrontdeskApp(App[None]):
         else:
             self.sub_title = "no staff member (use --staff)"
         self.push_screen(DirectoryScreen())
+        self.expire_points()
+
+    @work(thread=True, exclusive=True, group="expire-points", exit_on_error=False)
+    def expire_points(self) -> None:
+        """Write off expired loyalty balances by explicit ledger entries (on opening)."""
+        from frontdesk.data import rewards
+
+        today = self.clock().astimezone().date()
+        expired = self.write(lambda s: rewards.expire_points(session=s, today=today))
+        if expired:
+            self.call_from_thread(
+                self.notify, f"Expired points written off for {expired} enrolments"
+            )
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("New customer", "Add a customer (n)", self.action_new_customer)
         yield SystemCommand("Directory", "Back to the customer directory", self.action_directory)
         yield SystemCommand("New booking", "Book an appointment (b)", self.action_new_booking)
+        yield SystemCommand(
+            "Settings",
+            "Custom fields, categories, tags, loyalty programs (S)",
+            self.action_settings,
+        )
         yield SystemCommand(
             "New order", "Sell services, packages or products (o)", self.action_new_order
         )
@@ -132,6 +152,18 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.profile import ProfileScreen
 
         self.push_screen(ProfileScreen(customer_id))
+
+    def action_settings(self) -> None:
+        from frontdesk.screens.settings import SettingsScreen
+
+        def closed(_: None) -> None:
+            from frontdesk.screens.directory import DirectoryScreen
+
+            for screen in self.screen_stack:
+                if isinstance(screen, DirectoryScreen):
+                    screen.refresh_lookups()
+
+        self.push_screen(SettingsScreen(), closed)
 
     def action_new_booking(self) -> None:
         self.new_booking()

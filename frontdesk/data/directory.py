@@ -21,6 +21,8 @@ from frontdesk.data.models import (
     Branch,
     Category,
     Customer,
+    CustomField,
+    LoyaltyProgram,
     Note,
     NoteCategory,
     Order,
@@ -53,6 +55,8 @@ class Lookups:
     services: dict[int, Service] = field(default_factory=dict)
     packages: dict[int, Package] = field(default_factory=dict)
     staff: dict[int, Staff] = field(default_factory=dict)
+    custom_fields: dict[int, CustomField] = field(default_factory=dict)
+    programs: dict[int, LoyaltyProgram] = field(default_factory=dict)
 
 
 def load_lookups(*, session: Session) -> Lookups:
@@ -67,6 +71,15 @@ def load_lookups(*, session: Session) -> Lookups:
         services=by_id(Service, col(Service.name)),
         packages=by_id(Package, col(Package.name)),
         staff=by_id(Staff, col(Staff.name)),
+        custom_fields={
+            f.id or 0: f
+            for f in session.exec(
+                select(CustomField)
+                .where(col(CustomField.archived).is_(False))
+                .order_by(col(CustomField.position))
+            )
+        },
+        programs=by_id(LoyaltyProgram, col(LoyaltyProgram.name)),
     )
 
 
@@ -264,13 +277,14 @@ def prefill_from_query(text: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class BulkRequest:
-    action: (
-        str  # set_category | add_tag | remove_tag | set_status | block | unblock | delete | restore
-    )
+    # set_category | add_tag | remove_tag | set_status | block | unblock | delete | restore | enrol
+    action: str
     category_id: int | None = None
     tag_id: int | None = None
     status: str | None = None
     reason: str | None = None
+    program_id: int | None = None
+    starting_balance: int = 0
 
 
 @dataclass
@@ -343,6 +357,17 @@ def _apply_one(session: Session, request: BulkRequest, cid: int, actor: Staff | 
         svc.delete_customer(session=session, customer_id=cid, actor=actor)
     elif action == "restore":
         svc.restore_customer(session=session, customer_id=cid, actor=actor)
+    elif action == "enrol" and request.program_id:
+        from frontdesk.data import rewards
+
+        rewards.enrol(
+            session=session,
+            customer_id=cid,
+            program_id=request.program_id,
+            starting_balance=request.starting_balance,
+            actor=actor,
+        )
+        return True
     else:
         return False
     return customer.version != version or action in {"delete", "restore"}

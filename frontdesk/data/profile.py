@@ -300,6 +300,7 @@ def ledger(*, session: Session, customer_id: int, limit: int = 500) -> list[Ledg
 
 @dataclass(frozen=True)
 class EnrolmentRow:
+    id: int
     program: str
     unit: str
     balance: int
@@ -319,6 +320,7 @@ def enrolments(*, session: Session, customer_id: int) -> list[EnrolmentRow]:
     )
     return [
         EnrolmentRow(
+            id=e.id or 0,
             program=name,
             unit=unit,
             balance=e.balance,
@@ -334,6 +336,7 @@ class NoteRow:
     id: int
     body: str
     category: str
+    category_id: int | None
     is_alert: bool
     pinned: bool
     visibility: str
@@ -360,6 +363,7 @@ def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -
                 id=note.id or 0,
                 body=note.body,
                 category=category or "",
+                category_id=note.category_id,
                 is_alert=alert,
                 pinned=note.pinned,
                 visibility=note.visibility,
@@ -557,6 +561,7 @@ class ProfileData:
     category: str
     branch: str
     created_by: str
+    note_categories: list[tuple[str, int]]
 
 
 def load_profile(*, session: Session, customer_id: int, now: datetime | None = None) -> ProfileData:
@@ -585,4 +590,8 @@ def load_profile(*, session: Session, customer_id: int, now: datetime | None = N
         category=f"{category.symbol} {category.name}" if category else "",
         branch=branch.name if branch else "",
         created_by=creator.name if creator else "",
+        note_categories=[
+            (c.name, c.id or 0)
+            for c in session.exec(select(NoteCategory).order_by(col(NoteCategory.position)))
+        ],
     )

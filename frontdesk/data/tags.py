@@ -6,7 +6,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.data.models import CustomerTag, Staff, Tag
+from frontdesk.data.models import Category, CustomerTag, Staff, Tag
 from frontdesk.data.validation import clean_text, fold
 
 
@@ -86,3 +86,39 @@ def set_tags(
     session.flush()
     _record(session, actor, customer_id, _names(session, current), _names(session, tag_ids))
     return True
+
+
+def save_category(
+    *,
+    session: Session,
+    name: str,
+    symbol: str,
+    colour: str = "white",
+    category_id: int | None = None,
+) -> Category:
+    """Create or change a customer category icon (VIP, Regular, New ...)."""
+    from sqlalchemy import func
+    from sqlalchemy import select as sa_select
+
+    clean = clean_text(name)
+    if not clean:
+        raise ValidationFailed("name", "Category name is required")
+    mark = (symbol or "").strip()
+    if not mark or len(mark) > 2:
+        raise ValidationFailed("symbol", "one or two characters, e.g. ★")
+    clash = session.exec(select(Category).where(col(Category.name) == clean)).first()
+    if clash is not None and clash.id != category_id:
+        raise ValidationFailed("name", f"A category called {clean!r} already exists")
+    if category_id:
+        category = session.get(Category, category_id)
+        if category is None:
+            raise ValidationFailed("name", "no such category")
+    else:
+        last = session.execute(
+            sa_select(func.coalesce(func.max(col(Category.position)), 0))
+        ).scalar_one()
+        category = Category(name=clean, symbol=mark, position=int(last) + 1)
+    category.name, category.symbol, category.colour = clean, mark, clean_text(colour) or "white"
+    session.add(category)
+    session.flush()
+    return category

@@ -22,6 +22,7 @@ ACTIONS = [
     ("inactive", "Set status: inactive"),
     ("block", "Block… (asks for a reason)"),
     ("unblock", "Unblock"),
+    ("enrol", "Enrol in a loyalty program…"),
     ("delete", "Delete (can be undone with u until you leave the directory)"),
 ]
 
@@ -90,6 +91,34 @@ class BulkActionModal(ModalScreen[BulkRequest | None]):
             self.app.push_screen(
                 PromptModal(f"Why block {self.count:,} {noun}?", placeholder="Reason"), reason_given
             )
+        elif key == "enrol":
+            options = [(p.name, str(p.id)) for p in self.lookups.programs.values() if p.active]
+
+            def program_picked(value: str | None) -> None:
+                if value is None:
+                    return
+
+                def balance_given(text: str | None) -> None:
+                    if text is None:
+                        return
+                    raw = text.strip() or "0"
+                    if not raw.isdigit():
+                        self.notify("The starting balance is a whole number", severity="error")
+                        return
+                    self.dismiss(
+                        BulkRequest(
+                            action="enrol", program_id=int(value), starting_balance=int(raw)
+                        )
+                    )
+
+                self.app.push_screen(
+                    PromptModal(
+                        "Starting balance for each (empty: 0)", placeholder="0", required=False
+                    ),
+                    balance_given,
+                )
+
+            self.app.push_screen(ChoiceModal("Enrol in which program?", options), program_picked)
         elif key == "unblock":
             self.dismiss(BulkRequest(action="unblock"))
         elif key == "delete":

@@ -79,6 +79,8 @@ class CustomerFormScreen(Screen[int | None]):
         self.duplicate: DuplicateCustomer | None = None
         self.code = ""
         self.conflict: Customer | None = None
+        self.custom_fields: list[Any] = []
+        self.custom_initial: dict[str, str] = {}
 
     @property
     def fd(self) -> FrontdeskApp:
@@ -147,6 +149,8 @@ class CustomerFormScreen(Screen[int | None]):
             yield from self.field("blocked_reason")
             yield Label("Tags", classes="section")
             yield SelectionList[int](id="f-tags")
+            yield Label("Custom fields", classes="section", id="cf-title")
+            yield Grid(id="cf-grid")
         yield Footer()
 
     def field(self, name: str) -> ComposeResult:
@@ -156,7 +160,68 @@ class CustomerFormScreen(Screen[int | None]):
             yield Label("", id=f"e-{name}", classes="field-error")
 
     # ------------------------------------------------------------------ loading
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        await self.mount_custom_fields()
+        self.load_form()
+
+    async def mount_custom_fields(self) -> None:
+        from frontdesk.data import fields
+
+        customer_id = self.customer_id
+
+        def load(session: Any) -> tuple[list[Any], dict[str, str]]:
+            defs = fields.list_fields(session=session)
+            values = (
+                fields.values_of(session=session, customer_id=customer_id) if customer_id else {}
+            )
+            return defs, values
+
+        self.custom_fields, self.custom_initial = self.fd.read(load)
+        grid = self.query_one("#cf-grid", Grid)
+        self.query_one("#cf-title").display = bool(self.custom_fields)
+        boxes = []
+        for f in self.custom_fields:
+            hint = {
+                "date": "YYYY-MM-DD",
+                "yes_no": "yes / no",
+                "number": "a number",
+                "choice": "one of: " + ", ".join(f.choices or []),
+                "multi_choice": "any of (comma separated): " + ", ".join(f.choices or []),
+            }.get(f.type, f.help_text or "")
+            label = f.label + (" *" if f.required else "")
+            box = Vertical(
+                Label(label),
+                Input(self.custom_initial.get(f.key, ""), id=f"cf-{f.key}", placeholder=hint),
+                Label(f.help_text or "", classes="muted"),
+                Label("", id=f"ce-{f.key}", classes="field-error"),
+                classes="field",
+            )
+            boxes.append(box)
+        if boxes:
+            await grid.mount_all(boxes)
+
+    def custom_values(self) -> dict[str, str]:
+        return {f.key: self.query_one(f"#cf-{f.key}", Input).value for f in self.custom_fields}
+
+    def check_custom(self) -> str | None:
+        """Validate every custom field; returns the key of the first bad one."""
+        from frontdesk.data import fields
+        from frontdesk.data.errors import ValidationFailed as Invalid
+
+        first_bad = None
+        for f in self.custom_fields:
+            value = self.query_one(f"#cf-{f.key}", Input).value
+            try:
+                fields.parse_value(f, value)
+                message = ""
+            except Invalid as exc:
+                message = exc.message
+                first_bad = first_bad or f.key
+            self.query_one(f"#ce-{f.key}", Label).update(message)
+            self.query_one(f"#cf-{f.key}", Input).set_class(bool(message), "invalid")
+        return first_bad
+
+    def load_form(self) -> None:
         def load(session: Any) -> tuple[Lookups, str, Customer | None, set[int]]:
             customer = (
                 svc.get_customer(session=session, customer_id=self.customer_id)
@@ -232,6 +297,7 @@ class CustomerFormScreen(Screen[int | None]):
         for name in SWITCHES:
             snap[name] = self.query_one(f"#f-{name}", Switch).value
         snap["tags"] = sorted(self.query_one("#f-tags", SelectionList).selected)
+        snap["custom"] = self.custom_values()
         return snap
 
     @property
@@ -253,6 +319,9 @@ class CustomerFormScreen(Screen[int | None]):
 
     @on(Input.Changed)
     def validate_field(self, event: Input.Changed) -> None:
+        if (event.input.id or "").startswith("cf-") and self.initial:
+            self.check_custom()
+            return
         name = (event.input.id or "")[2:]
         if name not in formdata.TEXT_FIELDS or not self.initial:
             return
@@ -299,6 +368,11 @@ class CustomerFormScreen(Screen[int | None]):
         for name, message in errors.items():
             self.show_error(name, message)
         first_bad = next((n for n, m in errors.items() if m), None)
+        bad_custom = self.check_custom()
+        if bad_custom and not first_bad:
+            self.query_one(f"#cf-{bad_custom}", Input).focus()
+            self.notify("Fix the marked fields first", severity="error")
+            return
         if first_bad:
             self.query_one(f"#f-{first_bad}", Input).focus()
             self.notify("Fix the marked fields first", severity="error")
@@ -310,8 +384,9 @@ class CustomerFormScreen(Screen[int | None]):
             return
         photo = self.query_one("#f-photo_path", Input).value.strip()
         tags = set(self.query_one("#f-tags", SelectionList).selected)
+        custom = self.custom_values()
         try:
-            customer_id = self.fd.write(lambda s: self._save(s, values, photo, tags))
+            customer_id = self.fd.write(lambda s: self._save(s, values, photo, tags, custom))
         except DuplicateCustomer as exc:
             self.duplicate = exc
             self.show_error(
@@ -325,12 +400,22 @@ class CustomerFormScreen(Screen[int | None]):
             return
         except ValidationFailed as exc:
             field = "phone" if exc.field == "phone_country" else exc.field
+            if field.startswith("cf_") and self.query(f"#ce-{field[3:]}"):
+                self.query_one(f"#ce-{field[3:]}", Label).update(exc.message)
+                return
             self.show_error(field, exc.message)
             return
         self.initial = {}
         self.dismiss(customer_id)
 
-    def _save(self, session: Any, values: dict[str, Any], photo: str, tags: set[int]) -> int:
+    def _save(
+        self,
+        session: Any,
+        values: dict[str, Any],
+        photo: str,
+        tags: set[int],
+        custom: dict[str, str],
+    ) -> int:
         actor = self.fd.operator
         if self.customer_id is None:
             customer = svc.create_customer(
@@ -378,6 +463,14 @@ class CustomerFormScreen(Screen[int | None]):
                 actor=actor,
             )
         set_tags(session=session, customer_id=customer.id, tag_ids=tags, actor=actor)
+        if custom:
+            from frontdesk.data import fields
+
+            changed = {k: v for k, v in custom.items() if v != self.custom_initial.get(k, "")}
+            if changed:
+                fields.set_values(
+                    session=session, customer_id=customer.id, values=changed, actor=actor
+                )
         return customer.id
 
     def show_conflict(self, current: Customer) -> None:

@@ -479,6 +479,14 @@ class DirectoryScreen(Screen[None]):
                 CustomerFormScreen(customer_id=customer_id), callback=self._after_save
             )
 
+    def refresh_lookups(self) -> None:
+        self.lookups = self.fd.read(lambda s: lookups.load_lookups(session=s))
+        category = self.query_one("#category", Select)
+        category.set_options(
+            [(f"{c.symbol} {c.name}", c.id) for c in self.lookups.categories.values() if c.id]
+        )
+        self.reload()
+
     def _after_save(self, customer_id: int | None) -> None:
         if customer_id is not None:
             self.notify("Customer saved")

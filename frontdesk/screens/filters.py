@@ -14,6 +14,8 @@ from textual.widgets import Button, Input, Label, Select, SelectionList
 
 from frontdesk.data.customers import DirectoryFilter
 from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import BookingStatus
 
 
@@ -109,6 +111,39 @@ class FilterModal(ModalScreen[FilterResult | None]):
                     yield Input(str(a.booking_to or ""), placeholder="to YYYY-MM-DD", id="fl-to")
                     yield Label("", id="fl-date-error", classes="error")
                 with Vertical(classes="fbox"):
+                    existing = a.custom[0] if a.custom else None
+                    yield Label("Custom field")
+                    yield Select[int](
+                        [(f.label, i) for i, f in lk.custom_fields.items()],
+                        prompt="(none)",
+                        id="fl-cf",
+                        value=existing.field_id
+                        if existing and existing.field_id in lk.custom_fields
+                        else Select.NULL,
+                    )
+                    yield Select[str](
+                        [
+                            ("equals", "equals"),
+                            ("contains", "contains"),
+                            ("is empty", "empty"),
+                            ("date between", "between"),
+                        ],
+                        id="fl-cf-op",
+                        allow_blank=False,
+                        value=existing.op if existing else "equals",
+                    )
+                    yield Input(
+                        existing.value if existing else "",
+                        placeholder="value / from",
+                        id="fl-cf-value",
+                    )
+                    yield Input(
+                        existing.value_to if existing else "",
+                        placeholder="to (dates)",
+                        id="fl-cf-to",
+                    )
+                    yield Label("", id="fl-cf-error", classes="error")
+                with Vertical(classes="fbox"):
                     yield Label("…with booking status")
                     yield SelectionList[str](
                         *[
@@ -168,7 +203,23 @@ class FilterModal(ModalScreen[FilterResult | None]):
             visited_within_days=self._int("#fl-visited"),
             not_visited_for_days=self._int("#fl-absent"),
         )
+        custom: tuple[FieldFilter, ...] = ()
+        cf = self.query_one("#fl-cf", Select).value
+        if isinstance(cf, int) and cf in self.lookups.custom_fields:
+            try:
+                custom = (
+                    FieldFilter.of(
+                        self.lookups.custom_fields[cf],
+                        str(self.query_one("#fl-cf-op", Select).value),
+                        self.query_one("#fl-cf-value", Input).value.strip(),
+                        self.query_one("#fl-cf-to", Input).value.strip(),
+                    ),
+                )
+            except ValidationFailed as exc:
+                self.query_one("#fl-cf-error", Label).update(exc.message)
+                return
         advanced = AdvancedFilter(
+            custom=custom,
             service_types_used=self._ids("#fl-types-used"),
             services_used=self._ids("#fl-services-used"),
             service_types_never=self._ids("#fl-types-never"),

@@ -68,6 +68,20 @@ class ProfileScreen(Screen[None]):
         Binding("x", "booking('cancel')", "Cancel booking"),
         Binding("w", "booking('no_show')", "No-show"),
         Binding("t", "booking('reschedule')", "Reschedule"),
+        Binding("v", "booking_notes", "Booking notes"),
+        Binding("n", "booking_note", "Note on booking"),
+        # Rewards tab:
+        Binding("a", "rewards('add')", "Add points"),
+        Binding("r", "rewards('redeem')", "Redeem"),
+        Binding("n", "rewards('enrol')", "Enrol"),
+        Binding("t", "rewards('expiry')", "Expiry"),
+        Binding("X", "rewards('remove')", "Remove enrolment"),
+        # Notes tab:
+        Binding("a", "notes('add')", "Add note"),
+        Binding("enter", "notes('edit')", "Edit note"),
+        Binding("delete", "notes('delete')", "Delete note"),
+        Binding("K", "notes('up')", "Move up"),
+        Binding("J", "notes('down')", "Move down"),
         # Orders tab, on the highlighted order:
         Binding("p", "order_action('pay')", "Take payment"),
         Binding("R", "order_action('refund')", "Refund"),
@@ -88,6 +102,8 @@ class ProfileScreen(Screen[None]):
         super().__init__()
         self.customer_id = customer_id
         self.profile: data.ProfileData | None = None
+        self._keep_note: int | None = None
+        self._categories_loaded = False
 
     @property
     def fd(self) -> FrontdeskApp:
@@ -118,9 +134,13 @@ class ProfileScreen(Screen[None]):
                 yield Static("No orders yet", id="o-empty", classes="empty")
             with TabPane("4 Rewards", id="rewards"):
                 yield Static("", id="r-summary")
+                yield Input(placeholder="Search the ledger: date, action or points", id="r-filter")
                 yield DataTable(id="r-table", cursor_type="row", zebra_stripes=True)
-            with TabPane("5 Notes", id="notes"), VerticalScroll():
-                yield Static("", id="n-list")
+            with TabPane("5 Notes", id="notes"):
+                yield Select[int]([], prompt="All categories", id="n-category")
+                yield DataTable(id="n-table", cursor_type="row", zebra_stripes=True)
+                yield Static("No notes yet — press a to add one.", id="n-empty", classes="empty")
+                yield Static("", id="n-preview")
             with TabPane("6 Timeline", id="timeline"):
                 yield DataTable(id="t-table", cursor_type="row", zebra_stripes=True)
             with TabPane("7 Details", id="details"), VerticalScroll():
@@ -138,6 +158,9 @@ class ProfileScreen(Screen[None]):
             "Date", "Program", "Points", "Action", "Reason", "Reference", "Total", "By"
         )
         self.query_one("#t-table", DataTable).add_columns("When", "What", "")
+        self.query_one("#n-table", DataTable).add_columns(
+            "", "Category", "Note", "By", "When", "Visible to"
+        )
         for empty in self.query(".empty"):
             empty.display = False
         self.load()
@@ -197,7 +220,18 @@ class ProfileScreen(Screen[None]):
         service.set_options([(name, sid) for sid, name in p.services])
         self.render_orders(p.orders)
         self.render_rewards(p)
+        category = self.query_one("#n-category", Select)
+        if not self._categories_loaded:
+            category.set_options(p.note_categories)
+            self._categories_loaded = True
         self.render_notes(p.notes)
+        if self._keep_note is not None:
+            table = self.query_one("#n-table", DataTable)
+            try:
+                table.move_cursor(row=table.get_row_index(str(self._keep_note)))
+            except Exception:
+                pass
+            self._keep_note = None
         self.render_timeline(p.timeline)
         self.render_details(p)
 
@@ -282,7 +316,12 @@ class ProfileScreen(Screen[None]):
         self.query_one("#r-summary", Static).update(summary)
         table = self.query_one("#r-table", DataTable)
         table.clear()
+        needle = self.query_one("#r-filter", Input).value.strip().lower()
         for e in p.ledger:
+            if needle and not any(
+                needle in str(x).lower() for x in (day(e.at), e.action, e.points, e.reason or "")
+            ):
+                continue
             table.add_row(
                 day(e.at),
                 e.program,
@@ -296,28 +335,52 @@ class ProfileScreen(Screen[None]):
             )
 
     def render_notes(self, notes: list[data.NoteRow]) -> None:
-        box = self.query_one("#n-list", Static)
-        if not notes:
-            box.update("No notes yet.")
-            return
-        from rich.console import Group
-        from rich.panel import Panel
-
-        panels = []
-        for n in notes:
-            title = f"{'⚠ ' if n.is_alert else ''}{'📌 ' if n.pinned else ''}{n.category or 'Note'}"
-            subtitle = f"{n.author or 'unknown'} · {when(n.created_at)} · {n.visibility}"
-            panels.append(
-                Panel(
-                    Markdown(n.body),
-                    title=title,
-                    subtitle=subtitle,
-                    border_style="red" if n.is_alert else "dim",
-                    title_align="left",
-                    subtitle_align="right",
-                )
+        chosen = self.query_one("#n-category", Select).value
+        shown = [n for n in notes if not isinstance(chosen, int) or n.category_id == chosen]
+        table = self.query_one("#n-table", DataTable)
+        table.clear()
+        for n in shown:
+            first = n.body.strip().splitlines()[0] if n.body.strip() else ""
+            marks = ("⚠" if n.is_alert else "") + ("📌" if n.pinned else "")
+            table.add_row(
+                Text(marks, style="bold red"),
+                n.category or "",
+                first[:60] + (" (booking)" if n.booking_id else ""),
+                n.author,
+                when(n.created_at),
+                "customer" if n.visibility == "customer" else "staff",
+                key=str(n.id),
             )
-        box.update(Group(*panels))
+        table.display = bool(shown)
+        self.query_one("#n-empty", Static).display = not shown
+        self.show_note_preview()
+
+    def show_note_preview(self) -> None:
+        preview = self.query_one("#n-preview", Static)
+        note_id = self.highlighted("#n-table")
+        note = next(
+            (n for n in (self.profile.notes if self.profile else []) if n.id == note_id), None
+        )
+        preview.update(Markdown(note.body) if note else "")
+        preview.display = note is not None
+
+    @on(DataTable.RowHighlighted, "#n-table")
+    def note_highlighted(self) -> None:
+        self.show_note_preview()
+
+    @on(DataTable.RowSelected, "#n-table")
+    def note_selected(self) -> None:
+        self.action_notes("edit")  # enter on a note edits it
+
+    @on(Select.Changed, "#n-category")
+    def note_category_changed(self) -> None:
+        if self.profile:
+            self.render_notes(self.profile.notes)
+
+    @on(Input.Changed, "#r-filter")
+    def ledger_filter_changed(self) -> None:
+        if self.profile:
+            self.render_rewards(self.profile)
 
     def render_timeline(self, items: list[data.TimelineItem]) -> None:
         table = self.query_one("#t-table", DataTable)
@@ -425,8 +488,16 @@ class ProfileScreen(Screen[None]):
         self.load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("booking", "order_action"):
-            tab = "bookings" if action == "booking" else "orders"
+        tabs_of = {
+            "booking": "bookings",
+            "booking_notes": "bookings",
+            "booking_note": "bookings",
+            "order_action": "orders",
+            "rewards": "rewards",
+            "notes": "notes",
+        }
+        if action in tabs_of:
+            tab = tabs_of[action]
             try:
                 active = self.query_one("#tabs", TabbedContent).active
             except Exception:
@@ -637,6 +708,243 @@ class ProfileScreen(Screen[None]):
             f"Order #{order_id}: {'payment taken' if action == 'pay' else action + ' done'}"
         )
         self.load()
+
+    # ------------------------------------------------------------------ rewards and notes
+    def action_rewards(self, action: str) -> None:
+        from frontdesk.data import rewards
+        from frontdesk.screens.common import ConfirmModal, PromptModal
+        from frontdesk.screens.rewards_notes import (
+            EnrolModal,
+            EnrolRequest,
+            PointsModal,
+            PointsRequest,
+        )
+
+        p = self.profile
+        if p is None:
+            return
+        live = [(e.program, e.id, e.balance) for e in p.enrolments]
+        if action == "enrol":
+            programs = self.fd.read(lambda s: rewards.list_programs(session=s, active_only=True))
+            options = [(pr.name, pr.id or 0) for pr in programs]
+
+            def enrolled(req: object) -> None:
+                if isinstance(req, EnrolRequest):
+                    self.write_and_reload(
+                        lambda s: rewards.enrol(
+                            session=s,
+                            customer_id=self.customer_id,
+                            program_id=req.program_id,
+                            starting_balance=req.starting_balance,
+                            expires_on=req.expires_on,
+                            notes=req.notes,
+                            actor=self.fd.operator,
+                        ),
+                        "Enrolled",
+                    )
+
+            self.app.push_screen(EnrolModal(options), enrolled)
+            return
+        if not live:
+            self.notify("Not enrolled yet — press n to enrol", severity="warning")
+            return
+        if action in ("add", "redeem"):
+
+            def changed(req: object) -> None:
+                if isinstance(req, PointsRequest):
+                    self.write_and_reload(
+                        lambda s: rewards.change_points(
+                            session=s,
+                            enrolment_id=req.enrolment_id,
+                            points=req.points,
+                            reason=req.reason,
+                            actor=self.fd.operator,
+                        ),
+                        "Points added" if req.points > 0 else "Points redeemed",
+                    )
+
+            self.app.push_screen(PointsModal(1 if action == "add" else -1, live), changed)
+        elif action == "expiry":
+            first = live[0][1]
+
+            def new_expiry(text: str | None) -> None:
+                if text is None:
+                    return
+                try:
+                    when = date.fromisoformat(text) if text.strip() else None
+                except ValueError:
+                    self.notify("Use YYYY-MM-DD", severity="error")
+                    return
+                self.write_and_reload(
+                    lambda s: rewards.change_expiry(
+                        session=s, enrolment_id=first, expires_on=when, actor=self.fd.operator
+                    ),
+                    "Expiry changed",
+                )
+
+            self.app.push_screen(
+                PromptModal(
+                    f"New expiry date for {live[0][0]} (empty: never)",
+                    placeholder="YYYY-MM-DD",
+                    required=False,
+                ),
+                new_expiry,
+            )
+        elif action == "remove":
+            first = live[0][1]
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.write_and_reload(
+                        lambda s: rewards.remove_enrolment(
+                            session=s, enrolment_id=first, actor=self.fd.operator
+                        ),
+                        "Enrolment removed (its history stays)",
+                    )
+
+            self.app.push_screen(
+                ConfirmModal(
+                    f"Remove the enrolment in {live[0][0]}? Its ledger stays in the history.",
+                    "Remove",
+                ),
+                confirmed,
+            )
+
+    def write_and_reload(self, work: Any, done: str) -> None:
+        from frontdesk.data.errors import FrontdeskError
+
+        try:
+            self.fd.write(work)
+        except FrontdeskError as exc:
+            self.notify(str(exc), severity="error", timeout=6)
+            return
+        self.notify(done)
+        self.load()
+
+    def action_notes(self, action: str) -> None:
+        from frontdesk.data import notes
+        from frontdesk.screens.common import ConfirmModal
+        from frontdesk.screens.rewards_notes import NoteModal, NoteRequest
+
+        p = self.profile
+        if p is None:
+            return
+        note_id = self.highlighted("#n-table")
+        if action == "add":
+
+            def added(req: object) -> None:
+                if isinstance(req, NoteRequest):
+                    self.write_and_reload(
+                        lambda s: notes.add_note(
+                            session=s,
+                            customer_id=self.customer_id,
+                            body=req.body,
+                            category_id=req.category_id,
+                            visibility=req.visibility,
+                            pinned=req.pinned,
+                            is_alert=req.is_alert,
+                            actor=self.fd.operator,
+                        ),
+                        "Note added",
+                    )
+
+            self.app.push_screen(NoteModal(p.note_categories), added)
+            return
+        note = next((n for n in p.notes if n.id == note_id), None)
+        if note is None:
+            self.notify("No note highlighted", severity="warning")
+            return
+        if action == "edit":
+
+            def edited(req: object) -> None:
+                if isinstance(req, NoteRequest):
+                    self.write_and_reload(
+                        lambda s: notes.update_note(
+                            session=s,
+                            note_id=note.id,
+                            body=req.body,
+                            category_id=req.category_id,
+                            visibility=req.visibility,
+                            pinned=req.pinned,
+                            is_alert=req.is_alert,
+                            actor=self.fd.operator,
+                        ),
+                        "Note saved",
+                    )
+
+            initial = NoteRequest(
+                note.body, note.category_id, note.visibility, note.pinned, note.is_alert
+            )
+            self.app.push_screen(
+                NoteModal(p.note_categories, title="Edit note", initial=initial), edited
+            )
+        elif action == "delete":
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.write_and_reload(
+                        lambda s: notes.delete_note(
+                            session=s, note_id=note.id, actor=self.fd.operator
+                        ),
+                        "Note deleted",
+                    )
+
+            self.app.push_screen(ConfirmModal("Delete this note?", "Delete", "Keep"), confirmed)
+        elif action in ("up", "down"):
+            self.fd.write(
+                lambda s: notes.move_note(
+                    session=s, note_id=note.id, direction=-1 if action == "up" else 1
+                )
+            )
+            self._keep_note = note.id
+            self.load()
+
+    def action_booking_note(self) -> None:
+        from frontdesk.data import notes
+        from frontdesk.screens.rewards_notes import NoteModal, NoteRequest
+
+        booking_id = self.highlighted("#b-table")
+        if booking_id is None or self.profile is None:
+            self.notify("No booking highlighted", severity="warning")
+            return
+
+        def added(req: object) -> None:
+            if isinstance(req, NoteRequest):
+                self.write_and_reload(
+                    lambda s: notes.add_note(
+                        session=s,
+                        booking_id=booking_id,
+                        body=req.body,
+                        category_id=req.category_id,
+                        visibility=req.visibility,
+                        pinned=req.pinned,
+                        is_alert=req.is_alert,
+                        actor=self.fd.operator,
+                    ),
+                    f"Note added to booking #{booking_id}",
+                )
+
+        self.app.push_screen(
+            NoteModal(self.profile.note_categories, title=f"Note on booking #{booking_id}"), added
+        )
+
+    def action_booking_notes(self) -> None:
+        from frontdesk.data import notes
+        from frontdesk.screens.common import InfoModal
+
+        booking_id = self.highlighted("#b-table")
+        if booking_id is None:
+            self.notify("No booking highlighted", severity="warning")
+            return
+        found = self.fd.read(
+            lambda s: [n.body for n in notes.booking_notes(session=s, booking_id=booking_id)]
+        )
+        body = (
+            "\n\n---\n\n".join(found)
+            if found
+            else "_No notes on this booking yet — press n to add one._"
+        )
+        self.app.push_screen(InfoModal(f"Notes of booking #{booking_id}", body))
 
     def action_book(self) -> None:
         self.fd.new_booking(self.customer_id)

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select
 
@@ -237,4 +238,44 @@ def test_order_screen_with_lines(snap_compare: Any, demo_engine: Engine) -> None
         make_app(demo_engine),
         terminal_size=SIZE,
         run_before=steps(open_customer(3), press("o"), add_lines),
+    )
+
+
+def test_settings_custom_fields(snap_compare: Any, demo_engine: Engine) -> None:
+    from frontdesk.data import fields
+
+    with Session(demo_engine) as s:
+        fields.save_field(
+            session=s, label="Hair colour", type="choice", choices=["Blonde", "Brown", "Red"]
+        )
+        fields.save_field(
+            session=s, label="Allergies", type="long_text", help_text="Anything we must avoid"
+        )
+        s.commit()
+
+    async def open_settings(pilot: Pilot[None]) -> None:
+        pilot.app.action_settings()  # type: ignore[attr-defined]
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_settings))
+
+
+def test_form_with_custom_fields(snap_compare: Any, demo_engine: Engine) -> None:
+    from frontdesk.data import fields
+
+    with Session(demo_engine) as s:
+        fields.save_field(
+            session=s, label="Hair colour", type="choice", choices=["Blonde", "Brown", "Red"]
+        )
+        fields.save_field(session=s, label="Member since", type="date", required=True)
+        s.commit()
+
+    async def open_form(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(CustomerFormScreen(customer_id=7))
+
+    async def scroll(pilot: Pilot[None]) -> None:
+        pilot.app.screen.query_one("#cf-hair_colour", Input).value = "Green"
+        pilot.app.screen.query_one("#form").scroll_end(animate=False)
+
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, scroll)
     )
