@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -374,6 +375,224 @@ def staff_add(
             fail(error_line(exc))
             return
         out.print(f"Added staff member {member.id}: {member.name} ({member.role})", highlight=False)
+
+
+@main.command("import")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=FIELD",
+    help="Map a column (field, ignore, note, cf:KEY).",
+)
+@click.option("--default-country", metavar="CC", help="Country of phones written without +code.")
+@click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default="dmy", show_default=True)
+@click.option(
+    "--on-duplicate",
+    type=click.Choice(["skip", "update", "overwrite", "candidate"]),
+    default="skip",
+    show_default=True,
+    help="A row whose phone/email exists: skip it, fill empty fields, overwrite, or import as a merge candidate.",
+)
+@click.option("--dry-run", is_flag=True, help="Validate and count only; write nothing.")
+@click.option("--tag", help="Tag every imported customer.")
+@click.option("--category", help="Category of every imported customer.")
+@click.option("--branch", help="Home branch of every imported customer.")
+@click.option("--program", help="Enrol every imported customer in this loyalty program.")
+@click.option("--points", type=int, default=0, help="Starting balance with --program.")
+@click.option(
+    "--errors",
+    "error_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Error file (CSV).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def import_cmd(
+    ctx: click.Context,
+    db: str | None,
+    file: Path,
+    maps: tuple[str, ...],
+    default_country: str | None,
+    date_order: str,
+    on_duplicate: str,
+    dry_run: bool,
+    tag: str | None,
+    category: str | None,
+    branch: str | None,
+    program: str | None,
+    points: int,
+    error_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Import customers from a CSV or XLSX export (Square, Fresha, Vagaro, Shopify, Google, Outlook ...)."""
+    from rich.progress import BarColumn, Progress
+
+    from frontdesk.data.importing import ImportOptions, run_import
+    from frontdesk.data.staff import resolve_operator
+
+    mapping: dict[str, str] = {}
+    for item in maps:
+        column, sep, target = item.partition("=")
+        if not sep:
+            fail(f"--map {item!r}: use COLUMN=FIELD")
+        mapping[column.strip()] = target.strip()
+    if error_file is None and not dry_run:
+        error_file = file.with_name(file.stem + ".errors.csv")
+    options = ImportOptions(
+        mapping=mapping or None,
+        default_country=default_country.upper() if default_country else None,
+        date_order=date_order,
+        on_duplicate=on_duplicate,
+        dry_run=dry_run,
+        tag=tag,
+        category=category,
+        branch=branch,
+        program=program,
+        points=points,
+        error_file=error_file,
+    )
+    with opened(ctx, db) as engine:
+        with Session(engine) as session:
+            actor = resolve_operator(session=session, requested=ctx.find_root().params.get("staff"))
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                "{task.completed:,} rows",
+                console=err,
+                transient=True,
+                disable=as_json or not err.is_terminal,
+            ) as progress:
+                task = progress.add_task("importing", total=None)
+                summary = run_import(
+                    engine=engine,
+                    path=file,
+                    options=options,
+                    actor=actor,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+            return
+    if as_json:
+        click.echo(json.dumps(summary.as_json()))
+    else:
+        verb = "Would import" if dry_run else "Imported"
+        out.print(
+            f"{verb} {summary.imported:,} of {summary.rows:,} rows; updated {summary.updated:,}, "
+            f"skipped {summary.skipped:,} duplicates ({summary.duplicates_in_file:,} within the file, "
+            f"{summary.duplicates_in_db:,} already in the database), {summary.candidates:,} merge candidates, "
+            f"{summary.invalid:,} invalid.",
+            highlight=False,
+        )
+        for e in summary.errors[:10]:
+            out.print(f"  record {e.record}: {e.field}: {e.reason}", highlight=False)
+        if summary.invalid and error_file is not None:
+            out.print(
+                f"Every invalid row is in {error_file} (fix it and import that file again).",
+                highlight=False,
+            )
+    if summary.invalid:
+        sys.exit(3)
+
+
+@main.command("export")
+@db_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--search", "text", default="", help="Only customers matching this search.")
+@click.option("--status", type=click.Choice(["active", "inactive"]))
+@click.option("--blocked/--not-blocked", default=None)
+@click.pass_context
+def export_cmd(
+    ctx: click.Context,
+    db: str | None,
+    file: Path,
+    text: str,
+    status: str | None,
+    blocked: bool | None,
+) -> None:
+    """Export customers to FILE (.csv, UTF-8 with BOM, or .xlsx), custom fields included."""
+    from frontdesk.data.customers import DirectoryFilter
+    from frontdesk.data.exporting import export_customers
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        count = export_customers(
+            session=session,
+            path=file,
+            filters=DirectoryFilter(status=status, blocked=blocked),
+            text=text,
+        )
+    out.print(f"Exported {count:,} customers to {file}", highlight=False)
+
+
+@main.command("duplicates")
+@db_option
+@click.option("--limit", type=int, default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def duplicates_cmd(ctx: click.Context, db: str | None, limit: int, as_json: bool) -> None:
+    """List groups of likely duplicate customers, with the reason for each group."""
+    from frontdesk.data.merge import find_duplicates
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        groups = find_duplicates(session=session, limit=limit)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"reason": g.reason, "codes": list(g.codes), "names": list(g.names)}
+                    for g in groups
+                ]
+            )
+        )
+        return
+    if not groups:
+        out.print("No likely duplicates found.")
+    for g in groups:
+        people = ", ".join(f"{c} {n}" for c, n in zip(g.codes, g.names, strict=True))
+        out.print(f"{g.reason}: {people}", highlight=False)
+
+
+@main.command("merge")
+@db_option
+@click.argument("survivor")
+@click.argument("others", nargs=-1, required=True)
+@click.option(
+    "--staff", metavar="NAME", default=None, help="Act as this staff member (admins merge 3+)."
+)
+@click.pass_context
+def merge_cmd(
+    ctx: click.Context, db: str | None, survivor: str, others: tuple[str, ...], staff: str | None
+) -> None:
+    """Merge the customers OTHERS into SURVIVOR (by code); their codes keep finding SURVIVOR."""
+    from frontdesk.data import customers as svc
+    from frontdesk.data.merge import merge_customers
+    from frontdesk.data.staff import resolve_operator
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        try:
+            actor = resolve_operator(
+                session=session, requested=staff or ctx.find_root().params.get("staff")
+            )
+            keep = svc.get_by_code(session=session, code=survivor, follow_merges=False)
+            gone = [
+                svc.get_by_code(session=session, code=c, follow_merges=False).id or 0
+                for c in others
+            ]
+            merged = merge_customers(
+                session=session, survivor_id=keep.id or 0, other_ids=gone, actor=actor
+            )
+            session.commit()
+        except FrontdeskError as exc:
+            session.rollback()
+            fail(error_line(exc))
+            return
+        out.print(
+            f"Merged {', '.join(others)} into {merged.code} {merged.full_name}", highlight=False
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,8 +54,10 @@ INVARIANTS: list[tuple[str, str]] = [
 
 
 def run_checks(engine: Engine) -> CheckReport:
+    from frontdesk.data.db import read_engine
+
     report = CheckReport()
-    with engine.connect() as conn:
+    with read_engine(engine).connect() as conn:
         if conn.dialect.name == "sqlite":
             result = conn.execute(text("PRAGMA integrity_check")).scalars().all()
             if result == ["ok"]:

@@ -309,14 +309,14 @@ class DemoSummary:
     notes: int = 0
 
 
-def _t(model: Any) -> Any:
+def table_of(model: Any) -> Any:
     """The Core table of a model: bulk inserts skip the ORM bookkeeping."""
     return model.__table__
 
 
-def _reserve_ids(session: Session, model: Any, count: int) -> list[int]:
+def reserve_ids(session: Session, model: Any, count: int) -> list[int]:
     """Primary keys for ``count`` new rows (the transaction holds the write lock on SQLite)."""
-    table = _t(model)
+    table = table_of(model)
     conn = session.connection()
     if conn.dialect.name == "postgresql":
         seq = conn.execute(
@@ -330,11 +330,11 @@ def _reserve_ids(session: Session, model: Any, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
-def _insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    ids = _reserve_ids(session, model, len(rows))
+def insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    ids = reserve_ids(session, model, len(rows))
     for row, new_id in zip(rows, ids, strict=True):
         row["id"] = new_id
-    session.connection().execute(insert(_t(model)), rows)
+    session.connection().execute(insert(table_of(model)), rows)
     return ids
 
 
@@ -605,7 +605,7 @@ def _batch(
                 "search_text": search_text,
             }
         )
-    ids = _insert_with_ids(session, Customer, rows)
+    ids = insert_with_ids(session, Customer, rows)
     summary.customers += len(ids)
 
     tag_rows = []
@@ -668,10 +668,10 @@ def _batch(
                 }
             )
     if tag_rows:
-        session.connection().execute(insert(_t(CustomerTag)), tag_rows)
+        session.connection().execute(insert(table_of(CustomerTag)), tag_rows)
     if bookings:
         plain = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bookings]
-        booking_ids = _insert_with_ids(session, Booking, plain)
+        booking_ids = insert_with_ids(session, Booking, plain)
         summary.bookings += len(booking_ids)
     else:
         booking_ids = []
@@ -698,7 +698,7 @@ def _batch(
         order_meta.append((b, 1 if refunded else 0))
     order_ids: list[int] = []
     if orders:
-        order_ids = _insert_with_ids(session, Order, orders)
+        order_ids = insert_with_ids(session, Order, orders)
         summary.orders += len(order_ids)
         lines, payments, refunds = [], [], []
         for oid, (b, was_refunded) in zip(order_ids, order_meta, strict=True):
@@ -732,11 +732,11 @@ def _batch(
                         "at": b["end_at"] + timedelta(days=1),
                     }
                 )
-        session.connection().execute(insert(_t(OrderLine)), lines)
-        session.connection().execute(insert(_t(Payment)), payments)
+        session.connection().execute(insert(table_of(OrderLine)), lines)
+        session.connection().execute(insert(table_of(Payment)), payments)
         summary.payments += len(payments)
         if refunds:
-            session.connection().execute(insert(_t(Refund)), refunds)
+            session.connection().execute(insert(table_of(Refund)), refunds)
             summary.refunds += len(refunds)
 
     # Loyalty: about a third of customers collect points.
@@ -765,7 +765,7 @@ def _batch(
         )
         enrol_entries.append((cid, row["created_at"], entries))
     if enrol_rows:
-        enrol_ids = _insert_with_ids(session, LoyaltyEnrolment, enrol_rows)
+        enrol_ids = insert_with_ids(session, LoyaltyEnrolment, enrol_rows)
         summary.enrolments += len(enrol_ids)
         ledger = []
         for eid, (cid, created, entries) in zip(enrol_ids, enrol_entries, strict=True):
@@ -782,7 +782,7 @@ def _batch(
                         "at": created + timedelta(days=j),
                     }
                 )
-        session.connection().execute(insert(_t(PointsEntry)), ledger)
+        session.connection().execute(insert(table_of(PointsEntry)), ledger)
         summary.points_entries += len(ledger)
 
     # Notes: some preferences, a few alerts.
@@ -811,5 +811,5 @@ def _batch(
             }
         )
     if note_rows:
-        session.connection().execute(insert(_t(Note)), note_rows)
+        session.connection().execute(insert(table_of(Note)), note_rows)
         summary.notes += len(note_rows)

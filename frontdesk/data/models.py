@@ -609,3 +609,18 @@ class MergeRecord(SQLModel, table=True):
     discarded: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     by_id: int | None = Field(default=None, foreign_key="staff.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class DuplicateIgnore(SQLModel, table=True):
+    """A pair of customers someone marked "not a duplicate" (smaller id first)."""
+
+    __tablename__ = "duplicate_ignore"
+    __table_args__ = (CheckConstraint("first_id < second_id", name="ck_duplicate_ignore_order"),)
+    first_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    second_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
+    )
+    by_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(default_factory=utcnow)

@@ -267,8 +267,9 @@ def ledger(*, session: Session, customer_id: int, limit: int = 500) -> list[Ledg
     stmt = (
         sa_select(PointsEntry, col(LoyaltyProgram.name), col(LoyaltyProgram.unit), col(Staff.name))
         .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(PointsEntry.program_id))
+        .join(LoyaltyEnrolment, col(LoyaltyEnrolment.id) == col(PointsEntry.enrolment_id))
         .outerjoin(Staff, col(Staff.id) == col(PointsEntry.by_id))
-        .where(col(PointsEntry.customer_id) == customer_id)
+        .where(col(LoyaltyEnrolment.customer_id) == customer_id)
         .order_by(col(PointsEntry.id).desc())
         .limit(limit)
     )

@@ -1,0 +1,948 @@
+"""Importing customers from CSV/XLSX exports of other systems.
+
+Streams rows (bounded memory), maps headers automatically (Square, Fresha, Vagaro, Shopify,
+Google Contacts, Outlook and plain forms), validates every row like the app does, commits in
+batches, and reports each bad row with its record number, field and reason. Re-running the
+same file changes nothing: rows whose phone or email is already in the database are
+duplicates and are handled by the chosen policy.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, col, select
+
+from frontdesk.data import customers as svc
+from frontdesk.data import fields, rewards
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
+from frontdesk.data.models import (
+    Branch,
+    Category,
+    CreatedVia,
+    Customer,
+    CustomerTag,
+    Note,
+    Staff,
+    Tag,
+)
+from frontdesk.data.tags import create_tag
+from frontdesk.data.validation import fold
+
+FIELDS = [
+    "first_name",
+    "last_name",
+    "full_name",
+    "display_name",
+    "email",
+    "phone",
+    "other_phone",
+    "gender",
+    "date_of_birth",
+    "anniversary",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "category",
+    "tags",
+    "status",
+    "blocked",
+    "blocked_reason",
+    "consent_reminders",
+    "consent_birthday",
+    "consent_marketing",
+    "consent_newsletter",
+    "note",
+    "code",
+]
+
+# Normalised header (lower case, letters and digits only) -> field.
+HEADERS: dict[str, str] = {}
+
+
+def _known(field_name: str, *names: str) -> None:
+    for name in names:
+        HEADERS[re.sub(r"[^a-z0-9]", "", name.lower())] = field_name
+
+
+_known(
+    "first_name",
+    "first name",
+    "firstname",
+    "given name",
+    "first",
+    "forename",
+    "voornaam",
+    "vorname",
+    "prénom",
+)
+_known(
+    "last_name", "last name", "lastname", "surname", "family name", "achternaam", "nachname", "nom"
+)
+_known(
+    "full_name", "name", "full name", "customer name", "client name", "client", "customer", "naam"
+)
+_known("display_name", "display name", "nickname", "preferred name", "file as")
+_known(
+    "email",
+    "email",
+    "e-mail",
+    "email address",
+    "e-mail address",
+    "e-mail 1 - value",
+    "email 1 - value",
+    "emailaddress",
+    "mail",
+)
+_known(
+    "phone",
+    "mobile",
+    "mobile phone",
+    "mobile number",
+    "mobile phone number",
+    "cell",
+    "cell phone",
+    "cellphone",
+    "phone",
+    "phone number",
+    "phone 1 - value",
+    "telephone",
+    "tel",
+    "mobiel",
+    "handy",
+)
+_known(
+    "other_phone",
+    "home phone",
+    "business phone",
+    "day phone",
+    "work phone",
+    "phone 2 - value",
+    "landline",
+)
+_known("gender", "gender", "sex")
+_known(
+    "date_of_birth", "birthday", "date of birth", "dob", "birth date", "birthdate", "geboortedatum"
+)
+_known("anniversary", "anniversary")
+_known(
+    "address",
+    "address",
+    "street",
+    "street address",
+    "street address 1",
+    "address1",
+    "address 1",
+    "home street",
+    "address 1 - street",
+    "default address address1",
+)
+_known("city", "city", "town", "home city", "address 1 - city", "default address city")
+_known(
+    "state",
+    "state",
+    "province",
+    "region",
+    "county",
+    "home state",
+    "address 1 - region",
+    "default address province code",
+)
+_known(
+    "postal_code",
+    "postal code",
+    "postcode",
+    "zip",
+    "zip code",
+    "home postal code",
+    "address 1 - postal code",
+    "default address zip",
+)
+_known(
+    "country",
+    "country",
+    "country code",
+    "home country/region",
+    "address 1 - country",
+    "default address country code",
+)
+_known("category", "category", "client type", "customer type")
+_known("tags", "tags", "labels", "groups", "group membership")
+_known("status", "status", "customer status")
+_known("blocked", "blocked", "blacklisted", "banned", "block")
+_known("blocked_reason", "blocked reason", "block reason")
+_known(
+    "consent_reminders", "appointment reminders", "reminders", "sms reminders", "accepts reminders"
+)
+_known("consent_birthday", "birthday messages")
+_known(
+    "consent_marketing",
+    "marketing",
+    "marketing opt-in",
+    "accepts marketing",
+    "accepts email marketing",
+    "email marketing",
+    "email subscription status",
+    "sms marketing",
+    "accepts sms marketing",
+)
+_known("consent_newsletter", "newsletter", "subscribed", "newsletter subscription")
+_known("note", "note", "notes", "comments", "comment", "remarks")
+_known("code", "code", "customer id", "client id", "reference id", "id")
+_known("ignore", "created", "home branch")
+
+YES = {"yes", "y", "true", "1", "on", "x", "subscribed", "opted in", "opt-in", "ja", "oui", "si"}
+NO = {
+    "no",
+    "n",
+    "false",
+    "0",
+    "off",
+    "",
+    "unsubscribed",
+    "not subscribed",
+    "opted out",
+    "nee",
+    "non",
+}
+GENDERS = {
+    "f": "female",
+    "female": "female",
+    "woman": "female",
+    "vrouw": "female",
+    "m": "male",
+    "male": "male",
+    "man": "male",
+    "other": "other",
+    "x": "other",
+    "non-binary": "other",
+    "nonbinary": "other",
+    "unspecified": "unspecified",
+    "unknown": "unspecified",
+    "": "unspecified",
+}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def normalise_header(header: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", (header or "").replace("\ufeff", "").lower())
+
+
+def guess_mapping(headers: list[str]) -> dict[str, str]:
+    """{header: field | "ignore"} for a file's headers."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for header in headers:
+        target = HEADERS.get(normalise_header(header), "ignore")
+        if header.startswith("cf:"):
+            target = header  # Frontdesk's own export: custom field columns
+        if target != "ignore" and target in used and target not in ("note", "tags"):
+            target = "ignore"  # e.g. a second phone column mapped only once
+        out[header] = target
+        used.add(target)
+    return out
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def _decode_sample(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still UTF-8.
+        if exc.start >= len(raw) - 3:
+            return "utf-8"
+        return "cp1252"
+
+
+@dataclass
+class Source:
+    headers: list[str]
+    rows: Iterator[tuple[int, list[str]]]  # (record number, cells)
+    encoding: str = ""
+    delimiter: str = ""
+
+
+def open_source(path: Path) -> Source:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _open_xlsx(path)
+    with path.open("rb") as handle:
+        sample = handle.read(65536)
+    encoding = _decode_sample(sample)
+    text_sample = sample.decode(encoding, errors="replace")
+    try:
+        dialect = csv.Sniffer().sniff(text_sample.split("\n", 20)[0] + "\n", delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    handle_text = path.open("r", encoding=encoding, errors="replace", newline="")
+    reader = csv.reader(handle_text, delimiter=delimiter)
+    try:
+        headers = [h.strip().lstrip("\ufeff") for h in next(reader)]
+    except StopIteration:
+        headers = []
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        try:
+            for record, cells in enumerate(reader, start=1):
+                if not any(c.strip() for c in cells):
+                    continue
+                yield record, cells
+        finally:
+            handle_text.close()
+
+    return Source(headers, rows(), encoding, delimiter)
+
+
+def _open_xlsx(path: Path) -> Source:
+    from openpyxl import load_workbook  # optional dependency for XLSX
+
+    book = load_workbook(path, read_only=True, data_only=True)
+    sheet = book.active
+    assert sheet is not None
+    iterator = sheet.iter_rows(values_only=True)
+    try:
+        headers = [str(h or "").strip() for h in next(iterator)]
+    except StopIteration:
+        headers = []
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, date):
+            return v.isoformat()[:10]
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for record, values in enumerate(iterator, start=1):
+            cells = [cell(v) for v in values]
+            if any(c.strip() for c in cells):
+                yield record, cells
+        book.close()
+
+    return Source(headers, rows(), "xlsx", "")
+
+
+# --------------------------------------------------------------------------- parsing values
+
+
+def unguard(value: str) -> str:
+    """Undo spreadsheet formula protection: "'+31 6..." -> "+31 6..."."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def parse_yes_no(value: str, field_name: str) -> bool:
+    word = value.strip().lower()
+    if word in YES:
+        return True
+    if word in NO:
+        return False
+    raise ValidationFailed(field_name, f"{value!r} is not yes or no")
+
+
+_NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
+
+
+def parse_date(value: str, field_name: str, order: str = "dmy") -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    text = text.split("T")[0].split(" ")[0]
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    m = _NUMERIC_DATE.match(text)
+    if m:
+        a, b, c = (int(x) for x in m.groups())
+        try:
+            if len(m.group(1)) == 4:
+                return date(a, b, c)
+            year = c + (1900 if c >= 30 else 2000) if c < 100 else c
+            return date(year, b, a) if order == "dmy" else date(year, a, b)
+        except ValueError:
+            pass
+    raise ValidationFailed(field_name, f"{value!r} is not a date (YYYY-MM-DD or {order.upper()})")
+
+
+@dataclass
+class ImportOptions:
+    mapping: dict[str, str] | None = None  # header -> field / ignore / note / cf:key
+    default_country: str | None = None
+    date_order: str = "dmy"
+    on_duplicate: str = "skip"  # skip | update | overwrite | candidate
+    tag: str | None = None
+    category: str | None = None
+    branch: str | None = None
+    program: str | None = None
+    points: int = 0
+    batch_size: int = 1000
+    dry_run: bool = False
+    error_file: Path | None = None
+    sample_errors: int = 20
+
+
+@dataclass
+class RowError:
+    record: int
+    field: str
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    imported: int = 0
+    updated: int = 0
+    skipped: int = 0
+    invalid: int = 0
+    candidates: int = 0
+    duplicates_in_file: int = 0
+    duplicates_in_db: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    mapping: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "imported": self.imported,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "invalid": self.invalid,
+            "merge_candidates": self.candidates,
+            "duplicates_in_file": self.duplicates_in_file,
+            "duplicates_in_database": self.duplicates_in_db,
+        }
+
+
+@dataclass
+class Prepared:
+    record: int
+    cells: list[str]
+    values: dict[str, Any]
+    extras: dict[str, Any]  # category, tags, note, custom
+
+
+def _row_values(
+    headers: list[str], cells: list[str], mapping: dict[str, str], options: ImportOptions
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    raw: dict[str, str] = {}
+    notes: list[str] = []
+    custom: dict[str, str] = {}
+    for header, value in zip(headers, cells, strict=False):
+        target = mapping.get(header, "ignore")
+        value = unguard(value.strip())
+        if target == "ignore" or not value:
+            continue
+        if target == "note":
+            # A notes column is the note itself; another column sent to the note keeps its name.
+            known_note = HEADERS.get(normalise_header(header)) == "note"
+            notes.append(value if known_note else f"{header}: {value}")
+        elif target.startswith("cf:"):
+            custom[target[3:]] = value
+        elif target == "tags":
+            raw["tags"] = ",".join(x for x in (raw.get("tags", ""), value) if x)
+        else:
+            raw.setdefault(target, value)
+    values: dict[str, Any] = {}
+    if "full_name" in raw and not raw.get("first_name"):
+        parts = raw["full_name"].split()
+        if "," in raw["full_name"]:  # "Garcia, Maria"
+            last, _, first = raw["full_name"].partition(",")
+            parts = [first.strip(), last.strip()]
+        raw["first_name"] = parts[0] if parts else ""
+        if len(parts) > 1 and not raw.get("last_name"):
+            raw["last_name"] = " ".join(parts[1:])
+    for key in (
+        "first_name",
+        "last_name",
+        "display_name",
+        "email",
+        "phone",
+        "other_phone",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "blocked_reason",
+    ):
+        if key in raw:
+            values[key] = raw[key]
+    if options.default_country:
+        values["phone_country"] = options.default_country
+    if "gender" in raw:
+        gender = GENDERS.get(raw["gender"].strip().lower())
+        if gender is None:
+            raise ValidationFailed("gender", f"{raw['gender']!r} is not female, male or other")
+        values["gender"] = gender
+    for key in ("date_of_birth", "anniversary"):
+        if key in raw:
+            values[key] = parse_date(raw[key], key, options.date_order)
+    if "status" in raw:
+        status = raw["status"].strip().lower()
+        values["status"] = (
+            "inactive" if status in ("inactive", "archived", "disabled", "0", "no") else "active"
+        )
+    for key in (
+        "blocked",
+        "consent_reminders",
+        "consent_birthday",
+        "consent_marketing",
+        "consent_newsletter",
+    ):
+        if key in raw:
+            values[key] = parse_yes_no(raw[key], key)
+    if values.get("blocked") and not values.get("blocked_reason"):
+        values["blocked_reason"] = "Blocked in the imported file"
+    if "country" in values and len(values["country"].strip()) != 2:
+        values.pop("country")  # a country name, not a code: leave it out rather than refuse the row
+    extras: dict[str, Any] = {
+        "category": raw.get("category"),
+        "tags": [t.strip() for t in re.split(r"[,;]", raw.get("tags", "")) if t.strip()],
+        "note": "\n".join(notes) or None,
+        "custom": custom,
+    }
+    if raw.get("note"):
+        extras["note"] = "\n".join(x for x in (raw["note"], extras["note"]) if x)
+    return values, extras
+
+
+# --------------------------------------------------------------------------- the import
+
+
+def run_import(
+    *,
+    engine: Engine,
+    path: Path,
+    options: ImportOptions,
+    actor: Staff | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    source = open_source(path)
+    mapping = dict(guess_mapping(source.headers))
+    if options.mapping:
+        for header, target in options.mapping.items():
+            if header not in source.headers:
+                raise ValidationFailed("map", f"the file has no column {header!r}")
+            if (
+                target not in FIELDS
+                and target not in ("ignore", "note")
+                and not target.startswith("cf:")
+            ):
+                raise ValidationFailed("map", f"{target!r} is not a Frontdesk field")
+            mapping[header] = target
+    summary = ImportSummary(mapping=mapping)
+    error_writer = None
+    error_handle = None
+    if options.error_file is not None and not options.dry_run:
+        error_handle = options.error_file.open("w", encoding="utf-8-sig", newline="")
+        error_writer = csv.writer(error_handle)
+        error_writer.writerow(
+            [*source.headers, "frontdesk_record", "frontdesk_field", "frontdesk_error"]
+        )
+    seen_phones: set[str] = set()
+    seen_emails: set[str] = set()
+    try:
+        with Session(engine) as session:
+            context = _context(session, options)
+            session.commit()
+        batch: list[tuple[int, list[str]]] = []
+        for record, cells in source.rows:
+            summary.rows += 1
+            batch.append((record, cells))
+            if len(batch) >= options.batch_size:
+                _run_batch(
+                    engine,
+                    source.headers,
+                    batch,
+                    mapping,
+                    options,
+                    context,
+                    summary,
+                    seen_phones,
+                    seen_emails,
+                    error_writer,
+                    actor,
+                )
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            _run_batch(
+                engine,
+                source.headers,
+                batch,
+                mapping,
+                options,
+                context,
+                summary,
+                seen_phones,
+                seen_emails,
+                error_writer,
+                actor,
+            )
+            if progress:
+                progress(len(batch))
+    finally:
+        if error_handle is not None:
+            error_handle.close()
+    return summary
+
+
+def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"region": options.default_country}
+    from frontdesk.data.settings import default_region
+
+    ctx["region"] = options.default_country or default_region(session)
+    ctx["categories"] = {fold(c.name): c.id for c in session.exec(select(Category))}
+    ctx["tags"] = {t.key: t.id for t in session.exec(select(Tag))}
+    if options.category:
+        cid = ctx["categories"].get(fold(options.category))
+        if cid is None:
+            raise ValidationFailed("category", f"no category called {options.category!r}")
+        ctx["category_id"] = cid
+    if options.branch:
+        branch = session.exec(select(Branch).where(col(Branch.name) == options.branch)).first()
+        if branch is None:
+            raise ValidationFailed("branch", f"no branch called {options.branch!r}")
+        ctx["branch_id"] = branch.id
+    if options.tag:
+        key = fold(options.tag)
+        if key not in ctx["tags"] and not options.dry_run:
+            ctx["tags"][key] = create_tag(session=session, name=options.tag).id
+        ctx["tag_id"] = ctx["tags"].get(key)
+    if options.program:
+        programs = {
+            fold(p.name): p for p in rewards.list_programs(session=session, active_only=True)
+        }
+        program = programs.get(fold(options.program))
+        if program is None:
+            raise ValidationFailed(
+                "program", f"no active loyalty program called {options.program!r}"
+            )
+        ctx["program_id"] = program.id
+    ctx["fields"] = {f.key: f for f in fields.list_fields(session=session)}
+    return ctx
+
+
+def _run_batch(
+    engine: Engine,
+    headers: list[str],
+    batch: list[tuple[int, list[str]]],
+    mapping: dict[str, str],
+    options: ImportOptions,
+    ctx: dict[str, Any],
+    summary: ImportSummary,
+    seen_phones: set[str],
+    seen_emails: set[str],
+    error_writer: Any,
+    actor: Staff | None,
+) -> None:
+    with Session(engine) as session:
+        prepared: list[Prepared] = []
+        for record, cells in batch:
+            try:
+                if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
+                    raise ValidationFailed(
+                        "row", f"has {len(cells)} cells but the header has {len(headers)}"
+                    )
+                values, extras = _row_values(headers, cells, mapping, options)
+                normal = svc.normalise_values(session=session, values=values, region=ctx["region"])
+                if "first_name" not in normal:
+                    raise ValidationFailed("first_name", "First name is required")
+                if not normal.get("phone") and not normal.get("email_key"):
+                    raise ValidationFailed("phone", "needs a phone number or an email address")
+                for key, value in extras["custom"].items():
+                    field_def = ctx["fields"].get(key)
+                    if field_def is None:
+                        raise ValidationFailed(f"cf:{key}", "no such custom field")
+                    fields.parse_value(field_def, value)
+                prepared.append(Prepared(record, cells, normal, extras))
+            except ValidationFailed as exc:
+                _bad(summary, error_writer, options, record, cells, exc.field, exc.message)
+        # Duplicates within the file and against the database.
+        phones = [p.values["phone"] for p in prepared if p.values.get("phone")]
+        emails = [p.values["email_key"] for p in prepared if p.values.get("email_key")]
+        existing: dict[tuple[str, str], Customer] = {}
+        if phones:
+            for c in session.exec(
+                select(Customer).where(col(Customer.phone).in_(phones), svc.live())
+            ):
+                existing[("phone", c.phone or "")] = c
+        if emails:
+            for c in session.exec(
+                select(Customer).where(col(Customer.email_key).in_(emails), svc.live())
+            ):
+                existing[("email", c.email_key or "")] = c
+        new_rows: list[Prepared] = []
+        for p in prepared:
+            phone, email = p.values.get("phone"), p.values.get("email_key")
+            if (phone and phone in seen_phones) or (email and email in seen_emails):
+                summary.duplicates_in_file += 1
+                summary.skipped += 1
+                _bad(
+                    summary,
+                    error_writer,
+                    options,
+                    p.record,
+                    p.cells,
+                    "phone" if phone in seen_phones else "email",
+                    "duplicate of an earlier row of this file",
+                    count_invalid=False,
+                )
+                continue
+            if phone:
+                seen_phones.add(phone)
+            if email:
+                seen_emails.add(email)
+            match = existing.get(("phone", phone or "")) or existing.get(("email", email or ""))
+            if match is None:
+                new_rows.append(p)
+                continue
+            summary.duplicates_in_db += 1
+            if options.dry_run or options.on_duplicate == "skip":
+                summary.skipped += 1
+            elif options.on_duplicate in ("update", "overwrite"):
+                if _update_existing(session, match, p, options, actor):
+                    summary.updated += 1
+                else:
+                    summary.skipped += 1
+            else:  # merge candidate: import without the clashing identity, flagged for merging
+                p.values = dict(p.values)
+                clash = []
+                if phone and ("phone", phone) in existing:
+                    clash.append(f"phone {phone}")
+                    p.values.pop("phone", None)
+                    p.values.pop("phone_country", None)
+                if email and ("email", email) in existing:
+                    clash.append(f"email {p.values.get('email')}")
+                    p.values.pop("email", None)
+                    p.values.pop("email_key", None)
+                p.extras["note"] = "\n".join(
+                    x
+                    for x in (
+                        p.extras.get("note"),
+                        f"Possible duplicate of {match.code} {match.full_name} "
+                        f"(same {', '.join(clash)})",
+                    )
+                    if x
+                )
+                p.extras["tags"] = [*p.extras["tags"], "Merge candidate"]
+                p.extras["candidate_of"] = match.id
+                if not p.values.get("phone") and not p.values.get("email_key"):
+                    # Keep the identity in the note; the record needs some contact for the
+                    # table constraint, so it goes to the candidate's own note only.
+                    _bad(
+                        summary,
+                        error_writer,
+                        options,
+                        p.record,
+                        p.cells,
+                        "phone",
+                        f"same phone and email as {match.code}: nothing left to import as a candidate",
+                    )
+                    continue
+                summary.candidates += 1
+                new_rows.append(p)
+        if not options.dry_run:
+            _insert(session, new_rows, ctx, summary, actor, options)
+            session.commit()
+        else:
+            summary.imported += len(new_rows)
+            session.rollback()
+
+
+def _bad(
+    summary: ImportSummary,
+    writer: Any,
+    options: ImportOptions,
+    record: int,
+    cells: list[str],
+    field_name: str,
+    reason: str,
+    count_invalid: bool = True,
+) -> None:
+    if count_invalid:
+        summary.invalid += 1
+    if len(summary.errors) < options.sample_errors:
+        summary.errors.append(RowError(record, field_name, reason))
+    if writer is not None:
+        writer.writerow([*cells, record, field_name, reason])
+
+
+def _update_existing(
+    session: Session, existing: Customer, p: Prepared, options: ImportOptions, actor: Staff | None
+) -> bool:
+    raw: dict[str, Any] = {}
+    for key, value in p.values.items():
+        if key in ("email_key", "phone_country") or value in (None, ""):
+            continue
+        if key not in svc.CustomerUpdate.model_fields:
+            continue
+        current = getattr(existing, key, None)
+        if options.on_duplicate == "update" and current not in (None, "", False):
+            continue
+        if current != value:
+            raw[key] = value
+    if not raw:
+        return False
+    try:
+        with session.begin_nested():
+            svc.update_customer(
+                session=session,
+                customer_id=existing.id or 0,
+                data=svc.CustomerUpdate(**raw),
+                expected_version=existing.version,
+                actor=actor,
+            )
+    except FrontdeskError:
+        return False
+    return True
+
+
+def _insert(
+    session: Session,
+    rows: list[Prepared],
+    ctx: dict[str, Any],
+    summary: ImportSummary,
+    actor: Staff | None,
+    options: ImportOptions,
+) -> None:
+    """Bulk insert of validated rows (codes allocated in one step, audit events in bulk)."""
+    if not rows:
+        return
+    from frontdesk.data.demo import insert_with_ids, table_of
+    from frontdesk.data.models import utcnow
+
+    codes = svc.allocate_codes(session, len(rows))
+    now = utcnow()
+    records = []
+    for p, code in zip(rows, codes, strict=True):
+        v = p.values
+        category_id = ctx.get("category_id")
+        if p.extras.get("category"):
+            category_id = ctx["categories"].get(fold(p.extras["category"]), category_id)
+        sort_key, name_key, search_text = svc.compute_keys(
+            first_name=v.get("first_name"),
+            last_name=v.get("last_name"),
+            display_name=v.get("display_name"),
+            code=code,
+            email_key=v.get("email_key"),
+            phone=v.get("phone"),
+            other_phone=v.get("other_phone"),
+        )
+        record = Customer(
+            code=code,
+            first_name=v["first_name"],
+            created_via=CreatedVia.IMPORT.value,
+            created_by_id=actor.id if actor else None,
+            created_at=now,
+            updated_at=now,
+            category_id=category_id,
+            home_branch_id=ctx.get("branch_id"),
+            sort_key=sort_key,
+            name_key=name_key,
+            search_text=search_text,
+            **{
+                k: val
+                for k, val in v.items()
+                if k not in ("first_name",) and k in Customer.model_fields
+            },
+        )
+        if record.blocked and not record.blocked_reason:
+            record.blocked_reason = "Blocked in the imported file"
+        records.append(record.model_dump(exclude={"id"}))
+    ids = insert_with_ids(session, Customer, records)
+    summary.imported += len(ids)
+    audit_rows: list[dict[str, Any]] = []
+    tag_rows: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for cid, p in zip(ids, rows, strict=True):
+        audit_rows.append(
+            {
+                "at": now,
+                "actor_id": actor.id if actor else None,
+                "actor_name": actor.name if actor else None,
+                "entity": "customer",
+                "entity_id": cid,
+                "action": "import",
+                "customer_id": cid,
+                "changes": {"source": [None, "import"]},
+            }
+        )
+        tag_ids = set()
+        for name in p.extras["tags"]:
+            key = fold(name)
+            if key not in ctx["tags"]:
+                ctx["tags"][key] = create_tag(session=session, name=name).id
+            tag_ids.add(ctx["tags"][key])
+        if ctx.get("tag_id"):
+            tag_ids.add(ctx["tag_id"])
+        tag_rows.extend({"customer_id": cid, "tag_id": t} for t in tag_ids)
+        if p.extras.get("note"):
+            notes.append(
+                {
+                    "customer_id": cid,
+                    "body": p.extras["note"],
+                    "visibility": "staff",
+                    "pinned": False,
+                    "is_alert": False,
+                    "position": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    conn = session.connection()
+    from frontdesk.data.models import AuditEvent
+
+    conn.execute(insert(table_of(AuditEvent)), audit_rows)
+    if tag_rows:
+        conn.execute(insert(table_of(CustomerTag)), tag_rows)
+    if notes:
+        conn.execute(insert(table_of(Note)), notes)
+    for cid, p in zip(ids, rows, strict=True):
+        if p.extras["custom"]:
+            fields.set_values(
+                session=session, customer_id=cid, values=p.extras["custom"], actor=actor
+            )
+        if ctx.get("program_id"):
+            rewards.enrol(
+                session=session,
+                customer_id=cid,
+                program_id=ctx["program_id"],
+                starting_balance=options.points,
+                actor=actor,
+            )
+
+
+def preview(
+    path: Path, options: ImportOptions, engine: Engine, limit: int = 10
+) -> tuple[list[str], dict[str, str], list[list[str]], ImportSummary]:
+    """Headers, guessed mapping, first rows and a dry-run summary (nothing written)."""
+    source = open_source(path)
+    first = []
+    for _record, cells in source.rows:
+        first.append(cells)
+        if len(first) >= limit:
+            break
+    dry = ImportOptions(**{**options.__dict__, "dry_run": True, "error_file": None})
+    summary = run_import(engine=engine, path=path, options=dry)
+    return source.headers, summary.mapping, first, summary

@@ -1,0 +1,481 @@
+"""Import (every supported export format), export round trip, duplicates and merge."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from frontdesk.data import customers as svc
+from frontdesk.data import merge, profile, rewards
+from frontdesk.data.check import run_checks
+from frontdesk.data.db import open_database
+from frontdesk.data.errors import InvalidState
+from frontdesk.data.exporting import export_customers, guard
+from frontdesk.data.importing import ImportOptions, guess_mapping, open_source, run_import
+from frontdesk.data.models import (
+    Booking,
+    Branch,
+    Customer,
+    MergeRecord,
+    Note,
+    Order,
+    Payment,
+    Service,
+    ServiceType,
+    Staff,
+)
+from frontdesk.data.settings import set_setting
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def imp(engine: Engine, name: str, tmp_path: Path, **kw: object) -> tuple[object, list[list[str]]]:
+    errors = tmp_path / f"{name}.errors.csv"
+    summary = run_import(
+        engine=engine, path=FIXTURES / name, options=ImportOptions(error_file=errors, **kw)
+    )  # type: ignore[arg-type]
+    with errors.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    return summary, rows
+
+
+def test_square_export_with_bad_rows(engine: Engine, tmp_path: Path) -> None:
+    summary, errors = imp(engine, "square.csv", tmp_path, date_order="mdy")
+    assert (summary.rows, summary.imported, summary.invalid, summary.duplicates_in_file) == (
+        6,
+        2,
+        3,
+        1,
+    )  # type: ignore[attr-defined]
+    assert [(r[-3], r[-2]) for r in errors[1:]] == [
+        ("2", "email"),
+        ("3", "first_name"),
+        ("4", "phone"),
+        ("5", "email"),
+    ]
+    assert errors[1][:2] == ["John", "Smith"]  # the original row, fixable and re-importable
+    with Session(engine) as s:
+        maria = svc.search(session=s, text="maria.garcia@example.com")[0]
+        assert (
+            maria.phone == "+14155552671"
+            and maria.city == "San Francisco"
+            and maria.consent_marketing
+        )
+        assert maria.created_via == "import"
+        notes = s.exec(select(Note).where(col(Note.customer_id) == maria.id)).all()
+        assert [n.body for n in notes] == ["Prefers mornings"]
+        tom = svc.search(session=s, text="tom@example.com")[0]
+        assert (
+            tom.last_name == 'Quoted "Tommy" Jones'
+            and tom.date_of_birth.isoformat() == "1990-12-31"
+        )  # type: ignore[union-attr]
+
+
+def test_reimport_changes_nothing(engine: Engine, tmp_path: Path) -> None:
+    imp(engine, "shopify.csv", tmp_path)
+    with Session(engine) as s:
+        before = [(c.id, c.version) for c in s.exec(select(Customer))]
+    summary, _ = imp(engine, "shopify.csv", tmp_path)
+    assert (summary.imported, summary.skipped, summary.duplicates_in_db) == (0, 2, 2)  # type: ignore[attr-defined]
+    summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="update")
+    assert summary.updated == 0  # type: ignore[attr-defined]
+    with Session(engine) as s:
+        assert [(c.id, c.version) for c in s.exec(select(Customer))] == before
+        bruce = svc.search(session=s, text="bruce@example.com")[0]
+        assert {t.name for t in svc.tags_of(session=s, customer_id=bruce.id or 0)} == {
+            "VIP",
+            "Night",
+        }
+
+
+def test_fresha_semicolons_cp1252_ragged_and_default_country(
+    engine: Engine, tmp_path: Path
+) -> None:
+    source = open_source(FIXTURES / "fresha.csv")
+    assert (source.encoding, source.delimiter) == ("cp1252", ";")
+    summary, errors = imp(engine, "fresha.csv", tmp_path, default_country="NL")
+    assert (summary.imported, summary.invalid) == (2, 2)  # type: ignore[attr-defined]
+    assert {e[-2] for e in errors[1:]} == {"phone", "row"}
+    with Session(engine) as s:
+        lea = svc.search(session=s, text="lea@example.de")[0]
+        assert lea.first_name == "Léa" and lea.last_name == "Müller" and lea.consent_marketing
+        sanne = svc.search(session=s, text="+31 6 12345678")[0]
+        assert sanne.phone == "+31612345678" and sanne.date_of_birth.isoformat() == "1990-04-23"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("name", "imported", "invalid"),
+    [("vagaro.tsv", 1, 1), ("google.csv", 1, 1), ("outlook.csv", 1, 0), ("simple.csv", 2, 0)],
+)
+def test_other_formats(
+    engine: Engine, tmp_path: Path, name: str, imported: int, invalid: int
+) -> None:
+    with Session(engine) as s:
+        set_setting(session=s, key="default_region", value="NL")
+        s.commit()
+    summary, _ = imp(engine, name, tmp_path)
+    assert (summary.imported, summary.invalid) == (imported, invalid)  # type: ignore[attr-defined]
+
+
+def test_header_mapping_and_manual_map(engine: Engine, tmp_path: Path) -> None:
+    assert guess_mapping(["E-mail 1 - Value", "Phone 1 - Value", "Given Name", "Family Name"]) == {
+        "E-mail 1 - Value": "email",
+        "Phone 1 - Value": "phone",
+        "Given Name": "first_name",
+        "Family Name": "last_name",
+    }
+    with Session(engine) as s:
+        set_setting(session=s, key="default_region", value="NL")
+        s.commit()
+    summary, _ = imp(engine, "simple.csv", tmp_path, mapping={"Mobile": "note"})
+    assert summary.invalid == 2  # type: ignore[attr-defined]  # no phone or email left
+
+
+def test_duplicate_policies(engine: Engine, tmp_path: Path) -> None:
+    imp(engine, "shopify.csv", tmp_path)
+    with Session(engine) as s:
+        bruce = svc.search(session=s, text="bruce@example.com")[0]
+        svc.update_customer(
+            session=s,
+            customer_id=bruce.id or 0,
+            data=svc.CustomerUpdate(city=None),
+            expected_version=bruce.version,
+        )
+        s.commit()
+    summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="update")
+    assert summary.updated == 1  # type: ignore[attr-defined]  # the emptied city is filled again
+    summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="candidate")
+    assert summary.candidates == 0 and summary.invalid == 2  # type: ignore[attr-defined]  # same phone and email
+
+
+def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    summary = run_import(
+        engine=engine,
+        path=FIXTURES / "shopify.csv",
+        options=ImportOptions(dry_run=True, tag="Imported"),
+    )
+    assert summary.imported == 2
+    with Session(engine) as s:
+        assert s.exec(select(Customer)).all() == []
+
+
+def test_import_options_tag_category_program(engine: Engine, tmp_path: Path) -> None:
+    summary, _ = imp(
+        engine,
+        "shopify.csv",
+        tmp_path,
+        tag="From Shopify",
+        category="VIP",
+        program="Reward points",
+        points=25,
+    )
+    assert summary.imported == 2  # type: ignore[attr-defined]
+    with Session(engine) as s:
+        for c in s.exec(select(Customer)):
+            assert "From Shopify" in {t.name for t in svc.tags_of(session=s, customer_id=c.id or 0)}
+            assert c.category_id == 1
+            assert profile.customer_stats(session=s, customer=c).points == 25
+
+
+def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    with big.open("w", newline="") as handle:
+        w = csv.writer(handle)
+        w.writerow(["First Name", "Email"])
+        for i in range(250):
+            w.writerow([f"P{i}", f"p{i}@example.com"])
+    calls = {"n": 0}
+
+    def boom(_: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_import(engine=engine, path=big, options=ImportOptions(batch_size=100), progress=boom)
+    with Session(engine) as s:
+        assert len(s.exec(select(Customer)).all()) == 200  # two whole batches, nothing half-done
+    summary = run_import(engine=engine, path=big, options=ImportOptions(batch_size=100))
+    assert (summary.imported, summary.skipped) == (50, 200)
+    assert run_checks(engine).ok
+
+
+def test_export_is_formula_safe_and_round_trips(engine: Engine, tmp_path: Path) -> None:
+    with Session(engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="=cmd|' /C calc'!A0",
+                last_name="@SUM(1)",
+                phone="+14155552671",
+                email="x@example.com",
+                city="-2+3",
+            ),
+        )
+        s.commit()
+    out = tmp_path / "export.csv"
+    with Session(engine) as s:
+        assert export_customers(session=s, path=out) == 1
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    row = next(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert (
+        row["First name"].startswith("'=")
+        and row["Mobile"] == "'+14155552671"
+        and row["City"] == "'-2+3"
+    )
+    assert (out.stat().st_mode & 0o777) == 0o600
+    other = open_database(tmp_path / "other.db")
+    summary = run_import(engine=other, path=out, options=ImportOptions())
+    assert summary.imported == 1
+    with Session(other) as s:
+        c = s.exec(select(Customer)).one()
+        assert (c.first_name, c.last_name, c.phone, c.city) == (
+            "=cmd|' /C calc'!A0",
+            "@SUM(1)",
+            "+14155552671",
+            "-2+3",
+        )
+
+
+hostile = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
+).filter(lambda t: t.strip())
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.lists(st.tuples(hostile, hostile), min_size=1, max_size=5))
+def test_export_import_round_trip_property(tmp_path: Path, names: list[tuple[str, str]]) -> None:
+    key = abs(hash(tuple(names)))
+    src = open_database(tmp_path / f"src{key}.db")
+    dst = open_database(tmp_path / f"dst{key}.db")
+    expected = set()
+    with Session(src) as s:
+        for i, (first, last) in enumerate(names):
+            try:
+                c = svc.create_customer(
+                    session=s,
+                    data=svc.CustomerCreate(
+                        first_name=first, last_name=last, email=f"p{i}@example.com"
+                    ),
+                )
+            except Exception:
+                s.rollback()
+                continue
+            expected.add((c.first_name, c.last_name, c.email))
+            s.commit()
+        path = tmp_path / f"rt{key}.csv"
+        export_customers(session=s, path=path)
+    run_import(engine=dst, path=path, options=ImportOptions())
+    with Session(dst) as s:
+        got = {(c.first_name, c.last_name, c.email) for c in s.exec(select(Customer))}
+    assert got == expected
+    src.dispose()
+    dst.dispose()
+
+
+def test_xlsx_export_imports_back(engine: Engine, tmp_path: Path) -> None:
+    imp(engine, "shopify.csv", tmp_path)
+    out = tmp_path / "all.xlsx"
+    with Session(engine) as s:
+        assert export_customers(session=s, path=out) == 2
+    other = open_database(tmp_path / "x.db")
+    assert run_import(engine=other, path=out, options=ImportOptions()).imported == 2
+
+
+def test_guard() -> None:
+    assert guard("=1+1") == "'=1+1" and guard("\tx") == "'\tx" and guard("plain") == "plain"
+
+
+# ---------------------------------------------------------------- duplicates and merge
+
+
+def _world(s: Session) -> dict[str, int]:
+    branch, stype = Branch(name="B"), ServiceType(name="T")
+    s.add_all([branch, stype])
+    s.flush()
+    service = Service(
+        service_type_id=stype.id or 0, name="Cut", duration_minutes=30, price_cents=5000
+    )
+    admin = Staff(name="Boss", role="admin")
+    s.add_all([service, admin])
+    s.flush()
+    a = svc.create_customer(
+        session=s,
+        data=svc.CustomerCreate(
+            first_name="Maria",
+            last_name="Garcia",
+            phone="+14155552671",
+            email="maria@work.com",
+            consent_marketing=True,
+        ),
+    )
+    b = svc.create_customer(
+        session=s,
+        data=svc.CustomerCreate(
+            first_name="María",
+            last_name="Garsia",
+            phone="+16505552671",
+            email="maria@home.com",
+            city="Oakland",
+            consent_marketing=False,
+        ),
+    )
+    when = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    for cust, days in ((a, 0), (b, 7)):
+        booking = Booking(
+            customer_id=cust.id or 0,
+            service_id=service.id or 0,
+            branch_id=branch.id or 0,
+            start_at=when + timedelta(days=days),
+            end_at=when + timedelta(days=days, minutes=30),
+            status="completed",
+            price_cents=5000,
+        )
+        s.add(booking)
+        s.flush()
+        order = Order(
+            customer_id=cust.id or 0,
+            branch_id=branch.id or 0,
+            booking_id=booking.id,
+            total_cents=5000,
+            status="paid",
+        )
+        s.add(order)
+        s.flush()
+        s.add(Payment(order_id=order.id or 0, amount_cents=5000))
+        s.add(Note(customer_id=cust.id, body=f"note of {cust.first_name}"))
+    ea = rewards.enrol(session=s, customer_id=a.id or 0, program_id=1, starting_balance=40)
+    eb = rewards.enrol(session=s, customer_id=b.id or 0, program_id=1, starting_balance=60)
+    ids = {
+        "a": a.id or 0,
+        "b": b.id or 0,
+        "admin": admin.id or 0,
+        "ea": ea.id or 0,
+        "eb": eb.id or 0,
+    }
+    s.commit()
+    return ids
+
+
+def test_duplicate_finder_and_ignore(any_session: Session) -> None:
+    ids = _world(any_session)
+    groups = merge.find_duplicates(session=any_session)
+    assert any(
+        set(g.customer_ids) == {ids["a"], ids["b"]} and "phones ending 552671" in g.reason
+        for g in groups
+    )
+    merge.ignore_pair(session=any_session, first_id=ids["b"], second_id=ids["a"])
+    any_session.commit()
+    assert not any(
+        set(g.customer_ids) == {ids["a"], ids["b"]}
+        for g in merge.find_duplicates(session=any_session)
+    )
+
+
+def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
+    s = any_session
+    ids = _world(s)
+    b_code = svc.get_customer(session=s, customer_id=ids["b"]).code
+    survivor = merge.merge_customers(
+        session=s, survivor_id=ids["a"], other_ids=[ids["b"]], chosen={"email": "maria@home.com"}
+    )
+    s.commit()
+    assert (
+        survivor.email == "maria@home.com" and survivor.city == "Oakland"
+    )  # empty field filled from the other
+    assert survivor.consent_marketing is False  # most restrictive
+    assert svc.get_by_code(session=s, code=b_code).id == ids["a"]  # tombstone resolves
+    for model in (Booking, Order, Note):
+        assert {r.customer_id for r in s.exec(select(model))} == {ids["a"]}
+    stats = profile.customer_stats(session=s, customer=survivor)
+    assert (stats.visits, stats.income_cents, stats.points) == (2, 10000, 100)
+    record = s.exec(select(MergeRecord)).one()
+    assert record.discarded is not None
+    assert record.discarded["phone"] == "+16505552671"  # the other's phone, not kept
+    assert (
+        record.discarded["survivor_before"]["email"] == "maria@work.com"
+    )  # replaced by the choice
+    s.commit()
+    assert run_checks(s.get_bind()).ok  # type: ignore[arg-type]
+    ledger = profile.ledger(session=s, customer_id=ids["a"])
+    assert [e.action for e in ledger][0] == "merged"
+    # The freed identity (the merged-away phone) can be reused by a new customer.
+    svc.create_customer(session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671"))
+
+
+def test_only_admins_merge_three(any_session: Session) -> None:
+    s = any_session
+    ids = _world(s)
+    c = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Third", email="t@example.com")
+    )
+    s.commit()
+    with pytest.raises(InvalidState, match="admins"):
+        merge.merge_customers(session=s, survivor_id=ids["a"], other_ids=[ids["b"], c.id or 0])
+    s.rollback()
+    admin = s.get(Staff, ids["admin"])
+    merge.merge_customers(
+        session=s, survivor_id=ids["a"], other_ids=[ids["b"], c.id or 0], actor=admin
+    )
+    s.commit()
+
+
+def test_merge_interrupted_changes_nothing(engine: Engine) -> None:
+    with Session(engine) as s:
+        ids = _world(s)
+    original = merge._merge_points
+
+    def crash(*a: object, **k: object) -> None:
+        raise RuntimeError("power cut")
+
+    merge._merge_points = crash  # type: ignore[assignment]
+    try:
+        with Session(engine) as s, pytest.raises(RuntimeError):
+            merge.merge_customers(session=s, survivor_id=ids["a"], other_ids=[ids["b"]])
+            s.commit()
+    finally:
+        merge._merge_points = original  # type: ignore[assignment]
+    with Session(engine) as s:
+        assert svc.get_customer(session=s, customer_id=ids["b"]).merged_into_id is None
+        assert {b.customer_id for b in s.exec(select(Booking))} == {ids["a"], ids["b"]}
+    assert run_checks(engine).ok
+
+
+def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(
+        main, ["import", "--db", db, str(FIXTURES / "shopify.csv"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {
+        "rows": 2,
+        "imported": 2,
+        "updated": 0,
+        "skipped": 0,
+        "invalid": 0,
+        "merge_candidates": 0,
+        "duplicates_in_file": 0,
+        "duplicates_in_database": 0,
+    }
+    result = CliRunner().invoke(
+        main, ["import", "--db", db, str(FIXTURES / "square.csv"), "--map", "Nope=email"]
+    )
+    assert result.exit_code == 1 and "no column 'Nope'" in result.stderr
+    out = tmp_path / "e.csv"
+    assert CliRunner().invoke(main, ["export", "--db", db, str(out)]).exit_code == 0
+    assert CliRunner().invoke(main, ["duplicates", "--db", db, "--json"]).exit_code == 0
