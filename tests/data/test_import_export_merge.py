@@ -409,7 +409,7 @@ def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
     s.commit()
     assert run_checks(s.get_bind()).ok  # type: ignore[arg-type]
     ledger = profile.ledger(session=s, customer_id=ids["a"])
-    assert [e.action for e in ledger][0] == "merged"
+    assert ledger[0].action == "merged"
     # The freed identity (the merged-away phone) can be reused by a new customer.
     svc.create_customer(session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671"))
 
