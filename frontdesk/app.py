@@ -57,6 +57,8 @@ class FrontdeskApp(App[None]):
         Binding("b", "new_booking", "Book", show=False, tooltip="New booking"),
         Binding("o", "new_order", "Order", show=False, tooltip="New order"),
         Binding("S", "settings", "Settings", show=False, tooltip="Settings"),
+        Binding("I", "import", "Import", show=False, tooltip="Import customers"),
+        Binding("D", "duplicates", "Duplicates", show=False, tooltip="Find duplicates"),
     ]
 
     def __init__(
@@ -164,6 +166,23 @@ class FrontdeskApp(App[None]):
                     screen.refresh_lookups()
 
         self.push_screen(SettingsScreen(), closed)
+
+    def action_import(self) -> None:
+        from frontdesk.screens.import_wizard import ImportScreen
+
+        self.push_screen(ImportScreen(), lambda _: self._refresh_directory())
+
+    def action_duplicates(self) -> None:
+        from frontdesk.screens.merge import DuplicatesScreen
+
+        self.push_screen(DuplicatesScreen(), lambda _: self._refresh_directory())
+
+    def _refresh_directory(self) -> None:
+        from frontdesk.screens.directory import DirectoryScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, DirectoryScreen):
+                screen.refresh_lookups()
 
     def action_new_booking(self) -> None:
         self.new_booking()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -70,6 +71,8 @@ class DirectoryScreen(Screen[None]):
         Binding("ctrl+a", "select_all", "Select all"),
         Binding("a", "bulk", "Bulk actions"),
         Binding("u", "undo", "Undo delete", show=False),
+        Binding("m", "merge", "Merge selected"),
+        Binding("E", "export", "Export", show=False),
         Binding("v", "toggle_overview", "Overview"),
         Binding("x", "clear_last_filter", "Clear filter"),
         Binding("X", "clear_filters", "Clear all filters", show=False),
@@ -591,6 +594,61 @@ class DirectoryScreen(Screen[None]):
 
         ids, self.undo_ids = self.undo_ids, []
         self._run_bulk(BulkRequest(action="restore"), ids)
+
+    def action_merge(self) -> None:
+        from frontdesk.screens.merge import MergeScreen
+
+        chosen = sorted(self.selected)
+        if len(chosen) < 2:
+            self.notify("Select two customers (space) to merge them", severity="warning")
+            return
+        if len(chosen) > 2 and (self.fd.operator is None or self.fd.operator.role != "admin"):
+            self.notify("Only admins merge more than two at once", severity="error")
+            return
+
+        def merged(survivor: int | None) -> None:
+            if survivor is not None:
+                self.selected.clear()
+                self.reload()
+
+        self.app.push_screen(MergeScreen(chosen), merged)
+
+    def action_export(self) -> None:
+        from frontdesk.screens.common import PromptModal
+
+        what = (
+            f"the {len(self.selected):,} selected"
+            if self.selected
+            else "the customers in this list"
+        )
+
+        def to_file(path_text: str | None) -> None:
+            if path_text:
+                self._export(Path(path_text).expanduser())
+
+        self.app.push_screen(
+            PromptModal(f"Export {what} to (.csv or .xlsx)", placeholder="~/customers.csv"), to_file
+        )
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, path: Path) -> None:
+        from frontdesk.data.exporting import export_customers
+
+        ids = sorted(self.selected) or None
+        try:
+            count = self.fd.read(
+                lambda s: export_customers(
+                    session=s,
+                    path=path,
+                    filters=self.effective_filters(),
+                    text=self.query_text,
+                    ids=ids,
+                )
+            )
+        except OSError as exc:
+            self.app.call_from_thread(self.notify, f"Cannot write {path}: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Exported {count:,} customers to {path}")
 
     def action_clear_last_filter(self) -> None:
         chips = self.active_chips()

@@ -279,3 +279,34 @@ def test_form_with_custom_fields(snap_compare: Any, demo_engine: Engine) -> None
     assert snap_compare(
         make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, scroll)
     )
+
+
+def test_import_wizard_preview(snap_compare: Any, empty_engine: Engine) -> None:
+    from pathlib import Path
+
+    from frontdesk.screens.import_wizard import ImportScreen
+
+    fixture = Path(__file__).parent.parent / "fixtures" / "square.csv"
+
+    async def open_wizard(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(
+            ImportScreen("tests/fixtures/square.csv" if not fixture.is_absolute() else str(fixture))
+        )
+        await pilot.pause(0.3)
+
+    async def hide_path(pilot: Pilot[None]) -> None:
+        # The absolute path differs between machines: show the relative one.
+        pilot.app.screen.query_one("#im-path", Input).value = "tests/fixtures/square.csv"
+
+    assert snap_compare(
+        make_app(empty_engine), terminal_size=SIZE, run_before=steps(open_wizard, hide_path)
+    )
+
+
+def test_merge_screen(snap_compare: Any, demo_engine: Engine) -> None:
+    from frontdesk.screens.merge import MergeScreen
+
+    async def open_merge(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(MergeScreen([3, 7]))
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_merge))

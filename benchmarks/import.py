@@ -1,0 +1,83 @@
+"""Import throughput on a 100,000-row CSV file.
+
+    python benchmarks/import.py [--rows N]
+
+Prints rows per second of ``frontdesk import`` (full validation: phones, emails, names,
+duplicates, batches, audit) next to a bare ``executemany`` of the same already-validated rows
+into the same schema (the floor), and the peak memory of the process. Goal: >= 10,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from frontdesk.data.db import open_database
+from frontdesk.data.importing import ImportOptions, run_import
+from frontdesk.data.models import Customer
+
+FIRST = ["Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Sanne", "Daan", "Léa"]
+LAST = ["Smith", "Jones", "Garcia", "de Vries", "Müller", "Rossi", "Martin", "Bakker"]
+
+
+def write_file(path: Path, rows: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        w = csv.writer(handle)
+        w.writerow(["First Name", "Last Name", "Email", "Mobile", "Birthday", "City"])
+        for i in range(rows):
+            w.writerow(
+                [
+                    FIRST[i % len(FIRST)],
+                    LAST[i % len(LAST)],
+                    f"person{i}@example.com",
+                    f"+1 415 {200 + i // 10000:03d} {i % 10000:04d}",
+                    "1990-04-23",
+                    "Springfield",
+                ]
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "customers.csv"
+        write_file(data, args.rows)
+        engine = open_database(Path(tmp) / "import.db")
+        started = time.perf_counter()
+        summary = run_import(engine=engine, path=data, options=ImportOptions(batch_size=2000))
+        elapsed = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # The floor: the same rows, validated beforehand, inserted with one executemany per batch.
+        floor_engine = open_database(Path(tmp) / "floor.db")
+        with Session(engine) as s:
+            rows = [c.model_dump(exclude={"id"}) for c in s.exec(select(Customer))]
+        started = time.perf_counter()
+        with floor_engine.begin() as conn:
+            for i in range(0, len(rows), 2000):
+                conn.execute(insert(Customer.__table__), rows[i : i + 2000])  # type: ignore[attr-defined]
+        floor = time.perf_counter() - started
+    print(
+        f"rows in file:                  {summary.rows:,} (imported {summary.imported:,}, invalid {summary.invalid:,})"
+    )
+    print(
+        f"frontdesk import:              {summary.rows / elapsed:10,.0f} rows/s  ({elapsed:.1f} s)"
+    )
+    print(f"bare executemany (the floor):  {len(rows) / floor:10,.0f} rows/s  ({floor:.1f} s)")
+    print(f"peak memory:                   {peak:10,.0f} MB")
+    print("goal: at least 10,000 rows/s with full validation")
+
+
+if __name__ == "__main__":
+    main()

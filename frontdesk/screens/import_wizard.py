@@ -1,0 +1,196 @@
+"""The import wizard: choose a file, check the column mapping, preview (dry run), import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+
+from frontdesk.data import importing
+from frontdesk.data.errors import FrontdeskError
+from frontdesk.screens.common import ChoiceModal
+
+if TYPE_CHECKING:
+    from frontdesk.app import FrontdeskApp
+
+
+class ImportScreen(Screen[None]):
+    BINDINGS = [
+        Binding("ctrl+o", "load", "Load file", priority=True),
+        Binding("ctrl+r", "preview", "Preview", priority=True),
+        Binding("ctrl+s", "run", "Import", priority=True),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, path: str = "") -> None:
+        super().__init__()
+        self.initial_path = path
+        self.headers: list[str] = []
+        self.mapping: dict[str, str] = {}
+        self.samples: list[list[str]] = []
+        self.previewed = False
+
+    @property
+    def fd(self) -> FrontdeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Grid(id="import-grid"):
+            with Vertical(classes="field"):
+                yield Label("File (CSV or XLSX)")
+                yield Input(self.initial_path, id="im-path", placeholder="/path/to/customers.csv")
+            with Vertical(classes="field"):
+                yield Label("Default country of phones")
+                yield Input(id="im-country", placeholder="e.g. NL (empty: business setting)")
+            with Vertical(classes="field"):
+                yield Label("Dates are")
+                yield Select[str](
+                    [("day/month/year", "dmy"), ("month/day/year", "mdy")],
+                    id="im-order",
+                    allow_blank=False,
+                    value="dmy",
+                )
+            with Vertical(classes="field"):
+                yield Label("When a customer already exists")
+                yield Select[str](
+                    [
+                        ("skip the row", "skip"),
+                        ("fill empty fields", "update"),
+                        ("overwrite", "overwrite"),
+                        ("import as merge candidate", "candidate"),
+                    ],
+                    id="im-dup",
+                    allow_blank=False,
+                    value="skip",
+                )
+            with Vertical(classes="field"):
+                yield Label("Tag every imported customer")
+                yield Input(id="im-tag")
+        yield Label(
+            "Column mapping (enter changes the highlighted column's field)", classes="section"
+        )
+        yield DataTable(id="im-mapping", cursor_type="row")
+        yield Static("", id="im-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Import customers"
+        self.query_one("#im-mapping", DataTable).add_columns("Column", "Example", "Goes to")
+        if self.initial_path:
+            self.action_load()
+
+    def options(self) -> importing.ImportOptions:
+        country = self.query_one("#im-country", Input).value.strip().upper() or None
+        return importing.ImportOptions(
+            mapping=dict(self.mapping),
+            default_country=country,
+            date_order=str(self.query_one("#im-order", Select).value),
+            on_duplicate=str(self.query_one("#im-dup", Select).value),
+            tag=self.query_one("#im-tag", Input).value.strip() or None,
+        )
+
+    @property
+    def path(self) -> Path:
+        return Path(self.query_one("#im-path", Input).value.strip()).expanduser()
+
+    def action_load(self) -> None:
+        summary = self.query_one("#im-summary", Static)
+        if not self.path.is_file():
+            summary.update(f"No file at {self.path}")
+            return
+        try:
+            source = importing.open_source(self.path)
+        except Exception as exc:  # unreadable file: say so, keep the form
+            summary.update(f"Cannot read {self.path}: {exc}")
+            return
+        self.headers = source.headers
+        self.samples = [cells for _, (_record, cells) in zip(range(3), source.rows, strict=False)]
+        self.mapping = importing.guess_mapping(self.headers)
+        self.render_mapping()
+        self.action_preview()
+
+    def render_mapping(self) -> None:
+        table = self.query_one("#im-mapping", DataTable)
+        table.clear()
+        for i, header in enumerate(self.headers):
+            example = next((row[i] for row in self.samples if i < len(row) and row[i].strip()), "")
+            table.add_row(header, example[:40], self.mapping.get(header, "ignore"), key=header)
+
+    @on(DataTable.RowSelected, "#im-mapping")
+    def change_mapping(self, event: DataTable.RowSelected) -> None:
+        header = str(event.row_key.value)
+        options = [(f, f) for f in importing.FIELDS if f != "note"] + [
+            ("(ignore)", "ignore"),
+            ("into a note", "note"),
+        ]
+        options += [(f"custom field: {f.label}", f"cf:{f.key}") for f in self.fd.read(self._fields)]
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.mapping[header] = value
+                self.render_mapping()
+                self.action_preview()
+
+        self.app.push_screen(ChoiceModal(f"Column {header!r} goes to", options), chosen)
+
+    @staticmethod
+    def _fields(session: Any) -> list[Any]:
+        from frontdesk.data import fields
+
+        return fields.list_fields(session=session)
+
+    def action_preview(self) -> None:
+        if not self.headers:
+            return
+        self.query_one("#im-summary", Static).update("Checking the file (dry run)…")
+        self._run(dry=True)
+
+    def action_run(self) -> None:
+        if not self.previewed:
+            self.notify("Load and preview the file first (ctrl+o)", severity="warning")
+            return
+        self.query_one("#im-summary", Static).update("Importing…")
+        self._run(dry=False)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _run(self, dry: bool) -> None:
+        options = self.options()
+        options.dry_run = dry
+        if not dry:
+            options.error_file = self.path.with_name(self.path.stem + ".errors.csv")
+        try:
+            summary = importing.run_import(
+                engine=self.fd.engine, path=self.path, options=options, actor=self.fd.operator
+            )
+        except FrontdeskError as exc:
+            self.app.call_from_thread(
+                self.query_one("#im-summary", Static).update, f"Cannot import: {exc}"
+            )
+            return
+        self.app.call_from_thread(self._done, summary, dry, options.error_file)
+
+    def _done(self, summary: importing.ImportSummary, dry: bool, error_file: Path | None) -> None:
+        self.previewed = True
+        head = "Preview (nothing written yet): would import" if dry else "Imported"
+        lines = [
+            f"{head} {summary.imported:,} new of {summary.rows:,} rows · {summary.duplicates_in_db:,} already exist "
+            f"· {summary.duplicates_in_file:,} repeated in the file · {summary.invalid:,} invalid"
+            + (f" · {summary.updated:,} updated" if summary.updated else "")
+        ]
+        for e in summary.errors[:8]:
+            lines.append(f"  record {e.record}: {e.field}: {e.reason}")
+        if dry:
+            lines.append("ctrl+s imports; enter on a column changes where it goes.")
+        elif summary.invalid and error_file:
+            lines.append(f"Invalid rows are in {error_file}: fix them and import that file.")
+        self.query_one("#im-summary", Static).update("\n".join(lines))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
