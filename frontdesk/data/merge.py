@@ -37,27 +37,13 @@ from frontdesk.data.models import (
 )
 from frontdesk.data.validation import digits, fold
 
-MERGE_FIELDS = [
-    "first_name",
-    "last_name",
-    "display_name",
-    "email",
-    "phone",
-    "other_phone",
-    "gender",
-    "date_of_birth",
-    "anniversary",
-    "address",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "photo_path",
-    "category_id",
-    "home_branch_id",
-    "status",
-]
+# Fields the merge screen lets the user choose; consent and blocking follow their own rules.
 CONSENTS = ["consent_reminders", "consent_birthday", "consent_marketing", "consent_newsletter"]
+MERGE_FIELDS = [
+    f
+    for f in svc.EDITABLE_FIELDS
+    if f not in ("phone_country", "blocked", "blocked_reason", *CONSENTS)
+]
 
 
 @dataclass(frozen=True)

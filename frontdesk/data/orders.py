@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
@@ -223,6 +224,36 @@ def _restatus(session: Session, order: Order) -> None:
     session.flush()
 
 
+def _check_amount(amount_cents: int, limit: int, too_much: str) -> None:
+    if amount_cents <= 0:
+        raise ValidationFailed("amount", "must be more than zero")
+    if amount_cents > limit:
+        raise ValidationFailed("amount", too_much.format(limit / 100))
+
+
+def _book_money(
+    session: Session,
+    order: Order,
+    row: Payment | Refund,
+    action: str,
+    changes: dict[str, Any],
+    actor: Staff | None,
+) -> None:
+    """Save a payment or refund, re-derive the order status and audit it (one transaction)."""
+    session.add(row)
+    session.flush()
+    _restatus(session, order)
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="order",
+        entity_id=order.id or 0,
+        action=action,
+        customer_id=order.customer_id,
+        changes=changes,
+    )
+
+
 def take_payment(
     *,
     session: Session,
@@ -238,35 +269,29 @@ def take_payment(
         method_value = PaymentMethod(method).value
     except ValueError:
         raise ValidationFailed("method", "cash, card or other") from None
-    if amount_cents <= 0:
-        raise ValidationFailed("amount", "must be more than zero")
-    money = money_of(session=session, order_id=order_id)
-    if amount_cents > money.due:
-        raise ValidationFailed("amount", f"only {money.due / 100:,.2f} is due")
+    _check_amount(
+        amount_cents, money_of(session=session, order_id=order_id).due, "only {:,.2f} is due"
+    )
     payment = Payment(
         order_id=order_id,
         method=method_value,
         amount_cents=amount_cents,
         taken_by_id=actor.id if actor else None,
     )
-    session.add(payment)
-    session.flush()
-    _restatus(session, order)
+    _book_money(
+        session,
+        order,
+        payment,
+        "payment",
+        {"payment": (None, amount_cents), "method": (None, method_value)},
+        actor,
+    )
     rewards.earn_for_payment(
         session=session,
         customer_id=order.customer_id,
         order_id=order_id,
         amount_cents=amount_cents,
         actor=actor,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="order",
-        entity_id=order_id,
-        action="payment",
-        customer_id=order.customer_id,
-        changes={"payment": (None, amount_cents), "method": (None, method_value)},
     )
     return payment
 
@@ -278,32 +303,25 @@ def refund(
     text = clean_text(reason)
     if not text:
         raise ValidationFailed("reason", "Say why the money is refunded")
-    if amount_cents <= 0:
-        raise ValidationFailed("amount", "must be more than zero")
-    money = money_of(session=session, order_id=order_id)
-    if amount_cents > money.refundable:
-        raise ValidationFailed("amount", f"at most {money.refundable / 100:,.2f} can be refunded")
+    limit = money_of(session=session, order_id=order_id).refundable
+    _check_amount(amount_cents, limit, "at most {:,.2f} can be refunded")
     row = Refund(
         order_id=order_id, amount_cents=amount_cents, reason=text, by_id=actor.id if actor else None
     )
-    session.add(row)
-    session.flush()
-    _restatus(session, order)
+    _book_money(
+        session,
+        order,
+        row,
+        "refund",
+        {"refund": (None, amount_cents), "reason": (None, text)},
+        actor,
+    )
     rewards.reverse_for_refund(
         session=session,
         customer_id=order.customer_id,
         order_id=order_id,
         amount_cents=amount_cents,
         actor=actor,
-    )
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="order",
-        entity_id=order_id,
-        action="refund",
-        customer_id=order.customer_id,
-        changes={"refund": (None, amount_cents), "reason": (None, text)},
     )
     return row
 

@@ -8,18 +8,17 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
 from frontdesk.data import bookings as bk
 from frontdesk.data.directory import Lookups, load_lookups
 from frontdesk.data.errors import BlockedCustomer, DoubleBooked, FrontdeskError, ValidationFailed
 from frontdesk.screens.fmt import money
-from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.customer_picker import CustomerPicker, PickerScreen
 
 if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+    pass
 
 
 def local_tz() -> Any:
@@ -54,16 +53,14 @@ def parse_day(text: str) -> date:
         raise ValidationFailed("date", "use YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
-class NewBookingScreen(Screen[tuple[int, int] | None]):
+class NewBookingScreen(PickerScreen):
     """Dismisses with (booking id, customer id) once the booking is confirmed."""
 
     AUTO_FOCUS = "#picker-input"
+    ERROR_PREFIX = "bke"
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm booking", priority=True),
         Binding("ctrl+t", "use_suggestion", "Use suggested time", show=False),
-        Binding("escape", "cancel", "Back"),
-        Binding("ctrl+k", "change_customer", "Change customer", show=False),
-        Binding("ctrl+e", "edit_customer", "Edit customer", show=False),
     ]
 
     def __init__(self, *, customer_id: int | None = None, follow_up: bool = False) -> None:
@@ -72,10 +69,6 @@ class NewBookingScreen(Screen[tuple[int, int] | None]):
         self.follow_up = follow_up
         self.lookups = Lookups()
         self.suggestion: datetime | None = None
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,12 +92,6 @@ class NewBookingScreen(Screen[tuple[int, int] | None]):
             yield Static("", id="bk-summary")
             yield Static("", id="bk-problem", classes="error")
         yield Footer()
-
-    def box(self, label: str, widget: Any, name: str) -> ComposeResult:
-        with Vertical(classes="field"):
-            yield Label(label)
-            yield widget
-            yield Label("", id=f"bke-{name}", classes="field-error")
 
     def on_mount(self) -> None:
         self.title = "New booking"
@@ -280,12 +267,3 @@ class NewBookingScreen(Screen[tuple[int, int] | None]):
         self.query_one("#bk-date", Input).value = when.date().isoformat()
         self.query_one("#bk-time", Input).value = when.strftime("%H:%M")
         self.suggestion = None
-
-    def action_change_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_clear()
-
-    def action_edit_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_edit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -8,18 +8,17 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.containers import Grid, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from frontdesk.data import orders as od
 from frontdesk.data.directory import Lookups, load_lookups
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.fmt import money
-from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.customer_picker import CustomerPicker, PickerScreen
 
 if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+    pass
 
 
 @dataclass(frozen=True)
@@ -29,17 +28,15 @@ class DraftLine:
     total_cents: int
 
 
-class NewOrderScreen(Screen[tuple[int, int] | None]):
+class NewOrderScreen(PickerScreen):
     """Dismisses with (order id, customer id) once the order is saved (and paid, if any)."""
 
     AUTO_FOCUS = "#picker-input"
+    ERROR_PREFIX = "ore"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save order", priority=True),
         Binding("ctrl+l", "add_line", "Add line", priority=True),
         Binding("ctrl+d", "remove_line", "Remove line"),
-        Binding("escape", "cancel", "Back"),
-        Binding("ctrl+k", "change_customer", "Change customer", show=False),
-        Binding("ctrl+e", "edit_customer", "Edit customer", show=False),
     ]
 
     def __init__(self, *, customer_id: int | None = None) -> None:
@@ -48,10 +45,6 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
         self.lookups = Lookups()
         self.lines: list[DraftLine] = []
         self._auto_amount = ""
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,12 +92,6 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
                 )
             yield Static("", id="or-problem", classes="error")
         yield Footer()
-
-    def box(self, label: str, widget: Any, name: str) -> ComposeResult:
-        with Vertical(classes="field"):
-            yield Label(label)
-            yield widget
-            yield Label("", id=f"ore-{name}", classes="field-error")
 
     def on_mount(self) -> None:
         self.title = "New order"
@@ -283,12 +270,3 @@ class NewOrderScreen(Screen[tuple[int, int] | None]):
             problem.update(str(exc))
             return
         self.dismiss((order_id, customer_id))
-
-    def action_change_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_clear()
-
-    def action_edit_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_edit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

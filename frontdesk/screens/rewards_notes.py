@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -34,6 +35,10 @@ class NoteRequest:
     visibility: str
     pinned: bool
     is_alert: bool
+
+    def values(self) -> dict[str, Any]:
+        """The keyword arguments of notes.add_note / notes.update_note."""
+        return asdict(self)
 
 
 class _Form(ModalScreen[object]):

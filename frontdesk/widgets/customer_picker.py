@@ -14,9 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from frontdesk.data import picker as data
@@ -257,3 +258,37 @@ class CustomerPicker(Widget):
 
     def focus_input(self) -> Any:
         return self.query_one("#picker-input", Input).focus()
+
+
+class PickerScreen(Screen[tuple[int, int] | None]):
+    """Base of the booking and order screens: a customer picker (#picker) plus labelled fields.
+
+    Dismisses with (record id, customer id) when saved, None when left.
+    """
+
+    ERROR_PREFIX = "e"
+    BINDINGS = [
+        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+k", "change_customer", "Change customer", show=False),
+        Binding("ctrl+e", "edit_customer", "Edit customer", show=False),
+    ]
+
+    @property
+    def fd(self) -> FrontdeskApp:
+        return self.app  # type: ignore[return-value]
+
+    def box(self, label: str, widget: Any, name: str) -> ComposeResult:
+        """A field: its label, the widget, and the line for its error message."""
+        with Vertical(classes="field"):
+            yield Label(label)
+            yield widget
+            yield Label("", id=f"{self.ERROR_PREFIX}-{name}", classes="field-error")
+
+    def action_change_customer(self) -> None:
+        self.query_one("#picker", CustomerPicker).action_clear()
+
+    def action_edit_customer(self) -> None:
+        self.query_one("#picker", CustomerPicker).action_edit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
