@@ -55,10 +55,10 @@ class ProfileScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("e", "edit", "Edit"),
         Binding("b", "book", "Book"),
-        Binding("B", "follow_up", "Book follow-up"),
+        Binding("B", "follow_up", "Follow-up"),
         Binding("o", "order", "Order"),
         *[
-            Binding(str(i), f"tab('{name}')", name.capitalize(), show=i <= 7)
+            Binding(str(i), f"tab('{name}')", name.capitalize(), show=False)  # the tab labels show their numbers
             for i, name in enumerate(TABS, start=1)
         ],
         Binding("ctrl+r", "refresh", "Refresh", show=False),
