@@ -41,3 +41,24 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
     assert db.current_revision(engine) is None
     db.migrate(engine)
     assert db.current_revision(engine) == db.HEAD_REVISION
+
+
+def test_upgrade_from_the_previous_schema_keeps_data(tmp_path: Path) -> None:
+    """A database made by the first release (revision 0001) upgrades in place."""
+    engine = db.create_bare_engine(tmp_path / "old.db")
+    db.migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO customer (code, first_name, email, email_key, gender, status, blocked, "
+                "consent_reminders, consent_birthday, consent_marketing, consent_newsletter, created_at, "
+                "created_via, updated_at, version, sort_key, name_key, search_text) VALUES ('C-000001', 'Old', "
+                "'old@example.com', 'old@example.com', 'unspecified', 'active', 0, 1, 0, 0, 0, "
+                "'2026-01-01 00:00:00', 'manual', '2026-01-01 00:00:00', 1, 'old', 'old', 'old')"
+            )
+        )
+    upgraded = db.open_database(tmp_path / "old.db")
+    assert db.current_revision(upgraded) == db.HEAD_REVISION
+    with upgraded.connect() as conn:
+        assert conn.execute(text("SELECT first_name FROM customer")).scalar_one() == "Old"
+        assert conn.execute(text("SELECT COUNT(*) FROM duplicate_ignore")).scalar_one() == 0
