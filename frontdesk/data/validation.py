@@ -139,6 +139,28 @@ def email_key(address: str) -> str:
     return f"{local}@{domain.casefold()}"
 
 
+# Plain ASCII dot-atom local parts on a domain email-validator already accepted (imports of
+# many addresses on the same few domains) skip the full check: the result is the same.
+_DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_KNOWN_DOMAINS: dict[str, None] = {}
+
+
+def _remember_domain(address: str) -> None:
+    domain = address.rpartition("@")[2]
+    if domain.isascii() and len(_KNOWN_DOMAINS) < 10_000:
+        _KNOWN_DOMAINS[domain.lower()] = None
+
+
+def _fast_email(raw: str) -> Email | None:
+    local, at, domain = raw.rpartition("@")
+    if not at or not raw.isascii() or domain.lower() not in _KNOWN_DOMAINS:
+        return None
+    if len(local) > 64 or len(raw) > 254 or not _DOT_ATOM.match(local):
+        return None
+    normalized = f"{local}@{domain.lower()}"
+    return Email(display=raw, key=email_key(normalized))
+
+
 def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
     """Validate syntax only (no network). Returns display form and comparison key."""
     raw = clean_text(text)
@@ -146,6 +168,9 @@ def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
         return None
     if len(raw) > _MAX_INPUT:
         raise ValidationFailed(field, "is too long to be an email address")
+    fast = _fast_email(raw)
+    if fast is not None:
+        return fast
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -155,6 +180,7 @@ def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
     except Exception:  # email-validator may raise on exotic Unicode; keep the contract typed
         raise ValidationFailed(field, "is not a valid email address") from None
     normalized: str = result.normalized
+    _remember_domain(normalized)
     # Displayed as typed; compared by the normalised key.
     return Email(display=raw, key=email_key(normalized))
 

@@ -58,7 +58,9 @@ class ProfileScreen(Screen[None]):
         Binding("B", "follow_up", "Follow-up"),
         Binding("o", "order", "Order"),
         *[
-            Binding(str(i), f"tab('{name}')", name.capitalize(), show=False)  # the tab labels show their numbers
+            Binding(
+                str(i), f"tab('{name}')", name.capitalize(), show=False
+            )  # the tab labels show their numbers
             for i, name in enumerate(TABS, start=1)
         ],
         Binding("ctrl+r", "refresh", "Refresh", show=False),
