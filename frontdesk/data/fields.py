@@ -344,3 +344,20 @@ class FieldFilter:
                 ),
             )
         return exists().where(*base, col(CustomFieldValue.value_text) == parsed.text)
+
+
+def move_field(*, session: Session, field_id: int, direction: int) -> None:
+    """Move a custom field up (-1) or down (+1) in the order forms show them."""
+    ordered = list_fields(session=session, include_archived=True)
+    index = next((i for i, f in enumerate(ordered) if f.id == field_id), None)
+    if index is None:
+        raise NotFound("custom field", field_id)
+    target = index + direction
+    if not 0 <= target < len(ordered):
+        return
+    ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, f in enumerate(ordered, start=1):
+        if f.position != position:
+            f.position = position
+            session.add(f)
+    session.flush()

@@ -138,6 +138,8 @@ class SettingsScreen(Screen[None]):
         Binding("enter", "edit", "Edit"),
         Binding("z", "archive", "Archive / restore field"),
         Binding("delete", "delete", "Delete field"),
+        Binding("K", "move(-1)", "Move up"),
+        Binding("J", "move(1)", "Move down"),
     ]
 
     @property
@@ -177,7 +179,7 @@ class SettingsScreen(Screen[None]):
         return str(self.query_one("#settings-tabs", TabbedContent).active)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("archive", "delete"):
+        if action in ("archive", "delete", "move"):
             return self.tab == "s-fields"
         return True
 
@@ -395,6 +397,17 @@ class SettingsScreen(Screen[None]):
             self.app.push_screen(
                 LineModal("Note category", ["Name", "Alert category (yes/no)"], values), note_done
             )
+
+    def action_move(self, direction: int) -> None:
+        row = self.current()
+        if row is None:
+            return
+        self.save(
+            lambda s: fields.move_field(session=s, field_id=row.id, direction=direction),
+            "Order changed",
+        )
+        table = self.query_one("#s-fields-table", DataTable)
+        table.move_cursor(row=table.get_row_index(str(row.id)))
 
     def action_archive(self) -> None:
         row = self.current()

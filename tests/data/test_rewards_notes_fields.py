@@ -389,6 +389,10 @@ def test_custom_fields_definitions_values_and_filters(any_session: Session) -> N
     assert fields.delete_field(session=s, field_id=hair.id or 0) == 2
     s.commit()
     assert "hair_colour" not in fields.values_of(session=s, customer_id=ann)
+    fields.move_field(session=s, field_id=shoe.id or 0, direction=-1)
+    s.commit()
+    keys = [f.key for f in fields.list_fields(session=s)]
+    assert keys.index("shoe_size") < keys.index("newsletter_vip")
     required = fields.save_field(session=s, label="Referral", type="text", required=True)
     with pytest.raises(ValidationFailed, match="required"):
         fields.check_required(session=s, values={})
