@@ -338,6 +338,15 @@ def _open_xlsx(path: Path) -> Source:
     return Source(headers, rows(), "xlsx", "")
 
 
+def count_rows(path: Path) -> int | None:
+    """Rows of data in the file (for a progress bar); None when it cannot be known cheaply."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return None
+    with path.open("rb") as handle:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return max(lines - 1, 0)
+
+
 # --------------------------------------------------------------------------- parsing values
 
 

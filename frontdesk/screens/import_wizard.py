@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from frontdesk.data import importing
 from frontdesk.data.errors import FrontdeskError
@@ -77,12 +77,14 @@ class ImportScreen(Screen[None]):
             "Column mapping (enter changes the highlighted column's field)", classes="section"
         )
         yield DataTable(id="im-mapping", cursor_type="row")
+        yield ProgressBar(id="im-progress", show_eta=True)
         yield Static("", id="im-summary")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "Import customers"
         self.query_one("#im-mapping", DataTable).add_columns("Column", "Example", "Goes to")
+        self.query_one("#im-progress", ProgressBar).display = False
         if self.initial_path:
             self.action_load()
 
@@ -175,6 +177,11 @@ class ImportScreen(Screen[None]):
             )
             return
         self.app.call_from_thread(self._done, summary, dry, options.error_file)
+
+    def _start_bar(self, total: int | None) -> None:
+        bar = self.query_one("#im-progress", ProgressBar)
+        bar.update(total=total, progress=0)
+        bar.display = True
 
     def _done(self, summary: importing.ImportSummary, dry: bool, error_file: Path | None) -> None:
         self.previewed = True

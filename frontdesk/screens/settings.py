@@ -266,6 +266,10 @@ class SettingsScreen(Screen[None]):
     def action_add(self) -> None:
         self.edit(None)
 
+    @on(DataTable.RowSelected)
+    def row_selected(self) -> None:
+        self.action_edit()  # enter on a row (the table takes the key before the screen)
+
     def action_edit(self) -> None:
         row = self.current()
         if row is not None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Customer

@@ -192,7 +192,15 @@ async def test_custom_field_defined_filled_shown_and_filtered(demo_engine: Engin
         app.screen.query_one("#fd-choices", Input).value = "Blonde, Brown, Red"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen.query_one("#s-fields-table", DataTable).row_count == 1
+        fields_table = app.screen.query_one("#s-fields-table", DataTable)
+        assert fields_table.row_count == 1
+        fields_table.focus()
+        await pilot.press("enter")  # edit the field: the same modal, filled in
+        await settle(pilot)
+        assert isinstance(app.screen, FieldModal)
+        assert app.screen.query_one("#fd-label", Input).value == "Hair colour"
+        await pilot.press("escape")
+        await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, DirectoryScreen)
