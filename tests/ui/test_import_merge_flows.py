@@ -46,6 +46,8 @@ async def test_import_wizard_mapping_preview_and_run(empty_engine: Engine) -> No
         assert "Imported 2 new of 2 rows" in str(
             app.screen.query_one("#im-summary", Static).render()
         )
+        bar = app.screen.query_one("#im-progress", ProgressBar)
+        assert bar.display and bar.total == 2 and bar.progress == 2
     with Session(empty_engine) as s:
         people = s.exec(select(Customer).order_by(col(Customer.id))).all()
         assert [c.first_name for c in people] == ["Bruce", "Selina"]
