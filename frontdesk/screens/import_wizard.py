@@ -165,11 +165,21 @@ class ImportScreen(Screen[None]):
     def _run(self, dry: bool) -> None:
         options = self.options()
         options.dry_run = dry
+        progress = None
         if not dry:
             options.error_file = self.path.with_name(self.path.stem + ".errors.csv")
+            self.app.call_from_thread(self._start_bar, importing.count_rows(self.path))
+
+            def progress(rows: int) -> None:
+                self.app.call_from_thread(self.query_one("#im-progress", ProgressBar).advance, rows)
+
         try:
             summary = importing.run_import(
-                engine=self.fd.engine, path=self.path, options=options, actor=self.fd.operator
+                engine=self.fd.engine,
+                path=self.path,
+                options=options,
+                actor=self.fd.operator,
+                progress=progress,
             )
         except FrontdeskError as exc:
             self.app.call_from_thread(
