@@ -573,28 +573,7 @@ def run_import(
         with Session(engine) as session:
             context = _context(session, options)
             session.commit()
-        batch: list[tuple[int, list[str]]] = []
-        for record, cells in source.rows:
-            summary.rows += 1
-            batch.append((record, cells))
-            if len(batch) >= options.batch_size:
-                _run_batch(
-                    engine,
-                    source.headers,
-                    batch,
-                    mapping,
-                    options,
-                    context,
-                    summary,
-                    seen_phones,
-                    seen_emails,
-                    error_writer,
-                    actor,
-                )
-                if progress:
-                    progress(len(batch))
-                batch = []
-        if batch:
+        for batch in _batches(source.rows, options.batch_size, summary):
             _run_batch(
                 engine,
                 source.headers,
@@ -614,6 +593,21 @@ def run_import(
         if error_handle is not None:
             error_handle.close()
     return summary
+
+
+def _batches(
+    rows: Iterator[tuple[int, list[str]]], size: int, summary: ImportSummary
+) -> Iterator[list[tuple[int, list[str]]]]:
+    """The file's rows in lists of ``size`` (counting them), read lazily."""
+    batch: list[tuple[int, list[str]]] = []
+    for row in rows:
+        summary.rows += 1
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _context(session: Session, options: ImportOptions) -> dict[str, Any]:

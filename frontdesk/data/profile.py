@@ -387,10 +387,30 @@ def _money(cents: int) -> str:
     return f"{cents / 100:,.2f}"
 
 
-def timeline(*, session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
-    """Bookings, cancellations, orders, payments, refunds, notes, points and profile changes."""
+def timeline(
+    *,
+    session: Session,
+    customer_id: int,
+    limit: int = 200,
+    bookings: list[BookingRow] | None = None,
+    orders: list[OrderRow] | None = None,
+    notes: list[NoteRow] | None = None,
+    entries: list[LedgerRow] | None = None,
+) -> list[TimelineItem]:
+    """Bookings, cancellations, orders, payments, refunds, notes, points and profile changes.
+
+    Lists the caller already loaded (the profile does) are reused instead of queried again.
+    """
     items: list[TimelineItem] = []
-    for b in list_bookings(session=session, customer_id=customer_id, limit=limit):
+    if bookings is None:
+        bookings = list_bookings(session=session, customer_id=customer_id, limit=limit)
+    if orders is None:
+        orders = list_orders(session=session, customer_id=customer_id, limit=limit)
+    if notes is None:
+        notes = notes_of(session=session, customer_id=customer_id)
+    if entries is None:
+        entries = ledger(session=session, customer_id=customer_id, limit=limit)
+    for b in bookings[:limit]:
         label = {
             "completed": "Visit",
             "cancelled": "Cancelled",
@@ -406,7 +426,7 @@ def timeline(*, session: Session, customer_id: int, limit: int = 200) -> list[Ti
                 f"{label}: {b.service} with {b.staff or '—'} at {b.branch}{extra}",
             )
         )
-    orders = list_orders(session=session, customer_id=customer_id, limit=limit)
+    orders = orders[:limit]
     for o in orders:
         items.append(
             TimelineItem(
@@ -431,12 +451,12 @@ def timeline(*, session: Session, customer_id: int, limit: int = 200) -> list[Ti
                     f"Refund {_money(r.amount_cents)} on order #{r.order_id}: {r.reason}",
                 )
             )
-    for n in notes_of(session=session, customer_id=customer_id):
+    for n in notes:
         first_line = n.body.strip().splitlines()[0] if n.body.strip() else ""
         items.append(
             TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {first_line}")
         )
-    for e in ledger(session=session, customer_id=customer_id, limit=limit):
+    for e in entries[:limit]:
         items.append(
             TimelineItem(
                 e.at,
@@ -576,16 +596,27 @@ def load_profile(*, session: Session, customer_id: int, now: datetime | None = N
     category = session.get(Category, customer.category_id) if customer.category_id else None
     branch = session.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
     creator = session.get(Staff, customer.created_by_id) if customer.created_by_id else None
+    bookings = list_bookings(session=session, customer_id=cid)
+    orders = list_orders(session=session, customer_id=cid)
+    notes = notes_of(session=session, customer_id=cid)
+    entries = ledger(session=session, customer_id=cid)
     return ProfileData(
         customer=customer,
         stats=customer_stats(session=session, customer=customer, now=now),
-        bookings=list_bookings(session=session, customer_id=cid),
+        bookings=bookings,
         services=services_used(session=session, customer_id=cid),
-        orders=list_orders(session=session, customer_id=cid),
+        orders=orders,
         enrolments=enrolments(session=session, customer_id=cid),
-        ledger=ledger(session=session, customer_id=cid),
-        notes=notes_of(session=session, customer_id=cid),
-        timeline=timeline(session=session, customer_id=cid),
+        ledger=entries,
+        notes=notes,
+        timeline=timeline(
+            session=session,
+            customer_id=cid,
+            bookings=bookings,
+            orders=orders,
+            notes=notes,
+            entries=entries,
+        ),
         custom=custom_values(session=session, customer_id=cid),
         tags=[t.name for t in tags_of(session=session, customer_id=cid)],
         category=f"{category.symbol} {category.name}" if category else "",

@@ -9,6 +9,7 @@ request apply once.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -163,18 +164,7 @@ def change_expiry(
     enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
     before = enrolment.expires_on
     enrolment.expires_on = expires_on
-    enrolment.version += 1
-    session.add(enrolment)
-    session.flush()
-    audit.record(
-        session=session,
-        actor=actor,
-        entity="enrolment",
-        entity_id=enrolment_id,
-        action="expiry",
-        customer_id=enrolment.customer_id,
-        changes={"expires_on": (before, expires_on)},
-    )
+    _save_enrolment(session, enrolment, "expiry", {"expires_on": (before, expires_on)}, actor)
     return enrolment
 
 
@@ -186,6 +176,20 @@ def remove_enrolment(
     if enrolment.removed_at is not None:
         return enrolment
     enrolment.removed_at = utcnow()
+    _save_enrolment(
+        session, enrolment, "remove", {"removed_at": (None, enrolment.removed_at)}, actor
+    )
+    return enrolment
+
+
+def _save_enrolment(
+    session: Session,
+    enrolment: LoyaltyEnrolment,
+    action: str,
+    changes: dict[str, Any],
+    actor: Staff | None,
+) -> None:
+    """Bump the version, flush and audit a change of an enrolment (not of its balance)."""
     enrolment.version += 1
     session.add(enrolment)
     session.flush()
@@ -193,12 +197,11 @@ def remove_enrolment(
         session=session,
         actor=actor,
         entity="enrolment",
-        entity_id=enrolment_id,
-        action="remove",
+        entity_id=enrolment.id or 0,
+        action=action,
         customer_id=enrolment.customer_id,
-        changes={"removed_at": (None, enrolment.removed_at)},
+        changes=changes,
     )
-    return enrolment
 
 
 # --------------------------------------------------------------------------- the ledger
