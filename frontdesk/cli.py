@@ -408,6 +408,12 @@ def staff_add(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Error file (CSV).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes validating rows next to the writer (default: by file size and CPUs; 0: none).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
 def import_cmd(
@@ -425,6 +431,7 @@ def import_cmd(
     program: str | None,
     points: int,
     error_file: Path | None,
+    workers: int | None,
     as_json: bool,
 ) -> None:
     """Import customers from a CSV or XLSX export (Square, Fresha, Vagaro, Shopify, Google, Outlook ...)."""
@@ -453,6 +460,7 @@ def import_cmd(
         program=program,
         points=points,
         error_file=error_file,
+        workers=workers,
     )
     with opened(ctx, db) as engine:
         with Session(engine) as session:

@@ -168,19 +168,22 @@ def _check_date(value: date | None, field: str, label: str) -> date | None:
 
 
 def _fk(
-    session: Session, model: type[Any], value: int | None, field: str, label: str
+    session: Session | None, model: type[Any], value: int | None, field: str, label: str
 ) -> int | None:
     if value is None:
         return None
-    if session.get(model, value) is None:
+    if session is None or session.get(model, value) is None:
         raise ValidationFailed(field, f"no such {label} ({value})")
     return value
 
 
 def normalise_values(
-    *, session: Session, values: dict[str, Any], region: str | None
+    *, session: Session | None, values: dict[str, Any], region: str | None
 ) -> dict[str, Any]:
-    """Validate and normalise raw field values into column values (only the keys given)."""
+    """Validate and normalise raw field values into column values (only the keys given).
+
+    The session is only needed to check category and branch ids.
+    """
     out: dict[str, Any] = {}
     phone_region = valid_region(values.get("phone_country")) or region
     if (

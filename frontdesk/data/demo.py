@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, text
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from frontdesk.data.bulk import bulk_insert, insert_with_ids
 from frontdesk.data.customers import allocate_codes, compute_keys
 from frontdesk.data.models import (
     Booking,
@@ -307,35 +308,6 @@ class DemoSummary:
     enrolments: int = 0
     points_entries: int = 0
     notes: int = 0
-
-
-def table_of(model: Any) -> Any:
-    """The Core table of a model: bulk inserts skip the ORM bookkeeping."""
-    return model.__table__
-
-
-def reserve_ids(session: Session, model: Any, count: int) -> list[int]:
-    """Primary keys for ``count`` new rows (the transaction holds the write lock on SQLite)."""
-    table = table_of(model)
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        seq = conn.execute(
-            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
-        ).scalar_one()
-        rows = conn.execute(
-            text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": count}
-        )
-        return [int(r[0]) for r in rows]
-    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    return list(range(start + 1, start + 1 + count))
-
-
-def insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    ids = reserve_ids(session, model, len(rows))
-    for row, new_id in zip(rows, ids, strict=True):
-        row["id"] = new_id
-    session.connection().execute(insert(table_of(model)), rows)
-    return ids
 
 
 def _ascii(text: str) -> str:
@@ -668,7 +640,7 @@ def _batch(
                 }
             )
     if tag_rows:
-        session.connection().execute(insert(table_of(CustomerTag)), tag_rows)
+        bulk_insert(session.connection(), CustomerTag, tag_rows)
     if bookings:
         plain = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bookings]
         booking_ids = insert_with_ids(session, Booking, plain)
@@ -732,11 +704,11 @@ def _batch(
                         "at": b["end_at"] + timedelta(days=1),
                     }
                 )
-        session.connection().execute(insert(table_of(OrderLine)), lines)
-        session.connection().execute(insert(table_of(Payment)), payments)
+        bulk_insert(session.connection(), OrderLine, lines)
+        bulk_insert(session.connection(), Payment, payments)
         summary.payments += len(payments)
         if refunds:
-            session.connection().execute(insert(table_of(Refund)), refunds)
+            bulk_insert(session.connection(), Refund, refunds)
             summary.refunds += len(refunds)
 
     # Loyalty: about a third of customers collect points.
@@ -782,7 +754,7 @@ def _batch(
                         "at": created + timedelta(days=j),
                     }
                 )
-        session.connection().execute(insert(table_of(PointsEntry)), ledger)
+        bulk_insert(session.connection(), PointsEntry, ledger)
         summary.points_entries += len(ledger)
 
     # Notes: some preferences, a few alerts.
@@ -811,5 +783,5 @@ def _batch(
             }
         )
     if note_rows:
-        session.connection().execute(insert(table_of(Note)), note_rows)
+        bulk_insert(session.connection(), Note, note_rows)
         summary.notes += len(note_rows)

@@ -10,18 +10,25 @@ duplicates and are handled by the chosen policy.
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from frontdesk.data import candidates, fields, rewards
 from frontdesk.data import customers as svc
-from frontdesk.data import fields, rewards
+from frontdesk.data.bulk import bulk_insert, insert_with_ids
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.models import (
     Branch,
@@ -406,6 +413,11 @@ class ImportOptions:
     dry_run: bool = False
     error_file: Path | None = None
     sample_errors: int = 20
+    # Processes validating rows while this one writes: 0 validates in this process; None picks
+    # by file size and CPUs. Worker processes are started with ``spawn``, which re-imports the
+    # calling script: a script passing None or a number must guard its entry point with
+    # ``if __name__ == "__main__":`` (the CLI and the app do).
+    workers: int | None = 0
 
 
 @dataclass
@@ -573,22 +585,27 @@ def run_import(
         with Session(engine) as session:
             context = _context(session, options)
             session.commit()
-        for batch in _batches(source.rows, options.batch_size, summary):
-            _run_batch(
-                engine,
-                source.headers,
-                batch,
-                mapping,
-                options,
-                context,
-                summary,
-                seen_phones,
-                seen_emails,
-                error_writer,
-                actor,
-            )
-            if progress:
-                progress(len(batch))
+        context["source_name"] = path.name
+        batches = _batches(source.rows, options.batch_size, summary)
+        workers = _worker_count(path, options)
+        validated = _validated(
+            batches, source.headers, mapping, options, context["region"], workers
+        )
+        with closing(validated):
+            for size, checked in validated:
+                _run_batch(
+                    engine,
+                    checked,
+                    options,
+                    context,
+                    summary,
+                    seen_phones,
+                    seen_emails,
+                    error_writer,
+                    actor,
+                )
+                if progress:
+                    progress(size)
     finally:
         if error_handle is not None:
             error_handle.close()
@@ -646,11 +663,132 @@ def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
     return ctx
 
 
-def _run_batch(
-    engine: Engine,
+@dataclass
+class Failed:
+    """A row that did not pass validation: reported, never imported."""
+
+    record: int
+    cells: list[str]
+    field: str
+    message: str
+
+
+def validate_batch(
     headers: list[str],
     batch: list[tuple[int, list[str]]],
     mapping: dict[str, str],
+    options: ImportOptions,
+    region: str | None,
+) -> list[Prepared | Failed]:
+    """Validate and normalise a batch of rows, in order, without touching the database.
+
+    Pure (no session, no shared state), so that a large import can run it in worker
+    processes while the main process writes the previous batch.
+    """
+    out: list[Prepared | Failed] = []
+    for record, cells in batch:
+        try:
+            if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
+                raise ValidationFailed(
+                    "row", f"has {len(cells)} cells but the header has {len(headers)}"
+                )
+            values, extras = _row_values(headers, cells, mapping, options)
+            normal = svc.normalise_values(session=None, values=values, region=region)
+            if "first_name" not in normal:
+                raise ValidationFailed("first_name", "First name is required")
+            if not normal.get("phone") and not normal.get("email_key"):
+                raise ValidationFailed("phone", "needs a phone number or an email address")
+            out.append(Prepared(record, cells, normal, extras))
+        except ValidationFailed as exc:
+            out.append(Failed(record, cells, exc.field, exc.message))
+    return out
+
+
+# Files at least this large are validated in worker processes (smaller ones would spend more
+# on starting a process than they save).
+PARALLEL_FROM_BYTES = 2_000_000
+
+
+def _worker_count(path: Path, options: ImportOptions) -> int:
+    if options.workers is not None:
+        return max(0, options.workers)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    if size < PARALLEL_FROM_BYTES:
+        return 0
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _validated(
+    batches: Iterator[list[tuple[int, list[str]]]],
+    headers: list[str],
+    mapping: dict[str, str],
+    options: ImportOptions,
+    region: str | None,
+    workers: int,
+) -> Generator[tuple[int, list[Prepared | Failed]], None, None]:
+    """(rows in batch, validated rows) per batch, in file order.
+
+    With workers, up to ``workers + 1`` batches are validated ahead in other processes
+    (started with ``spawn``: the app has threads, and forking them is unsafe) while the caller
+    writes the current one; memory stays bounded by those few batches.
+    """
+
+    def inline(batch: list[tuple[int, list[str]]]) -> list[Prepared | Failed]:
+        return validate_batch(headers, batch, mapping, options, region)
+
+    if workers <= 0:
+        for batch in batches:
+            yield len(batch), inline(batch)
+        return
+    context = multiprocessing.get_context("spawn")
+    Batch = list[tuple[int, list[str]]]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: deque[tuple[Batch, Future[list[Prepared | Failed]] | None]] = deque()
+        broken = False
+
+        def result(
+            batch: Batch, future: Future[list[Prepared | Failed]] | None
+        ) -> list[Prepared | Failed]:
+            # A pool that cannot start or loses a worker (a script without a
+            # ``__main__`` guard, memory pressure) must not fail the import: the
+            # remaining batches are validated here instead.
+            nonlocal broken
+            if future is not None and not broken:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    broken = True
+            return inline(batch)
+
+        try:
+            for batch in batches:
+                future = None
+                if not broken:
+                    try:
+                        future = pool.submit(
+                            validate_batch, headers, batch, mapping, options, region
+                        )
+                    except BrokenProcessPool:
+                        broken = True
+                pending.append((batch, future))
+                if len(pending) > workers:
+                    done, future = pending.popleft()
+                    yield len(done), result(done, future)
+            while pending:
+                done, future = pending.popleft()
+                yield len(done), result(done, future)
+        finally:
+            for _batch, future in pending:
+                if future is not None:
+                    future.cancel()
+
+
+def _run_batch(
+    engine: Engine,
+    checked: list[Prepared | Failed],
     options: ImportOptions,
     ctx: dict[str, Any],
     summary: ImportSummary,
@@ -661,26 +799,30 @@ def _run_batch(
 ) -> None:
     with Session(engine) as session:
         prepared: list[Prepared] = []
-        for record, cells in batch:
+        for item in checked:
+            if isinstance(item, Failed):
+                _bad(
+                    summary,
+                    error_writer,
+                    options,
+                    item.record,
+                    item.cells,
+                    item.field,
+                    item.message,
+                )
+                continue
             try:
-                if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
-                    raise ValidationFailed(
-                        "row", f"has {len(cells)} cells but the header has {len(headers)}"
-                    )
-                values, extras = _row_values(headers, cells, mapping, options)
-                normal = svc.normalise_values(session=session, values=values, region=ctx["region"])
-                if "first_name" not in normal:
-                    raise ValidationFailed("first_name", "First name is required")
-                if not normal.get("phone") and not normal.get("email_key"):
-                    raise ValidationFailed("phone", "needs a phone number or an email address")
-                for key, value in extras["custom"].items():
+                for key, value in item.extras["custom"].items():
                     field_def = ctx["fields"].get(key)
                     if field_def is None:
                         raise ValidationFailed(f"cf:{key}", "no such custom field")
                     fields.parse_value(field_def, value)
-                prepared.append(Prepared(record, cells, normal, extras))
             except ValidationFailed as exc:
-                _bad(summary, error_writer, options, record, cells, exc.field, exc.message)
+                _bad(
+                    summary, error_writer, options, item.record, item.cells, exc.field, exc.message
+                )
+                continue
+            prepared.append(item)
         # Duplicates within the file and against the database.
         phones = [p.values["phone"] for p in prepared if p.values.get("phone")]
         emails = [p.values["email_key"] for p in prepared if p.values.get("email_key")]
@@ -728,43 +870,31 @@ def _run_batch(
                     summary.updated += 1
                 else:
                     summary.skipped += 1
-            else:  # merge candidate: import without the clashing identity, flagged for merging
-                p.values = dict(p.values)
-                clash = []
-                if phone and ("phone", phone) in existing:
-                    clash.append(f"phone {phone}")
-                    p.values.pop("phone", None)
-                    p.values.pop("phone_country", None)
-                if email and ("email", email) in existing:
-                    clash.append(f"email {p.values.get('email')}")
-                    p.values.pop("email", None)
-                    p.values.pop("email_key", None)
-                p.extras["note"] = "\n".join(
-                    x
-                    for x in (
-                        p.extras.get("note"),
-                        f"Possible duplicate of {match.code} {match.full_name} "
-                        f"(same {', '.join(clash)})",
+            else:  # merge candidate: kept for someone to merge, add or discard
+                clash = [
+                    name
+                    for name, value in (("phone", phone), ("email", email))
+                    if value and existing.get((name, value)) is match
+                ]
+                extras = {k: v for k, v in p.extras.items() if v}
+                if options.dry_run:
+                    fresh = not candidates.exists(
+                        session=session, customer_id=match.id or 0, values=p.values, extras=extras
                     )
-                    if x
-                )
-                p.extras["tags"] = [*p.extras["tags"], "Merge candidate"]
-                p.extras["candidate_of"] = match.id
-                if not p.values.get("phone") and not p.values.get("email_key"):
-                    # Keep the identity in the note; the record needs some contact for the
-                    # table constraint, so it goes to the candidate's own note only.
-                    _bad(
-                        summary,
-                        error_writer,
-                        options,
-                        p.record,
-                        p.cells,
-                        "phone",
-                        f"same phone and email as {match.code}: nothing left to import as a candidate",
+                else:
+                    fresh = candidates.record_candidate(
+                        session=session,
+                        customer_id=match.id or 0,
+                        values=p.values,
+                        extras=extras,
+                        reason=f"same {' and '.join(clash)} as {match.code}",
+                        source=f"{ctx['source_name']} record {p.record}",
+                        actor=actor,
                     )
-                    continue
-                summary.candidates += 1
-                new_rows.append(p)
+                if fresh:
+                    summary.candidates += 1
+                else:
+                    summary.skipped += 1  # the same row is already waiting or was decided
         if not options.dry_run:
             _insert(session, new_rows, ctx, summary, actor, options)
             session.commit()
@@ -832,7 +962,6 @@ def _insert(
     """Bulk insert of validated rows (codes allocated in one step, audit events in bulk)."""
     if not rows:
         return
-    from frontdesk.data.demo import insert_with_ids, table_of
     from frontdesk.data.models import utcnow
 
     codes = svc.allocate_codes(session, len(rows))
@@ -915,11 +1044,11 @@ def _insert(
     conn = session.connection()
     from frontdesk.data.models import AuditEvent
 
-    conn.execute(insert(table_of(AuditEvent)), audit_rows)
+    bulk_insert(conn, AuditEvent, audit_rows)
     if tag_rows:
-        conn.execute(insert(table_of(CustomerTag)), tag_rows)
+        bulk_insert(conn, CustomerTag, tag_rows)
     if notes:
-        conn.execute(insert(table_of(Note)), notes)
+        bulk_insert(conn, Note, notes)
     for cid, p in zip(ids, rows, strict=True):
         if p.extras["custom"]:
             fields.set_values(

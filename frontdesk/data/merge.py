@@ -28,6 +28,7 @@ from frontdesk.data.models import (
     DuplicateIgnore,
     LedgerAction,
     LoyaltyEnrolment,
+    MergeCandidate,
     MergeRecord,
     Note,
     Order,
@@ -223,6 +224,19 @@ def merge_customers(
             .where(col(model.customer_id).in_(others_ids))
             .values(customer_id=survivor_id)
         )
+    # Imported rows waiting for a decision follow their customer (once per fingerprint).
+    prints = set(
+        session.exec(
+            select(MergeCandidate.fingerprint).where(col(MergeCandidate.customer_id) == survivor_id)
+        )
+    )
+    for candidate in session.exec(
+        select(MergeCandidate).where(col(MergeCandidate.customer_id).in_(others_ids))
+    ):
+        if candidate.fingerprint not in prints:
+            prints.add(candidate.fingerprint)
+            candidate.customer_id = survivor_id
+            session.add(candidate)
     survivor_tags = set(
         session.exec(select(CustomerTag.tag_id).where(col(CustomerTag.customer_id) == survivor_id))
     )

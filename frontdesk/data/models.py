@@ -624,3 +624,44 @@ class DuplicateIgnore(SQLModel, table=True):
     )
     by_id: int | None = Field(default=None, foreign_key="staff.id")
     at: datetime = Field(default_factory=utcnow)
+
+
+class CandidateStatus(StrEnum):
+    PENDING = "pending"
+    MERGED = "merged"  # its values were merged into the existing customer
+    ADDED = "added"  # added as a customer of its own (without the clashing phone/email)
+    DISCARDED = "discarded"
+
+
+class MergeCandidate(SQLModel, table=True):
+    """An imported row that matched an existing customer, waiting for a decision.
+
+    Imports with "import as merge candidate" put such rows here instead of writing them over
+    the customer or beside it; the duplicates screen shows each next to its customer. The
+    fingerprint (the row's normalised values) makes re-importing the same file a no-op.
+    """
+
+    __tablename__ = "merge_candidate"
+    __table_args__ = (
+        UniqueConstraint("customer_id", "fingerprint", name="uq_merge_candidate_row"),
+        _in("status", CandidateStatus, "ck_merge_candidate_status"),
+        Index(
+            "ix_merge_candidate_pending",
+            "customer_id",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id")
+    values: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    extras: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    reason: str = Field(max_length=200)
+    source: str = Field(max_length=300)
+    fingerprint: str = Field(max_length=64)
+    status: str = Field(default=CandidateStatus.PENDING.value, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    resolved_at: datetime | None = None
+    resolved_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    added_customer_id: int | None = Field(default=None, foreign_key="customer.id")

@@ -96,6 +96,7 @@ class ImportScreen(Screen[None]):
             date_order=str(self.query_one("#im-order", Select).value),
             on_duplicate=str(self.query_one("#im-dup", Select).value),
             tag=self.query_one("#im-tag", Input).value.strip() or None,
+            workers=None,  # large files are validated in worker processes
         )
 
     @property

@@ -153,7 +153,97 @@ def test_duplicate_policies(engine: Engine, tmp_path: Path) -> None:
     summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="update")
     assert summary.updated == 1  # type: ignore[attr-defined]  # the emptied city is filled again
     summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="candidate")
-    assert summary.candidates == 0 and summary.invalid == 2  # type: ignore[attr-defined]  # same phone and email
+    assert (summary.candidates, summary.invalid, summary.imported) == (2, 0, 0)  # type: ignore[attr-defined]
+    summary, _ = imp(engine, "shopify.csv", tmp_path, on_duplicate="candidate")
+    assert (summary.candidates, summary.skipped) == (0, 2)  # type: ignore[attr-defined]  # kept once
+
+
+def _candidates_file(tmp_path: Path) -> Path:
+    path = tmp_path / "again.csv"
+    path.write_text(
+        "First Name,Last Name,Email,Phone,City,Birthday,Tags,Notes\n"
+        "Bruce,Wayne,bruce@example.com,+14155550100,Gotham City,1980-02-19,Bat,Prefers evenings\n"
+        "Martha,Kyle,martha@example.com,+14155550101,,,,\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) -> None:
+    from frontdesk.data import candidates
+    from frontdesk.data.models import CandidateStatus, MergeCandidate
+    from frontdesk.data.tags import tag_ids_of
+
+    imp(engine, "shopify.csv", tmp_path)
+    path = _candidates_file(tmp_path)
+    summary = run_import(engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"))
+    assert (summary.rows, summary.candidates, summary.imported, summary.invalid) == (2, 2, 0, 0)
+    with Session(engine) as s:
+        assert s.exec(select(Customer).where(col(Customer.first_name) == "Martha")).first() is None
+        waiting = candidates.pending(session=s)
+        assert [(c.code, c.incoming_name, c.reason) for c in waiting] == [
+            ("C-000001", "Bruce Wayne", "same phone and email as C-000001"),
+            ("C-000002", "Martha Kyle", "same phone as C-000002"),
+        ]
+        assert waiting[0].source == "again.csv record 1"
+        bruce = svc.get_customer(session=s, customer_id=waiting[0].customer_id)
+        row = s.get(MergeCandidate, waiting[0].id)
+        assert row is not None
+        chosen = candidates.default_choices(bruce, row)
+        assert chosen["city"] == "Gotham"  # the customer's own value wins by default
+        assert str(chosen["date_of_birth"]) == "1980-02-19"  # filled from the row
+        chosen["city"] = "Gotham City"
+        # Same phone and email: nothing left to add it as another person.
+        with pytest.raises(Exception, match="merge it or discard it"):
+            candidates.add_as_customer(session=s, candidate_id=waiting[0].id)
+        s.rollback()
+        version = bruce.version
+        merged = candidates.merge_candidate(session=s, candidate_id=waiting[0].id, chosen=chosen)
+        assert (merged.city, merged.version) == ("Gotham City", version + 1)
+        assert any(
+            n.body == "Prefers evenings"
+            for n in profile.notes_of(session=s, customer_id=merged.id or 0)
+        )
+        assert len(tag_ids_of(session=s, customer_id=merged.id or 0)) == 3  # VIP, Night + Bat
+        # Martha shares the phone only: she is another person, added without it.
+        martha = candidates.add_as_customer(session=s, candidate_id=waiting[1].id)
+        assert (martha.phone, martha.email) == (None, "martha@example.com")
+        s.commit()
+        with pytest.raises(InvalidState):
+            candidates.discard(session=s, candidate_id=waiting[1].id)
+        statuses = [
+            c.status for c in s.exec(select(MergeCandidate).order_by(col(MergeCandidate.id)))
+        ]
+        assert statuses == [CandidateStatus.MERGED.value, CandidateStatus.ADDED.value]
+    # Re-importing the same file changes nothing once decided.
+    again = run_import(engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"))
+    assert (again.candidates, again.imported) == (0, 0)
+    assert run_checks(engine).ok
+
+
+def test_merge_candidates_follow_a_merged_customer(any_session: Session, tmp_path: Path) -> None:
+    from frontdesk.data import candidates
+
+    s = any_session
+    a = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550111")
+    )
+    b = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Anne", email="ann@example.com")
+    )
+    candidates.record_candidate(
+        session=s,
+        customer_id=b.id or 0,
+        values={"first_name": "Anne", "email": "ann@example.com", "email_key": "ann@example.com"},
+        extras={},
+        reason="same email as " + b.code,
+        source="x.csv record 1",
+    )
+    merge.merge_customers(session=s, survivor_id=a.id or 0, other_ids=[b.id or 0])
+    waiting = candidates.pending(session=s)
+    assert [c.customer_id for c in waiting] == [a.id]
+    candidates.discard(session=s, candidate_id=waiting[0].id)
+    assert candidates.pending(session=s) == []
 
 
 def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
@@ -206,6 +296,87 @@ def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -
     summary = run_import(engine=engine, path=big, options=ImportOptions(batch_size=100))
     assert (summary.imported, summary.skipped) == (50, 200)
     assert run_checks(engine).ok
+
+
+def _customer_rows(engine: Engine) -> list[tuple[object, ...]]:
+    with Session(engine) as s:
+        return [
+            (
+                c.code,
+                c.first_name,
+                c.last_name,
+                c.phone,
+                c.email_key,
+                c.date_of_birth,
+                c.search_text,
+            )
+            for c in s.exec(select(Customer).order_by(col(Customer.id)))
+        ]
+
+
+@pytest.mark.parametrize("name", ["square.csv", "fresha.csv", "vagaro.tsv", "google.csv"])
+def test_worker_processes_import_exactly_like_one_process(tmp_path: Path, name: str) -> None:
+    """Validation in worker processes changes nothing: same counts, errors and customers."""
+    kw: dict[str, object] = {"date_order": "mdy", "default_country": "US", "batch_size": 2}
+    one = open_database(tmp_path / "one.db")
+    many = open_database(tmp_path / "many.db")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, first_errors = imp(one, name, tmp_path / "a", workers=0, **kw)
+    second, second_errors = imp(many, name, tmp_path / "b", workers=2, **kw)
+    assert first.as_json() == second.as_json()  # type: ignore[attr-defined]
+    assert first.errors == second.errors  # type: ignore[attr-defined]
+    assert first_errors == second_errors
+    assert _customer_rows(one) == _customer_rows(many)
+
+
+def test_import_goes_on_when_worker_processes_fail(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise BrokenProcessPool("no processes here")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", broken)
+    summary, errors = imp(engine, "square.csv", tmp_path, date_order="mdy", workers=2)
+    assert (summary.rows, summary.imported, summary.invalid) == (6, 2, 3)  # type: ignore[attr-defined]
+    assert len(errors) == 5  # header, three invalid rows, one duplicate of an earlier row
+
+
+def test_bulk_insert_stores_what_the_orm_stores(engine: Engine) -> None:
+    """The multi-row insert path converts values exactly as SQLAlchemy does."""
+    from frontdesk.data.bulk import insert_with_ids
+    from frontdesk.data.models import AuditEvent
+
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds: formatting differs
+    with Session(engine) as s:
+        insert_with_ids(
+            s,
+            AuditEvent,
+            [
+                {
+                    "at": at,
+                    "actor_id": None,
+                    "actor_name": "x",
+                    "entity": "customer",
+                    "entity_id": n,
+                    "action": "import",
+                    "customer_id": None,
+                    "changes": {"source": [None, "import"], "n": n},
+                }
+                for n in range(700)  # more than one statement's worth
+            ],
+        )
+        s.commit()
+    with Session(engine) as s:
+        rows = s.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+        assert len(rows) == 700
+        assert rows[-1].changes == {"source": [None, "import"], "n": 699}
+        assert rows[0].at.replace(tzinfo=UTC) == at
+        raw = s.connection().exec_driver_sql("SELECT at FROM audit_event LIMIT 1").scalar_one()
+        assert raw == "2026-01-02 03:04:05.000000"
 
 
 def test_export_is_formula_safe_and_round_trips(engine: Engine, tmp_path: Path) -> None:

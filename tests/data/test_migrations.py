@@ -62,3 +62,4 @@ def test_upgrade_from_the_previous_schema_keeps_data(tmp_path: Path) -> None:
     with upgraded.connect() as conn:
         assert conn.execute(text("SELECT first_name FROM customer")).scalar_one() == "Old"
         assert conn.execute(text("SELECT COUNT(*) FROM duplicate_ignore")).scalar_one() == 0
+        assert conn.execute(text("SELECT COUNT(*) FROM merge_candidate")).scalar_one() == 0
