@@ -498,6 +498,12 @@ def import_cmd(
         )
         for e in summary.errors[:10]:
             out.print(f"  record {e.record}: {e.field}: {e.reason}", highlight=False)
+        if summary.candidates and not dry_run:
+            out.print(
+                "Merge candidates wait in the duplicates screen (D) and `frontdesk duplicates`: "
+                "merge each into its customer, add it as a new one, or discard it.",
+                highlight=False,
+            )
         if summary.invalid and error_file is not None:
             out.print(
                 f"Every invalid row is in {error_file} (fix it and import that file again).",
@@ -542,23 +548,39 @@ def export_cmd(
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def duplicates_cmd(ctx: click.Context, db: str | None, limit: int, as_json: bool) -> None:
-    """List groups of likely duplicate customers, with the reason for each group."""
+    """List imported rows waiting for a merge decision, then groups of likely duplicates."""
+    from frontdesk.data.candidates import pending
     from frontdesk.data.merge import find_duplicates
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        waiting = pending(session=session, limit=limit)
         groups = find_duplicates(session=session, limit=limit)
     if as_json:
         click.echo(
             json.dumps(
                 [
+                    {
+                        "reason": f"imported row ({w.source}): {w.reason}",
+                        "codes": [w.code],
+                        "names": [w.name, w.incoming_name],
+                        "candidate_id": w.id,
+                    }
+                    for w in waiting
+                ]
+                + [
                     {"reason": g.reason, "codes": list(g.codes), "names": list(g.names)}
                     for g in groups
                 ]
             )
         )
         return
-    if not groups:
+    if not groups and not waiting:
         out.print("No likely duplicates found.")
+    for w in waiting:
+        out.print(
+            f"imported row ({w.source}) waiting: {w.reason}: {w.code} {w.name} <- {w.incoming_name}",
+            highlight=False,
+        )
     for g in groups:
         people = ", ".join(f"{c} {n}" for c, n in zip(g.codes, g.names, strict=True))
         out.print(f"{g.reason}: {people}", highlight=False)

@@ -650,3 +650,30 @@ def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
     out = tmp_path / "e.csv"
     assert CliRunner().invoke(main, ["export", "--db", db, str(out)]).exit_code == 0
     assert CliRunner().invoke(main, ["duplicates", "--db", db, "--json"]).exit_code == 0
+
+
+def test_cli_merge_candidates_are_listed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+
+    db = str(tmp_path / "cli.db")
+    assert (
+        CliRunner().invoke(main, ["import", "--db", db, str(FIXTURES / "shopify.csv")]).exit_code
+        == 0
+    )
+    result = CliRunner().invoke(
+        main,
+        ["import", "--db", db, str(_candidates_file(tmp_path)), "--on-duplicate", "candidate"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 merge candidates" in result.stdout and "duplicates screen (D)" in result.stdout
+    listed = CliRunner().invoke(main, ["duplicates", "--db", db])
+    text = " ".join(listed.stdout.split())  # rich wraps long lines
+    assert text.startswith(
+        "imported row (again.csv record 1) waiting: same phone and email as C-000001: "
+        "C-000001 Bruce Wayne <- Bruce Wayne imported row (again.csv record 2) waiting: "
+        "same phone as C-000002: C-000002 Selina Kyle <- Martha Kyle"
+    )
+    as_json = json.loads(CliRunner().invoke(main, ["duplicates", "--db", db, "--json"]).stdout)
+    assert [g["codes"] for g in as_json] == [["C-000001"], ["C-000002"]]

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Customer
-from frontdesk.screens.common import ChoiceModal, ConfirmModal
+from frontdesk.screens.common import ChoiceModal
 from frontdesk.screens.import_wizard import ImportScreen
 from frontdesk.screens.merge import DuplicatesScreen, MergeScreen
 from tests.ui.conftest import SIZE, make_app, settle
@@ -81,11 +81,9 @@ async def test_merge_screen_from_the_directory(demo_engine: Engine) -> None:
         merge_screen = app.screen
         assert isinstance(merge_screen, MergeScreen)
         assert [c.id for c in merge_screen.people] == sorted([a_id, b_id])
-        await pilot.press("ctrl+s")
+        await pilot.press("ctrl+s")  # one key merges what the screen shows
         await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("y")
-        await settle(pilot)
+        assert not isinstance(app.screen, MergeScreen)
     with Session(demo_engine) as s:
         survivor = svc.get_by_code(session=s, code=b_code)
         assert survivor.id == min(a_id, b_id)
@@ -123,3 +121,82 @@ async def test_duplicates_screen_lists_and_ignores(demo_engine: Engine) -> None:
         await settle(pilot)
         rows = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert not any("Yves Tanguy" in r for r in rows)
+
+
+def _write_candidates(path: Path) -> Path:
+    path.write_text(
+        "First Name,Last Name,Email,Phone,City,Birthday,Notes\n"
+        "Bruce,Wayne,bruce@example.com,+14155550100,Gotham City,1980-02-19,Prefers evenings\n"
+        "Martha,Kyle,martha@example.com,+14155550101,,,\n"
+        "Alfred,Pennyworth,selina@example.com,+14155550199,,,\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_merge_candidates_are_decided_on_the_duplicates_screen(
+    empty_engine: Engine, tmp_path: Path
+) -> None:
+    """Import as merge candidates, then merge one field by field, add one, discard one."""
+    from frontdesk.data.importing import ImportOptions, run_import
+    from frontdesk.data.models import MergeCandidate
+
+    run_import(engine=empty_engine, path=FIXTURES / "shopify.csv", options=ImportOptions())
+    summary = run_import(
+        engine=empty_engine,
+        path=_write_candidates(tmp_path / "again.csv"),
+        options=ImportOptions(on_duplicate="candidate"),
+    )
+    assert summary.candidates == 3
+    app = make_app(empty_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#customers", DataTable).focus()  # not typing in the search box
+        await pilot.press("D")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DuplicatesScreen)
+        assert screen.sub_title == "3 imported rows waiting"
+        table = screen.query_one("#dup-table", DataTable)
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first == [
+            "imported row (again.csv record 1): same phone and email as C-000001",
+            "C-000001 Bruce Wayne  ←  Bruce Wayne",
+        ]
+        table.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        merge_screen = app.screen
+        assert isinstance(merge_screen, MergeScreen) and merge_screen.candidate_id is not None
+        grid = merge_screen.query_one("#merge-table", DataTable)
+        # Keep the imported city instead of the customer's.
+        grid.focus()
+        grid.move_cursor(row=grid.get_row_index("city"), column=2)
+        await pilot.press("enter", "ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen and screen.sub_title == "2 imported rows waiting"
+        # Martha only shares Selina's phone: add her as a customer of her own.
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen and screen.sub_title == "1 imported row waiting"
+        # Alfred's row is a mistake: discard it from the list.
+        table.move_cursor(row=0)
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.sub_title == ""
+    with Session(empty_engine) as s:
+        bruce = svc.get_by_code(session=s, code="C-000001")
+        assert (bruce.city, str(bruce.date_of_birth)) == ("Gotham City", "1980-02-19")
+        martha = s.exec(select(Customer).where(col(Customer.first_name) == "Martha")).one()
+        assert (martha.phone, martha.email) == (None, "martha@example.com")
+        assert s.exec(select(Customer).where(col(Customer.first_name) == "Alfred")).first() is None
+        assert [
+            c.status for c in s.exec(select(MergeCandidate).order_by(col(MergeCandidate.id)))
+        ] == [
+            "merged",
+            "added",
+            "discarded",
+        ]

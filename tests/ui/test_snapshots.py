@@ -310,3 +310,51 @@ def test_merge_screen(snap_compare: Any, demo_engine: Engine) -> None:
         pilot.app.push_screen(MergeScreen([3, 7]))
 
     assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_merge))
+
+
+def _waiting_row(engine: Engine) -> int:
+    """An imported row waiting for a decision next to demo customer 3."""
+    from frontdesk.data import candidates
+    from frontdesk.data import customers as svc
+
+    with Session(engine) as s:
+        customer = svc.get_customer(session=s, customer_id=3)
+        candidates.record_candidate(
+            session=s,
+            customer_id=3,
+            values={
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "phone": customer.phone,
+                "email": "new.address@example.com",
+                "email_key": "new.address@example.com",
+                "city": "Springfield",
+            },
+            extras={"note": "From the old booking system"},
+            reason=f"same phone as {customer.code}",
+            source="clients.csv record 12",
+        )
+        s.commit()
+        return candidates.pending(session=s)[0].id
+
+
+def test_duplicates_screen(snap_compare: Any, demo_engine: Engine) -> None:
+    _waiting_row(demo_engine)
+
+    async def open_duplicates(pilot: Pilot[None]) -> None:
+        pilot.app.action_duplicates()  # type: ignore[attr-defined]
+
+    assert snap_compare(
+        make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_duplicates)
+    )
+
+
+def test_merge_candidate_screen(snap_compare: Any, demo_engine: Engine) -> None:
+    from frontdesk.screens.merge import MergeScreen
+
+    candidate_id = _waiting_row(demo_engine)
+
+    async def open_merge(pilot: Pilot[None]) -> None:
+        pilot.app.push_screen(MergeScreen([3], candidate_id=candidate_id))
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_merge))
