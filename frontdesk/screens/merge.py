@@ -219,27 +219,20 @@ class MergeScreen(Screen[int | None]):
             f"Merged {names} into {survivor.code}",
         )
 
-    def action_add_separately(self) -> None:
+    def _decide(self, decision: Any, done: str) -> None:
+        """Add or discard the imported row (candidate mode only)."""
         candidate_id = self.candidate_id
         if candidate_id is None:
             return
         self._write(
-            lambda s: candidates.add_as_customer(
-                session=s, candidate_id=candidate_id, actor=self.fd.operator
-            ),
-            "Added the imported row as a new customer",
+            lambda s: decision(session=s, candidate_id=candidate_id, actor=self.fd.operator), done
         )
 
+    def action_add_separately(self) -> None:
+        self._decide(candidates.add_as_customer, "Added the imported row as a new customer")
+
     def action_discard(self) -> None:
-        candidate_id = self.candidate_id
-        if candidate_id is None:
-            return
-        self._write(
-            lambda s: candidates.discard(
-                session=s, candidate_id=candidate_id, actor=self.fd.operator
-            ),
-            "Discarded the imported row",
-        )
+        self._decide(candidates.discard, "Discarded the imported row")
 
     def action_back(self) -> None:
         self.dismiss(None)
