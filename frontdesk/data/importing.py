@@ -13,6 +13,7 @@ import csv
 import multiprocessing
 import os
 import re
+import sys
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -439,6 +440,8 @@ class ImportSummary:
     duplicates_in_db: int = 0
     errors: list[RowError] = field(default_factory=list)
     mapping: dict[str, str] = field(default_factory=dict)
+    # Batches validated in worker processes (the rest were validated in this one).
+    parallel_batches: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -589,7 +592,7 @@ def run_import(
         batches = _batches(source.rows, options.batch_size, summary)
         workers = _worker_count(path, options)
         validated = _validated(
-            batches, source.headers, mapping, options, context["region"], workers
+            batches, source.headers, mapping, options, context["region"], workers, summary
         )
         with closing(validated):
             for size, checked in validated:
@@ -721,6 +724,29 @@ def _worker_count(path: Path, options: ImportOptions) -> int:
     return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real standard error.
+
+    The tracker is started with the current ``sys.stderr``'s file descriptor; a host that
+    captures standard error in an object without one (a full-screen terminal app does)
+    would make every worker process fail to start.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        usable = sys.stderr is not None and sys.stderr.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = False
+    if usable or sys.__stderr__ is None:
+        return
+    captured = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        sys.stderr = captured
+
+
 def _validated(
     batches: Iterator[list[tuple[int, list[str]]]],
     headers: list[str],
@@ -728,6 +754,7 @@ def _validated(
     options: ImportOptions,
     region: str | None,
     workers: int,
+    summary: ImportSummary,
 ) -> Generator[tuple[int, list[Prepared | Failed]], None, None]:
     """(rows in batch, validated rows) per batch, in file order.
 
@@ -743,6 +770,7 @@ def _validated(
         for batch in batches:
             yield len(batch), inline(batch)
         return
+    _start_resource_tracker()
     context = multiprocessing.get_context("spawn")
     Batch = list[tuple[int, list[str]]]
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -758,9 +786,12 @@ def _validated(
             nonlocal broken
             if future is not None and not broken:
                 try:
-                    return future.result()
+                    checked = future.result()
                 except BrokenProcessPool:
                     broken = True
+                else:
+                    summary.parallel_batches += 1
+                    return checked
             return inline(batch)
 
         try:
@@ -771,7 +802,7 @@ def _validated(
                         future = pool.submit(
                             validate_batch, headers, batch, mapping, options, region
                         )
-                    except BrokenProcessPool:
+                    except (BrokenProcessPool, OSError, ValueError):  # no process could start
                         broken = True
                 pending.append((batch, future))
                 if len(pending) > workers:

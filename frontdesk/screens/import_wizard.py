@@ -119,6 +119,10 @@ class ImportScreen(Screen[None]):
         self.render_mapping()
         self.action_preview()
 
+    @on(Input.Submitted, "#im-path")
+    def path_submitted(self) -> None:
+        self.action_load()
+
     def render_mapping(self) -> None:
         table = self.query_one("#im-mapping", DataTable)
         table.clear()
@@ -185,6 +189,13 @@ class ImportScreen(Screen[None]):
         except FrontdeskError as exc:
             self.app.call_from_thread(
                 self.query_one("#im-summary", Static).update, f"Cannot import: {exc}"
+            )
+            return
+        except Exception as exc:  # never leave the screen saying "Checking…" forever
+            self.app.call_from_thread(
+                self.query_one("#im-summary", Static).update,
+                f"The import stopped: {type(exc).__name__}: {exc}. Batches already imported stay; "
+                "importing the file again completes it.",
             )
             return
         self.app.call_from_thread(self._done, summary, dry, options.error_file)

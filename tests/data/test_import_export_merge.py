@@ -326,8 +326,46 @@ def test_worker_processes_import_exactly_like_one_process(tmp_path: Path, name: 
     second, second_errors = imp(many, name, tmp_path / "b", workers=2, **kw)
     assert first.as_json() == second.as_json()  # type: ignore[attr-defined]
     assert first.errors == second.errors  # type: ignore[attr-defined]
+    assert second.parallel_batches > 0  # type: ignore[attr-defined]
     assert first_errors == second_errors
     assert _customer_rows(one) == _customer_rows(many)
+
+
+def test_worker_processes_start_when_stderr_has_no_file_descriptor(tmp_path: Path) -> None:
+    """A full-screen app captures stderr in an object whose fileno() is -1 (Textual does)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        f"""
+import sys
+from pathlib import Path
+from frontdesk.data.db import open_database
+from frontdesk.data.importing import ImportOptions, run_import
+
+class Captured:
+    def write(self, text): return len(text)
+    def flush(self): pass
+    def fileno(self): return -1
+
+if __name__ == "__main__":
+    sys.stderr = Captured()
+    engine = open_database(Path({str(tmp_path / "w.db")!r}))
+    summary = run_import(
+        engine=engine,
+        path=Path({str(FIXTURES / "google.csv")!r}),
+        options=ImportOptions(workers=1, batch_size=1, default_country="US"),
+    )
+    print(summary.parallel_batches, summary.rows)
+""",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+    )
+    parallel, rows = map(int, done.stdout.split())
+    assert rows > 0 and parallel == rows  # every batch (one row each) was validated in a worker
 
 
 def test_import_goes_on_when_worker_processes_fail(
@@ -342,6 +380,7 @@ def test_import_goes_on_when_worker_processes_fail(
     monkeypatch.setattr(ProcessPoolExecutor, "submit", broken)
     summary, errors = imp(engine, "square.csv", tmp_path, date_order="mdy", workers=2)
     assert (summary.rows, summary.imported, summary.invalid) == (6, 2, 3)  # type: ignore[attr-defined]
+    assert summary.parallel_batches == 0  # type: ignore[attr-defined]
     assert len(errors) == 5  # header, three invalid rows, one duplicate of an earlier row
 
 

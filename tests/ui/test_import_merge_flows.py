@@ -200,3 +200,21 @@ async def test_merge_candidates_are_decided_on_the_duplicates_screen(
             "added",
             "discarded",
         ]
+
+
+async def test_import_wizard_loads_the_typed_path_on_enter(empty_engine: Engine) -> None:
+    app = make_app(empty_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#customers", DataTable).focus()
+        await pilot.press("I")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportScreen)
+        path = app.screen.query_one("#im-path", Input)
+        path.focus()
+        path.value = str(FIXTURES / "vagaro.tsv")
+        await pilot.press("enter")
+        await settle(pilot, 0.5)
+        summary = str(app.screen.query_one("#im-summary", Static).render())
+        assert summary.startswith("Preview (nothing written yet)")
+        assert app.screen.query_one("#im-mapping", DataTable).row_count > 3
