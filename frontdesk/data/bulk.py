@@ -75,14 +75,24 @@ def bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> Non
         c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns
     ]
     converters = [(i, p) for i, p in enumerate(processors) if p is not None]
+    # Rows of one batch share many values (the batch's timestamp, the same audit payload):
+    # each converter remembers its last input object and reuses the output for it.
+    last_in: list[Any] = [None] * len(keys)
+    last_out: list[Any] = [None] * len(keys)
     values: list[list[Any]] = []
     for row in rows:
         if len(row) != len(keys):
             raise ValueError("bulk_insert: every row must have the same columns")
         cells = [row[k] for k in keys]
         for i, process in converters:
-            if cells[i] is not None:
-                cells[i] = process(cells[i])
+            value = cells[i]
+            if value is None:
+                continue
+            if value is last_in[i]:
+                cells[i] = last_out[i]
+            else:
+                cells[i] = last_out[i] = process(value)
+                last_in[i] = value
         values.append(cells)
     names = ", ".join(conn.dialect.identifier_preparer.quote(k) for k in keys)
     one = "(" + ", ".join("?" * len(keys)) + ")"

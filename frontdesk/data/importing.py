@@ -676,20 +676,25 @@ class Failed:
     message: str
 
 
-def validate_batch(
+# What validating one row gives: (True, values, extras) or (False, field, message).
+Checked = tuple[bool, Any, Any]
+
+
+def check_rows(
     headers: list[str],
     batch: list[tuple[int, list[str]]],
     mapping: dict[str, str],
     options: ImportOptions,
     region: str | None,
-) -> list[Prepared | Failed]:
+) -> list[Checked]:
     """Validate and normalise a batch of rows, in order, without touching the database.
 
     Pure (no session, no shared state), so that a large import can run it in worker
-    processes while the main process writes the previous batch.
+    processes while the main process writes the previous batch; the result is plain tuples
+    (cheap to send back), which :func:`validate_batch` pairs with the rows again.
     """
-    out: list[Prepared | Failed] = []
-    for record, cells in batch:
+    out: list[Checked] = []
+    for _record, cells in batch:
         try:
             if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
                 raise ValidationFailed(
@@ -701,10 +706,28 @@ def validate_batch(
                 raise ValidationFailed("first_name", "First name is required")
             if not normal.get("phone") and not normal.get("email_key"):
                 raise ValidationFailed("phone", "needs a phone number or an email address")
-            out.append(Prepared(record, cells, normal, extras))
+            out.append((True, normal, extras))
         except ValidationFailed as exc:
-            out.append(Failed(record, cells, exc.field, exc.message))
+            out.append((False, exc.field, exc.message))
     return out
+
+
+def _paired(batch: list[tuple[int, list[str]]], checked: list[Checked]) -> list[Prepared | Failed]:
+    return [
+        Prepared(record, cells, a, b) if ok else Failed(record, cells, a, b)
+        for (record, cells), (ok, a, b) in zip(batch, checked, strict=True)
+    ]
+
+
+def validate_batch(
+    headers: list[str],
+    batch: list[tuple[int, list[str]]],
+    mapping: dict[str, str],
+    options: ImportOptions,
+    region: str | None,
+) -> list[Prepared | Failed]:
+    """The batch's rows, each validated (:class:`Prepared`) or refused (:class:`Failed`)."""
+    return _paired(batch, check_rows(headers, batch, mapping, options, region))
 
 
 # Files at least this large are validated in worker processes (smaller ones would spend more
@@ -774,12 +797,10 @@ def _validated(
     context = multiprocessing.get_context("spawn")
     Batch = list[tuple[int, list[str]]]
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[tuple[Batch, Future[list[Prepared | Failed]] | None]] = deque()
+        pending: deque[tuple[Batch, Future[list[Checked]] | None]] = deque()
         broken = False
 
-        def result(
-            batch: Batch, future: Future[list[Prepared | Failed]] | None
-        ) -> list[Prepared | Failed]:
+        def result(batch: Batch, future: Future[list[Checked]] | None) -> list[Prepared | Failed]:
             # A pool that cannot start or loses a worker (a script without a
             # ``__main__`` guard, memory pressure) must not fail the import: the
             # remaining batches are validated here instead.
@@ -791,7 +812,7 @@ def _validated(
                     broken = True
                 else:
                     summary.parallel_batches += 1
-                    return checked
+                    return _paired(batch, checked)
             return inline(batch)
 
         try:
@@ -799,9 +820,7 @@ def _validated(
                 future = None
                 if not broken:
                     try:
-                        future = pool.submit(
-                            validate_batch, headers, batch, mapping, options, region
-                        )
+                        future = pool.submit(check_rows, headers, batch, mapping, options, region)
                     except (BrokenProcessPool, OSError, ValueError):  # no process could start
                         broken = True
                 pending.append((batch, future))
@@ -1037,6 +1056,7 @@ def _insert(
     audit_rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    source = {"source": [None, "import"]}  # one object: serialised once per batch
     for cid, p in zip(ids, rows, strict=True):
         audit_rows.append(
             {
@@ -1047,7 +1067,7 @@ def _insert(
                 "entity_id": cid,
                 "action": "import",
                 "customer_id": cid,
-                "changes": {"source": [None, "import"]},
+                "changes": source,
             }
         )
         tag_ids = set()
