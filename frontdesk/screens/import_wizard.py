@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
 
 from frontdesk.data import importing
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.common import ChoiceModal
 
 if TYPE_CHECKING:
@@ -73,6 +73,18 @@ class ImportScreen(Screen[None]):
             with Vertical(classes="field"):
                 yield Label("Tag every imported customer")
                 yield Input(id="im-tag")
+            with Vertical(classes="field"):
+                yield Label("Category of every imported customer")
+                yield Select[str]([], id="im-category", prompt="(from the file, or none)")
+            with Vertical(classes="field"):
+                yield Label("Home branch of every imported customer")
+                yield Select[str]([], id="im-branch", prompt="(none)")
+            with Vertical(classes="field"):
+                yield Label("Enrol every imported customer in")
+                yield Select[str]([], id="im-program", prompt="(no loyalty program)")
+            with Vertical(classes="field"):
+                yield Label("Starting points balance")
+                yield Input("0", id="im-points", type="integer")
         yield Label(
             "Column mapping (enter changes the highlighted column's field)", classes="section"
         )
@@ -83,6 +95,18 @@ class ImportScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Import customers"
+        from frontdesk.data.directory import load_lookups
+
+        known = self.fd.read(lambda s: load_lookups(session=s))
+        self.query_one("#im-category", Select).set_options(
+            (c.name, c.name) for c in known.categories.values()
+        )
+        self.query_one("#im-branch", Select).set_options(
+            (b.name, b.name) for b in known.branches.values()
+        )
+        self.query_one("#im-program", Select).set_options(
+            (p.name, p.name) for p in known.programs.values() if p.active
+        )
         self.query_one("#im-mapping", DataTable).add_columns("Column", "Example", "Goes to")
         self.query_one("#im-progress", ProgressBar).display = False
         if self.initial_path:
@@ -96,8 +120,26 @@ class ImportScreen(Screen[None]):
             date_order=str(self.query_one("#im-order", Select).value),
             on_duplicate=str(self.query_one("#im-dup", Select).value),
             tag=self.query_one("#im-tag", Input).value.strip() or None,
+            category=self._chosen("#im-category"),
+            branch=self._chosen("#im-branch"),
+            program=self._chosen("#im-program"),
+            points=self._points(),
             workers=None,  # large files are validated in worker processes
         )
+
+    def _points(self) -> int:
+        text = self.query_one("#im-points", Input).value.strip() or "0"
+        try:
+            points = int(text)
+        except ValueError:
+            raise ValidationFailed("points", f"{text!r} is not a whole number") from None
+        if points < 0:
+            raise ValidationFailed("points", "cannot be negative")
+        return points
+
+    def _chosen(self, selector: str) -> str | None:
+        value = self.query_one(selector, Select).value
+        return None if value is Select.NULL else str(value)
 
     @property
     def path(self) -> Path:
@@ -153,22 +195,36 @@ class ImportScreen(Screen[None]):
 
         return fields.list_fields(session=session)
 
+    def _checked_options(self) -> importing.ImportOptions | None:
+        try:
+            return self.options()
+        except ValidationFailed as exc:
+            self.query_one("#im-summary", Static).update(f"Cannot import: {exc}")
+            self.notify(f"Starting points {exc.message}", severity="error")
+            self.query_one("#im-points", Input).focus()
+            return None
+
     def action_preview(self) -> None:
         if not self.headers:
             return
+        options = self._checked_options()
+        if options is None:
+            return
         self.query_one("#im-summary", Static).update("Checking the file (dry run)…")
-        self._run(dry=True)
+        self._run(options, dry=True)
 
     def action_run(self) -> None:
         if not self.previewed:
             self.notify("Load and preview the file first (ctrl+o)", severity="warning")
             return
+        options = self._checked_options()
+        if options is None:
+            return
         self.query_one("#im-summary", Static).update("Importing…")
-        self._run(dry=False)
+        self._run(options, dry=False)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
-    def _run(self, dry: bool) -> None:
-        options = self.options()
+    def _run(self, options: importing.ImportOptions, dry: bool) -> None:
         options.dry_run = dry
         progress = None
         if not dry:

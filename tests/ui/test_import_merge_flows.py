@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Customer
@@ -218,3 +218,41 @@ async def test_import_wizard_loads_the_typed_path_on_enter(empty_engine: Engine)
         summary = str(app.screen.query_one("#im-summary", Static).render())
         assert summary.startswith("Preview (nothing written yet)")
         assert app.screen.query_one("#im-mapping", DataTable).row_count > 3
+
+
+async def test_import_wizard_assigns_category_branch_and_program(demo_engine: Engine) -> None:
+    from frontdesk.data.models import Branch, Category, LoyaltyEnrolment
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen(str(FIXTURES / "shopify.csv")))
+        await settle(pilot, 0.3)
+        screen = app.screen
+        points = screen.query_one("#im-points", Input)
+        points.value = "-5"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert str(screen.query_one("#im-summary", Static).render()) == (
+            "Cannot import: points: cannot be negative"
+        )
+        assert screen.focused is points  # the message points at the field to fix
+        points.value = "50"
+        screen.query_one("#im-category", Select).value = "VIP"
+        screen.query_one("#im-branch", Select).value = "Harbour"
+        screen.query_one("#im-program", Select).value = "Reward points"
+        await pilot.press("ctrl+s")
+        await settle(pilot, 0.5)
+        assert "Imported 2 new of 2 rows" in str(screen.query_one("#im-summary", Static).render())
+    with Session(demo_engine) as s:
+        bruce = s.exec(select(Customer).where(col(Customer.email_key) == "bruce@example.com")).one()
+        category = s.get(Category, bruce.category_id)
+        branch = s.get(Branch, bruce.home_branch_id)
+        assert (category.name if category else None, branch.name if branch else None) == (
+            "VIP",
+            "Harbour",
+        )
+        enrolment = s.exec(
+            select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.customer_id) == bruce.id)
+        ).one()
+        assert enrolment.balance == 50
