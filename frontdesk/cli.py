@@ -435,9 +435,9 @@ def import_cmd(
     as_json: bool,
 ) -> None:
     """Import customers from a CSV or XLSX export (Square, Fresha, Vagaro, Shopify, Google, Outlook ...)."""
-    from rich.progress import BarColumn, Progress
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
-    from frontdesk.data.importing import ImportOptions, run_import
+    from frontdesk.data.importing import ImportOptions, count_rows, run_import
     from frontdesk.data.staff import resolve_operator
 
     mapping: dict[str, str] = {}
@@ -466,15 +466,20 @@ def import_cmd(
         with Session(engine) as session:
             actor = resolve_operator(session=session, requested=ctx.find_root().params.get("staff"))
         try:
+            show_bar = not as_json and err.is_terminal
             with Progress(
                 "[progress.description]{task.description}",
                 BarColumn(),
                 "{task.completed:,} rows",
+                TaskProgressColumn(),
+                TimeRemainingColumn(),
                 console=err,
                 transient=True,
-                disable=as_json or not err.is_terminal,
+                disable=not show_bar,
             ) as progress:
-                task = progress.add_task("importing", total=None)
+                # Counting lines is fast (bytes only); it gives the bar an end and an ETA.
+                total = count_rows(file) if show_bar else None
+                task = progress.add_task("importing", total=total)
                 summary = run_import(
                     engine=engine,
                     path=file,

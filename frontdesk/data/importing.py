@@ -913,7 +913,9 @@ def _run_batch(
                 new_rows.append(p)
                 continue
             summary.duplicates_in_db += 1
-            if options.dry_run or options.on_duplicate == "skip":
+            if options.on_duplicate == "skip" or (
+                options.dry_run and options.on_duplicate != "candidate"
+            ):
                 summary.skipped += 1
             elif options.on_duplicate in ("update", "overwrite"):
                 if _update_existing(session, match, p, options, actor):

@@ -161,6 +161,11 @@ class ImportScreen(Screen[None]):
         self.render_mapping()
         self.action_preview()
 
+    @on(Select.Changed, "#im-dup")
+    def duplicate_policy_changed(self) -> None:
+        if self.headers:
+            self.action_preview()  # the preview counts what this policy would do
+
     @on(Input.Submitted, "#im-path")
     def path_submitted(self) -> None:
         self.action_load()
@@ -268,7 +273,12 @@ class ImportScreen(Screen[None]):
             f"{head} {summary.imported:,} new of {summary.rows:,} rows · {summary.duplicates_in_db:,} already exist "
             f"· {summary.duplicates_in_file:,} repeated in the file · {summary.invalid:,} invalid"
             + (f" · {summary.updated:,} updated" if summary.updated else "")
+            + (f" · {summary.candidates:,} merge candidates" if summary.candidates else "")
         ]
+        if summary.candidates and not dry:
+            lines.append(
+                "Merge candidates wait in the duplicates screen (D): merge, add or discard each."
+            )
         for e in summary.errors[:8]:
             lines.append(f"  record {e.record}: {e.field}: {e.reason}")
         if dry:

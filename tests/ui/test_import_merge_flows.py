@@ -256,3 +256,23 @@ async def test_import_wizard_assigns_category_branch_and_program(demo_engine: En
             select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.customer_id) == bruce.id)
         ).one()
         assert enrolment.balance == 50
+
+
+async def test_import_wizard_keeps_merge_candidates(empty_engine: Engine) -> None:
+    from frontdesk.data.importing import ImportOptions, run_import
+
+    run_import(engine=empty_engine, path=FIXTURES / "shopify.csv", options=ImportOptions())
+    app = make_app(empty_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(ImportScreen(str(FIXTURES / "shopify.csv")))
+        await settle(pilot, 0.3)
+        screen = app.screen
+        screen.query_one("#im-dup", Select).value = "candidate"
+        await pilot.press("ctrl+r")
+        await settle(pilot, 0.3)
+        assert "· 2 merge candidates" in str(screen.query_one("#im-summary", Static).render())
+        await pilot.press("ctrl+s")
+        await settle(pilot, 0.3)
+        summary = str(screen.query_one("#im-summary", Static).render())
+        assert "Imported 0 new of 2 rows" in summary and "wait in the duplicates screen" in summary
