@@ -716,3 +716,33 @@ def test_cli_merge_candidates_are_listed(tmp_path: Path) -> None:
     )
     as_json = json.loads(CliRunner().invoke(main, ["duplicates", "--db", db, "--json"]).stdout)
     assert [g["codes"] for g in as_json] == [["C-000001"], ["C-000002"]]
+
+
+def test_import_and_candidates_on_every_database(any_engine: Engine, tmp_path: Path) -> None:
+    """The bulk paths (ids, codes, inserts) and the review queue on SQLite and PostgreSQL."""
+    from frontdesk.data import candidates
+
+    summary, errors = imp(any_engine, "square.csv", tmp_path, date_order="mdy", batch_size=2)
+    assert (summary.rows, summary.imported, summary.invalid) == (6, 2, 3)  # type: ignore[attr-defined]
+    assert len(errors) == 5
+    summary, _ = imp(any_engine, "shopify.csv", tmp_path, tag="Imported", workers=1)
+    assert summary.imported == 2  # type: ignore[attr-defined]
+    again = run_import(
+        engine=any_engine,
+        path=_candidates_file(tmp_path),
+        options=ImportOptions(on_duplicate="candidate"),
+    )
+    assert again.candidates == 2
+    with Session(any_engine) as s:
+        people = s.exec(select(Customer).order_by(col(Customer.id))).all()
+        assert [c.code for c in people] == ["C-000001", "C-000002", "C-000003", "C-000004"]
+        assert len({c.id for c in people}) == 4
+        waiting = candidates.pending(session=s)
+        bruce = svc.get_customer(session=s, customer_id=waiting[0].customer_id)
+        candidates.merge_candidate(
+            session=s, candidate_id=waiting[0].id, chosen={"city": "Gotham City"}
+        )
+        s.commit()
+        assert svc.get_customer(session=s, customer_id=bruce.id or 0).city == "Gotham City"
+        # Search finds the imported customers (FTS on SQLite, trigram index on PostgreSQL).
+        assert [c.first_name for c in svc.search(session=s, text="selina")] == ["Selina"]
