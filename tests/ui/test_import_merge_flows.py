@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from frontdesk.data import customers as svc
@@ -18,14 +19,20 @@ from tests.ui.conftest import SIZE, make_app, settle
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
+async def open_wizard(pilot: Pilot[None], name: str) -> ImportScreen:
+    """The import wizard on a fixture file, loaded and previewed."""
+    await settle(pilot)
+    pilot.app.push_screen(ImportScreen(str(FIXTURES / name)))
+    await settle(pilot, 0.3)
+    screen = pilot.app.screen
+    assert isinstance(screen, ImportScreen)
+    return screen
+
+
 async def test_import_wizard_mapping_preview_and_run(empty_engine: Engine) -> None:
     app = make_app(empty_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.push_screen(ImportScreen(str(FIXTURES / "shopify.csv")))
-        await settle(pilot, 0.3)
-        screen = app.screen
-        assert isinstance(screen, ImportScreen)
+        screen = await open_wizard(pilot, "shopify.csv")
         summary = str(screen.query_one("#im-summary", Static).render())
         assert "Preview" in summary and "would import 2 new of 2 rows" in summary
         with Session(empty_engine) as s:
@@ -225,10 +232,7 @@ async def test_import_wizard_assigns_category_branch_and_program(demo_engine: En
 
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.push_screen(ImportScreen(str(FIXTURES / "shopify.csv")))
-        await settle(pilot, 0.3)
-        screen = app.screen
+        screen = await open_wizard(pilot, "shopify.csv")
         points = screen.query_one("#im-points", Input)
         points.value = "-5"
         await pilot.press("ctrl+s")
@@ -264,10 +268,7 @@ async def test_import_wizard_keeps_merge_candidates(empty_engine: Engine) -> Non
     run_import(engine=empty_engine, path=FIXTURES / "shopify.csv", options=ImportOptions())
     app = make_app(empty_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        app.push_screen(ImportScreen(str(FIXTURES / "shopify.csv")))
-        await settle(pilot, 0.3)
-        screen = app.screen
+        screen = await open_wizard(pilot, "shopify.csv")
         screen.query_one("#im-dup", Select).value = "candidate"
         await pilot.press("ctrl+r")
         await settle(pilot, 0.3)
