@@ -490,6 +490,13 @@ def import_cmd(
         except FrontdeskError as exc:
             fail(error_line(exc))
             return
+        except KeyboardInterrupt:
+            err.print(
+                "Interrupted. The rows imported so far are in, in whole batches; run the same "
+                "import again to finish it (rows already in are skipped).",
+                highlight=False,
+            )
+            sys.exit(130)
     if as_json:
         click.echo(json.dumps(summary.as_json()))
     else:
