@@ -744,7 +744,11 @@ def _worker_count(path: Path, options: ImportOptions) -> int:
         return 0
     if size < PARALLEL_FROM_BYTES:
         return 0
-    return max(1, min(4, (os.cpu_count() or 1) - 1))
+    try:
+        cpus = len(os.sched_getaffinity(0))  # the CPUs this process may use
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return 0 if cpus < 2 else min(4, cpus - 1)
 
 
 def _start_resource_tracker() -> None:

@@ -746,3 +746,22 @@ def test_import_and_candidates_on_every_database(any_engine: Engine, tmp_path: P
         assert svc.get_customer(session=s, customer_id=bruce.id or 0).city == "Gotham City"
         # Search finds the imported customers (FTS on SQLite, trigram index on PostgreSQL).
         assert [c.first_name for c in svc.search(session=s, text="selina")] == ["Selina"]
+
+
+def test_worker_count_follows_file_size_and_cpus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from frontdesk.data import importing
+
+    small = FIXTURES / "shopify.csv"
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * importing.PARALLEL_FROM_BYTES)
+    auto = ImportOptions(workers=None)
+    assert importing._worker_count(small, auto) == 0  # not worth starting a process
+    assert importing._worker_count(big, ImportOptions()) == 0  # library default: none
+    assert importing._worker_count(small, ImportOptions(workers=2)) == 2  # asked for
+    for cpus, workers in ((1, 0), (2, 1), (3, 2), (16, 4)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
+        assert importing._worker_count(big, auto) == workers
