@@ -179,6 +179,11 @@ def demo(ctx: click.Context, db: str | None, count: int, seed: int, if_empty: bo
             f"Added {summary.customers:,} customers, {summary.bookings:,} bookings, "
             f"{summary.orders:,} orders ({summary.refunds:,} refunds), "
             f"{summary.enrolments:,} loyalty members, {summary.notes:,} notes."
+            + (
+                f" {summary.duplicates:,} customers were entered twice, for the duplicate finder (D)."
+                if summary.duplicates
+                else ""
+            )
         )
 
 

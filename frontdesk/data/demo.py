@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data.bulk import bulk_insert, insert_with_ids
 from frontdesk.data.customers import allocate_codes, compute_keys
+from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import (
     Booking,
     BookingStatus,
@@ -308,6 +309,7 @@ class DemoSummary:
     enrolments: int = 0
     points_entries: int = 0
     notes: int = 0
+    duplicates: int = 0
 
 
 def _ascii(text: str) -> str:
@@ -470,9 +472,75 @@ def generate(
         done += n
         if progress:
             progress(n)
+    if customers >= PLANT_DUPLICATES_FROM:
+        summary.duplicates = _plant_duplicates(engine, customers, seed)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     return summary
+
+
+# Larger demo databases get a few customers entered twice, as real desks do (one in 500), so
+# that the duplicate finder has something to show.
+PLANT_DUPLICATES_FROM = 1000
+_OTHER_DOMAINS = ["gmail.com", "outlook.com", "icloud.com"]
+
+
+def _typo(name: str) -> str:
+    """Swap two letters in the middle of a name ("Bakker" -> "Bakekr")."""
+    if len(name) < 4:
+        return name + name[-1]
+    i = len(name) // 2
+    return name[: i - 1] + name[i] + name[i - 1] + name[i + 1 :]
+
+
+def _plant_duplicates(engine: Engine, customers: int, seed: int) -> int:
+    """Add a second record for one customer in 500: a typo, swapped names or the same name and
+    birthday, with the same email user part at another provider (never the same phone/email)."""
+    from frontdesk.data import customers as svc
+
+    rng = random.Random(seed * 7919 + 1)
+    planted = 0
+    with Session(engine) as session:
+        people = list(
+            session.exec(
+                select(Customer)
+                .where(col(Customer.email_key).is_not(None), svc.live())
+                .order_by(col(Customer.id))
+                .limit(customers)
+            )
+        )
+        wanted = customers // 500
+        chosen = people[:: max(1, len(people) // wanted)][:wanted]
+        for k, original in enumerate(chosen):
+            user, _, domain = (original.email or "").partition("@")
+            others = [d for d in _OTHER_DOMAINS if d != domain.lower()]
+            first, last = original.first_name, original.last_name or ""
+            kind = k % 3
+            if kind == 2 and original.date_of_birth is None:
+                kind = 0  # "same name and birthday" needs a birthday
+            if kind == 0:
+                first, last = first, _typo(last)
+            elif kind == 1:
+                first, last = last or first, first  # entered the other way round
+            else:
+                user = f"{first[0]}.{last}".lower().replace(" ", "") + str(rng.randint(10, 99))
+            data = svc.CustomerCreate(
+                first_name=first,
+                last_name=last or None,
+                email=f"{user}@{rng.choice(others)}",
+                gender=original.gender,
+                date_of_birth=original.date_of_birth,
+                city=original.city,
+                country=original.country,
+            )
+            try:
+                with session.begin_nested():
+                    svc.create_customer(session=session, data=data, created_via=CreatedVia.DEMO)
+            except FrontdeskError:
+                continue  # the made-up address exists already: skip this one
+            planted += 1
+        session.commit()
+    return planted
 
 
 def _free_day(full_days: dict[tuple[int, int], int], therapist_id: int, day: int) -> int:

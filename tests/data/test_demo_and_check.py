@@ -63,3 +63,15 @@ def test_check_reports_a_broken_ledger(engine: Engine) -> None:
     report = run_checks(engine)
     assert not report.ok
     assert any("ledger" in line for line in report.failed)
+
+
+def test_larger_demos_plant_duplicates_the_finder_finds(engine: Engine) -> None:
+    from frontdesk.data.merge import find_duplicates
+
+    summary = generate(engine=engine, customers=1500, seed=5)
+    assert summary.duplicates == 3  # one customer in 500 entered twice
+    with Session(engine) as s:
+        planted = {c.code for c in s.exec(select(Customer).where(Customer.id > 1500))}
+        found = {code for g in find_duplicates(session=s) for code in g.codes}
+    assert len(planted) == 3 and planted <= found
+    assert run_checks(engine).ok
