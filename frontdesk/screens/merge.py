@@ -288,9 +288,10 @@ class DuplicatesScreen(Screen[None]):
                 people = ", ".join(f"{c} {n}" for c, n in zip(item.codes, item.names, strict=True))
             table.add_row(reason, people, key=str(i))
         count = len(waiting)
-        self.sub_title = (
-            f"{count} imported row{'s' if count != 1 else ''} waiting" if waiting else ""
-        )
+        parts = [self.app.sub_title] if self.app.sub_title else []
+        if waiting:
+            parts.append(f"{count} imported row{'s' if count != 1 else ''} waiting")
+        self.sub_title = " · ".join(parts)
         empty = self.query_one("#dup-empty", Static)
         empty.update("No likely duplicates found." if not self.rows else "")
         empty.display = not self.rows
