@@ -30,6 +30,7 @@ from frontdesk.data import customers as svc
 from frontdesk.data.errors import InvalidState, NotFound, ValidationFailed
 from frontdesk.data.models import (
     CandidateStatus,
+    Category,
     CreatedVia,
     Customer,
     MergeCandidate,
@@ -147,18 +148,28 @@ def get_pending(*, session: Session, candidate_id: int) -> MergeCandidate:
     return candidate
 
 
-def incoming_customer(candidate: MergeCandidate) -> Customer:
-    """The imported row as an unsaved customer, for showing next to the real one."""
+def incoming_customer(*, session: Session, candidate: MergeCandidate) -> Customer:
+    """The imported row as an unsaved customer, for showing next to the real one.
+
+    A category named in the row becomes its category when one of that name exists."""
     values = {k: v for k, v in candidate.values.items() if k in Customer.model_fields}
     for key in ("date_of_birth", "anniversary"):
         if isinstance(values.get(key), str):
             values[key] = date.fromisoformat(values[key])
+    named = (candidate.extras or {}).get("category")
+    if named:
+        wanted = fold(named)
+        for category in session.exec(select(Category)):
+            if fold(category.name) == wanted:
+                values["category_id"] = category.id
     return Customer.model_validate({"code": "import", **values})
 
 
-def default_choices(customer: Customer, candidate: MergeCandidate) -> dict[str, Any]:
+def default_choices(
+    *, session: Session, customer: Customer, candidate: MergeCandidate
+) -> dict[str, Any]:
     """The customer's value where it has one, else the imported row's."""
-    incoming = incoming_customer(candidate)
+    incoming = incoming_customer(session=session, candidate=candidate)
     chosen: dict[str, Any] = {}
     for name in CANDIDATE_FIELDS:
         mine, theirs = getattr(customer, name), getattr(incoming, name)

@@ -100,8 +100,9 @@ class MergeScreen(Screen[int | None]):
                 row = candidates.get_pending(session=s, candidate_id=candidate_id)
                 customer = svc.get_customer(session=s, customer_id=row.customer_id)
                 customer = svc.resolve(session=s, customer=customer)
-                chosen = candidates.default_choices(customer, row)
-                return [customer, candidates.incoming_customer(row)], chosen, row
+                chosen = candidates.default_choices(session=s, customer=customer, candidate=row)
+                incoming = candidates.incoming_customer(session=s, candidate=row)
+                return [customer, incoming], chosen, row
 
             self.people, self.chosen, row = self.fd.read(load)
             self.source = row.source

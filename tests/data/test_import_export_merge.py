@@ -189,7 +189,7 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
         bruce = svc.get_customer(session=s, customer_id=waiting[0].customer_id)
         row = s.get(MergeCandidate, waiting[0].id)
         assert row is not None
-        chosen = candidates.default_choices(bruce, row)
+        chosen = candidates.default_choices(session=s, customer=bruce, candidate=row)
         assert chosen["city"] == "Gotham"  # the customer's own value wins by default
         assert str(chosen["date_of_birth"]) == "1980-02-19"  # filled from the row
         chosen["city"] = "Gotham City"
@@ -765,3 +765,28 @@ def test_worker_count_follows_file_size_and_cpus(
     for cpus, workers in ((1, 0), (2, 1), (3, 2), (16, 4)):
         monkeypatch.setattr(os, "sched_getaffinity", lambda _pid, n=cpus: set(range(n)))
         assert importing._worker_count(big, auto) == workers
+
+
+def test_merge_candidate_brings_its_category(any_session: Session) -> None:
+    from frontdesk.data import candidates
+    from frontdesk.data.models import Category
+
+    s = any_session
+    ann = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550123")
+    )
+    candidates.record_candidate(
+        session=s,
+        customer_id=ann.id or 0,
+        values={"first_name": "Ann", "phone": "+14155550123", "city": "Oakland"},
+        extras={"category": "vip"},
+        reason="same phone as " + ann.code,
+        source="x.csv record 3",
+    )
+    row_id = candidates.pending(session=s)[0].id
+    row = candidates.get_pending(session=s, candidate_id=row_id)
+    vip = s.exec(select(Category).where(col(Category.name) == "VIP")).one()
+    chosen = candidates.default_choices(session=s, customer=ann, candidate=row)
+    assert (chosen["category_id"], chosen["city"]) == (vip.id, "Oakland")
+    merged = candidates.merge_candidate(session=s, candidate_id=row_id, chosen=chosen)
+    assert (merged.category_id, merged.city) == (vip.id, "Oakland")
