@@ -221,6 +221,20 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
     assert run_checks(engine).ok
 
 
+def _keep_row(s: Session, customer: Customer, values: dict[str, object], **extras: object) -> None:
+    """An imported row waiting for a decision next to ``customer``."""
+    from frontdesk.data import candidates
+
+    candidates.record_candidate(
+        session=s,
+        customer_id=customer.id or 0,
+        values=values,
+        extras=extras,
+        reason="same identity as " + customer.code,
+        source="x.csv record 1",
+    )
+
+
 def test_merge_candidates_follow_a_merged_customer(any_session: Session, tmp_path: Path) -> None:
     from frontdesk.data import candidates
 
@@ -231,13 +245,8 @@ def test_merge_candidates_follow_a_merged_customer(any_session: Session, tmp_pat
     b = svc.create_customer(
         session=s, data=svc.CustomerCreate(first_name="Anne", email="ann@example.com")
     )
-    candidates.record_candidate(
-        session=s,
-        customer_id=b.id or 0,
-        values={"first_name": "Anne", "email": "ann@example.com", "email_key": "ann@example.com"},
-        extras={},
-        reason="same email as " + b.code,
-        source="x.csv record 1",
+    _keep_row(
+        s, b, {"first_name": "Anne", "email": "ann@example.com", "email_key": "ann@example.com"}
     )
     merge.merge_customers(session=s, survivor_id=a.id or 0, other_ids=[b.id or 0])
     waiting = candidates.pending(session=s)
@@ -775,13 +784,8 @@ def test_merge_candidate_brings_its_category(any_session: Session) -> None:
     ann = svc.create_customer(
         session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550123")
     )
-    candidates.record_candidate(
-        session=s,
-        customer_id=ann.id or 0,
-        values={"first_name": "Ann", "phone": "+14155550123", "city": "Oakland"},
-        extras={"category": "vip"},
-        reason="same phone as " + ann.code,
-        source="x.csv record 3",
+    _keep_row(
+        s, ann, {"first_name": "Ann", "phone": "+14155550123", "city": "Oakland"}, category="vip"
     )
     row_id = candidates.pending(session=s)[0].id
     row = candidates.get_pending(session=s, candidate_id=row_id)
