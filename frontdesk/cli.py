@@ -316,6 +316,60 @@ def check(ctx: click.Context, db: str | None) -> None:
         sys.exit(1)
 
 
+@main.command("backup")
+@db_option
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup_cmd(ctx: click.Context, db: str | None, file: Path | None) -> None:
+    """Copy the database to FILE (default: backups/ next to it), safely while others work."""
+    from frontdesk.data import backup
+
+    with opened(ctx, db) as engine:
+        try:
+            target = file or backup.default_backup_path(engine)
+            info = backup.backup(engine, target)
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+            return
+    out.print(
+        f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).",
+        highlight=False,
+    )
+
+
+@main.command("restore")
+@db_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> None:
+    """Replace the database with the backup FILE (the current one is saved first)."""
+    from sqlmodel import func, select
+
+    from frontdesk.data import backup
+
+    with opened(ctx, db) as engine:
+        try:
+            incoming = backup.inspect(file)
+            safety = backup.default_backup_path(engine).with_suffix(".before-restore.db")
+            with Session(engine) as session:
+                current = session.exec(select(func.count()).select_from(Customer)).one()
+            if not yes and not click.confirm(
+                f"Replace the database ({current:,} customers) with {file} "
+                f"({incoming.customers:,} customers)? The current one is saved to {safety} first.",
+                err=True,
+            ):
+                fail("nothing restored", code=1)
+            info = backup.restore(engine, file, safety)
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+            return
+    out.print(
+        f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.",
+        highlight=False,
+    )
+
+
 @main.command("settings")
 @db_option
 @click.argument("key", required=False)
