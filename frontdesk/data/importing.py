@@ -589,6 +589,7 @@ def run_import(
             context = _context(session, options)
             session.commit()
         context["source_name"] = path.name
+        context["created"] = IdSet()
         batches = _batches(source.rows, options.batch_size, summary)
         workers = _worker_count(path, options)
         validated = _validated(
@@ -664,6 +665,25 @@ def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
         ctx["program_id"] = program.id
     ctx["fields"] = {f.key: f for f in fields.list_fields(session=session)}
     return ctx
+
+
+class IdSet:
+    """A set of positive integer ids as a bitmap: an eighth of a byte per possible id."""
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+
+    def add(self, value: int) -> None:
+        byte = value >> 3
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+        self._bits[byte] |= 1 << (value & 7)
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int) or value < 0:
+            return False
+        byte = value >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (value & 7)))
 
 
 @dataclass
@@ -916,6 +936,21 @@ def _run_batch(
             if match is None:
                 new_rows.append(p)
                 continue
+            if (match.id or 0) in ctx["created"]:
+                # An earlier batch of this file created this customer.
+                summary.duplicates_in_file += 1
+                summary.skipped += 1
+                _bad(
+                    summary,
+                    error_writer,
+                    options,
+                    p.record,
+                    p.cells,
+                    "phone" if existing.get(("phone", phone or "")) is match else "email",
+                    "duplicate of an earlier row of this file",
+                    count_invalid=False,
+                )
+                continue
             summary.duplicates_in_db += 1
             if options.on_duplicate == "skip" or (
                 options.dry_run and options.on_duplicate != "candidate"
@@ -954,6 +989,12 @@ def _run_batch(
         if not options.dry_run:
             _insert(session, new_rows, ctx, summary, actor, options)
             session.commit()
+            # The new customers are in the database now, and their ids in ctx["created"]:
+            # later rows find them there, so their keys need not stay in memory (a file of
+            # new customers streams with bounded memory).
+            for p in new_rows:
+                seen_phones.discard(p.values.get("phone") or "")
+                seen_emails.discard(p.values.get("email_key") or "")
         else:
             summary.imported += len(new_rows)
             session.rollback()
@@ -1058,6 +1099,8 @@ def _insert(
             record["blocked_reason"] = "Blocked in the imported file"
         records.append(record)
     ids = insert_with_ids(session, Customer, records)
+    for new_id in ids:
+        ctx["created"].add(new_id)
     summary.imported += len(ids)
     audit_rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []

@@ -794,3 +794,49 @@ def test_merge_candidate_brings_its_category(any_session: Session) -> None:
     assert (chosen["category_id"], chosen["city"]) == (vip.id, "Oakland")
     merged = candidates.merge_candidate(session=s, candidate_id=row_id, chosen=chosen)
     assert (merged.category_id, merged.city) == (vip.id, "Oakland")
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+def test_duplicates_within_the_file_across_batches(
+    engine: Engine, tmp_path: Path, batch_size: int
+) -> None:
+    """Later rows repeating an earlier row are found whether or not they share its batch."""
+    path = tmp_path / "repeats.csv"
+    path.write_text(
+        "First Name,Phone,Email\n"
+        "Ann,+14155550101,ann@example.com\n"
+        "Bea,+14155550102,\n"
+        "Ann again,+14155550101,\n"  # same phone as row 1
+        "Cy,,ann@example.com\n"  # same email as row 1
+        "Bea,+14155550102,bea@example.com\n",  # same phone as row 2
+        encoding="utf-8",
+    )
+    errors = tmp_path / "repeats.errors.csv"
+    summary = run_import(
+        engine=engine,
+        path=path,
+        options=ImportOptions(batch_size=batch_size, error_file=errors),
+    )
+    assert (summary.imported, summary.duplicates_in_file, summary.duplicates_in_db) == (2, 3, 0)
+    with errors.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [(r[-3], r[-2]) for r in rows] == [("3", "phone"), ("4", "email"), ("5", "phone")]
+
+
+def test_id_set() -> None:
+    from frontdesk.data.importing import IdSet
+
+    ids = IdSet()
+    for n in (1, 8, 9, 1_000_003):
+        ids.add(n)
+    assert [n in ids for n in (0, 1, 7, 8, 9, 10, 1_000_003, 1_000_004, -1)] == [
+        False,
+        True,
+        False,
+        True,
+        True,
+        False,
+        True,
+        False,
+        False,
+    ]
