@@ -589,7 +589,9 @@ def run_import(
             context = _context(session, options)
             session.commit()
         context["source_name"] = path.name
-        context["created"] = IdSet()
+        context["created"] = IdSet()  # customers this import created
+        context["matched_phone"] = IdSet()  # existing customers a row matched by phone
+        context["matched_email"] = IdSet()  # ... and by email
         batches = _batches(source.rows, options.batch_size, summary)
         workers = _worker_count(path, options)
         validated = _validated(
@@ -936,8 +938,15 @@ def _run_batch(
             if match is None:
                 new_rows.append(p)
                 continue
-            if (match.id or 0) in ctx["created"]:
-                # An earlier batch of this file created this customer.
+            by_phone = bool(phone) and existing.get(("phone", phone or "")) is match
+            by_email = bool(email) and existing.get(("email", email or "")) is match
+            if (
+                (match.id or 0) in ctx["created"]
+                or (by_phone and (match.id or 0) in ctx["matched_phone"])
+                or (by_email and (match.id or 0) in ctx["matched_email"])
+            ):
+                # An earlier batch of this file created this customer, or an earlier row with
+                # this phone or email already went to it.
                 summary.duplicates_in_file += 1
                 summary.skipped += 1
                 _bad(
@@ -946,7 +955,7 @@ def _run_batch(
                     options,
                     p.record,
                     p.cells,
-                    "phone" if existing.get(("phone", phone or "")) is match else "email",
+                    "phone" if by_phone else "email",
                     "duplicate of an earlier row of this file",
                     count_invalid=False,
                 )
@@ -986,15 +995,19 @@ def _run_batch(
                     summary.candidates += 1
                 else:
                     summary.skipped += 1  # the same row is already waiting or was decided
+            # Remember which of the customer's keys this row used (after an update, its own).
+            if phone and match.phone == phone:
+                ctx["matched_phone"].add(match.id or 0)
+            if email and match.email_key == email:
+                ctx["matched_email"].add(match.id or 0)
         if not options.dry_run:
             _insert(session, new_rows, ctx, summary, actor, options)
             session.commit()
-            # The new customers are in the database now, and their ids in ctx["created"]:
-            # later rows find them there, so their keys need not stay in memory (a file of
-            # new customers streams with bounded memory).
-            for p in new_rows:
-                seen_phones.discard(p.values.get("phone") or "")
-                seen_emails.discard(p.values.get("email_key") or "")
+            # The batch's rows are in the database now (new customers, updates) and the ids
+            # they went to are in ctx's bitmaps: later rows are recognised through the
+            # database lookup, so their keys need not stay in memory (bounded memory).
+            seen_phones.clear()
+            seen_emails.clear()
         else:
             summary.imported += len(new_rows)
             session.rollback()

@@ -840,3 +840,35 @@ def test_id_set() -> None:
         False,
         False,
     ]
+
+
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_repeats_of_rows_that_matched_customers_across_batches(
+    engine: Engine, tmp_path: Path, batch_size: int
+) -> None:
+    """A row repeating an earlier row that updated a customer is a repeat, not a second update."""
+    with Session(engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="Ann", phone="+14155550101", email="ann@example.com"
+            ),
+        )
+        s.commit()
+    path = tmp_path / "updates.csv"
+    path.write_text(
+        "First Name,Phone,Email,City\n"
+        "Ann,+14155550101,,Amsterdam\n"  # fills Ann's empty city
+        "Ann,+14155550101,,Berlin\n"  # repeats row 1's phone: not applied
+        "Ann,,ann@example.com,Cairo\n"  # row 1 matched by phone only: Ann again, nothing to fill
+        "Ann,,ann@example.com,Dakar\n",  # repeats row 3's email
+        encoding="utf-8",
+    )
+    summary = run_import(
+        engine=engine,
+        path=path,
+        options=ImportOptions(batch_size=batch_size, on_duplicate="update"),
+    )
+    assert (summary.updated, summary.duplicates_in_file, summary.duplicates_in_db) == (1, 2, 2)
+    with Session(engine) as s:
+        assert s.exec(select(Customer)).one().city == "Amsterdam"
