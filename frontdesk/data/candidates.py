@@ -53,14 +53,18 @@ def fingerprint(values: dict[str, Any], extras: dict[str, Any]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def exists(
-    *, session: Session, customer_id: int, values: dict[str, Any], extras: dict[str, Any]
-) -> bool:
-    key = fingerprint(values, extras)
+def _exists(session: Session, customer_id: int, key: str) -> bool:
     stmt = select(MergeCandidate.id).where(
         col(MergeCandidate.customer_id) == customer_id, col(MergeCandidate.fingerprint) == key
     )
     return session.exec(stmt).first() is not None
+
+
+def exists(
+    *, session: Session, customer_id: int, values: dict[str, Any], extras: dict[str, Any]
+) -> bool:
+    """Whether this row is already kept (waiting or decided) for this customer."""
+    return _exists(session, customer_id, fingerprint(values, extras))
 
 
 def record_candidate(

@@ -916,7 +916,9 @@ def _run_batch(
         new_rows: list[Prepared] = []
         for p in prepared:
             phone, email = p.values.get("phone"), p.values.get("email_key")
-            if (phone and phone in seen_phones) or (email and email in seen_emails):
+            match = existing.get(("phone", phone or "")) or existing.get(("email", email or ""))
+            repeated = _repeated_key(phone, email, match, seen_phones, seen_emails, ctx)
+            if repeated is not None:
                 summary.duplicates_in_file += 1
                 summary.skipped += 1
                 _bad(
@@ -925,7 +927,7 @@ def _run_batch(
                     options,
                     p.record,
                     p.cells,
-                    "phone" if phone in seen_phones else "email",
+                    repeated,
                     "duplicate of an earlier row of this file",
                     count_invalid=False,
                 )
@@ -934,31 +936,8 @@ def _run_batch(
                 seen_phones.add(phone)
             if email:
                 seen_emails.add(email)
-            match = existing.get(("phone", phone or "")) or existing.get(("email", email or ""))
             if match is None:
                 new_rows.append(p)
-                continue
-            by_phone = bool(phone) and existing.get(("phone", phone or "")) is match
-            by_email = bool(email) and existing.get(("email", email or "")) is match
-            if (
-                (match.id or 0) in ctx["created"]
-                or (by_phone and (match.id or 0) in ctx["matched_phone"])
-                or (by_email and (match.id or 0) in ctx["matched_email"])
-            ):
-                # An earlier batch of this file created this customer, or an earlier row with
-                # this phone or email already went to it.
-                summary.duplicates_in_file += 1
-                summary.skipped += 1
-                _bad(
-                    summary,
-                    error_writer,
-                    options,
-                    p.record,
-                    p.cells,
-                    "phone" if by_phone else "email",
-                    "duplicate of an earlier row of this file",
-                    count_invalid=False,
-                )
                 continue
             summary.duplicates_in_db += 1
             if options.on_duplicate == "skip" or (
@@ -1011,6 +990,37 @@ def _run_batch(
         else:
             summary.imported += len(new_rows)
             session.rollback()
+
+
+def _repeated_key(
+    phone: str | None,
+    email: str | None,
+    match: Customer | None,
+    seen_phones: set[str],
+    seen_emails: set[str],
+    ctx: dict[str, Any],
+) -> str | None:
+    """ "phone" or "email" when the row repeats an earlier row of the file, else None.
+
+    Earlier rows of this batch are in the seen sets; earlier batches are in the database, and
+    the bitmaps say whether this import created the matched customer or already sent a row
+    with this phone or email to it.
+    """
+    if phone and phone in seen_phones:
+        return "phone"
+    if email and email in seen_emails:
+        return "email"
+    if match is None:
+        return None
+    cid = match.id or 0
+    by_phone = bool(phone) and match.phone == phone
+    if cid in ctx["created"]:
+        return "phone" if by_phone else "email"
+    if by_phone and cid in ctx["matched_phone"]:
+        return "phone"
+    if email and match.email_key == email and cid in ctx["matched_email"]:
+        return "email"
+    return None
 
 
 def _bad(

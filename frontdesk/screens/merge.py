@@ -273,11 +273,8 @@ class DuplicatesScreen(Screen[None]):
         def load(s: Any) -> tuple[list[candidates.PendingCandidate], list[data.DuplicateGroup]]:
             return candidates.pending(session=s), data.find_duplicates(session=s)
 
-        waiting, self.groups = self.fd.read(load)
-        self.rows: list[candidates.PendingCandidate | data.DuplicateGroup] = [
-            *waiting,
-            *self.groups,
-        ]
+        waiting, groups = self.fd.read(load)
+        self.rows: list[candidates.PendingCandidate | data.DuplicateGroup] = [*waiting, *groups]
         table = self.query_one("#dup-table", DataTable)
         table.clear()
         for i, item in enumerate(self.rows):

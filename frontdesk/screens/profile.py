@@ -832,20 +832,24 @@ class ProfileScreen(Screen[None]):
         if p is None:
             return
         note_id = self.highlighted("#n-table")
-        if action == "add":
 
-            def added(req: object) -> None:
+        def saving(write: Any, done: str) -> Any:
+            """A NoteModal callback: write the request with ``write(session, values)``."""
+
+            def save(req: object) -> None:
                 if isinstance(req, NoteRequest):
-                    self.write_and_reload(
-                        lambda s: notes.add_note(
-                            session=s,
-                            customer_id=self.customer_id,
-                            **req.values(),
-                            actor=self.fd.operator,
-                        ),
-                        "Note added",
-                    )
+                    values = req.values()
+                    self.write_and_reload(lambda s: write(s, values), done)
 
+            return save
+
+        if action == "add":
+            added = saving(
+                lambda s, v: notes.add_note(
+                    session=s, customer_id=self.customer_id, **v, actor=self.fd.operator
+                ),
+                "Note added",
+            )
             self.app.push_screen(NoteModal(p.note_categories), added)
             return
         note = next((n for n in p.notes if n.id == note_id), None)
@@ -853,18 +857,12 @@ class ProfileScreen(Screen[None]):
             self.notify("No note highlighted", severity="warning")
             return
         if action == "edit":
-
-            def edited(req: object) -> None:
-                if isinstance(req, NoteRequest):
-                    self.write_and_reload(
-                        lambda s: notes.update_note(
-                            session=s,
-                            note_id=note.id,
-                            **req.values(),
-                            actor=self.fd.operator,
-                        ),
-                        "Note saved",
-                    )
+            edited = saving(
+                lambda s, v: notes.update_note(
+                    session=s, note_id=note.id, **v, actor=self.fd.operator
+                ),
+                "Note saved",
+            )
 
             initial = NoteRequest(
                 note.body, note.category_id, note.visibility, note.pinned, note.is_alert
