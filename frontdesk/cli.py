@@ -8,17 +8,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from frontdesk import __version__, config
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, NotFound, ValidationFailed
 from frontdesk.data.models import Customer
+from frontdesk.text import plain, user_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 out = Console()
@@ -45,9 +47,26 @@ def _db(ctx: click.Context, db: str | None) -> str | None:
     return str(value) if value else None
 
 
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+def fail(message: str | Text, code: int = 1) -> NoReturn:
+    """Print one error line and exit; ``message`` is shown literally (it may quote user data)."""
+    body = message if isinstance(message, Text) else user_text(message)
+    err.print(Text.assemble(("error:", "bold red"), " ", body), soft_wrap=True)
     sys.exit(code)
+
+
+def say(message: str | Text, *, console: Console | None = None) -> None:
+    """Print a line that may contain user data: literally, with control characters escaped."""
+    line = message if isinstance(message, Text) else user_text(message)
+    (console or out).print(line, soft_wrap=True)
+
+
+# C1 controls and DEL: json.dumps escapes C0 controls only (with ensure_ascii=False).
+_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
+
+
+def dump_json(value: object) -> str:
+    """Exact JSON of ``value`` (non-ASCII kept) in which no terminal control is raw."""
+    return json.dumps(value, ensure_ascii=False).translate(_JSON_CONTROLS)
 
 
 def error_line(exc: FrontdeskError) -> str:
@@ -111,7 +130,13 @@ def customers_table(session: Session, customers: list[Customer]) -> Table:
         table.add_column(column)
     for c in customers:
         status = c.status + (" · blocked" if c.blocked else "")
-        table.add_row(c.code, c.full_name, format_phone(c.phone), c.email or "", status)
+        table.add_row(
+            user_text(c.code),
+            user_text(c.full_name),
+            user_text(format_phone(c.phone)),
+            user_text(c.email),
+            user_text(status),
+        )
     return table
 
 
@@ -132,11 +157,35 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
         engine = open_database(db)
     except Exception as exc:
         fail(f"cannot open the database: {exc}")
-        return
     from frontdesk.app import FrontdeskApp
+    from frontdesk.crash import write_crash_report
 
     operator = staff or os.environ.get("FRONTDESK_STAFF") or config.load_user_settings().staff
-    FrontdeskApp(engine=engine, staff=operator).run()
+    report: Path | None = None
+    try:
+        app = FrontdeskApp(engine=engine, staff=operator)
+        app.run()
+        code = app.return_code or 0
+        report = app.crash_report
+    except FrontdeskError as exc:
+        fail(error_line(exc))
+    except Exception as exc:
+        # Outside the app's own loop (starting or stopping it): the same private report.
+        code = 1
+        report = write_crash_report(exc, where="cli")
+    finally:
+        engine.dispose()
+    if code:
+        crashed(report)
+        sys.exit(code)
+
+
+def crashed(report: Path | None) -> None:
+    """The one short line after an unexpected error (the details are in the private report)."""
+    message = "Frontdesk stopped after an unexpected error."
+    if report is not None:
+        message += f" A crash report was saved to {report} (private to you)."
+    say(message, console=err)
 
 
 @main.command()
@@ -239,11 +288,10 @@ def customers_add(
         except FrontdeskError as exc:
             session.rollback()
             fail(error_line(exc))
-            return
         if as_json:
-            click.echo(json.dumps(customer_json(session, customer), ensure_ascii=False))
+            click.echo(dump_json(customer_json(session, customer)))
         else:
-            out.print(f"Added {customer.code} {customer.full_name}", highlight=False)
+            say(f"Added {customer.code} {customer.full_name}")
 
 
 @customers.command("find")
@@ -261,10 +309,10 @@ def customers_find(
     with opened(ctx, db) as engine, Session(engine) as session:
         found = svc.search(session=session, text=text, limit=limit)
         if as_json:
-            click.echo(json.dumps([customer_json(session, c) for c in found], ensure_ascii=False))
+            click.echo(dump_json([customer_json(session, c) for c in found]))
             return
         if not found:
-            err.print(f"No customers match {text!r}.", highlight=False)
+            say(f"No customers match {text!r}.", console=err)
             sys.exit(1)
         out.print(customers_table(session, found))
 
@@ -284,10 +332,9 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
             customer = svc.get_by_code(session=session, code=code)
         except NotFound:
             fail(f"no customer with code {code}")
-            return
         data = customer_json(session, customer)
         if as_json:
-            click.echo(json.dumps(data, ensure_ascii=False))
+            click.echo(dump_json(data))
             return
         data["phone"] = format_phone(customer.phone)
         table = Table(show_header=False, box=None)
@@ -295,7 +342,7 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
         table.add_column()
         for key, value in data.items():
             if value not in (None, ""):
-                table.add_row(key.replace("_", " "), str(value))
+                table.add_row(key.replace("_", " "), user_text(value))
         out.print(table)
 
 
@@ -309,9 +356,9 @@ def check(ctx: click.Context, db: str | None) -> None:
     with opened(ctx, db) as engine:
         report = run_checks(engine)
     for line in report.passed:
-        out.print(f"[green]✓[/] {line}", highlight=False)
+        say(Text.assemble(("✓", "green"), " ", user_text(line)))
     for line in report.failed:
-        out.print(f"[red]✗[/] {line}", highlight=False)
+        say(Text.assemble(("✗", "red"), " ", user_text(line)))
     if not report.ok:
         sys.exit(1)
 
@@ -330,11 +377,7 @@ def backup_cmd(ctx: click.Context, db: str | None, file: Path | None) -> None:
             info = backup.backup(engine, target)
         except FrontdeskError as exc:
             fail(error_line(exc))
-            return
-    out.print(
-        f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).",
-        highlight=False,
-    )
+    say(f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).")
 
 
 @main.command("restore")
@@ -355,19 +398,16 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
             with Session(engine) as session:
                 current = session.exec(select(func.count()).select_from(Customer)).one()
             if not yes and not click.confirm(
-                f"Replace the database ({current:,} customers) with {file} "
-                f"({incoming.customers:,} customers)? The current one is saved to {safety} first.",
+                f"Replace the database ({current:,} customers) with {plain(file)} "
+                f"({incoming.customers:,} customers)? "
+                f"The current one is saved to {plain(safety)} first.",
                 err=True,
             ):
                 fail("nothing restored", code=1)
             info = backup.restore(engine, file, safety)
         except FrontdeskError as exc:
             fail(error_line(exc))
-            return
-    out.print(
-        f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.",
-        highlight=False,
-    )
+    say(f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.")
 
 
 @main.command("settings")
@@ -384,15 +424,14 @@ def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str
             values = all_settings(session=session)
             for k, v in sorted(values.items()):
                 if key is None or k == key:
-                    out.print(f"{k} = {json.dumps(v)}", highlight=False)
+                    say(f"{k} = {json.dumps(v)}")
             return
         try:
             stored = set_setting(session=session, key=key, value=value)
             session.commit()
         except ValidationFailed as exc:
             fail(error_line(exc))
-            return
-        out.print(f"{key} = {json.dumps(stored)}", highlight=False)
+        say(f"{key} = {json.dumps(stored)}")
 
 
 @main.group()
@@ -411,7 +450,13 @@ def staff_list(ctx: click.Context, db: str | None) -> None:
         for column in ("Id", "Name", "Username", "Role", "Branch"):
             table.add_column(column)
         for s in list_staff(session=session):
-            table.add_row(str(s.id), s.name, s.username or "", s.role, str(s.branch_id or ""))
+            table.add_row(
+                user_text(s.id),
+                user_text(s.name),
+                user_text(s.username),
+                user_text(s.role),
+                user_text(s.branch_id),
+            )
         out.print(table)
 
 
@@ -432,8 +477,7 @@ def staff_add(
             session.commit()
         except ValidationFailed as exc:
             fail(error_line(exc))
-            return
-        out.print(f"Added staff member {member.id}: {member.name} ({member.role})", highlight=False)
+        say(f"Added staff member {member.id}: {member.name} ({member.role})")
 
 
 @main.command("import")
@@ -548,7 +592,6 @@ def import_cmd(
                 )
         except FrontdeskError as exc:
             fail(error_line(exc))
-            return
         except KeyboardInterrupt:
             err.print(
                 "Interrupted. The rows imported so far are in, in whole batches; run the same "
@@ -568,7 +611,7 @@ def import_cmd(
             highlight=False,
         )
         for e in summary.errors[:10]:
-            out.print(f"  record {e.record}: {e.field}: {e.reason}", highlight=False)
+            say(f"  record {e.record}: {e.field}: {e.reason}")
         if summary.candidates and not dry_run:
             out.print(
                 "Merge candidates wait in the duplicates screen (D) and `frontdesk duplicates`: "
@@ -576,10 +619,7 @@ def import_cmd(
                 highlight=False,
             )
         if summary.invalid and error_file is not None:
-            out.print(
-                f"Every invalid row is in {error_file} (fix it and import that file again).",
-                highlight=False,
-            )
+            say(f"Every invalid row is in {error_file} (fix it and import that file again).")
     if summary.invalid:
         sys.exit(3)
 
@@ -610,7 +650,7 @@ def export_cmd(
             filters=DirectoryFilter(status=status, blocked=blocked),
             text=text,
         )
-    out.print(f"Exported {count:,} customers to {file}", highlight=False)
+    say(f"Exported {count:,} customers to {file}")
 
 
 @main.command("duplicates")
@@ -648,13 +688,12 @@ def duplicates_cmd(ctx: click.Context, db: str | None, limit: int, as_json: bool
     if not groups and not waiting:
         out.print("No likely duplicates found.")
     for w in waiting:
-        out.print(
-            f"imported row ({w.source}) waiting: {w.reason}: {w.code} {w.name} <- {w.incoming_name}",
-            highlight=False,
+        say(
+            f"imported row ({w.source}) waiting: {w.reason}: {w.code} {w.name} <- {w.incoming_name}"
         )
     for g in groups:
         people = ", ".join(f"{c} {n}" for c, n in zip(g.codes, g.names, strict=True))
-        out.print(f"{g.reason}: {people}", highlight=False)
+        say(f"{g.reason}: {people}")
 
 
 @main.command("merge")
@@ -690,10 +729,7 @@ def merge_cmd(
         except FrontdeskError as exc:
             session.rollback()
             fail(error_line(exc))
-            return
-        out.print(
-            f"Merged {', '.join(others)} into {merged.code} {merged.full_name}", highlight=False
-        )
+        say(f"Merged {', '.join(others)} into {merged.code} {merged.full_name}")
 
 
 if __name__ == "__main__":  # pragma: no cover

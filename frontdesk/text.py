@@ -1,0 +1,102 @@
+"""User data on screen: always literal text, never markup or terminal control.
+
+Every piece of user data (names, notes, addresses, reasons, tags ...) reaches the TUI and the
+CLI through :func:`user_text` (a ``rich.text.Text`` built from the value, so ``[/]`` is shown
+as typed) or :func:`plain` (a ``str`` with control characters made visible). Stored colours
+go through :func:`safe_style`, which never raises.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.color import Color, ColorParseError
+from rich.errors import StyleSyntaxError
+from rich.style import Style
+from rich.text import Text
+
+# C0 and C1 controls and DEL; newline and tab are handled by the caller's choice.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\n":
+        return "⏎"
+    if char == "\t":
+        return " "
+    return f"\\x{ord(char):02x}"
+
+
+def plain(value: object | None, *, multiline: bool = False) -> str:
+    """``value`` as a string that is safe to print: controls shown as ``\\x1b`` etc."""
+    if value is None:
+        return ""
+    text = str(value)
+    pattern = _CONTROL if multiline else _CONTROL_SINGLE_LINE
+    return pattern.sub(_escape, text)
+
+
+def user_text(
+    value: object | None, style: str | Style = "", *, multiline: bool = False, end: str = ""
+) -> Text:
+    """A renderable showing ``value`` literally (markup and controls are not interpreted)."""
+    return Text(plain(value, multiline=multiline), style=style, end=end)
+
+
+def join(*parts: Text | str, sep: str = " ") -> Text:
+    """Join ``Text`` parts (and literal strings) into one ``Text``."""
+    out = Text()
+    first = True
+    for part in parts:
+        if not part:
+            continue
+        if not first:
+            out.append(sep)
+        out.append(part if isinstance(part, Text) else Text(part))
+        first = False
+    return out
+
+
+_NAMED_FALLBACK = {
+    # CSS names that rich does not know (it knows the xterm names such as gold1, gold3).
+    "gold": "#ffd700",
+    "silver": "#c0c0c0",
+    "orange": "#ffa500",
+    "purple": "#800080",
+    "teal": "#008080",
+    "navy": "#000080",
+    "maroon": "#800000",
+    "olive": "#808000",
+    "lime": "#00ff00",
+    "pink": "#ffc0cb",
+    "brown": "#a52a2a",
+    "gray": "#808080",
+    "grey": "#808080",
+}
+
+
+def safe_colour(colour: str | None) -> str | None:
+    """A colour rich can draw for ``colour``, or None when it cannot be read."""
+    if not colour:
+        return None
+    value = colour.strip().lower()
+    value = _NAMED_FALLBACK.get(value, value)
+    try:
+        Color.parse(value)
+    except (ColorParseError, ValueError):
+        return None
+    return value
+
+
+def safe_style(colour: str | None, extra: str = "") -> Style:
+    """A style for a stored colour; an unreadable colour falls back to no colour."""
+    parsed = safe_colour(colour)
+    try:
+        base = Style.parse(extra) if extra else Style()
+    except StyleSyntaxError:
+        base = Style()
+    if parsed is None:
+        return base
+    return base + Style(color=parsed)
