@@ -1,56 +1,45 @@
-"""New booking: customer (picker, add inline), branch, service, staff, date, time, notes."""
+"""New booking: customer (picker, add inline), branch, service, staff, date, time, notes.
+
+One use case per action: :func:`~frontdesk.data.booking_flow.load_booking_form` fills the
+form (keys typed meanwhile wait), :func:`~frontdesk.data.booking_flow.book_appointment`
+books it.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Select, Static
 
-from frontdesk.data import bookings as bk
-from frontdesk.data.directory import Lookups, load_lookups
+from frontdesk.data.booking_flow import (
+    Booked,
+    BookingForm,
+    BookingRequest,
+    check_booking,
+    load_booking_form,
+    local_tz,
+    parse_day,
+    parse_time,
+    suggestion_fields,
+)
+from frontdesk.data.booking_flow import book_appointment as book
 from frontdesk.data.errors import BlockedCustomer, DoubleBooked, FrontdeskError, ValidationFailed
 from frontdesk.screens.fmt import money
-from frontdesk.widgets.customer_picker import CustomerPicker, PickerScreen
+from frontdesk.screens.picker_screen import PickerScreen
+from frontdesk.text import user_text
+from frontdesk.widgets.customer_picker import CustomerPicker
 
-if TYPE_CHECKING:
-    pass
+# local_tz, parse_day and parse_time are used by the profile (reschedule) too.
+__all__ = ["NewBookingScreen", "local_tz", "parse_day", "parse_time"]
 
-
-def local_tz() -> Any:
-    return datetime.now().astimezone().tzinfo
-
-
-def next_quarter(now: datetime) -> datetime:
-    local = now.astimezone(local_tz())
-    minutes = (local.minute // 15 + 1) * 15
-    return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
-
-
-def parse_time(text: str) -> tuple[int, int]:
-    raw = text.strip().replace(".", ":")
-    if raw.isdigit() and len(raw) in (3, 4):
-        raw = f"{raw[:-2]}:{raw[-2:]}"
-    elif raw.isdigit() and len(raw) <= 2:
-        raw = f"{raw}:00"
-    hour, _, minute = raw.partition(":")
-    if not (hour.isdigit() and minute.isdigit()):
-        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
-    h, m = int(hour), int(minute)
-    if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
-    return h, m
-
-
-def parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed("date", "use YYYY-MM-DD, e.g. 2026-12-01") from None
+FIELD_OF = {"service_id": "service", "branch_id": "branch", "staff_id": "staff"}
+FIELDS = ("branch", "service", "staff", "date", "time", "notes")
+_UNSET = object()
 
 
 class NewBookingScreen(PickerScreen):
@@ -58,6 +47,7 @@ class NewBookingScreen(PickerScreen):
 
     AUTO_FOCUS = "#picker-input"
     ERROR_PREFIX = "bke"
+    DISCARD_QUESTION = "Discard this booking?"
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm booking", priority=True),
         Binding("ctrl+t", "use_suggestion", "Use suggested time", show=False),
@@ -67,13 +57,16 @@ class NewBookingScreen(PickerScreen):
         super().__init__()
         self.customer_id = customer_id
         self.follow_up = follow_up
-        self.lookups = Lookups()
-        self.suggestion: datetime | None = None
+        self.form: BookingForm | None = None
+        self.suggestion: tuple[str, str] | None = None
+        self.initial: dict[str, object] = {}
+        self._staff_branch: object = _UNSET
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="booking-form"):
-            yield CustomerPicker(for_booking=True, id="picker")
+            yield CustomerPicker(for_booking=True, after_pick="#bk-service", id="picker")
             with Grid(id="booking-grid"):
                 yield from self.box(
                     "Branch", Select[int]([], id="bk-branch", prompt="Choose a branch"), "branch"
@@ -93,57 +86,83 @@ class NewBookingScreen(PickerScreen):
             yield Static("", id="bk-problem", classes="error")
         yield Footer()
 
+    # ------------------------------------------------------------------ loading
     def on_mount(self) -> None:
         self.title = "New booking"
-        self.lookups = self.fd.read(lambda s: load_lookups(session=s))
-        self.query_one("#bk-branch", Select).set_options(
-            [(b.name, b.id) for b in self.lookups.branches.values() if b.id and b.active]
+        self.hold_keys()  # keys typed now land once the lists and the customer are in
+        customer_id, follow_up = self.customer_id, self.follow_up
+        operator, now = self.fd.operator, self.fd.clock()
+        self.run_read(
+            lambda s: load_booking_form(
+                session=s,
+                now=now,
+                operator=operator,
+                customer_id=customer_id,
+                follow_up=follow_up,
+            ),
+            self._loaded,
+            group="booking-form",
+            on_error=self._load_failed,
         )
+
+    def _load_failed(self, exc: Exception) -> None:
+        self.problem(Text(f"Could not load the booking form: {exc}"))
+        self.release_keys()
+
+    def _loaded(self, form: BookingForm) -> None:
+        self.form = form
+        self.picker.phone_region = form.region
+        branch = self.query_one("#bk-branch", Select)
+        branch.set_options([(user_text(b.name), b.id) for b in form.branches])
         self.query_one("#bk-service", Select).set_options(
             [
-                (f"{s.name} · {s.duration_minutes} min · {money(s.price_cents)}", s.id)
-                for s in self.lookups.services.values()
-                if s.id and s.active
+                (
+                    Text.assemble(
+                        user_text(s.name), f" · {s.duration_minutes} min · {money(s.price_cents)}"
+                    ),
+                    s.id,
+                )
+                for s in form.services
             ]
         )
-        start = next_quarter(self.fd.clock())
-        self.query_one("#bk-date", Input).value = start.date().isoformat()
-        self.query_one("#bk-time", Input).value = start.strftime("%H:%M")
-        operator = self.fd.operator
-        if operator and operator.branch_id in self.lookups.branches:
-            self.query_one("#bk-branch", Select).value = operator.branch_id
-        elif len(self.lookups.branches) == 1:
-            self.query_one("#bk-branch", Select).value = next(iter(self.lookups.branches))
-        if self.customer_id is not None:
-            self.query_one("#picker", CustomerPicker).set_customer(self.customer_id)
-            if self.follow_up:
-                customer_id = self.customer_id
-                template = self.fd.read(
-                    lambda s: bk.follow_up_template(session=s, customer_id=customer_id)
-                )
-                if template is not None:
-                    self.query_one("#bk-branch", Select).value = template.branch_id
-                    self.query_one("#bk-service", Select).value = template.service_id
-                    self.set_staff_options(template.branch_id)
-                    if template.staff_id is not None:
-                        self.query_one("#bk-staff", Select).value = template.staff_id
-                else:
-                    self.notify("No earlier visit to copy", severity="warning")
+        self.query_one("#bk-date", Input).value = form.day
+        self.query_one("#bk-time", Input).value = form.time
+        branch_id = form.branch_id
+        template = form.follow_up
+        if template is not None and any(b.id == template.branch_id for b in form.branches):
+            branch_id = template.branch_id
+        if branch_id is not None:
+            branch.value = branch_id
+        self.set_staff_options(branch_id)
+        if template is not None:
+            if form.service(template.service_id) is not None:
+                self.query_one("#bk-service", Select).value = template.service_id
+            staff = self.query_one("#bk-staff", Select)
+            if template.staff_id is not None and any(
+                s.id == template.staff_id for s in form.staff_at(branch_id)
+            ):
+                staff.value = template.staff_id
+        if form.follow_up_missing:
+            self.notify("No earlier visit to copy", severity="warning")
+        if form.customer is not None:
+            self.picker.show_picked(form.customer, prefilled=True)
         self.update_summary()
+        self.initial = self.snapshot()
+        self.release_keys()
 
     def set_staff_options(self, branch_id: int | None) -> None:
-        staff = [
-            s
-            for s in self.lookups.staff.values()
-            if s.active and (branch_id is None or s.branch_id == branch_id)
-        ]
-        staff.sort(key=lambda s: (s.role != "therapist", s.name))
+        """The staff of the branch (kept when the branch did not change)."""
+        if self.form is None or self._staff_branch == branch_id:
+            return
+        self._staff_branch = branch_id
+        staff = self.form.staff_at(branch_id)
         select = self.query_one("#bk-staff", Select)
         current = select.value
-        select.set_options([(f"{s.name} ({s.role})", s.id) for s in staff if s.id])
+        select.set_options([(user_text(f"{s.name} ({s.role})"), s.id) for s in staff])
         if isinstance(current, int) and any(s.id == current for s in staff):
             select.value = current
 
+    # ------------------------------------------------------------------ typing
     @on(Select.Changed, "#bk-branch")
     def branch_changed(self, event: Select.Changed) -> None:
         self.set_staff_options(event.value if isinstance(event.value, int) else None)
@@ -155,115 +174,142 @@ class NewBookingScreen(PickerScreen):
     @on(Input.Changed, "#bk-date")
     def changed(self) -> None:
         self.suggestion = None
-        self.query_one("#bk-problem", Static).update("")
+        self.problem("")
         self.update_summary()
 
     @on(CustomerPicker.Picked)
     def picked(self, event: CustomerPicker.Picked) -> None:
         if event.customer is not None:
-            self.query_one("#bk-problem", Static).update("")
-            if not event.prefilled:
-                self.query_one("#bk-service", Select).focus()
+            self.problem("")
 
-    def start_at(self) -> datetime:
-        d = parse_day(self.query_one("#bk-date", Input).value)
-        h, m = parse_time(self.query_one("#bk-time", Input).value)
-        return datetime(d.year, d.month, d.day, h, m, tzinfo=local_tz())
+    def problem(self, message: str | Text) -> None:
+        self.query_one("#bk-problem", Static).update(
+            message if isinstance(message, Text) else Text(message)
+        )
+
+    def request(self) -> BookingRequest:
+        def chosen(selector: str) -> int | None:
+            value = self.query_one(selector, Select).value
+            return value if isinstance(value, int) else None
+
+        customer = self.picker.customer
+        return BookingRequest(
+            customer_id=customer.match.id if customer is not None else None,
+            branch_id=chosen("#bk-branch"),
+            service_id=chosen("#bk-service"),
+            staff_id=chosen("#bk-staff"),
+            day=self.query_one("#bk-date", Input).value,
+            time=self.query_one("#bk-time", Input).value,
+            notes=self.query_one("#bk-notes", Input).value,
+        )
+
+    def snapshot(self) -> dict[str, object]:
+        request = self.request()
+        return {
+            "request": request,
+            "picker_text": self.picker.text,
+        }
+
+    def has_entries(self) -> bool:
+        return self.form is not None and self.snapshot() != self.initial
 
     def update_summary(self) -> None:
         summary = self.query_one("#bk-summary", Static)
-        service_id = self.query_one("#bk-service", Select).value
-        service = self.lookups.services.get(service_id) if isinstance(service_id, int) else None
+        request = self.request()
+        check = check_booking(request)
         for name in ("date", "time"):
-            self.query_one(f"#bke-{name}", Label).update("")
-        try:
-            start = self.start_at()
-        except ValidationFailed as exc:
-            self.query_one(f"#bke-{exc.field}", Label).update(exc.message)
-            start = None
+            self.query_one(f"#bke-{name}", Label).update(check.errors.get(name, ""))
+        service = self.form.service(request.service_id) if self.form else None
         if service is None:
             summary.update("Choose a service to see its duration and price.")
             return
-        end = (
-            f" → ends {(start + timedelta(minutes=service.duration_minutes)).strftime('%H:%M')}"
-            if start
-            else ""
-        )
+        end = ""
+        if check.start is not None:
+            finish = check.start + timedelta(minutes=service.duration_minutes)
+            end = f" → ends {finish:%H:%M}"
         summary.update(
-            f"{service.name}: {service.duration_minutes} min, {money(service.price_cents)}{end}"
+            Text.assemble(
+                user_text(service.name),
+                f": {service.duration_minutes} min, {money(service.price_cents)}{end}",
+            )
         )
 
+    # ------------------------------------------------------------------ booking
     def action_confirm(self) -> None:
-        picker = self.query_one("#picker", CustomerPicker)
-        problem = self.query_one("#bk-problem", Static)
-        errors: dict[str, str] = {}
-        if picker.customer is None:
-            problem.update("Pick the customer first (or ctrl+n to add them).")
-            picker.focus_input()
+        if self.saving or self.form is None:
             return
-        branch = self.query_one("#bk-branch", Select).value
-        service = self.query_one("#bk-service", Select).value
-        staff = self.query_one("#bk-staff", Select).value
-        if not isinstance(branch, int):
-            errors["branch"] = "Choose a branch"
-        if not isinstance(service, int):
-            errors["service"] = "Choose a service"
-        start: datetime | None = None
-        try:
-            start = self.start_at()
-        except ValidationFailed as exc:
-            errors[exc.field] = exc.message
-        for name in ("branch", "service", "staff", "date", "time"):
-            self.query_one(f"#bke-{name}", Label).update(errors.get(name, ""))
-        if errors or start is None or not isinstance(branch, int) or not isinstance(service, int):
-            problem.update("Fix the marked fields.")
+        request = self.request()
+        check = check_booking(request)
+        for name in FIELDS:
+            self.query_one(f"#bke-{name}", Label).update(check.errors.get(name, ""))
+        if "customer" in check.errors:
+            self.problem(check.errors["customer"])
+            self.picker.focus_input()
             return
-        customer_id = picker.customer.match.id
-        notes = self.query_one("#bk-notes", Input).value
-        staff_id = staff if isinstance(staff, int) else None
-        try:
-            booking_id = self.fd.write(
-                lambda s: (
-                    bk.create_booking(
-                        session=s,
-                        customer_id=customer_id,
-                        service_id=service,
-                        branch_id=branch,
-                        staff_id=staff_id,
-                        start_at=start,
-                        notes=notes,
-                        actor=self.fd.operator,
-                    ).id
+        if check.errors:
+            self.problem("Fix the marked fields.")
+            return
+        self.saving = True
+        self.hold_keys()  # keys typed after ctrl+s wait for the outcome
+        self.problem("")
+        actor = self.fd.operator
+        self.run_write(
+            lambda s: book(session=s, request=request, actor=actor),
+            self._booked,
+            group="booking-save",
+            on_error=self._refused,
+        )
+
+    def _booked(self, booked: Booked) -> None:
+        self.dismiss((booked.booking_id, booked.customer_id))
+
+    def _refused(self, exc: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        if isinstance(exc, DoubleBooked):
+            c = exc.conflict
+            tz = local_tz()
+            text = Text.assemble(
+                user_text(c.staff),
+                " is busy: ",
+                user_text(c.service),
+                " for ",
+                user_text(c.customer_name),
+                f" ({c.customer_code}) ",
+                f"{c.start_at.astimezone(tz):%H:%M}–{c.end_at.astimezone(tz):%H:%M}.",
+            )
+            self.suggestion = None
+            if exc.suggestion is not None:
+                self.suggestion = suggestion_fields(exc.suggestion)
+                text.append(f" Free at {' '.join(self.suggestion)} — ctrl+t uses it.")
+            self.query_one("#bke-time", Label).update("Double booking")
+            self.problem(text)
+        elif isinstance(exc, BlockedCustomer):
+            customer = exc.customer
+            self.problem(
+                Text.assemble(
+                    user_text(customer.full_name),
+                    " is blocked: ",
+                    user_text(customer.blocked_reason),
+                    ". Cannot be booked.",
                 )
             )
-        except DoubleBooked as exc:
-            c = exc.conflict
-            text = (
-                f"{c.staff} is busy: {c.service} for {c.customer_name} ({c.customer_code}) "
-                f"{c.start_at.astimezone(local_tz()):%H:%M}–{c.end_at.astimezone(local_tz()):%H:%M}."
-            )
-            self.suggestion = exc.suggestion
-            if exc.suggestion is not None:
-                when = exc.suggestion.astimezone(local_tz())
-                text += f" Free at {when:%Y-%m-%d %H:%M} — ctrl+t uses it."
-            self.query_one("#bke-time", Label).update("Double booking")
-            problem.update(text)
-            return
-        except BlockedCustomer as exc:
-            problem.update(
-                f"{exc.customer.full_name} is blocked: {exc.customer.blocked_reason}. Cannot be booked."
-            )
-            return
-        except FrontdeskError as exc:
-            problem.update(str(exc))
-            return
-        assert booking_id is not None
-        self.dismiss((booking_id, customer_id))
+        elif isinstance(exc, ValidationFailed):
+            name = FIELD_OF.get(exc.field, exc.field)
+            if name in FIELDS:
+                self.query_one(f"#bke-{name}", Label).update(user_text(exc.message))
+                self.problem("Fix the marked fields.")
+            else:
+                self.problem(user_text(str(exc)))
+        elif isinstance(exc, FrontdeskError):
+            self.problem(user_text(str(exc)))
+        else:
+            self.problem("Not booked: an unexpected error (see the message).")
 
     def action_use_suggestion(self) -> None:
         if self.suggestion is None:
             return
-        when = self.suggestion.astimezone(local_tz())
-        self.query_one("#bk-date", Input).value = when.date().isoformat()
-        self.query_one("#bk-time", Input).value = when.strftime("%H:%M")
+        day, time = self.suggestion
+        self.query_one("#bk-date", Input).value = day
+        self.query_one("#bk-time", Input).value = time
         self.suggestion = None

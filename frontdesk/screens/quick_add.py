@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import formdata
-from frontdesk.data.errors import DuplicateCustomer, ValidationFailed
+from frontdesk.data import picker as data
+from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, ValidationFailed
 from frontdesk.data.models import CreatedVia
-from frontdesk.data.settings import default_region
-
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+from frontdesk.screens.base import FrontdeskModal
+from frontdesk.screens.keys import KeyReadiness
+from frontdesk.text import user_text
 
 FIELDS = {
     "first_name": "First name *",
@@ -28,29 +28,36 @@ FIELDS = {
 }
 
 
-class QuickAddModal(ModalScreen[int | None]):
-    """Add a customer without leaving the booking. Dismisses with the customer's id."""
+class QuickAddModal(FrontdeskModal[data.PickedCustomer | None]):
+    """Add a customer without leaving the booking. Dismisses with the customer to link.
+
+    A taken phone or email offers the customer who has it (``ctrl+l`` links them instead).
+    As it closes, the modal holds the keys of the screen below; the screen's callback (the
+    picker's ``added``) releases them once it has shown the customer and moved the focus.
+    """
 
     AUTO_FOCUS = "#q-first_name"
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("ctrl+l", "link_existing", "Use existing", show=False),
+        Binding("ctrl+s", "save", "Save and use", priority=True),
+        Binding("ctrl+l", "link_existing", "Use existing", show=False, priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
 
     def __init__(
-        self, *, prefill: dict[str, str] | None = None, created_via: CreatedVia = CreatedVia.BOOKING
+        self,
+        *,
+        prefill: dict[str, str] | None = None,
+        created_via: CreatedVia = CreatedVia.BOOKING,
+        region: str | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.prefill = prefill or {}
         self.created_via = created_via
         self.duplicate: DuplicateCustomer | None = None
         self.duplicate_value = ""
-        self.business_region = "US"
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+        self.business_region = region or "US"
+        self._region_known = region is not None
+        self.busy = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="quick-add"):
@@ -67,13 +74,32 @@ class QuickAddModal(ModalScreen[int | None]):
                 with Vertical(classes="field"):
                     yield Label("Mobile country")
                     yield Select[str](
-                        formdata.region_choices(), id="q-country", allow_blank=False, value="US"
+                        formdata.region_choices(),
+                        id="q-country",
+                        allow_blank=False,
+                        value=self.business_region,
                     )
             yield Label("", id="q-duplicate", classes="error")
 
     def on_mount(self) -> None:
-        self.business_region = self.fd.read(default_region)
-        self.query_one("#q-country", Select).value = self.business_region
+        if self._region_known:
+            self.check_prefilled()
+            return
+        self.hold_keys()
+        self.run_read(
+            lambda s: data.quick_add_region(session=s),
+            self._region_loaded,
+            group="quick-add-region",
+            on_error=lambda _exc: self.release_keys(),
+        )
+
+    def _region_loaded(self, region: str) -> None:
+        self.business_region = region
+        self.query_one("#q-country", Select).value = region
+        self.check_prefilled()
+        self.release_keys()
+
+    def check_prefilled(self) -> None:
         for name in FIELDS:
             value = self.query_one(f"#q-{name}", Input).value
             if value:
@@ -83,8 +109,9 @@ class QuickAddModal(ModalScreen[int | None]):
         value = self.query_one("#q-country", Select).value
         return value if isinstance(value, str) else self.business_region
 
-    def show(self, name: str, message: str | None) -> None:
-        self.query_one(f"#qe-{name}", Label).update(message or "")
+    def show(self, name: str, message: str | Text | None) -> None:
+        label = self.query_one(f"#qe-{name}", Label)
+        label.update(message if isinstance(message, Text) else user_text(message or ""))
         self.query_one(f"#q-{name}", Input).set_class(bool(message), "invalid")
 
     @on(Input.Changed)
@@ -109,7 +136,10 @@ class QuickAddModal(ModalScreen[int | None]):
         out["phone_country"] = self.region_value()
         return out
 
+    # ------------------------------------------------------------------ save / link / leave
     def action_save(self) -> None:
+        if self.busy:
+            return
         values = self.values()
         errors = {
             name: formdata.check_field(name, values[name], region=self.region_value())
@@ -119,36 +149,60 @@ class QuickAddModal(ModalScreen[int | None]):
             self.show(name, message)
         if any(errors.values()):
             return
-        try:
-            customer_id = self.fd.write(
-                lambda s: (
-                    svc.create_customer(
-                        session=s,
-                        data=svc.CustomerCreate(**values),
-                        actor=self.fd.operator,
-                        created_via=self.created_via,
-                    ).id
-                )
-            )
-        except DuplicateCustomer as exc:
+        self.busy = True
+        self.hold_keys()  # keys typed after ctrl+s belong to the booking, once we are back
+        via, actor = self.created_via, self.fd.operator
+        self.run_write(
+            lambda s: data.quick_add_customer(
+                session=s, data=svc.CustomerCreate(**values), created_via=via, actor=actor
+            ),
+            self._close,
+            group="quick-add-save",
+            on_error=self._refused,
+        )
+
+    def _refused(self, exc: Exception) -> None:
+        self.busy = False
+        self.release_keys()
+        if isinstance(exc, DuplicateCustomer):
             self.duplicate = exc
-            self.duplicate_value = values[exc.field]
-            self.show(
-                exc.field, f"{exc.existing_code} {exc.existing_name} already has this {exc.field}"
-            )
+            self.duplicate_value = self.values()[exc.field]
+            who = Text.assemble(user_text(exc.existing_code), " ", user_text(exc.existing_name))
+            self.show(exc.field, Text.assemble(who, f" already has this {exc.field}"))
             self.query_one("#q-duplicate", Label).update(
-                f"ctrl+l uses {exc.existing_code} {exc.existing_name} for this instead"
+                Text.assemble("ctrl+l uses ", who, " for this instead")
             )
-            return
-        except ValidationFailed as exc:
-            field = exc.field if exc.field in FIELDS else "phone"
-            self.show(field, exc.message)
-            return
-        self.dismiss(customer_id)
+        elif isinstance(exc, ValidationFailed):
+            self.show(exc.field if exc.field in FIELDS else "phone", exc.message)
+        elif isinstance(exc, FrontdeskError):
+            self.query_one("#q-duplicate", Label).update(user_text(str(exc)))
 
     def action_link_existing(self) -> None:
-        if self.duplicate is not None:
-            self.dismiss(self.duplicate.existing_id)
+        if self.duplicate is None or self.busy:
+            return
+        self.busy = True
+        self.hold_keys()
+        existing = self.duplicate.existing_id
+
+        def failed(_exc: Exception) -> None:
+            self.busy = False
+            self.release_keys()
+
+        self.run_read(
+            lambda s: data.picked(session=s, customer_id=existing),
+            self._close,
+            group="quick-add-link",
+            on_error=failed,
+        )
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.busy:
+            self._close(None)
+
+    def _close(self, result: data.PickedCustomer | None) -> None:
+        """Close; the screen below holds keys until its callback has used the result."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        if isinstance(below, KeyReadiness):
+            below.hold_keys()
+        self.dismiss(result)

@@ -2,46 +2,58 @@
 
 Used by the new-booking and new-order screens. When nothing matches, ctrl+n opens the
 add-customer modal pre-filled from the typed text; the new customer comes straight back.
+
+Keys typed ahead land where they were meant: ``enter`` or ``down`` typed before the results
+of the text arrived wait for them (the screen holds later keys meanwhile), and choosing a
+customer holds later keys until the customer is shown and focus has moved on.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from frontdesk.data import picker as data
-from frontdesk.screens.fmt import day
+from frontdesk.data.directory import prefill_from_query
+from frontdesk.data.models import CreatedVia
+from frontdesk.screens.base import DataWidget
+from frontdesk.text import join, safe_style, user_text
 
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+HINT_EMPTY = "Type to find the customer · ctrl+n adds a new one"
+HINT_MATCHES = "↓ and enter pick · ctrl+n adds a new customer"
+HINT_PICKED = "enter keeps this customer · type to find another · ctrl+e edits them"
+SEARCH_DELAY = 0.03
+
+
+def day(value: datetime | None) -> str:
+    return value.astimezone().date().isoformat() if value is not None else "—"
 
 
 class PickerInput(Input):
     BINDINGS = [Binding("down", "matches", "Matches", show=False)]
 
     def action_matches(self) -> None:
-        picker = self.parent.parent if self.parent else None
-        if isinstance(picker, CustomerPicker):
-            picker.focus_matches()
+        for node in self.ancestors:
+            if isinstance(node, CustomerPicker):
+                node.request_matches()
+                return
 
 
-class CustomerPicker(Widget):
-    """Search-as-you-type customer chooser. Posts ``Picked`` when a customer is chosen."""
+class CustomerPicker(DataWidget):
+    """Search-as-you-type customer chooser. Posts ``Picked`` when a customer is chosen.
 
-    BINDINGS = [
-        Binding("ctrl+n", "add", "New customer"),
-    ]
+    ``after_pick`` names the field that takes the focus once the receptionist has chosen a
+    customer (the service of a booking, the first line of an order).
+    """
 
     class Picked(Message):
         def __init__(
@@ -60,23 +72,23 @@ class CustomerPicker(Widget):
         def control(self) -> CustomerPicker:
             return self.picker
 
-    class Found(Message):
-        def __init__(self, text: str, matches: list[data.PickerMatch]) -> None:
-            super().__init__()
-            self.text = text
-            self.matches = matches
-
-    def __init__(self, *, for_booking: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self, *, for_booking: bool = True, after_pick: str | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.for_booking = for_booking
+        self.after_pick = after_pick
+        # The business's phone region (the screen sets it from its form): the add-customer
+        # modal opens with it, without loading anything.
+        self.phone_region: str | None = None
         self.customer: data.PickedCustomer | None = None
         self.results: list[data.PickerMatch] = []
+        self._results_for: str = ""  # the text the shown results belong to
         self._debounce: Timer | None = None
         self._picked_text = ""
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+        self._intent: str | None = None  # "submit" / "matches", waiting for the results
+        self._holding = False
+        self._loading_pick = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
@@ -88,15 +100,34 @@ class CustomerPicker(Widget):
     def on_mount(self) -> None:
         self.query_one("#picker-matches", OptionList).display = False
         self.query_one("#picker-selected", Static).display = False
-        self.hint("Type to find the customer · ctrl+n adds a new one")
+        self.hint(HINT_EMPTY)
+
+    # ------------------------------------------------------------------ keys wait for us
+    def _hold(self) -> None:
+        hold = getattr(self.screen, "hold_keys", None)
+        if hold is not None:
+            hold()
+            self._holding = True
+
+    def _release(self) -> None:
+        if self._holding:
+            self._holding = False
+            self.screen.release_keys()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ typing
     @property
     def text(self) -> str:
         return self.query_one("#picker-input", Input).value
 
-    def hint(self, message: str) -> None:
-        self.query_one("#picker-hint", Static).update(message)
+    def hint(self, message: str | Text) -> None:
+        self.query_one("#picker-hint", Static).update(
+            message if isinstance(message, Text) else Text(message)
+        )
+
+    @property
+    def searching(self) -> bool:
+        """True while the shown results are not those of the typed text."""
+        return bool(self.text.strip()) and self._results_for != self.text
 
     @on(Input.Changed, "#picker-input")
     def typed(self, event: Input.Changed) -> None:
@@ -107,61 +138,116 @@ class CustomerPicker(Widget):
         if self._debounce is not None:
             self._debounce.stop()
         value = event.value
-        self._debounce = self.set_timer(0.03, lambda: self.lookup(value))
+        if not value.strip():
+            self._show_results(value, [])
+            return
+        self._debounce = self.set_timer(SEARCH_DELAY, lambda: self.lookup(value))
+
+    def lookup(self, text: str) -> None:
+        self.run_read(
+            lambda s: data.matches(session=s, text=text),
+            lambda found: self._show_results(text, found),
+            group="picker-search",
+            on_error=self._search_failed,
+        )
+
+    def _search_failed(self, _error: Exception) -> None:
+        self._intent = None
+        self._release()
+
+    def _show_results(self, text: str, found: list[data.PickerMatch]) -> None:
+        if text != self.text:
+            return  # stale: a later search is on its way
+        self.results = found
+        self._results_for = text
+        options = self.query_one("#picker-matches", OptionList)
+        options.clear_options()
+        options.add_options([Option(self.describe(m), id=str(m.id)) for m in found])
+        options.display = bool(found)
+        if text.strip() and not found:
+            self.hint(
+                join(
+                    Text("No customer matches '"),
+                    user_text(text.strip()),
+                    Text("' — ctrl+n adds them"),
+                    sep="",
+                )
+            )
+        elif found:
+            self.hint(HINT_MATCHES)
+        elif self.customer is None:
+            self.hint(HINT_EMPTY)
+        intent, self._intent = self._intent, None
+        if intent == "submit":
+            self._submit()
+        elif intent == "matches":
+            self.focus_matches()
+        if intent is not None and not self._loading_pick:
+            self._release()
+
+    def _wait_for_results(self, intent: str) -> None:
+        """``enter``/``down`` came before the results: do it when they arrive."""
+        self._intent = intent
+        self._hold()
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.lookup(self.text)
 
     @on(Input.Submitted, "#picker-input")
     def submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.customer is not None and event.value == self._picked_text:
-            self.screen.focus_next()  # keep the chosen customer and move on
+        if self.customer is None and self.searching:
+            self._wait_for_results("submit")
+            return
+        self._submit()
+
+    def _submit(self) -> None:
+        if self.customer is not None and self.text == self._picked_text:
+            self.move_on()  # keep the chosen customer
         elif len(self.results) == 1:
             self.pick(self.results[0].id)
         elif self.results:
             self.focus_matches()
 
-    @work(thread=True, exclusive=True, group="picker", exit_on_error=False)
-    def lookup(self, text: str) -> None:
-        found = self.fd.read(lambda s: data.matches(session=s, text=text))
-        self.post_message(self.Found(text, found))
+    def request_matches(self) -> None:
+        if self.searching:
+            self._wait_for_results("matches")
+            return
+        self.focus_matches()
 
-    def on_customer_picker_found(self, message: Found) -> None:
-        message.stop()
-        if message.text != self.text:
-            return  # stale
-        self.results = message.matches
-        options = self.query_one("#picker-matches", OptionList)
-        options.clear_options()
-        options.add_options([Option(self.describe(m), id=str(m.id)) for m in message.matches])
-        options.display = bool(message.matches)
-        if message.text.strip() and not message.matches:
-            self.hint(f"No customer matches '{message.text.strip()}' — ctrl+n adds them")
-        elif message.matches:
-            self.hint("↓ and enter pick · ctrl+n adds a new customer")
+    def move_on(self) -> None:
+        """Focus the field after the customer (at once, before the next key)."""
+        target = self.screen.query(self.after_pick).first() if self.after_pick else None
+        if target is not None and target.focusable:
+            self.screen.set_focus(target)
         else:
-            self.hint("Type to find the customer · ctrl+n adds a new one")
+            self.screen.focus_next()
 
     def describe(self, m: data.PickerMatch) -> Text:
+        """One match: name, code, category (in its colour), alert; contacts; blocked reason."""
         text = Text()
-        text.append(m.name, style="bold")
+        text.append_text(user_text(m.name, "bold"))
         text.append(" · ")
-        text.append(m.code, style="dim")
+        text.append_text(user_text(m.code, "dim"))
         if m.category:
-            text.append(f" · {m.category}")
+            text.append(" · ")
+            text.append_text(user_text(m.category, safe_style(m.category_colour)))
         if m.has_alert:
             text.append("  ⚠ alert", style="bold red")
         text.append("\n  ")
         details = [m.phone or "no phone", m.email or "no email", f"last visit {day(m.last_visit)}"]
-        text.append(" · ".join(details), style="dim")
-        if m.blocked_reason:
-            text.append(f"\n  BLOCKED: {m.blocked_reason}", style="bold red")
+        text.append_text(user_text(" · ".join(details), "dim"))
+        if m.blocked:
+            text.append("\n  BLOCKED: ", style="bold red")
+            text.append_text(user_text(m.blocked_reason, "bold red"))
         elif m.status != "active":
-            text.append(f"  ({m.status})", style="yellow")
+            text.append_text(user_text(f"  ({m.status})", "yellow"))
         return text
 
     def focus_matches(self) -> None:
         options = self.query_one("#picker-matches", OptionList)
         if self.results:
-            options.focus()
+            self.screen.set_focus(options)
             if options.highlighted is None:
                 options.highlighted = 0
 
@@ -172,123 +258,118 @@ class CustomerPicker(Widget):
             self.pick(int(event.option.id))
 
     # ------------------------------------------------------------------ picking
-    def pick(self, customer_id: int, prefilled: bool = False) -> None:
-        self._load_picked(customer_id, prefilled)
+    def pick(self, customer_id: int) -> None:
+        """Load the chosen customer; later keys wait until they are shown."""
+        self._hold()
+        self._loading_pick = True
 
-    @work(thread=True, exclusive=True, group="picker-pick", exit_on_error=False)
-    def _load_picked(self, customer_id: int, prefilled: bool) -> None:
-        chosen = self.fd.read(lambda s: data.picked(session=s, customer_id=customer_id))
-        self.app.call_from_thread(self._picked, chosen, prefilled)
+        def failed(_error: Exception) -> None:
+            self._loading_pick = False
+            self._release()
 
-    def _picked(self, chosen: data.PickedCustomer, prefilled: bool = False) -> None:
+        self.run_read(
+            lambda s: data.picked(session=s, customer_id=customer_id),
+            self._picked_loaded,
+            group="picker-pick",
+            on_error=failed,
+        )
+
+    def _picked_loaded(self, chosen: data.PickedCustomer) -> None:
+        self._loading_pick = False
+        self.show_picked(chosen)
+        self._release()
+
+    def show_picked(self, chosen: data.PickedCustomer, prefilled: bool = False) -> bool:
+        """Show the chosen customer (refused for a booking when blocked); True when taken."""
         m = chosen.match
-        if self.for_booking and m.blocked_reason:
-            self.hint("")
+        if self.for_booking and m.blocked:
             self.query_one("#picker-hint", Static).update(
-                Text(
-                    f"{m.name} ({m.code}) is blocked: {m.blocked_reason} — cannot be booked",
+                Text.assemble(
+                    user_text(m.name),
+                    f" ({m.code}) is blocked: ",
+                    user_text(m.blocked_reason),
+                    " — cannot be booked",
                     style="bold red",
                 )
             )
-            return
+            return False
         self.customer = chosen
         selected = self.query_one("#picker-selected", Static)
         text = Text()
         text.append("✔ ", style="green")
-        text.append(m.name, style="bold")
+        text.append_text(user_text(m.name, "bold"))
         text.append(" · ")
-        text.append(f"{m.code} · {m.phone} · {m.email}", style="dim")
-        if m.blocked_reason:
-            text.append(f"\nBLOCKED: {m.blocked_reason}", style="bold red")
+        contact = " · ".join(p for p in (m.code, m.phone, m.email) if p)
+        text.append_text(user_text(contact, "dim"))
+        if m.category:
+            text.append(" · ")
+            text.append_text(user_text(m.category, safe_style(m.category_colour)))
+        if m.blocked:
+            text.append("\nBLOCKED: ", style="bold red")
+            text.append_text(user_text(m.blocked_reason, "bold red"))
         for alert in chosen.alerts:
-            text.append(f"\n⚠ {alert}", style="bold red")
+            text.append("\n⚠ ", style="bold red")
+            text.append_text(user_text(alert, "bold red"))
         selected.update(text)
         selected.display = True
         self.query_one("#picker-matches", OptionList).display = False
         self._picked_text = self.text
-        self.hint("enter keeps this customer · type to find another · ctrl+e edits them")
+        self.hint(HINT_PICKED)
         self.post_message(self.Picked(self, chosen, prefilled))
-
-    def set_customer(self, customer_id: int) -> None:
-        self.pick(customer_id, prefilled=True)
+        if not prefilled:
+            self.move_on()
+        return True
 
     def _unpick(self) -> None:
         self.customer = None
         self.query_one("#picker-selected", Static).display = False
-        self.hint("Type to find the customer · ctrl+n adds a new one")
+        self.hint(HINT_EMPTY)
         self.post_message(self.Picked(self, None))
 
     def action_clear(self) -> None:
         self._unpick()
         picker_input = self.query_one("#picker-input", Input)
         picker_input.value = ""
-        picker_input.focus()
+        self.screen.set_focus(picker_input)
 
     # ------------------------------------------------------------------ add / edit
+    class AddRequested(Message):
+        """ctrl+n: the screen opens the add-customer modal pre-filled from ``prefill``."""
+
+        def __init__(self, picker: CustomerPicker, prefill: dict[str, str]) -> None:
+            super().__init__()
+            self.picker = picker
+            self.prefill = prefill
+
+    class EditRequested(Message):
+        """ctrl+e: the screen opens the customer form for the chosen customer."""
+
+        def __init__(self, picker: CustomerPicker, customer_id: int) -> None:
+            super().__init__()
+            self.picker = picker
+            self.customer_id = customer_id
+
+    @property
+    def created_via(self) -> CreatedVia:
+        return CreatedVia.BOOKING if self.for_booking else CreatedVia.ORDER
+
     def action_add(self) -> None:
-        from frontdesk.data.directory import prefill_from_query
-        from frontdesk.data.models import CreatedVia
-        from frontdesk.screens.quick_add import QuickAddModal
+        self.post_message(self.AddRequested(self, prefill_from_query(self.text)))
 
-        via = CreatedVia.BOOKING if self.for_booking else CreatedVia.ORDER
-
-        def added(customer_id: int | None) -> None:
-            if customer_id is not None:
-                self.pick(customer_id)
-            else:
-                self.query_one("#picker-input", Input).focus()
-
-        self.app.push_screen(
-            QuickAddModal(prefill=prefill_from_query(self.text), created_via=via), added
-        )
+    def added(self, chosen: data.PickedCustomer | None) -> None:
+        """The add-customer modal closed (it held this screen's keys as it closed): show the
+        new customer and move on, or return to the typed text; then let waiting keys in."""
+        if chosen is not None:
+            self.show_picked(chosen)
+        else:
+            self.focus_input()
+        self.screen.release_keys()  # type: ignore[attr-defined]
 
     def action_edit(self) -> None:
-        from frontdesk.screens.customer_form import CustomerFormScreen
-
         if self.customer is None:
             self.notify("Pick a customer first")
             return
-        customer_id = self.customer.match.id
+        self.post_message(self.EditRequested(self, self.customer.match.id))
 
-        def saved(result: int | None) -> None:
-            if result is not None:
-                self.pick(result)
-
-        self.app.push_screen(CustomerFormScreen(customer_id=customer_id), saved)
-
-    def focus_input(self) -> Any:
-        return self.query_one("#picker-input", Input).focus()
-
-
-class PickerScreen(Screen[tuple[int, int] | None]):
-    """Base of the booking and order screens: a customer picker (#picker) plus labelled fields.
-
-    Dismisses with (record id, customer id) when saved, None when left.
-    """
-
-    ERROR_PREFIX = "e"
-    BINDINGS = [
-        Binding("escape", "cancel", "Back"),
-        Binding("ctrl+k", "change_customer", "Change customer", show=False),
-        Binding("ctrl+e", "edit_customer", "Edit customer", show=False),
-    ]
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
-
-    def box(self, label: str, widget: Any, name: str) -> ComposeResult:
-        """A field: its label, the widget, and the line for its error message."""
-        with Vertical(classes="field"):
-            yield Label(label)
-            yield widget
-            yield Label("", id=f"{self.ERROR_PREFIX}-{name}", classes="field-error")
-
-    def action_change_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_clear()
-
-    def action_edit_customer(self) -> None:
-        self.query_one("#picker", CustomerPicker).action_edit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def focus_input(self) -> None:
+        self.screen.set_focus(self.query_one("#picker-input", Input))

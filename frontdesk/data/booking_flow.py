@@ -1,0 +1,263 @@
+"""New booking as use cases: everything the form shows in one read, then one booking write.
+
+- :func:`load_booking_form`: branches, services, staff, the default branch and start time,
+  the pre-filled customer (and, for "book follow-up", the last visit's service and staff).
+- :func:`check_booking`: the field-by-field check of what was typed (no database; the screen
+  shows every message next to its field before saving).
+- :func:`book_appointment`: check again and book (no double-booking, no blocked customer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from sqlmodel import Session, col, select
+
+from frontdesk.data import bookings
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.models import Branch, Staff
+from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
+
+
+def local_tz() -> tzinfo | None:
+    """The time zone of this machine (the desk's wall clock)."""
+    return datetime.now().astimezone().tzinfo
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One entry of a list the form offers (a branch, a staff member ...)."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class ServiceChoice:
+    id: int
+    name: str
+    duration_minutes: int
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class StaffChoice:
+    id: int
+    name: str
+    role: str
+    branch_id: int | None
+
+
+@dataclass(frozen=True)
+class BookingForm:
+    branches: list[Choice]
+    services: list[ServiceChoice]
+    staff: list[StaffChoice]
+    branch_id: int | None  # the default branch (the operator's, or the only one)
+    day: str  # YYYY-MM-DD of the next quarter hour
+    time: str  # HH:MM of the next quarter hour
+    region: str  # the business's phone region (for the inline add-customer modal)
+    customer: PickedCustomer | None = None
+    follow_up: bookings.FollowUp | None = None
+    follow_up_missing: bool = False  # a follow-up was asked for, but there is no earlier visit
+
+    def staff_at(self, branch_id: int | None) -> list[StaffChoice]:
+        """Staff of a branch (every branch when None): therapists first, then by name."""
+        chosen = [s for s in self.staff if branch_id is None or s.branch_id == branch_id]
+        return sorted(chosen, key=lambda s: (s.role != "therapist", s.name))
+
+    def service(self, service_id: int | None) -> ServiceChoice | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+
+def next_quarter(now: datetime, tz: tzinfo | None = None) -> datetime:
+    """The next quarter hour after ``now`` on the local wall clock."""
+    local = now.astimezone(tz or local_tz())
+    minutes = (local.minute // 15 + 1) * 15
+    return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
+
+
+def parse_time(text: str) -> tuple[int, int]:
+    """'14:30', '14.30', '1430', '930', '9' -> (hour, minute). Raises ValidationFailed."""
+    raw = text.strip().replace(".", ":")
+    if raw.isdigit() and len(raw) in (3, 4):
+        raw = f"{raw[:-2]}:{raw[-2:]}"
+    elif raw.isdigit() and len(raw) <= 2:
+        raw = f"{raw}:00"
+    hour, _, minute = raw.partition(":")
+    if not (hour.isdigit() and minute.isdigit()):
+        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
+    h, m = int(hour), int(minute)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
+    return h, m
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed("date", "use YYYY-MM-DD, e.g. 2026-12-01") from None
+
+
+def start_at(day: str, time: str, tz: tzinfo | None = None) -> datetime:
+    """The start typed as a date and a time, on the local wall clock."""
+    d = parse_day(day)
+    h, m = parse_time(time)
+    return datetime(d.year, d.month, d.day, h, m, tzinfo=tz or local_tz())
+
+
+def load_booking_form(
+    *,
+    session: Session,
+    now: datetime,
+    operator: Staff | None = None,
+    customer_id: int | None = None,
+    follow_up: bool = False,
+    tz: tzinfo | None = None,
+) -> BookingForm:
+    """Everything the new-booking screen shows before the receptionist types."""
+    branches = list(
+        session.exec(select(Branch).where(col(Branch.active).is_(True)).order_by(col(Branch.name)))
+    )
+    services = bookings.list_services(session=session)
+    staff = list(
+        session.exec(select(Staff).where(col(Staff.active).is_(True)).order_by(col(Staff.name)))
+    )
+    branch_ids = [b.id for b in branches]
+    branch_id: int | None = None
+    if operator is not None and operator.branch_id in branch_ids:
+        branch_id = operator.branch_id
+    elif len(branches) == 1:
+        branch_id = branches[0].id
+    start = next_quarter(now, tz)
+    customer = picked(session=session, customer_id=customer_id) if customer_id else None
+    template = None
+    if follow_up and customer is not None:
+        template = bookings.follow_up_template(session=session, customer_id=customer.match.id)
+    return BookingForm(
+        branches=[Choice(b.id or 0, b.name) for b in branches],
+        services=[
+            ServiceChoice(s.id or 0, s.name, s.duration_minutes, s.price_cents) for s in services
+        ],
+        staff=[StaffChoice(s.id or 0, s.name, s.role, s.branch_id) for s in staff],
+        branch_id=branch_id,
+        day=start.date().isoformat(),
+        time=start.strftime("%H:%M"),
+        region=quick_add_region(session=session),
+        customer=customer,
+        follow_up=template,
+        follow_up_missing=follow_up and customer is not None and template is None,
+    )
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What the receptionist entered (raw: dates and times as typed)."""
+
+    customer_id: int | None
+    branch_id: int | None
+    service_id: int | None
+    staff_id: int | None
+    day: str
+    time: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Booked:
+    booking_id: int
+    customer_id: int
+    start_at: datetime
+    end_at: datetime
+
+
+@dataclass
+class BookingCheck:
+    """Field -> message for everything wrong with a request; ``start`` when it parses."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    start: datetime | None = None
+
+
+def check_booking(request: BookingRequest, tz: tzinfo | None = None) -> BookingCheck:
+    """Every problem of the request that needs no database, keyed by field."""
+    check = BookingCheck()
+    if request.customer_id is None:
+        check.errors["customer"] = "Pick the customer first (or ctrl+n to add them)."
+    if request.branch_id is None:
+        check.errors["branch"] = "Choose a branch"
+    if request.service_id is None:
+        check.errors["service"] = "Choose a service"
+    try:
+        parse_day(request.day)
+    except ValidationFailed as exc:
+        check.errors[exc.field] = exc.message
+    try:
+        parse_time(request.time)
+    except ValidationFailed as exc:
+        check.errors[exc.field] = exc.message
+    if "date" not in check.errors and "time" not in check.errors:
+        check.start = start_at(request.day, request.time, tz)
+    return check
+
+
+def book_appointment(
+    *,
+    session: Session,
+    request: BookingRequest,
+    actor: Staff | None = None,
+    tz: tzinfo | None = None,
+) -> Booked:
+    """Book what the form holds. Raises ValidationFailed (first bad field), BlockedCustomer,
+    DoubleBooked (with the clash and the next free time)."""
+    check = check_booking(request, tz)
+    if check.errors:
+        name, message = next(iter(check.errors.items()))
+        raise ValidationFailed(name, message)
+    assert check.start is not None
+    assert request.customer_id is not None
+    assert request.branch_id is not None and request.service_id is not None
+    booking = bookings.create_booking(
+        session=session,
+        customer_id=request.customer_id,
+        service_id=request.service_id,
+        branch_id=request.branch_id,
+        staff_id=request.staff_id,
+        start_at=check.start,
+        notes=request.notes,
+        actor=actor,
+    )
+    return Booked(
+        booking_id=booking.id or 0,
+        customer_id=booking.customer_id,
+        start_at=booking.start_at,
+        end_at=booking.end_at,
+    )
+
+
+def suggestion_fields(when: datetime, tz: tzinfo | None = None) -> tuple[str, str]:
+    """A suggested start as the (date, time) the form shows."""
+    local = when.astimezone(tz or local_tz())
+    return local.date().isoformat(), local.strftime("%H:%M")
+
+
+__all__ = [
+    "Booked",
+    "BookingCheck",
+    "BookingForm",
+    "BookingRequest",
+    "Choice",
+    "ServiceChoice",
+    "StaffChoice",
+    "book_appointment",
+    "check_booking",
+    "load_booking_form",
+    "local_tz",
+    "next_quarter",
+    "parse_day",
+    "parse_time",
+    "start_at",
+    "suggestion_fields",
+]

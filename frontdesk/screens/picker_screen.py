@@ -1,0 +1,96 @@
+"""The base of the new-booking and new-order screens: a customer picker plus labelled fields.
+
+It opens the inline add-customer modal (``ctrl+n``) and the customer form (``ctrl+e``) for
+the picker, and asks before discarding what was entered (``escape``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Label
+
+from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.screens.common import ConfirmModal
+from frontdesk.widgets.customer_picker import CustomerPicker
+
+
+class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
+    """Dismisses with (record id, customer id) when saved, None when left."""
+
+    ERROR_PREFIX = "e"
+    DISCARD_QUESTION = "Discard what you entered?"
+    BINDINGS = [
+        Binding("escape", "cancel", "Back"),
+        Binding("ctrl+n", "add_customer", "New customer", tooltip="Add the customer inline"),
+        Binding("ctrl+k", "change_customer", "Change customer", show=False),
+        # Priority: an input's own ctrl+e (end of line) would take it in the picker.
+        Binding("ctrl+e", "edit_customer", "Edit customer", show=False, priority=True),
+    ]
+
+    def box(self, label: str, widget: Any, name: str) -> ComposeResult:
+        """A field: its label, the widget, and the line for its error message."""
+        with Vertical(classes="field"):
+            yield Label(label)
+            yield widget
+            yield Label("", id=f"{self.ERROR_PREFIX}-{name}", classes="field-error")
+
+    @property
+    def picker(self) -> CustomerPicker:
+        return self.query_one("#picker", CustomerPicker)
+
+    def has_entries(self) -> bool:
+        """True when the receptionist entered anything that leaving would lose."""
+        return False
+
+    # ------------------------------------------------------------------ customer
+    def action_add_customer(self) -> None:
+        self.picker.action_add()
+
+    def action_change_customer(self) -> None:
+        self.picker.action_clear()
+
+    def action_edit_customer(self) -> None:
+        self.picker.action_edit()
+
+    @on(CustomerPicker.AddRequested)
+    def open_quick_add(self, event: CustomerPicker.AddRequested) -> None:
+        from frontdesk.screens.quick_add import QuickAddModal
+
+        event.stop()
+        picker = event.picker
+        self.app.push_screen(
+            QuickAddModal(
+                prefill=event.prefill, created_via=picker.created_via, region=picker.phone_region
+            ),
+            picker.added,
+        )
+
+    @on(CustomerPicker.EditRequested)
+    def open_customer_form(self, event: CustomerPicker.EditRequested) -> None:
+        from frontdesk.screens.customer_form import CustomerFormScreen
+
+        event.stop()
+        picker = event.picker
+
+        def saved(result: int | None) -> None:
+            if result is not None:
+                picker.pick(result)
+
+        self.app.push_screen(CustomerFormScreen(customer_id=event.customer_id), saved)
+
+    # ------------------------------------------------------------------ leaving
+    def action_cancel(self) -> None:
+        if not self.has_entries():
+            self.dismiss(None)
+            return
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmModal(self.DISCARD_QUESTION, "Discard", "Keep editing"), answer)
