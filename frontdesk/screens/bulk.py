@@ -1,16 +1,28 @@
-"""Bulk actions on the directory selection."""
+"""Bulk actions on the directory selection: choose the action, answer its follow-up question.
+
+The modal only asks; the directory runs the chosen :class:`BulkRequest` (one service,
+``directory.apply_bulk``) off the UI thread. Category and tag names are user data and are
+shown literally.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
 from frontdesk.data.directory import BulkRequest, Lookups
-from frontdesk.screens.common import ChoiceModal, ConfirmModal, PromptModal
+from frontdesk.screens.base import FrontdeskModal
+from frontdesk.screens.common import (
+    ChoiceModal,
+    ConfirmModal,
+    PromptModal,
+    category_text,
+)
+from frontdesk.text import user_text
 
 __all__ = ["BulkActionModal", "BulkRequest"]
 
@@ -27,9 +39,19 @@ ACTIONS = [
 ]
 
 
-class BulkActionModal(ModalScreen[BulkRequest | None]):
+def _whole_number(text: str) -> str | None:
+    raw = text.strip() or "0"
+    return (
+        None
+        if raw.isascii() and raw.isdigit()
+        else "The starting balance is a whole number (0 or more)."
+    )
+
+
+class BulkActionModal(FrontdeskModal[BulkRequest | None]):
     """Choose what to do with the selected customers; follow-up questions as needed."""
 
+    AUTO_FOCUS = "#choices"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, count: int, lookups: Lookups) -> None:
@@ -37,96 +59,115 @@ class BulkActionModal(ModalScreen[BulkRequest | None]):
         self.count = count
         self.lookups = lookups
 
+    @property
+    def noun(self) -> str:
+        return "customer" if self.count == 1 else "customers"
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            noun = "customer" if self.count == 1 else "customers"
-            yield Label(f"Bulk action on {self.count:,} {noun}", classes="dialog-title")
-            yield OptionList(*[Option(label, id=key) for key, label in ACTIONS], id="choices")
-
-    def on_mount(self) -> None:
-        self.query_one("#choices", OptionList).focus()
+            yield Label(Text(f"Bulk action on {self.count:,} {self.noun}"), classes="dialog-title")
+            yield OptionList(*[Option(Text(label), id=key) for key, label in ACTIONS], id="choices")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
         key = event.option.id or ""
-        noun = "customer" if self.count == 1 else "customers"
         if key == "set_category":
-            options = [
-                (f"{c.symbol} {c.name}", str(c.id)) for c in self.lookups.categories.values()
-            ]
-            options.append(("(no category)", "none"))
-
-            def picked(value: str | None) -> None:
-                if value is not None:
-                    self.dismiss(
-                        BulkRequest(
-                            action="set_category",
-                            category_id=None if value == "none" else int(value),
-                        )
-                    )
-
-            self.app.push_screen(ChoiceModal("Set category to", options), picked)
+            self._ask_category()
         elif key in ("add_tag", "remove_tag"):
-            options = [(t.name, str(t.id)) for t in self.lookups.tags.values()]
-            if not options:
-                self.notify("There are no tags yet", severity="warning")
-                return
-
-            def tag_picked(value: str | None) -> None:
-                if value is not None:
-                    self.dismiss(BulkRequest(action=key, tag_id=int(value)))
-
-            title = "Add which tag?" if key == "add_tag" else "Remove which tag?"
-            self.app.push_screen(ChoiceModal(title, options), tag_picked)
+            self._ask_tag(key)
         elif key in ("active", "inactive"):
             self.dismiss(BulkRequest(action="set_status", status=key))
         elif key == "block":
-
-            def reason_given(reason: str | None) -> None:
-                if reason:
-                    self.dismiss(BulkRequest(action="block", reason=reason))
-
-            self.app.push_screen(
-                PromptModal(f"Why block {self.count:,} {noun}?", placeholder="Reason"), reason_given
-            )
+            self._ask_block_reason()
         elif key == "enrol":
-            options = [(p.name, str(p.id)) for p in self.lookups.programs.values() if p.active]
-
-            def program_picked(value: str | None) -> None:
-                if value is None:
-                    return
-
-                def balance_given(text: str | None) -> None:
-                    if text is None:
-                        return
-                    raw = text.strip() or "0"
-                    if not raw.isdigit():
-                        self.notify("The starting balance is a whole number", severity="error")
-                        return
-                    self.dismiss(
-                        BulkRequest(
-                            action="enrol", program_id=int(value), starting_balance=int(raw)
-                        )
-                    )
-
-                self.app.push_screen(
-                    PromptModal(
-                        "Starting balance for each (empty: 0)", placeholder="0", required=False
-                    ),
-                    balance_given,
-                )
-
-            self.app.push_screen(ChoiceModal("Enrol in which program?", options), program_picked)
+            self._ask_program()
         elif key == "unblock":
             self.dismiss(BulkRequest(action="unblock"))
         elif key == "delete":
+            self._ask_delete()
 
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.dismiss(BulkRequest(action="delete"))
+    def _ask_category(self) -> None:
+        options: list[tuple[str | Text, str]] = [
+            (category_text(c.symbol, c.name, c.colour), str(c.id))
+            for c in self.lookups.categories.values()
+        ]
+        options.append((Text("(no category)", style="italic"), "none"))
+
+        def picked(value: str | None) -> None:
+            if value is not None:
+                category_id = None if value == "none" else int(value)
+                self.dismiss(BulkRequest(action="set_category", category_id=category_id))
+
+        self.app.push_screen(ChoiceModal("Set category to", options), picked)
+
+    def _ask_tag(self, key: str) -> None:
+        options: list[tuple[str | Text, str]] = [
+            (user_text(t.name), str(t.id)) for t in self.lookups.tags.values()
+        ]
+        if not options:
+            self.notify("There are no tags yet (add them in settings, S)", severity="warning")
+            return
+
+        def tag_picked(value: str | None) -> None:
+            if value is not None:
+                self.dismiss(BulkRequest(action=key, tag_id=int(value)))
+
+        title = "Add which tag?" if key == "add_tag" else "Remove which tag?"
+        self.app.push_screen(ChoiceModal(title, options), tag_picked)
+
+    def _ask_block_reason(self) -> None:
+        def reason_given(reason: str | None) -> None:
+            if reason:
+                self.dismiss(BulkRequest(action="block", reason=reason))
+
+        self.app.push_screen(
+            PromptModal(f"Why block {self.count:,} {self.noun}?", placeholder="Reason"),
+            reason_given,
+        )
+
+    def _ask_program(self) -> None:
+        options: list[tuple[str | Text, str]] = [
+            (user_text(p.name), str(p.id)) for p in self.lookups.programs.values() if p.active
+        ]
+        if not options:
+            self.notify("There is no active loyalty program", severity="warning")
+            return
+
+        def program_picked(value: str | None) -> None:
+            if value is None:
+                return
+
+            def balance_given(text: str | None) -> None:
+                if text is None:
+                    return
+                self.dismiss(
+                    BulkRequest(
+                        action="enrol",
+                        program_id=int(value),
+                        starting_balance=int(text.strip() or "0"),
+                    )
+                )
 
             self.app.push_screen(
-                ConfirmModal(f"Delete {self.count:,} {noun}?", "Delete", "Keep"), confirmed
+                PromptModal(
+                    "Starting balance for each (empty: 0)",
+                    placeholder="0",
+                    required=False,
+                    check=_whole_number,
+                ),
+                balance_given,
             )
+
+        self.app.push_screen(ChoiceModal("Enrol in which program?", options), program_picked)
+
+    def _ask_delete(self) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(BulkRequest(action="delete"))
+
+        self.app.push_screen(
+            ConfirmModal(f"Delete {self.count:,} {self.noun}?", "Delete", "Keep"), confirmed
+        )

@@ -1,24 +1,77 @@
-"""Small reusable modals: confirm, ask for a line of text, pick from a list."""
+"""Small reusable modals: confirm, ask for a line of text, pick from a list, read notes.
+
+Their question, title and option texts often carry user data (a customer's name, a column
+header from an imported file): a ``str`` is shown literally, never parsed as markup; a
+``rich.text.Text`` is shown as built (for emphasis made from :func:`frontdesk.text.user_text`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+from markdown_it import MarkdownIt
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Input, Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
+from frontdesk.screens.base import FrontdeskModal
+from frontdesk.text import plain, safe_style, user_text
 
-class ConfirmModal(ModalScreen[bool]):
+__all__ = [
+    "ChoiceModal",
+    "ConfirmModal",
+    "InfoModal",
+    "PromptModal",
+    "category_text",
+    "literal",
+    "safe_markdown",
+]
+
+
+def literal(value: str | Text) -> Text:
+    """``value`` as a renderable: a ``Text`` as built, a ``str`` shown exactly as written."""
+    if isinstance(value, Text):
+        return value
+    return user_text(value, multiline=True)
+
+
+def category_text(symbol: str | None, name: str | None, colour: str | None) -> Text:
+    """A category as shown in lists: its symbol in its stored colour (never fails), its name."""
+    out = user_text(symbol, safe_style(colour, "bold"))
+    if symbol:
+        out.append(" ")
+    out.append_text(user_text(name))
+    return out
+
+
+def _plain_markdown() -> MarkdownIt:
+    """CommonMark without links, images, autolinks or raw HTML: a note can never become a
+    link to click (``[x](file:///etc/passwd)`` and ``<https://...>`` stay text)."""
+    return MarkdownIt("commonmark").disable(
+        ["link", "image", "autolink", "html_inline", "html_block", "reference"]
+    )
+
+
+def safe_markdown(markdown: str, **kwargs: str | None) -> Markdown:
+    """A Markdown widget for user text: controls shown escaped, no links, nothing opened."""
+    return Markdown(
+        plain(markdown, multiline=True), parser_factory=_plain_markdown, open_links=False, **kwargs
+    )
+
+
+class ConfirmModal(FrontdeskModal[bool]):
     """A yes/no question; y/enter confirms, n/escape declines."""
 
+    AUTO_FOCUS = "#no"
     BINDINGS = [
         Binding("y", "yes", "Yes"),
         Binding("n,escape", "no", "No"),
     ]
 
-    def __init__(self, question: str, yes: str = "Yes", no: str = "No") -> None:
+    def __init__(self, question: str | Text, yes: str = "Yes", no: str = "No") -> None:
         super().__init__(classes="dialog-screen")
         self.question = question
         self.yes_label = yes
@@ -26,15 +79,13 @@ class ConfirmModal(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
+            yield Label(literal(self.question), classes="dialog-title", id="question")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes_label} (y)", id="yes", variant="error")
-                yield Button(f"{self.no_label} (n)", id="no")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
+                yield Button(Text(f"{self.yes_label} (y)"), id="yes", variant="error")
+                yield Button(Text(f"{self.no_label} (n)"), id="no")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
         self.dismiss(event.button.id == "yes")
 
     def action_yes(self) -> None:
@@ -44,30 +95,49 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class PromptModal(ModalScreen[str | None]):
-    """Ask for one line of text (e.g. a block reason). Enter confirms, escape cancels."""
+class PromptModal(FrontdeskModal[str | None]):
+    """Ask for one line of text (e.g. a block reason). Enter confirms, escape cancels.
 
+    ``check`` (optional) returns a message for a value that cannot be used; the modal then
+    stays open and shows it under the field.
+    """
+
+    AUTO_FOCUS = "#answer"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, question: str, *, placeholder: str = "", required: bool = True) -> None:
+    def __init__(
+        self,
+        question: str | Text,
+        *,
+        placeholder: str = "",
+        required: bool = True,
+        value: str = "",
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.question = question
         self.placeholder = placeholder
         self.required = required
+        self.initial = value
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title")
-            yield Input(placeholder=self.placeholder, id="answer")
+            yield Label(literal(self.question), classes="dialog-title", id="question")
+            yield Input(plain(self.initial), placeholder=self.placeholder, id="answer")
             yield Label("", id="answer-error", classes="error")
 
-    def on_mount(self) -> None:
-        self.query_one("#answer", Input).focus()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.query_one("#answer-error", Label).update("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         value = event.value.strip()
-        if self.required and not value:
-            self.query_one("#answer-error", Label).update("This cannot be empty.")
+        problem = "This cannot be empty." if self.required and not value else None
+        if problem is None and self.check is not None:
+            problem = self.check(value)
+        if problem:
+            self.query_one("#answer-error", Label).update(user_text(problem))
             return
         self.dismiss(value)
 
@@ -75,47 +145,56 @@ class PromptModal(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ChoiceModal(ModalScreen[str | None]):
-    """Pick one option from a list (arrow keys and enter; escape cancels)."""
+class ChoiceModal(FrontdeskModal[str | None]):
+    """Pick one option from a list (arrow keys and enter; escape cancels).
 
+    ``options`` are ``(label, key)`` pairs; a label may be user data (shown literally) or a
+    ``Text`` (e.g. a category in its colour).
+    """
+
+    AUTO_FOCUS = "#choices"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str | Text, options: Sequence[tuple[str | Text, str]]) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
-        self.options = options
+        self.options = list(options)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield OptionList(*[Option(label, id=key) for label, key in self.options], id="choices")
-
-    def on_mount(self) -> None:
-        self.query_one("#choices", OptionList).focus()
+            yield Label(literal(self.title_text), classes="dialog-title", id="question")
+            yield OptionList(
+                *[Option(literal(label), id=key) for label, key in self.options], id="choices"
+            )
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
         self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class InfoModal(ModalScreen[None]):
-    """Read-only Markdown text (e.g. a booking's notes). Escape or enter closes."""
+class InfoModal(FrontdeskModal[None]):
+    """Read-only Markdown text (e.g. a booking's notes). Escape or enter closes.
 
+    The text is user data: it is shown as Markdown for its emphasis and lists, but control
+    characters are shown escaped and links are never made (nor opened).
+    """
+
+    AUTO_FOCUS = "#info-body"
     BINDINGS = [Binding("escape,enter", "close", "Close")]
 
-    def __init__(self, title: str, markdown: str) -> None:
+    def __init__(self, title: str | Text, markdown: str) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
         self.markdown = markdown
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Markdown
-
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Markdown(self.markdown)
+            yield Label(literal(self.title_text), classes="dialog-title", id="question")
+            with VerticalScroll(id="info-body"):
+                yield safe_markdown(self.markdown)
 
     def action_close(self) -> None:
         self.dismiss(None)

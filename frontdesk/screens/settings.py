@@ -1,15 +1,22 @@
-"""Settings for admins: custom fields, categories, tags, loyalty programs, note categories."""
+"""Settings for admins: custom fields, categories, tags, loyalty programs, note categories.
+
+Every read and write runs off the UI thread through one use-case service of
+:mod:`frontdesk.data.settings_flow`. A dialog saves while it is open: a value the service
+refuses (``ValidationFailed``) is shown under the field it belongs to and nothing typed is lost.
+Names, labels and stored colours are user data: shown literally, colours through ``safe_style``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from rich.text import Text
+from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     DataTable,
     Footer,
@@ -22,116 +29,268 @@ from textual.widgets import (
     TabPane,
 )
 
-from frontdesk.data import fields, notes, rewards
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data import fields
+from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
+from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import FieldType
-from frontdesk.data.tags import create_tag, save_category
+from frontdesk.data.settings_flow import (
+    FieldForm,
+    ProgramForm,
+    SettingsPage,
+    add_tag_form,
+    load_settings_page,
+    save_category_form,
+    save_field_form,
+    save_note_category_form,
+    save_program_form,
+)
+from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
+from frontdesk.text import join, safe_style, user_text
 
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+__all__ = ["FieldForm", "FieldModal", "LineModal", "SettingsScreen", "colour_hint"]
 
-TYPES = [(t.value.replace("_", " "), t.value) for t in FieldType]
+TYPES = [(Text(t.value.replace("_", " ")), t.value) for t in FieldType]
 
-
-@dataclass(frozen=True)
-class FieldForm:
-    label: str
-    key: str
-    type: str
-    required: bool
-    choices: list[str]
-    help_text: str
+# What a dialog saves: the session work for what was typed (built by the screen).
+Saver = Callable[[Session], object]
 
 
-class FieldModal(ModalScreen[FieldForm | None]):
+def _message_for(exc: Exception) -> Text:
+    if isinstance(exc, ValidationFailed):
+        return user_text(exc.message)
+    return user_text(f"Not saved: {exc}")
+
+
+def colour_hint(value: str) -> Text:
+    """What a typed colour will be stored as, drawn in that colour (pure, no database)."""
+    if not value.strip():
+        return join(
+            Text("██", style=safe_style(DEFAULT_COLOUR)), Text(f"empty: grey ({DEFAULT_COLOUR})")
+        )
+    found = to_hex(value)
+    if found is None:
+        return Text("#rrggbb or a colour name such as gold, teal, light blue", style="italic")
+    return join(Text("██", style=safe_style(found)), Text(f"stored as {found}"))
+
+
+class FieldModal(FrontdeskModal[FieldForm | None]):
+    """Add or change a custom field; ctrl+s saves through ``save`` and closes on success."""
+
     AUTO_FOCUS = "#fd-label"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    # Service field name -> the widget it is shown under.
+    FIELD_OF = {
+        "label": "label",
+        "key": "key",
+        "type": "type",
+        "choices": "choices",
+        "help_text": "help",
+    }
 
-    def __init__(self, initial: FieldForm | None = None) -> None:
+    def __init__(
+        self,
+        initial: FieldForm | None = None,
+        *,
+        save: Callable[[FieldForm], Saver] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.initial = initial
+        self.save = save
+        self.saving = False
+        self.result: object = None  # what ``save`` returned (the saved row)
 
     def compose(self) -> ComposeResult:
         i = self.initial
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="field-dialog"):
             yield Label("Custom field  ·  ctrl+s saves", classes="dialog-title")
             yield Label("Label")
             yield Input(i.label if i else "", id="fd-label")
+            yield Label("", id="fd-label-msg", classes="field-msg error")
             yield Label("Key (empty: made from the label)")
             yield Input(i.key if i else "", id="fd-key")
+            yield Label("", id="fd-key-msg", classes="field-msg error")
             yield Label("Type")
             yield Select[str](TYPES, id="fd-type", allow_blank=False, value=i.type if i else "text")
+            yield Label("", id="fd-type-msg", classes="field-msg error")
             yield Label("Choices (comma separated, for choice types)")
             yield Input(", ".join(i.choices) if i else "", id="fd-choices")
+            yield Label("", id="fd-choices-msg", classes="field-msg error")
             yield Label("Help text")
             yield Input(i.help_text if i else "", id="fd-help")
+            yield Label("", id="fd-help-msg", classes="field-msg error")
             yield Label("Required")
             yield Switch(i.required if i else False, id="fd-required")
             yield Label("", id="fd-error", classes="error")
 
-    def action_save(self) -> None:
-        label = self.query_one("#fd-label", Input).value.strip()
-        if not label:
-            self.query_one("#fd-error", Label).update("Label is required")
-            return
-        self.dismiss(
-            FieldForm(
-                label=label,
-                key=self.query_one("#fd-key", Input).value.strip(),
-                type=str(self.query_one("#fd-type", Select).value),
-                required=self.query_one("#fd-required", Switch).value,
-                choices=[
-                    c.strip()
-                    for c in self.query_one("#fd-choices", Input).value.split(",")
-                    if c.strip()
-                ],
-                help_text=self.query_one("#fd-help", Input).value,
-            )
+    def form(self) -> FieldForm:
+        return FieldForm(
+            label=self.query_one("#fd-label", Input).value.strip(),
+            key=self.query_one("#fd-key", Input).value.strip(),
+            type=str(self.query_one("#fd-type", Select).value),
+            required=self.query_one("#fd-required", Switch).value,
+            choices=[
+                c.strip()
+                for c in self.query_one("#fd-choices", Input).value.split(",")
+                if c.strip()
+            ],
+            help_text=self.query_one("#fd-help", Input).value,
         )
+
+    def clear_messages(self) -> None:
+        for label in self.query(".field-msg").results(Label):
+            label.update("")
+        self.query_one("#fd-error", Label).update("")
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        form = self.form()
+        self.clear_messages()
+        if self.save is None:
+            if not form.label:
+                self.show_error(ValidationFailed("label", "Label is required"))
+                return
+            self.dismiss(form)
+            return
+        self.saving = True
+
+        def done(result: object) -> None:
+            self.result = result
+            self.dismiss(form)
+
+        self.run_write(self.save(form), then=done, on_error=self.show_error)
+
+    def show_error(self, exc: Exception) -> None:
+        self.saving = False
+        name = self.FIELD_OF.get(exc.field) if isinstance(exc, ValidationFailed) else None
+        if name is None:
+            self.query_one("#fd-error", Label).update(_message_for(exc))
+            return
+        self.query_one(f"#fd-{name}-msg", Label).update(_message_for(exc))
+        widget = self.query_one(f"#fd-{name}")
+        self.set_focus(widget)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class LineModal(ModalScreen[list[str] | None]):
-    """A few labelled one-line inputs (name, symbol ...)."""
+class LineModal(FrontdeskModal[list[str] | None]):
+    """A few labelled one-line inputs (name, symbol ...); ctrl+s (or enter) saves.
+
+    With ``save`` the dialog stays open while the values are saved, and a value the service
+    refuses is shown under its input: ``fields`` names the service field of each input.
+    ``hints`` shows, under an input, what is being typed will become (e.g. a colour swatch).
+    """
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    AUTO_FOCUS = "#ln-0"
 
-    def __init__(self, title: str, labels: list[str], values: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        title: str | Text,
+        labels: Sequence[str],
+        values: Sequence[str] | None = None,
+        *,
+        fields: Sequence[str] | None = None,
+        save: Callable[[list[str]], Saver] | None = None,
+        hints: dict[int, Callable[[str], Text]] | None = None,
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.title_text = title
-        self.labels = labels
-        self.values = values or [""] * len(labels)
+        self.labels = list(labels)
+        self.values = list(values) if values is not None else [""] * len(self.labels)
+        self.fields = list(fields or [])
+        self.save = save
+        self.hints = hints or {}
+        self.saving = False
+        self.result: object = None  # what ``save`` returned (the saved row)
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(f"{self.title_text}  ·  ctrl+s saves", classes="dialog-title")
+        title = self.title_text if isinstance(self.title_text, Text) else user_text(self.title_text)
+        with Vertical(classes="dialog", id="line-dialog"):
+            yield Label(join(title, Text("·  ctrl+s saves")), classes="dialog-title")
             for i, (label, value) in enumerate(zip(self.labels, self.values, strict=True)):
-                yield Label(label)
+                yield Label(Text(label))
                 yield Input(value, id=f"ln-{i}")
+                hint = self.hints.get(i)
+                yield Label(hint(value) if hint else "", id=f"ln-{i}-msg", classes="field-msg")
+            yield Label("", id="ln-error", classes="error")
 
-    def on_mount(self) -> None:
-        self.query_one("#ln-0", Input).focus()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        index = self._index_of(event.input)
+        if index is None:
+            return
+        message = self.query_one(f"#ln-{index}-msg", Label)
+        message.remove_class("error")
+        hint = self.hints.get(index)
+        message.update(hint(event.value) if hint else "")
 
-    def on_input_submitted(self) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         self.action_save()
 
+    @staticmethod
+    def _index_of(widget: Any) -> int | None:
+        widget_id = getattr(widget, "id", None) or ""
+        if not widget_id.startswith("ln-"):
+            return None
+        try:
+            return int(widget_id[3:])
+        except ValueError:
+            return None
+
+    def typed(self) -> list[str]:
+        return [self.query_one(f"#ln-{i}", Input).value for i in range(len(self.labels))]
+
     def action_save(self) -> None:
-        self.dismiss([self.query_one(f"#ln-{i}", Input).value for i in range(len(self.labels))])
+        if self.saving:
+            return
+        values = self.typed()
+        if self.save is None:
+            self.dismiss(values)
+            return
+        self.query_one("#ln-error", Label).update("")
+        self.saving = True
+
+        def done(result: object) -> None:
+            self.result = result
+            self.dismiss(values)
+
+        self.run_write(self.save(values), then=done, on_error=self.show_error)
+
+    def show_error(self, exc: Exception) -> None:
+        self.saving = False
+        field_name = exc.field if isinstance(exc, ValidationFailed) else None
+        if field_name is None or field_name not in self.fields:
+            self.query_one("#ln-error", Label).update(_message_for(exc))
+            return
+        index = self.fields.index(field_name)
+        message = self.query_one(f"#ln-{index}-msg", Label)
+        message.add_class("error")
+        message.update(_message_for(exc))
+        self.set_focus(self.query_one(f"#ln-{index}", Input))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class SettingsScreen(Screen[None]):
+TABLES = {
+    "s-fields": ("Label", "Key", "Type", "Required", "Choices", "State", "Values"),
+    "s-categories": ("Symbol", "Name", "Colour"),
+    "s-tags": ("Tag",),
+    "s-programs": ("Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"),
+    "s-notecats": ("Category", "Alert"),
+}
+
+
+class SettingsScreen(FrontdeskScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
@@ -142,9 +301,11 @@ class SettingsScreen(Screen[None]):
         Binding("J", "move(1)", "Move down"),
     ]
 
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self) -> None:
+        super().__init__()
+        self.page = SettingsPage()
+        self.rows: dict[str, list[Any]] = {tab: [] for tab in TABLES}
+        self.loaded = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -162,16 +323,10 @@ class SettingsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.hold_keys()  # enter on a row needs the rows
         self.title = "Settings"
-        self.query_one("#s-fields-table", DataTable).add_columns(
-            "Label", "Key", "Type", "Required", "Choices", "State", "Values"
-        )
-        self.query_one("#s-categories-table", DataTable).add_columns("Symbol", "Name", "Colour")
-        self.query_one("#s-tags-table", DataTable).add_columns("Tag")
-        self.query_one("#s-programs-table", DataTable).add_columns(
-            "Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"
-        )
-        self.query_one("#s-notecats-table", DataTable).add_columns("Category", "Alert")
+        for tab, columns in TABLES.items():
+            self.query_one(f"#{tab}-table", DataTable).add_columns(*columns)
         self.reload()
 
     @property
@@ -187,65 +342,71 @@ class SettingsScreen(Screen[None]):
     def tab_changed(self) -> None:
         self.refresh_bindings()
 
-    def reload(self) -> None:
-        from frontdesk.data.directory import load_lookups
+    # ------------------------------------------------------------------ loading
+    def reload(self, focus: tuple[str, int | None] | None = None) -> None:
+        """Read every list again; ``focus`` = (tab, row id) puts the cursor on that row."""
 
-        def load(s: Any) -> tuple[Any, ...]:
-            defs = fields.list_fields(session=s, include_archived=True)
-            counts = {f.id: fields.count_values(session=s, field_id=f.id or 0) for f in defs}
-            return (
-                defs,
-                counts,
-                load_lookups(session=s),
-                rewards.list_programs(session=s),
-                notes.list_categories(session=s),
-            )
+        def loaded(page: SettingsPage) -> None:
+            self.show(page, focus)
+            self.release_keys()
 
-        defs, counts, lk, programs, notecats = self.fd.read(load)
-        self.rows: dict[str, list[Any]] = {
-            "s-fields": defs,
-            "s-categories": list(lk.categories.values()),
-            "s-tags": list(lk.tags.values()),
-            "s-programs": programs,
-            "s-notecats": notecats,
+        def failed(_: Exception) -> None:
+            self.release_keys()
+
+        self.run_read(lambda s: load_settings_page(session=s), then=loaded, on_error=failed)
+
+    def show(self, page: SettingsPage, focus: tuple[str, int | None] | None = None) -> None:
+        self.page = page
+        self.loaded = True
+        self.rows = {
+            "s-fields": page.fields,
+            "s-categories": page.categories,
+            "s-tags": page.tags,
+            "s-programs": page.programs,
+            "s-notecats": page.note_categories,
         }
-        t = self.query_one("#s-fields-table", DataTable)
-        t.clear()
-        for f in defs:
-            t.add_row(
-                f.label,
-                f.key,
-                f.type.replace("_", " "),
-                "yes" if f.required else "",
-                ", ".join(f.choices or []),
-                "archived" if f.archived else "active",
-                str(counts[f.id]),
-                key=str(f.id),
-            )
-        t = self.query_one("#s-categories-table", DataTable)
-        t.clear()
-        for c in lk.categories.values():
-            t.add_row(c.symbol, c.name, c.colour, key=str(c.id))
-        t = self.query_one("#s-tags-table", DataTable)
-        t.clear()
-        for tag in lk.tags.values():
-            t.add_row(tag.name, key=str(tag.id))
-        t = self.query_one("#s-programs-table", DataTable)
-        t.clear()
-        for p in programs:
-            t.add_row(
-                p.name + (" (default)" if p.is_default else ""),
-                p.unit,
-                "yes" if p.active else "no",
-                str(p.default_expiry_days or ""),
-                str(p.points_per_currency_unit or ""),
-                str(p.points_per_visit or ""),
-                key=str(p.id),
-            )
-        t = self.query_one("#s-notecats-table", DataTable)
-        t.clear()
-        for n in notecats:
-            t.add_row(n.name, "yes" if n.is_alert else "", key=str(n.id))
+        for tab, rows in self.rows.items():
+            table = self.query_one(f"#{tab}-table", DataTable)
+            wanted = focus[1] if focus is not None and focus[0] == tab else None
+            keep_row = table.cursor_row
+            table.clear()
+            for row in rows:
+                table.add_row(*self.cells(tab, row), key=str(row.id))
+            if wanted is not None and str(wanted) in {str(r.id) for r in rows}:
+                table.move_cursor(row=table.get_row_index(str(wanted)))
+            elif rows:
+                table.move_cursor(row=min(keep_row, len(rows) - 1))
+
+    def cells(self, tab: str, row: Any) -> list[Text]:
+        if tab == "s-fields":
+            return [
+                user_text(row.label),
+                user_text(row.key),
+                Text(row.type.replace("_", " ")),
+                Text("yes" if row.required else ""),
+                user_text(", ".join(row.choices or [])),
+                Text("archived" if row.archived else "active"),
+                Text(f"{self.page.value_counts.get(row.id, 0):,}"),
+            ]
+        if tab == "s-categories":
+            style = safe_style(row.colour)
+            return [
+                user_text(row.symbol, safe_style(row.colour, "bold")),
+                user_text(row.name),
+                join(Text("██", style=style), user_text(row.colour)),
+            ]
+        if tab == "s-tags":
+            return [user_text(row.name, safe_style(row.colour))]
+        if tab == "s-programs":
+            return [
+                join(user_text(row.name), Text("(default)" if row.is_default else "")),
+                user_text(row.unit),
+                Text("yes" if row.active else "no"),
+                Text(str(row.default_expiry_days or "")),
+                Text(str(row.points_per_currency_unit or "")),
+                Text(str(row.points_per_visit or "")),
+            ]
+        return [user_text(row.name), Text("yes" if row.is_alert else "")]
 
     def current(self) -> Any:
         table = self.query_one(f"#{self.tab}-table", DataTable)
@@ -254,30 +415,38 @@ class SettingsScreen(Screen[None]):
         key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return next((r for r in self.rows[self.tab] if str(r.id) == key.value), None)
 
-    def save(self, work: Any, done: str) -> None:
-        try:
-            self.fd.write(work)
-        except FrontdeskError as exc:
-            self.notify(str(exc), severity="error", timeout=6)
-            return
-        self.notify(done)
-        self.reload()
+    def saved(self, done: str, tab: str, row_id: int | None = None) -> None:
+        self.notify(done, markup=False)
+        self.reload(focus=(tab, row_id))
 
+    # ------------------------------------------------------------------ actions
     def action_add(self) -> None:
         self.edit(None)
 
     @on(DataTable.RowSelected)
-    def row_selected(self) -> None:
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
         self.action_edit()  # enter on a row (the table takes the key before the screen)
 
     def action_edit(self) -> None:
+        if not self.loaded:
+            return
         row = self.current()
         if row is not None:
             self.edit(row)
 
     def edit(self, row: Any) -> None:
         tab = self.tab
-        row_id = row.id if row is not None else None
+        row_id: int | None = row.id if row is not None else None
+
+        def open_dialog(modal: FieldModal | LineModal, done: str) -> None:
+            def after(answer: object) -> None:
+                if answer is not None:
+                    saved_id = getattr(modal.result, "id", None) or row_id
+                    self.saved(done, tab, saved_id)
+
+            self.app.push_screen(modal, after)
+
         if tab == "s-fields":
             initial = (
                 FieldForm(
@@ -292,38 +461,32 @@ class SettingsScreen(Screen[None]):
                 else None
             )
 
-            def done(form: FieldForm | None) -> None:
-                if form:
-                    self.save(
-                        lambda s: fields.save_field(
-                            session=s,
-                            label=form.label,
-                            key=form.key or None,
-                            type=form.type,
-                            required=form.required,
-                            choices=form.choices,
-                            help_text=form.help_text,
-                            field_id=row_id,
-                        ),
-                        "Field saved",
-                    )
+            def save_field(form: FieldForm) -> Saver:
+                return lambda s: save_field_form(session=s, form=form, field_id=row_id)
 
-            self.app.push_screen(FieldModal(initial), done)
+            open_dialog(FieldModal(initial, save=save_field), "Field saved")
         elif tab == "s-categories":
-            values = [row.name, row.symbol, row.colour] if row else None
+            values = [row.name, row.symbol, row.colour] if row else ["", "", ""]
 
-            def cat_done(v: list[str] | None) -> None:
-                if v:
-                    self.save(
-                        lambda s: save_category(
-                            session=s, name=v[0], symbol=v[1], colour=v[2], category_id=row_id
-                        ),
-                        "Category saved",
-                    )
+            def save_category(v: list[str]) -> Saver:
+                return lambda s: save_category_form(
+                    session=s, name=v[0], symbol=v[1], colour=v[2], category_id=row_id
+                )
 
-            self.app.push_screen(
-                LineModal("Category", ["Name", "Symbol (e.g. ★)", "Colour (e.g. gold)"], values),
-                cat_done,
+            open_dialog(
+                LineModal(
+                    "Category",
+                    [
+                        "Name",
+                        "Symbol (one or two characters, e.g. ★)",
+                        "Colour (e.g. gold, #ffd700)",
+                    ],
+                    values,
+                    fields=["name", "symbol", "colour"],
+                    save=save_category,
+                    hints={2: colour_hint},
+                ),
+                "Category saved",
             )
         elif tab == "s-tags":
             if row is not None:
@@ -332,11 +495,10 @@ class SettingsScreen(Screen[None]):
                 )
                 return
 
-            def tag_done(v: list[str] | None) -> None:
-                if v:
-                    self.save(lambda s: create_tag(session=s, name=v[0]), "Tag added")
+            def save_tag(v: list[str]) -> Saver:
+                return lambda s: add_tag_form(session=s, name=v[0])
 
-            self.app.push_screen(LineModal("New tag", ["Name"]), tag_done)
+            open_dialog(LineModal("New tag", ["Name"], fields=["name"], save=save_tag), "Tag added")
         elif tab == "s-programs":
             values = (
                 [
@@ -351,30 +513,9 @@ class SettingsScreen(Screen[None]):
                 else ["", "points", "", "0", "0", "yes"]
             )
 
-            def program_done(v: list[str] | None) -> None:
-                if not v:
-                    return
-                try:
-                    expiry = int(v[2]) if v[2].strip() else None
-                    per_unit, per_visit = int(v[3] or 0), int(v[4] or 0)
-                except ValueError:
-                    self.notify(
-                        "Expiry, points per unit and per visit are whole numbers", severity="error"
-                    )
-                    return
-                self.save(
-                    lambda s: rewards.save_program(
-                        session=s,
-                        name=v[0],
-                        unit=v[1],
-                        default_expiry_days=expiry,
-                        points_per_currency_unit=per_unit,
-                        points_per_visit=per_visit,
-                        active=v[5].strip().lower() not in ("no", "n", "false", "0"),
-                        program_id=row_id,
-                    ),
-                    "Program saved",
-                )
+            def save_program(v: list[str]) -> Saver:
+                form = ProgramForm(*v)
+                return lambda s: save_program_form(session=s, form=form, program_id=row_id)
 
             labels = [
                 "Name",
@@ -384,64 +525,83 @@ class SettingsScreen(Screen[None]):
                 "Points per completed visit",
                 "Active (yes/no)",
             ]
-            self.app.push_screen(LineModal("Loyalty program", labels, values), program_done)
+            names = [
+                "name",
+                "unit",
+                "default_expiry_days",
+                "points_per_currency_unit",
+                "points_per_visit",
+                "active",
+            ]
+            open_dialog(
+                LineModal("Loyalty program", labels, values, fields=names, save=save_program),
+                "Program saved",
+            )
         elif tab == "s-notecats":
             values = [row.name, "yes" if row.is_alert else "no"] if row else ["", "no"]
 
-            def note_done(v: list[str] | None) -> None:
-                if v:
-                    alert = v[1].strip().lower() in ("yes", "y", "true", "1")
-                    self.save(
-                        lambda s: notes.save_category(
-                            session=s, name=v[0], is_alert=alert, category_id=row_id
-                        ),
-                        "Note category saved",
-                    )
+            def save_note_category(v: list[str]) -> Saver:
+                return lambda s: save_note_category_form(
+                    session=s, name=v[0], alert=v[1], category_id=row_id
+                )
 
-            self.app.push_screen(
-                LineModal("Note category", ["Name", "Alert category (yes/no)"], values), note_done
+            open_dialog(
+                LineModal(
+                    "Note category",
+                    ["Name", "Alert category (yes/no)"],
+                    values,
+                    fields=["name", "is_alert"],
+                    save=save_note_category,
+                ),
+                "Note category saved",
             )
 
     def action_move(self, direction: int) -> None:
         row = self.current()
         if row is None:
             return
-        self.save(
-            lambda s: fields.move_field(session=s, field_id=row.id, direction=direction),
-            "Order changed",
+        field_id = row.id
+        self.run_write(
+            lambda s: fields.move_field(session=s, field_id=field_id, direction=direction),
+            then=lambda _: self.reload(focus=("s-fields", field_id)),
         )
-        table = self.query_one("#s-fields-table", DataTable)
-        table.move_cursor(row=table.get_row_index(str(row.id)))
 
     def action_archive(self) -> None:
         row = self.current()
-        if row is not None:
-            self.save(
-                lambda s: fields.archive_field(
-                    session=s, field_id=row.id, archived=not row.archived
-                ),
-                "Field restored" if row.archived else "Field archived (values kept)",
-            )
+        if row is None:
+            return
+        field_id, archived = row.id, not row.archived
+        done = "Field archived (values kept)" if archived else "Field restored"
+        self.run_write(
+            lambda s: fields.archive_field(session=s, field_id=field_id, archived=archived),
+            then=lambda _: self.saved(done, "s-fields", field_id),
+        )
 
     def action_delete(self) -> None:
         row = self.current()
         if row is None:
             return
-        count = self.fd.read(lambda s: fields.count_values(session=s, field_id=row.id))
+        field_id, label = row.id, row.label
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.save(
-                    lambda s: fields.delete_field(session=s, field_id=row.id),
-                    f"Field deleted with {count} values",
-                )
+        def ask(count: int) -> None:
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.run_write(
+                        lambda s: fields.delete_field(session=s, field_id=field_id),
+                        then=lambda gone: self.saved(
+                            f"Field deleted with {gone:,} values", "s-fields"
+                        ),
+                    )
 
-        self.app.push_screen(
-            ConfirmModal(
-                f"Delete the field {row.label!r} and its {count:,} values? This cannot be undone.",
-                "Delete",
-            ),
-            confirmed,
+            question = join(
+                Text("Delete the field"),
+                user_text(label, "bold"),
+                Text(f"and its {count:,} values? This cannot be undone."),
+            )
+            self.app.push_screen(ConfirmModal(question, "Delete"), confirmed)
+
+        self.run_read(
+            lambda s: fields.count_values(session=s, field_id=field_id), then=ask, group="count"
         )
 
     def action_back(self) -> None:

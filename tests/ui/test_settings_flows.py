@@ -1,0 +1,185 @@
+"""Pilot tests of the settings screen, typed as an admin types: every key at once (burst)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Label
+
+from frontdesk.data import fields
+from frontdesk.data.models import Category, CustomField, LoyaltyProgram, NoteCategory, Tag
+from frontdesk.screens.common import ChoiceModal, ConfirmModal
+from frontdesk.screens.settings import FieldModal, LineModal, SettingsScreen
+from tests.ui.conftest import SIZE, burst, make_app, settle
+
+HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
+
+
+def cells(table: DataTable[object]) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def message(screen: object, selector: str) -> str:
+    return str(screen.query_one(selector, Label).render())  # type: ignore[attr-defined]
+
+
+async def open_settings(pilot: Pilot[None], *tab_keys: str) -> SettingsScreen:
+    """From the directory: S opens settings, ``right`` moves along the tabs."""
+    await settle(pilot)
+    await burst(pilot, "down")  # from the search box to the list (the directory's own key)
+    await burst(pilot, "S", *tab_keys)
+    screen = pilot.app.screen
+    assert isinstance(screen, SettingsScreen)
+    return screen
+
+
+async def test_colour_gold_typed_in_settings_is_stored_as_hex(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        # Every key at once: the tab move, the dialog and the text land where they belong.
+        await burst(pilot, "right", "a", "Gold club", "tab", "G", "tab", "gold")
+        modal = app.screen
+        assert isinstance(modal, LineModal)
+        assert "stored as #ffd700" in message(modal, "#ln-2-msg")  # said while typing
+        await burst(pilot, "ctrl+s")
+        assert app.screen is screen
+        table = screen.query_one("#s-categories-table", DataTable)
+        row = cells(table)[table.cursor_row]  # the cursor is on the saved category
+        assert row[:2] == ["G", "Gold club"] and row[2].endswith("#ffd700")
+    with Session(demo_engine) as s:
+        gold = s.exec(select(Category).where(col(Category.name) == "Gold club")).one()
+        assert (gold.symbol, gold.colour) == ("G", "#ffd700")
+
+
+async def test_a_colour_that_is_not_one_is_refused_next_to_the_field(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "right", "a", "Silver", "tab", "S", "tab", "goldish", "ctrl+s")
+        modal = app.screen
+        assert isinstance(modal, LineModal)  # still open, nothing typed is lost
+        assert "is not a colour" in message(modal, "#ln-2-msg")
+        assert modal.focused is modal.query_one("#ln-2", Input)
+        assert [i.value for i in modal.query(Input)] == ["Silver", "S", "goldish"]
+        # Fix it where the cursor already is.
+        await burst(pilot, *["backspace"] * 7, "#C0C0C0", "ctrl+s")
+        assert app.screen is screen
+    with Session(demo_engine) as s:
+        silver = s.exec(select(Category).where(col(Category.name) == "Silver")).one()
+        assert silver.colour == "#c0c0c0"
+
+
+async def test_stored_garbage_colours_render_without_crashing(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        for name, colour in [
+            ("Gold (stored before checks)", "gold"),
+            (HOSTILE, "not a colour [/]"),
+            ("Empty colour", ""),
+            ("Escape", "\x1b[31m"),
+        ]:
+            s.add(Category(name=name, symbol="*", colour=colour, position=90))
+        s.add(Tag(name=HOSTILE, key="hostile", colour="gold"))
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot, "right")
+        table = screen.query_one("#s-categories-table", DataTable)
+        shown = {row[1]: row[2] for row in cells(table)}
+        assert shown["Gold (stored before checks)"].endswith("gold")
+        assert shown[HOSTILE].endswith("not a colour [/]")  # literally, not as markup
+        assert shown["Escape"].endswith("\\x1b[31m")  # control shown escaped
+        await burst(pilot, "right")
+        tags = cells(screen.query_one("#s-tags-table", DataTable))
+        assert [HOSTILE] in tags
+        # The bulk action's category list draws the same stored colours.
+        await burst(pilot, "escape")
+        await burst(pilot, "down")
+        await burst(pilot, "a", "enter")
+        assert isinstance(app.screen, ChoiceModal)
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert app.return_code is None  # still running
+
+
+async def test_hostile_tag_name_is_shown_as_typed(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot, "right", "right")
+        await burst(pilot, "a", HOSTILE, "enter")
+        assert app.screen is screen
+        assert [HOSTILE] in cells(screen.query_one("#s-tags-table", DataTable))
+    with Session(demo_engine) as s:
+        assert s.exec(select(Tag).where(col(Tag.name) == HOSTILE)).one()
+
+
+async def test_program_numbers_are_checked_next_to_their_field(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot, "right", "right", "right")
+        await burst(pilot, "a", "Stamp card", "tab", "stamps", "tab", "ten", "ctrl+s")
+        modal = app.screen
+        assert isinstance(modal, LineModal)
+        assert "whole number" in message(modal, "#ln-2-msg")
+        assert modal.focused is modal.query_one("#ln-2", Input)
+        await burst(pilot, "backspace", "backspace", "backspace", "30", "ctrl+s")
+        assert app.screen is screen
+    with Session(demo_engine) as s:
+        card = s.exec(select(LoyaltyProgram).where(col(LoyaltyProgram.name) == "Stamp card")).one()
+        assert (card.unit, card.default_expiry_days, card.active) == ("stamps", 30, True)
+
+
+async def test_note_category_alert_answer_is_yes_or_no(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_settings(pilot, "right", "right", "right", "right")
+        await burst(pilot, "a", "Contraindication", "tab", "backspace", "backspace", "maybe")
+        await burst(pilot, "ctrl+s")
+        modal = app.screen
+        assert isinstance(modal, LineModal)
+        assert "yes or no" in message(modal, "#ln-1-msg")
+        await burst(pilot, *["backspace"] * 5, "yes", "ctrl+s")
+        assert isinstance(app.screen, SettingsScreen)
+    with Session(demo_engine) as s:
+        made = s.exec(select(NoteCategory).where(col(NoteCategory.name) == "Contraindication"))
+        assert made.one().is_alert
+
+
+async def test_field_key_refused_next_to_the_key(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "a", "Allergies", "tab", "Bad Key", "ctrl+s")
+        modal = app.screen
+        assert isinstance(modal, FieldModal)
+        assert "lower-case letters" in message(modal, "#fd-key-msg")
+        await burst(pilot, *["backspace"] * 7, "ctrl+s")  # empty key: made from the label
+        assert app.screen is screen
+        assert [row[:2] for row in cells(screen.query_one("#s-fields-table", DataTable))] == [
+            ["Allergies", "allergies"]
+        ]
+
+
+async def test_field_order_and_delete_act_on_the_highlighted_row(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        for label in ("First", HOSTILE, "Third"):
+            fields.save_field(session=s, label=label, key=None)
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        table = screen.query_one("#s-fields-table", DataTable)
+        await burst(pilot, "tab", "down", "J")  # the hostile one moves below "Third"
+        assert [row[0] for row in cells(table)] == ["First", "Third", HOSTILE]
+        assert cells(table)[table.cursor_row][0] == HOSTILE  # the cursor follows it
+        await burst(pilot, "delete")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        question = message(confirm, "#question")
+        assert HOSTILE in question and "0 values" in question
+        await burst(pilot, "y")
+        assert app.screen is screen
+        assert [row[0] for row in cells(table)] == ["First", "Third"]
+    with Session(demo_engine) as s:
+        assert [f.label for f in s.exec(select(CustomField))] == ["First", "Third"]
