@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
@@ -10,17 +11,23 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
+from frontdesk.crash import write_crash_report
 from frontdesk.data import customers as customer_svc
 from frontdesk.data.db import read_engine
+from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.staff import resolve_operator
 from frontdesk.data.validation import format_phone
+from frontdesk.screens.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
+from frontdesk.text import plain, user_text
 
 T = TypeVar("T")
 
@@ -38,14 +45,32 @@ class CustomerCommands(Provider):
         for rank, customer in enumerate(found):
             assert customer.id is not None
             phone = format_phone(customer.phone)
-            detail = " · ".join(p for p in (customer.code, phone, customer.email or "") if p)
+            detail = plain(" · ".join(p for p in (customer.code, phone, customer.email or "") if p))
+            display = user_text(customer.full_name)
+            display.append("  ")
+            display.append(detail, style="dim")
             yield Hit(
                 score=1.0 - rank / 100,
-                match_display=f"{customer.full_name}  [dim]{detail}[/]",
+                match_display=display,
                 command=partial(app.open_customer, customer.id),
-                text=f"{customer.full_name} {detail}",
+                text=f"{plain(customer.full_name)} {detail}",
                 help="Open the customer's profile",
             )
+
+
+class KeyDone(Message):
+    """Follows a key through the widgets it bubbles through; reaching the app, the key is done."""
+
+    def __init__(self, key: events.Key) -> None:
+        super().__init__()
+        self.key = key
+
+
+# A key whose journey has not finished after this long no longer holds back the next ones
+# (its widget was removed, or a handler is waiting for a modal).
+KEY_WATCHDOG = 0.5
+# A screen that holds keys while it loads releases them after this long at the latest.
+HOLD_WATCHDOG = 10.0
 
 
 class FrontdeskApp(App[None]):
@@ -73,10 +98,18 @@ class FrontdeskApp(App[None]):
         self.engine = engine
         self.reader = read_engine(engine)
         self.requested_staff = staff
-        self.operator: Staff | None = None
         self.data_dir = data_dir
         # The app's idea of 'now' (tests pin it so that relative dates are stable).
         self.clock: Callable[[], datetime] = clock or utcnow
+        # Who is operating is settled before the first frame (not on the UI thread).
+        with Session(self.engine, expire_on_commit=False) as session:
+            self.operator: Staff | None = resolve_operator(session=session, requested=staff)
+        self.crash_report: Path | None = None
+        # Typed-ahead keys wait here, in order, until the screen is ready and the key before
+        # them has been fully handled (see on_event).
+        self._key_backlog: deque[events.Key] = deque()
+        self._key_in_flight: events.Key | None = None
+        self._key_started = 0.0
 
     # ------------------------------------------------------------------ data helpers
     def read(self, work: Callable[[Session], T]) -> T:
@@ -100,8 +133,6 @@ class FrontdeskApp(App[None]):
     def on_mount(self) -> None:
         from frontdesk.screens.directory import DirectoryScreen
 
-        with Session(self.engine, expire_on_commit=False) as session:
-            self.operator = resolve_operator(session=session, requested=self.requested_staff)
         if self.operator:
             self.sub_title = f"{self.operator.name} · {self.operator.role}"
         elif self.requested_staff:
@@ -136,6 +167,119 @@ class FrontdeskApp(App[None]):
         yield SystemCommand(
             "New order", "Sell services, packages or products (o)", self.action_new_order
         )
+
+    # ------------------------------------------------------------------ keys
+    async def on_event(self, event: events.Event) -> None:
+        """Keys from the terminal are handled strictly one after the other.
+
+        Textual forwards a key to the focused widget's queue and runs non-priority bindings
+        (``tab`` moving focus, a screen's letter keys) only when the key has bubbled back to
+        the app, while the next keys are already being forwarded. Typed at speed, text then
+        overtakes a focus move and lands in the wrong field. Here each key waits until the
+        previous one has finished its journey (a ``KeyDone`` message follows it), and until the
+        screen on top has loaded what it needs (``FrontdeskScreen.hold_keys``).
+        """
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._key_backlog.append(event)
+            await self.drain_keys()
+            return
+        await super().on_event(event)
+
+    async def drain_keys(self) -> None:
+        """Handle waiting keys while the screen accepts them and none is in flight."""
+        from time import monotonic
+
+        while self._key_backlog:
+            if self._key_in_flight is not None:
+                if monotonic() - self._key_started < KEY_WATCHDOG:
+                    self.set_timer(KEY_WATCHDOG, self._kick_keys)
+                    return
+                self._key_in_flight = None
+            try:
+                screen = self.screen
+            except Exception:
+                return
+            if not screen_accepts_keys(screen, HOLD_WATCHDOG):
+                self.set_timer(0.1, self._kick_keys)
+                return
+            event = self._key_backlog.popleft()
+            await self._dispatch_key_event(event)
+
+    def _kick_keys(self) -> None:
+        self.call_next(self.drain_keys)
+
+    async def _dispatch_key_event(self, event: events.Key) -> None:
+        from time import monotonic
+
+        focused = self.focused
+        await super().on_event(event)  # priority bindings, then forward to the focused widget
+        if event.is_forwarded:
+            target = focused if focused is not None else self.screen
+            self._key_in_flight = event
+            self._key_started = monotonic()
+            done = KeyDone(event)
+            done.set_sender(target)
+            target.post_message(done)
+
+    async def on_key_done(self, message: KeyDone) -> None:
+        if message.key is self._key_in_flight:
+            self._key_in_flight = None
+            await self.drain_keys()
+
+    async def _check_bindings(self, key: str, priority: bool = False) -> bool:
+        # A letter typed into a text field, list, select or checkbox group never fires a
+        # screen's or the app's single-letter action; the widget's own keys still work.
+        if priority or not (is_printable_key(key) and isinstance(self.focused, TYPING_WIDGETS)):
+            return await super()._check_bindings(key, priority)
+        for namespace, bindings in self.screen._modal_binding_chain:
+            if isinstance(namespace, (Screen, App)):
+                break  # only the focused widget and its containers, not screen or app keys
+            for binding in bindings.key_to_bindings.get(key, ()):
+                if not binding.priority and await self.run_action(binding.action, namespace):
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ failures
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a failed worker becomes a visible message."""
+        if event.state != WorkerState.ERROR:
+            return
+        self.show_error(event.worker.error)
+
+    def show_error(self, error: BaseException | None) -> None:
+        if error is None:
+            return
+        if isinstance(error, FrontdeskError):
+            self.notify(str(error), severity="error", markup=False)
+            return
+        path = write_crash_report(error, where="worker")
+        where = f" Details were saved to {path}." if path else ""
+        self.notify(
+            f"Something went wrong ({type(error).__name__}); nothing else was changed.{where}",
+            title="Unexpected error",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual lets an error with a ``__rich__`` method print itself (``panic``); every
+        # unexpected error here goes the same way: a crash report, never the error on screen.
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self._fatal_error()
+
+    def _fatal_error(self) -> None:
+        """An unexpected error ends the app: a private crash report, never a traceback."""
+        import sys
+
+        error = self._exception or sys.exc_info()[1]
+        self.bell()
+        if error is not None:
+            self.crash_report = write_crash_report(error, where="app")
+        self._close_messages_no_wait()
 
     # ------------------------------------------------------------------ actions
     def action_toggle_keys(self) -> None:

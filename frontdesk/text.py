@@ -16,8 +16,9 @@ from rich.style import Style
 from rich.text import Text
 
 # C0 and C1 controls and DEL; newline and tab are handled by the caller's choice.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates are shown too: they reorder what a line seems to say.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -26,7 +27,8 @@ def _escape(match: re.Match[str]) -> str:
         return "⏎"
     if char == "\t":
         return " "
-    return f"\\x{ord(char):02x}"
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def plain(value: object | None, *, multiline: bool = False) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input
 from textual.worker import WorkerCancelled
@@ -65,3 +66,53 @@ async def settle(pilot: Pilot[None], delay: float = 0.0) -> None:
 async def type_text(pilot: Pilot[None], text: str) -> None:
     await pilot.press(*[("space" if ch == " " else ch) for ch in text])
     await settle(pilot, 0.3)
+
+
+def _key_event(key: str) -> events.Key:
+    """The Key event a terminal sends for ``key`` (a key name or one character)."""
+    import unicodedata
+
+    from textual.app import _character_to_key  # type: ignore[attr-defined]
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
+
+    if len(key) == 1 and not key.isalnum():
+        key = _character_to_key(key)
+    original = REPLACED_KEYS.get(key, key)
+    char: str | None
+    try:
+        char = unicodedata.lookup(_get_unicode_name_from_key(original))
+    except KeyError:
+        char = key if len(key) == 1 else None
+    return events.Key(key, char)
+
+
+def burst_keys(*parts: str) -> list[str]:
+    """``burst_keys("n", "Maria", "tab")``: words are typed letter by letter, key names kept."""
+    keys: list[str] = []
+    for part in parts:
+        if len(part) > 1 and (part in _KEY_NAMES or "+" in part):
+            keys.append(part)
+        else:
+            keys.extend("space" if ch == " " else ch for ch in part)
+    return keys
+
+
+_KEY_NAMES = {
+    "tab", "shift+tab", "enter", "escape", "up", "down", "left", "right", "home", "end",
+    "pageup", "pagedown", "backspace", "delete", "space", "slash", "question_mark",
+}  # fmt: skip
+
+
+async def burst(pilot: Pilot[None], *parts: str, settle_after: bool = True) -> None:
+    """Send every key at once, as a fast typist (or a paste of keystrokes) does.
+
+    Unlike ``pilot.press``, nothing waits between keys: the app receives them all in its queue
+    before it has handled the first, exactly as from a terminal under load.
+    """
+    app = pilot.app
+    for key in burst_keys(*parts):
+        event = _key_event(key)
+        event.set_sender(app)
+        app.post_message(event)
+    if settle_after:
+        await settle(pilot, 0.3)

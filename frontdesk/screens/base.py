@@ -1,0 +1,159 @@
+"""The base every screen, modal and data-showing widget shares.
+
+- ``fd``: typed access to the app (engine, operator, clock).
+- ``run_read`` / ``run_write``: run one use-case service in a thread worker
+  (``exit_on_error=False``) and come back on the UI thread by message with the result.
+  A :class:`~frontdesk.data.errors.FrontdeskError` goes to ``on_error`` when one is given
+  (e.g. to show it next to a field); anything else reaches the app's single
+  ``Worker.StateChanged`` handler, which shows it and writes a crash report.
+
+No screen calls a service on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlmodel import Session
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.worker import Worker
+
+from frontdesk.data.errors import FrontdeskError
+from frontdesk.screens.keys import KeyReadiness
+
+if TYPE_CHECKING:
+    from frontdesk.app import FrontdeskApp
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class DataReady(Message, bubble=False):
+    """A worker finished: call ``then(result)`` on the UI thread."""
+
+    def __init__(self, then: Callable[[Any], None] | None, result: Any) -> None:
+        super().__init__()
+        self.then = then
+        self.result = result
+
+
+class DataFailed(Message, bubble=False):
+    """A worker failed: call ``on_error(error)`` on the UI thread."""
+
+    def __init__(self, on_error: Callable[[Exception], None], error: Exception) -> None:
+        super().__init__()
+        self.on_error = on_error
+        self.error = error
+
+
+class DataMixin:
+    """``run_read`` / ``run_write`` for any DOM node (screen, modal or widget)."""
+
+    @property
+    def fd(self) -> FrontdeskApp:
+        return self.app  # type: ignore[attr-defined]
+
+    def run_read(
+        self,
+        work: Callable[[Session], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        group: str = "read",
+        exclusive: bool = True,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> Worker[None]:
+        """Run ``work`` in a read-only session off the UI thread; ``then(result)`` after."""
+        return self._run(
+            work, then, write=False, group=group, exclusive=exclusive, on_error=on_error
+        )
+
+    def run_write(
+        self,
+        work: Callable[[Session], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        group: str = "write",
+        exclusive: bool = False,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> Worker[None]:
+        """Run ``work`` in one write transaction off the UI thread; ``then(result)`` after."""
+        return self._run(
+            work, then, write=True, group=group, exclusive=exclusive, on_error=on_error
+        )
+
+    def run_task(
+        self,
+        job: Callable[[], T],
+        then: Callable[[T], None] | None = None,
+        *,
+        group: str = "task",
+        exclusive: bool = True,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> Worker[None]:
+        """Run a blocking ``job`` that opens its own sessions (import, export, bulk)."""
+        node: Any = self
+
+        def run() -> None:
+            try:
+                result = job()
+            except Exception as exc:
+                node._failed(exc, on_error)
+                return
+            node.post_message(DataReady(then, result))
+
+        return node.run_worker(
+            run,
+            thread=True,
+            group=group,
+            exclusive=exclusive,
+            exit_on_error=False,
+            description=group,
+        )
+
+    def _run(
+        self,
+        work: Callable[[Session], T],
+        then: Callable[[T], None] | None,
+        *,
+        write: bool,
+        group: str,
+        exclusive: bool,
+        on_error: Callable[[Exception], None] | None,
+    ) -> Worker[None]:
+        app = self.fd
+
+        def job() -> T:
+            return app.write(work) if write else app.read(work)
+
+        return self.run_task(job, then, group=group, exclusive=exclusive, on_error=on_error)
+
+    def _failed(self, exc: Exception, on_error: Callable[[Exception], None] | None) -> None:
+        """Called in the worker thread: hand the error to ``on_error``, re-raise the rest."""
+        node: Any = self
+        if on_error is not None:
+            node.post_message(DataFailed(on_error, exc))
+            if isinstance(exc, FrontdeskError):
+                return  # expected: the screen shows it where it belongs
+        raise exc
+
+    def on_data_ready(self, message: DataReady) -> None:
+        if message.then is not None:
+            message.then(message.result)
+
+    def on_data_failed(self, message: DataFailed) -> None:
+        message.on_error(message.error)
+
+
+class FrontdeskScreen(KeyReadiness, DataMixin, Screen[R]):
+    """A full screen with the data helpers; typed-ahead keys wait until it is ready."""
+
+
+class FrontdeskModal(KeyReadiness, DataMixin, ModalScreen[R]):
+    """A modal with the data helpers; typed-ahead keys wait until it is ready."""
+
+
+class DataWidget(DataMixin, Widget):
+    """A widget (e.g. a profile tab) with the data helpers."""
