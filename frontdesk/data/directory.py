@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, exists
+from sqlalchemy import Engine, exists, false, func, not_, or_, tuple_, union
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -33,8 +33,9 @@ from frontdesk.data.models import (
     Staff,
     Tag,
 )
+from frontdesk.data.settings import default_region
 from frontdesk.data.tags import add_tag, remove_tag
-from frontdesk.data.validation import digits
+from frontdesk.data.validation import digits, valid_region
 
 CONSENT_FIELDS = {
     "reminders": "consent_reminders",
@@ -234,17 +235,229 @@ def quick_overview(
 
 
 def matching_ids(
-    *, session: Session, text: str, filters: svc.DirectoryFilter, cap: int = 100_000
+    *,
+    session: Session,
+    text: str,
+    filters: svc.DirectoryFilter,
+    cap: int = 100_000,
+    region: str | None = None,
 ) -> list[int]:
-    """Ids of every customer matching the search and filters (select-all), up to ``cap``."""
-    if text.strip():
-        return [
-            c.id
-            for c in svc.search(session=session, text=text, limit=min(cap, 1000), filters=filters)
-            if c.id
-        ]
-    stmt = sa_select(col(Customer.id)).where(*filters.conditions()).limit(cap)
-    return [int(r[0]) for r in session.execute(stmt)]
+    """Ids of every customer matching the search and filters (select-all), up to ``cap``.
+
+    The same customers the directory lists and counts for this search (every match, not
+    only the best ones).
+    """
+    conds = filters.conditions()
+    groups = _groups(session, text, region)
+    stmt = sa_select(col(Customer.id)).where(*conds)
+    if len(groups) > 1 or groups[0].condition is not None:
+        stmt = stmt.where(or_(*(g.condition for g in groups if g.condition is not None)))
+    return [int(r[0]) for r in session.execute(stmt.order_by(col(Customer.id)).limit(cap))]
+
+
+# --------------------------------------------------------------------------- directory page
+
+
+@dataclass(frozen=True)
+class RowKey:
+    """Where a row sits in the directory's order.
+
+    The order is: match group (exact code/phone/email first, then names starting with the
+    text, then any other match; browsing without text is one group), then the group's own
+    sort column (e.g. "last first" name), then id. Pages are read by keyset from this key in
+    either direction, so the first and the last page of a million rows cost the same.
+    """
+
+    group: int
+    key: str | int
+    id: int
+
+
+@dataclass(frozen=True)
+class DirectoryPage:
+    """One page of the directory with what its rows show."""
+
+    rows: list[Customer]
+    keys: list[RowKey]
+    last_visits: dict[int, datetime]
+    alerts: set[int]
+    count: int | None  # exact number of matching customers (None when not asked for)
+    more_before: bool  # rows exist before the first one
+    more_after: bool  # rows exist after the last one
+
+
+@dataclass(frozen=True)
+class _Group:
+    condition: Any  # None: every customer (browsing)
+    column: Any  # the group's sort column (then id)
+
+
+def _groups(session: Session, text: str, region: str | None) -> list[_Group]:
+    """The match groups of a search, best first (see :class:`RowKey`)."""
+    raw = text.strip()
+    if not raw:
+        return [_Group(None, col(Customer.sort_key))]
+    region = valid_region(region) or default_region(session)
+    exact, prefix, needles, _ = svc._search_plan(session, raw, region)
+    groups: list[_Group] = []
+    if exact:
+        groups.append(_Group(or_(*exact), col(Customer.id)))
+    groups.extend(_Group(condition, column) for column, condition in prefix)
+    substring = _substring_condition(session, needles)
+    if substring is not None:
+        groups.append(_Group(substring, col(Customer.id)))
+    return groups
+
+
+def _substring_condition(session: Session, needles: list[str]) -> Any:
+    """Customers whose search text contains any needle (FTS5 trigram / pg_trgm indexed)."""
+    needles = [n for n in needles if len(n) >= 3]
+    if not needles:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy import column, table
+
+        fts = table("customer_fts", column("rowid"), column("customer_fts"))
+        match = " OR ".join(svc._fts_phrase(n) for n in needles)
+        return col(Customer.id).in_(
+            sa_select(fts.c.rowid).where(fts.c.customer_fts.op("MATCH")(match))
+        )
+    return or_(*(col(Customer.search_text).contains(n, autoescape=True) for n in needles))
+
+
+def _group_where(groups: list[_Group], index: int) -> list[Any]:
+    """Rows of group ``index``: its condition and none of the better groups'."""
+    group = groups[index]
+    out = [] if group.condition is None else [group.condition]
+    better = [g.condition for g in groups[:index] if g.condition is not None]
+    if better:
+        # coalesce: a NULL column (no email) must not hide a row from a later group.
+        out.append(not_(func.coalesce(or_(*better), false())))
+    return out
+
+
+def _key_of(group: int, column: Any, customer: Customer) -> RowKey:
+    assert customer.id is not None
+    return RowKey(group, getattr(customer, column.key), customer.id)
+
+
+def _read(
+    session: Session,
+    groups: list[_Group],
+    conds: list[Any],
+    *,
+    start: RowKey | None,
+    inclusive: bool,
+    backwards: bool,
+    limit: int,
+) -> list[tuple[RowKey, Customer]]:
+    """Up to ``limit`` rows from ``start`` (exclusive unless ``inclusive``) in one direction."""
+    out: list[tuple[RowKey, Customer]] = []
+    order = range(len(groups) - 1, -1, -1) if backwards else range(len(groups))
+    for index in order:
+        if start is not None and (index > start.group if backwards else index < start.group):
+            continue
+        group = groups[index]
+        stmt = select(Customer).where(*_group_where(groups, index), *conds)
+        if start is not None and index == start.group:
+            here = tuple_(group.column, col(Customer.id))
+            there = (start.key, start.id)
+            if backwards:
+                stmt = stmt.where(here <= there if inclusive else here < there)
+            else:
+                stmt = stmt.where(here >= there if inclusive else here > there)
+        if backwards:
+            stmt = stmt.order_by(group.column.desc(), col(Customer.id).desc())
+        else:
+            stmt = stmt.order_by(group.column, col(Customer.id))
+        for customer in session.exec(stmt.limit(limit - len(out))):
+            out.append((_key_of(index, group.column, customer), customer))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def count_directory(
+    *,
+    session: Session,
+    text: str = "",
+    filters: svc.DirectoryFilter | None = None,
+    region: str | None = None,
+) -> int:
+    """Exactly how many customers the directory lists for this search and these filters."""
+    return _count(
+        session, _groups(session, text, region), (filters or svc.DirectoryFilter()).conditions()
+    )
+
+
+def _count(session: Session, groups: list[_Group], conds: list[Any]) -> int:
+    if len(groups) == 1:
+        stmt = sa_select(func.count()).select_from(Customer).where(*_group_where(groups, 0), *conds)
+        return int(session.execute(stmt).scalar_one())
+    ids = union(
+        *(sa_select(col(Customer.id)).where(g.condition, *conds) for g in groups)
+    ).subquery()
+    return int(session.execute(sa_select(func.count()).select_from(ids)).scalar_one())
+
+
+def load_directory_page(
+    *,
+    session: Session,
+    text: str = "",
+    filters: svc.DirectoryFilter | None = None,
+    after: RowKey | None = None,
+    before: RowKey | None = None,
+    start_at: RowKey | None = None,
+    from_end: bool = False,
+    limit: int = 100,
+    with_count: bool = True,
+    region: str | None = None,
+) -> DirectoryPage:
+    """One page of the directory: the rows, their last visits and alerts, and the count.
+
+    Without a position it is the first page; ``after`` / ``before`` page on from a row's key
+    (exclusive), ``start_at`` re-reads from a key (inclusive: refresh in place) and
+    ``from_end`` gives the last page. Search (``text``) and filters combine.
+    """
+    conds = (filters or svc.DirectoryFilter()).conditions()
+    groups = _groups(session, text, region)
+    if before is not None or from_end:
+        found = _read(
+            session, groups, conds, start=before, inclusive=False, backwards=True, limit=limit + 1
+        )
+        more_before = len(found) > limit
+        found = found[:limit][::-1]
+        more_after = before is not None
+    else:
+        start = after or start_at
+        found = _read(
+            session,
+            groups,
+            conds,
+            start=start,
+            inclusive=start_at is not None and after is None,
+            backwards=False,
+            limit=limit + 1,
+        )
+        more_after = len(found) > limit
+        found = found[:limit]
+        more_before = start is not None and (
+            after is not None
+            or bool(
+                _read(session, groups, conds, start=start, inclusive=False, backwards=True, limit=1)
+            )
+        )
+    rows = [customer for _key, customer in found]
+    ids = [c.id for c in rows if c.id is not None]
+    return DirectoryPage(
+        rows=rows,
+        keys=[key for key, _customer in found],
+        last_visits=svc.last_visits(session=session, customer_ids=ids),
+        alerts=alert_customer_ids(session=session, customer_ids=ids),
+        count=_count(session, groups, conds) if with_count else None,
+        more_before=more_before,
+        more_after=more_after,
+    )
 
 
 _EMAILISH = re.compile(r"\S+@\S*")

@@ -9,7 +9,13 @@ import phonenumbers
 
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Customer
-from frontdesk.data.validation import clean_text, normalise_email, normalise_phone, require_name
+from frontdesk.data.validation import (
+    check_text,
+    clean_text,
+    normalise_email,
+    normalise_phone,
+    require_name,
+)
 
 TEXT_FIELDS = (
     "first_name",
@@ -28,6 +34,24 @@ TEXT_FIELDS = (
     "blocked_reason",
     "photo_path",
 )
+
+LABELS = {
+    "first_name": "First name *",
+    "last_name": "Last name",
+    "display_name": "Display name",
+    "phone": "Mobile",
+    "other_phone": "Other phone",
+    "email": "Email",
+    "date_of_birth": "Date of birth",
+    "anniversary": "Anniversary",
+    "address": "Address",
+    "city": "City",
+    "state": "State / province",
+    "postal_code": "Postal code",
+    "country": "Country (code)",
+    "blocked_reason": "Blocked because",
+    "photo_path": "Photo (path to an image file)",
+}
 
 
 def region_choices() -> list[tuple[str, str]]:
@@ -57,6 +81,7 @@ def parse_date(text: str, field: str, label: str) -> date | None:
 def check_field(field: str, value: str, *, region: str | None) -> str | None:
     """Validate one typed value; return the error message, or None when it is fine."""
     try:
+        check_text(field, value)  # no control characters in any field of the form
         if field == "first_name":
             require_name(value)
         elif field in ("last_name", "display_name"):

@@ -275,3 +275,119 @@ def test_matching_ids_for_select_all(any_session: Session, world: dict[str, int]
     ) == [world["bob"]]
     assert select  # keep import used
     assert date
+
+
+# --------------------------------------------------------------------------- directory pages
+
+
+def _walk(s: Session, text: str, filters: svc.DirectoryFilter | None = None) -> list[int]:
+    """Every row of the result, page by page from the start."""
+    out: list[int] = []
+    after = None
+    while True:
+        page = directory.load_directory_page(
+            session=s, text=text, filters=filters, after=after, limit=23, with_count=False
+        )
+        out += [c.id or 0 for c in page.rows]
+        assert page.more_before == (after is not None)
+        if not page.more_after:
+            return out
+        after = page.keys[-1]
+
+
+def _walk_back(s: Session, text: str, filters: svc.DirectoryFilter | None = None) -> list[int]:
+    """Every row of the result, page by page from the end."""
+    page = directory.load_directory_page(
+        session=s, text=text, filters=filters, from_end=True, limit=23, with_count=False
+    )
+    assert not page.more_after
+    out = [c.id or 0 for c in page.rows]
+    while page.more_before:
+        page = directory.load_directory_page(
+            session=s, text=text, filters=filters, before=page.keys[0], limit=23, with_count=False
+        )
+        assert page.more_after
+        out = [c.id or 0 for c in page.rows] + out
+    return out
+
+
+@pytest.fixture
+def crowd(any_session: Session) -> Session:
+    s = any_session
+    first = ["Ann", "Anna", "Hannah", "Joanne", "Bob", "[/]", 'Zo"e', "Émile"]
+    last = ["Smith", "Annan", "de Vries", "Jansen", "Smithers", None]
+    n = 0
+    for i in range(3):
+        for f in first:
+            for last_name in last:
+                n += 1
+                svc.create_customer(
+                    session=s,
+                    data=svc.CustomerCreate(
+                        first_name=f,
+                        last_name=last_name,
+                        email=f"p{n}@{'anna.example' if n % 7 == 0 else 'example'}.com",
+                        status="inactive" if n % 5 == 0 else "active",
+                    ),
+                )
+        s.flush()
+    s.commit()
+    return s
+
+
+@pytest.mark.parametrize("text", ["", "ann", "an", "smith", "c-000017", "[/]", 'zo"e', "p1"])
+def test_directory_pages_both_ways_and_count(crowd: Session, text: str) -> None:
+    s = crowd
+    first = directory.load_directory_page(session=s, text=text, limit=23)
+    forward, backward = _walk(s, text), _walk_back(s, text)
+    assert forward == backward  # the same order read from either end
+    assert len(forward) == len(set(forward)) == first.count  # the count is exact
+    # The first page is the search's best matches, in the search's order.
+    expected = (
+        svc.search(session=s, text=text, limit=23)
+        if text
+        else svc.directory_page(session=s, limit=23)
+    )
+    assert [c.id for c in first.rows] == [c.id for c in expected]
+    # Select-all takes every match, not only the first thousand or the best ones.
+    assert sorted(
+        directory.matching_ids(session=s, text=text, filters=svc.DirectoryFilter())
+    ) == sorted(forward)
+
+
+def test_directory_filters_combine_with_search_and_both_ends(crowd: Session) -> None:
+    s = crowd
+    inactive = svc.DirectoryFilter(status="inactive")
+    rows = _walk(s, "ann", inactive)
+    assert rows and rows == _walk_back(s, "ann", inactive)
+    statuses = {svc.get_customer(session=s, customer_id=i).status for i in rows}
+    assert statuses == {"inactive"}
+    page = directory.load_directory_page(session=s, text="ann", filters=inactive)
+    assert page.count == len(rows)
+
+
+def test_directory_refresh_in_place_and_exact_code_first(crowd: Session) -> None:
+    s = crowd
+    everyone = _walk(s, "")
+    first = directory.load_directory_page(session=s, limit=30)
+    again = directory.load_directory_page(session=s, start_at=first.keys[10], limit=5)
+    assert [c.id for c in again.rows] == everyone[10:15]
+    assert again.more_before and again.more_after
+    top = directory.load_directory_page(session=s, start_at=first.keys[0], limit=5)
+    assert not top.more_before
+    code = svc.get_customer(session=s, customer_id=everyone[-1]).code
+    found = directory.load_directory_page(session=s, text=code.lower())
+    assert [c.code for c in found.rows] == [code] and found.count == 1
+
+
+def test_directory_page_shows_last_visits_and_alerts(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    from frontdesk.data.models import Note
+
+    any_session.add(Note(customer_id=world["bob"], body="Allergy: [nuts]", is_alert=True))
+    any_session.commit()
+    page = directory.load_directory_page(session=any_session)
+    assert page.count == 2 and {c.id for c in page.rows} == {world["ann"], world["bob"]}
+    assert page.alerts == {world["bob"]}
+    assert set(page.last_visits) == {world["ann"], world["bob"]}

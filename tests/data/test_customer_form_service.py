@@ -1,0 +1,219 @@
+"""Service tests: the customer form's load and save use cases (no UI)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, col, select
+
+from frontdesk.data import customers as svc
+from frontdesk.data import fields
+from frontdesk.data.customer_form import (
+    CustomerForm,
+    form_errors,
+    load_customer_form,
+    save_customer_form,
+)
+from frontdesk.data.errors import DuplicateCustomer, StaleRecord, ValidationFailed
+from frontdesk.data.models import AuditEvent, Category, Customer, Staff
+from frontdesk.data.settings import set_setting
+from frontdesk.data.staff import create_staff
+from frontdesk.data.tags import create_tag, tag_ids_of
+
+
+@pytest.fixture
+def desk(any_session: Session) -> tuple[Session, Staff]:
+    s = any_session
+    set_setting(session=s, key="default_region", value="NL")
+    rita = create_staff(session=s, name="Rita Reception", username="rita")
+    fields.save_field(session=s, label="Hair colour", type="choice", choices=["Blonde", "Red"])
+    create_tag(session=s, name="Regular")
+    create_tag(session=s, name="[/] odd tag")
+    s.commit()
+    return s, rita
+
+
+def events(s: Session, customer_id: int) -> list[AuditEvent]:
+    stmt = select(AuditEvent).where(col(AuditEvent.customer_id) == customer_id)
+    return list(s.exec(stmt.order_by(col(AuditEvent.id))))
+
+
+def test_new_customer_in_one_save(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    data = load_customer_form(session=s)
+    assert data.region == "NL" and data.customer is None and data.form is None
+    assert [t.name for t in data.tags] == ["Regular", "[/] odd tag"]
+    assert [f.key for f in data.custom_fields] == ["hair_colour"]
+    tags = frozenset(t.id or 0 for t in data.tags)
+    result = save_customer_form(
+        session=s,
+        form=CustomerForm(
+            first_name="Maria",
+            last_name="Lopez",
+            display_name="Mari",
+            email="maria.lopez@example.com",
+            phone="06 12345678",
+            tags=tags,
+            custom={"hair_colour": "red"},
+        ),
+        actor=rita,
+    )
+    s.commit()
+    assert result.created and result.code == "C-000001" and result.version == 1
+    c = svc.get_customer(session=s, customer_id=result.customer_id)
+    assert (c.display_name, c.email, c.phone) == ("Mari", "maria.lopez@example.com", "+31612345678")
+    assert tag_ids_of(session=s, customer_id=c.id or 0) == set(tags)
+    assert fields.values_of(session=s, customer_id=c.id or 0) == {"hair_colour": "Red"}
+    actions = [(e.action, e.actor_name) for e in events(s, c.id or 0)]
+    assert ("create", "Rita Reception") in actions
+    assert ("custom_fields", "Rita Reception") in actions
+    assert len(actions) == 3  # create, tags, custom fields
+
+
+def test_edit_writes_only_what_changed(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    created = save_customer_form(
+        session=s,
+        form=CustomerForm(first_name="Ann", last_name="Lee", email="ann@example.com"),
+        actor=rita,
+    )
+    s.commit()
+    loaded = load_customer_form(session=s, customer_id=created.customer_id)
+    assert loaded.form is not None and loaded.form.expected_version == 1
+    assert loaded.form.email == "ann@example.com" and loaded.form.custom == {}
+    # Saving the form as loaded changes nothing.
+    same = save_customer_form(session=s, form=loaded.form, actor=rita)
+    s.commit()
+    assert same.changed == () and same.version == 1
+    result = save_customer_form(
+        session=s,
+        form=replace(loaded.form, last_name="Van Dam", consent_marketing=True),
+        actor=rita,
+    )
+    s.commit()
+    assert not result.created and result.version == 2
+    assert set(result.changed) == {"last_name", "consent_marketing"}
+    update = [e for e in events(s, created.customer_id) if e.action == "update"]
+    assert len(update) == 1 and update[0].changes is not None
+    assert set(update[0].changes) == {"last_name", "consent_marketing"}
+    assert update[0].changes["last_name"] == ["Lee", "Van Dam"]
+
+
+def test_stale_form_is_refused_and_nothing_is_written(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    created = save_customer_form(
+        session=s, form=CustomerForm(first_name="Bo", email="bo@example.com"), actor=rita
+    )
+    s.commit()
+    form = load_customer_form(session=s, customer_id=created.customer_id).form
+    assert form is not None
+    svc.update_customer(
+        session=s,
+        customer_id=created.customer_id,
+        data=svc.CustomerUpdate(city="Elsewhere"),
+        expected_version=1,
+    )
+    s.commit()
+    with pytest.raises(StaleRecord) as raised:
+        save_customer_form(session=s, form=replace(form, city="Mine"), actor=rita)
+    s.rollback()
+    assert raised.value.current.city == "Elsewhere"
+    # Saving over theirs is a deliberate second save with their version.
+    save_customer_form(session=s, form=replace(form, city="Mine", expected_version=2), actor=rita)
+    s.commit()
+    assert svc.get_customer(session=s, customer_id=created.customer_id).city == "Mine"
+
+
+def test_duplicate_and_invalid_values_name_the_field(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    first = save_customer_form(
+        session=s, form=CustomerForm(first_name="Ann", email="ann@example.com"), actor=rita
+    )
+    s.commit()
+    with pytest.raises(DuplicateCustomer) as dup:
+        save_customer_form(
+            session=s, form=CustomerForm(first_name="Other", email="ANN@example.com"), actor=rita
+        )
+    s.rollback()
+    assert dup.value.field == "email" and dup.value.existing_id == first.customer_id
+    cases = {
+        "email": CustomerForm(first_name="X", email="x@"),
+        "first_name": CustomerForm(email="nameless@example.com"),
+        "city": CustomerForm(first_name="X", email="x@example.com", city="A\x1b[2Jb"),
+        "date_of_birth": CustomerForm(first_name="X", email="x@example.com", date_of_birth="3/1"),
+        "blocked_reason": CustomerForm(first_name="X", email="x@example.com", blocked=True),
+        "cf_hair_colour": CustomerForm(
+            first_name="X", email="x@example.com", custom={"hair_colour": "green"}
+        ),
+        "phone": CustomerForm(first_name="X"),  # neither phone nor email
+    }
+    for field, form in cases.items():
+        with pytest.raises(ValidationFailed) as bad:
+            save_customer_form(session=s, form=form, actor=rita)
+        s.rollback()
+        assert bad.value.field == field, (field, bad.value)
+    assert len(s.exec(select(Customer)).all()) == 1
+    # The same checks, field by field, without a database (as the form types).
+    errors = form_errors(CustomerForm(first_name="", email="x@", phone="12"), region="NL")
+    assert set(errors) == {"first_name", "email", "phone"}
+
+
+def test_photo_is_stored_and_can_be_removed(desk: tuple[Session, Staff], tmp_path: Path) -> None:
+    s, rita = desk
+    image = tmp_path / "face.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
+    data_dir = tmp_path / "appdata"
+    created = save_customer_form(
+        session=s,
+        form=CustomerForm(first_name="Pia", email="pia@example.com", photo_path=str(image)),
+        actor=rita,
+        data_dir=data_dir,
+    )
+    s.commit()
+    stored = data_dir / "photos" / "C-000001.png"
+    assert stored.exists() and (stored.stat().st_mode & 0o777) == 0o600
+    form = load_customer_form(session=s, customer_id=created.customer_id).form
+    assert form is not None and form.photo_path == "photos/C-000001.png"
+    save_customer_form(session=s, form=replace(form, photo_path=""), actor=rita, data_dir=data_dir)
+    s.commit()
+    assert svc.get_customer(session=s, customer_id=created.customer_id).photo_path is None
+
+
+def test_phone_is_read_in_the_forms_country(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    created = save_customer_form(
+        session=s,
+        form=CustomerForm(first_name="Tom", phone="020 7946 0018", phone_country="GB"),
+        actor=rita,
+    )
+    s.commit()
+    c = svc.get_customer(session=s, customer_id=created.customer_id)
+    assert c.phone == "+442079460018" and c.phone_country == "GB"
+    form = load_customer_form(session=s, customer_id=c.id).form
+    assert form is not None
+    # Changing something else keeps the number (shown internationally) as it is.
+    save_customer_form(session=s, form=replace(form, city="London"), actor=rita)
+    s.commit()
+    assert svc.get_customer(session=s, customer_id=c.id or 0).phone == "+442079460018"
+
+
+def test_category_and_hostile_text_round_trip(desk: tuple[Session, Staff]) -> None:
+    s, rita = desk
+    vip = s.exec(select(Category).where(col(Category.name) == "VIP")).first()
+    name = "[link=file:///etc/passwd]x[/link]"
+    created = save_customer_form(
+        session=s,
+        form=CustomerForm(
+            first_name="[/]",
+            last_name=name,
+            email="odd@example.com",
+            category_id=vip.id if vip else None,
+        ),
+        actor=rita,
+    )
+    s.commit()
+    form = load_customer_form(session=s, customer_id=created.customer_id).form
+    assert form is not None and (form.first_name, form.last_name) == ("[/]", name)
+    assert form.category_id == (vip.id if vip else None)
