@@ -5,7 +5,9 @@
   (``exit_on_error=False``) and come back on the UI thread by message with the result.
   A :class:`~frontdesk.data.errors.FrontdeskError` goes to ``on_error`` when one is given
   (e.g. to show it next to a field); anything else reaches the app's single
-  ``Worker.StateChanged`` handler, which shows it and writes a crash report.
+  ``Worker.StateChanged`` handler (the message does not bubble, so every node passes it on to
+  ``FrontdeskApp.show_error``), which shows it and, for an unexpected error, writes a crash
+  report.
 
 No screen calls a service on the UI thread.
 """
@@ -19,7 +21,7 @@ from sqlmodel import Session
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.screens.keys import KeyReadiness
@@ -138,6 +140,12 @@ class DataMixin:
             if isinstance(exc, FrontdeskError):
                 return  # expected: the screen shows it where it belongs
         raise exc
+
+    def _on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker.StateChanged does not bubble: every node that runs workers passes failures
+        # to the app's one handler (``FrontdeskApp.show_error``).
+        if event.state == WorkerState.ERROR:
+            self.fd.show_error(event.worker.error)
 
     def on_data_ready(self, message: DataReady) -> None:
         if message.then is not None:

@@ -1,0 +1,182 @@
+"""The key mechanism: typed-ahead keys land in order, letters in typing widgets stay text,
+and every worker failure is shown.
+
+These use small screens of their own (built on the real screen base) pushed onto the real
+app, so they test the mechanism itself; the flows of each screen are tested in their files.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Label, SelectionList
+
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
+from tests.ui.conftest import SIZE, burst, make_app, settle
+
+SECRET = "Allergy: peanuts (customer text that must never be shown or saved)"
+
+
+class SlowForm(FrontdeskScreen[None]):
+    """Loads for a while before the user may type, like the edit form on a big database."""
+
+    AUTO_FOCUS = "#first"
+    BINDINGS = [Binding("o", "letter_action", "An action on a letter")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.letter_actions = 0
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="first")
+        yield Input(id="last")
+        yield SelectionList[int](("Unpaid", 1), ("No-shows", 2), id="tags")
+        yield Input(id="email")
+
+    def on_mount(self) -> None:
+        self.hold_keys()
+        self.run_read(self._load, then=self._loaded)
+
+    @staticmethod
+    def _load(session: Session) -> str:
+        time.sleep(0.4)  # a slow query
+        return "Loaded"
+
+    def _loaded(self, value: str) -> None:
+        # Filling the fields must not overwrite what was typed: keys wait until here.
+        self.query_one("#first", Input).value = ""
+        self.release_keys()
+
+    def action_letter_action(self) -> None:
+        self.letter_actions += 1
+
+
+class Picker(FrontdeskModal[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="modal-input")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Failing(FrontdeskScreen[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[Exception] = []
+
+    def compose(self) -> ComposeResult:
+        yield Label("failing")
+
+    @staticmethod
+    def _boom(session: Session) -> None:
+        raise RuntimeError(SECRET)
+
+    @staticmethod
+    def _invalid(session: Session) -> None:
+        raise ValidationFailed("email", "not an email address")
+
+
+async def test_keys_typed_while_a_screen_loads_land_in_order(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = SlowForm()
+        await app.push_screen(form)
+        # Everything at once, before the screen has loaded: text, tab, text, tab ...
+        await burst(pilot, "Maria", "tab", "Lopez", "tab", "tab", "maria@example.com")
+        await settle(pilot, 0.6)
+        assert form.query_one("#first", Input).value == "Maria"
+        assert form.query_one("#last", Input).value == "Lopez"
+        assert form.query_one("#email", Input).value == "maria@example.com"
+        assert app.focused is form.query_one("#email", Input)
+
+
+async def test_focus_moves_are_never_overtaken_by_text(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = SlowForm()
+        await app.push_screen(form)
+        await settle(pilot, 0.6)
+        # Ready screen, keys at full speed: tab must move focus before the next letter.
+        # (A field entered again selects its text, hence `end`.)
+        await burst(pilot, "Ma", "tab", "Lo", "shift+tab", "end", "ria", "tab", "end", "pez")
+        assert form.query_one("#first", Input).value == "Maria"
+        assert form.query_one("#last", Input).value == "Lopez"
+
+
+async def test_letters_in_a_list_are_not_actions(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = SlowForm()
+        await app.push_screen(form)
+        await settle(pilot, 0.6)
+        await burst(pilot, "tab", "tab", "Unpaid no-shows")
+        assert isinstance(app.focused, SelectionList)
+        assert form.letter_actions == 0, "the 'o' in 'no-shows' fired the screen's action"
+        assert app.screen is form
+        # The list's own keys still work (space toggles the highlighted option).
+        await burst(pilot, "down", "space")
+        assert form.query_one("#tags", SelectionList).selected
+        # Outside typing widgets the letter is the action.
+        form.set_focus(None)
+        await burst(pilot, "o")
+        assert form.letter_actions == 1
+
+
+async def test_keys_after_a_modal_closes_go_to_the_screen_below(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = SlowForm()
+        await app.push_screen(form)
+        await settle(pilot, 0.6)
+        app.push_screen(Picker())
+        await burst(pilot, "abc", "escape", "Maria")
+        assert app.screen is form
+        assert form.query_one("#first", Input).value == "Maria"
+
+
+async def test_an_unexpected_worker_failure_is_shown_with_a_private_report(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = Failing()
+        await app.push_screen(screen)
+        screen.run_read(Failing._boom, then=lambda _: None)
+        await settle(pilot)
+        notes = list(app._notifications)
+        assert any(n.title == "Unexpected error" for n in notes)
+        assert not any("peanuts" in n.message for n in notes)
+        reports = list((tmp_path / "data" / "crash").glob("crash-*.txt"))
+        assert len(reports) == 1
+        assert reports[0].stat().st_mode & 0o777 == 0o600
+        assert "peanuts" not in reports[0].read_text()
+        assert app.is_running
+
+
+async def test_an_expected_failure_goes_to_the_screen(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = Failing()
+        await app.push_screen(screen)
+        screen.run_write(Failing._invalid, then=lambda _: None, on_error=screen.errors.append)
+        await settle(pilot)
+        assert [str(e) for e in screen.errors] == ["email: not an email address"]
+        assert not list(app._notifications)
+        # Without an on_error the one app handler shows it.
+        screen.run_write(Failing._invalid, then=lambda _: None)
+        await settle(pilot)
+        assert [n.message for n in app._notifications] == ["email: not an email address"]
