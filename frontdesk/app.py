@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from frontdesk.crash import write_crash_report
@@ -110,6 +111,8 @@ class FrontdeskApp(App[None]):
         self._key_backlog: deque[events.Key] = deque()
         self._key_in_flight: events.Key | None = None
         self._key_started = 0.0
+        self._kick_pending = False
+        self._key_target: Widget | None = None
 
     # ------------------------------------------------------------------ data helpers
     def read(self, work: Callable[[Session], T]) -> T:
@@ -191,8 +194,10 @@ class FrontdeskApp(App[None]):
 
         while self._key_backlog:
             if self._key_in_flight is not None:
-                if monotonic() - self._key_started < KEY_WATCHDOG:
-                    self.set_timer(KEY_WATCHDOG, self._kick_keys)
+                target = self._key_target
+                gone = target is None or not target.is_attached or target._closing
+                if not gone and monotonic() - self._key_started < KEY_WATCHDOG:
+                    self._schedule_kick(KEY_WATCHDOG)
                     return
                 self._key_in_flight = None
             try:
@@ -200,12 +205,19 @@ class FrontdeskApp(App[None]):
             except Exception:
                 return
             if not screen_accepts_keys(screen, HOLD_WATCHDOG):
-                self.set_timer(0.1, self._kick_keys)
+                self._schedule_kick(0.1)
                 return
             event = self._key_backlog.popleft()
             await self._dispatch_key_event(event)
 
+    def _schedule_kick(self, delay: float) -> None:
+        """One timer at a time looks at waiting keys again (a watchdog, not the normal path)."""
+        if not self._kick_pending:
+            self._kick_pending = True
+            self.set_timer(delay, self._kick_keys)
+
     def _kick_keys(self) -> None:
+        self._kick_pending = False
         self.call_next(self.drain_keys)
 
     async def _dispatch_key_event(self, event: events.Key) -> None:
@@ -216,6 +228,7 @@ class FrontdeskApp(App[None]):
         if event.is_forwarded:
             target = focused if focused is not None else self.screen
             self._key_in_flight = event
+            self._key_target = target
             self._key_started = monotonic()
             done = KeyDone(event)
             done.set_sender(target)
@@ -361,7 +374,7 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.profile import ProfileScreen
 
         if isinstance(self.screen, ProfileScreen) and self.screen.customer_id == customer_id:
-            self.screen.load()
+            self.screen.reload_after_change("all")
         else:
             self.open_customer(customer_id)
 
