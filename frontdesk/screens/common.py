@@ -28,6 +28,7 @@ __all__ = [
     "category_text",
     "literal",
     "safe_markdown",
+    "set_message",
 ]
 
 
@@ -36,6 +37,12 @@ def literal(value: str | Text) -> Text:
     if isinstance(value, Text):
         return value
     return user_text(value, multiline=True)
+
+
+def set_message(label: Label, message: str | Text | None) -> None:
+    """Show ``message`` under a field (a ``str`` literally); no message hides the line."""
+    label.update(literal(message) if message else "")
+    label.display = bool(message)
 
 
 def category_text(symbol: str | None, name: str | None, colour: str | None) -> Text:

@@ -1,45 +1,62 @@
-"""Duplicate finder and merge screen."""
+"""Duplicate finder and merge screen.
+
+Both screens read what they show through one use case of :mod:`frontdesk.data.merge_flow`
+and write through one service per key, all off the UI thread. Names, values, file names
+and notes are user data: every cell is built with :func:`frontdesk.text.user_text`.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
+from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from frontdesk.data import candidates
-from frontdesk.data import customers as svc
 from frontdesk.data import merge as data
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.merge_flow import (
+    DuplicatesPage,
+    MergeView,
+    ignore_group,
+    load_duplicates,
+    load_merge_view,
+)
 from frontdesk.data.validation import format_phone
+from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.text import join, plain, user_text
 
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+KEPT = "bold green"
 
 
-def shown(name: str, value: Any, lookups: Any = None) -> str:
+def shown(name: str, value: Any, view: MergeView | None = None) -> str:
+    """A field's value as the merge table shows it (a plain string, controls escaped)."""
     if value in (None, ""):
         return "—"
-    if name == "phone" or name == "other_phone":
-        return format_phone(value)
-    if lookups is not None and name in ("category_id", "home_branch_id"):
-        table = lookups.categories if name == "category_id" else lookups.branches
-        row = table.get(value)
-        return row.name if row is not None else f"#{value}"
+    if name in ("phone", "other_phone"):
+        return plain(format_phone(value))
+    if view is not None and name in ("category_id", "home_branch_id"):
+        names = view.category_names if name == "category_id" else view.branch_names
+        return plain(names.get(value, f"#{value}"))
     if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+        return str(value.isoformat())
+    return plain(value)
 
 
 def _key(customer: Any) -> str:
     return str(customer.id) if customer.id is not None else "import"
 
 
-class MergeScreen(Screen[int | None]):
+def _short(value: str, limit: int = 80) -> str:
+    flat = " ".join(value.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class MergeScreen(FrontdeskScreen[int | None]):
     """Customers side by side; pick the value to keep per field; ctrl+s merges into the first.
 
     With ``candidate_id`` the second column is an imported row waiting for a decision
@@ -55,19 +72,20 @@ class MergeScreen(Screen[int | None]):
         Binding("ctrl+s", "merge", "Merge", priority=True),
         Binding("escape", "back", "Back"),
     ]
+    AUTO_FOCUS = "#merge-table"
 
     def __init__(self, customer_ids: list[int], candidate_id: int | None = None) -> None:
         super().__init__()
         self.customer_ids = list(dict.fromkeys(customer_ids))
         self.candidate_id = candidate_id
-        self.source = ""
-        self.brings = ""
+        self.view: MergeView | None = None
         self.people: list[Any] = []
         self.chosen: dict[str, Any] = {}
+        self.busy = False
 
     @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+    def source(self) -> str:
+        return self.view.source if self.view is not None else ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,84 +101,90 @@ class MergeScreen(Screen[int | None]):
         return True
 
     def on_mount(self) -> None:
-        from frontdesk.data.directory import load_lookups
+        self.hold_keys()  # enter / s / ctrl+s act on what the table shows
+        self.title = "Merge customers" if self.candidate_id is None else "Merge an imported row"
+        self.query_one("#merge-help", Static).update("Loading…")
+        ids, candidate_id = self.customer_ids, self.candidate_id
+        self.run_read(
+            lambda s: load_merge_view(session=s, customer_ids=ids, candidate_id=candidate_id),
+            then=self.loaded,
+            on_error=self.not_loaded,
+        )
 
-        self.lookups = self.fd.read(lambda s: load_lookups(session=s))
-        candidate_id = self.candidate_id
-        if candidate_id is None:
-            self.title = "Merge customers"
-            self.people = self.fd.read(
-                lambda s: [svc.get_customer(session=s, customer_id=i) for i in self.customer_ids]
-            )
-            self.chosen = data.default_choices(self.people[0], self.people[1:])
-        else:
-            self.title = "Merge an imported row"
-
-            def load(s: Any) -> tuple[list[Any], dict[str, Any], Any]:
-                row = candidates.get_pending(session=s, candidate_id=candidate_id)
-                customer = svc.get_customer(session=s, customer_id=row.customer_id)
-                customer = svc.resolve(session=s, customer=customer)
-                chosen = candidates.default_choices(session=s, customer=customer, candidate=row)
-                incoming = candidates.incoming_customer(session=s, candidate=row)
-                return [customer, incoming], chosen, row
-
-            self.people, self.chosen, row = self.fd.read(load)
-            self.source = row.source
-            extras = row.extras or {}
-            brings = [
-                f"note “{extras['note']}”" if extras.get("note") else "",
-                f"tags {', '.join(extras['tags'])}" if extras.get("tags") else "",
-                f"{len(extras['custom'])} custom field values" if extras.get("custom") else "",
-            ]
-            self.brings = "; ".join(b for b in brings if b)
+    def loaded(self, view: MergeView) -> None:
+        self.view = view
+        self.people = view.people
+        self.chosen = view.chosen
         self.render_table()
+        self.release_keys()
+
+    def not_loaded(self, exc: Exception) -> None:
+        self.query_one("#merge-help", Static).update(
+            join(Text("Cannot show this merge:", style="bold"), user_text(str(exc)))
+        )
+        self.release_keys()
+
+    def column_label(self, index: int, customer: Any) -> Text:
+        if customer.id is None:
+            return join(Text("IMPORTED"), user_text(f"({self.source})"))
+        if self.candidate_id is not None:
+            return join(Text("CUSTOMER"), user_text(customer.code))
+        return join(Text("SURVIVOR" if index == 0 else ""), user_text(customer.code))
 
     def render_table(self) -> None:
+        view = self.view
+        if view is None:
+            return
         table = self.query_one("#merge-table", DataTable)
         table.clear(columns=True)
-        table.add_column("Field", key="field")
+        table.add_column(Text("Field"), key="field")
         for i, c in enumerate(self.people):
-            if c.id is None:
-                label = f"IMPORTED ({self.source})"
-            elif self.candidate_id is not None:
-                label = f"CUSTOMER {c.code}"
-            else:
-                label = f"{'SURVIVOR ' if i == 0 else ''}{c.code}"
-            table.add_column(label, key=_key(c))
-        for name in data.MERGE_FIELDS:
-            cells: list[Any] = [name.replace("_id", "").replace("_", " ")]
+            table.add_column(self.column_label(i, c), key=_key(c))
+        for name in view.fields:
+            cells: list[Text] = [Text(name.replace("_id", "").replace("_", " "))]
             for c in self.people:
                 value = getattr(c, name)
-                mark = "✔ " if value == self.chosen.get(name) and value not in (None, "") else "  "
-                cells.append(
-                    Text(
-                        mark + shown(name, value, self.lookups),
-                        style="bold green" if mark.strip() else "",
-                    )
-                )
+                kept = value == self.chosen.get(name) and value not in (None, "")
+                mark = "✔ " if kept else "  "
+                cells.append(user_text(mark + shown(name, value, view), KEPT if kept else ""))
             table.add_row(*cells, key=name)
+        self.query_one("#merge-help", Static).update(self.help_text(view))
+
+    def help_text(self, view: MergeView) -> Text:
         if self.candidate_id is None:
-            help_text = (
-                "Everything (bookings, orders, payments, refunds, notes, tags, custom fields, points) moves to the "
-                "survivor; the others become tombstones whose codes still find it. enter keeps the highlighted value, "
-                "s makes that column the survivor, ctrl+s merges."
+            return Text(
+                "Everything (bookings, orders, payments, refunds, notes, tags, custom fields, "
+                "points) moves to the survivor; the others become tombstones whose codes still "
+                "find it. enter keeps the highlighted value, s makes that column the survivor, "
+                "ctrl+s merges."
             )
-        else:
-            help_text = (
-                "An imported row that matched this customer. enter keeps the highlighted value; ctrl+s puts the "
-                "kept values (and the row's note and tags) on the customer; a adds the row as a customer of its own "
-                "(without the phone or email already taken); x discards it."
-            )
-            if self.brings:
-                help_text += f"\nThe row also brings: {self.brings}."
-        self.query_one("#merge-help", Static).update(help_text)
+        text = Text(
+            "An imported row that matched this customer. enter keeps the highlighted value; "
+            "ctrl+s puts the kept values (and the row's note and tags) on the customer; a adds "
+            "the row as a customer of its own (without the phone or email already taken); "
+            "x discards it."
+        )
+        brings: list[Text] = []
+        if view.brings_note:
+            brings.append(join(Text("note"), user_text(f"“{_short(view.brings_note)}”")))
+        if view.brings_tags:
+            brings.append(join(Text("tags"), user_text(", ".join(view.brings_tags))))
+        if view.brings_custom:
+            brings.append(Text(f"{view.brings_custom} custom field values"))
+        if brings:
+            text.append("\nThe row also brings: ")
+            text.append_text(join(*brings, sep="; "))
+            text.append(".")
+        return text
 
     def _person_at_cursor(self) -> tuple[Any, str | None]:
         table = self.query_one("#merge-table", DataTable)
+        if table.row_count == 0:
+            return None, None
         row_key, col_key = table.coordinate_to_cell_key(table.cursor_coordinate)
         if col_key.value in (None, "field"):
             return None, None
-        person = next(c for c in self.people if _key(c) == col_key.value)
+        person = next((c for c in self.people if _key(c) == col_key.value), None)
         return person, row_key.value
 
     def action_choose(self) -> None:
@@ -174,7 +198,8 @@ class MergeScreen(Screen[int | None]):
         table.move_cursor(row=coordinate.row, column=coordinate.column)
 
     @on(DataTable.CellSelected)
-    def cell_selected(self) -> None:
+    def cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
         self.action_choose()
 
     def action_survivor(self) -> None:
@@ -184,50 +209,60 @@ class MergeScreen(Screen[int | None]):
         self.people.remove(person)
         self.people.insert(0, person)
         self.chosen = data.default_choices(self.people[0], self.people[1:])
+        table = self.query_one("#merge-table", DataTable)
+        row = table.cursor_coordinate.row
         self.render_table()
+        table.move_cursor(row=row, column=1)
 
-    def _write(self, work: Any, done: str) -> None:
-        try:
-            self.fd.write(work)
-        except FrontdeskError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+    def _write(self, work: Callable[[Session], object], done: str) -> None:
+        if self.busy or self.view is None:
             return
-        self.notify(done)
-        self.dismiss(self.people[0].id)
+        self.busy = True
+        survivor_id = self.people[0].id
+
+        def finished(_: object) -> None:
+            self.notify(done, markup=False)
+            self.dismiss(survivor_id)
+
+        def failed(exc: Exception) -> None:
+            self.busy = False
+            self.notify(str(exc), severity="error", timeout=8, markup=False)
+
+        self.run_write(work, then=finished, on_error=failed)
 
     def action_merge(self) -> None:
         """One key: the table on screen is what gets merged."""
+        if self.view is None:
+            return
         survivor = self.people[0]
+        chosen = dict(self.chosen)
+        actor = self.fd.operator
         candidate_id = self.candidate_id
         if candidate_id is not None:
             self._write(
                 lambda s: candidates.merge_candidate(
-                    session=s, candidate_id=candidate_id, chosen=self.chosen, actor=self.fd.operator
+                    session=s, candidate_id=candidate_id, chosen=chosen, actor=actor
                 ),
-                f"Merged the imported row into {survivor.code}",
+                f"Merged the imported row into {plain(survivor.code)}",
             )
             return
+        survivor_id = survivor.id
         others = [c.id for c in self.people[1:]]
-        names = ", ".join(c.code for c in self.people[1:])
+        names = ", ".join(plain(c.code) for c in self.people[1:])
         self._write(
             lambda s: data.merge_customers(
-                session=s,
-                survivor_id=survivor.id,
-                other_ids=others,
-                chosen=self.chosen,
-                actor=self.fd.operator,
+                session=s, survivor_id=survivor_id, other_ids=others, chosen=chosen, actor=actor
             ),
-            f"Merged {names} into {survivor.code}",
+            f"Merged {names} into {plain(survivor.code)}",
         )
 
-    def _decide(self, decision: Any, done: str) -> None:
+    def _decide(self, decision: Callable[..., object], done: str) -> None:
         """Add or discard the imported row (candidate mode only)."""
         candidate_id = self.candidate_id
         if candidate_id is None:
             return
-        self._write(
-            lambda s: decision(session=s, candidate_id=candidate_id, actor=self.fd.operator), done
-        )
+        actor = self.fd.operator
+        self._write(lambda s: decision(session=s, candidate_id=candidate_id, actor=actor), done)
 
     def action_add_separately(self) -> None:
         self._decide(candidates.add_as_customer, "Added the imported row as a new customer")
@@ -239,7 +274,7 @@ class MergeScreen(Screen[int | None]):
         self.dismiss(None)
 
 
-class DuplicatesScreen(Screen[None]):
+class DuplicatesScreen(FrontdeskScreen[None]):
     """Imported rows waiting for a decision (merge candidates), then likely duplicates."""
 
     BINDINGS = [
@@ -248,10 +283,12 @@ class DuplicatesScreen(Screen[None]):
         Binding("x", "discard", "Discard imported row"),
         Binding("escape", "back", "Back"),
     ]
+    AUTO_FOCUS = "#dup-table"
 
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[candidates.PendingCandidate | data.DuplicateGroup] = []
+        self.loaded_once = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -265,35 +302,58 @@ class DuplicatesScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.hold_keys()  # enter / i / x act on the highlighted line: wait for the lines
         self.title = "Likely duplicates"
         self.query_one("#dup-table", DataTable).add_columns("Reason", "Customers")
+        self.query_one("#dup-empty", Static).update("Looking for duplicates…")
         self.reload()
 
     def reload(self) -> None:
-        def load(s: Any) -> tuple[list[candidates.PendingCandidate], list[data.DuplicateGroup]]:
-            return candidates.pending(session=s), data.find_duplicates(session=s)
+        def failed(_: Exception) -> None:
+            self.release_keys()
 
-        waiting, groups = self.fd.read(load)
-        self.rows: list[candidates.PendingCandidate | data.DuplicateGroup] = [*waiting, *groups]
+        self.run_read(lambda s: load_duplicates(session=s), then=self.show, on_error=failed)
+
+    def show(self, page: DuplicatesPage) -> None:
+        self.loaded_once = True
+        self.rows = [*page.waiting, *page.groups]
         table = self.query_one("#dup-table", DataTable)
+        row = table.cursor_row
         table.clear()
         for i, item in enumerate(self.rows):
             if isinstance(item, candidates.PendingCandidate):
-                reason = f"imported row ({item.source}): {item.reason}"
-                people = f"{item.code} {item.name}  ←  {item.incoming_name or '(no name)'}"
+                reason = join(
+                    Text("imported row"),
+                    user_text(f"({item.source}):"),
+                    user_text(item.reason),
+                )
+                people = join(
+                    join(user_text(item.code), user_text(item.name)),
+                    user_text(item.incoming_name or "(no name)"),
+                    sep="  ←  ",
+                )
             else:
-                reason = item.reason
-                people = ", ".join(f"{c} {n}" for c, n in zip(item.codes, item.names, strict=True))
+                reason = user_text(item.reason)
+                people = join(
+                    *[
+                        join(user_text(code), user_text(name))
+                        for code, name in zip(item.codes, item.names, strict=True)
+                    ],
+                    sep=", ",
+                )
             table.add_row(reason, people, key=str(i))
-        count = len(waiting)
+        if self.rows:
+            table.move_cursor(row=min(row, len(self.rows) - 1))
+        count = len(page.waiting)
         parts = [self.app.sub_title] if self.app.sub_title else []
-        if waiting:
+        if count:
             parts.append(f"{count} imported row{'s' if count != 1 else ''} waiting")
         self.sub_title = " · ".join(parts)
         empty = self.query_one("#dup-empty", Static)
         empty.update("No likely duplicates found." if not self.rows else "")
         empty.display = not self.rows
         table.display = bool(self.rows)
+        self.release_keys()
 
     def current(self) -> candidates.PendingCandidate | data.DuplicateGroup | None:
         table = self.query_one("#dup-table", DataTable)
@@ -302,7 +362,8 @@ class DuplicatesScreen(Screen[None]):
         return self.rows[table.cursor_row]
 
     @on(DataTable.RowSelected, "#dup-table")
-    def row_selected(self) -> None:
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
         self.action_open()
 
     def action_open(self) -> None:
@@ -314,14 +375,12 @@ class DuplicatesScreen(Screen[None]):
                 MergeScreen([item.customer_id], candidate_id=item.id), lambda _: self.reload()
             )
             return
-        if len(item.customer_ids) > 2 and (
-            self.fd.operator is None or self.fd.operator.role != "admin"
-        ):
+        ids = list(item.customer_ids)
+        admin = self.fd.operator is not None and self.fd.operator.role == "admin"
+        if len(ids) > 2 and not admin:
             self.notify(
                 "Only admins merge more than two at once; merging the first two", severity="warning"
             )
-        ids = list(item.customer_ids)
-        if self.fd.operator is None or self.fd.operator.role != "admin":
             ids = ids[:2]
         self.app.push_screen(MergeScreen(ids), lambda _: self.reload())
 
@@ -334,34 +393,34 @@ class DuplicatesScreen(Screen[None]):
                 "An imported row: x discards it, enter merges or adds it", severity="warning"
             )
             return
-        ids = item.customer_ids
+        ids, actor = list(item.customer_ids), self.fd.operator
 
-        def work(s: Any) -> None:
-            for i, a in enumerate(ids):
-                for b in ids[i + 1 :]:
-                    data.ignore_pair(session=s, first_id=a, second_id=b, actor=self.fd.operator)
+        def done(_: int) -> None:
+            self.notify("Remembered: not duplicates")
+            self.reload()
 
-        self.fd.write(work)
-        self.notify("Remembered: not duplicates")
-        self.reload()
+        self.run_write(lambda s: ignore_group(session=s, customer_ids=ids, actor=actor), then=done)
 
     def action_discard(self) -> None:
         item = self.current()
         if not isinstance(item, candidates.PendingCandidate):
             self.notify("x discards imported rows; i marks customers as not duplicates")
             return
-        candidate_id = item.id
-        try:
-            self.fd.write(
-                lambda s: candidates.discard(
-                    session=s, candidate_id=candidate_id, actor=self.fd.operator
-                )
-            )
-        except FrontdeskError as exc:
-            self.notify(str(exc), severity="error")
-        else:
+        candidate_id, actor = item.id, self.fd.operator
+
+        def done(_: object) -> None:
             self.notify("Discarded the imported row")
-        self.reload()
+            self.reload()
+
+        def failed(exc: Exception) -> None:
+            self.notify(str(exc), severity="error", markup=False)
+            self.reload()
+
+        self.run_write(
+            lambda s: candidates.discard(session=s, candidate_id=candidate_id, actor=actor),
+            then=done,
+            on_error=failed,
+        )
 
     def action_back(self) -> None:
         self.dismiss(None)
