@@ -14,7 +14,7 @@ from sqlmodel import Session
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.command import Hit, Hits, Provider
+from textual.command import CommandPalette, Hit, Hits, Provider
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -72,6 +72,20 @@ class KeyDone(Message):
 KEY_WATCHDOG = 0.5
 # A screen that holds keys while it loads releases them after this long at the latest.
 HOLD_WATCHDOG = 10.0
+
+
+class SafeCommandPalette(CommandPalette):
+    """The command palette, minus a Textual 8.2 crash.
+
+    ``pageup``/``pagedown`` while the list has options but has not laid them out yet raise
+    ``KeyError`` in ``OptionList._move_page``; moving by a page then simply does nothing.
+    """
+
+    def _action_command_list(self, action: str) -> None:
+        try:
+            super()._action_command_list(action)
+        except (KeyError, IndexError):
+            pass
 
 
 class FrontdeskApp(App[None]):
@@ -295,6 +309,10 @@ class FrontdeskApp(App[None]):
         self._close_messages_no_wait()
 
     # ------------------------------------------------------------------ actions
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            self.push_screen(SafeCommandPalette(id="--command-palette"))
+
     def action_toggle_keys(self) -> None:
         if self.screen.query("HelpPanel"):
             self.action_hide_help_panel()
