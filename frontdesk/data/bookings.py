@@ -25,7 +25,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.validation import clean_text
+from frontdesk.data.validation import clean_line, clean_multiline
 
 # Statuses that occupy the staff member's time.
 BUSY = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
@@ -178,6 +178,8 @@ def create_booking(
     source: str = "desk",
     price_cents: int | None = None,
 ) -> Booking:
+    notes_text = clean_multiline("notes", notes)
+    source = clean_line("source", source, max_length=20) or "desk"
     customer = _check_customer(session, customer_id)
     service = session.get(Service, service_id)
     if service is None or not service.active:
@@ -206,7 +208,7 @@ def create_booking(
         status=BookingStatus(status).value,
         price_cents=service.price_cents if price_cents is None else price_cents,
         source=source,
-        notes=clean_text(notes),
+        notes=notes_text,
         created_by_id=actor.id if actor else None,
     )
     session.add(booking)
@@ -270,7 +272,7 @@ def change_status(
         )
     changes: dict[str, Any] = {}
     if action == "cancel":
-        text = clean_text(reason)
+        text = clean_line("reason", reason, max_length=300)
         if not text:
             raise ValidationFailed("reason", "Say why the booking is cancelled")
         booking.cancellation_reason = text

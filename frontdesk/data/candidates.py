@@ -38,7 +38,7 @@ from frontdesk.data.models import (
     Tag,
     utcnow,
 )
-from frontdesk.data.validation import fold
+from frontdesk.data.validation import fold, visible_controls
 
 # Row values a candidate may carry onto the customer (what the merge screen shows).
 CANDIDATE_FIELDS = [f for f in svc.EDITABLE_FIELDS if f != "phone_country"]
@@ -84,8 +84,8 @@ def record_candidate(
         customer_id=customer_id,
         values=_jsonable(values),
         extras=extras,
-        reason=reason[:200],
-        source=source[:300],
+        reason=visible_controls(reason)[:200],
+        source=visible_controls(source)[:300],
         fingerprint=fingerprint(values, extras),
         created_by_id=actor.id if actor else None,
     )

@@ -37,6 +37,8 @@ from frontdesk.data.models import (
 )
 from frontdesk.data.settings import default_region, get_setting
 from frontdesk.data.validation import (
+    check_text,
+    clean_line,
     clean_text,
     digits,
     email_key,
@@ -177,13 +179,21 @@ def _fk(
     return value
 
 
+def _check_controls(values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, str):
+            check_text(key, value)
+
+
 def normalise_values(
     *, session: Session | None, values: dict[str, Any], region: str | None
 ) -> dict[str, Any]:
     """Validate and normalise raw field values into column values (only the keys given).
 
-    The session is only needed to check category and branch ids.
+    The session is only needed to check category and branch ids. Every text value is one
+    line without control characters (customers have no multi-line fields).
     """
+    _check_controls(values)
     out: dict[str, Any] = {}
     phone_region = valid_region(values.get("phone_country")) or region
     if (
@@ -247,7 +257,19 @@ def normalise_values(
             out[key] = bool(value)
         else:  # pragma: no cover - guarded by the pydantic models
             raise ValidationFailed(key, "unknown field")
+    for key, value in out.items():
+        limit = _MAX_LENGTH.get(key)
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            raise ValidationFailed(key, f"is too long ({limit} characters at most)")
     return out
+
+
+# Column lengths of the customer's text columns (PostgreSQL refuses longer values).
+_MAX_LENGTH: dict[str, int] = {
+    column.key: column.type.length
+    for column in Customer.__table__.columns  # type: ignore[attr-defined]
+    if isinstance(getattr(column.type, "length", None), int)
+}
 
 
 def _check_whole(session: Session, customer: Customer) -> None:
@@ -522,6 +544,7 @@ def update_customer(
     if not customer.is_live:
         raise ValidationFailed("customer", f"{customer.code} is deleted or merged")
     raw = data.model_dump(exclude_unset=True)
+    _check_controls(raw)
     if "phone" not in raw and "phone_country" in raw:
         raw.pop("phone_country")
     values = normalise_values(
@@ -541,7 +564,7 @@ def set_status(
 def block_customer(
     *, session: Session, customer_id: int, reason: str, actor: Staff | None = None
 ) -> Customer:
-    text = clean_text(reason)
+    text = clean_line("blocked_reason", reason)
     if not text:
         raise ValidationFailed("blocked_reason", "Say why the customer is blocked")
     customer = _load_for_update(session, customer_id)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from frontdesk.data import audit
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import Customer, CustomField, CustomFieldValue, FieldType, Staff
-from frontdesk.data.validation import clean_text, fold
+from frontdesk.data.validation import check_text, clean_line, clean_multiline, clean_text, fold
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 YES = {"yes", "y", "true", "1", "on", "ja", "si", "oui"}
@@ -40,9 +40,11 @@ def save_field(
     position: int | None = None,
     field_id: int | None = None,
 ) -> CustomField:
-    clean_label = clean_text(label)
+    clean_label = clean_line("label", label, max_length=100)
     if not clean_label:
         raise ValidationFailed("label", "Label is required")
+    check_text("key", key)
+    help_clean = clean_line("help_text", help_text, max_length=300)
     key_text = (key or re.sub(r"[^a-z0-9]+", "_", fold(clean_label)).strip("_"))[:50]
     if not _KEY.match(key_text):
         raise ValidationFailed("key", "lower-case letters, digits and _; starting with a letter")
@@ -50,7 +52,7 @@ def save_field(
         type_value = FieldType(type).value
     except ValueError:
         raise ValidationFailed("type", f"one of {', '.join(t.value for t in FieldType)}") from None
-    options = [c for c in (clean_text(x) for x in (choices or [])) if c]
+    options = [c for c in (clean_line("choices", x) for x in (choices or [])) if c]
     if type_value in (FieldType.CHOICE.value, FieldType.MULTI_CHOICE.value):
         if not options:
             raise ValidationFailed("choices", "give at least one choice")
@@ -77,7 +79,7 @@ def save_field(
     field.type = type_value
     field.required = required
     field.choices = options or None
-    field.help_text = clean_text(help_text)
+    field.help_text = help_clean
     if position is not None:
         field.position = position
     session.add(field)
@@ -133,11 +135,16 @@ class Parsed:
 def parse_value(field: CustomField, raw: Any) -> Parsed:
     """Validate a typed value against its field definition (raises ValidationFailed)."""
     key = f"cf_{field.key}"
+    long_text = field.type == FieldType.LONG_TEXT.value
     if isinstance(raw, list):
-        items = [c for c in (clean_text(str(x)) for x in raw) if c]
+        items = [c for c in (clean_line(key, str(x)) for x in raw) if c]
         text = None
+        raw_text = ", ".join(items) or None
     else:
-        text = clean_text(None if raw is None else str(raw))
+        # Long text keeps its lines and tabs; every other type is one line.
+        raw_text = None if raw is None else str(raw)
+        raw_text = clean_multiline(key, raw_text) if long_text else check_text(key, raw_text)
+        text = clean_text(raw_text)
         items = []
     if text is None and not items:
         if field.required:
@@ -145,7 +152,7 @@ def parse_value(field: CustomField, raw: Any) -> Parsed:
         return Parsed()
     kind = field.type
     if kind in (FieldType.TEXT.value, FieldType.LONG_TEXT.value):
-        value = str(raw).strip() if kind == FieldType.LONG_TEXT.value else text
+        value = raw_text if long_text else text
         limit = 5000 if kind == FieldType.LONG_TEXT.value else 300
         if value and len(value) > limit:
             raise ValidationFailed(key, f"at most {limit} characters")

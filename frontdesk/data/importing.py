@@ -41,8 +41,9 @@ from frontdesk.data.models import (
     Staff,
     Tag,
 )
-from frontdesk.data.tags import create_tag
-from frontdesk.data.validation import fold
+from frontdesk.data.notes import note_body
+from frontdesk.data.tags import create_tag, tag_name
+from frontdesk.data.validation import check_text, clean_multiline, fold
 
 FIELDS = [
     "first_name",
@@ -585,7 +586,8 @@ def run_import(
     seen_phones: set[str] = set()
     seen_emails: set[str] = set()
     try:
-        with Session(engine) as session:
+        # The custom field definitions in the context are read after this session closes.
+        with Session(engine, expire_on_commit=False) as session:
             context = _context(session, options)
             session.commit()
         context["source_name"] = path.name
@@ -724,6 +726,7 @@ def check_rows(
                 )
             values, extras = _row_values(headers, cells, mapping, options)
             normal = svc.normalise_values(session=None, values=values, region=region)
+            _check_extras(extras)
             if "first_name" not in normal:
                 raise ValidationFailed("first_name", "First name is required")
             if not normal.get("phone") and not normal.get("email_key"):
@@ -732,6 +735,20 @@ def check_rows(
         except ValidationFailed as exc:
             out.append((False, exc.field, exc.message))
     return out
+
+
+def _check_extras(extras: dict[str, Any]) -> None:
+    """Refuse a row whose category, tags, note or custom values could not be stored (control
+    characters, over-long tags), so that it is reported on its row instead of failing the
+    batch when it is written (PostgreSQL refuses NUL in any text)."""
+    check_text("category", extras.get("category"))
+    extras["tags"] = [tag_name(name, field="tags") for name in extras["tags"]]
+    if extras.get("note"):
+        extras["note"] = note_body(extras["note"], field="note")
+    custom = extras["custom"]
+    for key, value in custom.items():
+        # The field's own type decides later whether lines are allowed (fields.parse_value).
+        custom[key] = clean_multiline(f"cf:{key}", value) or ""
 
 
 def _paired(batch: list[tuple[int, list[str]]], checked: list[Checked]) -> list[Prepared | Failed]:
@@ -892,7 +909,10 @@ def _run_batch(
                     field_def = ctx["fields"].get(key)
                     if field_def is None:
                         raise ValidationFailed(f"cf:{key}", "no such custom field")
-                    fields.parse_value(field_def, value)
+                    try:
+                        fields.parse_value(field_def, value)
+                    except ValidationFailed as exc:  # named by its column in the file
+                        raise ValidationFailed(f"cf:{key}", exc.message) from None
             except ValidationFailed as exc:
                 _bad(
                     summary, error_writer, options, item.record, item.cells, exc.field, exc.message

@@ -36,7 +36,7 @@ from frontdesk.data.models import (
     StaffRole,
     utcnow,
 )
-from frontdesk.data.validation import digits, fold
+from frontdesk.data.validation import check_text, digits, fold
 
 # Fields the merge screen lets the user choose; consent and blocking follow their own rules.
 CONSENTS = ["consent_reminders", "consent_birthday", "consent_marketing", "consent_newsletter"]
@@ -176,6 +176,9 @@ def merge_customers(
     actor: Staff | None = None,
 ) -> Customer:
     """Merge ``other_ids`` into ``survivor_id`` (one transaction; the caller commits)."""
+    for name, value in (chosen or {}).items():
+        if isinstance(value, str):
+            check_text(name, value)
     others_ids = [i for i in dict.fromkeys(other_ids) if i != survivor_id]
     if not others_ids:
         raise ValidationFailed("customers", "choose at least one other customer to merge")

@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from frontdesk.data.colours import DEFAULT_COLOUR
+
 # A casefolded key column: compared bytewise on PostgreSQL so that prefix ranges use the index.
 KeyString = String(300).with_variant(String(300, collation="C"), "postgresql")
 
@@ -167,7 +169,7 @@ class Category(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50, sa_column_kwargs={"unique": True})
     symbol: str = Field(max_length=8)
-    colour: str = Field(default="white", max_length=30)
+    colour: str = Field(default=DEFAULT_COLOUR, max_length=30)  # "#rrggbb"
     position: int = Field(default=0)
 
 
@@ -176,7 +178,7 @@ class Tag(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50)
     key: str = Field(max_length=50, sa_column_kwargs={"unique": True})
-    colour: str = Field(default="white", max_length=30)
+    colour: str = Field(default=DEFAULT_COLOUR, max_length=30)  # "#rrggbb"
 
 
 class CustomerTag(SQLModel, table=True):

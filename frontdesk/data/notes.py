@@ -17,7 +17,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.validation import clean_text
+from frontdesk.data.validation import clean_line, clean_multiline
 
 
 def list_categories(*, session: Session) -> list[NoteCategory]:
@@ -31,7 +31,7 @@ def list_categories(*, session: Session) -> list[NoteCategory]:
 def save_category(
     *, session: Session, name: str, is_alert: bool = False, category_id: int | None = None
 ) -> NoteCategory:
-    clean = clean_text(name)
+    clean = clean_line("name", name, max_length=50)
     if not clean:
         raise ValidationFailed("name", "Category name is required")
     clash = session.exec(select(NoteCategory).where(col(NoteCategory.name) == clean)).first()
@@ -53,12 +53,13 @@ def save_category(
     return category
 
 
-def _body(text: str) -> str:
-    body = (text or "").strip()
+def note_body(text: str | None, *, field: str = "body") -> str:
+    """A note body to store: Markdown, several lines allowed, no other control characters."""
+    body = clean_multiline(field, text or "")
     if not body:
-        raise ValidationFailed("body", "The note is empty")
+        raise ValidationFailed(field, "The note is empty")
     if len(body) > 20_000:
-        raise ValidationFailed("body", "The note is too long (20,000 characters at most)")
+        raise ValidationFailed(field, "The note is too long (20,000 characters at most)")
     return body
 
 
@@ -96,7 +97,7 @@ def add_note(
     note = Note(
         customer_id=customer_id,
         booking_id=booking_id,
-        body=_body(body),
+        body=note_body(body),
         category_id=category_id,
         visibility=visibility_value,
         pinned=pinned,
@@ -138,7 +139,7 @@ def update_note(
 ) -> Note:
     note = get_note(session=session, note_id=note_id)
     before = note.body
-    note.body = _body(body)
+    note.body = note_body(body)
     if category_id is not None and session.get(NoteCategory, category_id) is None:
         raise ValidationFailed("category_id", "no such category")
     note.category_id = category_id

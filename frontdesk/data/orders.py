@@ -29,7 +29,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.validation import clean_text
+from frontdesk.data.validation import clean_line, clean_multiline
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def build_line(session: Session, line: LineInput) -> OrderLine:
         raise ValidationFailed("quantity", "must be at least 1")
     if line.quantity > 999:
         raise ValidationFailed("quantity", "is too large")
-    description = clean_text(line.description)
+    description = clean_line("description", line.description, max_length=200)
     price = line.unit_price_cents
     if kind == LineKind.SERVICE.value:
         service = session.get(Service, line.service_id) if line.service_id else None
@@ -127,6 +127,7 @@ def create_order(
         raise ValidationFailed("branch_id", "choose a branch")
     if not lines:
         raise ValidationFailed("lines", "add at least one line")
+    notes_text = clean_multiline("notes", notes)
     built = [build_line(session, line) for line in lines]
     order = Order(
         customer_id=customer_id,
@@ -134,7 +135,7 @@ def create_order(
         booking_id=booking_id,
         total_cents=sum(line.total_cents for line in built),
         status=OrderStatus.OPEN.value,
-        notes=clean_text(notes),
+        notes=notes_text,
         created_by_id=actor.id if actor else None,
     )
     session.add(order)
@@ -300,7 +301,7 @@ def refund(
     *, session: Session, order_id: int, amount_cents: int, reason: str, actor: Staff | None = None
 ) -> Refund:
     order = get_order(session=session, order_id=order_id, lock=True)
-    text = clean_text(reason)
+    text = clean_line("reason", reason, max_length=300)
     if not text:
         raise ValidationFailed("reason", "Say why the money is refunded")
     limit = money_of(session=session, order_id=order_id).refundable
@@ -330,7 +331,7 @@ def cancel_order(
     *, session: Session, order_id: int, reason: str, actor: Staff | None = None
 ) -> Order:
     order = get_order(session=session, order_id=order_id, lock=True)
-    text = clean_text(reason)
+    text = clean_line("reason", reason, max_length=300)
     if not text:
         raise ValidationFailed("reason", "Say why the order is cancelled")
     money = money_of(session=session, order_id=order_id)

@@ -26,7 +26,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.validation import clean_text
+from frontdesk.data.validation import check_text, clean_line, clean_multiline
 
 # --------------------------------------------------------------------------- programs
 
@@ -60,10 +60,10 @@ def save_program(
     points_per_visit: int = 0,
     program_id: int | None = None,
 ) -> LoyaltyProgram:
-    clean = clean_text(name)
+    clean = clean_line("name", name, max_length=100)
     if not clean:
         raise ValidationFailed("name", "Program name is required")
-    unit_text = clean_text(unit) or "points"
+    unit_text = clean_line("unit", unit, max_length=30) or "points"
     if default_expiry_days is not None and default_expiry_days <= 0:
         raise ValidationFailed("default_expiry_days", "must be a positive number of days")
     if points_per_currency_unit < 0 or points_per_visit < 0:
@@ -109,6 +109,7 @@ def enrol(
     actor: Staff | None = None,
     today: date | None = None,
 ) -> LoyaltyEnrolment:
+    notes_text = clean_multiline("notes", notes)
     customer = session.get(Customer, customer_id)
     if customer is None or not customer.is_live:
         raise ValidationFailed("customer_id", "no such customer")
@@ -128,7 +129,7 @@ def enrol(
         program_id=program_id,
         balance=0,
         expires_on=expires_on,
-        notes=clean_text(notes),
+        notes=notes_text,
         enrolled_by_id=actor.id if actor else None,
     )
     session.add(enrolment)
@@ -231,7 +232,7 @@ def _append(
         program_id=enrolment.program_id,
         points=delta,
         action=LedgerAction(action).value,
-        reason=clean_text(reason),
+        reason=clean_line("reason", reason, max_length=300),
         booking_id=booking_id,
         order_id=order_id,
         balance_after=new_balance,
@@ -260,13 +261,15 @@ def change_points(
     request_id: str | None = None,
 ) -> PointsEntry:
     """Add (points > 0) or redeem (points < 0) with a reason. Idempotent per request id."""
+    if len(check_text("request_id", request_id) or "") > 64:
+        raise ValidationFailed("request_id", "is too long (64 characters at most)")
     if request_id:
         done = session.exec(
             select(PointsEntry).where(col(PointsEntry.request_id) == request_id)
         ).first()
         if done is not None:
             return done
-    if not clean_text(reason):
+    if not clean_line("reason", reason, max_length=300):
         raise ValidationFailed("reason", "Give a reason")
     enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
     if enrolment.removed_at is not None:

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Setting
-from frontdesk.data.validation import valid_region
+from frontdesk.data.validation import check_text, valid_region
 
 DEFAULTS: dict[str, Any] = {
     "default_region": "US",
@@ -33,6 +33,9 @@ def all_settings(*, session: Session) -> dict[str, Any]:
 
 
 def _coerce(key: str, value: Any) -> Any:
+    check_text("setting", key)
+    if isinstance(value, str):
+        check_text(key, value)
     if key == "default_region":
         region = valid_region(str(value))
         if region is None:
@@ -51,6 +54,8 @@ def _coerce(key: str, value: Any) -> Any:
         text = str(value).strip()
         if not text:
             raise ValidationFailed(key, "must not be empty")
+        if len(text) > 100:
+            raise ValidationFailed(key, "is too long (100 characters at most)")
         return text.upper() if key == "currency" else text
     raise ValidationFailed(key, f"unknown setting (known: {', '.join(sorted(DEFAULTS))})")
 

@@ -8,16 +8,17 @@ from sqlmodel import Session, col, func, select
 
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Branch, Staff, StaffRole
-from frontdesk.data.validation import clean_text
+from frontdesk.data.validation import clean_line
 
 
 def create_branch(*, session: Session, name: str, address: str | None = None) -> Branch:
-    clean = clean_text(name)
+    clean = clean_line("name", name, max_length=100)
     if not clean:
         raise ValidationFailed("name", "Branch name is required")
+    address_text = clean_line("address", address, max_length=300)
     if session.exec(select(Branch).where(func.lower(col(Branch.name)) == clean.lower())).first():
         raise ValidationFailed("name", f"A branch called {clean!r} already exists")
-    branch = Branch(name=clean, address=clean_text(address))
+    branch = Branch(name=clean, address=address_text)
     session.add(branch)
     session.flush()
     return branch
@@ -35,14 +36,14 @@ def create_staff(
     username: str | None = None,
     branch_id: int | None = None,
 ) -> Staff:
-    clean = clean_text(name)
+    clean = clean_line("name", name, max_length=100)
     if not clean:
         raise ValidationFailed("name", "Staff name is required")
     try:
         role_value = StaffRole(str(role).lower()).value
     except ValueError:
         raise ValidationFailed("role", "must be admin, reception or therapist") from None
-    user = clean_text(username)
+    user = clean_line("username", username, max_length=100)
     if user and session.exec(select(Staff).where(col(Staff.username) == user)).first():
         raise ValidationFailed("username", f"{user!r} is already taken")
     staff = Staff(name=clean, role=role_value, username=user, branch_id=branch_id)

@@ -5,19 +5,27 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
+from frontdesk.data.colours import normalise_colour
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Category, CustomerTag, Staff, Tag
-from frontdesk.data.validation import clean_text, fold
+from frontdesk.data.validation import check_text, clean_line, fold
 
 
-def create_tag(*, session: Session, name: str, colour: str = "white") -> Tag:
-    clean = clean_text(name)
+def tag_name(value: str | None, *, field: str = "name") -> str:
+    """A tag name to store (one line, 1-50 characters), or ValidationFailed."""
+    clean = clean_line(field, value, max_length=50)
     if not clean:
-        raise ValidationFailed("name", "Tag name is required")
+        raise ValidationFailed(field, "Tag name is required")
+    return clean
+
+
+def create_tag(*, session: Session, name: str, colour: str | None = None) -> Tag:
+    """A new tag; ``colour`` is ``#rgb``, ``#rrggbb`` or a colour name (stored as hex)."""
+    clean = tag_name(name)
     key = fold(clean)
     if session.exec(select(Tag).where(col(Tag.key) == key)).first():
         raise ValidationFailed("name", f"A tag called {clean!r} already exists")
-    tag = Tag(name=clean, key=key, colour=colour)
+    tag = Tag(name=clean, key=key, colour=normalise_colour(colour))
     session.add(tag)
     session.flush()
     return tag
@@ -93,17 +101,21 @@ def save_category(
     session: Session,
     name: str,
     symbol: str,
-    colour: str = "white",
+    colour: str | None = None,
     category_id: int | None = None,
 ) -> Category:
-    """Create or change a customer category icon (VIP, Regular, New ...)."""
+    """Create or change a customer category icon (VIP, Regular, New ...).
+
+    ``colour`` is ``#rgb``, ``#rrggbb`` or a CSS colour name; it is stored as ``#rrggbb``
+    (empty: a neutral grey)."""
     from sqlalchemy import func
     from sqlalchemy import select as sa_select
 
-    clean = clean_text(name)
+    clean = clean_line("name", name, max_length=50)
     if not clean:
         raise ValidationFailed("name", "Category name is required")
-    mark = (symbol or "").strip()
+    mark = (check_text("symbol", symbol) or "").strip()
+    colour_value = normalise_colour(colour)
     if not mark or len(mark) > 2:
         raise ValidationFailed("symbol", "one or two characters, e.g. ★")
     clash = session.exec(select(Category).where(col(Category.name) == clean)).first()
@@ -118,7 +130,7 @@ def save_category(
             sa_select(func.coalesce(func.max(col(Category.position)), 0))
         ).scalar_one()
         category = Category(name=clean, symbol=mark, position=int(last) + 1)
-    category.name, category.symbol, category.colour = clean, mark, clean_text(colour) or "white"
+    category.name, category.symbol, category.colour = clean, mark, colour_value
     session.add(category)
     session.flush()
     return category

@@ -25,11 +25,84 @@ _MAX_INPUT = 320
 
 
 def clean_text(value: str | None) -> str | None:
-    """Trim and collapse inner whitespace; empty strings become ``None``."""
+    """Trim and collapse inner whitespace; empty strings become ``None``.
+
+    Only tidies whitespace: text that will be stored goes through :func:`clean_line` or
+    :func:`clean_multiline`, which refuse control characters first.
+    """
     if value is None:
         return None
     text = _SPACES.sub(" ", str(value)).strip()
     return text or None
+
+
+# --------------------------------------------------------------------------- control characters
+
+# C0 controls, DEL and C1 controls: Unicode category Cc, U+0000-U+001F and U+007F-U+009F.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The same without tab and newline, which multi-line fields (note bodies ...) may contain.
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NAMED_CONTROLS = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def shown_control(char: str) -> str:
+    """How a message names a control character: ``\\x1b``, ``\\n`` (never the character)."""
+    return _NAMED_CONTROLS.get(char) or f"\\x{ord(char):02x}"
+
+
+def check_text(field: str, value: str | None, *, multiline: bool = False) -> str | None:
+    """Refuse C0/C1 control characters (NUL included) in a text value; return it unchanged.
+
+    Every service that stores text a person or a file supplied calls this (directly or
+    through :func:`clean_line` / :func:`clean_multiline`), so the TUI, the CLI, the API and
+    imports all refuse the same values. Tab and newline are allowed only when ``multiline``
+    (note bodies, long-text custom fields, booking and order notes).
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(field, "must be text")
+    found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    if found is None:
+        return value
+    char = found.group()
+    if char in "\n\r" and not multiline:
+        message = f"contains a line break ({shown_control(char)}); this field is a single line"
+    elif char == "\t" and not multiline:
+        message = "contains a tab (\\t); this field is a single line"
+    else:
+        message = (
+            f"contains a control character ({shown_control(char)}) at position "
+            f"{found.start() + 1}; remove it"
+        )
+    raise ValidationFailed(field, message)
+
+
+def clean_line(field: str, value: str | None, *, max_length: int | None = None) -> str | None:
+    """A single-line text value to store: controls refused, whitespace tidied, "" -> None,
+    and at most ``max_length`` characters (the column's size: PostgreSQL refuses more)."""
+    text = clean_text(check_text(field, value))
+    if text is not None and max_length is not None and len(text) > max_length:
+        raise ValidationFailed(field, f"is too long ({max_length} characters at most)")
+    return text
+
+
+def clean_multiline(field: str, value: str | None) -> str | None:
+    """A multi-line text value to store: line endings made ``\\n``, other controls refused,
+    outer whitespace trimmed (inner lines and tabs kept), "" -> None."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(field, "must be text")
+    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    check_text(field, text, multiline=True)
+    return text.strip() or None
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every control character written out (``\\x1b``), for labels that come
+    from outside (file names) rather than from a person's typing."""
+    return _CONTROL.sub(lambda m: shown_control(m.group()), text)
 
 
 def fold(text: str | None) -> str:
@@ -189,13 +262,11 @@ def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
 
 
 def require_name(value: str | None, *, field: str = "first_name", label: str = "First name") -> str:
-    name = clean_text(value)
+    name = clean_line(field, value)
     if name is None:
         raise ValidationFailed(field, f"{label} is required")
     if len(name) > 100:
         raise ValidationFailed(field, f"{label} is too long (100 characters at most)")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise ValidationFailed(field, f"{label} contains control characters")
     return name
 
 

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlmodel import SQLModel
 
 from frontdesk.data import db
+from tests.conftest import PG_ADMIN_URL, _pg_url, drop_pg_database, postgres_available
 
 
 def test_head_constant_matches_migrations() -> None:
@@ -63,3 +66,54 @@ def test_upgrade_from_the_previous_schema_keeps_data(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT first_name FROM customer")).scalar_one() == "Old"
         assert conn.execute(text("SELECT COUNT(*) FROM duplicate_ignore")).scalar_one() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM merge_candidate")).scalar_one() == 0
+
+
+def _colours_after_upgrade_from_0003(engine: Engine) -> dict[str, str]:
+    """Migrate an empty database to 0003, store colours as that release could, upgrade."""
+    db.migrate(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO category (name, symbol, colour, position) VALUES "
+                "('Typed', 'T', 'Teal', 4), ('Junk', 'J', 'sparkly', 5)"
+            )
+        )
+    db.migrate(engine)
+    with engine.connect() as conn:
+        return {
+            str(r[0]): str(r[1]) for r in conn.execute(text("SELECT name, colour FROM category"))
+        }
+
+
+EXPECTED_COLOURS = {
+    "VIP": "#ffd700",
+    "Regular": "#008000",
+    "New": "#00ffff",
+    "Typed": "#008080",
+    "Junk": "#808080",
+}
+
+
+def test_colour_names_become_hex_on_upgrade(tmp_path: Path) -> None:
+    """0004: the seeded VIP "gold" (which the terminal renderer cannot draw) and every other
+    stored colour become #rrggbb; what is not a colour becomes the neutral grey."""
+    engine = db.create_bare_engine(tmp_path / "colours.db")
+    assert _colours_after_upgrade_from_0003(engine) == EXPECTED_COLOURS
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_colour_names_become_hex_on_upgrade_on_postgresql() -> None:
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"fd_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = db.create_bare_engine(_pg_url(name))
+    try:
+        assert _colours_after_upgrade_from_0003(engine) == EXPECTED_COLOURS
+    finally:
+        engine.dispose()
+        drop_pg_database(name)
