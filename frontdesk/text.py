@@ -15,6 +15,8 @@ from rich.errors import StyleSyntaxError
 from rich.style import Style
 from rich.text import Text
 
+from frontdesk.data.colours import to_hex
+
 # C0 and C1 controls and DEL; newline and tab are handled by the caller's choice.
 # Bidirectional overrides and isolates are shown too: they reorder what a line seems to say.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -61,30 +63,13 @@ def join(*parts: Text | str, sep: str = " ") -> Text:
     return out
 
 
-_NAMED_FALLBACK = {
-    # CSS names that rich does not know (it knows the xterm names such as gold1, gold3).
-    "gold": "#ffd700",
-    "silver": "#c0c0c0",
-    "orange": "#ffa500",
-    "purple": "#800080",
-    "teal": "#008080",
-    "navy": "#000080",
-    "maroon": "#800000",
-    "olive": "#808000",
-    "lime": "#00ff00",
-    "pink": "#ffc0cb",
-    "brown": "#a52a2a",
-    "gray": "#808080",
-    "grey": "#808080",
-}
-
-
 def safe_colour(colour: str | None) -> str | None:
     """A colour rich can draw for ``colour``, or None when it cannot be read."""
     if not colour:
         return None
-    value = colour.strip().lower()
-    value = _NAMED_FALLBACK.get(value, value)
+    # The data layer's reading first (CSS names such as "gold" that rich does not know),
+    # then rich's own names (e.g. "bright_red").
+    value = to_hex(colour) or colour.strip().lower()
     try:
         Color.parse(value)
     except (ColorParseError, ValueError):
