@@ -2,6 +2,10 @@
 
 Every figure is computed from the stored rows (no cached counters), so it stays exact after a
 refund, a cancellation or a merge.
+
+The profile screen loads one part at a time, each with one call: ``load_profile_header`` (name,
+contact, category, tags, alerts) and ``load_*_tab`` for the tab being shown. Each resolves a
+merged-away customer to the survivor. ``load_profile`` loads everything at once (CLI, tests).
 """
 
 from __future__ import annotations
@@ -627,3 +631,166 @@ def load_profile(*, session: Session, customer_id: int, now: datetime | None = N
             for c in session.exec(select(NoteCategory).order_by(col(NoteCategory.position)))
         ],
     )
+
+
+# --------------------------------------------------------------------------- profile parts
+
+
+def _live(session: Session, customer_id: int) -> Customer:
+    """The customer, or the survivor when it was merged away."""
+    from frontdesk.data.customers import get_customer, resolve
+
+    return resolve(session=session, customer=get_customer(session=session, customer_id=customer_id))
+
+
+@dataclass(frozen=True)
+class ProfileHeader:
+    """What the profile shows above its tabs."""
+
+    customer: Customer
+    category: str  # "<symbol> <name>", or "" without a category
+    category_colour: str | None
+    tags: list[str]
+    alerts: list[str]  # bodies of the alert notes, pinned first
+
+
+def load_profile_header(*, session: Session, customer_id: int) -> ProfileHeader:
+    from frontdesk.data.customers import tags_of
+    from frontdesk.data.models import Category
+
+    customer = _live(session, customer_id)
+    cid = customer.id or 0
+    category = session.get(Category, customer.category_id) if customer.category_id else None
+    return ProfileHeader(
+        customer=customer,
+        category=f"{category.symbol} {category.name}".strip() if category else "",
+        category_colour=category.colour if category else None,
+        tags=[t.name for t in tags_of(session=session, customer_id=cid)],
+        alerts=[n.body for n in notes_of(session=session, customer_id=cid, alerts_only=True)],
+    )
+
+
+def load_overview_tab(
+    *, session: Session, customer_id: int, now: datetime | None = None
+) -> CustomerStats:
+    return customer_stats(session=session, customer=_live(session, customer_id), now=now)
+
+
+def note_categories(*, session: Session) -> list[tuple[str, int]]:
+    """(name, id) of the note categories in their configured order."""
+    return [
+        (c.name, c.id or 0)
+        for c in session.exec(
+            select(NoteCategory).order_by(col(NoteCategory.position), col(NoteCategory.name))
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class BookingsTab:
+    rows: list[BookingRow]
+    services: list[tuple[int, str]]  # services this customer ever booked, for the filter
+    note_categories: list[tuple[str, int]]  # for a note on a booking
+
+
+def load_bookings_tab(
+    *,
+    session: Session,
+    customer_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    service_id: int | None = None,
+) -> BookingsTab:
+    cid = _live(session, customer_id).id or 0
+    return BookingsTab(
+        rows=list_bookings(
+            session=session,
+            customer_id=cid,
+            date_from=date_from,
+            date_to=date_to,
+            service_id=service_id,
+        ),
+        services=services_used(session=session, customer_id=cid),
+        note_categories=note_categories(session=session),
+    )
+
+
+def load_orders_tab(*, session: Session, customer_id: int) -> list[OrderRow]:
+    return list_orders(session=session, customer_id=_live(session, customer_id).id or 0)
+
+
+@dataclass(frozen=True)
+class RewardsTab:
+    enrolments: list[EnrolmentRow]
+    ledger: list[LedgerRow]
+    programs: list[tuple[str, int]]  # active programs the customer is not enrolled in
+
+
+def load_rewards_tab(*, session: Session, customer_id: int) -> RewardsTab:
+    cid = _live(session, customer_id).id or 0
+    enrolled = enrolments(session=session, customer_id=cid)
+    taken = {e.program for e in enrolled}
+    programs = session.exec(
+        select(LoyaltyProgram)
+        .where(col(LoyaltyProgram.active).is_(True))
+        .order_by(col(LoyaltyProgram.name))
+    ).all()
+    return RewardsTab(
+        enrolments=enrolled,
+        ledger=ledger(session=session, customer_id=cid),
+        programs=[(p.name, p.id or 0) for p in programs if p.name not in taken],
+    )
+
+
+@dataclass(frozen=True)
+class NotesTab:
+    notes: list[NoteRow]
+    categories: list[tuple[str, int]]
+
+
+def load_notes_tab(*, session: Session, customer_id: int) -> NotesTab:
+    cid = _live(session, customer_id).id or 0
+    return NotesTab(
+        notes=notes_of(session=session, customer_id=cid),
+        categories=note_categories(session=session),
+    )
+
+
+def load_timeline_tab(*, session: Session, customer_id: int) -> list[TimelineItem]:
+    return timeline(session=session, customer_id=_live(session, customer_id).id or 0)
+
+
+@dataclass(frozen=True)
+class DetailsTab:
+    customer: Customer
+    custom: list[CustomValue]
+    tags: list[str]
+    category: str
+    branch: str
+    created_by: str
+
+
+def load_details_tab(*, session: Session, customer_id: int) -> DetailsTab:
+    from frontdesk.data.customers import tags_of
+    from frontdesk.data.models import Category
+
+    customer = _live(session, customer_id)
+    cid = customer.id or 0
+    category = session.get(Category, customer.category_id) if customer.category_id else None
+    branch = session.get(Branch, customer.home_branch_id) if customer.home_branch_id else None
+    creator = session.get(Staff, customer.created_by_id) if customer.created_by_id else None
+    return DetailsTab(
+        customer=customer,
+        custom=custom_values(session=session, customer_id=cid),
+        tags=[t.name for t in tags_of(session=session, customer_id=cid)],
+        category=f"{category.symbol} {category.name}".strip() if category else "",
+        branch=branch.name if branch else "",
+        created_by=creator.name if creator else "",
+    )
+
+
+def booking_notes_of(*, session: Session, booking_id: int) -> list[str]:
+    """The booking's own notes field and the notes written on it, oldest first."""
+    from frontdesk.data.notes import booking_notes
+
+    return [n.body for n in booking_notes(session=session, booking_id=booking_id)]

@@ -1,0 +1,28 @@
+"""The customer profile: :class:`ProfileScreen` and one widget per tab."""
+
+from frontdesk.screens.profile.modals import (
+    EnrolModal,
+    EnrolRequest,
+    MoneyRequest,
+    NoteModal,
+    NoteRequest,
+    PointsModal,
+    PaymentModal,
+    PointsRequest,
+    RefundModal,
+)
+from frontdesk.screens.profile.screen import TABS, ProfileScreen
+
+__all__ = [
+    "TABS",
+    "EnrolModal",
+    "EnrolRequest",
+    "MoneyRequest",
+    "NoteModal",
+    "NoteRequest",
+    "PointsModal",
+    "PaymentModal",
+    "PointsRequest",
+    "RefundModal",
+    "ProfileScreen",
+]

@@ -1,0 +1,239 @@
+"""Tab 5: notes on the customer (and on their bookings): add, edit, delete, reorder, filter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.widget import Widget
+from textual.widgets import DataTable, Markdown, Select, Static
+
+from frontdesk.data import notes as note_svc
+from frontdesk.data import profile as data
+from frontdesk.screens.common import ConfirmModal, safe_markdown
+from frontdesk.screens.fmt import when
+from frontdesk.screens.profile.modals import NoteModal, NoteRequest
+from frontdesk.screens.profile.tab import FieldBar, ProfileTab, cell, fill_table, highlighted_id
+from frontdesk.text import plain
+
+
+def first_line(body: str, width: int = 60) -> str:
+    text = body.strip()
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class NotesTab(ProfileTab):
+    NAME = "notes"
+    DEFAULT_CSS = """
+    NotesTab #n-category {
+        width: 40;
+    }
+    NotesTab #n-bar {
+        height: auto;
+    }
+    NotesTab #n-table {
+        height: 1fr;
+    }
+    NotesTab.-empty #n-table {
+        height: auto;
+    }
+    NotesTab #n-empty, NotesTab.-empty #n-preview {
+        display: none;
+    }
+    NotesTab.-empty #n-empty {
+        display: block;
+    }
+    NotesTab #n-preview {
+        height: auto;
+        max-height: 12;
+        border-top: solid $primary;
+        padding: 0 1;
+    }
+    NotesTab #n-preview Markdown {
+        margin: 0;
+        padding: 0;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "add", "Add note"),
+        Binding("enter", "edit", "Edit note"),
+        Binding("delete", "delete", "Delete note"),
+        Binding("K", "move(-1)", "Move up"),
+        Binding("J", "move(1)", "Move down"),
+        Binding("slash", "filter", "Category", tooltip="Show one category of notes"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notes: list[data.NoteRow] = []
+        self.categories: list[tuple[str, int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield FieldBar(
+            Select[int]([], prompt="All categories", id="n-category"),
+            table="#n-table",
+            id="n-bar",
+        )
+        yield DataTable(id="n-table", cursor_type="row", zebra_stripes=True)
+        yield Static("No notes yet — press a to add one.", id="n-empty", classes="empty")
+        with VerticalScroll(id="n-preview", can_focus=False):
+            yield safe_markdown("", id="n-preview-body")
+
+    def on_mount(self) -> None:
+        self.table.add_columns("", "Category", "Note", "By", "When", "Visible to")
+
+    def focus_target(self) -> Widget:
+        return self.table
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#n-table", DataTable)
+
+    # ---------------------------------------------------------------- loading
+    def fetch(self, customer_id: int) -> Callable[[Session], Any]:
+        return lambda s: data.load_notes_tab(session=s, customer_id=customer_id)
+
+    def show_data(self, tab: data.NotesTab) -> None:
+        self.notes = tab.notes
+        if tab.categories != self.categories:
+            self.categories = tab.categories
+            select = self.query_one("#n-category", Select)
+            chosen = select.value
+            with self.prevent(Select.Changed):
+                select.set_options([(Text(name), cid) for name, cid in tab.categories])
+                if isinstance(chosen, int) and any(cid == chosen for _, cid in tab.categories):
+                    select.value = chosen
+        self.show_notes(select=self.take_selection())
+
+    def show_notes(self, select: str | None = None) -> None:
+        chosen = self.query_one("#n-category", Select).value
+        shown = [n for n in self.notes if not isinstance(chosen, int) or n.category_id == chosen]
+        rows = []
+        for n in shown:
+            marks = ("⚠" if n.is_alert else "") + ("📌" if n.pinned else "")
+            text = cell(first_line(n.body))
+            if n.booking_id:
+                text.append(f" (booking #{n.booking_id})", style="dim")
+            rows.append(
+                (
+                    str(n.id),
+                    [
+                        Text(marks, style="bold red"),
+                        cell(n.category),
+                        text,
+                        cell(n.author),
+                        when(n.created_at),
+                        "customer" if n.visibility == "customer" else "staff",
+                    ],
+                )
+            )
+        fill_table(self.table, rows, select=select)
+        self.set_class(not rows, "-empty")
+        self.show_preview()
+
+    def show_preview(self) -> None:
+        note = self._note(warn=False)
+        self.query_one("#n-preview-body", Markdown).update(
+            plain(note.body, multiline=True) if note else ""
+        )
+
+    @on(DataTable.RowHighlighted, "#n-table")
+    def note_highlighted(self) -> None:
+        self.show_preview()
+
+    @on(DataTable.RowSelected, "#n-table")
+    def note_selected(self) -> None:
+        self.action_edit()  # enter on a note edits it
+
+    @on(Select.Changed, "#n-category")
+    def category_changed(self) -> None:
+        self.show_notes()
+
+    def action_filter(self) -> None:
+        self.screen.set_focus(self.query_one("#n-category", Select))
+
+    # ---------------------------------------------------------------- actions
+    def _note(self, *, warn: bool = True) -> data.NoteRow | None:
+        note_id = highlighted_id(self.table)
+        note = next((n for n in self.notes if n.id == note_id), None)
+        if note is None and warn:
+            self.notify("No note highlighted", severity="warning")
+        return note
+
+    def action_add(self) -> None:
+        customer_id = self.profile.customer_id
+        actor = self.operator
+
+        def save(req: NoteRequest | None) -> None:
+            if req is not None:
+                self.write(
+                    lambda s: note_svc.add_note(
+                        session=s, customer_id=customer_id, **req.values(), actor=actor
+                    ),
+                    changed="note",
+                    done="Note added",
+                    select=lambda note: str(note.id),
+                )
+
+        self.ask(NoteModal(self.categories), save)
+
+    def action_edit(self) -> None:
+        note = self._note()
+        if note is None:
+            return
+        actor = self.operator
+        note_id = note.id
+
+        def save(req: NoteRequest | None) -> None:
+            if req is not None:
+                self.write(
+                    lambda s: note_svc.update_note(
+                        session=s, note_id=note_id, **req.values(), actor=actor
+                    ),
+                    changed="note",
+                    done="Note saved",
+                    select=lambda _: str(note_id),
+                )
+
+        initial = NoteRequest(
+            note.body, note.category_id, note.visibility, note.pinned, note.is_alert
+        )
+        self.ask(NoteModal(self.categories, title="Edit note", initial=initial), save)
+
+    def action_delete(self) -> None:
+        note = self._note()
+        if note is None:
+            return
+        actor = self.operator
+        note_id = note.id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.write(
+                    lambda s: note_svc.delete_note(session=s, note_id=note_id, actor=actor),
+                    changed="note",
+                    done="Note deleted",
+                )
+
+        question = Text("Delete this note?\n")
+        question.append_text(cell(first_line(note.body)))
+        self.ask(ConfirmModal(question, "Delete", "Keep"), confirmed)
+
+    def action_move(self, direction: int) -> None:
+        note = self._note()
+        if note is None:
+            return
+        note_id = note.id
+        self.write(
+            lambda s: note_svc.move_note(session=s, note_id=note_id, direction=direction),
+            changed="note",
+            done=None,
+            select=lambda _: str(note_id),
+        )

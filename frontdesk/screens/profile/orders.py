@@ -1,0 +1,162 @@
+"""Tab 3: the customer's orders; payments, refunds and cancelling on the highlighted order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from frontdesk.data import profile as data
+from frontdesk.data import profile_actions as actions
+from frontdesk.screens.common import PromptModal
+from frontdesk.screens.fmt import day, money
+from frontdesk.screens.profile.modals import PaymentModal, RefundModal
+from frontdesk.screens.profile.tab import ProfileTab, cell, fill_table, highlighted_id
+from frontdesk.screens.profile.tab import status_text as status
+
+
+class OrdersTab(ProfileTab):
+    NAME = "orders"
+    DEFAULT_CSS = """
+    OrdersTab #o-table {
+        height: 1fr;
+    }
+    OrdersTab.-empty #o-table {
+        height: auto;
+    }
+    OrdersTab #o-empty {
+        display: none;
+    }
+    OrdersTab.-empty #o-empty {
+        display: block;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "pay", "Take payment"),
+        Binding("R", "refund", "Refund"),
+        Binding("X", "cancel", "Cancel order"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: list[data.OrderRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="o-table", cursor_type="row", zebra_stripes=True)
+        yield Static("No orders yet — press o to sell something.", id="o-empty", classes="empty")
+
+    def on_mount(self) -> None:
+        self.table.add_columns(
+            "Order", "Date", "Branch", "Items", "Total", "Paid", "Refunded", "Status"
+        )
+
+    def focus_target(self) -> Widget:
+        return self.table
+
+    @property
+    def table(self) -> DataTable[Any]:
+        return self.query_one("#o-table", DataTable)
+
+    def fetch(self, customer_id: int) -> Callable[[Session], Any]:
+        return lambda s: data.load_orders_tab(session=s, customer_id=customer_id)
+
+    def show_data(self, orders: list[data.OrderRow]) -> None:
+        self.orders = orders
+        rows = [
+            (
+                str(o.id),
+                [
+                    f"#{o.id}",
+                    day(o.created_at),
+                    cell(o.branch),
+                    cell(o.items),
+                    money(o.total_cents),
+                    money(o.paid_cents),
+                    money(o.refunded_cents) if o.refunded_cents else "",
+                    status(o.status, " "),
+                ],
+            )
+            for o in orders
+        ]
+        fill_table(self.table, rows, select=self.take_selection())
+        self.set_class(not rows, "-empty")
+
+    # ---------------------------------------------------------------- actions
+    def _order(self) -> int | None:
+        order_id = highlighted_id(self.table)
+        if order_id is None:
+            self.notify("No order highlighted", severity="warning")
+        return order_id
+
+    def _order_row(self) -> data.OrderRow | None:
+        order_id = highlighted_id(self.table)
+        found = next((o for o in self.orders if o.id == order_id), None)
+        if found is None:
+            self.notify("No order highlighted", severity="warning")
+        return found
+
+    def action_pay(self) -> None:
+        order = self._order_row()
+        if order is None:
+            return
+        due = order.total_cents - order.paid_cents + order.refunded_cents
+        title = f"Take a payment on order #{order.id} (due {money(max(due, 0))})"
+        self.ask(
+            PaymentModal(title),
+            lambda req: (
+                self.change(order.id, "pay", amount=req.amount, method=req.method) if req else None
+            ),
+        )
+
+    def action_refund(self) -> None:
+        order = self._order_row()
+        if order is None:
+            return
+        paid = order.paid_cents - order.refunded_cents
+        title = f"Refund on order #{order.id} (paid {money(paid)})"
+        self.ask(
+            RefundModal(title),
+            lambda req: (
+                self.change(order.id, "refund", amount=req.amount, reason=req.reason)
+                if req
+                else None
+            ),
+        )
+
+    def action_cancel(self) -> None:
+        order_id = self._order()
+        if order_id is None:
+            return
+        self.ask(
+            PromptModal(f"Why is order #{order_id} cancelled?", placeholder="Reason"),
+            lambda reason: self.change(order_id, "cancel", reason=reason) if reason else None,
+        )
+
+    def change(
+        self,
+        order_id: int,
+        action: str,
+        *,
+        amount: str | None = None,
+        method: str = "card",
+        reason: str | None = None,
+    ) -> None:
+        actor = self.operator
+        self.write(
+            lambda s: actions.change_order(
+                session=s,
+                order_id=order_id,
+                action=action,
+                actor=actor,
+                amount=amount,
+                method=method,
+                reason=reason,
+            ),
+            changed="order",
+            done=lambda text: text,
+        )

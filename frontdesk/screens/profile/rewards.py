@@ -1,0 +1,263 @@
+"""Tab 4: loyalty enrolments and the points ledger; enrol, add, redeem, expiry, remove."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from sqlmodel import Session
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from frontdesk.data import profile as data
+from frontdesk.data import profile_actions as actions
+from frontdesk.data import rewards as reward_svc
+from frontdesk.screens.common import ConfirmModal, PromptModal
+from frontdesk.screens.fmt import day
+from frontdesk.screens.profile.modals import EnrolModal, EnrolRequest, PointsModal, PointsRequest
+from frontdesk.screens.profile.tab import (
+    FieldBar,
+    ProfileTab,
+    cell,
+    fill_table,
+    highlighted_id,
+    prompt_check,
+)
+
+
+def _optional_day(text: str) -> object:
+    return actions.parse_day(text, "expires_on") if text.strip() else None
+
+
+class RewardsTab(ProfileTab):
+    NAME = "rewards"
+    DEFAULT_CSS = """
+    RewardsTab #r-enrolments {
+        height: auto;
+        max-height: 8;
+    }
+    RewardsTab #r-empty {
+        display: none;
+    }
+    RewardsTab.-empty #r-empty {
+        display: block;
+    }
+    RewardsTab #r-filter {
+        width: 50;
+    }
+    RewardsTab #r-bar {
+        height: auto;
+        margin-top: 1;
+    }
+    RewardsTab #r-table {
+        height: 1fr;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "enrol", "Enrol"),
+        Binding("a", "points(1)", "Add points"),
+        Binding("r", "points(-1)", "Redeem"),
+        Binding("t", "expiry", "Expiry"),
+        Binding("X", "remove", "Remove enrolment"),
+        Binding("slash", "filter", "Search ledger", tooltip="Filter the ledger"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enrolments: list[data.EnrolmentRow] = []
+        self.ledger: list[data.LedgerRow] = []
+        self.programs: list[tuple[str, int]] = []
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="r-enrolments", cursor_type="row")
+        yield Static(
+            "Not enrolled in a loyalty program — press n to enrol.", id="r-empty", classes="empty"
+        )
+        yield FieldBar(
+            Input(placeholder="Search the ledger: date, action, points or reason", id="r-filter"),
+            table="#r-table",
+            id="r-bar",
+        )
+        yield DataTable(id="r-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#r-enrolments", DataTable).add_columns(
+            "Program", "Balance", "Expires", "Enrolled"
+        )
+        self.query_one("#r-table", DataTable).add_columns(
+            "Date", "Program", "Points", "Action", "Reason", "Reference", "Total", "By"
+        )
+
+    def focus_target(self) -> Widget:
+        return self.query_one("#r-enrolments")
+
+    def fetch(self, customer_id: int) -> Callable[[Session], Any]:
+        return lambda s: data.load_rewards_tab(session=s, customer_id=customer_id)
+
+    def show_data(self, tab: data.RewardsTab) -> None:
+        self.enrolments, self.ledger, self.programs = tab.enrolments, tab.ledger, tab.programs
+        rows = [
+            (
+                str(e.id),
+                [
+                    cell(e.program),
+                    cell(f"{e.balance:,} {e.unit}"),
+                    day(e.expires_on) if e.expires_on else "never",
+                    day(e.enrolled_at),
+                ],
+            )
+            for e in tab.enrolments
+        ]
+        fill_table(self.query_one("#r-enrolments", DataTable), rows, select=self.take_selection())
+        self.set_class(not rows, "-empty")
+        self.show_ledger()
+
+    def show_ledger(self) -> None:
+        needle = self.query_one("#r-filter", Input).value.strip().lower()
+        rows = []
+        for e in self.ledger:
+            if needle and not any(
+                needle in str(x).lower()
+                for x in (day(e.at), e.action, e.points, f"{e.points:+}", e.reason or "", e.program)
+            ):
+                continue
+            rows.append(
+                (
+                    str(e.id),
+                    [
+                        day(e.at),
+                        cell(e.program),
+                        Text(f"{e.points:+,}", style="green" if e.points > 0 else "red"),
+                        e.action,
+                        cell(e.reason),
+                        e.reference,
+                        f"{e.balance_after:,}",
+                        cell(e.by),
+                    ],
+                )
+            )
+        fill_table(self.query_one("#r-table", DataTable), rows)
+
+    @on(Input.Changed, "#r-filter")
+    def filter_changed(self) -> None:
+        self.show_ledger()
+
+    def action_filter(self) -> None:
+        self.screen.set_focus(self.query_one("#r-filter", Input))
+
+    # ---------------------------------------------------------------- actions
+    def _enrolment(self) -> data.EnrolmentRow | None:
+        """The highlighted enrolment (the first one's row is highlighted until moved)."""
+        eid = highlighted_id(self.query_one("#r-enrolments", DataTable))
+        found = next((e for e in self.enrolments if e.id == eid), None)
+        if found is None:
+            self.notify("Not enrolled yet — press n to enrol", severity="warning")
+        return found
+
+    def action_enrol(self) -> None:
+        if not self.programs:
+            self.notify("Already enrolled in every active program", severity="warning")
+            return
+        customer_id = self.profile.customer_id
+        actor = self.operator
+        today = self.fd.clock().astimezone().date()
+
+        def save(req: EnrolRequest | None) -> None:
+            if req is not None:
+                self.write(
+                    lambda s: reward_svc.enrol(
+                        session=s,
+                        customer_id=customer_id,
+                        program_id=req.program_id,
+                        starting_balance=req.starting_balance,
+                        expires_on=req.expires_on,
+                        notes=req.notes,
+                        actor=actor,
+                        today=today,
+                    ),
+                    changed="points",
+                    done="Enrolled",
+                    select=lambda enrolment: str(enrolment.id),
+                )
+
+        self.ask(EnrolModal(self.programs), save)
+
+    def action_points(self, sign: int) -> None:
+        current = self._enrolment()
+        if current is None:
+            return
+        actor = self.operator
+
+        def save(req: PointsRequest | None) -> None:
+            if req is not None:
+                self.write(
+                    lambda s: reward_svc.change_points(
+                        session=s,
+                        enrolment_id=req.enrolment_id,
+                        points=req.points,
+                        reason=req.reason,
+                        actor=actor,
+                    ),
+                    changed="points",
+                    done="Points added" if req.points > 0 else "Points redeemed",
+                    select=lambda entry: str(entry.enrolment_id),
+                )
+
+        choices = [(e.program, e.id, e.balance) for e in self.enrolments]
+        self.ask(PointsModal(sign, choices, selected=current.id), save)
+
+    def action_expiry(self) -> None:
+        current = self._enrolment()
+        if current is None:
+            return
+        actor = self.operator
+        eid = current.id
+
+        def save(text: str | None) -> None:
+            if text is not None:
+                self.write(
+                    lambda s: actions.set_enrolment_expiry(
+                        session=s, enrolment_id=eid, expires_on=text, actor=actor
+                    ),
+                    changed="points",
+                    done="Expiry changed" if text else "Points no longer expire",
+                )
+
+        self.ask(
+            PromptModal(
+                f"New expiry date for {current.program} (empty: never)",
+                placeholder="YYYY-MM-DD",
+                required=False,
+                value=current.expires_on.isoformat() if current.expires_on else "",
+                check=prompt_check(_optional_day),
+            ),
+            save,
+        )
+
+    def action_remove(self) -> None:
+        current = self._enrolment()
+        if current is None:
+            return
+        actor = self.operator
+        eid = current.id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.write(
+                    lambda s: reward_svc.remove_enrolment(session=s, enrolment_id=eid, actor=actor),
+                    changed="points",
+                    done="Enrolment removed (its history stays)",
+                )
+
+        self.ask(
+            ConfirmModal(
+                f"Remove the enrolment in {current.program} ({current.balance:,} {current.unit})? "
+                "Its ledger stays in the history.",
+                "Remove",
+            ),
+            confirmed,
+        )

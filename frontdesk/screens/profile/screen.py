@@ -1,0 +1,279 @@
+"""The customer profile: a header (who, how to reach them, alerts) above seven tabs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Collapsible, Footer, Header, Static, TabbedContent, TabPane, Tabs
+
+from frontdesk.data import profile as data
+from frontdesk.data.validation import format_phone
+from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.screens.profile.bookings import BookingsTab
+from frontdesk.screens.profile.details import DetailsTab
+from frontdesk.screens.profile.notes import NotesTab
+from frontdesk.screens.profile.orders import OrdersTab
+from frontdesk.screens.profile.overview import OverviewTab
+from frontdesk.screens.profile.rewards import RewardsTab
+from frontdesk.screens.profile.tab import ProfileTab
+from frontdesk.screens.profile.timeline import TimelineTab
+from frontdesk.text import join, plain, safe_style, user_text
+
+TAB_CLASSES: tuple[type[ProfileTab], ...] = (
+    OverviewTab,
+    BookingsTab,
+    OrdersTab,
+    RewardsTab,
+    NotesTab,
+    TimelineTab,
+    DetailsTab,
+)
+TABS = [cls.NAME for cls in TAB_CLASSES]
+
+# What a change touches: "header" is the part above the tabs, the rest are tabs.
+AFFECTS: dict[str, frozenset[str]] = {
+    "booking": frozenset({"overview", "bookings", "orders", "rewards", "timeline"}),
+    "order": frozenset({"overview", "orders", "rewards", "timeline"}),
+    "points": frozenset({"overview", "rewards", "timeline"}),
+    "note": frozenset({"header", "notes", "bookings", "timeline"}),
+    "customer": frozenset({"header", "details", "timeline"}),
+    "all": frozenset({"header", *TABS}),
+}
+
+
+class ProfileScreen(FrontdeskScreen[None]):
+    """One customer. ``1``-``7`` switch tabs; each tab has its own keys (see the footer)."""
+
+    DEFAULT_CSS = """
+    ProfileScreen #p-head {
+        height: auto;
+        padding: 0 1;
+    }
+    ProfileScreen #p-name, ProfileScreen #p-contact {
+        width: 1fr;
+    }
+    ProfileScreen #p-address {
+        padding: 0;
+        margin: 0 1;
+    }
+    ProfileScreen #p-alerts {
+        margin: 0 1;
+        height: auto;
+        max-height: 6;
+    }
+    ProfileScreen #tabs, ProfileScreen #tabs ContentSwitcher {
+        height: 1fr;
+    }
+    """
+
+    AUTO_FOCUS = "#ov-scroll"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit", "Edit"),
+        Binding("b", "book", "Book"),
+        Binding("B", "follow_up", "Follow-up"),
+        Binding("o", "order", "Order"),
+        *[
+            # the tab labels show their numbers, so the footer does not
+            Binding(str(i), f"tab('{name}')", name.capitalize(), show=False)
+            for i, name in enumerate(TABS, start=1)
+        ],
+        Binding("ctrl+r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self, customer_id: int) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self.customer_header: data.ProfileHeader | None = None
+        self._holds: set[object] = set()
+        self._header_seq = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="p-banner")
+        with Horizontal(id="p-head"):
+            yield Static("", id="p-name")
+            yield Static("", id="p-contact")
+        with Collapsible(title="Address", id="p-address", collapsed=True):
+            yield Static("", id="p-address-text")
+        yield Static("", id="p-alerts", classes="alert")
+        with TabbedContent(id="tabs", initial="overview"):
+            for number, cls in enumerate(TAB_CLASSES, start=1):
+                with TabPane(f"{number} {cls.NAME.capitalize()}", id=cls.NAME):
+                    yield cls()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        # The tab row is a picture of where you are: 1-7 (or a click) move between tabs, and
+        # the focus always stays inside the tab shown, so its keys always apply to it.
+        self.query_one("#tabs Tabs", Tabs).can_focus = False
+        self.query_one("#p-banner").display = False
+        self.query_one("#p-alerts").display = False
+        self.load_header()
+        self.tab("overview").shown()
+
+    # ---------------------------------------------------------------- keys wait for data
+    def hold(self) -> object:
+        """Keep typed keys waiting (until :meth:`release` of the returned token)."""
+        token = object()
+        self._holds.add(token)
+        self.hold_keys()
+        return token
+
+    def release(self, token: object) -> None:
+        self._holds.discard(token)
+        if not self._holds:
+            self.release_keys()
+
+    # ---------------------------------------------------------------- tabs
+    def tab(self, name: str) -> ProfileTab:
+        return self.query_one(f"#{name}-tab", ProfileTab)
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active
+
+    def action_tab(self, name: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = name
+        self._opened(name)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # A click on a tab label (the number keys went through action_tab already).
+        if event.pane.id:
+            self._opened(event.pane.id)
+
+    def _opened(self, name: str) -> None:
+        tab = self.tab(name)
+        focused = self.focused
+        if focused is None or tab not in focused.ancestors_with_self:
+            self.set_focus(tab.focus_target())
+        tab.shown()
+
+    # ---------------------------------------------------------------- reloading
+    def reload_after_change(self, what: str = "all") -> None:
+        """Show a change at once: reload the header and the shown tab if ``what`` touches
+        them; other tabs it touches reload when they are next shown.
+
+        ``what``: "booking", "order", "points", "note", "customer" or "all".
+        """
+        parts = AFFECTS.get(what, AFFECTS["all"])
+        if "header" in parts:
+            self.load_header()
+        active = self.active_tab
+        for name in TABS:
+            if name not in parts:
+                continue
+            tab = self.tab(name)
+            if name == active:
+                tab.load()
+            else:
+                tab.stale = True
+
+    def action_refresh(self) -> None:
+        self.reload_after_change("all")
+
+    def load_header(self) -> None:
+        self._header_seq += 1
+        seq = self._header_seq
+        token = self.hold()
+        customer_id = self.customer_id
+
+        def then(header: data.ProfileHeader) -> None:
+            if seq == self._header_seq:
+                self.show_header(header)
+            self.release(token)
+
+        def failed(error: Exception) -> None:
+            self.release(token)
+            self.notify(str(error), severity="error", markup=False, timeout=8)
+
+        self.run_read(
+            lambda s: data.load_profile_header(session=s, customer_id=customer_id),
+            then,
+            group="profile-header",
+            on_error=failed,
+        )
+
+    def show_header(self, header: data.ProfileHeader) -> None:
+        self.customer_header = header
+        c = header.customer
+        self.customer_id = c.id or self.customer_id  # a merged-away customer: the survivor
+        self.title = plain(f"{c.label} · {c.code}")
+
+        banner = self.query_one("#p-banner", Static)
+        if c.blocked:
+            banner.update(
+                join(Text("BLOCKED", style="bold"), user_text(c.blocked_reason), sep=" — ")
+            )
+            banner.set_classes("banner-blocked")
+        elif c.deleted_at is not None:
+            banner.update(Text("DELETED customer (restore it from the directory)"))
+            banner.set_classes("banner-inactive")
+        elif c.status != "active":
+            banner.update(user_text(f"{c.status.upper()} customer"))
+            banner.set_classes("banner-inactive")
+        banner.display = bool(c.blocked or c.deleted_at is not None or c.status != "active")
+
+        name = Text()
+        name.append_text(user_text(c.label, "bold"))
+        if c.display_name:
+            name.append_text(user_text(f"  ({c.full_name})", "dim"))
+        name.append(f"\n{c.code}", style="dim")
+        if header.category:
+            name.append("  ")
+            name.append_text(user_text(header.category, safe_style(header.category_colour)))
+        if header.tags:
+            name.append("  ")
+            name.append_text(user_text(" ".join(f"#{t}" for t in header.tags), "italic"))
+        self.query_one("#p-name", Static).update(name)
+
+        contact = Text()
+        if c.phone:
+            contact.append_text(user_text(f"☎ {format_phone(c.phone)}"))
+        if c.other_phone:
+            contact.append_text(user_text(f"   other {format_phone(c.other_phone)}"))
+        if c.email:
+            contact.append("\n" if contact else "")
+            contact.append_text(user_text(f"✉ {c.email}"))
+        self.query_one("#p-contact", Static).update(contact)
+
+        parts = [c.address, c.postal_code, c.city, c.state, c.country]
+        address = ", ".join(p for p in parts if p)
+        self.query_one("#p-address-text", Static).update(
+            user_text(address) if address else Text("No address on file", style="dim")
+        )
+
+        alerts = self.query_one("#p-alerts", Static)
+        alerts.update(
+            Text("\n").join(
+                user_text(f"⚠ {body.strip()}", multiline=True) for body in header.alerts
+            )
+        )
+        alerts.display = bool(header.alerts)
+
+    # ---------------------------------------------------------------- screen keys
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_book(self) -> None:
+        self.fd.new_booking(self.customer_id)
+
+    def action_follow_up(self) -> None:
+        self.fd.new_booking(self.customer_id, follow_up=True)
+
+    def action_order(self) -> None:
+        self.fd.new_order(self.customer_id)
+
+    def action_edit(self) -> None:
+        from frontdesk.screens.customer_form import CustomerFormScreen
+
+        def saved(customer_id: int | None) -> None:
+            if customer_id is not None:
+                self.notify("Customer saved")
+                self.reload_after_change("customer")
+
+        self.app.push_screen(CustomerFormScreen(customer_id=self.customer_id), callback=saved)

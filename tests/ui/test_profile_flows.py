@@ -1,0 +1,572 @@
+"""Pilot tests of the customer profile: tabs, row actions, hostile data, typed-ahead keys.
+
+Every key is pressed as a fast typist presses them (``burst``: all at once, no pause), often
+right after the profile was opened, before any of its data has arrived; the tests assert on
+what was saved and on what the screen shows.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+from textual.widgets import DataTable, Input, Select, TabbedContent
+
+from frontdesk.data import bookings as bk
+from frontdesk.data import customers as svc
+from frontdesk.data import notes as note_svc
+from frontdesk.data import orders as od
+from frontdesk.data import profile, rewards
+from frontdesk.data.models import (
+    Booking,
+    Category,
+    Customer,
+    LoyaltyEnrolment,
+    Note,
+    NoteCategory,
+    Order,
+    Payment,
+    PointsEntry,
+    Refund,
+    Service,
+    Staff,
+)
+from frontdesk.screens.booking import NewBookingScreen
+from frontdesk.screens.common import ChoiceModal, ConfirmModal, InfoModal, PromptModal
+from frontdesk.screens.profile import (
+    TABS,
+    EnrolModal,
+    NoteModal,
+    PaymentModal,
+    PointsModal,
+    ProfileScreen,
+)
+from frontdesk.screens.profile.overview import OverviewTab
+from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
+
+LONG_FIRST = ("[b]Vip[/b] [/] " + "Very" * 30)[:100]
+LONG_LAST = ("O'Hara [link=file:///etc/passwd]x[/link] " + "Long" * 30)[:100]
+BLOCK_REASON = "[/] owes money [bold red]twice"
+ADDRESS = "[/] 1 Main St [red]"
+ALERT = "Allergy: [nuts]"
+NOTE_A = "First note [/] and [b]not bold[/b]"
+NOTE_B = "Second [link=file:///etc/passwd]x[/link] note"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    id: int
+    code: str
+    bookings: list[int]  # as listed: latest first
+    orders: list[int]  # as listed: newest first
+    notes: list[int]  # as listed (pinned, then manual order)
+    enrolments: list[int]  # as listed: by program name
+
+
+def _staff(s: Session) -> tuple[Staff, Service]:
+    rita = s.exec(select(Staff).where(col(Staff.username) == "rita")).one()
+    therapist = s.exec(
+        select(Staff)
+        .where(col(Staff.role) == "therapist", col(Staff.branch_id) == rita.branch_id)
+        .order_by(col(Staff.id))
+    ).first()
+    assert therapist is not None
+    service = s.exec(select(Service).where(col(Service.name) == "Women's cut")).one()
+    return therapist, service
+
+
+def make_hostile(engine: Engine, *, blocked: bool = True) -> Hostile:
+    """A VIP (stored colour 'gold') with markup everywhere, two or more of everything."""
+    with Session(engine, expire_on_commit=False) as s:
+        rita = s.exec(select(Staff).where(col(Staff.username) == "rita")).one()
+        therapist, service = _staff(s)
+        vip = s.exec(select(Category).where(col(Category.name) == "VIP")).one()
+        s.execute(text("UPDATE category SET colour = 'gold' WHERE id = :id"), {"id": vip.id})
+        customer = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name=LONG_FIRST,
+                last_name=LONG_LAST,
+                address=ADDRESS,
+                city="[i]Ams[/i]",
+                email="hostile.vip@example.com",
+                category_id=vip.id,
+            ),
+            actor=rita,
+        )
+        cid = customer.id or 0
+        base = NOW.replace(hour=10, minute=0) + timedelta(days=10)
+        bookings = []
+        for day in (0, 1, 2):
+            b = bk.create_booking(
+                session=s,
+                customer_id=cid,
+                service_id=service.id or 0,
+                branch_id=rita.branch_id or 0,
+                staff_id=therapist.id,
+                start_at=base + timedelta(days=day),
+                notes="Booked [/] by phone" if day == 1 else None,
+                actor=rita,
+            )
+            bookings.append(b.id or 0)
+        orders = []
+        for _ in range(3):
+            o = od.create_order(
+                session=s,
+                customer_id=cid,
+                branch_id=rita.branch_id or 0,
+                lines=[od.LineInput(kind="service", service_id=service.id)],
+                actor=rita,
+            )
+            orders.append(o.id or 0)
+        alert = s.exec(select(NoteCategory).where(col(NoteCategory.is_alert).is_(True))).first()
+        note_svc.add_note(
+            session=s,
+            customer_id=cid,
+            body=ALERT,
+            category_id=alert.id if alert else None,
+            is_alert=True,
+            pinned=True,
+            actor=rita,
+        )
+        for body in (NOTE_B, NOTE_A):  # new notes go first: NOTE_A is listed before NOTE_B
+            note_svc.add_note(session=s, customer_id=cid, body=body, actor=rita)
+        other = rewards.save_program(session=s, name="Birthday [club]", unit="stars")
+        enrolments = []
+        for program in (rewards.default_program(session=s), other):
+            e = rewards.enrol(
+                session=s,
+                customer_id=cid,
+                program_id=program.id or 0,
+                starting_balance=100,
+                actor=rita,
+            )
+            enrolments.append(e.id or 0)
+        if blocked:
+            svc.block_customer(session=s, customer_id=cid, reason=BLOCK_REASON, actor=rita)
+        s.commit()
+        shown = profile.load_profile(session=s, customer_id=cid, now=NOW)
+        return Hostile(
+            id=cid,
+            code=customer.code,
+            bookings=[b.id for b in shown.bookings],
+            orders=[o.id for o in shown.orders],
+            notes=[n.id for n in shown.notes],
+            enrolments=[e.id for e in shown.enrolments],
+        )
+
+
+def screen_text(app: Any) -> str:
+    """What the terminal shows, as text (from the SVG screenshot)."""
+    svg = app.export_screenshot()
+    body = svg[svg.index("<g class") :] if "<g class" in svg else svg
+    lines = re.findall(r"<text[^>]*>(.*?)</text>", body)
+    return html.unescape("".join(lines)).replace("\xa0", " ")
+
+
+def cells(app: Any, selector: str) -> list[list[str]]:
+    table = app.screen.query_one(selector, DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def active_tab(app: Any) -> str:
+    return str(app.screen.query_one("#tabs", TabbedContent).active)
+
+
+async def open_profile(pilot: Any, customer_id: int, *keys: str) -> None:
+    """Open the profile and type ``keys`` at once, before anything has loaded."""
+    await settle(pilot)
+    pilot.app.open_customer(customer_id)
+    await burst(pilot, *keys)
+
+
+# --------------------------------------------------------------------------- hostile data
+
+
+async def test_hostile_data_is_shown_literally_on_every_tab(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine)
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_profile(pilot, who.id)
+        assert isinstance(app.screen, ProfileScreen)
+        shown = screen_text(app)
+        assert "BLOCKED — [/] owes money [bold red]twice" in shown
+        assert "⚠ Allergy: [nuts]" in shown
+        assert "[b]Vip[/b] [/] VeryVery" in shown
+        assert "👑 VIP" in shown or "VIP" in shown
+        assert who.code in str(app.screen.title)
+        for key in "1234567":
+            await burst(pilot, key)
+            assert active_tab(app) == TABS[int(key) - 1]
+            assert "Unexpected error" not in screen_text(app)
+        assert "[/] 1 Main St [red]" in screen_text(app)  # the details tab
+        await burst(pilot, "5")
+        rows = cells(app, "#n-table")
+        assert [r[2] for r in rows] == [ALERT, NOTE_A, NOTE_B]
+        await burst(pilot, "down", "down")  # the preview shows the highlighted note
+        assert "Second [link=file:///etc/passwd]x[/link] note" in screen_text(app)
+        await burst(pilot, "2", "down", "v")  # notes of the second booking
+        assert isinstance(app.screen, InfoModal)
+        assert "Booked [/] by phone" in screen_text(app)
+        await burst(pilot, "escape", "4")
+        assert cells(app, "#r-enrolments")[0][0] == "Birthday [club]"
+
+
+async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    body = "**Allergy**: [nuts]\n\n[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)"
+    with Session(demo_engine) as s:
+        note_svc.add_note(session=s, customer_id=who.id, body=body)
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_profile(pilot, who.id, "5")  # the new note is listed first after the pin
+        await burst(pilot, "down")
+        shown = screen_text(app)
+        assert "Allergy: [nuts]" in shown
+        assert "[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)" in shown
+
+
+# --------------------------------------------------------------------------- the highlighted row
+
+
+async def test_cancel_order_acts_on_the_highlighted_order(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "3", "down", "X", "Wrong [/] item", "enter")
+        with Session(demo_engine) as s:
+            status = {o: s.get(Order, o).status for o in who.orders}  # type: ignore[union-attr]
+        assert status == {who.orders[0]: "open", who.orders[1]: "cancelled", who.orders[2]: "open"}
+        rows = cells(app, "#o-table")
+        assert [r[-1] for r in rows] == ["open", "cancelled", "open"]
+        # the cursor stayed on the cancelled order: the next action is on it too
+        table = app.screen.query_one("#o-table", DataTable)
+        assert table.cursor_row == 1
+        await burst(pilot, "down", "X", "Twice", "enter")
+    with Session(demo_engine) as s:
+        assert s.get(Order, who.orders[2]).status == "cancelled"  # type: ignore[union-attr]
+        assert s.get(Order, who.orders[0]).status == "open"  # type: ignore[union-attr]
+
+
+async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "2", "down", "down", "x", "Ill", "enter")
+        await burst(pilot, "up", "c")  # confirm the middle one (already confirmed: refused)
+        assert isinstance(app.screen, ProfileScreen)
+        await burst(pilot, "w")  # no-show on the middle one
+        rows = cells(app, "#b-table")
+        assert [r[-1] for r in rows] == ["confirmed", "no-show", "cancelled"]
+    with Session(demo_engine) as s:
+        saved = [s.get(Booking, b) for b in who.bookings]
+        got = [(b.status, b.cancellation_reason) for b in saved if b is not None]
+    assert got == [("confirmed", None), ("no_show", None), ("cancelled", "Ill")]
+
+
+async def test_delete_note_acts_on_the_highlighted_note(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "down", "delete")
+        assert isinstance(app.screen, ConfirmModal)
+        assert NOTE_A in screen_text(app)  # the question quotes the note it deletes
+        await burst(pilot, "y")
+        assert [r[2] for r in cells(app, "#n-table")] == [ALERT, NOTE_B]
+        assert app.screen.query_one("#n-table", DataTable).cursor_row == 1
+    with Session(demo_engine) as s:
+        left = [n.id for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))]
+    assert set(left) == {who.notes[0], who.notes[2]}
+
+
+async def test_expiry_and_remove_act_on_the_highlighted_enrolment(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "4", "down", "t", "2027-01-31", "enter")
+        rows = cells(app, "#r-enrolments")
+        assert [r[2] for r in rows] == ["never", "2027-01-31"]
+        await burst(pilot, "t", "31-01-2027", "enter")  # refused next to the field
+        assert isinstance(app.screen, PromptModal)
+        assert "YYYY-MM-DD" in str(app.screen.query_one("#answer-error").render())
+        await burst(pilot, "escape", "X", "y")
+        assert [r[0] for r in cells(app, "#r-enrolments")] == ["Birthday [club]"]
+    with Session(demo_engine) as s:
+        first, second = (s.get(LoyaltyEnrolment, e) for e in who.enrolments)
+    assert first is not None and second is not None
+    # listed by program name: "Birthday [club]" first, "Reward points" second
+    assert second.expires_on == date(2027, 1, 31) and second.removed_at is not None
+    assert first.expires_on is None and first.removed_at is None
+
+
+# --------------------------------------------------------------------------- rewards and notes
+
+
+async def test_enrol_add_redeem_and_refused_over_redeem(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        enrolled = set(s.exec(select(LoyaltyEnrolment.customer_id)).all())
+        cid = next(
+            c.id or 0
+            for c in s.exec(select(Customer).order_by(col(Customer.id)))
+            if c.id not in enrolled and c.is_live
+        )
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, cid, "4", "n")
+        assert isinstance(app.screen, EnrolModal)
+        await burst(pilot, "tab", "20", "ctrl+s")
+        await burst(pilot, "a", "30", "enter", "Birthday gift", "enter")
+        await burst(pilot, "r", "80", "tab", "Free facial", "enter")  # over the balance
+        assert isinstance(app.screen, ProfileScreen)  # refused: notified, nothing written
+        await burst(pilot, "r")
+        assert isinstance(app.screen, PointsModal)
+        await burst(pilot, "45", "tab", "Free blow-dry", "enter")
+        assert cells(app, "#r-enrolments")[0][:2] == ["Reward points", "5 points"]
+        assert len(cells(app, "#r-table")) == 3
+        await burst(pilot, "slash", "redeemed", "escape")
+        assert [r[3] for r in cells(app, "#r-table")] == ["redeemed"]
+        assert app.focused is app.screen.query_one("#r-table")
+        await burst(pilot, "1")
+        overview = app.screen.query_one(OverviewTab)
+        assert overview.stats is not None and overview.stats.points == 5
+    with Session(demo_engine) as s:
+        entries = s.exec(
+            select(PointsEntry)
+            .where(col(PointsEntry.customer_id) == cid)
+            .order_by(col(PointsEntry.id))
+        ).all()
+        assert [(e.points, e.action, e.reason) for e in entries] == [
+            (20, "added", "Starting balance"),
+            (30, "added", "Birthday gift"),
+            (-45, "redeemed", "Free blow-dry"),
+        ]
+        assert entries[-1].balance_after == 5 and entries[-1].by_id is not None
+
+
+async def test_notes_add_edit_reorder_delete(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        for n in s.exec(select(Note).where(col(Note.customer_id) == who.id)):
+            s.delete(n)
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "a")
+        assert isinstance(app.screen, NoteModal)
+        await burst(pilot, "Likes tea", "ctrl+s", "a", "Prefers [Nina]", "ctrl+s")
+        assert [r[2] for r in cells(app, "#n-table")] == ["Prefers [Nina]", "Likes tea"]
+        table = app.screen.query_one("#n-table", DataTable)
+        assert table.cursor_row == 0  # the note just added is highlighted
+        await burst(pilot, "down", "K")  # move "Likes tea" up; it stays highlighted
+        assert [r[2] for r in cells(app, "#n-table")] == ["Likes tea", "Prefers [Nina]"]
+        assert table.cursor_row == 0
+        await burst(pilot, "enter")
+        assert isinstance(app.screen, NoteModal)
+        await burst(pilot, "end", " with **milk**", "ctrl+s")
+        assert cells(app, "#n-table")[0][2] == "Likes tea with **milk**"
+        await burst(pilot, "down", "delete", "y")
+        assert [r[2] for r in cells(app, "#n-table")] == ["Likes tea with **milk**"]
+    with Session(demo_engine) as s:
+        assert [n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))] == [
+            "Likes tea with **milk**"
+        ]
+
+
+async def test_alert_note_shows_in_the_header_at_once(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "a", "Latex [allergy]")
+        # the alert switch: tab to category, visibility, pinned, alert
+        await burst(pilot, "tab", "tab", "tab", "tab", "space", "ctrl+s")
+        assert "⚠ Latex [allergy]" in screen_text(app)
+
+
+# --------------------------------------------------------------------------- keys and fields
+
+
+async def test_tab_keys_after_using_a_filter_field(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        first_day = (NOW + timedelta(days=11)).astimezone().date().isoformat()
+        await open_profile(pilot, who.id, "2", "slash", first_day)
+        # digits typed in the date field are the date, not tab keys
+        assert app.screen.query_one("#b-from", Input).value == first_day
+        assert active_tab(app) == "bookings"
+        assert len(cells(app, "#b-table")) == 2  # from the second booking on
+        await burst(pilot, "3")
+        assert app.screen.query_one("#b-from", Input).value == first_day + "3"
+        assert "YYYY-MM-DD" in str(app.screen.query_one("#b-error").render())
+        await burst(pilot, "backspace", "escape")  # escape leaves the field for the table ...
+        assert app.focused is app.screen.query_one("#b-table")
+        await burst(pilot, "3")  # ... and the number keys switch tabs again
+        assert active_tab(app) == "orders"
+        await burst(pilot, "2")
+        assert len(cells(app, "#b-table")) == 2  # the filter stayed
+        await burst(pilot, "4", "slash", "added", "enter")  # enter leaves the field too
+        assert app.focused is app.screen.query_one("#r-table")
+        await burst(pilot, "5", "slash", "escape", "6")  # the category select
+        assert active_tab(app) == "timeline"
+        await burst(pilot, "escape")  # escape in a table goes back
+        assert not isinstance(app.screen, ProfileScreen)
+
+
+async def test_service_filter_and_keys_in_a_select(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "2", "slash", "tab", "tab", "enter")
+        service = app.screen.query_one("#b-service", Select)
+        assert service.expanded
+        await burst(pilot, "down", "enter", "7")  # choose the service; 7 is not a tab key here
+        assert isinstance(service.value, int)
+        assert active_tab(app) == "bookings"
+        assert len(cells(app, "#b-table")) == 3
+        await burst(pilot, "escape", "7")
+        assert active_tab(app) == "details"
+
+
+# --------------------------------------------------------------------------- changes elsewhere
+
+
+async def test_booking_made_elsewhere_shows_when_the_app_returns_to_the_profile(
+    demo_engine: Engine,
+) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "2")
+        assert len(cells(app, "#b-table")) == 3
+        with Session(demo_engine, expire_on_commit=False) as s:
+            therapist, service = _staff(s)
+            booking = bk.create_booking(
+                session=s,
+                customer_id=who.id,
+                service_id=service.id or 0,
+                branch_id=therapist.branch_id or 0,
+                staff_id=therapist.id,
+                start_at=NOW + timedelta(days=40),
+            )
+            s.commit()
+        app.show_customer(who.id)  # what the app does when a booking screen returns
+        await settle(pilot)
+        assert len(cells(app, "#b-table")) == 4
+        assert app.screen.query_one("#b-table", DataTable).get_row_index(str(booking.id)) == 0
+        await burst(pilot, "1")
+        overview = app.screen.query_one(OverviewTab)
+        assert overview.stats is not None and overview.stats.upcoming == 4
+
+
+async def test_booking_from_the_profile_shows_on_return(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "2", "b")
+        assert isinstance(app.screen, NewBookingScreen)
+        await burst(
+            pilot,
+            "enter",  # keep the profile's customer
+            "enter", "w", "enter",
+            "tab", "enter", "down", "enter",
+            "tab", "tab", "1030",
+            "ctrl+s",
+        )  # fmt: skip
+        assert isinstance(app.screen, ProfileScreen)
+        assert len(cells(app, "#b-table")) == 4  # at once, without ctrl+r
+    with Session(demo_engine) as s:
+        assert len(s.exec(select(Booking).where(col(Booking.customer_id) == who.id)).all()) == 4
+
+
+async def test_edit_from_the_profile_shows_at_once(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "7")
+        assert "[Ann] the VIP" not in screen_text(app)
+        with Session(demo_engine) as s:  # another terminal renames the customer meanwhile
+            c = svc.get_customer(session=s, customer_id=who.id)
+            c.display_name = "[Ann] the VIP"
+            s.add(c)
+            s.commit()
+        await burst(pilot, "e", "ctrl+s")  # the form (typing in it is tested with the form)
+        assert isinstance(app.screen, ProfileScreen)
+        shown = screen_text(app)
+        assert "[Ann] the VIP" in shown  # the header
+        assert "Display name          [Ann] the VIP" in shown  # the details tab
+
+
+# --------------------------------------------------------------------------- moved here
+
+
+async def test_status_changes_from_the_profile(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        row = s.exec(
+            select(Booking).where(col(Booking.status) == "confirmed").order_by(col(Booking.id))
+        ).first()
+        assert row is not None
+        customer_id, booking_id = row.customer_id, row.id or 0
+        shown = profile.load_bookings_tab(session=s, customer_id=customer_id)
+        index = [b.id for b in shown.rows].index(booking_id)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, customer_id, "2", *["down"] * index, "d")
+        assert isinstance(app.screen, ChoiceModal)
+        await burst(pilot, "enter")  # done, and create its order
+    with Session(demo_engine) as s:
+        assert s.get(Booking, booking_id).status == "completed"  # type: ignore[union-attr]
+        order = s.exec(select(Order).where(col(Order.booking_id) == booking_id)).one()
+        assert order.status == "open"
+
+
+async def test_escape_from_done_changes_nothing(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "2", "d", "escape")
+        assert isinstance(app.screen, ProfileScreen)
+    with Session(demo_engine) as s:
+        assert s.get(Booking, who.bookings[0]).status == "confirmed"  # type: ignore[union-attr]
+
+
+async def test_payment_then_partial_refund_on_the_highlighted_order(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "3", "down", "p", "50", "enter")
+        await burst(pilot, "R", "20", "enter", "Colour [faded]", "enter")
+        rows = cells(app, "#o-table")
+        assert rows[1][5:] == ["50.00", "20.00", "part refunded"]
+        await burst(pilot, "1")
+        overview = app.screen.query_one(OverviewTab)
+        assert overview.stats is not None
+        shown_income = overview.stats.income_cents
+    order_id = who.orders[1]
+    with Session(demo_engine) as s:
+        refunds = s.exec(select(Refund).where(col(Refund.order_id) == order_id)).all()
+        assert [(r.amount_cents, r.reason) for r in refunds] == [(2000, "Colour [faded]")]
+        assert s.get(Order, order_id).status == "part_refunded"  # type: ignore[union-attr]
+        c = svc.get_customer(session=s, customer_id=who.id)
+        expected = profile.customer_stats(session=s, customer=c, now=NOW).income_cents
+    assert shown_income == expected == 3000
+
+
+@pytest.mark.parametrize("amount", ["abc", "-5", "0"])
+async def test_bad_amount_is_refused_next_to_the_field(demo_engine: Engine, amount: str) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "3", "p", amount, "enter")
+        assert isinstance(app.screen, PaymentModal)
+        assert "amount" in str(app.screen.query_one("#m-error").render()).lower()
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, ProfileScreen)
+    with Session(demo_engine) as s:
+        assert not s.exec(select(Payment).where(col(Payment.order_id).in_(who.orders))).all()
