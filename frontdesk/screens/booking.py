@@ -33,6 +33,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.select import InstantSelect
 
 # local_tz, parse_day and parse_time are used by the profile (reschedule) too.
 __all__ = ["NewBookingScreen", "local_tz", "parse_day", "parse_time"]
@@ -69,15 +70,17 @@ class NewBookingScreen(PickerScreen):
             yield CustomerPicker(for_booking=True, after_pick="#bk-service", id="picker")
             with Grid(id="booking-grid"):
                 yield from self.box(
-                    "Branch", Select[int]([], id="bk-branch", prompt="Choose a branch"), "branch"
+                    "Branch",
+                    InstantSelect[int]([], id="bk-branch", prompt="Choose a branch"),
+                    "branch",
                 )
                 yield from self.box(
                     "Service",
-                    Select[int]([], id="bk-service", prompt="Choose a service"),
+                    InstantSelect[int]([], id="bk-service", prompt="Choose a service"),
                     "service",
                 )
                 yield from self.box(
-                    "Staff member", Select[int]([], id="bk-staff", prompt="Anyone"), "staff"
+                    "Staff member", InstantSelect[int]([], id="bk-staff", prompt="Anyone"), "staff"
                 )
                 yield from self.box("Date", Input(id="bk-date", placeholder="YYYY-MM-DD"), "date")
                 yield from self.box("Start time", Input(id="bk-time", placeholder="HH:MM"), "time")

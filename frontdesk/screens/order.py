@@ -32,6 +32,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.select import InstantSelect
 
 LINE_FIELDS = ("kind", "item", "description", "quantity", "unit_price", "discount")
 FIELDS = ("branch", *LINE_FIELDS, "method", "amount")
@@ -66,16 +67,20 @@ class NewOrderScreen(PickerScreen):
             yield CustomerPicker(for_booking=False, after_pick="#or-kind", id="picker")
             with Grid(id="order-grid"):
                 yield from self.box(
-                    "Branch", Select[int]([], id="or-branch", prompt="Choose a branch"), "branch"
+                    "Branch",
+                    InstantSelect[int]([], id="or-branch", prompt="Choose a branch"),
+                    "branch",
                 )
             yield Label("Add a line (ctrl+l)", classes="section")
             with Grid(id="line-grid"):
                 yield from self.box(
                     "Kind",
-                    Select[str](KINDS, id="or-kind", allow_blank=False, value="service"),
+                    InstantSelect[str](KINDS, id="or-kind", allow_blank=False, value="service"),
                     "kind",
                 )
-                yield from self.box("Item", Select[int]([], id="or-item", prompt="Choose"), "item")
+                yield from self.box(
+                    "Item", InstantSelect[int]([], id="or-item", prompt="Choose"), "item"
+                )
                 yield from self.box(
                     "Description", Input(id="or-desc", placeholder="product"), "description"
                 )
@@ -90,7 +95,7 @@ class NewOrderScreen(PickerScreen):
             with Grid(id="pay-grid"):
                 yield from self.box(
                     "Method",
-                    Select[str](
+                    InstantSelect[str](
                         [("Card", "card"), ("Cash", "cash"), ("Other", "other")],
                         id="or-method",
                         allow_blank=False,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -27,8 +26,9 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Back"),
         Binding("ctrl+n", "add_customer", "New customer", tooltip="Add the customer inline"),
-        Binding("ctrl+k", "change_customer", "Change customer", show=False),
-        # Priority: an input's own ctrl+e (end of line) would take it in the picker.
+        # Priority: an input's own ctrl+k / ctrl+e (delete to the end / go to the end of the
+        # line) would take them in the picker's search box.
+        Binding("ctrl+k", "change_customer", "Change customer", show=False, priority=True),
         Binding("ctrl+e", "edit_customer", "Edit customer", show=False, priority=True),
     ]
 
@@ -49,39 +49,34 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
 
     # ------------------------------------------------------------------ customer
     def action_add_customer(self) -> None:
-        self.picker.action_add()
+        """The inline add-customer modal, pre-filled from the picker's text (pushed at once,
+        so that the keys typed next go to it)."""
+        from frontdesk.screens.quick_add import QuickAddModal
+
+        picker = self.picker
+        self.app.push_screen(
+            QuickAddModal(
+                prefill=picker.prefill(), created_via=picker.created_via, region=picker.phone_region
+            ),
+            picker.added,
+        )
 
     def action_change_customer(self) -> None:
         self.picker.action_clear()
 
     def action_edit_customer(self) -> None:
-        self.picker.action_edit()
-
-    @on(CustomerPicker.AddRequested)
-    def open_quick_add(self, event: CustomerPicker.AddRequested) -> None:
-        from frontdesk.screens.quick_add import QuickAddModal
-
-        event.stop()
-        picker = event.picker
-        self.app.push_screen(
-            QuickAddModal(
-                prefill=event.prefill, created_via=picker.created_via, region=picker.phone_region
-            ),
-            picker.added,
-        )
-
-    @on(CustomerPicker.EditRequested)
-    def open_customer_form(self, event: CustomerPicker.EditRequested) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
 
-        event.stop()
-        picker = event.picker
+        picker = self.picker
+        if picker.customer is None:
+            self.notify("Pick a customer first")
+            return
 
         def saved(result: int | None) -> None:
             if result is not None:
                 picker.pick(result)
 
-        self.app.push_screen(CustomerFormScreen(customer_id=event.customer_id), saved)
+        self.app.push_screen(CustomerFormScreen(customer_id=picker.customer.match.id), saved)
 
     # ------------------------------------------------------------------ leaving
     def action_cancel(self) -> None:

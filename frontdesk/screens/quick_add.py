@@ -19,6 +19,7 @@ from frontdesk.data.models import CreatedVia
 from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.keys import KeyReadiness
 from frontdesk.text import user_text
+from frontdesk.widgets.select import InstantSelect
 
 FIELDS = {
     "first_name": "First name *",
@@ -26,6 +27,16 @@ FIELDS = {
     "phone": "Mobile",
     "email": "Email",
 }
+
+
+class QuickInput(Input):
+    """A field of the modal: ``enter`` saves inside the key's own handling (not through a
+    message), so that keys typed after it wait for the outcome."""
+
+    async def action_submit(self) -> None:
+        screen = self.screen
+        if isinstance(screen, QuickAddModal):
+            screen.action_save()
 
 
 class QuickAddModal(FrontdeskModal[data.PickedCustomer | None]):
@@ -69,11 +80,11 @@ class QuickAddModal(FrontdeskModal[data.PickedCustomer | None]):
                 for name, label in FIELDS.items():
                     with Vertical(classes="field"):
                         yield Label(label)
-                        yield Input(self.prefill.get(name, ""), id=f"q-{name}")
+                        yield QuickInput(self.prefill.get(name, ""), id=f"q-{name}")
                         yield Label("", id=f"qe-{name}", classes="field-error")
                 with Vertical(classes="field"):
                     yield Label("Mobile country")
-                    yield Select[str](
+                    yield InstantSelect[str](
                         formdata.region_choices(),
                         id="q-country",
                         allow_blank=False,
@@ -126,10 +137,6 @@ class QuickAddModal(FrontdeskModal[data.PickedCustomer | None]):
             ):
                 self.duplicate = None
                 self.query_one("#q-duplicate", Label).update("")
-
-    @on(Input.Submitted)
-    def submitted(self) -> None:
-        self.action_save()
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {name: self.query_one(f"#q-{name}", Input).value for name in FIELDS}

@@ -1,7 +1,8 @@
 """The customer picker: type a name, phone, email or code; pick with arrows and enter.
 
-Used by the new-booking and new-order screens. When nothing matches, ctrl+n opens the
-add-customer modal pre-filled from the typed text; the new customer comes straight back.
+Used by the new-booking and new-order screens. When nothing matches, the screen's ctrl+n
+opens the add-customer modal pre-filled from the typed text (:meth:`CustomerPicker.prefill`);
+the new customer comes straight back (:meth:`CustomerPicker.added`).
 
 Keys typed ahead land where they were meant: ``enter`` or ``down`` typed before the results
 of the text arrived wait for them (the screen holds later keys meanwhile), and choosing a
@@ -19,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -38,14 +40,38 @@ def day(value: datetime | None) -> str:
     return value.astimezone().date().isoformat() if value is not None else "—"
 
 
+def _picker_of(widget: Widget) -> CustomerPicker | None:
+    return next((n for n in widget.ancestors if isinstance(n, CustomerPicker)), None)
+
+
 class PickerInput(Input):
+    """The search box: ``enter`` and ``down`` act inside the key's own handling (not through
+    a message), so that the keys typed after them wait for what they start."""
+
     BINDINGS = [Binding("down", "matches", "Matches", show=False)]
 
     def action_matches(self) -> None:
-        for node in self.ancestors:
-            if isinstance(node, CustomerPicker):
-                node.request_matches()
-                return
+        picker = _picker_of(self)
+        if picker is not None:
+            picker.request_matches()
+
+    async def action_submit(self) -> None:
+        picker = _picker_of(self)
+        if picker is not None:
+            picker.request_submit()
+
+
+class MatchList(OptionList):
+    """The matches: ``enter`` (or a click) picks the highlighted customer at once."""
+
+    def action_select(self) -> None:
+        picker = _picker_of(self)
+        index = self.highlighted
+        if picker is None or index is None:
+            return
+        option = self.get_option_at_index(index)
+        if option.id:
+            picker.pick(int(option.id))
 
 
 class CustomerPicker(DataWidget):
@@ -93,7 +119,7 @@ class CustomerPicker(DataWidget):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
             yield PickerInput(placeholder="Customer: name, phone, email or code", id="picker-input")
-            yield OptionList(id="picker-matches")
+            yield MatchList(id="picker-matches")
             yield Static("", id="picker-selected")
             yield Static("", id="picker-hint", classes="muted")
 
@@ -193,9 +219,9 @@ class CustomerPicker(DataWidget):
             self._debounce.stop()
         self.lookup(self.text)
 
-    @on(Input.Submitted, "#picker-input")
-    def submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def request_submit(self) -> None:
+        """``enter`` in the search box: keep the chosen customer, pick the only match, or go
+        to the matches (once the results of the typed text are in)."""
         if self.customer is None and self.searching:
             self._wait_for_results("submit")
             return
@@ -250,12 +276,6 @@ class CustomerPicker(DataWidget):
             self.screen.set_focus(options)
             if options.highlighted is None:
                 options.highlighted = 0
-
-    @on(OptionList.OptionSelected, "#picker-matches")
-    def option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id:
-            self.pick(int(event.option.id))
 
     # ------------------------------------------------------------------ picking
     def pick(self, customer_id: int) -> None:
@@ -333,28 +353,13 @@ class CustomerPicker(DataWidget):
         self.screen.set_focus(picker_input)
 
     # ------------------------------------------------------------------ add / edit
-    class AddRequested(Message):
-        """ctrl+n: the screen opens the add-customer modal pre-filled from ``prefill``."""
-
-        def __init__(self, picker: CustomerPicker, prefill: dict[str, str]) -> None:
-            super().__init__()
-            self.picker = picker
-            self.prefill = prefill
-
-    class EditRequested(Message):
-        """ctrl+e: the screen opens the customer form for the chosen customer."""
-
-        def __init__(self, picker: CustomerPicker, customer_id: int) -> None:
-            super().__init__()
-            self.picker = picker
-            self.customer_id = customer_id
-
     @property
     def created_via(self) -> CreatedVia:
         return CreatedVia.BOOKING if self.for_booking else CreatedVia.ORDER
 
-    def action_add(self) -> None:
-        self.post_message(self.AddRequested(self, prefill_from_query(self.text)))
+    def prefill(self) -> dict[str, str]:
+        """The add-customer form's fields from the typed text (digits: phone, words: names)."""
+        return prefill_from_query(self.text)
 
     def added(self, chosen: data.PickedCustomer | None) -> None:
         """The add-customer modal closed (it held this screen's keys as it closed): show the
@@ -364,12 +369,6 @@ class CustomerPicker(DataWidget):
         else:
             self.focus_input()
         self.screen.release_keys()  # type: ignore[attr-defined]
-
-    def action_edit(self) -> None:
-        if self.customer is None:
-            self.notify("Pick a customer first")
-            return
-        self.post_message(self.EditRequested(self, self.customer.match.id))
 
     def focus_input(self) -> None:
         self.screen.set_focus(self.query_one("#picker-input", Input))
