@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, col, select
 
+from frontdesk.data import booking_flow as flow
 from frontdesk.data import bookings as bk
 from frontdesk.data import customers as svc
+from frontdesk.data import order_flow, picker, profile
 from frontdesk.data import orders as od
-from frontdesk.data import profile
-from frontdesk.data.errors import BlockedCustomer, DoubleBooked, InvalidState, ValidationFailed
-from frontdesk.data.models import AuditEvent, Branch, Service, ServiceType, Staff
+from frontdesk.data.errors import (
+    BlockedCustomer,
+    DoubleBooked,
+    DuplicateCustomer,
+    InvalidState,
+    ValidationFailed,
+)
+from frontdesk.data.models import (
+    AuditEvent,
+    Branch,
+    Category,
+    Order,
+    Service,
+    ServiceType,
+    Staff,
+)
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -262,3 +278,153 @@ def test_parse_money(text: str, cents: int) -> None:
 def test_parse_money_rejects(text: str) -> None:
     with pytest.raises(ValidationFailed):
         od.parse_money(text)
+
+
+# --------------------------------------------------------------------------- use cases
+# What the new-booking, new-order and quick-add screens call: one service per action.
+
+
+def test_load_booking_form(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    nina = s.get(Staff, shop["nina"])
+    form = flow.load_booking_form(
+        session=s, now=DAY.replace(hour=9, minute=7), operator=nina, customer_id=shop["ann"]
+    )
+    assert [b.name for b in form.branches] == ["Main"] and form.branch_id == shop["branch"]
+    assert [(x.name, x.duration_minutes, x.price_cents) for x in form.services] == [
+        ("Cut", 60, 4500)
+    ]
+    assert [m.name for m in form.staff_at(shop["branch"])] == ["Nina", "Omar"]
+    assert form.customer is not None and form.customer.match.name == "Ann"
+    local = flow.next_quarter(DAY.replace(hour=9, minute=7))
+    assert (form.day, form.time) == (local.date().isoformat(), local.strftime("%H:%M"))
+    assert form.region == "US" and not form.follow_up_missing
+    # A follow-up for someone without an earlier visit says so.
+    again = flow.load_booking_form(session=s, now=DAY, customer_id=shop["bob"], follow_up=True)
+    assert again.follow_up is None and again.follow_up_missing
+
+
+def test_check_booking_names_every_bad_field() -> None:
+    check = flow.check_booking(
+        flow.BookingRequest(None, None, None, None, day="2026-13-01", time="25:00")
+    )
+    assert set(check.errors) == {"customer", "branch", "service", "date", "time"}
+    assert check.start is None
+    ok = flow.check_booking(flow.BookingRequest(1, 1, 1, None, day="2026-12-01", time="930"))
+    assert not ok.errors and ok.start is not None and (ok.start.hour, ok.start.minute) == (9, 30)
+
+
+def test_book_appointment(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    request = flow.BookingRequest(
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        service_id=shop["cut"],
+        staff_id=shop["nina"],
+        day="2026-12-01",
+        time="10:00",
+        notes="Allergy: [nuts]",
+    )
+    booked = flow.book_appointment(session=s, request=request, tz=UTC)
+    s.commit()
+    b = bk.get_booking(session=s, booking_id=booked.booking_id)
+    assert (b.customer_id, b.staff_id, b.notes) == (shop["ann"], shop["nina"], "Allergy: [nuts]")
+    assert bk._aware(b.start_at) == DAY.replace(hour=10)
+    # The same slot again: refused with the clash and the next free time.
+    with pytest.raises(DoubleBooked) as err:
+        flow.book_appointment(
+            session=s, request=replace(request, customer_id=shop["bob"], time="10:30"), tz=UTC
+        )
+    assert err.value.suggestion == DAY.replace(hour=11)
+    s.rollback()
+    with pytest.raises(ValidationFailed, match="time"):
+        flow.book_appointment(session=s, request=replace(request, time="half past"), tz=UTC)
+    with pytest.raises(ValidationFailed, match="notes"):
+        flow.book_appointment(
+            session=s, request=replace(request, staff_id=None, notes="\x1b[2J"), tz=UTC
+        )
+    s.rollback()
+    svc.block_customer(session=s, customer_id=shop["bob"], reason="[/] unpaid")
+    s.commit()
+    with pytest.raises(BlockedCustomer, match=r"\[/\] unpaid"):
+        flow.book_appointment(
+            session=s, request=replace(request, customer_id=shop["bob"], staff_id=None), tz=UTC
+        )
+
+
+def test_price_line_and_place_order(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    form = order_flow.load_order_form(session=s, customer_id=shop["ann"])
+    assert [i.name for i in form.items("service")] == ["Cut"] and form.items("product") == []
+    cut = order_flow.price_line(
+        session=s, draft=order_flow.LineDraft(kind="service", item_id=shop["cut"])
+    )
+    assert (cut.description, cut.unit_price_cents, cut.total_cents) == ("Cut", 4500, 4500)
+    shampoo = order_flow.price_line(
+        session=s,
+        draft=order_flow.LineDraft(
+            kind="product", description="Shampoo [travel]", quantity="2", unit_price="12,50"
+        ),
+    )
+    assert shampoo.total_cents == 2500
+    with pytest.raises(ValidationFailed) as err:
+        order_flow.price_line(session=s, draft=order_flow.LineDraft(kind="service"))
+    assert err.value.field == "item"
+    with pytest.raises(ValidationFailed) as err:
+        order_flow.price_line(
+            session=s, draft=order_flow.LineDraft(kind="product", description="x", quantity="0")
+        )
+    assert err.value.field == "quantity"
+    request = order_flow.OrderRequest(
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        lines=[cut.line, shampoo.line],
+        payment="50",
+        method="cash",
+    )
+    placed = order_flow.place_order(session=s, request=request)
+    s.commit()
+    assert (placed.total_cents, placed.paid_cents, placed.status) == (7000, 5000, "part_paid")
+    money = od.money_of(session=s, order_id=placed.order_id)
+    assert (money.total, money.paid) == (7000, 5000)
+    # More than the total: refused, and nothing of the order is kept (one transaction).
+    before = len(s.exec(select(Order)).all())
+    with pytest.raises(ValidationFailed, match="more than the total") as err:
+        order_flow.place_order(session=s, request=replace(request, payment="70.01"))
+    assert err.value.field == "amount"
+    s.rollback()
+    assert len(s.exec(select(Order)).all()) == before
+    with pytest.raises(ValidationFailed, match="customer"):
+        order_flow.place_order(session=s, request=replace(request, customer_id=None))
+
+
+def test_quick_add_customer_and_picker(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    added = picker.quick_add_customer(
+        session=s,
+        data=svc.CustomerCreate(first_name="Tessa", phone="2025550143"),
+        created_via="booking",
+    )
+    s.commit()
+    assert added.match.name == "Tessa" and added.match.phone == "+1 202-555-0143"
+    assert svc.get_customer(session=s, customer_id=added.match.id).created_via == "booking"
+    # The same phone again: the existing customer is named, nobody new.
+    with pytest.raises(DuplicateCustomer) as err:
+        picker.quick_add_customer(
+            session=s, data=svc.CustomerCreate(first_name="Tess", phone="(202) 555-0143")
+        )
+    assert err.value.existing_id == added.match.id and err.value.field == "phone"
+    s.rollback()
+    # What the picker lists: a blocked customer says why; a stored colour comes along.
+    svc.block_customer(session=s, customer_id=shop["bob"], reason="Allergy: [nuts]")
+    vip = Category(name="Gold member", symbol="★", colour="gold")
+    s.add(vip)
+    s.flush()
+    ann = svc.get_customer(session=s, customer_id=shop["ann"])
+    ann.category_id = vip.id
+    s.add(ann)
+    s.commit()
+    found = {m.name: m for m in picker.matches(session=s, text="example.com")}
+    assert found["Bob"].blocked and found["Bob"].blocked_reason == "Allergy: [nuts]"
+    assert found["Ann"].category == "★ Gold member" and found["Ann"].category_colour == "gold"
+    assert picker.matches(session=s, text="   ") == []
