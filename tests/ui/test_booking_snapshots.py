@@ -18,14 +18,28 @@ from sqlmodel import Session, col, select
 from textual.pilot import Pilot
 
 from frontdesk import app as app_module
-from frontdesk.data import notes
 from frontdesk.data import customers as svc
+from frontdesk.data import notes
 from frontdesk.data.models import Category, Customer
 from tests.ui.conftest import SIZE, make_app, settle
 from tests.ui.conftest import burst as post_keys
 
 Run = Callable[[Pilot[None]], Awaitable[None]]
 LONG = "Hostile" + "x" * 93
+# After the customer: service (type to find), staff, date, time, notes.
+FILL_BOOKING = [
+    "enter", "w", "enter",
+    "tab", "enter", "down", "enter",
+    "tab", "2026-12-01",
+    "tab", "1030",
+    "tab", "Prefers [quiet] room",
+]  # fmt: skip
+# After the customer: Colour at its catalogue price, then two of a product.
+TWO_LINES = [
+    "tab", "enter", "c", "enter", "ctrl+l",
+    "shift+tab", "enter", "down", "down", "enter",
+    "tab", "tab", "Shampoo [travel]", "tab", "2", "tab", "12.50", "ctrl+l",
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -97,14 +111,7 @@ def test_booking_filled_for_a_vip_with_an_alert(snap_compare: Any, hostile_engin
     assert snap_compare(
         make_app(hostile_engine),
         terminal_size=SIZE,
-        run_before=keys(
-            "b", code, "enter",
-            "enter", "w", "enter",
-            "tab", "enter", "down", "enter",
-            "tab", "2026-12-01",
-            "tab", "1030",
-            "tab", "Prefers [quiet] room",
-        ),  # fmt: skip
+        run_before=keys("b", code, "enter", *FILL_BOOKING),
     )
 
 
@@ -122,12 +129,7 @@ def test_order_with_two_lines(snap_compare: Any, hostile_engine: Engine) -> None
     assert snap_compare(
         make_app(hostile_engine),
         terminal_size=SIZE,
-        run_before=keys(
-            "o", code, "enter",
-            "tab", "enter", "c", "enter", "ctrl+l",
-            "shift+tab", "enter", "down", "down", "enter",
-            "tab", "tab", "Shampoo [travel]", "tab", "2", "tab", "12.50", "ctrl+l",
-        ),  # fmt: skip
+        run_before=keys("o", code, "enter", *TWO_LINES),
     )
 
 
