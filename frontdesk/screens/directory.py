@@ -1,64 +1,140 @@
-"""The customer directory: the home screen a receptionist lives in."""
+"""The customer directory: the home screen a receptionist lives in.
+
+Each load is one use-case service (``load_directory_page``: the rows of a search or a page,
+the exact count, last visits and alerts) run off the UI thread. The table holds a window of
+the result that grows as you scroll either way; ``home`` / ``end`` read the first / last page
+of the whole result by keyset. Every value a customer typed is shown literally.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
-from sqlmodel import Session
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import Screen
+from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data import directory as lookups
+from frontdesk.data.directory import DirectoryPage, RowKey, load_directory_page
+from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Customer
-from frontdesk.screens.fmt import count_label, day
-
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+from frontdesk.data.validation import format_phone
+from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.screens.common import category_text
+from frontdesk.screens.fmt import day
+from frontdesk.text import safe_style, user_text
 
 PAGE = 100
-SEARCH_PAGE = 50  # rows shown per search (more load on scroll); fewer rows = faster repaint
-COUNT_CAP = 1000
+MAX_ROWS = 1000  # rows kept in the table while scrolling back up
 DEBOUNCE = 0.03
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
+OVERVIEW_WIDTH = 36  # #quick-overview in app.tcss
+OVERVIEW_FROM = 150  # terminal width from which the overview shows by default
+
+# (key, label, content width); None: the width follows the terminal (see column_widths).
+COLUMNS: list[tuple[str, str, int | None]] = [
+    ("mark", " ", 1),
+    ("code", "Code", 8),
+    ("name", "Name", None),
+    ("email", "Email", None),
+    ("mobile", "Mobile", 16),
+    ("gender", "G", 1),
+    ("cat", "Cat", 3),
+    ("status", "Status", 8),
+    ("blocked", "Blk", 3),
+    ("branch", "Branch", None),
+    ("last", "Last visit", 10),
+]
+# Flexible columns: (minimum, maximum, share of the room left), in the order leftovers go.
+FLEX = {"email": (16, 40, 5), "name": (14, 32, 4), "branch": (8, 20, 1)}
+GAP = 1  # blank cells after each column (the table itself adds no padding)
+SCROLLBAR = 2
+
+
+def column_widths(table_width: int, code_width: int = 8) -> dict[str, int]:
+    """Content width of every column for a table this wide: the room left by the fixed
+    columns goes to email, name and branch (a value longer than its column ends in "…")."""
+    widths = {key: width for key, _label, width in COLUMNS if width is not None}
+    widths["code"] = max(widths["code"], code_width)
+    room = table_width - sum(widths.values()) - GAP * len(COLUMNS) - SCROLLBAR
+    flexible = {key: low for key, (low, _high, _share) in FLEX.items()}
+    room -= sum(flexible.values())
+    while room > 0:
+        growing = [k for k, (_low, high, _s) in FLEX.items() if flexible[k] < high]
+        if not growing:
+            break
+        shares = sum(FLEX[k][2] for k in growing)
+        given = 0
+        for key in growing:
+            high, share = FLEX[key][1], FLEX[key][2]
+            step = min(high - flexible[key], room * share // shares)
+            flexible[key] += step
+            given += step
+        if given == 0:  # less room than shares: one column at a time, in order
+            flexible[growing[0]] += 1
+            given = 1
+        room -= given
+    return widths | flexible
+
+
+def fit(text: Text, width: int) -> Text:
+    """``text`` cut to ``width`` cells, with "…" where it was cut."""
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text
 
 
 class SearchInput(Input):
-    """The search box: down arrow moves to the results."""
+    """The search box: down arrow moves to the results; ``/`` selects what was typed."""
 
-    BINDINGS = [Binding("down", "results", "Results", show=False)]
+    BINDINGS = [
+        Binding("down", "results", "Results", show=False),
+        Binding("enter", "leave", "Results", show=False),
+        Binding("slash", "select_all", "Select the search text", show=False, priority=True),
+    ]
 
     def action_results(self) -> None:
         screen = self.screen
         if isinstance(screen, DirectoryScreen):
-            screen.action_to_table()
+            screen.leave_search(leave_box=False)
+
+    def action_leave(self) -> None:
+        # At once, not by a Submitted message: the next key typed must find focus moved.
+        screen = self.screen
+        if isinstance(screen, DirectoryScreen):
+            screen.leave_search(leave_box=True)
+
+
+class CustomerTable(DataTable[Text]):
+    """The results: ``home`` / ``end`` go to the first / last customer of the whole result."""
+
+    BINDINGS = [
+        Binding("home", "screen.first_customer", "First customer", show=False),
+        Binding("end", "screen.last_customer", "Last customer", show=False),
+    ]
 
 
 @dataclass(frozen=True)
-class Loaded:
+class _Load:
     generation: int
-    rows: list[Customer]
-    last_visits: dict[int, datetime]
-    alerts: set[int]
-    count: int | None
-    reset: bool
-    exhausted: bool
+    mode: str  # start | refresh | after | before | end
+    keep: int | None = None  # customer to keep highlighted (refresh)
 
 
-class DirectoryScreen(Screen[None]):
+class DirectoryScreen(FrontdeskScreen[None]):
     """Search, filter, page and act on customers."""
 
-    AUTO_FOCUS = "#search"
+    AUTO_FOCUS = "#customers"
     BINDINGS = [
         Binding("slash", "focus_search", "Search"),
         Binding("enter", "open", "Open", show=False),
@@ -79,17 +155,6 @@ class DirectoryScreen(Screen[None]):
         Binding("escape", "clear", "Clear", show=False),
     ]
 
-    class Results(Message):
-        def __init__(self, loaded: Loaded) -> None:
-            super().__init__()
-            self.loaded = loaded
-
-    class Overview(Message):
-        def __init__(self, customer_id: int, text: Text) -> None:
-            super().__init__()
-            self.customer_id = customer_id
-            self.text = text
-
     def __init__(self) -> None:
         super().__init__()
         self.query_text = ""
@@ -97,20 +162,21 @@ class DirectoryScreen(Screen[None]):
         self.advanced = lookups.AdvancedFilter()
         self.generation = 0
         self.fetching = False
-        self.exhausted = False
+        self.rows: list[Customer] = []
+        self.keys: list[RowKey] = []
         self.loaded_ids: list[int] = []
-        self.cursor: svc.PageCursor | None = None
+        self.more_before = False
+        self.more_after = False
         self.selected: set[int] = set()
         self.undo_ids: list[int] = []
         self._debounce: Timer | None = None
         self.lookups = lookups.Lookups()
+        self.lookups_loaded = False
         self.count: int | None = None
+        self.last_visits: dict[int, datetime] = {}
         self.alert_ids: set[int] = set()
-        self.shown_versions: list[tuple[int | None, int]] = []
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+        self.widths: dict[str, int] = {}
+        self._focus_pending: bool | None = None  # focus the results once they are read
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -129,186 +195,287 @@ class DirectoryScreen(Screen[None]):
             yield Label("", id="chips")
         with Horizontal(id="main"):
             with Vertical(id="list"):
-                yield DataTable(id="customers", cursor_type="row", zebra_stripes=True)
+                yield CustomerTable(
+                    id="customers", cursor_type="row", zebra_stripes=True, cell_padding=0
+                )
                 yield Static("", id="empty")
             yield Static("", id="quick-overview")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.lookups = self.fd.read(lambda s: lookups.load_lookups(session=s))
-        category = self.query_one("#category", Select)
-        category.set_options(
-            [(f"{c.symbol} {c.name}", c.id) for c in self.lookups.categories.values() if c.id]
-        )
-        table = self.query_one("#customers", DataTable)
-        for label, key, width in (
-            (" ", "mark", 1),
-            ("Code", "code", 8),
-            ("Name", "name", 20),
-            ("Email", "email", 21),
-            ("Mobile", "mobile", 16),
-            ("G", "gender", 1),
-            ("Cat", "cat", 3),
-            ("Status", "status", 8),
-            ("Blk", "blocked", 3),
-            ("Branch", "branch", 9),
-            ("Last visit", "last", 10),
-        ):
-            table.add_column(label, key=key, width=width)
         self.query_one("#empty", Static).display = False
-        self.query_one("#quick-overview", Static).display = self.app.size.width >= 150
-        self.reload()
-        self.call_after_refresh(self.action_focus_search)
+        self.query_one("#quick-overview", Static).display = self.app.size.width >= OVERVIEW_FROM
+        self.set_columns()
+        # Keys typed before the first page is shown wait for it (``b`` books the first row).
+        self.hold_keys()
+        self.refresh_lookups()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_columns()
+
+    def table_width(self) -> int:
+        overview = self.query_one("#quick-overview", Static).display
+        return self.app.size.width - (OVERVIEW_WIDTH if overview else 0)
+
+    def set_columns(self, *, refill: bool = True) -> bool:
+        """Size the columns to the terminal and the codes shown; True when they changed (the
+        table is then rebuilt, and refilled unless the caller fills it)."""
+        code_width = max((len(c.code) for c in self.rows), default=8)
+        widths = column_widths(self.table_width(), code_width)
+        if widths == self.widths:
+            return False
+        self.widths = widths
+        table = self.query_one("#customers", CustomerTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        for key, label, _width in COLUMNS:
+            table.add_column(label, key=key, width=widths[key] + GAP)
+        if refill and self.rows:
+            self.fill_table(row)
+        return True
 
     # ------------------------------------------------------------------ loading
-    def reload(self) -> None:
-        self.generation += 1
-        self.fetching = True
-        self.exhausted = False
-        self.cursor = None
-        self._fetch(self.generation, self.query_text, self.effective_filters(), None, 0, True)
+    def refresh_lookups(self) -> None:
+        """Reload the small reference tables (after settings changed), then the list."""
+        self.run_read(
+            lambda s: lookups.load_lookups(session=s),
+            self._lookups_loaded,
+            group="lookups",
+            on_error=self._load_failed,
+        )
+
+    def _lookups_loaded(self, loaded: lookups.Lookups) -> None:
+        self.lookups = loaded
+        self.lookups_loaded = True
+        category = self.query_one("#category", Select)
+        category.set_options(
+            [
+                (category_text(c.symbol, c.name, c.colour), c.id)
+                for c in loaded.categories.values()
+                if c.id
+            ]
+        )
+        if self.filters.category_id in loaded.categories:
+            category.value = self.filters.category_id
+        if self.rows:
+            self.refresh_list()
+        else:
+            self.reload()
 
     def effective_filters(self) -> svc.DirectoryFilter:
         return replace(self.filters, extra=self.advanced.conditions(), now=self.fd.clock())
 
+    def reload(self, *, hold: bool = True) -> None:
+        """New filters or a new search: the first page and the count.
+
+        Keys typed meanwhile wait for the new rows (``hold``), except while typing a search.
+        """
+        self._load("start", with_count=True, hold=hold)
+
+    def refresh_list(self) -> None:
+        """After a change (save, bulk action, merge): re-read the rows shown, keep the place."""
+        self._load("refresh", with_count=True, keep=self.highlighted_id(), hold=True)
+
     def load_more(self) -> None:
-        if self.fetching or self.exhausted:
-            return
+        if not self.fetching and self.more_after and self.keys:
+            self._load("after", with_count=False)
+
+    def load_before(self) -> None:
+        if not self.fetching and self.more_before and self.keys:
+            self._load("before", with_count=False)
+
+    def _load(
+        self, mode: str, *, with_count: bool, keep: int | None = None, hold: bool = False
+    ) -> None:
+        if mode in ("start", "refresh", "end"):
+            self.generation += 1  # supersedes every load in flight
+        if hold:
+            self.hold_keys()  # released when the rows are shown (or the load failed)
+        load = _Load(self.generation, mode, keep)
+        text, filters = self.query_text, self.effective_filters()
+        after = self.keys[-1] if mode == "after" else None
+        before = self.keys[0] if mode == "before" else None
+        start_at = self.keys[0] if mode == "refresh" and self.keys else None
+        limit = max(PAGE, min(len(self.rows), MAX_ROWS)) if mode == "refresh" else PAGE
         self.fetching = True
-        self._fetch(
-            self.generation,
-            self.query_text,
-            self.effective_filters(),
-            self.cursor,
-            len(self.loaded_ids),
-            False,
+        self.run_read(
+            lambda s: load_directory_page(
+                session=s,
+                text=text,
+                filters=filters,
+                after=after,
+                before=before,
+                start_at=start_at,
+                from_end=mode == "end",
+                limit=limit,
+                with_count=with_count,
+            ),
+            partial(self._show_page, load),
+            group="directory" if mode in ("start", "refresh", "end") else "directory-more",
+            on_error=self._load_failed,
         )
 
-    @work(thread=True, exclusive=True, group="directory", exit_on_error=False)
-    def _fetch(
-        self,
-        generation: int,
-        text: str,
-        filters: svc.DirectoryFilter,
-        after: svc.PageCursor | None,
-        offset: int,
-        reset: bool,
-    ) -> None:
-        def work(session: Session) -> Loaded:
-            if text.strip():
-                limit = min(COUNT_CAP, offset + SEARCH_PAGE)
-                found = svc.search(session=session, text=text, limit=limit, filters=filters)
-                rows = found[offset:]
-                exhausted = len(found) < limit or limit >= COUNT_CAP
-            else:
-                rows = svc.directory_page(session=session, filters=filters, after=after, limit=PAGE)
-                exhausted = len(rows) < PAGE
-            ids = [c.id for c in rows if c.id is not None]
-            visits = svc.last_visits(session=session, customer_ids=ids)
-            alerts = lookups.alert_customer_ids(session=session, customer_ids=ids)
-            count = (
-                svc.count_matches(session=session, text=text, filters=filters, cap=COUNT_CAP)
-                if reset
-                else None
-            )
-            return Loaded(generation, rows, visits, alerts, count, reset, exhausted)
-
-        loaded = self.fd.read(work)
-        self.post_message(self.Results(loaded))
-
-    def on_directory_screen_results(self, message: Results) -> None:
-        loaded = message.loaded
-        if loaded.generation != self.generation:
-            return  # a newer search or filter superseded this one
-        table = self.query_one("#customers", DataTable)
+    def _load_failed(self, error: Exception) -> None:
+        """The app shows what went wrong; the screen stays usable (keys flow, loads retry)."""
         self.fetching = False
-        self.exhausted = loaded.exhausted
-        if loaded.reset:
-            self.count = loaded.count
-            shown = [(c.id, c.version) for c in loaded.rows]
-            if shown and shown == self.shown_versions:
-                # Same customers, same versions (typing one more letter often gives the same
-                # rows): keep the table as it is instead of repainting it.
+        self._focus_pending = None
+        self.release_keys()
+        if isinstance(error, FrontdeskError):
+            self.notify(str(error), severity="error", markup=False)
+
+    def _show_page(self, load: _Load, page: DirectoryPage) -> None:
+        if load.generation != self.generation:
+            return  # a newer search, filter or jump superseded this one
+        self.fetching = False
+        if page.count is not None:
+            self.count = page.count
+        self.last_visits.update(page.last_visits)
+        self.alert_ids |= page.alerts
+        table = self.query_one("#customers", CustomerTable)
+        if load.mode == "after":
+            table_rows = len(self.rows)
+            for customer, key in zip(page.rows, page.keys, strict=True):
+                if customer.id is None or customer.id in self.loaded_ids:
+                    continue
+                self.rows.append(customer)
+                self.keys.append(key)
+                self.loaded_ids.append(customer.id)
+            self.more_after = page.more_after
+            if not self.set_columns():  # (a longer code: the table is rebuilt instead)
+                for customer in self.rows[table_rows:]:
+                    table.add_row(*self.cells(customer), key=str(customer.id))
+        elif load.mode == "before":
+            fresh = [
+                (c, k)
+                for c, k in zip(page.rows, page.keys, strict=True)
+                if c.id not in self.loaded_ids
+            ]
+            row = table.cursor_row + len(fresh)
+            self.rows = [c for c, _k in fresh] + self.rows
+            self.keys = [k for _c, k in fresh] + self.keys
+            self.more_before = page.more_before
+            if len(self.rows) > MAX_ROWS:
+                del self.rows[MAX_ROWS:], self.keys[MAX_ROWS:]
+                self.more_after = True
+            self.loaded_ids = [c.id or 0 for c in self.rows]
+            self.fill_table(row)
+        else:
+            same = [(c.id, c.version) for c in page.rows] == [(c.id, c.version) for c in self.rows]
+            self.more_before, self.more_after = page.more_before, page.more_after
+            if same and self.rows and load.mode == "start":
+                # Typing one more letter often gives the same rows: keep the table as it is.
+                self.keys = list(page.keys)
                 self.update_status()
+                self._loaded()
                 return
-            table.clear()
-            self.loaded_ids = []
-            self.shown_versions = []
-        self.alert_ids |= loaded.alerts
-        for customer in loaded.rows:
-            if customer.id is None or customer.id in self.loaded_ids:
-                continue
-            table.add_row(
-                *self.cells(customer, loaded.last_visits.get(customer.id)), key=str(customer.id)
-            )
-            self.loaded_ids.append(customer.id)
-            self.shown_versions.append((customer.id, customer.version))
-        if loaded.rows:
-            self.cursor = svc.cursor_of(loaded.rows[-1])
+            previous = table.cursor_row
+            self.rows, self.keys = list(page.rows), list(page.keys)
+            self.loaded_ids = [c.id or 0 for c in self.rows]
+            if load.mode == "end":
+                row = len(self.rows) - 1
+            elif load.mode == "refresh":
+                row = (
+                    self.loaded_ids.index(load.keep)
+                    if load.keep in self.loaded_ids
+                    else min(previous, len(self.rows) - 1)
+                )
+            else:
+                row = 0
+            self.fill_table(max(row, 0))
         self.update_status()
-        if loaded.reset and self.loaded_ids:
-            table.move_cursor(row=0)
-            self.show_overview()
+        self._loaded()
 
-    def cells(self, c: Customer, last_visit: datetime | None) -> list[Any]:
-        from frontdesk.data.validation import format_phone
+    def _loaded(self) -> None:
+        """A load finished: focus the results if the user asked for them meanwhile, and let
+        the keys typed meanwhile through."""
+        if self._focus_pending is not None and not self.fetching:
+            self.focus_results(leave_box=self._focus_pending)
+            self._focus_pending = None
+        self.release_keys()
 
+    def fill_table(self, cursor_row: int) -> None:
+        table = self.query_one("#customers", CustomerTable)
+        self.set_columns(refill=False)
+        with self.app.batch_update():
+            table.clear()
+            for customer in self.rows:
+                table.add_row(*self.cells(customer), key=str(customer.id))
+            if self.rows:
+                table.move_cursor(row=min(cursor_row, len(self.rows) - 1), animate=False)
+        self.show_overview()
+
+    def cells(self, c: Customer) -> list[Text]:
         category = self.lookups.categories.get(c.category_id or 0)
-        cat = Text(category.symbol, style=category.colour) if category else Text("")
         branch = self.lookups.branches.get(c.home_branch_id or 0)
-        name = Text(c.label)
+        name = user_text(c.label)
         if c.id in self.alert_ids:
+            name = fit(name, self.widths["name"] - 2)
             name.append(" ⚠", style="bold red")
-        return [
-            Text("●", style="bold $accent") if c.id in self.selected else Text(" "),
-            c.code,
+        last = self.last_visits.get(c.id or 0)
+        values = [
+            Text("●", style="bold") if c.id in self.selected else Text(" "),
+            user_text(c.code),
             name,
-            c.email or "",
-            format_phone(c.phone),
-            GENDER.get(c.gender, "–"),
-            cat,
-            c.status,
+            user_text(c.email),
+            user_text(format_phone(c.phone)),
+            Text(GENDER.get(c.gender, "–")),
+            user_text(category.symbol, safe_style(category.colour)) if category else Text(""),
+            user_text(c.status),
             Text("✖", style="bold red") if c.blocked else Text(""),
-            branch.name if branch else "",
-            day(last_visit) if last_visit else "",
+            user_text(branch.name if branch else ""),
+            Text(day(last) if last else ""),
+        ]
+        return [
+            fit(value, self.widths[key])
+            for value, (key, _l, _w) in zip(values, COLUMNS, strict=True)
         ]
 
     def update_status(self) -> None:
         count = self.count or 0
         browsing = not self.query_text.strip() and self.effective_filters().is_empty
-        label = count_label(count, COUNT_CAP, "customer" if browsing else "match")
+        noun = (
+            ("customer" if count == 1 else "customers")
+            if browsing
+            else ("match" if count == 1 else "matches")
+        )
+        label = f"{count:,} {noun}"
         if self.selected:
             label += f" · {len(self.selected):,} selected"
         # Fixed-size labels: no layout pass needed (a layout costs more than the query).
         self.query_one("#count", Label).update(label, layout=False)
         self.query_one("#chips", Label).update(self.chips_text(), layout=False)
         empty = self.query_one("#empty", Static)
-        table = self.query_one("#customers", DataTable)
+        table = self.query_one("#customers", CustomerTable)
         if not self.loaded_ids:
             if self.query_text.strip():
-                empty.update(
-                    f"No customers match '{self.query_text.strip()}' — press n to add one."
-                )
+                message = Text("No customers match '")
+                message.append_text(user_text(self.query_text.strip()))
+                message.append("' — press n to add one.")
             elif not self.effective_filters().is_empty:
-                empty.update(
+                message = Text(
                     "No customers match these filters — press f to change them, or x to clear them."
                 )
             else:
-                empty.update(
+                message = Text(
                     "No customers yet — press n to add one, or run `frontdesk demo` for demo data."
                 )
+            empty.update(message)
             if not empty.display:
+                if self.focused is table:
+                    self.set_focus(None)  # letters stay actions: "press n to add one"
                 empty.display = True
                 table.display = False
         elif not table.display:
             empty.display = False
             table.display = True
+            if self.focused is None:
+                self.set_focus(table)
 
     def chips_text(self) -> Text:
         chips = self.active_chips()
         text = Text()
         for label, _key in chips:
-            text.append(f" {label} ", style="reverse")
+            text.append_text(user_text(f" {label} ", "reverse"))
             text.append(" ")
         if chips:
             text.append("x clears the last", style="dim")
@@ -355,23 +522,37 @@ class DirectoryScreen(Screen[None]):
     def search_changed(self, event: Input.Changed) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, partial_search(self, event.value))
+        self._debounce = self.set_timer(DEBOUNCE, partial(self.run_search, event.value))
 
     def run_search(self, text: str) -> None:
         if text == self.query_text:
             return
         self.query_text = text
-        self.reload()
+        self.reload(hold=False)  # typing never waits for the results
 
-    @on(Input.Submitted, "#search")
-    def search_submitted(self) -> None:
+    def leave_search(self, *, leave_box: bool) -> None:
+        """``down`` / ``enter`` in the search box: on to the results of what was typed.
+
+        When they are still being read, the keys typed next wait for them (``down down
+        enter`` opens the third match, ``enter n`` adds a customer when nothing matched).
+        """
         if self._debounce is not None:
             self._debounce.stop()
         value = self.query_one("#search", Input).value
         if value != self.query_text:
             self.query_text = value
             self.reload()
-        self.query_one("#customers", DataTable).focus()
+        if self.fetching:
+            self._focus_pending = leave_box
+            self.hold_keys()
+        else:
+            self.focus_results(leave_box=leave_box)
+
+    def focus_results(self, *, leave_box: bool) -> None:
+        if self.loaded_ids:
+            self.set_focus(self.query_one("#customers", CustomerTable))
+        elif leave_box:
+            self.set_focus(None)  # nothing matched: letters are actions ("n" adds them)
 
     @on(Select.Changed, "#category")
     def category_changed(self, event: Select.Changed) -> None:
@@ -389,9 +570,16 @@ class DirectoryScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted, "#customers")
     def row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        table = event.data_table
-        if event.cursor_row >= table.row_count - 10:
+        # Where the cursor is now (the event may be older than the last refill).
+        row, count = event.data_table.cursor_row, event.data_table.row_count
+        if row >= count - 10:
             self.load_more()
+            if row == count - 1 and self.fetching:
+                self.hold_keys()  # at the last row shown: the next "down" needs the next page
+        elif row < 10:
+            self.load_before()
+            if row == 0 and self.fetching:
+                self.hold_keys()
         self.show_overview()
 
     @on(DataTable.RowSelected, "#customers")
@@ -400,8 +588,8 @@ class DirectoryScreen(Screen[None]):
 
     # ------------------------------------------------------------------ highlighted row
     def highlighted_id(self) -> int | None:
-        table = self.query_one("#customers", DataTable)
-        if not self.loaded_ids or table.cursor_row < 0 or table.cursor_row >= len(self.loaded_ids):
+        table = self.query_one("#customers", CustomerTable)
+        if not self.loaded_ids or not 0 <= table.cursor_row < table.row_count:
             return None
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return int(row_key.value) if row_key.value else None
@@ -414,27 +602,39 @@ class DirectoryScreen(Screen[None]):
         if customer_id is None:
             panel.update("")
             return
-        self._load_overview(customer_id)
-
-    @work(thread=True, exclusive=True, group="overview", exit_on_error=False)
-    def _load_overview(self, customer_id: int) -> None:
         now = self.fd.clock()
-        info = self.fd.read(
-            lambda s: lookups.quick_overview(session=s, customer_id=customer_id, now=now)
+        self.run_read(
+            lambda s: lookups.quick_overview(session=s, customer_id=customer_id, now=now),
+            partial(self._overview_loaded, customer_id),
+            group="overview",
         )
-        self.post_message(self.Overview(customer_id, render_overview(info, self.lookups)))
 
-    def on_directory_screen_overview(self, message: Overview) -> None:
-        if message.customer_id == self.highlighted_id():
-            self.query_one("#quick-overview", Static).update(message.text)
+    def _overview_loaded(self, customer_id: int, info: lookups.QuickOverview | None) -> None:
+        if customer_id == self.highlighted_id():
+            self.query_one("#quick-overview", Static).update(render_overview(info, self.lookups))
 
     # ------------------------------------------------------------------ actions
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.set_focus(self.query_one("#search", Input))
 
     def action_to_table(self) -> None:
-        if self.loaded_ids:
-            self.query_one("#customers", DataTable).focus()
+        self.leave_search(leave_box=False)
+
+    def action_first_customer(self) -> None:
+        """``home``: the first customer of the whole result."""
+        table = self.query_one("#customers", CustomerTable)
+        if self.more_before:
+            self._load("start", with_count=False, hold=True)
+        elif self.rows:
+            table.move_cursor(row=0, animate=False)
+
+    def action_last_customer(self) -> None:
+        """``end``: the last customer of the whole result."""
+        table = self.query_one("#customers", CustomerTable)
+        if self.more_after:
+            self._load("end", with_count=False, hold=True)
+        elif self.rows:
+            table.move_cursor(row=len(self.rows) - 1, animate=False)
 
     def action_clear(self) -> None:
         search = self.query_one("#search", Input)
@@ -443,8 +643,9 @@ class DirectoryScreen(Screen[None]):
             self.refresh_marks()
         elif search.value:
             search.value = ""
-            self.run_search("")
-            search.focus()
+            self.query_text = ""
+            self.reload()
+            self.set_focus(search)
 
     def action_open(self) -> None:
         customer_id = self.highlighted_id()
@@ -482,19 +683,10 @@ class DirectoryScreen(Screen[None]):
                 CustomerFormScreen(customer_id=customer_id), callback=self._after_save
             )
 
-    def refresh_lookups(self) -> None:
-        self.lookups = self.fd.read(lambda s: lookups.load_lookups(session=s))
-        category = self.query_one("#category", Select)
-        category.set_options(
-            [(f"{c.symbol} {c.name}", c.id) for c in self.lookups.categories.values() if c.id]
-        )
-        self.reload()
-
     def _after_save(self, customer_id: int | None) -> None:
         if customer_id is not None:
             self.notify("Customer saved")
-            self.lookups = self.fd.read(lambda s: lookups.load_lookups(session=s))
-            self.reload()
+            self._load("refresh", with_count=True, keep=customer_id, hold=True)
 
     def action_filters(self) -> None:
         from frontdesk.screens.filters import FilterModal, FilterResult
@@ -521,17 +713,17 @@ class DirectoryScreen(Screen[None]):
         else:
             self.selected.add(customer_id)
         self.refresh_marks([customer_id])
-        table = self.query_one("#customers", DataTable)
+        table = self.query_one("#customers", CustomerTable)
         if table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1)
 
     def action_select_all(self) -> None:
-        self._select_all(self.query_text, self.effective_filters())
-
-    @work(thread=True, exclusive=True, group="select-all", exit_on_error=False)
-    def _select_all(self, text: str, filters: svc.DirectoryFilter) -> None:
-        ids = self.fd.read(lambda s: lookups.matching_ids(session=s, text=text, filters=filters))
-        self.app.call_from_thread(self._selected_all, ids)
+        text, filters = self.query_text, self.effective_filters()
+        self.run_read(
+            lambda s: lookups.matching_ids(session=s, text=text, filters=filters),
+            self._selected_all,
+            group="select-all",
+        )
 
     def _selected_all(self, ids: list[int]) -> None:
         self.selected = set(ids)
@@ -539,13 +731,13 @@ class DirectoryScreen(Screen[None]):
         self.notify(f"{len(ids):,} customers selected")
 
     def refresh_marks(self, ids: list[int] | None = None) -> None:
-        table = self.query_one("#customers", DataTable)
+        table = self.query_one("#customers", CustomerTable)
+        shown = set(self.loaded_ids)
         for customer_id in ids if ids is not None else self.loaded_ids:
-            mark = Text("●", style="bold") if customer_id in self.selected else Text(" ")
-            try:
-                table.update_cell(str(customer_id), "mark", mark)
-            except Exception:
+            if customer_id not in shown:
                 continue
+            mark = Text("●", style="bold") if customer_id in self.selected else Text(" ")
+            table.update_cell(str(customer_id), "mark", mark)
         self.update_status()
 
     def action_bulk(self) -> None:
@@ -565,14 +757,17 @@ class DirectoryScreen(Screen[None]):
 
         self.app.push_screen(BulkActionModal(len(targets), self.lookups), callback=chosen)
 
-    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
-    def _run_bulk(self, request: Any, targets: list[int]) -> None:
-        outcome = lookups.apply_bulk(
-            engine=self.fd.engine, request=request, customer_ids=targets, actor=self.fd.operator
+    def _run_bulk(self, request: lookups.BulkRequest, targets: list[int]) -> None:
+        engine, actor = self.fd.engine, self.fd.operator
+        self.run_task(
+            lambda: lookups.apply_bulk(
+                engine=engine, request=request, customer_ids=targets, actor=actor
+            ),
+            partial(self._bulk_done, request),
+            group="bulk",
         )
-        self.app.call_from_thread(self._bulk_done, request, outcome)
 
-    def _bulk_done(self, request: Any, outcome: lookups.BulkOutcome) -> None:
+    def _bulk_done(self, request: lookups.BulkRequest, outcome: lookups.BulkOutcome) -> None:
         if request.action == "delete":
             self.undo_ids = outcome.changed_ids
             self.selected.difference_update(outcome.changed_ids)
@@ -582,18 +777,15 @@ class DirectoryScreen(Screen[None]):
         else:
             self.notify(outcome.summary)
         for problem in outcome.problems[:3]:
-            self.notify(problem, severity="warning")
-        self.lookups = self.fd.read(lambda s: lookups.load_lookups(session=s))
-        self.reload()
+            self.notify(problem, severity="warning", markup=False)
+        self.refresh_list()
 
     def action_undo(self) -> None:
         if not self.undo_ids:
             self.notify("Nothing to undo")
             return
-        from frontdesk.screens.bulk import BulkRequest
-
         ids, self.undo_ids = self.undo_ids, []
-        self._run_bulk(BulkRequest(action="restore"), ids)
+        self._run_bulk(lookups.BulkRequest(action="restore"), ids)
 
     def action_merge(self) -> None:
         from frontdesk.screens.merge import MergeScreen
@@ -609,7 +801,7 @@ class DirectoryScreen(Screen[None]):
         def merged(survivor: int | None) -> None:
             if survivor is not None:
                 self.selected.clear()
-                self.reload()
+                self._load("refresh", with_count=True, keep=survivor, hold=True)
 
         self.app.push_screen(MergeScreen(chosen), merged)
 
@@ -630,25 +822,34 @@ class DirectoryScreen(Screen[None]):
             PromptModal(f"Export {what} to (.csv or .xlsx)", placeholder="~/customers.csv"), to_file
         )
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _export(self, path: Path) -> None:
         from frontdesk.data.exporting import export_customers
 
         ids = sorted(self.selected) or None
-        try:
-            count = self.fd.read(
-                lambda s: export_customers(
-                    session=s,
-                    path=path,
-                    filters=self.effective_filters(),
-                    text=self.query_text,
-                    ids=ids,
+        filters, text, app = self.effective_filters(), self.query_text, self.fd
+
+        def job() -> tuple[int, str | None]:
+            try:
+                count = app.read(
+                    lambda s: export_customers(
+                        session=s, path=path, filters=filters, text=text, ids=ids
+                    )
                 )
-            )
-        except OSError as exc:
-            self.app.call_from_thread(self.notify, f"Cannot write {path}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self.notify, f"Exported {count:,} customers to {path}")
+            except OSError as exc:
+                return 0, f"Cannot write {path}: {exc.strerror or exc}"
+            return count, None
+
+        self.run_task(job, self._exported(path), group="export")
+
+    def _exported(self, path: Path) -> Any:
+        def done(result: tuple[int, str | None]) -> None:
+            count, problem = result
+            if problem:
+                self.notify(problem, severity="error", markup=False)
+            else:
+                self.notify(f"Exported {count:,} customers to {path}", markup=False)
+
+        return done
 
     def action_clear_last_filter(self) -> None:
         chips = self.active_chips()
@@ -665,37 +866,41 @@ class DirectoryScreen(Screen[None]):
     def action_toggle_overview(self) -> None:
         panel = self.query_one("#quick-overview", Static)
         panel.display = not panel.display
+        self.set_columns()
         self.show_overview()
 
 
-def partial_search(screen: DirectoryScreen, text: str) -> Any:
-    return lambda: screen.run_search(text)
-
-
 def render_overview(info: lookups.QuickOverview | None, lk: lookups.Lookups) -> Text:
-    from frontdesk.data.validation import format_phone
-
+    """The quick overview of the highlighted customer: every stored value shown literally."""
     if info is None:
         return Text("")
     c = info.customer
     text = Text()
-    text.append(f"{c.label}\n", style="bold")
-    text.append(f"{c.code}", style="dim")
+    text.append_text(user_text(c.label, "bold"))
+    text.append("\n")
+    text.append_text(user_text(c.code, "dim"))
     category = lk.categories.get(c.category_id or 0)
     if category:
-        text.append(f"  {category.symbol} {category.name}", style=category.colour)
+        text.append("  ")
+        text.append_text(category_text(category.symbol, category.name, category.colour))
     text.append("\n")
     if c.blocked:
-        text.append(f"BLOCKED: {c.blocked_reason}\n", style="bold white on red")
+        text.append_text(user_text(f"BLOCKED: {c.blocked_reason or ''}", "bold white on red"))
+        text.append("\n")
     if c.status != "active":
-        text.append(f"{c.status}\n", style="yellow")
+        text.append_text(user_text(c.status, "yellow"))
+        text.append("\n")
     text.append("\n")
     if c.phone:
-        text.append(f"☎ {format_phone(c.phone)}\n")
+        text.append_text(user_text(f"☎ {format_phone(c.phone)}"))
+        text.append("\n")
     if c.email:
-        text.append(f"✉ {c.email}\n")
+        text.append_text(user_text(f"✉ {c.email}"))
+        text.append("\n")
     for alert in info.alerts:
-        text.append(f"\n⚠ {alert}\n", style="bold red")
+        text.append("\n")
+        text.append_text(user_text(f"⚠ {alert}", "bold red", multiline=True))
+        text.append("\n")
     text.append("\n")
     text.append(f"Points: {info.points:,}\n")
     text.append(f"Last visit: {day(info.last_visit)}\n")

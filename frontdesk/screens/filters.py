@@ -1,4 +1,8 @@
-"""The advanced filter panel (f): history, consent and the less common directory filters."""
+"""The advanced filter panel (f): history, consent and the less common directory filters.
+
+Everything it shows comes from the directory's lookups (no loading); names of branches,
+tags, services and fields are user data and are shown literally.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, SelectionList
 
 from frontdesk.data.customers import DirectoryFilter
@@ -17,6 +20,8 @@ from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import BookingStatus
+from frontdesk.screens.base import FrontdeskModal
+from frontdesk.text import user_text
 
 
 @dataclass(frozen=True)
@@ -25,9 +30,10 @@ class FilterResult:
     advanced: AdvancedFilter
 
 
-class FilterModal(ModalScreen[FilterResult | None]):
+class FilterModal(FrontdeskModal[FilterResult | None]):
     """Save (ctrl+s) applies the filters; Close (escape) discards the changes."""
 
+    AUTO_FOCUS = "#fl-blocked"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "close", "Close"),
@@ -45,7 +51,7 @@ class FilterModal(ModalScreen[FilterResult | None]):
             yield Label(
                 "Filters  ·  ctrl+s saves, escape closes without applying", classes="dialog-title"
             )
-            with VerticalScroll(id="filter-body"), Grid(id="filter-grid"):
+            with VerticalScroll(id="filter-body", can_focus=False), Grid(id="filter-grid"):
                 with Vertical(classes="fbox"):
                     yield Label("Blocked")
                     yield Select[str](
@@ -61,7 +67,7 @@ class FilterModal(ModalScreen[FilterResult | None]):
                 with Vertical(classes="fbox"):
                     yield Label("Home branch")
                     yield Select[int](
-                        [(x.name, x.id) for x in lk.branches.values() if x.id],
+                        [(user_text(x.name), x.id) for x in lk.branches.values() if x.id],
                         prompt="Any",
                         id="fl-branch",
                         value=b.branch_id if b.branch_id else Select.NULL,
@@ -69,7 +75,7 @@ class FilterModal(ModalScreen[FilterResult | None]):
                 with Vertical(classes="fbox"):
                     yield Label("Tag")
                     yield Select[int](
-                        [(x.name, x.id) for x in lk.tags.values() if x.id],
+                        [(user_text(x.name), x.id) for x in lk.tags.values() if x.id],
                         prompt="Any",
                         id="fl-tag",
                         value=b.tag_id if b.tag_id else Select.NULL,
@@ -114,7 +120,7 @@ class FilterModal(ModalScreen[FilterResult | None]):
                     existing = a.custom[0] if a.custom else None
                     yield Label("Custom field")
                     yield Select[int](
-                        [(f.label, i) for i, f in lk.custom_fields.items()],
+                        [(user_text(f.label), i) for i, f in lk.custom_fields.items()],
                         prompt="(none)",
                         id="fl-cf",
                         value=existing.field_id
@@ -161,7 +167,9 @@ class FilterModal(ModalScreen[FilterResult | None]):
     ) -> ComposeResult:
         with Vertical(classes="fbox"):
             yield Label(label)
-            yield SelectionList[int](*[(x.name, i, i in chosen) for i, x in table.items()], id=wid)
+            yield SelectionList[int](
+                *[(user_text(x.name), i, i in chosen) for i, x in table.items()], id=wid
+            )
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "save":
@@ -178,7 +186,10 @@ class FilterModal(ModalScreen[FilterResult | None]):
 
     def _date(self, wid: str) -> date | None:
         raw = self.query_one(wid, Input).value.strip()
-        return date.fromisoformat(raw) if raw else None
+        try:
+            return date.fromisoformat(raw) if raw else None
+        except ValueError:
+            raise ValueError(wid) from None
 
     def _ids(self, wid: str) -> tuple[Any, ...]:
         return tuple(sorted(self.query_one(wid, SelectionList).selected))
@@ -186,13 +197,15 @@ class FilterModal(ModalScreen[FilterResult | None]):
     def action_save(self) -> None:
         try:
             start, end = self._date("#fl-from"), self._date("#fl-to")
-        except ValueError:
-            self.query_one("#fl-date-error", Label).update("Dates as YYYY-MM-DD")
-            self.query_one("#fl-from", Input).focus()
+        except ValueError as exc:
+            self.query_one("#fl-date-error", Label).update("Dates as YYYY-MM-DD, e.g. 2026-01-31")
+            self.set_focus(self.query_one(str(exc), Input))
             return
         if start and end and end < start:
             self.query_one("#fl-date-error", Label).update("'to' is before 'from'")
+            self.set_focus(self.query_one("#fl-to", Input))
             return
+        self.query_one("#fl-date-error", Label).update("")
         blocked = self.query_one("#fl-blocked", Select).value
         branch = self.query_one("#fl-branch", Select).value
         tag = self.query_one("#fl-tag", Select).value
@@ -216,7 +229,8 @@ class FilterModal(ModalScreen[FilterResult | None]):
                     ),
                 )
             except ValidationFailed as exc:
-                self.query_one("#fl-cf-error", Label).update(exc.message)
+                self.query_one("#fl-cf-error", Label).update(user_text(exc.message))
+                self.set_focus(self.query_one("#fl-cf-value", Input))
                 return
         advanced = AdvancedFilter(
             custom=custom,

@@ -317,7 +317,7 @@ def crowd(any_session: Session) -> Session:
     first = ["Ann", "Anna", "Hannah", "Joanne", "Bob", "[/]", 'Zo"e', "Émile"]
     last = ["Smith", "Annan", "de Vries", "Jansen", "Smithers", None]
     n = 0
-    for i in range(3):
+    for _round in range(3):
         for f in first:
             for last_name in last:
                 n += 1
