@@ -115,6 +115,7 @@ class CustomerPicker(DataWidget):
         self._intent: str | None = None  # "submit" / "matches", waiting for the results
         self._holding = False
         self._loading_pick = False
+        self._search_seq = 0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker-box"):
@@ -165,14 +166,24 @@ class CustomerPicker(DataWidget):
             self._debounce.stop()
         value = event.value
         if not value.strip():
+            self._search_seq += 1  # whatever is still on its way is out of date
             self._show_results(value, [])
             return
         self._debounce = self.set_timer(SEARCH_DELAY, lambda: self.lookup(value))
 
     def lookup(self, text: str) -> None:
+        self._search_seq += 1
+        seq = self._search_seq
+
+        def found(matches: list[data.PickerMatch]) -> None:
+            # A search that finished after a later one started (a thread worker cannot be
+            # stopped) must not show its results over the later one's, or over the pick.
+            if seq == self._search_seq:
+                self._show_results(text, matches)
+
         self.run_read(
             lambda s: data.matches(session=s, text=text),
-            lambda found: self._show_results(text, found),
+            found,
             group="picker-search",
             on_error=self._search_failed,
         )
@@ -184,6 +195,8 @@ class CustomerPicker(DataWidget):
     def _show_results(self, text: str, found: list[data.PickerMatch]) -> None:
         if text != self.text:
             return  # stale: a later search is on its way
+        if self.customer is not None and text == self._picked_text and self._intent is None:
+            return  # chosen from these results already
         self.results = found
         self._results_for = text
         options = self.query_one("#picker-matches", OptionList)
