@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
 from textual.widgets import DataTable, Input, Select, TabbedContent
 
@@ -24,6 +24,7 @@ from frontdesk.data import notes as note_svc
 from frontdesk.data import orders as od
 from frontdesk.data import profile, rewards
 from frontdesk.data.models import (
+    AuditEvent,
     Booking,
     Category,
     Customer,
@@ -81,8 +82,12 @@ def _staff(s: Session) -> tuple[Staff, Service]:
     return therapist, service
 
 
-def make_hostile(engine: Engine, *, blocked: bool = True) -> Hostile:
-    """A VIP (stored colour 'gold') with markup everywhere, two or more of everything."""
+def make_hostile(engine: Engine, *, blocked: bool = True, pin: datetime | None = None) -> Hostile:
+    """A VIP (stored colour 'gold') with markup everywhere, two or more of everything.
+
+    ``pin``: every time stamp the services write (created, enrolled, ledger, audit) is this
+    time instead of the real clock (stable snapshots).
+    """
     with Session(engine, expire_on_commit=False) as s:
         rita = s.exec(select(Staff).where(col(Staff.username) == "rita")).one()
         therapist, service = _staff(s)
@@ -144,12 +149,31 @@ def make_hostile(engine: Engine, *, blocked: bool = True) -> Hostile:
                 session=s,
                 customer_id=cid,
                 program_id=program.id or 0,
-                starting_balance=100,
+                starting_balance=0 if pin else 100,
                 actor=rita,
             )
+            if pin:  # the ledger is append-only: its entries get the pinned time at once
+                rewards._append(s, e, 100, "added", "Starting [balance]", rita, at=pin)
             enrolments.append(e.id or 0)
         if blocked:
             svc.block_customer(session=s, customer_id=cid, reason=BLOCK_REASON, actor=rita)
+        if pin:
+            stamped = [
+                (Customer, ("created_at", "updated_at")),
+                (Note, ("created_at", "updated_at")),
+                (Booking, ("created_at", "updated_at")),
+                (Order, ("created_at", "updated_at")),
+                (LoyaltyEnrolment, ("enrolled_at",)),
+                (AuditEvent, ("at",)),
+            ]
+            for model, columns in stamped:
+                for name in columns:
+                    s.execute(
+                        update(model)
+                        .where(getattr(model, name) > pin)
+                        .values({name: pin})
+                        .execution_options(synchronize_session=False)
+                    )
         s.commit()
         shown = profile.load_profile(session=s, customer_id=cid, now=NOW)
         return Hostile(
@@ -411,8 +435,10 @@ async def test_tab_keys_after_using_a_filter_field(demo_engine: Engine) -> None:
         assert active_tab(app) == "orders"
         await burst(pilot, "2")
         assert len(cells(app, "#b-table")) == 2  # the filter stayed
-        await burst(pilot, "4", "slash", "added", "enter")  # enter leaves the field too
+        await burst(pilot, "4", "slash", "added", "enter", "down")  # enter leaves the field too
         assert app.focused is app.screen.query_one("#r-table")
+        assert app.screen.query_one("#r-filter", Input).value == "added"
+        assert app.screen.query_one("#r-table", DataTable).cursor_row == 1
         await burst(pilot, "5", "slash", "escape", "6")  # the category select
         assert active_tab(app) == "timeline"
         await burst(pilot, "escape")  # escape in a table goes back
@@ -524,6 +550,42 @@ async def test_status_changes_from_the_profile(demo_engine: Engine) -> None:
         assert s.get(Booking, booking_id).status == "completed"  # type: ignore[union-attr]
         order = s.exec(select(Order).where(col(Order.booking_id) == booking_id)).one()
         assert order.status == "open"
+
+
+async def test_new_order_shows_on_return_then_partial_refund(demo_engine: Engine) -> None:
+    """An order made while the profile waits below (the order screen's own keys are tested
+    in test_booking_flows): back in the profile it is listed at once and can be refunded."""
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "3")
+        assert len(cells(app, "#o-table")) == 3
+        with Session(demo_engine, expire_on_commit=False) as s:
+            therapist, service = _staff(s)
+            order = od.create_order(
+                session=s,
+                customer_id=who.id,
+                branch_id=therapist.branch_id or 0,
+                lines=[od.LineInput(kind="service", service_id=service.id)],
+            )
+            od.take_payment(session=s, order_id=order.id or 0, amount_cents=order.total_cents)
+            s.commit()
+            order_id = order.id
+        app.show_customer(who.id)  # what the app does when the order screen returns
+        await burst(pilot, "end", "home", "R", "20", "enter", "Colour faded", "enter", "1")
+        rows = cells(app, "#o-table")
+        assert len(rows) == 4 and rows[0][0] == f"#{order_id}"
+        assert rows[0][-1] == "part refunded"
+        overview = app.screen.query_one(OverviewTab)
+        assert overview.stats is not None
+        shown_income = overview.stats.income_cents
+    with Session(demo_engine) as s:
+        refunds = s.exec(select(Refund).where(col(Refund.order_id) == order_id)).all()
+        assert [r.amount_cents for r in refunds] == [2000] and refunds[0].reason == "Colour faded"
+        assert s.get(Order, order_id).status == "part_refunded"  # type: ignore[union-attr]
+        c = svc.get_customer(session=s, customer_id=who.id)
+        expected = profile.customer_stats(session=s, customer=c, now=NOW).income_cents
+    assert shown_income == expected == 4500
 
 
 async def test_escape_from_done_changes_nothing(demo_engine: Engine) -> None:

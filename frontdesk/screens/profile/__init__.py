@@ -6,8 +6,8 @@ from frontdesk.screens.profile.modals import (
     MoneyRequest,
     NoteModal,
     NoteRequest,
-    PointsModal,
     PaymentModal,
+    PointsModal,
     PointsRequest,
     RefundModal,
 )
@@ -20,9 +20,9 @@ __all__ = [
     "MoneyRequest",
     "NoteModal",
     "NoteRequest",
-    "PointsModal",
     "PaymentModal",
+    "PointsModal",
     "PointsRequest",
-    "RefundModal",
     "ProfileScreen",
+    "RefundModal",
 ]

@@ -23,6 +23,7 @@ from frontdesk.screens.profile.modals import NoteModal, NoteRequest
 from frontdesk.screens.profile.tab import (
     FieldBar,
     ProfileTab,
+    RowTable,
     cell,
     fill_table,
     highlighted_id,
@@ -46,13 +47,17 @@ class BookingsTab(ProfileTab):
         height: 3;
     }
     BookingsTab #b-filters Input {
-        width: 20;
+        width: 22;
     }
     BookingsTab #b-filters Select {
         width: 30;
     }
     BookingsTab #b-error {
         padding: 1 1;
+        display: none;
+    }
+    BookingsTab #b-error.-shown {
+        display: block;
     }
     BookingsTab #b-table {
         height: 1fr;
@@ -93,7 +98,7 @@ class BookingsTab(ProfileTab):
             table="#b-table",
             id="b-filters",
         )
-        yield DataTable(id="b-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="b-table")
         yield Static("", id="b-empty", classes="empty")
 
     def on_mount(self) -> None:
@@ -156,8 +161,10 @@ class BookingsTab(ProfileTab):
             end = self._day("#b-to")
         except ValueError:
             error.update("Dates as YYYY-MM-DD")
+            error.add_class("-shown")
             return
         error.update("")
+        error.remove_class("-shown")
         value = self.query_one("#b-service", Select).value
         filters = (start, end, value if isinstance(value, int) else None)
         if filters != self.filters:

@@ -19,7 +19,14 @@ from frontdesk.data import profile as data
 from frontdesk.screens.common import ConfirmModal, safe_markdown
 from frontdesk.screens.fmt import when
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
-from frontdesk.screens.profile.tab import FieldBar, ProfileTab, cell, fill_table, highlighted_id
+from frontdesk.screens.profile.tab import (
+    FieldBar,
+    ProfileTab,
+    RowTable,
+    cell,
+    fill_table,
+    highlighted_id,
+)
 from frontdesk.text import plain
 
 
@@ -81,7 +88,7 @@ class NotesTab(ProfileTab):
             table="#n-table",
             id="n-bar",
         )
-        yield DataTable(id="n-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="n-table")
         yield Static("No notes yet — press a to add one.", id="n-empty", classes="empty")
         with VerticalScroll(id="n-preview", can_focus=False):
             yield safe_markdown("", id="n-preview-body")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.text import Text
 from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,8 +17,12 @@ from frontdesk.data import profile_actions as actions
 from frontdesk.screens.common import PromptModal
 from frontdesk.screens.fmt import day, money
 from frontdesk.screens.profile.modals import PaymentModal, RefundModal
-from frontdesk.screens.profile.tab import ProfileTab, cell, fill_table, highlighted_id
+from frontdesk.screens.profile.tab import ProfileTab, RowTable, cell, fill_table, highlighted_id
 from frontdesk.screens.profile.tab import status_text as status
+
+
+def amount(cents: int) -> Text:
+    return Text(money(cents), justify="right")
 
 
 class OrdersTab(ProfileTab):
@@ -47,7 +52,7 @@ class OrdersTab(ProfileTab):
         self.orders: list[data.OrderRow] = []
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="o-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="o-table")
         yield Static("No orders yet — press o to sell something.", id="o-empty", classes="empty")
 
     def on_mount(self) -> None:
@@ -75,9 +80,9 @@ class OrdersTab(ProfileTab):
                     day(o.created_at),
                     cell(o.branch),
                     cell(o.items),
-                    money(o.total_cents),
-                    money(o.paid_cents),
-                    money(o.refunded_cents) if o.refunded_cents else "",
+                    amount(o.total_cents),
+                    amount(o.paid_cents),
+                    amount(o.refunded_cents) if o.refunded_cents else "",
                     status(o.status, " "),
                 ],
             )

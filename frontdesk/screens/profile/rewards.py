@@ -22,6 +22,7 @@ from frontdesk.screens.profile.modals import EnrolModal, EnrolRequest, PointsMod
 from frontdesk.screens.profile.tab import (
     FieldBar,
     ProfileTab,
+    RowTable,
     cell,
     fill_table,
     highlighted_id,
@@ -73,7 +74,7 @@ class RewardsTab(ProfileTab):
         self.programs: list[tuple[str, int]] = []
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="r-enrolments", cursor_type="row")
+        yield RowTable(id="r-enrolments", zebra_stripes=False)
         yield Static(
             "Not enrolled in a loyalty program — press n to enrol.", id="r-empty", classes="empty"
         )
@@ -82,7 +83,7 @@ class RewardsTab(ProfileTab):
             table="#r-table",
             id="r-bar",
         )
-        yield DataTable(id="r-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="r-table")
 
     def on_mount(self) -> None:
         self.query_one("#r-enrolments", DataTable).add_columns(

@@ -43,6 +43,8 @@ AFFECTS: dict[str, frozenset[str]] = {
     "customer": frozenset({"header", "details", "timeline"}),
     "all": frozenset({"header", *TABS}),
 }
+# The tab that lists what a change made (to highlight it).
+SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": "rewards"}
 
 
 class ProfileScreen(FrontdeskScreen[None]):
@@ -55,6 +57,15 @@ class ProfileScreen(FrontdeskScreen[None]):
     }
     ProfileScreen #p-name, ProfileScreen #p-contact {
         width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ProfileScreen #p-name {
+        padding-right: 2;
+    }
+    ProfileScreen #p-banner {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     ProfileScreen #p-address {
         padding: 0;
@@ -154,13 +165,16 @@ class ProfileScreen(FrontdeskScreen[None]):
         tab.shown()
 
     # ---------------------------------------------------------------- reloading
-    def reload_after_change(self, what: str = "all") -> None:
+    def reload_after_change(self, what: str = "all", select: int | None = None) -> None:
         """Show a change at once: reload the header and the shown tab if ``what`` touches
         them; other tabs it touches reload when they are next shown.
 
-        ``what``: "booking", "order", "points", "note", "customer" or "all".
+        ``what``: "booking", "order", "points", "note", "customer" or "all". ``select``: the
+        id of the booking/order/note just made, highlighted in its tab once loaded.
         """
         parts = AFFECTS.get(what, AFFECTS["all"])
+        if select is not None and what in SELECTS:
+            self.tab(SELECTS[what]).select_next(str(select))
         if "header" in parts:
             self.load_header()
         active = self.active_tab
@@ -218,6 +232,8 @@ class ProfileScreen(FrontdeskScreen[None]):
             banner.set_classes("banner-inactive")
         banner.display = bool(c.blocked or c.deleted_at is not None or c.status != "active")
 
+        # One line each, cut with "…" (a 100-character name does not push the tabs away;
+        # the Details tab shows every field in full).
         name = Text()
         name.append_text(user_text(c.label, "bold"))
         if c.display_name:

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from rich.text import Text
 from sqlmodel import Session
-from textual.binding import Binding
+from textual.actions import SkipAction
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.screen import Screen
@@ -61,15 +62,18 @@ def prompt_check(parse: Callable[[str], object]) -> Callable[[str], str | None]:
 
 
 class FieldBar(Horizontal):
-    """A row of filter fields above a tab's table: ``escape`` or ``enter`` goes to the table.
+    """A row of filter fields above a tab's table: ``escape`` (or ``enter`` in a text field)
+    goes to the table.
 
     While a field has focus, keys type into it (digits too: the app keeps single-key screen
     actions such as the tab numbers away from text fields); ``escape`` leaves the field for
-    the table, and then ``1``-``7`` switch tabs again.
+    the table, and then ``1``-``7`` switch tabs again. Both are bindings, so the focus has
+    moved before the next typed key is handled.
     """
 
-    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
-        Binding("escape", "leave", "To the table", tooltip="Leave the field for the table")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "To the table", tooltip="Leave the field for the table"),
+        Binding("enter", "submit", "To the table", show=False, priority=True),
     ]
 
     def __init__(self, *children: Widget, table: str, id: str | None = None) -> None:
@@ -79,9 +83,31 @@ class FieldBar(Horizontal):
     def action_leave(self) -> None:
         self.screen.set_focus(self.screen.query_one(self.table))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def action_submit(self) -> None:
+        if not isinstance(self.screen.focused, Input):
+            raise SkipAction()  # enter opens a select
         self.action_leave()
+
+
+class RowTable(DataTable[Any]):
+    """A table of keyed rows (row key = the id of what the row shows); ``home``/``end`` go to
+    the first/last row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("home", "first_row", "First row", show=False),
+        Binding("end", "last_row", "Last row", show=False),
+    ]
+
+    def __init__(self, *, id: str, zebra_stripes: bool = True) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
+
+    def action_first_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1)
 
 
 def highlighted_key(table: DataTable[Any]) -> str | None:
@@ -204,6 +230,10 @@ class ProfileTab(DataWidget):
             group=f"profile-{self.NAME}",
             on_error=failed,
         )
+
+    def select_next(self, key: str) -> None:
+        """Highlight the row with this key after the next load."""
+        self._select = key
 
     def take_selection(self) -> str | None:
         """The row to put the cursor on after this load (once)."""

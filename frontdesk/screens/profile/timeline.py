@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from frontdesk.data import profile as data
 from frontdesk.screens.fmt import when
-from frontdesk.screens.profile.tab import ProfileTab, cell, fill_table
+from frontdesk.screens.profile.tab import ProfileTab, RowTable, cell, fill_table
 
 
 class TimelineTab(ProfileTab):
@@ -24,7 +24,7 @@ class TimelineTab(ProfileTab):
     """
 
     def compose(self) -> ComposeResult:
-        yield DataTable(id="t-table", cursor_type="row", zebra_stripes=True)
+        yield RowTable(id="t-table")
 
     def on_mount(self) -> None:
         self.table.add_columns("When", "What", "")

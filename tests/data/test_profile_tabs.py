@@ -1,0 +1,195 @@
+"""Service tests of the profile's parts (one read per tab) and its use cases (one per action)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import Session, col, select
+
+from frontdesk.data import customers as svc
+from frontdesk.data import notes, profile, rewards
+from frontdesk.data import profile_actions as actions
+from frontdesk.data.errors import InvalidState, ValidationFailed
+from frontdesk.data.models import Booking, LoyaltyEnrolment, Order, Payment, Refund
+from tests.data.test_profile_and_directory import NOW, world
+
+__all__ = ["world"]  # the fixture, shared with the statistics tests
+
+TZ = timezone(timedelta(hours=1))
+
+
+def test_each_part_shows_what_the_whole_profile_shows(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    notes.add_note(session=s, customer_id=world["ann"], body="Allergy: [nuts]", is_alert=True)
+    notes.add_note(session=s, customer_id=world["ann"], body="Likes tea")
+    s.commit()
+    whole = profile.load_profile(session=s, customer_id=world["ann"], now=NOW)
+    header = profile.load_profile_header(session=s, customer_id=world["ann"])
+    assert header.customer.id == world["ann"] and header.alerts == ["Allergy: [nuts]"]
+    assert profile.load_overview_tab(session=s, customer_id=world["ann"], now=NOW) == whole.stats
+    bookings = profile.load_bookings_tab(session=s, customer_id=world["ann"])
+    assert bookings.rows == whole.bookings and bookings.services == whole.services
+    assert bookings.note_categories == whole.note_categories
+    assert profile.load_orders_tab(session=s, customer_id=world["ann"]) == whole.orders
+    rewards_tab = profile.load_rewards_tab(session=s, customer_id=world["ann"])
+    assert rewards_tab.enrolments == whole.enrolments and rewards_tab.ledger == whole.ledger
+    notes_tab = profile.load_notes_tab(session=s, customer_id=world["ann"])
+    assert notes_tab.notes == whole.notes and notes_tab.categories == whole.note_categories
+    timeline = profile.load_timeline_tab(session=s, customer_id=world["ann"])
+    assert [(i.kind, i.text) for i in timeline] == [(i.kind, i.text) for i in whole.timeline]
+    details = profile.load_details_tab(session=s, customer_id=world["ann"])
+    assert details.custom == whole.custom and details.tags == whole.tags
+
+
+def test_a_merged_away_customer_shows_the_survivor(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    bob = svc.get_customer(session=s, customer_id=world["bob"])
+    bob.merged_into_id = world["ann"]
+    s.add(bob)
+    s.commit()
+    header = profile.load_profile_header(session=s, customer_id=world["bob"])
+    assert header.customer.id == world["ann"]
+    via_bob = profile.load_bookings_tab(session=s, customer_id=world["bob"])
+    via_ann = profile.load_bookings_tab(session=s, customer_id=world["ann"])
+    assert via_bob.rows == via_ann.rows
+
+
+def test_bookings_tab_filters(any_session: Session, world: dict[str, int]) -> None:
+    s = any_session
+    tab = profile.load_bookings_tab(
+        session=s, customer_id=world["ann"], date_from=(NOW - timedelta(days=25)).date()
+    )
+    assert [b.status for b in tab.rows] == ["confirmed", "no_show", "cancelled"]
+    assert tab.services == [(world["cut"], "Cut")]  # the filter's choices are not filtered
+    none = profile.load_bookings_tab(session=s, customer_id=world["ann"], service_id=world["mani"])
+    assert none.rows == []
+
+
+def test_rewards_tab_offers_only_programs_not_enrolled_in(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    rewards.save_program(session=s, name="Stamps [club]", unit="stamps")
+    s.commit()
+    tab = profile.load_rewards_tab(session=s, customer_id=world["ann"])
+    assert [name for name, _ in tab.programs] == ["Stamps [club]"]
+    assert [e.program for e in tab.enrolments] == ["Reward points"]
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def _booking(s: Session, customer_id: int, status: str) -> int:
+    found = s.exec(
+        select(Booking).where(
+            col(Booking.customer_id) == customer_id, col(Booking.status) == status
+        )
+    ).first()
+    assert found is not None
+    return found.id or 0
+
+
+def test_complete_a_booking_with_its_order(any_session: Session, world: dict[str, int]) -> None:
+    s = any_session
+    booking_id = _booking(s, world["ann"], "confirmed")
+    done = actions.change_booking(
+        session=s, booking_id=booking_id, action="complete", actor=None, create_order=True
+    )
+    s.commit()
+    order = s.exec(select(Order).where(col(Order.booking_id) == booking_id)).one()
+    assert done.order_id == order.id and order.status == "open"
+    with pytest.raises(InvalidState):
+        actions.change_booking(session=s, booking_id=booking_id, action="complete", actor=None)
+
+
+def test_reschedule_reads_the_typed_date_and_time(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    booking_id = _booking(s, world["ann"], "confirmed")
+    for bad in ("", "2026-12-01", "01-12-2026 10:00", "2026-12-01 25:00"):
+        with pytest.raises(ValidationFailed):
+            actions.change_booking(
+                session=s, booking_id=booking_id, action="reschedule", actor=None, new_start=bad
+            )
+    s.rollback()
+    actions.change_booking(
+        session=s,
+        booking_id=booking_id,
+        action="reschedule",
+        actor=None,
+        new_start="2026-12-01 9.30",
+        tz=TZ,
+    )
+    s.commit()
+    booking = s.get(Booking, booking_id)
+    assert booking is not None
+    start = booking.start_at if booking.start_at.tzinfo else booking.start_at.replace(tzinfo=TZ)
+    assert start == datetime(2026, 12, 1, 9, 30, tzinfo=TZ)
+
+
+def test_cancel_needs_a_reason_and_unknown_actions_are_refused(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    booking_id = _booking(s, world["ann"], "confirmed")
+    with pytest.raises(ValidationFailed):
+        actions.change_booking(session=s, booking_id=booking_id, action="cancel", actor=None)
+    with pytest.raises(ValidationFailed):
+        actions.change_booking(session=s, booking_id=booking_id, action="delete", actor=None)
+
+
+def test_order_payment_refund_cancel_from_typed_amounts(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    booking_id = _booking(s, world["ann"], "confirmed")
+    actions.change_booking(
+        session=s, booking_id=booking_id, action="complete", actor=None, create_order=True
+    )
+    order_id = s.exec(select(Order.id).where(col(Order.booking_id) == booking_id)).one()
+    assert order_id is not None
+    with pytest.raises(ValidationFailed):
+        actions.change_order(session=s, order_id=order_id, action="pay", actor=None, amount="ten")
+    said = actions.change_order(
+        session=s, order_id=order_id, action="pay", actor=None, amount="25,50", method="cash"
+    )
+    assert said == f"Order #{order_id}: payment of 25.50 taken"
+    with pytest.raises(InvalidState):  # paid money must be refunded first
+        actions.change_order(session=s, order_id=order_id, action="cancel", actor=None, reason="x")
+    actions.change_order(
+        session=s, order_id=order_id, action="refund", actor=None, amount="25.5", reason="[/] oops"
+    )
+    actions.change_order(
+        session=s, order_id=order_id, action="cancel", actor=None, reason="Booked twice"
+    )
+    s.commit()
+    payments = s.exec(select(Payment).where(col(Payment.order_id) == order_id)).all()
+    refunds = s.exec(select(Refund).where(col(Refund.order_id) == order_id)).all()
+    assert [(p.amount_cents, p.method) for p in payments] == [(2550, "cash")]
+    assert [(r.amount_cents, r.reason) for r in refunds] == [(2550, "[/] oops")]
+    order = s.get(Order, order_id)
+    assert order is not None and order.status == "cancelled"
+
+
+def test_enrolment_expiry_set_cleared_and_refused(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    s = any_session
+    enrolment = s.exec(
+        select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.customer_id) == world["ann"])
+    ).one()
+    eid = enrolment.id or 0
+    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="2027-01-31", actor=None)
+    s.commit()
+    assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on == date(2027, 1, 31)
+    with pytest.raises(ValidationFailed):
+        actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="31/01", actor=None)
+    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="  ", actor=None)
+    s.commit()
+    assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on is None
