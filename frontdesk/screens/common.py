@@ -47,7 +47,8 @@ def set_message(label: Label, message: str | Text | None) -> None:
 
 def category_text(symbol: str | None, name: str | None, colour: str | None) -> Text:
     """A category as shown in lists: its symbol in its stored colour (never fails), its name."""
-    out = user_text(symbol, safe_style(colour, "bold"))
+    out = Text()
+    out.append_text(user_text(symbol, safe_style(colour, "bold")))
     if symbol:
         out.append(" ")
     out.append_text(user_text(name))
@@ -70,7 +71,8 @@ def safe_markdown(markdown: str, **kwargs: str | None) -> Markdown:
 
 
 class ConfirmModal(FrontdeskModal[bool]):
-    """A yes/no question; y/enter confirms, n/escape declines."""
+    """A yes/no question: y confirms; n or escape declines (enter presses the focused button,
+    "No" at first)."""
 
     AUTO_FOCUS = "#no"
     BINDINGS = [

@@ -45,8 +45,8 @@ from frontdesk.data.settings_flow import (
     save_program_form,
 )
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
-from frontdesk.screens.common import ConfirmModal
-from frontdesk.text import join, safe_style, user_text
+from frontdesk.screens.common import ConfirmModal, set_message
+from frontdesk.text import join, safe_colour, safe_style, user_text
 
 __all__ = ["FieldForm", "FieldModal", "LineModal", "SettingsScreen", "colour_hint"]
 
@@ -60,6 +60,20 @@ def _message_for(exc: Exception) -> Text:
     if isinstance(exc, ValidationFailed):
         return user_text(exc.message)
     return user_text(f"Not saved: {exc}")
+
+
+def message_label(label_id: str, text: Text | None = None, *, error: bool = False) -> Label:
+    """The line under a field for its message or hint; hidden while there is none."""
+    label = Label(text or "", id=label_id, classes="field-msg error" if error else "field-msg")
+    label.display = bool(text)
+    return label
+
+
+def colour_cell(colour: str | None) -> Text:
+    """A stored colour: a swatch drawn in it and its value; one that cannot be drawn says so."""
+    if safe_colour(colour) is None:
+        return join(Text("  "), user_text(colour), Text("(unreadable: edit to fix)", "italic dim"))
+    return join(Text("██", style=safe_style(colour)), user_text(colour))
 
 
 def colour_hint(value: str) -> Text:
@@ -109,22 +123,22 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
             yield Label("Custom field  ·  ctrl+s saves", classes="dialog-title")
             yield Label("Label")
             yield Input(i.label if i else "", id="fd-label")
-            yield Label("", id="fd-label-msg", classes="field-msg error")
+            yield message_label("fd-label-msg", error=True)
             yield Label("Key (empty: made from the label)")
             yield Input(i.key if i else "", id="fd-key")
-            yield Label("", id="fd-key-msg", classes="field-msg error")
+            yield message_label("fd-key-msg", error=True)
             yield Label("Type")
             yield Select[str](TYPES, id="fd-type", allow_blank=False, value=i.type if i else "text")
-            yield Label("", id="fd-type-msg", classes="field-msg error")
+            yield message_label("fd-type-msg", error=True)
             yield Label("Choices (comma separated, for choice types)")
             yield Input(", ".join(i.choices) if i else "", id="fd-choices")
-            yield Label("", id="fd-choices-msg", classes="field-msg error")
+            yield message_label("fd-choices-msg", error=True)
             yield Label("Help text")
             yield Input(i.help_text if i else "", id="fd-help")
-            yield Label("", id="fd-help-msg", classes="field-msg error")
+            yield message_label("fd-help-msg", error=True)
             yield Label("Required")
             yield Switch(i.required if i else False, id="fd-required")
-            yield Label("", id="fd-error", classes="error")
+            yield message_label("fd-error", error=True)
 
     def form(self) -> FieldForm:
         return FieldForm(
@@ -142,8 +156,7 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
 
     def clear_messages(self) -> None:
         for label in self.query(".field-msg").results(Label):
-            label.update("")
-        self.query_one("#fd-error", Label).update("")
+            set_message(label, None)
 
     def action_save(self) -> None:
         if self.saving:
@@ -168,9 +181,9 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
         self.saving = False
         name = self.FIELD_OF.get(exc.field) if isinstance(exc, ValidationFailed) else None
         if name is None:
-            self.query_one("#fd-error", Label).update(_message_for(exc))
+            set_message(self.query_one("#fd-error", Label), _message_for(exc))
             return
-        self.query_one(f"#fd-{name}-msg", Label).update(_message_for(exc))
+        set_message(self.query_one(f"#fd-{name}-msg", Label), _message_for(exc))
         widget = self.query_one(f"#fd-{name}")
         self.set_focus(widget)
 
@@ -215,13 +228,13 @@ class LineModal(FrontdeskModal[list[str] | None]):
     def compose(self) -> ComposeResult:
         title = self.title_text if isinstance(self.title_text, Text) else user_text(self.title_text)
         with Vertical(classes="dialog", id="line-dialog"):
-            yield Label(join(title, Text("·  ctrl+s saves")), classes="dialog-title")
+            yield Label(join(title, Text(" ·  ctrl+s saves"), sep=" "), classes="dialog-title")
             for i, (label, value) in enumerate(zip(self.labels, self.values, strict=True)):
                 yield Label(Text(label))
                 yield Input(value, id=f"ln-{i}")
                 hint = self.hints.get(i)
-                yield Label(hint(value) if hint else "", id=f"ln-{i}-msg", classes="field-msg")
-            yield Label("", id="ln-error", classes="error")
+                yield message_label(f"ln-{i}-msg", hint(value) if hint else None)
+            yield message_label("ln-error", error=True)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         index = self._index_of(event.input)
@@ -230,7 +243,7 @@ class LineModal(FrontdeskModal[list[str] | None]):
         message = self.query_one(f"#ln-{index}-msg", Label)
         message.remove_class("error")
         hint = self.hints.get(index)
-        message.update(hint(event.value) if hint else "")
+        set_message(message, hint(event.value) if hint else None)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -256,7 +269,7 @@ class LineModal(FrontdeskModal[list[str] | None]):
         if self.save is None:
             self.dismiss(values)
             return
-        self.query_one("#ln-error", Label).update("")
+        set_message(self.query_one("#ln-error", Label), None)
         self.saving = True
 
         def done(result: object) -> None:
@@ -269,12 +282,12 @@ class LineModal(FrontdeskModal[list[str] | None]):
         self.saving = False
         field_name = exc.field if isinstance(exc, ValidationFailed) else None
         if field_name is None or field_name not in self.fields:
-            self.query_one("#ln-error", Label).update(_message_for(exc))
+            set_message(self.query_one("#ln-error", Label), _message_for(exc))
             return
         index = self.fields.index(field_name)
         message = self.query_one(f"#ln-{index}-msg", Label)
         message.add_class("error")
-        message.update(_message_for(exc))
+        set_message(message, _message_for(exc))
         self.set_focus(self.query_one(f"#ln-{index}", Input))
 
     def action_cancel(self) -> None:
@@ -284,7 +297,7 @@ class LineModal(FrontdeskModal[list[str] | None]):
 TABLES = {
     "s-fields": ("Label", "Key", "Type", "Required", "Choices", "State", "Values"),
     "s-categories": ("Symbol", "Name", "Colour"),
-    "s-tags": ("Tag",),
+    "s-tags": ("Tag", "Colour"),
     "s-programs": ("Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"),
     "s-notecats": ("Category", "Alert"),
 }
@@ -389,14 +402,13 @@ class SettingsScreen(FrontdeskScreen[None]):
                 Text(f"{self.page.value_counts.get(row.id, 0):,}"),
             ]
         if tab == "s-categories":
-            style = safe_style(row.colour)
             return [
                 user_text(row.symbol, safe_style(row.colour, "bold")),
                 user_text(row.name),
-                join(Text("██", style=style), user_text(row.colour)),
+                colour_cell(row.colour),
             ]
         if tab == "s-tags":
-            return [user_text(row.name, safe_style(row.colour))]
+            return [user_text(row.name), colour_cell(row.colour)]
         if tab == "s-programs":
             return [
                 join(user_text(row.name), Text("(default)" if row.is_default else "")),

@@ -1,0 +1,332 @@
+"""Snapshot tests of every modal, opened with the keys a user presses, with hostile data in them.
+
+The hostile customer is called ``[/]Maria [link=file:///etc/passwd]x[/link]``; categories and
+tags have markup in their names and colours that the renderer cannot read (``gold`` as older
+versions stored it, plain garbage). Every modal must show them literally, unstyled where the
+colour is unreadable, and never as a link. Render the SVGs with
+/work/shared/tools/snap2png and look at them before accepting (``--snapshot-update``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+from textual.pilot import Pilot
+
+from frontdesk.data import bookings, fields, notes, rewards, tags
+from frontdesk.data import customers as svc
+from frontdesk.data.models import (
+    AuditEvent,
+    Booking,
+    Category,
+    Customer,
+    LoyaltyEnrolment,
+    Note,
+    Service,
+    Staff,
+    Tag,
+)
+from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
+
+HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
+NOTE = (
+    "**Allergy:** [nuts] and latex [/]\n\n"
+    "- see [link=file:///etc/passwd]x[/link]\n"
+    "- [the old chart](file:///etc/passwd) and <https://example.com/evil>\n\n"
+    "Control-looking text: \\x1b[2J stays as typed."
+)
+
+Run = Callable[[Pilot[None]], Awaitable[None]]
+
+
+@pytest.fixture
+def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
+    """The demo data plus a hostile customer (with a booking and its note, points and a
+    note), a hostile field, tag, category and program, and colours that cannot be read."""
+    with Session(demo_engine) as s:
+        customer = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="[/]Maria",
+                last_name="[link=file:///etc/passwd]x[/link]",
+                email="maria.hostile@example.com",
+                city="Allergy: [nuts]",
+            ),
+        )
+        customer_id = customer.id or 0
+        # Stored before colours were checked: "gold" (rich cannot read it) and garbage.
+        s.add(Category(name="[b]Gold[/b] club", symbol="★", colour="gold", position=10))
+        s.add(Category(name=HOSTILE, symbol="!", colour="not a colour [/]", position=11))
+        s.add(Tag(name=HOSTILE, key="hostile-tag", colour="gold"))
+        tags.create_tag(session=s, name="[red]Allergy[/red]")
+        fields.save_field(session=s, label=HOSTILE, key="hostile_field", help_text="[/] help")
+        rewards.save_program(session=s, name="[/]Stamps [link=x]y[/link]", unit="[b]stamps")
+        program = rewards.default_program(session=s)
+        rewards.enrol(
+            session=s,
+            customer_id=customer_id,
+            program_id=program.id or 0,
+            starting_balance=0,  # a ledger entry would carry the real time (append-only)
+            notes="[/] welcome",
+        )
+        notes.add_note(session=s, customer_id=customer_id, body=NOTE, pinned=True)
+        service = s.exec(select(Service).order_by(col(Service.id))).first()
+        staff = s.exec(select(Staff).order_by(col(Staff.id))).first()
+        assert service is not None and staff is not None
+        booking = bookings.create_booking(
+            session=s,
+            customer_id=customer_id,
+            service_id=service.id or 0,
+            branch_id=staff.branch_id or 1,
+            staff_id=staff.id,
+            start_at=NOW + timedelta(days=2, hours=-2),
+        )
+        notes.add_note(
+            session=s, customer_id=customer_id, booking_id=booking.id, body=NOTE, pinned=False
+        )
+        s.flush()
+        pin_times(s)
+        s.commit()
+    yield demo_engine
+
+
+def pin_times(session: Session) -> None:
+    """What the services stamped with the real time gets the tests' fixed 'now' (stable
+    snapshots: the profile shows when a note was written and when points were added)."""
+    stamped = [
+        (Customer, ("created_at", "updated_at")),
+        (Note, ("created_at", "updated_at")),
+        (Booking, ("created_at", "updated_at")),
+        (LoyaltyEnrolment, ("enrolled_at",)),
+        (AuditEvent, ("at",)),
+    ]
+    for model, columns in stamped:
+        for name in columns:
+            column = getattr(model, name)
+            session.execute(update(model).where(column > NOW).values({name: NOW}))
+
+
+def hostile_code(engine: Engine) -> str:
+    with Session(engine) as s:
+        found = s.exec(select(Customer).where(col(Customer.first_name) == "[/]Maria")).one()
+        return found.code
+
+
+def keys(*parts: str) -> Run:
+    async def run(pilot: Pilot[None]) -> None:
+        await burst(pilot, *parts)
+
+    return run
+
+
+def scenario(*runs: Run) -> Run:
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        for step in runs:
+            await step(pilot)
+            await settle(pilot, 0.2)
+
+    return run
+
+
+def find(code: str) -> Run:
+    """In the directory: search the customer's code, go down to the list."""
+    return scenario(keys("slash", code), keys("down"))
+
+
+def snap(snap_compare: Any, engine: Engine, *runs: Run) -> bool:
+    return bool(snap_compare(make_app(engine), terminal_size=SIZE, run_before=scenario(*runs)))
+
+
+# --------------------------------------------------------------------------- common.py
+
+
+def test_confirm_modal_deleting_a_hostile_field(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, tab to the fields, delete: the question names the field literally."""
+    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("tab", "delete"))
+
+
+def test_prompt_modal_block_reason(snap_compare: Any, hostile_engine: Engine) -> None:
+    """a on the customer, Block…: the reason typed is hostile too."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("a", *["down"] * 5, "enter"),
+        keys(HOSTILE),
+    )
+
+
+def test_prompt_modal_refuses_a_balance_that_is_not_a_number(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    """Bulk enrol: the starting balance is checked in the modal, the message under the field."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("a", *["down"] * 7, "enter"),
+        keys("enter"),
+        keys("[/]12", "enter"),
+    )
+
+
+def test_choice_modal_categories_in_their_colours(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    """Bulk, Set category…: stored colours drawn safely (gold as #ffd700, garbage unstyled)."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("a", "enter"),
+    )
+
+
+def test_choice_modal_tags(snap_compare: Any, hostile_engine: Engine) -> None:
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("a", "down", "enter"),
+    )
+
+
+# --------------------------------------------------------------------------- bulk.py
+
+
+def test_bulk_action_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("space", "a"),
+    )
+
+
+# --------------------------------------------------------------------------- settings.py
+
+
+def test_field_modal_with_a_refused_key(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, a: a hostile label and a key the service refuses, shown under the key."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("down"),
+        keys("S"),
+        keys("a", HOSTILE, "tab", "Bad Key", "ctrl+s"),
+    )
+
+
+def test_field_modal_editing_a_hostile_field(snap_compare: Any, hostile_engine: Engine) -> None:
+    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("tab", "enter"))
+
+
+def test_line_modal_category_colour_as_typed(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, Categories, a: the colour typed is shown as it will be stored, in that colour."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("down"),
+        keys("S"),
+        keys("right", "a", HOSTILE, "tab", "!", "tab", "gold"),
+    )
+
+
+def test_line_modal_colour_refused_next_to_the_field(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("down"),
+        keys("S"),
+        keys("right", "a", "Silver", "tab", "S", "tab", "goldish", "ctrl+s"),
+    )
+
+
+def test_line_modal_editing_a_category_stored_as_gold(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    """The stored 'gold' opens as typed and is shown as what it would be saved as."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("down"),
+        keys("S"),
+        keys("right", "tab", "down", "down", "down", "enter"),
+    )
+
+
+def test_settings_categories_with_unreadable_colours(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    """Not a modal: the list the category dialogs come from, with gold and garbage colours."""
+    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("right"))
+
+
+# --------------------------------------------------------------------------- other screens'
+
+
+def test_filter_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """f from the list, the Tag menu opened: tag names from the lookups, shown literally."""
+    assert snap(snap_compare, hostile_engine, keys("down"), keys("f"), keys("tab", "tab", "enter"))
+
+
+def test_quick_add_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """b, a name nobody has, ctrl+n: the typed text pre-fills the modal."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("down"),
+        keys("b"),
+        keys(HOSTILE),
+        keys("ctrl+n"),
+    )
+
+
+# --------------------------------------------------------------------------- from the profile
+
+
+def profile(engine: Engine) -> Run:
+    """The hostile customer's profile: found in the directory, opened with enter."""
+    return scenario(find(hostile_code(engine)), keys("enter"))
+
+
+def test_info_modal_booking_notes(snap_compare: Any, hostile_engine: Engine) -> None:
+    """2, v: the booking's note is Markdown; its markup and links stay text, nothing clickable."""
+    assert snap(snap_compare, hostile_engine, profile(hostile_engine), keys("2"), keys("v"))
+
+
+def test_enrol_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """4, n: the programs offered include one with a hostile name and unit."""
+    assert snap(snap_compare, hostile_engine, profile(hostile_engine), keys("4"), keys("n"))
+
+
+def test_points_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """4, a: add points to the customer's enrolment, a hostile reason typed."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        profile(hostile_engine),
+        keys("4"),
+        keys("a"),
+        keys("25", "tab", HOSTILE),
+    )
+
+
+def test_note_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """5, a: a new note typed with markup in it."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        profile(hostile_engine),
+        keys("5"),
+        keys("a"),
+        keys("Allergy: [nuts] ", HOSTILE),
+    )
