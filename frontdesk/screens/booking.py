@@ -146,7 +146,7 @@ class NewBookingScreen(PickerScreen):
             ):
                 staff.value = template.staff_id
         if form.follow_up_missing:
-            self.notify("No earlier visit to copy", severity="warning")
+            self.notify("No earlier visit to copy", severity="warning", markup=False)
         if form.customer is not None:
             self.picker.show_picked(form.customer, prefilled=True)
         self.update_summary()

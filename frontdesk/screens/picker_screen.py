@@ -69,7 +69,7 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
 
         picker = self.picker
         if picker.customer is None:
-            self.notify("Pick a customer first")
+            self.notify("Pick a customer first", markup=False)
             return
 
         def saved(result: int | None) -> None:
