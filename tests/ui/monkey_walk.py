@@ -103,6 +103,7 @@ MUST_REACH = {
 }
 
 TAIL = 50
+FOCUS_TABLE = "<focus the table>"  # a route step, not a key
 DRAIN_LIMIT = 20.0  # seconds for a burst's keys to be taken (the app holds keys 10 s at most)
 SETTLE_LIMIT = 15.0  # seconds for workers to finish after a burst
 
@@ -270,8 +271,30 @@ def _short(error: BaseException) -> str:
     return f"{type(error).__name__}: {message}"
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return list(reversed(seen))
+
+
 def _stack_trace(error: BaseException) -> str:
-    return "".join(traceback.format_exception(error, limit=-12)).rstrip()
+    """The frontdesk frames of every exception in the chain, then the last frames."""
+    lines = []
+    for exc in _chain(error):
+        ours = [
+            f"{f.filename[f.filename.rfind('/frontdesk/') + 1 :]}:{f.lineno} {f.name}"
+            for f in traceback.extract_tb(exc.__traceback__)
+            if "/frontdesk/" in f.filename
+        ]
+        message = str(exc).split("\n")[0][:200]
+        lines.append(f"{type(exc).__name__}: {message}")
+        if ours:
+            lines.append("  frontdesk frames: " + " > ".join(ours))
+    tail = "".join(traceback.format_exception(error, limit=-8)).rstrip()
+    return "\n".join(lines) + "\n" + tail
 
 
 class MonkeyWalk:
@@ -296,11 +319,13 @@ class MonkeyWalk:
         self.report = WalkReport(seed=seed, size=size)
         self.tail: deque[str] = deque(maxlen=TAIL)
         self.errors: list[tuple[BaseException | None, str]] = []
+        self.reported = False  # inside show_error (its notification is not counted twice)
         self.where_key = ""
         self.keys_on_screen = 0
         self.keys_away = 0  # keys since the walk was last on the directory
         self.bursts = 0
         self.pending: deque[list[str]] = deque()  # the rest of a route
+        self.focus_tries = 0
         self.trace = bool(os.environ.get("MONKEY_TRACE"))
         self._patch_app()
 
@@ -315,10 +340,14 @@ class MonkeyWalk:
 
             if error is not None and not isinstance(error, FrontdeskError):
                 self.errors.append((error, "show_error"))
-            original_show_error(error)
+                self.reported = True
+            try:
+                original_show_error(error)
+            finally:
+                self.reported = False
 
         def notify(message: str, *args: Any, **kwargs: Any) -> None:
-            if kwargs.get("title") == "Unexpected error":
+            if kwargs.get("title") == "Unexpected error" and not self.reported:
                 self.errors.append((None, str(message)))
             original_notify(message, *args, **kwargs)
 
@@ -531,6 +560,7 @@ class MonkeyWalk:
         if isinstance(self.app.focused, Input):
             # Clear the search (the table reloads), then go down into the table.
             phases.append(["escape", "escape"])
+        phases.append([FOCUS_TABLE])
         unvisited = [
             name
             for name, targets in _ROUTE_TARGETS.items()
@@ -566,8 +596,19 @@ class MonkeyWalk:
 
     def _next(self) -> list[str]:
         rng = self.rng
-        if self.pending:
-            return self.pending.popleft()
+        while self.pending:
+            burst = self.pending.popleft()
+            if burst != [FOCUS_TABLE]:
+                return burst
+            # Tab until the directory's table has focus (at most a few times).
+            from textual.widgets import DataTable
+
+            if isinstance(self.app.focused, DataTable) or self.focus_tries >= 8:
+                self.focus_tries = 0
+                continue
+            self.focus_tries += 1
+            self.pending.appendleft([FOCUS_TABLE])
+            return [rng.choice(["tab", "tab", "shift+tab"])]
         try:
             depth = len(self.app.screen_stack)
             name = type(self.app.screen).__name__
@@ -577,7 +618,8 @@ class MonkeyWalk:
         if self.keys_away > (20 if exploring else 250) or depth > 6:
             # Time to go home: escape, and discard what a form asks about.
             return ["y"] if name == "ConfirmModal" else ["escape"]
-        if self.keys_on_screen > (40 if exploring else 120):
+        if self.keys_on_screen > (40 if exploring else 120) and not self._at_home():
+            self.keys_on_screen = 0
             if name == "ConfirmModal" and rng.random() < 0.5:
                 return [rng.choice(["y", "n"])]
             return ["escape"] * rng.randint(1, 2)
