@@ -36,6 +36,12 @@ def first_line(body: str, width: int = 60) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
+class NotesTable(RowTable):
+    """``enter`` (the table's own "select") edits the note: shown in the footer as such."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select_cursor", "Edit note")]
+
+
 class NotesTab(ProfileTab):
     NAME = "notes"
     DEFAULT_CSS = """
@@ -70,7 +76,6 @@ class NotesTab(ProfileTab):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add note"),
-        Binding("enter", "edit", "Edit note"),
         Binding("delete", "delete", "Delete note"),
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
@@ -88,7 +93,7 @@ class NotesTab(ProfileTab):
             table="#n-table",
             id="n-bar",
         )
-        yield RowTable(id="n-table")
+        yield NotesTable(id="n-table")
         yield Static("No notes yet — press a to add one.", id="n-empty", classes="empty")
         with VerticalScroll(id="n-preview", can_focus=False):
             yield safe_markdown("", id="n-preview-body")
