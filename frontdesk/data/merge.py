@@ -210,10 +210,11 @@ def merge_customers(
         survivor.email_key = None
     for name in CONSENTS:  # the most restrictive answer wins
         setattr(survivor, name, all(getattr(c, name) for c in [survivor, *others]))
-    survivor.blocked = any(c.blocked for c in [survivor, *others])
-    survivor.blocked_reason = next(
-        (c.blocked_reason for c in [survivor, *others] if c.blocked), None
-    )
+    # A block on any of them stays, with its reason (read before the survivor changes: the
+    # survivor, blocked only by this line, has no reason of its own).
+    reason = next((c.blocked_reason for c in [survivor, *others] if c.blocked), None)
+    survivor.blocked = reason is not None or any(c.blocked for c in [survivor, *others])
+    survivor.blocked_reason = reason if survivor.blocked else None
     survivor.version += 1
     survivor.updated_at = now
     svc.search_keys(survivor)

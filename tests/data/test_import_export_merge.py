@@ -872,3 +872,24 @@ def test_repeats_of_rows_that_matched_customers_across_batches(
     assert (summary.updated, summary.duplicates_in_file, summary.duplicates_in_db) == (1, 2, 2)
     with Session(engine) as s:
         assert s.exec(select(Customer)).one().city == "Amsterdam"
+
+
+def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
+    any_session: Session,
+) -> None:
+    """Found by the monkey test: the survivor became blocked without a reason (CHECK failed)."""
+    s = any_session
+    keep = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Ann"))
+    other = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Anne"))
+    svc.block_customer(session=s, customer_id=other.id or 0, reason="Unpaid no-shows [x2]")
+    s.commit()
+    survivor = merge.merge_customers(session=s, survivor_id=keep.id or 0, other_ids=[other.id or 0])
+    s.commit()
+    assert survivor.blocked
+    assert survivor.blocked_reason == "Unpaid no-shows [x2]"
+    # Neither blocked: the survivor stays unblocked.
+    a = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Bo"))
+    b = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Bob"))
+    s.commit()
+    merged = merge.merge_customers(session=s, survivor_id=a.id or 0, other_ids=[b.id or 0])
+    assert not merged.blocked and merged.blocked_reason is None
