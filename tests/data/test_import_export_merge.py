@@ -879,8 +879,12 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
 ) -> None:
     """Found by the monkey test: the survivor became blocked without a reason (CHECK failed)."""
     s = any_session
-    keep = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Ann"))
-    other = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Anne"))
+    keep = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550181")
+    )
+    other = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Anne", email="anne.b@example.com")
+    )
     svc.block_customer(session=s, customer_id=other.id or 0, reason="Unpaid no-shows [x2]")
     s.commit()
     survivor = merge.merge_customers(session=s, survivor_id=keep.id or 0, other_ids=[other.id or 0])
@@ -888,8 +892,12 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
     assert survivor.blocked
     assert survivor.blocked_reason == "Unpaid no-shows [x2]"
     # Neither blocked: the survivor stays unblocked.
-    a = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Bo"))
-    b = svc.create_customer(session=s, data=svc.CustomerCreate(first_name="Bob"))
+    a = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Bo", phone="+14155550182")
+    )
+    b = svc.create_customer(
+        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob.b@example.com")
+    )
     s.commit()
     merged = merge.merge_customers(session=s, survivor_id=a.id or 0, other_ids=[b.id or 0])
     assert not merged.blocked and merged.blocked_reason is None
