@@ -83,6 +83,8 @@ ROUTES: dict[str, list[str]] = {
     "quick-add": ["b", "Z", "z", "q", "space", "N", "o", "b", "o", "d", "y", "ctrl+n"],
 }
 PROFILE_TABS = ["1", "2", "3", "4", "5", "6", "7"]
+# Searches that find the hostile customers (tests/ui/hostile.py).
+SEARCHES = ["busy", "busy", "ctrl", "blocked", "survivor", "twin", "vip", "maximiliana", "merged"]
 _PROFILE_TAB_NAMES = ["overview", "bookings", "orders", "rewards", "notes", "timeline", "details"]
 
 # Screens (type names) the short run must reach; profile tabs are "ProfileScreen:<tab>".
@@ -566,10 +568,17 @@ class MonkeyWalk:
             for name, targets in _ROUTE_TARGETS.items()
             if any(target not in self.report.visited for target in targets)
         ]
-        name = (
-            rng.choice(unvisited) if unvisited and rng.random() < 0.8 else rng.choice(list(ROUTES))
-        )
+        if unvisited and rng.random() < 0.8:
+            name = rng.choice(unvisited)
+        elif rng.random() < 0.3:
+            name = "profile"  # seven tabs and most of the actions and modals
+        else:
+            name = rng.choice(list(ROUTES))
         keys = ["down"] * rng.randint(1, 6) + ROUTES[name]
+        if name == "profile" and rng.random() < 0.5:
+            # Search for a hostile customer first (busy ones have several rows on every tab).
+            phases.append(["slash", *rng.choice(SEARCHES)])
+            keys = ["down"] + ["down"] * rng.randint(0, 2) + ["enter"]
         phases.append(keys)
         if name == "profile":
             phases.append(self._profile_tab())
