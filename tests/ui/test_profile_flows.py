@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -293,6 +293,39 @@ async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engin
         saved = [s.get(Booking, b) for b in who.bookings]
         got = [(b.status, b.cancellation_reason) for b in saved if b is not None]
     assert got == [("confirmed", None), ("no_show", None), ("cancelled", "Ill")]
+
+
+async def test_reschedule_the_highlighted_booking(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        first = s.get(Booking, who.bookings[0])  # listed first: the latest
+        assert first is not None
+        taken = first.start_at.replace(tzinfo=first.start_at.tzinfo or UTC).astimezone()
+        therapist = s.get(Staff, first.staff_id)
+        assert therapist is not None
+        busy = f"{therapist.name} is busy then"
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        # the second booking onto the first one's time: the same staff member is busy then
+        await open_profile(pilot, who.id, "2", "down", "t", f"{taken:%Y-%m-%d %H:%M}", "enter")
+        assert isinstance(app.screen, ProfileScreen)
+        said = [n.message for n in app._notifications]
+        assert any(busy in m and LONG_FIRST in m for m in said)  # refused
+        assert cells(app, "#b-table")[1][3] == f"{taken + timedelta(days=-1):%Y-%m-%d}"
+        await burst(pilot, "t", "2026-12-24", "enter")  # no time: refused next to the field
+        assert isinstance(app.screen, PromptModal)
+        assert "HH:MM" in str(app.screen.query_one("#answer-error").render())
+        await burst(pilot, " 9.30", "enter")
+        assert isinstance(app.screen, ProfileScreen)
+        rows = cells(app, "#b-table")
+        assert rows[0][3:5] == ["2026-12-24", "09:30"]  # listed first now: the latest
+    with Session(demo_engine) as s:
+        moved = s.get(Booking, who.bookings[1])
+        assert moved is not None
+        start = moved.start_at.replace(tzinfo=moved.start_at.tzinfo or UTC).astimezone()
+        assert (start.date(), start.hour, start.minute) == (date(2026, 12, 24), 9, 30)
+        kept = s.get(Booking, who.bookings[0])
+        assert kept is not None and kept.start_at == first.start_at
 
 
 async def test_delete_note_acts_on_the_highlighted_note(demo_engine: Engine) -> None:
