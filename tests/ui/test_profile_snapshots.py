@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 from tests.ui.test_profile_flows import Hostile, make_hostile
@@ -36,6 +37,9 @@ def profile_then(customer_id: int, *steps: tuple[str, ...]) -> Run:
         for keys in steps:
             await burst(pilot, *keys)
             await settle(pilot, 0.2)
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False  # settle() stills the inputs' cursors, not the text area's
+        await pilot.pause()
 
     return run
 
