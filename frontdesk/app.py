@@ -62,14 +62,18 @@ class CustomerCommands(Provider):
 class KeyDone(Message):
     """Follows a key through the widgets it bubbles through; reaching the app, the key is done."""
 
-    def __init__(self, key: events.Key) -> None:
+    def __init__(self, key: events.Key, bounces: int = 0) -> None:
         super().__init__()
         self.key = key
+        self.bounces = bounces
 
 
 # A key whose journey has not finished after this long no longer holds back the next ones
 # (its widget was removed, or a handler is waiting for a modal).
-KEY_WATCHDOG = 0.5
+KEY_WATCHDOG = 3.0
+# How many times a key's ``KeyDone`` goes round again while what the key started (a message
+# such as ``Input.Submitted``, a deferred focus move) is still waiting in some queue.
+MAX_BOUNCES = 25
 # A screen that holds keys while it loads releases them after this long at the latest.
 HOLD_WATCHDOG = 10.0
 
@@ -249,9 +253,33 @@ class FrontdeskApp(App[None]):
             target.post_message(done)
 
     async def on_key_done(self, message: KeyDone) -> None:
-        if message.key is self._key_in_flight:
-            self._key_in_flight = None
-            await self.drain_keys()
+        if message.key is not self._key_in_flight:
+            return
+        if message.bounces < MAX_BOUNCES:
+            # What the key set off (Input.Submitted, Select.Changed, a focus() callback ...)
+            # may still be queued: the key is done when the screen has nothing left to do.
+            busy = self._busy_node()
+            if busy is not None:
+                again = KeyDone(message.key, message.bounces + 1)
+                again.set_sender(busy)
+                busy.post_message(again)
+                return
+        self._key_in_flight = None
+        await self.drain_keys()
+
+    def _busy_node(self) -> App[None] | Widget | None:
+        """The app, or the deepest widget of the top screen, with messages still queued."""
+        if self._message_queue.qsize():
+            return self
+        busy: Widget | None = None
+        try:
+            nodes = list(self.screen.walk_children(with_self=True))
+        except Exception:
+            return None
+        for node in nodes:
+            if isinstance(node, Widget) and node.is_attached and node._message_queue.qsize():
+                busy = node
+        return busy
 
     async def _check_bindings(self, key: str, priority: bool = False) -> bool:
         # A letter typed into a text field, list, select or checkbox group never fires a

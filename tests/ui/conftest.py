@@ -72,7 +72,7 @@ def _key_event(key: str) -> events.Key:
     """The Key event a terminal sends for ``key`` (a key name or one character)."""
     import unicodedata
 
-    from textual.app import _character_to_key  # type: ignore[attr-defined]
+    from textual.app import _character_to_key
     from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key
 
     if len(key) == 1 and not key.isalnum():
@@ -115,4 +115,19 @@ async def burst(pilot: Pilot[None], *parts: str, settle_after: bool = True) -> N
         event.set_sender(app)
         app.post_message(event)
     if settle_after:
+        await keys_handled(pilot)
         await settle(pilot, 0.3)
+
+
+async def keys_handled(pilot: Pilot[None], timeout: float = 30.0) -> None:
+    """Wait until the app has handled every key it was sent (a loaded machine is slow)."""
+    import asyncio
+    import time
+
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await pilot.pause()
+        if not getattr(app, "_key_backlog", None) and getattr(app, "_key_in_flight", None) is None:
+            return
+        await asyncio.sleep(0.02)
