@@ -399,7 +399,7 @@ class FrontdeskApp(App[None]):
         def booked(result: tuple[int, int] | None) -> None:
             if result is not None:
                 self.notify(f"Booking #{result[0]} confirmed")
-                self.show_customer(result[1])
+                self.show_customer(result[1], changed="booking", select=result[0])
 
         self.push_screen(
             NewBookingScreen(customer_id=customer_id, follow_up=follow_up), callback=booked
@@ -411,16 +411,18 @@ class FrontdeskApp(App[None]):
         def ordered(result: tuple[int, int] | None) -> None:
             if result is not None:
                 self.notify(f"Order #{result[0]} saved")
-                self.show_customer(result[1])
+                self.show_customer(result[1], changed="order", select=result[0])
 
         self.push_screen(NewOrderScreen(customer_id=customer_id), callback=ordered)
 
-    def show_customer(self, customer_id: int) -> None:
-        """Open the profile, or refresh it when it is already the screen below."""
+    def show_customer(
+        self, customer_id: int, *, changed: str = "all", select: int | None = None
+    ) -> None:
+        """Open the profile, or show the change at once when it is the screen below."""
         from frontdesk.screens.profile import ProfileScreen
 
         if isinstance(self.screen, ProfileScreen) and self.screen.customer_id == customer_id:
-            self.screen.reload_after_change("all")
+            self.screen.reload_after_change(changed, select=select)
         else:
             self.open_customer(customer_id)
 
