@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Markdown, OptionList
+from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from frontdesk.screens.base import FrontdeskModal
@@ -26,6 +26,7 @@ __all__ = [
     "InfoModal",
     "PromptModal",
     "category_text",
+    "fill_table",
     "literal",
     "safe_markdown",
     "set_message",
@@ -43,6 +44,30 @@ def set_message(label: Label, message: str | Text | None) -> None:
     """Show ``message`` under a field (a ``str`` literally); no message hides the line."""
     label.update(literal(message) if message else "")
     label.display = bool(message)
+
+
+def fill_table(
+    table: DataTable[Text],
+    columns: Sequence[tuple[str | Text, str]],
+    rows: Sequence[tuple[str, Sequence[Text]]],
+    *,
+    max_width: int = 60,
+) -> None:
+    """Replace what ``table`` shows: ``columns`` as (label, key), ``rows`` as (key, cells).
+
+    Column widths are measured here and given to the table, so the header and the rows are
+    always drawn with the same widths (a table that measures them itself later can leave a
+    header drawn at the widths it had before the rows arrived)."""
+    labels = [literal(label) for label, _ in columns]
+    widths = [label.cell_len for label in labels]
+    for _, cells in rows:
+        for i, cell in enumerate(cells[: len(widths)]):
+            widths[i] = max(widths[i], min(cell.cell_len, max_width))
+    table.clear(columns=True)
+    for label, (_, key), width in zip(labels, columns, widths, strict=True):
+        table.add_column(label, key=key, width=width)
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
 
 
 def category_text(symbol: str | None, name: str | None, colour: str | None) -> Text:

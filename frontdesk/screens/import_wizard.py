@@ -28,7 +28,7 @@ from frontdesk.data.import_flow import (
     run_wizard_import,
 )
 from frontdesk.screens.base import FrontdeskScreen
-from frontdesk.screens.common import ChoiceModal, set_message
+from frontdesk.screens.common import ChoiceModal, fill_table, set_message
 from frontdesk.text import join, user_text
 
 # Service field -> the wizard's widget (its message label is ``#<id>-msg``).
@@ -136,7 +136,7 @@ class ImportScreen(FrontdeskScreen[None]):
     def on_mount(self) -> None:
         self.hold_keys()  # the selects get their options first
         self.title = "Import customers"
-        self.query_one("#im-mapping", DataTable).add_columns("Column", "Example", "Goes to")
+        self.render_mapping()
         self.query_one("#im-progress", ProgressBar).display = False
         for label in self.query(".field-msg").results(Label):
             label.display = False
@@ -159,7 +159,7 @@ class ImportScreen(FrontdeskScreen[None]):
             ("#im-program", choices.programs),
         ):
             self.query_one(selector, Select).set_options((user_text(n), n) for n in names)
-        self.release_keys()
+        self.call_after_refresh(self.release_keys)
         if self.initial_path:
             self.action_load()
 
@@ -251,22 +251,28 @@ class ImportScreen(FrontdeskScreen[None]):
     def render_mapping(self) -> None:
         table = self.query_one("#im-mapping", DataTable)
         row = table.cursor_row
-        table.clear()
+        lines: list[tuple[str, list[Text]]] = []
         for i, header in enumerate(self.headers):
             example = next((r[i] for r in self.samples if i < len(r) and r[i].strip()), "")
-            table.add_row(
+            cells = [
                 user_text(header),
                 user_text(example[:40]),
                 user_text(self.mapping.get(header, "ignore")),
-                key=header,
-            )
+            ]
+            lines.append((str(i), cells))  # by position: a file may repeat a header
+        columns: list[tuple[str | Text, str]] = [
+            ("Column", "column"),
+            ("Example", "example"),
+            ("Goes to", "target"),
+        ]
+        fill_table(table, columns, lines)
         if self.headers:
             table.move_cursor(row=min(row, len(self.headers) - 1))
 
     @on(DataTable.RowSelected, "#im-mapping")
     def change_mapping(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        header = str(event.row_key.value)
+        header = self.headers[int(str(event.row_key.value))]
         options: list[tuple[str | Text, str]] = [
             (Text(f), f) for f in importing.FIELDS if f != "note"
         ]

@@ -28,6 +28,7 @@ from frontdesk.data.merge_flow import (
 )
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.screens.common import fill_table
 from frontdesk.text import join, plain, user_text
 
 KEPT = "bold green"
@@ -116,7 +117,7 @@ class MergeScreen(FrontdeskScreen[int | None]):
         self.people = view.people
         self.chosen = view.chosen
         self.render_table()
-        self.release_keys()
+        self.call_after_refresh(self.release_keys)
 
     def not_loaded(self, exc: Exception) -> None:
         self.query_one("#merge-help", Static).update(
@@ -135,11 +136,9 @@ class MergeScreen(FrontdeskScreen[int | None]):
         view = self.view
         if view is None:
             return
-        table = self.query_one("#merge-table", DataTable)
-        table.clear(columns=True)
-        table.add_column(Text("Field"), key="field")
-        for i, c in enumerate(self.people):
-            table.add_column(self.column_label(i, c), key=_key(c))
+        columns: list[tuple[str | Text, str]] = [(Text("Field"), "field")]
+        columns += [(self.column_label(i, c), _key(c)) for i, c in enumerate(self.people)]
+        rows: list[tuple[str, list[Text]]] = []
         for name in view.fields:
             cells: list[Text] = [Text(name.replace("_id", "").replace("_", " "))]
             for c in self.people:
@@ -147,7 +146,8 @@ class MergeScreen(FrontdeskScreen[int | None]):
                 kept = value == self.chosen.get(name) and value not in (None, "")
                 mark = "✔ " if kept else "  "
                 cells.append(user_text(mark + shown(name, value, view), KEPT if kept else ""))
-            table.add_row(*cells, key=name)
+            rows.append((name, cells))
+        fill_table(self.query_one("#merge-table", DataTable), columns, rows)
         self.query_one("#merge-help", Static).update(self.help_text(view))
 
     def help_text(self, view: MergeView) -> Text:
@@ -302,13 +302,14 @@ class DuplicatesScreen(FrontdeskScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.hold_keys()  # enter / i / x act on the highlighted line: wait for the lines
         self.title = "Likely duplicates"
-        self.query_one("#dup-table", DataTable).add_columns("Reason", "Customers")
         self.query_one("#dup-empty", Static).update("Looking for duplicates…")
         self.reload()
 
     def reload(self) -> None:
+        """Read the lines again; enter / i / x typed meanwhile wait for them."""
+        self.hold_keys()
+
         def failed(_: Exception) -> None:
             self.release_keys()
 
@@ -319,7 +320,7 @@ class DuplicatesScreen(FrontdeskScreen[None]):
         self.rows = [*page.waiting, *page.groups]
         table = self.query_one("#dup-table", DataTable)
         row = table.cursor_row
-        table.clear()
+        lines: list[tuple[str, list[Text]]] = []
         for i, item in enumerate(self.rows):
             if isinstance(item, candidates.PendingCandidate):
                 reason = join(
@@ -341,7 +342,8 @@ class DuplicatesScreen(FrontdeskScreen[None]):
                     ],
                     sep=", ",
                 )
-            table.add_row(reason, people, key=str(i))
+            lines.append((str(i), [reason, people]))
+        fill_table(table, [("Reason", "reason"), ("Customers", "customers")], lines, max_width=80)
         if self.rows:
             table.move_cursor(row=min(row, len(self.rows) - 1))
         count = len(page.waiting)
@@ -353,7 +355,7 @@ class DuplicatesScreen(FrontdeskScreen[None]):
         empty.update("No likely duplicates found." if not self.rows else "")
         empty.display = not self.rows
         table.display = bool(self.rows)
-        self.release_keys()
+        self.call_after_refresh(self.release_keys)
 
     def current(self) -> candidates.PendingCandidate | data.DuplicateGroup | None:
         table = self.query_one("#dup-table", DataTable)

@@ -45,7 +45,7 @@ from frontdesk.data.settings_flow import (
     save_program_form,
 )
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
-from frontdesk.screens.common import ConfirmModal, set_message
+from frontdesk.screens.common import ConfirmModal, fill_table, set_message
 from frontdesk.text import join, safe_colour, safe_style, user_text
 
 __all__ = ["FieldForm", "FieldModal", "LineModal", "SettingsScreen", "colour_hint"]
@@ -303,6 +303,10 @@ TABLES = {
 }
 
 
+def _columns(labels: Sequence[str]) -> list[tuple[str | Text, str]]:
+    return [(label, label.lower()) for label in labels]
+
+
 class SettingsScreen(FrontdeskScreen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -336,10 +340,9 @@ class SettingsScreen(FrontdeskScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.hold_keys()  # enter on a row needs the rows
         self.title = "Settings"
         for tab, columns in TABLES.items():
-            self.query_one(f"#{tab}-table", DataTable).add_columns(*columns)
+            fill_table(self.query_one(f"#{tab}-table", DataTable), _columns(columns), [])
         self.reload()
 
     @property
@@ -357,11 +360,14 @@ class SettingsScreen(FrontdeskScreen[None]):
 
     # ------------------------------------------------------------------ loading
     def reload(self, focus: tuple[str, int | None] | None = None) -> None:
-        """Read every list again; ``focus`` = (tab, row id) puts the cursor on that row."""
+        """Read every list again; ``focus`` = (tab, row id) puts the cursor on that row.
+
+        Keys typed meanwhile (enter on a row, K / J) wait until the lists are shown."""
+        self.hold_keys()
 
         def loaded(page: SettingsPage) -> None:
             self.show(page, focus)
-            self.release_keys()
+            self.call_after_refresh(self.release_keys)
 
         def failed(_: Exception) -> None:
             self.release_keys()
@@ -382,9 +388,11 @@ class SettingsScreen(FrontdeskScreen[None]):
             table = self.query_one(f"#{tab}-table", DataTable)
             wanted = focus[1] if focus is not None and focus[0] == tab else None
             keep_row = table.cursor_row
-            table.clear()
-            for row in rows:
-                table.add_row(*self.cells(tab, row), key=str(row.id))
+            fill_table(
+                table,
+                _columns(TABLES[tab]),
+                [(str(row.id), self.cells(tab, row)) for row in rows],
+            )
             if wanted is not None and str(wanted) in {str(r.id) for r in rows}:
                 table.move_cursor(row=table.get_row_index(str(wanted)))
             elif rows:
