@@ -330,3 +330,37 @@ def test_note_modal(snap_compare: Any, hostile_engine: Engine) -> None:
         keys("a"),
         keys("Allergy: [nuts] ", HOSTILE),
     )
+
+
+# --------------------------------------------------------------------------- no links, no controls
+
+
+async def test_info_modal_never_makes_a_link_nor_sends_a_control(empty_engine: Engine) -> None:
+    """Markdown links, autolinks, rich markup links and real control characters in a note
+    are shown as text: nothing to click, nothing the terminal would obey."""
+    from markdown_it import MarkdownIt
+
+    from frontdesk.screens.common import InfoModal, _plain_markdown
+
+    body = (
+        "[x](file:///etc/passwd) <https://example.com/evil> https://example.com/bare\n\n"
+        "[link=file:///etc/passwd]y[/link] [/] \x1b[2J\x1b]0;pwned\x07 \x9bC1"
+    )
+    parsed = _plain_markdown().parse(body)
+    kinds = {child.type for token in parsed for child in (token.children or [])}
+    assert not kinds & {"link_open", "image", "html_inline"}
+    assert "link_open" in {  # the default parser would have made links of them
+        child.type for token in MarkdownIt("gfm-like").parse(body) for child in token.children or []
+    }
+    app = make_app(empty_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(InfoModal(HOSTILE, body))
+        await settle(pilot)
+        assert isinstance(app.screen, InfoModal)
+        shown = app.export_screenshot()
+        for text in ("[x](file:///etc/passwd)", "[link=file:///etc/passwd]y[/link]", "\\x1b[2J"):
+            assert text.replace(" ", "&#160;") in shown
+        assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
+        await burst(pilot, "enter")  # enter closes, it does not follow anything
+        assert not isinstance(app.screen, InfoModal)
