@@ -408,6 +408,7 @@ def load_directory_page(
     after: RowKey | None = None,
     before: RowKey | None = None,
     start_at: RowKey | None = None,
+    around: int | None = None,
     from_end: bool = False,
     limit: int = 100,
     with_count: bool = True,
@@ -417,36 +418,44 @@ def load_directory_page(
 
     Without a position it is the first page; ``after`` / ``before`` page on from a row's key
     (exclusive), ``start_at`` re-reads from a key (inclusive: refresh in place) and
-    ``from_end`` gives the last page. Search (``text``) and filters combine.
+    ``from_end`` gives the last page. ``around`` keeps a customer on the page: when they are
+    not on the page ``start_at`` gives (e.g. an edited name moved them), the page is read
+    around them instead. Search (``text``) and filters combine.
     """
     conds = (filters or svc.DirectoryFilter()).conditions()
     groups = _groups(session, text, region)
-    if before is not None or from_end:
-        found = _read(
-            session, groups, conds, start=before, inclusive=False, backwards=True, limit=limit + 1
+
+    def forward(start: RowKey | None, inclusive: bool, n: int) -> list[tuple[RowKey, Customer]]:
+        return _read(
+            session, groups, conds, start=start, inclusive=inclusive, backwards=False, limit=n
         )
+
+    def backward(start: RowKey | None, n: int) -> list[tuple[RowKey, Customer]]:
+        return _read(session, groups, conds, start=start, inclusive=False, backwards=True, limit=n)
+
+    if before is not None or from_end:
+        found = backward(before, limit + 1)
         more_before = len(found) > limit
         found = found[:limit][::-1]
         more_after = before is not None
     else:
         start = after or start_at
-        found = _read(
-            session,
-            groups,
-            conds,
-            start=start,
-            inclusive=start_at is not None and after is None,
-            backwards=False,
-            limit=limit + 1,
-        )
+        found = forward(start, start_at is not None and after is None, limit + 1)
         more_after = len(found) > limit
         found = found[:limit]
-        more_before = start is not None and (
-            after is not None
-            or bool(
-                _read(session, groups, conds, start=start, inclusive=False, backwards=True, limit=1)
-            )
+        more_before = start is not None and (after is not None or bool(backward(start, 1)))
+        anchor = (
+            _key_of_customer(session, groups, conds, around)
+            if around is not None and around not in {c.id for _k, c in found}
+            else None
         )
+        if anchor is not None:
+            earlier = backward(anchor, limit // 3 + 1)
+            more_before = len(earlier) > limit // 3
+            earlier = earlier[: limit // 3][::-1]
+            later = forward(anchor, True, limit - len(earlier) + 1)
+            more_after = len(later) > limit - len(earlier)
+            found = earlier + later[: limit - len(earlier)]
     rows = [customer for _key, customer in found]
     ids = [c.id for c in rows if c.id is not None]
     return DirectoryPage(
@@ -458,6 +467,20 @@ def load_directory_page(
         more_before=more_before,
         more_after=more_after,
     )
+
+
+def _key_of_customer(
+    session: Session, groups: list[_Group], conds: list[Any], customer_id: int
+) -> RowKey | None:
+    """Where this customer sits in the result (None when the result does not hold them)."""
+    for index, group in enumerate(groups):
+        stmt = select(Customer).where(
+            col(Customer.id) == customer_id, *_group_where(groups, index), *conds
+        )
+        customer = session.exec(stmt).first()
+        if customer is not None:
+            return _key_of(index, group.column, customer)
+    return None
 
 
 _EMAILISH = re.compile(r"\S+@\S*")

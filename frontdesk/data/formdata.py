@@ -17,13 +17,14 @@ from frontdesk.data.validation import (
     require_name,
 )
 
+# The form's text fields, in the order the form shows them (the first bad one gets focus).
 TEXT_FIELDS = (
     "first_name",
     "last_name",
     "display_name",
+    "email",
     "phone",
     "other_phone",
-    "email",
     "date_of_birth",
     "anniversary",
     "address",
@@ -31,8 +32,8 @@ TEXT_FIELDS = (
     "state",
     "postal_code",
     "country",
-    "blocked_reason",
     "photo_path",
+    "blocked_reason",
 )
 
 LABELS = {

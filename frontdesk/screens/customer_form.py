@@ -1,45 +1,43 @@
-"""Add / edit customer form: every standard field, validation as you type and on save."""
+"""Add / edit customer form: every standard field, validation as you type and on save.
+
+Loading (``load_customer_form``) and saving (``save_customer_form``) are one use-case service
+each, run off the UI thread. Keys typed while the form loads wait (``hold_keys``) and land
+where they would have landed had the form been instant; nothing typed is ever overwritten.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Select, SelectionList, Static, Switch
 
-from frontdesk.data import customers as svc
 from frontdesk.data import formdata
-from frontdesk.data.directory import Lookups, load_lookups
-from frontdesk.data.errors import DuplicateCustomer, StaleRecord, ValidationFailed
-from frontdesk.data.models import CreatedVia, Customer
-from frontdesk.data.settings import default_region
-from frontdesk.data.tags import set_tags, tag_ids_of
+from frontdesk.data.customer_form import (
+    CHOICE_FIELDS,
+    SWITCH_FIELDS,
+    CustomerForm,
+    CustomerFormData,
+    SaveResult,
+    custom_errors,
+    form_errors,
+    form_of,
+    load_customer_form,
+    save_customer_form,
+)
+from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, StaleRecord, ValidationFailed
+from frontdesk.data.formdata import LABELS
+from frontdesk.data.models import CreatedVia, Customer, CustomField
+from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
+from frontdesk.text import join, plain, safe_style, user_text
 
-if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
-
-LABELS = {
-    "first_name": "First name *",
-    "last_name": "Last name",
-    "display_name": "Display name",
-    "phone": "Mobile",
-    "other_phone": "Other phone",
-    "email": "Email",
-    "date_of_birth": "Date of birth",
-    "anniversary": "Anniversary",
-    "address": "Address",
-    "city": "City",
-    "state": "State / province",
-    "postal_code": "Postal code",
-    "country": "Country (code)",
-    "blocked_reason": "Blocked because",
-    "photo_path": "Photo (path to an image file)",
-}
 SWITCHES = {
     "blocked": "Blocked",
     "consent_reminders": "Appointment reminders",
@@ -48,9 +46,15 @@ SWITCHES = {
     "consent_newsletter": "Newsletter",
 }
 PLACEHOLDERS = {"date_of_birth": "YYYY-MM-DD", "anniversary": "YYYY-MM-DD", "country": "e.g. NL"}
+GENDERS = [
+    ("Unspecified", "unspecified"),
+    ("Female", "female"),
+    ("Male", "male"),
+    ("Other", "other"),
+]
 
 
-class CustomerFormScreen(Screen[int | None]):
+class CustomerFormScreen(FrontdeskScreen[int | None]):
     """Add a customer (no id) or edit one. Dismisses with the saved customer's id, or None."""
 
     AUTO_FOCUS = "#f-first_name"
@@ -70,26 +74,20 @@ class CustomerFormScreen(Screen[int | None]):
     ) -> None:
         super().__init__()
         self.customer_id = customer_id
-        self.prefill = prefill or {}
+        self.prefill = {k: v for k, v in (prefill or {}).items() if k in formdata.TEXT_FIELDS}
         self.created_via = created_via
         self.version: int | None = None
-        self.initial: dict[str, Any] = {}
         self.business_region = "US"
-        self.lookups = Lookups()
+        self.custom_fields: list[CustomField] = []
+        self.initial: CustomerForm | None = None  # what was loaded: 'dirty' compares with it
         self.duplicate: DuplicateCustomer | None = None
-        self.code = ""
         self.conflict: Customer | None = None
-        self.custom_fields: list[Any] = []
-        self.custom_initial: dict[str, str] = {}
-
-    @property
-    def fd(self) -> FrontdeskApp:
-        return self.app  # type: ignore[return-value]
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="form-banner")
-        with VerticalScroll(id="form"):
+        with VerticalScroll(id="form", can_focus=False):
             with Grid(id="form-grid"):
                 for name in ("first_name", "last_name", "display_name", "email"):
                     yield from self.field(name)
@@ -106,15 +104,7 @@ class CustomerFormScreen(Screen[int | None]):
                 with Vertical(classes="field"):
                     yield Label("Gender")
                     yield Select[str](
-                        [
-                            ("Unspecified", "unspecified"),
-                            ("Female", "female"),
-                            ("Male", "male"),
-                            ("Other", "other"),
-                        ],
-                        id="f-gender",
-                        allow_blank=False,
-                        value="unspecified",
+                        GENDERS, id="f-gender", allow_blank=False, value="unspecified"
                     )
                 for name in (
                     "date_of_birth",
@@ -156,31 +146,80 @@ class CustomerFormScreen(Screen[int | None]):
     def field(self, name: str) -> ComposeResult:
         with Vertical(classes="field", id=f"box-{name}"):
             yield Label(LABELS[name])
-            yield Input(id=f"f-{name}", placeholder=PLACEHOLDERS.get(name, ""))
+            # A new customer's fields start with what was typed in the search box.
+            yield Input(
+                self.prefill.get(name, ""),
+                id=f"f-{name}",
+                placeholder=PLACEHOLDERS.get(name, ""),
+            )
             yield Label("", id=f"e-{name}", classes="field-error")
 
     # ------------------------------------------------------------------ loading
-    async def on_mount(self) -> None:
-        await self.mount_custom_fields()
-        self.load_form()
-
-    async def mount_custom_fields(self) -> None:
-        from frontdesk.data import fields
-
+    def on_mount(self) -> None:
+        self.title = "Edit customer" if self.customer_id else "New customer"
+        self.query_one("#form-banner", Static).display = False
+        self.query_one("#box-blocked_reason").display = False
+        self.query_one("#cf-title").display = False
+        # Keys typed before the form is filled wait, then land where they were meant to.
+        self.hold_keys()
         customer_id = self.customer_id
+        self.run_read(
+            lambda s: load_customer_form(session=s, customer_id=customer_id),
+            then=lambda data: self.call_next(self._fill_loaded, data),
+            on_error=self._load_failed,
+            group="form-load",
+        )
 
-        def load(session: Any) -> tuple[list[Any], dict[str, str]]:
-            defs = fields.list_fields(session=session)
-            values = (
-                fields.values_of(session=session, customer_id=customer_id) if customer_id else {}
-            )
-            return defs, values
+    async def _fill_loaded(self, data: CustomerFormData) -> None:
+        try:
+            await self._apply_loaded(data)
+        finally:
+            self.release_keys()
 
-        self.custom_fields, self.custom_initial = self.fd.read(load)
-        grid = self.query_one("#cf-grid", Grid)
-        self.query_one("#cf-title").display = bool(self.custom_fields)
-        boxes = []
-        for f in self.custom_fields:
+    async def _apply_loaded(self, data: CustomerFormData) -> None:
+        self.business_region = data.region
+        self.custom_fields = data.custom_fields
+        self.query_one("#f-category_id", Select).set_options(
+            [
+                (join(user_text(c.symbol, safe_style(c.colour)), user_text(c.name)), c.id)
+                for c in data.categories
+                if c.id
+            ]
+        )
+        self.query_one("#f-home_branch_id", Select).set_options(
+            [(user_text(b.name), b.id) for b in data.branches if b.id]
+        )
+        chosen = data.form.tags if data.form else frozenset()
+        self.query_one("#f-tags", SelectionList).add_options(
+            [(user_text(t.name), t.id, t.id in chosen) for t in data.tags if t.id]
+        )
+        self.query_one("#f-phone_country", Select).value = data.region
+        await self.mount_custom_fields(data.custom_fields, data.custom_values)
+        customer = data.customer
+        if customer is not None and data.form is not None:
+            self.fill(data.form)
+            self.title = plain(f"Edit {customer.code} {customer.full_name}")
+        self.query_one("#box-blocked_reason").display = bool(data.form and data.form.blocked)
+        self.initial = self.snapshot()
+        if customer is None and self.prefill:
+            # Pre-filled from the search box: leaving asks before discarding it.
+            blank: dict[str, Any] = dict.fromkeys(self.prefill, "")
+            self.initial = replace(self.initial, **blank)
+            self.validate_all(show_empty=False)
+
+    def _load_failed(self, error: Exception) -> None:
+        self.release_keys()
+        if isinstance(error, FrontdeskError):
+            self.notify(str(error), severity="error", markup=False)
+        self.initial = None
+        self.dismiss(None)
+
+    async def mount_custom_fields(
+        self, definitions: list[CustomField], values: dict[str, str]
+    ) -> None:
+        self.query_one("#cf-title").display = bool(definitions)
+        boxes: list[Widget] = []
+        for f in definitions:
             hint = {
                 "date": "YYYY-MM-DD",
                 "yes_no": "yes / no",
@@ -188,121 +227,60 @@ class CustomerFormScreen(Screen[int | None]):
                 "choice": "one of: " + ", ".join(f.choices or []),
                 "multi_choice": "any of (comma separated): " + ", ".join(f.choices or []),
             }.get(f.type, f.help_text or "")
-            label = f.label + (" *" if f.required else "")
-            box = Vertical(
-                Label(label),
-                Input(self.custom_initial.get(f.key, ""), id=f"cf-{f.key}", placeholder=hint),
-                Label(f.help_text or "", classes="muted"),
-                Label("", id=f"ce-{f.key}", classes="field-error"),
-                classes="field",
+            boxes.append(
+                Vertical(
+                    Label(user_text(f.label + (" *" if f.required else ""))),
+                    Input(plain(values.get(f.key, "")), id=f"cf-{f.key}", placeholder=plain(hint)),
+                    Label(user_text(f.help_text or ""), classes="muted"),
+                    Label("", id=f"ce-{f.key}", classes="field-error"),
+                    classes="field",
+                )
             )
-            boxes.append(box)
         if boxes:
-            await grid.mount_all(boxes)
+            await self.query_one("#cf-grid", Grid).mount_all(boxes)
 
-    def custom_values(self) -> dict[str, str]:
-        return {f.key: self.query_one(f"#cf-{f.key}", Input).value for f in self.custom_fields}
-
-    def check_custom(self) -> str | None:
-        """Validate every custom field; returns the key of the first bad one."""
-        from frontdesk.data import fields
-        from frontdesk.data.errors import ValidationFailed as Invalid
-
-        first_bad = None
-        for f in self.custom_fields:
-            value = self.query_one(f"#cf-{f.key}", Input).value
-            try:
-                fields.parse_value(f, value)
-                message = ""
-            except Invalid as exc:
-                message = exc.message
-                first_bad = first_bad or f.key
-            self.query_one(f"#ce-{f.key}", Label).update(message)
-            self.query_one(f"#cf-{f.key}", Input).set_class(bool(message), "invalid")
-        return first_bad
-
-    def load_form(self) -> None:
-        def load(session: Any) -> tuple[Lookups, str, Customer | None, set[int]]:
-            customer = (
-                svc.get_customer(session=session, customer_id=self.customer_id)
-                if self.customer_id
-                else None
-            )
-            tags = (
-                tag_ids_of(session=session, customer_id=self.customer_id)
-                if self.customer_id
-                else set()
-            )
-            return load_lookups(session=session), default_region(session), customer, tags
-
-        self.lookups, self.business_region, customer, tags = self.fd.read(load)
-        self.query_one("#f-category_id", Select).set_options(
-            [(f"{c.symbol} {c.name}", c.id) for c in self.lookups.categories.values() if c.id]
-        )
-        self.query_one("#f-home_branch_id", Select).set_options(
-            [(b.name, b.id) for b in self.lookups.branches.values() if b.id]
-        )
-        self.query_one("#f-tags", SelectionList).add_options(
-            [(t.name, t.id, t.id in tags) for t in self.lookups.tags.values() if t.id]
-        )
-        self.query_one("#f-phone_country", Select).value = self.business_region
-        if customer is not None:
-            self.fill(customer)
-            self.title = f"Edit {customer.code} {customer.full_name}"
-        else:
-            self.title = "New customer"
-            for name, value in self.prefill.items():
-                if self.query(f"#f-{name}"):
-                    self.query_one(f"#f-{name}", Input).value = value
-        self.query_one("#box-blocked_reason").display = bool(customer and customer.blocked)
-        self.query_one("#form-banner", Static).display = False
-        self.initial = self.snapshot() if customer is not None else self.snapshot_empty()
-
-    def snapshot_empty(self) -> dict[str, Any]:
-        snap = self.snapshot()
-        for name in self.prefill:
-            snap[name] = ""
-        return snap
-
-    def fill(self, customer: Customer) -> None:
-        self.version = customer.version
-        self.code = customer.code
-        for name, value in formdata.text_values(customer).items():
-            self.query_one(f"#f-{name}", Input).value = value
+    def fill(self, form: CustomerForm) -> None:
+        """Show a stored customer's values (stored control characters shown escaped)."""
+        self.version = form.expected_version
+        for name in formdata.TEXT_FIELDS:
+            self.query_one(f"#f-{name}", Input).value = plain(form.text(name))
         self.query_one("#f-phone_country", Select).value = (
-            customer.phone_country or self.business_region
+            form.phone_country or self.business_region
         )
-        self.query_one("#f-gender", Select).value = customer.gender
-        self.query_one("#f-status", Select).value = customer.status
-        category = self.query_one("#f-category_id", Select)
-        if customer.category_id:
-            category.value = customer.category_id
-        else:
-            category.clear()
-        branch = self.query_one("#f-home_branch_id", Select)
-        if customer.home_branch_id:
-            branch.value = customer.home_branch_id
-        else:
-            branch.clear()
-        for name in SWITCHES:
-            self.query_one(f"#f-{name}", Switch).value = bool(getattr(customer, name))
+        self.query_one("#f-gender", Select).value = form.gender
+        self.query_one("#f-status", Select).value = form.status
+        for name in ("category_id", "home_branch_id"):
+            select = self.query_one(f"#f-{name}", Select)
+            value = getattr(form, name)
+            if value:
+                select.value = value
+            else:
+                select.clear()
+        for name in SWITCH_FIELDS:
+            self.query_one(f"#f-{name}", Switch).value = bool(getattr(form, name))
 
-    def snapshot(self) -> dict[str, Any]:
-        snap: dict[str, Any] = {
+    # ------------------------------------------------------------------ the form's values
+    def snapshot(self) -> CustomerForm:
+        """The form as it is now (everything the user can change)."""
+        values: dict[str, Any] = {
             name: self.query_one(f"#f-{name}", Input).value for name in formdata.TEXT_FIELDS
         }
-        for name in ("phone_country", "gender", "status", "category_id", "home_branch_id"):
+        for name in CHOICE_FIELDS:
             value = self.query_one(f"#f-{name}", Select).value
-            snap[name] = value if value is not Select.NULL else None
-        for name in SWITCHES:
-            snap[name] = self.query_one(f"#f-{name}", Switch).value
-        snap["tags"] = sorted(self.query_one("#f-tags", SelectionList).selected)
-        snap["custom"] = self.custom_values()
-        return snap
+            values[name] = None if value is Select.NULL else value
+        for name in SWITCH_FIELDS:
+            values[name] = self.query_one(f"#f-{name}", Switch).value
+        return CustomerForm(
+            **values,
+            tags=frozenset(self.query_one("#f-tags", SelectionList).selected),
+            custom={f.key: self.query_one(f"#cf-{f.key}", Input).value for f in self.custom_fields},
+            customer_id=self.customer_id,
+            created_via=CreatedVia(self.created_via).value,
+        )
 
     @property
     def dirty(self) -> bool:
-        return bool(self.initial) and self.snapshot() != self.initial
+        return self.initial is not None and self.snapshot() != self.initial
 
     # ------------------------------------------------------------------ validation as you type
     def current_region(self) -> str:
@@ -311,19 +289,46 @@ class CustomerFormScreen(Screen[int | None]):
 
     def show_error(self, name: str, message: str | None) -> None:
         if not self.query(f"#e-{name}"):
-            self.notify(message or "", severity="error")
+            if message:
+                self.notify(message, severity="error", markup=False)
             return
-        label = self.query_one(f"#e-{name}", Label)
-        label.update(message or "")
+        self.query_one(f"#e-{name}", Label).update(user_text(message or ""))
         self.query_one(f"#f-{name}", Input).set_class(bool(message), "invalid")
+
+    def show_custom_error(self, key: str, message: str | None) -> None:
+        if not self.query(f"#ce-{key}"):
+            if message:
+                self.notify(message, severity="error", markup=False)
+            return
+        self.query_one(f"#ce-{key}", Label).update(user_text(message or ""))
+        self.query_one(f"#cf-{key}", Input).set_class(bool(message), "invalid")
+
+    def validate_all(self, *, show_empty: bool = True) -> tuple[str | None, str | None]:
+        """Show every field's message; returns (first bad standard field, first bad custom)."""
+        form = self.snapshot()
+        errors = form_errors(form, region=self.business_region)
+        for name in formdata.TEXT_FIELDS:
+            if show_empty or form.text(name):
+                self.show_error(name, errors.get(name))
+        bad_custom = custom_errors(self.custom_fields, form.custom) if show_empty else {}
+        for f in self.custom_fields:
+            self.show_custom_error(f.key, bad_custom.get(f.key))
+        return next(iter(errors), None), next(iter(bad_custom), None)
 
     @on(Input.Changed)
     def validate_field(self, event: Input.Changed) -> None:
-        if (event.input.id or "").startswith("cf-") and self.initial:
-            self.check_custom()
+        if self.initial is None:
+            return  # still loading: the values are not the user's yet
+        input_id = event.input.id or ""
+        if input_id.startswith("cf-"):
+            key = input_id[3:]
+            definition = next((f for f in self.custom_fields if f.key == key), None)
+            if definition is not None:
+                message = custom_errors([definition], {key: event.value}).get(key)
+                self.show_custom_error(key, message)
             return
-        name = (event.input.id or "")[2:]
-        if name not in formdata.TEXT_FIELDS or not self.initial:
+        name = input_id[2:]
+        if name not in formdata.TEXT_FIELDS:
             return
         if name in ("phone", "email") and self.duplicate and self.duplicate.field == name:
             self.duplicate = None
@@ -331,164 +336,95 @@ class CustomerFormScreen(Screen[int | None]):
 
     @on(Select.Changed, "#f-phone_country")
     def country_changed(self) -> None:
-        if self.initial:
-            for name in ("phone", "other_phone"):
-                value = self.query_one(f"#f-{name}", Input).value
-                self.show_error(
-                    name, formdata.check_field(name, value, region=self.current_region())
-                )
+        if self.initial is None:
+            return
+        for name in ("phone", "other_phone"):
+            value = self.query_one(f"#f-{name}", Input).value
+            self.show_error(name, formdata.check_field(name, value, region=self.current_region()))
 
     @on(Switch.Changed, "#f-blocked")
     def blocked_changed(self, event: Switch.Changed) -> None:
         self.query_one("#box-blocked_reason").display = event.value
-        if event.value:
-            self.query_one("#f-blocked_reason", Input).focus()
+        if event.value and self.initial is not None:
+            self.set_focus(self.query_one("#f-blocked_reason", Input))
 
     # ------------------------------------------------------------------ saving
-    def values(self) -> dict[str, Any]:
-        snap = self.snapshot()
-        out: dict[str, Any] = {}
-        for name in formdata.TEXT_FIELDS:
-            if name in ("date_of_birth", "anniversary"):
-                out[name] = formdata.parse_date(snap[name], name, LABELS[name])
-            elif name != "photo_path":
-                out[name] = snap[name]
-        for name in ("gender", "status", "category_id", "home_branch_id", *SWITCHES):
-            out[name] = snap[name]
-        out["phone_country"] = snap["phone_country"]
-        return out
-
     def action_save(self) -> None:
-        errors = {
-            name: formdata.check_field(
-                name, self.query_one(f"#f-{name}", Input).value, region=self.current_region()
-            )
-            for name in formdata.TEXT_FIELDS
-        }
-        for name, message in errors.items():
-            self.show_error(name, message)
-        first_bad = next((n for n, m in errors.items() if m), None)
-        bad_custom = self.check_custom()
-        if bad_custom and not first_bad:
-            self.query_one(f"#cf-{bad_custom}", Input).focus()
+        if self.saving or self.initial is None:
+            return
+        first_bad, bad_custom = self.validate_all()
+        if first_bad or bad_custom:
+            target = f"#f-{first_bad}" if first_bad else f"#cf-{bad_custom}"
+            self.set_focus(self.query_one(target, Input))
             self.notify("Fix the marked fields first", severity="error")
             return
-        if first_bad:
-            self.query_one(f"#f-{first_bad}", Input).focus()
-            self.notify("Fix the marked fields first", severity="error")
-            return
-        try:
-            values = self.values()
-        except ValidationFailed as exc:
-            self.show_error(exc.field, exc.message)
-            return
-        photo = self.query_one("#f-photo_path", Input).value.strip()
-        tags = set(self.query_one("#f-tags", SelectionList).selected)
-        custom = self.custom_values()
-        try:
-            customer_id = self.fd.write(lambda s: self._save(s, values, photo, tags, custom))
-        except DuplicateCustomer as exc:
-            self.duplicate = exc
-            self.show_error(
-                exc.field,
-                f"{exc.existing_code} {exc.existing_name} already has this {exc.field} — ctrl+o opens them",
-            )
-            self.query_one(f"#f-{exc.field}", Input).focus()
-            return
-        except StaleRecord as exc:
-            self.show_conflict(exc.current)
-            return
-        except ValidationFailed as exc:
-            field = "phone" if exc.field == "phone_country" else exc.field
-            if field.startswith("cf_") and self.query(f"#ce-{field[3:]}"):
-                self.query_one(f"#ce-{field[3:]}", Label).update(exc.message)
-                return
-            self.show_error(field, exc.message)
-            return
-        self.initial = {}
-        self.dismiss(customer_id)
-
-    def _save(
-        self,
-        session: Any,
-        values: dict[str, Any],
-        photo: str,
-        tags: set[int],
-        custom: dict[str, str],
-    ) -> int:
+        form = replace(self.snapshot(), expected_version=self.version)
         actor = self.fd.operator
-        if self.customer_id is None:
-            customer = svc.create_customer(
-                session=session,
-                data=svc.CustomerCreate(**values),
-                actor=actor,
-                created_via=self.created_via,
-                region=self.business_region,
-            )
-        else:
-            assert self.version is not None
-            current = svc.get_customer(session=session, customer_id=self.customer_id)
-            original = formdata.text_values(current)
-            changed = {
-                k: v
-                for k, v in values.items()
-                if k not in original
-                or str(v or "") != original.get(k, "")
-                or k in ("phone", "phone_country")
-            }
-            if changed.get("phone") == original.get("phone"):
-                changed.pop("phone", None)
-                changed.pop("phone_country", None)
-            customer = svc.update_customer(
-                session=session,
-                customer_id=self.customer_id,
-                data=svc.CustomerUpdate(**changed),
-                expected_version=self.version,
-                actor=actor,
-                region=self.business_region,
-            )
-        assert customer.id is not None
-        if photo and photo != (customer.photo_path or ""):
+        data_dir = self.fd.data_dir
+        if data_dir is None:
             from frontdesk import config
-            from frontdesk.data.photos import store_photo
 
-            stored = store_photo(
-                source=photo, code=customer.code, data_dir=self.fd.data_dir or config.data_dir()
-            )
-            svc.update_customer(
-                session=session,
-                customer_id=customer.id,
-                data=svc.CustomerUpdate(photo_path=stored),
-                expected_version=customer.version,
-                actor=actor,
-            )
-        set_tags(session=session, customer_id=customer.id, tag_ids=tags, actor=actor)
-        if custom:
-            from frontdesk.data import fields
+            data_dir = config.data_dir()
+        self.saving = True
+        # Keys typed while saving wait: into the form again if it is refused, else onwards.
+        self.hold_keys()
+        self.run_write(
+            lambda s: save_customer_form(session=s, form=form, actor=actor, data_dir=data_dir),
+            then=self._saved,
+            on_error=self._save_failed,
+            group="form-save",
+        )
 
-            changed = {k: v for k, v in custom.items() if v != self.custom_initial.get(k, "")}
-            if changed:
-                fields.set_values(
-                    session=session, customer_id=customer.id, values=changed, actor=actor
-                )
-        return customer.id
+    def _saved(self, result: SaveResult) -> None:
+        self.saving = False
+        self.initial = None
+        self.dismiss(result.customer_id)
+
+    def _save_failed(self, error: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        if isinstance(error, DuplicateCustomer):
+            self.duplicate = error
+            label = "phone" if error.field == "phone" else "email"
+            self.show_error(
+                error.field,
+                f"{error.existing_code} {error.existing_name} already has this {label}"
+                " — ctrl+o opens them",
+            )
+            self.set_focus(self.query_one(f"#f-{error.field}", Input))
+        elif isinstance(error, StaleRecord):
+            self.show_conflict(error.current)
+        elif isinstance(error, ValidationFailed):
+            if error.field.startswith("cf_"):
+                key = error.field[3:]
+                self.show_custom_error(key, error.message)
+                if self.query(f"#cf-{key}"):
+                    self.set_focus(self.query_one(f"#cf-{key}", Input))
+                return
+            name = "phone" if error.field == "phone_country" else error.field
+            self.show_error(name, error.message)
+            if self.query(f"#f-{name}"):
+                self.set_focus(self.query_one(f"#f-{name}"))
+        elif isinstance(error, FrontdeskError):
+            self.notify(str(error), severity="error", markup=False)
+        # Anything else is shown by the app (with a crash report); the input stays as typed.
 
     def show_conflict(self, current: Customer) -> None:
         """Someone else saved this customer meanwhile: keep our input, show their values."""
-        theirs = formdata.text_values(current)
+        theirs = form_of(current)
         ours = self.snapshot()
-        lines = [
-            f"  {LABELS.get(k, k)}: {theirs[k] or '—'}"
-            for k in formdata.TEXT_FIELDS
-            if theirs[k] != ours.get(k, "")
-        ]
+        text = Text()
+        text.append(f"{plain(current.code)} was changed in another terminal ")
+        text.append(f"(now version {current.version}). Your changes are not saved. Their values:")
+        differing = [k for k in formdata.TEXT_FIELDS if theirs.text(k) != ours.text(k)]
+        for k in differing[:8]:
+            text.append(f"\n  {LABELS.get(k, k)}: ")
+            text.append_text(user_text(theirs.text(k) or "—"))
+        if not differing:
+            text.append("\n  (same text fields; other settings differ)")
+        text.append("\nctrl+s saves yours over theirs · ctrl+r loads theirs (discarding yours)")
         banner = self.query_one("#form-banner", Static)
-        banner.update(
-            f"{current.code} was changed in another terminal (now version {current.version}). "
-            "Your changes are not saved. Their values:\n"
-            + ("\n".join(lines[:8]) or "  (same text fields; other settings differ)")
-            + "\nctrl+s saves yours over theirs · ctrl+r loads theirs (discarding yours)"
-        )
+        banner.update(text)
         banner.display = True
         banner.add_class("conflict")
         self.version = current.version
@@ -498,7 +434,8 @@ class CustomerFormScreen(Screen[int | None]):
         current = self.conflict
         if current is None:
             return
-        self.fill(current)
+        ours = self.snapshot()
+        self.fill(replace(form_of(current), tags=ours.tags, custom=ours.custom))
         self.initial = self.snapshot()
         self.query_one("#form-banner", Static).display = False
         self.conflict = None
@@ -510,7 +447,7 @@ class CustomerFormScreen(Screen[int | None]):
 
         def go(confirmed: bool | None) -> None:
             if confirmed:
-                self.initial = {}
+                self.initial = None
                 self.dismiss(None)
                 self.fd.open_customer(existing_id)
 

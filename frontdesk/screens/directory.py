@@ -296,6 +296,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         after = self.keys[-1] if mode == "after" else None
         before = self.keys[0] if mode == "before" else None
         start_at = self.keys[0] if mode == "refresh" and self.keys else None
+        around = keep if mode == "refresh" else None
         limit = max(PAGE, min(len(self.rows), MAX_ROWS)) if mode == "refresh" else PAGE
         self.fetching = True
         self.run_read(
@@ -306,6 +307,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 after=after,
                 before=before,
                 start_at=start_at,
+                around=around,
                 from_end=mode == "end",
                 limit=limit,
                 with_count=with_count,

@@ -375,6 +375,16 @@ def test_directory_refresh_in_place_and_exact_code_first(crowd: Session) -> None
     assert again.more_before and again.more_after
     top = directory.load_directory_page(session=s, start_at=first.keys[0], limit=5)
     assert not top.more_before
+    # A customer who is not on the page any more (their name moved them) is followed.
+    far = everyone[-20]
+    followed = directory.load_directory_page(session=s, start_at=first.keys[0], around=far, limit=9)
+    ids = [c.id for c in followed.rows]
+    assert ids == everyone[-23:-14] and ids.index(far) == 3
+    assert followed.more_before and followed.more_after
+    kept = directory.load_directory_page(
+        session=s, start_at=first.keys[0], around=everyone[2], limit=9
+    )
+    assert [c.id for c in kept.rows] == everyone[:9]  # on the page: nothing moves
     code = svc.get_customer(session=s, customer_id=everyone[-1]).code
     found = directory.load_directory_page(session=s, text=code.lower())
     assert [c.code for c in found.rows] == [code] and found.count == 1

@@ -26,6 +26,14 @@ from frontdesk.screens.profile import ProfileScreen
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 
 
+@pytest.fixture(autouse=True)
+def _patient_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key whose handling takes longer than the app's watchdog (0.5 s) lets the next key
+    overtake it. On a loaded test machine a tab into a scrolled field can take that long:
+    tests of key order must not depend on the load, so they give each key 5 s."""
+    monkeypatch.setattr("frontdesk.app.KEY_WATCHDOG", 5.0)
+
+
 async def keys(pilot: Any, *parts: str) -> None:
     """Type ``parts`` at once (as :func:`burst`), then wait until every key was handled."""
     await burst(pilot, *parts, settle_after=False)

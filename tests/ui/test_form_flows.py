@@ -1,12 +1,14 @@
-"""Pilot tests of the add/edit customer form."""
+"""Pilot tests of the add/edit customer form: every key pressed as typed, with no pause."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import Input, Label, Static, Switch
+from textual.widgets import DataTable, Input, Label, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import AuditEvent, Customer
@@ -16,17 +18,62 @@ from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.customer_form import CustomerFormScreen
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.profile import ProfileScreen
-from tests.ui.conftest import SIZE, make_app, settle, type_text
+from tests.ui.conftest import SIZE, make_app, settle
+from tests.ui.test_directory_flows import keys
 
 
-def error_of(app: object, field: str) -> str:
-    return str(app.screen.query_one(f"#e-{field}", Label).render())  # type: ignore[attr-defined]
+@pytest.fixture(autouse=True)
+def _patient_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key whose handling takes longer than the app's watchdog (0.5 s) lets the next key
+    overtake it. On a loaded test machine a tab into a scrolled field can take that long:
+    tests of key order must not depend on the load, so they give each key 5 s."""
+    monkeypatch.setattr("frontdesk.app.KEY_WATCHDOG", 5.0)
 
 
-async def fill(pilot: object, field: str, text: str) -> None:
-    app = pilot.app  # type: ignore[attr-defined]
-    app.screen.query_one(f"#f-{field}", Input).focus()
-    await type_text(pilot, text)  # type: ignore[arg-type]
+# Tab stops from the first name (the form's own order).
+TO_EMAIL = ["tab"] * 3
+TO_PHONE = ["tab"] * 5  # first, last, display, email, mobile country, mobile
+
+
+def error_of(app: Any, field: str) -> str:
+    return str(app.screen.query_one(f"#e-{field}", Label).render())
+
+
+def value_of(app: Any, field: str) -> str:
+    return str(app.screen.query_one(f"#f-{field}", Input).value)
+
+
+def tabs_to(app: Any, selector: str) -> list[str]:
+    """The tab presses from the first name to ``selector`` (computed from the form's order)."""
+    screen = app.screen
+    chain = screen.focus_chain
+    start = chain.index(screen.query_one("#f-first_name"))
+    return ["tab"] * (chain.index(screen.query_one(selector)) - start)
+
+
+def one_customer(engine: Engine, **where: Any) -> Customer:
+    with Session(engine) as s:
+        stmt = select(Customer)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(Customer, key) == value)
+        return s.exec(stmt).one()
+
+
+async def test_new_customer_typed_ahead_lands_in_each_field(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # Everything typed at once, from the directory, before the form is even open.
+        await keys(
+            pilot, "n", "Maria", "tab", "Lopez", "tab", "Mari", "tab",
+            "maria.lopez@example.com", "ctrl+s",
+        )  # fmt: skip
+        saved = one_customer(demo_engine, email="maria.lopez@example.com")
+        assert (saved.first_name, saved.last_name, saved.display_name) == ("Maria", "Lopez", "Mari")
+        assert saved.created_by_id is not None and saved.created_via == "manual"
+        assert isinstance(app.screen, ProfileScreen)
+        assert saved.code in app.screen.title
+        assert "Mari" in str(app.screen.query_one("#p-name", Static).render())
 
 
 async def test_add_customer_with_validation_errors(empty_engine: Engine) -> None:
@@ -37,40 +84,31 @@ async def test_add_customer_with_validation_errors(empty_engine: Engine) -> None
     app = make_app(empty_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        empty = str(app.screen.query_one("#empty", Static).render())
-        assert "No customers yet" in empty
-        app.screen.query_one("#search", Input).blur()
-        await pilot.press("n")
-        await settle(pilot)
+        assert "No customers yet" in str(app.screen.query_one("#empty", Static).render())
+        await keys(pilot, "n", "ctrl+s")
         assert isinstance(app.screen, CustomerFormScreen)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
         assert "First name is required" in error_of(app, "first_name")
-        await fill(pilot, "first_name", "Sanne")
+        await keys(pilot, "Sanne")
         assert error_of(app, "first_name") == ""
-        await fill(pilot, "phone", "12")
+        await keys(pilot, *TO_PHONE, "12")
         assert "too short" in error_of(app, "phone")  # as you type
-        await fill(pilot, "email", "sanne@")
+        await keys(pilot, "shift+tab", "shift+tab", "sanne@")
         assert error_of(app, "email")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "ctrl+s")
         assert isinstance(app.screen, CustomerFormScreen)  # nothing saved
-        assert app.screen.query_one("#f-email", Input).value == "sanne@"  # input kept
+        assert value_of(app, "email") == "sanne@"  # input kept
+        assert app.focused is app.screen.query_one("#f-email")  # the first bad field
         with Session(empty_engine) as s:
             assert s.exec(select(Customer)).all() == []
-        await fill(pilot, "phone", "345678")  # now "12345678": NL local number 0123...
-        app.screen.query_one("#f-phone", Input).value = "06 12345678"
-        app.screen.query_one("#f-email", Input).value = "Sanne@Example.nl"
-        await settle(pilot)
+        # The email is corrected in place; a field reached by tab is selected (typing
+        # replaces what was there).
+        await keys(pilot, "home", "shift+end", "Sanne@Example.nl", "tab", "tab", "06 12345678")
         assert error_of(app, "phone") == "" and error_of(app, "email") == ""
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "ctrl+s")
         assert isinstance(app.screen, ProfileScreen)
-        with Session(empty_engine) as s:
-            saved = s.exec(select(Customer)).one()
-            assert saved.first_name == "Sanne" and saved.phone == "+31612345678"
-            assert saved.email == "Sanne@Example.nl" and saved.created_by_id is not None
-            assert saved.created_via == "manual"
+        saved = one_customer(empty_engine)
+        assert saved.first_name == "Sanne" and saved.phone == "+31612345678"
+        assert saved.email == "Sanne@Example.nl" and saved.created_by_id is not None
 
 
 async def test_duplicate_phone_offers_the_existing_customer(demo_engine: Engine) -> None:
@@ -83,24 +121,47 @@ async def test_duplicate_phone_offers_the_existing_customer(demo_engine: Engine)
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.screen.query_one("#search", Input).blur()
-        await pilot.press("n")
-        await settle(pilot)
-        await fill(pilot, "first_name", "Someone")
-        app.screen.query_one("#f-phone", Input).value = phone
-        await settle(pilot)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        # ("+" apart: burst() reads a word holding "+" as a key combination.)
+        await keys(pilot, "n", "Someone", *TO_PHONE, "+", phone[1:], "ctrl+s")
         assert isinstance(app.screen, CustomerFormScreen)
         message = error_of(app, "phone")
         assert code in message and "ctrl+o" in message
-        await pilot.press("ctrl+o")
-        await settle(pilot)
+        assert app.focused is app.screen.query_one("#f-phone")
+        await keys(pilot, "ctrl+o")
         assert isinstance(app.screen, ConfirmModal)  # there are unsaved changes
-        await pilot.press("y")
-        await settle(pilot)
+        await keys(pilot, "y")
         assert isinstance(app.screen, ProfileScreen)
         assert code in app.screen.title
+
+
+async def test_edit_typed_right_after_opening_is_kept(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "down", "down")
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        customer_id = screen.highlighted_id()
+        assert customer_id is not None
+        with Session(demo_engine) as s:
+            before = svc.get_customer(session=s, customer_id=customer_id)
+        # "e", then straight on: tab to the last name and type it, and save.
+        await keys(pilot, "e", "tab", "Tess", "ctrl+s")
+        assert isinstance(app.screen, DirectoryScreen)
+        with Session(demo_engine) as s:
+            after = svc.get_customer(session=s, customer_id=customer_id)
+            assert after.last_name == "Tess" and after.first_name == before.first_name
+            assert after.email == before.email and after.version == before.version + 1
+            event = s.exec(
+                select(AuditEvent).where(
+                    AuditEvent.customer_id == customer_id, AuditEvent.action == "update"
+                )
+            ).one()
+            assert event.changes is not None and set(event.changes) == {"last_name"}
+        # The list follows the customer to their new place (sorted by last name).
+        assert screen.highlighted_id() == customer_id
+        t = screen.query_one(DataTable)
+        assert "Tess" in str(t.get_row_at(t.cursor_row)[2])
 
 
 async def test_edit_from_profile_updates_and_audits(demo_engine: Engine) -> None:
@@ -109,23 +170,20 @@ async def test_edit_from_profile_updates_and_audits(demo_engine: Engine) -> None
         await settle(pilot)
         app.open_customer(3)
         await settle(pilot)
-        await pilot.press("e")
-        await settle(pilot)
+        await keys(pilot, "e")
         assert isinstance(app.screen, CustomerFormScreen)
-        last = app.screen.query_one("#f-last_name", Input)
-        last.value = "Van Dam"
-        app.screen.query_one("#f-consent_marketing", Switch).value = True
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        switch = tabs_to(app, "#f-consent_marketing")
+        await keys(pilot, "tab", "Van Dam", *switch[1:], "space", "ctrl+s")
         assert isinstance(app.screen, ProfileScreen)
         assert "Van Dam" in str(app.screen.query_one("#p-name", Static).render())
     with Session(demo_engine) as s:
         c = svc.get_customer(session=s, customer_id=3)
-        assert c.last_name == "Van Dam" and c.consent_marketing and c.version == 2
+        assert c.last_name == "Van Dam" and c.version == 2
         event = s.exec(
             select(AuditEvent).where(AuditEvent.customer_id == 3, AuditEvent.action == "update")
         ).one()
         assert event.changes is not None and event.changes["last_name"][1] == "Van Dam"
+        assert event.changes["consent_marketing"][1] is (not event.changes["consent_marketing"][0])
         assert event.actor_name == "Rita Reception"
 
 
@@ -145,18 +203,15 @@ async def test_stale_edit_does_not_overwrite(demo_engine: Engine) -> None:
                 expected_version=c.version,
             )
             s.commit()
-        app.screen.query_one("#f-city", Input).value = "Mine"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, *tabs_to(app, "#f-city"), "Mine", "ctrl+s")
         assert isinstance(app.screen, CustomerFormScreen)
         banner = str(app.screen.query_one("#form-banner", Static).render())
         assert "changed in another terminal" in banner and "Elsewhere" in banner
-        assert app.screen.query_one("#f-city", Input).value == "Mine"
+        assert value_of(app, "city") == "Mine"
         with Session(demo_engine) as s:
             assert svc.get_customer(session=s, customer_id=5).city == "Elsewhere"
         # A second ctrl+s is a deliberate choice to keep ours.
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "ctrl+s")
     with Session(demo_engine) as s:
         assert svc.get_customer(session=s, customer_id=5).city == "Mine"
 
@@ -165,41 +220,32 @@ async def test_escape_with_unsaved_changes_asks(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.screen.query_one("#search", Input).blur()
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press("escape")  # nothing typed: leaves at once
-        await settle(pilot)
+        await keys(pilot, "n", "escape")  # nothing typed: leaves at once
         assert isinstance(app.screen, DirectoryScreen)
-        await pilot.press("n")
-        await settle(pilot)
-        await fill(pilot, "first_name", "Half")
-        await pilot.press("escape")
-        await settle(pilot)
+        await keys(pilot, "n", "Half", "escape")
         assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("n")
-        await settle(pilot)
+        await keys(pilot, "n")
         assert isinstance(app.screen, CustomerFormScreen)
-        assert app.screen.query_one("#f-first_name", Input).value == "Half"
-        await pilot.press("escape")
-        await settle(pilot)
-        await pilot.press("y")
-        await settle(pilot)
+        assert value_of(app, "first_name") == "Half"
+        await keys(pilot, "escape", "y")
         assert isinstance(app.screen, DirectoryScreen)
+        with Session(demo_engine) as s:
+            assert not s.exec(select(Customer).where(col(Customer.first_name) == "Half")).all()
 
 
 async def test_new_customer_prefilled_from_search(empty_engine: Engine) -> None:
     app = make_app(empty_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await type_text(pilot, "anna de vries 0612345678")
+        await keys(pilot, "/", "anna de vries 0612345678")
         assert "press n to add one" in str(app.screen.query_one("#empty", Static).render())
-        app.screen.query_one("#search", Input).blur()
-        await pilot.press("n")
-        await settle(pilot)
-        assert app.screen.query_one("#f-first_name", Input).value == "Anna"
-        assert app.screen.query_one("#f-last_name", Input).value == "de vries"
-        assert app.screen.query_one("#f-phone", Input).value == "0612345678"
+        await keys(pilot, "enter", "n")  # enter leaves the search box
+        assert isinstance(app.screen, CustomerFormScreen)
+        assert value_of(app, "first_name") == "Anna"
+        assert value_of(app, "last_name") == "de vries"
+        assert value_of(app, "phone") == "0612345678"
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, ConfirmModal)  # the pre-filled values count as typed
 
 
 async def test_photo_is_copied_privately(empty_engine: Engine, tmp_path: Path) -> None:
@@ -209,21 +255,37 @@ async def test_photo_is_copied_privately(empty_engine: Engine, tmp_path: Path) -
     app = make_app(empty_engine, data_dir=data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.screen.query_one("#search", Input).blur()
-        await pilot.press("n")
-        await settle(pilot)
-        app.screen.query_one("#f-first_name", Input).value = "Pia"
-        app.screen.query_one("#f-email", Input).value = "pia@example.com"
-        app.screen.query_one("#f-photo_path", Input).value = str(tmp_path / "missing.png")
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await keys(pilot, "n")
+        to_photo = tabs_to(app, "#f-photo_path")
+        missing = str(tmp_path / "missing.png")
+        await keys(pilot, "Pia", *TO_EMAIL, "pia@example.com", *to_photo[3:], missing, "ctrl+s")
         assert isinstance(app.screen, CustomerFormScreen)
         assert "no file" in error_of(app, "photo_path")
-        app.screen.query_one("#f-photo_path", Input).value = str(image)
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        assert app.focused is app.screen.query_one("#f-photo_path")
+        await keys(pilot, "shift+tab", "tab", str(image), "ctrl+s")
         assert isinstance(app.screen, ProfileScreen)
     stored = data_dir / "photos" / "C-000001.png"
     assert stored.exists() and (stored.stat().st_mode & 0o777) == 0o600
     with Session(empty_engine) as s:
         assert svc.get_customer(session=s, customer_id=1).photo_path == "photos/C-000001.png"
+
+
+async def test_hostile_values_round_trip_through_the_form(empty_engine: Engine) -> None:
+    name = "[link=file:///etc/passwd]x[/link]"
+    with Session(empty_engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="[/]", last_name=name, email="odd@example.com"),
+        )
+        s.commit()
+    app = make_app(empty_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "e")
+        assert isinstance(app.screen, CustomerFormScreen)
+        assert value_of(app, "first_name") == "[/]" and value_of(app, "last_name") == name
+        assert name in app.screen.title
+        await keys(pilot, *tabs_to(app, "#f-city"), "[b]Town[/b]", "ctrl+s")
+        assert isinstance(app.screen, DirectoryScreen)
+    c = one_customer(empty_engine)
+    assert (c.first_name, c.last_name, c.city) == ("[/]", name, "[b]Town[/b]")
