@@ -145,6 +145,7 @@ class WalkReport:
     failures: list[Failure] = field(default_factory=list)
     refused_writes: list[str] = field(default_factory=list)
     quits_refused: int = 0
+    covered_at: int | None = None  # keys sent when every screen of MUST_REACH was reached
 
     @property
     def keys_per_second(self) -> float:
@@ -158,7 +159,9 @@ class WalkReport:
         lines = [
             f"monkey seed={self.seed} size={self.size[0]}x{self.size[1]}: "
             f"{self.keys_sent} keys in {self.seconds:.1f} s ({self.keys_per_second:.0f} keys/s), "
-            f"{len(self.visited)} screens/tabs, {len(self.failures)} failures",
+            f"{len(self.visited)} screens/tabs"
+            + (f" (all reached by key {self.covered_at})" if self.covered_at else "")
+            + f", {len(self.failures)} failures",
             f"  visited: {screens}",
         ]
         if self.refused_writes:
@@ -574,7 +577,7 @@ class MonkeyWalk:
             name = "profile"  # seven tabs and most of the actions and modals
         else:
             name = rng.choice(list(ROUTES))
-        keys = ["down"] * rng.randint(1, 6) + ROUTES[name]
+        keys = ["down"] * rng.randint(1, 3 if self._exploring() else 8) + ROUTES[name]
         if name == "profile" and rng.random() < 0.5:
             # Search for a hostile customer first (busy ones have several rows on every tab).
             phases.append(["slash", *rng.choice(SEARCHES)])
@@ -598,6 +601,9 @@ class MonkeyWalk:
             if f"ProfileScreen:{tab}" not in self.report.visited
         ]
         return [self.rng.choice(missing or PROFILE_TABS)]
+
+    def _tabs_missing(self) -> bool:
+        return any(f"ProfileScreen:{tab}" not in self.report.visited for tab in _PROFILE_TAB_NAMES)
 
     def _exploring(self) -> bool:
         """True while some screen the walk must reach has not been reached."""
@@ -624,7 +630,12 @@ class MonkeyWalk:
         except Exception:
             return ["escape"]
         exploring = self._exploring()
-        if self.keys_away > (20 if exploring else 250) or depth > 6:
+        if name == "ProfileScreen" and rng.random() < (0.85 if self._tabs_missing() else 0.1):
+            from textual.widgets import Input
+
+            lead = ["escape"] if isinstance(self.app.focused, Input) else []
+            return lead + self._profile_tab()
+        if self.keys_away > (12 if exploring else 250) or depth > 6:
             # Time to go home: escape, and discard what a form asks about.
             return ["y"] if name == "ConfirmModal" else ["escape"]
         if self.keys_on_screen > (40 if exploring else 120) and not self._at_home():
@@ -632,15 +643,10 @@ class MonkeyWalk:
             if name == "ConfirmModal" and rng.random() < 0.5:
                 return [rng.choice(["y", "n"])]
             return ["escape"] * rng.randint(1, 2)
-        route_odds = 0.75 if self._exploring() else 0.2
+        route_odds = 0.9 if exploring else 0.2
         if name == "DirectoryScreen" and self._at_home() and rng.random() < route_odds:
             self.pending.extend(self._route())
             return self.pending.popleft()
-        if name == "ProfileScreen" and rng.random() < (0.4 if self._exploring() else 0.1):
-            from textual.widgets import Input
-
-            lead = ["escape"] if isinstance(self.app.focused, Input) else []
-            return lead + self._profile_tab()
         return self._burst()
 
     # ------------------------------------------------------------------ run
@@ -662,6 +668,8 @@ class MonkeyWalk:
                 alive = await self._settle()
             if alive:
                 self._record_visit()
+                if self.report.covered_at is None and not self.report.missing():
+                    self.report.covered_at = self.report.keys_sent
             if self.log and self.bursts % 50 == 0:
                 self.log(
                     f"  {self.report.keys_sent} keys, {len(self.report.visited)} screens/tabs, "
@@ -726,6 +734,10 @@ async def walk_app(
             total.visited.update(report.visited)
             total.failures.extend(report.failures)
             total.quits_refused += report.quits_refused
+            if total.covered_at is None and report.covered_at is not None:
+                total.covered_at = total.keys_sent - report.keys_sent + report.covered_at
+            elif total.covered_at is None and not total.missing():
+                total.covered_at = total.keys_sent
             total.refused_writes.extend(report.refused_writes)
             if total.keys_sent >= keys or not any(
                 f.kind in ("crash", "exited") for f in report.failures
