@@ -47,7 +47,7 @@ COLUMNS: list[tuple[str, str, int | None]] = [
     ("code", "Code", 8),
     ("name", "Name", None),
     ("email", "Email", None),
-    ("mobile", "Mobile", 16),
+    ("mobile", "Mobile", 17),  # "+33 6 01 37 37 37"
     ("gender", "G", 1),
     ("cat", "Cat", 3),
     ("status", "Status", 8),
