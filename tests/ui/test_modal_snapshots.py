@@ -27,6 +27,8 @@ from frontdesk.data.models import (
     Customer,
     LoyaltyEnrolment,
     Note,
+    Order,
+    Payment,
     Service,
     Staff,
     Tag,
@@ -364,3 +366,55 @@ async def test_info_modal_never_makes_a_link_nor_sends_a_control(empty_engine: E
         assert "\x1b" not in shown and "\x9b" not in shown and "\x07" not in shown
         await burst(pilot, "enter")  # enter closes, it does not follow anything
         assert not isinstance(app.screen, InfoModal)
+
+
+@pytest.fixture
+def hostile_order_engine(hostile_engine: Engine) -> Iterator[Engine]:
+    """The hostile customer with an order (a product line named with markup), part paid."""
+    from frontdesk.data import orders
+
+    with Session(hostile_engine) as s:
+        customer = s.exec(select(Customer).where(col(Customer.first_name) == "[/]Maria")).one()
+        staff = s.exec(select(Staff).order_by(col(Staff.id))).first()
+        assert staff is not None
+        order = orders.create_order(
+            session=s,
+            customer_id=customer.id or 0,
+            branch_id=staff.branch_id or 1,
+            lines=[
+                orders.LineInput(
+                    kind="product", unit_price_cents=4500, description="[/]Shampoo [b]XL"
+                )
+            ],
+        )
+        orders.take_payment(session=s, order_id=order.id or 0, amount_cents=2000)
+        s.flush()
+        for model, name in ((Order, "created_at"), (Order, "updated_at"), (Payment, "at")):
+            column = getattr(model, name)
+            s.execute(update(model).where(column > NOW).values({name: NOW}))
+        s.commit()
+    yield hostile_engine
+
+
+def test_payment_modal(snap_compare: Any, hostile_order_engine: Engine) -> None:
+    """3, p: take a payment on the highlighted order; an amount that is not one."""
+    assert snap(
+        snap_compare,
+        hostile_order_engine,
+        profile(hostile_order_engine),
+        keys("3"),
+        keys("p"),
+        keys("[/]12", "enter"),
+    )
+
+
+def test_refund_modal(snap_compare: Any, hostile_order_engine: Engine) -> None:
+    """3, R: refund part of what was paid, with a hostile reason."""
+    assert snap(
+        snap_compare,
+        hostile_order_engine,
+        profile(hostile_order_engine),
+        keys("3"),
+        keys("R"),
+        keys("5", "tab", HOSTILE),
+    )
