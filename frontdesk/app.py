@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from frontdesk.crash import write_crash_report
 from frontdesk.data import customers as customer_svc
+from frontdesk.data import roles
 from frontdesk.data.db import read_engine
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff, utcnow
@@ -177,17 +178,33 @@ class FrontdeskApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("New customer", "Add a customer (n)", self.action_new_customer)
-        yield SystemCommand("Directory", "Back to the customer directory", self.action_directory)
-        yield SystemCommand("New booking", "Book an appointment (b)", self.action_new_booking)
-        yield SystemCommand(
-            "Settings",
-            "Custom fields, categories, tags, loyalty programs (S)",
-            self.action_settings,
-        )
-        yield SystemCommand(
-            "New order", "Sell services, packages or products (o)", self.action_new_order
-        )
+        commands = [
+            ("New customer", "Add a customer (n)", self.action_new_customer, "customers.write"),
+            ("Directory", "Back to the customer directory", self.action_directory, "read"),
+            ("New booking", "Book an appointment (b)", self.action_new_booking, "book"),
+            (
+                "Settings",
+                "Custom fields, categories, tags, loyalty programs (S)",
+                self.action_settings,
+                "settings",
+            ),
+            (
+                "New order",
+                "Sell services, packages or products (o)",
+                self.action_new_order,
+                "order",
+            ),
+            ("Import customers", "From a CSV or XLSX file (I)", self.action_import, "import"),
+            (
+                "Find duplicates",
+                "Review likely duplicates and imported rows (D)",
+                self.action_duplicates,
+                "merge",
+            ),
+        ]
+        for title, help_text, callback, permission in commands:
+            if self.may(permission):
+                yield SystemCommand(title, help_text, callback)
 
     # ------------------------------------------------------------------ keys
     async def on_event(self, event: events.Event) -> None:
@@ -336,6 +353,21 @@ class FrontdeskApp(App[None]):
             self.crash_report = write_crash_report(error, where="app")
         self._close_messages_no_wait()
 
+    # ------------------------------------------------------------------ roles
+    # Keys of what the operator's role cannot do say so (the app's own keys are not in the
+    # footer); the palette lists only what the role can do (DESIGN.md section 7).
+    def may(self, permission: str) -> bool:
+        return roles.allowed(self.operator, permission)
+
+    def refuse(self, permission: str) -> bool:
+        """True (and a message) when the operator may not do ``permission``."""
+        if self.may(permission):
+            return False
+        self.notify(
+            str(roles.NotAllowed(permission, self.operator)), severity="warning", markup=False
+        )
+        return True
+
     # ------------------------------------------------------------------ actions
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
@@ -359,6 +391,8 @@ class FrontdeskApp(App[None]):
         self.push_screen(ProfileScreen(customer_id))
 
     def action_settings(self) -> None:
+        if self.refuse("settings"):
+            return
         from frontdesk.screens.settings import SettingsScreen
 
         def closed(_: None) -> None:
@@ -371,11 +405,15 @@ class FrontdeskApp(App[None]):
         self.push_screen(SettingsScreen(), closed)
 
     def action_import(self) -> None:
+        if self.refuse("import"):
+            return
         from frontdesk.screens.import_wizard import ImportScreen
 
         self.push_screen(ImportScreen(), lambda _: self._refresh_directory())
 
     def action_duplicates(self) -> None:
+        if self.refuse("merge"):
+            return
         from frontdesk.screens.merge import DuplicatesScreen
 
         self.push_screen(DuplicatesScreen(), lambda _: self._refresh_directory())
@@ -394,6 +432,8 @@ class FrontdeskApp(App[None]):
         self.new_order()
 
     def new_booking(self, customer_id: int | None = None, follow_up: bool = False) -> None:
+        if self.refuse("book"):
+            return
         from frontdesk.screens.booking import NewBookingScreen
 
         def booked(result: tuple[int, int] | None) -> None:
@@ -406,6 +446,8 @@ class FrontdeskApp(App[None]):
         )
 
     def new_order(self, customer_id: int | None = None) -> None:
+        if self.refuse("order"):
+            return
         from frontdesk.screens.order import NewOrderScreen
 
         def ordered(result: tuple[int, int] | None) -> None:
@@ -427,6 +469,8 @@ class FrontdeskApp(App[None]):
             self.open_customer(customer_id)
 
     def action_new_customer(self) -> None:
+        if self.refuse("customers.write"):
+            return
         from frontdesk.screens.customer_form import CustomerFormScreen
 
         def saved(customer_id: int | None) -> None:
