@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, exists, false, func, not_, or_, tuple_, union
+from sqlalchemy import Engine, column, exists, false, func, not_, or_, table, tuple_, union
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -290,6 +290,7 @@ class DirectoryPage:
 class _Group:
     condition: Any  # None: every customer (browsing)
     column: Any  # the group's sort column (then id)
+    fts_match: str | None = None  # SQLite substring group: read in the FTS index's order
 
 
 def _groups(session: Session, text: str, region: str | None) -> list[_Group]:
@@ -303,32 +304,26 @@ def _groups(session: Session, text: str, region: str | None) -> list[_Group]:
     if exact:
         groups.append(_Group(or_(*exact), col(Customer.id)))
     groups.extend(_Group(condition, column) for column, condition in prefix)
-    substring = _substring_condition(session, needles)
-    if substring is not None:
-        groups.append(_Group(substring, col(Customer.id)))
+    needles = [n for n in needles if len(n) >= 3]
+    if needles and session.get_bind().dialect.name == "sqlite":
+        match = " OR ".join(svc._fts_phrase(n) for n in needles)
+        matching = sa_select(_FTS.c.rowid).where(_FTS.c.customer_fts.op("MATCH")(match))
+        groups.append(_Group(col(Customer.id).in_(matching), col(Customer.id), match))
+    elif needles:  # PostgreSQL: pg_trgm index
+        contains = [col(Customer.search_text).contains(n, autoescape=True) for n in needles]
+        groups.append(_Group(or_(*contains), col(Customer.id)))
     return groups
 
 
-def _substring_condition(session: Session, needles: list[str]) -> Any:
-    """Customers whose search text contains any needle (FTS5 trigram / pg_trgm indexed)."""
-    needles = [n for n in needles if len(n) >= 3]
-    if not needles:
-        return None
-    if session.get_bind().dialect.name == "sqlite":
-        from sqlalchemy import column, table
-
-        fts = table("customer_fts", column("rowid"), column("customer_fts"))
-        match = " OR ".join(svc._fts_phrase(n) for n in needles)
-        return col(Customer.id).in_(
-            sa_select(fts.c.rowid).where(fts.c.customer_fts.op("MATCH")(match))
-        )
-    return or_(*(col(Customer.search_text).contains(n, autoescape=True) for n in needles))
+# The SQLite full-text index over the customers' search text (FTS5, trigram tokenizer).
+_FTS = table("customer_fts", column("rowid"), column("customer_fts"))
 
 
-def _group_where(groups: list[_Group], index: int) -> list[Any]:
-    """Rows of group ``index``: its condition and none of the better groups'."""
+def _group_where(groups: list[_Group], index: int, *, own: bool = True) -> list[Any]:
+    """Rows of group ``index``: its condition (unless ``own`` is False) and none of the
+    better groups'."""
     group = groups[index]
-    out = [] if group.condition is None else [group.condition]
+    out = [] if group.condition is None or not own else [group.condition]
     better = [g.condition for g in groups[:index] if g.condition is not None]
     if better:
         # coalesce: a NULL column (no email) must not hide a row from a later group.
@@ -358,6 +353,15 @@ def _read(
         if start is not None and (index > start.group if backwards else index < start.group):
             continue
         group = groups[index]
+        if group.fts_match is not None:
+            out.extend(
+                _read_fts(
+                    session, groups, conds, index, start, inclusive, backwards, limit - len(out)
+                )
+            )
+            if len(out) >= limit:
+                break
+            continue
         stmt = select(Customer).where(*_group_where(groups, index), *conds)
         if start is not None and index == start.group:
             here = tuple_(group.column, col(Customer.id))
@@ -375,6 +379,35 @@ def _read(
         if len(out) >= limit:
             break
     return out
+
+
+def _read_fts(
+    session: Session,
+    groups: list[_Group],
+    conds: list[Any],
+    index: int,
+    start: RowKey | None,
+    inclusive: bool,
+    backwards: bool,
+    limit: int,
+) -> list[tuple[RowKey, Customer]]:
+    """The substring group on SQLite, read in the full-text index's own (rowid) order: a
+    page stops after ``limit`` matches instead of sorting every match first."""
+    group = groups[index]
+    rowid = _FTS.c.rowid
+    stmt = (
+        select(Customer)
+        .join(_FTS, rowid == col(Customer.id))
+        .where(_FTS.c.customer_fts.op("MATCH")(group.fts_match))
+        .where(*_group_where(groups, index, own=False), *conds)
+    )
+    if start is not None and index == start.group:
+        if backwards:
+            stmt = stmt.where(rowid <= start.id if inclusive else rowid < start.id)
+        else:
+            stmt = stmt.where(rowid >= start.id if inclusive else rowid > start.id)
+    stmt = stmt.order_by(rowid.desc() if backwards else rowid).limit(limit)
+    return [(_key_of(index, group.column, c), c) for c in session.exec(stmt)]
 
 
 def count_directory(

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Sta
 
 from frontdesk.data import customers as svc
 from frontdesk.data import directory as lookups
-from frontdesk.data.directory import DirectoryPage, RowKey, load_directory_page
+from frontdesk.data.directory import DirectoryPage, RowKey, count_directory, load_directory_page
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Customer
 from frontdesk.data.validation import format_phone
@@ -37,6 +37,7 @@ from frontdesk.text import safe_style, user_text
 PAGE = 100
 MAX_ROWS = 1000  # rows kept in the table while scrolling back up
 DEBOUNCE = 0.03
+COUNT_DELAY = 0.15  # while typing a search, count once the typing pauses this long
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
 OVERVIEW_WIDTH = 36  # #quick-overview in app.tcss
 OVERVIEW_FROM = 150  # terminal width from which the overview shows by default
@@ -129,6 +130,7 @@ class _Load:
     generation: int
     mode: str  # start | refresh | after | before | end
     keep: int | None = None  # customer to keep highlighted (refresh)
+    count_after: float | None = None  # count the result this long after showing the rows
 
 
 class DirectoryScreen(FrontdeskScreen[None]):
@@ -177,6 +179,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.alert_ids: set[int] = set()
         self.widths: dict[str, int] = {}
         self._focus_pending: bool | None = None  # focus the results once they are read
+        self.counting = False  # the count shown is not (yet) the current result's
+        self.count_generation = 0
+        self._count_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -266,32 +271,42 @@ class DirectoryScreen(FrontdeskScreen[None]):
         return replace(self.filters, extra=self.advanced.conditions(), now=self.fd.clock())
 
     def reload(self, *, hold: bool = True) -> None:
-        """New filters or a new search: the first page and the count.
+        """New filters or a new search: the first page, then the count.
 
-        Keys typed meanwhile wait for the new rows (``hold``), except while typing a search.
+        Keys typed meanwhile wait for the new rows (``hold``), except while typing a search
+        (then the count also waits until the typing pauses).
         """
-        self._load("start", with_count=True, hold=hold)
+        self._load("start", count_after=0.0 if hold else COUNT_DELAY, hold=hold)
 
     def refresh_list(self) -> None:
         """After a change (save, bulk action, merge): re-read the rows shown, keep the place."""
-        self._load("refresh", with_count=True, keep=self.highlighted_id(), hold=True)
+        self._load("refresh", count_after=0.0, keep=self.highlighted_id(), hold=True)
 
     def load_more(self) -> None:
         if not self.fetching and self.more_after and self.keys:
-            self._load("after", with_count=False)
+            self._load("after")
 
     def load_before(self) -> None:
         if not self.fetching and self.more_before and self.keys:
-            self._load("before", with_count=False)
+            self._load("before")
 
     def _load(
-        self, mode: str, *, with_count: bool, keep: int | None = None, hold: bool = False
+        self,
+        mode: str,
+        *,
+        count_after: float | None = None,
+        keep: int | None = None,
+        hold: bool = False,
     ) -> None:
+        """Read a page (one service call off the UI thread); the rows never wait for the
+        count, which can take a few hundred milliseconds over a million customers."""
         if mode in ("start", "refresh", "end"):
             self.generation += 1  # supersedes every load in flight
         if hold:
             self.hold_keys()  # released when the rows are shown (or the load failed)
-        load = _Load(self.generation, mode, keep)
+        if count_after is not None:
+            self.counting = True
+        load = _Load(self.generation, mode, keep, count_after)
         text, filters = self.query_text, self.effective_filters()
         after = self.keys[-1] if mode == "after" else None
         before = self.keys[0] if mode == "before" else None
@@ -310,12 +325,38 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 around=around,
                 from_end=mode == "end",
                 limit=limit,
-                with_count=with_count,
+                with_count=False,
             ),
             partial(self._show_page, load),
             group="directory" if mode in ("start", "refresh", "end") else "directory-more",
             on_error=self._load_failed,
         )
+
+    def _count(self, delay: float) -> None:
+        """Count the result exactly (after ``delay``: typing on makes this count moot)."""
+        if self._count_timer is not None:
+            self._count_timer.stop()
+        self.count_generation += 1
+        generation = self.count_generation
+        text, filters = self.query_text, self.effective_filters()
+
+        def start() -> None:
+            self.run_read(
+                lambda s: count_directory(session=s, text=text, filters=filters),
+                partial(self._counted, generation),
+                group="directory-count",
+            )
+
+        if delay > 0:
+            self._count_timer = self.set_timer(delay, start)
+        else:
+            start()
+
+    def _counted(self, generation: int, count: int) -> None:
+        if generation == self.count_generation:
+            self.count = count
+            self.counting = False
+            self.update_status()
 
     def _load_failed(self, error: Exception) -> None:
         """The app shows what went wrong; the screen stays usable (keys flow, loads retry)."""
@@ -329,8 +370,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
         if load.generation != self.generation:
             return  # a newer search, filter or jump superseded this one
         self.fetching = False
-        if page.count is not None:
-            self.count = page.count
+        if load.count_after is not None:
+            self._count(load.count_after)
         self.last_visits.update(page.last_visits)
         self.alert_ids |= page.alerts
         table = self.query_one("#customers", CustomerTable)
@@ -440,9 +481,11 @@ class DirectoryScreen(FrontdeskScreen[None]):
             if browsing
             else ("match" if count == 1 else "matches")
         )
-        label = f"{count:,} {noun}"
+        label = Text("counting…" if self.count is None else f"{count:,} {noun}")
+        if self.counting:
+            label.stylize("dim")  # the count of the previous search, until the new one
         if self.selected:
-            label += f" · {len(self.selected):,} selected"
+            label.append(f" · {len(self.selected):,} selected")
         # Fixed-size labels: no layout pass needed (a layout costs more than the query).
         self.query_one("#count", Label).update(label, layout=False)
         self.query_one("#chips", Label).update(self.chips_text(), layout=False)
@@ -626,7 +669,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         """``home``: the first customer of the whole result."""
         table = self.query_one("#customers", CustomerTable)
         if self.more_before:
-            self._load("start", with_count=False, hold=True)
+            self._load("start", hold=True)
         elif self.rows:
             table.move_cursor(row=0, animate=False)
 
@@ -634,7 +677,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         """``end``: the last customer of the whole result."""
         table = self.query_one("#customers", CustomerTable)
         if self.more_after:
-            self._load("end", with_count=False, hold=True)
+            self._load("end", hold=True)
         elif self.rows:
             table.move_cursor(row=len(self.rows) - 1, animate=False)
 
@@ -688,7 +731,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def _after_save(self, customer_id: int | None) -> None:
         if customer_id is not None:
             self.notify("Customer saved")
-            self._load("refresh", with_count=True, keep=customer_id, hold=True)
+            self._load("refresh", count_after=0.0, keep=customer_id, hold=True)
 
     def action_filters(self) -> None:
         from frontdesk.screens.filters import FilterModal, FilterResult
@@ -803,7 +846,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         def merged(survivor: int | None) -> None:
             if survivor is not None:
                 self.selected.clear()
-                self._load("refresh", with_count=True, keep=survivor, hold=True)
+                self._load("refresh", count_after=0.0, keep=survivor, hold=True)
 
         self.app.push_screen(MergeScreen(chosen), merged)
 
