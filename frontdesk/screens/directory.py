@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
+from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -35,9 +38,13 @@ from frontdesk.screens.fmt import day
 from frontdesk.text import safe_style, user_text
 
 PAGE = 100
+SEARCH_PAGE = 50
 MAX_ROWS = 1000  # rows kept in the table while scrolling back up
 DEBOUNCE = 0.03
-COUNT_DELAY = 0.15  # while typing a search, count once the typing pauses this long
+# While typing a search, a count that took longer than COUNT_SLOW waits until the typing
+# pauses for COUNT_DELAY (over a million customers a count can take half a second).
+COUNT_DELAY = 0.4
+COUNT_SLOW = 0.05
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
 OVERVIEW_WIDTH = 36  # #quick-overview in app.tcss
 OVERVIEW_FROM = 150  # terminal width from which the overview shows by default
@@ -86,6 +93,17 @@ def column_widths(table_width: int, code_width: int = 8) -> dict[str, int]:
             given = 1
         room -= given
     return widths | flexible
+
+
+@lru_cache(maxsize=8192)
+def shown_phone(e164: str | None) -> str:
+    """A stored phone as shown (parsing is the dearest part of a row: remembered)."""
+    return format_phone(e164)
+
+
+@lru_cache(maxsize=256)
+def colour_style(colour: str | None) -> Style:
+    return safe_style(colour)
 
 
 def fit(text: Text, width: int) -> Text:
@@ -181,6 +199,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self._focus_pending: bool | None = None  # focus the results once they are read
         self.counting = False  # the count shown is not (yet) the current result's
         self.count_generation = 0
+        self.count_cost = 0.0  # seconds the last count took
         self._count_timer: Timer | None = None
 
     # ------------------------------------------------------------------ layout
@@ -276,7 +295,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
         Keys typed meanwhile wait for the new rows (``hold``), except while typing a search
         (then the count also waits until the typing pauses).
         """
-        self._load("start", count_after=0.0 if hold else COUNT_DELAY, hold=hold)
+        typing = not hold and self.count_cost > COUNT_SLOW
+        self._load("start", count_after=COUNT_DELAY if typing else 0.0, hold=hold)
 
     def refresh_list(self) -> None:
         """After a change (save, bulk action, merge): re-read the rows shown, keep the place."""
@@ -312,7 +332,12 @@ class DirectoryScreen(FrontdeskScreen[None]):
         before = self.keys[0] if mode == "before" else None
         start_at = self.keys[0] if mode == "refresh" and self.keys else None
         around = keep if mode == "refresh" else None
-        limit = max(PAGE, min(len(self.rows), MAX_ROWS)) if mode == "refresh" else PAGE
+        if mode == "refresh":
+            limit = max(PAGE, min(len(self.rows), MAX_ROWS))
+        elif mode == "start" and text.strip():
+            limit = SEARCH_PAGE  # as you type: fewer rows, faster repaint (more on scroll)
+        else:
+            limit = PAGE
         self.fetching = True
         self.run_read(
             lambda s: load_directory_page(
@@ -340,21 +365,23 @@ class DirectoryScreen(FrontdeskScreen[None]):
         generation = self.count_generation
         text, filters = self.query_text, self.effective_filters()
 
+        def count(session: Session) -> tuple[int, float]:
+            started = monotonic()
+            found = count_directory(session=session, text=text, filters=filters)
+            return found, monotonic() - started
+
         def start() -> None:
-            self.run_read(
-                lambda s: count_directory(session=s, text=text, filters=filters),
-                partial(self._counted, generation),
-                group="directory-count",
-            )
+            self.run_read(count, partial(self._counted, generation), group="directory-count")
 
         if delay > 0:
             self._count_timer = self.set_timer(delay, start)
         else:
             start()
 
-    def _counted(self, generation: int, count: int) -> None:
+    def _counted(self, generation: int, counted: tuple[int, float]) -> None:
+        self.count_cost = counted[1]
         if generation == self.count_generation:
-            self.count = count
+            self.count = counted[0]
             self.counting = False
             self.update_status()
 
@@ -460,9 +487,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
             user_text(c.code),
             name,
             user_text(c.email),
-            user_text(format_phone(c.phone)),
+            user_text(shown_phone(c.phone)),
             Text(GENDER.get(c.gender, "–")),
-            user_text(category.symbol, safe_style(category.colour)) if category else Text(""),
+            user_text(category.symbol, colour_style(category.colour)) if category else Text(""),
             user_text(c.status),
             Text("✖", style="bold red") if c.blocked else Text(""),
             user_text(branch.name if branch else ""),
