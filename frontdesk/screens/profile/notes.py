@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Markdown, Select, Static
 
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
-from frontdesk.screens.common import ConfirmModal, safe_markdown
+from frontdesk.screens.common import safe_markdown
 from frontdesk.screens.fmt import when
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
 from frontdesk.screens.profile.tab import (
@@ -226,17 +226,16 @@ class NotesTab(ProfileTab):
         actor = self.operator
         note_id = note.id
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.write(
-                    lambda s: note_svc.delete_note(session=s, note_id=note_id, actor=actor),
-                    changed="note",
-                    done="Note deleted",
-                )
-
         question = Text("Delete this note?\n")
         question.append_text(cell(first_line(note.body)))
-        self.ask(ConfirmModal(question, "Delete", "Keep"), confirmed)
+        self.confirm_write(
+            question,
+            lambda s: note_svc.delete_note(session=s, note_id=note_id, actor=actor),
+            yes="Delete",
+            no="Keep",
+            changed="note",
+            done="Note deleted",
+        )
 
     def action_move(self, direction: int) -> None:
         note = self._note()

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
 from frontdesk.data import rewards as reward_svc
-from frontdesk.screens.common import ConfirmModal, PromptModal
+from frontdesk.screens.common import PromptModal
 from frontdesk.screens.fmt import day
 from frontdesk.screens.profile.modals import EnrolModal, EnrolRequest, PointsModal, PointsRequest
 from frontdesk.screens.profile.tab import (
@@ -246,19 +246,11 @@ class RewardsTab(ProfileTab):
         actor = self.operator
         eid = current.id
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.write(
-                    lambda s: reward_svc.remove_enrolment(session=s, enrolment_id=eid, actor=actor),
-                    changed="points",
-                    done="Enrolment removed (its history stays)",
-                )
-
-        self.ask(
-            ConfirmModal(
-                f"Remove the enrolment in {current.program} ({current.balance:,} {current.unit})? "
-                "Its ledger stays in the history.",
-                "Remove",
-            ),
-            confirmed,
+        self.confirm_write(
+            f"Remove the enrolment in {current.program} ({current.balance:,} {current.unit})? "
+            "Its ledger stays in the history.",
+            lambda s: reward_svc.remove_enrolment(session=s, enrolment_id=eid, actor=actor),
+            yes="Remove",
+            changed="points",
+            done="Enrolment removed (its history stays)",
         )

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input
 
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.base import DataWidget
+from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import user_text
 
 if TYPE_CHECKING:
@@ -291,6 +292,24 @@ class ProfileTab(DataWidget):
                 self.notify(str(error), severity="error", markup=False, timeout=8)
 
         self.run_write(work, then, group=f"profile-write-{self.NAME}", on_error=failed)
+
+    def confirm_write(
+        self,
+        question: str | Text,
+        work: Callable[[Session], T],
+        *,
+        yes: str,
+        no: str = "No",
+        changed: str,
+        done: str,
+    ) -> None:
+        """Ask ``question`` (a ConfirmModal); on yes run ``work`` as :meth:`write` does."""
+
+        def confirmed(answer: bool | None) -> None:
+            if answer:
+                self.write(work, changed=changed, done=done)
+
+        self.ask(ConfirmModal(question, yes, no), confirmed)
 
     @property
     def operator(self) -> Any:
