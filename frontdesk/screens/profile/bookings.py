@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
-from rich.text import Text
 from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
@@ -124,12 +123,10 @@ class BookingsTab(ProfileTab):
         self.note_categories = tab.note_categories
         if tab.services != self._services:
             self._services = tab.services
-            select = self.query_one("#b-service", Select)
-            chosen = select.value
-            with self.prevent(Select.Changed):
-                select.set_options([(Text(name), sid) for sid, name in tab.services])
-                if isinstance(chosen, int) and any(sid == chosen for sid, _ in tab.services):
-                    select.value = chosen
+            self.refill_select(
+                self.query_one("#b-service", Select),
+                ((name, sid) for sid, name in tab.services),
+            )
         rows = []
         for b in tab.rows:
             start = b.start_at.astimezone()

@@ -116,12 +116,7 @@ class NotesTab(ProfileTab):
         self.notes = tab.notes
         if tab.categories != self.categories:
             self.categories = tab.categories
-            select = self.query_one("#n-category", Select)
-            chosen = select.value
-            with self.prevent(Select.Changed):
-                select.set_options([(Text(name), cid) for name, cid in tab.categories])
-                if isinstance(chosen, int) and any(cid == chosen for _, cid in tab.categories):
-                    select.value = chosen
+            self.refill_select(self.query_one("#n-category", Select), tab.categories)
         self.show_notes(select=self.take_selection())
 
     def show_notes(self, select: str | None = None) -> None:

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select
 
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.base import DataWidget
@@ -239,6 +239,16 @@ class ProfileTab(DataWidget):
     def take_selection(self) -> str | None:
         """The row to put the cursor on after this load (once)."""
         return self._select
+
+    def refill_select(self, select: Select[int], options: Iterable[tuple[str, int]]) -> None:
+        """Give ``select`` these (name, value) options, keeping the chosen value when it is
+        still offered; no ``Select.Changed`` is sent."""
+        chosen = select.value
+        pairs = list(options)
+        with self.prevent(Select.Changed):
+            select.set_options([(Text(name), value) for name, value in pairs])
+            if isinstance(chosen, int) and any(value == chosen for _, value in pairs):
+                select.value = chosen
 
     # ---------------------------------------------------------------- asking and writing
     def ask(self, modal: Screen[R], answered: Callable[[R], None]) -> None:
