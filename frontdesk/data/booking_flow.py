@@ -78,7 +78,7 @@ def next_quarter(now: datetime, tz: tzinfo | None = None) -> datetime:
     return local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
 
 
-def parse_time(text: str) -> tuple[int, int]:
+def parse_time(text: str, field: str = "time") -> tuple[int, int]:
     """'14:30', '14.30', '1430', '930', '9' -> (hour, minute). Raises ValidationFailed."""
     raw = text.strip().replace(".", ":")
     if raw.isdigit() and len(raw) in (3, 4):
@@ -87,18 +87,18 @@ def parse_time(text: str) -> tuple[int, int]:
         raw = f"{raw}:00"
     hour, _, minute = raw.partition(":")
     if not (hour.isdigit() and minute.isdigit()):
-        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
+        raise ValidationFailed(field, "use HH:MM, e.g. 14:30")
     h, m = int(hour), int(minute)
     if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValidationFailed("time", "use HH:MM, e.g. 14:30")
+        raise ValidationFailed(field, "use HH:MM, e.g. 14:30")
     return h, m
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, field: str = "date") -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationFailed("date", "use YYYY-MM-DD, e.g. 2026-12-01") from None
+        raise ValidationFailed(field, "use YYYY-MM-DD, e.g. 2026-12-01") from None
 
 
 def start_at(day: str, time: str, tz: tzinfo | None = None) -> datetime:
@@ -106,6 +106,22 @@ def start_at(day: str, time: str, tz: tzinfo | None = None) -> datetime:
     d = parse_day(day)
     h, m = parse_time(time)
     return datetime(d.year, d.month, d.day, h, m, tzinfo=tz or local_tz())
+
+
+def branch_choices(
+    *, session: Session, operator: Staff | None = None
+) -> tuple[list[Choice], int | None]:
+    """The active branches by name, and the one a form starts on: the operator's, or the
+    only one (else None)."""
+    branches = list(
+        session.exec(select(Branch).where(col(Branch.active).is_(True)).order_by(col(Branch.name)))
+    )
+    branch_id: int | None = None
+    if operator is not None and operator.branch_id in [b.id for b in branches]:
+        branch_id = operator.branch_id
+    elif len(branches) == 1:
+        branch_id = branches[0].id
+    return [Choice(b.id or 0, b.name) for b in branches], branch_id
 
 
 def load_booking_form(
@@ -118,26 +134,18 @@ def load_booking_form(
     tz: tzinfo | None = None,
 ) -> BookingForm:
     """Everything the new-booking screen shows before the receptionist types."""
-    branches = list(
-        session.exec(select(Branch).where(col(Branch.active).is_(True)).order_by(col(Branch.name)))
-    )
+    branches, branch_id = branch_choices(session=session, operator=operator)
     services = bookings.list_services(session=session)
     staff = list(
         session.exec(select(Staff).where(col(Staff.active).is_(True)).order_by(col(Staff.name)))
     )
-    branch_ids = [b.id for b in branches]
-    branch_id: int | None = None
-    if operator is not None and operator.branch_id in branch_ids:
-        branch_id = operator.branch_id
-    elif len(branches) == 1:
-        branch_id = branches[0].id
     start = next_quarter(now, tz)
     customer = picked(session=session, customer_id=customer_id) if customer_id else None
     template = None
     if follow_up and customer is not None:
         template = bookings.follow_up_template(session=session, customer_id=customer.match.id)
     return BookingForm(
-        branches=[Choice(b.id or 0, b.name) for b in branches],
+        branches=branches,
         services=[
             ServiceChoice(s.id or 0, s.name, s.duration_minutes, s.price_cents) for s in services
         ],
@@ -252,6 +260,7 @@ __all__ = [
     "ServiceChoice",
     "StaffChoice",
     "book_appointment",
+    "branch_choices",
     "check_booking",
     "load_booking_form",
     "local_tz",

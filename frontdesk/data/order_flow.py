@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from frontdesk.data import orders
-from frontdesk.data.booking_flow import Choice
+from frontdesk.data.booking_flow import Choice, branch_choices
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.data.models import Branch, CreatedVia, Package, Service, Staff
+from frontdesk.data.models import CreatedVia, Package, Service, Staff
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
 
 ORDER_CREATED_VIA = CreatedVia.ORDER
@@ -46,23 +46,15 @@ def load_order_form(
     *, session: Session, operator: Staff | None = None, customer_id: int | None = None
 ) -> OrderForm:
     """Everything the new-order screen shows before the receptionist types."""
-    branches = list(
-        session.exec(select(Branch).where(col(Branch.active).is_(True)).order_by(col(Branch.name)))
-    )
+    branches, branch_id = branch_choices(session=session, operator=operator)
     services = session.exec(
         select(Service).where(col(Service.active).is_(True)).order_by(col(Service.name))
     )
     packages = session.exec(
         select(Package).where(col(Package.active).is_(True)).order_by(col(Package.name))
     )
-    branch_ids = [b.id for b in branches]
-    branch_id: int | None = None
-    if operator is not None and operator.branch_id in branch_ids:
-        branch_id = operator.branch_id
-    elif len(branches) == 1:
-        branch_id = branches[0].id
     return OrderForm(
-        branches=[Choice(b.id or 0, b.name) for b in branches],
+        branches=branches,
         services=[CatalogueItem(s.id or 0, s.name, s.price_cents) for s in services],
         packages=[CatalogueItem(p.id or 0, p.name, p.price_cents) for p in packages],
         branch_id=branch_id,

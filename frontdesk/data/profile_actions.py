@@ -9,43 +9,17 @@ can call them too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
 from frontdesk.data import bookings, orders, rewards
+from frontdesk.data.booking_flow import local_tz, parse_day, parse_time
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import LoyaltyEnrolment, Staff
 
 BOOKING_ACTIONS = ("confirm", "complete", "cancel", "no_show", "reschedule")
 ORDER_ACTIONS = ("pay", "refund", "cancel")
-
-
-def local_tz() -> tzinfo | None:
-    return datetime.now().astimezone().tzinfo
-
-
-def parse_day(text: str, field: str = "date") -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed(field, "use YYYY-MM-DD, e.g. 2026-12-01") from None
-
-
-def parse_time(text: str, field: str = "time") -> tuple[int, int]:
-    """'14:30', '14.30', '1430', '930', '9' -> (hour, minute)."""
-    raw = text.strip().replace(".", ":")
-    if raw.isdigit() and len(raw) in (3, 4):
-        raw = f"{raw[:-2]}:{raw[-2:]}"
-    elif raw.isdigit() and len(raw) <= 2:
-        raw = f"{raw}:00"
-    hour, _, minute = raw.partition(":")
-    if not (hour.isdigit() and minute.isdigit()):
-        raise ValidationFailed(field, "use HH:MM, e.g. 14:30")
-    h, m = int(hour), int(minute)
-    if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValidationFailed(field, "use HH:MM, e.g. 14:30")
-    return h, m
 
 
 def parse_when(text: str, tz: tzinfo | None = None) -> datetime:
