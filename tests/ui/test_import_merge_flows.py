@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from textual.pilot import Pilot
@@ -27,6 +28,17 @@ from tests.ui.conftest import SIZE, burst, make_app, settle
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
+
+
+@pytest.fixture
+def desk_engine(empty_engine: Engine) -> Engine:
+    """An empty database with one receptionist (rita): no customers yet, someone at the desk."""
+    from frontdesk.data.staff import create_staff
+
+    with Session(empty_engine) as s:
+        create_staff(session=s, name="Rita Reception", role="reception", username="rita")
+        s.commit()
+    return empty_engine
 
 
 def fixture(tmp_path: Path, name: str) -> Path:
@@ -57,7 +69,7 @@ async def previewed(pilot: Pilot[None], screen: ImportScreen) -> None:
 async def open_wizard(pilot: Pilot[None], path: Path) -> ImportScreen:
     """I from the directory, the path typed, enter: the file is read and previewed."""
     await settle(pilot)
-    await burst(pilot, "down", "I")
+    await burst(pilot, "I")
     await burst(pilot, str(path), "enter")
     screen = pilot.app.screen
     assert isinstance(screen, ImportScreen)
@@ -65,17 +77,17 @@ async def open_wizard(pilot: Pilot[None], path: Path) -> ImportScreen:
     return screen
 
 
-async def test_import_wizard_mapping_preview_and_run(empty_engine: Engine, tmp_path: Path) -> None:
-    app = make_app(empty_engine)
+async def test_import_wizard_mapping_preview_and_run(desk_engine: Engine, tmp_path: Path) -> None:
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await burst(pilot, "down", "I", str(fixture(tmp_path, "shopify.csv")), "enter")
+        await burst(pilot, "I", str(fixture(tmp_path, "shopify.csv")), "enter")
         screen = app.screen
         assert isinstance(screen, ImportScreen)
         await previewed(pilot, screen)
         summary = text_of(screen, "#im-summary")
         assert "Preview" in summary and "would import 2 new of 2 rows" in summary
-        with Session(empty_engine) as s:
+        with Session(desk_engine) as s:
             assert s.exec(select(Customer)).all() == []  # the preview wrote nothing
         table = screen.query_one("#im-mapping", DataTable)
         assert ["Note", "Masked", "note"] in rows(table)
@@ -92,24 +104,24 @@ async def test_import_wizard_mapping_preview_and_run(empty_engine: Engine, tmp_p
         assert "Imported 2 new of 2 rows" in text_of(screen, "#im-summary")
         bar = screen.query_one("#im-progress", ProgressBar)
         assert bar.display and bar.total == 2 and bar.progress == 2
-    with Session(empty_engine) as s:
+    with Session(desk_engine) as s:
         people = s.exec(select(Customer).order_by(col(Customer.id))).all()
         assert [c.first_name for c in people] == ["Bruce", "Selina"]
         assert people[0].city is None  # the City column was ignored
 
 
 async def test_import_wizard_loads_the_typed_path_on_enter(
-    empty_engine: Engine, tmp_path: Path
+    desk_engine: Engine, tmp_path: Path
 ) -> None:
-    app = make_app(empty_engine)
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_wizard(pilot, fixture(tmp_path, "vagaro.tsv"))
         assert text_of(screen, "#im-summary").startswith("Preview (nothing written yet)")
         assert screen.query_one("#im-mapping", DataTable).row_count > 3
 
 
-async def test_import_wizard_says_when_there_is_no_file(empty_engine: Engine) -> None:
-    app = make_app(empty_engine)
+async def test_import_wizard_says_when_there_is_no_file(desk_engine: Engine) -> None:
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_wizard(pilot, Path("/nowhere/clients.csv"))
         message = screen.query_one("#im-path-msg", Label)
@@ -154,10 +166,10 @@ async def test_import_wizard_assigns_category_branch_and_program(
         assert enrolment.balance == 50
 
 
-async def test_import_wizard_keeps_merge_candidates(empty_engine: Engine, tmp_path: Path) -> None:
+async def test_import_wizard_keeps_merge_candidates(desk_engine: Engine, tmp_path: Path) -> None:
     path = fixture(tmp_path, "shopify.csv")
-    run_import(engine=empty_engine, path=path, options=ImportOptions())
-    app = make_app(empty_engine)
+    run_import(engine=desk_engine, path=path, options=ImportOptions())
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_wizard(pilot, path)
         # "When a customer already exists" is the fourth field; its last choice.
@@ -171,7 +183,7 @@ async def test_import_wizard_keeps_merge_candidates(empty_engine: Engine, tmp_pa
 
 
 async def test_import_wizard_shows_hostile_file_data_literally(
-    empty_engine: Engine, tmp_path: Path
+    desk_engine: Engine, tmp_path: Path
 ) -> None:
     path = tmp_path / "hostile.csv"
     path.write_text(
@@ -180,7 +192,7 @@ async def test_import_wizard_shows_hostile_file_data_literally(
         "Evil\x1b[2J\x1b]0;pwned\x07,Row,evil@example.com,,\n",
         encoding="utf-8",
     )
-    app = make_app(empty_engine)
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_wizard(pilot, path)
         table = screen.query_one("#im-mapping", DataTable)
@@ -195,7 +207,7 @@ async def test_import_wizard_shows_hostile_file_data_literally(
         await burst(pilot, "escape", "ctrl+s")
         await previewed(pilot, screen)
         assert "Imported 1 new of 2 rows" in text_of(screen, "#im-summary")
-    with Session(empty_engine) as s:
+    with Session(desk_engine) as s:
         assert [c.first_name for c in s.exec(select(Customer))] == [HOSTILE]
 
 
@@ -285,7 +297,7 @@ async def test_duplicates_screen_lists_and_ignores(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await burst(pilot, "down", "D")
+        await burst(pilot, "D")
         screen = app.screen
         assert isinstance(screen, DuplicatesScreen)
         table = screen.query_one("#dup-table", DataTable)
@@ -312,20 +324,20 @@ def _write_candidates(path: Path) -> Path:
 
 
 async def test_merge_candidates_are_decided_on_the_duplicates_screen(
-    empty_engine: Engine, tmp_path: Path
+    desk_engine: Engine, tmp_path: Path
 ) -> None:
     """Import as merge candidates, then merge one field by field, add one, discard one."""
-    run_import(engine=empty_engine, path=fixture(tmp_path, "shopify.csv"), options=ImportOptions())
+    run_import(engine=desk_engine, path=fixture(tmp_path, "shopify.csv"), options=ImportOptions())
     summary = run_import(
-        engine=empty_engine,
+        engine=desk_engine,
         path=_write_candidates(tmp_path / "again.csv"),
         options=ImportOptions(on_duplicate="candidate"),
     )
     assert summary.candidates == 3
-    app = make_app(empty_engine)
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await burst(pilot, "down", "D")
+        await burst(pilot, "D")
         screen = app.screen
         assert isinstance(screen, DuplicatesScreen)
         assert (screen.sub_title or "").endswith(" · 3 imported rows waiting")
@@ -354,7 +366,7 @@ async def test_merge_candidates_are_decided_on_the_duplicates_screen(
         # Alfred's row is a mistake: discard it from the list.
         await burst(pilot, "home", "x")
         assert "waiting" not in (screen.sub_title or "")
-    with Session(empty_engine) as s:
+    with Session(desk_engine) as s:
         bruce = svc.get_by_code(session=s, code="C-000001")
         assert (bruce.city, str(bruce.date_of_birth)) == ("Gotham City", "1980-02-19")
         martha = s.exec(select(Customer).where(col(Customer.first_name) == "Martha")).one()
@@ -385,7 +397,7 @@ async def test_hostile_imported_row_is_shown_literally(demo_engine: Engine) -> N
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await burst(pilot, "down", "D")
+        await burst(pilot, "D")
         screen = app.screen
         assert isinstance(screen, DuplicatesScreen)
         first = rows(screen.query_one("#dup-table", DataTable))[0]

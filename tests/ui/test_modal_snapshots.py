@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 from textual.pilot import Pilot
+from textual.widgets import TextArea
 
 from frontdesk.data import bookings, fields, notes, rewards, tags
 from frontdesk.data import customers as svc
@@ -132,6 +133,9 @@ def scenario(*runs: Run) -> Run:
         for step in runs:
             await step(pilot)
             await settle(pilot, 0.2)
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False  # settle stops the blinking of inputs only
+        await pilot.pause()
 
     return run
 
@@ -141,8 +145,14 @@ def find(code: str) -> Run:
     return scenario(keys("slash", code), keys("down"))
 
 
-def snap(snap_compare: Any, engine: Engine, *runs: Run) -> bool:
-    return bool(snap_compare(make_app(engine), terminal_size=SIZE, run_before=scenario(*runs)))
+def snap(snap_compare: Any, engine: Engine, *runs: Run, staff: str = "rita") -> bool:
+    app = make_app(engine, staff=staff)
+    return bool(snap_compare(app, terminal_size=SIZE, run_before=scenario(*runs)))
+
+
+def snap_admin(snap_compare: Any, engine: Engine, *runs: Run) -> bool:
+    """As the demo's admin (settings are for admins)."""
+    return snap(snap_compare, engine, *runs, staff="admin")
 
 
 # --------------------------------------------------------------------------- common.py
@@ -150,7 +160,7 @@ def snap(snap_compare: Any, engine: Engine, *runs: Run) -> bool:
 
 def test_confirm_modal_deleting_a_hostile_field(snap_compare: Any, hostile_engine: Engine) -> None:
     """S, tab to the fields, delete: the question names the field literally."""
-    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("tab", "delete"))
+    assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("tab", "delete"))
 
 
 def test_prompt_modal_block_reason(snap_compare: Any, hostile_engine: Engine) -> None:
@@ -216,25 +226,23 @@ def test_bulk_action_modal(snap_compare: Any, hostile_engine: Engine) -> None:
 
 def test_field_modal_with_a_refused_key(snap_compare: Any, hostile_engine: Engine) -> None:
     """S, a: a hostile label and a key the service refuses, shown under the key."""
-    assert snap(
+    assert snap_admin(
         snap_compare,
         hostile_engine,
-        keys("down"),
         keys("S"),
         keys("a", HOSTILE, "tab", "Bad Key", "ctrl+s"),
     )
 
 
 def test_field_modal_editing_a_hostile_field(snap_compare: Any, hostile_engine: Engine) -> None:
-    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("tab", "enter"))
+    assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("tab", "enter"))
 
 
 def test_line_modal_category_colour_as_typed(snap_compare: Any, hostile_engine: Engine) -> None:
     """S, Categories, a: the colour typed is shown as it will be stored, in that colour."""
-    assert snap(
+    assert snap_admin(
         snap_compare,
         hostile_engine,
-        keys("down"),
         keys("S"),
         keys("right", "a", HOSTILE, "tab", "!", "tab", "gold"),
     )
@@ -243,10 +251,9 @@ def test_line_modal_category_colour_as_typed(snap_compare: Any, hostile_engine: 
 def test_line_modal_colour_refused_next_to_the_field(
     snap_compare: Any, hostile_engine: Engine
 ) -> None:
-    assert snap(
+    assert snap_admin(
         snap_compare,
         hostile_engine,
-        keys("down"),
         keys("S"),
         keys("right", "a", "Silver", "tab", "S", "tab", "goldish", "ctrl+s"),
     )
@@ -256,10 +263,9 @@ def test_line_modal_editing_a_category_stored_as_gold(
     snap_compare: Any, hostile_engine: Engine
 ) -> None:
     """The stored 'gold' opens as typed and is shown as what it would be saved as."""
-    assert snap(
+    assert snap_admin(
         snap_compare,
         hostile_engine,
-        keys("down"),
         keys("S"),
         keys("right", "tab", "down", "down", "down", "enter"),
     )
@@ -269,7 +275,7 @@ def test_settings_categories_with_unreadable_colours(
     snap_compare: Any, hostile_engine: Engine
 ) -> None:
     """Not a modal: the list the category dialogs come from, with gold and garbage colours."""
-    assert snap(snap_compare, hostile_engine, keys("down"), keys("S"), keys("right"))
+    assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("right"))
 
 
 # --------------------------------------------------------------------------- other screens'
@@ -277,7 +283,7 @@ def test_settings_categories_with_unreadable_colours(
 
 def test_filter_modal(snap_compare: Any, hostile_engine: Engine) -> None:
     """f from the list, the Tag menu opened: tag names from the lookups, shown literally."""
-    assert snap(snap_compare, hostile_engine, keys("down"), keys("f"), keys("tab", "tab", "enter"))
+    assert snap(snap_compare, hostile_engine, keys("f"), keys("tab", "tab", "enter"))
 
 
 def test_quick_add_modal(snap_compare: Any, hostile_engine: Engine) -> None:
@@ -285,7 +291,6 @@ def test_quick_add_modal(snap_compare: Any, hostile_engine: Engine) -> None:
     assert snap(
         snap_compare,
         hostile_engine,
-        keys("down"),
         keys("b"),
         keys(HOSTILE),
         keys("ctrl+n"),
@@ -295,6 +300,23 @@ def test_quick_add_modal(snap_compare: Any, hostile_engine: Engine) -> None:
 # --------------------------------------------------------------------------- from the profile
 
 
+def repaint() -> Run:
+    """Draw the screen afresh. A Textual DataTable keeps lines drawn between ``add_row`` and
+    its next idle at the old column widths until its cursor moves (its line cache is not
+    cleared when the widths grow); the profile's tabs fill their tables that way, so what is
+    behind a modal opened from them would differ from run to run. A resize redraws every
+    line. (Reported; the settings, merge and import tables give their widths instead.)"""
+
+    async def run(pilot: Pilot[None]) -> None:
+        width, height = SIZE
+        await pilot.resize_terminal(width - 1, height)
+        await pilot.pause()
+        await pilot.resize_terminal(width, height)
+        await pilot.pause()
+
+    return run
+
+
 def profile(engine: Engine) -> Run:
     """The hostile customer's profile: found in the directory, opened with enter."""
     return scenario(find(hostile_code(engine)), keys("enter"))
@@ -302,12 +324,16 @@ def profile(engine: Engine) -> Run:
 
 def test_info_modal_booking_notes(snap_compare: Any, hostile_engine: Engine) -> None:
     """2, v: the booking's note is Markdown; its markup and links stay text, nothing clickable."""
-    assert snap(snap_compare, hostile_engine, profile(hostile_engine), keys("2"), keys("v"))
+    assert snap(
+        snap_compare, hostile_engine, profile(hostile_engine), keys("2"), repaint(), keys("v")
+    )
 
 
 def test_enrol_modal(snap_compare: Any, hostile_engine: Engine) -> None:
     """4, n: the programs offered include one with a hostile name and unit."""
-    assert snap(snap_compare, hostile_engine, profile(hostile_engine), keys("4"), keys("n"))
+    assert snap(
+        snap_compare, hostile_engine, profile(hostile_engine), keys("4"), repaint(), keys("n")
+    )
 
 
 def test_points_modal(snap_compare: Any, hostile_engine: Engine) -> None:
@@ -317,6 +343,7 @@ def test_points_modal(snap_compare: Any, hostile_engine: Engine) -> None:
         hostile_engine,
         profile(hostile_engine),
         keys("4"),
+        repaint(),
         keys("a"),
         keys("25", "tab", HOSTILE),
     )
@@ -329,8 +356,11 @@ def test_note_modal(snap_compare: Any, hostile_engine: Engine) -> None:
         hostile_engine,
         profile(hostile_engine),
         keys("5"),
+        repaint(),
         keys("a"),
-        keys("Allergy: [nuts] ", HOSTILE),
+        # Lines short enough not to wrap, then tab: the text area's cursor is not drawn the
+        # same way from run to run.
+        keys("Allergy: [nuts] [/]", "enter", "[link=file:///etc/passwd]x[/link]", "tab"),
     )
 
 
@@ -403,6 +433,7 @@ def test_payment_modal(snap_compare: Any, hostile_order_engine: Engine) -> None:
         hostile_order_engine,
         profile(hostile_order_engine),
         keys("3"),
+        repaint(),
         keys("p"),
         keys("[/]12", "enter"),
     )
@@ -415,6 +446,7 @@ def test_refund_modal(snap_compare: Any, hostile_order_engine: Engine) -> None:
         hostile_order_engine,
         profile(hostile_order_engine),
         keys("3"),
+        repaint(),
         keys("R"),
         keys("5", "tab", HOSTILE),
     )

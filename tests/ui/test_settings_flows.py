@@ -14,6 +14,7 @@ from frontdesk.screens.settings import FieldModal, LineModal, SettingsScreen
 from tests.ui.conftest import SIZE, burst, make_app, settle
 
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
+ADMIN = "admin"  # settings are for admins (the demo's admin)
 
 
 def cells(table: DataTable[object]) -> list[list[str]]:
@@ -25,9 +26,9 @@ def message(screen: object, selector: str) -> str:
 
 
 async def open_settings(pilot: Pilot[None], *tab_keys: str) -> SettingsScreen:
-    """From the directory: S opens settings, ``right`` moves along the tabs."""
+    """From the directory (the list has focus): S opens settings, ``right`` moves along the
+    tabs."""
     await settle(pilot)
-    await burst(pilot, "down")  # from the search box to the list (the directory's own key)
     await burst(pilot, "S", *tab_keys)
     screen = pilot.app.screen
     assert isinstance(screen, SettingsScreen)
@@ -35,7 +36,7 @@ async def open_settings(pilot: Pilot[None], *tab_keys: str) -> SettingsScreen:
 
 
 async def test_colour_gold_typed_in_settings_is_stored_as_hex(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot)
         # Every key at once: the tab move, the dialog and the text land where they belong.
@@ -54,7 +55,7 @@ async def test_colour_gold_typed_in_settings_is_stored_as_hex(demo_engine: Engin
 
 
 async def test_a_colour_that_is_not_one_is_refused_next_to_the_field(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot)
         await burst(pilot, "right", "a", "Silver", "tab", "S", "tab", "goldish", "ctrl+s")
@@ -82,7 +83,7 @@ async def test_stored_garbage_colours_render_without_crashing(demo_engine: Engin
             s.add(Category(name=name, symbol="*", colour=colour, position=90))
         s.add(Tag(name=HOSTILE, key="hostile", colour="gold"))
         s.commit()
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot, "right")
         table = screen.query_one("#s-categories-table", DataTable)
@@ -95,9 +96,7 @@ async def test_stored_garbage_colours_render_without_crashing(demo_engine: Engin
         tags = {row[0]: row[1] for row in cells(screen.query_one("#s-tags-table", DataTable))}
         assert tags[HOSTILE].endswith("gold")
         # The bulk action's category list draws the same stored colours.
-        await burst(pilot, "escape")
-        await burst(pilot, "down")
-        await burst(pilot, "a", "enter")
+        await burst(pilot, "escape", "a", "enter")
         assert isinstance(app.screen, ChoiceModal)
         await pilot.press("escape", "escape")
         await settle(pilot)
@@ -105,7 +104,7 @@ async def test_stored_garbage_colours_render_without_crashing(demo_engine: Engin
 
 
 async def test_hostile_tag_name_is_shown_as_typed(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot, "right", "right")
         await burst(pilot, "a", HOSTILE, "enter")
@@ -116,7 +115,7 @@ async def test_hostile_tag_name_is_shown_as_typed(demo_engine: Engine) -> None:
 
 
 async def test_program_numbers_are_checked_next_to_their_field(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot, "right", "right", "right")
         await burst(pilot, "a", "Stamp card", "tab", "stamps", "tab", "ten", "ctrl+s")
@@ -132,7 +131,7 @@ async def test_program_numbers_are_checked_next_to_their_field(demo_engine: Engi
 
 
 async def test_note_category_alert_answer_is_yes_or_no(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         await open_settings(pilot, "right", "right", "right", "right")
         await burst(pilot, "a", "Contraindication", "tab", "backspace", "backspace", "maybe")
@@ -148,7 +147,7 @@ async def test_note_category_alert_answer_is_yes_or_no(demo_engine: Engine) -> N
 
 
 async def test_field_key_refused_next_to_the_key(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot)
         await burst(pilot, "a", "Allergies", "tab", "Bad Key", "ctrl+s")
@@ -167,7 +166,7 @@ async def test_field_order_and_delete_act_on_the_highlighted_row(demo_engine: En
         for label in ("First", HOSTILE, "Third"):
             fields.save_field(session=s, label=label, key=None)
         s.commit()
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot)
         table = screen.query_one("#s-fields-table", DataTable)
@@ -184,3 +183,11 @@ async def test_field_order_and_delete_act_on_the_highlighted_row(demo_engine: En
         assert [row[0] for row in cells(table)] == ["First", "Third"]
     with Session(demo_engine) as s:
         assert [f.label for f in s.exec(select(CustomField))] == ["First", "Third"]
+
+
+async def test_settings_are_refused_to_reception(demo_engine: Engine) -> None:
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "S")
+        assert not isinstance(app.screen, SettingsScreen)
