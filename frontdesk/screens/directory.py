@@ -357,12 +357,16 @@ class DirectoryScreen(FrontdeskScreen[None]):
             on_error=self._load_failed,
         )
 
-    def _count(self, delay: float) -> None:
-        """Count the result exactly (after ``delay``: typing on makes this count moot)."""
+    def _new_count(self) -> int:
+        """A new count supersedes the one waiting or running."""
         if self._count_timer is not None:
             self._count_timer.stop()
         self.count_generation += 1
-        generation = self.count_generation
+        return self.count_generation
+
+    def _count(self, delay: float) -> None:
+        """Count the result exactly (after ``delay``: typing on makes this count moot)."""
+        generation = self._new_count()
         text, filters = self.query_text, self.effective_filters()
 
         def count(session: Session) -> tuple[int, float]:
@@ -379,7 +383,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
             start()
 
     def _counted(self, generation: int, counted: tuple[int, float]) -> None:
-        self.count_cost = counted[1]
+        if counted[1]:
+            self.count_cost = counted[1]
         if generation == self.count_generation:
             self.count = counted[0]
             self.counting = False
@@ -398,7 +403,10 @@ class DirectoryScreen(FrontdeskScreen[None]):
             return  # a newer search, filter or jump superseded this one
         self.fetching = False
         if load.count_after is not None:
-            self._count(load.count_after)
+            if page.more_before or page.more_after or load.mode not in ("start", "refresh"):
+                self._count(load.count_after)
+            else:
+                self._counted(self._new_count(), (len(page.rows), 0.0))  # all of it is here
         self.last_visits.update(page.last_visits)
         self.alert_ids |= page.alerts
         table = self.query_one("#customers", CustomerTable)

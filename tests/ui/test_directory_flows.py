@@ -48,6 +48,10 @@ async def typed_out(pilot: Any, limit: float = 30.0) -> None:
         await pilot.pause(0.02)
         waited += 0.02
     await settle(pilot, 0.3)
+    # The directory's exact count follows its rows (after a pause in typing).
+    while getattr(app.screen, "counting", False) and waited < limit:
+        await settle(pilot, 0.1)
+        waited += 0.1
 
 
 def table(app: Any) -> DataTable[Any]:
