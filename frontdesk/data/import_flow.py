@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from frontdesk.data import fields, importing, rewards
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Branch, Category, Staff
+from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, valid_region
 
 SAMPLE_ROWS = 3
@@ -155,10 +156,11 @@ def run_wizard_import(
 ) -> WizardRun:
     """Preview (``dry_run``) or import the file as the wizard shows it.
 
-    ``started(total rows or None)`` is called once before the first batch of a real import,
+    For the desk (``roles``: import). ``started(total rows or None)`` is called once before the first batch of a real import,
     ``progress(rows)`` after each batch. Invalid rows of a real import are written next to
     the file (``<name>.errors.csv``).
     """
+    require(actor, "import")
     path = import_path(form.path)
     options = import_options(form, dry_run=dry_run)
     if not dry_run:

@@ -17,6 +17,7 @@ from frontdesk.data import candidates, merge
 from frontdesk.data import customers as svc
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Branch, Category, Customer, Staff
+from frontdesk.data.roles import require
 
 
 @dataclass
@@ -97,6 +98,7 @@ def load_duplicates(*, session: Session) -> DuplicatesPage:
 
 def ignore_group(*, session: Session, customer_ids: Sequence[int], actor: Staff | None) -> int:
     """Remember that these customers are not duplicates of each other; returns the pairs."""
+    require(actor, "merge")
     ids = list(dict.fromkeys(customer_ids))
     pairs = 0
     for i, first in enumerate(ids):

@@ -3,7 +3,7 @@
 The screen and the CLI give the text the admin typed; these functions turn it into the
 arguments of the services (``fields``, ``tags``, ``rewards``, ``notes``), so that a value that
 cannot be used raises :class:`ValidationFailed` naming the field it came from, and the screen
-shows it next to that field.
+shows it next to that field. Every change is for admins (``roles.require(actor, "settings")``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from frontdesk.data.models import (
     CustomFieldValue,
     LoyaltyProgram,
     NoteCategory,
+    Staff,
     Tag,
 )
+from frontdesk.data.roles import require
 
 YES = {"yes", "y", "true", "1", "on"}
 NO = {"no", "n", "false", "0", "off"}
@@ -77,9 +79,10 @@ class FieldForm:
 
 
 def save_field_form(
-    *, session: Session, form: FieldForm, field_id: int | None = None
+    *, session: Session, form: FieldForm, actor: Staff | None, field_id: int | None = None
 ) -> CustomField:
     """Create (no ``field_id``) or change a custom field definition."""
+    require(actor, "settings")
     return fields.save_field(
         session=session,
         label=form.label,
@@ -96,16 +99,24 @@ def save_field_form(
 
 
 def save_category_form(
-    *, session: Session, name: str, symbol: str, colour: str, category_id: int | None = None
+    *,
+    session: Session,
+    name: str,
+    symbol: str,
+    colour: str,
+    actor: Staff | None,
+    category_id: int | None = None,
 ) -> Category:
     """Create or change a customer category; the colour is checked and stored as ``#rrggbb``
     (``ValidationFailed(field="colour")`` for one that is not a colour)."""
+    require(actor, "settings")
     return tags.save_category(
         session=session, name=name, symbol=symbol, colour=colour, category_id=category_id
     )
 
 
-def add_tag_form(*, session: Session, name: str) -> Tag:
+def add_tag_form(*, session: Session, name: str, actor: Staff | None) -> Tag:
+    require(actor, "settings")
     return tags.create_tag(session=session, name=name)
 
 
@@ -146,9 +157,10 @@ def yes_no(field_name: str, text: str, *, empty: bool) -> bool:
 
 
 def save_program_form(
-    *, session: Session, form: ProgramForm, program_id: int | None = None
+    *, session: Session, form: ProgramForm, actor: Staff | None, program_id: int | None = None
 ) -> LoyaltyProgram:
     """Create or change a loyalty program from the dialog's text."""
+    require(actor, "settings")
     return rewards.save_program(
         session=session,
         name=form.name,
@@ -166,11 +178,40 @@ def save_program_form(
 
 
 def save_note_category_form(
-    *, session: Session, name: str, alert: str, category_id: int | None = None
+    *,
+    session: Session,
+    name: str,
+    alert: str,
+    actor: Staff | None,
+    category_id: int | None = None,
 ) -> NoteCategory:
+    require(actor, "settings")
     return notes.save_category(
         session=session,
         name=name,
         is_alert=yes_no("is_alert", alert, empty=False),
         category_id=category_id,
     )
+
+
+# --------------------------------------------------------------------------- field order and removal
+
+
+def move_field(*, session: Session, field_id: int, direction: int, actor: Staff | None) -> None:
+    """Move a custom field up (-1) or down (+1) in the forms."""
+    require(actor, "settings")
+    fields.move_field(session=session, field_id=field_id, direction=direction)
+
+
+def archive_field(
+    *, session: Session, field_id: int, archived: bool, actor: Staff | None
+) -> CustomField:
+    """Hide a custom field from the forms (its values are kept), or show it again."""
+    require(actor, "settings")
+    return fields.archive_field(session=session, field_id=field_id, archived=archived)
+
+
+def delete_field(*, session: Session, field_id: int, actor: Staff | None) -> int:
+    """Delete a custom field and its values; returns how many values went."""
+    require(actor, "settings")
+    return fields.delete_field(session=session, field_id=field_id)

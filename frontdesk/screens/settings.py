@@ -29,7 +29,7 @@ from textual.widgets import (
     TabPane,
 )
 
-from frontdesk.data import fields
+from frontdesk.data import fields, settings_flow
 from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import FieldType
@@ -458,6 +458,7 @@ class SettingsScreen(FrontdeskScreen[None]):
     def edit(self, row: Any) -> None:
         tab = self.tab
         row_id: int | None = row.id if row is not None else None
+        actor = self.fd.operator
 
         def open_dialog(modal: FieldModal | LineModal, done: str) -> None:
             def after(answer: object) -> None:
@@ -482,7 +483,7 @@ class SettingsScreen(FrontdeskScreen[None]):
             )
 
             def save_field(form: FieldForm) -> Saver:
-                return lambda s: save_field_form(session=s, form=form, field_id=row_id)
+                return lambda s: save_field_form(session=s, form=form, field_id=row_id, actor=actor)
 
             open_dialog(FieldModal(initial, save=save_field), "Field saved")
         elif tab == "s-categories":
@@ -490,7 +491,12 @@ class SettingsScreen(FrontdeskScreen[None]):
 
             def save_category(v: list[str]) -> Saver:
                 return lambda s: save_category_form(
-                    session=s, name=v[0], symbol=v[1], colour=v[2], category_id=row_id
+                    session=s,
+                    name=v[0],
+                    symbol=v[1],
+                    colour=v[2],
+                    category_id=row_id,
+                    actor=actor,
                 )
 
             open_dialog(
@@ -516,7 +522,7 @@ class SettingsScreen(FrontdeskScreen[None]):
                 return
 
             def save_tag(v: list[str]) -> Saver:
-                return lambda s: add_tag_form(session=s, name=v[0])
+                return lambda s: add_tag_form(session=s, name=v[0], actor=actor)
 
             open_dialog(LineModal("New tag", ["Name"], fields=["name"], save=save_tag), "Tag added")
         elif tab == "s-programs":
@@ -535,7 +541,9 @@ class SettingsScreen(FrontdeskScreen[None]):
 
             def save_program(v: list[str]) -> Saver:
                 form = ProgramForm(*v)
-                return lambda s: save_program_form(session=s, form=form, program_id=row_id)
+                return lambda s: save_program_form(
+                    session=s, form=form, program_id=row_id, actor=actor
+                )
 
             labels = [
                 "Name",
@@ -562,7 +570,7 @@ class SettingsScreen(FrontdeskScreen[None]):
 
             def save_note_category(v: list[str]) -> Saver:
                 return lambda s: save_note_category_form(
-                    session=s, name=v[0], alert=v[1], category_id=row_id
+                    session=s, name=v[0], alert=v[1], category_id=row_id, actor=actor
                 )
 
             open_dialog(
@@ -582,7 +590,9 @@ class SettingsScreen(FrontdeskScreen[None]):
             return
         field_id = row.id
         self.run_write(
-            lambda s: fields.move_field(session=s, field_id=field_id, direction=direction),
+            lambda s: settings_flow.move_field(
+                session=s, field_id=field_id, direction=direction, actor=self.fd.operator
+            ),
             then=lambda _: self.reload(focus=("s-fields", field_id)),
         )
 
@@ -593,7 +603,9 @@ class SettingsScreen(FrontdeskScreen[None]):
         field_id, archived = row.id, not row.archived
         done = "Field archived (values kept)" if archived else "Field restored"
         self.run_write(
-            lambda s: fields.archive_field(session=s, field_id=field_id, archived=archived),
+            lambda s: settings_flow.archive_field(
+                session=s, field_id=field_id, archived=archived, actor=self.fd.operator
+            ),
             then=lambda _: self.saved(done, "s-fields", field_id),
         )
 
@@ -607,7 +619,9 @@ class SettingsScreen(FrontdeskScreen[None]):
             def confirmed(yes: bool | None) -> None:
                 if yes:
                     self.run_write(
-                        lambda s: fields.delete_field(session=s, field_id=field_id),
+                        lambda s: settings_flow.delete_field(
+                            session=s, field_id=field_id, actor=self.fd.operator
+                        ),
                         then=lambda gone: self.saved(
                             f"Field deleted with {gone:,} values", "s-fields"
                         ),
