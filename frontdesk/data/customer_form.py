@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import fields as custom_fields
+from frontdesk.data import roles
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.formdata import LABELS, TEXT_FIELDS, check_field, parse_date, text_values
 from frontdesk.data.models import Branch, Category, CreatedVia, Customer, CustomField, Staff, Tag
@@ -193,7 +194,9 @@ def save_customer_form(
     ``DuplicateCustomer`` (phone/email of another live customer) or ``StaleRecord`` (someone
     else saved this customer since ``form.expected_version``). Nothing is written then.
     ``data_dir`` is where photos are kept (default: the configured data directory).
+    Only staff who may add or change customers may save (``NotAllowed``).
     """
+    roles.require(actor, "customers.write")
     region = default_region(session)
     errors = form_errors(form, region=region)
     if errors:

@@ -745,6 +745,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def action_new(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
 
+        if self.fd.refuse("customers.write"):
+            return
+
         def added(customer_id: int | None) -> None:
             self._after_save(customer_id)
             if customer_id is not None:
@@ -758,7 +761,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         from frontdesk.screens.customer_form import CustomerFormScreen
 
         customer_id = self.highlighted_id()
-        if customer_id is not None:
+        if customer_id is not None and not self.fd.refuse("customers.write"):
             self.app.push_screen(
                 CustomerFormScreen(customer_id=customer_id), callback=self._after_save
             )
@@ -823,6 +826,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def action_bulk(self) -> None:
         from frontdesk.screens.bulk import BulkActionModal, BulkRequest
 
+        if self.fd.refuse("customers.write"):
+            return
         targets = sorted(self.selected)
         if not targets:
             customer_id = self.highlighted_id()
@@ -870,6 +875,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def action_merge(self) -> None:
         from frontdesk.screens.merge import MergeScreen
 
+        if self.fd.refuse("merge"):
+            return
         chosen = sorted(self.selected)
         if len(chosen) < 2:
             self.notify("Select two customers (space) to merge them", severity="warning")
@@ -887,6 +894,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
     def action_export(self) -> None:
         from frontdesk.screens.common import PromptModal
+
+        if self.fd.refuse("export"):
+            return
 
         what = (
             f"the {len(self.selected):,} selected"

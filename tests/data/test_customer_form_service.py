@@ -18,6 +18,7 @@ from frontdesk.data.customer_form import (
 )
 from frontdesk.data.errors import DuplicateCustomer, StaleRecord, ValidationFailed
 from frontdesk.data.models import AuditEvent, Category, Customer, Staff
+from frontdesk.data.roles import NotAllowed
 from frontdesk.data.settings import set_setting
 from frontdesk.data.staff import create_staff
 from frontdesk.data.tags import create_tag, tag_ids_of
@@ -217,3 +218,16 @@ def test_category_and_hostile_text_round_trip(desk: tuple[Session, Staff]) -> No
     form = load_customer_form(session=s, customer_id=created.customer_id).form
     assert form is not None and (form.first_name, form.last_name) == ("[/]", name)
     assert form.category_id == (vip.id if vip else None)
+
+
+def test_only_desk_staff_save_customers(desk: tuple[Session, Staff]) -> None:
+    s, _rita = desk
+    tara = create_staff(session=s, name="Tara", role="therapist", username="tara")
+    s.commit()
+    for actor in (tara, None):
+        with pytest.raises(NotAllowed):
+            save_customer_form(
+                session=s, form=CustomerForm(first_name="X", email="x@example.com"), actor=actor
+            )
+        s.rollback()
+    assert s.exec(select(Customer)).all() == []

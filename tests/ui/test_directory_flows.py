@@ -506,3 +506,21 @@ async def test_edit_keeps_the_place_in_the_list(demo_engine: Engine) -> None:
         await keys(pilot, "e", "ctrl+s")  # edit, save unchanged
         assert isinstance(app.screen, DirectoryScreen)
         assert highlighted_code(app) == code
+
+
+async def test_a_therapist_cannot_add_or_edit_customers(demo_engine: Engine) -> None:
+    from frontdesk.data.staff import create_staff
+
+    with Session(demo_engine) as s:
+        create_staff(session=s, name="Tara Therapist", role="therapist", username="tara")
+        s.commit()
+    app = make_app(demo_engine, staff="tara")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for key in ("n", "e", "a"):
+            await keys(pilot, key)
+            assert isinstance(app.screen, DirectoryScreen)
+        refused = [n.message for n in app._notifications]
+        assert any("may not add or change customers" in m for m in refused)
+        await keys(pilot, "enter")  # reading is for everyone
+        assert isinstance(app.screen, ProfileScreen)
