@@ -191,7 +191,6 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.undo_ids: list[int] = []
         self._debounce: Timer | None = None
         self.lookups = lookups.Lookups()
-        self.lookups_loaded = False
         self.count: int | None = None
         self.last_visits: dict[int, datetime] = {}
         self.alert_ids: set[int] = set()
@@ -270,7 +269,6 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
     def _lookups_loaded(self, loaded: lookups.Lookups) -> None:
         self.lookups = loaded
-        self.lookups_loaded = True
         category = self.query_one("#category", Select)
         category.set_options(
             [
