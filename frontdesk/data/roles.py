@@ -50,9 +50,11 @@ class NotAllowed(FrontdeskError):
 
     def __init__(self, action: str, staff: Staff | None) -> None:
         self.action = action
-        who = f"{staff.name} ({staff.role})" if staff is not None else "No staff member"
         what = DESCRIPTIONS.get(action, action)
-        super().__init__(f"{who} may not {what}")
+        if staff is None:
+            super().__init__(f"Choose who is operating (--staff) to {what}")
+        else:
+            super().__init__(f"{staff.name} ({staff.role}) may not {what}")
 
 
 def allowed(staff: Staff | None, action: str) -> bool:
