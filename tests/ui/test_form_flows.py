@@ -35,6 +35,15 @@ TO_EMAIL = ["tab"] * 3
 TO_PHONE = ["tab"] * 5  # first, last, display, email, mobile country, mobile
 
 
+@pytest.fixture
+def desk_engine(empty_engine: Engine) -> Engine:
+    """An empty database with the receptionist the app acts as (adding needs the role)."""
+    with Session(empty_engine) as s:
+        create_staff(session=s, name="Rita Reception", username="rita")
+        s.commit()
+    return empty_engine
+
+
 def error_of(app: Any, field: str) -> str:
     return str(app.screen.query_one(f"#e-{field}", Label).render())
 
@@ -233,8 +242,8 @@ async def test_escape_with_unsaved_changes_asks(demo_engine: Engine) -> None:
             assert not s.exec(select(Customer).where(col(Customer.first_name) == "Half")).all()
 
 
-async def test_new_customer_prefilled_from_search(empty_engine: Engine) -> None:
-    app = make_app(empty_engine)
+async def test_new_customer_prefilled_from_search(desk_engine: Engine) -> None:
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await keys(pilot, "/", "anna de vries 0612345678")
@@ -248,11 +257,11 @@ async def test_new_customer_prefilled_from_search(empty_engine: Engine) -> None:
         assert isinstance(app.screen, ConfirmModal)  # the pre-filled values count as typed
 
 
-async def test_photo_is_copied_privately(empty_engine: Engine, tmp_path: Path) -> None:
+async def test_photo_is_copied_privately(desk_engine: Engine, tmp_path: Path) -> None:
     image = tmp_path / "face.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
     data_dir = tmp_path / "appdata"
-    app = make_app(empty_engine, data_dir=data_dir)
+    app = make_app(desk_engine, data_dir=data_dir)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await keys(pilot, "n")
@@ -266,19 +275,19 @@ async def test_photo_is_copied_privately(empty_engine: Engine, tmp_path: Path) -
         assert isinstance(app.screen, ProfileScreen)
     stored = data_dir / "photos" / "C-000001.png"
     assert stored.exists() and (stored.stat().st_mode & 0o777) == 0o600
-    with Session(empty_engine) as s:
+    with Session(desk_engine) as s:
         assert svc.get_customer(session=s, customer_id=1).photo_path == "photos/C-000001.png"
 
 
-async def test_hostile_values_round_trip_through_the_form(empty_engine: Engine) -> None:
+async def test_hostile_values_round_trip_through_the_form(desk_engine: Engine) -> None:
     name = "[link=file:///etc/passwd]x[/link]"
-    with Session(empty_engine) as s:
+    with Session(desk_engine) as s:
         svc.create_customer(
             session=s,
             data=svc.CustomerCreate(first_name="[/]", last_name=name, email="odd@example.com"),
         )
         s.commit()
-    app = make_app(empty_engine)
+    app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await keys(pilot, "e")
@@ -287,5 +296,5 @@ async def test_hostile_values_round_trip_through_the_form(empty_engine: Engine) 
         assert name in app.screen.title
         await keys(pilot, *tabs_to(app, "#f-city"), "[b]Town[/b]", "ctrl+s")
         assert isinstance(app.screen, DirectoryScreen)
-    c = one_customer(empty_engine)
+    c = one_customer(desk_engine)
     assert (c.first_name, c.last_name, c.city) == ("[/]", name, "[b]Town[/b]")
