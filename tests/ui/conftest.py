@@ -90,7 +90,7 @@ def burst_keys(*parts: str) -> list[str]:
     """``burst_keys("n", "Maria", "tab")``: words are typed letter by letter, key names kept."""
     keys: list[str] = []
     for part in parts:
-        if len(part) > 1 and (part in _KEY_NAMES or "+" in part):
+        if len(part) > 1 and (part in _KEY_NAMES or part.startswith(("ctrl+", "shift+", "alt+"))):
             keys.append(part)
         else:
             keys.extend("space" if ch == " " else ch for ch in part)
