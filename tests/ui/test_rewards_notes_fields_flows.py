@@ -64,7 +64,7 @@ async def test_alert_note_shows_in_the_booking_flow(demo_engine: Engine) -> None
 
 
 async def test_custom_field_defined_filled_shown_and_filtered(demo_engine: Engine) -> None:
-    app = make_app(demo_engine)
+    app = make_app(demo_engine, staff="admin")  # settings are for admins
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.screen.query_one("#customers", DataTable).focus()
