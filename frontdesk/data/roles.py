@@ -13,35 +13,54 @@ EVERYONE = frozenset({"admin", "reception", "therapist"})
 DESK = frozenset({"admin", "reception"})
 ADMIN = frozenset({"admin"})
 
+# What reception may do in one go before it takes an admin (issue 11).
+BULK_DELETE_LIMIT = 20
+EXPORT_SELECTION_LIMIT = 500
+
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "read": EVERYONE,
+    "read": EVERYONE,  # therapists see customers and their own bookings
     "notes": EVERYONE,
     "customers.write": DESK,
+    "customers.delete": DESK,  # soft delete, undoable
+    "delete.permanent": ADMIN,
+    "bulk.delete": DESK,  # up to BULK_DELETE_LIMIT customers
+    "bulk.delete.many": ADMIN,
     "book": DESK,
     "order": DESK,
+    "refund": DESK,
     "rewards": DESK,
     "import": DESK,
-    "export": DESK,
+    "export": DESK,  # a selection of up to EXPORT_SELECTION_LIMIT customers
+    "export.full": ADMIN,
     "merge": DESK,
     "merge.many": ADMIN,
-    "bulk.delete.many": ADMIN,
-    "export.full": ADMIN,
     "erase": ADMIN,
     "settings": ADMIN,
     "staff": ADMIN,
+    "backup": ADMIN,
     "restore": ADMIN,
 }
 
 DESCRIPTIONS = {
     "customers.write": "add or change customers",
+    "customers.delete": "delete customers",
+    "delete.permanent": "delete customers permanently",
+    "bulk.delete": "delete customers in bulk",
+    "bulk.delete.many": f"delete more than {BULK_DELETE_LIMIT} customers at once",
     "book": "book appointments",
     "order": "take orders",
+    "refund": "refund orders",
     "rewards": "change loyalty points",
     "import": "import customers",
     "export": "export customers",
+    "export.full": f"export more than {EXPORT_SELECTION_LIMIT} customers",
     "merge": "merge customers",
     "merge.many": "merge three or more customers at once",
+    "erase": "erase a customer's personal data",
     "settings": "change settings",
+    "staff": "manage staff",
+    "backup": "back up the database",
+    "restore": "restore a backup",
 }
 
 
