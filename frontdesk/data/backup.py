@@ -23,6 +23,8 @@ from sqlalchemy import Engine
 
 from frontdesk.data.db import HEAD_REVISION, alembic_config, is_sqlite, migrate
 from frontdesk.data.errors import InvalidState, ValidationFailed
+from frontdesk.data.models import Staff
+from frontdesk.data.roles import require
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,13 @@ def inspect(path: Path) -> BackupInfo:
     return BackupInfo(path, path.stat().st_size, int(customers), str(revision[0]))
 
 
-def backup(engine: Engine, target: Path) -> BackupInfo:
-    """Copy the live database to ``target`` (which must not exist yet)."""
+def backup(engine: Engine, target: Path, *, actor: Staff | None) -> BackupInfo:
+    """Copy the live database to ``target`` (which must not exist yet). Admins only."""
+    require(actor, "backup")
+    return _copy(engine, target)
+
+
+def _copy(engine: Engine, target: Path) -> BackupInfo:
     _database_path(engine)
     if target.exists():
         raise ValidationFailed("file", f"{target} exists already; choose another name")
@@ -105,11 +112,12 @@ def backup(engine: Engine, target: Path) -> BackupInfo:
     return inspect(target)
 
 
-def restore(engine: Engine, source: Path, safety_copy: Path) -> BackupInfo:
-    """Replace the live database with the backup at ``source``.
+def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | None) -> BackupInfo:
+    """Replace the live database with the backup at ``source``. Admins only.
 
     The current database is saved to ``safety_copy`` first. Returns what was restored.
     """
+    require(actor, "restore")
     db = _database_path(engine)
     info = inspect(source)
     if source.resolve() == db.resolve():
@@ -124,7 +132,7 @@ def restore(engine: Engine, source: Path, safety_copy: Path) -> BackupInfo:
             f"{source} was made by a newer Frontdesk (schema {info.revision}; this one knows up "
             f"to {HEAD_REVISION}): upgrade Frontdesk first",
         )
-    backup(engine, safety_copy)
+    _copy(engine, safety_copy)
     incoming = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         with engine.connect() as conn:

@@ -18,6 +18,7 @@ from frontdesk.data import bookings
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Branch, Staff
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
+from frontdesk.data.roles import require
 
 
 def local_tz() -> tzinfo | None:
@@ -215,11 +216,12 @@ def book_appointment(
     *,
     session: Session,
     request: BookingRequest,
-    actor: Staff | None = None,
+    actor: Staff | None,
     tz: tzinfo | None = None,
 ) -> Booked:
-    """Book what the form holds. Raises ValidationFailed (first bad field), BlockedCustomer,
-    DoubleBooked (with the clash and the next free time)."""
+    """Book what the form holds. Raises NotAllowed (the role may not book), ValidationFailed
+    (first bad field), BlockedCustomer, DoubleBooked (with the clash and the next free time)."""
+    require(actor, "book")
     check = check_booking(request, tz)
     if check.errors:
         name, message = next(iter(check.errors.items()))

@@ -25,6 +25,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import clean_line, clean_multiline
 
 # Statuses that occupy the staff member's time.
@@ -172,12 +173,13 @@ def create_booking(
     branch_id: int,
     staff_id: int | None,
     start_at: datetime,
+    actor: Staff | None,
     notes: str | None = None,
-    actor: Staff | None = None,
     status: BookingStatus | str = BookingStatus.CONFIRMED,
     source: str = "desk",
     price_cents: int | None = None,
 ) -> Booking:
+    require(actor, "book")
     notes_text = clean_multiline("notes", notes)
     source = clean_line("source", source, max_length=20) or "desk"
     customer = _check_customer(session, customer_id)
@@ -257,11 +259,12 @@ def change_status(
     session: Session,
     booking_id: int,
     action: str,
-    actor: Staff | None = None,
+    actor: Staff | None,
     reason: str | None = None,
     new_start: datetime | None = None,
 ) -> Booking:
     """confirm / complete / cancel (reason required) / no_show / reschedule (new_start)."""
+    require(actor, "book")
     if action not in ALLOWED:
         raise ValidationFailed("action", f"unknown action {action!r}")
     booking = get_booking(session=session, booking_id=booking_id, lock=True)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from frontdesk.data import audit
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import Customer, CustomField, CustomFieldValue, FieldType, Staff
+from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, clean_line, clean_multiline, clean_text, fold
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -39,7 +40,9 @@ def save_field(
     help_text: str | None = None,
     position: int | None = None,
     field_id: int | None = None,
+    actor: Staff | None,
 ) -> CustomField:
+    require(actor, "settings")
     clean_label = clean_line("label", label, max_length=100)
     if not clean_label:
         raise ValidationFailed("label", "Label is required")
@@ -87,7 +90,10 @@ def save_field(
     return field
 
 
-def archive_field(*, session: Session, field_id: int, archived: bool = True) -> CustomField:
+def archive_field(
+    *, session: Session, field_id: int, archived: bool = True, actor: Staff | None
+) -> CustomField:
+    require(actor, "settings")
     field = session.get(CustomField, field_id)
     if field is None:
         raise NotFound("custom field", field_id)
@@ -107,8 +113,9 @@ def count_values(*, session: Session, field_id: int) -> int:
     )
 
 
-def delete_field(*, session: Session, field_id: int) -> int:
+def delete_field(*, session: Session, field_id: int, actor: Staff | None) -> int:
     """Delete a definition and all its values; returns how many values went."""
+    require(actor, "settings")
     field = session.get(CustomField, field_id)
     if field is None:
         raise NotFound("custom field", field_id)
@@ -223,9 +230,10 @@ def values_of(*, session: Session, customer_id: int) -> dict[str, str]:
 
 
 def set_values(
-    *, session: Session, customer_id: int, values: dict[str, Any], actor: Staff | None = None
+    *, session: Session, customer_id: int, values: dict[str, Any], actor: Staff | None
 ) -> dict[str, tuple[str, str]]:
     """Set custom field values by key (validated); returns {key: (before, after)} of changes."""
+    require(actor, "customers.write")
     if session.get(Customer, customer_id) is None:
         raise ValidationFailed("customer_id", "no such customer")
     fields = {f.key: f for f in list_fields(session=session)}
@@ -353,8 +361,9 @@ class FieldFilter:
         return exists().where(*base, col(CustomFieldValue.value_text) == parsed.text)
 
 
-def move_field(*, session: Session, field_id: int, direction: int) -> None:
+def move_field(*, session: Session, field_id: int, direction: int, actor: Staff | None) -> None:
     """Move a custom field up (-1) or down (+1) in the order forms show them."""
+    require(actor, "settings")
     ordered = list_fields(session=session, include_archived=True)
     index = next((i for i, f in enumerate(ordered) if f.id == field_id), None)
     if index is None:

@@ -17,6 +17,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import clean_line, clean_multiline
 
 
@@ -73,8 +74,9 @@ def add_note(
     visibility: str = NoteVisibility.STAFF.value,
     pinned: bool = False,
     is_alert: bool = False,
-    actor: Staff | None = None,
+    actor: Staff | None,
 ) -> Note:
+    require(actor, "notes")
     if booking_id is not None:
         booking = session.get(Booking, booking_id)
         if booking is None:
@@ -135,8 +137,9 @@ def update_note(
     visibility: str,
     pinned: bool,
     is_alert: bool,
-    actor: Staff | None = None,
+    actor: Staff | None,
 ) -> Note:
+    require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
     before = note.body
     note.body = note_body(body)
@@ -161,7 +164,8 @@ def update_note(
     return note
 
 
-def delete_note(*, session: Session, note_id: int, actor: Staff | None = None) -> None:
+def delete_note(*, session: Session, note_id: int, actor: Staff | None) -> None:
+    require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
     audit.record(
         session=session,
@@ -176,8 +180,9 @@ def delete_note(*, session: Session, note_id: int, actor: Staff | None = None) -
     session.flush()
 
 
-def move_note(*, session: Session, note_id: int, direction: int) -> None:
+def move_note(*, session: Session, note_id: int, direction: int, actor: Staff | None) -> None:
     """Move a note up (-1) or down (+1) in its customer's manual order."""
+    require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
     siblings = list(
         session.exec(

@@ -18,6 +18,7 @@ from frontdesk.data.booking_flow import Choice, branch_choices
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import CreatedVia, Package, Service, Staff
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
+from frontdesk.data.roles import require
 
 ORDER_CREATED_VIA = CreatedVia.ORDER
 
@@ -168,8 +169,9 @@ def check_payment(payment: str, total_cents: int) -> int:
     return amount
 
 
-def place_order(*, session: Session, request: OrderRequest, actor: Staff | None = None) -> Placed:
+def place_order(*, session: Session, request: OrderRequest, actor: Staff | None) -> Placed:
     """Save the order and the payment taken now (one transaction: both or neither)."""
+    require(actor, "order")
     if request.customer_id is None:
         raise ValidationFailed("customer", "Pick the customer first (or ctrl+n to add them).")
     if request.branch_id is None:

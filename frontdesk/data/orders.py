@@ -29,6 +29,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import clean_line, clean_multiline
 
 
@@ -116,10 +117,11 @@ def create_order(
     customer_id: int,
     branch_id: int,
     lines: list[LineInput],
-    actor: Staff | None = None,
+    actor: Staff | None,
     booking_id: int | None = None,
     notes: str | None = None,
 ) -> Order:
+    require(actor, "order")
     customer = session.get(Customer, customer_id)
     if customer is None or not customer.is_live:
         raise ValidationFailed("customer_id", "choose a customer")
@@ -260,9 +262,10 @@ def take_payment(
     session: Session,
     order_id: int,
     amount_cents: int,
+    actor: Staff | None,
     method: str = "card",
-    actor: Staff | None = None,
 ) -> Payment:
+    require(actor, "order")
     order = get_order(session=session, order_id=order_id, lock=True)
     if order.status == OrderStatus.CANCELLED.value:
         raise InvalidState("a cancelled order cannot be paid")
@@ -298,8 +301,9 @@ def take_payment(
 
 
 def refund(
-    *, session: Session, order_id: int, amount_cents: int, reason: str, actor: Staff | None = None
+    *, session: Session, order_id: int, amount_cents: int, reason: str, actor: Staff | None
 ) -> Refund:
+    require(actor, "refund")
     order = get_order(session=session, order_id=order_id, lock=True)
     text = clean_line("reason", reason, max_length=300)
     if not text:
@@ -327,9 +331,8 @@ def refund(
     return row
 
 
-def cancel_order(
-    *, session: Session, order_id: int, reason: str, actor: Staff | None = None
-) -> Order:
+def cancel_order(*, session: Session, order_id: int, reason: str, actor: Staff | None) -> Order:
+    require(actor, "order")
     order = get_order(session=session, order_id=order_id, lock=True)
     text = clean_line("reason", reason, max_length=300)
     if not text:
@@ -358,8 +361,9 @@ def cancel_order(
     return order
 
 
-def order_for_booking(*, session: Session, booking_id: int, actor: Staff | None = None) -> Order:
+def order_for_booking(*, session: Session, booking_id: int, actor: Staff | None) -> Order:
     """The order of a completed booking: its service at the booked price (one step)."""
+    require(actor, "order")
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound("booking", booking_id)

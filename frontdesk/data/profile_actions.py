@@ -17,6 +17,7 @@ from frontdesk.data import bookings, orders, rewards
 from frontdesk.data.booking_flow import local_tz, parse_day, parse_time
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import LoyaltyEnrolment, Staff
+from frontdesk.data.roles import require
 
 BOOKING_ACTIONS = ("confirm", "complete", "cancel", "no_show", "reschedule")
 ORDER_ACTIONS = ("pay", "refund", "cancel")
@@ -54,6 +55,7 @@ def change_booking(
 
     ``new_start`` is the text typed for a reschedule ("YYYY-MM-DD HH:MM", the desk's time).
     """
+    require(actor, "book")
     if action not in BOOKING_ACTIONS:
         raise ValidationFailed("action", f"unknown action {action!r}")
     start = parse_when(new_start or "", tz) if action == "reschedule" else None
@@ -86,6 +88,7 @@ def change_order(
     ``amount`` is the text typed ("45", "45.50", "45,50"). Returns what was done, for the
     message the desk shows.
     """
+    require(actor, "refund" if action == "refund" else "order")
     if action == "pay":
         cents = orders.parse_money(amount or "")
         orders.take_payment(
@@ -112,6 +115,7 @@ def set_enrolment_expiry(
     *, session: Session, enrolment_id: int, expires_on: str, actor: Staff | None
 ) -> LoyaltyEnrolment:
     """Set (YYYY-MM-DD) or clear (empty text) when an enrolment's points expire."""
+    require(actor, "rewards")
     text = (expires_on or "").strip()
     when = parse_day(text, "expires_on") if text else None
     return rewards.change_expiry(

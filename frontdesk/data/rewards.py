@@ -26,6 +26,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, clean_line, clean_multiline
 
 # --------------------------------------------------------------------------- programs
@@ -106,9 +107,10 @@ def enrol(
     starting_balance: int = 0,
     expires_on: date | None = None,
     notes: str | None = None,
-    actor: Staff | None = None,
+    actor: Staff | None,
     today: date | None = None,
 ) -> LoyaltyEnrolment:
+    require(actor, "rewards")
     notes_text = clean_multiline("notes", notes)
     customer = session.get(Customer, customer_id)
     if customer is None or not customer.is_live:
@@ -160,8 +162,9 @@ def get_enrolment(*, session: Session, enrolment_id: int, lock: bool = False) ->
 
 
 def change_expiry(
-    *, session: Session, enrolment_id: int, expires_on: date | None, actor: Staff | None = None
+    *, session: Session, enrolment_id: int, expires_on: date | None, actor: Staff | None
 ) -> LoyaltyEnrolment:
+    require(actor, "rewards")
     enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
     before = enrolment.expires_on
     enrolment.expires_on = expires_on
@@ -170,9 +173,10 @@ def change_expiry(
 
 
 def remove_enrolment(
-    *, session: Session, enrolment_id: int, actor: Staff | None = None
+    *, session: Session, enrolment_id: int, actor: Staff | None
 ) -> LoyaltyEnrolment:
     """End an enrolment. Its ledger stays in the history; its balance no longer counts."""
+    require(actor, "rewards")
     enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
     if enrolment.removed_at is not None:
         return enrolment
@@ -254,13 +258,14 @@ def change_points(
     enrolment_id: int,
     points: int,
     reason: str,
+    actor: Staff | None,
     action: LedgerAction | str | None = None,
-    actor: Staff | None = None,
     booking_id: int | None = None,
     order_id: int | None = None,
     request_id: str | None = None,
 ) -> PointsEntry:
     """Add (points > 0) or redeem (points < 0) with a reason. Idempotent per request id."""
+    require(actor, "rewards")
     if len(check_text("request_id", request_id) or "") > 64:
         raise ValidationFailed("request_id", "is too long (64 characters at most)")
     if request_id:
@@ -302,7 +307,9 @@ def change_points(
 def expire_points(
     *, session: Session, today: date | None = None, actor: Staff | None = None
 ) -> int:
-    """Write off the balance of every enrolment past its expiry date, by an explicit entry."""
+    """Write off the balance of every enrolment past its expiry date, by an explicit entry.
+
+    A system action (the app runs it on opening): it needs no actor and checks no role."""
     today = today or date.today()
     due = session.exec(
         select(LoyaltyEnrolment.id).where(
@@ -337,9 +344,10 @@ def bulk_enrol(
     customer_ids: list[int],
     program_id: int,
     starting_balance: int = 0,
-    actor: Staff | None = None,
+    actor: Staff | None,
 ) -> tuple[int, int]:
     """Enrol many customers (batches of 500); returns (enrolled, already enrolled or skipped)."""
+    require(actor, "rewards")
     enrolled = skipped = 0
     for start in range(0, len(customer_ids), 500):
         with Session(engine) as session:

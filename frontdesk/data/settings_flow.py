@@ -92,6 +92,7 @@ def save_field_form(
         choices=form.choices,
         help_text=form.help_text,
         field_id=field_id,
+        actor=actor,
     )
 
 
@@ -200,7 +201,7 @@ def save_note_category_form(
 def move_field(*, session: Session, field_id: int, direction: int, actor: Staff | None) -> None:
     """Move a custom field up (-1) or down (+1) in the forms."""
     require(actor, "settings")
-    fields.move_field(session=session, field_id=field_id, direction=direction)
+    fields.move_field(session=session, field_id=field_id, direction=direction, actor=actor)
 
 
 def archive_field(
@@ -208,10 +209,10 @@ def archive_field(
 ) -> CustomField:
     """Hide a custom field from the forms (its values are kept), or show it again."""
     require(actor, "settings")
-    return fields.archive_field(session=session, field_id=field_id, archived=archived)
+    return fields.archive_field(session=session, field_id=field_id, archived=archived, actor=actor)
 
 
 def delete_field(*, session: Session, field_id: int, actor: Staff | None) -> int:
     """Delete a custom field and its values; returns how many values went."""
     require(actor, "settings")
-    return fields.delete_field(session=session, field_id=field_id)
+    return fields.delete_field(session=session, field_id=field_id, actor=actor)

@@ -8,6 +8,7 @@ from frontdesk.data import audit
 from frontdesk.data.colours import normalise_colour
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Category, CustomerTag, Staff, Tag
+from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, clean_line, fold
 
 
@@ -56,7 +57,8 @@ def _names(session: Session, ids: set[int]) -> str | None:
     return ", ".join(sorted(t.name for t in session.exec(select(Tag).where(col(Tag.id).in_(ids)))))
 
 
-def add_tag(*, session: Session, customer_id: int, tag_id: int, actor: Staff | None = None) -> bool:
+def add_tag(*, session: Session, customer_id: int, tag_id: int, actor: Staff | None) -> bool:
+    require(actor, "customers.write")
     current = tag_ids_of(session=session, customer_id=customer_id)
     if tag_id in current:
         return False
@@ -65,9 +67,8 @@ def add_tag(*, session: Session, customer_id: int, tag_id: int, actor: Staff | N
     )
 
 
-def remove_tag(
-    *, session: Session, customer_id: int, tag_id: int, actor: Staff | None = None
-) -> bool:
+def remove_tag(*, session: Session, customer_id: int, tag_id: int, actor: Staff | None) -> bool:
+    require(actor, "customers.write")
     current = tag_ids_of(session=session, customer_id=customer_id)
     if tag_id not in current:
         return False
@@ -76,10 +77,9 @@ def remove_tag(
     )
 
 
-def set_tags(
-    *, session: Session, customer_id: int, tag_ids: set[int], actor: Staff | None = None
-) -> bool:
+def set_tags(*, session: Session, customer_id: int, tag_ids: set[int], actor: Staff | None) -> bool:
     """Make the customer's tags exactly ``tag_ids``. Returns whether anything changed."""
+    require(actor, "customers.write")
     current = tag_ids_of(session=session, customer_id=customer_id)
     if current == tag_ids:
         return False

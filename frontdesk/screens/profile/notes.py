@@ -236,9 +236,11 @@ class NotesTab(ProfileTab):
         note = self._note()
         if note is None:
             return
-        note_id = note.id
+        note_id, actor = note.id, self.operator
         self.write(
-            lambda s: note_svc.move_note(session=s, note_id=note_id, direction=direction),
+            lambda s: note_svc.move_note(
+                session=s, note_id=note_id, direction=direction, actor=actor
+            ),
             changed="note",
             done=None,
             select=lambda _: str(note_id),
