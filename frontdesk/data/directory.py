@@ -579,6 +579,13 @@ def apply_bulk(
 ) -> BulkOutcome:
     """Apply one action to many customers, a transaction per batch; per-customer problems
     (e.g. a restore whose phone was taken meanwhile) are reported, not fatal."""
+    if request.action in ("delete", "restore"):
+        # Roles, future bookings cancelled and re-opened on undo: one transaction.
+        from frontdesk.data import delete_flow
+
+        return delete_flow.apply_bulk(
+            engine=engine, action=request.action, customer_ids=customer_ids, actor=actor
+        )
     outcome = BulkOutcome()
     for start in range(0, len(customer_ids), batch):
         chunk = customer_ids[start : start + batch]
