@@ -26,7 +26,7 @@ from frontdesk.data import roles
 from frontdesk.data.db import read_engine
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff, utcnow
-from frontdesk.data.staff import resolve_operator
+from frontdesk.data.staff import ensure_first_admin, resolve_operator
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
 from frontdesk.text import plain, user_text
@@ -122,8 +122,12 @@ class FrontdeskApp(App[None]):
         # The app's idea of 'now' (tests pin it so that relative dates are stable).
         self.clock: Callable[[], datetime] = clock or utcnow
         # Who is operating is settled before the first frame (not on the UI thread).
+        # A new database gets its first admin here (and says so on the first frame); a name
+        # that is not on the staff list stops the start with UnknownStaff (a clear line).
         with Session(self.engine, expire_on_commit=False) as session:
+            self.first_admin = ensure_first_admin(session=session, requested=staff)
             self.operator: Staff | None = resolve_operator(session=session, requested=staff)
+            session.commit()
         self.crash_report: Path | None = None
         # Typed-ahead keys wait here, in order, until the screen is ready and the key before
         # them has been fully handled (see on_event).
@@ -157,11 +161,17 @@ class FrontdeskApp(App[None]):
 
         if self.operator:
             self.sub_title = f"{self.operator.name} · {self.operator.role}"
-        elif self.requested_staff:
-            self.sub_title = f"unknown staff {self.requested_staff!r}"
         else:
-            self.sub_title = "no staff member (use --staff)"
+            self.sub_title = "read-only (not on the staff list)"
         self.push_screen(DirectoryScreen())
+        if self.first_admin is not None:
+            self.notify(
+                f"A new database: {plain(self.first_admin.name)} is its first admin. "
+                "Add the team with: frontdesk staff add NAME --role reception",
+                title="Welcome",
+                timeout=15,
+                markup=False,
+            )
         self.expire_points()
 
     @work(thread=True, exclusive=True, group="expire-points", exit_on_error=False)

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from frontdesk import __version__, config
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, NotFound, ValidationFailed
-from frontdesk.data.models import Customer
+from frontdesk.data.models import Customer, Staff
 from frontdesk.text import plain, user_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,6 +75,28 @@ def error_line(exc: FrontdeskError) -> str:
     if isinstance(exc, DuplicateCustomer):
         return f"duplicate {exc.field}: {exc.existing_code} {exc.existing_name} already has it"
     return str(exc)
+
+
+def acting(ctx: click.Context, session: Session, staff: str | None = None) -> Staff | None:
+    """The staff member this command acts as (``--staff`` here or on ``frontdesk``, else the OS
+    login); a name that is not on the staff list stops the command with one clear line."""
+    from frontdesk.data.staff import resolve_operator
+
+    try:
+        return resolve_operator(
+            session=session, requested=staff or ctx.find_root().params.get("staff")
+        )
+    except FrontdeskError as exc:
+        fail(error_line(exc))
+
+
+def acting_apart(ctx: click.Context, engine: Engine) -> Staff | None:
+    """:func:`acting` in a session of its own (committed: a new database's first admin), for
+    commands that work on the engine rather than in one session (backup, restore)."""
+    with Session(engine, expire_on_commit=False) as session:
+        actor = acting(ctx, session)
+        session.commit()
+        return actor
 
 
 @contextmanager
@@ -234,6 +256,12 @@ def demo(ctx: click.Context, db: str | None, count: int, seed: int, if_empty: bo
                 else ""
             )
         )
+        if summary.staff:
+            say(
+                "Staff created (username: name, role): "
+                + "; ".join(f"{user}: {name}, {role}" for user, name, role in summary.staff)
+            )
+            say("Start the app as one of them, e.g.: frontdesk --staff rita")
 
 
 @main.group()
@@ -266,12 +294,9 @@ def customers_add(
 ) -> None:
     """Add a customer (validated like the app: phone in E.164, unique phone and email)."""
     from frontdesk.data import customers as svc
-    from frontdesk.data.staff import resolve_operator
 
     with opened(ctx, db) as engine, Session(engine) as session:
-        actor = resolve_operator(
-            session=session, requested=staff or ctx.find_root().params.get("staff")
-        )
+        actor = acting(ctx, session, staff)
         try:
             customer = svc.create_customer(
                 session=session,
@@ -303,18 +328,28 @@ def customers_add(
 def customers_find(
     ctx: click.Context, db: str | None, text: str, limit: int, as_json: bool
 ) -> None:
-    """Search by name, phone (any format), email or code; best matches first."""
+    """Search by name, phone (any format), email or code; best matches first.
+
+    A merged-away customer's code, phone or email finds the survivor, and says so."""
     from frontdesk.data import customers as svc
 
     with opened(ctx, db) as engine, Session(engine) as session:
         found = svc.search(session=session, text=text, limit=limit)
+        notes = svc.search_notes(session=session, text=text)
         if as_json:
-            click.echo(dump_json([customer_json(session, c) for c in found]))
+            rows = [customer_json(session, c) for c in found]
+            for row in rows:
+                if row["id"] in notes:
+                    row["merged_note"] = notes[row["id"]]
+            click.echo(dump_json(rows))
             return
         if not found:
             say(f"No customers match {text!r}.", console=err)
             sys.exit(1)
         out.print(customers_table(session, found))
+        for c in found:
+            if c.id in notes:
+                say(notes[c.id])
 
 
 @customers.command("show")
@@ -372,9 +407,10 @@ def backup_cmd(ctx: click.Context, db: str | None, file: Path | None) -> None:
     from frontdesk.data import backup
 
     with opened(ctx, db) as engine:
+        actor = acting_apart(ctx, engine)
         try:
             target = file or backup.default_backup_path(engine)
-            info = backup.backup(engine, target)
+            info = backup.backup(engine, target, actor=actor)
         except FrontdeskError as exc:
             fail(error_line(exc))
     say(f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).")
@@ -390,9 +426,12 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
     from sqlmodel import func, select
 
     from frontdesk.data import backup
+    from frontdesk.data.roles import require
 
     with opened(ctx, db) as engine:
+        actor = acting_apart(ctx, engine)
         try:
+            require(actor, "restore")  # before asking
             incoming = backup.inspect(file)
             safety = backup.default_backup_path(engine).with_suffix(".before-restore.db")
             with Session(engine) as session:
@@ -404,7 +443,7 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
                 err=True,
             ):
                 fail("nothing restored", code=1)
-            info = backup.restore(engine, file, safety)
+            info = backup.restore(engine, file, safety, actor=actor)
         except FrontdeskError as exc:
             fail(error_line(exc))
     say(f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.")
@@ -417,7 +456,7 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
 @click.pass_context
 def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str | None) -> None:
     """Show business settings, or set one: `frontdesk settings default_region NL`."""
-    from frontdesk.data.settings import all_settings, set_setting
+    from frontdesk.data.settings import all_settings, change_setting
 
     with opened(ctx, db) as engine, Session(engine) as session:
         if key is None or value is None:
@@ -426,10 +465,11 @@ def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str
                 if key is None or k == key:
                     say(f"{k} = {json.dumps(v)}")
             return
+        actor = acting(ctx, session)
         try:
-            stored = set_setting(session=session, key=key, value=value)
+            stored = change_setting(session=session, key=key, value=value, actor=actor)
             session.commit()
-        except ValidationFailed as exc:
+        except FrontdeskError as exc:
             fail(error_line(exc))
         say(f"{key} = {json.dumps(stored)}")
 
@@ -472,10 +512,14 @@ def staff_add(
     from frontdesk.data.staff import create_staff
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session)
         try:
-            member = create_staff(session=session, name=name, role=role, username=username)
+            member = create_staff(
+                session=session, name=name, role=role, username=username, actor=actor
+            )
             session.commit()
-        except ValidationFailed as exc:
+        except FrontdeskError as exc:
+            session.rollback()
             fail(error_line(exc))
         say(f"Added staff member {member.id}: {member.name} ({member.role})")
 
@@ -541,7 +585,6 @@ def import_cmd(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
     from frontdesk.data.importing import ImportOptions, count_rows, run_import
-    from frontdesk.data.staff import resolve_operator
 
     mapping: dict[str, str] = {}
     for item in maps:
@@ -567,7 +610,8 @@ def import_cmd(
     )
     with opened(ctx, db) as engine:
         with Session(engine) as session:
-            actor = resolve_operator(session=session, requested=ctx.find_root().params.get("staff"))
+            actor = acting(ctx, session)
+            session.commit()  # a new database's first admin
         try:
             show_bar = not as_json and err.is_terminal
             with Progress(
@@ -710,13 +754,10 @@ def merge_cmd(
     """Merge the customers OTHERS into SURVIVOR (by code); their codes keep finding SURVIVOR."""
     from frontdesk.data import customers as svc
     from frontdesk.data.merge import merge_customers
-    from frontdesk.data.staff import resolve_operator
 
     with opened(ctx, db) as engine, Session(engine) as session:
         try:
-            actor = resolve_operator(
-                session=session, requested=staff or ctx.find_root().params.get("staff")
-            )
+            actor = acting(ctx, session, staff)
             keep = svc.get_by_code(session=session, code=survivor, follow_merges=False)
             gone = [
                 svc.get_by_code(session=session, code=c, follow_merges=False).id or 0

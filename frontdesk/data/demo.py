@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,6 +310,8 @@ class DemoSummary:
     points_entries: int = 0
     notes: int = 0
     duplicates: int = 0
+    # Staff members this run created: (username, name, role).
+    staff: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _ascii(text: str) -> str:
@@ -317,8 +319,16 @@ def _ascii(text: str) -> str:
     return "".join(ch for ch in decomposed if ch.isascii() and (ch.isalnum())).lower()
 
 
-def _catalogue(session: Session, branches_wanted: int, rng: random.Random) -> dict[str, Any]:
-    """Branches, staff, services, packages and tags (reused when they already exist)."""
+def _catalogue(
+    session: Session,
+    branches_wanted: int,
+    rng: random.Random,
+    created: list[tuple[str, str, str]] | None = None,
+) -> dict[str, Any]:
+    """Branches, staff, services, packages and tags (reused when they already exist).
+
+    Staff members it adds are appended to ``created`` as (username, name, role)."""
+    created = [] if created is None else created
     branches = list(session.exec(select(Branch).order_by(col(Branch.id))))
     names = [
         "Downtown",
@@ -337,23 +347,14 @@ def _catalogue(session: Session, branches_wanted: int, rng: random.Random) -> di
         branches.append(branch)
     session.flush()
     staff = list(session.exec(select(Staff).order_by(col(Staff.id))))
-    if not staff:
-        session.add(
-            Staff(
-                name="Alex Admin",
-                username="admin",
-                role=StaffRole.ADMIN.value,
-                branch_id=branches[0].id,
-            )
-        )
-        session.add(
-            Staff(
-                name="Rita Reception",
-                username="rita",
-                role=StaffRole.RECEPTION.value,
-                branch_id=branches[0].id,
-            )
-        )
+    taken = {s.username for s in staff if s.username}
+    for name, username, role in (
+        ("Alex Admin", "admin", StaffRole.ADMIN.value),
+        ("Rita Reception", "rita", StaffRole.RECEPTION.value),
+    ):
+        if username not in taken:
+            session.add(Staff(name=name, username=username, role=role, branch_id=branches[0].id))
+            created.append((username, name, role))
     first = [
         "Nina",
         "Omar",
@@ -374,8 +375,22 @@ def _catalogue(session: Session, branches_wanted: int, rng: random.Random) -> di
         if branch.id in have:
             continue
         for k in range(5):
-            name = f"{first[(bi * 5 + k) % len(first)]} {chr(65 + bi % 26)}{bi // 26 or ''}."
-            session.add(Staff(name=name, role=StaffRole.THERAPIST.value, branch_id=branch.id))
+            given = first[(bi * 5 + k) % len(first)]
+            letter = f"{chr(65 + bi % 26)}{bi // 26 or ''}"
+            name = f"{given} {letter}."
+            username = f"{given}.{letter}".lower()
+            if username in taken:
+                username = None
+            else:
+                created.append((username, name, StaffRole.THERAPIST.value))
+            session.add(
+                Staff(
+                    name=name,
+                    username=username,
+                    role=StaffRole.THERAPIST.value,
+                    branch_id=branch.id,
+                )
+            )
     session.flush()
     therapists = list(
         session.exec(select(Staff).where(col(Staff.role) == StaffRole.THERAPIST.value))
@@ -444,7 +459,9 @@ def generate(
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     summary = DemoSummary()
     with Session(engine, expire_on_commit=False) as session:
-        cat = _catalogue(session, max(3, min(200, customers // 20000 + 3)), rng)
+        cat = _catalogue(
+            session, max(3, min(200, customers // 20000 + 3)), rng, created=summary.staff
+        )
         session.commit()
     hours_used: dict[tuple[int, int], int] = {}
     full_days: dict[tuple[int, int], int] = {}

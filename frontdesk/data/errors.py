@@ -77,3 +77,14 @@ class DoubleBooked(FrontdeskError):
 
 class InvalidState(FrontdeskError):
     """The record is not in a state that allows this change (e.g. completing a cancelled booking)."""
+
+
+class UnknownStaff(FrontdeskError):
+    """``--staff`` (or the OS login) names nobody on the staff list."""
+
+    def __init__(self, requested: str) -> None:
+        self.requested = requested
+        super().__init__(
+            f"{requested!r} is not on the staff list: choose a staff member with --staff, "
+            f"or ask an admin to add you (frontdesk staff add NAME --username {requested})"
+        )

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.data.models import Setting
+from frontdesk.data.models import Setting, Staff
 from frontdesk.data.validation import check_text, valid_region
 
 DEFAULTS: dict[str, Any] = {
@@ -15,6 +15,8 @@ DEFAULTS: dict[str, Any] = {
     "require_phone": False,
     "currency": "USD",
     "business_name": "Frontdesk",
+    # A --staff name or OS login that is not on the staff list may read (never change) data.
+    "unknown_staff_read_only": False,
 }
 
 
@@ -41,7 +43,7 @@ def _coerce(key: str, value: Any) -> Any:
         if region is None:
             raise ValidationFailed(key, f"{value!r} is not a country code (e.g. US, NL, GB)")
         return region
-    if key == "require_phone":
+    if key in {"require_phone", "unknown_staff_read_only"}:
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
@@ -70,6 +72,14 @@ def set_setting(*, session: Session, key: str, value: Any) -> Any:
         session.add(row)
     session.flush()
     return coerced
+
+
+def change_setting(*, session: Session, key: str, value: Any, actor: Staff | None) -> Any:
+    """A business setting changed by a staff member (admins only)."""
+    from frontdesk.data.roles import require
+
+    require(actor, "settings")
+    return set_setting(session=session, key=key, value=value)
 
 
 def default_region(session: Session) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import getpass
 
+from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
-from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.errors import UnknownStaff, ValidationFailed
 from frontdesk.data.models import Branch, Staff, StaffRole
+from frontdesk.data.roles import require
 from frontdesk.data.validation import clean_line
 
 
@@ -35,7 +37,12 @@ def create_staff(
     role: StaffRole | str = StaffRole.RECEPTION,
     username: str | None = None,
     branch_id: int | None = None,
+    actor: Staff | None = None,
 ) -> Staff:
+    """Add a staff member: admins only (``roles.require(actor, "staff")``).
+
+    The one exception is how a database gets its first admin: while it has no staff at all,
+    an admin may be added with no actor."""
     clean = clean_line("name", name, max_length=100)
     if not clean:
         raise ValidationFailed("name", "Staff name is required")
@@ -43,6 +50,9 @@ def create_staff(
         role_value = StaffRole(str(role).lower()).value
     except ValueError:
         raise ValidationFailed("role", "must be admin, reception or therapist") from None
+    first = session.exec(select(Staff.id).limit(1)).first() is None
+    if not (first and actor is None and role_value == StaffRole.ADMIN.value):
+        require(actor, "staff")
     user = clean_line("username", username, max_length=100)
     if user and session.exec(select(Staff).where(col(Staff.username) == user)).first():
         raise ValidationFailed("username", f"{user!r} is already taken")
@@ -74,12 +84,47 @@ def find_staff(*, session: Session, name_or_username: str) -> Staff | None:
     return None
 
 
-def resolve_operator(*, session: Session, requested: str | None) -> Staff | None:
-    """The staff member running the app: ``--staff``/settings value, else the OS login name."""
-    if requested:
-        return find_staff(session=session, name_or_username=requested)
+def os_login() -> str | None:
     try:
-        login = getpass.getuser()
+        return getpass.getuser() or None
     except Exception:
         return None
-    return find_staff(session=session, name_or_username=login)
+
+
+def ensure_first_admin(*, session: Session, requested: str | None) -> Staff | None:
+    """On a database with no staff at all, make its first admin (``--staff`` or the OS login).
+
+    Returns the new admin, or None when the database already has staff. Call it in a write
+    transaction: SQLite begins writes IMMEDIATE and PostgreSQL locks the table, so two
+    terminals starting at once on an empty database make one admin, not two.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("LOCK TABLE staff IN SHARE ROW EXCLUSIVE MODE"))  # type: ignore[call-overload]
+    if session.exec(select(Staff.id).limit(1)).first() is not None:
+        return None
+    name = (requested or os_login() or "admin").strip() or "admin"
+    return create_staff(session=session, name=name, role=StaffRole.ADMIN, username=name)
+
+
+def allows_unknown_staff(session: Session) -> bool:
+    from frontdesk.data.settings import get_setting
+
+    return bool(get_setting(session=session, key="unknown_staff_read_only"))
+
+
+def resolve_operator(*, session: Session, requested: str | None) -> Staff | None:
+    """The staff member running the app: ``--staff``/settings value, else the OS login name.
+
+    A name that matches nobody is refused (``UnknownStaff``) unless the business allows
+    unknown staff to read (setting ``unknown_staff_read_only``): then the answer is None and
+    every change is refused by the role checks. An OS login (no ``--staff``) that is not on
+    the staff list is refused the same way.
+    """
+    ensure_first_admin(session=session, requested=requested)
+    name = requested or os_login()
+    found = find_staff(session=session, name_or_username=name) if name else None
+    if found is not None or allows_unknown_staff(session):
+        return found
+    if name:
+        raise UnknownStaff(name)
+    return None

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,6 +62,18 @@ async def settle(pilot: Pilot[None], delay: float = 0.0) -> None:
     await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
+
+
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 30.0
+) -> None:
+    """Wait (on a loaded machine too) until a chain of workers has led to ``condition``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the screen did not reach the expected state in time")
+        await pilot.pause(0.05)
+    await settle(pilot)
 
 
 async def type_text(pilot: Pilot[None], text: str) -> None:

@@ -23,6 +23,7 @@ from frontdesk.screens.customer_form import CustomerFormScreen
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.filters import FilterModal
 from frontdesk.screens.profile import ProfileScreen
+from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 
 
@@ -472,10 +473,35 @@ async def test_staff_member_shows_in_the_header(demo_engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.sub_title == "Rita Reception · reception"
-    unknown = make_app(demo_engine, staff="nobody")
-    async with unknown.run_test(size=SIZE) as pilot:
+    from frontdesk.data.errors import UnknownStaff
+    from frontdesk.data.settings import set_setting
+
+    with pytest.raises(UnknownStaff):  # never acts as "no one"
+        make_app(demo_engine, staff="nobody")
+    with Session(demo_engine) as s:
+        set_setting(session=s, key="unknown_staff_read_only", value=True)
+        s.commit()
+    reader = make_app(demo_engine, staff="nobody")
+    async with reader.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert "unknown staff" in unknown.sub_title
+        assert reader.sub_title == "read-only (not on the staff list)"
+        await burst(pilot, "n")  # adding a customer is refused, plainly
+        assert isinstance(reader.screen, DirectoryScreen)
+        assert any(
+            "may not" in n.message or "Choose who" in n.message for n in reader._notifications
+        )
+
+
+async def test_a_new_database_greets_its_first_admin(empty_engine: Engine) -> None:
+    app = make_app(empty_engine, staff="maria")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "maria · admin"
+        assert any("maria is its first admin" in n.message for n in app._notifications)
+        await burst(pilot, "n", "Ana", "tab", "Lopez", "tab", "tab", "ana@example.com", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+    with Session(empty_engine) as s:
+        assert [c.email for c in s.exec(select(Customer))] == ["ana@example.com"]
 
 
 async def test_help_panel_lists_keys(demo_engine: Engine) -> None:
@@ -512,7 +538,9 @@ async def test_a_therapist_cannot_add_or_edit_customers(demo_engine: Engine) -> 
     from frontdesk.data.staff import create_staff
 
     with Session(demo_engine) as s:
-        create_staff(session=s, name="Tara Therapist", role="therapist", username="tara")
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
         s.commit()
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:

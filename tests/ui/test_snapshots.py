@@ -11,7 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Select
 
 from frontdesk.screens.customer_form import CustomerFormScreen
-from tests.ui.conftest import SIZE, make_app, settle, type_text
+from tests.actors import ADMIN
+from tests.ui.conftest import SIZE, make_app, settle, type_text, wait_until
 
 Step = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -246,10 +247,18 @@ def test_settings_custom_fields(snap_compare: Any, demo_engine: Engine) -> None:
 
     with Session(demo_engine) as s:
         fields.save_field(
-            session=s, label="Hair colour", type="choice", choices=["Blonde", "Brown", "Red"]
+            session=s,
+            label="Hair colour",
+            type="choice",
+            choices=["Blonde", "Brown", "Red"],
+            actor=ADMIN,
         )
         fields.save_field(
-            session=s, label="Allergies", type="long_text", help_text="Anything we must avoid"
+            session=s,
+            label="Allergies",
+            type="long_text",
+            help_text="Anything we must avoid",
+            actor=ADMIN,
         )
         s.commit()
 
@@ -264,9 +273,13 @@ def test_form_with_custom_fields(snap_compare: Any, demo_engine: Engine) -> None
 
     with Session(demo_engine) as s:
         fields.save_field(
-            session=s, label="Hair colour", type="choice", choices=["Blonde", "Brown", "Red"]
+            session=s,
+            label="Hair colour",
+            type="choice",
+            choices=["Blonde", "Brown", "Red"],
+            actor=ADMIN,
         )
-        fields.save_field(session=s, label="Member since", type="date", required=True)
+        fields.save_field(session=s, label="Member since", type="date", required=True, actor=ADMIN)
         s.commit()
 
     async def open_form(pilot: Pilot[None]) -> None:
@@ -292,11 +305,12 @@ def test_import_wizard_preview(snap_compare: Any, empty_engine: Engine) -> None:
         pilot.app.push_screen(
             ImportScreen("tests/fixtures/square.csv" if not fixture.is_absolute() else str(fixture))
         )
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: getattr(pilot.app.screen, "previewed", False))
 
     async def hide_path(pilot: Pilot[None]) -> None:
         # The absolute path differs between machines: show the relative one.
         pilot.app.screen.query_one("#im-path", Input).value = "tests/fixtures/square.csv"
+        pilot.app.clear_notifications()  # the first start's welcome (see test_directory_empty)
 
     assert snap_compare(
         make_app(empty_engine), terminal_size=SIZE, run_before=steps(open_wizard, hide_path)

@@ -1,0 +1,129 @@
+"""Who is operating: a new database's first admin, unknown names refused, demo's staff listed."""
+
+from __future__ import annotations
+
+import getpass
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlmodel import Session, select
+
+from frontdesk.cli import main
+from frontdesk.data.db import open_database
+from frontdesk.data.errors import UnknownStaff
+from frontdesk.data.models import Staff
+from frontdesk.data.roles import NotAllowed
+from frontdesk.data.settings import change_setting, set_setting
+from frontdesk.data.staff import create_staff, ensure_first_admin, resolve_operator
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def staff_rows(db: Path) -> list[tuple[str, str | None, str]]:
+    engine = open_database(db)
+    with Session(engine) as s:
+        rows = [(m.name, m.username, m.role) for m in s.exec(select(Staff).order_by(Staff.id))]
+    engine.dispose()
+    return rows
+
+
+def test_first_start_makes_the_named_staff_member_admin(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "new.db")
+    with Session(engine) as s:
+        first = ensure_first_admin(session=s, requested="maria")
+        s.commit()
+        assert first is not None and first.role == "admin" and first.username == "maria"
+        assert ensure_first_admin(session=s, requested="other") is None  # only once
+        assert resolve_operator(session=s, requested="maria") == first
+
+
+def test_first_start_without_a_name_uses_the_os_login(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "new.db")
+    with Session(engine, expire_on_commit=False) as s:
+        me = resolve_operator(session=s, requested=None)
+        s.commit()
+    assert me is not None and me.role == "admin" and me.username == getpass.getuser()
+
+
+def test_an_unknown_name_is_refused_never_no_one(tmp_path: Path) -> None:
+    engine = open_database(tmp_path / "x.db")
+    with Session(engine) as s:
+        alex = create_staff(session=s, name="Alex", role="admin", username="alex")
+        create_staff(session=s, name="Rita", role="reception", username="rita", actor=alex)
+        s.commit()
+        with pytest.raises(UnknownStaff, match="'nobody' is not on the staff list"):
+            resolve_operator(session=s, requested="nobody")
+        # The business may let unknown names read: then nobody may change anything.
+        set_setting(session=s, key="unknown_staff_read_only", value="yes")
+        s.commit()
+        assert resolve_operator(session=s, requested="nobody") is None
+        with pytest.raises(NotAllowed):
+            change_setting(session=s, key="currency", value="EUR", actor=None)
+
+
+def test_two_first_starts_at_once_make_one_admin(tmp_path: Path) -> None:
+    db = tmp_path / "race.db"
+    open_database(db).dispose()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def start(name: str) -> None:
+        engine = open_database(db)
+        try:
+            barrier.wait()
+            with Session(engine) as s:
+                ensure_first_admin(session=s, requested=name)
+                s.commit()
+        except BaseException as exc:  # pragma: no cover - shown by the assert
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start, args=(f"desk{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(staff_rows(db)) == 1
+
+
+def test_cli_refuses_an_unknown_staff_name_with_one_line(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    assert run("--staff", "admin", "settings", "--db", db, "currency", "EUR")[0] == 0
+    code, _, err = run("--staff", "nobody", "settings", "--db", db, "currency", "GBP")
+    assert code == 1
+    assert "'nobody' is not on the staff list" in err and "Traceback" not in err
+    code, out, _ = run("settings", "--db", db, "currency")
+    assert out.strip() == 'currency = "EUR"'
+
+
+def test_cli_settings_are_for_admins(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    engine = open_database(db)
+    with Session(engine) as s:
+        alex = create_staff(session=s, name="Alex", role="admin", username="alex")
+        create_staff(session=s, name="Rita", role="reception", username="rita", actor=alex)
+        create_staff(session=s, name="Tara", role="therapist", username="tara", actor=alex)
+        s.commit()
+    engine.dispose()
+    for who in ("rita", "tara"):
+        code, _, err = run("--staff", who, "settings", "--db", db, "currency", "GBP")
+        assert code == 1 and "may not change settings" in err
+    assert run("--staff", "alex", "settings", "--db", db, "currency", "GBP")[0] == 0
+
+
+def test_demo_says_which_staff_it_created(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    code, out, _ = run("demo", "--db", str(db), "--customers", "50")
+    assert code == 0
+    assert "admin: Alex Admin, admin" in out and "rita: Rita Reception, reception" in out
+    therapists = [r for r in staff_rows(db) if r[2] == "therapist"]
+    assert therapists and all(r[1] and f"{r[1]}: {r[0]}, therapist" in out for r in therapists)
+    code, out, _ = run("demo", "--db", str(db), "--customers", "10", "--seed", "7")
+    assert "Staff created" not in out  # nothing new the second time
