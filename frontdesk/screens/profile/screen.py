@@ -10,9 +10,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Collapsible, Footer, Header, Static, TabbedContent, TabPane, Tabs
 
+from frontdesk.data import delete_flow
 from frontdesk.data import profile as data
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.base import FrontdeskScreen
+from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.profile.bookings import BookingsTab
 from frontdesk.screens.profile.details import DetailsTab
 from frontdesk.screens.profile.notes import NotesTab
@@ -21,7 +23,7 @@ from frontdesk.screens.profile.overview import OverviewTab
 from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.screens.profile.timeline import TimelineTab
-from frontdesk.text import join, plain, safe_style, user_text
+from frontdesk.text import join, note_summary, plain, safe_style, user_text
 
 TAB_CLASSES: tuple[type[ProfileTab], ...] = (
     OverviewTab,
@@ -94,6 +96,8 @@ class ProfileScreen(FrontdeskScreen[None]):
             for i, name in enumerate(TABS, start=1)
         ],
         Binding("ctrl+r", "refresh", "Refresh", show=False),
+        Binding("ctrl+d", "delete", "Delete customer", show=False),
+        Binding("u", "restore", "Undo delete", show=False),
     ]
 
     def __init__(self, customer_id: int) -> None:
@@ -225,7 +229,7 @@ class ProfileScreen(FrontdeskScreen[None]):
             )
             banner.set_classes("banner-blocked")
         elif c.deleted_at is not None:
-            banner.update(Text("DELETED customer (restore it from the directory)"))
+            banner.update(Text("DELETED customer (u restores it)"))
             banner.set_classes("banner-inactive")
         elif c.status != "active":
             banner.update(user_text(f"{c.status.upper()} customer"))
@@ -265,11 +269,10 @@ class ProfileScreen(FrontdeskScreen[None]):
 
         alerts = self.query_one("#p-alerts", Static)
         alerts.update(
-            Text("\n").join(
-                user_text(f"⚠ {body.strip()}", multiline=True) for body in header.alerts
-            )
+            Text("\n").join(Text.assemble("⚠ ", note_summary(body)) for body in header.alerts)
         )
         alerts.display = bool(header.alerts)
+        self.refresh_bindings()  # delete or undo, as the customer is
 
     # ---------------------------------------------------------------- screen keys
     def action_back(self) -> None:
@@ -283,6 +286,98 @@ class ProfileScreen(FrontdeskScreen[None]):
 
     def action_order(self) -> None:
         self.fd.new_order(self.customer_id)
+
+    # ---------------------------------------------------------------- delete and undo
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Hidden from a role that may not delete (a therapist); undo only on a deleted one.
+        if action in ("delete", "restore"):
+            if not self.fd.may("customers.delete"):
+                return False
+            header = self.customer_header
+            deleted = header is not None and header.customer.deleted_at is not None
+            return deleted if action == "restore" else not deleted
+        return True
+
+    def action_delete(self) -> None:
+        """Say what deleting does (future bookings cancelled, open orders stay), then do it."""
+        if self.fd.refuse("customers.delete"):
+            return
+        customer_id = self.customer_id
+        token = self.hold()  # "y" typed after ctrl+d answers the question
+
+        def ask(preview: delete_flow.DeletePreview) -> None:
+            if not preview.customer_ids:
+                self.release(token)
+                self.notify("This customer is already deleted")
+                return
+            question = join(Text("Delete "), user_text(preview.label, "bold"), Text("?"), sep="")
+            question.append(f"\n{preview.consequences}")
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._delete(customer_id)
+
+            self.app.push_screen(ConfirmModal(question, "Delete", "Keep"), answered)
+            self.release(token)  # keys typed meanwhile answer the question
+
+        def failed(error: Exception) -> None:
+            self.release(token)
+            self.notify(str(error), severity="error", markup=False)
+
+        now = self.fd.clock()
+        self.run_read(
+            lambda s: delete_flow.delete_preview(session=s, customer_ids=[customer_id], now=now),
+            ask,
+            group="delete-preview",
+            on_error=failed,
+        )
+
+    def _delete(self, customer_id: int) -> None:
+        actor, now = self.fd.operator, self.fd.clock()
+        token = self.hold()
+
+        def done(outcome: delete_flow.DeleteOutcome) -> None:
+            self.release(token)
+            self.notify(f"{outcome.summary} — press u to undo", timeout=10)
+            self.reload_after_change("all")
+
+        def failed(error: Exception) -> None:
+            self.release(token)
+            self.notify(str(error), severity="error", markup=False)
+
+        self.run_write(
+            lambda s: delete_flow.delete_customers(
+                session=s, customer_ids=[customer_id], actor=actor, now=now
+            ),
+            done,
+            on_error=failed,
+        )
+
+    def action_restore(self) -> None:
+        """Undo the delete: the customer and the bookings it cancelled, where still free."""
+        if self.fd.refuse("customers.delete"):
+            return
+        customer_id, actor, now = self.customer_id, self.fd.operator, self.fd.clock()
+        token = self.hold()
+
+        def done(outcome: delete_flow.RestoreOutcome) -> None:
+            self.release(token)
+            self.notify(outcome.summary, timeout=10)
+            for line in outcome.details:
+                self.notify(line, severity="warning", markup=False, timeout=20)
+            self.reload_after_change("all")
+
+        def failed(error: Exception) -> None:
+            self.release(token)
+            self.notify(str(error), severity="error", markup=False)
+
+        self.run_write(
+            lambda s: delete_flow.restore_customers(
+                session=s, customer_ids=[customer_id], actor=actor, now=now
+            ),
+            done,
+            on_error=failed,
+        )
 
     def action_edit(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
