@@ -585,6 +585,7 @@ def import_cmd(
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
     from frontdesk.data.importing import ImportOptions, count_rows, run_import
+    from frontdesk.data.roles import require
 
     mapping: dict[str, str] = {}
     for item in maps:
@@ -609,10 +610,9 @@ def import_cmd(
         workers=workers,
     )
     with opened(ctx, db) as engine:
-        with Session(engine) as session:
-            actor = acting(ctx, session)
-            session.commit()  # a new database's first admin
+        actor = acting_apart(ctx, engine)  # a new database's first admin is committed
         try:
+            require(actor, "import")
             show_bar = not as_json and err.is_terminal
             with Progress(
                 "[progress.description]{task.description}",
@@ -651,19 +651,24 @@ def import_cmd(
             f"{verb} {summary.imported:,} of {summary.rows:,} rows; updated {summary.updated:,}, "
             f"skipped {summary.skipped:,} duplicates ({summary.duplicates_in_file:,} within the file, "
             f"{summary.duplicates_in_db:,} already in the database), {summary.candidates:,} merge candidates, "
-            f"{summary.invalid:,} invalid.",
+            f"{summary.invalid:,} invalid, {summary.warnings:,} imported with a warning.",
             highlight=False,
         )
         for e in summary.errors[:10]:
             say(f"  record {e.record}: {e.field}: {e.reason}")
+        for e in summary.warned[:10]:
+            say(f"  record {e.record}: warning: {e.field}: {e.reason} (imported without it)")
         if summary.candidates and not dry_run:
             out.print(
                 "Merge candidates wait in the duplicates screen (D) and `frontdesk duplicates`: "
                 "merge each into its customer, add it as a new one, or discard it.",
                 highlight=False,
             )
-        if summary.invalid and error_file is not None:
-            say(f"Every invalid row is in {error_file} (fix it and import that file again).")
+        if summary.error_file is not None:
+            say(
+                f"Every refused or warned-about row is in {summary.error_file} "
+                "(fix it and import that file again)."
+            )
     if summary.invalid:
         sys.exit(3)
 
@@ -674,6 +679,13 @@ def import_cmd(
 @click.option("--search", "text", default="", help="Only customers matching this search.")
 @click.option("--status", type=click.Choice(["active", "inactive"]))
 @click.option("--blocked/--not-blocked", default=None)
+@click.option(
+    "--plain",
+    "plain_values",
+    is_flag=True,
+    help="CSV values exactly as stored, without the apostrophe that keeps spreadsheets from "
+    "running =, +, - or @ as a formula (for mail platforms and other systems).",
+)
 @click.pass_context
 def export_cmd(
     ctx: click.Context,
@@ -682,18 +694,30 @@ def export_cmd(
     text: str,
     status: str | None,
     blocked: bool | None,
+    plain_values: bool,
 ) -> None:
-    """Export customers to FILE (.csv, UTF-8 with BOM, or .xlsx), custom fields included."""
+    """Export customers to FILE (.csv, UTF-8 with BOM, or .xlsx), custom fields included.
+
+    Reception exports a search or filter of up to 500 customers; admins export everything."""
     from frontdesk.data.customers import DirectoryFilter
     from frontdesk.data.exporting import export_customers
 
-    with opened(ctx, db) as engine, Session(engine) as session:
-        count = export_customers(
-            session=session,
-            path=file,
-            filters=DirectoryFilter(status=status, blocked=blocked),
-            text=text,
-        )
+    with opened(ctx, db) as engine:
+        actor = acting_apart(ctx, engine)  # a new database's first admin is committed
+        with Session(engine) as session:
+            try:
+                count = export_customers(
+                    session=session,
+                    path=file,
+                    filters=DirectoryFilter(status=status, blocked=blocked),
+                    text=text,
+                    actor=actor,
+                    plain=plain_values,
+                )
+            except FrontdeskError as exc:
+                fail(error_line(exc))
+            except OSError as exc:
+                fail(f"cannot write {file}: {exc.strerror or exc}")
     say(f"Exported {count:,} customers to {file}")
 
 
@@ -775,3 +799,74 @@ def merge_cmd(
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command("migrate-db")
+@click.option(
+    "--from", "source", required=True, metavar="SQLITE_FILE", help="The business's SQLite file."
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="URL",
+    help="An empty PostgreSQL database: postgresql+psycopg://user@host/dbname",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the per-table report as JSON.")
+@click.pass_context
+def migrate_db(ctx: click.Context, source: str, target: str, as_json: bool) -> None:
+    """Move a whole business from its SQLite file to an empty PostgreSQL database (admins).
+
+    Every table is copied with its ids in one transaction on the server, then counted and
+    checksummed on both sides before it commits: the move lands whole or not at all."""
+    from rich.progress import Progress
+
+    from frontdesk.data.db import open_database
+    from frontdesk.data.move import move_database
+    from frontdesk.data.roles import require
+
+    if not Path(source).is_file():
+        fail(f"{source}: no such file")
+    with opened(ctx, source) as src:
+        actor = acting_apart(ctx, src)
+        try:
+            require(actor, "move")
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+        try:
+            dst = open_database(target)
+        except Exception as exc:
+            fail(f"cannot open the target database: {str(exc).splitlines()[0]}")
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("copying", total=None)
+                report = move_database(
+                    src,
+                    dst,
+                    progress=lambda name, rows: progress.update(
+                        task, description=f"copied {name} ({rows:,} rows)"
+                    ),
+                )
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+        finally:
+            dst.dispose()
+    if as_json:
+        out.print_json(
+            data={
+                "rows": report.rows,
+                "tables": [
+                    {"table": t.name, "rows": t.rows, "checksum": t.checksum} for t in report.tables
+                ],
+            }
+        )
+        return
+    say(
+        f"Moved {report.rows:,} rows in {len(report.tables)} tables; every table's count and "
+        "checksum match the file. Start Frontdesk on the server with "
+        "FRONTDESK_DATABASE_URL or --db set to the new database."
+    )

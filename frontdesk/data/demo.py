@@ -378,15 +378,13 @@ def _catalogue(
             given = first[(bi * 5 + k) % len(first)]
             letter = f"{chr(65 + bi % 26)}{bi // 26 or ''}"
             name = f"{given} {letter}."
-            username = f"{given}.{letter}".lower()
-            if username in taken:
-                username = None
-            else:
-                created.append((username, name, StaffRole.THERAPIST.value))
+            login = f"{given}.{letter}".lower()
+            if login not in taken:
+                created.append((login, name, StaffRole.THERAPIST.value))
             session.add(
                 Staff(
                     name=name,
-                    username=username,
+                    username=None if login in taken else login,
                     role=StaffRole.THERAPIST.value,
                     branch_id=branch.id,
                 )

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "staff": ADMIN,
     "backup": ADMIN,
     "restore": ADMIN,
+    "move": ADMIN,
 }
 
 DESCRIPTIONS = {
@@ -61,6 +62,7 @@ DESCRIPTIONS = {
     "staff": "manage staff",
     "backup": "back up the database",
     "restore": "restore a backup",
+    "move": "move the business to another database",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from frontdesk.cli import main
 from frontdesk.data.db import open_database
@@ -27,7 +27,7 @@ def run(*args: str) -> tuple[int, str, str]:
 def staff_rows(db: Path) -> list[tuple[str, str | None, str]]:
     engine = open_database(db)
     with Session(engine) as s:
-        rows = [(m.name, m.username, m.role) for m in s.exec(select(Staff).order_by(Staff.id))]
+        rows = [(m.name, m.username, m.role) for m in s.exec(select(Staff).order_by(col(Staff.id)))]
     engine.dispose()
     return rows
 
