@@ -7,6 +7,8 @@ shown literally.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,7 +16,9 @@ from textual.containers import Vertical
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from frontdesk.data.delete_flow import DeletePreview, delete_preview
 from frontdesk.data.directory import BulkRequest, Lookups
+from frontdesk.data.roles import BULK_DELETE_LIMIT
 from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.common import (
     ChoiceModal,
@@ -22,7 +26,7 @@ from frontdesk.screens.common import (
     PromptModal,
     category_text,
 )
-from frontdesk.text import user_text
+from frontdesk.text import join, user_text
 
 __all__ = ["BulkActionModal", "BulkRequest"]
 
@@ -54,10 +58,14 @@ class BulkActionModal(FrontdeskModal[BulkRequest | None]):
     AUTO_FOCUS = "#choices"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, count: int, lookups: Lookups) -> None:
+    def __init__(
+        self, count: int, lookups: Lookups, customer_ids: Sequence[int] | None = None
+    ) -> None:
         super().__init__(classes="dialog-screen")
         self.count = count
         self.lookups = lookups
+        # The customers acted on: the delete question says what deleting them cancels.
+        self.customer_ids = list(customer_ids or [])
 
     @property
     def noun(self) -> str:
@@ -66,7 +74,22 @@ class BulkActionModal(FrontdeskModal[BulkRequest | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(f"Bulk action on {self.count:,} {self.noun}"), classes="dialog-title")
-            yield OptionList(*[Option(Text(label), id=key) for key, label in ACTIONS], id="choices")
+            yield OptionList(*self._options(), id="choices")
+
+    def _options(self) -> list[Option]:
+        """The actions the operator's role allows (delete: up to the limit without an admin)."""
+        options = []
+        for key, label in ACTIONS:
+            if key != "delete":
+                options.append(Option(Text(label), id=key))
+            elif not self.fd.may("bulk.delete"):
+                continue  # hidden from a role that may not delete
+            elif self.count > BULK_DELETE_LIMIT and not self.fd.may("bulk.delete.many"):
+                text = f"Delete (more than {BULK_DELETE_LIMIT} customers takes an admin)"
+                options.append(Option(Text(text), id=key, disabled=True))
+            else:
+                options.append(Option(Text(label), id=key))
+        return options
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -164,10 +187,36 @@ class BulkActionModal(FrontdeskModal[BulkRequest | None]):
         self.app.push_screen(ChoiceModal("Enrol in which program?", options), program_picked)
 
     def _ask_delete(self) -> None:
+        """Say what deleting does (future bookings cancelled, open orders stay), then ask."""
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.dismiss(BulkRequest(action="delete"))
 
-        self.app.push_screen(
-            ConfirmModal(f"Delete {self.count:,} {self.noun}?", "Delete", "Keep"), confirmed
+        def ask(preview: DeletePreview | None) -> None:
+            if preview is None:
+                question = Text(f"Delete {self.count:,} {self.noun}?")
+            else:
+                question = join(Text("Delete "), user_text(preview.label), Text("?"), sep="")
+                question.append(f"\n{preview.consequences}")
+                if preview.already_deleted:
+                    question.append(f" ({preview.already_deleted:,} already deleted.)")
+            self.app.push_screen(ConfirmModal(question, "Delete", "Keep"), confirmed)
+            self.release_keys()
+
+        if not self.customer_ids:
+            ask(None)
+            return
+
+        def failed(error: Exception) -> None:
+            self.release_keys()
+            self.notify(str(error), severity="error", markup=False)
+
+        ids, now = self.customer_ids, self.fd.clock()
+        self.hold_keys()  # "y" typed at once answers the question
+        self.run_read(
+            lambda s: delete_preview(session=s, customer_ids=ids, now=now),
+            ask,
+            group="delete-preview",
+            on_error=failed,
         )

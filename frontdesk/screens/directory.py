@@ -838,10 +838,27 @@ class DirectoryScreen(FrontdeskScreen[None]):
             if request is not None:
                 self._run_bulk(request, targets)
 
-        self.app.push_screen(BulkActionModal(len(targets), self.lookups), callback=chosen)
+        self.app.push_screen(BulkActionModal(len(targets), self.lookups, targets), callback=chosen)
 
     def _run_bulk(self, request: lookups.BulkRequest, targets: list[int]) -> None:
         engine, actor = self.fd.engine, self.fd.operator
+        if request.action in ("delete", "restore"):
+            # One transaction: future bookings cancelled, re-opened on undo where still free.
+            from frontdesk.data import delete_flow
+
+            now = self.fd.clock()
+            run = (
+                delete_flow.delete_customers
+                if request.action == "delete"
+                else delete_flow.restore_customers
+            )
+            self.run_write(
+                lambda s: run(session=s, customer_ids=targets, actor=actor, bulk=True, now=now),
+                partial(self._bulk_done, request),
+                group="bulk",
+                on_error=lambda error: self.notify(str(error), severity="error", markup=False),
+            )
+            return
         self.run_task(
             lambda: lookups.apply_bulk(
                 engine=engine, request=request, customer_ids=targets, actor=actor
@@ -854,13 +871,14 @@ class DirectoryScreen(FrontdeskScreen[None]):
         if request.action == "delete":
             self.undo_ids = outcome.changed_ids
             self.selected.difference_update(outcome.changed_ids)
-            self.notify(
-                f"Deleted {len(outcome.changed_ids):,} customers — press u to undo", timeout=8
-            )
+            self.notify(f"{outcome.summary} — press u to undo", timeout=10)
         else:
-            self.notify(outcome.summary)
-        for problem in outcome.problems[:3]:
-            self.notify(problem, severity="warning", markup=False)
+            self.notify(outcome.summary, timeout=10 if request.action == "restore" else 5)
+        details = getattr(outcome, "details", outcome.problems)  # bookings not re-opened
+        for problem in details[:5]:
+            self.notify(problem, severity="warning", markup=False, timeout=20)
+        if len(details) > 5:
+            self.notify(f"… and {len(details) - 5:,} more", severity="warning", timeout=20)
         self.refresh_list()
 
     def action_undo(self) -> None:

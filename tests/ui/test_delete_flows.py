@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable
+from textual.widgets import DataTable, OptionList
 
 from frontdesk.data import bookings as bk
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Booking, Customer, Order, Service, Staff
+from frontdesk.screens.bulk import BulkActionModal
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
@@ -178,3 +179,61 @@ async def test_therapist_cannot_delete(demo_engine: Engine) -> None:
         assert isinstance(app.screen, ProfileScreen)
         assert not app.screen.check_action("delete", ())
         assert states(demo_engine, maria) == (False, [("confirmed", None)] * 2)
+
+
+async def test_bulk_delete_from_the_directory_then_undo(demo_engine: Engine) -> None:
+    maria = maria_with_bookings(demo_engine)
+    with Session(demo_engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="Mario", last_name="Lopez [VIP]", email="mario.delete@example.com"
+            ),
+            actor=ADMIN,
+        )
+        s.commit()
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "slash", *"lopez [vip]", "enter")
+        await burst(pilot, "ctrl+a")  # select both
+        await burst(pilot, "a", "end", "enter")  # bulk: delete
+        assert isinstance(app.screen, ConfirmModal)
+        assert str(app.screen.question) == (
+            "Delete 2 customers?\n2 future bookings will be cancelled; 1 open order stays open."
+        )
+        await burst(pilot, "y")
+        assert states(demo_engine, maria) == (True, [("cancelled", "customer deleted")] * 2)
+        assert (
+            "Deleted 2 customers; 2 future bookings cancelled; 1 open order still open"
+            " — press u to undo"
+        ) in messages(app)
+        await burst(pilot, "u")
+        assert states(demo_engine, maria) == (False, [("confirmed", None)] * 2)
+        assert "Restored 2 customers; 2 bookings re-opened" in messages(app)
+
+
+async def test_bulk_delete_over_the_limit_takes_an_admin(demo_engine: Engine) -> None:
+    for staff, disabled in (("rita", True), ("admin", False)):
+        app = make_app(demo_engine, staff=staff)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await burst(pilot, "ctrl+a")  # every customer (400) selected
+            await burst(pilot, "a")
+            choices = app.screen.query_one("#choices", OptionList)
+            delete = choices.get_option("delete")
+            assert delete.disabled is disabled
+            assert ("takes an admin" in str(delete.prompt)) is disabled
+
+
+async def test_therapist_has_no_bulk_delete(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        nina = s.exec(select(Staff).where(col(Staff.role) == "therapist")).first()
+        assert nina is not None and nina.username
+    app = make_app(demo_engine, staff=nina.username)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "a")
+        assert not isinstance(app.screen, BulkActionModal)  # bulk actions are refused
+        with Session(demo_engine) as s:
+            assert not s.exec(select(Customer).where(col(Customer.deleted_at).is_not(None))).all()
