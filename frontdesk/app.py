@@ -104,6 +104,7 @@ class FrontdeskApp(App[None]):
         Binding("S", "settings", "Settings", show=False, tooltip="Settings"),
         Binding("I", "import", "Import", show=False, tooltip="Import customers"),
         Binding("D", "duplicates", "Duplicates", show=False, tooltip="Find duplicates"),
+        Binding("L", "audit", "Audit log", show=False, tooltip="Who changed what (admins)"),
     ]
 
     def __init__(
@@ -211,6 +212,7 @@ class FrontdeskApp(App[None]):
                 self.action_duplicates,
                 "merge",
             ),
+            ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
         ]
         for title, help_text, callback, permission in commands:
             if self.may(permission):
@@ -420,6 +422,13 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.import_wizard import ImportScreen
 
         self.push_screen(ImportScreen(), lambda _: self._refresh_directory())
+
+    def action_audit(self, customer_code: str | None = None) -> None:
+        if self.refuse("audit"):
+            return
+        from frontdesk.screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen(customer_code))
 
     def action_duplicates(self) -> None:
         if self.refuse("merge"):

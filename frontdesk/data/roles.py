@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup": ADMIN,
     "restore": ADMIN,
     "move": ADMIN,
+    "audit": ADMIN,
 }
 
 DESCRIPTIONS = {
@@ -63,6 +64,7 @@ DESCRIPTIONS = {
     "backup": "back up the database",
     "restore": "restore a backup",
     "move": "move the business to another database",
+    "audit": "see the audit log",
 }
 
 
