@@ -40,7 +40,7 @@ def changes(engine: Engine) -> str:
         ids = list(s.exec(select(AuditEvent.id).order_by(col(AuditEvent.id))))
         start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
         for i, event_id in enumerate(ids):
-            s.exec(  # type: ignore[call-overload]
+            s.exec(
                 update(AuditEvent)
                 .where(col(AuditEvent.id) == event_id)
                 .values(at=start + timedelta(minutes=5 * i))
@@ -104,7 +104,7 @@ def test_audit_screen_snapshot(snap_compare: Any, demo_engine: Engine) -> None:
         await wait_until(
             pilot,
             lambda: (
-                pilot.app.screen.query("#au-table")
+                bool(pilot.app.screen.query("#au-table"))
                 and pilot.app.screen.query_one("#au-table", DataTable).row_count == 4
             ),
         )
