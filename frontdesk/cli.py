@@ -138,6 +138,8 @@ def customer_json(session: Session, customer: Customer) -> dict[str, Any]:
         "status": customer.status,
         "blocked": customer.blocked,
         "blocked_reason": customer.blocked_reason,
+        "deleted": customer.deleted_at is not None,
+        "deleted_at": customer.deleted_at.isoformat() if customer.deleted_at else None,
         "created_via": customer.created_via,
         "created_at": customer.created_at.isoformat(),
         "version": customer.version,
@@ -151,7 +153,9 @@ def customers_table(session: Session, customers: list[Customer]) -> Table:
     for column in ("Code", "Name", "Phone", "Email", "Status"):
         table.add_column(column)
     for c in customers:
-        status = c.status + (" · blocked" if c.blocked else "")
+        status = (
+            c.status + (" · blocked" if c.blocked else "") + (" · DELETED" if c.deleted_at else "")
+        )
         table.add_row(
             user_text(c.code),
             user_text(c.full_name),
@@ -330,11 +334,14 @@ def customers_find(
 ) -> None:
     """Search by name, phone (any format), email or code; best matches first.
 
-    A merged-away customer's code, phone or email finds the survivor, and says so."""
+    A merged-away customer's code, phone or email finds the survivor, and says so. A deleted
+    customer's exact code, phone or email finds it, marked deleted."""
     from frontdesk.data import customers as svc
+    from frontdesk.data.delete_flow import find_deleted
 
     with opened(ctx, db) as engine, Session(engine) as session:
         found = svc.search(session=session, text=text, limit=limit)
+        found += find_deleted(session=session, text=text, limit=limit)[: limit - len(found)]
         notes = svc.search_notes(session=session, text=text)
         if as_json:
             rows = [customer_json(session, c) for c in found]
@@ -350,6 +357,8 @@ def customers_find(
         for c in found:
             if c.id in notes:
                 say(notes[c.id])
+            if c.deleted_at is not None:
+                say(f"{c.code} is DELETED (frontdesk customers restore {c.code} brings it back)")
 
 
 @customers.command("show")
@@ -359,6 +368,8 @@ def customers_find(
 @click.pass_context
 def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool) -> None:
     """Show one customer by code (a merged code shows the surviving customer)."""
+    from datetime import UTC
+
     from frontdesk.data import customers as svc
     from frontdesk.data.validation import format_phone
 
@@ -372,6 +383,18 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
             click.echo(dump_json(data))
             return
         data["phone"] = format_phone(customer.phone)
+        data.pop("deleted")
+        if data.pop("deleted_at") and customer.deleted_at is not None:
+            gone = customer.deleted_at
+            gone = gone if gone.tzinfo else gone.replace(tzinfo=UTC)
+            deleted_at = gone.astimezone().strftime("%Y-%m-%d %H:%M")
+            say(
+                Text(
+                    f"DELETED on {deleted_at} "
+                    f"(frontdesk customers restore {customer.code} brings it back)",
+                    style="bold",
+                )
+            )
         table = Table(show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()
@@ -379,6 +402,84 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
             if value not in (None, ""):
                 table.add_row(key.replace("_", " "), user_text(value))
         out.print(table)
+
+
+def _codes_to_ids(session: Session, codes: tuple[str, ...]) -> list[int]:
+    from frontdesk.data import customers as svc
+
+    ids = []
+    for code in codes:
+        try:
+            ids.append(svc.get_by_code(session=session, code=code, follow_merges=False).id or 0)
+        except NotFound:
+            fail(f"no customer with code {code}")
+    return ids
+
+
+@customers.command("delete")
+@db_option
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--staff", metavar="NAME", default=None, help="Act as this staff member.")
+@click.pass_context
+def customers_delete(
+    ctx: click.Context, db: str | None, codes: tuple[str, ...], yes: bool, staff: str | None
+) -> None:
+    """Delete customers by code (undo: customers restore). Their future bookings are
+    cancelled ("customer deleted"), freeing the slots; open orders stay open."""
+    from frontdesk.data import delete_flow
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session, staff)
+        ids = _codes_to_ids(session, codes)
+        try:
+            delete_flow.check_role(actor, len(ids))
+            preview = delete_flow.delete_preview(session=session, customer_ids=ids)
+            if not preview.customer_ids:
+                say("Already deleted: nothing to do.")
+                return
+            say(preview.question)
+            if not yes and not click.confirm("Delete?", default=False):
+                say("Nothing deleted.")
+                return
+            outcome = delete_flow.delete_customers(
+                session=session, customer_ids=ids, actor=actor, bulk=len(ids) > 1
+            )
+            session.commit()
+        except FrontdeskError as exc:
+            session.rollback()
+            fail(error_line(exc))
+        say(f"{outcome.summary}. Undo: frontdesk customers restore {' '.join(codes)}")
+
+
+@customers.command("restore")
+@db_option
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--staff", metavar="NAME", default=None, help="Act as this staff member.")
+@click.pass_context
+def customers_restore(
+    ctx: click.Context, db: str | None, codes: tuple[str, ...], staff: str | None
+) -> None:
+    """Undo deleting customers: restores them and re-opens the bookings the delete
+    cancelled where the slot is still free (and says which could not be)."""
+    from frontdesk.data import delete_flow
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session, staff)
+        ids = _codes_to_ids(session, codes)
+        try:
+            outcome = delete_flow.restore_customers(
+                session=session, customer_ids=ids, actor=actor, bulk=len(ids) > 1
+            )
+            session.commit()
+        except FrontdeskError as exc:
+            session.rollback()
+            fail(error_line(exc))
+        say(outcome.summary)
+        for line in outcome.details:
+            say(line, console=err)
+        if outcome.problems:
+            sys.exit(1)
 
 
 @main.command()

@@ -3,16 +3,21 @@ and only the roles that may delete can (issue 11)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from frontdesk.cli import main
 from frontdesk.data import bookings as bk
 from frontdesk.data import customers as svc
 from frontdesk.data import delete_flow as flow
 from frontdesk.data import directory
+from frontdesk.data.db import open_database
 from frontdesk.data.models import (
     AuditEvent,
     Booking,
@@ -293,3 +298,74 @@ def test_find_deleted_by_code(any_session: Session, shop: dict[str, int]) -> Non
     assert [c.id for c in flow.find_deleted(session=s, text=maria.code)] == [shop["maria"]]
     assert [c.id for c in flow.find_deleted(session=s, text="MARIA@example.com")] == [shop["maria"]]
     assert flow.find_deleted(session=s, text="Maria") == []
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_delete_show_find_restore(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    engine = open_database(db)
+    with Session(engine) as s:
+        branch = Branch(name="Main")
+        stype = ServiceType(name="Hair")
+        s.add_all([branch, stype])
+        s.flush()
+        cut = Service(service_type_id=stype.id or 0, name="Cut", duration_minutes=60)
+        nina = Staff(name="Nina", role="therapist", username="nina")
+        rita = Staff(name="Rita", role="reception", username="rita")
+        s.add_all([cut, nina, rita])
+        s.flush()
+        maria = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="Maria", last_name="[b]Lopez[/b]", email="maria@example.com"
+            ),
+            actor=rita,
+        )
+        bk.create_booking(
+            session=s,
+            customer_id=maria.id or 0,
+            service_id=cut.id or 0,
+            branch_id=branch.id or 0,
+            staff_id=nina.id,
+            start_at=datetime.now(UTC) + timedelta(days=3),
+            actor=rita,
+        )
+        code = maria.code
+        s.commit()
+    engine.dispose()
+
+    _, out, _ = cli("customers", "show", "--db", db, code, "--json")
+    assert json.loads(out)["deleted"] is False and json.loads(out)["deleted_at"] is None
+    status, _, err = cli("--staff", "nina", "customers", "delete", "--db", db, code, "--yes")
+    assert status == 1 and "may not delete customers" in err
+    status, out, _ = cli("customers", "delete", "--db", db, code, "--staff", "rita", "--yes")
+    assert status == 0
+    assert "Delete Maria [b]Lopez[/b]? 1 future booking will be cancelled." in out
+    assert (
+        f"Deleted 1 customer; 1 future booking cancelled. Undo: frontdesk customers restore {code}"
+        in out
+    )
+
+    status, out, _ = cli("customers", "show", "--db", db, code, "--json")
+    shown = json.loads(out)
+    assert status == 0 and shown["deleted"] is True and shown["deleted_at"]
+    status, out, _ = cli("customers", "show", "--db", db, code)
+    assert status == 0 and out.startswith("DELETED on ")
+    status, out, _ = cli("customers", "find", "--db", db, code, "--json")
+    [found] = json.loads(out)
+    assert found["code"] == code and found["deleted"] is True
+    status, out, _ = cli("customers", "find", "--db", db, "maria@example.com")
+    assert status == 0 and "DELETED" in out and f"{code} is DELETED" in out
+    # Search by name leaves deleted customers out (as the directory does).
+    assert cli("customers", "find", "--db", db, "Maria", "--json")[1].strip() == "[]"
+
+    status, out, _ = cli("customers", "restore", "--db", db, code, "--staff", "rita")
+    assert status == 0 and "Restored 1 customer; 1 booking re-opened" in out
+    assert json.loads(cli("customers", "show", "--db", db, code, "--json")[1])["deleted"] is False
