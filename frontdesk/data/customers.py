@@ -25,6 +25,8 @@ from frontdesk.data.models import (
     BookingStatus,
     Branch,
     Category,
+    ContactKind,
+    ContactPoint,
     Counter,
     CreatedVia,
     Customer,
@@ -756,28 +758,130 @@ def _prefix(column: Any, text: str) -> tuple[Any, Any]:
     return column, (column >= text) & (column < text + TOP)
 
 
+@dataclass(frozen=True)
+class ExactKeys:
+    """What a query can be matched exactly against: a code, a phone (E.164), an email key."""
+
+    code: str | None
+    phone: str | None
+    email: str | None
+
+
+def exact_keys(text: str, region: str) -> ExactKeys:
+    raw = text.strip()
+    phone: str | None = None
+    if bool(digits(raw)) and not any(ch.isalpha() for ch in raw.replace("@", "")):
+        try:
+            parsed = normalise_phone(raw, region)
+        except ValidationFailed:
+            parsed = None
+        phone = parsed.e164 if parsed else None
+    return ExactKeys(
+        code=normalise_code(raw), phone=phone, email=email_key(raw) if "@" in raw else None
+    )
+
+
+@dataclass(frozen=True)
+class MergedMatch:
+    """A query that named a merged-away customer (its code, phone or email): the survivor."""
+
+    old_code: str
+    survivor_id: int
+    survivor_code: str
+    matched: str  # "code", "phone" or "email"
+
+    @property
+    def note(self) -> str:
+        return f"{self.old_code} was merged into {self.survivor_code}"
+
+
+def merged_matches(
+    *, session: Session, text: str, region: str | None = None, limit: int = 20
+) -> list[MergedMatch]:
+    """The live survivors of the merged-away customers whose code, phone or email is
+    ``text`` exactly (a chain of merges is followed to its end; a deleted survivor is left
+    out)."""
+    raw = text.strip()
+    if not raw:
+        return []
+    keys = exact_keys(raw, valid_region(region) or default_region(session))
+    return _merged_matches(session, keys, limit)
+
+
+def _merged_matches(session: Session, keys: ExactKeys, limit: int = 20) -> list[MergedMatch]:
+    conds: list[tuple[str, Any]] = []
+    if keys.code:
+        conds.append(("code", col(Customer.code) == keys.code))
+    if keys.phone:
+        conds.append(("phone", col(Customer.phone) == keys.phone))
+        conds.append(("phone", col(Customer.other_phone) == keys.phone))
+    if keys.email:
+        conds.append(("email", col(Customer.email_key) == keys.email))
+    if not conds:
+        return []
+    out: list[MergedMatch] = []
+    seen: set[int] = set()
+    for matched, condition in conds:
+        stmt = (
+            select(Customer)
+            .where(condition, col(Customer.merged_into_id).is_not(None))
+            .order_by(col(Customer.id))
+            .limit(limit)
+        )
+        for old in session.exec(stmt):
+            if old.id in seen:
+                continue
+            seen.add(old.id or 0)
+            survivor = resolve(session=session, customer=old)
+            if survivor.is_live and survivor.id is not None:
+                out.append(MergedMatch(old.code, survivor.id, survivor.code, matched))
+    return out[:limit]
+
+
+def search_notes(*, session: Session, text: str, region: str | None = None) -> dict[int, str]:
+    """Why a search listed a customer it did not match directly: ``{survivor id: "C-000123
+    was merged into C-000045"}`` for a merged-away code, phone or email."""
+    notes: dict[int, list[str]] = {}
+    for m in merged_matches(session=session, text=text, region=region):
+        notes.setdefault(m.survivor_id, []).append(m.note)
+    return {cid: "; ".join(lines) for cid, lines in notes.items()}
+
+
+def _secondary(kind: ContactKind, value: str) -> Any:
+    """Customers with this secondary phone or email."""
+    owners = sa_select(col(ContactPoint.customer_id)).where(
+        col(ContactPoint.kind) == kind.value, col(ContactPoint.value) == value
+    )
+    return col(Customer.id).in_(owners)
+
+
 def _search_plan(
     session: Session, text: str, region: str
 ) -> tuple[list[Any], list[Any], list[str], list[Any]]:
-    """Split a query into exact conditions, prefix conditions, substring needles."""
+    """Split a query into exact conditions, prefix conditions, substring needles.
+
+    The exact conditions also hold the customers with this secondary phone or email and
+    the survivors of merged-away customers with this code, phone or email.
+    """
     raw = text.strip()
     folded = fold(raw)
     exact: list[Any] = []
-    code = normalise_code(raw)
-    if code:
-        exact.append(col(Customer.code) == code)
-    if "@" in raw:
-        exact.append(col(Customer.email_key) == email_key(raw.strip()))
+    keys = exact_keys(raw, region)
+    if keys.code:
+        exact.append(col(Customer.code) == keys.code)
+    if keys.email:
+        exact.append(col(Customer.email_key) == keys.email)
+        exact.append(_secondary(ContactKind.EMAIL, keys.email))
     phone_like = bool(digits(raw)) and not any(ch.isalpha() for ch in raw.replace("@", ""))
     variants: list[str] = []
     if phone_like:
-        try:
-            phone = normalise_phone(raw, region)
-        except ValidationFailed:
-            phone = None
-        if phone:
-            exact.append(col(Customer.phone) == phone.e164)
+        if keys.phone:
+            exact.append(col(Customer.phone) == keys.phone)
+            exact.append(_secondary(ContactKind.PHONE, keys.phone))
         variants = phone_search_variants(raw, region)
+    survivors = sorted({m.survivor_id for m in _merged_matches(session, keys)})
+    if survivors:
+        exact.append(col(Customer.id).in_(survivors))
     prefix = [_prefix(col(Customer.name_key), folded), _prefix(col(Customer.sort_key), folded)]
     short_prefix: list[Any] = []
     if len(folded) < 3:

@@ -284,6 +284,9 @@ class DirectoryPage:
     count: int | None  # exact number of matching customers (None when not asked for)
     more_before: bool  # rows exist before the first one
     more_after: bool  # rows exist after the last one
+    # Why a row is listed when the search named a merged-away customer (its code, phone or
+    # email): {survivor id: "C-000123 was merged into C-000045"}.
+    notes: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -491,6 +494,7 @@ def load_directory_page(
             found = earlier + later[: limit - len(earlier)]
     rows = [customer for _key, customer in found]
     ids = [c.id for c in rows if c.id is not None]
+    notes = svc.search_notes(session=session, text=text, region=region) if text.strip() else {}
     return DirectoryPage(
         rows=rows,
         keys=[key for key, _customer in found],
@@ -499,6 +503,7 @@ def load_directory_page(
         count=_count(session, groups, conds) if with_count else None,
         more_before=more_before,
         more_after=more_after,
+        notes={cid: note for cid, note in notes.items() if cid in ids},
     )
 
 

@@ -9,15 +9,17 @@ kept. The merged-away record stays as a tombstone pointing at the survivor.
 from __future__ import annotations
 
 import difflib
+import time
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from frontdesk.data import audit, rewards
+from frontdesk.data import audit, contacts, rewards
 from frontdesk.data import customers as svc
 from frontdesk.data.errors import InvalidState, ValidationFailed
 from frontdesk.data.models import (
@@ -33,9 +35,9 @@ from frontdesk.data.models import (
     Note,
     Order,
     Staff,
-    StaffRole,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, digits, fold
 
 # Fields the merge screen lets the user choose; consent and blocking follow their own rules.
@@ -167,6 +169,19 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+# How many times a merge is tried again when the database broke a lock cycle (PostgreSQL
+# "deadlock detected") or refused a serialization, before it says so plainly.
+RETRIES = 3
+_CONFLICT_CODES = frozenset({"40P01", "40001"})
+
+
+def _is_conflict(exc: DBAPIError) -> bool:
+    """A deadlock or serialization failure: nothing is wrong with the merge itself."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return code in _CONFLICT_CODES
+
+
 def merge_customers(
     *,
     session: Session,
@@ -175,20 +190,58 @@ def merge_customers(
     chosen: dict[str, Any] | None = None,
     actor: Staff | None = None,
 ) -> Customer:
-    """Merge ``other_ids`` into ``survivor_id`` (one transaction; the caller commits)."""
+    """Merge ``other_ids`` into ``survivor_id`` (one transaction; the caller commits).
+
+    Needs the "merge" role, and "merge.many" for three or more customers. The customers'
+    rows are locked in ascending id order, so two merges of the same customers never wait
+    for each other in a cycle; should the database still break one (a deadlock or a
+    serialization failure), the merge is tried again, and then refused with a clear message.
+    """
     for name, value in (chosen or {}).items():
         if isinstance(value, str):
             check_text(name, value)
     others_ids = [i for i in dict.fromkeys(other_ids) if i != survivor_id]
     if not others_ids:
         raise ValidationFailed("customers", "choose at least one other customer to merge")
-    if len(others_ids) > 1 and (actor is None or actor.role != StaffRole.ADMIN.value):
-        raise InvalidState("only admins merge more than two customers at once")
-    survivor = svc._load_for_update(session, survivor_id)
-    others = [svc._load_for_update(session, i) for i in others_ids]
+    require(actor, "merge")
+    if len(others_ids) > 1:
+        require(actor, "merge.many")
+    for attempt in range(RETRIES):
+        try:
+            with session.begin_nested():
+                return _merge(session, survivor_id, others_ids, chosen, actor)
+        except DBAPIError as exc:
+            if not _is_conflict(exc):
+                raise
+            if attempt == RETRIES - 1:
+                raise InvalidState(
+                    "someone else was changing these customers at the same moment; "
+                    "nothing was merged — try again"
+                ) from None
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _merge(
+    session: Session,
+    survivor_id: int,
+    others_ids: list[int],
+    chosen: dict[str, Any] | None,
+    actor: Staff | None,
+) -> Customer:
+    # Lock in ascending id order, whichever one survives (see merge_customers).
+    locked = {i: svc._load_for_update(session, i) for i in sorted({survivor_id, *others_ids})}
+    survivor = locked[survivor_id]
+    others = [locked[i] for i in others_ids]
     for c in [survivor, *others]:
         if not c.is_live:
             raise InvalidState(f"{c.code} is deleted or already merged")
+    contacts_before: dict[str, str | None] = {
+        "phone": survivor.phone,
+        "other_phone": survivor.other_phone,
+        "email": survivor.email,
+        "email_key": survivor.email_key,
+    }
     values = default_choices(survivor, others)
     values.update(chosen or {})
     before = {name: getattr(survivor, name) for name in MERGE_FIELDS}
@@ -267,6 +320,8 @@ def merge_customers(
         survivor_fields.add(value.field_id)
         session.add(value)
     session.flush()
+    contacts.keep_on_merge(session=session, survivor=survivor, others=others, actor=actor)
+    contacts.keep_replaced(session=session, survivor=survivor, before=contacts_before, actor=actor)
     _merge_points(session, survivor_id, others, actor)
     discarded: dict[str, Any] = {}
     for other in others:

@@ -613,6 +613,39 @@ class MergeRecord(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class ContactKind(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+
+
+class ContactPoint(SQLModel, table=True):
+    """A customer's secondary phone or email (E.164 / lower-cased email), with its origin.
+
+    Merges keep here every phone and email of the merged-away customers that the survivor
+    did not keep as primary ("merged from C-000123"); staff add and remove them in Details.
+    """
+
+    __tablename__ = "contact_point"
+    __table_args__ = (
+        _in("kind", ContactKind, "ck_contact_point_kind"),
+        CheckConstraint("value <> ''", name="ck_contact_point_value"),
+        UniqueConstraint("customer_id", "kind", "value", name="uq_contact_point"),
+        Index("ix_contact_point_value", "value"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    kind: str = Field(max_length=10)
+    value: str = Field(max_length=320)
+    display: str | None = Field(default=None, max_length=320)  # the email as typed
+    origin: str = Field(default="added", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
 class DuplicateIgnore(SQLModel, table=True):
     """A pair of customers someone marked "not a duplicate" (smaller id first)."""
 

@@ -2,6 +2,7 @@
 
 - :func:`matches`: what the picker lists for the typed text (enough context to tell two
   "Maria Garcia"s apart: code, phone, email, last visit, category, alert, blocked reason).
+  A merged-away customer's code, phone or email lists the survivor, with a note saying so.
 - :func:`picked`: the chosen customer with their alerts (merged-away customers resolve to the
   survivor).
 - :func:`quick_add_customer`: the inline add-customer modal's save; returns the new customer
@@ -11,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -39,6 +40,9 @@ class PickerMatch:
     # The category's stored colour (render it through a safe style: it may be any CSS name).
     category_colour: str = ""
     blocked: bool = False
+    # Why it is listed when the text named a merged-away customer ("C-000123 was merged
+    # into C-000045"); empty otherwise.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,14 @@ def matches(*, session: Session, text: str, limit: int = 8) -> list[PickerMatch]
     last = svc.last_visits(session=session, customer_ids=ids)
     alerts = alert_customer_ids(session=session, customer_ids=ids)
     categories = _categories(session)
-    return [_match(c, last.get(c.id or 0), (c.id or 0) in alerts, categories) for c in found]
+    notes = svc.search_notes(session=session, text=text)
+    return [
+        replace(
+            _match(c, last.get(c.id or 0), (c.id or 0) in alerts, categories),
+            note=notes.get(c.id or 0, ""),
+        )
+        for c in found
+    ]
 
 
 def picked(*, session: Session, customer_id: int) -> PickedCustomer:

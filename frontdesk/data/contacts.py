@@ -1,0 +1,271 @@
+"""A customer's secondary phones and emails (``ContactPoint``), as use cases.
+
+- :func:`load_details`: the profile's Details tab with the secondary phones and emails.
+- :func:`add_contact_point` / :func:`remove_contact_point`: the Details tab's add and remove
+  (one transaction each; the caller commits).
+- :func:`keep_on_merge`: a merge keeps every phone and email of the merged-away customers
+  that the survivor does not keep as its primary ("merged from C-000123").
+
+A secondary phone or email may not be another live customer's primary one (the same check
+as the customer form: ``DuplicateCustomer`` names who has it), nor repeat the customer's own.
+Search finds customers by them (``customers._search_plan``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from frontdesk.data import audit, profile
+from frontdesk.data import customers as svc
+from frontdesk.data.errors import DuplicateCustomer, NotFound, ValidationFailed
+from frontdesk.data.models import ContactKind, ContactPoint, Customer, Staff
+from frontdesk.data.roles import require
+from frontdesk.data.settings import default_region
+from frontdesk.data.validation import check_text, format_phone, normalise_email, normalise_phone
+
+ADDED = "added"
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """One secondary phone or email as the Details tab shows it."""
+
+    id: int
+    kind: str
+    value: str  # E.164 or the email's key
+    shown: str  # the phone formatted, the email as typed
+    origin: str
+    created_at: datetime
+
+
+@dataclass
+class DetailsView:
+    """The Details tab: the record's fields (``profile.DetailsTab``) and its secondaries."""
+
+    details: profile.DetailsTab
+    contacts: list[ContactView] = field(default_factory=list)
+
+
+def _view(point: ContactPoint) -> ContactView:
+    shown = format_phone(point.value) if point.kind == ContactKind.PHONE.value else None
+    return ContactView(
+        id=point.id or 0,
+        kind=point.kind,
+        value=point.value,
+        shown=shown or point.display or point.value,
+        origin=point.origin,
+        created_at=point.created_at,
+    )
+
+
+def contacts_of(*, session: Session, customer_id: int) -> list[ContactView]:
+    """The customer's secondary phones, then emails, oldest first."""
+    stmt = (
+        select(ContactPoint)
+        .where(col(ContactPoint.customer_id) == customer_id)
+        .order_by(col(ContactPoint.kind).desc(), col(ContactPoint.id))
+    )
+    return [_view(p) for p in session.exec(stmt)]
+
+
+def load_details(*, session: Session, customer_id: int) -> DetailsView:
+    return DetailsView(
+        details=profile.load_details_tab(session=session, customer_id=customer_id),
+        contacts=contacts_of(session=session, customer_id=customer_id),
+    )
+
+
+def parse_contact(text: str, region: str | None) -> tuple[ContactKind, str, str]:
+    """(kind, stored value, display) of a typed phone or email; ``ValidationFailed`` else."""
+    check_text("contact", text)
+    raw = text.strip()
+    if not raw:
+        raise ValidationFailed("contact", "Type a phone number or an email address")
+    if "@" in raw:
+        email = normalise_email(raw, field="contact")
+        assert email is not None
+        return ContactKind.EMAIL, email.key, email.display
+    phone = normalise_phone(raw, region, field="contact")
+    assert phone is not None
+    return ContactKind.PHONE, phone.e164, phone.international
+
+
+def _primaries(customer: Customer) -> set[tuple[str, str]]:
+    out = {(ContactKind.PHONE.value, p) for p in (customer.phone, customer.other_phone) if p}
+    if customer.email_key:
+        out.add((ContactKind.EMAIL.value, customer.email_key))
+    return out
+
+
+def _existing(session: Session, customer_id: int) -> set[tuple[str, str]]:
+    stmt = select(ContactPoint).where(col(ContactPoint.customer_id) == customer_id)
+    return {(p.kind, p.value) for p in session.exec(stmt)}
+
+
+def add_contact_point(
+    *,
+    session: Session,
+    customer_id: int,
+    text: str,
+    actor: Staff | None,
+    region: str | None = None,
+) -> ContactView:
+    """Add a secondary phone or email to a live customer (one transaction; caller commits).
+
+    Refused: a value the customer already has, and another live customer's primary phone or
+    email (``DuplicateCustomer`` names them, as the customer form does).
+    """
+    require(actor, "customers.write")
+    kind, value, display = parse_contact(text, region or default_region(session))
+    customer = svc._load_for_update(session, customer_id)
+    if not customer.is_live:
+        raise ValidationFailed("contact", f"{customer.code} is deleted or merged")
+    label = "phone" if kind is ContactKind.PHONE else "email"
+    if (kind.value, value) in _primaries(customer):
+        raise ValidationFailed("contact", f"This is already {customer.code}'s own {label}")
+    if (kind.value, value) in _existing(session, customer_id):
+        raise ValidationFailed("contact", f"{customer.code} already has this {label}")
+    found = svc.find_live_duplicate(
+        session,
+        phone=value if kind is ContactKind.PHONE else None,
+        email_key=value if kind is ContactKind.EMAIL else None,
+        exclude_id=customer_id,
+    )
+    if found is not None:
+        raise DuplicateCustomer(found[0], found[1])
+    point = ContactPoint(
+        customer_id=customer_id,
+        kind=kind.value,
+        value=value,
+        display=display if kind is ContactKind.EMAIL else None,
+        origin=ADDED,
+        created_by_id=actor.id if actor else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(point)
+            session.flush()
+    except IntegrityError:  # another terminal added it a moment ago
+        raise ValidationFailed("contact", f"{customer.code} already has this {label}") from None
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=customer_id,
+        action="contact_add",
+        customer_id=customer_id,
+        changes={f"secondary {label}": (None, display)},
+    )
+    return _view(point)
+
+
+def remove_contact_point(*, session: Session, contact_id: int, actor: Staff | None) -> ContactView:
+    """Remove a secondary phone or email (one transaction; the caller commits)."""
+    require(actor, "customers.write")
+    point = session.get(ContactPoint, contact_id)
+    if point is None:
+        raise NotFound("secondary phone or email", contact_id)
+    customer = svc._load_for_update(session, point.customer_id)
+    if not customer.is_live:
+        raise ValidationFailed("contact", f"{customer.code} is deleted or merged")
+    view = _view(point)
+    session.delete(point)
+    session.flush()
+    label = "phone" if point.kind == ContactKind.PHONE.value else "email"
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="customer",
+        entity_id=point.customer_id,
+        action="contact_remove",
+        customer_id=point.customer_id,
+        changes={f"secondary {label}": (view.shown, None)},
+    )
+    return view
+
+
+def keep_on_merge(
+    *, session: Session, survivor: Customer, others: list[Customer], actor: Staff | None
+) -> list[ContactView]:
+    """After a merge: the others' secondaries move to the survivor, and every phone and email
+    of theirs (and the survivor's own former ones) not kept as primary becomes a secondary
+    with its origin. Returns the secondaries added."""
+    assert survivor.id is not None
+    kept = _primaries(survivor)
+    for point in session.exec(
+        select(ContactPoint).where(col(ContactPoint.customer_id) == survivor.id)
+    ).all():
+        if (point.kind, point.value) in kept:  # became the primary
+            session.delete(point)
+    session.flush()
+    have = _existing(session, survivor.id)
+    for other in others:
+        stmt = select(ContactPoint).where(col(ContactPoint.customer_id) == other.id)
+        for point in session.exec(stmt).all():
+            if (point.kind, point.value) in kept | have:
+                session.delete(point)
+            else:
+                point.customer_id = survivor.id
+                session.add(point)
+                have.add((point.kind, point.value))
+    session.flush()
+    added: list[ContactPoint] = []
+    for owner in others:
+        wanted: list[tuple[ContactKind, str | None, str | None]] = [
+            (ContactKind.PHONE, p, None) for p in (owner.phone, owner.other_phone)
+        ]
+        wanted.append((ContactKind.EMAIL, owner.email_key, owner.email))
+        for kind, value, shown in wanted:
+            if not value or (kind.value, value) in kept | have:
+                continue
+            have.add((kind.value, value))
+            point = ContactPoint(
+                customer_id=survivor.id,
+                kind=kind.value,
+                value=value,
+                display=shown,
+                origin=f"merged from {owner.code}",
+                created_by_id=actor.id if actor else None,
+            )
+            session.add(point)
+            added.append(point)
+    session.flush()
+    return [_view(p) for p in added]
+
+
+def keep_replaced(
+    *,
+    session: Session,
+    survivor: Customer,
+    before: dict[str, str | None],
+    actor: Staff | None,
+) -> list[ContactView]:
+    """The survivor's own phones/email that the merge replaced by another's become
+    secondaries ("replaced in merge")."""
+    assert survivor.id is not None
+    kept = _primaries(survivor) | _existing(session, survivor.id)
+    wanted: list[tuple[ContactKind, str | None, str | None]] = [
+        (ContactKind.PHONE, before.get(k), None) for k in ("phone", "other_phone")
+    ]
+    wanted.append((ContactKind.EMAIL, before.get("email_key"), before.get("email")))
+    added: list[ContactPoint] = []
+    for kind, value, shown in wanted:
+        if not value or (kind.value, value) in kept:
+            continue
+        kept.add((kind.value, value))
+        point = ContactPoint(
+            customer_id=survivor.id,
+            kind=kind.value,
+            value=value,
+            display=shown,
+            origin=f"{survivor.code} before a merge",
+            created_by_id=actor.id if actor else None,
+        )
+        session.add(point)
+        added.append(point)
+    session.flush()
+    return [_view(p) for p in added]
