@@ -377,10 +377,7 @@ def _reopen(
         entity_id=booking_id,
         action=REOPEN,
         customer_id=booking.customer_id,
-        changes={
-            "status": (BookingStatus.CANCELLED.value, reopened),
-            "cancellation_reason": (CANCEL_REASON, None),
-        },
+        changes={"status": (BookingStatus.CANCELLED.value, reopened)},
     )
     return None
 

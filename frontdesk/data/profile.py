@@ -498,6 +498,7 @@ def describe_booking_event(event: AuditEvent) -> str:
         "cancel": "cancelled",
         "no_show": "marked no-show",
         "reschedule": "rescheduled",
+        "reopen": "re-opened (the customer's delete was undone)",
     }.get(event.action, event.action)
     text = f"Booking #{event.entity_id} {verb} by {who}"
     if "cancellation_reason" in changes:
