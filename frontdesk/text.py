@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 
 from frontdesk.data.colours import to_hex
+from frontdesk.data.note_text import markdown_summary
 
 # C0 and C1 controls and DEL; newline and tab are handled by the caller's choice.
 # Bidirectional overrides and isolates are shown too: they reorder what a line seems to say.
@@ -87,3 +88,11 @@ def safe_style(colour: str | None, extra: str = "") -> Style:
     if parsed is None:
         return base
     return base + Style(color=parsed)
+
+
+def note_summary(
+    markdown: str | None, style: str | Style = "", *, max_length: int | None = None
+) -> Text:
+    """A note (Markdown) as one line of plain text: "# Patch test\n- **Severe**" shows as
+    "Patch test · Severe", controls escaped, never read as markup."""
+    return user_text(markdown_summary(markdown, max_length), style)

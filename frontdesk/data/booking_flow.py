@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlmodel import Session, col, select
 
 from frontdesk.data import bookings
-from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.models import Branch, Staff
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
 from frontdesk.data.roles import require
@@ -172,6 +172,8 @@ class BookingRequest:
     day: str
     time: str
     notes: str = ""
+    # The receptionist said yes to "already past: record it as a walk-in that happened?"
+    walk_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,37 @@ class Booked:
     customer_id: int
     start_at: datetime
     end_at: datetime
+    status: str = "confirmed"  # "completed" for a walk-in recorded after it happened
+
+
+# A start up to this long ago still counts as now (the customer is at the desk).
+PAST_GRACE = timedelta(minutes=5)
+WALK_IN_SOURCE = "walk-in"
+
+
+class StartInPast(FrontdeskError):
+    """The start is already past: the desk asks whether to record a walk-in that happened
+    (``BookingRequest.walk_in``), and books nothing until it is told so."""
+
+    def __init__(self, start: datetime, now: datetime, tz: tzinfo | None = None) -> None:
+        self.start = start
+        self.now = now
+        self.shown = past_start_text(start, now, tz)
+        super().__init__(f"{self.shown} is already past")
+
+
+def past_start_text(start: datetime, now: datetime, tz: tzinfo | None = None) -> str:
+    """The start as the question names it: "10:00" today, "2026-11-01 10:00" another day."""
+    zone = tz or local_tz()
+    local_start, local_now = start.astimezone(zone), now.astimezone(zone)
+    if local_start.date() == local_now.date():
+        return local_start.strftime("%H:%M")
+    return local_start.strftime("%Y-%m-%d %H:%M")
+
+
+def is_past(start: datetime, now: datetime) -> bool:
+    """True when ``start`` is more than :data:`PAST_GRACE` before ``now``."""
+    return start < now - PAST_GRACE
 
 
 @dataclass
@@ -218,9 +251,15 @@ def book_appointment(
     request: BookingRequest,
     actor: Staff | None,
     tz: tzinfo | None = None,
+    now: datetime | None = None,
 ) -> Booked:
     """Book what the form holds. Raises NotAllowed (the role may not book), ValidationFailed
-    (first bad field), BlockedCustomer, DoubleBooked (with the clash and the next free time)."""
+    (first bad field), BlockedCustomer, DoubleBooked (with the clash and the next free time).
+
+    With ``now`` (the desk's clock), a start already past is not booked as if it were to
+    come: :class:`StartInPast` is raised unless the request says ``walk_in``; a walk-in is
+    recorded as a visit that happened (source "walk-in", completed, with its points).
+    """
     require(actor, "book")
     check = check_booking(request, tz)
     if check.errors:
@@ -229,6 +268,10 @@ def book_appointment(
     assert check.start is not None
     assert request.customer_id is not None
     assert request.branch_id is not None and request.service_id is not None
+    past = now is not None and is_past(check.start, now)
+    if past and not request.walk_in:
+        assert now is not None
+        raise StartInPast(check.start, now, tz)
     booking = bookings.create_booking(
         session=session,
         customer_id=request.customer_id,
@@ -238,12 +281,18 @@ def book_appointment(
         start_at=check.start,
         notes=request.notes,
         actor=actor,
+        source=WALK_IN_SOURCE if past else "desk",
     )
+    if past:
+        booking = bookings.change_status(
+            session=session, booking_id=booking.id or 0, action="complete", actor=actor
+        )
     return Booked(
         booking_id=booking.id or 0,
         customer_id=booking.customer_id,
         start_at=booking.start_at,
         end_at=booking.end_at,
+        status=booking.status,
     )
 
 
@@ -254,6 +303,7 @@ def suggestion_fields(when: datetime, tz: tzinfo | None = None) -> tuple[str, st
 
 
 __all__ = [
+    "PAST_GRACE",
     "Booked",
     "BookingCheck",
     "BookingForm",
@@ -261,14 +311,17 @@ __all__ = [
     "Choice",
     "ServiceChoice",
     "StaffChoice",
+    "StartInPast",
     "book_appointment",
     "branch_choices",
     "check_booking",
+    "is_past",
     "load_booking_form",
     "local_tz",
     "next_quarter",
     "parse_day",
     "parse_time",
+    "past_start_text",
     "start_at",
     "suggestion_fields",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from frontdesk.data.audit_text import Names, describe_customer_event, value_text
 from frontdesk.data.models import (
     AuditEvent,
     Booking,
@@ -37,6 +38,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.note_text import markdown_summary
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -311,6 +313,7 @@ class EnrolmentRow:
     balance: int
     expires_on: date | None
     enrolled_at: datetime
+    notes: str = ""  # what was written when enrolling (Markdown, may be empty)
 
 
 def enrolments(*, session: Session, customer_id: int) -> list[EnrolmentRow]:
@@ -331,6 +334,7 @@ def enrolments(*, session: Session, customer_id: int) -> list[EnrolmentRow]:
             balance=e.balance,
             expires_on=e.expires_on,
             enrolled_at=e.enrolled_at,
+            notes=e.notes or "",
         )
         for e, name, unit in session.execute(stmt)
     ]
@@ -456,9 +460,9 @@ def timeline(
                 )
             )
     for n in notes:
-        first_line = n.body.strip().splitlines()[0] if n.body.strip() else ""
+        summary = markdown_summary(n.body, max_length=120)
         items.append(
-            TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {first_line}")
+            TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {summary}")
         )
     for e in entries[:limit]:
         items.append(
@@ -474,9 +478,10 @@ def timeline(
         .order_by(col(AuditEvent.id).desc())
         .limit(limit)
     )
+    names = audit_names(session)
     for ev in events:
         if ev.entity == "customer":
-            items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev)))
+            items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev, names)))
         elif ev.entity == "booking" and ev.action != "create":
             items.append(
                 TimelineItem(_aware(ev.at) or ev.at, "booking", describe_booking_event(ev))
@@ -504,30 +509,25 @@ def describe_booking_event(event: AuditEvent) -> str:
     if "cancellation_reason" in changes:
         text += f": {changes['cancellation_reason'][1]}"
     if "start_at" in changes:
-        text += f" to {str(changes['start_at'][1])[:16].replace('T', ' ')}"
+        text += f" to {value_text('start_at', changes['start_at'][1])}"
     return text
 
 
-def describe_audit(event: AuditEvent) -> str:
-    who = event.actor_name or "system"
-    verbs = {
-        "create": "Profile created",
-        "update": "Profile changed",
-        "status": "Status changed",
-        "block": "Blocked",
-        "unblock": "Unblocked",
-        "delete": "Deleted",
-        "restore": "Restored",
-    }
-    head = verbs.get(event.action, event.action.capitalize())
-    changes: dict[str, Any] = event.changes or {}
-    if event.action == "create":
-        return f"{head} by {who}"
-    parts = []
-    for field, (before, after) in list(changes.items())[:4]:
-        parts.append(f"{field.replace('_', ' ')}: {before or '—'} → {after or '—'}")
-    more = f" (+{len(changes) - 4} more)" if len(changes) > 4 else ""
-    return f"{head} by {who}: " + "; ".join(parts) + more
+def audit_names(session: Session) -> Names:
+    """The names of the categories and branches an audit event may refer to by id."""
+    from frontdesk.data.models import Category
+
+    return Names(
+        categories={
+            c.id or 0: f"{c.symbol} {c.name}".strip() for c in session.exec(select(Category))
+        },
+        branches={b.id or 0: b.name for b in session.exec(select(Branch))},
+    )
+
+
+def describe_audit(event: AuditEvent, names: Names | None = None) -> str:
+    """A customer's audit event as a person reads it ("Blocked by Rita: owes money")."""
+    return describe_customer_event(event.action, event.actor_name, event.changes, names)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ books it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from rich.text import Text
@@ -14,12 +15,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Footer, Header, Input, Label, Static
 
 from frontdesk.data.booking_flow import (
     Booked,
     BookingForm,
     BookingRequest,
+    StartInPast,
     check_booking,
     load_booking_form,
     local_tz,
@@ -29,11 +31,12 @@ from frontdesk.data.booking_flow import (
 )
 from frontdesk.data.booking_flow import book_appointment as book
 from frontdesk.data.errors import BlockedCustomer, DoubleBooked, FrontdeskError, ValidationFailed
+from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
-from frontdesk.widgets.select import InstantSelect
+from frontdesk.widgets.select import InstantSelect, Select
 
 # local_tz, parse_day and parse_time are used by the profile (reschedule) too.
 __all__ = ["NewBookingScreen", "local_tz", "parse_day", "parse_time"]
@@ -252,24 +255,54 @@ class NewBookingScreen(PickerScreen):
         if check.errors:
             self.problem("Fix the marked fields.")
             return
+        self.save(request)
+
+    def save(self, request: BookingRequest) -> None:
+        """Book ``request`` (one write); a start already past is asked about first."""
         self.saving = True
         self.hold_keys()  # keys typed after ctrl+s wait for the outcome
         self.problem("")
-        actor = self.fd.operator
+        actor, now = self.fd.operator, self.fd.clock()
         self.run_write(
-            lambda s: book(session=s, request=request, actor=actor),
+            lambda s: book(session=s, request=request, actor=actor, now=now),
             self._booked,
             group="booking-save",
-            on_error=self._refused,
+            on_error=lambda exc: self._refused(exc, request),
         )
 
     def _booked(self, booked: Booked) -> None:
+        if booked.status == "completed":
+            self.notify("Recorded as a walk-in that happened", markup=False)
         self.dismiss((booked.booking_id, booked.customer_id))
 
-    def _refused(self, exc: Exception) -> None:
+    def ask_walk_in(self, exc: StartInPast, request: BookingRequest) -> None:
+        """ "10:00 is already past. Record it as a walk-in that happened?" Yes books it as a
+        completed walk-in; no goes back to the form with everything as typed."""
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save(replace(request, walk_in=True))
+                return
+            self.query_one("#bke-time", Label).update(
+                user_text(f"{exc.shown} is already past: change the time, or ctrl+s again.")
+            )
+            self.set_focus(self.query_one("#bk-time", Input))
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"{exc.shown} is already past. Record it as a walk-in that happened?",
+                yes="Record walk-in",
+                no="Back to the form",
+            ),
+            answered,
+        )
+
+    def _refused(self, exc: Exception, request: BookingRequest | None = None) -> None:
         self.saving = False
         self.release_keys()
-        if isinstance(exc, DoubleBooked):
+        if isinstance(exc, StartInPast) and request is not None:
+            self.ask_walk_in(exc, request)
+        elif isinstance(exc, DoubleBooked):
             c = exc.conflict
             tz = local_tz()
             text = Text.assemble(

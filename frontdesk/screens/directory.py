@@ -35,7 +35,7 @@ from frontdesk.data.validation import format_phone
 from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
-from frontdesk.text import safe_style, user_text
+from frontdesk.text import note_summary, safe_style, user_text
 
 PAGE = 100
 SEARCH_PAGE = 50
@@ -1005,7 +1005,8 @@ def render_overview(info: lookups.QuickOverview | None, lk: lookups.Lookups) -> 
         text.append("\n")
     for alert in info.alerts:
         text.append("\n")
-        text.append_text(user_text(f"⚠ {alert}", "bold red", multiline=True))
+        text.append("⚠ ", style="bold red")
+        text.append_text(note_summary(alert, "bold red"))
         text.append("\n")
     text.append("\n")
     text.append(f"Points: {info.points:,}\n")

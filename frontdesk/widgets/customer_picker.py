@@ -28,7 +28,7 @@ from frontdesk.data import picker as data
 from frontdesk.data.directory import prefill_from_query
 from frontdesk.data.models import CreatedVia
 from frontdesk.screens.base import DataWidget
-from frontdesk.text import join, safe_style, user_text
+from frontdesk.text import join, note_summary, safe_style, user_text
 
 HINT_EMPTY = "Type to find the customer · ctrl+n adds a new one"
 HINT_MATCHES = "↓ and enter pick · ctrl+n adds a new customer"
@@ -281,6 +281,9 @@ class CustomerPicker(DataWidget):
             text.append_text(user_text(m.blocked_reason, "bold red"))
         elif m.status != "active":
             text.append_text(user_text(f"  ({m.status})", "yellow"))
+        if m.note:  # the text named a merged-away customer: say whom it found instead
+            text.append("\n  ↪ ", style="yellow")
+            text.append_text(user_text(m.note, "yellow"))
         return text
 
     def focus_matches(self) -> None:
@@ -342,7 +345,7 @@ class CustomerPicker(DataWidget):
             text.append_text(user_text(m.blocked_reason, "bold red"))
         for alert in chosen.alerts:
             text.append("\n⚠ ", style="bold red")
-            text.append_text(user_text(alert, "bold red"))
+            text.append_text(note_summary(alert, "bold red"))
         selected.update(text)
         selected.display = True
         self.query_one("#picker-matches", OptionList).display = False

@@ -381,7 +381,13 @@ async def test_enrol_add_redeem_and_refused_over_redeem(demo_engine: Engine) -> 
         await burst(pilot, "tab", "20", "ctrl+s")
         await burst(pilot, "a", "30", "enter", "Birthday gift", "enter")
         await burst(pilot, "r", "80", "tab", "Free facial", "enter")  # over the balance
-        assert isinstance(app.screen, ProfileScreen)  # refused: notified, nothing written
+        # refused under the points field, nothing written, nothing typed lost
+        assert isinstance(app.screen, PointsModal)
+        assert app.screen.query_one("#m-points", Input).value == "80"
+        assert app.screen.query_one("#m-reason", Input).value == "Free facial"
+        assert "50" in str(app.screen.query_one("#m-points-error").render())
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, ProfileScreen)
         await burst(pilot, "r")
         assert isinstance(app.screen, PointsModal)
         await burst(pilot, "45", "tab", "Free blow-dry", "enter")
@@ -427,9 +433,9 @@ async def test_notes_add_edit_reorder_delete(demo_engine: Engine) -> None:
         await burst(pilot, "enter")
         assert isinstance(app.screen, NoteModal)
         await burst(pilot, "end", " with **milk**", "ctrl+s")
-        assert cells(app, "#n-table")[0][2] == "Likes tea with **milk**"
+        assert cells(app, "#n-table")[0][2] == "Likes tea with milk"  # the list: no markup
         await burst(pilot, "down", "delete", "y")
-        assert [r[2] for r in cells(app, "#n-table")] == ["Likes tea with **milk**"]
+        assert [r[2] for r in cells(app, "#n-table")] == ["Likes tea with milk"]
     with Session(demo_engine) as s:
         assert [n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))] == [
             "Likes tea with **milk**"
@@ -660,7 +666,8 @@ async def test_bad_amount_is_refused_next_to_the_field(demo_engine: Engine, amou
     async with app.run_test(size=SIZE) as pilot:
         await open_profile(pilot, who.id, "3", "p", amount, "enter")
         assert isinstance(app.screen, PaymentModal)
-        assert "amount" in str(app.screen.query_one("#m-error").render()).lower()
+        assert "amount" in str(app.screen.query_one("#m-amount-error").render()).lower()
+        assert app.screen.query_one("#m-amount", Input).value == amount  # kept as typed
         await burst(pilot, "escape")
         assert isinstance(app.screen, ProfileScreen)
     with Session(demo_engine) as s:

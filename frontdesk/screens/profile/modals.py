@@ -6,19 +6,31 @@ request into one service call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
+from sqlmodel import Session
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Select, Switch, TextArea
+from textual.widgets import Input, Label, Switch, TextArea
 
+from frontdesk.data.errors import FrontdeskError, InsufficientPoints, ValidationFailed
 from frontdesk.screens.base import FrontdeskModal
+from frontdesk.screens.field_input import (
+    clear_field_error,
+    error_id,
+    labelled,
+    read_money,
+    read_whole,
+    show_field_error,
+)
 from frontdesk.text import plain, user_text
+from frontdesk.widgets.select import Select
 
 R = TypeVar("R")
 
@@ -51,11 +63,16 @@ class NoteRequest:
         return asdict(self)
 
 
-class _Form(FrontdeskModal[R | None]):
-    """A small form: ``ctrl+s`` saves, ``escape`` cancels, the problem shows under it.
+class _Form(FrontdeskModal[Any], Generic[R]):
+    """A small form: ``ctrl+s`` saves, ``escape`` cancels, a problem shows under its field.
 
     ``enter`` in a one-line field moves on or saves (see :meth:`action_enter`) at once, as a
     binding, so that the keys typed after it never land in the field it leaves.
+
+    With ``save`` (the request -> the service call to run), the form saves by itself and
+    closes only once the service has accepted: a refusal (``ValidationFailed(field, ...)``,
+    too few points ...) shows under the field it is about, and everything typed stays. It
+    then dismisses with what the service returned (without ``save``: with the request).
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,19 +81,62 @@ class _Form(FrontdeskModal[R | None]):
         Binding("enter", "enter", "Save", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    # A service's field name -> the id of the input it is about (the rest shows at the bottom).
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, save: Callable[[Any], Callable[[Session], Any]] | None = None) -> None:
         super().__init__(classes="dialog-screen")
+        self.save = save
+        self.saving = False
 
     def error(self, message: str, field: str | None = None) -> None:
+        """Show ``message`` under ``field`` (``#id``) when it has a message line, else at the
+        bottom of the form; the cursor goes to the field."""
+        input_id = field.lstrip("#") if field else None
+        if input_id and self.query(f"#{error_id(input_id)}"):
+            show_field_error(self, input_id, message)
+            return
         self.query_one("#m-error", Label).update(Text(message))
         if field is not None:
             self.set_focus(self.query_one(field))
 
-    def on_input_changed(self) -> None:
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id:
+            clear_field_error(self, event.input.id)
         self.query_one("#m-error", Label).update("")
 
     def action_save(self) -> None:
         raise NotImplementedError
+
+    def finish(self, request: Any) -> None:
+        """The fields are fine: save through the service (``save``) or hand the request back."""
+        if self.save is None:
+            self.dismiss(request)
+            return
+        if self.saving:
+            return
+        self.saving = True
+        self.hold_keys()  # keys typed after saving wait for the outcome
+        self.run_write(self.save(request), self._saved, group="modal-save", on_error=self._refused)
+
+    def _saved(self, result: Any) -> None:
+        self.dismiss(result)
+
+    def _refused(self, exc: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        if isinstance(exc, ValidationFailed):
+            input_id = self.SERVICE_FIELDS.get(exc.field)
+            if input_id is not None:
+                self.error(_sentence(exc.message), f"#{input_id}")
+            else:
+                self.error(str(exc))
+        elif isinstance(exc, InsufficientPoints) and "points" in self.SERVICE_FIELDS:
+            self.error(_sentence(str(exc)), f"#{self.SERVICE_FIELDS['points']}")
+        elif isinstance(exc, FrontdeskError):
+            self.error(str(exc))
+        else:
+            self.error("Not saved: an unexpected error (see the message).")
 
     # ``enter`` in the first field moves on to the second while that one is empty.
     MOVE_ON: ClassVar[dict[str, str]] = {}
@@ -101,15 +161,29 @@ class _Form(FrontdeskModal[R | None]):
         self.dismiss(None)
 
 
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 class PointsModal(_Form[PointsRequest]):
     """Add (sign +1) or redeem (sign -1) points on one of the customer's enrolments."""
 
     AUTO_FOCUS = "#m-points"
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"points": "m-points", "reason": "m-reason"}
 
     def __init__(
-        self, sign: int, enrolments: list[tuple[str, int, int]], selected: int | None = None
+        self,
+        sign: int,
+        enrolments: list[tuple[str, int, int]],
+        selected: int | None = None,
+        *,
+        save: Callable[[PointsRequest], Callable[[Session], Any]] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(save)
         self.sign = sign
         self.enrolments = enrolments  # (program, enrolment id, balance)
         self.selected = selected if selected is not None else enrolments[0][1]
@@ -130,41 +204,48 @@ class PointsModal(_Form[PointsRequest]):
                 allow_blank=False,
                 value=self.selected,
             )
-            yield Label("Points")
-            yield Input(id="m-points", type="integer", placeholder="e.g. 50")
-            yield Label("Reason")
-            yield Input(id="m-reason", placeholder="e.g. Birthday gift")
+            yield from labelled("Points", Input(id="m-points", placeholder="e.g. 50"))
+            yield from labelled("Reason", Input(id="m-reason", placeholder="e.g. Birthday gift"))
             yield Label("", id="m-error", classes="error m-error")
 
     MOVE_ON: ClassVar[dict[str, str]] = {"m-points": "m-reason"}
 
+    def points(self) -> int | None:
+        return read_whole(self, "m-points", what="a number of points", minimum=1)
+
     def field_ok(self, field: str) -> bool:
-        raw = self.query_one("#m-points", Input).value.strip()
-        if not raw.isdigit() or int(raw) <= 0:
-            self.error("Enter a whole number of points above zero.", "#m-points")
-            return False
-        return True
+        return self.points() is not None
 
     def action_save(self) -> None:
-        if not self.field_ok("m-points"):
+        points = self.points()
+        if points is None:
             return
-        raw = self.query_one("#m-points", Input).value.strip()
         reason = self.query_one("#m-reason", Input).value.strip()
         if not reason:
             self.error("Give a reason.", "#m-reason")
             return
         eid = self.query_one("#m-program", Select).value
         assert isinstance(eid, int)
-        self.dismiss(PointsRequest(eid, self.sign * int(raw), reason))
+        self.finish(PointsRequest(eid, self.sign * points, reason))
 
 
 class EnrolModal(_Form[EnrolRequest]):
     """Enrol the customer in one of the programs they are not in yet."""
 
     AUTO_FOCUS = "#m-program"
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {
+        "starting_balance": "m-balance",
+        "expires_on": "m-expires",
+        "notes": "m-notes",
+    }
 
-    def __init__(self, programs: list[tuple[str, int]]) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        programs: list[tuple[str, int]],
+        *,
+        save: Callable[[EnrolRequest], Callable[[Session], Any]] | None = None,
+    ) -> None:
+        super().__init__(save)
         self.programs = programs
 
     def compose(self) -> ComposeResult:
@@ -177,29 +258,28 @@ class EnrolModal(_Form[EnrolRequest]):
                 allow_blank=False,
                 value=self.programs[0][1],
             )
-            yield Label("Starting balance")
-            yield Input("0", id="m-balance", type="integer")
-            yield Label("Expires on (YYYY-MM-DD, empty: the program's default)")
-            yield Input(id="m-expires", placeholder="YYYY-MM-DD")
-            yield Label("Notes")
-            yield Input(id="m-notes")
+            yield from labelled("Starting balance", Input("0", id="m-balance"))
+            yield from labelled(
+                "Expires on (YYYY-MM-DD, empty: the program's default)",
+                Input(id="m-expires", placeholder="YYYY-MM-DD"),
+            )
+            yield from labelled("Notes", Input(id="m-notes"))
             yield Label("", id="m-error", classes="error m-error")
 
     def action_save(self) -> None:
-        raw = self.query_one("#m-balance", Input).value.strip() or "0"
-        if not raw.isdigit():
-            self.error("The starting balance is a whole number of zero or more.", "#m-balance")
+        balance = read_whole(self, "m-balance", what="a starting balance", empty=0)
+        if balance is None:
             return
         expires_text = self.query_one("#m-expires", Input).value.strip()
         try:
             expires = date.fromisoformat(expires_text) if expires_text else None
         except ValueError:
-            self.error("Expiry date as YYYY-MM-DD.", "#m-expires")
+            self.error("Expiry date as YYYY-MM-DD, e.g. 2027-12-31.", "#m-expires")
             return
         program = self.query_one("#m-program", Select).value
         assert isinstance(program, int)
         notes = self.query_one("#m-notes", Input).value
-        self.dismiss(EnrolRequest(program, int(raw), expires, notes))
+        self.finish(EnrolRequest(program, balance, expires, notes))
 
 
 @dataclass(frozen=True)
@@ -211,24 +291,22 @@ class MoneyRequest:
 
 class _MoneyForm(_Form[MoneyRequest]):
     AUTO_FOCUS = "#m-amount"
+    SERVICE_FIELDS: ClassVar[dict[str, str]] = {"amount": "m-amount", "reason": "m-reason"}
 
-    def __init__(self, title: str) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        title: str,
+        *,
+        save: Callable[[MoneyRequest], Callable[[Session], Any]] | None = None,
+    ) -> None:
+        super().__init__(save)
         self.title_text = title
 
     def check_amount(self) -> str | None:
-        from frontdesk.data.errors import ValidationFailed
-        from frontdesk.data.orders import parse_money
-
-        raw = self.query_one("#m-amount", Input).value
-        try:
-            if parse_money(raw) <= 0:
-                self.error("The amount must be above zero.", "#m-amount")
-                return None
-        except ValidationFailed as exc:
-            self.error(f"Amount: {exc.message}", "#m-amount")
+        """The amount as typed when it can be used (else None, with the message under it)."""
+        if read_money(self, "m-amount") is None:
             return None
-        return raw.strip()
+        return self.query_one("#m-amount", Input).value.strip()
 
 
 class PaymentModal(_MoneyForm):
@@ -237,8 +315,7 @@ class PaymentModal(_MoneyForm):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="payment-dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Label("Amount")
-            yield Input(id="m-amount", placeholder="e.g. 45.00")
+            yield from labelled("Amount", Input(id="m-amount", placeholder="e.g. 45.00"))
             yield Label("Method")
             yield Select[str](
                 [("Card", "card"), ("Cash", "cash"), ("Other", "other")],
@@ -252,7 +329,7 @@ class PaymentModal(_MoneyForm):
         amount = self.check_amount()
         if amount is not None:
             method = self.query_one("#m-method", Select).value
-            self.dismiss(MoneyRequest(amount, method=str(method)))
+            self.finish(MoneyRequest(amount, method=str(method)))
 
 
 class RefundModal(_MoneyForm):
@@ -261,10 +338,8 @@ class RefundModal(_MoneyForm):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="refund-dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield Label("Amount")
-            yield Input(id="m-amount", placeholder="e.g. 10.00")
-            yield Label("Reason")
-            yield Input(id="m-reason", placeholder="e.g. Colour faded")
+            yield from labelled("Amount", Input(id="m-amount", placeholder="e.g. 10.00"))
+            yield from labelled("Reason", Input(id="m-reason", placeholder="e.g. Colour faded"))
             yield Label("", id="m-error", classes="error m-error")
 
     MOVE_ON: ClassVar[dict[str, str]] = {"m-amount": "m-reason"}
@@ -280,7 +355,7 @@ class RefundModal(_MoneyForm):
         if not reason:
             self.error("Say why the money is refunded.", "#m-reason")
             return
-        self.dismiss(MoneyRequest(amount, reason=reason))
+        self.finish(MoneyRequest(amount, reason=reason))
 
 
 class NoteModal(_Form[NoteRequest]):
@@ -356,7 +431,7 @@ class NoteModal(_Form[NoteRequest]):
             return
         category = self.query_one("#m-category", Select).value
         visibility = self.query_one("#m-visibility", Select).value
-        self.dismiss(
+        self.finish(
             NoteRequest(
                 body=body,
                 category_id=category if isinstance(category, int) else None,

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Markdown, Select, Static
+from textual.widgets import DataTable, Markdown, Static
 
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
+from frontdesk.data.note_text import markdown_summary
 from frontdesk.screens.common import safe_markdown
 from frontdesk.screens.fmt import when
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
@@ -28,12 +29,12 @@ from frontdesk.screens.profile.tab import (
     highlighted_id,
 )
 from frontdesk.text import plain
+from frontdesk.widgets.select import Select
 
 
 def first_line(body: str, width: int = 60) -> str:
-    text = body.strip()
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    """A note as one plain line (Markdown without its markup), cut to ``width``."""
+    return markdown_summary(body, max_length=width)
 
 
 class NotesTable(RowTable):

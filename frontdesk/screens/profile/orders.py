@@ -16,7 +16,7 @@ from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
 from frontdesk.screens.common import PromptModal
 from frontdesk.screens.fmt import day, money
-from frontdesk.screens.profile.modals import PaymentModal, RefundModal
+from frontdesk.screens.profile.modals import MoneyRequest, PaymentModal, RefundModal
 from frontdesk.screens.profile.tab import ProfileTab, RowTable, cell, fill_table, highlighted_id
 from frontdesk.screens.profile.tab import status_text as status
 
@@ -105,6 +105,23 @@ class OrdersTab(ProfileTab):
             self.notify("No order highlighted", severity="warning")
         return found
 
+    def money_change(self, order_id: int, action: str) -> Callable[[MoneyRequest], Any]:
+        """What the payment or refund modal runs when its fields are fine (one service)."""
+        actor = self.operator
+
+        def work(req: MoneyRequest) -> Callable[[Session], str]:
+            return lambda s: actions.change_order(
+                session=s,
+                order_id=order_id,
+                action=action,
+                actor=actor,
+                amount=req.amount,
+                method=req.method,
+                reason=req.reason,
+            )
+
+        return work
+
     def action_pay(self) -> None:
         order = self._order_row()
         if order is None:
@@ -112,10 +129,8 @@ class OrdersTab(ProfileTab):
         due = order.total_cents - order.paid_cents + order.refunded_cents
         title = f"Take a payment on order #{order.id} (due {money(max(due, 0))})"
         self.ask(
-            PaymentModal(title),
-            lambda req: (
-                self.change(order.id, "pay", amount=req.amount, method=req.method) if req else None
-            ),
+            PaymentModal(title, save=self.money_change(order.id, "pay")),
+            lambda message: self.saved(message, changed="order") if message else None,
         )
 
     def action_refund(self) -> None:
@@ -125,12 +140,8 @@ class OrdersTab(ProfileTab):
         paid = order.paid_cents - order.refunded_cents
         title = f"Refund on order #{order.id} (paid {money(paid)})"
         self.ask(
-            RefundModal(title),
-            lambda req: (
-                self.change(order.id, "refund", amount=req.amount, reason=req.reason)
-                if req
-                else None
-            ),
+            RefundModal(title, save=self.money_change(order.id, "refund")),
+            lambda message: self.saved(message, changed="order") if message else None,
         )
 
     def action_cancel(self) -> None:

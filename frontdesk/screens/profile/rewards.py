@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Static
 from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
 from frontdesk.data import rewards as reward_svc
+from frontdesk.data.note_text import markdown_summary
 from frontdesk.screens.common import PromptModal
 from frontdesk.screens.fmt import day
 from frontdesk.screens.profile.modals import EnrolModal, EnrolRequest, PointsModal, PointsRequest
@@ -28,6 +29,26 @@ from frontdesk.screens.profile.tab import (
     highlighted_id,
     prompt_check,
 )
+from frontdesk.text import user_text
+
+
+def ledger_cells(e: data.LedgerRow) -> list[Text]:
+    """One ledger row as the table shows it (and as the search reads it)."""
+    return [
+        Text(day(e.at)),
+        cell(e.program),
+        Text(f"{e.points:+,}", style="green" if e.points > 0 else "red"),
+        Text(e.action),
+        cell(e.reason),
+        Text(e.reference),
+        Text(f"{e.balance_after:,}"),
+        cell(e.by),
+    ]
+
+
+def enrolment_notes(notes: str) -> Text:
+    """An enrolment's notes as one plain line (Markdown without its markup)."""
+    return user_text(markdown_summary(notes, max_length=60), "dim" if not notes else "")
 
 
 def _optional_day(text: str) -> object:
@@ -87,7 +108,7 @@ class RewardsTab(ProfileTab):
 
     def on_mount(self) -> None:
         self.query_one("#r-enrolments", DataTable).add_columns(
-            "Program", "Balance", "Expires", "Enrolled"
+            "Program", "Balance", "Expires", "Enrolled", "Notes"
         )
         self.query_one("#r-table", DataTable).add_columns(
             "Date", "Program", "Points", "Action", "Reason", "Reference", "Total", "By"
@@ -109,6 +130,7 @@ class RewardsTab(ProfileTab):
                     cell(f"{e.balance:,} {e.unit}"),
                     day(e.expires_on) if e.expires_on else "never",
                     day(e.enrolled_at),
+                    enrolment_notes(e.notes),
                 ],
             )
             for e in tab.enrolments
@@ -118,29 +140,15 @@ class RewardsTab(ProfileTab):
         self.show_ledger()
 
     def show_ledger(self) -> None:
-        needle = self.query_one("#r-filter", Input).value.strip().lower()
+        """The ledger rows whose shown cells contain what is typed in the search field (the
+        text of the cells as displayed: "+25", "1,250", "2026-11-02" ...)."""
+        needle = self.query_one("#r-filter", Input).value.strip().casefold()
         rows = []
         for e in self.ledger:
-            if needle and not any(
-                needle in str(x).lower()
-                for x in (day(e.at), e.action, e.points, f"{e.points:+}", e.reason or "", e.program)
-            ):
+            cells = ledger_cells(e)
+            if needle and not any(needle in cell_text.plain.casefold() for cell_text in cells):
                 continue
-            rows.append(
-                (
-                    str(e.id),
-                    [
-                        day(e.at),
-                        cell(e.program),
-                        Text(f"{e.points:+,}", style="green" if e.points > 0 else "red"),
-                        e.action,
-                        cell(e.reason),
-                        e.reference,
-                        f"{e.balance_after:,}",
-                        cell(e.by),
-                    ],
-                )
-            )
+            rows.append((str(e.id), cells))
         fill_table(self.query_one("#r-table", DataTable), rows)
 
     @on(Input.Changed, "#r-filter")
@@ -167,25 +175,23 @@ class RewardsTab(ProfileTab):
         actor = self.operator
         today = self.fd.clock().astimezone().date()
 
-        def save(req: EnrolRequest | None) -> None:
-            if req is not None:
-                self.write(
-                    lambda s: reward_svc.enrol(
-                        session=s,
-                        customer_id=customer_id,
-                        program_id=req.program_id,
-                        starting_balance=req.starting_balance,
-                        expires_on=req.expires_on,
-                        notes=req.notes,
-                        actor=actor,
-                        today=today,
-                    ),
-                    changed="points",
-                    done="Enrolled",
-                    select=lambda enrolment: str(enrolment.id),
-                )
+        def work(req: EnrolRequest) -> Callable[[Session], Any]:
+            return lambda s: reward_svc.enrol(
+                session=s,
+                customer_id=customer_id,
+                program_id=req.program_id,
+                starting_balance=req.starting_balance,
+                expires_on=req.expires_on,
+                notes=req.notes,
+                actor=actor,
+                today=today,
+            )
 
-        self.ask(EnrolModal(self.programs), save)
+        def enrolled(enrolment: Any) -> None:
+            if enrolment is not None:
+                self.saved("Enrolled", changed="points", select=str(enrolment.id))
+
+        self.ask(EnrolModal(self.programs, save=work), enrolled)
 
     def action_points(self, sign: int) -> None:
         current = self._enrolment()
@@ -193,23 +199,22 @@ class RewardsTab(ProfileTab):
             return
         actor = self.operator
 
-        def save(req: PointsRequest | None) -> None:
-            if req is not None:
-                self.write(
-                    lambda s: reward_svc.change_points(
-                        session=s,
-                        enrolment_id=req.enrolment_id,
-                        points=req.points,
-                        reason=req.reason,
-                        actor=actor,
-                    ),
-                    changed="points",
-                    done="Points added" if req.points > 0 else "Points redeemed",
-                    select=lambda entry: str(entry.enrolment_id),
-                )
+        def work(req: PointsRequest) -> Callable[[Session], Any]:
+            return lambda s: reward_svc.change_points(
+                session=s,
+                enrolment_id=req.enrolment_id,
+                points=req.points,
+                reason=req.reason,
+                actor=actor,
+            )
+
+        def changed(entry: Any) -> None:
+            if entry is not None:
+                done = "Points added" if entry.points > 0 else "Points redeemed"
+                self.saved(done, changed="points", select=str(entry.enrolment_id))
 
         choices = [(e.program, e.id, e.balance) for e in self.enrolments]
-        self.ask(PointsModal(sign, choices, selected=current.id), save)
+        self.ask(PointsModal(sign, choices, selected=current.id, save=work), changed)
 
     def action_expiry(self) -> None:
         current = self._enrolment()

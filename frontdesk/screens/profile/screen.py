@@ -194,6 +194,10 @@ class ProfileScreen(FrontdeskScreen[None]):
     def action_refresh(self) -> None:
         self.reload_after_change("all")
 
+    def refresh_data(self) -> None:
+        """Another desk changed something: the header and the shown tab re-read."""
+        self.reload_after_change("all")
+
     def load_header(self) -> None:
         self._header_seq += 1
         seq = self._header_seq

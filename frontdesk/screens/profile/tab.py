@@ -13,12 +13,13 @@ from textual.containers import Horizontal
 from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import DataTable, Input
 
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.base import DataWidget
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import user_text
+from frontdesk.widgets.select import Select
 
 if TYPE_CHECKING:
     from frontdesk.screens.profile.screen import ProfileScreen
@@ -302,6 +303,15 @@ class ProfileTab(DataWidget):
                 self.notify(str(error), severity="error", markup=False, timeout=8)
 
         self.run_write(work, then, group=f"profile-write-{self.NAME}", on_error=failed)
+
+    def saved(self, message: str | None, *, changed: str, select: str | None = None) -> None:
+        """A modal saved a change itself: reload what ``changed`` touches and say ``message``
+        (keys typed meanwhile wait for the reloaded rows, as after :meth:`write`)."""
+        if select is not None:
+            self._select = select
+        self.profile.reload_after_change(changed)
+        if message:
+            self.notify(message, markup=False)
 
     def confirm_write(
         self,
