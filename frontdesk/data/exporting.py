@@ -1,8 +1,20 @@
-"""Exporting customers to CSV (UTF-8 with BOM) or XLSX, safe against formula injection."""
+"""Exporting customers to CSV (UTF-8 with BOM) or XLSX.
+
+Every field goes out as Frontdesk's import reads it back (home branch, category, tags and
+custom fields headed with their label), so that an export imported into another database
+gives back the same customers. XLSX cells are typed as text (no formula can run and no
+apostrophe is needed); CSV cells that a spreadsheet would run as a formula get a leading
+apostrophe unless ``plain`` is asked for (for mail platforms and other systems).
+
+Exporting is for the desk: a selection of up to ``roles.EXPORT_SELECTION_LIMIT`` customers
+takes "export", anything more or the whole directory takes "export.full".
+"""
 
 from __future__ import annotations
 
 import csv
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,8 +23,18 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import fields
-from frontdesk.data.importing import FORMULA_START
-from frontdesk.data.models import Branch, Category, Customer, CustomerTag, Tag
+from frontdesk.data.importing import FORMULA_START, HEADERS, custom_header, normalise_header
+from frontdesk.data.models import (
+    Branch,
+    Category,
+    Customer,
+    CustomerTag,
+    CustomField,
+    CustomFieldValue,
+    Staff,
+    Tag,
+)
+from frontdesk.data.roles import EXPORT_SELECTION_LIMIT, NotAllowed, allowed, require
 
 COLUMNS = [
     ("Code", "code"),
@@ -45,11 +67,41 @@ COLUMNS = [
 
 
 def guard(value: Any) -> str:
-    """A cell a spreadsheet cannot run as a formula (Frontdesk's import undoes the quote)."""
+    """A CSV cell a spreadsheet cannot run as a formula (Frontdesk's import undoes the quote)."""
     text = "" if value is None else str(value)
     if text and text[0] in FORMULA_START:
         return "'" + text
     return text
+
+
+def _as_is(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def headers_of(custom: list[CustomField]) -> list[str]:
+    """The export's header row: the standard columns, then each custom field by its label
+    (``cf:key`` when the label would read as another column)."""
+    header = [label for label, _ in COLUMNS]
+    taken = {normalise_header(h) for h in header} | set(HEADERS)
+    for f in custom:
+        name = custom_header(f.label, f.key, taken)
+        taken.add(normalise_header(name))
+        header.append(name)
+    return header
+
+
+def _exact(value: CustomFieldValue) -> str:
+    """A custom value as the import reads it back, numbers without rounding."""
+    if value.value_list:
+        return ", ".join(value.value_list)
+    if value.value_bool is not None:
+        return "yes" if value.value_bool else "no"
+    if value.value_date is not None:
+        return value.value_date.isoformat()
+    if value.value_number is not None:
+        number = value.value_number
+        return str(int(number)) if number.is_integer() else repr(number)
+    return value.value_text or ""
 
 
 def _cell(customer: Customer, key: str, lookups: dict[str, Any]) -> Any:
@@ -92,6 +144,78 @@ def _rows(
         cursor = svc.cursor_of(page[-1])
 
 
+def is_full(filters: svc.DirectoryFilter | None, text: str, ids: list[int] | None) -> bool:
+    """Whether this export is the whole directory (no selection, search or filter)."""
+    if ids is not None or text.strip():
+        return False
+    return filters is None or filters == svc.DirectoryFilter()
+
+
+def check_export(
+    actor: Staff | None,
+    *,
+    filters: svc.DirectoryFilter | None = None,
+    text: str = "",
+    ids: list[int] | None = None,
+) -> None:
+    """Refuse (``NotAllowed``) what the actor may not export, before anything is read: the
+    desk exports a selection of up to EXPORT_SELECTION_LIMIT customers, admins anything."""
+    require(actor, "export")
+    if is_full(filters, text, ids) or (ids is not None and len(ids) > EXPORT_SELECTION_LIMIT):
+        require(actor, "export.full")
+
+
+class _Writer:
+    """CSV or XLSX rows into a private temporary file next to ``path``, moved onto ``path``
+    when complete (a refused or failed export leaves nothing behind)."""
+
+    def __init__(self, path: Path, plain_values: bool) -> None:
+        self.path = path
+        self.xlsx = path.suffix.lower() == ".xlsx"
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+        self.temp = Path(name)  # mkstemp makes it readable by its owner only
+        self.handle: Any = None
+        self.writer: Any = None
+        self.cell = _as_is if plain_values or self.xlsx else guard
+        if self.xlsx:
+            os.close(fd)
+            from openpyxl import Workbook
+
+            self.book = Workbook(write_only=True)
+            self.sheet = self.book.create_sheet("Customers")
+        else:
+            self.handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+            self.writer = csv.writer(self.handle)
+
+    def row(self, values: list[Any]) -> None:
+        cells = [self.cell(v) for v in values]
+        if not self.xlsx:
+            self.writer.writerow(cells)
+            return
+        from openpyxl.cell import WriteOnlyCell
+
+        out = []
+        for text in cells:
+            cell = WriteOnlyCell(self.sheet, value=text)
+            cell.data_type = "s"  # text, also when it starts with "=": never a formula
+            cell.number_format = "@"
+            out.append(cell)
+        self.sheet.append(out)
+
+    def finish(self) -> None:
+        if self.xlsx:
+            self.book.save(self.temp)
+        else:
+            self.handle.close()
+        os.chmod(self.temp, 0o600)
+        os.replace(self.temp, self.path)
+
+    def discard(self) -> None:
+        if self.handle is not None and not self.handle.closed:
+            self.handle.close()
+        self.temp.unlink(missing_ok=True)
+
+
 def export_customers(
     *,
     session: Session,
@@ -99,31 +223,32 @@ def export_customers(
     filters: svc.DirectoryFilter | None = None,
     text: str = "",
     ids: list[int] | None = None,
+    actor: Staff | None = None,
+    plain: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write the customers (all, a filter, a search or a selection); returns how many."""
+    """Write the customers (all, a filter, a search or a selection); returns how many.
+
+    ``actor`` must be allowed (see :func:`check_export`); a filter or search that turns out
+    to hold more than EXPORT_SELECTION_LIMIT customers takes "export.full" too. ``plain``:
+    CSV values without formula protection.
+    """
+    check_export(actor, filters=filters, text=text, ids=ids)
+    may_all = allowed(actor, "export.full")
     custom = fields.list_fields(session=session)
-    header = [label for label, _ in COLUMNS] + [f"cf:{f.key}" for f in custom]
+    header = headers_of(custom)
     lookups: dict[str, Any] = {
         "categories": {c.id: c for c in session.exec(select(Category))},
         "branches": {b.id: b for b in session.exec(select(Branch))},
     }
-    xlsx = path.suffix.lower() == ".xlsx"
+    field_ids = {f.id: i for i, f in enumerate(custom)}
+    out = _Writer(path, plain)
     count = 0
-    if xlsx:
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("Customers")
-        sheet.append(header)
-        handle = None
-        writer = None
-    else:
-        handle = path.open("w", encoding="utf-8-sig", newline="")
-        writer = csv.writer(handle)
-        writer.writerow(header)
     try:
+        out.row(header)
         for page in _rows(session, filters or svc.DirectoryFilter(), text, ids):
+            if not may_all and count + len(page) > EXPORT_SELECTION_LIMIT:
+                raise NotAllowed("export.full", actor)
             page_ids = [c.id for c in page]
             tags_of: dict[int, list[str]] = {}
             for cid, name in session.exec(
@@ -133,26 +258,25 @@ def export_customers(
             ):
                 tags_of.setdefault(cid, []).append(name)
             lookups["tags_of"] = tags_of
+            values_of: dict[int, list[str]] = {}
+            if custom:
+                for value in session.exec(
+                    select(CustomFieldValue).where(col(CustomFieldValue.customer_id).in_(page_ids))
+                ):
+                    at = field_ids.get(value.field_id)
+                    if at is not None:
+                        values_of.setdefault(value.customer_id, [""] * len(custom))[at] = _exact(
+                            value
+                        )
             for customer in page:
-                values = (
-                    fields.values_of(session=session, customer_id=customer.id or 0)
-                    if custom
-                    else {}
-                )
-                row = [guard(_cell(customer, key, lookups)) for _, key in COLUMNS]
-                row += [guard(values.get(f.key, "")) for f in custom]
-                if xlsx:
-                    sheet.append(row)
-                else:
-                    assert writer is not None
-                    writer.writerow(row)
+                row = [_cell(customer, key, lookups) for _, key in COLUMNS]
+                row += values_of.get(customer.id or 0, [""] * len(custom))
+                out.row(row)
                 count += 1
             if progress:
                 progress(len(page))
-    finally:
-        if handle is not None:
-            handle.close()
-    if xlsx:
-        book.save(path)
-    path.chmod(0o600)
+        out.finish()
+    except BaseException:
+        out.discard()
+        raise
     return count

@@ -64,8 +64,9 @@ class FilePreview:
     mapping: dict[str, str]  # header -> field as guessed
 
 
-def inspect_file(*, path: str) -> FilePreview:
-    """Headers, a few rows and the guessed mapping of the file at ``path`` (no database)."""
+def inspect_file(*, path: str, custom: list[tuple[str, str]] | None = None) -> FilePreview:
+    """Headers, a few rows and the guessed mapping of the file at ``path`` (no database);
+    ``custom``: the custom fields as (label, key), whose columns are recognised by label."""
     found = import_path(path)
     try:
         source = importing.open_source(found)
@@ -88,7 +89,7 @@ def inspect_file(*, path: str) -> FilePreview:
         path=found,
         headers=source.headers,
         samples=samples,
-        mapping=importing.guess_mapping(source.headers),
+        mapping=importing.guess_mapping(source.headers, custom),
     )
 
 
@@ -99,7 +100,7 @@ class ImportForm:
     path: str
     mapping: dict[str, str]
     country: str = ""
-    date_order: str = "dmy"
+    date_order: str = "auto"  # by the default country
     on_duplicate: str = "skip"
     tag: str = ""
     category: str | None = None
@@ -157,8 +158,8 @@ def run_wizard_import(
     """Preview (``dry_run``) or import the file as the wizard shows it.
 
     For the desk (``roles``: import). ``started(total rows or None)`` is called once before the first batch of a real import,
-    ``progress(rows)`` after each batch. Invalid rows of a real import are written next to
-    the file (``<name>.errors.csv``).
+    ``progress(rows)`` after each batch. Rows of a real import that were refused or imported
+    with a warning are written next to the file (``<name>.errors.csv``, only when there are).
     """
     require(actor, "import")
     path = import_path(form.path)
@@ -174,4 +175,4 @@ def run_wizard_import(
         actor=actor,
         progress=None if dry_run else progress,
     )
-    return WizardRun(summary=summary, dry_run=dry_run, error_file=options.error_file)
+    return WizardRun(summary=summary, dry_run=dry_run, error_file=summary.error_file)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ FIELDS = [
     "country",
     "category",
     "tags",
+    "home_branch",
     "status",
     "blocked",
     "blocked_reason",
@@ -131,6 +132,7 @@ _known(
 )
 _known(
     "other_phone",
+    "other phone",
     "home phone",
     "business phone",
     "day phone",
@@ -185,7 +187,8 @@ _known(
     "default address country code",
 )
 _known("category", "category", "client type", "customer type")
-_known("tags", "tags", "labels", "groups", "group membership")
+_known("tags", "tags", "labels", "groups", "group membership", "categories")
+_known("home_branch", "home branch", "branch", "home location", "preferred location")
 _known("status", "status", "customer status")
 _known("blocked", "blocked", "blacklisted", "banned", "block")
 _known("blocked_reason", "blocked reason", "block reason")
@@ -207,7 +210,7 @@ _known(
 _known("consent_newsletter", "newsletter", "subscribed", "newsletter subscription")
 _known("note", "note", "notes", "comments", "comment", "remarks")
 _known("code", "code", "customer id", "client id", "reference id", "id")
-_known("ignore", "created", "home branch")
+_known("ignore", "created")
 
 YES = {"yes", "y", "true", "1", "on", "x", "subscribed", "opted in", "opt-in", "ja", "oui", "si"}
 NO = {
@@ -239,21 +242,63 @@ GENDERS = {
     "unknown": "unspecified",
     "": "unspecified",
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell starting with one of these as a formula; full-width forms too
+# (some spreadsheets read the full-width equals sign U+FF1D as =).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+# Columns of Frontdesk's own error file: ignored when that file is imported again (and not
+# repeated in the error file of that import).
+REPORT_COLUMNS = ["frontdesk_record", "frontdesk_field", "frontdesk_error"]
+
+# Only these reject a row when they cannot be read; any other value that cannot be read is
+# left out of the customer with a warning.
+IDENTITY_FIELDS = frozenset(
+    {"row", "first_name", "last_name", "full_name", "display_name", "phone", "email"}
+)
+
+# Regions writing dates month first (3/14/1990); everyone else writes day first.
+MONTH_FIRST_REGIONS = frozenset(
+    {"US", "PR", "GU", "VI", "AS", "MP", "UM", "FM", "MH", "PW", "PH", "BZ"}
+)
+
+
+def date_order_for(region: str | None) -> str:
+    """ "mdy" for a region that writes month first (the US), else "dmy"."""
+    return "mdy" if (region or "").upper() in MONTH_FIRST_REGIONS else "dmy"
 
 
 def normalise_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", (header or "").replace("\ufeff", "").lower())
 
 
-def guess_mapping(headers: list[str]) -> dict[str, str]:
-    """{header: field | "ignore"} for a file's headers."""
+def custom_header(label: str, key: str, taken: set[str]) -> str:
+    """The column of a custom field in an export: its label, unless the label reads as one
+    of the standard columns or is taken (then ``cf:key``). ``taken``: normalised headers."""
+    norm = normalise_header(label)
+    if not norm or norm in HEADERS or norm in taken or label.startswith("cf:"):
+        return f"cf:{key}"
+    return label
+
+
+def guess_mapping(
+    headers: list[str], custom: list[tuple[str, str]] | None = None
+) -> dict[str, str]:
+    """{header: field | "ignore"} for a file's headers; ``custom``: the database's custom
+    fields as (label, key), whose columns are recognised by label or as ``cf:key``."""
+    by_label: dict[str, str] = {}
+    for label, key in custom or []:
+        norm = normalise_header(label)
+        if norm and norm not in HEADERS:
+            by_label.setdefault(norm, f"cf:{key}")
     out: dict[str, str] = {}
     used: set[str] = set()
     for header in headers:
-        target = HEADERS.get(normalise_header(header), "ignore")
+        norm = normalise_header(header)
+        target = HEADERS.get(norm) or by_label.get(norm, "ignore")
         if header.startswith("cf:"):
             target = header  # Frontdesk's own export: custom field columns
+        if header.strip().lower() in REPORT_COLUMNS:
+            target = "ignore"  # a corrected error file
         if target != "ignore" and target in used and target not in ("note", "tags"):
             target = "ignore"  # e.g. a second phone column mapped only once
         out[header] = target
@@ -322,6 +367,11 @@ def _open_xlsx(path: Path) -> Source:
     book = load_workbook(path, read_only=True, data_only=True)
     sheet = book.active
     assert sheet is not None
+    # The sheet's declared dimension (``<dimension ref="A1"/>``) is often wrong in files
+    # written by other programs; trusting it loses rows and columns. Read every row there is.
+    reset = getattr(sheet, "reset_dimensions", None)
+    if reset is not None:
+        reset()
     iterator = sheet.iter_rows(values_only=True)
     try:
         headers = [str(h or "").strip() for h in next(iterator)]
@@ -376,17 +426,68 @@ def parse_yes_no(value: str, field_name: str) -> bool:
 
 
 _NUMERIC_DATE = re.compile(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$")
+# How other systems write "no date": Outlook 0/0/00, 00/00/0000, 0000-00-00.
+_EMPTY_DATE = re.compile(r"^0{1,4}[/.\-]0{1,2}[/.\-]0{1,4}$")
+# A day and month without a year: Google's --03-14, Square's 0000-03-14, Vagaro's 03/14.
+_NO_YEAR = re.compile(r"^(?:--|0000-)(\d{1,2})-(\d{1,2})$")
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_DAY_MONTH_NAME = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?[ \-/.]+([a-z]+)\.?,?[ \-/.]+(\d{4})$")
+_MONTH_NAME_DAY = re.compile(r"^([a-z]+)\.?[ \-/.]+(\d{1,2})(?:st|nd|rd|th)?,?[ \-/.]+(\d{4})$")
+
+
+def _named_month(text: str) -> date | None:
+    lowered = text.lower()
+    m = _DAY_MONTH_NAME.match(lowered)
+    if m and m.group(2) in MONTHS:
+        return date(int(m.group(3)), MONTHS[m.group(2)], int(m.group(1)))
+    m = _MONTH_NAME_DAY.match(lowered)
+    if m and m.group(1) in MONTHS:
+        return date(int(m.group(3)), MONTHS[m.group(1)], int(m.group(2)))
+    return None
 
 
 def parse_date(value: str, field_name: str, order: str = "dmy") -> date | None:
+    """A date as other systems write it; None for an empty one (``0/0/00`` included).
+
+    ``order`` ("dmy" or "mdy") decides 3/4/1990; a date that reads only one way
+    (3/14/1990, 14/3/1990) is read that way whatever the order.
+    """
     text = value.strip()
-    if not text:
+    if not text or _EMPTY_DATE.match(text.split(" ")[0]):
         return None
+    try:
+        named = _named_month(text)
+    except ValueError:
+        named = None
+    if named is not None:
+        return named
     text = text.split("T")[0].split(" ")[0]
     try:
         return date.fromisoformat(text)
     except ValueError:
         pass
+    if _NO_YEAR.match(text):
+        raise ValidationFailed(field_name, f"{value!r} has no year")
     m = _NUMERIC_DATE.match(text)
     if m:
         a, b, c = (int(x) for x in m.groups())
@@ -394,17 +495,22 @@ def parse_date(value: str, field_name: str, order: str = "dmy") -> date | None:
             if len(m.group(1)) == 4:
                 return date(a, b, c)
             year = c + (1900 if c >= 30 else 2000) if c < 100 else c
-            return date(year, b, a) if order == "dmy" else date(year, a, b)
+            day, month = (a, b) if order == "dmy" else (b, a)
+            if month > 12 >= day:  # readable only the other way round
+                day, month = month, day
+            return date(year, month, day)
         except ValueError:
             pass
-    raise ValidationFailed(field_name, f"{value!r} is not a date (YYYY-MM-DD or {order.upper()})")
+    shown = "DD/MM/YYYY" if order == "dmy" else "MM/DD/YYYY"
+    raise ValidationFailed(field_name, f"{value!r} is not a date (YYYY-MM-DD or {shown})")
 
 
 @dataclass
 class ImportOptions:
     mapping: dict[str, str] | None = None  # header -> field / ignore / note / cf:key
     default_country: str | None = None
-    date_order: str = "dmy"
+    # "dmy", "mdy", or "auto": by the default country (the business's without one).
+    date_order: str = "auto"
     on_duplicate: str = "skip"  # skip | update | overwrite | candidate
     tag: str | None = None
     category: str | None = None
@@ -427,6 +533,7 @@ class RowError:
     record: int
     field: str
     reason: str
+    level: str = "error"  # "warning": the row was imported without this value
 
 
 @dataclass
@@ -439,10 +546,14 @@ class ImportSummary:
     candidates: int = 0
     duplicates_in_file: int = 0
     duplicates_in_db: int = 0
+    warnings: int = 0  # rows imported without a value that could not be read
     errors: list[RowError] = field(default_factory=list)
+    warned: list[RowError] = field(default_factory=list)  # the first warnings
     mapping: dict[str, str] = field(default_factory=dict)
     # Batches validated in worker processes (the rest were validated in this one).
     parallel_batches: int = 0
+    # The error file, when one was written (rows refused or imported with a warning).
+    error_file: Path | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -454,6 +565,7 @@ class ImportSummary:
             "merge_candidates": self.candidates,
             "duplicates_in_file": self.duplicates_in_file,
             "duplicates_in_database": self.duplicates_in_db,
+            "warnings": self.warnings,
         }
 
 
@@ -462,12 +574,25 @@ class Prepared:
     record: int
     cells: list[str]
     values: dict[str, Any]
-    extras: dict[str, Any]  # category, tags, note, custom
+    extras: dict[str, Any]  # category, home_branch, tags, note, custom
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (field, problem)
 
 
 def _row_values(
-    headers: list[str], cells: list[str], mapping: dict[str, str], options: ImportOptions
+    headers: list[str],
+    cells: list[str],
+    mapping: dict[str, str],
+    options: ImportOptions,
+    warnings: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row's values and extras; an optional value that cannot be read is left out and
+    named in ``warnings`` (or raises when no list is given)."""
+
+    def unreadable(exc: ValidationFailed) -> None:
+        if warnings is None:
+            raise exc
+        warnings.append((exc.field, exc.message))
+
     raw: dict[str, str] = {}
     notes: list[str] = []
     custom: dict[str, str] = {}
@@ -516,11 +641,18 @@ def _row_values(
     if "gender" in raw:
         gender = GENDERS.get(raw["gender"].strip().lower())
         if gender is None:
-            raise ValidationFailed("gender", f"{raw['gender']!r} is not female, male or other")
-        values["gender"] = gender
+            unreadable(
+                ValidationFailed("gender", f"{raw['gender']!r} is not female, male or other")
+            )
+        else:
+            values["gender"] = gender
+    order = options.date_order if options.date_order in ("dmy", "mdy") else "dmy"
     for key in ("date_of_birth", "anniversary"):
         if key in raw:
-            values[key] = parse_date(raw[key], key, options.date_order)
+            try:
+                values[key] = parse_date(raw[key], key, order)
+            except ValidationFailed as exc:
+                unreadable(exc)
     if "status" in raw:
         status = raw["status"].strip().lower()
         values["status"] = (
@@ -534,14 +666,23 @@ def _row_values(
         "consent_newsletter",
     ):
         if key in raw:
-            values[key] = parse_yes_no(raw[key], key)
+            try:
+                values[key] = parse_yes_no(raw[key], key)
+            except ValidationFailed as exc:
+                unreadable(exc)
     if values.get("blocked") and not values.get("blocked_reason"):
         values["blocked_reason"] = "Blocked in the imported file"
     if "country" in values and len(values["country"].strip()) != 2:
         values.pop("country")  # a country name, not a code: leave it out rather than refuse the row
     extras: dict[str, Any] = {
         "category": raw.get("category"),
-        "tags": [t.strip() for t in re.split(r"[,;]", raw.get("tags", "")) if t.strip()],
+        "home_branch": raw.get("home_branch"),
+        # Google's labels: "* myContacts ::: Clients" (starred ones are Google's own groups).
+        "tags": [
+            t.strip()
+            for t in re.split(r"[,;]|:::", raw.get("tags", ""))
+            if t.strip() and not t.strip().startswith("* ")
+        ],
         "note": "\n".join(notes) or None,
         "custom": custom,
     }
@@ -562,7 +703,9 @@ def run_import(
     progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
     source = open_source(path)
-    mapping = dict(guess_mapping(source.headers))
+    with Session(engine) as session:
+        custom = [(f.label, f.key) for f in fields.list_fields(session=session)]
+    mapping = dict(guess_mapping(source.headers, custom))
     if options.mapping:
         for header, target in options.mapping.items():
             if header not in source.headers:
@@ -576,13 +719,8 @@ def run_import(
             mapping[header] = target
     summary = ImportSummary(mapping=mapping)
     error_writer = None
-    error_handle = None
     if options.error_file is not None and not options.dry_run:
-        error_handle = options.error_file.open("w", encoding="utf-8-sig", newline="")
-        error_writer = csv.writer(error_handle)
-        error_writer.writerow(
-            [*source.headers, "frontdesk_record", "frontdesk_field", "frontdesk_error"]
-        )
+        error_writer = ErrorFile(options.error_file, source.headers)
     seen_phones: set[str] = set()
     seen_emails: set[str] = set()
     try:
@@ -590,6 +728,8 @@ def run_import(
         with Session(engine, expire_on_commit=False) as session:
             context = _context(session, options)
             session.commit()
+        if options.date_order not in ("dmy", "mdy"):
+            options = replace(options, date_order=date_order_for(context["region"]))
         context["source_name"] = path.name
         context["created"] = IdSet()  # customers this import created
         context["matched_phone"] = IdSet()  # existing customers a row matched by phone
@@ -615,8 +755,10 @@ def run_import(
                 if progress:
                     progress(size)
     finally:
-        if error_handle is not None:
-            error_handle.close()
+        if error_writer is not None:
+            error_writer.close()
+            if error_writer.written:
+                summary.error_file = error_writer.path
     return summary
 
 
@@ -641,6 +783,7 @@ def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
 
     ctx["region"] = options.default_country or default_region(session)
     ctx["categories"] = {fold(c.name): c.id for c in session.exec(select(Category))}
+    ctx["branches"] = {fold(b.name): b.id for b in session.exec(select(Branch))}
     ctx["tags"] = {t.key: t.id for t in session.exec(select(Tag))}
     if options.category:
         cid = ctx["categories"].get(fold(options.category))
@@ -724,36 +867,75 @@ def check_rows(
                 raise ValidationFailed(
                     "row", f"has {len(cells)} cells but the header has {len(headers)}"
                 )
-            values, extras = _row_values(headers, cells, mapping, options)
-            normal = svc.normalise_values(session=None, values=values, region=region)
-            _check_extras(extras)
+            warnings: list[tuple[str, str]] = []
+            values, extras = _row_values(headers, cells, mapping, options, warnings)
+            normal = _normalised(values, region, warnings)
+            _check_extras(extras, warnings)
             if "first_name" not in normal:
                 raise ValidationFailed("first_name", "First name is required")
             if not normal.get("phone") and not normal.get("email_key"):
                 raise ValidationFailed("phone", "needs a phone number or an email address")
+            extras["_warnings"] = warnings
             out.append((True, normal, extras))
         except ValidationFailed as exc:
             out.append((False, exc.field, exc.message))
     return out
 
 
-def _check_extras(extras: dict[str, Any]) -> None:
-    """Refuse a row whose category, tags, note or custom values could not be stored (control
-    characters, over-long tags), so that it is reported on its row instead of failing the
-    batch when it is written (PostgreSQL refuses NUL in any text)."""
-    check_text("category", extras.get("category"))
-    extras["tags"] = [tag_name(name, field="tags") for name in extras["tags"]]
+def _normalised(
+    values: dict[str, Any], region: str | None, warnings: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """The customer's values as the app stores them; an optional one that cannot be stored
+    (an address over its length, a bad second phone) is left out with a warning."""
+    for _ in range(len(values) + 1):
+        try:
+            return svc.normalise_values(session=None, values=values, region=region)
+        except ValidationFailed as exc:
+            if exc.field in IDENTITY_FIELDS or exc.field not in values:
+                raise
+            values.pop(exc.field)
+            if exc.field == "blocked":
+                values.pop("blocked_reason", None)
+            warnings.append((exc.field, exc.message))
+    return svc.normalise_values(session=None, values=values, region=region)
+
+
+def _check_extras(extras: dict[str, Any], warnings: list[tuple[str, str]]) -> None:
+    """Leave out a category, tag, note or custom value that could not be stored (control
+    characters, over-long tags), with a warning on its row, instead of failing the batch
+    when it is written (PostgreSQL refuses NUL in any text)."""
+    for key in ("category", "home_branch"):
+        try:
+            check_text(key, extras.get(key))
+        except ValidationFailed as exc:
+            extras[key] = None
+            warnings.append((exc.field, exc.message))
+    tags = []
+    for name in extras["tags"]:
+        try:
+            tags.append(tag_name(name, field="tags"))
+        except ValidationFailed as exc:
+            warnings.append((exc.field, exc.message))
+    extras["tags"] = tags
     if extras.get("note"):
-        extras["note"] = note_body(extras["note"], field="note")
+        try:
+            extras["note"] = note_body(extras["note"], field="note")
+        except ValidationFailed as exc:
+            extras["note"] = None
+            warnings.append((exc.field, exc.message))
     custom = extras["custom"]
-    for key, value in custom.items():
+    for key, value in list(custom.items()):
         # The field's own type decides later whether lines are allowed (fields.parse_value).
-        custom[key] = clean_multiline(f"cf:{key}", value) or ""
+        try:
+            custom[key] = clean_multiline(f"cf:{key}", value) or ""
+        except ValidationFailed as exc:
+            custom.pop(key)
+            warnings.append((f"cf:{key}", exc.message))
 
 
 def _paired(batch: list[tuple[int, list[str]]], checked: list[Checked]) -> list[Prepared | Failed]:
     return [
-        Prepared(record, cells, a, b) if ok else Failed(record, cells, a, b)
+        Prepared(record, cells, a, b, b.pop("_warnings", [])) if ok else Failed(record, cells, a, b)
         for (record, cells), (ok, a, b) in zip(batch, checked, strict=True)
     ]
 
@@ -904,20 +1086,7 @@ def _run_batch(
                     item.message,
                 )
                 continue
-            try:
-                for key, value in item.extras["custom"].items():
-                    field_def = ctx["fields"].get(key)
-                    if field_def is None:
-                        raise ValidationFailed(f"cf:{key}", "no such custom field")
-                    try:
-                        fields.parse_value(field_def, value)
-                    except ValidationFailed as exc:  # named by its column in the file
-                        raise ValidationFailed(f"cf:{key}", exc.message) from None
-            except ValidationFailed as exc:
-                _bad(
-                    summary, error_writer, options, item.record, item.cells, exc.field, exc.message
-                )
-                continue
+            _resolve_extras(item, ctx)
             prepared.append(item)
         # Duplicates within the file and against the database.
         phones = [p.values["phone"] for p in prepared if p.values.get("phone")]
@@ -958,6 +1127,7 @@ def _run_batch(
                 seen_emails.add(email)
             if match is None:
                 new_rows.append(p)
+                _warn(summary, error_writer, options, p)
                 continue
             summary.duplicates_in_db += 1
             if options.on_duplicate == "skip" or (
@@ -967,6 +1137,7 @@ def _run_batch(
             elif options.on_duplicate in ("update", "overwrite"):
                 if _update_existing(session, match, p, options, actor):
                     summary.updated += 1
+                    _warn(summary, error_writer, options, p)
                 else:
                     summary.skipped += 1
             else:  # merge candidate: kept for someone to merge, add or discard
@@ -975,7 +1146,7 @@ def _run_batch(
                     for name, value in (("phone", phone), ("email", email))
                     if value and existing.get((name, value)) is match
                 ]
-                extras = {k: v for k, v in p.extras.items() if v}
+                extras = {k: v for k, v in p.extras.items() if v and k != "home_branch"}
                 if options.dry_run:
                     fresh = not candidates.exists(
                         session=session, customer_id=match.id or 0, values=p.values, extras=extras
@@ -992,6 +1163,7 @@ def _run_batch(
                     )
                 if fresh:
                     summary.candidates += 1
+                    _warn(summary, error_writer, options, p)
                 else:
                     summary.skipped += 1  # the same row is already waiting or was decided
             # Remember which of the customer's keys this row used (after an update, its own).
@@ -1043,9 +1215,71 @@ def _repeated_key(
     return None
 
 
+def _resolve_extras(item: Prepared, ctx: dict[str, Any]) -> None:
+    """Check the row's custom values, category and home branch against the database; one
+    that does not fit is left out with a warning (the row itself is imported)."""
+    custom = item.extras["custom"]
+    for key, value in list(custom.items()):
+        field_def = ctx["fields"].get(key)
+        problem = None
+        if field_def is None:
+            problem = "no such custom field"
+        else:
+            try:
+                fields.parse_value(field_def, value)
+            except ValidationFailed as exc:  # named by its column in the file
+                problem = exc.message
+        if problem is not None:
+            custom.pop(key)
+            item.warnings.append((f"cf:{key}", problem))
+    name = item.extras.get("category")
+    if name and fold(name) not in ctx["categories"]:
+        item.extras["category"] = None
+        item.warnings.append(("category", f"no category called {name!r}"))
+    name = item.extras.get("home_branch")
+    if name:
+        branch_id = ctx["branches"].get(fold(name))
+        if branch_id is None:
+            item.warnings.append(("home_branch", f"no branch called {name!r}"))
+        item.extras["home_branch"] = branch_id
+
+
+class ErrorFile:
+    """The rows an import refused or imported with a warning, as the file had them plus the
+    reason; created on the first such row, readable by its owner only (it holds customers'
+    data). A corrected error file imported again gets new reason columns, not more."""
+
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self.path = path
+        self.keep = [
+            i for i, header in enumerate(headers) if header.strip().lower() not in REPORT_COLUMNS
+        ]
+        self.headers = [headers[i] for i in self.keep]
+        self.handle: Any = None
+        self.writer: Any = None
+
+    def writerow(self, cells: list[str], record: int, field: str, reason: str) -> None:
+        if self.writer is None:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an older file of the same name may have been readable
+            self.handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
+            self.writer = csv.writer(self.handle)
+            self.writer.writerow([*self.headers, *REPORT_COLUMNS])
+        kept = [cells[i] if i < len(cells) else "" for i in self.keep]
+        self.writer.writerow([*kept, record, field, reason])
+
+    @property
+    def written(self) -> bool:
+        return self.writer is not None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
 def _bad(
     summary: ImportSummary,
-    writer: Any,
+    writer: ErrorFile | None,
     options: ImportOptions,
     record: int,
     cells: list[str],
@@ -1058,7 +1292,26 @@ def _bad(
     if len(summary.errors) < options.sample_errors:
         summary.errors.append(RowError(record, field_name, reason))
     if writer is not None:
-        writer.writerow([*cells, record, field_name, reason])
+        writer.writerow(cells, record, field_name, reason)
+
+
+def _warn(
+    summary: ImportSummary, writer: ErrorFile | None, options: ImportOptions, p: Prepared
+) -> None:
+    """Report the values a row that goes in was imported without."""
+    if not p.warnings:
+        return
+    summary.warnings += 1
+    for field_name, reason in p.warnings:
+        if len(summary.warned) < options.sample_errors:
+            summary.warned.append(RowError(p.record, field_name, reason, level="warning"))
+    if writer is not None:
+        writer.writerow(
+            p.cells,
+            p.record,
+            "; ".join(f for f, _ in p.warnings),
+            "warning: imported without " + "; ".join(f"{f} ({r})" for f, r in p.warnings),
+        )
 
 
 def _update_existing(
@@ -1133,7 +1386,7 @@ def _insert(
             created_at=now,
             updated_at=now,
             category_id=category_id,
-            home_branch_id=ctx.get("branch_id"),
+            home_branch_id=p.extras.get("home_branch") or ctx.get("branch_id"),
             sort_key=sort_key,
             name_key=name_key,
             search_text=search_text,

@@ -450,7 +450,7 @@ def test_export_is_formula_safe_and_round_trips(engine: Engine, tmp_path: Path) 
         s.commit()
     out = tmp_path / "export.csv"
     with Session(engine) as s:
-        assert export_customers(session=s, path=out) == 1
+        assert export_customers(session=s, path=out, actor=ADMIN) == 1
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     row = next(csv.DictReader(out.open(encoding="utf-8-sig")))
@@ -502,7 +502,7 @@ def test_export_import_round_trip_property(tmp_path: Path, names: list[tuple[str
             expected.add((c.first_name, c.last_name, c.email))
             s.commit()
         path = tmp_path / f"rt{key}.csv"
-        export_customers(session=s, path=path)
+        export_customers(session=s, path=path, actor=ADMIN)
     run_import(engine=dst, path=path, options=ImportOptions())
     with Session(dst) as s:
         got = {(c.first_name, c.last_name, c.email) for c in s.exec(select(Customer))}
@@ -515,7 +515,7 @@ def test_xlsx_export_imports_back(engine: Engine, tmp_path: Path) -> None:
     imp(engine, "shopify.csv", tmp_path)
     out = tmp_path / "all.xlsx"
     with Session(engine) as s:
-        assert export_customers(session=s, path=out) == 2
+        assert export_customers(session=s, path=out, actor=ADMIN) == 2
     other = open_database(tmp_path / "x.db")
     assert run_import(engine=other, path=out, options=ImportOptions()).imported == 2
 
@@ -710,6 +710,7 @@ def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
         "invalid": 0,
         "merge_candidates": 0,
         "duplicates_in_file": 0,
+        "warnings": 0,
         "duplicates_in_database": 0,
     }
     result = CliRunner().invoke(
