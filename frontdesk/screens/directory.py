@@ -852,11 +852,21 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 if request.action == "delete"
                 else delete_flow.restore_customers
             )
+
+            def done(outcome: lookups.BulkOutcome) -> None:
+                self.release_keys()
+                self._bulk_done(request, outcome)
+
+            def failed(error: Exception) -> None:
+                self.release_keys()
+                self.notify(str(error), severity="error", markup=False)
+
+            self.hold_keys()  # u typed at once undoes this delete, not nothing
             self.run_write(
                 lambda s: run(session=s, customer_ids=targets, actor=actor, bulk=True, now=now),
-                partial(self._bulk_done, request),
+                done,
                 group="bulk",
-                on_error=lambda error: self.notify(str(error), severity="error", markup=False),
+                on_error=failed,
             )
             return
         self.run_task(
