@@ -23,11 +23,13 @@ from textual.worker import Worker, WorkerState
 from frontdesk.crash import write_crash_report
 from frontdesk.data import customers as customer_svc
 from frontdesk.data import roles
+from frontdesk.data.changes import ChangeWatch
 from frontdesk.data.db import read_engine
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.staff import ensure_first_admin, resolve_operator
 from frontdesk.data.validation import format_phone
+from frontdesk.screens.base import LiveData
 from frontdesk.screens.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
 from frontdesk.text import plain, user_text
 
@@ -35,14 +37,18 @@ T = TypeVar("T")
 
 
 class CustomerCommands(Provider):
-    """Command palette: type part of a name, phone, email or code to jump to a profile."""
+    """Command palette: type part of a name, phone, email or code to jump to a profile (a
+    merged-away customer's code, phone or email finds the survivor, saying so)."""
 
     async def search(self, query: str) -> Hits:
         app = self.app
         if not isinstance(app, FrontdeskApp) or len(query.strip()) < 2:
             return
-        found = await app.run_in_thread(
-            lambda s: customer_svc.search(session=s, text=query, limit=12)
+        found, notes = await app.run_in_thread(
+            lambda s: (
+                customer_svc.search(session=s, text=query, limit=12),
+                customer_svc.search_notes(session=s, text=query),
+            )
         )
         for rank, customer in enumerate(found):
             assert customer.id is not None
@@ -51,6 +57,11 @@ class CustomerCommands(Provider):
             display = user_text(customer.full_name)
             display.append("  ")
             display.append(detail, style="dim")
+            note = notes.get(customer.id)
+            if note:  # a merged-away code, phone or email found the survivor: say so
+                display.append("  ↪ ", style="yellow")
+                display.append_text(user_text(note, "yellow"))
+                detail = f"{detail} {plain(note)}"
             yield Hit(
                 score=1.0 - rank / 100,
                 match_display=display,
@@ -71,6 +82,8 @@ class KeyDone(Message):
 
 # A key whose journey has not finished after this long no longer holds back the next ones
 # (its widget was removed, or a handler is waiting for a modal).
+# How often the app asks the database whether another desk changed something (seconds).
+LIVE_INTERVAL = 1.0
 KEY_WATCHDOG = 3.0
 # How many times a key's ``KeyDone`` goes round again while what the key started (a message
 # such as ``Input.Submitted``, a deferred focus move) is still waiting in some queue.
@@ -165,6 +178,9 @@ class FrontdeskApp(App[None]):
         else:
             self.sub_title = "read-only (not on the staff list)"
         self.push_screen(DirectoryScreen())
+        # Live refresh: what another desk saves shows here within about a second.
+        self.changes = ChangeWatch(self.engine)
+        self.set_interval(LIVE_INTERVAL, self.watch_changes)
         if self.first_admin is not None:
             self.notify(
                 f"A new database: {plain(self.first_admin.name)} is its first admin. "
@@ -174,6 +190,22 @@ class FrontdeskApp(App[None]):
                 markup=False,
             )
         self.expire_points()
+
+    @work(thread=True, exclusive=True, group="live-refresh", exit_on_error=False)
+    def watch_changes(self) -> None:
+        """Off the UI thread: ask the database whether anything changed since last time."""
+        if self.changes.changed():
+            self.call_from_thread(self.data_changed)
+
+    def data_changed(self) -> None:
+        for screen in list(self.screen_stack):
+            if isinstance(screen, LiveData):
+                screen.data_changed()
+
+    def on_unmount(self) -> None:
+        watch = getattr(self, "changes", None)
+        if watch is not None:
+            watch.close()
 
     @work(thread=True, exclusive=True, group="expire-points", exit_on_error=False)
     def expire_points(self) -> None:

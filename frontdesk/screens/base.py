@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlmodel import Session
+from textual import events
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -155,11 +156,37 @@ class DataMixin:
         message.on_error(message.error)
 
 
-class FrontdeskScreen(KeyReadiness, DataMixin, Screen[R]):
+class LiveData:
+    """Live refresh: the app calls :meth:`data_changed` on every screen of the stack when
+    another desk (or this one) changed the database. The screen on top re-reads what it shows
+    (:meth:`refresh_data`) at once; one underneath does so when it comes back on top."""
+
+    _stale = False
+
+    def refresh_data(self) -> None:
+        """Re-read what the screen shows, keeping the user's place (never holding keys).
+        Screens that show data override this; a form never overwrites what is being typed."""
+
+    def data_changed(self) -> None:
+        screen: Any = self
+        if screen.is_current:
+            self.refresh_data()
+        else:
+            self._stale = True
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Found by Textual's naming convention on every class of the MRO (Screen's own
+        # ``_on_screen_resume`` runs too); a decorated handler would not be, in a plain mixin.
+        if self._stale:
+            self._stale = False
+            self.refresh_data()
+
+
+class FrontdeskScreen(LiveData, KeyReadiness, DataMixin, Screen[R]):
     """A full screen with the data helpers; typed-ahead keys wait until it is ready."""
 
 
-class FrontdeskModal(KeyReadiness, DataMixin, ModalScreen[R]):
+class FrontdeskModal(LiveData, KeyReadiness, DataMixin, ModalScreen[R]):
     """A modal with the data helpers; typed-ahead keys wait until it is ready."""
 
 
