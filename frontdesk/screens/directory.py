@@ -24,7 +24,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from frontdesk.data import customers as svc
 from frontdesk.data import directory as lookups
@@ -36,6 +36,7 @@ from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
 from frontdesk.text import note_summary, safe_style, user_text
+from frontdesk.widgets.select import Select
 
 PAGE = 100
 SEARCH_PAGE = 50
@@ -45,6 +46,8 @@ DEBOUNCE = 0.03
 # pauses for COUNT_DELAY (over a million customers a count can take half a second).
 COUNT_DELAY = 0.4
 COUNT_SLOW = 0.05
+# After a change on another desk the count is re-read once things are quiet for this long.
+LIVE_COUNT_DELAY = 2.0
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
 OVERVIEW_WIDTH = 36  # #quick-overview in app.tcss
 OVERVIEW_FROM = 150  # terminal width from which the overview shows by default
@@ -194,6 +197,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.count: int | None = None
         self.last_visits: dict[int, datetime] = {}
         self.alert_ids: set[int] = set()
+        self.merged_notes: dict[int, str] = {}
         self.widths: dict[str, int] = {}
         self._focus_pending: bool | None = None  # focus the results once they are read
         self.counting = False  # the count shown is not (yet) the current result's
@@ -299,6 +303,13 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def refresh_list(self) -> None:
         """After a change (save, bulk action, merge): re-read the rows shown, keep the place."""
         self._load("refresh", count_after=0.0, keep=self.highlighted_id(), hold=True)
+
+    def refresh_data(self) -> None:
+        """Another desk changed something: re-read the rows shown, keep the place, never make
+        keys wait (the count follows a moment later)."""
+        if self.fetching or not self.is_mounted:
+            return
+        self._load("refresh", count_after=LIVE_COUNT_DELAY, keep=self.highlighted_id())
 
     def load_more(self) -> None:
         if not self.fetching and self.more_after and self.keys:
@@ -407,6 +418,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 self._counted(self._new_count(), (len(page.rows), 0.0))  # all of it is here
         self.last_visits.update(page.last_visits)
         self.alert_ids |= page.alerts
+        if load.mode not in ("after", "before"):
+            # "C-000123 was merged into C-000045": why a merged-away code/phone/email lists them.
+            self.merged_notes = dict(page.notes)
         table = self.query_one("#customers", CustomerTable)
         if load.mode == "after":
             table_rows = len(self.rows)
@@ -557,6 +571,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
             text.append(" ")
         if chips:
             text.append("x clears the last", style="dim")
+        for note in dict.fromkeys(self.merged_notes.values()):
+            text.append("  ↪ ", style="yellow")
+            text.append_text(user_text(note, "yellow"))
         return text
 
     def active_chips(self) -> list[tuple[str, str]]:
@@ -919,40 +936,55 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.app.push_screen(MergeScreen(chosen), merged)
 
     def action_export(self) -> None:
-        from frontdesk.screens.common import PromptModal
+        from frontdesk.data.exporting import is_full
+        from frontdesk.data.roles import EXPORT_SELECTION_LIMIT
+        from frontdesk.screens.export_dialog import ExportModal
 
         if self.fd.refuse("export"):
             return
-
+        ids = sorted(self.selected) or None
+        if (
+            is_full(self.effective_filters(), self.query_text, ids)
+            or len(self.selected) > EXPORT_SELECTION_LIMIT
+        ) and self.fd.refuse("export.full"):
+            return
         what = (
             f"the {len(self.selected):,} selected"
             if self.selected
             else "the customers in this list"
         )
 
-        def to_file(path_text: str | None) -> None:
-            if path_text:
-                self._export(Path(path_text).expanduser())
+        def to_file(choice: Any) -> None:
+            if choice is not None:
+                self._export(Path(choice.path).expanduser(), plain=choice.plain)
 
-        self.app.push_screen(
-            PromptModal(f"Export {what} to (.csv or .xlsx)", placeholder="~/customers.csv"), to_file
-        )
+        self.app.push_screen(ExportModal(what), to_file)
 
-    def _export(self, path: Path) -> None:
+    def _export(self, path: Path, *, plain: bool = False) -> None:
+        from frontdesk.data.errors import FrontdeskError
         from frontdesk.data.exporting import export_customers
 
         ids = sorted(self.selected) or None
         filters, text, app = self.effective_filters(), self.query_text, self.fd
+        actor = app.operator
 
         def job() -> tuple[int, str | None]:
             try:
                 count = app.read(
                     lambda s: export_customers(
-                        session=s, path=path, filters=filters, text=text, ids=ids
+                        session=s,
+                        path=path,
+                        filters=filters,
+                        text=text,
+                        ids=ids,
+                        actor=actor,
+                        plain=plain,
                     )
                 )
             except OSError as exc:
                 return 0, f"Cannot write {path}: {exc.strerror or exc}"
+            except FrontdeskError as exc:  # e.g. more than the desk may export
+                return 0, f"Not exported: {exc}"
             return count, None
 
         self.run_task(job, self._exported(path), group="export")

@@ -154,9 +154,10 @@ class MergeScreen(FrontdeskScreen[int | None]):
         if self.candidate_id is None:
             return Text(
                 "Everything (bookings, orders, payments, refunds, notes, tags, custom fields, "
-                "points) moves to the survivor; the others become tombstones whose codes still "
-                "find it. enter keeps the highlighted value, s makes that column the survivor, "
-                "ctrl+s merges."
+                "points) moves to the survivor; a phone or email not kept stays on it as a "
+                "secondary one. The others become tombstones: their codes, phones and emails "
+                "still find it. enter keeps the highlighted value, s makes that column the "
+                "survivor, ctrl+s merges."
             )
         text = Text(
             "An imported row that matched this customer. enter keeps the highlighted value; "
