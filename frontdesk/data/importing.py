@@ -208,7 +208,7 @@ _known(
     "accepts sms marketing",
 )
 _known("consent_newsletter", "newsletter", "subscribed", "newsletter subscription")
-_known("note", "note", "notes", "comments", "comment", "remarks")
+_known("note", "note", "notes", "comments", "comment", "remarks", "memo")
 _known("code", "code", "customer id", "client id", "reference id", "id")
 _known("ignore", "created")
 
@@ -262,6 +262,47 @@ MONTH_FIRST_REGIONS = frozenset(
 )
 
 
+_COUNTRY_ALIASES = {
+    "usa": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "the netherlands": "NL",
+    "holland": "NL",
+    "nederland": "NL",
+    "deutschland": "DE",
+    "españa": "ES",
+    "österreich": "AT",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "belgië": "BE",
+    "belgique": "BE",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "uae": "AE",
+}
+_COUNTRY_NAMES: dict[str, str] = {}
+
+
+def country_code(name: str) -> str | None:
+    """The two-letter code of a country written out ("United Kingdom" -> "GB"), or None."""
+    if not _COUNTRY_NAMES:
+        import phonenumbers
+        from phonenumbers.geocoder import _region_display_name
+
+        for region in phonenumbers.SUPPORTED_REGIONS:
+            shown = _region_display_name(region, "en")
+            if shown:
+                _COUNTRY_NAMES[fold(shown)] = region
+        _COUNTRY_NAMES.update({fold(k): v for k, v in _COUNTRY_ALIASES.items()})
+    return _COUNTRY_NAMES.get(fold(name.strip().rstrip(".")))
+
+
 def date_order_for(region: str | None) -> str:
     """ "mdy" for a region that writes month first (the US), else "dmy"."""
     return "mdy" if (region or "").upper() in MONTH_FIRST_REGIONS else "dmy"
@@ -299,8 +340,10 @@ def guess_mapping(
             target = header  # Frontdesk's own export: custom field columns
         if header.strip().lower() in REPORT_COLUMNS:
             target = "ignore"  # a corrected error file
+        if target == "phone" and "phone" in used and "other_phone" not in used:
+            target = "other_phone"  # a second phone column (Fresha's Telephone)
         if target != "ignore" and target in used and target not in ("note", "tags"):
-            target = "ignore"  # e.g. a second phone column mapped only once
+            target = "ignore"  # e.g. a third phone column mapped only once
         out[header] = target
         used.add(target)
     return out
@@ -673,7 +716,15 @@ def _row_values(
     if values.get("blocked") and not values.get("blocked_reason"):
         values["blocked_reason"] = "Blocked in the imported file"
     if "country" in values and len(values["country"].strip()) != 2:
-        values.pop("country")  # a country name, not a code: leave it out rather than refuse the row
+        # Outlook and Fresha write the country's name: read it as its code.
+        code = country_code(values["country"])
+        if code is None:
+            unreadable(
+                ValidationFailed("country", f"{values['country']!r} is not a country we know")
+            )
+            values.pop("country")
+        else:
+            values["country"] = code
     extras: dict[str, Any] = {
         "category": raw.get("category"),
         "home_branch": raw.get("home_branch"),

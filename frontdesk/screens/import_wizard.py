@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
 
 from frontdesk.data import importing
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
@@ -30,6 +30,7 @@ from frontdesk.data.import_flow import (
 from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ChoiceModal, fill_table, set_message
 from frontdesk.text import join, user_text
+from frontdesk.widgets.select import Select
 
 # Service field -> the wizard's widget (its message label is ``#<id>-msg``).
 FIELD_WIDGETS = {
@@ -87,10 +88,14 @@ class ImportScreen(FrontdeskScreen[None]):
             with Vertical(classes="field"):
                 yield Label("Dates are")
                 yield Select[str](
-                    [(Text("day/month/year"), "dmy"), (Text("month/day/year"), "mdy")],
+                    [
+                        (Text("as in the default country"), "auto"),
+                        (Text("day/month/year"), "dmy"),
+                        (Text("month/day/year"), "mdy"),
+                    ],
                     id="im-order",
                     allow_blank=False,
-                    value="dmy",
+                    value="auto",
                 )
             with Vertical(classes="field"):
                 yield Label("When a customer already exists")
@@ -213,6 +218,7 @@ class ImportScreen(FrontdeskScreen[None]):
             self.notify("An import is running; wait for it to finish", severity="warning")
             return
         path = self.query_one("#im-path", Input).value
+        custom = list(self.choices.custom_fields)  # columns headed with a field's label
         self.clear_messages()
         self.summary("Reading the file…")
 
@@ -222,7 +228,10 @@ class ImportScreen(FrontdeskScreen[None]):
             self.show_problem(exc)
 
         self.run_task(
-            lambda: inspect_file(path=path), then=self.loaded, on_error=failed, group="import-file"
+            lambda: inspect_file(path=path, custom=custom),
+            then=self.loaded,
+            on_error=failed,
+            group="import-file",
         )
 
     def loaded(self, preview: FilePreview) -> None:
@@ -364,6 +373,7 @@ class ImportScreen(FrontdeskScreen[None]):
             f"{head} {summary.imported:,} new of {summary.rows:,} rows · "
             f"{summary.duplicates_in_db:,} already exist "
             f"· {summary.duplicates_in_file:,} repeated in the file · {summary.invalid:,} invalid"
+            + (f" · {summary.warnings:,} with a warning" if summary.warnings else "")
             + (f" · {summary.updated:,} updated" if summary.updated else "")
             + (f" · {summary.candidates:,} merge candidates" if summary.candidates else "")
         ]
@@ -373,12 +383,17 @@ class ImportScreen(FrontdeskScreen[None]):
             )
         for e in summary.errors[:8]:
             lines.append(user_text(f"  record {e.record}: {e.field}: {e.reason}"))
+        for e in summary.warned[: max(0, 8 - len(summary.errors))]:
+            lines.append(
+                user_text(f"  record {e.record}: warning: {e.field}: {e.reason} (left out)")
+            )
         if dry:
             lines.append("ctrl+s imports; enter on a column changes where it goes.")
-        elif summary.invalid and result.error_file:
+        elif result.error_file:
             lines.append(
                 user_text(
-                    f"Invalid rows are in {result.error_file}: fix them and import that file."
+                    f"Refused and warned-about rows are in {result.error_file}: "
+                    "fix them and import that file."
                 )
             )
         self.summary(*lines)

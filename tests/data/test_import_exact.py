@@ -1,0 +1,787 @@
+"""Import and export keep every value, exactly (issue 11).
+
+Contact exports of common systems import as they are; an optional value that cannot be read
+is a warning, not a refused customer; XLSX rows are read whatever the sheet declares; an
+export imported into a fresh database gives back every field; exports follow the roles.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from frontdesk.cli import main
+from frontdesk.data import fields
+from frontdesk.data.customers import DirectoryFilter
+from frontdesk.data.db import open_database
+from frontdesk.data.demo import generate
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.exporting import export_customers, guard
+from frontdesk.data.importing import (
+    ImportOptions,
+    guess_mapping,
+    parse_date,
+    run_import,
+    unguard,
+)
+from frontdesk.data.models import (
+    Branch,
+    Category,
+    Customer,
+    CustomerTag,
+    Note,
+    Staff,
+    Tag,
+)
+from frontdesk.data.roles import EXPORT_SELECTION_LIMIT, NotAllowed
+from frontdesk.data.settings import set_setting
+from tests.actors import ADMIN, DESK, THERAPIST
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def imp(engine: Engine, path: Path, tmp_path: Path, **kw: Any) -> Any:
+    return run_import(
+        engine=engine,
+        path=path,
+        options=ImportOptions(error_file=tmp_path / f"{path.stem}.errors.csv", **kw),
+        actor=ADMIN,
+    )
+
+
+def people(engine: Engine) -> dict[str, Customer]:
+    with Session(engine) as s:
+        return {c.first_name: c for c in s.exec(select(Customer))}
+
+
+def error_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig") as handle:
+        return list(csv.reader(handle))
+
+
+# ------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("0/0/00", "mdy", None),  # Outlook's empty date
+        ("00/00/0000", "dmy", None),
+        ("0000-00-00", "dmy", None),
+        ("", "dmy", None),
+        ("3/4/1990", "dmy", date(1990, 4, 3)),
+        ("3/4/1990", "mdy", date(1990, 3, 4)),
+        ("3/14/1990", "dmy", date(1990, 3, 14)),  # only one way to read it
+        ("14/3/1990", "mdy", date(1990, 3, 14)),
+        ("14.03.1990", "dmy", date(1990, 3, 14)),
+        ("1990-03-14", "mdy", date(1990, 3, 14)),
+        ("1990-03-14T00:00:00", "dmy", date(1990, 3, 14)),
+        ("3/14/1990 12:00:00 AM", "dmy", date(1990, 3, 14)),
+        ("14 Mar 1990", "mdy", date(1990, 3, 14)),
+        ("March 14, 1990", "dmy", date(1990, 3, 14)),
+        ("14-Mar-1990", "dmy", date(1990, 3, 14)),
+    ],
+)
+def test_dates_as_other_systems_write_them(text: str, order: str, expected: date | None) -> None:
+    assert parse_date(text, "date_of_birth", order) == expected
+
+
+@pytest.mark.parametrize("text", ["31/31/1990", "--03-14", "0000-03-14", "Mar 14", "soon"])
+def test_unreadable_dates_name_their_field(text: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        parse_date(text, "date_of_birth", "dmy")
+    assert caught.value.field == "date_of_birth"
+
+
+def _dates_file(tmp_path: Path) -> Path:
+    path = tmp_path / "dates.csv"
+    path.write_text(
+        "First name,Email,Birthday\nAnn,ann@example.com,3/4/1990\nBo,bo@example.com,3/14/1990\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("country", "order", "ann"),
+    [
+        ("US", "auto", date(1990, 3, 4)),
+        ("NL", "auto", date(1990, 4, 3)),
+        ("GB", "auto", date(1990, 4, 3)),
+        ("US", "dmy", date(1990, 4, 3)),  # --date-order wins over the country
+        ("NL", "mdy", date(1990, 3, 4)),
+    ],
+)
+def test_day_month_order_follows_the_country_unless_told(
+    engine: Engine, tmp_path: Path, country: str, order: str, ann: date
+) -> None:
+    summary = imp(
+        engine, _dates_file(tmp_path), tmp_path, default_country=country, date_order=order
+    )
+    assert (summary.imported, summary.warnings) == (2, 0)
+    found = people(engine)
+    assert found["Ann"].date_of_birth == ann
+    assert found["Bo"].date_of_birth == date(1990, 3, 14)
+
+
+def test_order_follows_the_business_country_without_a_default_country(
+    engine: Engine, tmp_path: Path
+) -> None:
+    with Session(engine) as s:
+        set_setting(session=s, key="default_region", value="US")
+        s.commit()
+    imp(engine, _dates_file(tmp_path), tmp_path)
+    assert people(engine)["Ann"].date_of_birth == date(1990, 3, 4)
+
+
+# ------------------------------------------------------------------- common systems
+
+
+def test_outlook_export_imports_as_it_is(engine: Engine, tmp_path: Path) -> None:
+    summary = imp(engine, FIXTURES / "outlook_full.csv", tmp_path, default_country="US")
+    assert (summary.rows, summary.imported, summary.invalid, summary.warnings) == (4, 4, 0, 1)
+    found = people(engine)
+    jane, john, mary = found["Jane"], found["John"], found["Mary"]
+    # 0/0/00 is Outlook's empty date: no value, no warning.
+    assert jane.date_of_birth is None and jane.anniversary is None
+    assert (jane.phone, jane.other_phone, jane.email) == (
+        "+14155552671",
+        "+14155550100",
+        "jane@example.com",
+    )
+    assert (jane.address, jane.city, jane.state, jane.postal_code, jane.country) == (
+        "1 Market St",
+        "San Francisco",
+        "CA",
+        "94105",
+        "US",  # "United States of America" read as its code
+    )
+    assert (john.date_of_birth, john.anniversary, john.gender) == (
+        date(1980, 3, 4),
+        date(2005, 6, 15),
+        "male",
+    )
+    assert mary.date_of_birth == date(1990, 3, 14)
+    with Session(engine) as s:
+        tags = set(
+            s.exec(
+                select(Tag.name)
+                .join(CustomerTag, col(CustomerTag.tag_id) == col(Tag.id))
+                .where(CustomerTag.customer_id == jane.id)
+            )
+        )
+        assert tags == {"Clients", "VIP"}
+        assert [n.body for n in s.exec(select(Note).where(Note.customer_id == jane.id))] == [
+            "Prefers mornings"
+        ]
+    # The one birthday that cannot be read: customer in, birthday out, a warning.
+    assert found["Bad"].email == "bad@example.com" and found["Bad"].date_of_birth is None
+    assert [(w.record, w.field, w.level) for w in summary.warned] == [
+        (4, "date_of_birth", "warning")
+    ]
+    rows = error_rows(summary.error_file)
+    assert rows[0][-3:] == ["frontdesk_record", "frontdesk_field", "frontdesk_error"]
+    assert len(rows) == 2 and rows[1][-3:-1] == ["4", "date_of_birth"]
+    assert rows[1][-1].startswith("warning:") and "31/31/1990" in rows[1][-1]
+
+
+@pytest.mark.parametrize(
+    ("name", "country", "expected"),
+    [
+        (
+            "google_full.csv",
+            "NL",
+            {
+                "Sanne": ("+31612345678", "sanne@example.nl", date(1990, 4, 23), "San", "NL"),
+                "Pieter": ("+31623456789", None, None, None, None),  # --07-01: no year
+            },
+        ),
+        (
+            "square_full.csv",
+            "US",
+            {
+                "Ana": ("+14155550123", "ana@example.com", date(1985, 11, 2), None, None),
+                "Ben": ("+14155550124", None, None, None, None),  # 0000-05-17: no year
+            },
+        ),
+        (
+            "fresha_full.csv",
+            "GB",
+            {
+                "Chloe": ("+447400123456", "chloe@example.co.uk", date(1990, 3, 14), None, "GB"),
+                "Tom": ("+447400654321", None, date(1988, 4, 3), None, None),
+            },
+        ),
+        (
+            "vagaro_full.tsv",
+            "US",
+            {
+                "Lucy": ("+15125550147", "lucy@example.com", None, None, None),  # "Mar 14"
+                "Omar": ("+15125550148", "omar@example.com", date(1979, 12, 25), None, None),
+            },
+        ),
+    ],
+)
+def test_contact_exports_import_as_they_are(
+    engine: Engine, tmp_path: Path, name: str, country: str, expected: dict[str, tuple[Any, ...]]
+) -> None:
+    summary = imp(engine, FIXTURES / name, tmp_path, default_country=country)
+    assert (summary.imported, summary.invalid) == (len(expected), 0)
+    found = people(engine)
+    for first, want in expected.items():
+        c = found[first]
+        assert (c.phone, c.email, c.date_of_birth, c.display_name, c.country) == want, first
+    # Every birthday that could not be read is a warning on its row, never a refusal.
+    assert summary.warnings == sum(1 for w in expected.values() if w[2] is None)
+
+
+def test_fresha_second_phone_block_and_consent(engine: Engine, tmp_path: Path) -> None:
+    imp(engine, FIXTURES / "fresha_full.csv", tmp_path, default_country="GB")
+    found = people(engine)
+    assert found["Chloe"].other_phone == "+442079460958"
+    assert found["Chloe"].consent_marketing is True and found["Chloe"].gender == "female"
+    assert (found["Tom"].blocked, found["Tom"].blocked_reason) == (True, "No-shows")
+
+
+def test_google_labels_become_tags_without_googles_own_groups(
+    engine: Engine, tmp_path: Path
+) -> None:
+    imp(engine, FIXTURES / "google_full.csv", tmp_path, default_country="NL")
+    with Session(engine) as s:
+        assert set(s.exec(select(Tag.name))) == {"Clients"}
+
+
+def test_only_identity_problems_refuse_a_row(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "First name,Last name,Email,Phone,Birthday,Gender,Marketing,Country,Allergies\n"
+        "Ok,One,ok@example.com,,1990-01-02,female,yes,NL,nuts\n"
+        "Warn,Two,warn@example.com,,99/99/99,robot,maybe,Narnia,\n"
+        ",Nameless,nameless@example.com,,,,,,\n"
+        "Bad,Email,not-an-email,,,,,,\n"
+        "Dup,Email,ok@example.com,,,,,,\n"
+        "NoContact,Four,,,,,,,\n",
+        encoding="utf-8",
+    )
+    with Session(engine) as s:
+        fields.save_field(
+            session=s, label="Allergies", type="choice", choices=["gluten"], actor=ADMIN
+        )
+        s.commit()
+    summary = imp(engine, path, tmp_path, default_country="NL")
+    assert (summary.rows, summary.imported, summary.invalid, summary.duplicates_in_file) == (
+        6,
+        2,
+        3,
+        1,
+    )
+    assert summary.rows == summary.imported + summary.invalid + summary.skipped
+    # Warnings: row 1's "nuts" is not a choice of Allergies; row 2's four values.
+    assert summary.warnings == 2
+    assert sorted((w.record, w.field) for w in summary.warned) == [
+        (1, "cf:allergies"),
+        (2, "consent_marketing"),
+        (2, "country"),
+        (2, "date_of_birth"),
+        (2, "gender"),
+    ]
+    warn = people(engine)["Warn"]
+    assert (warn.date_of_birth, warn.gender, warn.consent_marketing, warn.country) == (
+        None,
+        "unspecified",
+        False,
+        None,
+    )
+    assert {(e.record, e.field) for e in summary.errors} == {
+        (3, "first_name"),
+        (4, "email"),
+        (5, "email"),
+        (6, "phone"),
+    }
+    rows = error_rows(summary.error_file)
+    by_record = sorted(rows[1:], key=lambda r: int(r[-3]))
+    assert [r[-3] for r in by_record] == ["1", "2", "3", "4", "5", "6"]
+    assert [r[-1].startswith("warning:") for r in by_record] == [True, True] + [False] * 4
+
+
+def test_cli_json_counts_warnings_and_exits_zero(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(
+        main,
+        [
+            "--staff",
+            "boss",
+            "import",
+            "--db",
+            db,
+            str(_copy(FIXTURES / "outlook_full.csv", tmp_path, "first.csv")),
+            "--default-country",
+            "US",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (report["imported"], report["invalid"], report["warnings"]) == (4, 0, 1)
+    again = CliRunner().invoke(
+        main,
+        [
+            "--staff",
+            "boss",
+            "import",
+            "--db",
+            str(tmp_path / "again.db"),
+            str(_copy(FIXTURES / "outlook_full.csv", tmp_path, "again.csv")),
+            "--default-country",
+            "US",
+        ],
+    )
+    assert again.exit_code == 0, again.output
+    text = " ".join(again.stdout.split())
+    assert "0 invalid, 1 imported with a warning" in text
+    assert "record 4: warning: date_of_birth: '31/31/1990' is not a date" in text
+    assert f"is in {tmp_path / 'again.errors.csv'}" in text
+
+
+def _copy(src: Path, tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copy(src, target)
+    return target
+
+
+# ------------------------------------------------------------------- the error file
+
+
+def test_error_file_only_when_needed_private_and_not_repeated(
+    engine: Engine, tmp_path: Path
+) -> None:
+    clean = tmp_path / "clean.csv"
+    clean.write_text("First name,Email\nAnn,ann@example.com\n", encoding="utf-8")
+    summary = imp(engine, clean, tmp_path)
+    assert summary.error_file is None and not (tmp_path / "clean.errors.csv").exists()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "First name,Email,Birthday\nBen,not-mail,\nCy,cy@example.com,31/31/31\n", encoding="utf-8"
+    )
+    errors = tmp_path / "bad.errors.csv"
+    errors.write_text("old\n")
+    errors.chmod(0o644)  # an older file must not stay readable by others
+    summary = imp(engine, bad, tmp_path)
+    assert summary.error_file == errors
+    assert errors.stat().st_mode & 0o777 == 0o600
+    rows = error_rows(errors)
+    assert rows[0] == [
+        "First name",
+        "Email",
+        "Birthday",
+        "frontdesk_record",
+        "frontdesk_field",
+        "frontdesk_error",
+    ]
+    # Corrected and imported again: the report columns are recognised, ignored and replaced.
+    fixed = tmp_path / "fixed.csv"
+    with errors.open(encoding="utf-8-sig") as src, fixed.open("w", newline="") as dst:
+        reader, writer = csv.reader(src), csv.writer(dst)
+        for row in reader:
+            writer.writerow(
+                [
+                    cell.replace("not-mail", "ben@example.com").replace("31/31/31", "x")
+                    for cell in row
+                ]
+            )
+    assert set(guess_mapping(rows[0])[h] for h in rows[0][-3:]) == {"ignore"}
+    again = imp(engine, fixed, tmp_path)
+    assert (again.imported, again.invalid) == (1, 0)  # Ben; Cy is already in
+    rows = error_rows(tmp_path / "fixed.errors.csv") if again.error_file else [[]]
+    assert again.error_file is None or rows[0].count("frontdesk_error") == 1
+    assert people(engine)["Ben"].email == "ben@example.com"
+
+
+# ------------------------------------------------------------------- XLSX
+
+
+def _xlsx(path: Path, rows: int, dimension: str | None) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["First name", "Email", "Phone"])
+    for i in range(rows):
+        sheet.append([f"P{i}", f"p{i}@example.com", None])
+    book.save(path)
+    if dimension is not None:  # what some programs write: a wrong declared extent
+        fixed = path.with_suffix(".tmp")
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(fixed, "w") as dst:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename.startswith("xl/worksheets/sheet"):
+                    data, n = re.subn(
+                        rb'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"'.encode(), data
+                    )
+                    assert n == 1
+                dst.writestr(item, data)
+        fixed.replace(path)
+    return path
+
+
+@pytest.mark.parametrize("dimension", [None, "A1", "A1:B2", "A1:C5000"])
+def test_xlsx_rows_are_never_lost_to_a_wrong_dimension(
+    engine: Engine, tmp_path: Path, dimension: str | None
+) -> None:
+    path = _xlsx(tmp_path / "people.xlsx", 100, dimension)
+    summary = imp(engine, path, tmp_path)
+    assert (summary.rows, summary.imported, summary.invalid) == (100, 100, 0)
+    assert len(people(engine)) == 100
+
+
+def test_xlsx_export_is_text_without_apostrophes(engine: Engine, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    _hostile_customer(engine)
+    out = tmp_path / "out.xlsx"
+    with Session(engine) as s:
+        assert export_customers(session=s, path=out, actor=ADMIN) == 1
+    assert out.stat().st_mode & 0o777 == 0o600
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert row["First name"].value == "=cmd|' /C calc'!A0" and row["First name"].data_type == "s"
+    assert row["City"].value == "\uff1dHYPERLINK(1)" and row["Mobile"].value == "+14155552671"
+    assert all(c.data_type == "s" for c in sheet[2] if c.value not in (None, ""))
+    other = open_database(tmp_path / "other.db")
+    assert run_import(engine=other, path=out, options=ImportOptions(), actor=ADMIN).imported == 1
+    with Session(other) as s:
+        c = s.exec(select(Customer)).one()
+        assert (c.first_name, c.city) == ("=cmd|' /C calc'!A0", "\uff1dHYPERLINK(1)")
+
+
+def _hostile_customer(engine: Engine) -> None:
+    from frontdesk.data import customers as svc
+
+    with Session(engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="=cmd|' /C calc'!A0",
+                last_name="@SUM(1)",
+                phone="+14155552671",
+                email="x@example.com",
+                city="\uff1dHYPERLINK(1)",
+            ),
+            actor=ADMIN,
+        )
+        s.commit()
+
+
+def test_csv_guards_full_width_formulas_and_plain_does_not(engine: Engine, tmp_path: Path) -> None:
+    for sign in ("\uff1d", "\uff0b", "\uff0d", "\uff20", "=", "+", "-", "@"):
+        assert guard(sign + "1") == "'" + sign + "1" and unguard("'" + sign + "1") == sign + "1"
+    _hostile_customer(engine)
+    guarded, plain = tmp_path / "g.csv", tmp_path / "p.csv"
+    with Session(engine) as s:
+        export_customers(session=s, path=guarded, actor=ADMIN)
+        export_customers(session=s, path=plain, actor=ADMIN, plain=True)
+    row = next(csv.DictReader(guarded.open(encoding="utf-8-sig")))
+    assert (row["First name"], row["City"], row["Mobile"]) == (
+        "'=cmd|' /C calc'!A0",
+        "'\uff1dHYPERLINK(1)",
+        "'+14155552671",
+    )
+    row = next(csv.DictReader(plain.open(encoding="utf-8-sig")))
+    assert (row["First name"], row["City"], row["Mobile"]) == (
+        "=cmd|' /C calc'!A0",
+        "\uff1dHYPERLINK(1)",
+        "+14155552671",
+    )
+
+
+# ------------------------------------------------------------------- round trip
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Engine:
+    engine = open_database(tmp_path / "demo.db")
+    generate(engine=engine, customers=300, seed=5, now=NOW)
+    return engine
+
+
+CUSTOM = [
+    ("Allergies", "text", None),
+    ("Visits abroad", "number", None),
+    ("Patch test", "date", None),
+    ("Likes tea", "yes_no", None),
+    ("Hair type", "choice", ["curly", "straight"]),
+    ("Products", "multi_choice", ["oil", "wax", "spray"]),
+    ("Anniversary", "text", None),  # reads as a standard column: exported as cf:anniversary_2
+]
+
+
+def _set_up_fields(engine: Engine) -> None:
+    with Session(engine) as s:
+        for label, kind, choices in CUSTOM:
+            key = "anniversary_2" if label == "Anniversary" else None
+            fields.save_field(
+                session=s, label=label, key=key, type=kind, choices=choices, actor=ADMIN
+            )
+        s.commit()
+
+
+def _enrich(engine: Engine) -> None:
+    """Every field filled on some customers, with values that hurt."""
+    with Session(engine) as s:
+        branches = list(s.exec(select(Branch)))
+        customers = list(s.exec(select(Customer).order_by(col(Customer.id)).limit(40)))
+        for i, c in enumerate(customers):
+            c.display_name = f"[b]{c.first_name}[/b] {i}"
+            c.anniversary = date(2000 + i % 20, 1 + i % 12, 1 + i % 28)
+            c.address, c.city, c.state, c.postal_code = f"{i} =Main", "＝City", "-ST", f"@{i}"
+            c.country = "NL"
+            c.consent_newsletter = bool(i % 2)
+            c.consent_birthday = bool(i % 3)
+            c.home_branch_id = branches[i % len(branches)].id
+            if i % 5 == 0:
+                c.blocked, c.blocked_reason = True, "+ said so"
+            if i % 7 == 0:
+                c.status = "inactive"
+            s.add(c)
+            fields.set_values(
+                session=s,
+                customer_id=c.id or 0,
+                values={
+                    "allergies": f"=nuts, {i}",
+                    "visits_abroad": str(1234567.25 + i),
+                    "patch_test": f"2025-0{1 + i % 9}-1{i % 10}",
+                    "likes_tea": "yes" if i % 2 else "no",
+                    "hair_type": "curly",
+                    "products": ["oil", "spray"],
+                    "anniversary_2": "ten years",
+                },
+                actor=ADMIN,
+            )
+        customers[1].first_name = "A" * 100
+        s.commit()
+
+
+def _snapshot(engine: Engine) -> dict[str, dict[str, Any]]:
+    keys = [
+        "first_name",
+        "last_name",
+        "display_name",
+        "email",
+        "phone",
+        "other_phone",
+        "gender",
+        "date_of_birth",
+        "anniversary",
+        "address",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "status",
+        "blocked",
+        "blocked_reason",
+        "consent_reminders",
+        "consent_birthday",
+        "consent_marketing",
+        "consent_newsletter",
+    ]
+    out: dict[str, dict[str, Any]] = {}
+    with Session(engine) as s:
+        branches = {b.id: b.name for b in s.exec(select(Branch))}
+        categories = {c.id: c.name for c in s.exec(select(Category))}
+        tags: dict[int, set[str]] = {}
+        for cid, name in s.exec(
+            select(CustomerTag.customer_id, Tag.name).join(
+                Tag, col(Tag.id) == col(CustomerTag.tag_id)
+            )
+        ):
+            tags.setdefault(cid, set()).add(name)
+        for c in s.exec(
+            select(Customer).where(
+                col(Customer.deleted_at).is_(None), col(Customer.merged_into_id).is_(None)
+            )
+        ):
+            record = {k: getattr(c, k) for k in keys}
+            record["home_branch"] = branches.get(c.home_branch_id)
+            record["category"] = categories.get(c.category_id)
+            record["tags"] = tags.get(c.id or 0, set())
+            record["custom"] = fields.values_of(session=s, customer_id=c.id or 0)
+            out[c.email_key or c.phone or ""] = record
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_then_import_gives_back_every_field(
+    demo: Engine, tmp_path: Path, suffix: str
+) -> None:
+    _set_up_fields(demo)
+    _enrich(demo)
+    out = tmp_path / f"all{suffix}"
+    with Session(demo) as s:
+        count = export_customers(session=s, path=out, actor=ADMIN)
+    before = _snapshot(demo)
+    assert count == len(before) and len(before) > 250
+    # Custom columns are headed with their label (or cf:key where the label reads as another).
+    if suffix == ".csv":
+        header = next(csv.reader(out.open(encoding="utf-8-sig")))
+        assert header[-len(CUSTOM) :] == [label for label, _, _ in CUSTOM[:-1]] + [
+            "cf:anniversary_2"
+        ]
+    # A fresh database set up like the first one (same branches, categories, fields).
+    fresh = open_database(tmp_path / "fresh.db")
+    generate(engine=fresh, customers=0, seed=5, now=NOW)
+    _set_up_fields(fresh)
+    summary = run_import(
+        engine=fresh,
+        path=out,
+        options=ImportOptions(error_file=tmp_path / "rt.errors.csv"),
+        actor=ADMIN,
+    )
+    assert (summary.imported, summary.invalid, summary.warnings) == (count, 0, 0)
+    assert summary.error_file is None
+    after = _snapshot(fresh)
+    assert after.keys() == before.keys()
+    lost = {
+        (who, name): (value, after[who][name])
+        for who, record in before.items()
+        for name, value in record.items()
+        if after[who][name] != value
+    }
+    assert lost == {}
+    assert (
+        sum(1 for r in after.values() if r["home_branch"])
+        == sum(1 for r in before.values() if r["home_branch"])
+        > 0
+    )
+    demo.dispose()
+    fresh.dispose()
+
+
+# ------------------------------------------------------------------- roles
+
+
+def _customers(engine: Engine, n: int) -> list[int]:
+    from frontdesk.data.bulk import insert_with_ids
+
+    base = Customer(code="", first_name="").model_dump(exclude={"id"})
+    rows = []
+    for i in range(n):
+        row = dict(base)
+        row.update(
+            code=f"C-{i + 1:06d}",
+            first_name=f"P{i}",
+            email=f"p{i}@example.com",
+            email_key=f"p{i}@example.com",
+            sort_key=f"p{i:05d}",
+            name_key=f"p{i}",
+            search_text=f"p{i}",
+        )
+        rows.append(row)
+    with Session(engine) as s:
+        ids = insert_with_ids(s, Customer, rows)
+        s.commit()
+    return ids
+
+
+@pytest.mark.parametrize(
+    ("actor", "what", "allowed"),
+    [
+        (ADMIN, "full", True),
+        (ADMIN, "selection_many", True),
+        (ADMIN, "filter_many", True),
+        (DESK, "selection", True),
+        (DESK, "selection_limit", True),
+        (DESK, "filter_few", True),
+        (DESK, "full", False),
+        (DESK, "selection_many", False),
+        (DESK, "filter_many", False),
+        (THERAPIST, "selection", False),
+        (THERAPIST, "full", False),
+        (None, "selection", False),
+    ],
+)
+def test_export_roles(
+    engine: Engine, tmp_path: Path, actor: Staff | None, what: str, allowed: bool
+) -> None:
+    ids = _customers(engine, EXPORT_SELECTION_LIMIT + 1)
+    kwargs: dict[str, Any] = {
+        "full": {},
+        "selection": {"ids": ids[:3]},
+        "selection_limit": {"ids": ids[:EXPORT_SELECTION_LIMIT]},
+        "selection_many": {"ids": ids},
+        "filter_few": {"text": "p12"},
+        "filter_many": {"filters": DirectoryFilter(status="active")},
+    }[what]
+    out = tmp_path / "out.csv"
+    with Session(engine) as s:
+        if allowed:
+            assert export_customers(session=s, path=out, actor=actor, **kwargs) > 0
+        else:
+            with pytest.raises(NotAllowed):
+                export_customers(session=s, path=out, actor=actor, **kwargs)
+            assert not out.exists()
+            assert list(tmp_path.glob(".out.csv*")) == []  # nothing half-written left
+
+
+def _cli_db(tmp_path: Path) -> str:
+    db = tmp_path / "roles.db"
+    engine = open_database(db)
+    generate(engine=engine, customers=0, seed=5, now=NOW)
+    _customers(engine, EXPORT_SELECTION_LIMIT + 1)
+    engine.dispose()
+    return str(db)
+
+
+def test_cli_export_follows_roles(tmp_path: Path) -> None:
+    db = _cli_db(tmp_path)
+    run = CliRunner().invoke
+    out = tmp_path / "x.csv"
+    refused = run(main, ["--staff", "rita", "export", "--db", db, str(out)])
+    assert refused.exit_code == 1 and not out.exists()
+    assert "may not export more than 500 customers" in refused.stderr
+    assert "Traceback" not in refused.output
+    few = run(main, ["--staff", "rita", "export", "--db", db, "--search", "p12", str(out)])
+    assert few.exit_code == 0, few.output
+    assert "Exported" in few.stdout
+    everything = run(main, ["--staff", "admin", "export", "--db", db, "--plain", str(out)])
+    assert everything.exit_code == 0, everything.output
+    assert f"Exported {EXPORT_SELECTION_LIMIT + 1:,} customers" in everything.stdout
+    therapist = _a_therapist(db)
+    refused = run(main, ["--staff", therapist, "export", "--db", db, "--search", "p1", str(out)])
+    assert refused.exit_code == 1 and "may not export customers" in refused.stderr
+
+
+def test_cli_import_refuses_a_therapist(tmp_path: Path) -> None:
+    db = _cli_db(tmp_path)
+    therapist = _a_therapist(db)
+    result = CliRunner().invoke(
+        main, ["--staff", therapist, "import", "--db", db, str(FIXTURES / "shopify.csv")]
+    )
+    assert result.exit_code == 1 and "may not import customers" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def _a_therapist(db: str) -> str:
+    engine = open_database(db)
+    with Session(engine) as s:
+        member = s.exec(select(Staff).where(Staff.role == "therapist")).first()
+        assert member is not None and member.username
+        name = member.username
+    engine.dispose()
+    return name
