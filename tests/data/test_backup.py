@@ -17,6 +17,7 @@ from frontdesk.data.check import run_checks
 from frontdesk.data.db import HEAD_REVISION
 from frontdesk.data.errors import InvalidState, ValidationFailed
 from frontdesk.data.models import Customer
+from tests.actors import ADMIN
 
 
 def count(engine: Engine) -> int:
@@ -32,14 +33,14 @@ def add(engine: Engine, name: str, phone: str) -> None:
 
 def test_backup_and_restore(engine: Engine, tmp_path: Path) -> None:
     add(engine, "Ada", "+14155550101")
-    copy = backup.backup(engine, tmp_path / "copies" / "one.db")
+    copy = backup.backup(engine, tmp_path / "copies" / "one.db", actor=ADMIN)
     assert (copy.customers, copy.revision) == (1, HEAD_REVISION)
     assert stat.S_IMODE(copy.path.stat().st_mode) == 0o600
     with pytest.raises(ValidationFailed, match="exists already"):
-        backup.backup(engine, copy.path)
+        backup.backup(engine, copy.path, actor=ADMIN)
     add(engine, "Bob", "+14155550102")
     assert count(engine) == 2
-    restored = backup.restore(engine, copy.path, tmp_path / "copies" / "before.db")
+    restored = backup.restore(engine, copy.path, tmp_path / "copies" / "before.db", actor=ADMIN)
     assert restored.customers == 1 and count(engine) == 1
     with Session(engine) as s:  # search still works: the FTS index came with the copy
         assert [c.first_name for c in svc.search(session=s, text="ada")] == ["Ada"]
@@ -52,25 +53,25 @@ def test_restore_refuses_what_is_not_a_frontdesk_backup(engine: Engine, tmp_path
     junk = tmp_path / "junk.db"
     junk.write_text("not a database")
     with pytest.raises(ValidationFailed, match="not a Frontdesk database"):
-        backup.restore(engine, junk, tmp_path / "safety.db")
+        backup.restore(engine, junk, tmp_path / "safety.db", actor=ADMIN)
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(ValidationFailed, match="not a Frontdesk database"):
         backup.inspect(other)
-    newer = backup.backup(engine, tmp_path / "newer.db").path
+    newer = backup.backup(engine, tmp_path / "newer.db", actor=ADMIN).path
     with sqlite3.connect(newer) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(ValidationFailed, match="newer Frontdesk"):
-        backup.restore(engine, newer, tmp_path / "safety.db")
+        backup.restore(engine, newer, tmp_path / "safety.db", actor=ADMIN)
     assert not (tmp_path / "safety.db").exists()  # refused before touching anything
 
 
 def test_postgres_is_left_to_its_own_tools(any_engine: Engine, tmp_path: Path) -> None:
     if any_engine.dialect.name == "sqlite":
-        assert backup.backup(any_engine, tmp_path / "x.db").customers == 0
+        assert backup.backup(any_engine, tmp_path / "x.db", actor=ADMIN).customers == 0
         return
     with pytest.raises(InvalidState, match="pg_dump"):
-        backup.backup(any_engine, tmp_path / "x.db")
+        backup.backup(any_engine, tmp_path / "x.db", actor=ADMIN)
 
 
 def test_cli_backup_and_restore(tmp_path: Path) -> None:

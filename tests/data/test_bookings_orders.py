@@ -29,6 +29,7 @@ from frontdesk.data.models import (
     ServiceType,
     Staff,
 )
+from tests.actors import ADMIN
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -71,6 +72,7 @@ def book(s: Session, shop: dict[str, int], who: str, staff: str, start: datetime
         branch_id=shop["branch"],
         staff_id=shop[staff],
         start_at=start,
+        actor=ADMIN,
     )
     s.commit()
     return b.id or 0
@@ -96,6 +98,7 @@ def test_staff_cannot_be_double_booked(any_session: Session, shop: dict[str, int
             branch_id=shop["branch"],
             staff_id=shop["nina"],
             start_at=DAY.replace(hour=10, minute=30),
+            actor=ADMIN,
         )
     assert err.value.conflict.customer_name == "Ann" and err.value.conflict.service == "Cut"
     assert err.value.suggestion is not None and err.value.suggestion >= DAY.replace(hour=11)
@@ -108,7 +111,7 @@ def test_staff_cannot_be_double_booked(any_session: Session, shop: dict[str, int
 def test_cancelled_bookings_free_the_slot(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
     bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
-    bk.change_status(session=s, booking_id=bid, action="cancel", reason="Ill")
+    bk.change_status(session=s, booking_id=bid, action="cancel", reason="Ill", actor=ADMIN)
     s.commit()
     book(s, shop, "bob", "nina", DAY.replace(hour=10))
 
@@ -125,15 +128,17 @@ def test_status_changes_are_checked_and_audited(any_session: Session, shop: dict
     s = any_session
     bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
     with pytest.raises(ValidationFailed, match="why"):
-        bk.change_status(session=s, booking_id=bid, action="cancel", reason=" ")
+        bk.change_status(session=s, booking_id=bid, action="cancel", reason=" ", actor=ADMIN)
     s.rollback()
     later = DAY.replace(hour=15)
-    moved = bk.change_status(session=s, booking_id=bid, action="reschedule", new_start=later)
+    moved = bk.change_status(
+        session=s, booking_id=bid, action="reschedule", new_start=later, actor=ADMIN
+    )
     assert bk._aware(moved.start_at) == later
-    bk.change_status(session=s, booking_id=bid, action="complete")
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
     s.commit()
     with pytest.raises(InvalidState):
-        bk.change_status(session=s, booking_id=bid, action="cancel", reason="late")
+        bk.change_status(session=s, booking_id=bid, action="cancel", reason="late", actor=ADMIN)
     s.rollback()
     other = book(s, shop, "bob", "omar", DAY.replace(hour=9))
     book(s, shop, "ann", "omar", DAY.replace(hour=12))
@@ -143,9 +148,10 @@ def test_status_changes_are_checked_and_audited(any_session: Session, shop: dict
             booking_id=other,
             action="reschedule",
             new_start=DAY.replace(hour=12, minute=30),
+            actor=ADMIN,
         )
     s.rollback()
-    bk.change_status(session=s, booking_id=other, action="no_show")
+    bk.change_status(session=s, booking_id=other, action="no_show", actor=ADMIN)
     s.commit()
     actions = s.exec(
         select(AuditEvent.action)
@@ -161,7 +167,7 @@ def test_follow_up_template(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
     assert bk.follow_up_template(session=s, customer_id=shop["ann"]) is None
     bid = book(s, shop, "ann", "omar", DAY.replace(hour=10))
-    bk.change_status(session=s, booking_id=bid, action="complete")
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
     s.commit()
     template = bk.follow_up_template(session=s, customer_id=shop["ann"])
     assert (
@@ -190,10 +196,12 @@ def test_order_payment_partial_refund_and_statistics(
 ) -> None:
     s = any_session
     bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
-    bk.change_status(session=s, booking_id=bid, action="complete")
-    order = od.order_for_booking(session=s, booking_id=bid)
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
+    order = od.order_for_booking(session=s, booking_id=bid, actor=ADMIN)
     assert order.total_cents == 4500 and order.status == "open"
-    assert od.order_for_booking(session=s, booking_id=bid).id == order.id  # one order per booking
+    assert (
+        od.order_for_booking(session=s, booking_id=bid, actor=ADMIN).id == order.id
+    )  # one order per booking
     extra = od.create_order(
         session=s,
         customer_id=shop["ann"],
@@ -207,23 +215,28 @@ def test_order_payment_partial_refund_and_statistics(
                 discount_cents=500,
             )
         ],
+        actor=ADMIN,
     )
     assert extra.total_cents == 2000
-    od.take_payment(session=s, order_id=order.id or 0, amount_cents=2000, method="cash")
+    od.take_payment(
+        session=s, order_id=order.id or 0, amount_cents=2000, method="cash", actor=ADMIN
+    )
     assert od.get_order(session=s, order_id=order.id or 0).status == "part_paid"
     with pytest.raises(ValidationFailed, match=r"25\.00 is due"):
-        od.take_payment(session=s, order_id=order.id or 0, amount_cents=3000)
-    od.take_payment(session=s, order_id=order.id or 0, amount_cents=2500, method="card")
+        od.take_payment(session=s, order_id=order.id or 0, amount_cents=3000, actor=ADMIN)
+    od.take_payment(
+        session=s, order_id=order.id or 0, amount_cents=2500, method="card", actor=ADMIN
+    )
     assert od.get_order(session=s, order_id=order.id or 0).status == "paid"
     with pytest.raises(ValidationFailed, match="why"):
-        od.refund(session=s, order_id=order.id or 0, amount_cents=500, reason="")
-    od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Ran late")
+        od.refund(session=s, order_id=order.id or 0, amount_cents=500, reason="", actor=ADMIN)
+    od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Ran late", actor=ADMIN)
     assert od.get_order(session=s, order_id=order.id or 0).status == "part_refunded"
     with pytest.raises(ValidationFailed, match=r"at most 35\.00"):
-        od.refund(session=s, order_id=order.id or 0, amount_cents=4000, reason="x")
+        od.refund(session=s, order_id=order.id or 0, amount_cents=4000, reason="x", actor=ADMIN)
     with pytest.raises(InvalidState):
-        od.cancel_order(session=s, order_id=order.id or 0, reason="mistake")
-    od.cancel_order(session=s, order_id=extra.id or 0, reason="Entered twice")
+        od.cancel_order(session=s, order_id=order.id or 0, reason="mistake", actor=ADMIN)
+    od.cancel_order(session=s, order_id=extra.id or 0, reason="Entered twice", actor=ADMIN)
     s.commit()
     ann = svc.get_customer(session=s, customer_id=shop["ann"])
     stats = profile.customer_stats(session=s, customer=ann, now=DAY + timedelta(days=1))
@@ -243,13 +256,16 @@ def test_order_payment_partial_refund_and_statistics(
 def test_order_line_validation(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
     with pytest.raises(ValidationFailed, match="at least one line"):
-        od.create_order(session=s, customer_id=shop["ann"], branch_id=shop["branch"], lines=[])
+        od.create_order(
+            session=s, customer_id=shop["ann"], branch_id=shop["branch"], lines=[], actor=ADMIN
+        )
     with pytest.raises(ValidationFailed, match="at least 1"):
         od.create_order(
             session=s,
             customer_id=shop["ann"],
             branch_id=shop["branch"],
             lines=[od.LineInput(kind="service", service_id=shop["cut"], quantity=0)],
+            actor=ADMIN,
         )
     with pytest.raises(ValidationFailed, match="discount"):
         od.create_order(
@@ -257,6 +273,7 @@ def test_order_line_validation(any_session: Session, shop: dict[str, int]) -> No
             customer_id=shop["ann"],
             branch_id=shop["branch"],
             lines=[od.LineInput(kind="service", service_id=shop["cut"], discount_cents=99999)],
+            actor=ADMIN,
         )
     with pytest.raises(ValidationFailed, match="describe"):
         od.create_order(
@@ -264,6 +281,7 @@ def test_order_line_validation(any_session: Session, shop: dict[str, int]) -> No
             customer_id=shop["ann"],
             branch_id=shop["branch"],
             lines=[od.LineInput(kind="product", unit_price_cents=100)],
+            actor=ADMIN,
         )
 
 
@@ -325,7 +343,7 @@ def test_book_appointment(any_session: Session, shop: dict[str, int]) -> None:
         time="10:00",
         notes="Allergy: [nuts]",
     )
-    booked = flow.book_appointment(session=s, request=request, tz=UTC)
+    booked = flow.book_appointment(session=s, request=request, tz=UTC, actor=ADMIN)
     s.commit()
     b = bk.get_booking(session=s, booking_id=booked.booking_id)
     assert (b.customer_id, b.staff_id, b.notes) == (shop["ann"], shop["nina"], "Allergy: [nuts]")
@@ -333,22 +351,30 @@ def test_book_appointment(any_session: Session, shop: dict[str, int]) -> None:
     # The same slot again: refused with the clash and the next free time.
     with pytest.raises(DoubleBooked) as err:
         flow.book_appointment(
-            session=s, request=replace(request, customer_id=shop["bob"], time="10:30"), tz=UTC
+            session=s,
+            request=replace(request, customer_id=shop["bob"], time="10:30"),
+            tz=UTC,
+            actor=ADMIN,
         )
     assert err.value.suggestion == DAY.replace(hour=11)
     s.rollback()
     with pytest.raises(ValidationFailed, match="time"):
-        flow.book_appointment(session=s, request=replace(request, time="half past"), tz=UTC)
+        flow.book_appointment(
+            session=s, request=replace(request, time="half past"), tz=UTC, actor=ADMIN
+        )
     with pytest.raises(ValidationFailed, match="notes"):
         flow.book_appointment(
-            session=s, request=replace(request, staff_id=None, notes="\x1b[2J"), tz=UTC
+            session=s, request=replace(request, staff_id=None, notes="\x1b[2J"), tz=UTC, actor=ADMIN
         )
     s.rollback()
     svc.block_customer(session=s, customer_id=shop["bob"], reason="[/] unpaid")
     s.commit()
     with pytest.raises(BlockedCustomer, match=r"\[/\] unpaid"):
         flow.book_appointment(
-            session=s, request=replace(request, customer_id=shop["bob"], staff_id=None), tz=UTC
+            session=s,
+            request=replace(request, customer_id=shop["bob"], staff_id=None),
+            tz=UTC,
+            actor=ADMIN,
         )
 
 
@@ -382,7 +408,7 @@ def test_price_line_and_place_order(any_session: Session, shop: dict[str, int]) 
         payment="50",
         method="cash",
     )
-    placed = order_flow.place_order(session=s, request=request)
+    placed = order_flow.place_order(session=s, request=request, actor=ADMIN)
     s.commit()
     assert (placed.total_cents, placed.paid_cents, placed.status) == (7000, 5000, "part_paid")
     money = od.money_of(session=s, order_id=placed.order_id)
@@ -390,12 +416,12 @@ def test_price_line_and_place_order(any_session: Session, shop: dict[str, int]) 
     # More than the total: refused, and nothing of the order is kept (one transaction).
     before = len(s.exec(select(Order)).all())
     with pytest.raises(ValidationFailed, match="more than the total") as err:
-        order_flow.place_order(session=s, request=replace(request, payment="70.01"))
+        order_flow.place_order(session=s, request=replace(request, payment="70.01"), actor=ADMIN)
     assert err.value.field == "amount"
     s.rollback()
     assert len(s.exec(select(Order)).all()) == before
     with pytest.raises(ValidationFailed, match="customer"):
-        order_flow.place_order(session=s, request=replace(request, customer_id=None))
+        order_flow.place_order(session=s, request=replace(request, customer_id=None), actor=ADMIN)
 
 
 def test_quick_add_customer_and_picker(any_session: Session, shop: dict[str, int]) -> None:

@@ -22,14 +22,17 @@ from frontdesk.data.roles import NotAllowed
 from frontdesk.data.settings import set_setting
 from frontdesk.data.staff import create_staff
 from frontdesk.data.tags import create_tag, tag_ids_of
+from tests.actors import ADMIN
 
 
 @pytest.fixture
 def desk(any_session: Session) -> tuple[Session, Staff]:
     s = any_session
     set_setting(session=s, key="default_region", value="NL")
-    rita = create_staff(session=s, name="Rita Reception", username="rita")
-    fields.save_field(session=s, label="Hair colour", type="choice", choices=["Blonde", "Red"])
+    rita = create_staff(session=s, name="Rita Reception", username="rita", actor=ADMIN)
+    fields.save_field(
+        session=s, label="Hair colour", type="choice", choices=["Blonde", "Red"], actor=ADMIN
+    )
     create_tag(session=s, name="Regular")
     create_tag(session=s, name="[/] odd tag")
     s.commit()
@@ -222,7 +225,7 @@ def test_category_and_hostile_text_round_trip(desk: tuple[Session, Staff]) -> No
 
 def test_only_desk_staff_save_customers(desk: tuple[Session, Staff]) -> None:
     s, _rita = desk
-    tara = create_staff(session=s, name="Tara", role="therapist", username="tara")
+    tara = create_staff(session=s, name="Tara", role="therapist", username="tara", actor=ADMIN)
     s.commit()
     for actor in (tara, None):
         with pytest.raises(NotAllowed):

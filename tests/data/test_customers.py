@@ -8,6 +8,7 @@ from frontdesk.data.errors import DuplicateCustomer, NotFound, StaleRecord, Vali
 from frontdesk.data.models import AuditEvent, CreatedVia, Customer
 from frontdesk.data.settings import set_setting
 from frontdesk.data.staff import create_staff
+from tests.actors import ADMIN
 
 
 def add(session: Session, **kw: object) -> Customer:
@@ -111,7 +112,7 @@ def test_deleted_customers_free_their_phone_and_restore_checks_it(nl: Session) -
 
 
 def test_update_with_optimistic_concurrency_and_audit(nl: Session) -> None:
-    staff = create_staff(session=nl, name="Rita", role="reception")
+    staff = create_staff(session=nl, name="Rita", role="reception", actor=ADMIN)
     c = C.create_customer(
         session=nl, data=C.CustomerCreate(first_name="Ann", email="ann@example.com"), actor=staff
     )

@@ -184,7 +184,9 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
 
     imp(engine, "shopify.csv", tmp_path)
     path = _candidates_file(tmp_path)
-    summary = run_import(engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"))
+    summary = run_import(
+        engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"), actor=ADMIN
+    )
     assert (summary.rows, summary.candidates, summary.imported, summary.invalid) == (2, 2, 0, 0)
     with Session(engine) as s:
         assert s.exec(select(Customer).where(col(Customer.first_name) == "Martha")).first() is None
@@ -206,7 +208,9 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
             candidates.add_as_customer(session=s, candidate_id=waiting[0].id)
         s.rollback()
         version = bruce.version
-        merged = candidates.merge_candidate(session=s, candidate_id=waiting[0].id, chosen=chosen)
+        merged = candidates.merge_candidate(
+            session=s, candidate_id=waiting[0].id, chosen=chosen, actor=ADMIN
+        )
         assert (merged.city, merged.version) == ("Gotham City", version + 1)
         assert any(
             n.body == "Prefers evenings"
@@ -224,7 +228,9 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
         ]
         assert statuses == [CandidateStatus.MERGED.value, CandidateStatus.ADDED.value]
     # Re-importing the same file changes nothing once decided.
-    again = run_import(engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"))
+    again = run_import(
+        engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"), actor=ADMIN
+    )
     assert (again.candidates, again.imported) == (0, 0)
     assert run_checks(engine).ok
 
@@ -268,6 +274,7 @@ def test_dry_run_writes_nothing(engine: Engine, tmp_path: Path) -> None:
         engine=engine,
         path=FIXTURES / "shopify.csv",
         options=ImportOptions(dry_run=True, tag="Imported"),
+        actor=ADMIN,
     )
     assert summary.imported == 2
     with Session(engine) as s:
@@ -307,10 +314,18 @@ def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_import(engine=engine, path=big, options=ImportOptions(batch_size=100), progress=boom)
+        run_import(
+            engine=engine,
+            path=big,
+            options=ImportOptions(batch_size=100),
+            progress=boom,
+            actor=ADMIN,
+        )
     with Session(engine) as s:
         assert len(s.exec(select(Customer)).all()) == 200  # two whole batches, nothing half-done
-    summary = run_import(engine=engine, path=big, options=ImportOptions(batch_size=100))
+    summary = run_import(
+        engine=engine, path=big, options=ImportOptions(batch_size=100), actor=ADMIN
+    )
     assert (summary.imported, summary.skipped) == (50, 200)
     assert run_checks(engine).ok
 
@@ -461,7 +476,7 @@ def test_export_is_formula_safe_and_round_trips(engine: Engine, tmp_path: Path) 
     )
     assert (out.stat().st_mode & 0o777) == 0o600
     other = open_database(tmp_path / "other.db")
-    summary = run_import(engine=other, path=out, options=ImportOptions())
+    summary = run_import(engine=other, path=out, options=ImportOptions(), actor=ADMIN)
     assert summary.imported == 1
     with Session(other) as s:
         c = s.exec(select(Customer)).one()
@@ -503,7 +518,7 @@ def test_export_import_round_trip_property(tmp_path: Path, names: list[tuple[str
             s.commit()
         path = tmp_path / f"rt{key}.csv"
         export_customers(session=s, path=path, actor=ADMIN)
-    run_import(engine=dst, path=path, options=ImportOptions())
+    run_import(engine=dst, path=path, options=ImportOptions(), actor=ADMIN)
     with Session(dst) as s:
         got = {(c.first_name, c.last_name, c.email) for c in s.exec(select(Customer))}
     assert got == expected
@@ -517,7 +532,7 @@ def test_xlsx_export_imports_back(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s:
         assert export_customers(session=s, path=out, actor=ADMIN) == 2
     other = open_database(tmp_path / "x.db")
-    assert run_import(engine=other, path=out, options=ImportOptions()).imported == 2
+    assert run_import(engine=other, path=out, options=ImportOptions(), actor=ADMIN).imported == 2
 
 
 def test_guard() -> None:
@@ -762,6 +777,7 @@ def test_import_and_candidates_on_every_database(any_engine: Engine, tmp_path: P
         engine=any_engine,
         path=_candidates_file(tmp_path),
         options=ImportOptions(on_duplicate="candidate"),
+        actor=ADMIN,
     )
     assert again.candidates == 2
     with Session(any_engine) as s:
@@ -771,7 +787,7 @@ def test_import_and_candidates_on_every_database(any_engine: Engine, tmp_path: P
         waiting = candidates.pending(session=s)
         bruce = svc.get_customer(session=s, customer_id=waiting[0].customer_id)
         candidates.merge_candidate(
-            session=s, candidate_id=waiting[0].id, chosen={"city": "Gotham City"}
+            session=s, candidate_id=waiting[0].id, chosen={"city": "Gotham City"}, actor=ADMIN
         )
         s.commit()
         assert svc.get_customer(session=s, customer_id=bruce.id or 0).city == "Gotham City"
@@ -814,7 +830,7 @@ def test_merge_candidate_brings_its_category(any_session: Session) -> None:
     vip = s.exec(select(Category).where(col(Category.name) == "VIP")).one()
     chosen = candidates.default_choices(session=s, customer=ann, candidate=row)
     assert (chosen["category_id"], chosen["city"]) == (vip.id, "Oakland")
-    merged = candidates.merge_candidate(session=s, candidate_id=row_id, chosen=chosen)
+    merged = candidates.merge_candidate(session=s, candidate_id=row_id, chosen=chosen, actor=ADMIN)
     assert (merged.category_id, merged.city) == (vip.id, "Oakland")
 
 
@@ -838,6 +854,7 @@ def test_duplicates_within_the_file_across_batches(
         engine=engine,
         path=path,
         options=ImportOptions(batch_size=batch_size, error_file=errors),
+        actor=ADMIN,
     )
     assert (summary.imported, summary.duplicates_in_file, summary.duplicates_in_db) == (2, 3, 0)
     with errors.open(encoding="utf-8-sig") as handle:
@@ -890,6 +907,7 @@ def test_repeats_of_rows_that_matched_customers_across_batches(
         engine=engine,
         path=path,
         options=ImportOptions(batch_size=batch_size, on_duplicate="update"),
+        actor=ADMIN,
     )
     assert (summary.updated, summary.duplicates_in_file, summary.duplicates_in_db) == (1, 2, 2)
     with Session(engine) as s:

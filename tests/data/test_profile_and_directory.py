@@ -26,6 +26,7 @@ from frontdesk.data.models import (
     Staff,
 )
 from frontdesk.data.tags import create_tag, tag_ids_of
+from tests.actors import ADMIN
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -215,26 +216,26 @@ def test_bulk_actions(any_engine: Engine, world: dict[str, int]) -> None:
         engine=any_engine,
         request=directory.BulkRequest(action="add_tag", tag_id=tag_id),
         customer_ids=both,
-        actor=None,
+        actor=ADMIN,
     )
     assert sorted(out.changed_ids) == sorted(both)
     out = directory.apply_bulk(
         engine=any_engine,
         request=directory.BulkRequest(action="set_category", category_id=1),
         customer_ids=both,
-        actor=None,
+        actor=ADMIN,
     )
     out = directory.apply_bulk(
         engine=any_engine,
         request=directory.BulkRequest(action="block", reason="Unpaid"),
         customer_ids=both,
-        actor=None,
+        actor=ADMIN,
     )
     out = directory.apply_bulk(
         engine=any_engine,
         request=directory.BulkRequest(action="delete"),
         customer_ids=both,
-        actor=None,
+        actor=ADMIN,
     )
     with Session(any_engine) as s:
         for cid in both:
@@ -250,7 +251,7 @@ def test_bulk_actions(any_engine: Engine, world: dict[str, int]) -> None:
         engine=any_engine,
         request=directory.BulkRequest(action="restore"),
         customer_ids=both,
-        actor=None,
+        actor=ADMIN,
     )
     assert out.changed_ids == [world["bob"]]
     assert len(out.problems) == 1 and "already has this email" in out.problems[0]

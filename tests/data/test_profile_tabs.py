@@ -12,6 +12,7 @@ from frontdesk.data import notes, profile, rewards
 from frontdesk.data import profile_actions as actions
 from frontdesk.data.errors import InvalidState, ValidationFailed
 from frontdesk.data.models import Booking, LoyaltyEnrolment, Order, Payment, Refund
+from tests.actors import ADMIN
 from tests.data.test_profile_and_directory import NOW, world
 
 __all__ = ["world"]  # the fixture, shared with the statistics tests
@@ -23,8 +24,10 @@ def test_each_part_shows_what_the_whole_profile_shows(
     any_session: Session, world: dict[str, int]
 ) -> None:
     s = any_session
-    notes.add_note(session=s, customer_id=world["ann"], body="Allergy: [nuts]", is_alert=True)
-    notes.add_note(session=s, customer_id=world["ann"], body="Likes tea")
+    notes.add_note(
+        session=s, customer_id=world["ann"], body="Allergy: [nuts]", is_alert=True, actor=ADMIN
+    )
+    notes.add_note(session=s, customer_id=world["ann"], body="Likes tea", actor=ADMIN)
     s.commit()
     whole = profile.load_profile(session=s, customer_id=world["ann"], now=NOW)
     header = profile.load_profile_header(session=s, customer_id=world["ann"])
@@ -98,13 +101,13 @@ def test_complete_a_booking_with_its_order(any_session: Session, world: dict[str
     s = any_session
     booking_id = _booking(s, world["ann"], "confirmed")
     done = actions.change_booking(
-        session=s, booking_id=booking_id, action="complete", actor=None, create_order=True
+        session=s, booking_id=booking_id, action="complete", actor=ADMIN, create_order=True
     )
     s.commit()
     order = s.exec(select(Order).where(col(Order.booking_id) == booking_id)).one()
     assert done.order_id == order.id and order.status == "open"
     with pytest.raises(InvalidState):
-        actions.change_booking(session=s, booking_id=booking_id, action="complete", actor=None)
+        actions.change_booking(session=s, booking_id=booking_id, action="complete", actor=ADMIN)
 
 
 def test_reschedule_reads_the_typed_date_and_time(
@@ -115,14 +118,14 @@ def test_reschedule_reads_the_typed_date_and_time(
     for bad in ("", "2026-12-01", "01-12-2026 10:00", "2026-12-01 25:00"):
         with pytest.raises(ValidationFailed):
             actions.change_booking(
-                session=s, booking_id=booking_id, action="reschedule", actor=None, new_start=bad
+                session=s, booking_id=booking_id, action="reschedule", actor=ADMIN, new_start=bad
             )
     s.rollback()
     actions.change_booking(
         session=s,
         booking_id=booking_id,
         action="reschedule",
-        actor=None,
+        actor=ADMIN,
         new_start="2026-12-01 9.30",
         tz=TZ,
     )
@@ -139,9 +142,9 @@ def test_cancel_needs_a_reason_and_unknown_actions_are_refused(
     s = any_session
     booking_id = _booking(s, world["ann"], "confirmed")
     with pytest.raises(ValidationFailed):
-        actions.change_booking(session=s, booking_id=booking_id, action="cancel", actor=None)
+        actions.change_booking(session=s, booking_id=booking_id, action="cancel", actor=ADMIN)
     with pytest.raises(ValidationFailed):
-        actions.change_booking(session=s, booking_id=booking_id, action="delete", actor=None)
+        actions.change_booking(session=s, booking_id=booking_id, action="delete", actor=ADMIN)
 
 
 def test_order_payment_refund_cancel_from_typed_amounts(
@@ -150,23 +153,23 @@ def test_order_payment_refund_cancel_from_typed_amounts(
     s = any_session
     booking_id = _booking(s, world["ann"], "confirmed")
     actions.change_booking(
-        session=s, booking_id=booking_id, action="complete", actor=None, create_order=True
+        session=s, booking_id=booking_id, action="complete", actor=ADMIN, create_order=True
     )
     order_id = s.exec(select(Order.id).where(col(Order.booking_id) == booking_id)).one()
     assert order_id is not None
     with pytest.raises(ValidationFailed):
-        actions.change_order(session=s, order_id=order_id, action="pay", actor=None, amount="ten")
+        actions.change_order(session=s, order_id=order_id, action="pay", actor=ADMIN, amount="ten")
     said = actions.change_order(
-        session=s, order_id=order_id, action="pay", actor=None, amount="25,50", method="cash"
+        session=s, order_id=order_id, action="pay", actor=ADMIN, amount="25,50", method="cash"
     )
     assert said == f"Order #{order_id}: payment of 25.50 taken"
     with pytest.raises(InvalidState):  # paid money must be refunded first
-        actions.change_order(session=s, order_id=order_id, action="cancel", actor=None, reason="x")
+        actions.change_order(session=s, order_id=order_id, action="cancel", actor=ADMIN, reason="x")
     actions.change_order(
-        session=s, order_id=order_id, action="refund", actor=None, amount="25.5", reason="[/] oops"
+        session=s, order_id=order_id, action="refund", actor=ADMIN, amount="25.5", reason="[/] oops"
     )
     actions.change_order(
-        session=s, order_id=order_id, action="cancel", actor=None, reason="Booked twice"
+        session=s, order_id=order_id, action="cancel", actor=ADMIN, reason="Booked twice"
     )
     s.commit()
     payments = s.exec(select(Payment).where(col(Payment.order_id) == order_id)).all()
@@ -185,11 +188,11 @@ def test_enrolment_expiry_set_cleared_and_refused(
         select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.customer_id) == world["ann"])
     ).one()
     eid = enrolment.id or 0
-    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="2027-01-31", actor=None)
+    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="2027-01-31", actor=ADMIN)
     s.commit()
     assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on == date(2027, 1, 31)
     with pytest.raises(ValidationFailed):
-        actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="31/01", actor=None)
-    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="  ", actor=None)
+        actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="31/01", actor=ADMIN)
+    actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="  ", actor=ADMIN)
     s.commit()
     assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on is None

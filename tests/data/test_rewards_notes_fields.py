@@ -18,6 +18,7 @@ from frontdesk.data.check import run_checks
 from frontdesk.data.db import open_database
 from frontdesk.data.errors import InsufficientPoints, ValidationFailed
 from frontdesk.data.models import LoyaltyEnrolment, PointsEntry
+from tests.actors import ADMIN
 
 
 def new_customer(s: Session, name: str = "Ann") -> int:
@@ -60,21 +61,26 @@ def test_enrol_add_redeem_and_refuse_overdraw(any_session: Session) -> None:
         program_id=program.id or 0,
         starting_balance=100,
         notes="Welcome",
+        actor=ADMIN,
     )
     s.commit()
     eid = e.id or 0
-    rewards.change_points(session=s, enrolment_id=eid, points=50, reason="Birthday")
-    rewards.change_points(session=s, enrolment_id=eid, points=-120, reason="Free blow-dry")
+    rewards.change_points(session=s, enrolment_id=eid, points=50, reason="Birthday", actor=ADMIN)
+    rewards.change_points(
+        session=s, enrolment_id=eid, points=-120, reason="Free blow-dry", actor=ADMIN
+    )
     s.commit()
     with pytest.raises(InsufficientPoints) as err:
-        rewards.change_points(session=s, enrolment_id=eid, points=-31, reason="Too much")
+        rewards.change_points(
+            session=s, enrolment_id=eid, points=-31, reason="Too much", actor=ADMIN
+        )
     assert err.value.balance == 30
     s.rollback()
     with pytest.raises(ValidationFailed):
-        rewards.change_points(session=s, enrolment_id=eid, points=5, reason="  ")
+        rewards.change_points(session=s, enrolment_id=eid, points=5, reason="  ", actor=ADMIN)
     s.rollback()
     with pytest.raises(ValidationFailed, match="already enrolled"):
-        rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0)
+        rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0, actor=ADMIN)
     s.rollback()
     assert_ledger_ok(s, eid)
     actions = s.exec(
@@ -88,13 +94,23 @@ def test_enrol_add_redeem_and_refuse_overdraw(any_session: Session) -> None:
 def test_request_id_applies_once(any_session: Session) -> None:
     s = any_session
     cid = new_customer(s)
-    e = rewards.enrol(session=s, customer_id=cid, program_id=1)
+    e = rewards.enrol(session=s, customer_id=cid, program_id=1, actor=ADMIN)
     s.commit()
     first = rewards.change_points(
-        session=s, enrolment_id=e.id or 0, points=10, reason="Promo", request_id="req-1"
+        session=s,
+        enrolment_id=e.id or 0,
+        points=10,
+        reason="Promo",
+        request_id="req-1",
+        actor=ADMIN,
     )
     again = rewards.change_points(
-        session=s, enrolment_id=e.id or 0, points=10, reason="Promo", request_id="req-1"
+        session=s,
+        enrolment_id=e.id or 0,
+        points=10,
+        reason="Promo",
+        request_id="req-1",
+        actor=ADMIN,
     )
     s.commit()
     assert first.id == again.id
@@ -113,6 +129,7 @@ def test_expiry_writes_an_entry_and_removal_keeps_ledger(any_session: Session) -
         program_id=program.id or 0,
         starting_balance=40,
         today=date(2026, 1, 1),
+        actor=ADMIN,
     )
     s.commit()
     assert e.expires_on == date(2026, 1, 31)
@@ -126,8 +143,10 @@ def test_expiry_writes_an_entry_and_removal_keeps_ledger(any_session: Session) -
         .order_by(col(PointsEntry.id).desc())
     ).first()
     assert last is not None and last.action == "expired" and last.points == -40
-    rewards.change_expiry(session=s, enrolment_id=e.id or 0, expires_on=date(2027, 1, 1))
-    rewards.remove_enrolment(session=s, enrolment_id=e.id or 0)
+    rewards.change_expiry(
+        session=s, enrolment_id=e.id or 0, expires_on=date(2027, 1, 1), actor=ADMIN
+    )
+    rewards.remove_enrolment(session=s, enrolment_id=e.id or 0, actor=ADMIN)
     s.commit()
     assert (
         s.exec(
@@ -138,7 +157,7 @@ def test_expiry_writes_an_entry_and_removal_keeps_ledger(any_session: Session) -
         == 2
     )
     # Removed: can enrol again, fresh.
-    rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0)
+    rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0, actor=ADMIN)
     s.commit()
 
 
@@ -158,7 +177,7 @@ def test_earning_rules(any_session: Session) -> None:
         points_per_currency_unit=2,
         points_per_visit=10,
     )
-    e = rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0)
+    e = rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0, actor=ADMIN)
     branch, stype = Branch(name="B"), ServiceType(name="T")
     s.add_all([branch, stype])
     s.flush()
@@ -174,11 +193,12 @@ def test_earning_rules(any_session: Session) -> None:
         branch_id=branch.id or 0,
         staff_id=None,
         start_at=DAY,
+        actor=ADMIN,
     )
-    bk.change_status(session=s, booking_id=b.id or 0, action="complete")
-    order = od.order_for_booking(session=s, booking_id=b.id or 0)
-    od.take_payment(session=s, order_id=order.id or 0, amount_cents=4550)
-    od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Late")
+    bk.change_status(session=s, booking_id=b.id or 0, action="complete", actor=ADMIN)
+    order = od.order_for_booking(session=s, booking_id=b.id or 0, actor=ADMIN)
+    od.take_payment(session=s, order_id=order.id or 0, amount_cents=4550, actor=ADMIN)
+    od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Late", actor=ADMIN)
     s.commit()
     s.refresh(e)
     assert e.balance == 10 + 2 * 45 - 2 * 10
@@ -200,22 +220,35 @@ def test_ledger_invariants_hold_for_any_sequence(
     engine = open_database(tmp_path / f"ledger-{abs(hash(tuple(ops)))}.db")
     with Session(engine) as s:
         cid = new_customer(s)
-        e = rewards.enrol(session=s, customer_id=cid, program_id=1, expires_on=date(2030, 1, 1))
+        e = rewards.enrol(
+            session=s, customer_id=cid, program_id=1, expires_on=date(2030, 1, 1), actor=ADMIN
+        )
         s.commit()
         eid = e.id or 0
         for op, n in ops:
             try:
                 if op == "add":
-                    rewards.change_points(session=s, enrolment_id=eid, points=n, reason="add")
+                    rewards.change_points(
+                        session=s, enrolment_id=eid, points=n, reason="add", actor=ADMIN
+                    )
                 elif op == "redeem":
-                    rewards.change_points(session=s, enrolment_id=eid, points=-n, reason="redeem")
+                    rewards.change_points(
+                        session=s, enrolment_id=eid, points=-n, reason="redeem", actor=ADMIN
+                    )
                 elif op == "merge":
                     rewards.change_points(
-                        session=s, enrolment_id=eid, points=n, reason="merged in", action="merged"
+                        session=s,
+                        enrolment_id=eid,
+                        points=n,
+                        reason="merged in",
+                        action="merged",
+                        actor=ADMIN,
                     )
                 else:
                     rewards.expire_points(session=s, today=date(2030, 1, 2))
-                    rewards.change_expiry(session=s, enrolment_id=eid, expires_on=date(2030, 1, 1))
+                    rewards.change_expiry(
+                        session=s, enrolment_id=eid, expires_on=date(2030, 1, 1), actor=ADMIN
+                    )
                 s.commit()
             except InsufficientPoints:
                 s.rollback()
@@ -229,7 +262,9 @@ def _redeem(url: str, eid: int, barrier: mp.synchronize.Barrier, out: mp.Queue) 
     barrier.wait()
     try:
         with Session(engine) as s:
-            rewards.change_points(session=s, enrolment_id=eid, points=-70, reason="race")
+            rewards.change_points(
+                session=s, enrolment_id=eid, points=-70, reason="race", actor=ADMIN
+            )
             s.commit()
         out.put("ok")
     except InsufficientPoints:
@@ -241,7 +276,9 @@ def _redeem(url: str, eid: int, barrier: mp.synchronize.Barrier, out: mp.Queue) 
 def test_two_processes_redeeming_cannot_overdraw(any_engine: Engine) -> None:
     with Session(any_engine) as s:
         cid = new_customer(s)
-        e = rewards.enrol(session=s, customer_id=cid, program_id=1, starting_balance=100)
+        e = rewards.enrol(
+            session=s, customer_id=cid, program_id=1, starting_balance=100, actor=ADMIN
+        )
         eid = e.id or 0
         s.commit()
     url = (
@@ -266,10 +303,10 @@ def test_two_processes_redeeming_cannot_overdraw(any_engine: Engine) -> None:
 def test_bulk_enrol(any_engine: Engine) -> None:
     with Session(any_engine) as s:
         ids = [new_customer(s, n) for n in ("Ann", "Bob", "Cy")]
-        rewards.enrol(session=s, customer_id=ids[0], program_id=1)
+        rewards.enrol(session=s, customer_id=ids[0], program_id=1, actor=ADMIN)
         s.commit()
     assert rewards.bulk_enrol(
-        engine=any_engine, customer_ids=ids, program_id=1, starting_balance=5
+        engine=any_engine, customer_ids=ids, program_id=1, starting_balance=5, actor=ADMIN
     ) == (2, 1)
 
 
@@ -280,9 +317,13 @@ def test_notes_add_edit_reorder_delete(any_session: Session) -> None:
     s = any_session
     cid = new_customer(s)
     cats = {c.name: c.id for c in notes.list_categories(session=s)}
-    a = notes.add_note(session=s, customer_id=cid, body="First", category_id=cats["Preferences"])
-    b = notes.add_note(session=s, customer_id=cid, body="Second **bold**")
-    c = notes.add_note(session=s, customer_id=cid, body="Latex allergy", category_id=cats["Alert"])
+    a = notes.add_note(
+        session=s, customer_id=cid, body="First", category_id=cats["Preferences"], actor=ADMIN
+    )
+    b = notes.add_note(session=s, customer_id=cid, body="Second **bold**", actor=ADMIN)
+    c = notes.add_note(
+        session=s, customer_id=cid, body="Latex allergy", category_id=cats["Alert"], actor=ADMIN
+    )
     s.commit()
     from frontdesk.data.profile import notes_of
 
@@ -294,7 +335,7 @@ def test_notes_add_edit_reorder_delete(any_session: Session) -> None:
     assert [n.body for n in notes_of(session=s, customer_id=cid, alerts_only=True)] == [
         "Latex allergy"
     ]
-    notes.move_note(session=s, note_id=a.id or 0, direction=-1)
+    notes.move_note(session=s, note_id=a.id or 0, direction=-1, actor=ADMIN)
     s.commit()
     assert [n.body for n in notes_of(session=s, customer_id=cid)] == [
         "Latex allergy",
@@ -309,13 +350,14 @@ def test_notes_add_edit_reorder_delete(any_session: Session) -> None:
         visibility="customer",
         pinned=True,
         is_alert=False,
+        actor=ADMIN,
     )
     s.commit()
     assert notes_of(session=s, customer_id=cid)[0].body == "Second, edited"
     with pytest.raises(ValidationFailed):
-        notes.add_note(session=s, customer_id=cid, body="   ")
+        notes.add_note(session=s, customer_id=cid, body="   ", actor=ADMIN)
     s.rollback()
-    notes.delete_note(session=s, note_id=c.id or 0)
+    notes.delete_note(session=s, note_id=c.id or 0, actor=ADMIN)
     s.commit()
     assert len(notes_of(session=s, customer_id=cid)) == 2
 
@@ -327,16 +369,20 @@ def test_custom_fields_definitions_values_and_filters(any_session: Session) -> N
     s = any_session
     ann, bob = new_customer(s, "Ann"), new_customer(s, "Bob")
     hair = fields.save_field(
-        session=s, label="Hair colour", type="choice", choices=["Blonde", "Brown", "Red"]
+        session=s,
+        label="Hair colour",
+        type="choice",
+        choices=["Blonde", "Brown", "Red"],
+        actor=ADMIN,
     )
-    since = fields.save_field(session=s, label="Member since", type="date")
-    allergies = fields.save_field(session=s, label="Allergies", type="long_text")
-    vip = fields.save_field(session=s, label="Newsletter VIP", type="yes_no")
-    shoe = fields.save_field(session=s, label="Shoe size", type="number")
+    since = fields.save_field(session=s, label="Member since", type="date", actor=ADMIN)
+    allergies = fields.save_field(session=s, label="Allergies", type="long_text", actor=ADMIN)
+    vip = fields.save_field(session=s, label="Newsletter VIP", type="yes_no", actor=ADMIN)
+    shoe = fields.save_field(session=s, label="Shoe size", type="number", actor=ADMIN)
     assert hair.key == "hair_colour"
     s.commit()
     with pytest.raises(ValidationFailed, match="taken"):
-        fields.save_field(session=s, label="Hair colour", type="text")
+        fields.save_field(session=s, label="Hair colour", type="text", actor=ADMIN)
     s.rollback()
     fields.set_values(
         session=s,
@@ -348,8 +394,9 @@ def test_custom_fields_definitions_values_and_filters(any_session: Session) -> N
             "newsletter_vip": "yes",
             "shoe_size": "38,5",
         },
+        actor=ADMIN,
     )
-    fields.set_values(session=s, customer_id=bob, values={"hair_colour": "Red"})
+    fields.set_values(session=s, customer_id=bob, values={"hair_colour": "Red"}, actor=ADMIN)
     s.commit()
     assert fields.values_of(session=s, customer_id=ann) == {
         "hair_colour": "Blonde",
@@ -359,10 +406,12 @@ def test_custom_fields_definitions_values_and_filters(any_session: Session) -> N
         "shoe_size": "38.5",
     }
     with pytest.raises(ValidationFailed, match="one of"):
-        fields.set_values(session=s, customer_id=ann, values={"hair_colour": "Green"})
+        fields.set_values(session=s, customer_id=ann, values={"hair_colour": "Green"}, actor=ADMIN)
     s.rollback()
     with pytest.raises(ValidationFailed, match="YYYY-MM-DD"):
-        fields.set_values(session=s, customer_id=ann, values={"member_since": "yesterday"})
+        fields.set_values(
+            session=s, customer_id=ann, values={"member_since": "yesterday"}, actor=ADMIN
+        )
     s.rollback()
 
     def match(f: fields.FieldFilter) -> set[int]:
@@ -382,18 +431,20 @@ def test_custom_fields_definitions_values_and_filters(any_session: Session) -> N
     assert match(fields.FieldFilter.of(since, "between", "2020-01-01", "2020-12-31")) == {ann}
     assert match(fields.FieldFilter.of(vip, "equals", "yes")) == {ann}
     assert match(fields.FieldFilter.of(shoe, "equals", "38.5")) == {ann}
-    fields.archive_field(session=s, field_id=allergies.id or 0)
+    fields.archive_field(session=s, field_id=allergies.id or 0, actor=ADMIN)
     s.commit()
     assert "allergies" not in [f.key for f in fields.list_fields(session=s)]
     assert fields.values_of(session=s, customer_id=ann)["allergies"] == "Nuts"  # kept
-    assert fields.delete_field(session=s, field_id=hair.id or 0) == 2
+    assert fields.delete_field(session=s, field_id=hair.id or 0, actor=ADMIN) == 2
     s.commit()
     assert "hair_colour" not in fields.values_of(session=s, customer_id=ann)
-    fields.move_field(session=s, field_id=shoe.id or 0, direction=-1)
+    fields.move_field(session=s, field_id=shoe.id or 0, direction=-1, actor=ADMIN)
     s.commit()
     keys = [f.key for f in fields.list_fields(session=s)]
     assert keys.index("shoe_size") < keys.index("newsletter_vip")
-    required = fields.save_field(session=s, label="Referral", type="text", required=True)
+    required = fields.save_field(
+        session=s, label="Referral", type="text", required=True, actor=ADMIN
+    )
     with pytest.raises(ValidationFailed, match="required"):
         fields.check_required(session=s, values={})
     assert required.required

@@ -16,6 +16,7 @@ from frontdesk.data.merge_flow import ignore_group, load_duplicates, load_merge_
 from frontdesk.data.models import Category, DuplicateIgnore, LoyaltyProgram, Staff
 from frontdesk.data.roles import NotAllowed
 from frontdesk.data.staff import create_staff
+from tests.actors import ADMIN
 
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
 
@@ -23,8 +24,10 @@ HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
 @pytest.fixture
 def people(any_session: Session) -> tuple[Session, Staff, Staff]:
     s = any_session
-    admin = create_staff(session=s, name="Alex Admin", role="admin", username="alex")
-    rita = create_staff(session=s, name="Rita Reception", role="reception", username="rita")
+    admin = create_staff(session=s, name="Alex Admin", role="admin", username="alex", actor=ADMIN)
+    rita = create_staff(
+        session=s, name="Rita Reception", role="reception", username="rita", actor=ADMIN
+    )
     s.commit()
     return s, admin, rita
 
@@ -82,7 +85,7 @@ def test_settings_page_counts_values_per_field(people: tuple[Session, Staff, Sta
     customer = svc.create_customer(
         session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
     )
-    fields.set_values(session=s, customer_id=customer.id or 0, values={field.key: "x"})
+    fields.set_values(session=s, customer_id=customer.id or 0, values={field.key: "x"}, actor=ADMIN)
     page = settings_flow.load_settings_page(session=s)
     assert [f.label for f in page.fields] == [HOSTILE]
     assert page.value_counts == {field.id: 1}
@@ -133,7 +136,9 @@ def test_wizard_import_is_for_the_desk(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
     path.write_text("First Name,Email\nAnn,ann@example.com\n", encoding="utf-8")
     with Session(engine, expire_on_commit=False) as s:
-        rita = create_staff(session=s, name="Rita Reception", role="reception", username="rita")
+        rita = create_staff(
+            session=s, name="Rita Reception", role="reception", username="rita", actor=ADMIN
+        )
         s.commit()
     form = ImportForm(path=str(path), mapping={})
     with pytest.raises(NotAllowed):

@@ -48,6 +48,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.validation import check_text, clean_line, clean_multiline, visible_controls
+from tests.actors import ADMIN
 
 ESC = "\x1b[2J\x1b]0;pwned\x07"  # clears the screen and sets the terminal title
 NUL = "a\x00b"
@@ -243,19 +244,25 @@ def _book(session: Session, shop: dict[str, int], **kw: Any) -> Any:
         branch_id=shop["branch"],
         staff_id=None,
         start_at=datetime(2026, 12, 1, 10, tzinfo=UTC),
-        **kw,
+        **{"actor": ADMIN, **kw},
     )
 
 
 def _order(session: Session, shop: dict[str, int], **kw: Any) -> Any:
     line = kw.pop("line", od.LineInput(kind="service", service_id=shop["cut"]))
     return od.create_order(
-        session=session, customer_id=shop["ann"], branch_id=shop["branch"], lines=[line], **kw
+        session=session,
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        lines=[line],
+        **{"actor": ADMIN, **kw},
     )
 
 
 def _field(session: Session, kind: str, choices: list[str] | None = None) -> str:
-    made = fields.save_field(session=session, label=f"F {kind}", type=kind, choices=choices)
+    made = fields.save_field(
+        session=session, label=f"F {kind}", type=kind, choices=choices, actor=ADMIN
+    )
     return made.key
 
 
@@ -266,19 +273,21 @@ SERVICES: list[tuple[str, str, Call]] = [
     (
         "note body",
         "body",
-        lambda s, shop, v: notes.add_note(session=s, customer_id=shop["ann"], body=v),
+        lambda s, shop, v: notes.add_note(session=s, customer_id=shop["ann"], body=v, actor=ADMIN),
     ),
     (
         "note edit",
         "body",
         lambda s, shop, v: notes.update_note(
             session=s,
-            note_id=notes.add_note(session=s, customer_id=shop["ann"], body="ok").id or 0,
+            note_id=notes.add_note(session=s, customer_id=shop["ann"], body="ok", actor=ADMIN).id
+            or 0,
             body=v,
             category_id=None,
             visibility="staff",
             pinned=False,
             is_alert=False,
+            actor=ADMIN,
         ),
     ),
     ("note category", "name", lambda s, shop, v: notes.save_category(session=s, name=v)),
@@ -288,7 +297,7 @@ SERVICES: list[tuple[str, str, Call]] = [
         "booking cancel reason",
         "reason",
         lambda s, shop, v: bk.change_status(
-            session=s, booking_id=_book(s, shop).id, action="cancel", reason=v
+            session=s, booking_id=_book(s, shop).id, action="cancel", reason=v, actor=ADMIN
         ),
     ),
     (
@@ -303,13 +312,15 @@ SERVICES: list[tuple[str, str, Call]] = [
         "refund reason",
         "reason",
         lambda s, shop, v: od.refund(
-            session=s, order_id=_order(s, shop).id, amount_cents=100, reason=v
+            session=s, order_id=_order(s, shop).id, amount_cents=100, reason=v, actor=ADMIN
         ),
     ),
     (
         "order cancel reason",
         "reason",
-        lambda s, shop, v: od.cancel_order(session=s, order_id=_order(s, shop).id, reason=v),
+        lambda s, shop, v: od.cancel_order(
+            session=s, order_id=_order(s, shop).id, reason=v, actor=ADMIN
+        ),
     ),
     ("program name", "name", lambda s, shop, v: rewards.save_program(session=s, name=v)),
     (
@@ -325,6 +336,7 @@ SERVICES: list[tuple[str, str, Call]] = [
             customer_id=shop["ann"],
             program_id=rewards.save_program(session=s, name="Stamps").id or 0,
             notes=v,
+            actor=ADMIN,
         ),
     ),
     (
@@ -336,44 +348,49 @@ SERVICES: list[tuple[str, str, Call]] = [
                 session=s,
                 customer_id=shop["ann"],
                 program_id=rewards.default_program(session=s).id or 0,
+                actor=ADMIN,
             ).id
             or 0,
             points=5,
             reason=v,
+            actor=ADMIN,
         ),
     ),
-    ("field label", "label", lambda s, shop, v: fields.save_field(session=s, label=v)),
+    ("field label", "label", lambda s, shop, v: fields.save_field(session=s, label=v, actor=ADMIN)),
     (
         "field choices",
         "choices",
         lambda s, shop, v: fields.save_field(
-            session=s, label="Hair", type="choice", choices=["Red", v]
+            session=s, label="Hair", type="choice", choices=["Red", v], actor=ADMIN
         ),
     ),
     (
         "field help",
         "help_text",
-        lambda s, shop, v: fields.save_field(session=s, label="Hair", help_text=v),
+        lambda s, shop, v: fields.save_field(session=s, label="Hair", help_text=v, actor=ADMIN),
     ),
     (
         "custom text value",
         "cf_f_text",
         lambda s, shop, v: fields.set_values(
-            session=s, customer_id=shop["ann"], values={_field(s, "text"): v}
+            session=s, customer_id=shop["ann"], values={_field(s, "text"): v}, actor=ADMIN
         ),
     ),
     (
         "custom long text value",
         "cf_f_long_text",
         lambda s, shop, v: fields.set_values(
-            session=s, customer_id=shop["ann"], values={_field(s, "long_text"): v}
+            session=s, customer_id=shop["ann"], values={_field(s, "long_text"): v}, actor=ADMIN
         ),
     ),
     (
         "custom choice value",
         "cf_f_choice",
         lambda s, shop, v: fields.set_values(
-            session=s, customer_id=shop["ann"], values={_field(s, "choice", ["Red"]): v}
+            session=s,
+            customer_id=shop["ann"],
+            values={_field(s, "choice", ["Red"]): v},
+            actor=ADMIN,
         ),
     ),
     (
@@ -383,6 +400,7 @@ SERVICES: list[tuple[str, str, Call]] = [
             session=s,
             customer_id=shop["ann"],
             values={_field(s, "multi_choice", ["Red"]): ["Red", v]},
+            actor=ADMIN,
         ),
     ),
     ("tag name", "name", lambda s, shop, v: tags.create_tag(session=s, name=v)),
@@ -402,11 +420,11 @@ SERVICES: list[tuple[str, str, Call]] = [
         "address",
         lambda s, shop, v: staff.create_branch(session=s, name="North", address=v),
     ),
-    ("staff name", "name", lambda s, shop, v: staff.create_staff(session=s, name=v)),
+    ("staff name", "name", lambda s, shop, v: staff.create_staff(session=s, name=v, actor=ADMIN)),
     (
         "staff username",
         "username",
-        lambda s, shop, v: staff.create_staff(session=s, name="Nina", username=v),
+        lambda s, shop, v: staff.create_staff(session=s, name="Nina", username=v, actor=ADMIN),
     ),
     (
         "business name",
@@ -462,11 +480,11 @@ def test_multi_line_fields_keep_their_lines(any_session: Session) -> None:
     )
     shop = {"branch": branch.id or 0, "cut": cut.id or 0, "ann": ann.id or 0}
     body = "Allergy: [nuts]\r\n\t- latex too\r\n"
-    note = notes.add_note(session=s, customer_id=ann.id, body=body)
+    note = notes.add_note(session=s, customer_id=ann.id, body=body, actor=ADMIN)
     booking = _book(s, shop, notes="Line one\nLine two")
     order = _order(s, shop, notes="Paid\tcash\nReceipt sent")
     key = _field(s, "long_text")
-    fields.set_values(session=s, customer_id=ann.id or 0, values={key: "one\ntwo"})
+    fields.set_values(session=s, customer_id=ann.id or 0, values={key: "one\ntwo"}, actor=ADMIN)
     s.commit()
     s.expire_all()
     assert s.get(Note, note.id).body == "Allergy: [nuts]\n\t- latex too"  # type: ignore[union-attr]
@@ -507,8 +525,8 @@ def test_import_reports_control_characters_on_their_rows(
     """One bad row per place a value can go; the good rows around them are imported, in one
     batch, on SQLite and on PostgreSQL (where a NUL used to abort the whole batch)."""
     with Session(any_engine) as s:
-        fields.save_field(session=s, label="Allergies", type="long_text")
-        fields.save_field(session=s, label="Shoe size", type="text")
+        fields.save_field(session=s, label="Allergies", type="long_text", actor=ADMIN)
+        fields.save_field(session=s, label="Shoe size", type="text", actor=ADMIN)
         s.commit()
     header = ["First name", "Last name", "Email", "City", "Tags", "Notes", "Category"]
     header += ["cf:allergies", "cf:shoe_size"]
@@ -539,7 +557,10 @@ def test_import_reports_control_characters_on_their_rows(
     path = _write_csv(tmp_path / "hostile.csv", rows)
     errors = tmp_path / "errors.csv"
     summary = run_import(
-        engine=any_engine, path=path, options=ImportOptions(error_file=errors, batch_size=100)
+        engine=any_engine,
+        path=path,
+        options=ImportOptions(error_file=errors, batch_size=100),
+        actor=ADMIN,
     )
     assert (summary.rows, summary.imported, summary.invalid) == (12, 3, 9)
     reported = {(e.record, e.field) for e in summary.errors}
@@ -592,7 +613,7 @@ def test_import_with_candidates_refuses_before_keeping_the_row(
         ],
     )
     summary = run_import(
-        engine=any_engine, path=path, options=ImportOptions(on_duplicate="candidate")
+        engine=any_engine, path=path, options=ImportOptions(on_duplicate="candidate"), actor=ADMIN
     )
     assert (summary.invalid, summary.candidates) == (1, 1)
     assert summary.errors[0].field == "note"

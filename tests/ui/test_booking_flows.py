@@ -37,6 +37,7 @@ from frontdesk.screens.order import NewOrderScreen
 from frontdesk.screens.profile import ProfileScreen
 from frontdesk.screens.quick_add import QuickAddModal
 from frontdesk.widgets.customer_picker import CustomerPicker
+from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, make_app, settle
 from tests.ui.conftest import burst as post_keys
 
@@ -247,6 +248,7 @@ async def test_double_booked_staff_is_refused_with_a_suggestion(demo_engine: Eng
             branch_id=operator.branch_id or 0,
             staff_id=therapist.id,
             start_at=start,
+            actor=ADMIN,
         )
         s.commit()
     before = count(demo_engine, Booking)
@@ -550,7 +552,9 @@ async def test_hostile_names_in_the_picker(demo_engine: Engine) -> None:
             made.append(svc.create_customer(session=s, data=data))
         made[3].category_id = vip.id
         s.add(made[3])
-        notes.add_note(session=s, customer_id=made[3].id, body="Allergy: [nuts]", is_alert=True)
+        notes.add_note(
+            session=s, customer_id=made[3].id, body="Allergy: [nuts]", is_alert=True, actor=ADMIN
+        )
         s.commit()
         vip_id, vip_code = made[3].id, made[3].code
         # A city with a terminal escape, stored before the services refused them.

@@ -21,6 +21,7 @@ from frontdesk import app as app_module
 from frontdesk.data import customers as svc
 from frontdesk.data import notes
 from frontdesk.data.models import Category, Customer
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, make_app, settle
 from tests.ui.conftest import burst as post_keys
 
@@ -70,7 +71,9 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
                     ),
                 )
             )
-        notes.add_note(session=s, customer_id=made[3].id, body="Allergy: [nuts]", is_alert=True)
+        notes.add_note(
+            session=s, customer_id=made[3].id, body="Allergy: [nuts]", is_alert=True, actor=ADMIN
+        )
         svc.block_customer(session=s, customer_id=made[4].id or 0, reason="Unpaid: [bills] [/]")
         s.commit()
         if vip is not None:

@@ -18,6 +18,7 @@ from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.customer_form import CustomerFormScreen
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.profile import ProfileScreen
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, make_app, settle
 from tests.ui.test_directory_flows import keys
 
@@ -39,7 +40,7 @@ TO_PHONE = ["tab"] * 5  # first, last, display, email, mobile country, mobile
 def desk_engine(empty_engine: Engine) -> Engine:
     """An empty database with the receptionist the app acts as (adding needs the role)."""
     with Session(empty_engine) as s:
-        create_staff(session=s, name="Rita Reception", username="rita")
+        create_staff(session=s, name="Rita Reception", username="rita", actor=ADMIN)
         s.commit()
     return empty_engine
 
@@ -88,7 +89,7 @@ async def test_new_customer_typed_ahead_lands_in_each_field(demo_engine: Engine)
 async def test_add_customer_with_validation_errors(empty_engine: Engine) -> None:
     with Session(empty_engine) as s:
         set_setting(session=s, key="default_region", value="NL")
-        create_staff(session=s, name="Rita Reception", username="rita")
+        create_staff(session=s, name="Rita Reception", username="rita", actor=ADMIN)
         s.commit()
     app = make_app(empty_engine)
     async with app.run_test(size=SIZE) as pilot:

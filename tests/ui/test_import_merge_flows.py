@@ -24,6 +24,7 @@ from frontdesk.screens.common import ChoiceModal
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.import_wizard import ImportScreen
 from frontdesk.screens.merge import DuplicatesScreen, MergeScreen
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, burst, make_app, settle
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -36,7 +37,9 @@ def desk_engine(empty_engine: Engine) -> Engine:
     from frontdesk.data.staff import create_staff
 
     with Session(empty_engine) as s:
-        create_staff(session=s, name="Rita Reception", role="reception", username="rita")
+        create_staff(
+            session=s, name="Rita Reception", role="reception", username="rita", actor=ADMIN
+        )
         s.commit()
     return empty_engine
 
@@ -412,3 +415,61 @@ async def test_hostile_imported_row_is_shown_literally(demo_engine: Engine) -> N
         assert rows(grid)[grid.get_row_index("city")][2].endswith("[red]Springfield")
         labels = [str(column.label) for column in grid.columns.values()]
         assert labels[-1] == "IMPORTED ([/]clients.csv record 12)"
+
+
+async def test_import_wizard_keeps_a_customer_whose_birthday_cannot_be_read(
+    desk_engine: Engine, tmp_path: Path
+) -> None:
+    """Outlook's file as it is: 0/0/00 is no date, a US file reads month first by its
+    country, and the one unreadable birthday is a warning, not a refused customer."""
+    path = fixture(tmp_path, "outlook_full.csv")
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(pilot, path)
+        await burst(pilot, "tab", "US", "ctrl+s")
+        await previewed(pilot, screen)
+        summary = text_of(screen, "#im-summary")
+        assert "Imported 4 new of 4 rows" in summary and "0 invalid" in summary
+        assert "1 with a warning" in summary
+        assert "record 4: warning: date_of_birth: '31/31/1990' is not a date" in summary
+        assert "outlook_full.errors.csv" in summary
+    errors = tmp_path / "outlook_full.errors.csv"
+    assert errors.stat().st_mode & 0o777 == 0o600
+    with Session(desk_engine) as s:
+        found = {c.first_name: c for c in s.exec(select(Customer))}
+    assert set(found) == {"Jane", "John", "Mary", "Bad"}
+    assert str(found["John"].date_of_birth) == "1980-03-04"  # US: month first
+    assert found["Jane"].date_of_birth is None and found["Bad"].date_of_birth is None
+
+
+async def test_import_wizard_dates_select_overrides_the_country(
+    desk_engine: Engine, tmp_path: Path
+) -> None:
+    path = fixture(tmp_path, "outlook_full.csv")
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(pilot, path)
+        # Country US, then "Dates are": day/month/year (the second option).
+        await burst(pilot, "tab", "US", "tab", "enter")
+        await burst(pilot, "down", "enter")
+        assert screen.query_one("#im-order").value == "dmy"  # type: ignore[attr-defined]
+        await burst(pilot, "ctrl+s")
+        await previewed(pilot, screen)
+        assert "Imported 4 new of 4 rows" in text_of(screen, "#im-summary")
+    with Session(desk_engine) as s:
+        john = s.exec(select(Customer).where(col(Customer.first_name) == "John")).one()
+    assert str(john.date_of_birth) == "1980-04-03"
+
+
+async def test_import_wizard_writes_no_error_file_for_a_clean_file(
+    desk_engine: Engine, tmp_path: Path
+) -> None:
+    path = fixture(tmp_path, "shopify.csv")
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(pilot, path)
+        await burst(pilot, "ctrl+s")
+        await previewed(pilot, screen)
+        assert "Imported 2 new of 2 rows" in text_of(screen, "#im-summary")
+        assert "errors.csv" not in text_of(screen, "#im-summary")
+    assert not (tmp_path / "shopify.errors.csv").exists()

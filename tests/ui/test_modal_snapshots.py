@@ -34,6 +34,7 @@ from frontdesk.data.models import (
     Staff,
     Tag,
 )
+from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
@@ -67,7 +68,9 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
         s.add(Category(name=HOSTILE, symbol="!", colour="not a colour [/]", position=11))
         s.add(Tag(name=HOSTILE, key="hostile-tag", colour="gold"))
         tags.create_tag(session=s, name="[red]Allergy[/red]")
-        fields.save_field(session=s, label=HOSTILE, key="hostile_field", help_text="[/] help")
+        fields.save_field(
+            session=s, label=HOSTILE, key="hostile_field", help_text="[/] help", actor=ADMIN
+        )
         rewards.save_program(session=s, name="[/]Stamps [link=x]y[/link]", unit="[b]stamps")
         program = rewards.default_program(session=s)
         rewards.enrol(
@@ -76,8 +79,9 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
             program_id=program.id or 0,
             starting_balance=0,  # a ledger entry would carry the real time (append-only)
             notes="[/] welcome",
+            actor=ADMIN,
         )
-        notes.add_note(session=s, customer_id=customer_id, body=NOTE, pinned=True)
+        notes.add_note(session=s, customer_id=customer_id, body=NOTE, pinned=True, actor=ADMIN)
         service = s.exec(select(Service).order_by(col(Service.id))).first()
         staff = s.exec(select(Staff).order_by(col(Staff.id))).first()
         assert service is not None and staff is not None
@@ -88,9 +92,15 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
             branch_id=staff.branch_id or 1,
             staff_id=staff.id,
             start_at=NOW + timedelta(days=2, hours=-2),
+            actor=ADMIN,
         )
         notes.add_note(
-            session=s, customer_id=customer_id, booking_id=booking.id, body=NOTE, pinned=False
+            session=s,
+            customer_id=customer_id,
+            booking_id=booking.id,
+            body=NOTE,
+            pinned=False,
+            actor=ADMIN,
         )
         s.flush()
         pin_times(s)
@@ -416,8 +426,9 @@ def hostile_order_engine(hostile_engine: Engine) -> Iterator[Engine]:
                     kind="product", unit_price_cents=4500, description="[/]Shampoo [b]XL"
                 )
             ],
+            actor=ADMIN,
         )
-        orders.take_payment(session=s, order_id=order.id or 0, amount_cents=2000)
+        orders.take_payment(session=s, order_id=order.id or 0, amount_cents=2000, actor=ADMIN)
         s.flush()
         for model, name in ((Order, "created_at"), (Order, "updated_at"), (Payment, "at")):
             column = getattr(model, name)

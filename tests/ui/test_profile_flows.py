@@ -49,6 +49,7 @@ from frontdesk.screens.profile import (
     ProfileScreen,
 )
 from frontdesk.screens.profile.overview import OverviewTab
+from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 
 LONG_FIRST = ("[b]Vip[/b] [/] " + "Very" * 30)[:100]
@@ -246,7 +247,7 @@ async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engin
     who = make_hostile(demo_engine, blocked=False)
     body = "**Allergy**: [nuts]\n\n[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)"
     with Session(demo_engine) as s:
-        note_svc.add_note(session=s, customer_id=who.id, body=body)
+        note_svc.add_note(session=s, customer_id=who.id, body=body, actor=ADMIN)
         s.commit()
     app = make_app(demo_engine)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -519,6 +520,7 @@ async def test_booking_made_elsewhere_shows_when_the_app_returns_to_the_profile(
                 branch_id=therapist.branch_id or 0,
                 staff_id=therapist.id,
                 start_at=NOW + timedelta(days=40),
+                actor=ADMIN,
             )
             s.commit()
         app.show_customer(who.id)  # what the app does when a booking screen returns
@@ -606,8 +608,11 @@ async def test_new_order_shows_on_return_then_partial_refund(demo_engine: Engine
                 customer_id=who.id,
                 branch_id=therapist.branch_id or 0,
                 lines=[od.LineInput(kind="service", service_id=service.id)],
+                actor=ADMIN,
             )
-            od.take_payment(session=s, order_id=order.id or 0, amount_cents=order.total_cents)
+            od.take_payment(
+                session=s, order_id=order.id or 0, amount_cents=order.total_cents, actor=ADMIN
+            )
             s.commit()
             order_id = order.id
         app.show_customer(who.id)  # what the app does when the order screen returns

@@ -21,6 +21,7 @@ from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.profile.details import DetailsTab
 from frontdesk.screens.settings import FieldModal, SettingsScreen
 from frontdesk.widgets.customer_picker import CustomerPicker
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, make_app, settle, type_text
 
 
@@ -39,7 +40,11 @@ async def test_alert_note_shows_in_the_booking_flow(demo_engine: Engine) -> None
         svc.unblock_customer(session=s, customer_id=cid)
         alert = next(c for c in note_svc.list_categories(session=s) if c.is_alert)
         note_svc.add_note(
-            session=s, customer_id=cid, body="Severe latex allergy", category_id=alert.id
+            session=s,
+            customer_id=cid,
+            body="Severe latex allergy",
+            category_id=alert.id,
+            actor=ADMIN,
         )
         s.commit()
         code = svc.get_customer(session=s, customer_id=cid).code

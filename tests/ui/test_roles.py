@@ -8,6 +8,7 @@ from sqlmodel import Session
 from frontdesk.data import roles
 from frontdesk.data.staff import create_staff
 from frontdesk.screens.directory import DirectoryScreen
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, burst, make_app, settle
 
 
@@ -40,7 +41,9 @@ async def test_reception_cannot_open_settings(demo_engine: Engine) -> None:
 
 async def test_a_therapist_cannot_book_or_order(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
-        create_staff(session=s, name="Tara Therapist", role="therapist", username="tara")
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
         s.commit()
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:

@@ -11,6 +11,7 @@ from frontdesk.data import fields
 from frontdesk.data.models import Category, CustomField, LoyaltyProgram, NoteCategory, Tag
 from frontdesk.screens.common import ChoiceModal, ConfirmModal
 from frontdesk.screens.settings import FieldModal, LineModal, SettingsScreen
+from tests.actors import ADMIN as TEST_ADMIN
 from tests.ui.conftest import SIZE, burst, make_app, settle
 
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
@@ -164,7 +165,7 @@ async def test_field_key_refused_next_to_the_key(demo_engine: Engine) -> None:
 async def test_field_order_and_delete_act_on_the_highlighted_row(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
         for label in ("First", HOSTILE, "Third"):
-            fields.save_field(session=s, label=label, key=None)
+            fields.save_field(session=s, label=label, key=None, actor=TEST_ADMIN)
         s.commit()
     app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
