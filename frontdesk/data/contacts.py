@@ -48,6 +48,9 @@ class DetailsView:
 
     details: profile.DetailsTab
     contacts: list[ContactView] = field(default_factory=list)
+    # The region a phone typed without +country code is read in (the customer's mobile's,
+    # else the business's).
+    region: str = "US"
 
 
 def _view(point: ContactPoint) -> ContactView:
@@ -73,10 +76,16 @@ def contacts_of(*, session: Session, customer_id: int) -> list[ContactView]:
 
 
 def load_details(*, session: Session, customer_id: int) -> DetailsView:
+    details = profile.load_details_tab(session=session, customer_id=customer_id)
     return DetailsView(
-        details=profile.load_details_tab(session=session, customer_id=customer_id),
+        details=details,
         contacts=contacts_of(session=session, customer_id=customer_id),
+        region=_region(session, details.customer),
     )
+
+
+def _region(session: Session, customer: Customer) -> str:
+    return customer.phone_country or default_region(session)
 
 
 def parse_contact(text: str, region: str | None) -> tuple[ContactKind, str, str]:
@@ -86,10 +95,18 @@ def parse_contact(text: str, region: str | None) -> tuple[ContactKind, str, str]
     if not raw:
         raise ValidationFailed("contact", "Type a phone number or an email address")
     if "@" in raw:
-        email = normalise_email(raw, field="contact")
+        try:
+            email = normalise_email(raw, field="contact")
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                "contact", f"This email address is not valid: {exc.message}"
+            ) from None
         assert email is not None
         return ContactKind.EMAIL, email.key, email.display
-    phone = normalise_phone(raw, region, field="contact")
+    try:
+        phone = normalise_phone(raw, region, field="contact")
+    except ValidationFailed as exc:
+        raise ValidationFailed("contact", f"This phone number {exc.message}") from None
     assert phone is not None
     return ContactKind.PHONE, phone.e164, phone.international
 
@@ -120,8 +137,8 @@ def add_contact_point(
     email (``DuplicateCustomer`` names them, as the customer form does).
     """
     require(actor, "customers.write")
-    kind, value, display = parse_contact(text, region or default_region(session))
     customer = svc._load_for_update(session, customer_id)
+    kind, value, display = parse_contact(text, region or _region(session, customer))
     if not customer.is_live:
         raise ValidationFailed("contact", f"{customer.code} is deleted or merged")
     label = "phone" if kind is ContactKind.PHONE else "email"

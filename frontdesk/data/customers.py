@@ -822,13 +822,14 @@ def _merged_matches(session: Session, keys: ExactKeys, limit: int = 20) -> list[
     out: list[MergedMatch] = []
     seen: set[int] = set()
     for matched, condition in conds:
+        # No ORDER BY: it would make SQLite scan the table in id order (other_phone has no
+        # index of its own; the partial index of the tombstones answers instead).
         stmt = (
             select(Customer)
             .where(condition, col(Customer.merged_into_id).is_not(None))
-            .order_by(col(Customer.id))
             .limit(limit)
         )
-        for old in session.exec(stmt):
+        for old in sorted(session.exec(stmt), key=lambda c: c.id or 0):
             if old.id in seen:
                 continue
             seen.add(old.id or 0)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Label, OptionList, Static
+from textual.command import CommandList, CommandPalette
+from textual.widgets import DataTable, Input, Label, OptionList, Static
 
 from frontdesk.data import contacts, merge
 from frontdesk.data import customers as svc
 from frontdesk.data.models import AuditEvent, ContactPoint, Staff
+from frontdesk.screens.common import PromptModal
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.merge import MergeScreen
 from frontdesk.screens.profile.details import DetailsTab
@@ -113,6 +115,13 @@ async def test_add_and_remove_a_secondary_email_in_details(demo_engine: Engine) 
         await burst(pilot, "a", "+1 415 555 0199", "enter")
         await settle(pilot)
         assert [p.shown for p in tab.contacts] == ["Zora.Work@Spa.example"]
+        # A typo: named under the field, what was typed kept; escape leaves it.
+        await burst(pilot, "a", "12x", "enter")
+        assert isinstance(app.screen, PromptModal)
+        assert "may contain only digits" in str(app.screen.query_one("#answer-error").render())
+        assert app.screen.query_one("#answer", Input).value == "12x"
+        await burst(pilot, "escape")
+        assert isinstance(app.screen, ProfileScreen)
         # Remove it again: x, then choose it.
         await burst(pilot, "x", "enter")
         await wait_until(pilot, lambda: not tab.contacts)
@@ -123,3 +132,28 @@ async def test_add_and_remove_a_secondary_email_in_details(demo_engine: Engine) 
             e.action for e in s.exec(select(AuditEvent).where(col(AuditEvent.customer_id) == a_id))
         ]
         assert "contact_add" in events and "contact_remove" in events
+
+
+async def test_the_palette_finds_a_merged_away_code_and_says_so(demo_engine: Engine) -> None:
+    a_id, a_code, b_id, b_code = _pair(demo_engine)
+    with Session(demo_engine) as s:
+        admin = s.exec(select(Staff).where(col(Staff.role) == "admin")).first()
+        merge.merge_customers(session=s, survivor_id=a_id, other_ids=[b_id], actor=admin)
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "ctrl+p", b_code)
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        note = f"{b_code} was merged into {a_code}"
+
+        def hits() -> list[str]:
+            options = palette.query_one(CommandList)
+            return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+        await wait_until(pilot, lambda: any(note in h for h in hits()))
+        assert sum(note in h for h in hits()) == 1
+        await burst(pilot, "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ProfileScreen))
+        assert isinstance(app.screen, ProfileScreen) and app.screen.customer_id == a_id

@@ -18,11 +18,11 @@ from textual.widgets import Static
 from frontdesk.data import contacts
 from frontdesk.data import profile as data
 from frontdesk.data.contacts import ContactView, DetailsView
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import ChoiceModal, PromptModal
 from frontdesk.screens.fmt import day, when
-from frontdesk.screens.profile.tab import ProfileTab, cell
+from frontdesk.screens.profile.tab import ProfileTab, cell, prompt_check
 from frontdesk.text import user_text
 
 
@@ -57,6 +57,7 @@ class DetailsTab(ProfileTab):
     def __init__(self) -> None:
         super().__init__()
         self.contacts: list[ContactView] = []  # the secondary phones and emails shown
+        self.phone_region = "US"  # a phone typed without +country code is read in this region
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="d-scroll"):
@@ -75,7 +76,7 @@ class DetailsTab(ProfileTab):
 
     def show_data(self, view: DetailsView) -> None:
         self.details = details = view.details
-        self.contacts = view.contacts
+        self.contacts, self.phone_region = view.contacts, view.region
         c = details.customer
         table = Table.grid(padding=(0, 2))
         table.add_column(style="dim", min_width=22, no_wrap=True)
@@ -141,19 +142,20 @@ class DetailsTab(ProfileTab):
         if self.details is None:
             return
         customer_id = self.details.customer.id or 0
-        actor = self.operator
+        actor, region = self.operator, self.phone_region
 
         def answered(text: str | None) -> None:
             if not text:
                 return
 
             def failed(error: FrontdeskError) -> bool:
-                self.notify(str(error), severity="error", markup=False, timeout=8)
+                message = error.message if isinstance(error, ValidationFailed) else str(error)
+                self.notify(message, severity="error", markup=False, timeout=8)
                 return True
 
             self.write(
                 lambda s: contacts.add_contact_point(
-                    session=s, customer_id=customer_id, text=text, actor=actor
+                    session=s, customer_id=customer_id, text=text, actor=actor, region=region
                 ),
                 changed="customer",
                 done=lambda v: f"Added {v.shown}",
@@ -164,6 +166,8 @@ class DetailsTab(ProfileTab):
             PromptModal(
                 "Add a secondary phone or email",
                 placeholder="+31 6 1234 5678 or name@example.com",
+                # Typos are named under the field, with what was typed kept.
+                check=prompt_check(lambda text: contacts.parse_contact(text, region)),
             ),
             answered,
         )
