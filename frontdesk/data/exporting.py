@@ -36,6 +36,9 @@ from frontdesk.data.models import (
 )
 from frontdesk.data.roles import EXPORT_SELECTION_LIMIT, NotAllowed, allowed, require
 
+# A search exported by an admin: all its matches (a search is not paged, so bounded).
+SEARCH_EXPORT_MOST = 1_000_000
+
 COLUMNS = [
     ("Code", "code"),
     ("First name", "first_name"),
@@ -124,7 +127,11 @@ def _cell(customer: Customer, key: str, lookups: dict[str, Any]) -> Any:
 
 
 def _rows(
-    session: Session, filters: svc.DirectoryFilter, text: str, ids: list[int] | None
+    session: Session,
+    filters: svc.DirectoryFilter,
+    text: str,
+    ids: list[int] | None,
+    most: int,
 ) -> Iterator[list[Customer]]:
     if ids is not None:
         for start in range(0, len(ids), 500):
@@ -133,7 +140,8 @@ def _rows(
             )
         return
     if text.strip():
-        yield svc.search(session=session, text=text, limit=1000, filters=filters)
+        # Every match (a search is ranked, not paged): up to ``most``.
+        yield svc.search(session=session, text=text, limit=most, filters=filters)
         return
     cursor = None
     while True:
@@ -246,7 +254,8 @@ def export_customers(
     count = 0
     try:
         out.row(header)
-        for page in _rows(session, filters or svc.DirectoryFilter(), text, ids):
+        most = SEARCH_EXPORT_MOST if may_all else EXPORT_SELECTION_LIMIT + 1
+        for page in _rows(session, filters or svc.DirectoryFilter(), text, ids, most):
             if not may_all and count + len(page) > EXPORT_SELECTION_LIMIT:
                 raise NotAllowed("export.full", actor)
             page_ids = [c.id for c in page]

@@ -785,3 +785,12 @@ def _a_therapist(db: str) -> str:
         name = member.username
     engine.dispose()
     return name
+
+
+def test_an_admin_exports_every_match_of_a_search(engine: Engine, tmp_path: Path) -> None:
+    _customers(engine, 1200)
+    out = tmp_path / "found.csv"
+    with Session(engine) as s:
+        assert export_customers(session=s, path=out, text="p", actor=ADMIN) == 1200
+    with out.open(encoding="utf-8-sig") as handle:
+        assert sum(1 for _ in handle) == 1201

@@ -695,7 +695,7 @@ _ROUTE_TARGETS: dict[str, tuple[str, ...]] = {
     "palette": ("CommandPalette",),
     "new-customer": ("CustomerFormScreen",),
     "edit-customer": ("CustomerFormScreen",),
-    "export": ("PromptModal",),
+    "export": ("ExportModal",),
     "quick-add": ("QuickAddModal",),
 }
 
