@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from frontdesk.data.audit_log import (
     AuditChoices,
@@ -28,7 +28,7 @@ from frontdesk.data.errors import ValidationFailed
 from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import set_message
 from frontdesk.text import user_text
-from frontdesk.widgets.select import InstantSelect
+from frontdesk.widgets.select import InstantSelect, Select
 
 COLUMNS = (("When", "when"), ("Who", "who"), ("Customer", "customer"), ("What", "what"))
 WIDTHS = (16, 18, 30)

@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Select, SelectionList, Static, Switch
+from textual.widgets import Footer, Header, Input, Label, SelectionList, Static, Switch
 
 from frontdesk.data import formdata
 from frontdesk.data.customer_form import (
@@ -37,6 +37,7 @@ from frontdesk.data.models import CreatedVia, Customer, CustomField
 from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import join, plain, safe_style, user_text
+from frontdesk.widgets.select import Select
 
 SWITCHES = {
     "blocked": "Blocked",

@@ -13,7 +13,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Input, Label, Select, SelectionList
+from textual.widgets import Button, Input, Label, SelectionList
 
 from frontdesk.data.customers import DirectoryFilter
 from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
@@ -22,6 +22,7 @@ from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import BookingStatus
 from frontdesk.screens.base import FrontdeskModal
 from frontdesk.text import user_text
+from frontdesk.widgets.select import Select
 
 
 @dataclass(frozen=True)

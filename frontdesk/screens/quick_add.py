@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, Label, Select
+from textual.widgets import Input, Label
 
 from frontdesk.data import customers as svc
 from frontdesk.data import formdata
@@ -19,7 +19,7 @@ from frontdesk.data.models import CreatedVia
 from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.keys import KeyReadiness
 from frontdesk.text import user_text
-from frontdesk.widgets.select import InstantSelect
+from frontdesk.widgets.select import InstantSelect, Select
 
 FIELDS = {
     "first_name": "First name *",

@@ -23,7 +23,6 @@ from textual.widgets import (
     Header,
     Input,
     Label,
-    Select,
     Switch,
     TabbedContent,
     TabPane,
@@ -47,6 +46,7 @@ from frontdesk.data.settings_flow import (
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal, fill_table, set_message
 from frontdesk.text import join, safe_colour, safe_style, user_text
+from frontdesk.widgets.select import Select
 
 __all__ = ["FieldForm", "FieldModal", "LineModal", "SettingsScreen", "colour_hint"]
 

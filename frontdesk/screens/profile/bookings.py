@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
@@ -29,6 +29,7 @@ from frontdesk.screens.profile.tab import (
     prompt_check,
 )
 from frontdesk.screens.profile.tab import status_text as status
+from frontdesk.widgets.select import Select
 
 VERBS = {
     "confirm": "confirmed",
