@@ -971,3 +971,36 @@ def migrate_db(ctx: click.Context, source: str, target: str, as_json: bool) -> N
         "checksum match the file. Start Frontdesk on the server with "
         "FRONTDESK_DATABASE_URL or --db set to the new database."
     )
+
+
+@main.command("web")
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.pass_context
+def web(ctx: click.Context, db: str | None, host: str, port: int) -> None:
+    """Serve the app in a browser (each browser tab runs its own app, as you).
+
+    Bound to this machine only by default: from elsewhere, use an SSH tunnel
+    (ssh -L 8000:127.0.0.1:8000 desk-server) rather than --host 0.0.0.0."""
+    import shlex
+
+    from textual_serve.server import Server
+
+    target = _db(ctx, db)
+    command = [sys.executable, "-m", "frontdesk"]
+    if target:
+        command += ["--db", str(target)]
+    staff = ctx.find_root().params.get("staff")
+    if staff:
+        command += ["--staff", staff]
+    with opened(ctx, db) as engine:
+        acting_apart(ctx, engine)  # refuse an unknown --staff before serving anything
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        say(
+            f"Warning: listening on {host}: anyone who can reach it gets the app as you. "
+            "An SSH tunnel to 127.0.0.1 is safer.",
+            console=err,
+        )
+    say(f"Frontdesk in the browser: http://{host}:{port}  (ctrl+c stops)")
+    Server(shlex.join(command), host=host, port=port, title="Frontdesk").serve()
