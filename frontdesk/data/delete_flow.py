@@ -76,6 +76,17 @@ def check_role(actor: Staff | None, count: int, *, bulk: bool = False) -> None:
         require(actor, "bulk.delete.many")
 
 
+def _lock(session: Session, customer_id: int) -> Customer | None:
+    """The customer, locked and read afresh: of two terminals deleting (or restoring) the
+    same customer at once, the second sees what the first did and leaves it alone."""
+    customer = session.exec(
+        select(Customer).where(col(Customer.id) == customer_id).with_for_update()
+    ).first()
+    if customer is not None:
+        session.refresh(customer)
+    return customer
+
+
 def _future(customer_ids: list[int], now: datetime) -> list[Any]:
     """Conditions of the customers' bookings still to come (they hold a staff member's time)."""
     return [
@@ -193,7 +204,7 @@ def delete_customers(
     now = _aware(now or utcnow())
     outcome = DeleteOutcome()
     for cid in ids:
-        customer = session.get(Customer, cid)
+        customer = _lock(session, cid)
         if customer is None:
             outcome.problems.append(f"customer {cid} not found")
             continue
@@ -398,7 +409,7 @@ def restore_customers(
     now = _aware(now or utcnow())
     outcome = RestoreOutcome()
     for cid in ids:
-        customer = session.get(Customer, cid)
+        customer = _lock(session, cid)
         if customer is None:
             outcome.problems.append(f"customer {cid} not found")
             continue

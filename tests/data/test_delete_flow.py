@@ -4,6 +4,7 @@ and only the roles that may delete can (issue 11)."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -369,3 +370,39 @@ def test_cli_delete_show_find_restore(tmp_path: Path) -> None:
     status, out, _ = cli("customers", "restore", "--db", db, code, "--staff", "rita")
     assert status == 0 and "Restored 1 customer; 1 booking re-opened" in out
     assert json.loads(cli("customers", "show", "--db", db, code, "--json")[1])["deleted"] is False
+
+
+def test_two_terminals_delete_the_same_customer_at_once(
+    any_engine: Engine, any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    maria = shop["maria"]
+    future = book(s, shop, maria, SOON)
+    s.close()
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    rita = Staff(id=shop["rita"], name="Rita", role="reception")  # not attached to a session
+
+    def terminal() -> None:
+        barrier.wait(10)  # before either opens a transaction (SQLite: the write lock)
+        with Session(any_engine) as mine:
+            try:
+                out = flow.delete_customers(session=mine, customer_ids=[maria], actor=rita, now=NOW)
+                mine.commit()
+                results.append(out.changed_ids)
+            except Exception as exc:  # pragma: no cover - the failure is the assertion
+                results.append(exc)
+
+    threads = [threading.Thread(target=terminal) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(map(str, results)) == sorted(["[]", f"[{maria}]"])
+    with Session(any_engine) as check:
+        assert status_of(check, future) == ("cancelled", "customer deleted")
+        receipts = check.exec(
+            select(AuditEvent).where(col(AuditEvent.entity) == flow.RECEIPT)
+        ).all()
+        assert len(receipts) == 1
