@@ -82,6 +82,7 @@ class BookingsTab(ProfileTab):
         Binding("n", "add_note", "Note on booking"),
         Binding("slash", "filter", "Filter", tooltip="Filter by dates or service"),
     ]
+    NEEDS: ClassVar[dict[str, str]] = {"change": "book", "add_note": "notes"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -82,6 +82,7 @@ class NotesTab(ProfileTab):
         Binding("J", "move(1)", "Move down"),
         Binding("slash", "filter", "Category", tooltip="Show one category of notes"),
     ]
+    NEEDS: ClassVar[dict[str, str]] = dict.fromkeys(("add", "edit", "delete", "move"), "notes")
 
     def __init__(self) -> None:
         super().__init__()

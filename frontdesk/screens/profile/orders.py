@@ -46,6 +46,7 @@ class OrdersTab(ProfileTab):
         Binding("R", "refund", "Refund"),
         Binding("X", "cancel", "Cancel order"),
     ]
+    NEEDS: ClassVar[dict[str, str]] = {"pay": "order", "refund": "refund", "cancel": "order"}
 
     def __init__(self) -> None:
         super().__init__()

@@ -87,6 +87,9 @@ class RewardsTab(ProfileTab):
         Binding("X", "remove", "Remove enrolment"),
         Binding("slash", "filter", "Search ledger", tooltip="Filter the ledger"),
     ]
+    NEEDS: ClassVar[dict[str, str]] = dict.fromkeys(
+        ("enrol", "points", "expiry", "remove"), "rewards"
+    )
 
     def __init__(self) -> None:
         super().__init__()

@@ -279,6 +279,14 @@ class ProfileScreen(FrontdeskScreen[None]):
         self.refresh_bindings()  # delete or undo, as the customer is
 
     # ---------------------------------------------------------------- screen keys
+    # action -> the permission it needs (data/roles.py), for check_action below
+    NEEDS: ClassVar[dict[str, str]] = {
+        "edit": "customers.write",
+        "book": "book",
+        "follow_up": "book",
+        "order": "order",
+    }
+
     def action_back(self) -> None:
         self.dismiss(None)
 
@@ -300,7 +308,9 @@ class ProfileScreen(FrontdeskScreen[None]):
             header = self.customer_header
             deleted = header is not None and header.customer.deleted_at is not None
             return deleted if action == "restore" else not deleted
-        return True
+        # The footer hides what the operator's role may not do (the app's key says why).
+        needed = self.NEEDS.get(action)
+        return needed is None or self.fd.may(needed)
 
     def action_delete(self) -> None:
         """Say what deleting does (future bookings cancelled, open orders stay), then do it."""

@@ -168,6 +168,9 @@ class ProfileTab(DataWidget):
     """
 
     NAME: ClassVar[str] = ""  # the TabPane id and the name used by reload_after_change
+    # action -> the permission it needs (data/roles.py): the footer hides the keys of what
+    # the operator's role may not do, and those keys do nothing (the service refuses too)
+    NEEDS: ClassVar[dict[str, str]] = {}
 
     def __init__(self) -> None:
         super().__init__(id=f"{self.NAME}-tab")
@@ -175,6 +178,10 @@ class ProfileTab(DataWidget):
         self.loaded = False  # shown its data at least once
         self._seq = 0
         self._select: str | None = None  # the row to highlight after the next load
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needed = self.NEEDS.get(action)
+        return needed is None or self.fd.may(needed)
 
     # ---------------------------------------------------------------- to implement
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
