@@ -7,9 +7,12 @@ and at what the screen shows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, OptionList, Static
 
 from frontdesk.data import contacts, merge
@@ -157,3 +160,42 @@ async def test_the_palette_finds_a_merged_away_code_and_says_so(demo_engine: Eng
         await burst(pilot, "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ProfileScreen))
         assert isinstance(app.screen, ProfileScreen) and app.screen.customer_id == a_id
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def _merged(engine: Engine) -> int:
+    """The pair merged (the survivor keeps its own phone and email), as the survivor's id."""
+    a_id, _a_code, b_id, _b_code = _pair(engine)
+    with Session(engine) as s:
+        admin = s.exec(select(Staff).where(col(Staff.role) == "admin")).first()
+        merge.merge_customers(session=s, survivor_id=a_id, other_ids=[b_id], actor=admin)
+        s.commit()
+    return a_id
+
+
+def test_details_with_secondary_contacts_snapshot(snap_compare: Any, demo_engine: Engine) -> None:
+    survivor = _merged(demo_engine)
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        pilot.app.open_customer(survivor)  # type: ignore[attr-defined]
+        await burst(pilot, "7")
+        await wait_until(pilot, lambda: bool(pilot.app.screen.query_one(DetailsTab).contacts))
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=run)
+
+
+def test_directory_merged_note_snapshot(snap_compare: Any, demo_engine: Engine) -> None:
+    _merged(demo_engine)
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await burst(pilot, "slash", "+14155550199")
+        screen = pilot.app.screen
+        await wait_until(
+            pilot, lambda: "merged into" in str(screen.query_one("#chips", Label).render())
+        )
+
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=run)
