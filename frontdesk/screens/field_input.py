@@ -94,9 +94,9 @@ def parse_whole(
         )
     value = int(digits)
     if value < minimum:
-        raise ValidationFailed(field, _sentence(f"{what} must be at least {minimum:,}."))
+        raise ValidationFailed(field, f"Enter {minimum:,} or more.")
     if maximum is not None and value > maximum:
-        raise ValidationFailed(field, _sentence(f"{what} can be at most {maximum:,}."))
+        raise ValidationFailed(field, f"Enter at most {maximum:,}.")
     return value
 
 
