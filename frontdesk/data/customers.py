@@ -37,6 +37,7 @@ from frontdesk.data.models import (
     Tag,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.settings import default_region, get_setting
 from frontdesk.data.validation import (
     check_text,
@@ -583,7 +584,10 @@ def unblock_customer(*, session: Session, customer_id: int, actor: Staff | None 
 
 
 def delete_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
-    """Soft delete: the record stays (with its history) but leaves the directory and search."""
+    """Soft delete: the record stays (with its history) but leaves the directory and search.
+
+    The desk deletes through ``delete_flow`` (which also cancels future bookings)."""
+    require(actor, "customers.delete")
     customer = _load_for_update(session, customer_id)
     if customer.deleted_at is not None:
         return customer
@@ -607,6 +611,7 @@ def delete_customer(*, session: Session, customer_id: int, actor: Staff | None =
 
 def restore_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
     """Undo a soft delete. Fails with DuplicateCustomer if someone else took the phone/email."""
+    require(actor, "customers.delete")
     customer = _load_for_update(session, customer_id)
     if customer.deleted_at is None:
         return customer

@@ -97,16 +97,16 @@ def test_unique_index_is_the_real_guard(nl: Session) -> None:
 def test_deleted_customers_free_their_phone_and_restore_checks_it(nl: Session) -> None:
     a = add(nl, first_name="A", phone="0612345678")
     assert a.id is not None
-    C.delete_customer(session=nl, customer_id=a.id)
+    C.delete_customer(session=nl, customer_id=a.id, actor=ADMIN)
     nl.commit()
     b = add(nl, first_name="B", phone="0612345678")
     with pytest.raises(DuplicateCustomer) as err:
-        C.restore_customer(session=nl, customer_id=a.id)
+        C.restore_customer(session=nl, customer_id=a.id, actor=ADMIN)
     assert err.value.existing_code == b.code
     nl.rollback()
     assert b.id is not None
-    C.delete_customer(session=nl, customer_id=b.id)
-    restored = C.restore_customer(session=nl, customer_id=a.id)
+    C.delete_customer(session=nl, customer_id=b.id, actor=ADMIN)
+    restored = C.restore_customer(session=nl, customer_id=a.id, actor=ADMIN)
     nl.commit()
     assert restored.deleted_at is None
 
@@ -180,10 +180,10 @@ def test_status_block_unblock_delete_restore(nl: Session) -> None:
     assert blocked.blocked and blocked.blocked_reason == "No-show three times"
     unblocked = C.unblock_customer(session=nl, customer_id=c.id)
     assert not unblocked.blocked and unblocked.blocked_reason is None
-    C.delete_customer(session=nl, customer_id=c.id)
+    C.delete_customer(session=nl, customer_id=c.id, actor=ADMIN)
     nl.commit()
     assert C.search(session=nl, text="Ann") == []
-    C.restore_customer(session=nl, customer_id=c.id)
+    C.restore_customer(session=nl, customer_id=c.id, actor=ADMIN)
     nl.commit()
     assert [x.id for x in C.search(session=nl, text="Ann")] == [c.id]
     actions = nl.exec(
