@@ -384,3 +384,51 @@ def test_a_deadlock_is_retried_then_said_plainly(
         merge.merge_customers(
             session=s, survivor_id=a.id or 0, other_ids=[c.id or 0], actor=staff["admin"]
         )
+
+
+def test_upgrade_to_0005_keeps_the_phones_of_past_merges(tmp_path: object) -> None:
+    """Merges made before contact points existed: their tombstones' phones and emails become
+    the survivor's secondaries when the database is upgraded."""
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from frontdesk.data import db
+
+    path = Path(str(tmp_path)) / "old.db"
+    engine = db.create_bare_engine(path)
+    db.migrate(engine, "0004")
+    row = (
+        "INSERT INTO customer (id, code, first_name, phone, email, email_key, gender, status, "
+        "blocked, consent_reminders, consent_birthday, consent_marketing, consent_newsletter, "
+        "created_at, created_via, updated_at, version, sort_key, name_key, search_text, "
+        "merged_into_id) VALUES ({id}, '{code}', 'Ann', {phone}, {email}, {email}, "
+        "'unspecified', 'active', 0, 1, 0, 0, 0, '2026-01-01 00:00:00', 'manual', "
+        "'2026-01-01 00:00:00', 1, 'ann', 'ann', 'ann', {into})"
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                row.format(id=1, code="C-000001", phone="'+14155550101'", email="NULL", into="NULL")
+            )
+        )
+        conn.execute(
+            text(
+                row.format(
+                    id=2, code="C-000002", phone="'+14155550102'", email="'ann@old.example'", into=1
+                )
+            )
+        )
+        conn.execute(  # merged into 2, which was merged into 1 later: 1 gets its phone
+            text(row.format(id=3, code="C-000003", phone="'+14155550103'", email="NULL", into=2))
+        )
+    engine.dispose()
+    upgraded = db.open_database(path)
+    with Session(upgraded) as s:
+        assert _secondaries(s, 1) == {
+            ("phone", "+14155550102"): "merged from C-000002",
+            ("email", "ann@old.example"): "merged from C-000002",
+            ("phone", "+14155550103"): "merged from C-000003",
+        }
+        assert [c.id for c in svc.search(session=s, text="+1 415 555 0103")] == [1]
+    upgraded.dispose()
