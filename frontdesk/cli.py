@@ -482,6 +482,89 @@ def customers_restore(
             sys.exit(1)
 
 
+@customers.command("export-data")
+@db_option
+@click.argument("code")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE (private, 0600) instead of printing.",
+)
+@click.option("--staff", metavar="NAME", default=None, help="Act as this staff member.")
+@click.pass_context
+def customers_export_data(
+    ctx: click.Context, db: str | None, code: str, out: Path | None, staff: str | None
+) -> None:
+    """Everything stored about one customer, as JSON (for an access request): profile,
+    consents with their history, bookings, orders, payments, ledger, notes (visible to the
+    customer; all notes for admins) and the audit entries about them."""
+    from frontdesk.data.privacy import export_customer_data
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session, staff)
+        session.commit()
+        try:
+            data = export_customer_data(session=session, code=code, actor=actor)
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    if out is None:
+        click.echo(body)
+        return
+    fd = os.open(out, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(body + "\n")
+    os.chmod(out, 0o600)
+    say(f"Wrote everything stored about {data['customer']['code']} to {out} (private to you).")
+
+
+@customers.command("erase")
+@db_option
+@click.argument("code")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--staff", metavar="NAME", default=None, help="Act as this staff member.")
+@click.pass_context
+def customers_erase(
+    ctx: click.Context, db: str | None, code: str, yes: bool, staff: str | None
+) -> None:
+    """Erase a customer's personal data for good (admins). Bookings, orders, payments and
+    the ledger stay for the accounts, as "Erased customer CODE". Backups taken before keep
+    the data: `frontdesk backup` lists them."""
+    from frontdesk import config
+    from frontdesk.data.privacy import erase_customer, erase_preview
+
+    with opened(ctx, db) as engine:
+        actor = acting_apart(ctx, engine)
+        try:
+            with Session(engine) as session:
+                preview = erase_preview(session=session, code=code, actor=actor)
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+        say(
+            f"Erase {preview.code} {preview.name}? Their name, contacts, address, birth dates, "
+            f"photo, notes and custom values go for good ({preview.merged_records} merged "
+            f"records too); {preview.bookings} bookings and {preview.orders} orders stay for "
+            "the accounts. This cannot be undone."
+        )
+        if not yes and not click.confirm(f"Type y to erase {preview.code}", default=False):
+            say("Nothing erased.")
+            return
+        try:
+            result = erase_customer(
+                engine=engine, code=preview.code, actor=actor, data_dir=config.data_dir()
+            )
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+    say(f"Erased {result.code}: {result.records} record(s), {result.photos_removed} photo(s).")
+    if not result.wal_truncated:
+        say(
+            "Another desk is reading: the old pages leave the write-ahead log at its next "
+            "checkpoint.",
+            console=err,
+        )
+
+
 @main.command()
 @db_option
 @click.pass_context
@@ -515,6 +598,16 @@ def backup_cmd(ctx: click.Context, db: str | None, file: Path | None) -> None:
         except FrontdeskError as exc:
             fail(error_line(exc))
     say(f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).")
+    from frontdesk.data.privacy import backups_before_erasures
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        older = backups_before_erasures(session=session, folder=info.path.parent)
+    for path, count in older:
+        say(
+            f"{path} was taken before {count} erasure(s) and still holds those customers' "
+            "data: delete it when you no longer need it.",
+            console=err,
+        )
 
 
 @main.command("restore")

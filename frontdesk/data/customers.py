@@ -615,6 +615,10 @@ def restore_customer(*, session: Session, customer_id: int, actor: Staff | None 
     customer = _load_for_update(session, customer_id)
     if customer.deleted_at is None:
         return customer
+    if customer.erased_at is not None:
+        raise ValidationFailed(
+            "customer", f"{customer.code} was erased: there is nothing to restore"
+        )
     found = find_live_duplicate(
         session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
     )

@@ -280,6 +280,8 @@ class Customer(SQLModel, table=True):
     version: int = Field(default=1)
     deleted_at: datetime | None = None
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    # Personal data erased (right to be forgotten): the row stays for the accounts.
+    erased_at: datetime | None = None
     # Search keys, computed in Python (frontdesk.data.customers.search_keys):
     # sort_key = "last first" folded; name_key = "first last" folded;
     # search_text = everything searchable, folded, fed to the FTS / trigram index.

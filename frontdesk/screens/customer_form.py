@@ -31,6 +31,7 @@ from frontdesk.data.customer_form import (
     load_customer_form,
     save_customer_form,
 )
+from frontdesk.data.customers import get_customer
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, StaleRecord, ValidationFailed
 from frontdesk.data.formdata import LABELS
 from frontdesk.data.models import CreatedVia, Customer, CustomField
@@ -430,6 +431,24 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         banner.add_class("conflict")
         self.version = current.version
         self.conflict = current
+
+    def refresh_data(self) -> None:
+        """Another desk saved something. What is typed here is never replaced: when it was
+        this customer, the banner says so with their values (ctrl+r loads theirs)."""
+        if self.customer_id is None or self.version is None or self.saving or self.conflict:
+            return
+        customer_id, seen = self.customer_id, self.version
+
+        def compare(current: Customer) -> None:
+            still_editing = self.is_current and not self.saving and self.initial is not None
+            if still_editing and self.version == seen and current.version != seen:
+                self.show_conflict(current)
+
+        self.run_read(
+            lambda s: get_customer(session=s, customer_id=customer_id),
+            then=compare,
+            group="form-live",
+        )
 
     def action_reload(self) -> None:
         current = self.conflict

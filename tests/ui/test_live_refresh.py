@@ -1,0 +1,108 @@
+"""Several desks, one truth: what another terminal saves shows here without a key; a form being
+typed in is never overwritten; an idle app holds no read snapshot (the WAL can checkpoint)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session, col, select
+from textual.widgets import DataTable, Input, Static
+
+from frontdesk.data import customers as svc
+from frontdesk.data.models import Customer, Staff
+from frontdesk.screens.customer_form import CustomerFormScreen
+from frontdesk.screens.directory import DirectoryScreen
+from frontdesk.screens.profile import ProfileScreen
+from tests.ui.conftest import SIZE, burst, make_app, settle, wait_until
+
+
+def other_desk_renames(engine: Engine, code: str, display: str) -> None:
+    """Another terminal (its own connection) changes a customer."""
+    with Session(engine) as s:
+        admin = s.exec(select(Staff).where(col(Staff.username) == "admin")).one()
+        customer = s.exec(select(Customer).where(col(Customer.code) == code)).one()
+        assert customer.id is not None
+        svc.update_customer(
+            session=s,
+            customer_id=customer.id,
+            data=svc.CustomerUpdate(display_name=display),
+            expected_version=customer.version,
+            actor=admin,
+        )
+        s.commit()
+
+
+def shown_rows(app: Any) -> list[str]:
+    table = app.screen.query_one("#customers", DataTable)
+    return [" ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def highlighted_code(app: Any) -> str:
+    table = app.screen.query_one("#customers", DataTable)
+    return str(table.get_row_at(table.cursor_row)[1])
+
+
+async def test_directory_and_profile_follow_another_desk(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "down", "down", "down")
+        code = highlighted_code(app)
+        other_desk_renames(demo_engine, code, "Renamed Elsewhere")
+        await wait_until(pilot, lambda: any("Renamed Elsewhere" in r for r in shown_rows(app)))
+        assert isinstance(app.screen, DirectoryScreen)
+        assert highlighted_code(app) == code  # the place is kept
+        # An open profile follows too.
+        await burst(pilot, "enter")
+        assert isinstance(app.screen, ProfileScreen)
+        other_desk_renames(demo_engine, code, "Renamed Again")
+        await wait_until(
+            pilot, lambda: "Renamed Again" in str(app.screen.query_one("#p-name", Static).render())
+        )
+
+
+async def test_a_form_being_typed_is_never_overwritten(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "down")
+        code = highlighted_code(app)
+        await burst(pilot, "e", "tab", "tab", "Mine")
+        assert isinstance(app.screen, CustomerFormScreen)
+        other_desk_renames(demo_engine, code, "Theirs")
+        await wait_until(
+            pilot,
+            lambda: (
+                "changed in another terminal"
+                in str(app.screen.query_one("#form-banner", Static).render())
+            ),
+        )
+        banner = str(app.screen.query_one("#form-banner", Static).render())
+        assert "Theirs" in banner and "ctrl+r loads theirs" in banner
+        assert app.screen.query_one("#f-display_name", Input).value == "Mine"
+        await burst(pilot, "ctrl+s")  # the existing conflict handling: ours over theirs
+        assert isinstance(app.screen, DirectoryScreen)
+    with Session(demo_engine) as s:
+        saved = s.exec(select(Customer).where(col(Customer.code) == code)).one()
+        assert saved.display_name == "Mine"
+
+
+async def test_an_idle_app_lets_the_wal_checkpoint(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        code = highlighted_code(app)
+        other_desk_renames(demo_engine, code, "Checkpoint Me")
+        await wait_until(pilot, lambda: any("Checkpoint Me" in r for r in shown_rows(app)))
+        await settle(pilot, 1.5)  # idle, with the live check running meanwhile
+        raw = demo_engine.raw_connection()  # autocommit: no transaction of its own
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, log, done = cursor.fetchone() or (None, None, None)
+        finally:
+            raw.close()
+        assert busy == 0 and log == done  # nobody held a read snapshot
+        with demo_engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar_one() == 1
