@@ -151,7 +151,9 @@ def list_bookings(
     date_to: date | None = None,
     service_id: int | None = None,
     limit: int = 500,
+    staff_id: int | None = None,
 ) -> list[BookingRow]:
+    """The customer's bookings, latest first; ``staff_id``: only that staff member's."""
     stmt = (
         sa_select(Booking, col(Service.name), col(Branch.name), col(Staff.name))
         .join(Service, col(Service.id) == col(Booking.service_id))
@@ -168,6 +170,8 @@ def list_bookings(
         stmt = stmt.where(col(Booking.start_at) <= end)
     if service_id:
         stmt = stmt.where(col(Booking.service_id) == service_id)
+    if staff_id is not None:
+        stmt = stmt.where(col(Booking.staff_id) == staff_id)
     stmt = stmt.order_by(col(Booking.start_at).desc()).limit(limit)
     return [
         BookingRow(
@@ -701,7 +705,9 @@ def load_bookings_tab(
     date_from: date | None = None,
     date_to: date | None = None,
     service_id: int | None = None,
+    staff_id: int | None = None,
 ) -> BookingsTab:
+    """``staff_id``: only that staff member's bookings (a therapist's own, see roles)."""
     cid = _live(session, customer_id).id or 0
     return BookingsTab(
         rows=list_bookings(
@@ -710,6 +716,7 @@ def load_bookings_tab(
             date_from=date_from,
             date_to=date_to,
             service_id=service_id,
+            staff_id=staff_id,
         ),
         services=services_used(session=session, customer_id=cid),
         note_categories=note_categories(session=session),

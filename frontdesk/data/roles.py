@@ -89,3 +89,11 @@ def allowed(staff: Staff | None, action: str) -> bool:
 def require(staff: Staff | None, action: str) -> None:
     if not allowed(staff, action):
         raise NotAllowed(action, staff)
+
+
+def own_bookings_only(staff: Staff | None) -> int | None:
+    """The staff id whose bookings alone ``staff`` sees in lists of bookings across staff
+    (a therapist sees their own), or None: every booking."""
+    if staff is not None and str(staff.role) == "therapist":
+        return staff.id or -1
+    return None

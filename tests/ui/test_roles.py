@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+from textual.widgets import DataTable
 
 from frontdesk.data import roles
 from frontdesk.data.staff import create_staff
@@ -64,25 +65,32 @@ async def test_an_admin_opens_settings(demo_engine: Engine) -> None:
         assert type(app.screen).__name__ == "SettingsScreen"
 
 
-def _busy_customer(engine: Engine) -> int:
-    """A customer with an open booking, a paid order and points (what a therapist must not
-    change)."""
+def _busy_customer(engine: Engine) -> tuple[int, str, str, int]:
+    """A customer with an open booking by a therapist, bookings by other staff too, a paid
+    order and points (what a therapist must not change): (customer id, the therapist's
+    username, their name, how many of the customer's bookings are theirs)."""
     from sqlalchemy import text
 
     with Session(engine) as s:
         row = s.execute(
             text(
-                "SELECT b.customer_id FROM booking b"
+                "SELECT b.customer_id, st.username, st.name,"
+                " (SELECT COUNT(*) FROM booking x WHERE x.customer_id = b.customer_id"
+                "  AND x.staff_id = st.id)"
+                " FROM booking b JOIN staff st ON st.id = b.staff_id"
+                " AND st.role = 'therapist' AND st.username IS NOT NULL"
                 " JOIN loyalty_enrolment e ON e.customer_id = b.customer_id AND e.balance > 0"
                 "  AND e.removed_at IS NULL"
-                " JOIN payment p ON p.order_id IN"
-                "  (SELECT id FROM orders o WHERE o.customer_id = b.customer_id)"
                 " WHERE b.status IN ('pending', 'confirmed')"
+                " AND EXISTS (SELECT 1 FROM payment p JOIN orders o ON o.id = p.order_id"
+                "  WHERE o.customer_id = b.customer_id)"
+                " AND EXISTS (SELECT 1 FROM booking y WHERE y.customer_id = b.customer_id"
+                "  AND y.staff_id != st.id)"
                 " ORDER BY b.customer_id LIMIT 1"
             )
         ).first()
-    assert row is not None, "the demo data has a customer with a booking, payment and points"
-    return int(row[0])
+    assert row is not None, "the demo data has such a customer"
+    return int(row[0]), str(row[1]), str(row[2]), int(row[3])
 
 
 def _state(engine: Engine) -> tuple[object, ...]:
@@ -113,14 +121,9 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
 ) -> None:
     from frontdesk.screens.profile import ProfileScreen
 
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
-    customer_id = _busy_customer(demo_engine)
+    customer_id, username, name, theirs = _busy_customer(demo_engine)
     before = _state(demo_engine)
-    app = make_app(demo_engine, staff="tara")
+    app = make_app(demo_engine, staff=username)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.open_customer(customer_id)
@@ -142,6 +145,10 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
         keys = {"2": "cdxwt", "3": "pRX", "4": "nartX"}
         for tab, hidden in tabs.items():
             await burst(pilot, tab)
+            if tab == "2":  # their own bookings only (the customer has others' too)
+                table = app.screen.query_one("#b-table", DataTable)
+                staff = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+                assert table.row_count == theirs and staff == {name}, staff
             shown = _actions(app)
             assert not shown & hidden, (tab, shown)
             await burst(pilot, *keys[tab])

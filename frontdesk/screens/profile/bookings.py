@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
+from frontdesk.data import roles
 from frontdesk.data.errors import DoubleBooked, FrontdeskError
 from frontdesk.screens.common import ChoiceModal, InfoModal, PromptModal
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
@@ -117,8 +118,14 @@ class BookingsTab(ProfileTab):
     # ---------------------------------------------------------------- loading
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
         start, end, service = self.filters
+        own = roles.own_bookings_only(self.operator)  # a therapist sees their own bookings
         return lambda s: data.load_bookings_tab(
-            session=s, customer_id=customer_id, date_from=start, date_to=end, service_id=service
+            session=s,
+            customer_id=customer_id,
+            date_from=start,
+            date_to=end,
+            service_id=service,
+            staff_id=own,
         )
 
     def show_data(self, tab: data.BookingsTab) -> None:
