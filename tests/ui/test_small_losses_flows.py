@@ -272,3 +272,28 @@ async def test_timeline_reads_as_a_person_would_say_it(demo_engine: Engine) -> N
         assert "True" not in joined and "blocked:" not in joined
         table = app.screen.query_one("#t-table", DataTable)
         assert table.row_count == len(texts)
+
+
+async def test_order_payment_that_is_not_an_amount_is_refused_next_to_it(
+    demo_engine: Engine,
+) -> None:
+    from frontdesk.data.models import Order
+    from frontdesk.screens.order import NewOrderScreen
+
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        before = len(s.exec(select(Order)).all())
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.new_order(who.id)
+        await burst(pilot, "enter", "tab", "enter", "c", "enter", "ctrl+l")
+        amount = app.screen.query_one("#or-amount", Input)
+        amount.focus()
+        await burst(pilot, "end", "ctrl+u", "ten", "ctrl+s")
+        assert isinstance(app.screen, NewOrderScreen)
+        assert "not an amount" in str(app.screen.query_one("#ore-amount", Label).render())
+        assert value(app, "#or-amount") == "ten"
+        assert app.screen.query_one("#or-lines", DataTable).row_count == 1  # the line stays
+    with Session(demo_engine) as s:
+        assert len(s.exec(select(Order)).all()) == before
