@@ -150,11 +150,13 @@ class BookingsTab(ProfileTab):
             rows.append((str(b.id), cells))
         fill_table(self.table, rows, select=self.take_selection())
         filtered = any(f is not None for f in self.filters)
-        self.query_one("#b-empty", Static).update(
-            "No bookings match these filters."
-            if filtered
-            else "No bookings yet — press b to book an appointment."
-        )
+        if filtered:
+            empty = "No bookings match these filters."
+        elif not self.fd.may("book"):
+            empty = "No bookings with you yet."  # a therapist sees their own
+        else:
+            empty = "No bookings yet — press b to book an appointment."
+        self.query_one("#b-empty", Static).update(empty)
         self.set_class(not rows, "-empty")
 
     @on(Input.Changed, "#b-from")
