@@ -43,6 +43,9 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
     def picker(self) -> CustomerPicker:
         return self.query_one("#picker", CustomerPicker)
 
+    def refresh_data(self) -> None:
+        self.picker.refresh_data()
+
     def has_entries(self) -> bool:
         """True when the receptionist entered anything that leaving would lose."""
         return False

@@ -188,6 +188,31 @@ class CustomerPicker(DataWidget):
             on_error=self._search_failed,
         )
 
+    def refresh_data(self) -> None:
+        """Another desk changed something: the chosen customer (blocked meanwhile? a new
+        phone?) or the matches shown are read again, without making keys wait."""
+        if self.customer is not None and not self._loading_pick and self._intent is None:
+            customer_id = self.customer.match.id
+
+            def reloaded(chosen: data.PickedCustomer) -> None:
+                still = self.customer is not None and self.customer.match.id == customer_id
+                if not still or self._loading_pick:
+                    return
+                if self._render_picked(chosen):
+                    self.customer = chosen
+                else:  # blocked on another desk meanwhile: no longer the chosen customer
+                    self.customer = None
+                    self.query_one("#picker-selected", Static).display = False
+                    self.post_message(self.Picked(self, None))
+
+            self.run_read(
+                lambda s: data.picked(session=s, customer_id=customer_id),
+                reloaded,
+                group="picker-live",
+            )
+        elif self.customer is None and self.text.strip() and not self.searching:
+            self.lookup(self.text)
+
     def _search_failed(self, _error: Exception) -> None:
         self._intent = None
         self._release()
@@ -317,6 +342,19 @@ class CustomerPicker(DataWidget):
 
     def show_picked(self, chosen: data.PickedCustomer, prefilled: bool = False) -> bool:
         """Show the chosen customer (refused for a booking when blocked); True when taken."""
+        if not self._render_picked(chosen):
+            return False
+        self.customer = chosen
+        self.query_one("#picker-matches", OptionList).display = False
+        self._picked_text = self.text
+        self.hint(HINT_PICKED)
+        self.post_message(self.Picked(self, chosen, prefilled))
+        if not prefilled:
+            self.move_on()
+        return True
+
+    def _render_picked(self, chosen: data.PickedCustomer) -> bool:
+        """Draw the chosen customer's line; False (and why) when a booking may not take them."""
         m = chosen.match
         if self.for_booking and m.blocked:
             self.query_one("#picker-hint", Static).update(
@@ -329,7 +367,6 @@ class CustomerPicker(DataWidget):
                 )
             )
             return False
-        self.customer = chosen
         selected = self.query_one("#picker-selected", Static)
         text = Text()
         text.append("✔ ", style="green")
@@ -348,12 +385,6 @@ class CustomerPicker(DataWidget):
             text.append_text(note_summary(alert, "bold red"))
         selected.update(text)
         selected.display = True
-        self.query_one("#picker-matches", OptionList).display = False
-        self._picked_text = self.text
-        self.hint(HINT_PICKED)
-        self.post_message(self.Picked(self, chosen, prefilled))
-        if not prefilled:
-            self.move_on()
         return True
 
     def _unpick(self) -> None:
