@@ -106,3 +106,33 @@ async def test_an_idle_app_lets_the_wal_checkpoint(demo_engine: Engine) -> None:
         assert busy == 0 and log == done  # nobody held a read snapshot
         with demo_engine.connect() as conn:
             assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+async def test_the_booking_picker_sees_a_block_made_elsewhere(demo_engine: Engine) -> None:
+    from frontdesk.screens.booking import NewBookingScreen
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        with Session(demo_engine) as s:
+            live = s.exec(
+                select(Customer)
+                .where(col(Customer.blocked).is_(False), col(Customer.deleted_at).is_(None))
+                .order_by(col(Customer.sort_key))
+            ).first()
+            assert live is not None
+            code = live.code
+        await burst(pilot, "/", code, "down", "b")
+        assert isinstance(app.screen, NewBookingScreen)
+        await wait_until(pilot, lambda: app.screen.picker.customer is not None)
+        with Session(demo_engine) as s:
+            admin = s.exec(select(Staff).where(col(Staff.username) == "admin")).one()
+            target = s.exec(select(Customer).where(col(Customer.code) == code)).one()
+            assert target.id is not None
+            svc.block_customer(
+                session=s, customer_id=target.id, reason="Owes 3 visits", actor=admin
+            )
+            s.commit()
+        await wait_until(pilot, lambda: app.screen.picker.customer is None)
+        hint = str(app.screen.query_one("#picker-hint", Static).render())
+        assert "is blocked: Owes 3 visits — cannot be booked" in hint
