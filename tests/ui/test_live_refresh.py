@@ -123,8 +123,9 @@ async def test_the_booking_picker_sees_a_block_made_elsewhere(demo_engine: Engin
             assert live is not None
             code = live.code
         await burst(pilot, "/", code, "down", "b")
-        assert isinstance(app.screen, NewBookingScreen)
-        await wait_until(pilot, lambda: app.screen.picker.customer is not None)
+        screen = app.screen
+        assert isinstance(screen, NewBookingScreen)
+        await wait_until(pilot, lambda: screen.picker.customer is not None)
         with Session(demo_engine) as s:
             admin = s.exec(select(Staff).where(col(Staff.username) == "admin")).one()
             target = s.exec(select(Customer).where(col(Customer.code) == code)).one()
@@ -133,6 +134,6 @@ async def test_the_booking_picker_sees_a_block_made_elsewhere(demo_engine: Engin
                 session=s, customer_id=target.id, reason="Owes 3 visits", actor=admin
             )
             s.commit()
-        await wait_until(pilot, lambda: app.screen.picker.customer is None)
+        await wait_until(pilot, lambda: screen.picker.customer is None)
         hint = str(app.screen.query_one("#picker-hint", Static).render())
         assert "is blocked: Owes 3 visits — cannot be booked" in hint
