@@ -794,3 +794,18 @@ def test_an_admin_exports_every_match_of_a_search(engine: Engine, tmp_path: Path
         assert export_customers(session=s, path=out, text="p", actor=ADMIN) == 1200
     with out.open(encoding="utf-8-sig") as handle:
         assert sum(1 for _ in handle) == 1201
+
+
+def test_the_wizard_recognises_custom_field_columns_by_label(tmp_path: Path) -> None:
+    from frontdesk.data.import_flow import inspect_file
+
+    path = tmp_path / "labels.csv"
+    path.write_text("First name,Email,Allergies,cf:hair,Notes\nAnn,a@example.com,nuts,x,hi\n")
+    preview = inspect_file(path=str(path), custom=[("Allergies", "allergies"), ("Notes", "n")])
+    assert preview.mapping == {
+        "First name": "first_name",
+        "Email": "email",
+        "Allergies": "cf:allergies",
+        "cf:hair": "cf:hair",
+        "Notes": "note",  # a label that reads as a standard column keeps that column
+    }
