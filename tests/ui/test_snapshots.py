@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Select
 
 from frontdesk.screens.customer_form import CustomerFormScreen
 from tests.actors import ADMIN
-from tests.ui.conftest import SIZE, make_app, settle, type_text, wait_until
+from tests.ui.conftest import SIZE, burst, burst_keys, make_app, settle, wait_until
 
 Step = Callable[[Pilot[None]], Awaitable[None]]
 
@@ -29,14 +30,14 @@ def steps(*actions: Step) -> Callable[[Pilot[None]], Awaitable[None]]:
 
 def press(*keys: str) -> Step:
     async def run(pilot: Pilot[None]) -> None:
-        await pilot.press(*keys)
+        await burst(pilot, *keys)
 
     return run
 
 
 def typed(text: str) -> Step:
     async def run(pilot: Pilot[None]) -> None:
-        await type_text(pilot, text)
+        await burst(pilot, text)
 
     return run
 
@@ -55,10 +56,39 @@ def open_customer(customer_id: int) -> Step:
     return run
 
 
-def set_value(selector: str, value: Any) -> Step:
+def tabs_to(pilot: Pilot[None], selector: str, start: Widget | None = None) -> list[str]:
+    """The tab (or shift+tab) presses from ``start`` (the focused widget) to ``selector``."""
+    screen = pilot.app.screen
+    chain = screen.focus_chain
+    here = start if start is not None else screen.focused
+    there = chain.index(screen.query_one(selector))
+    moves = there - (chain.index(here) if here in chain else -1)
+    return ["tab"] * moves if moves >= 0 else ["shift+tab"] * -moves
+
+
+def choice_keys(select: Select[Any], value: Any) -> list[str]:
+    """Open ``select``, move from its current option to ``value`` and choose it."""
+    values = [v for _prompt, v in select._options]
+    moves = values.index(value) - (values.index(select.value) if select.value in values else 0)
+    return ["enter", *(["down"] * moves if moves >= 0 else ["up"] * -moves), "enter"]
+
+
+def fill(*fields: tuple[str, Any], then: tuple[str, ...] = ()) -> Step:
+    """Tab to each field in turn and type its text (or choose its value in a select), then
+    press ``then``: every key in one burst, as a fast typist."""
+
     async def run(pilot: Pilot[None]) -> None:
-        widget = pilot.app.screen.query_one(selector)
-        widget.value = value  # type: ignore[attr-defined]
+        screen = pilot.app.screen
+        keys: list[str] = []
+        at = screen.focused
+        for selector, value in fields:
+            keys += tabs_to(pilot, selector, at)
+            at = screen.query_one(selector)
+            if isinstance(at, Select):
+                keys += choice_keys(at, value)
+            else:
+                keys += burst_keys(value)
+        await burst(pilot, *keys, *then)
 
     return run
 
@@ -83,7 +113,7 @@ def test_directory_filtered_with_overview(snap_compare: Any, demo_engine: Engine
     assert snap_compare(
         make_app(demo_engine),
         terminal_size=(160, 40),
-        run_before=steps(set_value("#status", "inactive"), focus_table()),
+        run_before=steps(press("slash"), fill(("#status", "inactive"), then=("tab",))),
     )
 
 
@@ -111,12 +141,12 @@ def test_form_with_errors(snap_compare: Any, demo_engine: Engine) -> None:
     async def open_form(pilot: Pilot[None]) -> None:
         pilot.app.push_screen(CustomerFormScreen())
 
-    async def bad_input(pilot: Pilot[None]) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#f-phone", Input).value = "555-0123"
-        screen.query_one("#f-email", Input).value = "ann@"
-        screen.query_one("#f-date_of_birth", Input).value = "31/12/1990"
-        await pilot.press("ctrl+s")
+    bad_input = fill(
+        ("#f-email", "ann@"),
+        ("#f-phone", "555-0123"),
+        ("#f-date_of_birth", "31/12/1990"),
+        then=("ctrl+s",),
+    )
 
     assert snap_compare(
         make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, bad_input)
@@ -167,8 +197,7 @@ def test_confirm_discard_modal(snap_compare: Any, demo_engine: Engine) -> None:
         pilot.app.push_screen(CustomerFormScreen())
 
     async def type_and_escape(pilot: Pilot[None]) -> None:
-        pilot.app.screen.query_one("#f-first_name", Input).value = "Half typed"
-        await pilot.press("escape")
+        await burst(pilot, "Half typed", "escape")
 
     assert snap_compare(
         make_app(demo_engine), terminal_size=SIZE, run_before=steps(open_form, type_and_escape)
@@ -208,37 +237,30 @@ def test_inline_add_customer_modal(snap_compare: Any, demo_engine: Engine) -> No
 
 
 def test_booking_screen_filled(snap_compare: Any, demo_engine: Engine) -> None:
-    async def fill(pilot: Pilot[None]) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#bk-service", Select).value = 1
-        screen.query_one("#bk-date", Input).value = "2026-12-01"
-        screen.query_one("#bk-time", Input).value = "10:00"
-
+    filled = fill(("#bk-service", 1), ("#bk-date", "2026-12-01"), ("#bk-time", "10:00"))
     assert snap_compare(
         make_app(demo_engine),
         terminal_size=SIZE,
-        run_before=steps(open_customer(3), press("b"), fill),
+        run_before=steps(open_customer(3), press("b"), filled),
     )
 
 
 def test_order_screen_with_lines(snap_compare: Any, demo_engine: Engine) -> None:
-    async def add_lines(pilot: Pilot[None]) -> None:
-        screen = pilot.app.screen
-        screen.query_one("#or-item", Select).value = 1
-        await settle(pilot)
-        await pilot.press("ctrl+l")
-        await settle(pilot)
-        screen.query_one("#or-kind", Select).value = "product"
-        await settle(pilot)
-        screen.query_one("#or-desc", Input).value = "Shampoo"
-        screen.query_one("#or-price", Input).value = "12.50"
-        screen.query_one("#or-qty", Input).value = "2"
-        await pilot.press("ctrl+l")
-
     assert snap_compare(
         make_app(demo_engine),
         terminal_size=SIZE,
-        run_before=steps(open_customer(3), press("o"), add_lines),
+        run_before=steps(
+            open_customer(3),
+            press("o"),
+            fill(("#or-item", 1), then=("ctrl+l",)),
+            fill(
+                ("#or-kind", "product"),
+                ("#or-desc", "Shampoo"),
+                ("#or-price", "12.50"),
+                ("#or-qty", "2"),
+                then=("ctrl+l",),
+            ),
+        ),
     )
 
 
@@ -286,7 +308,7 @@ def test_form_with_custom_fields(snap_compare: Any, demo_engine: Engine) -> None
         pilot.app.push_screen(CustomerFormScreen(customer_id=7))
 
     async def scroll(pilot: Pilot[None]) -> None:
-        pilot.app.screen.query_one("#cf-hair_colour", Input).value = "Green"
+        await fill(("#cf-hair_colour", "Green"))(pilot)
         pilot.app.screen.query_one("#form").scroll_end(animate=False)
 
     assert snap_compare(
