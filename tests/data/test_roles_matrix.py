@@ -13,8 +13,8 @@ this table checks the role table as well as each service's check:
 Each case runs on its own copy of one small database (made once), so an allowed action
 really happens and a refused one is checked to leave no trace.
 
-Not covered (no service exists yet): permanent delete ("delete.permanent") and erasing a
-customer's personal data ("erase"); migrating to PostgreSQL (``migrate-db``, admins only) is
+Not covered: permanent delete ("delete.permanent": no service exists; erasing a customer's
+personal data, "erase", is covered); migrating to PostgreSQL (``migrate-db``, admins only) is
 left out of the CLI table because it needs a PostgreSQL target.
 """
 
@@ -46,6 +46,7 @@ from frontdesk.data import (
     notes,
     order_flow,
     orders,
+    privacy,
     profile_actions,
     rewards,
     settings,
@@ -221,6 +222,11 @@ def in_session(work: Callable[[Session, World, Staff | None, Path], Any]) -> Wor
             return result
 
     return run
+
+
+def _code_of(engine: Engine, customer_id: int) -> str:
+    with Session(engine) as s:
+        return svc.get_customer(session=s, customer_id=customer_id).code
 
 
 def _request(world: World, **changes: Any) -> booking_flow.BookingRequest:
@@ -564,6 +570,13 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
             actor=a,
         ),
     ),
+    (
+        "erase a customer's personal data",
+        ADMIN,
+        lambda e, w, a, _: privacy.erase_customer(
+            engine=e, code=_code_of(e, w.customers[6]), actor=a
+        ),
+    ),
     # settings, staff, backups: admins
     (
         "define a custom field (fields service)",
@@ -748,6 +761,11 @@ CLI_CASES: list[tuple[str, frozenset[str], CliArgs]] = [
         "backup",
         ADMIN,
         lambda db, w, tmp: ["backup", "--db", str(db), str(tmp / "copy.db")],
+    ),
+    (
+        "customers erase",
+        ADMIN,
+        lambda db, w, tmp: ["customers", "erase", "--db", str(db), *_codes(db, [6]), "--yes"],
     ),
     (
         "restore --yes",
