@@ -436,7 +436,7 @@ def customers_delete(
             delete_flow.check_role(actor, len(ids))
             preview = delete_flow.delete_preview(session=session, customer_ids=ids)
             if not preview.customer_ids:
-                say("Already deleted: nothing to do.")
+                say("Nothing to delete: already deleted (or merged into another customer).")
                 return
             say(preview.question)
             if not yes and not click.confirm("Delete?", default=False):
