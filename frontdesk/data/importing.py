@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from frontdesk.data import candidates, fields, rewards
@@ -34,6 +34,7 @@ from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.models import (
     Branch,
     Category,
+    Counter,
     CreatedVia,
     Customer,
     CustomerTag,
@@ -728,6 +729,7 @@ def _row_values(
     extras: dict[str, Any] = {
         "category": raw.get("category"),
         "home_branch": raw.get("home_branch"),
+        "code": raw.get("code"),
         # Google's labels: "* myContacts ::: Clients" (starred ones are Google's own groups).
         "tags": [
             t.strip()
@@ -1197,7 +1199,9 @@ def _run_batch(
                     for name, value in (("phone", phone), ("email", email))
                     if value and existing.get((name, value)) is match
                 ]
-                extras = {k: v for k, v in p.extras.items() if v and k != "home_branch"}
+                extras = {
+                    k: v for k, v in p.extras.items() if v and k not in ("home_branch", "code")
+                }
                 if options.dry_run:
                     fresh = not candidates.exists(
                         session=session, customer_id=match.id or 0, values=p.values, extras=extras
@@ -1395,6 +1399,42 @@ def _update_existing(
     return True
 
 
+def _codes(session: Session, rows: list[Prepared]) -> list[str]:
+    """Each new customer's code: the file's own Frontdesk code (C-000123, from an export)
+    when no customer has it, so that an export imported elsewhere keeps its codes; else a
+    new one. The counter moves past every code kept, so later codes never clash."""
+    wanted: dict[int, str] = {}
+    for i, p in enumerate(rows):
+        text = (p.extras.get("code") or "").strip().upper()
+        if text and svc.normalise_code(text) == text:
+            wanted[i] = text
+    if wanted:
+        taken = set(
+            session.exec(select(Customer.code).where(col(Customer.code).in_(set(wanted.values()))))
+        )
+        seen: set[str] = set()
+        for i, code in list(wanted.items()):
+            if code in taken or code in seen:
+                del wanted[i]
+            seen.add(code)
+    if wanted:
+        top = max(int(code[len(svc.CODE_PREFIX) :]) for code in wanted.values())
+        counter = session.get(Counter, "customer")
+        if counter is None:
+            session.add(Counter(name="customer", value=top))
+            session.flush()
+        else:
+            session.execute(
+                update(Counter)
+                .where(col(Counter.name) == "customer", col(Counter.value) < top)
+                .values(value=top)
+            )
+    fresh = iter(
+        svc.allocate_codes(session, len(rows) - len(wanted)) if len(rows) > len(wanted) else []
+    )
+    return [wanted[i] if i in wanted else next(fresh) for i in range(len(rows))]
+
+
 def _insert(
     session: Session,
     rows: list[Prepared],
@@ -1408,7 +1448,7 @@ def _insert(
         return
     from frontdesk.data.models import utcnow
 
-    codes = svc.allocate_codes(session, len(rows))
+    codes = _codes(session, rows)
     template = Customer(code="", first_name="").model_dump(exclude={"id"})
     now = utcnow()
     records = []

@@ -579,6 +579,7 @@ def _enrich(engine: Engine) -> None:
 
 def _snapshot(engine: Engine) -> dict[str, dict[str, Any]]:
     keys = [
+        "code",
         "first_name",
         "last_name",
         "display_name",
@@ -809,3 +810,43 @@ def test_the_wizard_recognises_custom_field_columns_by_label(tmp_path: Path) -> 
         "cf:hair": "cf:hair",
         "Notes": "note",  # a label that reads as a standard column keeps that column
     }
+
+
+def test_codes_of_an_export_are_kept_where_free(engine: Engine, tmp_path: Path) -> None:
+    from frontdesk.data import customers as svc
+
+    with Session(engine) as s:
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="Here", email="here@example.com"),
+            actor=ADMIN,
+        )
+        s.commit()
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        "Code,First name,Email\n"
+        "C-000001,Taken,taken@example.com\n"  # C-000001 is Here's: a new code
+        "C-000500,Kept,kept@example.com\n"
+        "123,Square,square@example.com\n"  # another system's id: not a Frontdesk code
+        "C-000500,Again,again@example.com\n",  # twice in the file: the second gets a new one
+        encoding="utf-8",
+    )
+    summary = imp(engine, path, tmp_path)
+    assert summary.imported == 4
+    with Session(engine) as s:
+        codes = {c.first_name: c.code for c in s.exec(select(Customer))}
+        later = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="Later", email="later@example.com"),
+            actor=ADMIN,
+        )
+        later_code = later.code
+        s.commit()
+    assert codes["Here"] == "C-000001" and codes["Kept"] == "C-000500"
+    assert len(set(codes.values())) == 5
+    assert {codes["Taken"], codes["Square"], codes["Again"]} == {
+        "C-000501",
+        "C-000502",
+        "C-000503",
+    }
+    assert later_code == "C-000504"
