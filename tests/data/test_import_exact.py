@@ -263,7 +263,7 @@ def test_google_labels_become_tags_without_googles_own_groups(
         assert set(s.exec(select(Tag.name))) == {"Clients"}
 
 
-def test_only_identity_problems_refuse_a_row(engine: Engine, tmp_path: Path) -> None:
+def test_only_identity_problems_refuse_a_row(any_engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_text(
         "First name,Last name,Email,Phone,Birthday,Gender,Marketing,Country,Allergies\n"
@@ -275,12 +275,12 @@ def test_only_identity_problems_refuse_a_row(engine: Engine, tmp_path: Path) -> 
         "NoContact,Four,,,,,,,\n",
         encoding="utf-8",
     )
-    with Session(engine) as s:
+    with Session(any_engine) as s:
         fields.save_field(
             session=s, label="Allergies", type="choice", choices=["gluten"], actor=ADMIN
         )
         s.commit()
-    summary = imp(engine, path, tmp_path, default_country="NL")
+    summary = imp(any_engine, path, tmp_path, default_country="NL")
     assert (summary.rows, summary.imported, summary.invalid, summary.duplicates_in_file) == (
         6,
         2,
@@ -297,7 +297,7 @@ def test_only_identity_problems_refuse_a_row(engine: Engine, tmp_path: Path) -> 
         (2, "date_of_birth"),
         (2, "gender"),
     ]
-    warn = people(engine)["Warn"]
+    warn = people(any_engine)["Warn"]
     assert (warn.date_of_birth, warn.gender, warn.consent_marketing, warn.country) == (
         None,
         "unspecified",
@@ -812,10 +812,10 @@ def test_the_wizard_recognises_custom_field_columns_by_label(tmp_path: Path) -> 
     }
 
 
-def test_codes_of_an_export_are_kept_where_free(engine: Engine, tmp_path: Path) -> None:
+def test_codes_of_an_export_are_kept_where_free(any_engine: Engine, tmp_path: Path) -> None:
     from frontdesk.data import customers as svc
 
-    with Session(engine) as s:
+    with Session(any_engine) as s:
         svc.create_customer(
             session=s,
             data=svc.CustomerCreate(first_name="Here", email="here@example.com"),
@@ -831,9 +831,9 @@ def test_codes_of_an_export_are_kept_where_free(engine: Engine, tmp_path: Path) 
         "C-000500,Again,again@example.com\n",  # twice in the file: the second gets a new one
         encoding="utf-8",
     )
-    summary = imp(engine, path, tmp_path)
+    summary = imp(any_engine, path, tmp_path)
     assert summary.imported == 4
-    with Session(engine) as s:
+    with Session(any_engine) as s:
         codes = {c.first_name: c.code for c in s.exec(select(Customer))}
         later = svc.create_customer(
             session=s,
