@@ -27,6 +27,7 @@ from frontdesk.data.changes import ChangeWatch
 from frontdesk.data.db import read_engine
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff, utcnow
+from frontdesk.data.retry import write_transaction
 from frontdesk.data.staff import ensure_first_admin, resolve_operator
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.base import LiveData
@@ -158,11 +159,10 @@ class FrontdeskApp(App[None]):
             return work(session)
 
     def write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in one write transaction; commits when it returns."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            result = work(session)
-            session.commit()
-            return result
+        """Run ``work`` in one write transaction; commits when it returns. A transaction the
+        database gave up for another desk's (deadlock, serialization) is tried again, then
+        refused with one clear sentence (``retry.Contended``)."""
+        return write_transaction(self.engine, work)
 
     async def run_in_thread(self, work: Callable[[Session], T]) -> T:
         import asyncio

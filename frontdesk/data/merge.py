@@ -37,6 +37,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.retry import is_conflict
 from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, digits, fold
 
@@ -172,14 +173,6 @@ def _jsonable(value: Any) -> Any:
 # How many times a merge is tried again when the database broke a lock cycle (PostgreSQL
 # "deadlock detected") or refused a serialization, before it says so plainly.
 RETRIES = 3
-_CONFLICT_CODES = frozenset({"40P01", "40001"})
-
-
-def _is_conflict(exc: DBAPIError) -> bool:
-    """A deadlock or serialization failure: nothing is wrong with the merge itself."""
-    orig = exc.orig
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    return code in _CONFLICT_CODES
 
 
 def merge_customers(
@@ -211,7 +204,7 @@ def merge_customers(
             with session.begin_nested():
                 return _merge(session, survivor_id, others_ids, chosen, actor)
         except DBAPIError as exc:
-            if not _is_conflict(exc):
+            if not is_conflict(exc):
                 raise
             if attempt == RETRIES - 1:
                 raise InvalidState(

@@ -112,7 +112,14 @@ def enrol(
 ) -> LoyaltyEnrolment:
     require(actor, "rewards")
     notes_text = clean_multiline("notes", notes)
-    customer = session.get(Customer, customer_id)
+    # The customer's row is locked first: two desks enrolling the same customer at once
+    # queue here, and the second is told "already enrolled" instead of a raw key violation.
+    customer = session.exec(
+        select(Customer)
+        .where(col(Customer.id) == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if customer is None or not customer.is_live:
         raise ValidationFailed("customer_id", "no such customer")
     program = session.get(LoyaltyProgram, program_id)
