@@ -143,7 +143,14 @@ def suggest_free_time(
 
 
 def _check_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.get(Customer, customer_id)
+    """The customer, locked: a delete, merge or block on another desk at the same moment
+    waits for this booking (and then cancels it) or makes it fail here, never both."""
+    customer = session.exec(
+        select(Customer)
+        .where(col(Customer.id) == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
     if customer is None or not customer.is_live:
         raise ValidationFailed("customer_id", "choose a customer")
     if customer.blocked:
