@@ -1188,7 +1188,7 @@ def _run_batch(
             ):
                 summary.skipped += 1
             elif options.on_duplicate in ("update", "overwrite"):
-                if _update_existing(session, match, p, options, actor):
+                if _update_existing(session, match, p, options, actor, ctx):
                     summary.updated += 1
                     _warn(summary, error_writer, options, p)
                 else:
@@ -1370,10 +1370,20 @@ def _warn(
 
 
 def _update_existing(
-    session: Session, existing: Customer, p: Prepared, options: ImportOptions, actor: Staff | None
+    session: Session,
+    existing: Customer,
+    p: Prepared,
+    options: ImportOptions,
+    actor: Staff | None,
+    ctx: dict[str, Any],
 ) -> bool:
     raw: dict[str, Any] = {}
-    for key, value in p.values.items():
+    values = dict(p.values)
+    if p.extras.get("home_branch"):  # resolved to its id by _resolve_extras
+        values["home_branch_id"] = p.extras["home_branch"]
+    if p.extras.get("category"):
+        values["category_id"] = ctx["categories"].get(fold(p.extras["category"]))
+    for key, value in values.items():
         if key in ("email_key", "phone_country") or value in (None, ""):
             continue
         if key not in svc.CustomerUpdate.model_fields:

@@ -850,3 +850,29 @@ def test_codes_of_an_export_are_kept_where_free(any_engine: Engine, tmp_path: Pa
         "C-000503",
     }
     assert later_code == "C-000504"
+
+
+def test_filling_empty_fields_fills_home_branch_and_category(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from frontdesk.data import customers as svc
+
+    with Session(engine) as s:
+        s.add(Branch(name="Harbour"))  # Regular is one of the default categories
+        svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
+            actor=ADMIN,
+        )
+        s.commit()
+    path = tmp_path / "more.csv"
+    path.write_text(
+        "First name,Email,Home branch,Category\nAnn,ann@example.com,harbour,regular\n",
+        encoding="utf-8",
+    )
+    summary = imp(engine, path, tmp_path, on_duplicate="update")
+    assert (summary.updated, summary.warnings) == (1, 0)
+    with Session(engine) as s:
+        ann = s.exec(select(Customer)).one()
+        assert s.get(Branch, ann.home_branch_id).name == "Harbour"  # type: ignore[union-attr]
+        assert s.get(Category, ann.category_id).name == "Regular"  # type: ignore[union-attr]
