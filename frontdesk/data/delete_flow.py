@@ -27,7 +27,6 @@ from sqlmodel import Session, col, func, select
 
 from frontdesk.data import audit, bookings
 from frontdesk.data import customers as svc
-from frontdesk.data.directory import BulkOutcome
 from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
 from frontdesk.data.models import (
     AuditEvent,
@@ -40,6 +39,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
+from frontdesk.data.outcomes import BulkOutcome
 from frontdesk.data.roles import BULK_DELETE_LIMIT, require
 from frontdesk.data.settings import default_region
 from frontdesk.data.validation import email_key, normalise_phone

@@ -33,6 +33,7 @@ from frontdesk.data.models import (
     Staff,
     Tag,
 )
+from frontdesk.data.outcomes import BulkOutcome
 from frontdesk.data.settings import default_region
 from frontdesk.data.tags import add_tag, remove_tag
 from frontdesk.data.validation import digits, valid_region
@@ -559,19 +560,6 @@ class BulkRequest:
     reason: str | None = None
     program_id: int | None = None
     starting_balance: int = 0
-
-
-@dataclass
-class BulkOutcome:
-    changed_ids: list[int] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def summary(self) -> str:
-        text = f"Updated {len(self.changed_ids):,} customers"
-        if self.problems:
-            text += f"; {len(self.problems):,} could not be changed"
-        return text
 
 
 def apply_bulk(
