@@ -258,14 +258,16 @@ def test_import_errors_and_candidates_are_shown_literally(
         f'"{CLOSE}",Phone,,"{CLOSE}"\n',
         encoding="utf-8",
     )
-    code, out, err = run("import", "--db", db, str(source), "--on-duplicate", "candidate")
+    code, out, err = run(
+        "--staff", "linker", "import", "--db", db, str(source), "--on-duplicate", "candidate"
+    )
     assert code == 3, err  # invalid rows
     assert_safe(out)
     assert_safe(err, live=True)
     seen = shown(out)
     assert "1 merge candidates, 2 invalid" in seen
     assert re.search(r"record 2: email: .*", seen)
-    assert f"Every invalid row is in {tmp_path / '[bold]in.errors.csv'}" in seen
+    assert f"Every refused or warned-about row is in {tmp_path / '[bold]in.errors.csv'}" in seen
     code, out, err = run("duplicates", "--db", db)
     assert code == 0, err
     assert_safe(out + err)
@@ -274,7 +276,7 @@ def test_import_errors_and_candidates_are_shown_literally(
 
 def test_export_names_the_file_literally(db: str, console: str, tmp_path: Path) -> None:
     target = tmp_path / "[link=https:evil]all.csv"
-    code, out, err = run("export", "--db", db, str(target))
+    code, out, err = run("--staff", "linker", "export", "--db", db, str(target))
     assert code == 0, err
     assert_safe(out + err)
     assert shown(out) == f"Exported 8 customers to {target}\n"
