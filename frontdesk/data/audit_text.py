@@ -64,14 +64,17 @@ class Names:
 
     categories: Mapping[int, str] = field(default_factory=dict)
     branches: Mapping[int, str] = field(default_factory=dict)
+    fields: Mapping[str, str] = field(default_factory=dict)  # custom field key -> label
 
 
-def field_label(name: str) -> str:
-    """The label a person knows a stored field by ("date_of_birth" -> "Date of birth")."""
+def field_label(name: str, names: Names | None = None) -> str:
+    """The label a person knows a stored field by ("date_of_birth" -> "Date of birth"; a
+    custom field's key -> its label)."""
     if name in FIELD_LABELS:
         return FIELD_LABELS[name]
     if name.startswith("custom: "):
-        return name[len("custom: ") :]
+        key = name[len("custom: ") :]
+        return (names.fields if names else {}).get(key, key)
     text = name.replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
@@ -136,7 +139,7 @@ def value_text(name: str, value: Any, names: Names | None = None) -> str:
 
 def change_text(name: str, before: Any, after: Any, names: Names | None = None) -> str:
     """One field's change: "Marketing: no → yes", "Date of birth: — → 1990-04-23"."""
-    label = field_label(name)
+    label = field_label(name, names)
     if isinstance(before, bool) or isinstance(after, bool):
         before = bool(before)
         after = bool(after)
@@ -193,7 +196,7 @@ def describe_customer_event(
             continue
         if action in ("contact_add", "contact_remove"):
             shown = after if action == "contact_add" else before
-            parts.append(f"{field_label(key)} {value_text(key, shown, names)}")
+            parts.append(f"{field_label(key, names)} {value_text(key, shown, names)}")
             continue
         parts.append(change_text(key, before, after, names))
     more = f" (+{len(items) - limit} more)" if len(items) > limit else ""

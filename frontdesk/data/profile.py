@@ -519,13 +519,14 @@ def describe_booking_event(event: AuditEvent) -> str:
 
 def audit_names(session: Session) -> Names:
     """The names of the categories and branches an audit event may refer to by id."""
-    from frontdesk.data.models import Category
+    from frontdesk.data.models import Category, CustomField
 
     return Names(
         categories={
             c.id or 0: f"{c.symbol} {c.name}".strip() for c in session.exec(select(Category))
         },
         branches={b.id or 0: b.name for b in session.exec(select(Branch))},
+        fields={f.key: f.label for f in session.exec(select(CustomField))},
     )
 
 

@@ -241,6 +241,13 @@ def test_timeline_values_as_a_person_reads_them() -> None:
     assert describe_customer_event("unblock", "Rita", {"blocked": [True, False]}) == (
         "Unblocked by Rita"
     )
+    custom = describe_customer_event(
+        "custom_fields",
+        "Rita",
+        {"custom: hair": ["", "Red"]},
+        Names(fields={"hair": "Hair colour"}),
+    )
+    assert custom == "Custom fields changed by Rita: Hair colour: — → Red"
 
 
 def test_timeline_of_a_blocked_and_edited_customer(
