@@ -499,7 +499,7 @@ def customers_export_data(
     """Everything stored about one customer, as JSON (for an access request): profile,
     consents with their history, bookings, orders, payments, ledger, notes (visible to the
     customer; all notes for admins) and the audit entries about them."""
-    from frontdesk.data.privacy import export_customer_data
+    from frontdesk.data.privacy import export_customer_data, write_private_json
 
     with opened(ctx, db) as engine, Session(engine) as session:
         actor = acting(ctx, session, staff)
@@ -508,14 +508,10 @@ def customers_export_data(
             data = export_customer_data(session=session, code=code, actor=actor)
         except FrontdeskError as exc:
             fail(error_line(exc))
-    body = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if out is None:
-        click.echo(body)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
-    fd = os.open(out, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(body + "\n")
-    os.chmod(out, 0o600)
+    write_private_json(out, data)
     say(f"Wrote everything stored about {data['customer']['code']} to {out} (private to you).")
 
 

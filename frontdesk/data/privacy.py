@@ -82,8 +82,9 @@ def _family(session: Session, customer_id: int) -> list[int]:
 
 
 def export_customer_data(*, session: Session, code: str, actor: Staff | None) -> dict[str, Any]:
-    """Everything stored about the customer with ``code`` (a merged-away code finds them)."""
-    require(actor, "read")
+    """Everything stored about the customer with ``code`` (a merged-away code finds them).
+    Taking a copy of a customer's data is an export: reception and admins."""
+    require(actor, "export")
     customer = get_by_code(session=session, code=code)
     assert customer.id is not None
     ids = _family(session, customer.id)
@@ -362,3 +363,27 @@ def backups_before_erasures(*, session: Session, folder: Path) -> list[tuple[Pat
         if later:
             out.append((path, later))
     return out
+
+
+def write_private_json(path: Path, data: dict[str, Any]) -> Path:
+    """Write ``data`` as readable JSON to a file only its owner can read (0600)."""
+    import json
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def save_customer_data(
+    *, session: Session, code: str, actor: Staff | None, folder: Path, now: datetime | None = None
+) -> Path:
+    """An access request from the profile: everything stored, in ``folder/exports``."""
+    data = export_customer_data(session=session, code=code, actor=actor)
+    stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
+    return write_private_json(
+        folder / "exports" / f"{data['customer']['code']}-data-{stamp}.json", data
+    )
