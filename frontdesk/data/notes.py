@@ -30,8 +30,15 @@ def list_categories(*, session: Session) -> list[NoteCategory]:
 
 
 def save_category(
-    *, session: Session, name: str, is_alert: bool = False, category_id: int | None = None
+    *,
+    session: Session,
+    name: str,
+    is_alert: bool = False,
+    category_id: int | None = None,
+    actor: Staff | None,
 ) -> NoteCategory:
+    """Create or change a note category (a setting: admins)."""
+    require(actor, "settings")
     clean = clean_line("name", name, max_length=50)
     if not clean:
         raise ValidationFailed("name", "Category name is required")

@@ -60,7 +60,10 @@ def save_program(
     points_per_currency_unit: int = 0,
     points_per_visit: int = 0,
     program_id: int | None = None,
+    actor: Staff | None,
 ) -> LoyaltyProgram:
+    """Create or change a loyalty program (a setting: admins)."""
+    require(actor, "settings")
     clean = clean_line("name", name, max_length=100)
     if not clean:
         raise ValidationFailed("name", "Program name is required")

@@ -112,7 +112,12 @@ def save_category_form(
     (``ValidationFailed(field="colour")`` for one that is not a colour)."""
     require(actor, "settings")
     return tags.save_category(
-        session=session, name=name, symbol=symbol, colour=colour, category_id=category_id
+        session=session,
+        name=name,
+        symbol=symbol,
+        colour=colour,
+        category_id=category_id,
+        actor=actor,
     )
 
 
@@ -172,6 +177,7 @@ def save_program_form(
         points_per_visit=_whole("points_per_visit", form.per_visit, empty=0) or 0,
         active=yes_no("active", form.active, empty=True),
         program_id=program_id,
+        actor=actor,
     )
 
 
@@ -192,6 +198,7 @@ def save_note_category_form(
         name=name,
         is_alert=yes_no("is_alert", alert, empty=False),
         category_id=category_id,
+        actor=actor,
     )
 
 

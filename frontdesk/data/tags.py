@@ -103,14 +103,16 @@ def save_category(
     symbol: str,
     colour: str | None = None,
     category_id: int | None = None,
+    actor: Staff | None,
 ) -> Category:
-    """Create or change a customer category icon (VIP, Regular, New ...).
+    """Create or change a customer category icon (VIP, Regular, New ...): a setting, admins.
 
     ``colour`` is ``#rgb``, ``#rrggbb`` or a CSS colour name; it is stored as ``#rrggbb``
     (empty: a neutral grey)."""
     from sqlalchemy import func
     from sqlalchemy import select as sa_select
 
+    require(actor, "settings")
     clean = clean_line("name", name, max_length=50)
     if not clean:
         raise ValidationFailed("name", "Category name is required")

@@ -77,7 +77,7 @@ def test_rewards_tab_offers_only_programs_not_enrolled_in(
     any_session: Session, world: dict[str, int]
 ) -> None:
     s = any_session
-    rewards.save_program(session=s, name="Stamps [club]", unit="stamps")
+    rewards.save_program(session=s, name="Stamps [club]", unit="stamps", actor=ADMIN)
     s.commit()
     tab = profile.load_rewards_tab(session=s, customer_id=world["ann"])
     assert [name for name, _ in tab.programs] == ["Stamps [club]"]

@@ -121,7 +121,7 @@ def test_expiry_writes_an_entry_and_removal_keeps_ledger(any_session: Session) -
     s = any_session
     cid = new_customer(s)
     program = rewards.save_program(
-        session=s, name="Spa credits", unit="credits", default_expiry_days=30
+        session=s, name="Spa credits", unit="credits", default_expiry_days=30, actor=ADMIN
     )
     e = rewards.enrol(
         session=s,
@@ -176,6 +176,7 @@ def test_earning_rules(any_session: Session) -> None:
         name=program.name,
         points_per_currency_unit=2,
         points_per_visit=10,
+        actor=ADMIN,
     )
     e = rewards.enrol(session=s, customer_id=cid, program_id=program.id or 0, actor=ADMIN)
     branch, stype = Branch(name="B"), ServiceType(name="T")

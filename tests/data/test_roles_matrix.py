@@ -147,7 +147,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         unpaid = orders.create_order(
             session=s, customer_id=first, branch_id=branch.id or 0, lines=[line], actor=ada
         )
-        program = rewards.save_program(session=s, name="Stamps")
+        program = rewards.save_program(session=s, name="Stamps", actor=ada)
         enrolment = rewards.enrol(
             session=s,
             customer_id=first,
@@ -600,6 +600,23 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
                 actor=a,
             )
         ),
+    ),
+    (
+        "define a loyalty program",
+        ADMIN,
+        in_session(lambda s, w, a, _: rewards.save_program(session=s, name="Gold", actor=a)),
+    ),
+    (
+        "define a customer category",
+        ADMIN,
+        in_session(
+            lambda s, w, a, _: tags.save_category(session=s, name="Gold", symbol="G", actor=a)
+        ),
+    ),
+    (
+        "define a note category",
+        ADMIN,
+        in_session(lambda s, w, a, _: notes.save_category(session=s, name="Diet", actor=a)),
     ),
     (
         "change a business setting",

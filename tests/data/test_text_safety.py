@@ -290,7 +290,11 @@ SERVICES: list[tuple[str, str, Call]] = [
             actor=ADMIN,
         ),
     ),
-    ("note category", "name", lambda s, shop, v: notes.save_category(session=s, name=v)),
+    (
+        "note category",
+        "name",
+        lambda s, shop, v: notes.save_category(session=s, name=v, actor=ADMIN),
+    ),
     ("booking notes", "notes", lambda s, shop, v: _book(s, shop, notes=v)),
     ("booking source", "source", lambda s, shop, v: _book(s, shop, source=v)),
     (
@@ -322,11 +326,15 @@ SERVICES: list[tuple[str, str, Call]] = [
             session=s, order_id=_order(s, shop).id, reason=v, actor=ADMIN
         ),
     ),
-    ("program name", "name", lambda s, shop, v: rewards.save_program(session=s, name=v)),
+    (
+        "program name",
+        "name",
+        lambda s, shop, v: rewards.save_program(session=s, name=v, actor=ADMIN),
+    ),
     (
         "program unit",
         "unit",
-        lambda s, shop, v: rewards.save_program(session=s, name="Stamps", unit=v),
+        lambda s, shop, v: rewards.save_program(session=s, name="Stamps", unit=v, actor=ADMIN),
     ),
     (
         "enrolment notes",
@@ -334,7 +342,7 @@ SERVICES: list[tuple[str, str, Call]] = [
         lambda s, shop, v: rewards.enrol(
             session=s,
             customer_id=shop["ann"],
-            program_id=rewards.save_program(session=s, name="Stamps").id or 0,
+            program_id=rewards.save_program(session=s, name="Stamps", actor=ADMIN).id or 0,
             notes=v,
             actor=ADMIN,
         ),
@@ -407,12 +415,12 @@ SERVICES: list[tuple[str, str, Call]] = [
     (
         "category name",
         "name",
-        lambda s, shop, v: tags.save_category(session=s, name=v, symbol="*"),
+        lambda s, shop, v: tags.save_category(session=s, name=v, symbol="*", actor=ADMIN),
     ),
     (
         "category symbol",
         "symbol",
-        lambda s, shop, v: tags.save_category(session=s, name="Gold", symbol=v),
+        lambda s, shop, v: tags.save_category(session=s, name="Gold", symbol=v, actor=ADMIN),
     ),
     ("branch name", "name", lambda s, shop, v: staff.create_branch(session=s, name=v)),
     (
@@ -647,16 +655,16 @@ def test_colours_are_read_into_one_form() -> None:
 
 
 def test_colours_are_validated_where_they_are_entered(session: Session) -> None:
-    vip = tags.save_category(session=session, name="Gold", symbol="★", colour="Gold")
+    vip = tags.save_category(session=session, name="Gold", symbol="★", colour="Gold", actor=ADMIN)
     assert vip.colour == "#ffd700"
     changed = tags.save_category(
-        session=session, name="Gold", symbol="★", colour="#0A0", category_id=vip.id
+        session=session, name="Gold", symbol="★", colour="#0A0", category_id=vip.id, actor=ADMIN
     )
     assert changed.colour == "#00aa00"
-    plain = tags.save_category(session=session, name="Plain", symbol="·", colour="")
+    plain = tags.save_category(session=session, name="Plain", symbol="·", colour="", actor=ADMIN)
     assert plain.colour == DEFAULT_COLOUR
     with pytest.raises(ValidationFailed) as err:
-        tags.save_category(session=session, name="Odd", symbol="?", colour="sparkly")
+        tags.save_category(session=session, name="Odd", symbol="?", colour="sparkly", actor=ADMIN)
     assert err.value.field == "colour"
     assert tags.create_tag(session=session, name="Walk-in").colour == DEFAULT_COLOUR
     assert tags.create_tag(session=session, name="Blue", colour="navy").colour == "#000080"

@@ -48,6 +48,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.validation import fold
+from tests.actors import ADMIN
 
 # Markup that rich would interpret (or choke on) if user data reached it as a markup string.
 MARKUP = [
@@ -148,21 +149,31 @@ def add_hostile_data(
                 ("王秀英 👩\u200d👩\u200d👧", None),
             ]
         ]
-        odd_category = tags.save_category(session=s, name="[/] odd", symbol="[/", colour="silver")
-        notes.save_category(session=s, name="Allergy: [nuts]", is_alert=True)
-        notes.save_category(session=s, name="[bold]x", is_alert=False)
+        odd_category = tags.save_category(
+            session=s, name="[/] odd", symbol="[/", colour="silver", actor=ADMIN
+        )
+        notes.save_category(session=s, name="Allergy: [nuts]", is_alert=True, actor=ADMIN)
+        notes.save_category(session=s, name="[bold]x", is_alert=False, actor=ADMIN)
         note_categories = list(s.exec(select(NoteCategory)))
         alert_category = next(c for c in note_categories if c.is_alert)
         programs = [rewards.default_program(session=s)]
         programs.append(
-            rewards.save_program(session=s, name="[/] Stamps", unit="[b]stamps", points_per_visit=1)
+            rewards.save_program(
+                session=s, name="[/] Stamps", unit="[b]stamps", points_per_visit=1, actor=ADMIN
+            )
         )
         programs.append(
             rewards.save_program(
-                session=s, name="Allergy: [nuts] club", unit="\\x1b[2J", default_expiry_days=30
+                session=s,
+                name="Allergy: [nuts] club",
+                unit="\\x1b[2J",
+                default_expiry_days=30,
+                actor=ADMIN,
             )
         )
-        programs.append(rewards.save_program(session=s, name="Long " + "P" * 90, unit="pts"))
+        programs.append(
+            rewards.save_program(session=s, name="Long " + "P" * 90, unit="pts", actor=ADMIN)
+        )
 
         def create(first: str, last: str | None = None, **extra: object) -> int:
             data = CustomerCreate(first_name=first, last_name=last, email=email(), **extra)  # type: ignore[arg-type]

@@ -71,7 +71,9 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
         fields.save_field(
             session=s, label=HOSTILE, key="hostile_field", help_text="[/] help", actor=ADMIN
         )
-        rewards.save_program(session=s, name="[/]Stamps [link=x]y[/link]", unit="[b]stamps")
+        rewards.save_program(
+            session=s, name="[/]Stamps [link=x]y[/link]", unit="[b]stamps", actor=ADMIN
+        )
         program = rewards.default_program(session=s)
         rewards.enrol(
             session=s,

@@ -143,7 +143,7 @@ def make_hostile(engine: Engine, *, blocked: bool = True, pin: datetime | None =
         )
         for body in (NOTE_B, NOTE_A):  # new notes go first: NOTE_A is listed before NOTE_B
             note_svc.add_note(session=s, customer_id=cid, body=body, actor=rita)
-        other = rewards.save_program(session=s, name="Birthday [club]", unit="stars")
+        other = rewards.save_program(session=s, name="Birthday [club]", unit="stars", actor=ADMIN)
         enrolments = []
         for program in (rewards.default_program(session=s), other):
             e = rewards.enrol(
