@@ -27,6 +27,8 @@ from frontdesk.data.importing import FORMULA_START, HEADERS, custom_header, norm
 from frontdesk.data.models import (
     Branch,
     Category,
+    ContactKind,
+    ContactPoint,
     Customer,
     CustomerTag,
     CustomField,
@@ -47,6 +49,8 @@ COLUMNS = [
     ("Email", "email"),
     ("Mobile", "phone"),
     ("Other phone", "other_phone"),
+    ("Secondary phones", "secondary_phones"),
+    ("Secondary emails", "secondary_emails"),
     ("Gender", "gender"),
     ("Date of birth", "date_of_birth"),
     ("Anniversary", "anniversary"),
@@ -116,6 +120,8 @@ def _cell(customer: Customer, key: str, lookups: dict[str, Any]) -> Any:
         return branch.name if branch else ""
     if key == "tags":
         return ", ".join(lookups["tags_of"].get(customer.id, []))
+    if key in ("secondary_phones", "secondary_emails"):
+        return ", ".join(lookups[key].get(customer.id, []))
     value = getattr(customer, key)
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -267,6 +273,18 @@ def export_customers(
             ):
                 tags_of.setdefault(cid, []).append(name)
             lookups["tags_of"] = tags_of
+            phones: dict[int, list[str]] = {}
+            emails: dict[int, list[str]] = {}
+            for point in session.exec(
+                select(ContactPoint)
+                .where(col(ContactPoint.customer_id).in_(page_ids))
+                .order_by(col(ContactPoint.id))
+            ):
+                if point.kind == ContactKind.PHONE.value:
+                    phones.setdefault(point.customer_id, []).append(point.value)
+                else:
+                    emails.setdefault(point.customer_id, []).append(point.display or point.value)
+            lookups["secondary_phones"], lookups["secondary_emails"] = phones, emails
             values_of: dict[int, list[str]] = {}
             if custom:
                 for value in session.exec(

@@ -34,6 +34,8 @@ from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.models import (
     Branch,
     Category,
+    ContactKind,
+    ContactPoint,
     Counter,
     CreatedVia,
     Customer,
@@ -74,6 +76,8 @@ FIELDS = [
     "consent_newsletter",
     "note",
     "code",
+    "secondary_phones",
+    "secondary_emails",
 ]
 
 # Normalised header (lower case, letters and digits only) -> field.
@@ -211,6 +215,8 @@ _known(
 _known("consent_newsletter", "newsletter", "subscribed", "newsletter subscription")
 _known("note", "note", "notes", "comments", "comment", "remarks", "memo")
 _known("code", "code", "customer id", "client id", "reference id", "id")
+_known("secondary_phones", "secondary phones", "more phones")
+_known("secondary_emails", "secondary emails", "more emails")
 _known("ignore", "created")
 
 YES = {"yes", "y", "true", "1", "on", "x", "subscribed", "opted in", "opt-in", "ja", "oui", "si"}
@@ -651,8 +657,8 @@ def _row_values(
             notes.append(value if known_note else f"{header}: {value}")
         elif target.startswith("cf:"):
             custom[target[3:]] = value
-        elif target == "tags":
-            raw["tags"] = ",".join(x for x in (raw.get("tags", ""), value) if x)
+        elif target in ("tags", "secondary_phones", "secondary_emails"):
+            raw[target] = ",".join(x for x in (raw.get(target, ""), value) if x)
         else:
             raw.setdefault(target, value)
     values: dict[str, Any] = {}
@@ -730,6 +736,13 @@ def _row_values(
         "category": raw.get("category"),
         "home_branch": raw.get("home_branch"),
         "code": raw.get("code"),
+        # Secondary phones and emails as typed; checked in _check_extras.
+        "contacts": [
+            t.strip()
+            for key in ("secondary_phones", "secondary_emails")
+            for t in re.split(r"[,;]", raw.get(key, ""))
+            if t.strip()
+        ],
         # Google's labels: "* myContacts ::: Clients" (starred ones are Google's own groups).
         "tags": [
             t.strip()
@@ -924,6 +937,7 @@ def check_rows(
             values, extras = _row_values(headers, cells, mapping, options, warnings)
             normal = _normalised(values, region, warnings)
             _check_extras(extras, warnings)
+            extras["contacts"] = _contacts(extras["contacts"], normal, region, warnings)
             if "first_name" not in normal:
                 raise ValidationFailed("first_name", "First name is required")
             if not normal.get("phone") and not normal.get("email_key"):
@@ -951,6 +965,30 @@ def _normalised(
                 values.pop("blocked_reason", None)
             warnings.append((exc.field, exc.message))
     return svc.normalise_values(session=None, values=values, region=region)
+
+
+def _contacts(
+    texts: list[str],
+    normal: dict[str, Any],
+    region: str | None,
+    warnings: list[tuple[str, str]],
+) -> list[tuple[str, str, str]]:
+    """The row's secondary phones and emails as (kind, value, display), each once and none
+    repeating the customer's own; one that cannot be read is left out with a warning."""
+    from frontdesk.data.contacts import parse_contact
+
+    own = {normal.get("phone"), normal.get("other_phone"), normal.get("email_key")} - {None}
+    out: list[tuple[str, str, str]] = []
+    for text in texts:
+        try:
+            kind, value, display = parse_contact(text, normal.get("phone_country") or region)
+        except ValidationFailed as exc:
+            field_name = "secondary_emails" if "@" in text else "secondary_phones"
+            warnings.append((field_name, exc.message))
+            continue
+        if value not in own and all(value != v for _, v, _ in out):
+            out.append((kind.value, value, display))
+    return out
 
 
 def _check_extras(extras: dict[str, Any], warnings: list[tuple[str, str]]) -> None:
@@ -1179,8 +1217,7 @@ def _run_batch(
             if email:
                 seen_emails.add(email)
             if match is None:
-                new_rows.append(p)
-                _warn(summary, error_writer, options, p)
+                new_rows.append(p)  # warned about once written (its contacts may add some)
                 continue
             summary.duplicates_in_db += 1
             if options.on_duplicate == "skip" or (
@@ -1200,7 +1237,9 @@ def _run_batch(
                     if value and existing.get((name, value)) is match
                 ]
                 extras = {
-                    k: v for k, v in p.extras.items() if v and k not in ("home_branch", "code")
+                    k: v
+                    for k, v in p.extras.items()
+                    if v and k not in ("home_branch", "code", "contacts")
                 }
                 if options.dry_run:
                     fresh = not candidates.exists(
@@ -1229,6 +1268,8 @@ def _run_batch(
         if not options.dry_run:
             _insert(session, new_rows, ctx, summary, actor, options)
             session.commit()
+            for p in new_rows:
+                _warn(summary, error_writer, options, p)
             # The batch's rows are in the database now (new customers, updates) and the ids
             # they went to are in ctx's bitmaps: later rows are recognised through the
             # database lookup, so their keys need not stay in memory (bounded memory).
@@ -1236,6 +1277,8 @@ def _run_batch(
             seen_emails.clear()
         else:
             summary.imported += len(new_rows)
+            for p in new_rows:
+                _warn(summary, error_writer, options, p)
             session.rollback()
 
 
@@ -1445,6 +1488,43 @@ def _codes(session: Session, rows: list[Prepared]) -> list[str]:
     return [wanted[i] if i in wanted else next(fresh) for i in range(len(rows))]
 
 
+def _contact_rows(
+    session: Session,
+    ids: list[int],
+    rows: list[Prepared],
+    actor: Staff | None,
+    now: Any,
+) -> list[dict[str, Any]]:
+    """The new customers' secondary phones and emails; one that is another live customer's
+    own phone or email is left out with a warning (as the Details tab refuses it)."""
+    out: list[dict[str, Any]] = []
+    for cid, p in zip(ids, rows, strict=True):
+        for kind, value, display in p.extras.get("contacts") or []:
+            phone = kind == ContactKind.PHONE.value
+            found = svc.find_live_duplicate(
+                session,
+                phone=value if phone else None,
+                email_key=None if phone else value,
+                exclude_id=cid,
+            )
+            if found is not None:
+                label = "secondary_phones" if phone else "secondary_emails"
+                p.warnings.append((label, f"{display} is {found[1].code}'s own {found[0]}"))
+                continue
+            out.append(
+                {
+                    "customer_id": cid,
+                    "kind": kind,
+                    "value": value,
+                    "display": None if phone else display,
+                    "origin": "imported",
+                    "created_at": now,
+                    "created_by_id": actor.id if actor else None,
+                }
+            )
+    return out
+
+
 def _insert(
     session: Session,
     rows: list[Prepared],
@@ -1542,6 +1622,9 @@ def _insert(
     from frontdesk.data.models import AuditEvent
 
     bulk_insert(conn, AuditEvent, audit_rows)
+    contact_rows = _contact_rows(session, ids, rows, actor, now)
+    if contact_rows:
+        bulk_insert(conn, ContactPoint, contact_rows)
     if tag_rows:
         bulk_insert(conn, CustomerTag, tag_rows)
     if notes:

@@ -38,6 +38,7 @@ from frontdesk.data.importing import (
 from frontdesk.data.models import (
     Branch,
     Category,
+    ContactPoint,
     Customer,
     CustomerTag,
     Note,
@@ -574,6 +575,16 @@ def _enrich(engine: Engine) -> None:
                 actor=ADMIN,
             )
         customers[1].first_name = "A" * 100
+        first_ten = [c.id or 0 for c in customers[:10]]
+        s.commit()
+    from frontdesk.data.contacts import add_contact_point
+
+    with Session(engine) as s:
+        for i, cid in enumerate(first_ten):
+            add_contact_point(session=s, customer_id=cid, text=f"+3170555{i:04d}", actor=ADMIN)
+            add_contact_point(
+                session=s, customer_id=cid, text=f"Second.{i}@Example.com", actor=ADMIN
+            )
         s.commit()
 
 
@@ -623,6 +634,10 @@ def _snapshot(engine: Engine) -> dict[str, dict[str, Any]]:
             record["category"] = categories.get(c.category_id)
             record["tags"] = tags.get(c.id or 0, set())
             record["custom"] = fields.values_of(session=s, customer_id=c.id or 0)
+            record["contacts"] = {
+                (p.kind, p.value, p.display)
+                for p in s.exec(select(ContactPoint).where(ContactPoint.customer_id == c.id))
+            }
             out[c.email_key or c.phone or ""] = record
     return out
 
@@ -876,3 +891,30 @@ def test_filling_empty_fields_fills_home_branch_and_category(
         ann = s.exec(select(Customer)).one()
         assert s.get(Branch, ann.home_branch_id).name == "Harbour"  # type: ignore[union-attr]
         assert s.get(Category, ann.category_id).name == "Regular"  # type: ignore[union-attr]
+
+
+def test_secondary_phones_and_emails_are_imported(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "secondary.csv"
+    path.write_text(
+        "First name,Email,Secondary phones,Secondary emails\n"
+        "Ann,ann@example.com,+31 70 555 0001; +31 70 555 0002,Ann.Work@Example.com\n"
+        "Bo,bo@example.com,not a phone,ann@example.com\n",
+        encoding="utf-8",
+    )
+    summary = imp(engine, path, tmp_path)
+    assert (summary.imported, summary.invalid, summary.warnings) == (2, 0, 1)
+    assert sorted(w.field for w in summary.warned) == ["secondary_emails", "secondary_phones"]
+    with Session(engine) as s:
+        points = {
+            (c.first_name, p.kind, p.value, p.origin)
+            for c, p in s.exec(
+                select(Customer, ContactPoint).join(
+                    ContactPoint, col(ContactPoint.customer_id) == col(Customer.id)
+                )
+            )
+        }
+    assert points == {
+        ("Ann", "phone", "+31705550001", "imported"),
+        ("Ann", "phone", "+31705550002", "imported"),
+        ("Ann", "email", "ann.work@example.com", "imported"),
+    }
