@@ -246,6 +246,29 @@ class FrontdeskApp(App[None]):
             ),
             ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
         ]
+        from frontdesk.screens.profile import ProfileScreen
+
+        if isinstance(screen, ProfileScreen):
+            commands += [
+                (
+                    "Audit log of this customer",
+                    "Who changed what (L)",
+                    screen.action_customer_audit,
+                    "audit",
+                ),
+                (
+                    "Copy of this customer's data",
+                    "For an access request: a private JSON file (X)",
+                    screen.action_export_data,
+                    "export",
+                ),
+                (
+                    "Erase this customer",
+                    "Remove the person, keep the accounts (ctrl+x)",
+                    screen.action_erase,
+                    "erase",
+                ),
+            ]
         for title, help_text, callback, permission in commands:
             if self.may(permission):
                 yield SystemCommand(title, help_text, callback)

@@ -20,6 +20,7 @@ from frontdesk.screens.profile.details import DetailsTab
 from frontdesk.screens.profile.notes import NotesTab
 from frontdesk.screens.profile.orders import OrdersTab
 from frontdesk.screens.profile.overview import OverviewTab
+from frontdesk.screens.profile.privacy import PrivacyActions
 from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.screens.profile.timeline import TimelineTab
@@ -49,7 +50,7 @@ AFFECTS: dict[str, frozenset[str]] = {
 SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": "rewards"}
 
 
-class ProfileScreen(FrontdeskScreen[None]):
+class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
     """One customer. ``1``-``7`` switch tabs; each tab has its own keys (see the footer)."""
 
     DEFAULT_CSS = """
@@ -98,6 +99,9 @@ class ProfileScreen(FrontdeskScreen[None]):
         Binding("ctrl+r", "refresh", "Refresh", show=False),
         Binding("ctrl+d", "delete", "Delete customer", show=False),
         Binding("u", "restore", "Undo delete", show=False),
+        Binding("L", "customer_audit", "Audit log", show=False),
+        Binding("X", "export_data", "Copy of their data", show=False),
+        Binding("ctrl+x", "erase", "Erase customer", show=False),
     ]
 
     def __init__(self, customer_id: int) -> None:
@@ -285,6 +289,9 @@ class ProfileScreen(FrontdeskScreen[None]):
         "book": "book",
         "follow_up": "book",
         "order": "order",
+        "customer_audit": "audit",
+        "export_data": "export",
+        "erase": "erase",
     }
 
     def action_back(self) -> None:
