@@ -91,7 +91,7 @@ async def test_the_profile_opens_its_customers_audit_log(demo_engine: Engine) ->
         assert isinstance(app.screen, ProfileScreen)
         await burst(pilot, "L")
         assert isinstance(app.screen, AuditScreen)
-        assert customer.code in app.screen.title
+        assert customer.code in str(app.screen.title)
         await wait_until(
             pilot, lambda: "1 shown" in str(app.screen.query_one("#au-count", Static).render())
         )
