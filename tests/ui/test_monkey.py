@@ -17,7 +17,6 @@ import pytest
 
 from frontdesk.data.db import open_database
 from frontdesk.data.demo import generate
-from tests.actors import ADMIN
 from tests.ui.conftest import NOW, make_app
 from tests.ui.hostile import add_hostile_data
 from tests.ui.monkey_walk import walk_app
@@ -41,7 +40,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path,
 
 def _copy_database(source: Path, target: Path) -> None:
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst, actor=ADMIN)
+        src.backup(dst)
 
 
 @pytest.mark.parametrize(
