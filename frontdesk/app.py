@@ -143,6 +143,10 @@ class FrontdeskApp(App[None]):
             self.first_admin = ensure_first_admin(session=session, requested=staff)
             self.operator: Staff | None = resolve_operator(session=session, requested=staff)
             session.commit()
+        # Live refresh: the first reading is taken before any screen reads its data, so a
+        # change saved elsewhere in between is not mistaken for the starting point.
+        self.changes = ChangeWatch(self.engine)
+        self.changes.changed()
         self.crash_report: Path | None = None
         # Typed-ahead keys wait here, in order, until the screen is ready and the key before
         # them has been fully handled (see on_event).
@@ -179,7 +183,6 @@ class FrontdeskApp(App[None]):
             self.sub_title = "read-only (not on the staff list)"
         self.push_screen(DirectoryScreen())
         # Live refresh: what another desk saves shows here within about a second.
-        self.changes = ChangeWatch(self.engine)
         self.set_interval(LIVE_INTERVAL, self.watch_changes)
         if self.first_admin is not None:
             self.notify(

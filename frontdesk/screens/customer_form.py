@@ -411,8 +411,12 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             self.notify(str(error), severity="error", markup=False)
         # Anything else is shown by the app (with a crash report); the input stays as typed.
 
-    def show_conflict(self, current: Customer) -> None:
-        """Someone else saved this customer meanwhile: keep our input, show their values."""
+    def show_conflict(self, current: Customer, *, adopt: bool = True) -> None:
+        """Someone else saved this customer meanwhile: keep our input, show their values.
+
+        ``adopt``: the next ctrl+s saves ours over theirs (after a refused save). Seen by the
+        live refresh (``adopt=False``), the next ctrl+s is still refused once, so that a save
+        typed before the banner could be read never overwrites another desk's change."""
         theirs = form_of(current)
         ours = self.snapshot()
         text = Text()
@@ -429,7 +433,8 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         banner.update(text)
         banner.display = True
         banner.add_class("conflict")
-        self.version = current.version
+        if adopt:
+            self.version = current.version
         self.conflict = current
 
     def refresh_data(self) -> None:
@@ -442,7 +447,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         def compare(current: Customer) -> None:
             still_editing = self.is_current and not self.saving and self.initial is not None
             if still_editing and self.version == seen and current.version != seen:
-                self.show_conflict(current)
+                self.show_conflict(current, adopt=False)
 
         self.run_read(
             lambda s: get_customer(session=s, customer_id=customer_id),
@@ -456,6 +461,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             return
         ours = self.snapshot()
         self.fill(replace(form_of(current), tags=ours.tags, custom=ours.custom))
+        self.version = current.version  # theirs is what is edited now
         self.initial = self.snapshot()
         self.query_one("#form-banner", Static).display = False
         self.conflict = None

@@ -81,7 +81,15 @@ async def test_a_form_being_typed_is_never_overwritten(demo_engine: Engine) -> N
         banner = str(app.screen.query_one("#form-banner", Static).render())
         assert "Theirs" in banner and "ctrl+r loads theirs" in banner
         assert app.screen.query_one("#f-display_name", Input).value == "Mine"
-        await burst(pilot, "ctrl+s")  # the existing conflict handling: ours over theirs
+        # A save typed before the banner could be read is still refused once ...
+        await burst(pilot, "ctrl+s")
+        assert isinstance(app.screen, CustomerFormScreen)
+        with Session(demo_engine) as s:
+            assert (
+                s.exec(select(Customer).where(col(Customer.code) == code)).one().display_name
+                == "Theirs"
+            )
+        await burst(pilot, "ctrl+s")  # ... and a second ctrl+s keeps ours, deliberately
         assert isinstance(app.screen, DirectoryScreen)
     with Session(demo_engine) as s:
         saved = s.exec(select(Customer).where(col(Customer.code) == code)).one()
