@@ -106,9 +106,9 @@ def test_demo_check_and_settings(tmp_path: Path) -> None:
     assert code == 0 and "Added 150 customers" in out
     code, out, _ = run("check", "--db", db)
     assert code == 0 and "✗" not in out and "integrity_check: ok" in out
-    code, out, _ = run("settings", "--db", db, "default_region", "nl")
+    code, out, _ = run("--staff", "admin", "settings", "--db", db, "default_region", "nl")
     assert code == 0 and 'default_region = "NL"' in out
-    code, _, err = run("settings", "--db", db, "default_region", "Narnia")
+    code, _, err = run("--staff", "admin", "settings", "--db", db, "default_region", "Narnia")
     assert code == 1 and "country code" in err
     code, out, _ = run("staff", "list", "--db", db)
     assert code == 0 and "Alex Admin" in out

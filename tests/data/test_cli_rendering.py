@@ -199,15 +199,17 @@ def test_error_lines_show_user_text_literally(db: str, console: str) -> None:
     assert code == 1 and shown(err) == f"error: no customer with code {CLOSE}\n"
     # A duplicate names the existing customer, whose name is hostile.
     code, out, err = run(
-        "customers", "add", "--db", db, "--first-name", "New", "--email", "hostile1@example.com"
-    )
+        "--staff", "linker", "customers", "add", "--db", db, "--first-name", "New",
+        "--email", "hostile1@example.com",
+    )  # fmt: skip
     assert code == 1 and out == ""
     assert_safe(err)
     assert shown(err).count("\n") == 1
     assert f"C-000001 {LINK} Linker already has it" in shown(err)
     code, out, err = run(
-        "customers", "add", "--db", db, "--first-name", "New", "--email", "hostile5@example.com"
-    )
+        "--staff", "linker", "customers", "add", "--db", db, "--first-name", "New",
+        "--email", "hostile5@example.com",
+    )  # fmt: skip
     assert code == 1
     assert_safe(err)
     assert f"{LONG} {LONG}" in shown(err)
@@ -299,13 +301,15 @@ def test_narrow_terminal_wraps_long_names_without_crashing(
 def test_added_names_are_echoed_literally(db: str, console: str) -> None:
     """Brackets are legal in a name; what the CLI says back about them is literal."""
     code, out, err = run(
-        "customers", "add", "--db", db, "--first-name", CLOSE, "--last-name", ALLERGY,
-        "--email", "close@example.com",
+        "--staff", "linker", "customers", "add", "--db", db, "--first-name", CLOSE,
+        "--last-name", ALLERGY, "--email", "close@example.com",
     )  # fmt: skip
     assert code == 0, err
     assert_safe(out + err)
     assert shown(out) == f"Added C-000009 {CLOSE} {ALLERGY}\n"
-    code, out, err = run("staff", "add", "--db", db, LINK, "--role", "reception")
+    code, out, err = run(
+        "--staff", "linker", "staff", "add", "--db", db, LINK, "--role", "reception"
+    )
     assert code == 0, err
     assert_safe(out + err)
     assert re.fullmatch(rf"Added staff member \d+: {re.escape(LINK)} \(reception\)\n", shown(out))
