@@ -261,9 +261,11 @@ def demo(ctx: click.Context, db: str | None, count: int, seed: int, if_empty: bo
             )
         )
         if summary.staff:
+            shown, rest = summary.staff[:8], len(summary.staff) - 8
             say(
                 "Staff created (username: name, role): "
-                + "; ".join(f"{user}: {name}, {role}" for user, name, role in summary.staff)
+                + "; ".join(f"{user}: {name}, {role}" for user, name, role in shown)
+                + (f"; and {rest:,} more (frontdesk staff list)" if rest > 0 else "")
             )
             say("Start the app as one of them, e.g.: frontdesk --staff rita")
 

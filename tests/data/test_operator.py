@@ -124,6 +124,8 @@ def test_demo_says_which_staff_it_created(tmp_path: Path) -> None:
     assert code == 0
     assert "admin: Alex Admin, admin" in out and "rita: Rita Reception, reception" in out
     therapists = [r for r in staff_rows(db) if r[2] == "therapist"]
-    assert therapists and all(r[1] and f"{r[1]}: {r[0]}, therapist" in out for r in therapists)
+    assert therapists and all(r[1] for r in therapists)  # every therapist can log in
+    listed = [r for r in therapists if f"{r[1]}: {r[0]}, therapist" in out]
+    assert len(listed) == 6 and f"and {len(therapists) - 6:,} more (frontdesk staff list)" in out
     code, out, _ = run("demo", "--db", str(db), "--customers", "10", "--seed", "7")
     assert "Staff created" not in out  # nothing new the second time
