@@ -449,6 +449,10 @@ def create_customer(
     created_via: CreatedVia | str = CreatedVia.MANUAL,
     region: str | None = None,
 ) -> Customer:
+    """Add a customer (the caller commits). Needs "customers.write"; only the demo generator
+    adds customers as no one."""
+    if CreatedVia(created_via) is not CreatedVia.DEMO:
+        require(actor, "customers.write")
     values = normalise_values(
         session=session,
         values=data.model_dump(),

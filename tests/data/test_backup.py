@@ -27,7 +27,9 @@ def count(engine: Engine) -> int:
 
 def add(engine: Engine, name: str, phone: str) -> None:
     with Session(engine) as s:
-        svc.create_customer(session=s, data=svc.CustomerCreate(first_name=name, phone=phone))
+        svc.create_customer(
+            actor=ADMIN, session=s, data=svc.CustomerCreate(first_name=name, phone=phone)
+        )
         s.commit()
 
 

@@ -47,10 +47,10 @@ def shop(any_session: Session) -> dict[str, int]:
     s.add_all([cut, nina, omar])
     s.flush()
     ann = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
     )
     bob = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
     )
     ids = {
         "branch": branch.id or 0,
@@ -430,6 +430,7 @@ def test_quick_add_customer_and_picker(any_session: Session, shop: dict[str, int
         session=s,
         data=svc.CustomerCreate(first_name="Tessa", phone="2025550143"),
         created_via="booking",
+        actor=ADMIN,
     )
     s.commit()
     assert added.match.name == "Tessa" and added.match.phone == "+1 202-555-0143"
@@ -437,7 +438,9 @@ def test_quick_add_customer_and_picker(any_session: Session, shop: dict[str, int
     # The same phone again: the existing customer is named, nobody new.
     with pytest.raises(DuplicateCustomer) as err:
         picker.quick_add_customer(
-            session=s, data=svc.CustomerCreate(first_name="Tess", phone="(202) 555-0143")
+            session=s,
+            data=svc.CustomerCreate(first_name="Tess", phone="(202) 555-0143"),
+            actor=ADMIN,
         )
     assert err.value.existing_id == added.match.id and err.value.field == "phone"
     s.rollback()

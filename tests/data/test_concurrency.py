@@ -15,6 +15,7 @@ from frontdesk.data import customers as C
 from frontdesk.data.db import open_database
 from frontdesk.data.errors import DuplicateCustomer
 from frontdesk.data.models import Customer
+from tests.actors import ADMIN
 
 
 def _add_same_phone(url: str, name: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:  # type: ignore[type-arg]
@@ -23,7 +24,7 @@ def _add_same_phone(url: str, name: str, barrier: mp.synchronize.Barrier, out: m
     try:
         with Session(engine) as s:
             c = C.create_customer(
-                session=s, data=C.CustomerCreate(first_name=name, phone="+31612345678")
+                actor=ADMIN, session=s, data=C.CustomerCreate(first_name=name, phone="+31612345678")
             )
             s.commit()
             out.put(("ok", c.code))
@@ -90,7 +91,9 @@ def test_two_processes_adding_the_same_phone(any_engine: Engine, tmp_path: Path)
 def test_eight_processes_read_then_write_never_lock_or_lose_updates(engine: Engine) -> None:
     with Session(engine) as s:
         C.create_customer(
-            session=s, data=C.CustomerCreate(first_name="Shared", email="s@example.com")
+            actor=ADMIN,
+            session=s,
+            data=C.CustomerCreate(first_name="Shared", email="s@example.com"),
         )
         s.commit()
     url = str(engine.url.database)
@@ -117,7 +120,9 @@ def test_database_files_are_private(tmp_path: Path) -> None:
     path = tmp_path / "private" / "fd.db"
     engine = open_database(path)
     with Session(engine) as s:
-        C.create_customer(session=s, data=C.CustomerCreate(first_name="A", email="a@example.com"))
+        C.create_customer(
+            actor=ADMIN, session=s, data=C.CustomerCreate(first_name="A", email="a@example.com")
+        )
         s.commit()
         for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
             if candidate.exists():
@@ -135,7 +140,7 @@ def test_sqlite_pragmas(engine: Engine) -> None:
 def test_ledger_is_append_only_in_the_database(any_engine: Engine) -> None:
     with Session(any_engine) as s:
         c = C.create_customer(
-            session=s, data=C.CustomerCreate(first_name="A", email="a@example.com")
+            actor=ADMIN, session=s, data=C.CustomerCreate(first_name="A", email="a@example.com")
         )
         s.commit()
         s.execute(

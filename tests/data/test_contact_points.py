@@ -18,6 +18,7 @@ from frontdesk.data.db import open_database
 from frontdesk.data.errors import DuplicateCustomer, InvalidState, ValidationFailed
 from frontdesk.data.models import ContactPoint, Customer, Staff
 from frontdesk.data.roles import NotAllowed
+from tests.actors import ADMIN
 from tests.conftest import drop_pg_database, new_pg_database, postgres_available
 
 OLD_PHONE = "+16505552671"
@@ -37,12 +38,14 @@ def _staff(s: Session) -> dict[str, Staff]:
 
 def _pair(s: Session) -> tuple[Customer, Customer]:
     a = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(
             first_name="Maria", last_name="Garcia", phone="+14155552671", email="maria@work.com"
         ),
     )
     b = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(
             first_name="María",
@@ -100,7 +103,7 @@ def test_merge_keeps_the_survivors_replaced_values_too(any_session: Session) -> 
     assert ("email", "maria@home.com") not in kept  # it is the primary now
     # Merging the survivor on: its secondaries follow it.
     c = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Mia", phone="+14155550100")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Mia", phone="+14155550100")
     )
     merge.merge_customers(
         session=s, survivor_id=c.id or 0, other_ids=[a.id or 0], actor=staff["admin"]
@@ -204,7 +207,7 @@ def test_merge_requires_the_merge_roles(session: Session) -> None:
     staff = _staff(s)
     a, b = _pair(s)
     c = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="C", phone="+14155550100")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="C", phone="+14155550100")
     )
     s.commit()
     for actor in (None, staff["therapist"]):
@@ -333,10 +336,10 @@ _counter = iter(range(1000, 10_000))
 def _fresh_pair(s: Session) -> tuple[Customer, Customer]:
     n = next(_counter)
     a = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", phone=f"+1415555{n:04d}")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", phone=f"+1415555{n:04d}")
     )
     b = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Anne", phone=f"+1650555{n:04d}")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Anne", phone=f"+1650555{n:04d}")
     )
     s.flush()
     return a, b
@@ -376,7 +379,7 @@ def test_a_deadlock_is_retried_then_said_plainly(
         raise OperationalError("SELECT ... FOR UPDATE", {}, Deadlock("deadlock detected"))
 
     c = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="C", phone="+14155550100")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="C", phone="+14155550100")
     )
     s.commit()
     monkeypatch.setattr(merge, "_merge", always)

@@ -13,7 +13,7 @@ from tests.actors import ADMIN
 
 def add(session: Session, **kw: object) -> Customer:
     data = C.CustomerCreate(**kw)  # type: ignore[arg-type]
-    customer = C.create_customer(session=session, data=data)
+    customer = C.create_customer(actor=ADMIN, session=session, data=data)
     session.commit()
     return customer
 
@@ -45,10 +45,12 @@ def test_create_normalises_and_assigns_code(nl: Session) -> None:
 
 def test_first_name_and_contact_are_required(nl: Session) -> None:
     with pytest.raises(ValidationFailed) as err:
-        C.create_customer(session=nl, data=C.CustomerCreate(first_name="  ", phone="0612345678"))
+        C.create_customer(
+            actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="  ", phone="0612345678")
+        )
     assert err.value.field == "first_name"
     with pytest.raises(ValidationFailed) as err:
-        C.create_customer(session=nl, data=C.CustomerCreate(first_name="Ann"))
+        C.create_customer(actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="Ann"))
     assert err.value.field == "phone"
     assert "phone number or an email" in err.value.message
 
@@ -57,7 +59,7 @@ def test_business_setting_can_require_phone(nl: Session) -> None:
     set_setting(session=nl, key="require_phone", value="yes")
     with pytest.raises(ValidationFailed, match="phone number is required"):
         C.create_customer(
-            session=nl, data=C.CustomerCreate(first_name="Ann", email="a@example.com")
+            actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="Ann", email="a@example.com")
         )
 
 
@@ -72,13 +74,15 @@ def test_duplicate_phone_and_email_name_the_existing_customer(nl: Session) -> No
     )
     with pytest.raises(DuplicateCustomer) as err:
         C.create_customer(
-            session=nl, data=C.CustomerCreate(first_name="M", phone="0031 6 1234 5678")
+            actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="M", phone="0031 6 1234 5678")
         )
     assert err.value.field == "phone"
     assert err.value.existing_code == first.code and err.value.existing_name == "Maria Garcia"
     nl.rollback()
     with pytest.raises(DuplicateCustomer) as err:
-        C.create_customer(session=nl, data=C.CustomerCreate(first_name="M", email="M@EXAMPLE.COM"))
+        C.create_customer(
+            actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="M", email="M@EXAMPLE.COM")
+        )
     assert err.value.field == "email"
 
 
@@ -89,7 +93,9 @@ def test_unique_index_is_the_real_guard(nl: Session) -> None:
     try:
         C.find_live_duplicate = lambda *a, **k: None  # type: ignore[assignment]
         with pytest.raises((DuplicateCustomer, ValidationFailed)):
-            C.create_customer(session=nl, data=C.CustomerCreate(first_name="B", phone="0612345678"))
+            C.create_customer(
+                actor=ADMIN, session=nl, data=C.CustomerCreate(first_name="B", phone="0612345678")
+            )
     finally:
         C.find_live_duplicate = original  # type: ignore[assignment]
 

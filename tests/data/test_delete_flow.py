@@ -30,6 +30,7 @@ from frontdesk.data.models import (
     Staff,
 )
 from frontdesk.data.roles import BULK_DELETE_LIMIT, NotAllowed
+from tests.actors import ADMIN
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SOON = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -49,11 +50,12 @@ def shop(any_session: Session) -> dict[str, int]:
     s.add_all([cut, nina, rita, ada])
     s.flush()
     maria = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(first_name="Maria", last_name="Lopez", email="maria@example.com"),
     )
     bob = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
     )
     ids = {
         "branch": branch.id or 0,
@@ -210,7 +212,9 @@ def test_roles(any_session: Session, shop: dict[str, int]) -> None:
     s.rollback()
     many = [
         svc.create_customer(
-            session=s, data=svc.CustomerCreate(first_name=f"P{i}", email=f"p{i}@example.com")
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name=f"P{i}", email=f"p{i}@example.com"),
         ).id
         or 0
         for i in range(BULK_DELETE_LIMIT + 1)
@@ -243,7 +247,9 @@ def test_bulk_through_the_directory_service(any_engine: Engine) -> None:
         s.flush()
         people = [
             svc.create_customer(
-                session=s, data=svc.CustomerCreate(first_name=f"P{i}", email=f"p{i}@example.com")
+                actor=ADMIN,
+                session=s,
+                data=svc.CustomerCreate(first_name=f"P{i}", email=f"p{i}@example.com"),
             ).id
             or 0
             for i in range(3)

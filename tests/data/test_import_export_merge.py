@@ -205,7 +205,7 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
         chosen["city"] = "Gotham City"
         # Same phone and email: nothing left to add it as another person.
         with pytest.raises(Exception, match="merge it or discard it"):
-            candidates.add_as_customer(session=s, candidate_id=waiting[0].id)
+            candidates.add_as_customer(session=s, candidate_id=waiting[0].id, actor=ADMIN)
         s.rollback()
         version = bruce.version
         merged = candidates.merge_candidate(
@@ -218,7 +218,7 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
         )
         assert len(tag_ids_of(session=s, customer_id=merged.id or 0)) == 3  # VIP, Night + Bat
         # Martha shares the phone only: she is another person, added without it.
-        martha = candidates.add_as_customer(session=s, candidate_id=waiting[1].id)
+        martha = candidates.add_as_customer(session=s, candidate_id=waiting[1].id, actor=ADMIN)
         assert (martha.phone, martha.email) == (None, "martha@example.com")
         s.commit()
         with pytest.raises(InvalidState):
@@ -254,10 +254,10 @@ def test_merge_candidates_follow_a_merged_customer(any_session: Session, tmp_pat
 
     s = any_session
     a = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550111")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550111")
     )
     b = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Anne", email="ann@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Anne", email="ann@example.com")
     )
     _keep_row(
         s, b, {"first_name": "Anne", "email": "ann@example.com", "email_key": "ann@example.com"}
@@ -453,6 +453,7 @@ def test_bulk_insert_stores_what_the_orm_stores(engine: Engine) -> None:
 def test_export_is_formula_safe_and_round_trips(engine: Engine, tmp_path: Path) -> None:
     with Session(engine) as s:
         svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="=cmd|' /C calc'!A0",
@@ -506,6 +507,7 @@ def test_export_import_round_trip_property(tmp_path: Path, names: list[tuple[str
         for i, (first, last) in enumerate(names):
             try:
                 c = svc.create_customer(
+                    actor=ADMIN,
                     session=s,
                     data=svc.CustomerCreate(
                         first_name=first, last_name=last, email=f"p{i}@example.com"
@@ -553,6 +555,7 @@ def _world(s: Session) -> dict[str, int]:
     s.add_all([service, admin])
     s.flush()
     a = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(
             first_name="Maria",
@@ -563,6 +566,7 @@ def _world(s: Session) -> dict[str, int]:
         ),
     )
     b = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(
             first_name="María",
@@ -661,14 +665,16 @@ def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
     ledger = profile.ledger(session=s, customer_id=ids["a"])
     assert ledger[0].action == "merged"
     # The freed identity (the merged-away phone) can be reused by a new customer.
-    svc.create_customer(session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671"))
+    svc.create_customer(
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671")
+    )
 
 
 def test_only_admins_merge_three(any_session: Session) -> None:
     s = any_session
     ids = _world(s)
     c = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Third", email="t@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Third", email="t@example.com")
     )
     s.commit()
     desk = Staff(name="Desk", role="reception")
@@ -820,7 +826,7 @@ def test_merge_candidate_brings_its_category(any_session: Session) -> None:
 
     s = any_session
     ann = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550123")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550123")
     )
     _keep_row(
         s, ann, {"first_name": "Ann", "phone": "+14155550123", "city": "Oakland"}, category="vip"
@@ -888,6 +894,7 @@ def test_repeats_of_rows_that_matched_customers_across_batches(
     """A row repeating an earlier row that updated a customer is a repeat, not a second update."""
     with Session(engine) as s:
         svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="Ann", phone="+14155550101", email="ann@example.com"
@@ -920,10 +927,12 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
     """Found by the monkey test: the survivor became blocked without a reason (CHECK failed)."""
     s = any_session
     keep = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550181")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", phone="+14155550181")
     )
     other = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Anne", email="anne.b@example.com")
+        actor=ADMIN,
+        session=s,
+        data=svc.CustomerCreate(first_name="Anne", email="anne.b@example.com"),
     )
     svc.block_customer(session=s, customer_id=other.id or 0, reason="Unpaid no-shows [x2]")
     s.commit()
@@ -935,10 +944,10 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
     assert survivor.blocked_reason == "Unpaid no-shows [x2]"
     # Neither blocked: the survivor stays unblocked.
     a = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Bo", phone="+14155550182")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Bo", phone="+14155550182")
     )
     b = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob.b@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Bob", email="bob.b@example.com")
     )
     s.commit()
     merged = merge.merge_customers(

@@ -49,11 +49,12 @@ def world(any_session: Session) -> dict[str, int]:
     s.add_all([cut, mani, package, staff])
     s.flush()
     ann = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(first_name="Ann", email="ann@example.com", consent_marketing=True),
     )
     bob = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Bob", email="bob@example.com")
     )
     s.flush()
 
@@ -244,7 +245,9 @@ def test_bulk_actions(any_engine: Engine, world: dict[str, int]) -> None:
             assert tag_ids_of(session=s, customer_id=cid) == {tag_id}
         # Someone takes Ann's email while she is deleted: her restore is reported, Bob's works.
         svc.create_customer(
-            session=s, data=svc.CustomerCreate(first_name="Other", email="ann@example.com")
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="Other", email="ann@example.com"),
         )
         s.commit()
     out = directory.apply_bulk(
@@ -323,6 +326,7 @@ def crowd(any_session: Session) -> Session:
             for last_name in last:
                 n += 1
                 svc.create_customer(
+                    actor=ADMIN,
                     session=s,
                     data=svc.CustomerCreate(
                         first_name=f,

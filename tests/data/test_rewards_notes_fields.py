@@ -23,7 +23,9 @@ from tests.actors import ADMIN
 
 def new_customer(s: Session, name: str = "Ann") -> int:
     c = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name=name, email=f"{name.lower()}@example.com")
+        actor=ADMIN,
+        session=s,
+        data=svc.CustomerCreate(first_name=name, email=f"{name.lower()}@example.com"),
     )
     cid = c.id or 0
     s.commit()

@@ -83,7 +83,7 @@ def test_settings_page_counts_values_per_field(people: tuple[Session, Staff, Sta
     form = settings_flow.FieldForm(HOSTILE, "", "text", False, [], "")
     field = settings_flow.save_field_form(session=s, form=form, actor=admin)
     customer = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
     )
     fields.set_values(session=s, customer_id=customer.id or 0, values={field.key: "x"}, actor=ADMIN)
     page = settings_flow.load_settings_page(session=s)
@@ -95,10 +95,12 @@ def test_settings_page_counts_values_per_field(people: tuple[Session, Staff, Sta
 def test_merge_view_and_ignoring_a_group(people: tuple[Session, Staff, Staff]) -> None:
     s, _, rita = people
     a = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(first_name="Yves", last_name="Tanguy", phone="+14155550111"),
     )
     b = svc.create_customer(
+        actor=ADMIN,
         session=s,
         data=svc.CustomerCreate(first_name="Yves", last_name="Tangui", email="y@example.com"),
     )

@@ -157,14 +157,19 @@ def test_customer_create_refuses_control_characters(session: Session, field: str
     data[field] = bad
     if field == "blocked_reason":
         data["blocked"] = True
-    refused(field, lambda: svc.create_customer(session=session, data=svc.CustomerCreate(**data)))
+    refused(
+        field,
+        lambda: svc.create_customer(actor=ADMIN, session=session, data=svc.CustomerCreate(**data)),
+    )
     assert session.exec(select(Customer)).first() is None
 
 
 @pytest.mark.parametrize("field", CUSTOMER_TEXT_FIELDS)
 def test_customer_update_refuses_control_characters(session: Session, field: str) -> None:
     ann = svc.create_customer(
-        session=session, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN,
+        session=session,
+        data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
     )
     session.commit()
     change: dict[str, Any] = {field: f"x{ESC}"}
@@ -183,10 +188,14 @@ def test_customer_update_refuses_control_characters(session: Session, field: str
 
 def test_block_reason_and_merge_choices_refuse_control_characters(session: Session) -> None:
     ann = svc.create_customer(
-        session=session, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN,
+        session=session,
+        data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
     )
     ann2 = svc.create_customer(
-        session=session, data=svc.CustomerCreate(first_name="Ann", email="ann2@example.com")
+        actor=ADMIN,
+        session=session,
+        data=svc.CustomerCreate(first_name="Ann", email="ann2@example.com"),
     )
     refused(
         "blocked_reason",
@@ -211,6 +220,7 @@ def test_block_reason_and_merge_choices_refuse_control_characters(session: Sessi
 def test_long_values_are_refused_before_the_database(session: Session) -> None:
     with pytest.raises(ValidationFailed) as err:
         svc.create_customer(
+            actor=ADMIN,
             session=session,
             data=svc.CustomerCreate(first_name="Ann", email="a@example.com", city="x" * 101),
         )
@@ -230,7 +240,9 @@ def shop(session: Session) -> dict[str, int]:
     session.add(cut)
     session.flush()
     ann = svc.create_customer(
-        session=session, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN,
+        session=session,
+        data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
     )
     session.commit()
     return {"branch": branch.id or 0, "cut": cut.id or 0, "ann": ann.id or 0}
@@ -484,7 +496,7 @@ def test_multi_line_fields_keep_their_lines(any_session: Session) -> None:
     s.add(cut)
     s.flush()
     ann = svc.create_customer(
-        session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
     )
     shop = {"branch": branch.id or 0, "cut": cut.id or 0, "ann": ann.id or 0}
     body = "Allergy: [nuts]\r\n\t- latex too\r\n"
@@ -504,7 +516,9 @@ def test_multi_line_fields_keep_their_lines(any_session: Session) -> None:
 
 def test_imported_row_file_name_is_shown_not_obeyed(session: Session) -> None:
     ann = svc.create_customer(
-        session=session, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+        actor=ADMIN,
+        session=session,
+        data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
     )
     assert candidates.record_candidate(
         session=session,
@@ -614,7 +628,9 @@ def test_import_with_candidates_refuses_before_keeping_the_row(
 ) -> None:
     with Session(any_engine) as s:
         svc.create_customer(
-            session=s, data=svc.CustomerCreate(first_name="Ann", email="ann@example.com")
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
         )
         s.commit()
     path = _write_csv(

@@ -551,7 +551,7 @@ async def test_hostile_names_in_the_picker(demo_engine: Engine) -> None:
             data = svc.CustomerCreate(
                 first_name=first, last_name="Hostile", email=f"hostile{number}@example.com"
             )
-            made.append(svc.create_customer(session=s, data=data))
+            made.append(svc.create_customer(actor=ADMIN, session=s, data=data))
         made[3].category_id = vip.id
         s.add(made[3])
         notes.add_note(

@@ -61,6 +61,7 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
         ):
             made.append(
                 svc.create_customer(
+                    actor=ADMIN,
                     session=s,
                     data=svc.CustomerCreate(
                         first_name=first,

@@ -23,6 +23,7 @@ from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.merge import MergeScreen
 from frontdesk.screens.profile.details import DetailsTab
 from frontdesk.screens.profile.screen import ProfileScreen
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, burst, make_app, settle, wait_until
 from tests.ui.test_profile_flows import screen_text
 
@@ -32,12 +33,14 @@ HOSTILE = "[b]Zora[/b] [link=x]Q[/link]"
 def _pair(engine: Engine) -> tuple[int, str, int, str]:
     with Session(engine) as s:
         a = svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="Zora", last_name=HOSTILE, phone="+14155550111", email="zq@example.com"
             ),
         )
         b = svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="Zora", last_name="Quil", phone="+14155550199", email="zora@quil.example"

@@ -394,6 +394,7 @@ async def test_hostile_names_show_literally(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
         for i, name in enumerate(hostile):
             svc.create_customer(
+                actor=ADMIN,
                 session=s,
                 data=svc.CustomerCreate(
                     first_name=name, last_name="[b]Zz[/b]", email=f"hostile{i}@example.com"

@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Note
+from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, make_app, settle
 from tests.ui.test_directory_flows import keys
 
@@ -75,6 +76,7 @@ def test_directory_hostile_names_at_160(snap_compare: Any, demo_engine: Engine) 
     with Session(demo_engine) as s:
         ids = [
             svc.create_customer(
+                actor=ADMIN,
                 session=s,
                 data=svc.CustomerCreate(
                     first_name=name, last_name="[b]Zz[/b]", email=f"hostile{i}@example.com"

@@ -284,6 +284,7 @@ async def test_hostile_values_round_trip_through_the_form(desk_engine: Engine) -
     name = "[link=file:///etc/passwd]x[/link]"
     with Session(desk_engine) as s:
         svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(first_name="[/]", last_name=name, email="odd@example.com"),
         )

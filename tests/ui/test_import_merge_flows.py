@@ -217,10 +217,12 @@ async def test_import_wizard_shows_hostile_file_data_literally(
 async def test_merge_screen_from_the_directory(demo_engine: Engine) -> None:
     with Session(demo_engine) as s:
         a = svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(first_name="Zora", last_name=HOSTILE, email="zora@example.com"),
         )
         b = svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="Zora", last_name="Quil", phone="+14155550199", city="Oakland"
@@ -256,6 +258,7 @@ async def test_merge_keeps_the_value_chosen_with_enter(demo_engine: Engine) -> N
     with Session(demo_engine) as s:
         ids = [
             svc.create_customer(
+                actor=ADMIN,
                 session=s,
                 data=svc.CustomerCreate(
                     first_name="Ines", last_name="Duarte", city=city, email=email
@@ -289,10 +292,12 @@ async def test_duplicates_screen_lists_and_ignores(demo_engine: Engine) -> None:
             ("Yves", "Tanguy", "+14155550111"),
         ):
             svc.create_customer(
+                actor=ADMIN,
                 session=s,
                 data=svc.CustomerCreate(first_name=first, last_name=last, phone=phone),
             )
         svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(first_name="Yves", last_name="Tangui", phone="+16505550111"),
         )

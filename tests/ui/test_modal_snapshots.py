@@ -54,6 +54,7 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
     note), a hostile field, tag, category and program, and colours that cannot be read."""
     with Session(demo_engine) as s:
         customer = svc.create_customer(
+            actor=ADMIN,
             session=s,
             data=svc.CustomerCreate(
                 first_name="[/]Maria",
