@@ -139,7 +139,9 @@ def fill_table(
     """
     keep = select or highlighted_key(table)
     index = table.cursor_row
+    rows = list(rows)
     table.clear()
+    fix_column_widths(table, [cells for _, cells in rows])
     keys = []
     for key, cells in rows:
         table.add_row(*cells, key=key)
@@ -148,6 +150,25 @@ def fill_table(
         return
     target = keys.index(keep) if keep in keys else min(max(index, 0), len(keys) - 1)
     table.move_cursor(row=target, animate=False, scroll=True)
+
+
+def _cell_width(value: object) -> int:
+    text = value if isinstance(value, Text) else Text(str(value))
+    return max((line.cell_len for line in text.split()), default=0)
+
+
+def fix_column_widths(table: DataTable[Any], rows: Sequence[Sequence[object]]) -> None:
+    """Give each column the width of its label or widest cell now, as ``fill_table`` of
+    screens/common.py does: a table left to measure its columns does so when it is next idle,
+    and a screen drawn before that (a modal opened at once, a loaded machine) shows the
+    header and the rows at other widths."""
+    for i, column in enumerate(table.ordered_columns):
+        width = column.label.cell_len
+        for cells in rows:
+            if i < len(cells):
+                width = max(width, _cell_width(cells[i]))
+        column.width = column.content_width = width
+        column.auto_width = False
 
 
 class ProfileTab(DataWidget):
