@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import WorkerCancelled
 
 from frontdesk.app import FrontdeskApp
@@ -62,6 +62,8 @@ async def settle(pilot: Pilot[None], delay: float = 0.0) -> None:
     await pilot.pause()
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False  # a snapshot never catches the cursor mid-blink
 
 
 async def wait_until(

@@ -543,7 +543,7 @@ async def test_booking_from_the_profile_shows_on_return(demo_engine: Engine) -> 
             "enter",  # keep the profile's customer
             "enter", "w", "enter",
             "tab", "enter", "down", "enter",
-            "tab", "tab", "1030",
+            "tab", "tab", "1430",  # later today (the clock says 12:00)
             "ctrl+s",
         )  # fmt: skip
         assert isinstance(app.screen, ProfileScreen)

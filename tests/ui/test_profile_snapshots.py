@@ -108,12 +108,6 @@ def test_points_modal_refuses_zero(snap_compare: Any, hostile: tuple[Engine, Hos
     assert snap(snap_compare, hostile, ("4", "down", "a"), ("0", "enter"))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="differs now and then on a loaded 2-core machine (passes alone): the only "
-    "difference is the text area's cursor, caught in either blink phase (setting cursor_blink "
-    "and refreshing did not make it stable); the table widths behind are fixed when filled",
-)
 def test_note_modal_editing_a_hostile_note(
     snap_compare: Any, hostile: tuple[Engine, Hostile]
 ) -> None:
