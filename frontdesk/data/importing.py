@@ -20,7 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ FIELDS = [
     "category",
     "tags",
     "home_branch",
+    "created_at",
     "status",
     "blocked",
     "blocked_reason",
@@ -194,6 +195,7 @@ _known(
 _known("category", "category", "client type", "customer type")
 _known("tags", "tags", "labels", "groups", "group membership", "categories")
 _known("home_branch", "home branch", "branch", "home location", "preferred location")
+_known("created_at", "created", "created at", "customer since", "date created")
 _known("status", "status", "customer status")
 _known("blocked", "blocked", "blacklisted", "banned", "block")
 _known("blocked_reason", "blocked reason", "block reason")
@@ -217,7 +219,6 @@ _known("note", "note", "notes", "comments", "comment", "remarks", "memo")
 _known("code", "code", "customer id", "client id", "reference id", "id")
 _known("secondary_phones", "secondary phones", "more phones")
 _known("secondary_emails", "secondary emails", "more emails")
-_known("ignore", "created")
 
 YES = {"yes", "y", "true", "1", "on", "x", "subscribed", "opted in", "opt-in", "ja", "oui", "si"}
 NO = {
@@ -516,6 +517,26 @@ def _named_month(text: str) -> date | None:
     return None
 
 
+def parse_created(value: str, order: str = "dmy") -> datetime | None:
+    """When a customer was first recorded, as exports write it: an ISO date and time
+    (without a zone: UTC) or a date as other systems write it (``order`` as for birthdays).
+    A time in the future cannot be right."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        day = parse_date(text.split(" ")[0], "created_at", order)
+        if day is None:
+            return None
+        when = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > datetime.now(UTC):
+        raise ValidationFailed("created_at", f"{text!r} is in the future")
+    return when.astimezone(UTC)
+
+
 def parse_date(value: str, field_name: str, order: str = "dmy") -> date | None:
     """A date as other systems write it; None for an empty one (``0/0/00`` included).
 
@@ -732,7 +753,14 @@ def _row_values(
             values.pop("country")
         else:
             values["country"] = code
+    created = None
+    if raw.get("created_at", "").strip():
+        try:
+            created = parse_created(raw["created_at"], order)
+        except ValidationFailed as exc:
+            unreadable(exc)
     extras: dict[str, Any] = {
+        "created_at": created,
         "category": raw.get("category"),
         "home_branch": raw.get("home_branch"),
         "code": raw.get("code"),
@@ -1239,7 +1267,7 @@ def _run_batch(
                 extras = {
                     k: v
                     for k, v in p.extras.items()
-                    if v and k not in ("home_branch", "code", "contacts")
+                    if v and k not in ("home_branch", "code", "contacts", "created_at")
                 }
                 if options.dry_run:
                     fresh = not candidates.exists(
@@ -1564,7 +1592,7 @@ def _insert(
             code=code,
             created_via=CreatedVia.IMPORT.value,
             created_by_id=actor.id if actor else None,
-            created_at=now,
+            created_at=p.extras.get("created_at") or now,  # "customer since" kept
             updated_at=now,
             category_id=category_id,
             home_branch_id=p.extras.get("home_branch") or ctx.get("branch_id"),

@@ -631,6 +631,8 @@ def _snapshot(engine: Engine) -> dict[str, dict[str, Any]]:
         ):
             record = {k: getattr(c, k) for k in keys}
             record["home_branch"] = branches.get(c.home_branch_id)
+            created = c.created_at if c.created_at.tzinfo else c.created_at.replace(tzinfo=UTC)
+            record["created_at"] = created.astimezone(UTC)  # "customer since" comes back too
             record["category"] = categories.get(c.category_id)
             record["tags"] = tags.get(c.id or 0, set())
             record["custom"] = fields.values_of(session=s, customer_id=c.id or 0)
