@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from frontdesk.data import audit, fields, notes, tags
+from frontdesk.data import audit, contacts, fields, notes, tags
 from frontdesk.data import customers as svc
 from frontdesk.data.errors import InvalidState, NotFound, ValidationFailed
 from frontdesk.data.models import (
@@ -237,6 +237,7 @@ def merge_candidate(
     changes = {
         k: v for k, v in chosen.items() if k in CANDIDATE_FIELDS and getattr(customer, k) != v
     }
+    before = {k: getattr(customer, k) for k in ("phone", "other_phone", "email", "email_key")}
     if changes:
         customer = svc.update_customer(
             session=session,
@@ -245,6 +246,16 @@ def merge_candidate(
             expected_version=customer.version,
             actor=actor,
         )
+    # Nothing is lost: the customer's replaced phone/email and the row's own that were not
+    # chosen stay as secondary contacts, with where they came from.
+    contacts.keep_replaced(session=session, survivor=customer, before=before, actor=actor)
+    contacts.keep_incoming(
+        session=session,
+        customer=customer,
+        values=candidate.values,
+        origin=f"imported ({candidate.source})",
+        actor=actor,
+    )
     _carry_extras(session, customer.id or 0, candidate, actor)
     _resolve(session, candidate, CandidateStatus.MERGED, actor)
     return customer

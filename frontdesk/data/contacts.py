@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -280,6 +281,50 @@ def keep_replaced(
             value=value,
             display=shown,
             origin=f"{survivor.code} before a merge",
+            created_by_id=actor.id if actor else None,
+        )
+        session.add(point)
+        added.append(point)
+    session.flush()
+    return [_view(p) for p in added]
+
+
+def keep_incoming(
+    *,
+    session: Session,
+    customer: Customer,
+    values: dict[str, Any],
+    origin: str,
+    actor: Staff | None,
+) -> list[ContactView]:
+    """An imported row merged into ``customer``: its phones and email that did not become the
+    customer's own stay as secondaries (``origin``), unless another live customer has them."""
+    assert customer.id is not None
+    have = _primaries(customer) | _existing(session, customer.id)
+    wanted: list[tuple[ContactKind, str | None, str | None]] = [
+        (ContactKind.PHONE, values.get(k), None) for k in ("phone", "other_phone")
+    ]
+    wanted.append((ContactKind.EMAIL, values.get("email_key"), values.get("email")))
+    added: list[ContactPoint] = []
+    for kind, value, shown in wanted:
+        if not value or (kind.value, value) in have:
+            continue
+        phone = kind is ContactKind.PHONE
+        taken = svc.find_live_duplicate(
+            session,
+            phone=value if phone else None,
+            email_key=None if phone else value,
+            exclude_id=customer.id,
+        )
+        if taken is not None:
+            continue
+        have.add((kind.value, value))
+        point = ContactPoint(
+            customer_id=customer.id,
+            kind=kind.value,
+            value=value,
+            display=shown,
+            origin=origin[:100],
             created_by_id=actor.id if actor else None,
         )
         session.add(point)

@@ -954,3 +954,72 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
         session=s, survivor_id=a.id or 0, other_ids=[b.id or 0], actor=ADMIN
     )
     assert not merged.blocked and merged.blocked_reason is None
+
+
+def test_merging_an_imported_row_keeps_the_contacts_not_chosen(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from frontdesk.data import candidates, contacts
+    from frontdesk.data.models import MergeCandidate
+
+    imp(engine, "shopify.csv", tmp_path)
+    run_import(
+        engine=engine,
+        path=_candidates_file(tmp_path),
+        options=ImportOptions(on_duplicate="candidate"),
+        actor=ADMIN,
+    )
+    with Session(engine) as s:
+        martha_row = candidates.pending(session=s)[1]
+        customer = svc.get_customer(session=s, customer_id=martha_row.customer_id)
+        own_email = customer.email
+        row = s.get(MergeCandidate, martha_row.id)
+        assert row is not None and own_email
+        # The row's email is chosen: the customer's own one stays as a secondary.
+        chosen = candidates.default_choices(session=s, customer=customer, candidate=row)
+        chosen["email"] = "martha@example.com"
+        merged = candidates.merge_candidate(
+            session=s, candidate_id=martha_row.id, chosen=chosen, actor=ADMIN
+        )
+        s.commit()
+        kept = {
+            (c.value, c.origin) for c in contacts.contacts_of(session=s, customer_id=merged.id or 0)
+        }
+        assert merged.email == "martha@example.com"
+        assert any(v == own_email.lower() and "before a merge" in o for v, o in kept)
+        # Both addresses still find her.
+        for text in ("martha@example.com", own_email):
+            assert [c.id for c in svc.search(session=s, text=text, limit=5)] == [merged.id]
+
+
+def test_an_imported_rows_own_email_stays_when_the_customers_is_kept(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from frontdesk.data import candidates, contacts
+    from frontdesk.data.models import MergeCandidate
+
+    imp(engine, "shopify.csv", tmp_path)
+    run_import(
+        engine=engine,
+        path=_candidates_file(tmp_path),
+        options=ImportOptions(on_duplicate="candidate"),
+        actor=ADMIN,
+    )
+    with Session(engine) as s:
+        martha_row = candidates.pending(session=s)[1]
+        customer = svc.get_customer(session=s, customer_id=martha_row.customer_id)
+        row = s.get(MergeCandidate, martha_row.id)
+        assert row is not None
+        chosen = candidates.default_choices(session=s, customer=customer, candidate=row)
+        assert chosen["email"] == customer.email  # the customer's own wins by default
+        merged = candidates.merge_candidate(
+            session=s, candidate_id=martha_row.id, chosen=chosen, actor=ADMIN
+        )
+        s.commit()
+        kept = {
+            (c.value, c.origin) for c in contacts.contacts_of(session=s, customer_id=merged.id or 0)
+        }
+        assert ("martha@example.com", "imported (again.csv record 2)") in kept
+        assert [c.id for c in svc.search(session=s, text="martha@example.com", limit=5)] == [
+            merged.id
+        ]
