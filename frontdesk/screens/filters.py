@@ -21,6 +21,7 @@ from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import BookingStatus
 from frontdesk.screens.base import FrontdeskModal
+from frontdesk.screens.common import set_message
 from frontdesk.text import user_text
 from frontdesk.widgets.select import Select
 
@@ -84,9 +85,11 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
                 with Vertical(classes="fbox"):
                     yield Label("Visited in the last N days")
                     yield Input(str(b.visited_within_days or ""), id="fl-visited", type="integer")
+                    yield Label("", id="fl-visited-error", classes="error days-error")
                 with Vertical(classes="fbox"):
                     yield Label("No visit for N days")
                     yield Input(str(b.not_visited_for_days or ""), id="fl-absent", type="integer")
+                    yield Label("", id="fl-absent-error", classes="error days-error")
                 with Vertical(classes="fbox"):
                     yield Label("Subscribed to")
                     yield SelectionList[str](
@@ -195,7 +198,24 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
     def _ids(self, wid: str) -> tuple[Any, ...]:
         return tuple(sorted(self.query_one(wid, SelectionList).selected))
 
+    def _days_ok(self) -> bool:
+        """A number of days is a whole number from 1; anything else is said under its field
+        (and what was typed stays)."""
+        for wid in ("#fl-visited", "#fl-absent"):
+            raw = self.query_one(wid, Input).value.strip()
+            bad = bool(raw) and not (raw.isdigit() and int(raw) > 0)
+            set_message(
+                self.query_one(f"{wid}-error", Label),
+                "A number of days: 1 or more" if bad else None,
+            )
+            if bad:
+                self.set_focus(self.query_one(wid, Input))
+                return False
+        return True
+
     def action_save(self) -> None:
+        if not self._days_ok():
+            return
         try:
             start, end = self._date("#fl-from"), self._date("#fl-to")
         except ValueError as exc:

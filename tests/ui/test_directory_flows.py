@@ -553,3 +553,21 @@ async def test_a_therapist_cannot_add_or_edit_customers(demo_engine: Engine) -> 
         assert any("may not add or change customers" in m for m in refused)
         await keys(pilot, "enter")  # reading is for everyone
         assert isinstance(app.screen, ProfileScreen)
+
+
+async def test_filter_panel_says_when_a_number_of_days_is_not_one(demo_engine: Engine) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "f")
+        modal = app.screen
+        assert isinstance(modal, FilterModal)
+        tabs = modal.focus_chain.index(modal.query_one("#fl-visited", Input))
+        await burst(pilot, *["tab"] * tabs, "0", "ctrl+s")
+        assert app.screen is modal  # not applied, not lost
+        assert label(app, "#fl-visited-error") == "A number of days: 1 or more"
+        assert modal.query_one("#fl-visited", Input).value == "0"
+        assert app.focused is modal.query_one("#fl-visited", Input)
+        await burst(pilot, "backspace", "30", "ctrl+s")
+        assert isinstance(app.screen, DirectoryScreen)
+        assert app.screen.filters.visited_within_days == 30
