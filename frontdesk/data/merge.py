@@ -385,19 +385,29 @@ def _merge(
 def _merge_points(
     session: Session, survivor_id: int, others: list[Customer], actor: Staff | None
 ) -> None:
+    # The enrolments are locked and read afresh (populate_existing): a desk changing points
+    # on one of them at this moment waits, or this merge waits for it; a balance read before
+    # that desk committed would otherwise be moved without its last entry.
     for other in others:
         for enrolment in session.exec(
-            select(LoyaltyEnrolment).where(
+            select(LoyaltyEnrolment)
+            .where(
                 col(LoyaltyEnrolment.customer_id) == other.id,
                 col(LoyaltyEnrolment.removed_at).is_(None),
             )
+            .order_by(col(LoyaltyEnrolment.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
         ).all():
             target = session.exec(
-                select(LoyaltyEnrolment).where(
+                select(LoyaltyEnrolment)
+                .where(
                     col(LoyaltyEnrolment.customer_id) == survivor_id,
                     col(LoyaltyEnrolment.program_id) == enrolment.program_id,
                     col(LoyaltyEnrolment.removed_at).is_(None),
                 )
+                .with_for_update()
+                .execution_options(populate_existing=True)
             ).first()
             if target is None:
                 # The survivor was not enrolled: the enrolment itself moves over.
