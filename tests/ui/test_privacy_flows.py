@@ -56,6 +56,10 @@ async def test_admin_copies_then_erases_a_customer(demo_engine: Engine, tmp_path
                 and "Erased customer" in str(app.screen.query_one("#p-name", Static).render())
             ),
         )
+        banner = str(app.screen.query_one("#p-banner", Static).render())
+        assert banner.startswith("ERASED customer")
+        await burst(pilot, "u")  # nothing to restore: the key does nothing
+        assert "ERASED" in str(app.screen.query_one("#p-banner", Static).render())
     with Session(demo_engine) as s:
         gone = s.exec(select(Customer).where(col(Customer.code) == customer.code)).one()
         assert gone.erased_at is not None and gone.email is None and gone.phone is None

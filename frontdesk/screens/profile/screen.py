@@ -236,6 +236,9 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
                 join(Text("BLOCKED", style="bold"), user_text(c.blocked_reason), sep=" — ")
             )
             banner.set_classes("banner-blocked")
+        elif c.erased_at is not None:
+            banner.update(Text("ERASED customer: personal data removed; bookings and orders kept"))
+            banner.set_classes("banner-inactive")
         elif c.deleted_at is not None:
             banner.update(Text("DELETED customer (u restores it)"))
             banner.set_classes("banner-inactive")
@@ -314,6 +317,8 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
                 return False
             header = self.customer_header
             deleted = header is not None and header.customer.deleted_at is not None
+            if header is not None and header.customer.erased_at is not None:
+                return False  # nothing to restore, nothing left to delete
             return deleted if action == "restore" else not deleted
         # The footer hides what the operator's role may not do (the app's key says why).
         needed = self.NEEDS.get(action)
