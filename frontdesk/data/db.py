@@ -17,7 +17,7 @@ import fcntl
 import os
 import sqlite3
 import stat
-import time
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
 from frontdesk import config
+from frontdesk.data.errors import DatabaseBusy
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it against the migrations directory.
@@ -82,9 +83,9 @@ class FairConnection(sqlite3.Connection):
     SQLite makes a writer that finds the file locked sleep and retry (1, 2, 5 ... 100 ms): a
     writer that has waited long sleeps long while newcomers slip in, so with eight desks
     writing at once the slowest write took seconds. Here a writer first takes a turn on a
-    small lock file next to the database (``NAME-writers``, private), polling every
-    millisecond or two, and only then begins ``IMMEDIATE``; the turn ends with the commit or
-    the rollback. Readers never take a turn.
+    small lock file next to the database (``NAME-writers``, private), waiting in the kernel
+    (woken as soon as it is free; given up after the busy timeout), and only then begins
+    ``IMMEDIATE``; the turn ends with the commit or the rollback. Readers never take a turn.
     """
 
     writers: Path | None = None
@@ -94,19 +95,34 @@ class FairConnection(sqlite3.Connection):
         if self.writers is None or self._turn is not None:
             return
         fd = os.open(self.writers, os.O_CREAT | os.O_RDWR, 0o600)
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.0005
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self._turn = fd
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._turn = fd
+            return
+        except BlockingIOError:
+            pass
+        # Taken: wait in the kernel (woken the moment it is free, no sleeping back-off), in a
+        # helper thread so that the wait can end after the busy timeout like SQLite's own.
+        got = threading.Event()
+        guard = threading.Lock()
+        abandoned = False
+
+        def wait() -> None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with guard:
+                if abandoned:  # gave up meanwhile: hand the turn straight back
+                    fcntl.flock(fd, fcntl.LOCK_UN)
                     os.close(fd)
-                    raise sqlite3.OperationalError("database is locked") from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+                    return
+                got.set()
+
+        threading.Thread(target=wait, name="frontdesk-writer-turn", daemon=True).start()
+        if not got.wait(BUSY_TIMEOUT_MS / 1000):
+            with guard:
+                if not got.is_set():
+                    abandoned = True
+                    raise DatabaseBusy(BUSY_TIMEOUT_MS / 1000)
+        self._turn = fd
 
     def end_turn(self) -> None:
         fd, self._turn = self._turn, None

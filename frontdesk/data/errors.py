@@ -88,3 +88,13 @@ class UnknownStaff(FrontdeskError):
             f"{requested!r} is not on the staff list: choose a staff member with --staff, "
             f"or ask an admin to add you (frontdesk staff add NAME --username {requested})"
         )
+
+
+class DatabaseBusy(FrontdeskError):
+    """Another desk kept the database's write turn longer than the busy timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"The database stayed busy for {seconds:g} s (another desk is writing); nothing "
+            "was saved — try again"
+        )

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from frontdesk.data.db import FairConnection, open_database, read_engine
@@ -54,3 +55,29 @@ def test_a_rollback_ends_the_turn(tmp_path: Path) -> None:
         assert conn.connection.dbapi_connection._turn is None  # type: ignore[union-attr]
     with engine.begin() as conn:  # would wait 10 s if the turn were still taken
         conn.execute(text("UPDATE counter SET value = 6 WHERE name = 'customer'"))
+
+
+def test_a_turn_not_given_within_the_busy_timeout_is_refused_and_then_handed_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk.data import db as db_module
+    from frontdesk.data.errors import DatabaseBusy
+
+    engine = open_database(tmp_path / "desk.db")
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 300)
+    with engine.connect() as first:
+        first.execute(text("UPDATE counter SET value = 1 WHERE name = 'customer'"))
+        started = time.monotonic()
+        with (
+            pytest.raises(DatabaseBusy, match=r"stayed busy for 0\.3 s"),
+            engine.begin() as second,
+        ):
+            second.execute(text("UPDATE counter SET value = 2 WHERE name = 'customer'"))
+        assert 0.25 < time.monotonic() - started < 5
+        first.commit()
+    # The given-up wait hands the turn straight back: the next writer is not blocked.
+    with engine.begin() as third:
+        third.execute(text("UPDATE counter SET value = 3 WHERE name = 'customer'"))
+    with engine.connect() as conn:
+        value = conn.execute(text("SELECT value FROM counter WHERE name = 'customer'")).scalar_one()
+    assert value == 3
