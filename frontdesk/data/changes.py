@@ -26,6 +26,7 @@ class ChangeWatch:
         self._connection: Any = None
         self._last: object = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def _query(self) -> str:
         return "PRAGMA data_version" if is_sqlite(self.engine) else "SELECT pg_current_wal_lsn()"
@@ -46,10 +47,12 @@ class ChangeWatch:
 
     def changed(self) -> bool:
         with self._lock:
+            if self._closed:
+                return False
             try:
                 value = self._read()
             except Exception:
-                self.close()  # the server went away: start over next time, say nothing now
+                self._drop()  # the server went away: start over next time, say nothing now
                 return False
             first = self._last is None
             moved = value != self._last
@@ -57,6 +60,13 @@ class ChangeWatch:
             return moved and not first
 
     def close(self) -> None:
+        """For good: waits for a check in flight on another thread (closing a SQLite
+        connection while another thread uses it crashes the process)."""
+        with self._lock:
+            self._closed = True
+            self._drop()
+
+    def _drop(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.close()
