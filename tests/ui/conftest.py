@@ -22,6 +22,18 @@ NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 SIZE = (120, 36)
 
 
+@pytest.fixture(autouse=True)
+def _steady_cursors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focused field's cursor stays shown in every UI test: a blink (every 0.5 s) landing
+    between the last key and a snapshot on a loaded machine made pictures differ."""
+
+    def shown(widget: Input | TextArea) -> None:
+        widget._cursor_visible = True
+
+    monkeypatch.setattr(Input, "_toggle_cursor", shown)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", shown)
+
+
 @pytest.fixture
 def demo_engine(tmp_path: Path) -> Iterator[Engine]:
     engine = open_database(tmp_path / "demo.db")
@@ -40,7 +52,11 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
 def make_app(
     engine: Engine, staff: str | None = "rita", data_dir: Path | None = None
 ) -> FrontdeskApp:
-    return FrontdeskApp(engine=engine, staff=staff, clock=lambda: NOW, data_dir=data_dir)
+    app = FrontdeskApp(engine=engine, staff=staff, clock=lambda: NOW, data_dir=data_dir)
+    # Scrolls end at once: a focus scroll still animating when the next tab arrives decided
+    # (by the machine's load) whether that tab scrolled again, so pictures could differ.
+    app.animation_level = "none"
+    return app
 
 
 async def _workers_done(pilot: Pilot[None]) -> None:
