@@ -439,6 +439,8 @@ class Booking(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
+    # Checked in at the desk (the day sheet's "arrived"); None: not (yet) arrived.
+    arrived_at: datetime | None = None
 
 
 class Order(SQLModel, table=True):
