@@ -13,6 +13,7 @@ Search finds customers by them (``customers._search_plan``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -206,6 +207,47 @@ def remove_contact_point(*, session: Session, contact_id: int, actor: Staff | No
     return view
 
 
+def _wanted(values: Any) -> list[tuple[ContactKind, str | None, str | None]]:
+    """(kind, key, shown) of the two phones and the email in ``values`` (a mapping with the
+    customer's column names, or a customer)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    wanted: list[tuple[ContactKind, str | None, str | None]] = [
+        (ContactKind.PHONE, get(k), None) for k in ("phone", "other_phone")
+    ]
+    wanted.append((ContactKind.EMAIL, get("email_key"), get("email")))
+    return wanted
+
+
+def _keep(
+    session: Session,
+    *,
+    customer_id: int,
+    values: Any,
+    have: set[tuple[str, str]],
+    origin: str,
+    actor: Staff | None,
+    usable: Callable[[ContactKind, str], bool] = lambda kind, value: True,
+) -> list[ContactPoint]:
+    """Add the phones and email of ``values`` that ``customer_id`` does not ``have`` yet as
+    secondaries with their ``origin`` (``have`` grows with them)."""
+    added: list[ContactPoint] = []
+    for kind, value, shown in _wanted(values):
+        if not value or (kind.value, value) in have or not usable(kind, value):
+            continue
+        have.add((kind.value, value))
+        point = ContactPoint(
+            customer_id=customer_id,
+            kind=kind.value,
+            value=value,
+            display=shown,
+            origin=origin[:100],
+            created_by_id=actor.id if actor else None,
+        )
+        session.add(point)
+        added.append(point)
+    return added
+
+
 def keep_on_merge(
     *, session: Session, survivor: Customer, others: list[Customer], actor: Staff | None
 ) -> list[ContactView]:
@@ -231,26 +273,13 @@ def keep_on_merge(
                 session.add(point)
                 have.add((point.kind, point.value))
     session.flush()
+    have |= kept
     added: list[ContactPoint] = []
     for owner in others:
-        wanted: list[tuple[ContactKind, str | None, str | None]] = [
-            (ContactKind.PHONE, p, None) for p in (owner.phone, owner.other_phone)
-        ]
-        wanted.append((ContactKind.EMAIL, owner.email_key, owner.email))
-        for kind, value, shown in wanted:
-            if not value or (kind.value, value) in kept | have:
-                continue
-            have.add((kind.value, value))
-            point = ContactPoint(
-                customer_id=survivor.id,
-                kind=kind.value,
-                value=value,
-                display=shown,
-                origin=f"merged from {owner.code}",
-                created_by_id=actor.id if actor else None,
-            )
-            session.add(point)
-            added.append(point)
+        origin = f"merged from {owner.code}"
+        added += _keep(
+            session, customer_id=survivor.id, values=owner, have=have, origin=origin, actor=actor
+        )
     session.flush()
     return [_view(p) for p in added]
 
@@ -265,26 +294,14 @@ def keep_replaced(
     """The survivor's own phones/email that the merge replaced by another's become
     secondaries ("replaced in merge")."""
     assert survivor.id is not None
-    kept = _primaries(survivor) | _existing(session, survivor.id)
-    wanted: list[tuple[ContactKind, str | None, str | None]] = [
-        (ContactKind.PHONE, before.get(k), None) for k in ("phone", "other_phone")
-    ]
-    wanted.append((ContactKind.EMAIL, before.get("email_key"), before.get("email")))
-    added: list[ContactPoint] = []
-    for kind, value, shown in wanted:
-        if not value or (kind.value, value) in kept:
-            continue
-        kept.add((kind.value, value))
-        point = ContactPoint(
-            customer_id=survivor.id,
-            kind=kind.value,
-            value=value,
-            display=shown,
-            origin=f"{survivor.code} before a merge",
-            created_by_id=actor.id if actor else None,
-        )
-        session.add(point)
-        added.append(point)
+    added = _keep(
+        session,
+        customer_id=survivor.id,
+        values=before,
+        have=_primaries(survivor) | _existing(session, survivor.id),
+        origin=f"{survivor.code} before a merge",
+        actor=actor,
+    )
     session.flush()
     return [_view(p) for p in added]
 
@@ -300,15 +317,8 @@ def keep_incoming(
     """An imported row merged into ``customer``: its phones and email that did not become the
     customer's own stay as secondaries (``origin``), unless another live customer has them."""
     assert customer.id is not None
-    have = _primaries(customer) | _existing(session, customer.id)
-    wanted: list[tuple[ContactKind, str | None, str | None]] = [
-        (ContactKind.PHONE, values.get(k), None) for k in ("phone", "other_phone")
-    ]
-    wanted.append((ContactKind.EMAIL, values.get("email_key"), values.get("email")))
-    added: list[ContactPoint] = []
-    for kind, value, shown in wanted:
-        if not value or (kind.value, value) in have:
-            continue
+
+    def free(kind: ContactKind, value: str) -> bool:
         phone = kind is ContactKind.PHONE
         taken = svc.find_live_duplicate(
             session,
@@ -316,18 +326,16 @@ def keep_incoming(
             email_key=None if phone else value,
             exclude_id=customer.id,
         )
-        if taken is not None:
-            continue
-        have.add((kind.value, value))
-        point = ContactPoint(
-            customer_id=customer.id,
-            kind=kind.value,
-            value=value,
-            display=shown,
-            origin=origin[:100],
-            created_by_id=actor.id if actor else None,
-        )
-        session.add(point)
-        added.append(point)
+        return taken is None
+
+    added = _keep(
+        session,
+        customer_id=customer.id,
+        values=values,
+        have=_primaries(customer) | _existing(session, customer.id),
+        origin=origin,
+        actor=actor,
+        usable=free,
+    )
     session.flush()
     return [_view(p) for p in added]
