@@ -61,6 +61,7 @@ class CreatedVia(StrEnum):
     IMPORT = "import"
     MERGE = "merge"
     DEMO = "demo"
+    ONLINE = "online"  # created by a booking request from outside (API), see created_source
 
 
 class StaffRole(StrEnum):
@@ -273,9 +274,13 @@ class Customer(SQLModel, table=True):
     consent_birthday: bool = Field(default=False)
     consent_marketing: bool = Field(default=False)
     consent_newsletter: bool = Field(default=False)
+    # email, sms or whatsapp (None: email when there is one, else SMS)
+    preferred_channel: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
     created_via: str = Field(default=CreatedVia.MANUAL.value, max_length=10)
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    # Where an online booking came from (the request's source, e.g. "website", "assistant").
+    created_source: str | None = Field(default=None, max_length=100)
     updated_at: datetime = Field(default_factory=utcnow)
     version: int = Field(default=1)
     deleted_at: datetime | None = None
@@ -704,3 +709,197 @@ class MergeCandidate(SQLModel, table=True):
     resolved_at: datetime | None = None
     resolved_by_id: int | None = Field(default=None, foreign_key="staff.id")
     added_customer_id: int | None = Field(default=None, foreign_key="customer.id")
+
+
+# --------------------------------------------------------------------------- outside bookings
+
+
+class RequestStatus(StrEnum):
+    PENDING = "pending"  # booked as a pending booking, waiting for the desk to accept
+    REVIEW = "review"  # not guessed: the desk links or creates the customer
+    ACCEPTED = "accepted"  # accepted at the desk (the booking is confirmed)
+    DECLINED = "declined"  # declined at the desk, or refused (blocked customer)
+    BOOKED = "booked"  # confirmed at once (auto_confirm_requests)
+
+
+class ApiToken(SQLModel, table=True):
+    """A token an outside system (booking page, assistant) calls the API with (hash only)."""
+
+    __tablename__ = "api_token"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    scopes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class BookingRequest(SQLModel, table=True):
+    """What an online booking page or assistant sent, and what became of it."""
+
+    __tablename__ = "booking_request"
+    __table_args__ = (
+        _in("status", RequestStatus, "ck_booking_request_status"),
+        UniqueConstraint("token_name", "idempotency_key", name="uq_booking_request_idem"),
+        Index("ix_booking_request_status", "status", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    token_name: str = Field(max_length=100)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    fingerprint: str = Field(max_length=64)  # of the payload: a reused key with other data
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)  # E.164
+    email: str | None = Field(default=None, max_length=320)
+    service_id: int = Field(foreign_key="service.id")
+    branch_id: int = Field(foreign_key="branch.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    start_at: datetime
+    notes: str | None = Field(default=None, sa_type=Text)
+    source: str | None = Field(default=None, max_length=100)
+    status: str = Field(default=RequestStatus.PENDING.value, max_length=10)
+    reason: str | None = Field(default=None, max_length=300)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    customer_created: bool = Field(default=False)
+    booking_id: int | None = Field(default=None, foreign_key="booking.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+# --------------------------------------------------------------------------- messaging
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class Purpose(StrEnum):
+    TRANSACTIONAL = "transactional"  # a one-off message from the desk (no consent needed)
+    REMINDER = "reminder"
+    BIRTHDAY = "birthday"
+    ANNIVERSARY = "anniversary"
+    MARKETING = "marketing"
+    NEWSLETTER = "newsletter"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # next_attempt_at set: will be retried; NULL: given up
+    SKIPPED = "skipped"  # not sent on purpose (consent withdrawn, booking moved ...)
+
+
+class ConsentPurpose(StrEnum):
+    REMINDERS = "reminders"
+    BIRTHDAY = "birthday"
+    MARKETING = "marketing"
+    NEWSLETTER = "newsletter"
+
+
+class ConsentSource(StrEnum):
+    DESK = "desk"
+    IMPORT = "import"
+    UNSUBSCRIBE = "unsubscribe"
+    API = "api"
+    MERGE = "merge"
+    ERASE = "erase"
+
+
+class NewsletterStatus(StrEnum):
+    QUEUING = "queuing"
+    QUEUED = "queued"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one customer on one channel (frontdesk.data.messaging.outbox)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _in("channel", Channel, "ck_outbox_channel"),
+        _in("purpose", Purpose, "ck_outbox_purpose"),
+        _in("status", MessageStatus, "ck_outbox_status"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_customer", "customer_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    customer_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=True),
+    )
+    channel: str = Field(default=Channel.EMAIL.value, max_length=10)
+    purpose: str = Field(default=Purpose.TRANSACTIONAL.value, max_length=15)
+    template: str | None = Field(default=None, max_length=100)
+    subject: str | None = Field(default=None, max_length=300)
+    # Newsletter messages keep no text of their own: it is the newsletter's, per recipient.
+    body: str | None = Field(default=None, sa_type=Text)
+    html: str | None = Field(default=None, sa_type=Text)
+    to_address: str = Field(max_length=320)
+    status: str = Field(default=MessageStatus.QUEUED.value, max_length=10)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    provider_id: str | None = Field(default=None, max_length=200)
+    message_id: str | None = Field(default=None, max_length=300)
+    booking_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("booking.id", ondelete="SET NULL"), nullable=True),
+    )
+    newsletter_id: int | None = Field(default=None, foreign_key="newsletter.id", index=True)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_at: datetime | None = None
+    handed_over_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class MessageTemplate(SQLModel, table=True):
+    __tablename__ = "message_template"
+    __table_args__ = (_in("channel", Channel, "ck_message_template_channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    channel: str = Field(default=Channel.EMAIL.value, max_length=10)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_type=Text)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class ConsentChange(SQLModel, table=True):
+    """One consent switched on or off: when, by whom, from where (the customer row keeps the
+    current value; this is its history)."""
+
+    __tablename__ = "consent_change"
+    __table_args__ = (
+        _in("purpose", ConsentPurpose, "ck_consent_change_purpose"),
+        _in("source", ConsentSource, "ck_consent_change_source"),
+        Index("ix_consent_change_customer", "customer_id", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), nullable=False)
+    )
+    purpose: str = Field(max_length=15)
+    granted: bool
+    at: datetime = Field(default_factory=utcnow)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    source: str = Field(default=ConsentSource.DESK.value, max_length=15)
+
+
+class Newsletter(SQLModel, table=True):
+    __tablename__ = "newsletter"
+    __table_args__ = (_in("status", NewsletterStatus, "ck_newsletter_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_type=Text)
+    audience: str = Field(default="", max_length=500)
+    recipients: int = Field(default=0)
+    status: str = Field(default=NewsletterStatus.QUEUING.value, max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="staff.id")
