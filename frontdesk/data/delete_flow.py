@@ -17,7 +17,7 @@ Roles: one customer takes "customers.delete"; several take "bulk.delete", and mo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -85,6 +85,25 @@ def _lock(session: Session, customer_id: int) -> Customer | None:
     if customer is not None:
         session.refresh(customer)
     return customer
+
+
+def _each(
+    session: Session,
+    customer_ids: Sequence[int],
+    actor: Staff | None,
+    bulk: bool,
+    problems: list[str],
+) -> Iterator[tuple[int, Customer]]:
+    """Check the role for the whole batch, then each customer locked, in id order (a missing
+    one goes to ``problems``)."""
+    ids = _ids(customer_ids)
+    check_role(actor, len(ids), bulk=bulk)
+    for cid in ids:
+        customer = _lock(session, cid)
+        if customer is None:
+            problems.append(f"customer {cid} not found")
+            continue
+        yield cid, customer
 
 
 def _future(customer_ids: list[int], now: datetime) -> list[Any]:
@@ -199,15 +218,9 @@ def delete_customers(
     ``bulk``: the directory's bulk action (its roles apply even to one customer).
     Already deleted or merged-away customers are left alone (not counted).
     """
-    ids = _ids(customer_ids)
-    check_role(actor, len(ids), bulk=bulk)
     now = _aware(now or utcnow())
     outcome = DeleteOutcome()
-    for cid in ids:
-        customer = _lock(session, cid)
-        if customer is None:
-            outcome.problems.append(f"customer {cid} not found")
-            continue
+    for cid, customer in _each(session, customer_ids, actor, bulk, outcome.problems):
         if not customer.is_live:
             continue
         cancelled: list[list[Any]] = []
@@ -404,15 +417,9 @@ def restore_customers(
     """Undo :func:`delete_customers`: restore each customer and re-open the bookings its
     delete cancelled where the slot is still free. A customer whose phone or email another
     customer took meanwhile stays deleted (reported in ``problems``)."""
-    ids = _ids(customer_ids)
-    check_role(actor, len(ids), bulk=bulk)
     now = _aware(now or utcnow())
     outcome = RestoreOutcome()
-    for cid in ids:
-        customer = _lock(session, cid)
-        if customer is None:
-            outcome.problems.append(f"customer {cid} not found")
-            continue
+    for cid, customer in _each(session, customer_ids, actor, bulk, outcome.problems):
         if customer.deleted_at is None:
             continue
         cancelled = _receipt(session, cid)  # read before the restore is recorded

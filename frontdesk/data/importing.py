@@ -1401,6 +1401,20 @@ class ErrorFile:
     def close(self) -> None:
         if self.handle is not None:
             self.handle.close()
+        else:
+            self._drop_stale()
+
+    def _drop_stale(self) -> None:
+        """No row needed reporting: an error file an earlier import of the same file left
+        would read as this import's errors, so it goes (only a file this class wrote, known
+        by its report columns; any other file of that name is left alone)."""
+        try:
+            with self.path.open(encoding="utf-8-sig", newline="") as handle:
+                header = next(csv.reader(handle), [])
+        except (OSError, UnicodeDecodeError, csv.Error):
+            return
+        if header[-len(REPORT_COLUMNS) :] == REPORT_COLUMNS:
+            self.path.unlink(missing_ok=True)
 
 
 def _bad(

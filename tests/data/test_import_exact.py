@@ -411,6 +411,25 @@ def test_error_file_only_when_needed_private_and_not_repeated(
     assert people(engine)["Ben"].email == "ben@example.com"
 
 
+def test_a_clean_import_removes_the_error_file_an_earlier_import_left(
+    engine: Engine, tmp_path: Path
+) -> None:
+    src = tmp_path / "desk.csv"
+    src.write_text("First name,Email\nBen,not-mail\n", encoding="utf-8")
+    first = imp(engine, src, tmp_path)
+    errors = tmp_path / "desk.errors.csv"
+    assert first.error_file == errors and errors.exists()
+    src.write_text("First name,Email\nBen,ben@example.com\n", encoding="utf-8")
+    again = imp(engine, src, tmp_path)
+    assert (again.imported, again.error_file) == (1, None)
+    assert not errors.exists()  # it would have read as this import's errors
+    # A file of that name that Frontdesk did not write is left alone.
+    errors.write_text("my own notes\n", encoding="utf-8")
+    src.write_text("First name,Email\nCy,cy@example.com\n", encoding="utf-8")
+    imp(engine, src, tmp_path)
+    assert errors.read_text(encoding="utf-8") == "my own notes\n"
+
+
 # ------------------------------------------------------------------- XLSX
 
 
