@@ -8,15 +8,18 @@ header from an imported file): a ``str`` is shown literally, never parsed as mar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from markdown_it import MarkdownIt
 from rich.text import Text
+from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
+from frontdesk.data.errors import FrontdeskError
 from frontdesk.screens.base import FrontdeskModal
 from frontdesk.text import plain, safe_style, user_text
 
@@ -134,6 +137,10 @@ class PromptModal(FrontdeskModal[str | None]):
 
     ``check`` (optional) returns a message for a value that cannot be used; the modal then
     stays open and shows it under the field.
+
+    ``save`` (optional: the answer -> the service call to run) saves from the modal, which
+    closes only once the service accepted, with what it returned: a refusal shows under the
+    field and the answer stays.
     """
 
     AUTO_FOCUS = "#answer"
@@ -147,6 +154,7 @@ class PromptModal(FrontdeskModal[str | None]):
         required: bool = True,
         value: str = "",
         check: Callable[[str], str | None] | None = None,
+        save: Callable[[str], Callable[[Session], Any]] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.question = question
@@ -154,6 +162,8 @@ class PromptModal(FrontdeskModal[str | None]):
         self.required = required
         self.initial = value
         self.check = check
+        self.save = save
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -173,7 +183,23 @@ class PromptModal(FrontdeskModal[str | None]):
         if problem:
             self.query_one("#answer-error", Label).update(user_text(problem))
             return
-        self.dismiss(value)
+        if self.save is None:
+            self.dismiss(value)
+            return
+        if self.saving:
+            return
+        self.saving = True
+        self.hold_keys()  # keys typed after enter wait for the outcome
+        self.run_write(self.save(value), self._saved, group="modal-save", on_error=self._refused)
+
+    def _saved(self, result: Any) -> None:
+        self.dismiss(result)
+
+    def _refused(self, exc: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        message = str(exc) if isinstance(exc, FrontdeskError) else "Not saved: an unexpected error."
+        self.query_one("#answer-error", Label).update(user_text(message))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -280,6 +280,25 @@ async def test_cancel_order_acts_on_the_highlighted_order(demo_engine: Engine) -
         assert s.get(Order, who.orders[0]).status == "open"  # type: ignore[union-attr]
 
 
+async def test_a_refused_cancel_keeps_the_reason_box_open(demo_engine: Engine) -> None:
+    who = make_hostile(demo_engine)
+    with Session(demo_engine) as s:
+        od.take_payment(
+            session=s, order_id=who.orders[0], amount_cents=500, method="card", actor=ADMIN
+        )
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "3", "X", "Changed [her] mind", "enter")
+        modal = app.screen
+        assert isinstance(modal, PromptModal)  # still open: the service said no
+        assert modal.query_one("#answer", Input).value == "Changed [her] mind"
+        assert "refund the payments" in screen_text(app)
+        await burst(pilot, "escape")
+    with Session(demo_engine) as s:
+        assert s.get(Order, who.orders[0]).status != "cancelled"  # type: ignore[union-attr]
+
+
 async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engine) -> None:
     who = make_hostile(demo_engine, blocked=False)
     app = make_app(demo_engine)

@@ -149,9 +149,17 @@ class OrdersTab(ProfileTab):
         order_id = self._order()
         if order_id is None:
             return
+        actor = self.operator
+
+        def work(reason: str) -> Callable[[Session], str]:
+            return lambda s: actions.change_order(
+                session=s, order_id=order_id, action="cancel", actor=actor, reason=reason
+            )
+
+        # The box stays open with the reason when the service refuses (it says why).
         self.ask(
-            PromptModal(f"Why is order #{order_id} cancelled?", placeholder="Reason"),
-            lambda reason: self.change(order_id, "cancel", reason=reason) if reason else None,
+            PromptModal(f"Why is order #{order_id} cancelled?", placeholder="Reason", save=work),
+            lambda message: self.saved(message, changed="order") if message else None,
         )
 
     def change(
