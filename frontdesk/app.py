@@ -119,6 +119,7 @@ class FrontdeskApp(App[None]):
         Binding("I", "import", "Import", show=False, tooltip="Import customers"),
         Binding("D", "duplicates", "Duplicates", show=False, tooltip="Find duplicates"),
         Binding("L", "audit", "Audit log", show=False, tooltip="Who changed what (admins)"),
+        Binding("T", "day_sheet", "Day sheet", show=False, tooltip="The day's bookings"),
     ]
 
     def __init__(
@@ -248,6 +249,12 @@ class FrontdeskApp(App[None]):
                 "merge",
             ),
             ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
+            (
+                "Day sheet",
+                "The day's bookings: arrivals, late, free times (T)",
+                self.action_day_sheet,
+                "read",
+            ),
         ]
         from frontdesk.screens.profile import ProfileScreen
 
@@ -487,6 +494,13 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.audit import AuditScreen
 
         self.push_screen(AuditScreen(customer_code))
+
+    def action_day_sheet(self) -> None:
+        from frontdesk.screens.day_sheet import DaySheetScreen
+
+        if isinstance(self.screen, DaySheetScreen):
+            return
+        self.push_screen(DaySheetScreen())
 
     def action_duplicates(self) -> None:
         if self.refuse("merge"):
