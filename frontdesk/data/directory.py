@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
-from frontdesk.data import profile
+from frontdesk.data import insights, profile
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import (
@@ -59,12 +59,16 @@ class Lookups:
     staff: dict[int, Staff] = field(default_factory=dict)
     custom_fields: dict[int, CustomField] = field(default_factory=dict)
     programs: dict[int, LoyaltyProgram] = field(default_factory=dict)
+    # the business settings of the insight filters (due back, lapsed)
+    due_margin_days: int = 14
+    lapsed_days: int = 180
 
 
 def load_lookups(*, session: Session) -> Lookups:
     def by_id(model: Any, order: Any) -> dict[int, Any]:
         return {row.id: row for row in session.exec(select(model).order_by(order))}
 
+    due_margin, lapsed = insights.margins(session)
     return Lookups(
         branches=by_id(Branch, col(Branch.name)),
         categories=by_id(Category, col(Category.position)),
@@ -82,6 +86,8 @@ def load_lookups(*, session: Session) -> Lookups:
             )
         },
         programs=by_id(LoyaltyProgram, col(LoyaltyProgram.name)),
+        due_margin_days=due_margin,
+        lapsed_days=lapsed,
     )
 
 
@@ -123,10 +129,16 @@ class AdvancedFilter:
     booking_statuses: tuple[str, ...] = ()
     consents: tuple[str, ...] = ()
     custom: tuple[FieldFilter, ...] = ()
+    # Insight filters (issue 16; margins from the settings when the filter was made):
+    due_back_margin: int | None = None  # past the usual interval by more than N days
+    lapsed_days: int | None = None  # no completed visit for N days
+    new_this_month: bool = False  # added this calendar month
+    top_value: int | None = None  # the N customers with the highest 12-month value
+    lapsed_for_due: int = 180  # "due back" leaves out the lapsed (setting lapsed_after_days)
 
     @property
     def is_empty(self) -> bool:
-        return self == AdvancedFilter()
+        return replace(self, lapsed_for_due=180) == AdvancedFilter()
 
     def without(self, key: str) -> AdvancedFilter:
         if key == "booking_range":
@@ -139,8 +151,19 @@ class AdvancedFilter:
     def _bookings(self, *conds: Any) -> Any:
         return exists().where(col(Booking.customer_id) == col(Customer.id), *conds)
 
-    def conditions(self) -> tuple[Any, ...]:
+    def conditions(self, now: datetime | None = None) -> tuple[Any, ...]:
+        """SQL conditions on the customer table; ``now``: the reference time of the insight
+        filters (default: the moment they are built)."""
         out: list[Any] = []
+        now = now or datetime.now(UTC)
+        if self.due_back_margin is not None:
+            out.append(insights.due_back_condition(self.due_back_margin, self.lapsed_for_due, now))
+        if self.lapsed_days is not None:
+            out.append(insights.lapsed_condition(self.lapsed_days, now))
+        if self.new_this_month:
+            out.append(insights.new_this_month_condition(now))
+        if self.top_value is not None:
+            out.append(insights.top_value_condition(self.top_value, now))
         done = col(Booking.status) == BookingStatus.COMPLETED.value
         if self.service_types_used:
             ids = sa_select(col(Service.id)).where(
@@ -183,6 +206,14 @@ class AdvancedFilter:
             return ", ".join(getattr(table.get(i), "name", str(i)) for i in ids)
 
         chips: list[tuple[str, str]] = []
+        if self.due_back_margin is not None:
+            chips.append((f"due back (+{self.due_back_margin} days)", "due_back_margin"))
+        if self.lapsed_days is not None:
+            chips.append((f"lapsed ({self.lapsed_days}+ days)", "lapsed_days"))
+        if self.new_this_month:
+            chips.append(("new this month", "new_this_month"))
+        if self.top_value is not None:
+            chips.append((f"top {self.top_value} by 12-month value", "top_value"))
         if self.service_types_used:
             chips.append(
                 (f"used: {names(self.service_types_used, lk.service_types)}", "service_types_used")

@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "restore": ADMIN,
     "move": ADMIN,
     "audit": ADMIN,
+    "insights": DESK,  # the business overview and report
 }
 
 DESCRIPTIONS = {
@@ -65,6 +66,7 @@ DESCRIPTIONS = {
     "restore": "restore a backup",
     "move": "move the business to another database",
     "audit": "see the audit log",
+    "insights": "see the business overview",
 }
 
 

@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "business_name": "Frontdesk",
     # A --staff name or OS login that is not on the staff list may read (never change) data.
     "unknown_staff_read_only": False,
+    # Directory filters and the profile's visit rhythm (issue 16): "due back" is past the
+    # usual interval by more than this many days; "lapsed" is no visit for this many days.
+    "due_back_margin_days": 14,
+    "lapsed_after_days": 180,
 }
 
 
@@ -52,6 +56,12 @@ def _coerce(key: str, value: Any) -> Any:
         if text in {"0", "no", "false", "off", "n"}:
             return False
         raise ValidationFailed(key, "must be yes or no")
+    if key in {"due_back_margin_days", "lapsed_after_days"}:
+        text = str(value).strip()
+        least = 0 if key == "due_back_margin_days" else 1
+        if not text.isdigit() or int(text) < least or int(text) > 3650:
+            raise ValidationFailed(key, f"must be a whole number of days from {least} to 3650")
+        return int(text)
     if key in {"currency", "business_name"}:
         text = str(value).strip()
         if not text:

@@ -289,7 +289,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
             self.reload()
 
     def effective_filters(self) -> svc.DirectoryFilter:
-        return replace(self.filters, extra=self.advanced.conditions(), now=self.fd.clock())
+        now = self.fd.clock()
+        return replace(self.filters, extra=self.advanced.conditions(now), now=now)
 
     def reload(self, *, hold: bool = True) -> None:
         """New filters or a new search: the first page, then the count.

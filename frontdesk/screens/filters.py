@@ -162,6 +162,25 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
                         ],
                         id="fl-statuses",
                     )
+                with Vertical(classes="fbox"):
+                    yield Label("Visit rhythm and value")
+                    yield SelectionList[str](
+                        (
+                            f"due back (usual interval + {lk.due_margin_days} days)",
+                            "due",
+                            a.due_back_margin is not None,
+                        ),
+                        (
+                            f"lapsed (no visit for {lk.lapsed_days} days)",
+                            "lapsed",
+                            a.lapsed_days is not None,
+                        ),
+                        ("new this month", "new", a.new_this_month),
+                        id="fl-insight",
+                    )
+                with Vertical(classes="fbox"):
+                    yield Label("Top N by 12-month value")
+                    yield Input(str(a.top_value or ""), id="fl-top", type="integer")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Close (esc)", id="close")
@@ -227,6 +246,7 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
             self.set_focus(self.query_one("#fl-to", Input))
             return
         self.query_one("#fl-date-error", Label).update("")
+        lk = self.lookups
         blocked = self.query_one("#fl-blocked", Select).value
         branch = self.query_one("#fl-branch", Select).value
         tag = self.query_one("#fl-tag", Select).value
@@ -253,7 +273,20 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
                 self.query_one("#fl-cf-error", Label).update(user_text(exc.message))
                 self.set_focus(self.query_one("#fl-cf-value", Input))
                 return
+        insight = set(self._ids("#fl-insight"))
+        # a margin kept from the filter being edited, else today's setting
+        due = self.advanced.due_back_margin
+        lapsed = self.advanced.lapsed_days
         advanced = AdvancedFilter(
+            due_back_margin=(due if due is not None else lk.due_margin_days)
+            if "due" in insight
+            else None,
+            lapsed_days=(lapsed if lapsed is not None else lk.lapsed_days)
+            if "lapsed" in insight
+            else None,
+            lapsed_for_due=lk.lapsed_days,
+            new_this_month="new" in insight,
+            top_value=self._int("#fl-top"),
             custom=custom,
             service_types_used=self._ids("#fl-types-used"),
             services_used=self._ids("#fl-services-used"),

@@ -1,0 +1,410 @@
+"""Insight figures against hand-computed fixtures (issue 16).
+
+The world, at NOW = 2026-11-02 12:00 UTC (default period 2025-12-01 .. 2026-11-02):
+
+- Ann (Main): completed Cut/Nina 2026-05-04, 06-03, 08-02, 09-01 and Manicure/Omar 07-13
+  (gaps 30, 40, 20, 30 days: median 30); cancelled 10-01, no-show 10-10, confirmed 11-10.
+  Money: +50.00 on 2025-10-15 (an old product order), +40.00 05-04, +40.00 06-03,
+  +30.00 07-13, refund -10.00 08-15.  Lifetime 150.00; last 12 months 100.00.
+- Bob (Main): completed Cut/Omar 2026-10-17, +40.00 that day.
+- Carl (Main): completed Cut 2025-03-10 only (lapsed).
+- Dana (North): completed Manicure 2025-06-01 and 2026-02-01, +30.00 on 2026-02-01.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from frontdesk.data import customers as svc
+from frontdesk.data import insights
+from frontdesk.data.directory import AdvancedFilter, count_directory, matching_ids
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.merge import merge_customers
+from frontdesk.data.models import (
+    Booking,
+    Branch,
+    Order,
+    Payment,
+    Refund,
+    Service,
+    ServiceType,
+    Staff,
+)
+from frontdesk.data.roles import NotAllowed
+from frontdesk.data.settings import set_setting
+from tests.actors import ADMIN, DESK, THERAPIST
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+
+
+def at(y: int, m: int, d: int) -> datetime:
+    return datetime(y, m, d, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def w(any_session: Session) -> dict[str, int]:
+    s = any_session
+    main, north = Branch(name="Main"), Branch(name="North")
+    hair, nails = ServiceType(name="Hair"), ServiceType(name="Nails")
+    s.add_all([main, north, hair, nails])
+    s.flush()
+    cut = Service(service_type_id=hair.id or 0, name="Cut", duration_minutes=30, price_cents=4000)
+    mani = Service(
+        service_type_id=nails.id or 0, name="Manicure", duration_minutes=45, price_cents=3000
+    )
+    nina, omar = Staff(name="Nina", role="therapist"), Staff(name="Omar", role="therapist")
+    s.add_all([cut, mani, nina, omar])
+    s.flush()
+    ids: dict[str, int] = {"main": main.id or 0, "north": north.id or 0}
+
+    def person(name: str, branch: Branch, created: datetime) -> int:
+        c = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(
+                first_name=name, email=f"{name.lower()}@example.com", home_branch_id=branch.id
+            ),
+        )
+        c.created_at = created
+        s.add(c)
+        s.flush()
+        return c.id or 0
+
+    for name, branch, created in (
+        ("Ann", main, at(2025, 1, 5)),
+        ("Bob", main, at(2026, 11, 1)),
+        ("Carl", main, at(2024, 6, 1)),
+        ("Dana", north, at(2025, 5, 1)),
+    ):
+        ids[name.lower()] = person(name, branch, created)
+
+    def book(who: str, service: Service, when: datetime, status: str, staff: Staff, b: Branch) -> int:
+        bk = Booking(
+            customer_id=ids[who],
+            service_id=service.id or 0,
+            branch_id=b.id or 0,
+            staff_id=staff.id,
+            start_at=when,
+            end_at=when + timedelta(minutes=30),
+            status=status,
+            price_cents=service.price_cents,
+        )
+        s.add(bk)
+        s.flush()
+        return bk.id or 0
+
+    def pay(who: str, cents: int, when: datetime, b: Branch) -> int:
+        order = Order(customer_id=ids[who], branch_id=b.id or 0, total_cents=cents, status="paid")
+        s.add(order)
+        s.flush()
+        s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+        s.flush()
+        return order.id or 0
+
+    ids["ann_may"] = book("ann", cut, at(2026, 5, 4), "completed", nina, main)
+    book("ann", cut, at(2026, 6, 3), "completed", nina, main)
+    ids["ann_jul"] = book("ann", mani, at(2026, 7, 13), "completed", omar, main)
+    ids["ann_aug"] = book("ann", cut, at(2026, 8, 2), "completed", nina, main)
+    ids["ann_sep"] = book("ann", cut, at(2026, 9, 1), "completed", nina, main)
+    book("ann", cut, at(2026, 10, 1), "cancelled", nina, main)
+    book("ann", cut, at(2026, 10, 10), "no_show", nina, main)
+    book("ann", cut, at(2026, 11, 10), "confirmed", nina, main)
+    book("bob", cut, at(2026, 10, 17), "completed", omar, main)
+    book("carl", cut, at(2025, 3, 10), "completed", nina, main)
+    book("dana", mani, at(2025, 6, 1), "completed", omar, north)
+    book("dana", mani, at(2026, 2, 1), "completed", omar, north)
+    pay("ann", 5000, at(2025, 10, 15), main)
+    pay("ann", 4000, at(2026, 5, 4), main)
+    pay("ann", 4000, at(2026, 6, 3), main)
+    ids["ann_jul_order"] = pay("ann", 3000, at(2026, 7, 13), main)
+    s.add(Refund(order_id=ids["ann_jul_order"], amount_cents=1000, reason="late", at=at(2026, 8, 15)))
+    pay("bob", 4000, at(2026, 10, 17), main)
+    pay("dana", 3000, at(2026, 2, 1), north)
+    s.commit()
+    return ids
+
+
+def months(view: insights.CustomerInsight) -> dict[str, tuple[int, int | None]]:
+    return {m.month: (m.visits, m.spent_cents) for m in view.months if m.visits or m.spent_cents}
+
+
+# --------------------------------------------------------------------------- one customer
+
+
+def test_customer_figures_by_hand(any_session: Session, w: dict[str, int]) -> None:
+    view = insights.customer_insight(session=any_session, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert len(view.months) == 24
+    assert view.months[0].month == "2024-12" and view.months[-1].month == "2026-11"
+    assert months(view) == {
+        "2025-10": (0, 5000),
+        "2026-05": (1, 4000),
+        "2026-06": (1, 4000),
+        "2026-07": (1, 3000),
+        "2026-08": (1, -1000),  # the refund lowers the month it was given back in
+        "2026-09": (1, 0),
+    }
+    assert view.lifetime_value_cents == 15000
+    assert view.value_12m_cents == 10000
+    r = view.rhythm
+    assert r.visits == 5 and r.last_visit == date(2026, 9, 1)
+    assert r.usual_interval_days == 30.0
+    assert r.expected_next == date(2026, 10, 1)
+    assert r.days_since == 62
+    assert r.status == "due"  # 62 > 30 + 14
+    assert view.top_services == [("Cut", 4), ("Manicure", 1)]
+    assert view.top_staff == [("Nina", 4), ("Omar", 1)]
+
+
+def test_rhythm_status_follows_the_settings(any_session: Session, w: dict[str, int]) -> None:
+    s = any_session
+    set_setting(session=s, key="due_back_margin_days", value="40")
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert view.rhythm.status == "on time"  # 62 <= 30 + 40
+    set_setting(session=s, key="lapsed_after_days", value="62")
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert view.rhythm.status == "lapsed"
+    bob = insights.customer_insight(session=s, customer_id=w["bob"], actor=DESK, now=NOW)
+    assert bob.rhythm.usual_interval_days is None and bob.rhythm.status is None  # one visit
+    carl = insights.customer_insight(session=s, customer_id=w["carl"], actor=DESK, now=NOW)
+    assert carl.rhythm.status == "lapsed" and carl.lifetime_value_cents == 0
+    with pytest.raises(ValidationFailed):
+        set_setting(session=s, key="lapsed_after_days", value="0")
+    with pytest.raises(ValidationFailed):
+        set_setting(session=s, key="due_back_margin_days", value="soon")
+
+
+def test_median_of_an_odd_and_an_even_number_of_gaps() -> None:
+    assert insights.rhythm_status(None, None, 14, 180) is None
+    assert insights.rhythm_status(44, 30.0, 14, 180) == "on time"
+    assert insights.rhythm_status(45, 30.0, 14, 180) == "due"
+    assert insights.rhythm_status(180, 30.0, 14, 180) == "lapsed"
+    assert insights.rhythm_status(200, None, 14, 180) == "lapsed"
+
+
+def test_exact_after_merge_refund_cancellation_and_deletion(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    s = any_session
+    merge_customers(session=s, survivor_id=w["ann"], other_ids=[w["bob"]], actor=ADMIN)
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    # Bob's visit and payment are Ann's now: gaps 30, 40, 20, 30, 46 (median 30)
+    assert months(view)["2026-10"] == (1, 4000)
+    assert view.lifetime_value_cents == 19000 and view.value_12m_cents == 14000
+    assert view.rhythm.visits == 6 and view.rhythm.days_since == 16
+    assert view.rhythm.usual_interval_days == 30.0 and view.rhythm.status == "on time"
+    assert view.top_staff == [("Nina", 4), ("Omar", 2)]
+    # a refund of the May payment, given in October
+    s.add(Refund(order_id=w["ann_jul_order"], amount_cents=500, reason="goodwill", at=at(2026, 10, 20)))
+    # the August visit cancelled, the July visit's booking deleted
+    aug = s.get(Booking, w["ann_aug"])
+    assert aug is not None
+    aug.status = "cancelled"
+    s.add(aug)
+    jul = s.get(Booking, w["ann_jul"])
+    s.delete(jul)
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert months(view)["2026-10"] == (1, 3500)
+    assert "2026-08" in months(view) and months(view)["2026-08"] == (0, -1000)
+    assert view.lifetime_value_cents == 18500 and view.value_12m_cents == 13500
+    # visits 05-04, 06-03, 09-01, 10-17: gaps 30, 90, 46 -> median 46
+    assert view.rhythm.visits == 4 and view.rhythm.usual_interval_days == 46.0
+    assert view.rhythm.expected_next == date(2026, 12, 2)
+    assert view.top_services == [("Cut", 4)]
+    # a refund after NOW does not count yet
+    s.add(Refund(order_id=w["ann_jul_order"], amount_cents=500, reason="later", at=at(2026, 11, 20)))
+    s.commit()
+    later = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert later.lifetime_value_cents == 18500
+
+
+def test_a_median_between_two_gaps(any_session: Session, w: dict[str, int]) -> None:
+    s = any_session
+    # without the September visit: gaps 30, 40, 20 -> median 30; without June: 70, 20 -> 45
+    s.delete(s.get(Booking, w["ann_sep"]))
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert view.rhythm.usual_interval_days == 30.0
+    may = s.get(Booking, w["ann_may"])
+    assert may is not None
+    may.start_at = at(2026, 5, 19)  # gaps 15, 40, 20 -> 20
+    may.end_at = may.start_at + timedelta(minutes=30)
+    s.add(may)
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert view.rhythm.usual_interval_days == 20.0
+    s.delete(s.get(Booking, w["ann_jul"]))  # gaps 15, 60 -> 37.5
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert view.rhythm.usual_interval_days == 37.5
+    assert view.rhythm.expected_next == date(2026, 8, 2) + timedelta(days=38)
+
+
+def test_a_therapist_sees_no_money(any_session: Session, w: dict[str, int]) -> None:
+    view = insights.customer_insight(
+        session=any_session, customer_id=w["ann"], actor=THERAPIST, now=NOW
+    )
+    assert not view.shows_money
+    assert view.lifetime_value_cents is None and view.value_12m_cents is None
+    assert all(m.spent_cents is None for m in view.months)
+    assert view.rhythm.status == "due" and view.top_services[0] == ("Cut", 4)
+
+
+# --------------------------------------------------------------------------- directory filters
+
+
+def listed(s: Session, advanced: AdvancedFilter, **basic: object) -> set[int]:
+    filters = svc.DirectoryFilter(extra=advanced.conditions(NOW), now=NOW, **basic)  # type: ignore[arg-type]
+    ids = set(matching_ids(session=s, text="", filters=filters))
+    assert count_directory(session=s, filters=filters) == len(ids)
+    return ids
+
+
+def test_directory_filters(any_session: Session, w: dict[str, int]) -> None:
+    s = any_session
+    due = AdvancedFilter(due_back_margin=14, lapsed_for_due=180)
+    assert listed(s, due) == {w["ann"]}  # Bob: one visit; Carl: lapsed; Dana: 274 <= 483+14
+    assert listed(s, replace(due, due_back_margin=40)) == set()  # 62 <= 70
+    assert listed(s, AdvancedFilter(lapsed_days=180)) == {w["carl"], w["dana"]}  # 604, 274 days
+    assert listed(s, AdvancedFilter(lapsed_days=300)) == {w["carl"]}
+    assert listed(s, AdvancedFilter(new_this_month=True)) == {w["bob"]}
+    # 12-month value: Ann 100.00, Bob 40.00, Dana 30.00, Carl nothing
+    assert listed(s, AdvancedFilter(top_value=2)) == {w["ann"], w["bob"]}
+    assert listed(s, AdvancedFilter(top_value=10)) == {w["ann"], w["bob"], w["dana"]}
+    # they combine with each other and with the basic filters
+    assert listed(s, AdvancedFilter(top_value=10, lapsed_days=180)) == {w["dana"]}
+    assert listed(s, AdvancedFilter(lapsed_days=180), branch_id=w["north"]) == {w["dana"]}
+    assert listed(s, due, branch_id=w["north"]) == set()
+    assert AdvancedFilter(due_back_margin=14).chips(
+        __import__("frontdesk.data.directory", fromlist=["Lookups"]).Lookups()
+    ) == [("due back (+14 days)", "due_back_margin")]
+    assert AdvancedFilter(lapsed_for_due=90).is_empty
+    assert AdvancedFilter(due_back_margin=3).without("due_back_margin").is_empty
+
+
+def test_due_back_feeds_the_export(any_session: Session, w: dict[str, int], tmp_path: Path) -> None:
+    from frontdesk.data.exporting import export_customers
+
+    s = any_session
+    filters = svc.DirectoryFilter(
+        extra=AdvancedFilter(due_back_margin=14).conditions(NOW), now=NOW
+    )
+    out = tmp_path / "due.csv"
+    assert export_customers(session=s, path=out, filters=filters, text="", ids=None, actor=DESK) == 1
+    with out.open(encoding="utf-8-sig") as f:
+        assert [r["First name"] for r in csv.DictReader(f)] == ["Ann"]
+
+
+def test_lookups_carry_the_settings(any_session: Session, w: dict[str, int]) -> None:
+    from frontdesk.data.directory import load_lookups
+
+    s = any_session
+    set_setting(session=s, key="due_back_margin_days", value=7)
+    s.commit()
+    lk = load_lookups(session=s)
+    assert (lk.due_margin_days, lk.lapsed_days) == (7, 180)
+
+
+# --------------------------------------------------------------------------- the business
+
+
+def test_business_overview_by_hand(any_session: Session, w: dict[str, int]) -> None:
+    view = insights.business_overview(session=any_session, actor=DESK, now=NOW)
+    assert (view.date_from, view.date_to) == (date(2025, 12, 1), date(2026, 11, 2))
+    got = {
+        m.month: (m.new_customers, m.returning_customers, m.visits, m.revenue_cents)
+        for m in view.months
+    }
+    assert len(view.months) == 12
+    assert {k: v for k, v in got.items() if any(v)} == {
+        "2026-02": (0, 1, 1, 3000),  # Dana's first visit was in 2025
+        "2026-05": (1, 0, 1, 4000),  # Ann's first visit
+        "2026-06": (0, 1, 1, 4000),
+        "2026-07": (0, 1, 1, 3000),
+        "2026-08": (0, 1, 1, -1000),
+        "2026-09": (0, 1, 1, 0),
+        "2026-10": (1, 0, 1, 4000),  # Bob
+    }
+    assert view.active_customers == 3
+    # last year's (2024-11-03 .. 2025-11-02) visitors: Carl, Dana; back this year: Dana
+    assert (view.last_year_customers, view.retained, view.retention) == (2, 1, 0.5)
+    assert (view.settled_bookings, view.no_shows, view.cancellations) == (9, 1, 1)
+    assert view.no_show_rate == pytest.approx(1 / 9)
+    assert view.revenue_cents == 17000
+    assert [(c.name, c.visits, c.value_cents) for c in view.categories] == [
+        ("Hair", 5, 20000),
+        ("Nails", 2, 6000),
+    ]
+    assert [(t.name, t.value_cents, t.visits) for t in view.top_customers] == [
+        ("Ann", 10000, 5),
+        ("Bob", 4000, 1),
+        ("Dana", 3000, 1),
+    ]
+
+
+def test_business_overview_per_branch_and_period(any_session: Session, w: dict[str, int]) -> None:
+    s = any_session
+    north = insights.business_overview(session=s, actor=ADMIN, branch_id=w["north"], now=NOW)
+    assert north.branch == "North"
+    assert north.active_customers == 1 and north.revenue_cents == 3000
+    assert (north.last_year_customers, north.retained) == (1, 1)
+    assert [(c.name, c.visits) for c in north.categories] == [("Nails", 1)]
+    assert [t.name for t in north.top_customers] == ["Dana"]
+    spring = insights.business_overview(
+        session=s, actor=ADMIN, date_from=date(2026, 5, 1), date_to=date(2026, 6, 30), now=NOW
+    )
+    assert [m.month for m in spring.months] == ["2026-05", "2026-06"]
+    assert spring.revenue_cents == 8000 and spring.active_customers == 1
+    assert [(m.new_customers, m.returning_customers) for m in spring.months] == [(1, 0), (0, 1)]
+    with pytest.raises(ValidationFailed):
+        insights.business_overview(
+            session=s, actor=ADMIN, date_from=date(2026, 6, 1), date_to=date(2026, 5, 1), now=NOW
+        )
+
+
+def test_business_overview_after_a_merge(any_session: Session, w: dict[str, int]) -> None:
+    s = any_session
+    merge_customers(session=s, survivor_id=w["ann"], other_ids=[w["bob"]], actor=ADMIN)
+    s.commit()
+    view = insights.business_overview(session=s, actor=DESK, now=NOW)
+    assert view.active_customers == 2
+    october = next(m for m in view.months if m.month == "2026-10")
+    assert (october.new_customers, october.returning_customers) == (0, 1)  # Ann's again
+    assert [(t.name, t.value_cents) for t in view.top_customers][0] == ("Ann", 14000)
+
+
+def test_therapists_may_not_see_the_business(any_session: Session, w: dict[str, int]) -> None:
+    with pytest.raises(NotAllowed):
+        insights.business_overview(session=any_session, actor=THERAPIST, now=NOW)
+    with pytest.raises(NotAllowed):
+        insights.business_overview(session=any_session, actor=None, now=NOW)
+
+
+def test_figures_export_privately_and_as_json(
+    any_session: Session, w: dict[str, int], tmp_path: Path
+) -> None:
+    view = insights.business_overview(session=any_session, actor=DESK, now=NOW)
+    out = tmp_path / "figures.csv"
+    rows = insights.export_overview(view=view, path=out)
+    assert os.stat(out).st_mode & 0o777 == 0o600
+    with out.open(encoding="utf-8-sig") as f:
+        lines = list(csv.reader(f))
+    assert len(lines) == rows
+    assert ["2026-05", "1", "0", "1", "40.00"] in lines
+    assert ["Retention", "50.0%"] in lines
+    assert ["Ann", "10", "'-10.00"] not in lines and ["2026-08", "0", "1", "1", "'-10.00"] in lines
+    data = __import__("json").loads(insights.overview_json(view))
+    assert data["retention"] == 0.5 and data["revenue_cents"] == 17000
+    assert insights.find_branch(session=any_session, name="north") == w["north"]
+    with pytest.raises(ValidationFailed):
+        insights.find_branch(session=any_session, name="South")
