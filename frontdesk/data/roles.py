@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "restore": ADMIN,
     "move": ADMIN,
     "audit": ADMIN,
+    "tokens": ADMIN,  # API tokens for booking requests from outside
     "insights": DESK,  # the business overview and report
 }
 
@@ -66,6 +67,7 @@ DESCRIPTIONS = {
     "restore": "restore a backup",
     "move": "move the business to another database",
     "audit": "see the audit log",
+    "tokens": "manage API tokens",
     "insights": "see the business overview",
 }
 

@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     "business_name": "Frontdesk",
     # A --staff name or OS login that is not on the staff list may read (never change) data.
     "unknown_staff_read_only": False,
+    # Booking requests from outside (frontdesk serve) are confirmed at once when nothing
+    # needs review; otherwise they wait as pending bookings for the desk to accept.
+    "auto_confirm_requests": False,
     # Directory filters and the profile's visit rhythm (issue 16): "due back" is past the
     # usual interval by more than this many days; "lapsed" is no visit for this many days.
     "due_back_margin_days": 14,
@@ -47,7 +50,7 @@ def _coerce(key: str, value: Any) -> Any:
         if region is None:
             raise ValidationFailed(key, f"{value!r} is not a country code (e.g. US, NL, GB)")
         return region
-    if key in {"require_phone", "unknown_staff_read_only"}:
+    if key in {"require_phone", "unknown_staff_read_only", "auto_confirm_requests"}:
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
