@@ -484,6 +484,15 @@ def create_customer(
         customer_id=customer.id,
         changes={k: (None, v) for k, v in after.items() if v not in (None, False, "")},
     )
+    from frontdesk.data.messaging.consent import record_changes
+
+    record_changes(
+        session=session,
+        customer_id=customer.id,
+        changes={k: (False, v) for k, v in after.items() if k.startswith("consent_") and v},
+        actor=actor,
+        source="import" if CreatedVia(created_via) is CreatedVia.IMPORT else None,
+    )
     return customer
 
 
@@ -532,6 +541,9 @@ def _apply(
         customer_id=customer.id,
         changes=changes,
     )
+    from frontdesk.data.messaging.consent import record_changes
+
+    record_changes(session=session, customer_id=customer.id, changes=changes, actor=actor)
     return customer
 
 

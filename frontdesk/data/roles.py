@@ -41,8 +41,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "restore": ADMIN,
     "move": ADMIN,
     "audit": ADMIN,
-    "tokens": ADMIN,  # API tokens for booking requests from outside
     "insights": DESK,  # the business overview and report
+    "tokens": ADMIN,  # API tokens for booking requests from outside
+    "messages.send": DESK,  # write to one customer, retry a failed message
+    "outbox.read": DESK,
+    "consent.write": DESK,  # subscribe / unsubscribe (also in bulk)
+    "newsletter.send": ADMIN,
+    "templates.write": ADMIN,
 }
 
 DESCRIPTIONS = {
@@ -67,8 +72,13 @@ DESCRIPTIONS = {
     "restore": "restore a backup",
     "move": "move the business to another database",
     "audit": "see the audit log",
-    "tokens": "manage API tokens",
     "insights": "see the business overview",
+    "tokens": "manage API tokens",
+    "messages.send": "send messages to customers",
+    "outbox.read": "see the outbox",
+    "consent.write": "change customers' consent",
+    "newsletter.send": "send newsletters",
+    "templates.write": "change message templates",
 }
 
 

@@ -24,7 +24,29 @@ DEFAULTS: dict[str, Any] = {
     # usual interval by more than this many days; "lapsed" is no visit for this many days.
     "due_back_margin_days": 14,
     "lapsed_after_days": 180,
+    # Messaging (frontdesk.data.messaging): passwords and tokens never live here (see
+    # frontdesk.data.messaging.secrets).
+    "smtp_host": "",
+    "smtp_port": 587,
+    "smtp_security": "starttls",  # none | starttls | tls
+    "smtp_user": "",
+    "smtp_timeout": 30,
+    "sender_email": "",
+    "sender_name": "",  # empty: the business name
+    "reply_to": "",  # empty: the sender address
+    "unsubscribe_email": "",  # List-Unsubscribe mailbox; empty: the sender address
+    "reminder_hours": 24,
+    "time_zone": "UTC",
+    "twilio_account_sid": "",
+    "twilio_sms_from": "",
+    "twilio_whatsapp_from": "",
+    "twilio_base_url": "https://api.twilio.com",
 }
+
+
+MESSAGING_KEYS = frozenset(
+    k for k in DEFAULTS if k.startswith(("smtp_", "sender_", "twilio_"))
+) | {"reply_to", "unsubscribe_email", "reminder_hours", "time_zone"}
 
 
 def get_setting(*, session: Session, key: str) -> Any:
@@ -72,6 +94,10 @@ def _coerce(key: str, value: Any) -> Any:
         if len(text) > 100:
             raise ValidationFailed(key, "is too long (100 characters at most)")
         return text.upper() if key == "currency" else text
+    if key in MESSAGING_KEYS:
+        from frontdesk.data.messaging.config import coerce_setting
+
+        return coerce_setting(key, value)
     raise ValidationFailed(key, f"unknown setting (known: {', '.join(sorted(DEFAULTS))})")
 
 

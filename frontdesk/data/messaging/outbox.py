@@ -1,0 +1,650 @@
+"""The outbox: every message is a row, queued -> sending -> sent / failed (-> retried).
+
+Queueing
+    :func:`enqueue` inserts a message under its idempotency key (unique in the table); a key
+    that exists already queues nothing, so running ``frontdesk notify`` twice, from two
+    terminals at once, or after a crash never queues a reminder twice.
+
+Sending (:func:`send_queue`)
+    Each message is *claimed* in its own write transaction (``status`` queued/failed-due ->
+    ``sending`` with ``claimed_by`` = host:pid:token; on PostgreSQL ``FOR UPDATE SKIP LOCKED``,
+    on SQLite the IMMEDIATE write transaction serialises claimers), so two processes never
+    send the same message. Just before the message can reach the server (SMTP ``DATA``, the
+    Twilio request) ``handed_over_at`` is committed; after the server accepted it the row is
+    marked ``sent`` (or ``failed`` with the server's reason).
+
+    Consent, blocking and (for reminders) the booking are checked again at the claim: a
+    message whose customer withdrew consent or was blocked, or whose booking was moved or
+    cancelled after it was queued, becomes ``skipped`` (with the reason) instead of sent.
+
+Failures
+    A transient failure (4xx, timeout, refused connection) leaves the row ``failed`` with
+    ``next_attempt_at`` (back-off 1 min, 5 min, 30 min, 2 h, 12 h) until
+    :data:`MAX_ATTEMPTS`; a permanent one (5xx) or the last attempt leaves it ``failed`` with
+    no next attempt. ``frontdesk outbox retry ID`` (:func:`retry`) queues a failed or skipped
+    message again.
+
+A process killed while sending (the exactly-once rule, :func:`recover_stale`)
+    A row left in ``sending`` by a process that is gone (same host and its pid no longer
+    runs, or claimed more than :data:`STALE_AFTER` ago) is recovered by the next run:
+
+    - never handed over (``handed_over_at`` is NULL): the server cannot have it; it is
+      queued again and sent by this run;
+    - handed over: the server may have accepted it in the instant before the process died.
+      It is marked ``failed`` ("interrupted after it was handed to the server ...") and NOT
+      sent again automatically: a person checks and retries it by hand. This is the only
+      case where a message can end up unsent, and no message is ever sent twice by Frontdesk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from frontdesk.data.errors import BlockedCustomer, NotFound, ValidationFailed
+from frontdesk.data.messaging import consent as consent_rules
+from frontdesk.data.messaging import templates as tpl
+from frontdesk.data.messaging.config import MessagingConfig, load_config, secret
+from frontdesk.data.messaging.providers import Outgoing, Provider, SendFailed
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Channel,
+    Customer,
+    MessageStatus,
+    Newsletter,
+    OutboxMessage,
+    Purpose,
+    Staff,
+    utcnow,
+)
+from frontdesk.data.retry import write_transaction
+from frontdesk.data.roles import require
+from frontdesk.data.validation import clean_line, clean_multiline
+
+MAX_ATTEMPTS = 5
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
+STALE_AFTER = timedelta(minutes=15)
+UNSUBSCRIBE_PURPOSES = frozenset({Purpose.NEWSLETTER.value, Purpose.MARKETING.value})
+INTERRUPTED = (
+    "interrupted after it was handed to the server at {at} UTC: it may have been delivered, "
+    "so it is not sent again automatically — check, then retry it by hand"
+)
+
+
+def _now(now: datetime | None) -> datetime:
+    moment = now or utcnow()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def message_id_for(key: str, sender_email: str) -> str:
+    """The stable Message-ID of the message with idempotency key ``key``."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = sender_email.rpartition("@")[2] or "frontdesk.invalid"
+    return f"<{digest}@{domain}>"
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def enqueue(
+    *,
+    session: Session,
+    key: str,
+    customer: Customer,
+    purpose: str,
+    channel: str,
+    subject: str | None,
+    body: str | None,
+    html: str | None = None,
+    booking_id: int | None = None,
+    template: str | None = None,
+    actor: Staff | None = None,
+    now: datetime | None = None,
+) -> OutboxMessage | None:
+    """Queue one message under ``key``; None when ``key`` was queued before (nothing done).
+
+    The consent rules are checked here (and again when sending); a refused message raises
+    ValidationFailed("to", reason) — callers that sweep many customers check
+    :func:`consent.refusal` first."""
+    reason = consent_rules.refusal(customer, purpose, channel)
+    if reason is not None:
+        raise ValidationFailed("to", reason)
+    address = consent_rules.address_for(customer, channel)
+    assert address is not None and customer.id is not None
+    moment = _now(now)
+    values = dict(
+        idempotency_key=key,
+        customer_id=customer.id,
+        channel=channel,
+        purpose=purpose,
+        template=template,
+        subject=subject,
+        body=body,
+        html=html,
+        to_address=address,
+        status=MessageStatus.QUEUED.value,
+        attempts=0,
+        next_attempt_at=moment,
+        booking_id=booking_id,
+        created_at=moment,
+        created_by_id=actor.id if actor else None,
+    )
+    inserted = insert_ignoring_duplicates(session, [values])
+    if not inserted:
+        return None
+    return session.exec(
+        select(OutboxMessage).where(col(OutboxMessage.idempotency_key) == key)
+    ).one()
+
+
+def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows; rows whose idempotency key exists are left out. Returns how many
+    were inserted."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(OutboxMessage).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    keys = [r["idempotency_key"] for r in rows]
+    there = set(
+        session.exec(
+            select(OutboxMessage.idempotency_key).where(col(OutboxMessage.idempotency_key).in_(keys))
+        ).all()
+    )
+    session.execute(stmt, rows)
+    session.flush()
+    return len(set(keys) - there)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a direct message will look like (the profile's preview)."""
+
+    channel: str
+    to: str
+    subject: str
+    text: str
+    html: str | None
+
+
+def draft_direct(
+    *,
+    session: Session,
+    customer_id: int,
+    channel: str = Channel.EMAIL.value,
+    subject: str | None = None,
+    body: str | None = None,
+    template_name: str | None = None,
+    purpose: str = Purpose.TRANSACTIONAL.value,
+) -> Draft:
+    """Render a one-off message to a customer (free text or a template) without queueing it.
+
+    Raises BlockedCustomer for a blocked customer, ValidationFailed("to", ...) when the
+    consent rules refuse it or the channel has no address, ValidationFailed on bad text."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    if customer.blocked:
+        raise BlockedCustomer(customer)
+    if channel not in {c.value for c in Channel}:
+        raise ValidationFailed("channel", "must be email, sms or whatsapp")
+    if purpose not in {Purpose.TRANSACTIONAL.value, Purpose.MARKETING.value}:
+        raise ValidationFailed("purpose", "a message from the desk is transactional or marketing")
+    reason = consent_rules.refusal(customer, purpose, channel)
+    if reason is not None:
+        raise ValidationFailed("to", reason)
+    cfg = load_config(session=session)
+    if template_name:
+        template = tpl.get_template(session=session, name=template_name)
+        subject = subject or template.subject
+        body = template.body
+    clean_subject = clean_line("subject", subject, max_length=300) or ""
+    clean_body = clean_multiline("body", body)
+    if not clean_body:
+        raise ValidationFailed("body", "must not be empty")
+    if channel == Channel.EMAIL.value and not clean_subject:
+        raise ValidationFailed("subject", "an email needs a subject")
+    tpl.check_template(clean_subject, field="subject")
+    tpl.check_template(clean_body, field="body")
+    values = tpl.values_for(session=session, customer=customer, business_name=cfg.business_name)
+    rendered = tpl.render(subject=clean_subject, body=clean_body, values=values)
+    address = consent_rules.address_for(customer, channel) or ""
+    html = rendered.html if channel == Channel.EMAIL.value else None
+    return Draft(channel, address, rendered.subject, rendered.text, html)
+
+
+def send_direct(
+    *,
+    session: Session,
+    customer_id: int,
+    actor: Staff | None,
+    channel: str = Channel.EMAIL.value,
+    subject: str | None = None,
+    body: str | None = None,
+    template_name: str | None = None,
+    purpose: str = Purpose.TRANSACTIONAL.value,
+    idempotency_key: str | None = None,
+) -> OutboxMessage:
+    """Queue a one-off message to one customer ("messages.send"); the caller commits.
+
+    Transactional (the default) needs no consent but is never sent to a blocked customer;
+    ``purpose="marketing"`` needs marketing consent. Pass ``idempotency_key`` (e.g. made when
+    the compose form opened) so that a double submit queues one message."""
+    require(actor, "messages.send")
+    draft = draft_direct(
+        session=session,
+        customer_id=customer_id,
+        channel=channel,
+        subject=subject,
+        body=body,
+        template_name=template_name,
+        purpose=purpose,
+    )
+    customer = session.get(Customer, customer_id)
+    assert customer is not None
+    key = idempotency_key or f"direct:{uuid.uuid4().hex}"
+    found = enqueue(
+        session=session,
+        key=key,
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        subject=draft.subject,
+        body=draft.text,
+        html=draft.html,
+        template=template_name,
+        actor=actor,
+    )
+    if found is None:  # the same key again: the message queued the first time
+        found = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.idempotency_key) == key)
+        ).one()
+    return found
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def list_messages(
+    *,
+    session: Session,
+    status: str | None = None,
+    customer_id: int | None = None,
+    limit: int = 200,
+    before_id: int | None = None,
+) -> list[OutboxMessage]:
+    """Messages newest first (keyset: pass the last id seen as ``before_id``)."""
+    stmt = select(OutboxMessage)
+    if status:
+        if status not in {s.value for s in MessageStatus}:
+            raise ValidationFailed("status", "must be queued, sending, sent, failed or skipped")
+        stmt = stmt.where(col(OutboxMessage.status) == status)
+    if customer_id is not None:
+        stmt = stmt.where(col(OutboxMessage.customer_id) == customer_id)
+    if before_id is not None:
+        stmt = stmt.where(col(OutboxMessage.id) < before_id)
+    return list(session.exec(stmt.order_by(col(OutboxMessage.id).desc()).limit(limit)))
+
+
+def get_message(*, session: Session, message_id: int) -> OutboxMessage:
+    found = session.get(OutboxMessage, message_id)
+    if found is None:
+        raise NotFound("message", message_id)
+    return found
+
+
+def status_counts(*, session: Session) -> dict[str, int]:
+    rows = session.exec(
+        select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+    ).all()
+    counts = {s.value: 0 for s in MessageStatus}
+    counts.update({str(s): int(n) for s, n in rows})
+    return counts
+
+
+def message_text(*, session: Session, message: OutboxMessage) -> tpl.Rendered:
+    """The subject, text and HTML of a message (a newsletter's, filled for its recipient)."""
+    if message.newsletter_id is not None and message.body is None:
+        letter = session.get(Newsletter, message.newsletter_id)
+        customer = session.get(Customer, message.customer_id) if message.customer_id else None
+        if letter is not None and customer is not None:
+            cfg = load_config(session=session)
+            values = tpl.values_for(
+                session=session, customer=customer, business_name=cfg.business_name
+            )
+            return tpl.render(subject=letter.subject, body=letter.body, values=values)
+    return tpl.Rendered(message.subject or "", message.body or "", message.html or "")
+
+
+def retry(*, session: Session, message_id: int, actor: Staff | None) -> OutboxMessage:
+    """Queue a failed or skipped message again, now, with a fresh count of attempts."""
+    require(actor, "messages.send")
+    message = get_message(session=session, message_id=message_id)
+    if message.status not in (MessageStatus.FAILED.value, MessageStatus.SKIPPED.value):
+        raise ValidationFailed("status", f"message {message_id} is {message.status}, not failed")
+    message.status = MessageStatus.QUEUED.value
+    message.attempts = 0
+    message.next_attempt_at = _now(None)
+    message.handed_over_at = None
+    message.claimed_by = None
+    session.add(message)
+    session.flush()
+    return message
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _gone(claimed_by: str | None, me: str) -> bool:
+    """The claiming process ran on this host and no longer runs."""
+    if not claimed_by or claimed_by == me:
+        return False
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True  # an earlier process with our pid (or an earlier run in this one)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def recover_stale(
+    engine: Engine,
+    *,
+    now: datetime | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    me: str | None = None,
+) -> tuple[int, int]:
+    """Rows left in 'sending' by a process that is gone: (queued again, marked failed)."""
+    moment = _now(now)
+    me = me or ""
+
+    def work(session: Session) -> tuple[int, int]:
+        rows = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.status) == MessageStatus.SENDING.value)
+        ).all()
+        requeued = failed = 0
+        for row in rows:
+            old = row.claimed_at is not None and row.claimed_at < moment - stale_after
+            if not (old or _gone(row.claimed_by, me)):
+                continue
+            if row.handed_over_at is None:
+                row.status = MessageStatus.QUEUED.value
+                row.next_attempt_at = moment
+                row.attempts = max(0, row.attempts - 1)
+                requeued += 1
+            else:
+                row.status = MessageStatus.FAILED.value
+                row.next_attempt_at = None
+                row.last_error = INTERRUPTED.format(at=f"{row.handed_over_at:%Y-%m-%d %H:%M:%S}")
+                failed += 1
+            row.claimed_by = None
+            session.add(row)
+        return requeued, failed
+
+    return write_transaction(engine, work)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0  # failures this run (retried later or given up)
+    skipped: int = 0  # consent withdrawn, blocked, booking moved or cancelled ...
+    requeued_stale: int = 0
+    interrupted: int = 0  # found handed over by a dead process: failed, not resent
+    waiting: dict[str, int] = field(default_factory=dict)  # channel not set up: still queued
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "requeued_stale": self.requeued_stale,
+            "interrupted": self.interrupted,
+            "waiting": dict(self.waiting),
+            "errors": list(self.errors),
+        }
+
+
+@dataclass
+class _Claimed:
+    id: int
+    outgoing: Outgoing | None  # None: skipped at the claim
+    channel: str
+
+
+def default_providers(cfg: MessagingConfig) -> dict[str, Provider]:
+    """The providers for the channels that are set up."""
+    out: dict[str, Provider] = {}
+    if cfg.email_ready:
+        from frontdesk.data.messaging.smtp import SmtpProvider
+
+        out["email"] = SmtpProvider(cfg, secret("smtp_password"))
+    if cfg.sms_ready or cfg.whatsapp_ready:
+        from frontdesk.data.messaging.twilio import TwilioProvider
+
+        twilio = TwilioProvider(cfg, secret("twilio_auth_token"))
+        if cfg.sms_ready:
+            out["sms"] = twilio
+        if cfg.whatsapp_ready:
+            out["whatsapp"] = twilio
+    return out
+
+
+def _still_wanted(session: Session, row: OutboxMessage) -> str | None:
+    """Why a claimed message must not go out any more, or None."""
+    customer = session.get(Customer, row.customer_id) if row.customer_id else None
+    if customer is None:
+        return "the customer no longer exists"
+    reason = consent_rules.refusal(customer, row.purpose, row.channel)
+    if reason is not None:
+        return reason
+    if consent_rules.address_for(customer, row.channel) != row.to_address:
+        return "the customer's address changed after the message was queued"
+    if row.purpose == Purpose.REMINDER.value:
+        booking = session.get(Booking, row.booking_id) if row.booking_id else None
+        if booking is None:
+            return "the booking no longer exists"
+        if booking.status not in (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value):
+            return f"the booking is {booking.status.replace('_', '-')}"
+        if not row.idempotency_key.endswith(f":{booking.start_at:%Y%m%dT%H%M}"):
+            return "the booking was moved after the reminder was queued"
+    return None
+
+
+def _claim(
+    engine: Engine, me: str, channels: Iterable[str], cfg: MessagingConfig, now: datetime
+) -> _Claimed | None:
+    channels = list(channels)
+
+    def work(session: Session) -> _Claimed | None:
+        for status in (MessageStatus.QUEUED.value, MessageStatus.FAILED.value):
+            stmt = (
+                select(OutboxMessage)
+                .where(
+                    col(OutboxMessage.status) == status,
+                    col(OutboxMessage.next_attempt_at).is_not(None),
+                    col(OutboxMessage.next_attempt_at) <= now,
+                    col(OutboxMessage.channel).in_(channels),
+                )
+                .order_by(col(OutboxMessage.next_attempt_at))
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            row = session.exec(stmt).first()
+            if row is None:
+                continue
+            assert row.id is not None
+            why_not = _still_wanted(session, row)
+            if why_not is not None:
+                row.status = MessageStatus.SKIPPED.value
+                row.last_error = why_not[:500]
+                row.next_attempt_at = None
+                session.add(row)
+                return _Claimed(row.id, None, row.channel)
+            row.status = MessageStatus.SENDING.value
+            row.claimed_by = me
+            row.claimed_at = now
+            row.handed_over_at = None
+            row.attempts += 1
+            row.message_id = message_id_for(row.idempotency_key, cfg.sender_email)
+            rendered = message_text(session=session, message=row)
+            session.add(row)
+            outgoing = Outgoing(
+                channel=row.channel,
+                to=row.to_address,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
+                message_id=row.message_id,
+                unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
+            )
+            return _Claimed(row.id, outgoing, row.channel)
+        return None
+
+    return write_transaction(engine, work)
+
+
+def _set(engine: Engine, message_id: int, me: str, values: Mapping[str, Any]) -> None:
+    """Update a row this worker still holds (a recovery may have taken it: then nothing)."""
+
+    def work(session: Session) -> None:
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == message_id,
+                col(OutboxMessage.claimed_by) == me,
+                col(OutboxMessage.status) == MessageStatus.SENDING.value,
+            )
+            .values(**values)
+        )
+
+    write_transaction(engine, work)
+
+
+def send_queue(
+    engine: Engine,
+    *,
+    providers: Mapping[str, Provider] | None = None,
+    now: datetime | None = None,
+    limit: int | None = None,
+    stale_after: timedelta = STALE_AFTER,
+    progress: Callable[[SendReport], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> SendReport:
+    """Send what is due in the outbox once, then return (for ``frontdesk notify`` and the
+    app's background sender). ``providers`` default to the configured ones; channels without
+    a provider stay queued (counted in ``waiting``)."""
+    me = worker_name()
+    report = SendReport()
+    report.requeued_stale, report.interrupted = recover_stale(
+        engine, now=now, stale_after=stale_after, me=me
+    )
+    with Session(engine) as session:
+        cfg = load_config(session=session)
+    own = providers is None
+    chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
+    try:
+        done = 0
+        while limit is None or done < limit:
+            if should_stop is not None and should_stop():
+                break
+            moment = _now(now) if now is not None else _now(None)
+            claimed = _claim(engine, me, chosen.keys(), cfg, moment)
+            if claimed is None:
+                break
+            done += 1
+            if claimed.outgoing is None:
+                report.skipped += 1
+                continue
+            provider = chosen[claimed.channel]
+
+            def handing_over(claimed: _Claimed = claimed) -> None:
+                _set(engine, claimed.id, me, {"handed_over_at": _now(None)})
+
+            try:
+                provider_id = provider.send(claimed.outgoing, handing_over=handing_over)
+            except SendFailed as exc:
+                _fail(engine, claimed.id, me, exc, moment)
+                report.failed += 1
+                report.errors.append(f"{claimed.id}: {exc.reason}")
+            else:
+                _set(
+                    engine,
+                    claimed.id,
+                    me,
+                    {
+                        "status": MessageStatus.SENT.value,
+                        "sent_at": _now(None),
+                        "provider_id": provider_id,
+                        "last_error": None,
+                        "next_attempt_at": None,
+                    },
+                )
+                report.sent += 1
+            if progress is not None:
+                progress(report)
+    finally:
+        if own:
+            for provider in {id(p): p for p in chosen.values()}.values():
+                provider.close()
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage.channel, func.count())
+            .where(col(OutboxMessage.status) == MessageStatus.QUEUED.value)
+            .group_by(col(OutboxMessage.channel))
+        ).all()
+    report.waiting = {str(c): int(n) for c, n in rows if c not in chosen}
+    return report
+
+
+def _fail(engine: Engine, message_id: int, me: str, exc: SendFailed, now: datetime) -> None:
+    def work(session: Session) -> None:
+        row = session.get(OutboxMessage, message_id)
+        if row is None or row.claimed_by != me or row.status != MessageStatus.SENDING.value:
+            return
+        row.status = MessageStatus.FAILED.value
+        row.last_error = exc.reason[:500]
+        if exc.uncertain:
+            row.last_error = (
+                f"{exc.reason} — after the message was handed to the server: it may have "
+                "been delivered, so it is not sent again automatically"
+            )[:500]
+            row.next_attempt_at = None
+        elif exc.transient and row.attempts < MAX_ATTEMPTS:
+            row.next_attempt_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+        else:
+            row.next_attempt_at = None
+        session.add(row)
+
+    write_transaction(engine, work)

@@ -1,0 +1,175 @@
+"""Email over SMTP (smtplib): one connection kept open for a run, STARTTLS or TLS, login.
+
+Each message has a plain-text part and an HTML part, the business name as sender name, a
+``Reply-To``, a stable ``Message-ID`` (the same on every attempt, so a receiving system can
+recognise a repeat) and, for newsletters and marketing, ``List-Unsubscribe`` (a mailto: the
+address of the ``unsubscribe_email`` setting; `frontdesk unsubscribe EMAIL` processes it).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formataddr, formatdate
+from urllib.parse import quote
+
+from frontdesk.data.messaging.config import MessagingConfig
+from frontdesk.data.messaging.providers import Outgoing, SendFailed
+
+
+def build_email(message: Outgoing, cfg: MessagingConfig) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = formataddr((cfg.sender_name, cfg.sender_email))
+    msg["To"] = message.to
+    msg["Subject"] = message.subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = message.message_id
+    if cfg.reply_to:
+        msg["Reply-To"] = cfg.reply_to
+    if message.unsubscribe and cfg.unsubscribe_email:
+        subject = quote(f"unsubscribe {message.to}")
+        msg["List-Unsubscribe"] = f"<mailto:{cfg.unsubscribe_email}?subject={subject}>"
+    for key, value in message.headers.items():
+        msg[key] = value
+    msg.set_content(message.text or "")
+    if message.html:
+        msg.add_alternative(message.html, subtype="html")
+    return msg
+
+
+def _reason(code: int, text: bytes | str) -> str:
+    body = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {' '.join(body.split())}"[:480]
+
+
+class SmtpProvider:
+    """Sends email through the configured SMTP server; reuses one connection."""
+
+    def __init__(self, cfg: MessagingConfig, password: str | None) -> None:
+        self.cfg = cfg
+        self.password = password
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        cfg = self.cfg
+        try:
+            conn: smtplib.SMTP
+            if cfg.smtp_security == "tls":
+                conn = smtplib.SMTP_SSL(
+                    cfg.smtp_host,
+                    cfg.smtp_port,
+                    timeout=cfg.smtp_timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                conn = smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=cfg.smtp_timeout)
+            conn.ehlo()
+            if cfg.smtp_security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+                conn.ehlo()
+            if cfg.smtp_user:
+                conn.login(cfg.smtp_user, self.password or "")
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendFailed(
+                "login refused: " + _reason(exc.smtp_code, exc.smtp_error), transient=True
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise SendFailed(
+                _reason(exc.smtp_code, exc.smtp_error), transient=exc.smtp_code < 500
+            ) from None
+        except smtplib.SMTPNotSupportedError:
+            raise SendFailed("the server does not offer STARTTLS", transient=True) from None
+        except (TimeoutError, socket.timeout):
+            raise SendFailed(
+                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within "
+                f"{cfg.smtp_timeout} s",
+                transient=True,
+            ) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendFailed(
+                f"cannot connect to {cfg.smtp_host}:{cfg.smtp_port}: {exc}", transient=True
+            ) from None
+        return conn
+
+    def send(self, message: Outgoing, *, handing_over: Callable[[], None]) -> str | None:
+        email = build_email(message, self.cfg)
+        data = email.as_bytes(policy=SMTP_POLICY)
+        for attempt in (1, 2):
+            handed = False
+            fresh = self._conn is None
+            if self._conn is None:
+                self._conn = self._connect()
+            conn = self._conn
+            try:
+                code, resp = conn.mail(self.cfg.sender_email)
+                if code != 250:
+                    self._reset()
+                    raise SendFailed(_reason(code, resp), transient=code < 500)
+                code, resp = conn.rcpt(message.to)
+                if code not in (250, 251):
+                    self._reset()
+                    raise SendFailed(_reason(code, resp), transient=code < 500)
+                handing_over()
+                handed = True
+                code, resp = conn.data(data)
+            except smtplib.SMTPServerDisconnected:
+                self._drop()
+                if attempt == 1 and not fresh and not handed:
+                    continue  # an idle connection the server closed: once more, new one
+                raise SendFailed(
+                    "the server closed the connection", transient=True, uncertain=handed
+                ) from None
+            except smtplib.SMTPResponseException as exc:
+                self._reset()
+                raise SendFailed(
+                    _reason(exc.smtp_code, exc.smtp_error), transient=exc.smtp_code < 500
+                ) from None
+            except (TimeoutError, socket.timeout):
+                self._drop()
+                raise SendFailed(
+                    f"no answer from {self.cfg.smtp_host} within {self.cfg.smtp_timeout} s",
+                    transient=True,
+                    uncertain=handed,
+                ) from None
+            except OSError as exc:
+                self._drop()
+                raise SendFailed(
+                    f"connection lost: {exc}", transient=True, uncertain=handed
+                ) from None
+            if code != 250:
+                self._reset()
+                raise SendFailed(_reason(code, resp), transient=code < 500)
+            return message.message_id
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _reset(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            try:
+                conn.close()
+            except OSError:
+                pass

@@ -1,0 +1,271 @@
+"""Message templates: a subject and a body with placeholders, checked when saved.
+
+Placeholders are ``{name}`` with a name from :data:`PLACEHOLDERS`; ``{{`` and ``}}`` are
+literal braces. Anything else (an unknown name, ``{name.attr}``, ``{name:fmt}``, a lone brace)
+is refused by :func:`check_template` when the template is saved, not discovered at sending.
+
+Bodies are Markdown: the plain-text part is the body as written, the HTML part is the same
+Markdown rendered safely (raw HTML in the body is shown as text, values filled into
+placeholders are escaped so a customer's name cannot add markup or links).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from markdown_it import MarkdownIt
+from sqlmodel import Session, col, select
+
+from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
+from frontdesk.data.models import (
+    Booking,
+    BookingStatus,
+    Branch,
+    Channel,
+    Customer,
+    LoyaltyEnrolment,
+    LoyaltyProgram,
+    MessageTemplate,
+    Service,
+    Staff,
+    utcnow,
+)
+from frontdesk.data.roles import require
+from frontdesk.data.validation import clean_line, clean_multiline
+
+PLACEHOLDERS: dict[str, str] = {
+    "first_name": "the customer's first name",
+    "display_name": "the display name (or first and last name)",
+    "next_booking_date": "the date of the next booking",
+    "next_booking_time": "the time of the next booking",
+    "service": "the service of the next booking",
+    "branch": "the branch of the next booking (or the home branch)",
+    "points_balance": "the reward points balance",
+    "business_name": "the business name",
+}
+
+
+class TemplateError(ValidationFailed):
+    pass
+
+
+def check_template(text: str | None, *, field: str = "body") -> None:
+    """Refuse a template whose placeholders cannot all be filled."""
+    if not text:
+        return
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise TemplateError(
+            field, f"has an unmatched brace ({exc}); write {{{{ or }}}} for a brace itself"
+        ) from None
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            shown = "{" + name + (f"!{conversion}" if conversion else "")
+            shown += (f":{spec}" if spec else "") + "}"
+            raise TemplateError(
+                field,
+                f"{shown} cannot be filled (known: "
+                + ", ".join("{" + k + "}" for k in PLACEHOLDERS)
+                + ")",
+            )
+
+
+def fill(text: str | None, values: Mapping[str, str]) -> str:
+    """``text`` with its placeholders filled (the template was checked when saved)."""
+    if not text:
+        return ""
+    check_template(text)
+    return string.Formatter().vformat(text, (), dict(values))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~&])")
+
+
+def _md_escape(value: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def markdown_html(source: str) -> str:
+    """Markdown to HTML; raw HTML is escaped, unsafe link schemes are refused."""
+    return _md.render(source)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def render(
+    *, subject: str | None, body: str, values: Mapping[str, str], business_name: str = ""
+) -> Rendered:
+    """Subject, plain text and HTML of a message for one customer."""
+    text = fill(body, values)
+    escaped = {k: _md_escape(v) for k, v in values.items()}
+    inner = markdown_html(fill(body, escaped))
+    title = html_lib.escape(fill(subject, values))
+    page = (
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        + title
+        + "</title></head>\n<body style=\"font-family: sans-serif; line-height: 1.5\">\n"
+        + inner
+        + "</body></html>\n"
+    )
+    return Rendered(subject=fill(subject, values), text=text, html=page)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def values_for(
+    *, session: Session, customer: Customer, business_name: str, now: datetime | None = None
+) -> dict[str, str]:
+    """The placeholder values for ``customer`` (every placeholder has a value, maybe "")."""
+    values = {k: "" for k in PLACEHOLDERS}
+    values["first_name"] = customer.first_name or ""
+    values["display_name"] = customer.label or ""
+    values["business_name"] = business_name
+    moment = _aware(now or utcnow())
+    booking = session.exec(
+        select(Booking)
+        .where(
+            col(Booking.customer_id) == customer.id,
+            col(Booking.start_at) >= moment,
+            col(Booking.status).in_([BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]),
+        )
+        .order_by(col(Booking.start_at))
+        .limit(1)
+    ).first()
+    branch_id = customer.home_branch_id
+    if booking is not None:
+        values.update(booking_values(session=session, booking=booking))
+        branch_id = booking.branch_id
+    if branch_id is not None and not values["branch"]:
+        branch = session.get(Branch, branch_id)
+        values["branch"] = branch.name if branch else ""
+    balance = session.exec(
+        select(LoyaltyEnrolment.balance)
+        .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(LoyaltyEnrolment.program_id))
+        .where(
+            col(LoyaltyEnrolment.customer_id) == customer.id,
+            col(LoyaltyEnrolment.removed_at).is_(None),
+            col(LoyaltyProgram.is_default).is_(True),
+        )
+    ).first()
+    values["points_balance"] = str(balance or 0)
+    return values
+
+
+def booking_values(*, session: Session, booking: Booking) -> dict[str, str]:
+    service = session.get(Service, booking.service_id)
+    branch = session.get(Branch, booking.branch_id)
+    return {
+        "next_booking_date": booking.start_at.strftime("%A %d %B %Y").replace(" 0", " "),
+        "next_booking_time": booking.start_at.strftime("%H:%M"),
+        "service": service.name if service else "",
+        "branch": branch.name if branch else "",
+    }
+
+
+# --------------------------------------------------------------------------- stored templates
+
+
+def list_templates(*, session: Session) -> list[MessageTemplate]:
+    return list(session.exec(select(MessageTemplate).order_by(col(MessageTemplate.name))))
+
+
+def get_template(*, session: Session, name: str) -> MessageTemplate:
+    found = session.exec(select(MessageTemplate).where(col(MessageTemplate.name) == name)).first()
+    if found is None:
+        raise NotFound("template", name)
+    return found
+
+
+def save_template(
+    *,
+    session: Session,
+    name: str,
+    body: str,
+    subject: str | None = None,
+    channel: str = Channel.EMAIL.value,
+    actor: Staff | None,
+    template_id: int | None = None,
+) -> MessageTemplate:
+    """Add a template, or change the one with ``template_id``. Admins ("templates.write").
+
+    Refuses an unknown placeholder, an empty body, an email template without subject."""
+    require(actor, "templates.write")
+    clean_name = clean_line("name", name, max_length=100)
+    if not clean_name:
+        raise ValidationFailed("name", "must not be empty")
+    if channel not in {c.value for c in Channel}:
+        raise ValidationFailed("channel", "must be email, sms or whatsapp")
+    clean_subject = clean_line("subject", subject, max_length=300)
+    clean_body = clean_multiline("body", body)
+    if not clean_body:
+        raise ValidationFailed("body", "must not be empty")
+    if channel == Channel.EMAIL.value and not clean_subject:
+        raise ValidationFailed("subject", "an email needs a subject")
+    check_template(clean_subject, field="subject")
+    check_template(clean_body, field="body")
+    clash = session.exec(
+        select(MessageTemplate).where(col(MessageTemplate.name) == clean_name)
+    ).first()
+    if clash is not None and clash.id != template_id:
+        raise ValidationFailed("name", f"a template called {clean_name!r} exists already")
+    if template_id is None:
+        row = MessageTemplate(name=clean_name, channel=channel, body=clean_body)
+    else:
+        existing = session.get(MessageTemplate, template_id)
+        if existing is None:
+            raise NotFound("template", template_id)
+        row = existing
+    row.name = clean_name
+    row.channel = channel
+    row.subject = clean_subject
+    row.body = clean_body
+    row.updated_at = utcnow()
+    row.updated_by_id = actor.id if actor else None
+    session.add(row)
+    session.flush()
+    return row
+
+
+def delete_template(*, session: Session, template_id: int, actor: Staff | None) -> None:
+    require(actor, "templates.write")
+    row = session.get(MessageTemplate, template_id)
+    if row is None:
+        raise NotFound("template", template_id)
+    session.delete(row)
+    session.flush()
+
+
+__all__ = [
+    "PLACEHOLDERS",
+    "FrontdeskError",
+    "Rendered",
+    "TemplateError",
+    "booking_values",
+    "check_template",
+    "delete_template",
+    "fill",
+    "get_template",
+    "list_templates",
+    "markdown_html",
+    "render",
+    "save_template",
+    "values_for",
+]
