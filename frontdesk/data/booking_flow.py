@@ -4,7 +4,11 @@
   the pre-filled customer (and, for "book follow-up", the last visit's service and staff).
 - :func:`check_booking`: the field-by-field check of what was typed (no database; the screen
   shows every message next to its field before saving).
-- :func:`book_appointment`: check again and book (no double-booking, no blocked customer).
+- :func:`suggest_start`: the first free start for the chosen service (and staff member, or
+  "first free": the first therapist of the branch free then), which the form offers to take
+  with one key.
+- :func:`book_appointment`: check again and book (no double-booking, no blocked customer); with
+  no staff member chosen, the first therapist of the branch free at that start takes it.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlmodel import Session, col, select
 
 from frontdesk.data import bookings
-from frontdesk.data.errors import FrontdeskError, ValidationFailed
-from frontdesk.data.models import Branch, Staff
+from frontdesk.data.errors import DoubleBooked, FrontdeskError, ValidationFailed
+from frontdesk.data.models import Booking, Branch, Service, Staff, StaffRole
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
 from frontdesk.data.roles import require
 
@@ -172,6 +176,8 @@ class BookingRequest:
     day: str
     time: str
     notes: str = ""
+    # staff_id None: "first free" (the first therapist of the branch free at the start; no
+    # staff member when the branch has no therapist).
     # The receptionist said yes to "already past: record it as a walk-in that happened?"
     walk_in: bool = False
 
@@ -183,6 +189,8 @@ class Booked:
     start_at: datetime
     end_at: datetime
     status: str = "confirmed"  # "completed" for a walk-in recorded after it happened
+    staff_id: int | None = None
+    staff_name: str = ""
 
 
 # A start up to this long ago still counts as now (the customer is at the desk).
@@ -245,6 +253,109 @@ def check_booking(request: BookingRequest, tz: tzinfo | None = None) -> BookingC
     return check
 
 
+# ---------------------------------------------------------------------- first free
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    """A start the form offers: when, and with whom (None: the branch has no therapist, the
+    booking goes without a staff member)."""
+
+    start: datetime
+    staff_id: int | None
+    staff_name: str
+
+
+class NobodyFree(FrontdeskError):
+    """ "First free" was asked for, but every therapist of the branch is busy at that start."""
+
+    def __init__(self, start: datetime, suggestion: FreeSlot | None) -> None:
+        self.start = start
+        self.suggestion = suggestion
+        super().__init__("every staff member who does this service is busy then")
+
+
+def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
+    """Who can do a service at a branch: its active therapists, by name (the order in which
+    "first free" tries them)."""
+    return list(
+        session.exec(
+            select(Staff)
+            .where(
+                col(Staff.branch_id) == branch_id,
+                col(Staff.active).is_(True),
+                col(Staff.role) == StaffRole.THERAPIST.value,
+            )
+            .order_by(col(Staff.name), col(Staff.id))
+        )
+    )
+
+
+def first_free(
+    *,
+    session: Session,
+    branch_id: int,
+    service_id: int,
+    staff_id: int | None,
+    after: datetime,
+    tz: tzinfo | None = None,
+) -> FreeSlot | None:
+    """The first start at or after ``after`` (15-minute steps, opening hours) at which the
+    staff member (or, with ``staff_id`` None, any therapist of the branch: the first by name
+    among those free then) is free for the service. None: nothing in the next two weeks."""
+    service = session.get(Service, service_id)
+    if service is None:
+        return None
+    duration = timedelta(minutes=service.duration_minutes)
+    zone = tz or local_tz()
+    if staff_id is not None:
+        member = session.get(Staff, staff_id)
+        candidates = [member] if member is not None else []
+    else:
+        candidates = service_staff(session=session, branch_id=branch_id)
+        if not candidates:
+            return FreeSlot(after, None, "")
+    best: FreeSlot | None = None
+    for member in candidates:
+        start = bookings.suggest_free_time(
+            session=session, staff_id=member.id or 0, start_at=after, duration=duration, tz=zone
+        )
+        if start is not None and (best is None or start < best.start):
+            best = FreeSlot(start, member.id, member.name)
+    return best
+
+
+def suggestion_start(request: BookingRequest, now: datetime, tz: tzinfo | None = None) -> datetime:
+    """Where the search for a free start begins: the typed date and time, never before the
+    next quarter hour (the date alone when the time cannot be read)."""
+    earliest = next_quarter(now, tz)
+    try:
+        day = parse_day(request.day)
+    except ValidationFailed:
+        return earliest
+    try:
+        typed = start_at(request.day, request.time, tz)
+    except ValidationFailed:
+        typed = datetime(day.year, day.month, day.day, tzinfo=tz or local_tz())
+    return max(typed, earliest)
+
+
+def suggest_start(
+    *, session: Session, request: BookingRequest, now: datetime, tz: tzinfo | None = None
+) -> FreeSlot | None:
+    """The first free start for what the form holds (a service and a branch are needed)."""
+    if request.service_id is None or request.branch_id is None:
+        return None
+    return first_free(
+        session=session,
+        branch_id=request.branch_id,
+        service_id=request.service_id,
+        staff_id=request.staff_id,
+        after=suggestion_start(request, now, tz),
+        tz=tz,
+    )
+
+
 def book_appointment(
     *,
     session: Session,
@@ -272,27 +383,63 @@ def book_appointment(
     if past and not request.walk_in:
         assert now is not None
         raise StartInPast(check.start, now, tz)
-    booking = bookings.create_booking(
-        session=session,
-        customer_id=request.customer_id,
-        service_id=request.service_id,
-        branch_id=request.branch_id,
-        staff_id=request.staff_id,
-        start_at=check.start,
-        notes=request.notes,
-        actor=actor,
-        source=WALK_IN_SOURCE if past else "desk",
+
+    def create(staff_id: int | None) -> Booking:
+        assert check.start is not None and request.customer_id is not None
+        assert request.branch_id is not None and request.service_id is not None
+        return bookings.create_booking(
+            session=session,
+            customer_id=request.customer_id,
+            service_id=request.service_id,
+            branch_id=request.branch_id,
+            staff_id=staff_id,
+            start_at=check.start,
+            notes=request.notes,
+            actor=actor,
+            source=WALK_IN_SOURCE if past else "desk",
+        )
+
+    candidates = (
+        service_staff(session=session, branch_id=request.branch_id)
+        if request.staff_id is None
+        else []
     )
+    if not candidates:
+        booking = create(request.staff_id)
+    else:  # "first free": the first therapist of the branch free at that start
+        chosen: Booking | None = None
+        for member in candidates:
+            try:
+                chosen = create(member.id)
+                break
+            except DoubleBooked:
+                continue
+        if chosen is None:
+            raise NobodyFree(
+                check.start,
+                first_free(
+                    session=session,
+                    branch_id=request.branch_id,
+                    service_id=request.service_id,
+                    staff_id=None,
+                    after=check.start,
+                    tz=tz,
+                ),
+            )
+        booking = chosen
     if past:
         booking = bookings.change_status(
             session=session, booking_id=booking.id or 0, action="complete", actor=actor
         )
+    staff = session.get(Staff, booking.staff_id) if booking.staff_id is not None else None
     return Booked(
         booking_id=booking.id or 0,
         customer_id=booking.customer_id,
         start_at=booking.start_at,
         end_at=booking.end_at,
         status=booking.status,
+        staff_id=booking.staff_id,
+        staff_name=staff.name if staff is not None else "",
     )
 
 
@@ -309,12 +456,15 @@ __all__ = [
     "BookingForm",
     "BookingRequest",
     "Choice",
+    "FreeSlot",
+    "NobodyFree",
     "ServiceChoice",
     "StaffChoice",
     "StartInPast",
     "book_appointment",
     "branch_choices",
     "check_booking",
+    "first_free",
     "is_past",
     "load_booking_form",
     "local_tz",
@@ -322,6 +472,9 @@ __all__ = [
     "parse_day",
     "parse_time",
     "past_start_text",
+    "service_staff",
     "start_at",
+    "suggest_start",
     "suggestion_fields",
+    "suggestion_start",
 ]

@@ -1,32 +1,41 @@
 """New booking: customer (picker, add inline), branch, service, staff, date, time, notes.
 
 One use case per action: :func:`~frontdesk.data.booking_flow.load_booking_form` fills the
-form (keys typed meanwhile wait), :func:`~frontdesk.data.booking_flow.book_appointment`
-books it.
+form (keys typed meanwhile wait), :func:`~frontdesk.data.booking_flow.suggest_start` finds the
+first free start for what the form holds (``ctrl+t`` takes it),
+:func:`~frontdesk.data.booking_flow.book_appointment` books it.
+
+The fast path: typing part of a service's name on the service field filters its list (the
+first match highlighted, ``enter`` takes it), the staff member is "first free" unless chosen,
+``ctrl+t`` takes the first free time shown under the fields, ``ctrl+s`` books.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets._select import SelectCurrent
 
 from frontdesk.data.booking_flow import (
     Booked,
     BookingForm,
     BookingRequest,
+    FreeSlot,
+    NobodyFree,
     StartInPast,
     check_booking,
     load_booking_form,
     local_tz,
     parse_day,
     parse_time,
+    suggest_start,
     suggestion_fields,
 )
 from frontdesk.data.booking_flow import book_appointment as book
@@ -36,7 +45,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
-from frontdesk.widgets.select import InstantSelect, Select
+from frontdesk.widgets.select import InstantOverlay, InstantSelect, Select
 
 # local_tz, parse_day and parse_time are used by the profile (reschedule) too.
 __all__ = ["NewBookingScreen", "local_tz", "parse_day", "parse_time"]
@@ -44,17 +53,111 @@ __all__ = ["NewBookingScreen", "local_tz", "parse_day", "parse_time"]
 FIELD_OF = {"service_id": "service", "branch_id": "branch", "staff_id": "staff"}
 FIELDS = ("branch", "service", "staff", "date", "time", "notes")
 _UNSET = object()
+FIRST_FREE = "First free"
+
+
+def _name_of(prompt: object) -> str:
+    """The service name of a list entry ("Women's cut · 60 min · 65.00")."""
+    plain = prompt.plain if isinstance(prompt, Text) else str(prompt)
+    return plain.split(" · ")[0].lower()
+
+
+class FilterOverlay(InstantOverlay):
+    """The service list: what is typed filters it (entries whose name does not contain it are
+    greyed and skipped), the first match highlighted: names that start with it first, then
+    names with a word that starts with it, then the rest, each in list order. ``backspace``
+    takes a letter back; the filter lasts as long as the list is open (no time-out)."""
+
+    def __init__(self) -> None:
+        super().__init__(type_to_search=True)
+        self.filter_text = ""
+
+    def watch_has_focus(self, value: bool) -> None:
+        super().watch_has_focus(value)
+        if not value:
+            self.set_filter("")
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "backspace" and self.filter_text:
+            event.stop()
+            event.prevent_default()
+            self.set_filter(self.filter_text[:-1])
+        elif event.character is not None and event.is_printable:
+            event.stop()
+            event.prevent_default()
+            self.set_filter(self.filter_text + event.character)
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        query = text.lower()
+        select = self.parent
+        blank = (
+            {i for i, (_p, value) in enumerate(select._options) if value is Select.NULL}
+            if isinstance(select, Select)
+            else set()
+        )
+        best: tuple[int, int] | None = None
+        for index in range(self.option_count):
+            if index in blank:
+                if query:
+                    self.disable_option_at_index(index)
+                else:
+                    self.enable_option_at_index(index)
+                continue
+            name = _name_of(self.get_option_at_index(index).prompt)
+            if query and query not in name:
+                self.disable_option_at_index(index)
+                continue
+            self.enable_option_at_index(index)
+            if not query:
+                continue
+            rank = 0 if name.startswith(query) else 1 if f" {query}" in f" {name}" else 2
+            if best is None or rank < best[0]:
+                best = (rank, index)
+        self.border_title = Text(f"Find: {text}") if text else None
+        if best is not None:
+            self.highlighted = best[1]
+            self.scroll_to_highlight()
+        elif query:
+            self.highlighted = None
+
+
+class ServiceSelect(Select[int]):
+    """The service: ``enter`` opens the list as any select; typing a letter opens it too and
+    starts filtering (so ``wom`` ``enter`` books "Women's cut")."""
+
+    def compose(self) -> ComposeResult:
+        yield SelectCurrent(self.prompt)
+        yield FilterOverlay().data_bind(compact=Select.compact)
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        return character is not None and character.isprintable() and character != " "
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.expanded or event.character is None or not event.is_printable:
+            return
+        if event.character == " ":
+            return
+        event.stop()
+        event.prevent_default()
+        self.action_show_overlay()  # opens and focuses the list at once
+        self.query_one(FilterOverlay).set_filter(event.character)
 
 
 class NewBookingScreen(PickerScreen):
     """Dismisses with (booking id, customer id) once the booking is confirmed."""
 
+    DEFAULT_CSS = """
+    #bk-free {
+        padding: 0 1;
+    }
+    """
     AUTO_FOCUS = "#picker-input"
     ERROR_PREFIX = "bke"
     DISCARD_QUESTION = "Discard this booking?"
     BINDINGS = [
         Binding("ctrl+s", "confirm", "Confirm booking", priority=True),
-        Binding("ctrl+t", "use_suggestion", "Use suggested time", show=False),
+        Binding("ctrl+t", "use_suggestion", "Take first free time", priority=True),
     ]
 
     def __init__(self, *, customer_id: int | None = None, follow_up: bool = False) -> None:
@@ -63,6 +166,11 @@ class NewBookingScreen(PickerScreen):
         self.follow_up = follow_up
         self.form: BookingForm | None = None
         self.suggestion: tuple[str, str] | None = None
+        self.free: FreeSlot | None = None  # the first free start for what the form holds
+        self._free_for: object = None  # the form values ``free`` belongs to
+        self._free_seq = 0
+        self._take_free = False  # ctrl+t came before the first free start was known
+        self._free_pending = False
         self.initial: dict[str, object] = {}
         self._staff_branch: object = _UNSET
         self.saving = False
@@ -78,17 +186,20 @@ class NewBookingScreen(PickerScreen):
                     "branch",
                 )
                 yield from self.box(
-                    "Service",
-                    InstantSelect[int]([], id="bk-service", prompt="Choose a service"),
+                    "Service (type to find)",
+                    ServiceSelect([], id="bk-service", prompt="Choose a service"),
                     "service",
                 )
                 yield from self.box(
-                    "Staff member", InstantSelect[int]([], id="bk-staff", prompt="Anyone"), "staff"
+                    "Staff member",
+                    InstantSelect[int]([], id="bk-staff", prompt=FIRST_FREE),
+                    "staff",
                 )
                 yield from self.box("Date", Input(id="bk-date", placeholder="YYYY-MM-DD"), "date")
                 yield from self.box("Start time", Input(id="bk-time", placeholder="HH:MM"), "time")
                 yield from self.box("Notes", Input(id="bk-notes"), "notes")
             yield Static("", id="bk-summary")
+            yield Static("", id="bk-free")
             yield Static("", id="bk-problem", classes="error")
         yield Footer()
 
@@ -154,6 +265,7 @@ class NewBookingScreen(PickerScreen):
             self.picker.show_picked(form.customer, prefilled=True)
         self.update_summary()
         self.initial = self.snapshot()
+        self.look_for_free()
         self.release_keys()
 
     def set_staff_options(self, branch_id: int | None) -> None:
@@ -173,6 +285,7 @@ class NewBookingScreen(PickerScreen):
     def branch_changed(self, event: Select.Changed) -> None:
         self.set_staff_options(event.value if isinstance(event.value, int) else None)
         self.update_summary()
+        self.look_for_free()
 
     @on(Select.Changed, "#bk-service")
     @on(Select.Changed, "#bk-staff")
@@ -182,6 +295,7 @@ class NewBookingScreen(PickerScreen):
         self.suggestion = None
         self.problem("")
         self.update_summary()
+        self.look_for_free()
 
     @on(CustomerPicker.Picked)
     def picked(self, event: CustomerPicker.Picked) -> None:
@@ -239,6 +353,108 @@ class NewBookingScreen(PickerScreen):
                 f": {service.duration_minutes} min, {money(service.price_cents)}{end}",
             )
         )
+
+    # ------------------------------------------------------------------ first free
+    def free_key(self) -> tuple[object, ...]:
+        r = self.request()
+        return (r.branch_id, r.service_id, r.staff_id, r.day, r.time)
+
+    def look_for_free(self) -> None:
+        """Find the first free start for what the form holds now (once a service is chosen);
+        a ``ctrl+t`` typed before it is known waits for it."""
+        if self.form is None:
+            return
+        key = self.free_key()
+        if key == self._free_for:
+            return
+        self._free_for = key
+        self.free = None
+        self._free_seq += 1
+        seq = self._free_seq
+        request = self.request()
+        if request.service_id is None or request.branch_id is None:
+            self._free_pending = False
+            self.show_free()
+            self._free_done()
+            return
+        self._free_pending = True
+        self.show_free()
+        now = self.fd.clock()
+
+        def found(slot: FreeSlot | None) -> None:
+            if seq == self._free_seq:
+                self._free_pending = False
+                self.free = slot
+                self.show_free()
+                self._free_done()
+
+        def failed(_exc: Exception) -> None:
+            if seq == self._free_seq:
+                self._free_pending = False
+                self.show_free()
+                self._free_done()
+
+        self.run_read(
+            lambda s: suggest_start(session=s, request=request, now=now),
+            found,
+            group="booking-free",
+            on_error=failed,
+        )
+
+    def _free_done(self) -> None:
+        """The first free start is known: a ``ctrl+t`` that waited for it takes it now."""
+        if self._take_free:
+            self._take_free = False
+            self.take_free()
+            self.release_keys()
+
+    def show_free(self) -> None:
+        line = self.query_one("#bk-free", Static)
+        request = self.request()
+        if self.form is None or request.service_id is None:
+            line.update("")
+            return
+        if self._free_pending:
+            line.update(Text("Looking for the first free time…", style="dim"))
+            return
+        slot = self.free
+        if slot is None:
+            line.update(Text("No free time in the next two weeks for this service and staff."))
+            return
+        _day, time = suggestion_fields(slot.start)
+        when = self.day_words(slot.start) + f" {time}"
+        who = Text.assemble(" with ", user_text(slot.staff_name)) if slot.staff_name else Text()
+        check = check_booking(request)
+        if check.start is not None and check.start == slot.start:
+            line.update(Text.assemble("✔ ", f"{when} is free", who, " — ctrl+s books it"))
+        else:
+            line.update(Text.assemble("First free: ", when, who, " — ctrl+t takes it"))
+
+    def day_words(self, when: datetime) -> str:
+        """'today', 'tomorrow' or 'Mon 2026-11-09' on the desk's wall clock."""
+        tz = local_tz()
+        day = when.astimezone(tz).date()
+        today = self.fd.clock().astimezone(tz).date()
+        if day == today:
+            return "today"
+        if day == today + timedelta(days=1):
+            return "tomorrow"
+        return f"{day:%a} {day.isoformat()}"
+
+    def take_free(self) -> None:
+        """Put the first free start in the date and time fields (the staff member stays
+        "first free" unless one was chosen: the booking takes whoever is free then)."""
+        slot = self.free
+        if slot is None:
+            self.notify("No free time found to take", severity="warning", markup=False)
+            return
+        day, time = suggestion_fields(slot.start)
+        self.query_one("#bk-date", Input).value = day
+        self.query_one("#bk-time", Input).value = time
+        self._free_for = self.free_key()  # the first free from there is this same start
+        self.suggestion = None
+        self.update_summary()
+        self.show_free()
 
     # ------------------------------------------------------------------ booking
     def action_confirm(self) -> None:
@@ -320,6 +536,23 @@ class NewBookingScreen(PickerScreen):
                 text.append(f" Free at {' '.join(self.suggestion)} — ctrl+t uses it.")
             self.query_one("#bke-time", Label).update("Double booking")
             self.problem(text)
+        elif isinstance(exc, NobodyFree):
+            tz = local_tz()
+            text = Text(
+                f"Nobody who does this service is free at {exc.start.astimezone(tz):%H:%M}."
+            )
+            self.suggestion = None
+            slot = exc.suggestion
+            if slot is not None:
+                self.suggestion = suggestion_fields(slot.start)
+                who = Text.assemble(" with ", user_text(slot.staff_name)) if slot.staff_name else ""
+                text.append_text(
+                    Text.assemble(
+                        f" First free {' '.join(self.suggestion)}", who, " — ctrl+t uses it."
+                    )
+                )
+            self.query_one("#bke-time", Label).update("Nobody free then")
+            self.problem(text)
         elif isinstance(exc, BlockedCustomer):
             customer = exc.customer
             self.problem(
@@ -343,9 +576,20 @@ class NewBookingScreen(PickerScreen):
             self.problem("Not booked: an unexpected error (see the message).")
 
     def action_use_suggestion(self) -> None:
-        if self.suggestion is None:
+        """``ctrl+t``: the free time a refusal named, else the first free start shown (once
+        it is known: later keys wait for it)."""
+        if self.suggestion is not None:
+            day, time = self.suggestion
+            self.query_one("#bk-date", Input).value = day
+            self.query_one("#bk-time", Input).value = time
+            self.suggestion = None
             return
-        day, time = self.suggestion
-        self.query_one("#bk-date", Input).value = day
-        self.query_one("#bk-time", Input).value = time
-        self.suggestion = None
+        if self.form is None or self.saving:
+            return
+        self.look_for_free()  # what the form holds now (a choice made just before)
+        if self._free_pending:
+            if not self._take_free:
+                self._take_free = True
+                self.hold_keys()
+            return
+        self.take_free()
