@@ -1095,3 +1095,10 @@ def web(ctx: click.Context, db: str | None, host: str, port: int) -> None:
         )
     say(f"Frontdesk in the browser: http://{host}:{port}  (ctrl+c stops)")
     Server(shlex.join(command), host=host, port=port, title="Frontdesk").serve()
+
+
+# Messaging commands (notify, email, newsletter, outbox, unsubscribe) live in their own module.
+from frontdesk.cli_messaging import COMMANDS as _MESSAGING  # noqa: E402
+
+for _command in _MESSAGING:
+    main.add_command(_command)
