@@ -119,6 +119,7 @@ class FrontdeskApp(App[None]):
         Binding("I", "import", "Import", show=False, tooltip="Import customers"),
         Binding("D", "duplicates", "Duplicates", show=False, tooltip="Find duplicates"),
         Binding("L", "audit", "Audit log", show=False, tooltip="Who changed what (admins)"),
+        Binding("G", "insights", "Business overview", show=False, tooltip="The business in charts"),
         Binding("T", "day_sheet", "Day sheet", show=False, tooltip="The day's bookings"),
     ]
 
@@ -249,6 +250,12 @@ class FrontdeskApp(App[None]):
                 "merge",
             ),
             ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
+            (
+                "Business overview",
+                "Revenue, new and returning customers, retention, top customers (G)",
+                self.action_insights,
+                "insights",
+            ),
             (
                 "Day sheet",
                 "The day's bookings: arrivals, late, free times (T)",
@@ -501,6 +508,13 @@ class FrontdeskApp(App[None]):
         if isinstance(self.screen, DaySheetScreen):
             return
         self.push_screen(DaySheetScreen())
+
+    def action_insights(self) -> None:
+        if self.refuse("insights"):
+            return
+        from frontdesk.screens.insights import InsightsScreen
+
+        self.push_screen(InsightsScreen())
 
     def action_duplicates(self) -> None:
         if self.refuse("merge"):

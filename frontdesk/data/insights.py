@@ -142,13 +142,13 @@ def months_back(today: date, n: int) -> date:
 
 def money_moves(customer_id: int | None = None, branch_id: int | None = None) -> Any:
     """Every payment (+) and refund (-) with its time, customer and branch: a subquery."""
-    paid = sa_select(
+    paid: Any = sa_select(
         col(Payment.at).label("at"),
         col(Payment.amount_cents).label("cents"),
         col(Order.customer_id).label("customer_id"),
         col(Order.branch_id).label("branch_id"),
     ).join(Order, col(Order.id) == col(Payment.order_id))
-    back = sa_select(
+    back: Any = sa_select(
         col(Refund.at).label("at"),
         (-col(Refund.amount_cents)).label("cents"),
         col(Order.customer_id).label("customer_id"),
@@ -584,8 +584,9 @@ def business_overview(
         .exists()
     )
     last_count, retained = session.execute(
-        sa_select(func.count(), func.coalesce(func.sum(case((came_back, 1), else_=0)), 0))
-    .select_from(last_year)
+        sa_select(
+            func.count(), func.coalesce(func.sum(case((came_back, 1), else_=0)), 0)
+        ).select_from(last_year)
     ).one()
 
     settled, no_shows, cancelled = session.execute(
@@ -596,9 +597,7 @@ def business_overview(
                 0,
             ),
             func.coalesce(
-                func.sum(
-                    case((col(Booking.status) == BookingStatus.CANCELLED.value, 1), else_=0)
-                ),
+                func.sum(case((col(Booking.status) == BookingStatus.CANCELLED.value, 1), else_=0)),
                 0,
             ),
         ).where(col(Booking.status).in_(SETTLED), *in_period)
@@ -697,7 +696,12 @@ def overview_rows(view: BusinessOverview) -> list[list[Any]]:
         return f"{x / 100:.2f}"
 
     rows: list[list[Any]] = [
-        ["Business overview", view.branch or "All branches", str(view.date_from), str(view.date_to)],
+        [
+            "Business overview",
+            view.branch or "All branches",
+            str(view.date_from),
+            str(view.date_to),
+        ],
         [],
         ["Month", "New customers", "Returning customers", "Visits", f"Revenue ({view.currency})"],
     ]
@@ -744,3 +748,29 @@ def export_overview(*, view: BusinessOverview, path: Path, plain: bool = False) 
 
 def overview_json(view: BusinessOverview) -> str:
     return json.dumps(view.as_dict(), indent=2, ensure_ascii=False)
+
+
+# --------------------------------------------------------------------------- the profile tab
+
+
+@dataclass(frozen=True)
+class ProfileOverview:
+    """The profile's Overview tab: the totals and the insight, in one read."""
+
+    stats: Any  # profile.CustomerStats
+    insight: CustomerInsight
+
+
+def load_profile_overview(
+    *, session: Session, customer_id: int, actor: Staff | None, now: datetime | None = None
+) -> ProfileOverview:
+    """The Overview tab of a customer (a merged-away one shows the survivor)."""
+    from frontdesk.data import profile
+
+    customer = profile._live(session, customer_id)
+    return ProfileOverview(
+        stats=profile.customer_stats(session=session, customer=customer, now=now),
+        insight=customer_insight(
+            session=session, customer_id=customer.id or 0, actor=actor, now=now
+        ),
+    )

@@ -85,7 +85,9 @@ def w(any_session: Session) -> dict[str, int]:
     ):
         ids[name.lower()] = person(name, branch, created)
 
-    def book(who: str, service: Service, when: datetime, status: str, staff: Staff, b: Branch) -> int:
+    def book(
+        who: str, service: Service, when: datetime, status: str, staff: Staff, b: Branch
+    ) -> int:
         bk = Booking(
             customer_id=ids[who],
             service_id=service.id or 0,
@@ -124,7 +126,9 @@ def w(any_session: Session) -> dict[str, int]:
     pay("ann", 4000, at(2026, 5, 4), main)
     pay("ann", 4000, at(2026, 6, 3), main)
     ids["ann_jul_order"] = pay("ann", 3000, at(2026, 7, 13), main)
-    s.add(Refund(order_id=ids["ann_jul_order"], amount_cents=1000, reason="late", at=at(2026, 8, 15)))
+    s.add(
+        Refund(order_id=ids["ann_jul_order"], amount_cents=1000, reason="late", at=at(2026, 8, 15))
+    )
     pay("bob", 4000, at(2026, 10, 17), main)
     pay("dana", 3000, at(2026, 2, 1), north)
     s.commit()
@@ -204,7 +208,11 @@ def test_exact_after_merge_refund_cancellation_and_deletion(
     assert view.rhythm.usual_interval_days == 30.0 and view.rhythm.status == "on time"
     assert view.top_staff == [("Nina", 4), ("Omar", 2)]
     # a refund of the May payment, given in October
-    s.add(Refund(order_id=w["ann_jul_order"], amount_cents=500, reason="goodwill", at=at(2026, 10, 20)))
+    s.add(
+        Refund(
+            order_id=w["ann_jul_order"], amount_cents=500, reason="goodwill", at=at(2026, 10, 20)
+        )
+    )
     # the August visit cancelled, the July visit's booking deleted
     aug = s.get(Booking, w["ann_aug"])
     assert aug is not None
@@ -222,7 +230,9 @@ def test_exact_after_merge_refund_cancellation_and_deletion(
     assert view.rhythm.expected_next == date(2026, 12, 2)
     assert view.top_services == [("Cut", 4)]
     # a refund after NOW does not count yet
-    s.add(Refund(order_id=w["ann_jul_order"], amount_cents=500, reason="later", at=at(2026, 11, 20)))
+    s.add(
+        Refund(order_id=w["ann_jul_order"], amount_cents=500, reason="later", at=at(2026, 11, 20))
+    )
     s.commit()
     later = insights.customer_insight(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
     assert later.lifetime_value_cents == 18500
@@ -296,11 +306,11 @@ def test_due_back_feeds_the_export(any_session: Session, w: dict[str, int], tmp_
     from frontdesk.data.exporting import export_customers
 
     s = any_session
-    filters = svc.DirectoryFilter(
-        extra=AdvancedFilter(due_back_margin=14).conditions(NOW), now=NOW
-    )
+    filters = svc.DirectoryFilter(extra=AdvancedFilter(due_back_margin=14).conditions(NOW), now=NOW)
     out = tmp_path / "due.csv"
-    assert export_customers(session=s, path=out, filters=filters, text="", ids=None, actor=DESK) == 1
+    assert (
+        export_customers(session=s, path=out, filters=filters, text="", ids=None, actor=DESK) == 1
+    )
     with out.open(encoding="utf-8-sig") as f:
         assert [r["First name"] for r in csv.DictReader(f)] == ["Ann"]
 
@@ -380,7 +390,7 @@ def test_business_overview_after_a_merge(any_session: Session, w: dict[str, int]
     assert view.active_customers == 2
     october = next(m for m in view.months if m.month == "2026-10")
     assert (october.new_customers, october.returning_customers) == (0, 1)  # Ann's again
-    assert [(t.name, t.value_cents) for t in view.top_customers][0] == ("Ann", 14000)
+    assert (view.top_customers[0].name, view.top_customers[0].value_cents) == ("Ann", 14000)
 
 
 def test_therapists_may_not_see_the_business(any_session: Session, w: dict[str, int]) -> None:
