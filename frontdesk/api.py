@@ -7,8 +7,8 @@ an admin made (``frontdesk tokens add NAME``); 401 without a valid token, 403 wi
 scope. Every error is JSON naming the field: ``{"error": ..., "field": ..., "message": ...}``.
 """
 
-from __future__ import annotations
-
+# No "from __future__ import annotations": FastAPI reads the dependencies in the
+# annotations of functions defined inside create_app at run time.
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Any
