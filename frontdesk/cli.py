@@ -666,6 +666,58 @@ def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str
         say(f"{key} = {json.dumps(stored)}")
 
 
+@main.command("report")
+@db_option
+@click.option("--branch", "branch", help="One branch (name or id); default: all branches.")
+@click.option("--from", "date_from", help="First day, YYYY-MM-DD (default: 11 months ago, day 1).")
+@click.option("--to", "date_to", help="Last day, YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--staff", "staff_name", help="Act as this staff member.")
+@click.pass_context
+def report_cmd(
+    ctx: click.Context,
+    db: str | None,
+    branch: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    as_json: bool,
+    staff_name: str | None,
+) -> None:
+    """The business overview: new and returning customers and revenue per month, active
+    customers, retention, no-show and cancellation rates, category mix, top customers
+    (admins and reception)."""
+    from datetime import date
+
+    from frontdesk.data import insights
+    from frontdesk.data.errors import ValidationFailed
+
+    def day(text: str | None, name: str) -> date | None:
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            fail(f"--{name}: a date as YYYY-MM-DD, e.g. 2026-01-31")
+
+    start, end = day(date_from, "from"), day(date_to, "to")
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session, staff_name)
+        try:
+            branch_id = insights.find_branch(session=session, name=branch) if branch else None
+            view = insights.business_overview(
+                session=session, actor=actor, branch_id=branch_id, date_from=start, date_to=end
+            )
+        except ValidationFailed as exc:
+            fail(f"{exc.field}: {exc.message}")
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+    if as_json:
+        click.echo(insights.overview_json(view))
+        return
+    for row in insights.overview_rows(view):
+        say(user_text("  ".join(f"{cell!s:<22}" for cell in row).rstrip()))
+
+
 @main.group()
 def staff() -> None:
     """List and add staff members (who operates the app)."""

@@ -418,3 +418,54 @@ def test_figures_export_privately_and_as_json(
     assert insights.find_branch(session=any_session, name="north") == w["north"]
     with pytest.raises(ValidationFailed):
         insights.find_branch(session=any_session, name="South")
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_report_command(tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+    from sqlmodel import select
+
+    from frontdesk.cli import main
+    from frontdesk.data.db import open_database
+    from frontdesk.data.demo import generate
+
+    db = tmp_path / "report.db"
+    engine = open_database(db)
+    generate(engine=engine, customers=120, seed=3, now=NOW)
+    with Session(engine) as s:
+        branch = s.exec(select(Branch).order_by(Branch.name)).first()  # type: ignore[arg-type]
+        assert branch is not None
+        expected = insights.business_overview(
+            session=s,
+            actor=ADMIN,
+            branch_id=branch.id,
+            date_from=date(2026, 5, 1),
+            date_to=date(2026, 10, 31),
+        )
+    engine.dispose()
+    runner = CliRunner()
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(main, ["--db", str(db), "report", *args], catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    code, out, _ = run(
+        "--staff", "rita", "--branch", branch.name.upper(), "--from", "2026-05-01",
+        "--to", "2026-10-31", "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data == json.loads(insights.overview_json(expected))
+    assert data["branch"] == branch.name and len(data["months"]) == 6
+    code, out, _ = run("--staff", "admin", "--from", "2026-05-01", "--to", "2026-10-31")
+    assert code == 0 and "Active customers" in out and "2026-10" in out
+    code, _, err = run("--staff", "nina.a")
+    assert code == 1 and "may not see the business overview" in err
+    code, _, err = run("--staff", "admin", "--to", "2026-31-12")
+    assert code == 1 and "--to: a date as YYYY-MM-DD" in err
+    code, _, err = run("--staff", "admin", "--branch", "Atlantis")
+    assert code == 1 and "no branch called 'Atlantis'" in err
