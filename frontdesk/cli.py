@@ -1154,3 +1154,11 @@ from frontdesk.cli_messaging import COMMANDS as _MESSAGING  # noqa: E402
 
 for _command in _MESSAGING:
     main.add_command(_command)
+
+
+# Bookings from outside: the booking API, its tokens, and booking from scripts.
+from frontdesk.cli_requests import bookings_group, serve, tokens  # noqa: E402
+
+main.add_command(serve)
+main.add_command(tokens)
+main.add_command(bookings_group)
