@@ -121,17 +121,23 @@ class InsightsScreen(FrontdeskScreen[None]):
     @on(Input.Submitted)
     def input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.action_apply()
-        self.set_focus(self.query_one("#bo-scroll"))
+        if self.read_filters():
+            self.set_focus(self.query_one("#bo-scroll"))
 
     def action_apply(self) -> None:
+        self.read_filters()
+
+    def read_filters(self) -> bool:
+        """Load the overview for the branch and dates shown; False (said under the fields,
+        the focus on the bad one) when a date cannot be read."""
         problem = self.query_one("#bo-problem", Label)
         try:
             start, end = self._date("#bo-from", "from"), self._date("#bo-to", "to")
         except ValidationFailed as exc:
             set_message(problem, f"{exc.field}: {exc.message}")
+            self.set_focus(self.query_one(f"#bo-{exc.field}", Input))
             self.release_keys()
-            return
+            return False
         actor, now, branch = self.fd.operator, self.fd.clock(), self._branch()
 
         def failed(exc: Exception) -> None:
@@ -154,6 +160,7 @@ class InsightsScreen(FrontdeskScreen[None]):
             on_error=failed,
             group="business-overview",
         )
+        return True
 
     # ------------------------------------------------------------------ showing
     def show(self, view: insights.BusinessOverview) -> None:
