@@ -37,7 +37,7 @@ from frontdesk.screens.profile.tab import (
 from frontdesk.text import user_text
 from frontdesk.widgets.select import Select
 
-COLUMNS = ("Time", "Staff", "Customer", "Service", "Status", "Notes", "Arrived")
+COLUMNS = (" ", "Time", "Staff", "Customer", "Service", "Status", "Notes", "Arrived")
 VERBS = {
     "complete": "done",
     "cancel": "cancelled",
@@ -78,7 +78,8 @@ class DaySheetScreen(FrontdeskScreen[None]):
         height: 1fr;
     }
     DaySheetScreen.-empty #ds-table {
-        height: auto;
+        height: 1;
+        min-height: 1;
     }
     DaySheetScreen #ds-empty {
         display: none;
@@ -291,12 +292,14 @@ class DaySheetScreen(FrontdeskScreen[None]):
         else:
             arrived = Text("")
         status = status_text(r.status)
+        marker = Text("")
         if r.late:
             time_cell.stylize(LATE_STYLE)
-            time_cell = Text("! ", style="bold red") + time_cell
-        else:
-            time_cell = Text("  ") + time_cell
-        return [time_cell, staff_cell, customer, user_text(r.service), status, notes, arrived]
+            marker = Text("!", style="bold red")
+        elif r.arrived_at is not None:
+            marker = Text("✓", style="green")
+        cells = [time_cell, staff_cell, customer, user_text(r.service), status, notes, arrived]
+        return [marker, *cells]
 
     def _summary(self, sheet: data.DaySheet) -> None:
         rows = sheet.rows
@@ -686,8 +689,8 @@ def _free_text(slots: data.FreeSlots, after: datetime) -> Text:
         return out
     width = max(len(f.staff) for f in slots.staff)
     for free in slots.staff:
-        out.append_text(user_text(free.staff.ljust(width), "bold"))
-        out.append("  ")
+        out.append_text(user_text(free.staff, "bold"))
+        out.append(" " * (width - len(free.staff) + 2))
         if not free.times:
             out.append("no free time in the next two weeks", style="dim")
         else:
