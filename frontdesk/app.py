@@ -121,6 +121,7 @@ class FrontdeskApp(App[None]):
         Binding("L", "audit", "Audit log", show=False, tooltip="Who changed what (admins)"),
         Binding("G", "insights", "Business overview", show=False, tooltip="The business in charts"),
         Binding("T", "day_sheet", "Day sheet", show=False, tooltip="The day's bookings"),
+        Binding("Q", "requests", "Requests", show=False, tooltip="Booking requests from outside"),
     ]
 
     def __init__(
@@ -260,6 +261,12 @@ class FrontdeskApp(App[None]):
                 "Day sheet",
                 "The day's bookings: arrivals, late, free times (T)",
                 self.action_day_sheet,
+                "read",
+            ),
+            (
+                "Booking requests",
+                "From the online booking page or an assistant: accept, decline, review (Q)",
+                self.action_requests,
                 "read",
             ),
         ]
@@ -508,6 +515,13 @@ class FrontdeskApp(App[None]):
         if isinstance(self.screen, DaySheetScreen):
             return
         self.push_screen(DaySheetScreen())
+
+    def action_requests(self) -> None:
+        from frontdesk.screens.requests import RequestsScreen
+
+        if isinstance(self.screen, RequestsScreen):
+            return
+        self.push_screen(RequestsScreen())
 
     def action_insights(self) -> None:
         if self.refuse("insights"):
