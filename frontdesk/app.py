@@ -47,7 +47,7 @@ class CustomerCommands(Provider):
             return
         found, notes = await app.run_in_thread(
             lambda s: (
-                customer_svc.search(session=s, text=query, limit=12),
+                customer_svc.search_rows(session=s, text=query, limit=12),
                 customer_svc.search_notes(session=s, text=query),
             )
         )

@@ -1,0 +1,55 @@
+"""Snapshot tests of issue 16 on the deterministic demo (400 customers, seed 11, NOW):
+the profile's charts (as reception and as a therapist), its month figures, the business
+overview and its figures. Render them with /work/shared/tools/snap2png and look."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from frontdesk.data.models import Booking
+from tests.ui.conftest import SIZE, make_app
+from tests.ui.test_snapshots import open_customer, press, steps
+
+TALL = (120, 45)
+
+
+def regular(engine: Engine) -> int:
+    """The demo customer with the most completed visits (the lowest id of those)."""
+    with Session(engine) as s:
+        visits = func.count().label("n")
+        row = s.exec(
+            select(col(Booking.customer_id), visits)
+            .where(col(Booking.status) == "completed")
+            .group_by(col(Booking.customer_id))
+            .order_by(visits.desc(), col(Booking.customer_id))
+        ).first()
+    assert row is not None
+    return int(row[0])
+
+
+def test_profile_charts(snap_compare: Any, demo_engine: Engine) -> None:
+    run = steps(open_customer(regular(demo_engine)))
+    assert snap_compare(make_app(demo_engine), terminal_size=TALL, run_before=run)
+
+
+def test_profile_charts_for_a_therapist(snap_compare: Any, demo_engine: Engine) -> None:
+    run = steps(open_customer(regular(demo_engine)))
+    app = make_app(demo_engine, staff="nina.a")
+    assert snap_compare(app, terminal_size=TALL, run_before=run)
+
+
+def test_profile_month_figures(snap_compare: Any, demo_engine: Engine) -> None:
+    run = steps(open_customer(regular(demo_engine)), press("m"))
+    assert snap_compare(make_app(demo_engine), terminal_size=TALL, run_before=run)
+
+
+def test_business_overview(snap_compare: Any, demo_engine: Engine) -> None:
+    assert snap_compare(make_app(demo_engine), terminal_size=TALL, run_before=steps(press("G")))
+
+
+def test_business_overview_figures(snap_compare: Any, demo_engine: Engine) -> None:
+    run = steps(press("G"), press("f"))
+    assert snap_compare(make_app(demo_engine), terminal_size=SIZE, run_before=run)
