@@ -7,13 +7,16 @@ into one transaction.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import exists, func, or_, tuple_, update
+from sqlalchemy import bindparam, exists, func, or_, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -834,34 +837,56 @@ def merged_matches(
 
 
 def _merged_matches(session: Session, keys: ExactKeys, limit: int = 20) -> list[MergedMatch]:
-    conds: list[tuple[str, Any]] = []
+    conds: list[tuple[str, str]] = []
     if keys.code:
-        conds.append(("code", col(Customer.code) == keys.code))
+        conds.append(("code", "code = :code"))
     if keys.phone:
-        conds.append(("phone", col(Customer.phone) == keys.phone))
-        conds.append(("phone", col(Customer.other_phone) == keys.phone))
+        conds.append(("phone", "phone = :phone"))
+        conds.append(("phone", "other_phone = :phone"))
     if keys.email:
-        conds.append(("email", col(Customer.email_key) == keys.email))
+        conds.append(("email", "email_key = :email"))
     if not conds:
         return []
+    # One statement for every kind of key. No ORDER BY inside: it would make SQLite scan the
+    # table in id order (other_phone has no index of its own; the partial index of the
+    # tombstones answers instead).
+    parts = [
+        f"SELECT * FROM (SELECT {i} AS part, id, code, merged_into_id FROM customer"
+        f" WHERE {condition} AND merged_into_id IS NOT NULL LIMIT :limit) AS m{i}"
+        for i, (_matched, condition) in enumerate(conds)
+    ]
+    params = {"code": keys.code, "phone": keys.phone, "email": keys.email, "limit": limit}
+    found = _raw(session, " UNION ALL ".join(parts), params)
     out: list[MergedMatch] = []
     seen: set[int] = set()
-    for matched, condition in conds:
-        # No ORDER BY: it would make SQLite scan the table in id order (other_phone has no
-        # index of its own; the partial index of the tombstones answers instead).
-        stmt = (
-            select(Customer)
-            .where(condition, col(Customer.merged_into_id).is_not(None))
-            .limit(limit)
-        )
-        for old in sorted(session.exec(stmt), key=lambda c: c.id or 0):
-            if old.id in seen:
+    for part, (matched, _condition) in enumerate(conds):
+        for _part, old_id, old_code, merged_into in sorted(r for r in found if r[0] == part):
+            if old_id in seen:
                 continue
-            seen.add(old.id or 0)
-            survivor = resolve(session=session, customer=old)
-            if survivor.is_live and survivor.id is not None:
-                out.append(MergedMatch(old.code, survivor.id, survivor.code, matched))
+            seen.add(old_id)
+            survivor = _survivor(session, old_id, merged_into)
+            if survivor is not None:
+                out.append(MergedMatch(old_code, survivor[0], survivor[1], matched))
     return out[:limit]
+
+
+def _survivor(session: Session, old_id: int, merged_into: int) -> tuple[int, str] | None:
+    """(id, code) of the live customer a tombstone was merged into, following a chain of
+    merges (None: the survivor was deleted)."""
+    seen = {old_id}
+    while True:
+        rows = _raw(
+            session,
+            "SELECT id, code, merged_into_id, deleted_at FROM customer WHERE id = :id",
+            {"id": merged_into},
+        )
+        if not rows:
+            raise NotFound("customer", merged_into)
+        cid, code, onward, deleted = rows[0]
+        if onward is None or cid in seen:
+            return (cid, code) if onward is None and deleted is None else None
+        seen.add(cid)
+        merged_into = onward
 
 
 def search_notes(*, session: Session, text: str, region: str | None = None) -> dict[int, str]:
@@ -890,21 +915,20 @@ def _search_plan(
     the survivors of merged-away customers with this code, phone or email.
     """
     raw = text.strip()
-    folded = fold(raw)
+    plan = _plan(raw, region)
+    folded = plan.folded
     exact: list[Any] = []
-    keys = exact_keys(raw, region)
+    keys = plan.keys
     if keys.code:
         exact.append(col(Customer.code) == keys.code)
     if keys.email:
         exact.append(col(Customer.email_key) == keys.email)
         exact.append(_secondary(ContactKind.EMAIL, keys.email))
-    phone_like = bool(digits(raw)) and not any(ch.isalpha() for ch in raw.replace("@", ""))
-    variants: list[str] = []
-    if phone_like:
-        if keys.phone:
-            exact.append(col(Customer.phone) == keys.phone)
-            exact.append(_secondary(ContactKind.PHONE, keys.phone))
-        variants = phone_search_variants(raw, region)
+    phone_like = plan.phone_like
+    variants = list(plan.variants)
+    if phone_like and keys.phone:
+        exact.append(col(Customer.phone) == keys.phone)
+        exact.append(_secondary(ContactKind.PHONE, keys.phone))
     survivors = sorted({m.survivor_id for m in _merged_matches(session, keys)})
     if survivors:
         exact.append(col(Customer.id).in_(survivors))
@@ -921,6 +945,269 @@ def _search_plan(
     return exact, prefix + short_prefix, needles, []
 
 
+# --------------------------------------------------------------------------- fast search
+#
+# A search runs on every keystroke (directory, command palette, picker), so its SQL is
+# written once per query shape and run on the driver's own connection: building
+# SQLAlchemy statements, their cache keys and ORM objects cost 10-20x the queries
+# themselves (issue 12). The statements are those of the expression-built search (the
+# filtered one below), so both give the same customers in the same order.
+
+_LIVE = "c.deleted_at IS NULL AND c.merged_into_id IS NULL"
+_ROW_SQL = (
+    "c.id, c.code, c.first_name, c.last_name, c.display_name, c.email, c.phone, c.gender,"
+    " c.category_id, c.home_branch_id, c.status, c.blocked, c.blocked_reason, c.version"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """A live customer as a list shows them (search results), read without an ORM object."""
+
+    id: int
+    code: str
+    first_name: str
+    last_name: str | None
+    display_name: str | None
+    email: str | None
+    phone: str | None
+    gender: str
+    category_id: int | None
+    home_branch_id: int | None
+    status: str
+    blocked: bool
+    blocked_reason: str | None
+    version: int
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.full_name
+
+    @property
+    def is_live(self) -> bool:
+        return True
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerRow:
+        assert c.id is not None
+        return cls(
+            c.id,
+            c.code,
+            c.first_name,
+            c.last_name,
+            c.display_name,
+            c.email,
+            c.phone,
+            c.gender,
+            c.category_id,
+            c.home_branch_id,
+            c.status,
+            bool(c.blocked),
+            c.blocked_reason,
+            c.version,
+        )
+
+
+def _row(values: Sequence[Any]) -> CustomerRow:
+    v = list(values)
+    v[11] = bool(v[11])
+    return CustomerRow(*v)
+
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@lru_cache(maxsize=256)
+def _driver_sql(sql: str, dialect: str) -> str:
+    """``:name`` parameters in the driver's own style (sqlite3 reads them as they are)."""
+    if dialect == "sqlite":
+        return sql
+    return _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _raw(session: Session, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Rows of one statement run on the session's connection (in its transaction)."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_driver_sql(sql, dialect), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _region_now(session: Session, region: str | None) -> str:
+    """The region a search reads phones in: the one given, else the business setting (read
+    with one small statement: a setting changed at another desk counts at once)."""
+    chosen = valid_region(region)
+    if chosen:
+        return chosen
+    rows = _raw(session, "SELECT value FROM setting WHERE key = :key", {"key": "default_region"})
+    value = rows[0][0] if rows else None
+    if isinstance(value, str) and value.startswith('"'):
+        value = json.loads(value)  # SQLite keeps the JSON text
+    return valid_region(value if isinstance(value, str) else None) or "US"
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a typed query is matched against (pure: remembered per text and region)."""
+
+    keys: ExactKeys
+    folded: str
+    phone_like: bool
+    variants: tuple[str, ...]
+
+
+@lru_cache(maxsize=1024)
+def _plan(raw: str, region: str) -> _Plan:
+    phone_like = bool(digits(raw)) and not any(ch.isalpha() for ch in raw.replace("@", ""))
+    return _Plan(
+        keys=exact_keys(raw, region),
+        folded=fold(raw),
+        phone_like=phone_like,
+        variants=tuple(phone_search_variants(raw, region)) if phone_like else (),
+    )
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern for "contains ``needle``" (escape character: /)."""
+    return "%" + needle.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> list[CustomerRow]:
+    """The search of live customers without other filters (see :func:`search`)."""
+    keys = plan.keys
+    params: dict[str, Any] = {"limit": limit}
+    exact: list[str] = []
+    if keys.code:
+        exact.append("c.code = :code")
+        params["code"] = keys.code
+    if keys.email:
+        exact.append("c.email_key = :email")
+        exact.append(
+            "c.id IN (SELECT customer_id FROM contact_point"
+            " WHERE kind = :email_kind AND value = :email)"
+        )
+        params["email"], params["email_kind"] = keys.email, ContactKind.EMAIL.value
+    if plan.phone_like and keys.phone:
+        exact.append("c.phone = :phone")
+        exact.append(
+            "c.id IN (SELECT customer_id FROM contact_point"
+            " WHERE kind = :phone_kind AND value = :phone)"
+        )
+        params["phone"], params["phone_kind"] = keys.phone, ContactKind.PHONE.value
+    survivors = sorted({m.survivor_id for m in _merged_matches(session, keys)})
+    if survivors:
+        names = [f"s{i}" for i in range(len(survivors))]
+        exact.append(f"c.id IN ({', '.join(':' + n for n in names)})")
+        params.update(zip(names, survivors, strict=True))
+    found: dict[int, CustomerRow] = {}
+
+    def take(rows: list[Any]) -> None:
+        for values in rows:
+            if values[0] not in found and len(found) < limit:
+                found[values[0]] = _row(values)
+
+    if exact:
+        take(
+            _raw(
+                session,
+                f"SELECT {_ROW_SQL} FROM customer c WHERE ({' OR '.join(exact)})"
+                f" AND {_LIVE} LIMIT :limit",
+                params,
+            )
+        )
+    folded = plan.folded
+    prefix = [("name_key", folded), ("sort_key", folded)]
+    if len(folded) < 3:
+        prefix += [("email_key", folded), ("code", raw.upper())]
+        if plan.phone_like and plan.variants:
+            prefix.append(("phone", "+" + plan.variants[0]))
+    for column, start in prefix:
+        if len(found) >= limit:
+            break
+        # Ordered by the column of the range: the index gives the order (no sort).
+        take(
+            _raw(
+                session,
+                f"SELECT {_ROW_SQL} FROM customer c WHERE c.{column} >= :lo"
+                f" AND c.{column} < :hi AND {_LIVE} ORDER BY c.{column} LIMIT :limit",
+                {"lo": start, "hi": start + TOP, "limit": limit},
+            )
+        )
+    needles = [n for n in ([folded, *plan.variants] if folded else plan.variants) if len(n) >= 3]
+    if len(found) < limit and needles:
+        # Unranked substring matches; the first ``limit + found`` of them, as the
+        # expression-built search reads them, less those already listed.
+        wanted = limit - len(found)
+        size = limit + len(found)
+        if session.get_bind().dialect.name == "sqlite":
+            sql = (
+                f"SELECT {_ROW_SQL} FROM customer c JOIN (SELECT rowid FROM customer_fts"
+                " WHERE customer_fts MATCH :match) AS m ON m.rowid = c.id"
+                f" WHERE {_LIVE} LIMIT :size"
+            )
+            more = {"match": " OR ".join(_fts_phrase(n) for n in needles), "size": size}
+        else:
+            names = [f"p{i}" for i in range(len(needles))]
+            contains = " OR ".join(f"c.search_text LIKE :{n} ESCAPE '/'" for n in names)
+            sql = f"SELECT {_ROW_SQL} FROM customer c WHERE ({contains}) AND {_LIVE} LIMIT :size"
+            more = {n: _like(needle) for n, needle in zip(names, needles, strict=True)}
+            more["size"] = size
+        rows = [r for r in _raw(session, sql, more) if r[0] not in found][:wanted]
+        take(rows)
+    return list(found.values())[:limit]
+
+
+def _first_rows_fast(session: Session, limit: int) -> list[CustomerRow]:
+    """The first live customers in directory order (an empty search)."""
+    return [
+        _row(r)
+        for r in _raw(
+            session,
+            f"SELECT {_ROW_SQL} FROM customer c WHERE {_LIVE} ORDER BY c.sort_key, c.id"
+            " LIMIT :limit",
+            {"limit": limit},
+        )
+    ]
+
+
+_BY_IDS = select(Customer).where(col(Customer.id).in_(bindparam("ids", expanding=True)))
+
+
+def customers_by_ids(*, session: Session, ids: Sequence[int]) -> list[Customer]:
+    """Full customers in the order of ``ids`` (one statement; unknown ids left out)."""
+    if not ids:
+        return []
+    loaded = {c.id: c for c in session.exec(_BY_IDS, params={"ids": list(ids)})}
+    return [loaded[i] for i in ids if i in loaded]
+
+
+def search_rows(
+    *,
+    session: Session,
+    text: str,
+    limit: int = 50,
+    filters: DirectoryFilter | None = None,
+    region: str | None = None,
+) -> list[CustomerRow]:
+    """What :func:`search` finds, as list rows (the columns a list shows): for the lists
+    that search as you type (command palette, customer picker)."""
+    if filters is not None and not filters.is_empty:
+        found = _search_filtered(session, text, limit, filters, region)
+        return [CustomerRow.of(c) for c in found]
+    raw = text.strip()
+    if not raw:
+        return _first_rows_fast(session, limit)
+    return _search_rows_fast(session, _plan(raw, _region_now(session, region)), raw, limit)
+
+
 def search(
     *,
     session: Session,
@@ -933,12 +1220,26 @@ def search(
 
     Best matches first: exact code/phone/email, then names starting with the text, then any
     other substring match. Each group is an index-backed query with a limit, so no match is
-    ever scored.
+    ever scored. The same customers as :func:`search_rows`, as full objects.
     """
+    if filters is not None and not filters.is_empty:
+        return _search_filtered(session, text, limit, filters, region)
+    rows = search_rows(session=session, text=text, limit=limit, region=region)
+    return customers_by_ids(session=session, ids=[r.id for r in rows])
+
+
+def _search_filtered(
+    session: Session,
+    text: str,
+    limit: int,
+    filters: DirectoryFilter,
+    region: str | None,
+) -> list[Customer]:
+    """The search with filters, built from their SQL expressions."""
     raw = text.strip()
     if not raw:
         return directory_page(session=session, filters=filters, limit=limit)
-    conds = (filters or DirectoryFilter()).conditions()
+    conds = filters.conditions()
     region = valid_region(region) or default_region(session)
     exact, prefix, needles, _ = _search_plan(session, raw, region)
     found: dict[int, Customer] = {}

@@ -53,7 +53,10 @@ class PickedCustomer:
 
 
 def _match(
-    customer: Customer, last: datetime | None, alert: bool, categories: dict[int, Category]
+    customer: Customer | svc.CustomerRow,
+    last: datetime | None,
+    alert: bool,
+    categories: dict[int, Category],
 ) -> PickerMatch:
     category = categories.get(customer.category_id or 0)
     return PickerMatch(
@@ -80,8 +83,8 @@ def matches(*, session: Session, text: str, limit: int = 8) -> list[PickerMatch]
     """The live customers matching ``text`` (name, phone, email or code), best first."""
     if not text.strip():
         return []
-    found = svc.search(session=session, text=text, limit=limit)
-    ids = [c.id or 0 for c in found]
+    found = svc.search_rows(session=session, text=text, limit=limit)
+    ids = [c.id for c in found]
     last = svc.last_visits(session=session, customer_ids=ids)
     alerts = alert_customer_ids(session=session, customer_ids=ids)
     categories = _categories(session)
