@@ -20,8 +20,9 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Footer, Header, Input, Label, OptionList, Static
 from textual.widgets._select import SelectCurrent
+from textual.widgets.option_list import Option
 
 from frontdesk.data.booking_flow import (
     Booked,
@@ -63,18 +64,20 @@ def _name_of(prompt: object) -> str:
 
 
 class FilterOverlay(InstantOverlay):
-    """The service list: what is typed filters it (entries whose name does not contain it are
-    greyed and skipped), the first match highlighted: names that start with it first, then
-    names with a word that starts with it, then the rest, each in list order. ``backspace``
-    takes a letter back; the filter lasts as long as the list is open (no time-out)."""
+    """The service list: what is typed filters it. Only the services whose name contains it
+    are listed, best first (names that start with it, then names with a word that starts with
+    it, then the rest, each in catalogue order), the first one highlighted so that ``enter``
+    takes it. ``backspace`` takes a letter back; the filter lasts as long as the list is open
+    (no time-out), and closing the list shows every service again."""
 
     def __init__(self) -> None:
         super().__init__(type_to_search=True)
         self.filter_text = ""
+        self.shown: list[int] | None = None  # the select's option indices listed, when filtered
 
     def watch_has_focus(self, value: bool) -> None:
         super().watch_has_focus(value)
-        if not value:
+        if not value and self.shown is not None:
             self.set_filter("")
 
     async def _on_key(self, event: events.Key) -> None:
@@ -87,39 +90,62 @@ class FilterOverlay(InstantOverlay):
             event.prevent_default()
             self.set_filter(self.filter_text + event.character)
 
-    def set_filter(self, text: str) -> None:
-        self.filter_text = text
-        query = text.lower()
+    def matches(self, text: str) -> list[int]:
         select = self.parent
-        blank = (
-            {i for i, (_p, value) in enumerate(select._options) if value is Select.NULL}
-            if isinstance(select, Select)
-            else set()
-        )
-        best: tuple[int, int] | None = None
-        for index in range(self.option_count):
-            if index in blank:
-                if query:
-                    self.disable_option_at_index(index)
-                else:
-                    self.enable_option_at_index(index)
-                continue
-            name = _name_of(self.get_option_at_index(index).prompt)
-            if query and query not in name:
-                self.disable_option_at_index(index)
-                continue
-            self.enable_option_at_index(index)
-            if not query:
+        if not isinstance(select, Select):
+            return []
+        query = text.lower()
+        ranked: list[tuple[int, int]] = []
+        for index, (prompt, value) in enumerate(select._options):
+            name = _name_of(prompt)
+            if value is Select.NULL or query not in name:
                 continue
             rank = 0 if name.startswith(query) else 1 if f" {query}" in f" {name}" else 2
-            if best is None or rank < best[0]:
-                best = (rank, index)
+            ranked.append((rank, index))
+        return [index for _rank, index in sorted(ranked)]
+
+    def set_filter(self, text: str) -> None:
+        select = self.parent
+        if not isinstance(select, Select):
+            return
+        self.filter_text = text
         self.border_title = Text(f"Find: {text}") if text else None
-        if best is not None:
-            self.highlighted = best[1]
-            self.scroll_to_highlight()
-        elif query:
+        if not text:
+            if self.shown is not None:
+                self.shown = None
+                select._setup_options_renderables()
+            return
+        self.shown = self.matches(text)
+        self.clear_options()
+        if self.shown:
+            self.add_options([Option(select._options[i][0]) for i in self.shown])
+            self.highlighted = 0
+        else:
+            self.add_option(
+                Option(Text(f"No service matches '{text}'", style="dim"), disabled=True)
+            )
             self.highlighted = None
+
+    def select_index(self, index: int | None) -> int | None:
+        """The select's option index of list entry ``index``."""
+        if index is None or self.shown is None:
+            return index
+        return self.shown[index] if 0 <= index < len(self.shown) else None
+
+    def action_select(self) -> None:
+        select = self.parent
+        chosen = self.select_index(self.highlighted)
+        if isinstance(select, Select) and chosen is not None:
+            select.choose(chosen)
+        elif self.shown is None:
+            super().action_select()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """A click: the entry clicked, counted among every service."""
+        event.stop()
+        chosen = self.select_index(event.option_index)
+        if chosen is not None:
+            self.post_message(self.UpdateSelection(chosen))
 
 
 class ServiceSelect(Select[int]):
