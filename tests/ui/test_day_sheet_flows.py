@@ -275,3 +275,24 @@ async def test_another_desk_checks_in_and_the_sheet_follows(busy_engine: Engine)
             s.commit()
         await wait_until(pilot, lambda: any("Cleo" in r and "✓ 12:00" in r for r in rows(app)))
         assert "[bold]Dan[/bold]" in highlighted(app)  # the place is kept
+
+
+async def test_staff_filter_and_branch_by_keys(busy_engine: Engine) -> None:
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "T", "s", "enter", "O", "enter", "escape")
+        shown = rows(app)
+        assert len(shown) == 2 and all("Omar A." in r for r in shown)
+        assert app.screen.focused is app.screen.query_one("#ds-table")
+        # Grouped by staff member, then another branch (none of PLAN's bookings there).
+        await keys(pilot, "v", "B", "enter", "H", "enter", "escape")
+        screen = app.screen
+        assert isinstance(screen, DaySheetScreen) and screen.by_staff
+        assert screen.sheet is not None and screen.branch_id != rita_branch(busy_engine)
+        assert rows(app) == [] and screen.staff_id is None
+
+
+def rita_branch(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.exec(select(Staff).where(col(Staff.username) == "rita")).one().branch_id or 0
