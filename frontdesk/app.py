@@ -121,6 +121,7 @@ class FrontdeskApp(App[None]):
         Binding("L", "audit", "Audit log", show=False, tooltip="Who changed what (admins)"),
         Binding("G", "insights", "Business overview", show=False, tooltip="The business in charts"),
         Binding("T", "day_sheet", "Day sheet", show=False, tooltip="The day's bookings"),
+        Binding("O", "outbox", "Outbox", show=False, tooltip="Messages queued, sent and failed"),
         Binding("Q", "requests", "Requests", show=False, tooltip="Booking requests from outside"),
     ]
 
@@ -251,6 +252,12 @@ class FrontdeskApp(App[None]):
                 "merge",
             ),
             ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
+            (
+                "Outbox",
+                "Messages queued, sent and failed; retry, send now (O)",
+                self.action_outbox,
+                "outbox.read",
+            ),
             (
                 "Business overview",
                 "Revenue, new and returning customers, retention, top customers (G)",
@@ -508,6 +515,33 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.audit import AuditScreen
 
         self.push_screen(AuditScreen(customer_code))
+
+    def send_outbox_soon(self) -> None:
+        """Send what is due in the outbox in a background worker (the desk never waits on a
+        mail server); one sender at a time, it picks up what was queued meanwhile."""
+        if any(w.group == "outbox-send" and w.is_running for w in self.workers):
+            return
+        self._send_outbox()
+
+    @work(thread=True, group="outbox-send", exit_on_error=False)
+    def _send_outbox(self) -> None:
+        from frontdesk.data.messaging.outbox import send_queue
+
+        report = send_queue(self.engine)
+        if report.sent or report.failed:
+            failed = f", {report.failed:,} failed (see the outbox, O)" if report.failed else ""
+            self.call_from_thread(
+                self.notify, f"Outbox: {report.sent:,} sent{failed}", markup=False
+            )
+
+    def action_outbox(self, customer_code: str | None = None) -> None:
+        if self.refuse("outbox.read"):
+            return
+        from frontdesk.screens.outbox import OutboxScreen
+
+        if isinstance(self.screen, OutboxScreen):
+            return
+        self.push_screen(OutboxScreen(customer_code))
 
     def action_day_sheet(self) -> None:
         from frontdesk.screens.day_sheet import DaySheetScreen

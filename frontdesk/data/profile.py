@@ -494,6 +494,9 @@ def timeline(
             items.append(
                 TimelineItem(_aware(ev.at) or ev.at, "order", f"Order #{ev.entity_id} cancelled")
             )
+    from frontdesk.data.message_views import message_items  # messages sent (issue 15)
+
+    items.extend(message_items(session=session, customer_id=customer_id, limit=limit))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
 

@@ -44,6 +44,7 @@ AFFECTS: dict[str, frozenset[str]] = {
     "points": frozenset({"overview", "rewards", "timeline"}),
     "note": frozenset({"header", "notes", "bookings", "timeline"}),
     "customer": frozenset({"header", "details", "timeline"}),
+    "message": frozenset({"timeline"}),
     "all": frozenset({"header", *TABS}),
 }
 # The tab that lists what a change made (to highlight it).
@@ -102,6 +103,8 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         Binding("L", "customer_audit", "Audit log", show=False),
         Binding("X", "export_data", "Copy of their data", show=False),
         Binding("ctrl+x", "erase", "Erase customer", show=False),
+        Binding("M", "message", "Message"),
+        Binding("C", "consents", "Consents", show=False),
     ]
 
     def __init__(self, customer_id: int) -> None:
@@ -295,6 +298,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         "customer_audit": "audit",
         "export_data": "export",
         "erase": "erase",
+        "message": "messages.send",
     }
 
     def action_back(self) -> None:
@@ -404,6 +408,31 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             done,
             on_error=failed,
         )
+
+    # ---------------------------------------------------------------- messages (issue 15)
+    def action_message(self) -> None:
+        """Write an email or SMS to this customer (preview, then queued in the outbox)."""
+        if self.fd.refuse("messages.send"):
+            return
+        from frontdesk.screens.messaging import ComposeModal
+
+        def sent(message_id: int | None) -> None:
+            if message_id is not None:
+                self.notify(f"Message #{message_id} queued (see the outbox, O)")
+                self.fd.send_outbox_soon()
+                self.reload_after_change("message")
+
+        self.app.push_screen(ComposeModal(self.customer_id), sent)
+
+    def action_consents(self) -> None:
+        """The customer's consents (newsletter, marketing, reminders, birthday) and history."""
+        from frontdesk.screens.messaging import ConsentModal
+
+        def closed(changed: bool | None) -> None:
+            if changed:
+                self.reload_after_change("customer")
+
+        self.app.push_screen(ConsentModal(self.customer_id), closed)
 
     def action_edit(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen
