@@ -342,7 +342,7 @@ def test_newsletter_audience_and_exactly_one_copy_on_resume(
     assert got == sorted(f"yes{i}@example.com" for i in range(7))
     m = smtp_server.to("yes0@example.com")[0].message
     assert m["Subject"] == "News for Yes0"
-    assert m["List-Unsubscribe"] == "<mailto:unsubscribe@lumen.example?subject=unsubscribe%20yes0%40example.com>"
+    assert m["List-Unsubscribe"].strip() == "<mailto:unsubscribe@lumen.example?subject=unsubscribe%20yes0%40example.com>"
     with Session(any_engine) as s:
         p = newsletters.newsletter_progress(session=s, newsletter_id=first.newsletter_id)
         assert p.counts["sent"] == 7 and p.done == 7

@@ -83,6 +83,17 @@ class SmtpProvider:
             ) from None
         except smtplib.SMTPNotSupportedError:
             raise SendFailed("the server does not offer STARTTLS", transient=True) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            if "timed out" not in str(exc):
+                raise SendFailed(
+                    f"{cfg.smtp_host}:{cfg.smtp_port} closed the connection: {exc}",
+                    transient=True,
+                ) from None
+            raise SendFailed(
+                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within "
+                f"{cfg.smtp_timeout} s",
+                transient=True,
+            ) from None
         except (TimeoutError, socket.timeout):
             raise SendFailed(
                 f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within "
