@@ -10,6 +10,7 @@ app's change check, then a cheap fingerprint of the day before the rows are read
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -23,9 +24,11 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from frontdesk.data import day_sheet as data
 from frontdesk.data import profile_actions as actions
-from frontdesk.data.booking_flow import local_tz, parse_day
+from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
+from frontdesk.data.bookings import OPENING
 from frontdesk.data.errors import DoubleBooked, FrontdeskError
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.screens.booking import NewBookingScreen
 from frontdesk.screens.common import ChoiceModal, PromptModal, category_text
 from frontdesk.screens.profile.tab import (
     RowTable,
@@ -558,13 +561,25 @@ class DaySheetScreen(FrontdeskScreen[None]):
         return True
 
     def action_book_here(self) -> None:
-        """The booking form (its own start: the next quarter hour); the highlighted time is
-        shown so the receptionist can type it."""
+        """The booking form at the highlighted booking's start (another staff member may be
+        free then), or on the day shown; the new booking is highlighted here after."""
+        if self.fd.refuse("book"):
+            return
         row = self.rows.get(highlighted_id(self.table) or -1)
+        day = self.day or self.now().date()
+        when: tuple[str, str] | None = None
         if row is not None:
             start = row.start_at.astimezone(local_tz())
-            self.notify(f"Booking at {start:%Y-%m-%d %H:%M}", markup=False)
-        self.fd.new_booking()
+            when = (start.date().isoformat(), f"{start:%H:%M}")
+        elif day != self.now().astimezone(local_tz()).date():
+            when = (day.isoformat(), f"{OPENING:%H:%M}")
+
+        def booked(result: tuple[int, int] | None) -> None:
+            if result is not None:
+                self.notify(f"Booking #{result[0]} confirmed")
+                self.load(select=str(result[0]))
+
+        self.app.push_screen(BookingAtTime(start=when, branch_id=self.branch_id), callback=booked)
 
     def action_free(self) -> None:
         sheet = self.sheet
@@ -583,6 +598,22 @@ class DaySheetScreen(FrontdeskScreen[None]):
                 after=after,
             )
         )
+
+
+class BookingAtTime(NewBookingScreen):
+    """The booking form starting on a given day and time at the day sheet's branch."""
+
+    def __init__(self, *, start: tuple[str, str] | None, branch_id: int | None) -> None:
+        super().__init__()
+        self.start = start
+        self.start_branch = branch_id
+
+    def _loaded(self, form: BookingForm) -> None:
+        branch_id = form.branch_id
+        if any(b.id == self.start_branch for b in form.branches):
+            branch_id = self.start_branch
+        day, time = self.start or (form.day, form.time)
+        super()._loaded(replace(form, day=day, time=time, branch_id=branch_id))
 
 
 def _duration(minutes: int) -> str:

@@ -296,3 +296,27 @@ async def test_staff_filter_and_branch_by_keys(busy_engine: Engine) -> None:
 def rita_branch(engine: Engine) -> int:
     with Session(engine) as s:
         return s.exec(select(Staff).where(col(Staff.username) == "rita")).one().branch_id or 0
+
+
+async def test_book_at_the_highlighted_time(busy_engine: Engine) -> None:
+    from textual.widgets import Input
+
+    from frontdesk.screens.booking import NewBookingScreen
+
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "T", *["down"] * 4, "b")  # Eve, 12:30
+        assert isinstance(app.screen, NewBookingScreen)
+        await wait_until(pilot, lambda: app.screen.query_one("#bk-time", Input).value != "")
+        assert app.screen.query_one("#bk-date", Input).value == "2026-11-02"
+        assert app.screen.query_one("#bk-time", Input).value == "12:30"
+        await keys(pilot, "escape")
+        if not isinstance(app.screen, DaySheetScreen):
+            await keys(pilot, "y")  # discard what the form holds
+        assert isinstance(app.screen, DaySheetScreen)
+        # An empty day that is not today: its opening time.
+        await keys(pilot, "]", "b")
+        await wait_until(pilot, lambda: app.screen.query_one("#bk-time", Input).value != "")
+        assert app.screen.query_one("#bk-date", Input).value == "2026-11-03"
+        assert app.screen.query_one("#bk-time", Input).value == "09:00"
