@@ -230,7 +230,18 @@ def create_app(
                 tz=tz,
             )
 
-        result = requests_svc.submit(engine, work)
+        try:
+            result = requests_svc.submit(engine, work)
+        except FrontdeskError as exc:
+            status, _, message, field = _describe(exc)
+            if status < 500:
+                write_transaction(
+                    engine,
+                    lambda s: requests_svc.record_refusal(
+                        session=s, actor=actor, channel=token.name, field=field, message=message
+                    ),
+                )
+            raise
         status = {"review": 202, "declined": 409}.get(result.status, 201)
         content = result.as_json()
         if result.status == "declined":

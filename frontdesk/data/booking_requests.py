@@ -586,6 +586,25 @@ def submit_request(
     return result_of(session, row)
 
 
+def record_refusal(
+    *, session: Session, actor: Staff, channel: str, field: str | None, message: str
+) -> None:
+    """A request refused for bad input or a taken slot (nothing else was written): kept in
+    the audit log with its token name, so that the desk can see what callers were told."""
+    audit.record(
+        session=session,
+        actor=actor,
+        entity="booking_request",
+        entity_id=0,
+        action="refuse",
+        changes={
+            "token": (None, channel),
+            "field": (None, field),
+            "message": (None, message[:300]),
+        },
+    )
+
+
 def submit(engine: Engine, work: Callable[[Session], T]) -> T:
     """Run a request in one write transaction; a clash with a concurrent twin (the same new
     customer, the same Idempotency-Key, on PostgreSQL) is tried again and then finds it."""

@@ -258,6 +258,10 @@ def test_slot_taken_is_409_naming_start(api: Api) -> None:
         "message": r.json()["message"],
     }
     assert "next free time" in r.json()["message"]
+    with Session(api.engine) as s:
+        refused = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "refuse")).one()
+    assert refused.actor_name == "API token website"
+    assert refused.changes is not None and refused.changes["field"] == [None, "start"]
 
 
 def test_availability_and_lookup(api: Api) -> None:

@@ -86,6 +86,10 @@ class DetailsTab(ProfileTab):
             blocked = Text("yes — ")
             blocked.append_text(cell(c.blocked_reason))
         created = Text(f"{when(c.created_at)} via {c.created_via}")
+        if c.created_source:  # where an online booking came from (website, assistant ...)
+            created.append(" (")
+            created.append_text(cell(c.created_source))
+            created.append(")")
         if details.created_by:
             created.append(" by ")
             created.append_text(cell(details.created_by))
