@@ -259,6 +259,12 @@ class FrontdeskApp(App[None]):
                 "outbox.read",
             ),
             (
+                "Newsletter",
+                "To the directory's search and filters, counted before it is sent (N)",
+                self.action_newsletter,
+                "newsletter.send",
+            ),
+            (
                 "Business overview",
                 "Revenue, new and returning customers, retention, top customers (G)",
                 self.action_insights,
@@ -533,6 +539,14 @@ class FrontdeskApp(App[None]):
             self.call_from_thread(
                 self.notify, f"Outbox: {report.sent:,} sent{failed}", markup=False
             )
+
+    def action_newsletter(self) -> None:
+        """Back to the directory and compose a newsletter to its list."""
+        from frontdesk.screens.directory import DirectoryScreen
+
+        self.action_directory()
+        if isinstance(self.screen, DirectoryScreen):
+            self.screen.action_newsletter()
 
     def action_outbox(self, customer_code: str | None = None) -> None:
         if self.refuse("outbox.read"):

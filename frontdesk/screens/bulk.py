@@ -8,6 +8,7 @@ shown literally.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,7 +29,16 @@ from frontdesk.screens.common import (
 )
 from frontdesk.text import join, user_text
 
-__all__ = ["BulkActionModal", "BulkRequest"]
+__all__ = ["BulkActionModal", "BulkRequest", "ConsentRequest"]
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """Subscribe or unsubscribe the selection (``consent.set_consent_bulk``)."""
+
+    purpose: str
+    granted: bool
+
 
 ACTIONS = [
     ("set_category", "Set category…"),
@@ -39,6 +49,8 @@ ACTIONS = [
     ("block", "Block… (asks for a reason)"),
     ("unblock", "Unblock"),
     ("enrol", "Enrol in a loyalty program…"),
+    ("subscribe", "Subscribe to the newsletter"),
+    ("unsubscribe", "Unsubscribe from the newsletter"),
     ("delete", "Delete (can be undone with u until you leave the directory)"),
 ]
 
@@ -52,7 +64,7 @@ def _whole_number(text: str) -> str | None:
     )
 
 
-class BulkActionModal(FrontdeskModal[BulkRequest | None]):
+class BulkActionModal(FrontdeskModal[BulkRequest | ConsentRequest | None]):
     """Choose what to do with the selected customers; follow-up questions as needed."""
 
     AUTO_FOCUS = "#choices"
@@ -80,6 +92,8 @@ class BulkActionModal(FrontdeskModal[BulkRequest | None]):
         """The actions the operator's role allows (delete: up to the limit without an admin)."""
         options = []
         for key, label in ACTIONS:
+            if key in ("subscribe", "unsubscribe") and not self.fd.may("consent.write"):
+                continue
             if key != "delete":
                 options.append(Option(Text(label), id=key))
             elif not self.fd.may("bulk.delete"):
@@ -111,6 +125,8 @@ class BulkActionModal(FrontdeskModal[BulkRequest | None]):
             self.dismiss(BulkRequest(action="unblock"))
         elif key == "delete":
             self._ask_delete()
+        elif key in ("subscribe", "unsubscribe"):
+            self.dismiss(ConsentRequest(purpose="newsletter", granted=key == "subscribe"))
 
     def _ask_category(self) -> None:
         options: list[tuple[str | Text, str]] = [

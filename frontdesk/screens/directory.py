@@ -172,6 +172,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         Binding("u", "undo", "Undo delete", show=False),
         Binding("m", "merge", "Merge selected"),
         Binding("E", "export", "Export", show=False),
+        Binding("N", "newsletter", "Newsletter", show=False),
         Binding("v", "toggle_overview", "Overview"),
         Binding("x", "clear_last_filter", "Clear filter"),
         Binding("X", "clear_filters", "Clear all filters", show=False),
@@ -840,7 +841,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.update_status()
 
     def action_bulk(self) -> None:
-        from frontdesk.screens.bulk import BulkActionModal, BulkRequest
+        from frontdesk.screens.bulk import BulkActionModal, BulkRequest, ConsentRequest
 
         if self.fd.refuse("customers.write"):
             return
@@ -852,8 +853,10 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 return
             targets = [customer_id]
 
-        def chosen(request: BulkRequest | None) -> None:
-            if request is not None:
+        def chosen(request: BulkRequest | ConsentRequest | None) -> None:
+            if isinstance(request, ConsentRequest):
+                self._run_consent(request, targets)
+            elif request is not None:
                 self._run_bulk(request, targets)
 
         self.app.push_screen(BulkActionModal(len(targets), self.lookups, targets), callback=chosen)
@@ -892,6 +895,27 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 engine=engine, request=request, customer_ids=targets, actor=actor
             ),
             partial(self._bulk_done, request),
+            group="bulk",
+        )
+
+    def _run_consent(self, request: Any, targets: list[int]) -> None:
+        """Subscribe / unsubscribe the selection (a transaction per batch, off the UI thread);
+        every change recorded with this desk as its source."""
+        from frontdesk.data.messaging.consent import set_consent_bulk
+
+        engine, actor = self.fd.engine, self.fd.operator
+        purpose, granted = request.purpose, request.granted
+
+        def done(changed: int) -> None:
+            what = "subscribed to" if granted else "unsubscribed from"
+            self.notify(f"{changed:,} customers {what} the {purpose}", timeout=8)
+            self.refresh_list()
+
+        self.run_task(
+            lambda: set_consent_bulk(
+                engine=engine, customer_ids=targets, purpose=purpose, granted=granted, actor=actor
+            ),
+            done,
             group="bulk",
         )
 
@@ -999,6 +1023,31 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 self.notify(f"Exported {count:,} customers to {path}", markup=False)
 
         return done
+
+    def action_newsletter(self) -> None:
+        """A newsletter to this list (the search and filters shown): counted, confirmed,
+        queued with progress, then sent in the background (admins)."""
+        from frontdesk.screens.messaging import NewsletterModal
+
+        if self.fd.refuse("newsletter.send"):
+            return
+        parts = [f"search “{self.query_text.strip()}”"] if self.query_text.strip() else []
+        parts += [label for label, _key in self.active_chips()]
+        description = ", ".join(parts) or "everyone"
+
+        def queued(result: Any) -> None:
+            if result is None:
+                return
+            self.notify(
+                f"Newsletter #{result.newsletter_id}: {result.queued:,} messages queued; "
+                "sending in the background (see the outbox, O)",
+                timeout=10,
+            )
+            self.fd.send_outbox_soon()
+
+        self.app.push_screen(
+            NewsletterModal(self.query_text, self.effective_filters(), description), queued
+        )
 
     def action_clear_last_filter(self) -> None:
         chips = self.active_chips()

@@ -31,6 +31,8 @@ from textual.widgets import (
 from frontdesk.data import fields, settings_flow
 from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
 from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.messaging import templates as tpl
+from frontdesk.data.messaging.templates import list_templates
 from frontdesk.data.models import FieldType
 from frontdesk.data.settings_flow import (
     FieldForm,
@@ -45,6 +47,7 @@ from frontdesk.data.settings_flow import (
 )
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal, fill_table, set_message
+from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.text import join, safe_colour, safe_style, user_text
 from frontdesk.widgets.select import Select
 
@@ -300,6 +303,7 @@ TABLES = {
     "s-tags": ("Tag", "Colour"),
     "s-programs": ("Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"),
     "s-notecats": ("Category", "Alert"),
+    "s-templates": ("Template", "Channel", "Subject", "Body"),
 }
 
 
@@ -313,7 +317,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         Binding("a", "add", "Add"),
         Binding("enter", "edit", "Edit"),
         Binding("z", "archive", "Archive / restore field"),
-        Binding("delete", "delete", "Delete field"),
+        Binding("delete", "delete", "Delete"),
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
     ]
@@ -322,6 +326,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         super().__init__()
         self.page = SettingsPage()
         self.rows: dict[str, list[Any]] = {tab: [] for tab in TABLES}
+        self.templates: list[Any] = []
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -337,6 +342,8 @@ class SettingsScreen(FrontdeskScreen[None]):
                 yield DataTable(id="s-programs-table", cursor_type="row")
             with TabPane("Note categories", id="s-notecats"):
                 yield DataTable(id="s-notecats-table", cursor_type="row")
+            with TabPane("Message templates", id="s-templates"):
+                yield DataTable(id="s-templates-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -350,7 +357,9 @@ class SettingsScreen(FrontdeskScreen[None]):
         return str(self.query_one("#settings-tabs", TabbedContent).active)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("archive", "delete", "move"):
+        if action == "delete":
+            return self.tab in ("s-fields", "s-templates")
+        if action in ("archive", "move"):
             return self.tab == "s-fields"
         return True
 
@@ -365,14 +374,19 @@ class SettingsScreen(FrontdeskScreen[None]):
         Keys typed meanwhile (enter on a row, K / J) wait until the lists are shown."""
         self.hold_keys()
 
-        def loaded(page: SettingsPage) -> None:
+        def loaded(found: tuple[SettingsPage, list[Any]]) -> None:
+            page, self.templates = found
             self.show(page, focus)
             self.call_after_refresh(self.release_keys)
 
         def failed(_: Exception) -> None:
             self.release_keys()
 
-        self.run_read(lambda s: load_settings_page(session=s), then=loaded, on_error=failed)
+        def load(session: Session) -> tuple[SettingsPage, list[Any]]:
+            # the page, and the message templates (issue 15)
+            return load_settings_page(session=session), list_templates(session=session)
+
+        self.run_read(load, then=loaded, on_error=failed)
 
     def show(self, page: SettingsPage, focus: tuple[str, int | None] | None = None) -> None:
         self.page = page
@@ -383,6 +397,7 @@ class SettingsScreen(FrontdeskScreen[None]):
             "s-tags": page.tags,
             "s-programs": page.programs,
             "s-notecats": page.note_categories,
+            "s-templates": self.templates,
         }
         for tab, rows in self.rows.items():
             table = self.query_one(f"#{tab}-table", DataTable)
@@ -426,6 +441,13 @@ class SettingsScreen(FrontdeskScreen[None]):
                 Text(str(row.points_per_currency_unit or "")),
                 Text(str(row.points_per_visit or "")),
             ]
+        if tab == "s-templates":
+            return [
+                user_text(row.name),
+                Text(row.channel),
+                user_text(row.subject or ""),
+                user_text((row.body or "").replace("\n", " ")[:60]),
+            ]
         return [user_text(row.name), Text("yes" if row.is_alert else "")]
 
     def current(self) -> Any:
@@ -460,7 +482,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         row_id: int | None = row.id if row is not None else None
         actor = self.fd.operator
 
-        def open_dialog(modal: FieldModal | LineModal, done: str) -> None:
+        def open_dialog(modal: FieldModal | LineModal | TemplateModal, done: str) -> None:
             def after(answer: object) -> None:
                 if answer is not None:
                     saved_id = getattr(modal.result, "id", None) or row_id
@@ -565,6 +587,23 @@ class SettingsScreen(FrontdeskScreen[None]):
                 LineModal("Loyalty program", labels, values, fields=names, save=save_program),
                 "Program saved",
             )
+        elif tab == "s-templates":
+            template = (
+                TemplateForm(row.name, row.channel, row.subject or "", row.body) if row else None
+            )
+
+            def save_template(form: TemplateForm) -> Saver:
+                return lambda s: tpl.save_template(
+                    session=s,
+                    name=form.name,
+                    channel=form.channel,
+                    subject=form.subject or None,
+                    body=form.body,
+                    actor=actor,
+                    template_id=row_id,
+                )
+
+            open_dialog(TemplateModal(template, save=save_template), "Template saved")
         elif tab == "s-notecats":
             values = [row.name, "yes" if row.is_alert else "no"] if row else ["", "no"]
 
@@ -613,6 +652,9 @@ class SettingsScreen(FrontdeskScreen[None]):
         row = self.current()
         if row is None:
             return
+        if self.tab == "s-templates":
+            self.delete_template(row)
+            return
         field_id, label = row.id, row.label
 
         def ask(count: int) -> None:
@@ -640,3 +682,16 @@ class SettingsScreen(FrontdeskScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def delete_template(self, row: Any) -> None:
+        template_id, actor = row.id, self.fd.operator
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_write(
+                    lambda s: tpl.delete_template(session=s, template_id=template_id, actor=actor),
+                    then=lambda _: self.saved("Template deleted", "s-templates"),
+                )
+
+        question = join(Text("Delete the template"), user_text(row.name, "bold"), Text("?"))
+        self.app.push_screen(ConfirmModal(question, "Delete"), confirmed)
