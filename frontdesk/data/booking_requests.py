@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -236,12 +236,14 @@ def clean_request(*, session: Session, data: RequestIn, tz: tzinfo | None = None
 
 
 def owners(session: Session, kind: ContactKind, value: str | None) -> set[int]:
-    """Live customers who have this phone (E.164) or email key: as primary, other phone or
-    secondary contact, or through a merged-away customer who had it (its survivor)."""
+    """Live customers who have this phone (E.164) or email key: as primary or secondary
+    contact, or through a merged-away customer who had it (its survivor)."""
     if not value:
         return set()
+    # As the desk's exact search: the primary columns (indexed; a live customer's other_phone
+    # is not an identity and has no index), the secondary contacts, the merged-away records.
     if kind is ContactKind.PHONE:
-        primary = or_(col(Customer.phone) == value, col(Customer.other_phone) == value)
+        primary = col(Customer.phone) == value
     else:
         primary = col(Customer.email_key) == value
     found = set(session.exec(select(Customer.id).where(primary, svc.live())))
