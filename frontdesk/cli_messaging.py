@@ -209,8 +209,10 @@ def newsletter_send(
             else:
                 say(f"{count:,} recipient(s) (dry run: nothing queued)")
             return
-        if not yes and not as_json and not click.confirm(
-            f"Queue the newsletter to {count:,} recipient(s)?", err=True
+        if (
+            not yes
+            and not as_json
+            and not click.confirm(f"Queue the newsletter to {count:,} recipient(s)?", err=True)
         ):
             fail("nothing queued")
         try:
@@ -330,4 +332,4 @@ def unsubscribe_cmd(ctx: click.Context, db: str | None, email: str) -> None:
         say(f"Unsubscribed {c.code} {c.label} from newsletters and marketing.")
 
 
-COMMANDS = [notify_cmd, email_cmd, newsletter, outbox_cmd, unsubscribe_cmd]
+COMMANDS: list[click.Command] = [notify_cmd, email_cmd, newsletter, outbox_cmd, unsubscribe_cmd]

@@ -54,7 +54,9 @@ class _Handler:
     def __init__(self, owner: RecordingSmtp) -> None:
         self.owner = owner
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         answer = self.owner.rcpt_answers.get(address.lower())
         if answer:
             return answer
@@ -72,9 +74,7 @@ class _Handler:
             await asyncio.sleep(self.owner.delay)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.owner.lock:
-            self.owner.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), msg)  # type: ignore[arg-type]
-            )
+            self.owner.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted"
 
 

@@ -1,9 +1,11 @@
 """Messaging services against real peers on loopback: SMTP (aiosmtpd) and a Twilio-shaped
 HTTP server. Sending, templates, reminders, greetings, newsletters, consent history."""
 
+# ruff: noqa: F811  (the peers are fixtures imported from tests.messaging_peers)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -14,7 +16,6 @@ from frontdesk.data import customers as svc
 from frontdesk.data.errors import BlockedCustomer, ValidationFailed
 from frontdesk.data.messaging import consent, newsletters, outbox, reminders, templates
 from frontdesk.data.models import (
-    Booking,
     Branch,
     ConsentChange,
     Customer,
@@ -35,7 +36,9 @@ from tests.messaging_peers import (  # noqa: F401  (fixtures)
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
-def shop(engine: Engine, smtp: RecordingSmtp | None = None, twilio: FakeTwilio | None = None) -> dict[str, int]:
+def shop(
+    engine: Engine, smtp: RecordingSmtp | None = None, twilio: FakeTwilio | None = None
+) -> dict[str, int]:
     with Session(engine) as s:
         configure(s, smtp=smtp, twilio=twilio)
         branch = Branch(name="Main")
@@ -50,7 +53,7 @@ def shop(engine: Engine, smtp: RecordingSmtp | None = None, twilio: FakeTwilio |
     return ids
 
 
-def add(engine: Engine, first: str, **values: object) -> int:
+def add(engine: Engine, first: str, **values: Any) -> int:
     with Session(engine) as s:
         c = svc.create_customer(
             session=s, actor=ADMIN, data=svc.CustomerCreate(first_name=first, **values)
@@ -94,11 +97,19 @@ def test_direct_email_has_text_html_sender_reply_to_and_stable_message_id(
         assert draft.text == "Dear **Ann <b>**"
         assert "&lt;b&gt;" in (draft.html or "") and "<b>" not in (draft.html or "")
         msg = outbox.send_direct(
-            session=s, customer_id=ann, actor=DESK, subject="Hi {first_name}",
-            body="Dear **{first_name}**", idempotency_key="form-1",
+            session=s,
+            customer_id=ann,
+            actor=DESK,
+            subject="Hi {first_name}",
+            body="Dear **{first_name}**",
+            idempotency_key="form-1",
         )
         again = outbox.send_direct(
-            session=s, customer_id=ann, actor=DESK, subject="Hi", body="x",
+            session=s,
+            customer_id=ann,
+            actor=DESK,
+            subject="Hi",
+            body="x",
             idempotency_key="form-1",
         )
         assert again.id == msg.id  # a double submit queues one message
@@ -114,9 +125,12 @@ def test_direct_email_has_text_html_sender_reply_to_and_stable_message_id(
     assert m["List-Unsubscribe"] is None  # transactional
     [row] = messages(any_engine)
     assert row.status == "sent" and row.attempts == 1
-    assert m["Message-ID"] == row.message_id == outbox.message_id_for("form-1", "desk@lumen.example")
-    plain = m.get_body(("plain",)).get_content()
-    html = m.get_body(("html",)).get_content()
+    assert (
+        m["Message-ID"] == row.message_id == outbox.message_id_for("form-1", "desk@lumen.example")
+    )
+    plain_part, html_part = m.get_body(("plain",)), m.get_body(("html",))
+    assert plain_part is not None and html_part is not None
+    plain, html = plain_part.get_content(), html_part.get_content()
     assert "Dear **Ann <b>**" in plain
     assert "<strong>Ann &lt;b&gt;</strong>" in html
 
@@ -135,11 +149,17 @@ def test_direct_message_rules(engine: Engine, smtp_server: RecordingSmtp) -> Non
             outbox.send_direct(session=s, customer_id=phone_only, actor=DESK, subject="x", body="y")
         with pytest.raises(ValidationFailed, match="no consent for marketing"):
             outbox.send_direct(
-                session=s, customer_id=phone_only, actor=DESK, channel="sms", body="y",
+                session=s,
+                customer_id=phone_only,
+                actor=DESK,
+                channel="sms",
+                body="y",
                 purpose="marketing",
             )
         with pytest.raises(NotAllowed):
-            outbox.send_direct(session=s, customer_id=phone_only, actor=THERAPIST, channel="sms", body="y")
+            outbox.send_direct(
+                session=s, customer_id=phone_only, actor=THERAPIST, channel="sms", body="y"
+            )
         with pytest.raises(ValidationFailed, match="subject"):
             outbox.send_direct(session=s, customer_id=both, actor=DESK, channel="email", body="y")
         with pytest.raises(ValidationFailed, match="cannot be filled"):
@@ -153,17 +173,25 @@ def test_direct_message_rules(engine: Engine, smtp_server: RecordingSmtp) -> Non
 
 def test_templates_refuse_unknown_placeholders_when_saved(session: Session) -> None:
     with pytest.raises(ValidationFailed, match=r"\{surname\} cannot be filled"):
-        templates.save_template(session=session, name="t", subject="Hi", body="Hi {surname}", actor=ADMIN)
+        templates.save_template(
+            session=session, name="t", subject="Hi", body="Hi {surname}", actor=ADMIN
+        )
     with pytest.raises(ValidationFailed, match="cannot be filled"):
-        templates.save_template(session=session, name="t", subject="Hi {first_name.__class__}", body="x", actor=ADMIN)
+        templates.save_template(
+            session=session, name="t", subject="Hi {first_name.__class__}", body="x", actor=ADMIN
+        )
     with pytest.raises(ValidationFailed, match="cannot be filled"):
-        templates.save_template(session=session, name="t", subject="Hi", body="{points_balance:>10}", actor=ADMIN)
+        templates.save_template(
+            session=session, name="t", subject="Hi", body="{points_balance:>10}", actor=ADMIN
+        )
     with pytest.raises(ValidationFailed, match="unmatched brace"):
         templates.save_template(session=session, name="t", subject="Hi", body="a { b", actor=ADMIN)
     with pytest.raises(NotAllowed):
         templates.save_template(session=session, name="t", subject="Hi", body="x", actor=DESK)
     body = " ".join("{" + k + "}" for k in templates.PLACEHOLDERS) + " {{literal}}"
-    saved = templates.save_template(session=session, name="all", subject="S", body=body, actor=ADMIN)
+    saved = templates.save_template(
+        session=session, name="all", subject="S", body=body, actor=ADMIN
+    )
     assert saved.id is not None
     with pytest.raises(ValidationFailed, match="exists already"):
         templates.save_template(session=session, name="all", subject="S", body="x", actor=ADMIN)
@@ -199,7 +227,10 @@ def test_reminder_queued_once_and_sent_and_moved_booking_not_reminded(
     assert again.queued == [] and again.already == 2
     with Session(any_engine) as s:  # moved after its reminder was queued
         bk.change_status(
-            session=s, booking_id=moved, action="reschedule", actor=ADMIN,
+            session=s,
+            booking_id=moved,
+            action="reschedule",
+            actor=ADMIN,
             new_start=NOW + timedelta(days=3),
         )
         s.commit()
@@ -253,15 +284,30 @@ def test_reminder_time_zone_and_sms_channel(
 
 def test_birthdays_and_anniversaries_on_the_day(engine: Engine, smtp_server: RecordingSmtp) -> None:
     shop(engine, smtp_server)
-    born = add(engine, "Bea", email="bea@example.com", date_of_birth=date(1990, 11, 2), consent_birthday=True)
+    born = add(
+        engine,
+        "Bea",
+        email="bea@example.com",
+        date_of_birth=date(1990, 11, 2),
+        consent_birthday=True,
+    )
     add(engine, "Nope", email="nope@example.com", date_of_birth=date(1990, 11, 2))  # no consent
-    add(engine, "Other", email="o@example.com", date_of_birth=date(1990, 11, 3), consent_birthday=True)
-    wed = add(engine, "Wes", email="wes@example.com", anniversary=date(2010, 11, 2), consent_birthday=True)
+    add(
+        engine,
+        "Other",
+        email="o@example.com",
+        date_of_birth=date(1990, 11, 3),
+        consent_birthday=True,
+    )
+    wed = add(
+        engine, "Wes", email="wes@example.com", anniversary=date(2010, 11, 2), consent_birthday=True
+    )
     early = reminders.queue_due(engine, now=NOW.replace(hour=6))
     assert early.queued == []  # before SEND_FROM_HOUR on the day
     got = reminders.queue_due(engine, now=NOW)
     assert sorted((p.customer_id, p.purpose) for p in got.queued) == [
-        (born, "birthday"), (wed, "anniversary")
+        (born, "birthday"),
+        (wed, "anniversary"),
     ]
     assert reminders.queue_due(engine, now=NOW + timedelta(hours=3)).queued == []
     outbox.send_queue(engine, now=NOW)
@@ -270,7 +316,13 @@ def test_birthdays_and_anniversaries_on_the_day(engine: Engine, smtp_server: Rec
 
 def test_leap_day_birthday_on_28_february(engine: Engine, smtp_server: RecordingSmtp) -> None:
     shop(engine, smtp_server)
-    leap = add(engine, "Lea", email="lea@example.com", date_of_birth=date(2000, 2, 29), consent_birthday=True)
+    leap = add(
+        engine,
+        "Lea",
+        email="lea@example.com",
+        date_of_birth=date(2000, 2, 29),
+        consent_birthday=True,
+    )
     got = reminders.queue_due(engine, now=datetime(2027, 2, 28, 12, tzinfo=UTC))
     assert [p.customer_id for p in got.queued] == [leap]
 
@@ -281,7 +333,9 @@ def test_leap_day_birthday_on_28_february(engine: Engine, smtp_server: Recording
 def test_consent_changes_are_recorded_with_source(engine: Engine) -> None:
     ann = add(engine, "Ann", email="Ann@Example.com", consent_newsletter=True)
     with Session(engine) as s:
-        consent.set_consent(session=s, customer_id=ann, purpose="marketing", granted=True, actor=DESK)
+        consent.set_consent(
+            session=s, customer_id=ann, purpose="marketing", granted=True, actor=DESK
+        )
         s.commit()
         changed = consent.unsubscribe(session=s, email="ann@example.COM")
         s.commit()
@@ -296,17 +350,36 @@ def test_consent_changes_are_recorded_with_source(engine: Engine) -> None:
             ("newsletter", True, "desk"),
         ]
         with pytest.raises(NotAllowed):
-            consent.set_consent(session=s, customer_id=ann, purpose="marketing", granted=True, actor=THERAPIST)
+            consent.set_consent(
+                session=s, customer_id=ann, purpose="marketing", granted=True, actor=THERAPIST
+            )
         n = s.exec(select(ConsentChange)).all()
         assert len(n) == 5  # and reminders on (the default) when the customer was added
 
 
 def test_bulk_subscribe(engine: Engine) -> None:
     ids = [add(engine, f"C{i}", email=f"c{i}@example.com") for i in range(5)]
-    assert consent.set_consent_bulk(engine=engine, customer_ids=ids, purpose="newsletter", granted=True, actor=DESK) == 5
-    assert consent.set_consent_bulk(engine=engine, customer_ids=ids, purpose="newsletter", granted=True, actor=DESK) == 0
+    assert (
+        consent.set_consent_bulk(
+            engine=engine, customer_ids=ids, purpose="newsletter", granted=True, actor=DESK
+        )
+        == 5
+    )
+    assert (
+        consent.set_consent_bulk(
+            engine=engine, customer_ids=ids, purpose="newsletter", granted=True, actor=DESK
+        )
+        == 0
+    )
     with Session(engine) as s:
-        assert len(s.exec(select(ConsentChange).where(col(ConsentChange.purpose) == "newsletter")).all()) == 5
+        assert (
+            len(
+                s.exec(
+                    select(ConsentChange).where(col(ConsentChange.purpose) == "newsletter")
+                ).all()
+            )
+            == 5
+        )
 
 
 # --------------------------------------------------------------------------- newsletters
@@ -316,7 +389,10 @@ def test_newsletter_audience_and_exactly_one_copy_on_resume(
     any_engine: Engine, smtp_server: RecordingSmtp
 ) -> None:
     shop(any_engine, smtp_server)
-    yes = [add(any_engine, f"Yes{i}", email=f"yes{i}@example.com", consent_newsletter=True) for i in range(7)]
+    yes = [
+        add(any_engine, f"Yes{i}", email=f"yes{i}@example.com", consent_newsletter=True)
+        for i in range(7)
+    ]
     add(any_engine, "NoConsent", email="no@example.com")
     add(any_engine, "NoEmail", phone="+31612345679", consent_newsletter=True)
     blocked = add(any_engine, "Blocked", email="blocked@example.com", consent_newsletter=True)
@@ -328,12 +404,19 @@ def test_newsletter_audience_and_exactly_one_copy_on_resume(
     with pytest.raises(NotAllowed):
         newsletters.queue_newsletter(any_engine, subject="News", body="Hi", actor=DESK)
     first = newsletters.queue_newsletter(
-        any_engine, subject="News for {first_name}", body="Hello *{first_name}*", actor=ADMIN, batch=3
+        any_engine,
+        subject="News for {first_name}",
+        body="Hello *{first_name}*",
+        actor=ADMIN,
+        batch=3,
     )
     assert (first.recipients, first.queued) == (7, 7)
     outbox.send_queue(any_engine, limit=4)
     resumed = newsletters.queue_newsletter(
-        any_engine, subject="News for {first_name}", body="Hello *{first_name}*", actor=ADMIN,
+        any_engine,
+        subject="News for {first_name}",
+        body="Hello *{first_name}*",
+        actor=ADMIN,
         newsletter_id=first.newsletter_id,
     )
     assert resumed.queued == 0
@@ -342,7 +425,10 @@ def test_newsletter_audience_and_exactly_one_copy_on_resume(
     assert got == sorted(f"yes{i}@example.com" for i in range(7))
     m = smtp_server.to("yes0@example.com")[0].message
     assert m["Subject"] == "News for Yes0"
-    assert m["List-Unsubscribe"].strip() == "<mailto:unsubscribe@lumen.example?subject=unsubscribe%20yes0%40example.com>"
+    assert (
+        m["List-Unsubscribe"].strip()
+        == "<mailto:unsubscribe@lumen.example?subject=unsubscribe%20yes0%40example.com>"
+    )
     with Session(any_engine) as s:
         p = newsletters.newsletter_progress(session=s, newsletter_id=first.newsletter_id)
         assert p.counts["sent"] == 7 and p.done == 7

@@ -2,6 +2,7 @@
 5xx), retries with back-off, and exactly once with two `frontdesk notify` processes at once
 or one killed at random points and run again."""
 
+# ruff: noqa: F811  (the peers are fixtures imported from tests.messaging_peers)
 from __future__ import annotations
 
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from frontdesk.data import customers as svc
 from frontdesk.data.db import open_database
@@ -53,7 +54,11 @@ CONSENT = {
 @pytest.mark.parametrize("channel", ["email", "sms"])
 @pytest.mark.parametrize("purpose", PURPOSES)
 def test_consent_matrix(
-    engine: Engine, smtp_server: RecordingSmtp, twilio_server: FakeTwilio, purpose: str, channel: str
+    engine: Engine,
+    smtp_server: RecordingSmtp,
+    twilio_server: FakeTwilio,
+    purpose: str,
+    channel: str,
 ) -> None:
     """purpose x consent x blocked x has an address: exactly the expected messages go out."""
     if purpose == "newsletter" and channel == "sms":
@@ -75,8 +80,9 @@ def test_consent_matrix(
                     values["date_of_birth"] = date(1990, 11, 2)
                 if purpose == "anniversary":
                     values["anniversary"] = date(2015, 11, 2)
-                if CONSENT[purpose]:
-                    values[CONSENT[purpose]] = consent_on
+                needed = CONSENT[purpose]
+                if needed:
+                    values[needed] = consent_on
                 if channel == "email":
                     address = f"p{n}@example.com"
                     values |= {"email": address} if has_address else {"phone": f"+3161234{n:04d}"}
@@ -104,8 +110,13 @@ def test_consent_matrix(
                 try:
                     with s.begin_nested():
                         outbox.send_direct(
-                            session=s, customer_id=cid, actor=DESK, channel=channel,
-                            subject="Hello", body="Hello {first_name}", purpose=purpose,
+                            session=s,
+                            customer_id=cid,
+                            actor=DESK,
+                            channel=channel,
+                            subject="Hello",
+                            body="Hello {first_name}",
+                            purpose=purpose,
                         )
                 except FrontdeskError:
                     pass
@@ -182,7 +193,9 @@ def test_silent_server_times_out_and_is_retried(engine: Engine) -> None:
         assert outbox.send_queue(engine, now=NOW + timedelta(minutes=2)).sent == 1
 
 
-def test_4xx_is_retried_with_back_off_up_to_the_limit(engine: Engine, smtp_server: RecordingSmtp) -> None:
+def test_4xx_is_retried_with_back_off_up_to_the_limit(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
     NOW = datetime.now(UTC) + timedelta(seconds=5)  # after the messages are queued
     shop(engine, smtp_server)
     mid = _one_email(engine)
@@ -235,7 +248,9 @@ def _one_email_other(engine: Engine) -> int:
         return m.id or 0
 
 
-def test_no_answer_to_data_is_not_resent_blindly(engine: Engine, smtp_server: RecordingSmtp) -> None:
+def test_no_answer_to_data_is_not_resent_blindly(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
     """The server got the whole message but never answered: it may have delivered it."""
     NOW = datetime.now(UTC) + timedelta(seconds=5)  # after the messages are queued
     with Session(engine) as s:
@@ -254,9 +269,12 @@ def test_twilio_errors(engine: Engine, twilio_server: FakeTwilio) -> None:
     shop(engine, None, twilio_server)
     cid = add(engine, "Pat", phone="+31612345678")
     with Session(engine) as s:
-        mid = outbox.send_direct(
-            session=s, customer_id=cid, actor=DESK, channel="whatsapp", body="Hi"
-        ).id or 0
+        mid = (
+            outbox.send_direct(
+                session=s, customer_id=cid, actor=DESK, channel="whatsapp", body="Hi"
+            ).id
+            or 0
+        )
         s.commit()
     twilio_server.answer = (400, {"code": 21211, "message": "Invalid 'To' Phone Number"})
     outbox.send_queue(engine, now=NOW)
@@ -272,13 +290,19 @@ def test_twilio_errors(engine: Engine, twilio_server: FakeTwilio) -> None:
     twilio_server.answer = None
     assert outbox.send_queue(engine, now=NOW + timedelta(minutes=5)).sent == 1
     [req] = twilio_server.requests
-    assert req.form == {"To": "whatsapp:+31612345678", "From": "whatsapp:+15005550007", "Body": "Hi"}
+    assert req.form == {
+        "To": "whatsapp:+31612345678",
+        "From": "whatsapp:+15005550007",
+        "Body": "Hi",
+    }
 
 
 # --------------------------------------------------------------------------- stale 'sending'
 
 
-def test_stale_sending_rows_are_recovered_by_the_rule(engine: Engine, smtp_server: RecordingSmtp) -> None:
+def test_stale_sending_rows_are_recovered_by_the_rule(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
     NOW = datetime.now(UTC) + timedelta(seconds=5)  # after the messages are queued
     shop(engine, smtp_server)
     never = _one_email(engine)
@@ -396,4 +420,6 @@ def test_notify_killed_at_random_points_and_rerun_sends_each_once(
     assert sum(counts.values()) >= 30 - by_status["failed"]
     unsure = [r.to_address for r in rows if r.status == "failed"]
     delivered = sum(counts[a] for a in unsure)
-    print(f"{kills} kills; {len(unsure)} interrupted after handing over, {delivered} of them delivered")
+    print(
+        f"{kills} kills; {len(unsure)} interrupted after handing over, {delivered} of them delivered"
+    )

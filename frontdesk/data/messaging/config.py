@@ -63,7 +63,9 @@ def coerce_setting(key: str, value: Any) -> Any:
         try:
             zoneinfo.ZoneInfo(text)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValidationFailed(key, f"{text!r} is not a time zone (e.g. Europe/Amsterdam)")
+            raise ValidationFailed(
+                key, f"{text!r} is not a time zone (e.g. Europe/Amsterdam)"
+            ) from None
         return text
     if key in {"sender_email", "reply_to", "unsubscribe_email"} and text:
         from frontdesk.data.validation import normalise_email
@@ -72,9 +74,12 @@ def coerce_setting(key: str, value: Any) -> Any:
         return email.display if email else ""
     if key == "twilio_base_url" and text and not text.startswith(("http://", "https://")):
         raise ValidationFailed(key, "must start with https:// (or http:// for a local test)")
-    if key in {"twilio_sms_from", "twilio_whatsapp_from"} and text:
-        if not text.startswith("+") or not text[1:].isdigit():
-            raise ValidationFailed(key, "must be a phone number in +E.164 form")
+    if (
+        key in {"twilio_sms_from", "twilio_whatsapp_from"}
+        and text
+        and (not text.startswith("+") or not text[1:].isdigit())
+    ):
+        raise ValidationFailed(key, "must be a phone number in +E.164 form")
     check_text(key, text)
     if len(text) > 300:
         raise ValidationFailed(key, "is too long (300 characters at most)")

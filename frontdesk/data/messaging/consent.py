@@ -20,10 +20,9 @@ sent:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Iterator
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -176,7 +175,7 @@ def set_consent(
         return svc.update_customer(
             session=session,
             customer_id=customer_id,
-            data=svc.CustomerUpdate(**{field: granted}),
+            data=svc.CustomerUpdate.model_validate({field: granted}),
             expected_version=customer.version,
             actor=actor,
         )
@@ -227,9 +226,7 @@ def set_consent_bulk(
     return changed
 
 
-def unsubscribe(
-    *, session: Session, email: str, actor: Staff | None = None
-) -> list[Customer]:
+def unsubscribe(*, session: Session, email: str, actor: Staff | None = None) -> list[Customer]:
     """Process an unsubscribe request for ``email`` (e.g. from the List-Unsubscribe mailbox):
     every live customer with that address (primary or secondary) loses newsletter and
     marketing consent, recorded with source "unsubscribe". Withdrawing consent needs no role
@@ -245,9 +242,7 @@ def unsubscribe(
         raise ValidationFailed("email", "must not be empty")
     key = parsed.key
     ids = set(
-        session.exec(
-            select(Customer.id).where(col(Customer.email_key) == key, svc.live())
-        ).all()
+        session.exec(select(Customer.id).where(col(Customer.email_key) == key, svc.live())).all()
     )
     ids |= set(
         session.exec(
@@ -272,7 +267,7 @@ def unsubscribe(
                 svc.update_customer(
                     session=session,
                     customer_id=cid,
-                    data=svc.CustomerUpdate(**values),
+                    data=svc.CustomerUpdate.model_validate(values),
                     expected_version=customer.version,
                     actor=actor,
                 )

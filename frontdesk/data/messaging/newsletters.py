@@ -205,15 +205,15 @@ class NewsletterProgress:
 
     @property
     def done(self) -> int:
-        return self.counts.get("sent", 0) + self.counts.get("failed", 0) + self.counts.get(
-            "skipped", 0
+        return (
+            self.counts.get("sent", 0)
+            + self.counts.get("failed", 0)
+            + self.counts.get("skipped", 0)
         )
 
 
 def list_newsletters(*, session: Session, limit: int = 100) -> list[Newsletter]:
-    return list(
-        session.exec(select(Newsletter).order_by(col(Newsletter.id).desc()).limit(limit))
-    )
+    return list(session.exec(select(Newsletter).order_by(col(Newsletter.id).desc()).limit(limit)))
 
 
 def newsletter_progress(*, session: Session, newsletter_id: int) -> NewsletterProgress:

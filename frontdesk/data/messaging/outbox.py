@@ -166,7 +166,9 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
     keys = [r["idempotency_key"] for r in rows]
     there = set(
         session.exec(
-            select(OutboxMessage.idempotency_key).where(col(OutboxMessage.idempotency_key).in_(keys))
+            select(OutboxMessage.idempotency_key).where(
+                col(OutboxMessage.idempotency_key).in_(keys)
+            )
         ).all()
     )
     session.execute(stmt, rows)

@@ -187,7 +187,9 @@ def due_greetings(
 def _texts(session: Session, purpose: str, channel: str) -> tuple[str | None, str, str | None]:
     names = [f"{purpose}-{channel}", purpose] if channel != "email" else [purpose]
     for name in names:
-        found = session.exec(select(MessageTemplate).where(col(MessageTemplate.name) == name)).first()
+        found = session.exec(
+            select(MessageTemplate).where(col(MessageTemplate.name) == name)
+        ).first()
         if found is not None:
             return found.subject, found.body, found.name
     subject, body = DEFAULT_TEXTS[purpose]
@@ -203,9 +205,7 @@ class QueueReport:
         return {"queued": [p.as_dict() for p in self.queued], "already_queued": self.already}
 
 
-def queue_due(
-    engine: Engine, *, now: datetime | None = None, dry_run: bool = False
-) -> QueueReport:
+def queue_due(engine: Engine, *, now: datetime | None = None, dry_run: bool = False) -> QueueReport:
     """Queue every reminder, birthday and anniversary message that is due (once per key)."""
 
     def work(session: Session) -> QueueReport:

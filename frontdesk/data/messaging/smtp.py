@@ -9,7 +9,6 @@ address of the ``unsubscribe_email`` setting; `frontdesk unsubscribe EMAIL` proc
 from __future__ import annotations
 
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from email.message import EmailMessage
@@ -90,14 +89,12 @@ class SmtpProvider:
                     transient=True,
                 ) from None
             raise SendFailed(
-                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within "
-                f"{cfg.smtp_timeout} s",
+                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within {cfg.smtp_timeout} s",
                 transient=True,
             ) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise SendFailed(
-                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within "
-                f"{cfg.smtp_timeout} s",
+                f"no answer from {cfg.smtp_host}:{cfg.smtp_port} within {cfg.smtp_timeout} s",
                 transient=True,
             ) from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -139,7 +136,7 @@ class SmtpProvider:
                 raise SendFailed(
                     _reason(exc.smtp_code, exc.smtp_error), transient=exc.smtp_code < 500
                 ) from None
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 self._drop()
                 raise SendFailed(
                     f"no answer from {self.cfg.smtp_host} within {self.cfg.smtp_timeout} s",

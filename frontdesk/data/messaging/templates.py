@@ -117,9 +117,9 @@ def render(
     inner = markdown_html(fill(body, escaped))
     title = html_lib.escape(fill(subject, values))
     page = (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
         + title
-        + "</title></head>\n<body style=\"font-family: sans-serif; line-height: 1.5\">\n"
+        + '</title></head>\n<body style="font-family: sans-serif; line-height: 1.5">\n'
         + inner
         + "</body></html>\n"
     )
