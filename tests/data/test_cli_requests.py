@@ -109,3 +109,40 @@ def test_bookings_add_matches_like_the_api_and_lists_the_day(tmp_path: Path) -> 
         lena = s.exec(select(Customer).where(Customer.first_name == "Lena")).one()
         assert (lena.created_via, lena.created_source) == ("online", "cli")
     engine.dispose()
+
+
+def test_serve_answers_on_loopback(tmp_path: Path) -> None:
+    """`frontdesk serve` as a process: the OpenAPI document, and 401 without a token."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    db = shop_db(tmp_path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "frontdesk", "serve", "--db", db, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                document = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "frontdesk serve did not start"
+                time.sleep(0.1)
+        assert document.status_code == 200
+        assert "/api/v1/booking-requests" in document.json()["paths"]
+        refused = httpx.get(f"http://127.0.0.1:{port}/api/v1/availability?service=x&date=y")
+        assert refused.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(10)
