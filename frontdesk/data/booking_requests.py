@@ -159,6 +159,9 @@ def _find_named(session: Session, model: Any, text: str | None, what: str, field
     stmt = select(model)
     if model is Service or model is Branch or model is Staff:
         stmt = stmt.where(col(model.active).is_(True))
+    same = list(session.exec(stmt.where(col(model.name) == raw).limit(2)))
+    if len(same) == 1 and not raw.isdigit():  # the name as stored: the usual case, one query
+        return same[0]
     rows = list(session.exec(stmt))
     if raw.isascii() and raw.isdigit() and len(raw) < 12:
         found = [r for r in rows if r.id == int(raw)]
