@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -492,6 +492,18 @@ def _create_customer(
     return customer
 
 
+def _wait_for_twin(session: Session, channel: str, key: str) -> None:
+    """The same key sent twice at once: the second waits for the first to commit (and then
+    replays its answer). SQLite's write transactions already run one at a time; PostgreSQL
+    takes a transaction-scoped advisory lock on the (token, key) pair."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{channel}\x00{key}".encode()).digest()
+    number = int.from_bytes(digest[:8], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:n)"), {"n": number})
+
+
 def submit_request(
     *,
     session: Session,
@@ -512,6 +524,7 @@ def submit_request(
     clean = clean_request(session=session, data=data, tz=tz)
     fingerprint = clean.fingerprint()
     if key:
+        _wait_for_twin(session, channel, key)
         earlier = session.exec(
             select(BookingRequest).where(
                 col(BookingRequest.token_name) == channel,

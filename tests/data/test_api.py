@@ -229,6 +229,21 @@ def test_twenty_requests_at_once_for_one_slot_book_exactly_one(api: Api) -> None
     assert guests == 1
 
 
+def test_the_same_request_sent_five_times_at_once_books_once(api: Api) -> None:
+    body = {"name": "Lena", "phone": "0623456789", "service": "Haircut", "start": slot(hour=9)}
+
+    def send(_: int) -> httpx.Response:
+        with api.client(api.token) as c:
+            return c.post(POST, json=body, headers={"Idempotency-Key": "twin"})
+
+    with ThreadPoolExecutor(5) as pool:
+        responses = list(pool.map(send, range(5)))
+    assert [r.status_code for r in responses] == [201] * 5
+    assert len({r.json()["booking_id"] for r in responses}) == 1
+    assert sum(r.json()["replayed"] for r in responses) == 4
+    assert count(api.engine, Booking) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
