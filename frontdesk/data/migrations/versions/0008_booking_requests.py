@@ -103,9 +103,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_name", "idempotency_key", name="uq_booking_request_idem"),
     )
-    op.create_index(
-        "ix_booking_request_status", "booking_request", ["status", "created_at"]
-    )
+    op.create_index("ix_booking_request_status", "booking_request", ["status", "created_at"])
     op.create_index("ix_booking_request_customer_id", "booking_request", ["customer_id"])
 
 
