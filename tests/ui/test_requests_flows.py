@@ -168,3 +168,31 @@ def test_requests_screen_snapshot(snap_compare: Any, demo_engine: Engine) -> Non
     assert snap_compare(
         make_app(demo_engine, staff="rita"), terminal_size=SIZE, run_before=open_requests
     )
+
+
+async def test_a_request_arriving_from_outside_shows_up(demo_engine: Engine) -> None:
+    """The API (another process) books while the list is open: live refresh shows it."""
+    ids = seed(demo_engine)
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_requests(pilot)
+        with Session(demo_engine) as s:
+            service = s.exec(select(Service).order_by(col(Service.name))).first()
+            branch = s.exec(select(Branch).order_by(col(Branch.name))).first()
+            assert service is not None and branch is not None
+            br.submit_request(
+                session=s,
+                data=br.RequestIn(
+                    name="Late Arrival",
+                    email="late@example.com",
+                    service=service.name,
+                    branch=branch.name,
+                    start=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+                ),
+                actor=api_tokens.api_actor(WEBSITE),
+                channel="website",
+                now=NOW,
+            )
+            s.commit()
+        await wait_until(pilot, lambda: any("Late Arrival" in line for line in rows(app)))
+        assert rows(app)[0].startswith("review") and ids["review"].status == "review"
