@@ -274,6 +274,9 @@ def outbox_cmd(
         if as_json:
             say(dump_json([_message_json(m) for m in rows]))
             return
+        if not rows:
+            say("No messages" + (f" {status}." if status else "."))
+            return
         table = Table(header_style="bold")
         for column in ("ID", "Status", "Purpose", "Channel", "To", "Subject", "Tries", "Reason"):
             table.add_column(column)
@@ -322,14 +325,16 @@ def unsubscribe_cmd(ctx: click.Context, db: str | None, email: str) -> None:
 
     with opened(ctx, db) as engine, Session(engine) as session:
         try:
-            changed = consent.unsubscribe(session=session, email=email)
+            changed = [
+                f"{c.code} {c.label}" for c in consent.unsubscribe(session=session, email=email)
+            ]
             session.commit()
         except FrontdeskError as exc:
             fail(error_line(exc))
     if not changed:
         say(f"Nobody subscribed with {email}: nothing to change.")
-    for c in changed:
-        say(f"Unsubscribed {c.code} {c.label} from newsletters and marketing.")
+    for who in changed:
+        say(f"Unsubscribed {who} from newsletters and marketing.")
 
 
 COMMANDS: list[click.Command] = [notify_cmd, email_cmd, newsletter, outbox_cmd, unsubscribe_cmd]

@@ -521,6 +521,8 @@ def _claim(
             row.attempts += 1
             row.message_id = message_id_for(row.idempotency_key, cfg.sender_email)
             rendered = message_text(session=session, message=row)
+            if row.subject is None and rendered.subject:  # a newsletter's, for the lists
+                row.subject = rendered.subject[:300]
             session.add(row)
             outgoing = Outgoing(
                 channel=row.channel,
