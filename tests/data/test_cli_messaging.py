@@ -1,7 +1,7 @@
 """The messaging commands: notify, email, newsletter send, outbox (retry), unsubscribe,
 settings keys — against the loopback SMTP server."""
 
-# ruff: noqa: F811  (the peers are fixtures imported from tests.messaging_peers)
+# ruff: noqa: F401, F811  (the peers are fixtures imported from tests.messaging_peers)
 from __future__ import annotations
 
 import json
