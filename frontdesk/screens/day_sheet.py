@@ -147,7 +147,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
         if self.day is None:
             self.day = self.now().astimezone(local_tz()).date()
         self.load()
-        self.set_interval(TICK_SECONDS, self.refresh_data)
+        self.set_interval(TICK_SECONDS, self.tick)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         needed = self.NEEDS.get(action)
@@ -217,9 +217,14 @@ class DaySheetScreen(FrontdeskScreen[None]):
 
         self.run_read(read, then, group="day-sheet", exclusive=False, on_error=failed)
 
+    def tick(self) -> None:
+        """Every minute: late flags and "late for" follow the clock."""
+        if self.is_current and self.sheet is not None:
+            self.load(hold=False)
+
     def refresh_data(self) -> None:
-        """Another desk changed something (or a minute passed): re-read the day when its
-        fingerprint moved or the clock may have made someone late; keys never wait."""
+        """Another desk changed something: re-read the day when its fingerprint moved (or
+        the clock made someone late meanwhile); keys never wait."""
         if not self.is_mounted or self.sheet is None:
             return
         day, branch_id, tz = self.sheet.day, self.sheet.branch_id, local_tz()

@@ -320,3 +320,20 @@ async def test_book_at_the_highlighted_time(busy_engine: Engine) -> None:
         await wait_until(pilot, lambda: app.screen.query_one("#bk-time", Input).value != "")
         assert app.screen.query_one("#bk-date", Input).value == "2026-11-03"
         assert app.screen.query_one("#bk-time", Input).value == "09:00"
+
+
+async def test_random_keys_on_the_day_sheet_never_crash(busy_engine: Engine) -> None:
+    import random
+
+    pool = [
+        *"adnxrbfgtvsBTy", "left_square_bracket", "right_square_bracket",
+        "enter", "escape", "down", "up", "down", "tab", "ctrl+u", "2026-11-02 17:45",
+    ]  # fmt: skip
+    rng = random.Random(20261102)
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "T")
+        for _ in range(6):
+            await keys(pilot, *[rng.choice(pool) for _ in range(40)])
+            assert app.crash_report is None and app.is_running
