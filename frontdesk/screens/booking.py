@@ -380,6 +380,13 @@ class NewBookingScreen(PickerScreen):
             )
         )
 
+    def refresh_data(self) -> None:
+        """Another desk changed something: the chosen customer, and the first free start."""
+        super().refresh_data()
+        if not self.saving:
+            self._free_for = None
+            self.look_for_free()
+
     # ------------------------------------------------------------------ first free
     def free_key(self) -> tuple[object, ...]:
         r = self.request()

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
+from textual.widgets import Input
 
 from frontdesk import app as app_module
 from frontdesk.data import bookings as bk
 from frontdesk.data import directory
 from frontdesk.data.booking_flow import next_quarter, service_staff
 from frontdesk.data.models import Booking, Customer, Service, Staff
-from frontdesk.screens.booking import NewBookingScreen, local_tz
+from frontdesk.screens.booking import FilterOverlay, NewBookingScreen, local_tz
 from frontdesk.screens.profile import ProfileScreen
 from frontdesk.widgets.select import Select
 from tests.actors import ADMIN
@@ -268,3 +269,97 @@ def test_other_keys_count_is_stated_in_the_readme() -> None:
 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     assert "6 other keys" in readme and "8 keys" in readme
+
+
+async def test_nobody_free_at_the_typed_time_is_refused_with_the_first_free(
+    demo_engine: Engine,
+) -> None:
+    """ "First free" at a time when every therapist of the branch is busy: refused, the form
+    keeps what was typed and names the first free start; ctrl+t and ctrl+s book it."""
+    women_cut = service_named(demo_engine, "Women's cut")
+    branch_id = operator_branch(demo_engine)
+    start = (
+        (NOW + timedelta(days=40))
+        .astimezone(local_tz())
+        .replace(hour=10, minute=0, second=0, microsecond=0)
+    )
+    with Session(demo_engine) as s:
+        for b in s.exec(
+            select(Booking).where(
+                col(Booking.branch_id) == branch_id,
+                col(Booking.start_at) < start + timedelta(hours=12),
+                col(Booking.end_at) > start - timedelta(hours=12),
+            )
+        ):
+            s.delete(b)
+        s.commit()
+        staff = service_staff(session=s, branch_id=branch_id)
+        people = s.exec(
+            select(Customer)
+            .where(col(Customer.blocked).is_(False), col(Customer.deleted_at).is_(None))
+            .order_by(col(Customer.id))
+            .limit(len(staff) + 1)
+        ).all()
+        for member, person in zip(staff, people, strict=False):
+            bk.create_booking(
+                session=s,
+                customer_id=person.id or 0,
+                service_id=women_cut.id or 0,
+                branch_id=branch_id,
+                staff_id=member.id,
+                start_at=start,
+                actor=ADMIN,
+            )
+        s.commit()
+        taker_id = people[-1].id or 0
+        first_id, first_name = staff[0].id, staff[0].name
+        before = len(s.exec(select(Booking)).all())
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.new_booking(taker_id)
+        await keys(
+            pilot,
+            "enter", "wom", "enter",
+            "tab", "tab", start.date().isoformat(),
+            "tab", "10:30",
+            "ctrl+s",
+        )  # fmt: skip
+        screen = app.screen
+        assert isinstance(screen, NewBookingScreen)
+        problem = str(screen.query_one("#bk-problem").render())
+        assert "Nobody who does this service is free at 10:30" in problem, problem
+        assert f"{start.date().isoformat()} 11:00 with {first_name}" in problem
+        assert "ctrl+t" in problem
+        assert "Nobody free then" in str(screen.query_one("#bke-time").render())
+        assert screen.query_one("#bk-time", Input).value == "10:30"  # nothing typed lost
+        await keys(pilot, "ctrl+t", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+    with Session(demo_engine) as s:
+        assert len(s.exec(select(Booking)).all()) == before + 1
+        booking = s.exec(
+            select(Booking).where(col(Booking.customer_id) == taker_id).order_by(col(Booking.id))
+        ).all()[-1]
+    assert aware(booking.start_at) == start + timedelta(hours=1)
+    assert booking.staff_id == first_id
+
+
+async def test_service_filter_with_no_match_and_escape(demo_engine: Engine) -> None:
+    """A filter that matches nothing says so and takes nothing; escape closes the list with
+    the service unchanged, and the next letter starts a new filter on every service."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.new_booking(None)
+        await keys(pilot, "tab", "tab", "zq")
+        screen = app.screen
+        assert isinstance(screen, NewBookingScreen)
+        overlay = screen.query_one(FilterOverlay)
+        assert overlay.option_count == 1
+        assert "No service matches 'zq'" in str(overlay.get_option_at_index(0).prompt)
+        await keys(pilot, "enter", "escape")
+        select_ = screen.query_one("#bk-service", Select)
+        assert select_.value is Select.NULL and app.focused is select_
+        assert overlay.option_count == len(screen.form.services) + 1  # type: ignore[union-attr]
+        await keys(pilot, "f", "enter")
+        assert select_.value == service_named(demo_engine, "Facial").id
