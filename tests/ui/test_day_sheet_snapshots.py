@@ -4,15 +4,33 @@ Render the SVGs with /work/shared/tools/snap2png and look at them before accepti
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from textual.pilot import Pilot
 
-from tests.ui.conftest import SIZE, make_app
-from tests.ui.test_booking_snapshots import keys, patient_keys
-from tests.ui.test_day_sheet_flows import busy_engine
+from tests.ui.conftest import SIZE, burst, make_app, settle
+from tests.ui.test_day_sheet_flows import busy_engine, patient_keys
 
 __all__ = ["busy_engine", "patient_keys"]
+
+
+def keys(*parts: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    """Press ``parts`` at full speed, then wait until every key was handled."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await burst(pilot, *parts, settle_after=False)
+        app: Any = pilot.app
+        for _ in range(400):
+            await settle(pilot)
+            if not app._key_backlog and app._key_in_flight is None:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot, 0.2)
+
+    return run
 
 
 def test_day_sheet_busy_day(snap_compare: Any, busy_engine: Engine) -> None:
