@@ -363,3 +363,19 @@ async def test_service_filter_with_no_match_and_escape(demo_engine: Engine) -> N
         assert overlay.option_count == len(screen.form.services) + 1  # type: ignore[union-attr]
         await keys(pilot, "f", "enter")
         assert select_.value == service_named(demo_engine, "Facial").id
+
+
+async def test_a_click_in_the_filtered_list_takes_the_service_clicked(
+    demo_engine: Engine,
+) -> None:
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.new_booking(None)
+        await keys(pilot, "tab", "tab", "ma")  # Manicure, Swedish massage
+        screen = app.screen
+        assert isinstance(screen, NewBookingScreen)
+        await pilot.click(FilterOverlay, offset=(6, 2))  # the second line of the list
+        await settle(pilot)
+        select_ = screen.query_one("#bk-service", Select)
+        assert select_.value == service_named(demo_engine, "Swedish massage").id
