@@ -692,6 +692,7 @@ def availability(
                 col(Booking.staff_id).in_(list(busy)),
                 col(Booking.status).in_(bookings.BUSY),
                 col(Booking.start_at) < closing,
+                col(Booking.start_at) > opening - bookings.lookback(session),
                 col(Booking.end_at) > opening,
             )
         )

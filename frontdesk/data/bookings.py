@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit, rewards
@@ -60,6 +61,14 @@ def _lock_staff(session: Session, staff_id: int) -> Staff:
     return staff
 
 
+def lookback(session: Session) -> timedelta:
+    """How long before a moment a booking that still runs then can have started: the longest
+    service, and at least a day. Bounds the index range of the overlap checks below (without
+    it they walked the staff member's whole history, slower with every booking ever made)."""
+    longest = session.exec(select(func.max(Service.duration_minutes))).one()
+    return max(timedelta(days=1), timedelta(minutes=int(longest or 0)))
+
+
 def find_conflict(
     *,
     session: Session,
@@ -77,6 +86,7 @@ def find_conflict(
             col(Booking.staff_id) == staff_id,
             col(Booking.status).in_(BUSY),
             col(Booking.start_at) < end_at,
+            col(Booking.start_at) > start_at - lookback(session),
             col(Booking.end_at) > start_at,
         )
         .order_by(col(Booking.start_at))
@@ -117,6 +127,7 @@ def suggest_free_time(
         col(Booking.status).in_(BUSY),
         col(Booking.end_at) > start_at,
         col(Booking.start_at) < end_search,
+        col(Booking.start_at) > start_at - lookback(session),
     )
     if exclude_id is not None:
         stmt = stmt.where(col(Booking.id) != exclude_id)

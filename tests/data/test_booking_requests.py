@@ -374,3 +374,21 @@ def test_start_with_an_offset_is_read_on_the_desk_clock(
     r = submit(any_session, phone="0612345678", start="2026-11-03T11:00+01:00")
     assert r.start_at == datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
     assert r.end_at is not None and r.end_at - r.start_at == timedelta(hours=1)
+
+
+def test_a_booking_longer_than_a_day_still_blocks_its_staff_member(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """The overlap checks look back as far as the longest service (at least a day)."""
+    s = any_session
+    retreat = Service(service_type_id=1, name="Retreat", duration_minutes=50 * 60)
+    s.add(retreat)
+    s.commit()
+    submit(s, phone="0612345678", service="Retreat", staff="Nina", start="2026-11-03T08:00")
+    with pytest.raises(br.SlotTaken):
+        submit(s, name="Ben", email="ben@example.com", staff="Nina", start="2026-11-05T09:00")
+    s.rollback()
+    free = br.availability(
+        session=s, service="Haircut", branch="Main", day="2026-11-04", now=NOW, tz=UTC
+    )
+    assert {x.staff for x in free.slots} == {"Omar"}
