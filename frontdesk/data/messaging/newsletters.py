@@ -18,13 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Integer, String, cast, func, literal
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.messaging import templates as tpl
-from frontdesk.data.messaging.outbox import insert_ignoring_duplicates
 from frontdesk.data.models import (
     Channel,
     Customer,
@@ -142,41 +144,66 @@ def queue_newsletter(
         return letter.id, ids
 
     letter_id, ids = write_transaction(engine, start)
-    queued = 0
+
+    def count(session: Session) -> int:
+        return int(
+            session.exec(
+                select(func.count()).where(col(OutboxMessage.newsletter_id) == letter_id)
+            ).one()
+        )
+
+    with Session(engine) as session:
+        before = count(session)
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     for begin in range(0, len(ids), batch):
         chunk = ids[begin : begin + batch]
 
-        def add(session: Session, chunk: list[int] = chunk) -> int:
+        def add(session: Session, chunk: list[int] = chunk) -> None:
+            # One INSERT ... SELECT per batch: the rows never pass through Python.
             now = utcnow()
-            rows = session.exec(
-                select(Customer.id, Customer.email).where(
-                    col(Customer.id).in_(chunk),
-                    col(Customer.email).is_not(None),
+            stamp = table.c.created_at.type
+            source = sa_select(
+                literal(f"newsletter:{letter_id}:") + cast(col(Customer.id), String),
+                col(Customer.id),
+                literal(Channel.EMAIL.value),
+                literal(Purpose.NEWSLETTER.value),
+                col(Customer.email),
+                literal(MessageStatus.QUEUED.value),
+                literal(0),
+                literal(now, type_=stamp),
+                literal(letter_id),
+                literal(now, type_=stamp),
+                literal(actor.id if actor else None, type_=Integer),
+            ).where(col(Customer.id).in_(chunk), col(Customer.email).is_not(None))
+            dialect = session.get_bind().dialect.name
+            maker = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = (
+                maker(table)
+                .from_select(
+                    [
+                        "idempotency_key",
+                        "customer_id",
+                        "channel",
+                        "purpose",
+                        "to_address",
+                        "status",
+                        "attempts",
+                        "next_attempt_at",
+                        "newsletter_id",
+                        "created_at",
+                        "created_by_id",
+                    ],
+                    source,
                 )
-            ).all()
-            values = [
-                {
-                    "idempotency_key": f"newsletter:{letter_id}:{cid}",
-                    "customer_id": cid,
-                    "channel": Channel.EMAIL.value,
-                    "purpose": Purpose.NEWSLETTER.value,
-                    "subject": None,
-                    "body": None,
-                    "to_address": email,
-                    "status": MessageStatus.QUEUED.value,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "newsletter_id": letter_id,
-                    "created_at": now,
-                    "created_by_id": actor.id if actor else None,
-                }
-                for cid, email in rows
-            ]
-            return insert_ignoring_duplicates(session, values)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            )
+            session.execute(stmt)
 
-        queued += write_transaction(engine, add)
+        write_transaction(engine, add)
         if progress is not None:
             progress(min(begin + batch, len(ids)), len(ids))
+    with Session(engine) as session:
+        queued = count(session) - before
 
     def finish(session: Session) -> None:
         letter = session.get(Newsletter, letter_id)

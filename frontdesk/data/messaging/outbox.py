@@ -438,13 +438,6 @@ class SendReport:
         }
 
 
-@dataclass
-class _Claimed:
-    id: int
-    outgoing: Outgoing | None  # None: skipped at the claim
-    channel: str
-
-
 def default_providers(cfg: MessagingConfig) -> dict[str, Provider]:
     """The providers for the channels that are set up."""
     out: dict[str, Provider] = {}
@@ -484,13 +477,190 @@ def _still_wanted(session: Session, row: OutboxMessage) -> str | None:
     return None
 
 
-def _claim(
-    engine: Engine, me: str, channels: Iterable[str], cfg: MessagingConfig, now: datetime
-) -> _Claimed | None:
-    channels = list(channels)
+CLAIM_BATCH = 20
 
-    def work(session: Session) -> _Claimed | None:
+
+@dataclass
+class _Claimed:
+    id: int
+    outgoing: Outgoing | None  # None: skipped at the claim
+    channel: str
+
+
+class _Writer:
+    """The sending loop's writes, each one small transaction.
+
+    A message's "sent" mark rides on the loop's next write (the next hand-over, failure or
+    claim, or the final flush), so that sending costs one write per message. Until it is
+    written the message reads "sending" with its hand-over time: a process killed in that
+    instant leaves it to the interrupted-after-hand-over rule (never resent)."""
+
+    def __init__(self, engine: Engine, me: str) -> None:
+        self.engine = engine
+        self.me = me
+        self.pending: list[tuple[int, dict[str, Any]]] = []
+
+    def _apply(self, session: Session) -> None:
+        for message_id, values in self.pending:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.claimed_by) == self.me,
+                    col(OutboxMessage.status) == MessageStatus.SENDING.value,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    def write(self, work: Callable[[Session], Any] | None = None) -> Any:
+        def run(session: Session) -> Any:
+            self._apply(session)
+            return work(session) if work is not None else None
+
+        result = write_transaction(self.engine, run)
+        self.pending.clear()
+        return result
+
+    def sent(self, message_id: int, provider_id: str | None) -> None:
+        self.pending.append(
+            (
+                message_id,
+                {
+                    "status": MessageStatus.SENT.value,
+                    "sent_at": _now(None),
+                    "provider_id": provider_id,
+                    "last_error": None,
+                    "next_attempt_at": None,
+                },
+            )
+        )
+
+    def handed_over(self, message_id: int) -> None:
+        self.pending.append((message_id, {"handed_over_at": _now(None)}))
+        self.write()
+
+    def failed(self, message_id: int, exc: SendFailed, now: datetime) -> None:
+        def work(session: Session) -> None:
+            row = session.get(OutboxMessage, message_id)
+            if row is None or row.claimed_by != self.me:
+                return
+            if row.status != MessageStatus.SENDING.value:
+                return
+            row.status = MessageStatus.FAILED.value
+            row.last_error = exc.reason[:500]
+            if exc.uncertain:
+                row.last_error = (
+                    f"{exc.reason} — after the message was handed to the server: it may have "
+                    "been delivered, so it is not sent again automatically"
+                )[:500]
+                row.next_attempt_at = None
+            elif exc.transient and row.attempts < MAX_ATTEMPTS:
+                row.next_attempt_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
+            else:
+                row.next_attempt_at = None
+            session.add(row)
+
+        self.write(work)
+
+    def release(self, message_ids: list[int]) -> None:
+        """Claimed but not tried (the run stopped early): queued again as they were."""
+        if not message_ids:
+            self.write()
+            return
+
+        def work(session: Session) -> None:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_(message_ids),
+                    col(OutboxMessage.claimed_by) == self.me,
+                    col(OutboxMessage.status) == MessageStatus.SENDING.value,
+                    col(OutboxMessage.handed_over_at).is_(None),
+                )
+                .values(
+                    status=MessageStatus.QUEUED.value,
+                    claimed_by=None,
+                    attempts=OutboxMessage.attempts - 1,  # type: ignore[operator]
+                )
+            )
+
+        self.write(work)
+
+
+class _Texts:
+    """Rendering of claimed messages, with what is shared between them loaded once."""
+
+    def __init__(self, cfg: MessagingConfig) -> None:
+        self.cfg = cfg
+        self.letters: dict[int, tuple[Newsletter, set[str]]] = {}
+        self.values: dict[int, dict[str, str]] = {}
+
+    def prepare(self, session: Session, rows: list[OutboxMessage]) -> None:
+        """Load what a batch of newsletter messages needs in a few queries."""
+        self.values = {}
+        used: set[str] = set()
+        ids: list[int] = []
+        for row in rows:
+            if row.newsletter_id is None or row.body is not None or row.customer_id is None:
+                continue
+            letter = self._letter(session, row.newsletter_id)
+            if letter is not None:
+                used |= letter[1]
+                ids.append(row.customer_id)
+        if not ids:
+            return
+        customers = list(session.exec(select(Customer).where(col(Customer.id).in_(ids))).all())
+        self.values = tpl.values_for_many(
+            session=session, customers=customers, business_name=self.cfg.business_name, needed=used
+        )
+
+    def _letter(self, session: Session, letter_id: int) -> tuple[Newsletter, set[str]] | None:
+        if letter_id not in self.letters:
+            letter = session.get(Newsletter, letter_id)
+            if letter is None:
+                return None
+            used = tpl.placeholders_in(letter.subject) | tpl.placeholders_in(letter.body)
+            self.letters[letter_id] = (letter, used)
+        return self.letters[letter_id]
+
+    def render(self, session: Session, row: OutboxMessage) -> tpl.Rendered:
+        if row.newsletter_id is None or row.body is not None:
+            return tpl.Rendered(row.subject or "", row.body or "", row.html or "")
+        found = self._letter(session, row.newsletter_id)
+        if found is None:
+            return tpl.Rendered(row.subject or "", "", "")
+        letter, used = found
+        values = self.values.get(row.customer_id or 0)
+        if values is None:
+            customer = session.get(Customer, row.customer_id) if row.customer_id else None
+            if customer is None:
+                return tpl.Rendered(letter.subject, "", "")
+            values = tpl.values_for(
+                session=session,
+                customer=customer,
+                business_name=self.cfg.business_name,
+                needed=used,
+            )
+        return tpl.render(subject=letter.subject, body=letter.body, values=values)
+
+
+def _claim(
+    writer: _Writer,
+    channels: Iterable[str],
+    texts: _Texts,
+    now: datetime,
+    size: int,
+) -> list[_Claimed]:
+    """Claim up to ``size`` due messages in one transaction (and write the pending marks)."""
+    channels = list(channels)
+    cfg = texts.cfg
+
+    def work(session: Session) -> list[_Claimed]:
+        out: list[_Claimed] = []
         for status in (MessageStatus.QUEUED.value, MessageStatus.FAILED.value):
+            if len(out) >= size:
+                break
             stmt = (
                 select(OutboxMessage)
                 .where(
@@ -500,60 +670,45 @@ def _claim(
                     col(OutboxMessage.channel).in_(channels),
                 )
                 .order_by(col(OutboxMessage.next_attempt_at))
-                .limit(1)
+                .limit(size - len(out))
                 .with_for_update(skip_locked=True)
             )
-            row = session.exec(stmt).first()
-            if row is None:
-                continue
-            assert row.id is not None
-            why_not = _still_wanted(session, row)
-            if why_not is not None:
-                row.status = MessageStatus.SKIPPED.value
-                row.last_error = why_not[:500]
-                row.next_attempt_at = None
+            rows = list(session.exec(stmt).all())
+            texts.prepare(session, rows)
+            for row in rows:
+                assert row.id is not None
+                why_not = _still_wanted(session, row)
+                if why_not is not None:
+                    row.status = MessageStatus.SKIPPED.value
+                    row.last_error = why_not[:500]
+                    row.next_attempt_at = None
+                    session.add(row)
+                    out.append(_Claimed(row.id, None, row.channel))
+                    continue
+                row.status = MessageStatus.SENDING.value
+                row.claimed_by = writer.me
+                row.claimed_at = now
+                row.handed_over_at = None
+                row.attempts += 1
+                row.message_id = message_id_for(row.idempotency_key, cfg.sender_email)
+                rendered = texts.render(session, row)
+                if row.subject is None and rendered.subject:  # a newsletter's, for the lists
+                    row.subject = rendered.subject[:300]
                 session.add(row)
-                return _Claimed(row.id, None, row.channel)
-            row.status = MessageStatus.SENDING.value
-            row.claimed_by = me
-            row.claimed_at = now
-            row.handed_over_at = None
-            row.attempts += 1
-            row.message_id = message_id_for(row.idempotency_key, cfg.sender_email)
-            rendered = message_text(session=session, message=row)
-            if row.subject is None and rendered.subject:  # a newsletter's, for the lists
-                row.subject = rendered.subject[:300]
-            session.add(row)
-            outgoing = Outgoing(
-                channel=row.channel,
-                to=row.to_address,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
-                message_id=row.message_id,
-                unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
-            )
-            return _Claimed(row.id, outgoing, row.channel)
-        return None
+                outgoing = Outgoing(
+                    channel=row.channel,
+                    to=row.to_address,
+                    subject=rendered.subject,
+                    text=rendered.text,
+                    html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
+                    message_id=row.message_id,
+                    unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
+                )
+                out.append(_Claimed(row.id, outgoing, row.channel))
+        return out
 
-    return write_transaction(engine, work)
-
-
-def _set(engine: Engine, message_id: int, me: str, values: Mapping[str, Any]) -> None:
-    """Update a row this worker still holds (a recovery may have taken it: then nothing)."""
-
-    def work(session: Session) -> None:
-        session.execute(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == message_id,
-                col(OutboxMessage.claimed_by) == me,
-                col(OutboxMessage.status) == MessageStatus.SENDING.value,
-            )
-            .values(**values)
-        )
-
-    write_transaction(engine, work)
+    result: list[_Claimed] = writer.write(work)
+    return result
 
 
 def send_queue(
@@ -565,10 +720,12 @@ def send_queue(
     stale_after: timedelta = STALE_AFTER,
     progress: Callable[[SendReport], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    batch: int = CLAIM_BATCH,
 ) -> SendReport:
     """Send what is due in the outbox once, then return (for ``frontdesk notify`` and the
     app's background sender). ``providers`` default to the configured ones; channels without
-    a provider stay queued (counted in ``waiting``)."""
+    a provider stay queued (counted in ``waiting``). ``should_stop`` is asked between
+    messages; messages claimed but not tried are queued again."""
     me = worker_name()
     report = SendReport()
     report.requeued_stale, report.interrupted = recover_stale(
@@ -578,47 +735,42 @@ def send_queue(
         cfg = load_config(session=session)
     own = providers is None
     chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
+    writer = _Writer(engine, me)
+    texts = _Texts(cfg)
+    claimed: list[_Claimed] = []
+    done = 0
     try:
-        done = 0
-        while limit is None or done < limit:
+        while chosen and (limit is None or done < limit):
             if should_stop is not None and should_stop():
                 break
-            moment = _now(now) if now is not None else _now(None)
-            claimed = _claim(engine, me, chosen.keys(), cfg, moment)
-            if claimed is None:
-                break
+            moment = _now(now)
+            if not claimed:
+                size = batch if limit is None else max(1, min(batch, limit - done))
+                claimed = _claim(writer, chosen.keys(), texts, moment, size)
+                if not claimed:
+                    break
+            item = claimed.pop(0)
             done += 1
-            if claimed.outgoing is None:
+            if item.outgoing is None:
                 report.skipped += 1
                 continue
-            provider = chosen[claimed.channel]
-
-            def handing_over(claimed: _Claimed = claimed) -> None:
-                _set(engine, claimed.id, me, {"handed_over_at": _now(None)})
-
+            provider = chosen[item.channel]
             try:
-                provider_id = provider.send(claimed.outgoing, handing_over=handing_over)
-            except SendFailed as exc:
-                _fail(engine, claimed.id, me, exc, moment)
-                report.failed += 1
-                report.errors.append(f"{claimed.id}: {exc.reason}")
-            else:
-                _set(
-                    engine,
-                    claimed.id,
-                    me,
-                    {
-                        "status": MessageStatus.SENT.value,
-                        "sent_at": _now(None),
-                        "provider_id": provider_id,
-                        "last_error": None,
-                        "next_attempt_at": None,
-                    },
+                provider_id = provider.send(
+                    item.outgoing,
+                    handing_over=lambda item=item: writer.handed_over(item.id),  # type: ignore[misc]
                 )
+            except SendFailed as exc:
+                writer.failed(item.id, exc, moment)
+                report.failed += 1
+                report.errors.append(f"{item.id}: {exc.reason}")
+            else:
+                writer.sent(item.id, provider_id)
                 report.sent += 1
             if progress is not None:
                 progress(report)
     finally:
+        writer.release([c.id for c in claimed if c.outgoing is not None])
         if own:
             for provider in {id(p): p for p in chosen.values()}.values():
                 provider.close()
@@ -630,25 +782,3 @@ def send_queue(
         ).all()
     report.waiting = {str(c): int(n) for c, n in rows if c not in chosen}
     return report
-
-
-def _fail(engine: Engine, message_id: int, me: str, exc: SendFailed, now: datetime) -> None:
-    def work(session: Session) -> None:
-        row = session.get(OutboxMessage, message_id)
-        if row is None or row.claimed_by != me or row.status != MessageStatus.SENDING.value:
-            return
-        row.status = MessageStatus.FAILED.value
-        row.last_error = exc.reason[:500]
-        if exc.uncertain:
-            row.last_error = (
-                f"{exc.reason} — after the message was handed to the server: it may have "
-                "been delivered, so it is not sent again automatically"
-            )[:500]
-            row.next_attempt_at = None
-        elif exc.transient and row.attempts < MAX_ATTEMPTS:
-            row.next_attempt_at = now + BACKOFF[min(row.attempts, len(BACKOFF)) - 1]
-        else:
-            row.next_attempt_at = None
-        session.add(row)
-
-    write_transaction(engine, work)

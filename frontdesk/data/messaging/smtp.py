@@ -8,23 +8,43 @@ address of the ``unsubscribe_email`` setting; `frontdesk unsubscribe EMAIL` proc
 
 from __future__ import annotations
 
+import io
 import smtplib
 import ssl
 from collections.abc import Callable
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.generator import BytesGenerator
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import formataddr, formatdate
 from urllib.parse import quote
 
 from frontdesk.data.messaging.config import MessagingConfig
 from frontdesk.data.messaging.providers import Outgoing, SendFailed
 
+_CRLF = compat32.clone(linesep="\r\n")
 
-def build_email(message: Outgoing, cfg: MessagingConfig) -> EmailMessage:
-    msg = EmailMessage(policy=SMTP_POLICY)
-    msg["From"] = formataddr((cfg.sender_name, cfg.sender_email))
+
+def _header(value: str) -> str:
+    return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def build_email(message: Outgoing, cfg: MessagingConfig) -> Message:
+    """The MIME message (plain text + HTML alternative). Built with the compat32 classes:
+    several times cheaper than EmailMessage's header objects, which a newsletter feels."""
+    text = MIMEText(message.text or "", "plain", "utf-8")
+    msg: Message
+    if message.html:
+        msg = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(message.html, "html", "utf-8"))
+    else:
+        msg = text
+    msg["From"] = formataddr((cfg.sender_name, cfg.sender_email), charset="utf-8")
     msg["To"] = message.to
-    msg["Subject"] = message.subject
+    msg["Subject"] = _header(message.subject)
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = message.message_id
     if cfg.reply_to:
@@ -33,11 +53,15 @@ def build_email(message: Outgoing, cfg: MessagingConfig) -> EmailMessage:
         subject = quote(f"unsubscribe {message.to}")
         msg["List-Unsubscribe"] = f"<mailto:{cfg.unsubscribe_email}?subject={subject}>"
     for key, value in message.headers.items():
-        msg[key] = value
-    msg.set_content(message.text or "")
-    if message.html:
-        msg.add_alternative(message.html, subtype="html")
+        msg[key] = _header(value)
     return msg
+
+
+def as_bytes(msg: Message) -> bytes:
+    """The message with CRLF line ends, as SMTP DATA wants it."""
+    out = io.BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=_CRLF).flatten(msg)
+    return out.getvalue()
 
 
 def _reason(code: int, text: bytes | str) -> str:
@@ -104,8 +128,7 @@ class SmtpProvider:
         return conn
 
     def send(self, message: Outgoing, *, handing_over: Callable[[], None]) -> str | None:
-        email = build_email(message, self.cfg)
-        data = email.as_bytes(policy=SMTP_POLICY)
+        data = as_bytes(build_email(message, self.cfg))
         for attempt in (1, 2):
             handed = False
             fresh = self._conn is None

@@ -14,11 +14,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from markdown_it import MarkdownIt
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
@@ -78,6 +79,13 @@ def check_template(text: str | None, *, field: str = "body") -> None:
             )
 
 
+def placeholders_in(text: str | None) -> set[str]:
+    """The placeholder names a (checked) template uses."""
+    if not text:
+        return set()
+    return {name for _l, name, _s, _c in string.Formatter().parse(text) if name}
+
+
 def fill(text: str | None, values: Mapping[str, str]) -> str:
     """``text`` with its placeholders filled (the template was checked when saved)."""
     if not text:
@@ -130,14 +138,117 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+_BOOKING_KEYS = frozenset({"next_booking_date", "next_booking_time", "service", "branch"})
+
+
 def values_for(
-    *, session: Session, customer: Customer, business_name: str, now: datetime | None = None
+    *,
+    session: Session,
+    customer: Customer,
+    business_name: str,
+    now: datetime | None = None,
+    needed: Iterable[str] | None = None,
 ) -> dict[str, str]:
-    """The placeholder values for ``customer`` (every placeholder has a value, maybe "")."""
+    """The placeholder values for ``customer`` (every placeholder has a value, maybe "").
+
+    ``needed``: only these are looked up (the others are ""), e.g. a newsletter's."""
     values = {k: "" for k in PLACEHOLDERS}
     values["first_name"] = customer.first_name or ""
     values["display_name"] = customer.label or ""
     values["business_name"] = business_name
+    wanted = set(PLACEHOLDERS) if needed is None else set(needed)
+    if wanted & _BOOKING_KEYS:
+        _booking_values(session, customer, values, now)
+    if "points_balance" in wanted:
+        _points(session, customer, values)
+    return values
+
+
+def values_for_many(
+    *,
+    session: Session,
+    customers: list[Customer],
+    business_name: str,
+    needed: Iterable[str],
+    now: datetime | None = None,
+) -> dict[int, dict[str, str]]:
+    """:func:`values_for` for many customers in a few queries (a newsletter batch)."""
+    wanted = set(needed)
+    ids = [c.id for c in customers if c.id is not None]
+    out: dict[int, dict[str, str]] = {}
+    for c in customers:
+        values = {k: "" for k in PLACEHOLDERS}
+        values["first_name"] = c.first_name or ""
+        values["display_name"] = c.label or ""
+        values["business_name"] = business_name
+        out[c.id or 0] = values
+    if not ids:
+        return out
+    if wanted & _BOOKING_KEYS:
+        moment = _aware(now or utcnow())
+        upcoming = (
+            select(Booking.customer_id, func.min(Booking.start_at).label("first"))
+            .where(
+                col(Booking.customer_id).in_(ids),
+                col(Booking.start_at) >= moment,
+                col(Booking.status).in_(
+                    [BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]
+                ),
+            )
+            .group_by(col(Booking.customer_id))
+            .subquery()
+        )
+        rows = session.exec(
+            select(Booking).join(
+                upcoming,
+                (col(Booking.customer_id) == upcoming.c.customer_id)
+                & (col(Booking.start_at) == upcoming.c.first),
+            )
+        ).all()
+        branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
+        services: dict[int, str] = {}
+        seen: set[int] = set()
+        for booking in rows:
+            if booking.customer_id in seen:
+                continue
+            seen.add(booking.customer_id)
+            if booking.service_id not in services:
+                service = session.get(Service, booking.service_id)
+                services[booking.service_id] = service.name if service else ""
+            out[booking.customer_id].update(
+                {
+                    "next_booking_date": booking.start_at.strftime("%A %d %B %Y").replace(
+                        " 0", " "
+                    ),
+                    "next_booking_time": booking.start_at.strftime("%H:%M"),
+                    "service": services[booking.service_id],
+                    "branch": branches.get(booking.branch_id, ""),
+                }
+            )
+        for c in customers:
+            values = out[c.id or 0]
+            if not values["branch"] and c.home_branch_id is not None:
+                values["branch"] = branches.get(c.home_branch_id, "")
+    if "points_balance" in wanted:
+        balances = session.exec(
+            select(LoyaltyEnrolment.customer_id, LoyaltyEnrolment.balance)
+            .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(LoyaltyEnrolment.program_id))
+            .where(
+                col(LoyaltyEnrolment.customer_id).in_(ids),
+                col(LoyaltyEnrolment.removed_at).is_(None),
+                col(LoyaltyProgram.is_default).is_(True),
+            )
+        ).all()
+        for v in out.values():
+            v["points_balance"] = "0"
+        for cid, balance in balances:
+            out[cid]["points_balance"] = str(balance or 0)
+    return out
+
+
+def _booking_values(
+    session: Session, customer: Customer, values: dict[str, str], now: datetime | None
+) -> None:
     moment = _aware(now or utcnow())
     booking = session.exec(
         select(Booking)
@@ -156,6 +267,9 @@ def values_for(
     if branch_id is not None and not values["branch"]:
         branch = session.get(Branch, branch_id)
         values["branch"] = branch.name if branch else ""
+
+
+def _points(session: Session, customer: Customer, values: dict[str, str]) -> None:
     balance = session.exec(
         select(LoyaltyEnrolment.balance)
         .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(LoyaltyEnrolment.program_id))
@@ -166,7 +280,6 @@ def values_for(
         )
     ).first()
     values["points_balance"] = str(balance or 0)
-    return values
 
 
 def booking_values(*, session: Session, booking: Booking) -> dict[str, str]:
@@ -265,7 +378,9 @@ __all__ = [
     "get_template",
     "list_templates",
     "markdown_html",
+    "placeholders_in",
     "render",
     "save_template",
     "values_for",
+    "values_for_many",
 ]

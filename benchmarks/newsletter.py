@@ -1,0 +1,218 @@
+"""Newsletter to 100,000 customers: queued in seconds, sent at the rate the SMTP server
+accepts, memory flat.
+
+    python benchmarks/newsletter.py [--recipients 100000] [--send 3000]
+
+Builds (once) a demo database of 120,000 customers in benchmarks/data, gives the first
+``--recipients`` of those with an email newsletter consent, then:
+
+1. counts the audience (the directory's own matching) and queues the newsletter
+   (``queue_newsletter``: one outbox row per recipient, in batches) — floor: 10 s;
+2. starts a local SMTP server that accepts and discards (``python -m aiosmtpd -c
+   aiosmtpd.handlers.Sink``, another process) and measures the rate it accepts messages of
+   the same size from a bare smtplib loop over one connection (the server's rate, the
+   ceiling);
+3. sends ``--send`` of the queued messages through the outbox (claim, hand-over mark, SMTP,
+   mark sent: three small write transactions per message) and prints its rate next to the
+   server's — floor: a quarter of the server's rate;
+4. samples the process's resident memory while queueing and sending — floor: growth under
+   50 MB while sending (flat: nothing accumulates per message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import smtplib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from benchmarks.common import DATA, ensure_database
+from frontdesk.data.db import open_database
+from frontdesk.data.messaging import newsletters, outbox
+from frontdesk.data.messaging.config import load_config
+from frontdesk.data.messaging.providers import Outgoing
+from frontdesk.data.messaging.smtp import as_bytes, build_email
+from frontdesk.data.models import Staff
+from frontdesk.data.settings import set_setting
+
+DB = DATA / "newsletter-120k.db"
+QUEUE_FLOOR_S = 10.0
+RATE_FLOOR = 0.25
+MEMORY_FLOOR_MB = 50.0
+
+BODY = """Hello {first_name},
+
+Our **winter offers** are here: book before 20 December and enjoy 15% off every treatment
+at {branch}. You have {points_balance} reward points waiting.
+
+- Gift cards for every budget
+- New: hot stone massage
+
+See you soon,
+{business_name}
+"""
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_rate(port: int, sample: bytes, count: int) -> float:
+    conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    conn.ehlo()
+    started = time.perf_counter()
+    for i in range(count):
+        conn.sendmail("desk@lumen.example", [f"r{i}@example.com"], sample)
+    elapsed = time.perf_counter() - started
+    conn.quit()
+    return count / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--send", type=int, default=3000)
+    args = parser.parse_args()
+
+    ensure_database(DB, 120_000)
+    engine = open_database(DB)
+    port = free_port()
+    with engine.begin() as conn:  # a fresh start: no earlier newsletter, chosen consents
+        conn.execute(text("DELETE FROM outbox"))
+        conn.execute(text("DELETE FROM newsletter"))
+        conn.execute(text("UPDATE customer SET consent_newsletter = 0"))
+        conn.execute(
+            text(
+                "UPDATE customer SET consent_newsletter = 1 WHERE id IN (SELECT id FROM customer"
+                " WHERE email IS NOT NULL AND blocked = 0 AND deleted_at IS NULL"
+                " AND merged_into_id IS NULL ORDER BY id LIMIT :n)"
+            ),
+            {"n": args.recipients},
+        )
+    with Session(engine) as s:
+        for key, value in {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_security": "none",
+            "sender_email": "desk@lumen.example",
+            "unsubscribe_email": "unsubscribe@lumen.example",
+        }.items():
+            set_setting(session=s, key=key, value=value)
+        s.commit()
+        admin = Staff(id=None, name="Benchmark", role="admin")
+
+        started = time.perf_counter()
+        audience = newsletters.audience_count(session=s)
+        count_s = time.perf_counter() - started
+
+    rss_before = rss_mb()
+    peak = [rss_before]
+
+    def sample(done: int, total: int) -> None:
+        peak.append(rss_mb())
+
+    started = time.perf_counter()
+    queued = newsletters.queue_newsletter(
+        engine,
+        subject="Winter offers for {first_name}",
+        body=BODY,
+        actor=admin,
+        progress=sample,
+    )
+    queue_s = time.perf_counter() - started
+    queue_growth = max(peak) - rss_before
+
+    listen = f"127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", listen],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                smtplib.SMTP("127.0.0.1", port, timeout=1).quit()
+                break
+            except OSError:
+                time.sleep(0.1)
+        with Session(engine) as s:
+            cfg = load_config(session=s)
+            row = outbox.list_messages(session=s, status="queued", limit=1)[0]
+            rendered = outbox.message_text(session=s, message=row)
+        sample_mail = as_bytes(
+            build_email(
+                Outgoing(
+                    "email",
+                    "r@example.com",
+                    rendered.subject,
+                    rendered.text,
+                    rendered.html,
+                    "<x@lumen.example>",
+                    unsubscribe=True,
+                ),
+                cfg,
+            )
+        )
+        ceiling = server_rate(port, sample_mail, min(args.send, 2000))
+
+        send_samples: list[float] = []
+
+        def progress(report: outbox.SendReport) -> None:
+            if report.sent % 250 == 0:
+                send_samples.append(rss_mb())
+
+        started = time.perf_counter()
+        report = outbox.send_queue(engine, limit=args.send, progress=progress)
+        send_s = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+    rate = report.sent / send_s
+    settled = send_samples[1:] or send_samples  # after the first batch warmed the caches
+    send_growth = (max(settled) - min(settled)) if settled else 0.0
+
+    print(f"audience counted: {audience:,} recipients in {count_s:.2f} s")
+    print(
+        f"queued {queued.queued:,} messages in {queue_s:.1f} s "
+        f"({queued.queued / queue_s:,.0f}/s)   floor: {args.recipients:,} in <= {QUEUE_FLOOR_S:.0f} s"
+        f"   {'OK' if queue_s <= QUEUE_FLOOR_S else 'SLOW'}"
+    )
+    print(f"memory while queueing: +{queue_growth:.0f} MB (resident {max(peak):.0f} MB)")
+    print(
+        f"sent {report.sent:,} ({report.failed} failed) in {send_s:.1f} s: {rate:,.0f} msg/s; "
+        f"the server alone accepts {ceiling:,.0f} msg/s ({rate / ceiling:.0%})"
+        f"   floor: >= {RATE_FLOOR:.0%} of the server   {'OK' if rate >= RATE_FLOOR * ceiling else 'SLOW'}"
+    )
+    print(
+        f"memory while sending: {min(settled):.0f}-{max(settled):.0f} MB resident "
+        f"(growth {send_growth:.1f} MB)   floor: < {MEMORY_FLOOR_MB:.0f} MB"
+        f"   {'OK' if send_growth < MEMORY_FLOOR_MB else 'GROWS'}"
+    )
+    print(
+        f"at this rate the whole newsletter takes {queued.queued / rate / 60:.0f} min "
+        "(frontdesk notify every five minutes picks up where the last run stopped)"
+    )
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
