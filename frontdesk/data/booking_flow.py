@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from frontdesk.data import bookings
@@ -291,6 +292,39 @@ def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
     )
 
 
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _first_start(
+    busy: list[tuple[datetime, datetime]],
+    after: datetime,
+    duration: timedelta,
+    until: datetime,
+    zone: tzinfo,
+) -> datetime | None:
+    """The first start at or after ``after`` (15-minute steps, within opening hours) that
+    overlaps none of ``busy``: the rule of :func:`bookings.suggest_free_time`, on intervals
+    read once for every candidate."""
+    candidate = after
+    while candidate < until:
+        local = candidate.astimezone(zone)
+        opening = datetime.combine(local.date(), bookings.OPENING, zone)
+        closing = datetime.combine(local.date(), bookings.CLOSING, zone)
+        if local < opening:
+            candidate = opening.astimezone(UTC)
+            continue
+        if local + duration > closing:
+            candidate = (opening + timedelta(days=1)).astimezone(UTC)
+            continue
+        clash = next((e for s, e in busy if s < candidate + duration and e > candidate), None)
+        if clash is None:
+            return candidate
+        minutes = int((clash - candidate).total_seconds() // 60)
+        candidate += max(bookings.SUGGEST_STEP, timedelta(minutes=((minutes + 14) // 15) * 15))
+    return None
+
+
 def first_free(
     *,
     session: Session,
@@ -302,12 +336,16 @@ def first_free(
 ) -> FreeSlot | None:
     """The first start at or after ``after`` (15-minute steps, opening hours) at which the
     staff member (or, with ``staff_id`` None, any therapist of the branch: the first by name
-    among those free then) is free for the service. None: nothing in the next two weeks."""
+    among those free then) is free for the service. None: nothing in the next two weeks.
+
+    One read of the candidates' bookings in the window (bounded on both sides, so that the
+    (staff, start) index reads two weeks, not a staff member's whole history)."""
     service = session.get(Service, service_id)
     if service is None:
         return None
     duration = timedelta(minutes=service.duration_minutes)
-    zone = tz or local_tz()
+    zone = tz or local_tz() or UTC
+    after = _aware(after)
     if staff_id is not None:
         member = session.get(Staff, staff_id)
         candidates = [member] if member is not None else []
@@ -315,11 +353,27 @@ def first_free(
         candidates = service_staff(session=session, branch_id=branch_id)
         if not candidates:
             return FreeSlot(after, None, "")
+    if not candidates:
+        return None
+    until = after + timedelta(days=bookings.SUGGEST_DAYS)
+    longest = session.exec(select(func.max(Service.duration_minutes))).one() or 0
+    reach = max(timedelta(days=1), timedelta(minutes=int(longest)))
+    ids = [m.id for m in candidates]
+    rows = session.exec(
+        select(Booking.staff_id, Booking.start_at, Booking.end_at).where(
+            col(Booking.staff_id).in_(ids),
+            col(Booking.status).in_(bookings.BUSY),
+            col(Booking.start_at) >= after - reach,
+            col(Booking.start_at) < until,
+            col(Booking.end_at) > after,
+        )
+    )
+    busy: dict[int | None, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
+    for who, begins, ends in rows:
+        busy.setdefault(who, []).append((_aware(begins), _aware(ends)))
     best: FreeSlot | None = None
     for member in candidates:
-        start = bookings.suggest_free_time(
-            session=session, staff_id=member.id or 0, start_at=after, duration=duration, tz=zone
-        )
+        start = _first_start(busy[member.id], after, duration, until, zone)
         if start is not None and (best is None or start < best.start):
             best = FreeSlot(start, member.id, member.name)
     return best
