@@ -434,8 +434,15 @@ def _book(
     candidates = [staff] if staff is not None else bookable_staff(session, branch.id or 0)
     if not candidates:
         raise ValidationFailed("branch", f"nobody can be booked at {branch.name}")
-    suggestions: list[datetime] = []
-    for member in candidates:
+    end = start + timedelta(minutes=service.duration_minutes)
+    # Who looks free (a cheap indexed check each); create_booking checks again under its lock.
+    free = [
+        m
+        for m in candidates
+        if bookings.find_conflict(session=session, staff_id=m.id or 0, start_at=start, end_at=end)
+        is None
+    ]
+    for member in free:
         try:
             return bookings.create_booking(
                 session=session,
@@ -449,9 +456,22 @@ def _book(
                 status=status,
                 source=ONLINE_SOURCE,
             )
-        except DoubleBooked as exc:
-            if exc.suggestion is not None:
-                suggestions.append(exc.suggestion)
+        except DoubleBooked:
+            continue  # taken by another desk in the meantime
+    # The next free time of the first few (each is a search over two weeks).
+    suggestions = [
+        found
+        for m in candidates[:3]
+        if (
+            found := bookings.suggest_free_time(
+                session=session,
+                staff_id=m.id or 0,
+                start_at=start,
+                duration=end - start,
+            )
+        )
+        is not None
+    ]
     raise SlotTaken(min(suggestions) if suggestions else None)
 
 
