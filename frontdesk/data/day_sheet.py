@@ -22,7 +22,7 @@ from sqlalchemy import func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from frontdesk.data import audit
+from frontdesk.data import audit, booking_requests
 from frontdesk.data.bookings import SUGGEST_STEP, get_booking, suggest_free_time
 from frontdesk.data.directory import alert_customer_ids
 from frontdesk.data.errors import InvalidState, ValidationFailed
@@ -98,6 +98,7 @@ class DaySheet:
     own_only: bool  # a therapist's own bookings only
     services: list[tuple[int, str, int]]  # (id, name, minutes) for the free-slot view
     rows: list[DayRow]
+    requests_waiting: int = 0  # booking requests from outside waiting for the desk
 
     @property
     def late(self) -> int:
@@ -230,6 +231,7 @@ def load_day_sheet(
         own_only=own is not None,
         services=services,
         rows=rows,
+        requests_waiting=booking_requests.open_count(session=session),
     )
 
 
@@ -237,7 +239,8 @@ def day_fingerprint(
     *, session: Session, day: date, branch_id: int | None, tz: tzinfo | None = None
 ) -> tuple[Any, ...]:
     """A cheap summary of the day's bookings at the branch (count, newest change, total of
-    versions): it differs when a booking of that day was added, changed or moved in/out."""
+    versions) and the number of booking requests waiting: it differs when a booking of that
+    day was added, changed or moved in/out, or a request arrived or was decided."""
     start, end = day_bounds(day, tz)
     row = session.execute(
         sa_select(
@@ -251,7 +254,7 @@ def day_fingerprint(
             col(Booking.start_at) < end,
         )
     ).one()
-    return tuple(row)
+    return (*row, booking_requests.open_count(session=session))
 
 
 @dataclass(frozen=True)

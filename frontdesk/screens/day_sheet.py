@@ -106,6 +106,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
         Binding("r", "change('reschedule')", "Move", tooltip="Reschedule"),
         Binding("b", "book_here", "Book", tooltip="New booking at this time"),
         Binding("f", "free", "Free", tooltip="Next free times of a service"),
+        Binding("R", "app.requests", "Requests", tooltip="Booking requests from outside"),
         Binding("B", "focus_branch", "Branch", show=False),
         Binding("s", "focus_staff", "Staff filter", show=False),
         Binding("v", "toggle_view", "By staff/time", show=False),
@@ -330,6 +331,12 @@ class DaySheetScreen(FrontdeskScreen[None]):
         if sheet.late:
             summary.append(" · ")
             summary.append(f"! {sheet.late} late", style="bold red")
+        if sheet.requests_waiting:
+            waiting = sheet.requests_waiting
+            summary.append(" · ")
+            summary.append(
+                f"{waiting} booking request{'s' if waiting != 1 else ''} waiting (R)", style="bold"
+            )
         if sheet.own_only:
             summary.append(" · your bookings only", style="dim")
         summary.append(" · by staff member" if self.by_staff else " · by time", style="dim")

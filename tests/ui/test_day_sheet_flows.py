@@ -277,6 +277,22 @@ async def test_another_desk_checks_in_and_the_sheet_follows(busy_engine: Engine)
         assert "[bold]Dan[/bold]" in highlighted(app)  # the place is kept
 
 
+async def test_a_booking_request_from_outside_shows_on_the_sheet(busy_engine: Engine) -> None:
+    from frontdesk.screens.requests import RequestsScreen
+    from tests.ui.test_requests_flows import seed
+
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "T")
+        summary = lambda: str(app.screen.query_one("#ds-summary", Static).render())  # noqa: E731
+        assert "request" not in summary()
+        seed(busy_engine)  # the website sends two requests while the sheet is open
+        await wait_until(pilot, lambda: "2 booking requests waiting (R)" in summary())
+        await keys(pilot, "R")
+        assert isinstance(app.screen, RequestsScreen)
+
+
 async def test_staff_filter_and_branch_by_keys(busy_engine: Engine) -> None:
     app = make_app(busy_engine)
     async with app.run_test(size=SIZE) as pilot:
