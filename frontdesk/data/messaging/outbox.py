@@ -47,9 +47,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Connection, Engine, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from frontdesk.data.errors import BlockedCustomer, NotFound, ValidationFailed
@@ -69,7 +70,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.retry import write_transaction
+from frontdesk.data.retry import is_conflict, write_transaction
 from frontdesk.data.roles import require
 from frontdesk.data.validation import clean_line, clean_multiline
 
@@ -499,6 +500,7 @@ class _Writer:
         self.engine = engine
         self.me = me
         self.pending: list[tuple[int, dict[str, Any]]] = []
+        self._conn: Connection | None = None
 
     def _apply(self, session: Session) -> None:
         for message_id, values in self.pending:
@@ -537,8 +539,35 @@ class _Writer:
         )
 
     def handed_over(self, message_id: int) -> None:
+        """Record the hand-over (with the pending marks) on a connection kept for it: the one
+        write per message, kept as light as a write can be."""
         self.pending.append((message_id, {"handed_over_at": _now(None)}))
-        self.write()
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        try:
+            with conn.begin():
+                for mid, values in self.pending:
+                    conn.execute(
+                        update(OutboxMessage)
+                        .where(
+                            col(OutboxMessage.id) == mid,
+                            col(OutboxMessage.claimed_by) == self.me,
+                            col(OutboxMessage.status) == MessageStatus.SENDING.value,
+                        )
+                        .values(**values)
+                    )
+        except DBAPIError as exc:
+            if not is_conflict(exc):
+                raise
+            self.write()  # a conflict (PostgreSQL): the retrying path
+            return
+        self.pending.clear()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def failed(self, message_id: int, exc: SendFailed, now: datetime) -> None:
         def work(session: Session) -> None:
@@ -770,6 +799,7 @@ def send_queue(
             if progress is not None:
                 progress(report)
     finally:
+        writer.close()
         writer.release([c.id for c in claimed if c.outgoing is not None])
         if own:
             for provider in {id(p): p for p in chosen.values()}.values():
