@@ -146,8 +146,9 @@ class ComposeModal(FrontdeskModal[int | None]):
 
     def loaded(self, info: ComposeInfo) -> None:
         self.info = info
-        title = join(Text("Write to"), user_text(info.label, "bold"), Text(f"· {info.code}"))
-        title.append("  ·  escape cancels")
+        title = Text("Write to ")
+        title.append_text(user_text(info.label, "bold"))
+        title.append(f" · {info.code}  ·  escape cancels")
         self.query_one("#cm-title", Label).update(title)
         self.templates = {t.name: t for t in info.templates}
         self.query_one("#cm-template", Select).set_options(
@@ -515,8 +516,9 @@ class NewsletterModal(FrontdeskModal[letters.QueuedNewsletter | None]):
 
         def counted(count: int) -> None:
             self.count = count
-            text = Text(f"Audience: {count:,} customers", style="bold")
-            text.append(" with newsletter consent, not blocked, with an email", style="")
+            text = Text()
+            text.append(f"Audience: {count:,} customers", style="bold")
+            text.append(" with newsletter consent, not blocked, with an email")
             if self.description:
                 text.append("\nfrom the directory: ")
                 text.append_text(user_text(self.description, "italic"))

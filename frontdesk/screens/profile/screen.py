@@ -103,7 +103,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         Binding("L", "customer_audit", "Audit log", show=False),
         Binding("X", "export_data", "Copy of their data", show=False),
         Binding("ctrl+x", "erase", "Erase customer", show=False),
-        Binding("M", "message", "Message"),
+        Binding("M", "message", "Message", show=False),
         Binding("C", "consents", "Consents", show=False),
     ]
 
