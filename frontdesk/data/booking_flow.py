@@ -292,8 +292,9 @@ def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
     )
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _aware(value: datetime, zone: tzinfo = UTC) -> datetime:
+    """A stored start or end (the branch's wall clock, naive on SQLite) as an aware time."""
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 def _first_start(
@@ -325,6 +326,25 @@ def _first_start(
     return None
 
 
+def _free_between(
+    session: Session, staff_ids: list[int | None], start: datetime, end: datetime
+) -> set[int | None]:
+    """Those of ``staff_ids`` with no booking that occupies them between ``start`` and
+    ``end`` (one bounded read; the booking itself checks again under its lock)."""
+    longest = session.exec(select(func.max(Service.duration_minutes))).one() or 0
+    reach = max(timedelta(days=1), timedelta(minutes=int(longest)))
+    taken = session.exec(
+        select(Booking.staff_id).where(
+            col(Booking.staff_id).in_(staff_ids),
+            col(Booking.status).in_(bookings.BUSY),
+            col(Booking.start_at) >= _aware(start) - reach,
+            col(Booking.start_at) < _aware(end),
+            col(Booking.end_at) > _aware(start),
+        )
+    )
+    return set(staff_ids) - set(taken)
+
+
 def first_free(
     *,
     session: Session,
@@ -345,7 +365,7 @@ def first_free(
         return None
     duration = timedelta(minutes=service.duration_minutes)
     zone = tz or local_tz() or UTC
-    after = _aware(after)
+    after = _aware(after, zone)
     if staff_id is not None:
         member = session.get(Staff, staff_id)
         candidates = [member] if member is not None else []
@@ -370,7 +390,7 @@ def first_free(
     )
     busy: dict[int | None, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
     for who, begins, ends in rows:
-        busy.setdefault(who, []).append((_aware(begins), _aware(ends)))
+        busy.setdefault(who, []).append((_aware(begins, zone), _aware(ends, zone)))
     best: FreeSlot | None = None
     for member in candidates:
         start = _first_start(busy[member.id], after, duration, until, zone)
@@ -462,6 +482,11 @@ def book_appointment(
         booking = create(request.staff_id)
     else:  # "first free": the first therapist of the branch free at that start
         chosen: Booking | None = None
+        service = session.get(Service, request.service_id)
+        if service is not None:  # (an unknown service is refused by create_booking)
+            end = check.start + timedelta(minutes=service.duration_minutes)
+            free = _free_between(session, [m.id for m in candidates], check.start, end)
+            candidates = [m for m in candidates if m.id in free]
         for member in candidates:
             try:
                 chosen = create(member.id)
