@@ -1480,8 +1480,10 @@ def _update_existing(
             raw[key] = value
     if not raw:
         return False
+    from frontdesk.data.messaging.consent import consent_source
+
     try:
-        with session.begin_nested():
+        with session.begin_nested(), consent_source("import"):
             svc.update_customer(
                 session=session,
                 customer_id=existing.id or 0,
@@ -1664,6 +1666,25 @@ def _insert(
     from frontdesk.data.models import AuditEvent
 
     bulk_insert(conn, AuditEvent, audit_rows)
+    # The consents each imported customer arrives with, in the consent history (source import).
+    from frontdesk.data.messaging.consent import FIELD_PURPOSE
+    from frontdesk.data.models import ConsentChange
+
+    consent_rows = [
+        {
+            "customer_id": cid,
+            "purpose": purpose,
+            "granted": True,
+            "at": now,
+            "staff_id": actor.id if actor else None,
+            "source": "import",
+        }
+        for cid, record in zip(ids, records, strict=True)
+        for field, purpose in FIELD_PURPOSE.items()
+        if record.get(field)
+    ]
+    if consent_rows:
+        bulk_insert(conn, ConsentChange, consent_rows)
     contact_rows = _contact_rows(session, ids, rows, actor, now)
     if contact_rows:
         bulk_insert(conn, ContactPoint, contact_rows)

@@ -254,8 +254,18 @@ def _merge(
         survivor.email_key = email_key(survivor.email)
     else:
         survivor.email_key = None
+    consents_before = {name: getattr(survivor, name) for name in CONSENTS}
     for name in CONSENTS:  # the most restrictive answer wins
         setattr(survivor, name, all(getattr(c, name) for c in [survivor, *others]))
+    from frontdesk.data.messaging.consent import record_changes
+
+    record_changes(
+        session=session,
+        customer_id=survivor_id,
+        changes={n: (consents_before[n], getattr(survivor, n)) for n in CONSENTS},
+        actor=actor,
+        source="merge",
+    )
     # A block on any of them stays, with its reason (read before the survivor changes: the
     # survivor, blocked only by this line, has no reason of its own).
     reason = next((c.blocked_reason for c in [survivor, *others] if c.blocked), None)

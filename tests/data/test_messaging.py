@@ -5,6 +5,7 @@ HTTP server. Sending, templates, reminders, greetings, newsletters, consent hist
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -446,3 +447,37 @@ def test_unsubscribed_after_queueing_is_skipped(engine: Engine, smtp_server: Rec
         s.commit()
     report = outbox.send_queue(engine)
     assert report.skipped == 1 and smtp_server.received == []
+
+
+def test_consent_history_of_imports_and_merges(engine: Engine, tmp_path: Path) -> None:
+    from frontdesk.data import importing, merge
+
+    ann = add(engine, "Ann", email="ann@example.com", consent_marketing=True)
+    dup = add(engine, "Ann", phone="+31612345678", consent_newsletter=True)
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "First name,Email,Newsletter\nNew,new@example.com,yes\nAnn,ann@example.com,yes\n",
+        encoding="utf-8",
+    )
+    importing.run_import(
+        engine=engine,
+        path=csv,
+        options=importing.ImportOptions(on_duplicate="update"),
+        actor=DESK,
+    )
+    with Session(engine) as s:
+        new = s.exec(select(Customer).where(col(Customer.email) == "new@example.com")).one()
+        history = consent.history(session=s, customer_id=new.id or 0)
+        assert {(r.purpose, r.granted, r.source) for r in history} >= {
+            ("newsletter", True, "import")
+        }
+        assert ("newsletter", True, "import") in {
+            (r.purpose, r.granted, r.source) for r in consent.history(session=s, customer_id=ann)
+        }
+        merge.merge_customers(session=s, survivor_id=ann, other_ids=[dup], actor=DESK)
+        s.commit()
+        merged = {
+            (r.purpose, r.granted, r.source) for r in consent.history(session=s, customer_id=ann)
+        }
+    # The most restrictive answer wins: the duplicate had no marketing consent.
+    assert ("marketing", False, "merge") in merged

@@ -26,9 +26,7 @@ CHANNELS = "channel IN ('email', 'sms', 'whatsapp')"
 
 
 def upgrade() -> None:
-    op.add_column(
-        "customer", sa.Column("preferred_channel", sa.String(length=10), nullable=True)
-    )
+    op.add_column("customer", sa.Column("preferred_channel", sa.String(length=10), nullable=True))
     op.create_table(
         "newsletter",
         sa.Column("id", sa.Integer(), nullable=False),
