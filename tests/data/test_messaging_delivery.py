@@ -423,3 +423,29 @@ def test_notify_killed_at_random_points_and_rerun_sends_each_once(
     print(
         f"{kills} kills; {len(unsure)} interrupted after handing over, {delivered} of them delivered"
     )
+
+
+def test_concurrent_senders_claim_each_message_once(
+    any_engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    """Three senders at once on one database (PostgreSQL: FOR UPDATE SKIP LOCKED)."""
+    import threading
+
+    shop(any_engine, smtp_server)
+    smtp_server.delay = 0.002
+    for i in range(30):
+        add(any_engine, f"N{i}", email=f"n{i}@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(any_engine, subject="N", body="Hi {first_name}", actor=ADMIN)
+    reports: list[outbox.SendReport] = []
+
+    def run() -> None:
+        reports.append(outbox.send_queue(any_engine, batch=3))
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    counts = Counter(r.to for r in smtp_server.received)
+    assert len(counts) == 30 and set(counts.values()) == {1}
+    assert sum(r.sent for r in reports) == 30
