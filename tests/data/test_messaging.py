@@ -481,3 +481,24 @@ def test_consent_history_of_imports_and_merges(engine: Engine, tmp_path: Path) -
         }
     # The most restrictive answer wins: the duplicate had no marketing consent.
     assert ("marketing", False, "merge") in merged
+
+
+def test_stopping_early_releases_claimed_messages(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    shop(engine, smtp_server)
+    for i in range(5):
+        add(engine, f"S{i}", email=f"s{i}@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(engine, subject="N", body="B", actor=ADMIN)
+    seen: list[int] = []
+    report = outbox.send_queue(
+        engine,
+        batch=5,
+        progress=lambda r: seen.append(r.sent),
+        should_stop=lambda: len(seen) >= 2,
+    )
+    assert report.sent == 2
+    rows = messages(engine)
+    assert sorted(r.status for r in rows) == ["queued"] * 3 + ["sent"] * 2
+    assert all(r.attempts == 0 and r.claimed_by is None for r in rows if r.status == "queued")
+    assert outbox.send_queue(engine).sent == 3

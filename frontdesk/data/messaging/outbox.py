@@ -610,7 +610,7 @@ class _Writer:
                 .values(
                     status=MessageStatus.QUEUED.value,
                     claimed_by=None,
-                    attempts=OutboxMessage.attempts - 1,  # type: ignore[operator]
+                    attempts=col(OutboxMessage.attempts) - 1,
                 )
             )
 
