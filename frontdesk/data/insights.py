@@ -176,6 +176,9 @@ def median_interval(customer_id: Any) -> Any:
             )
         )
         .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE)
+        # a derived table is not correlated by itself: without this, the directory filter
+        # would read every customer's bookings here instead of the outer customer's
+        .correlate(Customer)
         .subquery("gaps")
     )
     ranked = (

@@ -469,3 +469,39 @@ def test_report_command(tmp_path: Path) -> None:
     assert code == 1 and "--to: a date as YYYY-MM-DD" in err
     code, _, err = run("--staff", "admin", "--branch", "Atlantis")
     assert code == 1 and "no branch called 'Atlantis'" in err
+
+
+def test_the_filters_agree_with_every_profile_on_the_demo(tmp_path: Path) -> None:
+    """Each demo customer is listed by "due back" / "lapsed" exactly when their profile
+    says DUE / LAPSED (the filter's per-customer median is that customer's own)."""
+    from sqlmodel import select
+
+    from frontdesk.data.db import open_database
+    from frontdesk.data.demo import generate
+    from frontdesk.data.models import Customer
+
+    engine = open_database(tmp_path / "demo.db")
+    generate(engine=engine, customers=150, seed=5, now=NOW)
+    with Session(engine) as s:
+        ids = [c.id or 0 for c in s.exec(select(Customer).where(svc.live()))]
+        status = {
+            cid: insights.customer_insight(
+                session=s, customer_id=cid, actor=DESK, now=NOW
+            ).rhythm.status
+            for cid in ids
+        }
+        for name, advanced in (
+            ("due", AdvancedFilter(due_back_margin=14, lapsed_for_due=180)),
+            ("lapsed", AdvancedFilter(lapsed_days=180)),
+        ):
+            listed_ids = set(
+                matching_ids(
+                    session=s,
+                    text="",
+                    filters=svc.DirectoryFilter(extra=advanced.conditions(NOW), now=NOW),
+                )
+            )
+            expected = {cid for cid, st in status.items() if st == name}
+            assert listed_ids == expected, name
+        assert {"due", "on time"} <= set(status.values())
+    engine.dispose()
