@@ -90,6 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--send", type=int, default=3000)
+    parser.add_argument("--connections", type=int, default=4)
     args = parser.parse_args()
 
     ensure_database(DB, 120_000)
@@ -180,7 +181,9 @@ def main() -> int:
                 send_samples.append(rss_mb())
 
         started = time.perf_counter()
-        report = outbox.send_queue(engine, limit=args.send, progress=progress)
+        report = outbox.send_queue(
+            engine, limit=args.send, progress=progress, connections=args.connections
+        )
         send_s = time.perf_counter() - started
     finally:
         server.terminate()
@@ -197,7 +200,8 @@ def main() -> int:
     )
     print(f"memory while queueing: +{queue_growth:.0f} MB (resident {max(peak):.0f} MB)")
     print(
-        f"sent {report.sent:,} ({report.failed} failed) in {send_s:.1f} s: {rate:,.0f} msg/s; "
+        f"sent {report.sent:,} ({report.failed} failed) over {args.connections} connection(s) "
+        f"in {send_s:.1f} s: {rate:,.0f} msg/s; "
         f"the server alone accepts {ceiling:,.0f} msg/s ({rate / ceiling:.0%})"
         f"   floor: >= {RATE_FLOOR:.0%} of the server   {'OK' if rate >= RATE_FLOOR * ceiling else 'SLOW'}"
     )

@@ -449,3 +449,19 @@ def test_concurrent_senders_claim_each_message_once(
     counts = Counter(r.to for r in smtp_server.received)
     assert len(counts) == 30 and set(counts.values()) == {1}
     assert sum(r.sent for r in reports) == 30
+
+
+def test_several_connections_send_each_message_once(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    shop(engine, smtp_server)
+    smtp_server.delay = 0.002
+    for i in range(25):
+        add(engine, f"M{i}", email=f"m{i}@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(engine, subject="N", body="Hi", actor=ADMIN)
+    report = outbox.send_queue(engine, connections=3, batch=4, limit=20)
+    assert report.sent == 20
+    assert Counter(m.status for m in messages(engine)) == {"sent": 20, "queued": 5}
+    assert outbox.send_queue(engine, connections=3).sent == 5
+    counts = Counter(r.to for r in smtp_server.received)
+    assert len(counts) == 25 and set(counts.values()) == {1}

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -360,9 +361,13 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+# The senders running in this process (their claims are never stale here).
+_LIVE: set[str] = set()
+
+
 def _gone(claimed_by: str | None, me: str) -> bool:
     """The claiming process ran on this host and no longer runs."""
-    if not claimed_by or claimed_by == me:
+    if not claimed_by or claimed_by == me or claimed_by in _LIVE:
         return False
     host, _, rest = claimed_by.partition(":")
     pid_text = rest.partition(":")[0]
@@ -750,65 +755,117 @@ def send_queue(
     progress: Callable[[SendReport], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     batch: int = CLAIM_BATCH,
+    connections: int = 1,
 ) -> SendReport:
     """Send what is due in the outbox once, then return (for ``frontdesk notify`` and the
     app's background sender). ``providers`` default to the configured ones; channels without
     a provider stay queued (counted in ``waiting``). ``should_stop`` is asked between
-    messages; messages claimed but not tried are queued again."""
-    me = worker_name()
+    messages; messages claimed but not tried are queued again. ``connections`` > 1 sends
+    over that many connections at once (threads, each with its own providers; only with the
+    configured providers) — what hides the round trips of a distant server."""
     report = SendReport()
     report.requeued_stale, report.interrupted = recover_stale(
-        engine, now=now, stale_after=stale_after, me=me
+        engine, now=now, stale_after=stale_after, me=worker_name()
     )
     with Session(engine) as session:
         cfg = load_config(session=session)
-    own = providers is None
-    chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
-    writer = _Writer(engine, me)
-    texts = _Texts(cfg)
-    claimed: list[_Claimed] = []
-    done = 0
-    try:
-        while chosen and (limit is None or done < limit):
-            if should_stop is not None and should_stop():
-                break
-            moment = _now(now)
-            if not claimed:
-                size = batch if limit is None else max(1, min(batch, limit - done))
-                claimed = _claim(writer, chosen.keys(), texts, moment, size)
-                if not claimed:
+    lock = threading.Lock()
+    budget = [limit]
+    ready = set(default_providers(cfg).keys()) if providers is None else set(providers)
+
+    def take() -> bool:
+        with lock:
+            if budget[0] is None:
+                return True
+            if budget[0] <= 0:
+                return False
+            budget[0] -= 1
+            return True
+
+    def loop() -> None:
+        own = providers is None
+        chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
+        me = worker_name()
+        _LIVE.add(me)
+        writer = _Writer(engine, me)
+        texts = _Texts(cfg)
+        claimed: list[_Claimed] = []
+        try:
+            while chosen:
+                if should_stop is not None and should_stop():
                     break
-            item = claimed.pop(0)
-            done += 1
-            if item.outgoing is None:
-                report.skipped += 1
-                continue
-            provider = chosen[item.channel]
+                moment = _now(now)
+                if not claimed:
+                    with lock:
+                        left = budget[0]
+                    size = batch if left is None else max(0, min(batch, left))
+                    if size == 0:
+                        break
+                    claimed = _claim(writer, chosen.keys(), texts, moment, size)
+                    if not claimed:
+                        break
+                if not take():
+                    break
+                item = claimed.pop(0)
+                if item.outgoing is None:
+                    with lock:
+                        report.skipped += 1
+                    continue
+                provider = chosen[item.channel]
+                try:
+                    provider_id = provider.send(
+                        item.outgoing,
+                        handing_over=lambda item=item: writer.handed_over(item.id),  # type: ignore[misc]
+                    )
+                except SendFailed as exc:
+                    writer.failed(item.id, exc, moment)
+                    with lock:
+                        report.failed += 1
+                        report.errors.append(f"{item.id}: {exc.reason}")
+                else:
+                    writer.sent(item.id, provider_id)
+                    with lock:
+                        report.sent += 1
+                if progress is not None:
+                    with lock:
+                        progress(report)
+        finally:
             try:
-                provider_id = provider.send(
-                    item.outgoing,
-                    handing_over=lambda item=item: writer.handed_over(item.id),  # type: ignore[misc]
-                )
-            except SendFailed as exc:
-                writer.failed(item.id, exc, moment)
-                report.failed += 1
-                report.errors.append(f"{item.id}: {exc.reason}")
-            else:
-                writer.sent(item.id, provider_id)
-                report.sent += 1
-            if progress is not None:
-                progress(report)
-    finally:
-        writer.close()
-        writer.release([c.id for c in claimed if c.outgoing is not None])
-        if own:
-            for provider in {id(p): p for p in chosen.values()}.values():
-                provider.close()
+                writer.close()
+                writer.release([c.id for c in claimed if c.outgoing is not None])
+            finally:
+                _LIVE.discard(me)
+                if own:
+                    for provider in {id(p): p for p in chosen.values()}.values():
+                        provider.close()
+
+    count = max(1, connections) if providers is None else 1
+    if count == 1:
+        loop()
+    else:
+        failures: list[BaseException] = []
+
+        def guarded() -> None:
+            try:
+                loop()
+            except BaseException as exc:  # pragma: no cover - reported below
+                failures.append(exc)
+
+        threads = [
+            threading.Thread(target=guarded, name=f"frontdesk-sender-{i}", daemon=True)
+            for i in range(count)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if failures:
+            raise failures[0]
     with Session(engine) as session:
         rows = session.exec(
             select(OutboxMessage.channel, func.count())
             .where(col(OutboxMessage.status) == MessageStatus.QUEUED.value)
             .group_by(col(OutboxMessage.channel))
         ).all()
-    report.waiting = {str(c): int(n) for c, n in rows if c not in chosen}
+    report.waiting = {str(c): int(n) for c, n in rows if c not in ready}
     return report

@@ -44,6 +44,8 @@ from frontdesk.data.models import (
 from frontdesk.data.retry import write_transaction
 
 SEND_FROM_HOUR = 9
+# SMTP connections (and Twilio clients) `frontdesk notify` sends over at once.
+NOTIFY_CONNECTIONS = 4
 
 DEFAULT_TEXTS: dict[str, tuple[str, str]] = {
     Purpose.REMINDER.value: (
@@ -285,7 +287,13 @@ def notify(
                 )
             ).all()
         return NotifyReport(queued, None, len(due) + len(queued.queued))
-    sent = outbox.send_queue(engine, providers=providers, now=now, stale_after=stale_after)
+    sent = outbox.send_queue(
+        engine,
+        providers=providers,
+        now=now,
+        stale_after=stale_after,
+        connections=NOTIFY_CONNECTIONS,
+    )
     return NotifyReport(queued, sent)
 
 
