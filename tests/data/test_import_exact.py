@@ -808,7 +808,15 @@ def test_cli_import_refuses_a_therapist(tmp_path: Path) -> None:
     db = _cli_db(tmp_path)
     therapist = _a_therapist(db)
     result = CliRunner().invoke(
-        main, ["--staff", therapist, "import", "--db", db, str(FIXTURES / "shopify.csv")]
+        main,
+        [
+            "--staff",
+            therapist,
+            "import",
+            "--db",
+            db,
+            str(_copy(FIXTURES / "shopify.csv", tmp_path, "s.csv")),
+        ],
     )
     assert result.exit_code == 1 and "may not import customers" in result.stderr
     assert "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -713,6 +714,14 @@ def test_merge_interrupted_changes_nothing(engine: Engine) -> None:
     assert run_checks(engine).ok
 
 
+def _copied(tmp_path: Path, name: str) -> Path:
+    """A copy of fixture ``name`` (an import writes its error file next to the file it reads:
+    never into the repository)."""
+    copy = tmp_path / name
+    shutil.copy(FIXTURES / name, copy)
+    return copy
+
+
 def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
@@ -720,7 +729,7 @@ def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
 
     db = str(tmp_path / "cli.db")
     result = CliRunner().invoke(
-        main, ["import", "--db", db, str(FIXTURES / "shopify.csv"), "--json"]
+        main, ["import", "--db", db, str(_copied(tmp_path, "shopify.csv")), "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {
@@ -735,7 +744,7 @@ def test_cli_import_json_and_duplicates(tmp_path: Path) -> None:
         "duplicates_in_database": 0,
     }
     result = CliRunner().invoke(
-        main, ["import", "--db", db, str(FIXTURES / "square.csv"), "--map", "Nope=email"]
+        main, ["import", "--db", db, str(_copied(tmp_path, "square.csv")), "--map", "Nope=email"]
     )
     assert result.exit_code == 1 and "no column 'Nope'" in result.stderr
     out = tmp_path / "e.csv"
@@ -750,7 +759,9 @@ def test_cli_merge_candidates_are_listed(tmp_path: Path) -> None:
 
     db = str(tmp_path / "cli.db")
     assert (
-        CliRunner().invoke(main, ["import", "--db", db, str(FIXTURES / "shopify.csv")]).exit_code
+        CliRunner()
+        .invoke(main, ["import", "--db", db, str(_copied(tmp_path, "shopify.csv"))])
+        .exit_code
         == 0
     )
     result = CliRunner().invoke(
