@@ -105,12 +105,20 @@ def main() -> None:
             floor: list[float] = []
             rows: list[float] = []
             full: list[float] = []
+
+            def bare(p: str = phrase) -> object:
+                return raw.execute(FLOOR, (p,)).fetchall()
+
+            def listed(q: str = query) -> object:
+                return svc.search_rows(session=session, text=q, limit=50)
+
+            def objects(q: str = query) -> object:
+                return svc.search(session=session, text=q, limit=50)
+
             for _ in range(max(1, args.repeat // 20)):
-                floor += timings(lambda p=phrase: raw.execute(FLOOR, (p,)).fetchall(), 20)
-                rows += timings(
-                    lambda q=query: svc.search_rows(session=session, text=q, limit=50), 20
-                )
-                full += timings(lambda q=query: svc.search(session=session, text=q, limit=50), 20)
+                floor += timings(bare, 20)
+                rows += timings(listed, 20)
+                full += timings(objects, 20)
             ratio = median(rows) / max(median(floor), 1e-6)
             full_ratio = median(full) / max(median(floor), 1e-6)
             ratios.append(ratio)

@@ -752,6 +752,19 @@ def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _substring_select(session: Session, needles: Sequence[str]) -> Any:
+    """Ids of customers whose search text contains any needle (a subquery to test with IN)."""
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy import column, table
+
+        fts = table("customer_fts", column("rowid"), column("customer_fts"))
+        match = " OR ".join(_fts_phrase(n) for n in needles)
+        return sa_select(fts.c.rowid).where(fts.c.customer_fts.op("MATCH")(match))
+    return sa_select(col(Customer.id)).where(
+        or_(*(col(Customer.search_text).contains(n, autoescape=True) for n in needles))
+    )
+
+
 def _substring_ids(
     session: Session, needles: Sequence[str], limit: int, conds: list[Any]
 ) -> list[int]:
@@ -832,7 +845,7 @@ def merged_matches(
     raw = text.strip()
     if not raw:
         return []
-    keys = exact_keys(raw, valid_region(region) or default_region(session))
+    keys = exact_keys(raw, search_region(session, region))
     return _merged_matches(session, keys, limit)
 
 
@@ -1041,7 +1054,7 @@ def _raw(session: Session, sql: str, params: dict[str, Any]) -> list[Any]:
         cursor.close()
 
 
-def _region_now(session: Session, region: str | None) -> str:
+def search_region(session: Session, region: str | None = None) -> str:
     """The region a search reads phones in: the one given, else the business setting (read
     with one small statement: a setting changed at another desk counts at once)."""
     chosen = valid_region(region)
@@ -1080,10 +1093,19 @@ def _like(needle: str) -> str:
     return "%" + needle.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
-def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> list[CustomerRow]:
-    """The search of live customers without other filters (see :func:`search`)."""
+@dataclass(frozen=True)
+class _Terms:
+    """The SQL of a query's match groups (unfiltered search of live customers)."""
+
+    exact: list[str]  # OR-ed: exact code, phone, email (also secondary) and merged-away
+    params: dict[str, Any]  # of ``exact``
+    prefix: list[tuple[str, str]]  # (column, start) ranges, best first
+    needles: list[str]  # substrings (3 characters or more)
+
+
+def _terms(session: Session, plan: _Plan, raw: str) -> _Terms:
     keys = plan.keys
-    params: dict[str, Any] = {"limit": limit}
+    params: dict[str, Any] = {}
     exact: list[str] = []
     if keys.code:
         exact.append("c.code = :code")
@@ -1107,6 +1129,34 @@ def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> li
         names = [f"s{i}" for i in range(len(survivors))]
         exact.append(f"c.id IN ({', '.join(':' + n for n in names)})")
         params.update(zip(names, survivors, strict=True))
+    folded = plan.folded
+    prefix = [("name_key", folded), ("sort_key", folded)]
+    if len(folded) < 3:
+        prefix += [("email_key", folded), ("code", raw.upper())]
+        if plan.phone_like and plan.variants:
+            prefix.append(("phone", "+" + plan.variants[0]))
+    needles = [n for n in ([folded, *plan.variants] if folded else plan.variants) if len(n) >= 3]
+    return _Terms(exact, params, prefix, needles)
+
+
+def _substring_sql(session: Session, needles: list[str]) -> tuple[str, dict[str, Any]]:
+    """(join or condition, parameters) of "contains any needle": the full-text index on
+    SQLite, the trigram index (LIKE) on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        match = " OR ".join(_fts_phrase(n) for n in needles)
+        return "c.id IN (SELECT rowid FROM customer_fts WHERE customer_fts MATCH :match)", {
+            "match": match
+        }
+    names = [f"p{i}" for i in range(len(needles))]
+    contains = " OR ".join(f"c.search_text LIKE :{n} ESCAPE '/'" for n in names)
+    return f"({contains})", {n: _like(v) for n, v in zip(names, needles, strict=True)}
+
+
+def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> list[CustomerRow]:
+    """The search of live customers without other filters (see :func:`search`)."""
+    terms = _terms(session, plan, raw)
+    exact, prefix = terms.exact, terms.prefix
+    params = {**terms.params, "limit": limit}
     found: dict[int, CustomerRow] = {}
 
     def take(rows: list[Any]) -> None:
@@ -1123,12 +1173,6 @@ def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> li
                 params,
             )
         )
-    folded = plan.folded
-    prefix = [("name_key", folded), ("sort_key", folded)]
-    if len(folded) < 3:
-        prefix += [("email_key", folded), ("code", raw.upper())]
-        if plan.phone_like and plan.variants:
-            prefix.append(("phone", "+" + plan.variants[0]))
     for column, start in prefix:
         if len(found) >= limit:
             break
@@ -1141,7 +1185,7 @@ def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> li
                 {"lo": start, "hi": start + TOP, "limit": limit},
             )
         )
-    needles = [n for n in ([folded, *plan.variants] if folded else plan.variants) if len(n) >= 3]
+    needles = terms.needles
     if len(found) < limit and needles:
         # Unranked substring matches; the first ``limit + found`` of them, as the
         # expression-built search reads them, less those already listed.
@@ -1205,7 +1249,7 @@ def search_rows(
     raw = text.strip()
     if not raw:
         return _first_rows_fast(session, limit)
-    return _search_rows_fast(session, _plan(raw, _region_now(session, region)), raw, limit)
+    return _search_rows_fast(session, _plan(raw, search_region(session, region)), raw, limit)
 
 
 def search(
@@ -1240,7 +1284,7 @@ def _search_filtered(
     if not raw:
         return directory_page(session=session, filters=filters, limit=limit)
     conds = filters.conditions()
-    region = valid_region(region) or default_region(session)
+    region = search_region(session, region)
     exact, prefix, needles, _ = _search_plan(session, raw, region)
     found: dict[int, Customer] = {}
 
@@ -1277,22 +1321,39 @@ def count_matches(
     cap: int = 1000,
     region: str | None = None,
 ) -> int:
-    """How many customers match (stops counting at ``cap + 1``: show "1,000+")."""
-    conds = (filters or DirectoryFilter()).conditions()
+    """How many customers match (stops counting at ``cap + 1``: show "1,000+").
+
+    One statement: every match group OR-ed, each customer counted once."""
     raw = text.strip()
-    if not raw:
-        inner = sa_select(col(Customer.id)).where(*conds).limit(cap + 1).subquery()
+    if (filters is not None and not filters.is_empty) or not raw:
+        conds = (filters or DirectoryFilter()).conditions()
+        stmt = sa_select(col(Customer.id)).where(*conds)
+        if raw:
+            region = search_region(session, region)
+            exact, prefix, needles, _ = _search_plan(session, raw, region)
+            either = [*exact, *(cond for _column, cond in prefix)]
+            needles = [n for n in needles if len(n) >= 3]
+            if needles:
+                either.append(col(Customer.id).in_(_substring_select(session, needles)))
+            stmt = stmt.where(or_(*either))
+        inner = stmt.limit(cap + 1).subquery()
         return int(session.execute(sa_select(func.count()).select_from(inner)).scalar_one())
-    region = valid_region(region) or default_region(session)
-    exact, prefix, needles, _ = _search_plan(session, raw, region)
-    ids: set[int] = set()
-    for condition in [*exact, *(cond for _column, cond in prefix)]:
-        stmt = sa_select(col(Customer.id)).where(condition, *conds).limit(cap + 1)
-        ids.update(r[0] for r in session.execute(stmt))
-        if len(ids) > cap:
-            return cap + 1
-    ids.update(_substring_ids(session, needles, cap + 1, conds))
-    return min(len(ids), cap + 1)
+    plan = _plan(raw, search_region(session, region))
+    terms = _terms(session, plan, raw)
+    either = list(terms.exact)
+    params: dict[str, Any] = {**terms.params, "cap": cap + 1}
+    for i, (column, start) in enumerate(terms.prefix):
+        either.append(f"(c.{column} >= :lo{i} AND c.{column} < :hi{i})")
+        params[f"lo{i}"], params[f"hi{i}"] = start, start + TOP
+    if terms.needles:
+        condition, more = _substring_sql(session, terms.needles)
+        either.append(condition)
+        params.update(more)
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT c.id FROM customer c WHERE ({' OR '.join(either)})"
+        f" AND {_LIVE} LIMIT :cap) AS n"
+    )
+    return int(_raw(session, sql, params)[0][0])
 
 
 def last_visits(*, session: Session, customer_ids: Sequence[int]) -> dict[int, datetime]:

@@ -34,9 +34,8 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.outcomes import BulkOutcome
-from frontdesk.data.settings import default_region
 from frontdesk.data.tags import add_tag, remove_tag
-from frontdesk.data.validation import digits, valid_region
+from frontdesk.data.validation import digits
 
 CONSENT_FIELDS = {
     "reminders": "consent_reminders",
@@ -333,7 +332,7 @@ def _groups(session: Session, text: str, region: str | None) -> list[_Group]:
     raw = text.strip()
     if not raw:
         return [_Group(None, col(Customer.sort_key))]
-    region = valid_region(region) or default_region(session)
+    region = svc.search_region(session, region)
     exact, prefix, needles, _ = svc._search_plan(session, raw, region)
     groups: list[_Group] = []
     if exact:

@@ -8,6 +8,7 @@ of the whole result by keyset. Every value a customer typed is shown literally.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
@@ -15,6 +16,7 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from sqlmodel import Session
@@ -25,6 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets.data_table import RowKey as DTRowKey
 
 from frontdesk.data import customers as svc
 from frontdesk.data import directory as lookups
@@ -137,6 +140,9 @@ class SearchInput(Input):
             screen.leave_search(leave_box=True)
 
 
+_JOIN = Text("\n")
+
+
 class CustomerTable(DataTable[Text]):
     """The results: ``home`` / ``end`` go to the first / last customer of the whole result."""
 
@@ -144,6 +150,92 @@ class CustomerTable(DataTable[Text]):
         Binding("home", "screen.first_customer", "First customer", show=False),
         Binding("end", "screen.last_customer", "Last customer", show=False),
     ]
+
+    def _update_dimensions(self, new_rows: Iterable[DTRowKey]) -> None:
+        """Columns of a fixed width need no cell measured: DataTable measures every cell of
+        every new row (a syscall for the terminal size each), only to size columns whose
+        width is automatic."""
+        rows = list(new_rows)
+        if not any(c.auto_width for c in self.columns.values()) and not any(
+            (row := self.rows.get(key)) is not None and (row.label is not None or row.auto_height)
+            for key in rows
+        ):
+            rows = []  # only the scrollable size is recomputed
+        super()._update_dimensions(rows)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """A one-line text cell drawn straight from its segments (issue 12).
+
+        DataTable draws a cell through Rich's padding, styling and line splitting, which was
+        most of a keystroke's time: every change to the table redraws every visible cell. A
+        cell of this table is a one-line ``Text`` already cut to its column, so the same
+        segments (tested against DataTable's own drawing) come from the text itself; anything
+        else is drawn by DataTable."""
+        if row_index < self.fixed_rows or column_index < max(self.fixed_columns, 0):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        if row_key is None or column_key is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        cache_key = (
+            row_key,
+            column_key,
+            base_style,
+            cursor,
+            hover,
+            self._show_hover_cursor,
+            self._update_count,
+            self._pseudo_class_state,
+        )
+        cached = self._cell_render_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        cells = self._get_row_renderables(row_index).cells
+        cell = cells[column_index] if column_index < len(cells) else None
+        row = self.rows.get(row_key)
+        if (
+            not isinstance(cell, Text)
+            or row is None
+            or row.height != 1
+            or self.cell_padding
+            or "\n" in cell.plain
+            or "\t" in cell.plain
+            or cell.cell_len > width
+        ):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            False,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        console = self.app.console
+        pre = console.get_style(
+            base_style
+            + Style.from_meta({"row": row_index, "column": column_index})
+            + component_style
+        )
+        # (joined as Rich does: the text's own style becomes a span, so it is drawn)
+        line = list(_JOIN.join([cell]).render(console, end=""))
+        room = width - cell.cell_len
+        if room > 0:
+            line.append(Segment(" " * room, Style.null()))
+        lines = [list(Segment.apply_style(line, pre, console.get_style(post_style)))]
+        self._cell_render_cache[cache_key] = lines
+        return lines
 
 
 @dataclass(frozen=True)
@@ -188,7 +280,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.fetching = False
         self.rows: list[Customer] = []
         self.keys: list[RowKey] = []
-        self.loaded_ids: list[int] = []
+        # Row index of every customer shown: a page deep in the list checks its rows in
+        # constant time (issue 12).
+        self.loaded_ids: dict[int, int] = {}
         self.more_before = False
         self.more_after = False
         self.selected: set[int] = set()
@@ -205,6 +299,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.count_generation = 0
         self.count_cost = 0.0  # seconds the last count took
         self._count_timer: Timer | None = None
+        self._overview_reading = False  # a quick overview is being read
+        self._overview_again = False  # the highlight moved meanwhile: read again after
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -245,10 +341,12 @@ class DirectoryScreen(FrontdeskScreen[None]):
         overview = self.query_one("#quick-overview", Static).display
         return self.app.size.width - (OVERVIEW_WIDTH if overview else 0)
 
-    def set_columns(self, *, refill: bool = True) -> bool:
-        """Size the columns to the terminal and the codes shown; True when they changed (the
-        table is then rebuilt, and refilled unless the caller fills it)."""
-        code_width = max((len(c.code) for c in self.rows), default=8)
+    def set_columns(self, *, refill: bool = True, code_width: int | None = None) -> bool:
+        """Size the columns to the terminal and the codes shown (``code_width``: the longest
+        code, when the caller knows it); True when they changed (the table is then rebuilt,
+        and refilled unless the caller fills it)."""
+        if code_width is None:
+            code_width = max((len(c.code) for c in self.rows), default=8)
         widths = column_widths(self.table_width(), code_width)
         if widths == self.widths:
             return False
@@ -429,11 +527,13 @@ class DirectoryScreen(FrontdeskScreen[None]):
             for customer, key in zip(page.rows, page.keys, strict=True):
                 if customer.id is None or customer.id in self.loaded_ids:
                     continue
+                self.loaded_ids[customer.id] = len(self.rows)
                 self.rows.append(customer)
                 self.keys.append(key)
-                self.loaded_ids.append(customer.id)
             self.more_after = page.more_after
-            if not self.set_columns():  # (a longer code: the table is rebuilt instead)
+            longest = max((len(c.code) for c in page.rows), default=0)
+            # (a longer code: the table is rebuilt instead)
+            if not self.set_columns(code_width=max(longest, self.widths.get("code", 8))):
                 for customer in self.rows[table_rows:]:
                     table.add_row(*self.cells(customer), key=str(customer.id))
         elif load.mode == "before":
@@ -449,7 +549,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
             if len(self.rows) > MAX_ROWS:
                 del self.rows[MAX_ROWS:], self.keys[MAX_ROWS:]
                 self.more_after = True
-            self.loaded_ids = [c.id or 0 for c in self.rows]
+            self.loaded_ids = {c.id or 0: i for i, c in enumerate(self.rows)}
             self.fill_table(row)
         else:
             same = [(c.id, c.version) for c in page.rows] == [(c.id, c.version) for c in self.rows]
@@ -462,12 +562,12 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 return
             previous = table.cursor_row
             self.rows, self.keys = list(page.rows), list(page.keys)
-            self.loaded_ids = [c.id or 0 for c in self.rows]
+            self.loaded_ids = {c.id or 0: i for i, c in enumerate(self.rows)}
             if load.mode == "end":
                 row = len(self.rows) - 1
             elif load.mode == "refresh":
                 row = (
-                    self.loaded_ids.index(load.keep)
+                    self.loaded_ids[load.keep]
                     if load.keep in self.loaded_ids
                     else min(previous, len(self.rows) - 1)
                 )
@@ -699,16 +799,33 @@ class DirectoryScreen(FrontdeskScreen[None]):
         if customer_id is None:
             panel.update("")
             return
+        if self._overview_reading:
+            # One read at a time (issue 12): holding an arrow key down moves the highlight
+            # faster than a customer's figures are read; the last row highlighted is read
+            # when the read in flight is done.
+            self._overview_again = True
+            return
+        self._overview_reading = True
         now = self.fd.clock()
         self.run_read(
             lambda s: lookups.quick_overview(session=s, customer_id=customer_id, now=now),
             partial(self._overview_loaded, customer_id),
             group="overview",
+            exclusive=False,
+            on_error=self._overview_failed,
         )
 
     def _overview_loaded(self, customer_id: int, info: lookups.QuickOverview | None) -> None:
+        self._overview_reading = False
         if customer_id == self.highlighted_id():
             self.query_one("#quick-overview", Static).update(render_overview(info, self.lookups))
+        if self._overview_again:
+            self._overview_again = False
+            if customer_id != self.highlighted_id():
+                self.show_overview()
+
+    def _overview_failed(self, error: Exception) -> None:
+        self._overview_reading = self._overview_again = False
 
     # ------------------------------------------------------------------ actions
     def action_focus_search(self) -> None:
@@ -832,8 +949,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
     def refresh_marks(self, ids: list[int] | None = None) -> None:
         table = self.query_one("#customers", CustomerTable)
-        shown = set(self.loaded_ids)
-        for customer_id in ids if ids is not None else self.loaded_ids:
+        shown = self.loaded_ids
+        for customer_id in ids if ids is not None else list(shown):
             if customer_id not in shown:
                 continue
             mark = Text("●", style="bold") if customer_id in self.selected else Text(" ")

@@ -1,0 +1,69 @@
+"""The directory's table stays cheap to draw and to grow (issue 12): counts, never times."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from textual.widgets import DataTable
+
+from frontdesk.screens.directory import CustomerTable, DirectoryScreen
+from tests.ui.conftest import make_app, settle, wait_until
+from tests.ui.test_directory_flows import keys
+
+
+async def test_cells_are_drawn_as_datatable_draws_them(demo_engine: Engine) -> None:
+    """The table's own cell drawing gives DataTable's segments for every kind of cell
+    (coloured category, alert mark, blocked cross, empty ones), highlighted or not."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CustomerTable)
+        base = table.rich_style
+        compared = 0
+        for row in range(min(table.row_count, 40)):
+            for column in range(len(table.columns)):
+                width = table.ordered_columns[column].get_render_width(table)
+                for cursor in (False, True):
+                    for hover in (False, True):
+                        table._cell_render_cache.clear()
+                        ours = table._render_cell(row, column, base, width, cursor, hover)
+                        table._cell_render_cache.clear()
+                        theirs = DataTable._render_cell(
+                            table, row, column, base, width, cursor, hover
+                        )
+                        assert ours == theirs, (row, column, cursor, hover)
+                        compared += 1
+        assert compared >= 40 * 11 * 4
+
+
+async def test_scrolling_down_adds_only_the_new_rows(demo_engine: Engine) -> None:
+    """Each page read while scrolling down builds its own rows' cells and no others,
+    however many rows are already loaded."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        built: list[int] = []
+        cells = screen.cells
+
+        def counting(customer: Any) -> Any:
+            built.append(customer.id)
+            return cells(customer)
+
+        screen.cells = counting  # type: ignore[method-assign,assignment]
+        for _ in range(2):
+            before_rows, before_built = len(screen.rows), len(built)
+            table = screen.query_one(CustomerTable)
+            await keys(pilot, *["down"] * (before_rows - table.cursor_row - 5))
+
+            def grown(n: int = before_rows) -> bool:
+                return len(screen.rows) > n
+
+            await wait_until(pilot, grown)
+            await settle(pilot)
+            # Exactly the new rows were built, once each.
+            assert len(built) - before_built == len(screen.rows) - before_rows
+        assert len(set(built)) == len(built)
+        assert screen.loaded_ids == {c.id: i for i, c in enumerate(screen.rows)}
