@@ -465,3 +465,9 @@ def test_several_connections_send_each_message_once(
     assert outbox.send_queue(engine, connections=3).sent == 5
     counts = Counter(r.to for r in smtp_server.received)
     assert len(counts) == 25 and set(counts.values()) == {1}
+
+
+def test_smtp_data_is_dot_stuffed() -> None:
+    from frontdesk.data.messaging.smtp import _dot_stuffed
+
+    assert _dot_stuffed(b"a\r\n.b\r\n..c") == b"a\r\n..b\r\n...c\r\n.\r\n"

@@ -9,6 +9,7 @@ address of the ``unsubscribe_email`` setting; `frontdesk unsubscribe EMAIL` proc
 from __future__ import annotations
 
 import io
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -62,6 +63,14 @@ def as_bytes(msg: Message) -> bytes:
     out = io.BytesIO()
     BytesGenerator(out, mangle_from_=False, policy=_CRLF).flatten(msg)
     return out.getvalue()
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The DATA text as SMTP sends it: leading dots doubled, ended by CRLF "." CRLF."""
+    text = re.sub(rb"(?m)^\.", b"..", data)
+    if not text.endswith(b"\r\n"):
+        text += b"\r\n"
+    return text + b".\r\n"
 
 
 def _reason(code: int, text: bytes | str) -> str:
@@ -144,9 +153,15 @@ class SmtpProvider:
                 if code not in (250, 251):
                     self._reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)
+                code, resp = conn.docmd("data")
+                if code != 354:
+                    self._reset()
+                    raise SendFailed(_reason(code, resp), transient=code < 500)
+                # The server waits for the text: from here on it may keep the message.
                 handing_over()
                 handed = True
-                code, resp = conn.data(data)
+                conn.send(_dot_stuffed(data))
+                code, resp = conn.getreply()
             except smtplib.SMTPServerDisconnected:
                 self._drop()
                 if attempt == 1 and not fresh and not handed:
