@@ -1,4 +1,5 @@
-"""Messaging commands: notify, email, newsletter send, outbox (and retry), unsubscribe.
+"""Messaging commands: notify, email, newsletter send, outbox (and retry), unsubscribe,
+templates.
 
 Registered on ``frontdesk`` by frontdesk.cli; the work is done by frontdesk.data.messaging.
 """
@@ -337,4 +338,107 @@ def unsubscribe_cmd(ctx: click.Context, db: str | None, email: str) -> None:
         say(f"Unsubscribed {who} from newsletters and marketing.")
 
 
-COMMANDS: list[click.Command] = [notify_cmd, email_cmd, newsletter, outbox_cmd, unsubscribe_cmd]
+@click.group("templates")
+def templates_group() -> None:
+    """Message templates (subject and body with placeholders such as {first_name})."""
+
+
+@templates_group.command("list")
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def templates_list(ctx: click.Context, db: str | None, as_json: bool) -> None:
+    """The saved templates."""
+    from frontdesk.data.messaging import templates
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        rows = templates.list_templates(session=session)
+        if as_json:
+            say(
+                dump_json(
+                    [
+                        {"name": t.name, "channel": t.channel, "subject": t.subject, "body": t.body}
+                        for t in rows
+                    ]
+                )
+            )
+            return
+        if not rows:
+            say("No templates.")
+        for t in rows:
+            say(f"{t.name} ({t.channel}): {t.subject or ''}")
+
+
+@templates_group.command("set")
+@db_option
+@click.argument("name")
+@click.option("--subject", default=None, help="Needed for email templates.")
+@click.option(
+    "--body-file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--channel", type=click.Choice(["email", "sms", "whatsapp"]), default="email", show_default=True
+)
+@click.pass_context
+def templates_set(
+    ctx: click.Context,
+    db: str | None,
+    name: str,
+    subject: str | None,
+    body_file: Path,
+    channel: str,
+) -> None:
+    """Add or replace the template NAME (admins). An unknown placeholder is refused."""
+    from frontdesk.data.errors import NotFound
+    from frontdesk.data.messaging import templates
+
+    body = body_file.read_text(encoding="utf-8")
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session)
+        try:
+            try:
+                existing: int | None = templates.get_template(session=session, name=name).id
+            except NotFound:
+                existing = None
+            templates.save_template(
+                session=session,
+                name=name,
+                subject=subject,
+                body=body,
+                channel=channel,
+                actor=actor,
+                template_id=existing,
+            )
+            session.commit()
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+    say(f"Template {name} saved.")
+
+
+@templates_group.command("delete")
+@db_option
+@click.argument("name")
+@click.pass_context
+def templates_delete(ctx: click.Context, db: str | None, name: str) -> None:
+    """Delete the template NAME (admins)."""
+    from frontdesk.data.messaging import templates
+
+    with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session)
+        try:
+            found = templates.get_template(session=session, name=name)
+            templates.delete_template(session=session, template_id=found.id or 0, actor=actor)
+            session.commit()
+        except FrontdeskError as exc:
+            fail(error_line(exc))
+    say(f"Template {name} deleted.")
+
+
+COMMANDS: list[click.Command] = [
+    templates_group,
+    notify_cmd,
+    email_cmd,
+    newsletter,
+    outbox_cmd,
+    unsubscribe_cmd,
+]

@@ -136,3 +136,37 @@ def test_settings_keys(tmp_path: Path) -> None:
     ]:
         code, _out, err = run("--staff", "admin", "settings", "--db", db, key, value)
         assert code == 1 and err.startswith(f"error: {key}")
+
+
+def test_templates_commands(tmp_path: Path, smtp_server: RecordingSmtp) -> None:
+    db = setup(tmp_path, smtp_server)
+    body = tmp_path / "t.md"
+    body.write_text("Hello {first_name}, your points: {points_balance}", encoding="utf-8")
+    args = ["templates", "set", "--db", db, "points", "--subject", "Points", "--body-file"]
+    code, _out, err = run("--staff", "rita", *args, str(body))
+    assert code == 1 and "may not change message templates" in err
+    code, out, _ = run("--staff", "admin", *args, str(body))
+    assert code == 0 and "saved" in out
+    body.write_text("Hi {first_name}", encoding="utf-8")
+    code, out, _ = run("--staff", "admin", *args, str(body))  # replaced
+    bad = tmp_path / "bad.md"
+    bad.write_text("Hi {nickname}", encoding="utf-8")
+    code, _out, err = run("--staff", "admin", *args, str(bad))
+    assert code == 1 and "{nickname} cannot be filled" in err
+    code, out, _ = run("templates", "list", "--db", db, "--json")
+    assert json.loads(out) == [
+        {"name": "points", "channel": "email", "subject": "Points", "body": "Hi {first_name}"}
+    ]
+    code, out, _ = run(
+        "--staff", "rita", "email", "--db", db, "C-000001", "--template", "points", "--json"
+    )
+    assert code == 0 and json.loads(out)["subject"] == "Points"
+    run("notify", "--db", db)
+    texts = [
+        r.message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        for r in smtp_server.received
+        if r.message["Subject"] == "Points"
+    ]
+    assert texts == ["Hi Ann"]
+    code, out, _ = run("--staff", "admin", "templates", "delete", "--db", db, "points")
+    assert code == 0 and "deleted" in out
