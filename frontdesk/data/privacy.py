@@ -101,6 +101,8 @@ def export_customer_data(*, session: Session, code: str, actor: Staff | None) ->
             .order_by(col(AuditEvent.id))
         )
     )
+    from frontdesk.data.models import ConsentChange, OutboxMessage
+
     consent_fields = {
         "consent_reminders",
         "consent_birthday",
@@ -128,6 +130,22 @@ def export_customer_data(*, session: Session, code: str, actor: Staff | None) ->
             }
             for e in events
             if any(k in consent_fields for k in (e.changes or {}))
+        ],
+        "consent_changes": [
+            _row(c)
+            for c in session.exec(
+                select(ConsentChange)
+                .where(col(ConsentChange.customer_id).in_(ids))
+                .order_by(col(ConsentChange.id))
+            )
+        ],
+        "messages": [
+            _row(m, skip=("claimed_by", "claimed_at", "handed_over_at"))
+            for m in session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.customer_id).in_(ids))
+                .order_by(col(OutboxMessage.id))
+            )
         ],
         "custom_values": [
             _row(v)
@@ -274,7 +292,9 @@ def erase_customer(
             _wipe_customer(record, now)
             session.add(record)
         session.flush()
-        for model in (Note, ContactPoint, CustomFieldValue, CustomerTag):
+        from frontdesk.data.models import OutboxMessage  # messages: their text and address
+
+        for model in (Note, ContactPoint, CustomFieldValue, CustomerTag, OutboxMessage):
             session.exec(delete(model).where(col(model.customer_id).in_(ids)))
         session.exec(update(Booking).where(col(Booking.customer_id).in_(ids)).values(notes=None))
         session.exec(update(Order).where(col(Order.customer_id).in_(ids)).values(notes=None))

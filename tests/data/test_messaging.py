@@ -502,3 +502,28 @@ def test_stopping_early_releases_claimed_messages(
     assert sorted(r.status for r in rows) == ["queued"] * 3 + ["sent"] * 2
     assert all(r.attempts == 0 and r.claimed_by is None for r in rows if r.status == "queued")
     assert outbox.send_queue(engine).sent == 3
+
+
+def test_access_request_and_erasure_cover_messages(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    from frontdesk.data import privacy
+
+    shop(engine, smtp_server)
+    ann = add(engine, "Annabel", email="annabel@example.com", consent_newsletter=True)
+    with Session(engine) as s:
+        outbox.send_direct(
+            session=s, customer_id=ann, actor=DESK, subject="Hi {first_name}", body="Dear Annabel"
+        )
+        s.commit()
+        code = s.get(Customer, ann).code  # type: ignore[union-attr]
+    outbox.send_queue(engine)
+    with Session(engine) as s:
+        data = privacy.export_customer_data(session=s, code=code, actor=ADMIN)
+    assert [m["subject"] for m in data["messages"]] == ["Hi Annabel"]
+    assert [(c["purpose"], c["granted"]) for c in data["consent_changes"]] == [
+        ("reminders", True),
+        ("newsletter", True),
+    ]
+    privacy.erase_customer(engine=engine, code=code, actor=ADMIN)
+    assert messages(engine) == []
