@@ -21,6 +21,7 @@ templates
                   template_id=None) -> MessageTemplate                ("templates.write")
     delete_template(session=, template_id=, actor=)
     render(subject=, body=, values=) -> Rendered(subject, text, html)
+    placeholders_in(text) -> set[str]; values_for(session=, customer=, business_name=)
 
 outbox
     draft_direct(session=, customer_id=, channel="email", subject=None, body=None,
@@ -33,7 +34,10 @@ outbox
     status_counts(session=) -> {status: n}
     retry(session=, message_id=, actor=) -> OutboxMessage           ("messages.send")
     send_queue(engine, providers=None, now=None, limit=None, progress=None,
-               should_stop=None) -> SendReport       (blocking: run it in a worker thread)
+               should_stop=None, batch=20, connections=1) -> SendReport
+               (blocking: run it in a worker thread; progress(report) after each message,
+               should_stop() between messages — what is claimed but not tried is queued again)
+    statuses: queued | sending | sent | failed (next_attempt_at set: retried later) | skipped
 
 reminders
     queue_due(engine, now=None, dry_run=False) -> QueueReport
