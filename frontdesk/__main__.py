@@ -1,4 +1,4 @@
-from frontdesk.cli import main
+from frontdesk.launch import main
 
 if __name__ == "__main__":
     main()
