@@ -79,15 +79,34 @@ class _Handler:
 
 
 class RecordingSmtp:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *, login: tuple[str, str] | None = None) -> None:
         self.port = port or free_port()
+        self.logins: list[str] = []
         self.received: list[Received] = []
         self.lock = threading.Lock()
         self.rcpt_answers: dict[str, str] = {}  # address -> e.g. "550 5.1.1 No such user"
         self.data_answer: str | None = None  # e.g. "451 4.3.0 Try again later"
         self.hang_seconds: float = 0
         self.delay: float = 0
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        extra: dict[str, Any] = {}
+        if login is not None:
+            from aiosmtpd.smtp import AuthResult, LoginPassword
+
+            def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+                ok = (
+                    isinstance(data, LoginPassword)
+                    and (
+                        data.login.decode(),
+                        data.password.decode(),
+                    )
+                    == login
+                )
+                if ok:
+                    self.logins.append(data.login.decode())
+                return AuthResult(success=ok)
+
+            extra = {"authenticator": check, "auth_require_tls": False, "auth_required": True}
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **extra)
 
     def start(self) -> RecordingSmtp:
         self.controller.start()

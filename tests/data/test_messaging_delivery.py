@@ -471,3 +471,39 @@ def test_smtp_data_is_dot_stuffed() -> None:
     from frontdesk.data.messaging.smtp import _dot_stuffed
 
     assert _dot_stuffed(b"a\r\n.b\r\n..c") == b"a\r\n..b\r\n...c\r\n.\r\n"
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_with_the_password_from_the_private_settings_file(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk import config
+    from frontdesk.data.messaging.config import SecretsFileNotPrivate, secret
+
+    NOW = datetime.now(UTC) + timedelta(seconds=5)  # after the messages are queued
+    monkeypatch.delenv("FRONTDESK_SMTP_PASSWORD", raising=False)
+    server = RecordingSmtp(login=("desk", "s3cret"))
+    with server, Session(engine) as s:
+        configure(s, smtp=server)
+        set_setting(session=s, key="smtp_user", value="desk")
+        s.commit()
+        settings = config.settings_path()
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text('staff = "rita"\nsmtp_password = "s3cret"\n', encoding="utf-8")
+        settings.chmod(0o644)
+        with pytest.raises(SecretsFileNotPrivate, match="chmod 600"):
+            secret("smtp_password")
+        settings.chmod(0o600)
+        assert secret("smtp_password") == "s3cret"
+        mid = _one_email(engine)
+        assert outbox.send_queue(engine, now=NOW).sent == 1
+        assert server.logins == ["desk"] and len(server.received) == 1
+        monkeypatch.setenv("FRONTDESK_SMTP_PASSWORD", "wrong")  # the environment wins
+        other = _one_email_other(engine)
+        report = outbox.send_queue(engine, now=NOW + timedelta(seconds=5))
+        assert report.failed == 1
+        row = _row(engine, other)
+        assert row.status == "failed" and row.last_error  # with the server's reason
+        assert row.next_attempt_at is not None  # a password can be fixed: tried again
+        assert len(server.received) == 1
+    assert _row(engine, mid).status == "sent"
