@@ -342,7 +342,7 @@ class ConsentModal(FrontdeskModal[bool]):
     AUTO_FOCUS = "#cs-table"
     BINDINGS = [
         Binding("escape", "close", "Close"),
-        Binding("space", "toggle", "Switch", show=False),
+        Binding("space", "switch", "Switch", show=False),
     ]
     CSS = """
     ConsentModal #cs-dialog { width: 80; }
@@ -422,9 +422,9 @@ class ConsentModal(FrontdeskModal[bool]):
     @on(DataTable.RowSelected, "#cs-table")
     def row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_toggle()
+        self.action_switch()
 
-    def action_toggle(self) -> None:
+    def action_switch(self) -> None:
         if self.info is None or self.busy:
             return
         if self.fd.refuse("consent.write"):
@@ -596,10 +596,13 @@ class NewsletterModal(FrontdeskModal[letters.QueuedNewsletter | None]):
                 audience=description,
                 progress=report,
             ),
-            then=self.dismiss,
+            then=self.queued,
             on_error=failed,
             group="newsletter-queue",
         )
+
+    def queued(self, result: letters.QueuedNewsletter) -> None:
+        self.dismiss(result)
 
     def show_error(self, exc: Exception) -> None:
         if isinstance(exc, ValidationFailed) and exc.field in ("subject", "body"):
