@@ -196,3 +196,17 @@ async def test_a_request_arriving_from_outside_shows_up(demo_engine: Engine) -> 
             s.commit()
         await wait_until(pilot, lambda: any("Late Arrival" in line for line in rows(app)))
         assert rows(app)[0].startswith("review") and ids["review"].status == "review"
+
+
+def test_link_customer_screen_snapshot(snap_compare: Any, demo_engine: Engine) -> None:
+    seed(demo_engine)
+
+    async def open_link(pilot: Pilot[None]) -> None:
+        await open_requests(pilot)
+        await burst(pilot, "l")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, LinkCustomerScreen))
+        await settle(pilot)
+
+    assert snap_compare(
+        make_app(demo_engine, staff="rita"), terminal_size=SIZE, run_before=open_link
+    )
