@@ -49,6 +49,7 @@ DEBOUNCE = 0.03
 # pauses for COUNT_DELAY (over a million customers a count can take half a second).
 COUNT_DELAY = 0.4
 COUNT_SLOW = 0.05
+COUNT_FROM = 3  # while typing, a shorter text is counted once the typing pauses
 # After a change on another desk the count is re-read once things are quiet for this long.
 LIVE_COUNT_DELAY = 2.0
 GENDER = {"female": "F", "male": "M", "other": "O", "unspecified": "–"}
@@ -397,7 +398,10 @@ class DirectoryScreen(FrontdeskScreen[None]):
         Keys typed meanwhile wait for the new rows (``hold``), except while typing a search
         (then the count also waits until the typing pauses).
         """
-        typing = not hold and self.count_cost > COUNT_SLOW
+        # A text of one or two letters matches a large part of the customers: its count would
+        # run while the next letters are typed (issue 12: the third key was the slowest).
+        short = len(self.query_text.strip()) < COUNT_FROM
+        typing = not hold and (short or self.count_cost > COUNT_SLOW)
         self._load("start", count_after=COUNT_DELAY if typing else 0.0, hold=hold)
 
     def refresh_list(self) -> None:
