@@ -204,12 +204,14 @@ class OutboxScreen(FrontdeskScreen[None]):
         value = self.query_one("#ob-status", Select).value
         return None if value is Select.NULL else str(value)
 
-    def action_apply(self, keep: str | None = None) -> None:
-        """Read the filters (an unknown code is shown under them) and load the first page."""
+    def action_apply(self, keep: str | None = None, hold: bool = True) -> None:
+        """Read the filters (an unknown code is shown under them) and load the first page;
+        keys typed meanwhile wait for it (``hold``), except on a live refresh."""
         status = self._status()
         customer = self.query_one("#ob-customer", Input).value
         problem = self.query_one("#ob-problem", Label)
-        self.hold_keys()
+        if hold:
+            self.hold_keys()
 
         def failed(exc: Exception) -> None:
             self.release_keys()
@@ -240,7 +242,7 @@ class OutboxScreen(FrontdeskScreen[None]):
 
     def refresh_data(self) -> None:
         """Another desk (or the sender) changed something: re-read, keep the highlighted row."""
-        self.action_apply(keep=self.highlighted_key())
+        self.action_apply(keep=self.highlighted_key(), hold=False)
 
     # ------------------------------------------------------------------ paging
     def add_page(self, page: OutboxPage) -> None:
