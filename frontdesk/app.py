@@ -30,7 +30,7 @@ from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.retry import write_transaction
 from frontdesk.data.staff import ensure_first_admin, resolve_operator
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.base import LiveData
+from frontdesk.screens.base import Desk, LiveData
 from frontdesk.screens.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
 from frontdesk.text import plain, user_text
 
@@ -646,3 +646,7 @@ class FrontdeskApp(App[None]):
                 self.open_customer(customer_id)
 
         self.push_screen(CustomerFormScreen(), callback=saved)
+
+
+# Screens know the app only as a Desk (screens.base): the app must keep that promise.
+_DESK: type[Desk] = FrontdeskApp

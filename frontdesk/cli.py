@@ -5,113 +5,33 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy import Engine
 from sqlmodel import Session
 
 from frontdesk import __version__, config
-from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, NotFound, ValidationFailed
-from frontdesk.data.models import Customer, Staff
+from frontdesk.cli_base import (
+    _db,
+    acting,
+    acting_apart,
+    db_option,
+    dump_json,
+    err,
+    error_line,
+    fail,
+    opened,
+    out,
+    say,
+)
+from frontdesk.cli_messaging import COMMANDS as _MESSAGING
+from frontdesk.cli_requests import bookings_group, serve, tokens
+from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
+from frontdesk.data.models import Customer
 from frontdesk.text import plain, user_text
-
-F = TypeVar("F", bound=Callable[..., Any])
-out = Console()
-err = Console(stderr=True)
-
-
-def db_option(func: F) -> F:
-    return click.option(
-        "--db",
-        "db",
-        metavar="PATH|URL",
-        default=None,
-        help="Database file or SQLAlchemy URL (default: FRONTDESK_DATABASE_URL, FRONTDESK_DB, "
-        "or frontdesk.db in the user data directory).",
-    )(func)
-
-
-def _db(ctx: click.Context, db: str | None) -> str | None:
-    """A subcommand's --db wins over the group's."""
-    if db:
-        return db
-    root = ctx.find_root()
-    value = root.params.get("db") if root.params else None
-    return str(value) if value else None
-
-
-def fail(message: str | Text, code: int = 1) -> NoReturn:
-    """Print one error line and exit; ``message`` is shown literally (it may quote user data)."""
-    body = message if isinstance(message, Text) else user_text(message)
-    err.print(Text.assemble(("error:", "bold red"), " ", body), soft_wrap=True)
-    sys.exit(code)
-
-
-def say(message: str | Text, *, console: Console | None = None) -> None:
-    """Print a line that may contain user data: literally, with control characters escaped."""
-    line = message if isinstance(message, Text) else user_text(message)
-    (console or out).print(line, soft_wrap=True)
-
-
-# C1 controls and DEL: json.dumps escapes C0 controls only (with ensure_ascii=False).
-_JSON_CONTROLS = {code: f"\\u{code:04x}" for code in range(0x7F, 0xA0)}
-
-
-def dump_json(value: object) -> str:
-    """Exact JSON of ``value`` (non-ASCII kept) in which no terminal control is raw."""
-    return json.dumps(value, ensure_ascii=False).translate(_JSON_CONTROLS)
-
-
-def error_line(exc: FrontdeskError) -> str:
-    if isinstance(exc, ValidationFailed):
-        return f"{exc.field}: {exc.message}"
-    if isinstance(exc, DuplicateCustomer):
-        return f"duplicate {exc.field}: {exc.existing_code} {exc.existing_name} already has it"
-    return str(exc)
-
-
-def acting(ctx: click.Context, session: Session, staff: str | None = None) -> Staff | None:
-    """The staff member this command acts as (``--staff`` here or on ``frontdesk``, else the OS
-    login); a name that is not on the staff list stops the command with one clear line."""
-    from frontdesk.data.staff import resolve_operator
-
-    try:
-        return resolve_operator(
-            session=session, requested=staff or ctx.find_root().params.get("staff")
-        )
-    except FrontdeskError as exc:
-        fail(error_line(exc))
-
-
-def acting_apart(ctx: click.Context, engine: Engine) -> Staff | None:
-    """:func:`acting` in a session of its own (committed: a new database's first admin), for
-    commands that work on the engine rather than in one session (backup, restore)."""
-    with Session(engine, expire_on_commit=False) as session:
-        actor = acting(ctx, session)
-        session.commit()
-        return actor
-
-
-@contextmanager
-def opened(ctx: click.Context, db: str | None) -> Iterator[Engine]:
-    from frontdesk.data.db import open_database
-
-    try:
-        engine = open_database(_db(ctx, db))
-    except Exception as exc:  # pragma: no cover - message for the admin
-        fail(f"cannot open the database: {exc}")
-        raise
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def customer_json(session: Session, customer: Customer) -> dict[str, Any]:
@@ -689,7 +609,6 @@ def report_cmd(
     from datetime import date
 
     from frontdesk.data import insights
-    from frontdesk.data.errors import ValidationFailed
 
     def day(text: str | None, name: str) -> date | None:
         if not text:
@@ -1150,14 +1069,12 @@ def web(ctx: click.Context, db: str | None, host: str, port: int) -> None:
 
 
 # Messaging commands (notify, email, newsletter, outbox, unsubscribe) live in their own module.
-from frontdesk.cli_messaging import COMMANDS as _MESSAGING  # noqa: E402
 
 for _command in _MESSAGING:
     main.add_command(_command)
 
 
 # Bookings from outside: the booking API, its tokens, and booking from scripts.
-from frontdesk.cli_requests import bookings_group, serve, tokens  # noqa: E402
 
 main.add_command(serve)
 main.add_command(tokens)

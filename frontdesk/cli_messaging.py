@@ -14,7 +14,7 @@ import click
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from frontdesk.cli import (
+from frontdesk.cli_base import (
     acting,
     db_option,
     dump_json,
@@ -292,7 +292,7 @@ def outbox_cmd(
                 str(m.attempts),
                 user_text(m.last_error or ""),
             )
-        from frontdesk.cli import out
+        from frontdesk.cli_base import out
 
         out.print(table)
 

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 from sqlmodel import Session, col, select
 
-from frontdesk.cli import acting, db_option, dump_json, error_line, fail, opened, out, say
+from frontdesk.cli_base import acting, db_option, dump_json, error_line, fail, opened, out, say
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.text import user_text
 

@@ -1,6 +1,6 @@
 """The base every screen, modal and data-showing widget shares.
 
-- ``fd``: typed access to the app (engine, operator, clock).
+- ``fd``: typed access to the app (engine, operator, clock), described by :class:`Desk`.
 - ``run_read`` / ``run_write``: run one use-case service in a thread worker
   (``exit_on_error=False``) and come back on the UI thread by message with the result.
   A :class:`~frontdesk.data.errors.FrontdeskError` goes to ``on_error`` when one is given
@@ -15,7 +15,7 @@ No screen calls a service on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlmodel import Session
 from textual import events
@@ -28,10 +28,36 @@ from frontdesk.data.errors import FrontdeskError
 from frontdesk.screens.keys import KeyReadiness
 
 if TYPE_CHECKING:
-    from frontdesk.app import FrontdeskApp
+    from datetime import datetime
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+    from frontdesk.data.models import Staff
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class Desk(Protocol):
+    """What screens use of the app. The app (``frontdesk.app.FrontdeskApp``) opens screens, so
+    screens know it only by this description (no import back: no circle)."""
+
+    engine: Engine
+    operator: Staff | None
+    clock: Callable[[], datetime]
+    data_dir: Path | None
+
+    def read(self, work: Callable[[Session], T]) -> T: ...
+    def write(self, work: Callable[[Session], T]) -> T: ...
+    def may(self, permission: str) -> bool: ...
+    def refuse(self, permission: str) -> bool: ...
+    def show_error(self, error: BaseException | None) -> None: ...
+    def open_customer(self, customer_id: int) -> None: ...
+    def new_booking(self, customer_id: int | None = None, follow_up: bool = False) -> None: ...
+    def new_order(self, customer_id: int | None = None) -> None: ...
+    def send_outbox_soon(self) -> None: ...
+    def action_audit(self, customer_code: str | None = None) -> None: ...
 
 
 class DataReady(Message, bubble=False):
@@ -56,7 +82,7 @@ class DataMixin:
     """``run_read`` / ``run_write`` for any DOM node (screen, modal or widget)."""
 
     @property
-    def fd(self) -> FrontdeskApp:
+    def fd(self) -> Desk:
         return self.app  # type: ignore[attr-defined]
 
     def run_read(

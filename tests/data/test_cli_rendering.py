@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from rich.console import Console
 from sqlmodel import Session
 
-from frontdesk import cli
+from frontdesk import cli, cli_base
 from frontdesk.data import customers as svc
 from frontdesk.data.db import open_database
 from frontdesk.data.models import Customer, Setting, Staff
@@ -47,17 +47,15 @@ def console(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     """The CLI's consoles as on a real terminal (colours, hyperlinks) or as in a pipe."""
     terminal = request.param == "terminal"
     for name, stderr in (("out", False), ("err", True)):
-        monkeypatch.setattr(
-            cli,
-            name,
-            Console(
-                stderr=stderr,
-                force_terminal=terminal,
-                color_system="truecolor" if terminal else None,
-                width=300,
-                emoji=True,
-            ),
+        console = Console(
+            stderr=stderr,
+            force_terminal=terminal,
+            color_system="truecolor" if terminal else None,
+            width=300,
+            emoji=True,
         )
+        for module in (cli, cli_base):  # commands print on cli's, the shared helpers on theirs
+            monkeypatch.setattr(module, name, console)
     yield request.param
 
 
@@ -289,7 +287,9 @@ def test_export_names_the_file_literally(db: str, console: str, tmp_path: Path) 
 def test_narrow_terminal_wraps_long_names_without_crashing(
     db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "out", Console(force_terminal=True, width=60))
+    narrow = Console(force_terminal=True, width=60)
+    monkeypatch.setattr(cli, "out", narrow)
+    monkeypatch.setattr(cli_base, "out", narrow)
     code, out, err = run("customers", "find", "--db", db, "hostile")
     assert code == 0, err
     assert_safe(out)
