@@ -487,7 +487,7 @@ def create_customer(
         customer_id=customer.id,
         changes={k: (None, v) for k, v in after.items() if v not in (None, False, "")},
     )
-    from frontdesk.data.messaging.consent import record_changes
+    from frontdesk.data.messaging.consent_log import record_changes
 
     record_changes(
         session=session,
@@ -544,7 +544,7 @@ def _apply(
         customer_id=customer.id,
         changes=changes,
     )
-    from frontdesk.data.messaging.consent import record_changes
+    from frontdesk.data.messaging.consent_log import record_changes
 
     record_changes(session=session, customer_id=customer.id, changes=changes, actor=actor)
     return customer

@@ -1480,7 +1480,7 @@ def _update_existing(
             raw[key] = value
     if not raw:
         return False
-    from frontdesk.data.messaging.consent import consent_source
+    from frontdesk.data.messaging.consent_log import consent_source
 
     try:
         with session.begin_nested(), consent_source("import"):
@@ -1667,7 +1667,7 @@ def _insert(
 
     bulk_insert(conn, AuditEvent, audit_rows)
     # The consents each imported customer arrives with, in the consent history (source import).
-    from frontdesk.data.messaging.consent import FIELD_PURPOSE
+    from frontdesk.data.messaging.consent_log import FIELD_PURPOSE
     from frontdesk.data.models import ConsentChange
 
     consent_rows = [

@@ -257,7 +257,7 @@ def _merge(
     consents_before = {name: getattr(survivor, name) for name in CONSENTS}
     for name in CONSENTS:  # the most restrictive answer wins
         setattr(survivor, name, all(getattr(c, name) for c in [survivor, *others]))
-    from frontdesk.data.messaging.consent import record_changes
+    from frontdesk.data.messaging.consent_log import record_changes
 
     record_changes(
         session=session,

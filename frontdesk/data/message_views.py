@@ -29,7 +29,6 @@ from frontdesk.data.models import (
     Purpose,
     Staff,
 )
-from frontdesk.data.profile import TimelineItem
 
 PAGE = 200
 STATUSES = tuple(s.value for s in MessageStatus)
@@ -173,8 +172,11 @@ def load_message(*, session: Session, message_id: int) -> MessageView:
 # --------------------------------------------------------------------------- timeline
 
 
-def message_items(*, session: Session, customer_id: int, limit: int = 200) -> list[TimelineItem]:
-    """A customer's messages for their timeline: what, to where, and where it stands."""
+def message_items(
+    *, session: Session, customer_id: int, limit: int = 200
+) -> list[tuple[datetime, str]]:
+    """A customer's messages for their timeline (when, and the line: what, to where, and where
+    it stands)."""
     messages = box.list_messages(session=session, customer_id=customer_id, limit=limit)
     items = []
     for row in _rows(session, messages):
@@ -185,9 +187,7 @@ def message_items(*, session: Session, customer_id: int, limit: int = 200) -> li
         channel = CHANNEL_LABEL.get(row.channel, row.channel)
         subject = f" “{row.subject}”" if row.subject else ""
         at = row.sent_at or row.created_at
-        items.append(
-            TimelineItem(at, "message", f"{channel} {what}{subject} to {row.to} — {status}")
-        )
+        items.append((at, f"{channel} {what}{subject} to {row.to} — {status}"))
     return items
 
 

@@ -496,7 +496,8 @@ def timeline(
             )
     from frontdesk.data.message_views import message_items  # messages sent (issue 15)
 
-    items.extend(message_items(session=session, customer_id=customer_id, limit=limit))
+    sent = message_items(session=session, customer_id=customer_id, limit=limit)
+    items.extend(TimelineItem(at, "message", text) for at, text in sent)
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.messaging.setting_values import coerce_setting
 from frontdesk.data.models import Setting, Staff
 from frontdesk.data.validation import check_text, valid_region
 
@@ -44,9 +45,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-MESSAGING_KEYS = frozenset(
-    k for k in DEFAULTS if k.startswith(("smtp_", "sender_", "twilio_"))
-) | {"reply_to", "unsubscribe_email", "reminder_hours", "time_zone"}
+MESSAGING_KEYS = frozenset(k for k in DEFAULTS if k.startswith(("smtp_", "sender_", "twilio_"))) | {
+    "reply_to",
+    "unsubscribe_email",
+    "reminder_hours",
+    "time_zone",
+}
 
 
 def get_setting(*, session: Session, key: str) -> Any:
@@ -95,8 +99,6 @@ def _coerce(key: str, value: Any) -> Any:
             raise ValidationFailed(key, "is too long (100 characters at most)")
         return text.upper() if key == "currency" else text
     if key in MESSAGING_KEYS:
-        from frontdesk.data.messaging.config import coerce_setting
-
         return coerce_setting(key, value)
     raise ValidationFailed(key, f"unknown setting (known: {', '.join(sorted(DEFAULTS))})")
 

@@ -20,32 +20,25 @@ sent:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from frontdesk.data.messaging.consent_log import (
+    CONSENT_FIELD,
+    FIELD_PURPOSE,
+    consent_source,
+)
 from frontdesk.data.models import (
     Channel,
     ConsentChange,
-    ConsentPurpose,
     ConsentSource,
     Customer,
     Purpose,
     Staff,
     utcnow,
 )
-
-# Customer field of each consent purpose.
-CONSENT_FIELD: dict[str, str] = {
-    ConsentPurpose.REMINDERS.value: "consent_reminders",
-    ConsentPurpose.BIRTHDAY.value: "consent_birthday",
-    ConsentPurpose.MARKETING.value: "consent_marketing",
-    ConsentPurpose.NEWSLETTER.value: "consent_newsletter",
-}
-FIELD_PURPOSE = {v: k for k, v in CONSENT_FIELD.items()}
 
 # The consent a message purpose needs (None: none needed).
 NEEDS: dict[str, str | None] = {
@@ -56,18 +49,6 @@ NEEDS: dict[str, str | None] = {
     Purpose.MARKETING.value: "consent_marketing",
     Purpose.NEWSLETTER.value: "consent_newsletter",
 }
-
-_source: ContextVar[str] = ContextVar("consent_source", default=ConsentSource.DESK.value)
-
-
-@contextmanager
-def consent_source(source: str | ConsentSource) -> Iterator[None]:
-    """Consent changes made inside this block are recorded with ``source`` (import ...)."""
-    token = _source.set(ConsentSource(source).value)
-    try:
-        yield
-    finally:
-        _source.reset(token)
 
 
 def address_for(customer: Customer, channel: str) -> str | None:
@@ -104,33 +85,6 @@ def preferred_channel(customer: Customer, ready: Mapping[str, bool] | None = Non
             continue
         return channel
     return None
-
-
-def record_changes(
-    *,
-    session: Session,
-    customer_id: int,
-    changes: Mapping[str, tuple[Any, Any]],
-    actor: Staff | None,
-    source: str | None = None,
-) -> list[ConsentChange]:
-    """One consent_change line per consent field in ``changes`` (field: (before, after))."""
-    rows = []
-    for field, (before, after) in changes.items():
-        purpose = FIELD_PURPOSE.get(field)
-        if purpose is None or bool(before) == bool(after):
-            continue
-        row = ConsentChange(
-            customer_id=customer_id,
-            purpose=purpose,
-            granted=bool(after),
-            at=utcnow(),
-            staff_id=actor.id if actor else None,
-            source=source or _source.get(),
-        )
-        session.add(row)
-        rows.append(row)
-    return rows
 
 
 def history(*, session: Session, customer_id: int) -> list[ConsentChange]:
