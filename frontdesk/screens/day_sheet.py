@@ -23,13 +23,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from frontdesk.data import day_sheet as data
-from frontdesk.data import profile_actions as actions
 from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
 from frontdesk.data.bookings import OPENING
-from frontdesk.data.errors import DoubleBooked, FrontdeskError
+from frontdesk.data.errors import FrontdeskError
+from frontdesk.screens import booking_changes as changes
 from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.booking import NewBookingScreen
-from frontdesk.screens.common import ChoiceModal, PromptModal, category_text
+from frontdesk.screens.common import PromptModal, category_text
 from frontdesk.screens.profile.tab import (
     RowTable,
     fill_table,
@@ -41,12 +41,6 @@ from frontdesk.text import user_text
 from frontdesk.widgets.select import Select
 
 COLUMNS = (" ", "Time", "Staff", "Customer", "Service", "Status", "Notes", "Arrived")
-VERBS = {
-    "complete": "done",
-    "cancel": "cancelled",
-    "no_show": "marked no-show",
-    "reschedule": "rescheduled",
-}
 # Late rows: a marker word and a style (not colour alone).
 LATE_STYLE = "bold reverse"
 # How often the sheet re-reads the day by itself (late flags follow the clock).
@@ -488,40 +482,10 @@ class DaySheetScreen(FrontdeskScreen[None]):
 
     def action_change(self, action: str) -> None:
         row = self.highlighted()
-        if row is None:
-            return
-        booking_id = row.booking_id
-        if action == "cancel":
-            self.ask(
-                PromptModal(f"Why is booking #{booking_id} cancelled?", placeholder="Reason"),
-                lambda reason: self.change(booking_id, "cancel", reason=reason) if reason else None,
+        if row is not None:
+            changes.ask_and_change(
+                self.ask, self.change, row.booking_id, action, start=row.start_at
             )
-        elif action == "reschedule":
-            start = row.start_at.astimezone(local_tz())
-            self.ask(
-                PromptModal(
-                    f"New date and time for booking #{booking_id}",
-                    placeholder="YYYY-MM-DD HH:MM",
-                    value=f"{start:%Y-%m-%d %H:%M}",
-                    check=prompt_check(actions.parse_when),
-                ),
-                lambda when: self.change(booking_id, "reschedule", when=when) if when else None,
-            )
-        elif action == "complete":
-
-            def chosen(choice: str | None) -> None:
-                if choice:
-                    self.change(booking_id, "complete", create_order=choice == "order")
-
-            self.ask(
-                ChoiceModal(
-                    f"Booking #{booking_id}: the visit is done",
-                    [("Done, and create its order now", "order"), ("Done, no order now", "done")],
-                ),
-                chosen,
-            )
-        else:
-            self.change(booking_id, action)
 
     def change(
         self,
@@ -532,45 +496,25 @@ class DaySheetScreen(FrontdeskScreen[None]):
         when: str | None = None,
         create_order: bool = False,
     ) -> None:
-        actor = self.fd.operator
-
-        def said(result: actions.BookingChanged) -> str:
-            text = f"Booking #{booking_id} {VERBS.get(action, action)}"
-            if result.order_id:
-                text += f"; order #{result.order_id} created"
-            return text
-
         self.write(
-            lambda s: actions.change_booking(
-                session=s,
-                booking_id=booking_id,
-                action=action,
-                actor=actor,
+            changes.change_work(
+                booking_id,
+                action,
+                self.fd.operator,
                 reason=reason,
-                new_start=when,
+                when=when,
                 create_order=create_order,
             ),
             booking_id=booking_id,
-            done=said,
+            done=changes.changed_text(booking_id, action),
             on_error=self._double_booked,
         )
 
     def _double_booked(self, error: FrontdeskError) -> bool:
-        if not isinstance(error, DoubleBooked):
-            return False
-        c = error.conflict
-        hint = (
-            f"; free at {error.suggestion.astimezone(local_tz()):%Y-%m-%d %H:%M}"
-            if error.suggestion
-            else ""
-        )
-        self.notify(
-            f"{c.staff} is busy then ({c.service}, {c.customer_name}){hint}",
-            severity="error",
-            timeout=8,
-            markup=False,
-        )
-        return True
+        text = changes.double_booked_text(error)
+        if text is not None:
+            self.notify(text, severity="error", timeout=8, markup=False)
+        return text is not None
 
     def action_book_here(self) -> None:
         """The booking form at the highlighted booking's start (another staff member may be

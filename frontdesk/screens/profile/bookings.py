@@ -15,10 +15,10 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
-from frontdesk.data import profile_actions as actions
 from frontdesk.data import roles
-from frontdesk.data.errors import DoubleBooked, FrontdeskError
-from frontdesk.screens.common import ChoiceModal, InfoModal, PromptModal
+from frontdesk.data.errors import FrontdeskError
+from frontdesk.screens import booking_changes as changes
+from frontdesk.screens.common import InfoModal
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
 from frontdesk.screens.profile.tab import (
     FieldBar,
@@ -27,18 +27,9 @@ from frontdesk.screens.profile.tab import (
     cell,
     fill_table,
     highlighted_id,
-    prompt_check,
 )
 from frontdesk.screens.profile.tab import status_text as status
 from frontdesk.widgets.select import Select
-
-VERBS = {
-    "confirm": "confirmed",
-    "complete": "done",
-    "cancel": "cancelled",
-    "no_show": "marked no-show",
-    "reschedule": "rescheduled",
-}
 
 
 class BookingsTab(ProfileTab):
@@ -195,37 +186,8 @@ class BookingsTab(ProfileTab):
 
     def action_change(self, action: str) -> None:
         booking_id = self._booking()
-        if booking_id is None:
-            return
-        if action == "cancel":
-            self.ask(
-                PromptModal(f"Why is booking #{booking_id} cancelled?", placeholder="Reason"),
-                lambda reason: self.change(booking_id, "cancel", reason=reason) if reason else None,
-            )
-        elif action == "reschedule":
-            self.ask(
-                PromptModal(
-                    f"New date and time for booking #{booking_id}",
-                    placeholder="YYYY-MM-DD HH:MM",
-                    check=prompt_check(actions.parse_when),
-                ),
-                lambda when: self.change(booking_id, "reschedule", when=when) if when else None,
-            )
-        elif action == "complete":
-
-            def chosen(choice: str | None) -> None:
-                if choice:
-                    self.change(booking_id, "complete", create_order=choice == "order")
-
-            self.ask(
-                ChoiceModal(
-                    f"Booking #{booking_id}: the visit is done",
-                    [("Done, and create its order now", "order"), ("Done, no order now", "done")],
-                ),
-                chosen,
-            )
-        else:
-            self.change(booking_id, action)
+        if booking_id is not None:
+            changes.ask_and_change(self.ask, self.change, booking_id, action)
 
     def change(
         self,
@@ -236,43 +198,25 @@ class BookingsTab(ProfileTab):
         when: str | None = None,
         create_order: bool = False,
     ) -> None:
-        actor = self.operator
-
-        def done(result: actions.BookingChanged) -> str:
-            text = f"Booking #{booking_id} {VERBS.get(action, action)}"
-            if result.order_id:
-                text += f"; order #{result.order_id} created"
-            return text
-
         self.write(
-            lambda s: actions.change_booking(
-                session=s,
-                booking_id=booking_id,
-                action=action,
-                actor=actor,
+            changes.change_work(
+                booking_id,
+                action,
+                self.operator,
                 reason=reason,
-                new_start=when,
+                when=when,
                 create_order=create_order,
             ),
             changed="booking",
-            done=done,
+            done=changes.changed_text(booking_id, action),
             on_error=self._double_booked,
         )
 
     def _double_booked(self, error: FrontdeskError) -> bool:
-        if not isinstance(error, DoubleBooked):
-            return False
-        c = error.conflict
-        hint = (
-            f"; free at {error.suggestion.astimezone():%Y-%m-%d %H:%M}" if error.suggestion else ""
-        )
-        self.notify(
-            f"{c.staff} is busy then ({c.service}, {c.customer_name}){hint}",
-            severity="error",
-            timeout=8,
-            markup=False,
-        )
-        return True
+        text = changes.double_booked_text(error)
+        if text is not None:
+            self.notify(text, severity="error", timeout=8, markup=False)
+        return text is not None
 
     def action_read_notes(self) -> None:
         booking_id = self._booking()
