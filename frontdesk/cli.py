@@ -169,6 +169,7 @@ def demo(ctx: click.Context, db: str | None, count: int, seed: int, if_empty: bo
                 customers=count,
                 seed=seed,
                 progress=lambda n: progress.advance(task, n),
+                today_sheet=True,
             )
         out.print(
             f"Added {summary.customers:,} customers, {summary.bookings:,} bookings, "

@@ -450,8 +450,14 @@ def generate(
     batch_size: int = 5000,
     progress: Progress | None = None,
     now: datetime | None = None,
+    today_sheet: bool = False,
 ) -> DemoSummary:
-    """Add ``customers`` demo customers with their history to the database."""
+    """Add ``customers`` demo customers with their history to the database.
+
+    ``today_sheet``: also a day's work today (``frontdesk demo`` asks for it, so that the day
+    sheet has something to show): visits done this morning, one customer in the chair, one
+    late, the afternoon still to come. Tests leave it off; their data does not depend on it.
+    """
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -489,9 +495,78 @@ def generate(
             progress(n)
     if customers >= PLANT_DUPLICATES_FROM:
         summary.duplicates = _plant_duplicates(engine, customers, seed)
+    if today_sheet and customers:
+        summary.bookings += _today_sheet(engine, cat, now, seed)
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     return summary
+
+
+def _today_sheet(engine: Engine, cat: dict[str, Any], now: datetime, seed: int) -> int:
+    """Bookings today (the demo's history skips today): per branch, its first three therapists
+    about every other hour from opening; the ones already over are done (a few no-shows), the
+    one under way has its customer checked in, one that started a little ago is late, the rest
+    are still to come. Returns how many were added."""
+    rng = random.Random(seed * 7919 + 1)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with Session(engine) as session:
+        ids = list(
+            session.exec(
+                select(Customer.id)
+                .where(
+                    col(Customer.deleted_at).is_(None),
+                    col(Customer.merged_into_id).is_(None),
+                    col(Customer.blocked).is_(False),
+                )
+                .order_by(col(Customer.id))
+                .limit(400)
+            )
+        )
+        if not ids:
+            return 0
+        rows: list[dict[str, Any]] = []
+        late_given = False
+        for branch in cat["branches"]:
+            for therapist in cat["by_branch"].get(branch.id, [])[:3]:
+                for hour in range(0, SLOTS_PER_DAY, 1):
+                    if rng.random() < 0.45:
+                        continue
+                    service = rng.choice(cat["services"])
+                    start = day + timedelta(hours=OPENING_HOUR + hour)
+                    end = start + timedelta(minutes=service.duration_minutes)
+                    arrived = None
+                    if end <= now:
+                        done = rng.random() < 0.9
+                        status = BookingStatus.COMPLETED if done else BookingStatus.NO_SHOW
+                        arrived = start - timedelta(minutes=rng.randint(0, 8)) if done else None
+                    elif start <= now:
+                        status = BookingStatus.CONFIRMED
+                        if late_given or now - start > timedelta(minutes=40):
+                            arrived = start + timedelta(minutes=rng.randint(0, 5))
+                        late_given = late_given or arrived is None
+                    else:
+                        status = rng.choice([BookingStatus.PENDING, BookingStatus.CONFIRMED])
+                    rows.append(
+                        {
+                            "customer_id": rng.choice(ids),
+                            "service_id": service.id,
+                            "branch_id": branch.id,
+                            "staff_id": therapist.id,
+                            "start_at": start,
+                            "end_at": end,
+                            "status": status.value,
+                            "price_cents": service.price_cents,
+                            "source": "demo",
+                            "arrived_at": arrived,
+                            "created_at": min(now, start - timedelta(days=rng.randint(1, 20))),
+                            "updated_at": min(now, start),
+                            "version": 1,
+                        }
+                    )
+        if rows:
+            insert_with_ids(session, Booking, rows)
+        session.commit()
+    return len(rows)
 
 
 # Larger demo databases get a few customers entered twice, as real desks do (one in 500), so

@@ -75,3 +75,31 @@ def test_larger_demos_plant_duplicates_the_finder_finds(engine: Engine) -> None:
         found = {code for g in find_duplicates(session=s) for code in g.codes}
     assert len(planted) == 3 and planted <= found
     assert run_checks(engine).ok
+
+
+def test_the_demo_has_a_day_of_work_today(engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from frontdesk.data.day_sheet import load_day_sheet
+
+    now = datetime(2026, 11, 26, 11, 20, tzinfo=UTC)
+    generate(engine=engine, customers=300, seed=5, now=now, today_sheet=True)
+    with Session(engine) as s:
+        sheets = [
+            load_day_sheet(session=s, viewer=None, day=now.date(), now=now, branch_id=b, tz=UTC)
+            for b in s.execute(text("SELECT id FROM branch")).scalars()
+        ]
+    assert run_checks(engine).ok
+    rows = [r for sheet in sheets for r in sheet.rows]
+    assert len(rows) >= 10
+    statuses = {r.status for r in rows if r.end_at <= now}
+    assert statuses <= {"completed", "no_show"} and "completed" in statuses
+    assert sum(r.late for r in rows) == 1  # one customer is late
+    assert any(r.arrived_at is not None and r.start_at <= now < r.end_at for r in rows)
+    assert any(r.start_at > now and r.status in ("pending", "confirmed") for r in rows)
+    # Without it (tests, scripts), today is left as it was.
+    later = datetime(2027, 3, 10, 11, 20, tzinfo=UTC)
+    generate(engine=engine, customers=50, seed=6, now=later)
+    with Session(engine) as s:
+        day = load_day_sheet(session=s, viewer=None, day=later.date(), now=later, tz=UTC)
+    assert day.rows == []
