@@ -61,6 +61,12 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _setting_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "—" if value is None or value == "" else str(value)
+
+
 def _describe(event: AuditEvent, names: object) -> str:
     from frontdesk.data import profile
 
@@ -69,6 +75,12 @@ def _describe(event: AuditEvent, names: object) -> str:
     if event.entity == "booking":
         return profile.describe_booking_event(event)
     changes = event.changes or {}
+    if event.entity == "setting" and changes:
+        # A business setting: "Setting reminder_hours: 24 → 12" (never a secret: not stored)
+        return "; ".join(
+            f"Setting {key}: {_setting_value(pair[0])} → {_setting_value(pair[1])}"
+            for key, pair in sorted(changes.items())
+        )
     shown = ", ".join(sorted(changes)[:6])
     return f"{event.entity.replace('_', ' ').capitalize()} #{event.entity_id} {event.action}" + (
         f" ({shown})" if shown else ""

@@ -116,11 +116,24 @@ def set_setting(*, session: Session, key: str, value: Any) -> Any:
 
 
 def change_setting(*, session: Session, key: str, value: Any, actor: Staff | None) -> Any:
-    """A business setting changed by a staff member (admins only)."""
+    """A business setting changed by a staff member (admins only), kept in the audit log
+    (entity ``setting``, the key with its value before and after)."""
+    from frontdesk.data import audit
     from frontdesk.data.roles import require
 
     require(actor, "settings")
-    return set_setting(session=session, key=key, value=value)
+    before = get_setting(session=session, key=key)
+    stored = set_setting(session=session, key=key, value=value)
+    if stored != before:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity="setting",
+            entity_id=0,
+            action="changed",
+            changes={key: (before, stored)},
+        )
+    return stored
 
 
 def default_region(session: Session) -> str:

@@ -1,4 +1,5 @@
-"""Settings for admins: custom fields, categories, tags, loyalty programs, note categories.
+"""Settings for admins: custom fields, categories, tags, loyalty programs, note categories,
+message templates and the business settings (Business tab, also ``frontdesk settings``).
 
 Every read and write runs off the UI thread through one use-case service of
 :mod:`frontdesk.data.settings_flow`. A dialog saves while it is open: a value the service
@@ -29,6 +30,13 @@ from textual.widgets import (
 )
 
 from frontdesk.data import fields, settings_flow
+from frontdesk.data.business_settings import (
+    GROUPS,
+    SECRET_SOURCES,
+    BusinessSetting,
+    load_business_settings,
+    save_business_setting,
+)
 from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.messaging import templates as tpl
@@ -51,7 +59,14 @@ from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.text import join, safe_colour, safe_style, user_text
 from frontdesk.widgets.select import Select
 
-__all__ = ["FieldForm", "FieldModal", "LineModal", "SettingsScreen", "colour_hint"]
+__all__ = [
+    "BusinessSettingModal",
+    "FieldForm",
+    "FieldModal",
+    "LineModal",
+    "SettingsScreen",
+    "colour_hint",
+]
 
 TYPES = [(Text(t.value.replace("_", " ")), t.value) for t in FieldType]
 
@@ -297,6 +312,103 @@ class LineModal(FrontdeskModal[list[str] | None]):
         self.dismiss(None)
 
 
+class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
+    """Change one business setting: a line to type, or a Select for yes/no and choices.
+
+    Enter (in the line) or ctrl+s saves through ``save`` while the dialog stays open; a value
+    the service refuses is shown under the field and what was typed stays."""
+
+    AUTO_FOCUS = "#bs-value"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(
+        self, setting: BusinessSetting, *, save: Callable[[str], Saver] | None = None
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.setting = setting
+        self.save = save
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        info = self.setting.info
+        with Vertical(classes="dialog", id="setting-dialog"):
+            yield Label(
+                Text.assemble((info.label, "bold"), f" ({info.key})  ·  ctrl+s saves"),
+                classes="dialog-title",
+            )
+            yield Label(Text(info.description), classes="muted")
+            if info.options:
+                options = [(Text(o), o) for o in info.options]
+                start = self.setting.text if self.setting.text in info.options else info.options[0]
+                yield Select[str](options, id="bs-value", allow_blank=False, value=start)
+            else:
+                yield Input(self.setting.text, id="bs-value")
+            yield message_label("bs-value-msg", error=True)
+
+    def typed(self) -> str:
+        widget = self.query_one("#bs-value")
+        if isinstance(widget, Input):
+            return widget.value
+        return str(self.query_one("#bs-value", Select).value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        set_message(self.query_one("#bs-value-msg", Label), None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        value = self.typed()
+        if self.save is None:
+            self.dismiss(self.setting)
+            return
+        set_message(self.query_one("#bs-value-msg", Label), None)
+        self.saving = True
+        self.run_write(self.save(value), then=self.saved, on_error=self.show_error)
+
+    def saved(self, result: object) -> None:
+        self.dismiss(result if isinstance(result, BusinessSetting) else self.setting)
+
+    def show_error(self, exc: Exception) -> None:
+        self.saving = False
+        set_message(self.query_one("#bs-value-msg", Label), _message_for(exc))
+        self.set_focus(self.query_one("#bs-value"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def business_rows(settings: Sequence[BusinessSetting]) -> list[tuple[str, list[Text]]]:
+    """The Business tab: a heading row per group, then its settings (key, cells)."""
+    rows: list[tuple[str, list[Text]]] = []
+    for group in GROUPS:
+        rows.append((f"group:{group}", [Text(group, "bold"), Text(""), Text("")]))
+        for setting in settings:
+            if setting.info.group != group:
+                continue
+            if not setting.info.editable:
+                value = Text("not shown here", "italic dim")
+            elif setting.text == "":
+                value = Text("(empty)", "dim")
+            else:
+                value = user_text(setting.text)
+                if setting.is_default:
+                    value.append(" (default)", "dim")
+            rows.append(
+                (
+                    setting.key,
+                    [Text("  " + setting.info.label), value, Text(setting.info.description)],
+                )
+            )
+    return rows
+
+
 TABLES = {
     "s-fields": ("Label", "Key", "Type", "Required", "Choices", "State", "Values"),
     "s-categories": ("Symbol", "Name", "Colour"),
@@ -304,6 +416,7 @@ TABLES = {
     "s-programs": ("Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"),
     "s-notecats": ("Category", "Alert"),
     "s-templates": ("Template", "Channel", "Subject", "Body"),
+    "s-business": ("Setting", "Value", "About"),
 }
 
 
@@ -327,6 +440,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         self.page = SettingsPage()
         self.rows: dict[str, list[Any]] = {tab: [] for tab in TABLES}
         self.templates: list[Any] = []
+        self.business: list[BusinessSetting] = []
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -344,11 +458,16 @@ class SettingsScreen(FrontdeskScreen[None]):
                 yield DataTable(id="s-notecats-table", cursor_type="row")
             with TabPane("Message templates", id="s-templates"):
                 yield DataTable(id="s-templates-table", cursor_type="row")
+            if self.fd.may("settings"):  # business settings: admins only
+                with TabPane("Business", id="s-business"):
+                    yield DataTable(id="s-business-table", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
         self.title = "Settings"
         for tab, columns in TABLES.items():
+            if not self.query(f"#{tab}-table"):
+                continue
             fill_table(self.query_one(f"#{tab}-table", DataTable), _columns(columns), [])
         self.reload()
 
@@ -361,6 +480,8 @@ class SettingsScreen(FrontdeskScreen[None]):
             return self.tab in ("s-fields", "s-templates")
         if action in ("archive", "move"):
             return self.tab == "s-fields"
+        if action == "add":
+            return self.tab != "s-business"
         return True
 
     @on(TabbedContent.TabActivated)
@@ -368,27 +489,31 @@ class SettingsScreen(FrontdeskScreen[None]):
         self.refresh_bindings()
 
     # ------------------------------------------------------------------ loading
-    def reload(self, focus: tuple[str, int | None] | None = None) -> None:
+    def reload(self, focus: tuple[str, int | str | None] | None = None) -> None:
         """Read every list again; ``focus`` = (tab, row id) puts the cursor on that row.
 
         Keys typed meanwhile (enter on a row, K / J) wait until the lists are shown."""
         self.hold_keys()
 
-        def loaded(found: tuple[SettingsPage, list[Any]]) -> None:
-            page, self.templates = found
+        def loaded(found: tuple[SettingsPage, list[Any], list[BusinessSetting]]) -> None:
+            page, self.templates, self.business = found
             self.show(page, focus)
             self.call_after_refresh(self.release_keys)
 
         def failed(_: Exception) -> None:
             self.release_keys()
 
-        def load(session: Session) -> tuple[SettingsPage, list[Any]]:
-            # the page, and the message templates (issue 15)
-            return load_settings_page(session=session), list_templates(session=session)
+        def load(session: Session) -> tuple[SettingsPage, list[Any], list[BusinessSetting]]:
+            # the page, the message templates (issue 15) and the business settings
+            return (
+                load_settings_page(session=session),
+                list_templates(session=session),
+                load_business_settings(session=session),
+            )
 
         self.run_read(load, then=loaded, on_error=failed)
 
-    def show(self, page: SettingsPage, focus: tuple[str, int | None] | None = None) -> None:
+    def show(self, page: SettingsPage, focus: tuple[str, int | str | None] | None = None) -> None:
         self.page = page
         self.loaded = True
         self.rows = {
@@ -412,6 +537,19 @@ class SettingsScreen(FrontdeskScreen[None]):
                 table.move_cursor(row=table.get_row_index(str(wanted)))
             elif rows:
                 table.move_cursor(row=min(keep_row, len(rows) - 1))
+        if self.query("#s-business-table"):
+            self.show_business(focus[1] if focus and focus[0] == "s-business" else None)
+
+    def show_business(self, focus: object = None) -> None:
+        table = self.query_one("#s-business-table", DataTable)
+        keep_row = table.cursor_row
+        rows = business_rows(self.business)
+        fill_table(table, _columns(TABLES["s-business"]), rows)
+        keys = [key for key, _ in rows]
+        if focus is not None and str(focus) in keys:
+            table.move_cursor(row=keys.index(str(focus)))
+        else:
+            table.move_cursor(row=min(keep_row, len(rows) - 1))
 
     def cells(self, tab: str, row: Any) -> list[Text]:
         if tab == "s-fields":
@@ -457,7 +595,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return next((r for r in self.rows[self.tab] if str(r.id) == key.value), None)
 
-    def saved(self, done: str, tab: str, row_id: int | None = None) -> None:
+    def saved(self, done: str, tab: str, row_id: int | str | None = None) -> None:
         self.notify(done, markup=False)
         self.reload(focus=(tab, row_id))
 
@@ -473,9 +611,39 @@ class SettingsScreen(FrontdeskScreen[None]):
     def action_edit(self) -> None:
         if not self.loaded:
             return
+        if self.tab == "s-business":
+            self.edit_setting()
+            return
         row = self.current()
         if row is not None:
             self.edit(row)
+
+    def current_setting(self) -> BusinessSetting | None:
+        table = self.query_one("#s-business-table", DataTable)
+        if table.row_count == 0:
+            return None
+        key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next((s for s in self.business if s.key == key.value), None)
+
+    def edit_setting(self) -> None:
+        """Enter on a business setting: its dialog (a secret: where it comes from)."""
+        setting = self.current_setting()
+        if setting is None:
+            return  # a group heading
+        if not setting.info.editable:
+            self.notify(SECRET_SOURCES.get(setting.key, ""), markup=False, timeout=8)
+            return
+        key, actor = setting.key, self.fd.operator
+
+        def save(value: str) -> Saver:
+            return lambda s: save_business_setting(session=s, key=key, value=value, actor=actor)
+
+        def after(answer: BusinessSetting | None) -> None:
+            if answer is not None:
+                done = f"{answer.info.label}: {answer.text or '(empty)'}"
+                self.saved(done, "s-business", key)
+
+        self.app.push_screen(BusinessSettingModal(setting, save=save), after)
 
     def edit(self, row: Any) -> None:
         tab = self.tab
