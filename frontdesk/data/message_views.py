@@ -124,11 +124,13 @@ def load_outbox_page(
     customer: str = "",
     before_id: int | None = None,
     limit: int = PAGE,
+    through_id: int | None = None,
 ) -> OutboxPage:
     """A page of the outbox, newest first, filtered by status and customer code.
 
     ``customer`` is a customer code as typed ("c-12", "C-000012"); an unknown code is refused
-    (ValidationFailed on "customer")."""
+    (ValidationFailed on "customer"). ``through_id``: longer than ``limit`` if need be, in
+    steps of a page, until it reaches that message (a refresh keeps the highlighted one)."""
     customer_id: int | None = None
     shown = ""
     if customer.strip():
@@ -147,6 +149,17 @@ def load_outbox_page(
         limit=limit + 1,
         before_id=before_id,
     )
+    while through_id is not None and len(messages) > limit:
+        if (messages[limit - 1].id or 0) <= through_id:
+            break
+        limit += PAGE
+        messages += box.list_messages(
+            session=session,
+            status=status or None,
+            customer_id=customer_id,
+            limit=limit + 1 - len(messages),
+            before_id=messages[-1].id,
+        )
     more = len(messages) > limit
     messages = messages[:limit]
     next_before = messages[-1].id if more and messages else None

@@ -3,7 +3,9 @@
 Queued, sending, sent, failed and skipped messages, filtered by status and by customer code;
 ``enter`` shows the text that was sent, ``r`` queues a failed one again, ``s`` sends the queue
 now in a worker (the desk never waits on a mail server). Pages of 200 come in as the cursor
-nears the end, like the audit log.
+nears the end, like the audit log; a live refresh re-reads as many rows as were loaded (and
+down to the highlighted message) and keeps that message highlighted, or the same place when
+it no longer matches the filters.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.message_views import (
     CHANNEL_LABEL,
+    PAGE,
     STATUSES,
     MessageView,
     OutboxPage,
@@ -151,6 +154,8 @@ class OutboxScreen(FrontdeskScreen[None]):
         self.shown = 0
         self.sending = False
         self.counts: dict[str, int] = {}
+        # Bumped by every (re)load: a page read for an older list is dropped.
+        self.generation = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -209,11 +214,34 @@ class OutboxScreen(FrontdeskScreen[None]):
         keys typed meanwhile wait for it (``hold``), except on a live refresh."""
         status = self._status()
         customer = self.query_one("#ob-customer", Input).value
+        self.load(status, customer, keep=keep, hold=hold)
+
+    def load(
+        self,
+        status: str | None,
+        customer: str,
+        *,
+        keep: str | None = None,
+        hold: bool = True,
+        in_place: bool = False,
+    ) -> None:
+        """Load the list afresh. ``in_place`` (a refresh): as many rows as are loaded now and
+        down to the highlighted message, which stays highlighted (``keep`` is then the key
+        highlighted when the rows arrive); if it is gone, the cursor keeps its index."""
         problem = self.query_one("#ob-problem", Label)
+        self.generation += 1
+        generation = self.generation
+        limit, through = PAGE, None
+        if in_place:
+            limit = max(PAGE, self.shown)
+            current = self.highlighted_key()
+            through = int(current) if current else None
         if hold:
             self.hold_keys()
 
         def failed(exc: Exception) -> None:
+            if generation != self.generation:
+                return
             self.release_keys()
             if isinstance(exc, ValidationFailed):
                 set_message(problem, exc.message)
@@ -221,20 +249,29 @@ class OutboxScreen(FrontdeskScreen[None]):
             self.fd.show_error(exc)
 
         def shown(page: OutboxPage) -> None:
+            if generation != self.generation:
+                return  # a newer load is on its way
             set_message(problem, None)
             self.where = (status, customer)
             table = self.query_one("#ob-table", DataTable)
+            wanted, index = keep, table.cursor_row
+            if in_place:
+                wanted = self.highlighted_key()
             table.clear()
             self.rows = {}
             self.shown = 0
             self.counts = page.counts
             self.add_page(page)
-            if keep is not None and keep in self.rows:
-                table.move_cursor(row=table.get_row_index(keep))
+            if wanted is not None and wanted in self.rows:
+                table.move_cursor(row=table.get_row_index(wanted))
+            elif in_place and table.row_count:
+                table.move_cursor(row=min(index, table.row_count - 1))
             self.call_after_refresh(self.release_keys)
 
         self.run_read(
-            lambda s: load_outbox_page(session=s, status=status, customer=customer),
+            lambda s: load_outbox_page(
+                session=s, status=status, customer=customer, limit=limit, through_id=through
+            ),
             then=shown,
             on_error=failed,
             group="outbox-page",
@@ -242,7 +279,8 @@ class OutboxScreen(FrontdeskScreen[None]):
 
     def refresh_data(self) -> None:
         """Another desk (or the sender) changed something: re-read, keep the highlighted row."""
-        self.action_apply(keep=self.highlighted_key(), hold=False)
+        status, customer = self.where
+        self.load(status, customer, hold=False, in_place=True)
 
     # ------------------------------------------------------------------ paging
     def add_page(self, page: OutboxPage) -> None:
@@ -311,11 +349,17 @@ class OutboxScreen(FrontdeskScreen[None]):
             return
         self.loading_more = True
         (status, customer), before = self.where, self.next_before
+        generation = self.generation
+
+        def more(page: OutboxPage) -> None:
+            if generation == self.generation:  # else the list was re-read meanwhile
+                self.add_page(page)
+
         self.run_read(
             lambda s: load_outbox_page(
                 session=s, status=status, customer=customer, before_id=before
             ),
-            then=self.add_page,
+            then=more,
             group="outbox-more",
         )
 
@@ -360,7 +404,7 @@ class OutboxScreen(FrontdeskScreen[None]):
 
         def done(_: object) -> None:
             self.notify(f"Message #{message_id} queued again (s sends now)")
-            self.action_apply(keep=str(message_id))
+            self.refresh_data()
 
         self.run_write(
             lambda s: box.retry(session=s, message_id=message_id, actor=actor),
@@ -392,7 +436,7 @@ class OutboxScreen(FrontdeskScreen[None]):
             progress.update(Text(f"Sent the queue: {send_summary(r)}"))
             for error in r.errors[:3]:
                 self.notify(error, severity="warning", markup=False, timeout=10)
-            self.action_apply(keep=self.highlighted_key())
+            self.refresh_data()
 
         def failed(exc: Exception) -> None:
             self.sending = False
