@@ -86,7 +86,7 @@ CATALOGUE: tuple[SettingInfo, ...] = (
         "smtp_security",
         MESSAGES,
         "Mail security",
-        "none, starttls or tls",
+        "starttls (port 587), tls (465) or none",
         "choice",
         SECURITY,
     ),

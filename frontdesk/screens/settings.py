@@ -377,7 +377,9 @@ class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
 
     def show_error(self, exc: Exception) -> None:
         self.saving = False
-        set_message(self.query_one("#bs-value-msg", Label), _message_for(exc))
+        message = _message_for(exc)
+        message.plain = message.plain[:1].upper() + message.plain[1:]  # "Must be ..."
+        set_message(self.query_one("#bs-value-msg", Label), message)
         self.set_focus(self.query_one("#bs-value"))
 
     def action_cancel(self) -> None:
