@@ -267,6 +267,9 @@ class ConsentInfo:
     label: str
     granted: dict[str, bool]  # purpose -> on/off
     history: list[ConsentLine]
+    preferred_channel: str | None = None  # as chosen (None: automatic)
+    email: str = ""
+    phone: str = ""
 
 
 def load_consent_info(*, session: Session, customer_id: int, limit: int = 50) -> ConsentInfo:
@@ -296,4 +299,12 @@ def load_consent_info(*, session: Session, customer_id: int, limit: int = 50) ->
         )
         for c in changes
     ]
-    return ConsentInfo(customer_id, customer.label, granted, lines)
+    return ConsentInfo(
+        customer_id,
+        customer.label,
+        granted,
+        lines,
+        preferred_channel=customer.preferred_channel,
+        email=customer.email or "",
+        phone=customer.phone or "",
+    )

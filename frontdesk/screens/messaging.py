@@ -4,7 +4,8 @@
   or free text, with a preview (``draft_direct``) before it is queued (``send_direct``); why
   the channel cannot be used (no consent, blocked, no address) shows next to the fields.
 - :class:`ConsentModal` (``C`` in a profile): the four consents, switched with ``enter``
-  (``set_consent``, source "desk"), and their history.
+  (``set_consent``, source "desk"), the preferred channel (``set_preferred_channel``; a
+  refusal shows next to it), and the consents' history.
 - :class:`NewsletterModal` (``N`` in the directory): subject and body for the directory's
   current search and filters, with the audience counted before anything is queued.
 - :class:`TemplateModal` (settings, Templates tab): name, channel, subject and body; a
@@ -335,7 +336,8 @@ class ComposeModal(FrontdeskModal[int | None]):
 
 
 class ConsentModal(FrontdeskModal[bool]):
-    """The customer's consents: ``enter`` (or ``space``) switches the highlighted one.
+    """The customer's consents: ``enter`` (or ``space``) switches the highlighted one; ``tab``
+    reaches the preferred channel, saved as soon as it is chosen.
 
     Returns True when something changed."""
 
@@ -348,6 +350,10 @@ class ConsentModal(FrontdeskModal[bool]):
     ConsentModal #cs-dialog { width: 80; }
     ConsentModal #cs-table { height: auto; max-height: 6; }
     ConsentModal #cs-history { height: auto; max-height: 12; margin-top: 1; }
+    ConsentModal #cs-channel-row { height: auto; margin-top: 1; }
+    ConsentModal #cs-channel-row > Label { padding: 1 1 0 0; }
+    ConsentModal #cs-channel { width: 30; }
+    ConsentModal #cs-channel-msg { padding: 1 0 0 1; width: 1fr; }
     """
 
     def __init__(self, customer_id: int) -> None:
@@ -362,11 +368,17 @@ class ConsentModal(FrontdeskModal[bool]):
             yield Label("Consents", classes="dialog-title", id="cs-title")
             yield DataTable(id="cs-table", cursor_type="row")
             yield Label("", id="cs-error", classes="field-msg error")
+            with Horizontal(id="cs-channel-row"):
+                yield Label("Preferred channel")
+                yield Select[str](CHANNELS, id="cs-channel", prompt="None (automatic)")
+                yield Label("", id="cs-channel-msg")
             yield Label("History (newest first)")
             yield DataTable(id="cs-history", cursor_type="none", zebra_stripes=True)
 
     def on_mount(self) -> None:
         set_message(self.query_one("#cs-error", Label), None)
+        set_message(self.query_one("#cs-channel-msg", Label), None)
+        self.query_one("#cs-channel", Select).disabled = not self.fd.may("customers.write")
         self.query_one("#cs-table", DataTable).add_columns("Purpose", "Consent")
         self.query_one("#cs-history", DataTable).add_columns("When", "What", "Source", "By")
         self.load()
@@ -418,6 +430,71 @@ class ConsentModal(FrontdeskModal[bool]):
             )
         if not info.history:
             history.add_row(Text("—"), Text("no changes recorded"), Text(""), Text(""))
+        channel = self.query_one("#cs-channel", Select)
+        if info.preferred_channel is None:
+            channel.clear()
+        elif channel.value != info.preferred_channel:
+            channel.value = info.preferred_channel
+        if not self.query_one("#cs-channel-msg", Label).has_class("error"):
+            self.show_channel_hint()
+
+    def chosen_channel(self) -> str | None:
+        value = self.query_one("#cs-channel", Select).value
+        return None if value is Select.NULL else str(value)
+
+    def show_channel_hint(self) -> None:
+        """What the chosen channel reaches (or, automatic, what is used)."""
+        info = self.info
+        if info is None:
+            return
+        label = self.query_one("#cs-channel-msg", Label)
+        label.remove_class("error")
+        chosen = info.preferred_channel
+        if chosen is None:
+            text = "email when there is one, else SMS"
+        else:
+            text = info.email if chosen == "email" else info.phone
+        set_message(label, Text(text, style="dim"))
+
+    @on(Select.Changed, "#cs-channel")
+    def channel_chosen(self) -> None:
+        """Save a new choice at once; choosing what is stored (e.g. on a reload) does nothing."""
+        info = self.info
+        chosen = self.chosen_channel()
+        if info is None or chosen == info.preferred_channel or self.busy:
+            return
+        if self.fd.refuse("customers.write"):
+            return
+        customer_id, actor = self.customer_id, self.fd.operator
+        label = self.query_one("#cs-channel-msg", Label)
+        self.busy = True
+
+        def done(_: object) -> None:
+            self.busy = False
+            self.changed = True
+            name = CHANNEL_LABEL.get(chosen or "", "none (automatic)")
+            self.notify(f"Preferred channel: {name}")
+            self.load(keep=self.query_one("#cs-table", DataTable).cursor_row)
+
+        def failed(exc: Exception) -> None:
+            self.busy = False
+            label.add_class("error")
+            set_message(label, f"Not saved: {_message(exc)}")
+            channel = self.query_one("#cs-channel", Select)  # back to what is stored
+            if info.preferred_channel is None:
+                channel.clear()
+            else:
+                channel.value = info.preferred_channel
+
+        label.remove_class("error")
+        set_message(label, Text("Saving…", style="dim"))
+        self.run_write(
+            lambda s: consent_rules.set_preferred_channel(
+                session=s, customer_id=customer_id, channel=chosen, actor=actor
+            ),
+            then=done,
+            on_error=failed,
+        )
 
     @on(DataTable.RowSelected, "#cs-table")
     def row_selected(self, event: DataTable.RowSelected) -> None:

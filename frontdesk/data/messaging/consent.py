@@ -232,7 +232,10 @@ def unsubscribe(*, session: Session, email: str, actor: Staff | None = None) -> 
 def set_preferred_channel(
     *, session: Session, customer_id: int, channel: str | None, actor: Staff | None
 ) -> Customer:
-    """Set how a customer prefers to be reached (email, sms, whatsapp; None: automatic)."""
+    """Set how a customer prefers to be reached (email, sms, whatsapp; None: automatic).
+
+    A channel the customer has no address for is refused (email needs an email address,
+    SMS/WhatsApp a phone): it could never be used."""
     from frontdesk.data import audit
     from frontdesk.data.errors import NotFound, ValidationFailed
     from frontdesk.data.roles import require
@@ -243,6 +246,10 @@ def set_preferred_channel(
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)
+    if channel is not None and address_for(customer, channel) is None:
+        needed = "an email address" if channel == Channel.EMAIL.value else "a phone number"
+        name = {"email": "Email", "sms": "SMS", "whatsapp": "WhatsApp"}[channel]
+        raise ValidationFailed("preferred_channel", f"{name} needs {needed}: the customer has none")
     before = customer.preferred_channel
     if before == channel:
         return customer
