@@ -370,6 +370,7 @@ class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
             return
         set_message(self.query_one("#bs-value-msg", Label), None)
         self.saving = True
+        self.hold_keys()  # keys typed after enter wait for the outcome (e.g. a fix)
         self.run_write(self.save(value), then=self.saved, on_error=self.show_error)
 
     def saved(self, result: object) -> None:
@@ -377,6 +378,7 @@ class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
 
     def show_error(self, exc: Exception) -> None:
         self.saving = False
+        self.release_keys()
         message = _message_for(exc)
         message.plain = message.plain[:1].upper() + message.plain[1:]  # "Must be ..."
         set_message(self.query_one("#bs-value-msg", Label), message)

@@ -98,6 +98,26 @@ async def test_a_bad_value_is_refused_under_the_field_and_kept(demo_engine: Engi
     assert setting(demo_engine, "reminder_hours") == 24
 
 
+async def test_a_fix_typed_straight_after_the_refused_enter_is_saved(
+    demo_engine: Engine,
+) -> None:
+    """Keys typed after enter wait for the outcome: the refusal, then the fix and its enter."""
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        down = to_row(demo_engine, "due_back_margin_days")
+        await burst(
+            pilot,
+            *("S", "left", "tab", *down, "enter"),
+            *("backspace", "backspace", "x1", "enter"),  # refused: "x1"
+            *("backspace", "backspace", "30", "enter"),  # typed before the refusal is shown
+        )
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        assert shown(screen, "due_back_margin_days") == "30"
+    assert setting(demo_engine, "due_back_margin_days") == 30
+
+
 async def test_smtp_security_is_chosen_from_a_select(demo_engine: Engine) -> None:
     app = make_app(demo_engine, staff=ADMIN)
     async with app.run_test(size=SIZE) as pilot:
