@@ -182,7 +182,8 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.directory import DirectoryScreen
 
         if self.operator:
-            self.sub_title = f"{self.operator.name} · {self.operator.role}"
+            # A name stored before control characters were refused is shown escaped.
+            self.sub_title = plain(f"{self.operator.name} · {self.operator.role}")
         else:
             self.sub_title = "read-only (not on the staff list)"
         self.push_screen(DirectoryScreen())

@@ -493,6 +493,26 @@ async def test_staff_member_shows_in_the_header(demo_engine: Engine) -> None:
         )
 
 
+async def test_a_staff_name_stored_with_control_characters_is_shown_escaped(
+    demo_engine: Engine,
+) -> None:
+    # Written straight into the database, as older versions let it in: markup and an OSC
+    # sequence that would set the terminal's title if it reached the terminal.
+    with Session(demo_engine) as s:
+        s.execute(
+            text("UPDATE staff SET name = :name WHERE username = 'rita'"),
+            {"name": "Rita [/] \x1b]0;pwned\x07R"},
+        )
+        s.commit()
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.sub_title == "Rita [/] \\x1b]0;pwned\\x07R · reception"
+        screen = app.export_screenshot()
+        assert "\x1b" not in screen and "\x07" not in screen
+        assert "Rita [/] \\x1b]0;pwned\\x07R" in screen.replace("&#160;", " ")
+
+
 async def test_a_new_database_greets_its_first_admin(empty_engine: Engine) -> None:
     app = make_app(empty_engine, staff="maria")
     async with app.run_test(size=SIZE) as pilot:
