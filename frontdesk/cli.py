@@ -699,7 +699,13 @@ def staff_add(
     help="Map a column (field, ignore, note, cf:KEY).",
 )
 @click.option("--default-country", metavar="CC", help="Country of phones written without +code.")
-@click.option("--date-order", type=click.Choice(["dmy", "mdy"]), default="dmy", show_default=True)
+@click.option(
+    "--date-order",
+    type=click.Choice(["dmy", "mdy"]),
+    default=None,
+    help="Day/month order of dates like 3/4/1980 (default: that of --default-country, else"
+    " of the business's country; month first in the US).",
+)
 @click.option(
     "--on-duplicate",
     type=click.Choice(["skip", "update", "overwrite", "candidate"]),
@@ -733,7 +739,7 @@ def import_cmd(
     file: Path,
     maps: tuple[str, ...],
     default_country: str | None,
-    date_order: str,
+    date_order: str | None,
     on_duplicate: str,
     dry_run: bool,
     tag: str | None,
@@ -762,7 +768,7 @@ def import_cmd(
     options = ImportOptions(
         mapping=mapping or None,
         default_country=default_country.upper() if default_country else None,
-        date_order=date_order,
+        date_order=date_order or "auto",
         on_duplicate=on_duplicate,
         dry_run=dry_run,
         tag=tag,

@@ -147,6 +147,28 @@ def test_order_follows_the_business_country_without_a_default_country(
     assert people(engine)["Ann"].date_of_birth == date(1990, 3, 4)
 
 
+@pytest.mark.parametrize(
+    ("extra", "ann"),
+    [
+        (["--default-country", "US"], date(1990, 3, 4)),
+        (["--default-country", "NL"], date(1990, 4, 3)),
+        (["--default-country", "US", "--date-order", "dmy"], date(1990, 4, 3)),
+    ],
+)
+def test_cli_date_order_follows_the_default_country_unless_told(
+    tmp_path: Path, extra: list[str], ann: date
+) -> None:
+    """`frontdesk import` without --date-order reads 3/4/1990 as the country writes it."""
+    db = str(tmp_path / "cli.db")
+    result = CliRunner().invoke(
+        main, ["--staff", "boss", "import", "--db", db, str(_dates_file(tmp_path)), *extra]
+    )
+    assert result.exit_code == 0, result.output
+    found = people(open_database(db))
+    assert found["Ann"].date_of_birth == ann
+    assert found["Bo"].date_of_birth == date(1990, 3, 14)
+
+
 # ------------------------------------------------------------------- common systems
 
 
