@@ -1,4 +1,5 @@
-"""Snapshot tests of every modal, opened with the keys a user presses, with hostile data in them.
+"""Snapshot tests of every modal (and the command palette), opened with the keys a user
+presses, with hostile data in them.
 
 The hostile customer is called ``[/]Maria [link=file:///etc/passwd]x[/link]``; categories and
 tags have markup in their names and colours that the renderer cannot read (``gold`` as older
@@ -21,6 +22,7 @@ from textual.widgets import TextArea
 
 from frontdesk.data import bookings, fields, notes, rewards, tags
 from frontdesk.data import customers as svc
+from frontdesk.data.messaging import outbox
 from frontdesk.data.models import (
     AuditEvent,
     Booking,
@@ -29,13 +31,14 @@ from frontdesk.data.models import (
     LoyaltyEnrolment,
     Note,
     Order,
+    OutboxMessage,
     Payment,
     Service,
     Staff,
     Tag,
 )
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
+from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
 
 HOSTILE = "[/]Maria [link=file:///etc/passwd]x[/link]"
 NOTE = (
@@ -463,4 +466,94 @@ def test_refund_modal(snap_compare: Any, hostile_order_engine: Engine) -> None:
         repaint(),
         keys("R"),
         keys("5", "tab", HOSTILE),
+    )
+
+
+# --------------------------------------------------------------------------- export, messaging
+
+
+def test_export_modal(snap_compare: Any, hostile_engine: Engine) -> None:
+    """space on the hostile customer, E: the selection's export asks for a file."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("space", "E"),
+    )
+
+
+def test_template_modal_with_a_hostile_name(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, the Message templates tab, a: name, subject and body typed with markup in them."""
+    assert snap_admin(
+        snap_compare,
+        hostile_engine,
+        keys("S"),
+        keys("right", "right", "right", "right", "right", "a"),
+        keys(HOSTILE, "enter", "tab", "[b]Hi[/b] {first_name}", "enter", "[/] body"),
+    )
+
+
+@pytest.fixture
+def hostile_message_engine(hostile_engine: Engine) -> Iterator[Engine]:
+    """A message to the hostile customer, failed with a server reason that looks like markup."""
+    with Session(hostile_engine) as s:
+        customer = s.exec(select(Customer).where(col(Customer.first_name) == "[/]Maria")).one()
+        message = outbox.send_direct(
+            session=s,
+            customer_id=customer.id or 0,
+            actor=ADMIN,
+            subject="[b]Your[/b] voucher [link=file:///etc/passwd]x[/link]",
+            body="Dear {first_name},\n\n[/] it is ready. \\x1b[2J",
+        )
+        s.flush()
+        s.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == message.id)
+            .values(
+                created_at=NOW - timedelta(hours=1),
+                status="failed",
+                attempts=5,
+                next_attempt_at=None,
+                last_error="550 [red]mailbox[/red] unavailable",
+            )
+        )
+        s.commit()
+    yield hostile_engine
+
+
+def test_message_modal(snap_compare: Any, hostile_message_engine: Engine) -> None:
+    """O, enter: the message as sent, subject, text and the server's reason all literal."""
+    assert snap(snap_compare, hostile_message_engine, keys("O"), keys("enter"))
+
+
+# --------------------------------------------------------------------------- app.py
+
+
+def palette_found(text: str) -> Run:
+    """Wait until the command palette lists an option holding ``text``."""
+
+    async def run(pilot: Pilot[None]) -> None:
+        from textual.command import CommandList
+
+        def listed() -> bool:
+            found = pilot.app.screen.query(CommandList)
+            return bool(found) and any(
+                text in str(found.first().get_option_at_index(i).prompt)
+                for i in range(found.first().option_count)
+            )
+
+        await wait_until(pilot, listed)
+
+    return run
+
+
+def test_command_palette_finds_the_hostile_customer(
+    snap_compare: Any, hostile_engine: Engine
+) -> None:
+    """ctrl+p and part of the hostile name: the customer is listed with the name literal."""
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        keys("ctrl+p", "passwd"),
+        palette_found("passwd"),
     )
