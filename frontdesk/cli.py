@@ -290,7 +290,7 @@ def customers_find(
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool) -> None:
-    """Show one customer by code (a merged code shows the surviving customer)."""
+    """Show one customer by code (a merged code shows the surviving customer, and says so)."""
     from datetime import UTC
 
     from frontdesk.data import customers as svc
@@ -302,11 +302,16 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
         except NotFound:
             fail(f"no customer with code {code}")
         data = customer_json(session, customer)
+        asked = svc.normalise_code(code)
+        if asked is not None and asked != customer.code:
+            data["merged_note"] = f"{asked} was merged into {customer.code}"
         if as_json:
             click.echo(dump_json(data))
             return
         data["phone"] = format_phone(customer.phone)
         data.pop("deleted")
+        if note := data.pop("merged_note", None):
+            say(note)
         if data.pop("deleted_at") and customer.deleted_at is not None:
             gone = customer.deleted_at
             gone = gone if gone.tzinfo else gone.replace(tzinfo=UTC)
