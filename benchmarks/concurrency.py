@@ -21,6 +21,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import notes
-from frontdesk.data.db import open_database
+from frontdesk.data.db import open_database, read_engine
 from frontdesk.data.models import Staff
 
 PG_ADMIN = os.environ.get(
@@ -37,57 +38,65 @@ PG_ADMIN = os.environ.get(
 )
 
 
-def desk(url: str, seconds: float, seed: int, queue: mp.Queue) -> None:
-    """One desk's loop; puts (kind, milliseconds, error or '') tuples on ``queue``."""
+def desk(url: str, seconds: float, seed: int, queue: mp.Queue, start: Any) -> None:
+    """One desk's loop; puts (kind, milliseconds, error or '') tuples on ``queue``.
+
+    A desk is a running app: each process first does one operation of every kind untimed
+    (imports, connections and statement caches warm, as after a morning's first minute),
+    then all desks start together.
+    """
     engine = open_database(url)
-    results: list[tuple[str, float, str]] = []
+    reader = read_engine(engine)  # as the app reads: without taking a writer's turn
     with Session(engine, expire_on_commit=False) as s:
         me = s.exec(select(Staff).where(col(Staff.username) == "bench")).one()
     mine: list[int] = []
+
+    def operation(kind: str, n: int) -> None:
+        with Session(reader if kind == "search" else engine) as s:
+            if kind == "add":
+                c = svc.create_customer(
+                    session=s,
+                    data=svc.CustomerCreate(
+                        first_name=f"Desk{seed}",
+                        last_name=f"Customer{n}",
+                        email=f"d{seed}-{n}-{uuid.uuid4().hex[:6]}@bench.example",
+                    ),
+                    actor=me,
+                )
+                s.commit()
+                mine.append(c.id or 0)
+            elif kind == "edit":
+                cid = mine[n % len(mine)]
+                current = svc.get_customer(session=s, customer_id=cid)
+                svc.update_customer(
+                    session=s,
+                    customer_id=cid,
+                    data=svc.CustomerUpdate(display_name=f"Seen {n}"),
+                    expected_version=current.version,
+                    actor=me,
+                )
+                s.commit()
+            elif kind == "note":
+                notes.add_note(
+                    session=s, customer_id=mine[n % len(mine)], body=f"Called back ({n})", actor=me
+                )
+                s.commit()
+            else:
+                svc.search(session=s, text=f"customer{n % 97}", limit=20)
+
+    for n, kind in enumerate(("add", "edit", "note", "search"), start=-4):
+        operation(kind, n)
+    start.wait()
+    results: list[tuple[str, float, str]] = []
     n = 0
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         n += 1
         kind = ("add", "edit", "note", "search", "search")[n % 5]
-        if kind in ("edit", "note") and not mine:
-            kind = "add"
         started = time.perf_counter()
         error = ""
         try:
-            with Session(engine) as s:
-                if kind == "add":
-                    c = svc.create_customer(
-                        session=s,
-                        data=svc.CustomerCreate(
-                            first_name=f"Desk{seed}",
-                            last_name=f"Customer{n}",
-                            email=f"d{seed}-{n}-{uuid.uuid4().hex[:6]}@bench.example",
-                        ),
-                        actor=me,
-                    )
-                    s.commit()
-                    mine.append(c.id or 0)
-                elif kind == "edit":
-                    cid = mine[n % len(mine)]
-                    current = svc.get_customer(session=s, customer_id=cid)
-                    svc.update_customer(
-                        session=s,
-                        customer_id=cid,
-                        data=svc.CustomerUpdate(display_name=f"Seen {n}"),
-                        expected_version=current.version,
-                        actor=me,
-                    )
-                    s.commit()
-                elif kind == "note":
-                    notes.add_note(
-                        session=s,
-                        customer_id=mine[n % len(mine)],
-                        body=f"Called back ({n})",
-                        actor=me,
-                    )
-                    s.commit()
-                else:
-                    svc.search(session=s, text=f"customer{n % 97}", limit=20)
+            operation(kind, n)
         except Exception as exc:  # every failure that would reach a desk
             error = type(exc).__name__ + ": " + str(exc).splitlines()[0][:80]
         results.append((kind, (time.perf_counter() - started) * 1000, error))
@@ -111,7 +120,8 @@ def pct(values: list[float], q: float) -> float:
 
 def run(url: str, procs: int, seconds: float) -> dict[str, float]:
     queue: mp.Queue = mp.Queue()
-    workers = [mp.Process(target=desk, args=(url, seconds, i, queue)) for i in range(procs)]
+    start = mp.Barrier(procs)
+    workers = [mp.Process(target=desk, args=(url, seconds, i, queue, start)) for i in range(procs)]
     for w in workers:
         w.start()
     results = [r for _ in workers for r in queue.get()]
