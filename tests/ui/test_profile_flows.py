@@ -472,6 +472,34 @@ async def test_alert_note_shows_in_the_header_at_once(demo_engine: Engine) -> No
         assert "⚠ Latex [allergy]" in screen_text(app)
 
 
+async def test_tabs_load_when_first_shown_and_a_change_reloads_what_it_touches(
+    demo_engine: Engine,
+) -> None:
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    # Live refresh off: it re-reads the header and the shown tab (and marks the others) when
+    # the database moves, this desk's own writes included; here only the action's reload.
+    app.changes.changed = lambda: False  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProfileScreen)
+        # Opening the profile reads the header and the overview only.
+        assert {name for name in TABS if screen.tab(name).loaded} == {"overview"}
+        await burst(pilot, "5")
+        assert {name for name in TABS if screen.tab(name).loaded} == {"overview", "notes"}
+        await burst(pilot, "2", "3", "4", "6", "7", "5")
+        assert all(screen.tab(name).loaded for name in TABS)
+        assert not any(screen.tab(name).stale for name in TABS)
+        await burst(pilot, "a", "Likes tea", "ctrl+s")
+        assert "Likes tea" in [r[2] for r in cells(app, "#n-table")]  # reloaded at once
+        # A note shows in the notes, the bookings (booking notes) and the timeline: those
+        # re-read when next shown; what it cannot change is not read again.
+        stale = {name for name in TABS if screen.tab(name).stale}
+        assert stale == {"bookings", "timeline"}
+
+
 # --------------------------------------------------------------------------- keys and fields
 
 
