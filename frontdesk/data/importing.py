@@ -413,21 +413,31 @@ def open_source(path: Path) -> Source:
 
 
 def _open_xlsx(path: Path) -> Source:
+    import zipfile
+
     from openpyxl import load_workbook  # optional dependency for XLSX
 
-    book = load_workbook(path, read_only=True, data_only=True)
-    sheet = book.active
-    assert sheet is not None
-    # The sheet's declared dimension (``<dimension ref="A1"/>``) is often wrong in files
-    # written by other programs; trusting it loses rows and columns. Read every row there is.
-    reset = getattr(sheet, "reset_dimensions", None)
-    if reset is not None:
-        reset()
-    iterator = sheet.iter_rows(values_only=True)
     try:
-        headers = [str(h or "").strip() for h in next(iterator)]
-    except StopIteration:
-        headers = []
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book.active
+        if sheet is None:
+            raise ValueError("no worksheet")
+        # The sheet's declared dimension (``<dimension ref="A1"/>``) is often wrong in files
+        # written by other programs; trusting it loses rows and columns. Read every row.
+        reset = getattr(sheet, "reset_dimensions", None)
+        if reset is not None:
+            reset()
+        iterator = sheet.iter_rows(values_only=True)
+        try:
+            headers = [str(h or "").strip() for h in next(iterator)]
+        except StopIteration:
+            headers = []
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError) as exc:
+        # Not a workbook (another file renamed .xlsx), or a damaged one: said plainly,
+        # never a traceback. (A damaged sheet's XML is a SyntaxError: ParseError.)
+        raise ValidationFailed(
+            "path", f"cannot read {path.name}: not an Excel workbook, or a damaged one ({exc})"
+        ) from None
 
     def cell(v: Any) -> str:
         if v is None:

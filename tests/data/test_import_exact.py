@@ -490,6 +490,29 @@ def test_xlsx_rows_are_never_lost_to_a_wrong_dimension(
     assert len(people(engine)) == 100
 
 
+def test_a_damaged_or_fake_xlsx_is_refused_plainly(engine: Engine, tmp_path: Path) -> None:
+    """Not a workbook, a zip without one, a cut-off download: a clear refusal (the CLI
+    printed a traceback), nothing imported."""
+    fake = tmp_path / "fake.xlsx"
+    fake.write_text("First name,Email\nAl,al@example.com\n", encoding="utf-8")
+    empty_zip = tmp_path / "zip.xlsx"
+    with zipfile.ZipFile(empty_zip, "w") as z:
+        z.writestr("readme.txt", "no workbook here")
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(_xlsx(tmp_path / "whole.xlsx", 50, None).read_bytes()[:3000])
+    for path in (fake, empty_zip, cut):
+        with pytest.raises(ValidationFailed, match=f"cannot read {path.name}: not an Excel"):
+            imp(engine, path, tmp_path)
+        result = CliRunner().invoke(
+            main,
+            ["--staff", "boss", "import", "--db", str(tmp_path / "cli.db"), str(path)],
+        )
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "not an Excel workbook" in result.output
+    assert people(engine) == {}
+
+
 def test_xlsx_export_is_text_without_apostrophes(engine: Engine, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
