@@ -677,6 +677,9 @@ class DirectoryFilter:
     not_visited_for_days: int | None = None
     customer_ids: frozenset[int] | None = None
     extra: tuple[Any, ...] = field(default=())
+    # The directory lists the top N customers by 12-month value highest first (the filter
+    # itself is in ``extra``; without search text).
+    rank_by_value: int | None = None
     # Reference time of the activity filters (default: the moment the query runs).
     now: datetime | None = field(default=None, compare=False)
 

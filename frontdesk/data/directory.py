@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, column, exists, false, func, not_, or_, table, tuple_, union
+from sqlalchemy import Engine, case, column, exists, false, func, not_, or_, table, tuple_, union
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -325,6 +325,7 @@ class _Group:
     condition: Any  # None: every customer (browsing)
     column: Any  # the group's sort column (then id)
     fts_match: str | None = None  # SQLite substring group: read in the FTS index's order
+    ranks: dict[int, int] | None = None  # the sort column is a rank given here per customer id
 
 
 def _groups(session: Session, text: str, region: str | None) -> list[_Group]:
@@ -365,9 +366,22 @@ def _group_where(groups: list[_Group], index: int, *, own: bool = True) -> list[
     return out
 
 
-def _key_of(group: int, column: Any, customer: Customer) -> RowKey:
+def _key_of(index: int, group: _Group, customer: Customer) -> RowKey:
     assert customer.id is not None
-    return RowKey(group, getattr(customer, column.key), customer.id)
+    if group.ranks is not None:
+        return RowKey(index, group.ranks.get(customer.id, len(group.ranks)), customer.id)
+    return RowKey(index, getattr(customer, group.column.key), customer.id)
+
+
+def _by_value(session: Session, n: int, now: datetime | None) -> _Group | None:
+    """Browsing the top ``n`` customers by 12-month value: highest first."""
+    ranks = {
+        cid: rank
+        for rank, cid in enumerate(insights.top_value_ids(session, n, now or datetime.now(UTC)))
+    }
+    if not ranks:
+        return None
+    return _Group(None, case(ranks, value=col(Customer.id), else_=len(ranks)), ranks=ranks)
 
 
 def _read(
@@ -409,7 +423,7 @@ def _read(
         else:
             stmt = stmt.order_by(group.column, col(Customer.id))
         for customer in session.exec(stmt.limit(limit - len(out))):
-            out.append((_key_of(index, group.column, customer), customer))
+            out.append((_key_of(index, group, customer), customer))
         if len(out) >= limit:
             break
     return out
@@ -441,7 +455,7 @@ def _read_fts(
         else:
             stmt = stmt.where(rowid >= start.id if inclusive else rowid > start.id)
     stmt = stmt.order_by(rowid.desc() if backwards else rowid).limit(limit)
-    return [(_key_of(index, group.column, c), c) for c in session.exec(stmt)]
+    return [(_key_of(index, group, c), c) for c in session.exec(stmt)]
 
 
 def count_directory(
@@ -489,8 +503,12 @@ def load_directory_page(
     not on the page ``start_at`` gives (e.g. an edited name moved them), the page is read
     around them instead. Search (``text``) and filters combine.
     """
-    conds = (filters or svc.DirectoryFilter()).conditions()
+    filters = filters or svc.DirectoryFilter()
+    conds = filters.conditions()
     groups = _groups(session, text, region)
+    if filters.rank_by_value and not text.strip():
+        by_value = _by_value(session, filters.rank_by_value, filters.now)
+        groups = [by_value] if by_value is not None else groups
 
     def forward(start: RowKey | None, inclusive: bool, n: int) -> list[tuple[RowKey, Customer]]:
         return _read(
@@ -548,7 +566,7 @@ def _key_of_customer(
         )
         customer = session.exec(stmt).first()
         if customer is not None:
-            return _key_of(index, group.column, customer)
+            return _key_of(index, group, customer)
     return None
 
 

@@ -250,17 +250,25 @@ def value_12m_of(now: datetime) -> Any:
     )
 
 
-def top_value_condition(n: int, now: datetime) -> Any:
-    """The ``n`` live customers with the highest 12-month value (above zero)."""
+def _top_values(n: int, now: datetime) -> Any:
     values = value_12m_of(now)
-    top = (
+    return (
         sa_select(values.c.customer_id)
         .join(Customer, col(Customer.id) == values.c.customer_id)
         .where(live(), values.c.value > 0)
         .order_by(values.c.value.desc(), values.c.customer_id)
         .limit(n)
     )
-    return col(Customer.id).in_(top)
+
+
+def top_value_condition(n: int, now: datetime) -> Any:
+    """The ``n`` live customers with the highest 12-month value (above zero)."""
+    return col(Customer.id).in_(_top_values(n, now))
+
+
+def top_value_ids(session: Session, n: int, now: datetime) -> list[int]:
+    """The ids of :func:`top_value_condition`'s customers, highest value first."""
+    return [int(cid) for (cid,) in session.execute(_top_values(n, now))]
 
 
 # --------------------------------------------------------------------------- one customer

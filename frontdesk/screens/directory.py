@@ -390,7 +390,12 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
     def effective_filters(self) -> svc.DirectoryFilter:
         now = self.fd.clock()
-        return replace(self.filters, extra=self.advanced.conditions(now), now=now)
+        return replace(
+            self.filters,
+            extra=self.advanced.conditions(now),
+            rank_by_value=self.advanced.top_value,
+            now=now,
+        )
 
     def reload(self, *, hold: bool = True) -> None:
         """New filters or a new search: the first page, then the count.

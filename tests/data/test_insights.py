@@ -505,3 +505,43 @@ def test_the_filters_agree_with_every_profile_on_the_demo(tmp_path: Path) -> Non
             assert listed_ids == expected, name
         assert {"due", "on time"} <= set(status.values())
     engine.dispose()
+
+
+def test_the_top_by_value_are_listed_highest_first(any_session: Session, w: dict[str, int]) -> None:
+    from frontdesk.data.directory import load_directory_page
+
+    s = any_session
+    dana = svc.get_customer(session=s, customer_id=w["dana"])
+    svc.update_customer(  # first by name, last by value
+        session=s,
+        customer_id=w["dana"],
+        data=svc.CustomerUpdate(first_name="Aaron"),
+        expected_version=dana.version,
+        actor=ADMIN,
+    )
+    s.commit()
+    by_name = svc.DirectoryFilter(extra=AdvancedFilter(top_value=10).conditions(NOW), now=NOW)
+    by_value = replace(by_name, rank_by_value=10)
+
+    def ids(page: object) -> list[int]:
+        return [c.id for c in page.rows]  # type: ignore[attr-defined]
+
+    assert ids(load_directory_page(session=s, filters=by_name)) == [w["dana"], w["ann"], w["bob"]]
+    page = load_directory_page(session=s, filters=by_value)
+    assert ids(page) == [w["ann"], w["bob"], w["dana"]] and page.count == 3
+    # paged by keyset in that order, from either end
+    first = load_directory_page(session=s, filters=by_value, limit=1)
+    second = load_directory_page(session=s, filters=by_value, after=first.keys[-1], limit=1)
+    last = load_directory_page(session=s, filters=by_value, from_end=True, limit=1)
+    before_last = load_directory_page(session=s, filters=by_value, before=last.keys[0], limit=1)
+    assert [ids(p) for p in (first, second, before_last, last)] == [
+        [w["ann"]],
+        [w["bob"]],
+        [w["bob"]],
+        [w["dana"]],
+    ]
+    assert first.more_after and not first.more_before and last.more_before
+    # the top two only; a search keeps its own order (best match first)
+    two = replace(by_value, extra=AdvancedFilter(top_value=2).conditions(NOW), rank_by_value=2)
+    assert ids(load_directory_page(session=s, filters=two)) == [w["ann"], w["bob"]]
+    assert ids(load_directory_page(session=s, text="bob", filters=by_value)) == [w["bob"]]
