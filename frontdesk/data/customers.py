@@ -578,6 +578,7 @@ def update_customer(
 def set_status(
     *, session: Session, customer_id: int, status: CustomerStatus | str, actor: Staff | None = None
 ) -> Customer:
+    require(actor, "customers.write")
     customer = _load_for_update(session, customer_id)
     value = _choice(status, CustomerStatus, "status")
     return _apply(session, customer, {"status": value}, actor=actor, action="status")
@@ -586,6 +587,7 @@ def set_status(
 def block_customer(
     *, session: Session, customer_id: int, reason: str, actor: Staff | None = None
 ) -> Customer:
+    require(actor, "customers.write")
     text = clean_line("blocked_reason", reason)
     if not text:
         raise ValidationFailed("blocked_reason", "Say why the customer is blocked")
@@ -596,6 +598,7 @@ def block_customer(
 
 
 def unblock_customer(*, session: Session, customer_id: int, actor: Staff | None = None) -> Customer:
+    require(actor, "customers.write")
     customer = _load_for_update(session, customer_id)
     return _apply(
         session, customer, {"blocked": False, "blocked_reason": None}, actor=actor, action="unblock"
@@ -922,6 +925,33 @@ def _secondary(kind: ContactKind, value: str) -> Any:
     return col(Customer.id).in_(owners)
 
 
+# Typed digits a part of a secondary phone is looked for with (fewer match too many).
+SECONDARY_PART_DIGITS = 5
+
+
+def _secondary_parts(plan: _Plan, raw: str) -> tuple[str, list[str]] | None:
+    """(kind, LIKE-free needles) a query looks for in the secondary phones or emails: a part
+    of a phone (5 digits or more) or of an email (typed with an @ or a dot), as any part of
+    a primary phone or email finds its customer. Secondaries are not in ``search_text``;
+    the contact_point table is scanned, so names (no @, no digits) never are."""
+    text = raw.strip()
+    if plan.phone_like:
+        needles = [v for v in plan.variants if len(v) >= SECONDARY_PART_DIGITS]
+        return (ContactKind.PHONE.value, needles) if needles else None
+    if len(text) >= 3 and " " not in text and ("@" in text or "." in text):
+        return ContactKind.EMAIL.value, [text.casefold()]
+    return None
+
+
+def _secondary_part(kind: str, needles: list[str]) -> Any:
+    """Customers with a secondary phone or email containing one of ``needles``."""
+    owners = sa_select(col(ContactPoint.customer_id)).where(
+        col(ContactPoint.kind) == kind,
+        or_(*(col(ContactPoint.value).contains(n, autoescape=True) for n in needles)),
+    )
+    return col(Customer.id).in_(owners)
+
+
 def _search_plan(
     session: Session, text: str, region: str
 ) -> tuple[list[Any], list[Any], list[str], list[Any]]:
@@ -945,6 +975,9 @@ def _search_plan(
     if phone_like and keys.phone:
         exact.append(col(Customer.phone) == keys.phone)
         exact.append(_secondary(ContactKind.PHONE, keys.phone))
+    parts = _secondary_parts(plan, raw)
+    if parts:
+        exact.append(_secondary_part(*parts))
     survivors = sorted({m.survivor_id for m in _merged_matches(session, keys)})
     if survivors:
         exact.append(col(Customer.id).in_(survivors))
@@ -1127,6 +1160,17 @@ def _terms(session: Session, plan: _Plan, raw: str) -> _Terms:
             " WHERE kind = :phone_kind AND value = :phone)"
         )
         params["phone"], params["phone_kind"] = keys.phone, ContactKind.PHONE.value
+    parts = _secondary_parts(plan, raw)
+    if parts:
+        kind, needles = parts
+        names = [f"cp{i}" for i in range(len(needles))]
+        contains = " OR ".join(f"value LIKE :{n} ESCAPE '/'" for n in names)
+        exact.append(
+            "c.id IN (SELECT customer_id FROM contact_point"
+            f" WHERE kind = :part_kind AND ({contains}))"
+        )
+        params["part_kind"] = kind
+        params.update({n: _like(v) for n, v in zip(names, needles, strict=True)})
     survivors = sorted({m.survivor_id for m in _merged_matches(session, keys)})
     if survivors:
         names = [f"s{i}" for i in range(len(survivors))]

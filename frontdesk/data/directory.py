@@ -34,6 +34,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.outcomes import BulkOutcome
+from frontdesk.data.roles import require
 from frontdesk.data.tags import add_tag, remove_tag
 from frontdesk.data.validation import digits
 
@@ -610,6 +611,18 @@ class BulkRequest:
     starting_balance: int = 0
 
 
+# What each bulk action needs (roles.PERMISSIONS); delete and restore check in delete_flow.
+BULK_PERMISSION = {
+    "set_category": "customers.write",
+    "add_tag": "customers.write",
+    "remove_tag": "customers.write",
+    "set_status": "customers.write",
+    "block": "customers.write",
+    "unblock": "customers.write",
+    "enrol": "rewards",
+}
+
+
 def apply_bulk(
     *,
     engine: Engine,
@@ -627,6 +640,8 @@ def apply_bulk(
         return delete_flow.apply_bulk(
             engine=engine, action=request.action, customer_ids=customer_ids, actor=actor
         )
+    # Checked once for the whole selection: a refusal is NotAllowed, not a problem per customer.
+    require(actor, BULK_PERMISSION.get(request.action, "customers.write"))
     outcome = BulkOutcome()
     for start in range(0, len(customer_ids), batch):
         chunk = customer_ids[start : start + batch]

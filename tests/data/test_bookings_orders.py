@@ -118,7 +118,7 @@ def test_cancelled_bookings_free_the_slot(any_session: Session, shop: dict[str, 
 
 def test_blocked_customer_cannot_be_booked(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
-    svc.block_customer(session=s, customer_id=shop["ann"], reason="Unpaid bills")
+    svc.block_customer(session=s, customer_id=shop["ann"], reason="Unpaid bills", actor=ADMIN)
     s.commit()
     with pytest.raises(BlockedCustomer, match="Unpaid bills"):
         book(s, shop, "ann", "nina", DAY.replace(hour=10))
@@ -367,7 +367,7 @@ def test_book_appointment(any_session: Session, shop: dict[str, int]) -> None:
             session=s, request=replace(request, staff_id=None, notes="\x1b[2J"), tz=UTC, actor=ADMIN
         )
     s.rollback()
-    svc.block_customer(session=s, customer_id=shop["bob"], reason="[/] unpaid")
+    svc.block_customer(session=s, customer_id=shop["bob"], reason="[/] unpaid", actor=ADMIN)
     s.commit()
     with pytest.raises(BlockedCustomer, match=r"\[/\] unpaid"):
         flow.book_appointment(
@@ -445,7 +445,7 @@ def test_quick_add_customer_and_picker(any_session: Session, shop: dict[str, int
     assert err.value.existing_id == added.match.id and err.value.field == "phone"
     s.rollback()
     # What the picker lists: a blocked customer says why; a stored colour comes along.
-    svc.block_customer(session=s, customer_id=shop["bob"], reason="Allergy: [nuts]")
+    svc.block_customer(session=s, customer_id=shop["bob"], reason="Allergy: [nuts]", actor=ADMIN)
     vip = Category(name="Gold member", symbol="★", colour="gold")
     s.add(vip)
     s.flush()

@@ -177,14 +177,19 @@ def test_clearing_a_field_with_none(nl: Session) -> None:
 def test_status_block_unblock_delete_restore(nl: Session) -> None:
     c = add(nl, first_name="Ann", email="ann@example.com")
     assert c.id is not None
-    assert C.set_status(session=nl, customer_id=c.id, status="inactive").status == "inactive"
+    assert (
+        C.set_status(session=nl, customer_id=c.id, status="inactive", actor=ADMIN).status
+        == "inactive"
+    )
     with pytest.raises(ValidationFailed):
-        C.set_status(session=nl, customer_id=c.id, status="gone")
+        C.set_status(session=nl, customer_id=c.id, status="gone", actor=ADMIN)
     with pytest.raises(ValidationFailed, match="why"):
-        C.block_customer(session=nl, customer_id=c.id, reason="  ")
-    blocked = C.block_customer(session=nl, customer_id=c.id, reason="No-show three times")
+        C.block_customer(session=nl, customer_id=c.id, reason="  ", actor=ADMIN)
+    blocked = C.block_customer(
+        session=nl, customer_id=c.id, reason="No-show three times", actor=ADMIN
+    )
     assert blocked.blocked and blocked.blocked_reason == "No-show three times"
-    unblocked = C.unblock_customer(session=nl, customer_id=c.id)
+    unblocked = C.unblock_customer(session=nl, customer_id=c.id, actor=ADMIN)
     assert not unblocked.blocked and unblocked.blocked_reason is None
     C.delete_customer(session=nl, customer_id=c.id, actor=ADMIN)
     nl.commit()
@@ -334,8 +339,8 @@ def test_directory_pages_with_keyset(nl: Session) -> None:
 def test_directory_filters(nl: Session, people: dict[str, Customer]) -> None:
     maria = people["maria"]
     assert maria.id is not None
-    C.block_customer(session=nl, customer_id=maria.id, reason="unpaid")
-    C.set_status(session=nl, customer_id=people["ann"].id or 0, status="inactive")
+    C.block_customer(session=nl, customer_id=maria.id, reason="unpaid", actor=ADMIN)
+    C.set_status(session=nl, customer_id=people["ann"].id or 0, status="inactive", actor=ADMIN)
     nl.commit()
     blocked = C.directory_page(session=nl, filters=C.DirectoryFilter(blocked=True))
     assert [c.id for c in blocked] == [maria.id]

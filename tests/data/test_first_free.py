@@ -128,7 +128,7 @@ def test_first_free_keeps_every_check(any_session: Session, shop: dict[str, int]
         flow.book_appointment(session=s, request=request(shop), tz=UTC, actor=THERAPIST)
     from frontdesk.data import customers as svc
 
-    svc.block_customer(session=s, customer_id=shop["bob"], reason="unpaid")
+    svc.block_customer(session=s, customer_id=shop["bob"], reason="unpaid", actor=ADMIN)
     s.commit()
     with pytest.raises(BlockedCustomer):
         flow.book_appointment(

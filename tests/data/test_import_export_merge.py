@@ -945,7 +945,9 @@ def test_merging_a_blocked_customer_into_an_unblocked_one_keeps_the_block(
         session=s,
         data=svc.CustomerCreate(first_name="Anne", email="anne.b@example.com"),
     )
-    svc.block_customer(session=s, customer_id=other.id or 0, reason="Unpaid no-shows [x2]")
+    svc.block_customer(
+        session=s, customer_id=other.id or 0, reason="Unpaid no-shows [x2]", actor=ADMIN
+    )
     s.commit()
     survivor = merge.merge_customers(
         session=s, survivor_id=keep.id or 0, other_ids=[other.id or 0], actor=ADMIN

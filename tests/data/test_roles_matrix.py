@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from frontdesk.data import (
     bookings,
     customer_form,
     delete_flow,
+    directory,
     exporting,
     fields,
     import_flow,
@@ -94,6 +95,7 @@ class World:
     note: int  # on customer 0
     field_key: str
     tag: int
+    category: int
     backup_file: Path
     csv_file: Path
 
@@ -158,6 +160,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         note = notes.add_note(session=s, customer_id=first, body="Likes tea", actor=ada)
         field = fields.save_field(session=s, label="Allergies", actor=ada)
         tag = tags.create_tag(session=s, name="VIP")
+        category = tags.save_category(session=s, name="Walk-ins", symbol="W", actor=ada)
         s.commit()
         world = World(
             branch=branch.id or 0,
@@ -172,6 +175,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
             note=note.id or 0,
             field_key=field.key,
             tag=tag.id or 0,
+            category=category.id or 0,
             backup_file=folder / "template-backup.db",
             csv_file=folder / "people.csv",
         )
@@ -240,6 +244,28 @@ def _request(world: World, **changes: Any) -> booking_flow.BookingRequest:
     }
     values.update(changes)
     return booking_flow.BookingRequest(**values)
+
+
+def _bulk(request: directory.BulkRequest, count: int = 3) -> Work:
+    """The directory's bulk action on the first ``count`` customers; an allowed one must
+    change them all (a refusal is one NotAllowed, not a problem per customer)."""
+
+    def run(engine: Engine, world: World, actor: Staff | None, _: Path) -> Any:
+        if request.tag_id == -1:
+            request_ = replace(request, tag_id=world.tag)
+        elif request.program_id == -1:
+            request_ = replace(request, program_id=world.program)
+        elif request.category_id == -1:
+            request_ = replace(request, category_id=world.category)
+        else:
+            request_ = request
+        ids = world.customers[1 : 1 + count]
+        outcome = directory.apply_bulk(
+            engine=engine, request=request_, customer_ids=ids, actor=actor
+        )
+        assert not outcome.problems and sorted(outcome.changed_ids) == ids, outcome
+
+    return run
 
 
 SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
@@ -487,6 +513,43 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
                 session=s, customer_id=w.customers[0], values={w.field_key: "nuts"}, actor=a
             )
         ),
+    ),
+    (
+        "block a customer",
+        DESK,
+        in_session(
+            lambda s, w, a, _: svc.block_customer(
+                session=s, customer_id=w.customers[0], reason="Unpaid", actor=a
+            )
+        ),
+    ),
+    (
+        "set a customer's status",
+        DESK,
+        in_session(
+            lambda s, w, a, _: svc.set_status(
+                session=s, customer_id=w.customers[0], status="inactive", actor=a
+            )
+        ),
+    ),
+    *[
+        (
+            f"bulk {request.action} (directory)",
+            DESK,
+            _bulk(request),
+        )
+        for request in (
+            directory.BulkRequest(action="block", reason="Unpaid"),
+            directory.BulkRequest(action="set_status", status="inactive"),
+            directory.BulkRequest(action="set_category", category_id=-1),
+            directory.BulkRequest(action="add_tag", tag_id=-1),
+            directory.BulkRequest(action="enrol", program_id=-1),
+        )
+    ],
+    (
+        "bulk delete 21 customers (directory)",
+        ADMIN,
+        _bulk(directory.BulkRequest(action="delete"), count=21),
     ),
     (
         "delete a customer (undoable)",

@@ -199,11 +199,15 @@ def test_block_reason_and_merge_choices_refuse_control_characters(session: Sessi
     )
     refused(
         "blocked_reason",
-        lambda: svc.block_customer(session=session, customer_id=ann.id or 0, reason=ESC),
+        lambda: svc.block_customer(
+            session=session, customer_id=ann.id or 0, reason=ESC, actor=ADMIN
+        ),
     )
     refused(
         "blocked_reason",
-        lambda: svc.block_customer(session=session, customer_id=ann.id or 0, reason="a\nb"),
+        lambda: svc.block_customer(
+            session=session, customer_id=ann.id or 0, reason="a\nb", actor=ADMIN
+        ),
     )
     refused(
         "city",

@@ -75,7 +75,9 @@ def hostile_engine(demo_engine: Engine) -> Iterator[Engine]:
         notes.add_note(
             session=s, customer_id=made[3].id, body="Allergy: [nuts]", is_alert=True, actor=ADMIN
         )
-        svc.block_customer(session=s, customer_id=made[4].id or 0, reason="Unpaid: [bills] [/]")
+        svc.block_customer(
+            session=s, customer_id=made[4].id or 0, reason="Unpaid: [bills] [/]", actor=ADMIN
+        )
         s.commit()
         if vip is not None:
             # As older versions stored it: a CSS name the renderer does not know.

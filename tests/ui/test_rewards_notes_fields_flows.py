@@ -38,7 +38,7 @@ def unenrolled_customer(engine: Engine) -> int:
 async def test_alert_note_shows_in_the_booking_flow(demo_engine: Engine) -> None:
     cid = unenrolled_customer(demo_engine)
     with Session(demo_engine) as s:
-        svc.unblock_customer(session=s, customer_id=cid)
+        svc.unblock_customer(session=s, customer_id=cid, actor=ADMIN)
         alert = next(c for c in note_svc.list_categories(session=s) if c.is_alert)
         note_svc.add_note(
             session=s,
