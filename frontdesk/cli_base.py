@@ -79,15 +79,28 @@ def error_line(exc: FrontdeskError) -> str:
 
 def acting(ctx: click.Context, session: Session, staff: str | None = None) -> Staff | None:
     """The staff member this command acts as (``--staff`` here or on ``frontdesk``, else the OS
-    login); a name that is not on the staff list stops the command with one clear line."""
-    from frontdesk.data.staff import resolve_operator
+    login); a name that is not on the staff list stops the command with one clear line.
 
+    On a database with no staff yet, that name becomes its first admin, and the command says
+    so on stderr once the session commits (a command that fails and rolls back made nobody)."""
+    from sqlalchemy import event
+
+    from frontdesk.data.staff import ensure_first_admin, resolve_operator
+
+    requested = staff or ctx.find_root().params.get("staff")
     try:
-        return resolve_operator(
-            session=session, requested=staff or ctx.find_root().params.get("staff")
-        )
+        first = ensure_first_admin(session=session, requested=requested)
+        actor = resolve_operator(session=session, requested=requested)
     except FrontdeskError as exc:
         fail(error_line(exc))
+    if first is not None:
+        line = Text.assemble(
+            "A new database: ",
+            user_text(first.name),
+            " is its first admin. Add the team with: frontdesk staff add NAME --role reception",
+        )
+        event.listen(session, "after_commit", lambda _: say(line, console=err), once=True)
+    return actor
 
 
 def acting_apart(ctx: click.Context, engine: Engine) -> Staff | None:

@@ -93,6 +93,21 @@ def test_two_first_starts_at_once_make_one_admin(tmp_path: Path) -> None:
     assert len(staff_rows(db)) == 1
 
 
+def test_cli_on_a_new_database_says_who_became_its_first_admin(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    code, _, err = run("--staff", "boss", "settings", "--db", db, "no_such_setting", "1")
+    assert code == 1 and "first admin" not in err  # refused and rolled back: nobody made
+    assert staff_rows(Path(db)) == []
+    code, out, err = run("--staff", "boss", "settings", "--db", db, "currency", "EUR")
+    assert code == 0 and out.strip() == 'currency = "EUR"'  # stdout stays the answer alone
+    assert "A new database: boss is its first admin" in err
+    assert staff_rows(Path(db)) == [("boss", "boss", "admin")]
+    code, _, err = run("--staff", "boss", "settings", "--db", db, "currency", "GBP")
+    assert code == 0 and "first admin" not in err  # said once
+    code, _, err = run("--staff", "root2", "backup", "--db", db, str(tmp_path / "b.db"))
+    assert code == 1 and "first admin" not in err
+
+
 def test_cli_refuses_an_unknown_staff_name_with_one_line(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.db")
     assert run("--staff", "admin", "settings", "--db", db, "currency", "EUR")[0] == 0
