@@ -160,6 +160,31 @@ def test_search_finds_an_added_secondary(any_session: Session) -> None:
     assert svc.search(session=s, text="maria.g@spa.example") == []
 
 
+def test_a_part_of_a_secondary_phone_or_email_finds_its_customer(any_session: Session) -> None:
+    """As any part of a primary phone or email does (the last digits, the number without its
+    country code, the start of the address): directory, count, picker, palette alike."""
+    s = any_session
+    staff = _staff(s)
+    a, b = _pair(s)
+    merge.merge_customers(
+        session=s, survivor_id=a.id or 0, other_ids=[b.id or 0], actor=staff["reception"]
+    )
+    s.commit()
+    # The survivor's own phones are +1 415 555 2671 and (from the merge) +1 650 555 0199.
+    assert (a.phone, a.other_phone) == ("+14155552671", "+16505550199")
+    for text in ("650 555 26", "6505552671", "maria@home", "home.com", "MARIA@HOME"):
+        assert [c.id for c in svc.search(session=s, text=text)] == [a.id], text
+        assert [r.id for r in svc.search_rows(session=s, text=text)] == [a.id], text
+        page = directory.load_directory_page(session=s, text=text, region="US")
+        assert [c.id for c in page.rows] == [a.id] and page.count == 1, text
+        assert svc.count_matches(session=s, text=text) == 1, text
+        assert [m.id for m in picker.matches(session=s, text=text)] == [a.id], text
+    # A name, a LIKE wildcard: not looked for in secondaries; nor 4 digits or fewer.
+    for text in ("garsia", "%", "_@_", "%@%"):
+        assert a.id not in [c.id for c in svc.search(session=s, text=text)], text
+    assert svc._secondary_parts(svc._plan("5526", "US"), "5526") is None
+
+
 def test_secondary_rules(session: Session) -> None:
     s = session
     staff = _staff(s)
