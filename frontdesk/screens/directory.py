@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import lru_cache, partial
 from pathlib import Path
 from time import monotonic
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -879,6 +879,27 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.fd.new_booking(
             self.highlighted_id() if self.focused is not self.query_one("#search") else None
         )
+
+    # action -> the permission it needs (data/roles.py): the footer hides what the operator's
+    # role may not do (b and o then reach the app's own keys, which say why).
+    NEEDS: ClassVar[dict[str, str]] = {
+        "new": "customers.write",
+        "edit": "customers.write",
+        "book": "book",
+        "order": "order",
+        "bulk": "customers.write",
+        "undo": "customers.delete",
+        "merge": "merge",
+        "export": "export",
+        "newsletter": "newsletter.send",
+    }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_select", "select_all"):
+            # A selection is for bulk actions, merging and exporting.
+            return any(self.fd.may(p) for p in ("customers.write", "merge", "export"))
+        needed = self.NEEDS.get(action)
+        return needed is None or self.fd.may(needed)
 
     def action_order(self) -> None:
         self.fd.new_order(

@@ -159,3 +159,34 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
         await burst(pilot, "5")
         assert "add" in _actions(app)
     assert _state(demo_engine) == before  # nothing was changed
+
+
+async def test_the_directory_footer_offers_only_what_the_role_may_do(demo_engine: Engine) -> None:
+    with Session(demo_engine) as s:
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
+        s.commit()
+    desk_only = {"new", "edit", "book", "order", "bulk", "merge", "export", "undo"}
+    selecting = {"toggle_select", "select_all"}
+    app = make_app(demo_engine, staff="tara")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "escape")  # out of the search: the directory's own keys
+        assert isinstance(app.screen, DirectoryScreen)
+        depth = len(app.screen_stack)
+        shown = _actions(app)
+        assert not shown & (desk_only | selecting | {"newsletter"}), shown
+        assert {"filters", "focus_search"} <= shown
+        # Hidden keys do nothing; b reaches the app's key, which says why.
+        await burst(pilot, "n", "e", "space", "a", "m", "b")
+        assert isinstance(app.screen, DirectoryScreen) and len(app.screen_stack) == depth
+        assert not app.screen.selected
+        assert any("may not book" in n.message for n in app._notifications)
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "escape")
+        shown = _actions(app)
+        assert desk_only | selecting <= shown, shown
+        assert "newsletter" not in shown  # admins send newsletters
