@@ -5,8 +5,9 @@ The walk sends bursts of keys at once, as a fast typist or a paste does: the app
 bindings of the moment (read from ``app.active_bindings``, so it follows the screens as they
 change), navigation keys, control keys, hostile text and, now and then, a short "route" that
 opens a screen the walk has not reached yet (profile tabs, booking, order, settings, import,
-duplicates and merge, filters, bulk actions, the command palette ...). When it stays on one
-screen too long it presses escape.
+duplicates and merge, filters, bulk actions, the command palette, the day sheet and its free
+times, outbox, requests, business overview, audit log, newsletter, a message and consents from
+the profile ...). When it stays on one screen too long it presses escape.
 
 It never presses ctrl+q / ctrl+c, and while it runs a guard refuses every file write outside
 the temporary directories (an export typed to ``/etc/x`` gets a PermissionError, which the app
@@ -50,7 +51,9 @@ CONTROL_KEYS = [
     "shift+up", "shift+down", "shift+left", "shift+right",
 ]  # fmt: skip
 # Letters and digits of the app's actions (also read live from the active bindings).
-ACTION_KEYS = [*"nebofavmxXuSIDEcdwtrpRKJzB1234567", "question_mark", "slash", "enter"]
+ACTION_KEYS = [
+    *"nebofavmxXuSIDEcdwtrpRKJzB1234567TOQGLNMC", "question_mark", "slash", "enter",
+]  # fmt: skip
 # Text typed into fields: hostile, plausible (so that forms sometimes save) and random.
 WORDS = [
     "[/]", "[bold]x", "Allergy: [nuts]", "[link=file:///etc/passwd]x[/link]", "\\x1b[2J",
@@ -81,7 +84,18 @@ ROUTES: dict[str, list[str]] = {
     "export": ["E"],
     "help": ["question_mark"],
     "quick-add": ["b", "Z", "z", "q", "space", "N", "o", "b", "o", "d", "y", "ctrl+n"],
+    "day-sheet": ["T"],
+    "free-slots": ["T", "f"],
+    "outbox": ["O"],
+    "requests": ["Q"],
+    "insights": ["G"],
+    "audit": ["L"],
+    "newsletter": ["N"],
+    "compose": ["enter", "M"],
+    "consents": ["enter", "C"],
 }
+# Routes whose last key waits until the screen before it has loaded (a burst of its own).
+LAST_KEY_APART = {"merge-from-duplicates", "free-slots", "compose", "consents"}
 PROFILE_TABS = ["1", "2", "3", "4", "5", "6", "7"]
 # Searches that find the hostile customers (tests/ui/hostile.py).
 SEARCHES = ["busy", "busy", "ctrl", "blocked", "survivor", "twin", "vip", "maximiliana", "merged"]
@@ -102,6 +116,15 @@ MUST_REACH = {
     "FilterModal",
     "BulkActionModal",
     "CommandPalette",
+    "DaySheetScreen",
+    "FreeSlotsModal",
+    "OutboxScreen",
+    "RequestsScreen",
+    "InsightsScreen",
+    "AuditScreen",
+    "NewsletterModal",
+    "ComposeModal",
+    "ConsentModal",
 }
 
 TAIL = 50
@@ -588,6 +611,9 @@ class MonkeyWalk:
         if name == "merge-from-duplicates":
             phases[-1] = keys[:-1]  # the duplicates load first; then open a group
             phases.append(["down"] * rng.randint(0, 3) + ["enter"])
+        elif name in LAST_KEY_APART:
+            phases[-1] = keys[:-1]  # the screen loads first; then its key
+            phases.append(keys[-1:])
         if name == "import" and self.import_path is not None and rng.random() < 0.7:
             phases.append([*str(self.import_path), rng.choice(["enter", "ctrl+o"])])
             phases.append(["ctrl+r"])
@@ -697,6 +723,15 @@ _ROUTE_TARGETS: dict[str, tuple[str, ...]] = {
     "edit-customer": ("CustomerFormScreen",),
     "export": ("ExportModal",),
     "quick-add": ("QuickAddModal",),
+    "day-sheet": ("DaySheetScreen",),
+    "free-slots": ("FreeSlotsModal",),
+    "outbox": ("OutboxScreen",),
+    "requests": ("RequestsScreen",),
+    "insights": ("InsightsScreen",),
+    "audit": ("AuditScreen",),
+    "newsletter": ("NewsletterModal",),
+    "compose": ("ComposeModal",),
+    "consents": ("ConsentModal",),
 }
 
 
