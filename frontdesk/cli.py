@@ -706,9 +706,10 @@ def staff_add(
 @click.option("--default-country", metavar="CC", help="Country of phones written without +code.")
 @click.option(
     "--date-order",
-    type=click.Choice(["dmy", "mdy"]),
-    default=None,
-    help="Day/month order of dates like 3/4/1980 (default: that of --default-country, else"
+    type=click.Choice(["auto", "dmy", "mdy"]),
+    default="auto",
+    show_default=True,
+    help="Day/month order of dates like 3/4/1980 (auto: that of --default-country, else"
     " of the business's country; month first in the US).",
 )
 @click.option(
@@ -744,7 +745,7 @@ def import_cmd(
     file: Path,
     maps: tuple[str, ...],
     default_country: str | None,
-    date_order: str | None,
+    date_order: str,
     on_duplicate: str,
     dry_run: bool,
     tag: str | None,
@@ -773,7 +774,7 @@ def import_cmd(
     options = ImportOptions(
         mapping=mapping or None,
         default_country=default_country.upper() if default_country else None,
-        date_order=date_order or "auto",
+        date_order=date_order,
         on_duplicate=on_duplicate,
         dry_run=dry_run,
         tag=tag,

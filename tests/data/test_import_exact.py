@@ -153,6 +153,7 @@ def test_order_follows_the_business_country_without_a_default_country(
         (["--default-country", "US"], date(1990, 3, 4)),
         (["--default-country", "NL"], date(1990, 4, 3)),
         (["--default-country", "US", "--date-order", "dmy"], date(1990, 4, 3)),
+        (["--default-country", "US", "--date-order", "auto"], date(1990, 3, 4)),
     ],
 )
 def test_cli_date_order_follows_the_default_country_unless_told(
