@@ -86,7 +86,32 @@ def customers_table(session: Session, customers: list[Customer]) -> Table:
     return table
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Frontdesk(click.Group):
+    """``frontdesk`` and its commands: an unexpected error in a command ends it as it ends the
+    app, with one short line naming a private crash report and exit status 1, never a
+    traceback (its message may quote customer data, control characters included)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, --help, ctrl+c
+        except FrontdeskError as exc:  # a refusal no command expected: still one clear line
+            fail(error_line(exc))
+        except Exception as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # the reader went away (| head): click ends quietly
+            from frontdesk.crash import write_crash_report
+
+            crashed(write_crash_report(exc, where="cli"))
+            sys.exit(1)
+
+
+@click.group(
+    cls=_Frontdesk,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @db_option
 @click.option(
     "--staff", metavar="NAME", default=None, help="Act as this staff member (name or username)."

@@ -330,3 +330,53 @@ def test_a_known_error_while_starting_is_an_error_line_not_a_crash(
     assert result.exit_code == 1
     assert result.stderr == "error: staff: no such staff member\n"
     assert not _crash_dir().exists() or not any(_crash_dir().iterdir())
+
+
+# --------------------------------------------------------------------------- CLI commands
+
+
+def test_an_unexpected_error_in_a_command_is_one_line_and_a_report(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+    from frontdesk.data import customers
+
+    def broken(**kwargs: object) -> None:
+        _save_note(_customer_data())
+
+    monkeypatch.setattr(customers, "get_by_code", broken)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "customers", "show", "C-000001"], catch_exceptions=False
+    )
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and _leaks(result.stderr) == []
+    assert "Traceback" not in result.stderr
+    found = re.findall(r"saved to (\S+) \(private to you\)\.", result.stderr)
+    assert len(found) == 1 and Path(found[0]).parent == _crash_dir()
+    report = Path(found[0])
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    text = report.read_text(encoding="utf-8")
+    assert "_save_note" in text and "customers_show" in text and _leaks(text) == []
+
+
+def test_a_refusal_no_command_expected_is_an_error_line(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+    from frontdesk.data import customers
+    from frontdesk.data.errors import ValidationFailed
+
+    def refusing(**kwargs: object) -> None:
+        raise ValidationFailed("code", "is not a customer code")
+
+    monkeypatch.setattr(customers, "get_by_code", refusing)
+    result = CliRunner().invoke(
+        main, ["--db", str(db), "customers", "show", "C-000001"], catch_exceptions=False
+    )
+    assert result.exit_code == 1
+    assert result.stderr == "error: code: is not a customer code\n"
+    assert not _crash_dir().exists() or not any(_crash_dir().iterdir())
