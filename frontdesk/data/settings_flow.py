@@ -15,12 +15,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import fields, notes, rewards, tags
+from frontdesk.data.business_settings import BusinessSetting, load_business_settings
 from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.messaging.templates import list_templates
 from frontdesk.data.models import (
     Category,
     CustomField,
     CustomFieldValue,
     LoyaltyProgram,
+    MessageTemplate,
     NoteCategory,
     Staff,
     Tag,
@@ -41,6 +44,8 @@ class SettingsPage:
     tags: list[Tag] = field(default_factory=list)
     programs: list[LoyaltyProgram] = field(default_factory=list)
     note_categories: list[NoteCategory] = field(default_factory=list)
+    templates: list[MessageTemplate] = field(default_factory=list)
+    business: list[BusinessSetting] = field(default_factory=list)
 
 
 def load_settings_page(*, session: Session) -> SettingsPage:
@@ -60,6 +65,8 @@ def load_settings_page(*, session: Session) -> SettingsPage:
         tags=list(session.exec(select(Tag).order_by(col(Tag.name)))),
         programs=rewards.list_programs(session=session),
         note_categories=notes.list_categories(session=session),
+        templates=list_templates(session=session),
+        business=load_business_settings(session=session),
     )
 
 

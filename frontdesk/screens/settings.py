@@ -34,13 +34,11 @@ from frontdesk.data.business_settings import (
     GROUPS,
     SECRET_SOURCES,
     BusinessSetting,
-    load_business_settings,
     save_business_setting,
 )
 from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.messaging import templates as tpl
-from frontdesk.data.messaging.templates import list_templates
 from frontdesk.data.models import FieldType
 from frontdesk.data.settings_flow import (
     FieldForm,
@@ -499,23 +497,15 @@ class SettingsScreen(FrontdeskScreen[None]):
         Keys typed meanwhile (enter on a row, K / J) wait until the lists are shown."""
         self.hold_keys()
 
-        def loaded(found: tuple[SettingsPage, list[Any], list[BusinessSetting]]) -> None:
-            page, self.templates, self.business = found
+        def loaded(page: SettingsPage) -> None:
+            self.templates, self.business = list(page.templates), page.business
             self.show(page, focus)
             self.call_after_refresh(self.release_keys)
 
         def failed(_: Exception) -> None:
             self.release_keys()
 
-        def load(session: Session) -> tuple[SettingsPage, list[Any], list[BusinessSetting]]:
-            # the page, the message templates (issue 15) and the business settings
-            return (
-                load_settings_page(session=session),
-                list_templates(session=session),
-                load_business_settings(session=session),
-            )
-
-        self.run_read(load, then=loaded, on_error=failed)
+        self.run_read(lambda s: load_settings_page(session=s), then=loaded, on_error=failed)
 
     def show(self, page: SettingsPage, focus: tuple[str, int | str | None] | None = None) -> None:
         self.page = page

@@ -92,6 +92,24 @@ def test_settings_page_counts_values_per_field(people: tuple[Session, Staff, Sta
     assert settings_flow.delete_field(session=s, field_id=field.id or 0, actor=admin) == 1
 
 
+def test_settings_page_is_everything_the_screen_lists_in_one_read(
+    people: tuple[Session, Staff, Staff],
+) -> None:
+    """One use case per action: the settings screen opens with this one read (its tabs,
+    the message templates and the business settings)."""
+    from frontdesk.data.business_settings import load_business_settings
+    from frontdesk.data.messaging.templates import list_templates, save_template
+
+    s, admin, _ = people
+    save_template(session=s, name="Thanks", subject="Thanks", body="Hi {first_name}", actor=admin)
+    page = settings_flow.load_settings_page(session=s)
+    assert "Thanks" in [t.name for t in page.templates]
+    assert [t.id for t in page.templates] == [t.id for t in list_templates(session=s)]
+    business = load_business_settings(session=s)
+    assert [(b.key, b.value) for b in page.business] == [(b.key, b.value) for b in business]
+    assert {b.key for b in page.business} >= {"business_name", "currency"}
+
+
 def test_merge_view_and_ignoring_a_group(people: tuple[Session, Staff, Staff]) -> None:
     s, _, rita = people
     a = svc.create_customer(
