@@ -38,6 +38,7 @@ from frontdesk.data.models import (
     Tag,
     utcnow,
 )
+from frontdesk.data.roles import require
 from frontdesk.data.validation import fold, visible_controls
 
 # Row values a candidate may carry onto the customer (what the merge screen shows).
@@ -229,6 +230,7 @@ def merge_candidate(
     actor: Staff | None = None,
 ) -> Customer:
     """Put the chosen values on the candidate's customer (one audited update)."""
+    require(actor, "merge")
     candidate = get_pending(session=session, candidate_id=candidate_id)
     customer = svc.resolve(
         session=session,
@@ -263,6 +265,7 @@ def merge_candidate(
 
 def add_as_customer(*, session: Session, candidate_id: int, actor: Staff | None = None) -> Customer:
     """Add the imported row as a customer of its own, without the identity already taken."""
+    require(actor, "merge")
     candidate = get_pending(session=session, candidate_id=candidate_id)
     values = dict(candidate.values)
     taken = svc.find_live_duplicate(
@@ -297,5 +300,6 @@ def add_as_customer(*, session: Session, candidate_id: int, actor: Staff | None 
 
 
 def discard(*, session: Session, candidate_id: int, actor: Staff | None = None) -> None:
+    require(actor, "merge")
     candidate = get_pending(session=session, candidate_id=candidate_id)
     _resolve(session, candidate, CandidateStatus.DISCARDED, actor)

@@ -223,7 +223,7 @@ def test_merge_candidates_wait_for_a_decision(engine: Engine, tmp_path: Path) ->
         assert (martha.phone, martha.email) == (None, "martha@example.com")
         s.commit()
         with pytest.raises(InvalidState):
-            candidates.discard(session=s, candidate_id=waiting[1].id)
+            candidates.discard(session=s, candidate_id=waiting[1].id, actor=ADMIN)
         statuses = [
             c.status for c in s.exec(select(MergeCandidate).order_by(col(MergeCandidate.id)))
         ]
@@ -266,7 +266,7 @@ def test_merge_candidates_follow_a_merged_customer(any_session: Session, tmp_pat
     merge.merge_customers(session=s, survivor_id=a.id or 0, other_ids=[b.id or 0], actor=ADMIN)
     waiting = candidates.pending(session=s)
     assert [c.customer_id for c in waiting] == [a.id]
-    candidates.discard(session=s, candidate_id=waiting[0].id)
+    candidates.discard(session=s, candidate_id=waiting[0].id, actor=ADMIN)
     assert candidates.pending(session=s) == []
 
 

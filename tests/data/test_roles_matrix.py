@@ -37,6 +37,7 @@ from frontdesk.data import (
     backup,
     booking_flow,
     bookings,
+    candidates,
     customer_form,
     delete_flow,
     directory,
@@ -96,6 +97,7 @@ class World:
     field_key: str
     tag: int
     category: int
+    candidates: list[int]  # imported rows waiting for review (on customer 7)
     backup_file: Path
     csv_file: Path
 
@@ -161,6 +163,22 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
         field = fields.save_field(session=s, label="Allergies", actor=ada)
         tag = tags.create_tag(session=s, name="VIP")
         category = tags.save_category(session=s, name="Walk-ins", symbol="W", actor=ada)
+        for i in range(3):
+            candidates.record_candidate(
+                session=s,
+                customer_id=people[7].id or 0,
+                values={
+                    "first_name": "Row",
+                    "email": f"row{i}@example.com",
+                    "email_key": f"row{i}@example.com",
+                    "city": f"Town {i}",
+                },
+                extras={},
+                reason="same email",
+                source="people.csv",
+                actor=ada,
+            )
+        waiting = [c.id or 0 for c in candidates.pending(session=s)]
         s.commit()
         world = World(
             branch=branch.id or 0,
@@ -176,6 +194,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, World]:
             field_key=field.key,
             tag=tag.id or 0,
             category=category.id or 0,
+            candidates=waiting,
             backup_file=folder / "template-backup.db",
             csv_file=folder / "people.csv",
         )
@@ -585,6 +604,31 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
             lambda s, w, a, _: merge.merge_customers(
                 session=s, survivor_id=w.customers[2], other_ids=w.customers[3:4], actor=a
             )
+        ),
+    ),
+    (
+        "merge an imported row into its customer",
+        DESK,
+        in_session(
+            lambda s, w, a, _: candidates.merge_candidate(
+                session=s, candidate_id=w.candidates[0], chosen={"city": "Town 0"}, actor=a
+            )
+        ),
+    ),
+    (
+        "add an imported row as a customer",
+        DESK,
+        in_session(
+            lambda s, w, a, _: candidates.add_as_customer(
+                session=s, candidate_id=w.candidates[1], actor=a
+            )
+        ),
+    ),
+    (
+        "discard an imported row",
+        DESK,
+        in_session(
+            lambda s, w, a, _: candidates.discard(session=s, candidate_id=w.candidates[2], actor=a)
         ),
     ),
     (
