@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -73,8 +74,64 @@ async def child(db: str, started: float, keystrokes: bool, staff: str | None) ->
             result["key_p95_ms"] = p95(samples)
             result["keystrokes"] = len(samples)
             result["key_cpu_ms"] = median(cpu)
+            result.update(await opening(app, pilot, screen))
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+async def opening(app: Any, pilot: Any, directory: Any) -> dict[str, float]:
+    """From the directory's list: ``enter`` to the profile shown with its first tab's data,
+    and ``n`` to the new customer form ready for typing (its choices loaded), each measured
+    from the key to the repaint; the first profile of the process separately (caches cold)."""
+    from textual import events
+
+    from frontdesk.screens.customer_form import CustomerFormScreen
+    from frontdesk.screens.directory import CustomerTable
+    from frontdesk.screens.profile.screen import ProfileScreen
+    from frontdesk.screens.profile.tab import ProfileTab
+
+    async def until(done: Any) -> None:
+        while not done():
+            await asyncio.sleep(0.001)
+
+    async def timed(key: str, done: Any) -> float:
+        begin = time.perf_counter()
+        app.post_message(events.Key(key, None))
+        await until(done)
+        await pilot.pause()  # the repaint that shows it
+        return (time.perf_counter() - begin) * 1000
+
+    def profile_ready() -> bool:
+        screen = app.screen
+        if not isinstance(screen, ProfileScreen) or screen.customer_header is None:
+            return False
+        return any(tab.loaded for tab in screen.query(ProfileTab))  # the tab shown first
+
+    def form_ready() -> bool:
+        screen = app.screen
+        return isinstance(screen, CustomerFormScreen) and screen.accepts_keys(1e9)
+
+    await until(lambda: not directory.fetching)
+    await pilot.press("escape")  # the list, with nothing typed: every customer
+    await until(lambda: directory.query_text == "" and not directory.fetching)
+    if not isinstance(app.focused, CustomerTable):
+        await pilot.press("down")  # from the search box to the results
+    await until(lambda: isinstance(app.focused, CustomerTable))
+    profiles: list[float] = []
+    forms: list[float] = []
+    for _ in range(6):
+        profiles.append(await timed("enter", profile_ready))
+        await pilot.press("escape")
+        await until(lambda: app.screen is directory)
+        await pilot.press("down")
+        forms.append(await timed("n", form_ready))
+        await pilot.press("escape")
+        await until(lambda: app.screen is directory)
+    return {
+        "profile_first_ms": profiles[0],
+        "profile_median_ms": median(profiles[1:]),
+        "form_median_ms": median(forms),
+    }
 
 
 def run_child(db: Path, keystrokes: bool, staff: str | None = STAFF) -> dict[str, float]:
@@ -140,6 +197,15 @@ def main() -> None:
         f"median {floor['key_median_ms']:6.1f} ms   p95 {floor['key_p95_ms']:6.1f} ms   "
         f"processor {floor['key_cpu_ms']:5.1f} ms   "
         f"(ratio {typing['key_median_ms'] / max(floor['key_median_ms'], 1e-6):.1f}x)"
+    )
+    print(
+        f"profile open (enter to its data shown), first: {typing['profile_first_ms']:7.0f} ms,"
+        f" then median {typing['profile_median_ms']:5.0f} ms   (goal: <= 150 ms)"
+        f"   2,000 customers: {floor['profile_first_ms']:5.0f} ms, {floor['profile_median_ms']:5.0f} ms"
+    )
+    print(
+        f"new customer form open (n to ready):   median {typing['form_median_ms']:6.0f} ms"
+        f"   (goal: <= 100 ms)   2,000 customers: {floor['form_median_ms']:5.0f} ms"
     )
     print(
         f"peak memory while typing:                            {typing['peak_mb']:7.1f} MB (goal: < 250 MB)"
