@@ -30,9 +30,9 @@ from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.retry import write_transaction
 from frontdesk.data.staff import ensure_first_admin, resolve_operator
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.base import Desk, LiveData
-from frontdesk.screens.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
 from frontdesk.text import plain, user_text
+from frontdesk.widgets.base import Desk, LiveData
+from frontdesk.widgets.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
 
 T = TypeVar("T")
 
@@ -649,5 +649,5 @@ class FrontdeskApp(App[None]):
         self.push_screen(CustomerFormScreen(), callback=saved)
 
 
-# Screens know the app only as a Desk (screens.base): the app must keep that promise.
+# Screens know the app only as a Desk (widgets.base): the app must keep that promise.
 _DESK: type[Desk] = FrontdeskApp

@@ -25,9 +25,9 @@ from frontdesk.data.audit_log import (
     parse_filter,
 )
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import set_message
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import InstantSelect, Select
 
 COLUMNS = (("When", "when"), ("Who", "who"), ("Customer", "customer"), ("What", "what"))

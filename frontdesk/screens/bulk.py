@@ -20,7 +20,6 @@ from textual.widgets.option_list import Option
 from frontdesk.data.delete_flow import DeletePreview, delete_preview
 from frontdesk.data.directory import BulkRequest, Lookups
 from frontdesk.data.roles import BULK_DELETE_LIMIT
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.common import (
     ChoiceModal,
     ConfirmModal,
@@ -28,6 +27,7 @@ from frontdesk.screens.common import (
     category_text,
 )
 from frontdesk.text import join, user_text
+from frontdesk.widgets.base import FrontdeskModal
 
 __all__ = ["BulkActionModal", "BulkRequest", "ConsentRequest"]
 

@@ -20,8 +20,8 @@ from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionLis
 from textual.widgets.option_list import Option
 
 from frontdesk.data.errors import FrontdeskError
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.text import plain, safe_style, user_text
+from frontdesk.widgets.base import FrontdeskModal
 
 __all__ = [
     "ChoiceModal",

@@ -35,9 +35,9 @@ from frontdesk.data.customers import get_customer
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, StaleRecord, ValidationFailed
 from frontdesk.data.formdata import LABELS
 from frontdesk.data.models import CreatedVia, Customer, CustomField
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import join, plain, safe_style, user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 SWITCHES = {

@@ -27,7 +27,6 @@ from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
 from frontdesk.data.bookings import OPENING
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.screens import booking_changes as changes
-from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.booking import NewBookingScreen
 from frontdesk.screens.common import PromptModal, category_text
 from frontdesk.screens.profile.tab import (
@@ -38,6 +37,7 @@ from frontdesk.screens.profile.tab import (
     status_text,
 )
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 COLUMNS = (" ", "Time", "Staff", "Customer", "Service", "Status", "Notes", "Arrived")

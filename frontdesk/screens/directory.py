@@ -35,10 +35,10 @@ from frontdesk.data.directory import DirectoryPage, RowKey, count_directory, loa
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Customer
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
 from frontdesk.text import note_summary, safe_style, user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 PAGE = 100

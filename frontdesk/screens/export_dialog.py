@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskModal
 from frontdesk.widgets.select import Select
 
 

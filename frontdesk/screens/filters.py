@@ -20,9 +20,9 @@ from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.fields import FieldFilter
 from frontdesk.data.models import BookingStatus
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.common import set_message
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskModal
 from frontdesk.widgets.select import Select
 
 

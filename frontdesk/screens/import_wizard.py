@@ -27,9 +27,9 @@ from frontdesk.data.import_flow import (
     load_import_choices,
     run_wizard_import,
 )
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ChoiceModal, fill_table, set_message
 from frontdesk.text import join, user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 # Service field -> the wizard's widget (its message label is ``#<id>-msg``).

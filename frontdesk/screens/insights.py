@@ -22,11 +22,11 @@ from textual.widgets import Footer, Header, Input, Label, Sparkline, Static
 
 from frontdesk.data import insights
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import set_message
 from frontdesk.screens.fmt import money
 from frontdesk.screens.profile.overview import month_label
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 BAR = 30  # width of the category bars

@@ -27,9 +27,9 @@ from frontdesk.data.merge_flow import (
     load_merge_view,
 )
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import fill_table
 from frontdesk.text import join, plain, user_text
+from frontdesk.widgets.base import FrontdeskScreen
 
 KEPT = "bold green"
 

@@ -43,10 +43,10 @@ from frontdesk.data.messaging import newsletters as letters
 from frontdesk.data.messaging import outbox as box
 from frontdesk.data.messaging import templates as tpl
 from frontdesk.data.models import Channel, MessageTemplate, OutboxMessage
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.common import ConfirmModal, set_message
 from frontdesk.screens.fmt import when
 from frontdesk.text import join, plain, user_text
+from frontdesk.widgets.base import FrontdeskModal
 from frontdesk.widgets.select import Select
 
 CHANNELS = [(CHANNEL_LABEL[c.value], c.value) for c in Channel]

@@ -29,10 +29,10 @@ from frontdesk.data.message_views import (
     load_outbox_page,
 )
 from frontdesk.data.messaging import outbox as box
-from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.common import set_message
 from frontdesk.screens.fmt import when
 from frontdesk.text import join, user_text
+from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.widgets.select import InstantSelect, Select
 
 COLUMNS = (

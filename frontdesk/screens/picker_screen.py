@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label
 
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.customer_picker import CustomerPicker
 
 

@@ -16,9 +16,9 @@ from frontdesk.data import formdata
 from frontdesk.data import picker as data
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, ValidationFailed
 from frontdesk.data.models import CreatedVia
-from frontdesk.screens.base import FrontdeskModal
-from frontdesk.screens.keys import KeyReadiness
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskModal
+from frontdesk.widgets.keys import KeyReadiness
 from frontdesk.widgets.select import InstantSelect, Select
 
 FIELDS = {

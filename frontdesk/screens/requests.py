@@ -19,10 +19,10 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from frontdesk.data import booking_requests as br
 from frontdesk.data.settings import get_setting
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal, PromptModal
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.customer_picker import CustomerPicker
 
 COLUMNS = (

@@ -51,10 +51,10 @@ from frontdesk.data.settings_flow import (
     save_note_category_form,
     save_program_form,
 )
-from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal, fill_table, set_message
 from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.text import join, safe_colour, safe_style, user_text
+from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.widgets.select import Select
 
 __all__ = [

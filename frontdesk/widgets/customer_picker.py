@@ -27,8 +27,8 @@ from textual.widgets.option_list import Option
 from frontdesk.data import picker as data
 from frontdesk.data.directory import prefill_from_query
 from frontdesk.data.models import CreatedVia
-from frontdesk.screens.base import DataWidget
 from frontdesk.text import join, note_summary, safe_style, user_text
+from frontdesk.widgets.base import DataWidget
 
 HINT_EMPTY = "Type to find the customer · ctrl+n adds a new one"
 HINT_MATCHES = "↓ and enter pick · ctrl+n adds a new customer"

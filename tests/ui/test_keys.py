@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Label, SelectionList
 
 from frontdesk.data.errors import ValidationFailed
-from frontdesk.screens.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from tests.ui.conftest import SIZE, burst, make_app, settle
 
 SECRET = "Allergy: peanuts (customer text that must never be shown or saved)"

@@ -20,7 +20,6 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Switch, TextArea
 
 from frontdesk.data.errors import FrontdeskError, InsufficientPoints, ValidationFailed
-from frontdesk.screens.base import FrontdeskModal
 from frontdesk.screens.field_input import (
     clear_field_error,
     error_id,
@@ -30,6 +29,7 @@ from frontdesk.screens.field_input import (
     show_field_error,
 )
 from frontdesk.text import plain, user_text
+from frontdesk.widgets.base import FrontdeskModal
 from frontdesk.widgets.select import Select
 
 R = TypeVar("R")

@@ -13,7 +13,6 @@ from textual.widgets import Collapsible, Footer, Header, Static, TabbedContent, 
 from frontdesk.data import delete_flow
 from frontdesk.data import profile as data
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.base import FrontdeskScreen
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.profile.bookings import BookingsTab
 from frontdesk.screens.profile.details import DetailsTab
@@ -25,6 +24,7 @@ from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.screens.profile.timeline import TimelineTab
 from frontdesk.text import join, note_summary, plain, safe_style, user_text
+from frontdesk.widgets.base import FrontdeskScreen
 
 TAB_CLASSES: tuple[type[ProfileTab], ...] = (
     OverviewTab,

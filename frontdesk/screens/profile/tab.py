@@ -16,9 +16,9 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input
 
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
-from frontdesk.screens.base import DataWidget
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import user_text
+from frontdesk.widgets.base import DataWidget
 from frontdesk.widgets.select import Select
 
 if TYPE_CHECKING:

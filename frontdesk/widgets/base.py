@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from frontdesk.data.errors import FrontdeskError
-from frontdesk.screens.keys import KeyReadiness
+from frontdesk.widgets.keys import KeyReadiness
 
 if TYPE_CHECKING:
     from datetime import datetime
