@@ -31,7 +31,7 @@ from frontdesk.cli_messaging import COMMANDS as _MESSAGING
 from frontdesk.cli_requests import bookings_group, serve, tokens
 from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
 from frontdesk.data.models import Customer
-from frontdesk.text import plain, user_text
+from frontdesk.text import counted, plain, user_text
 
 
 def customer_json(session: Session, customer: Customer) -> dict[str, Any]:
@@ -919,7 +919,7 @@ def export_cmd(
                 fail(error_line(exc))
             except OSError as exc:
                 fail(f"cannot write {file}: {exc.strerror or exc}")
-    say(f"Exported {count:,} customers to {file}")
+    say(f"Exported {counted(count, 'customer')} to {file}")
 
 
 @main.command("duplicates")

@@ -37,7 +37,7 @@ from frontdesk.data.models import Customer
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
-from frontdesk.text import note_summary, safe_style, user_text
+from frontdesk.text import counted, note_summary, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
@@ -1167,7 +1167,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
             if problem:
                 self.notify(problem, severity="error", markup=False)
             else:
-                self.notify(f"Exported {count:,} customers to {path}", markup=False)
+                self.notify(f"Exported {counted(count, 'customer')} to {path}", markup=False)
 
         return done
 

@@ -280,6 +280,12 @@ def test_export_names_the_file_literally(db: str, console: str, tmp_path: Path) 
     assert code == 0, err
     assert_safe(out + err)
     assert shown(out) == f"Exported 8 customers to {target}\n"
+    one = tmp_path / "one.csv"
+    code, out, err = run(
+        "--staff", "linker", "export", "--db", db, "--search", "C-000001", str(one)
+    )
+    assert code == 0, err
+    assert shown(out) == f"Exported 1 customer to {one}\n"
     exported = target.read_text(encoding="utf-8-sig")
     assert LINK in exported
 
