@@ -152,7 +152,8 @@ class Clean:
 
 
 def _find_named(session: Session, model: Any, text: str | None, what: str, field: str) -> Any:
-    """A row by id or by name (case-insensitive exact, else the one whose name starts so)."""
+    """A row by id or by name (case-insensitive exact, else the one whose name starts so); a
+    staff member also by username."""
     raw = (text or "").strip()
     if not raw:
         raise ValidationFailed(field, f"choose a {what}")
@@ -168,7 +169,11 @@ def _find_named(session: Session, model: Any, text: str | None, what: str, field
         if found:
             return found[0]
     key = fold(raw)
-    exact = [r for r in rows if fold(r.name) == key]
+    exact = [
+        r
+        for r in rows
+        if fold(r.name) == key or (model is Staff and r.username and fold(r.username) == key)
+    ]
     if len(exact) == 1:
         return exact[0]
     starts = [r for r in rows if fold(r.name).startswith(key)]

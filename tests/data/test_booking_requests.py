@@ -392,3 +392,18 @@ def test_a_booking_longer_than_a_day_still_blocks_its_staff_member(
         session=s, service="Haircut", branch="Main", day="2026-11-04", now=NOW, tz=UTC
     )
     assert {x.staff for x in free.slots} == {"Omar"}
+
+
+def test_a_staff_member_is_named_by_name_or_username(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    omar = s.get(Staff, shop["omar"])
+    assert omar is not None
+    omar.username = "omar.k"
+    s.add(omar)
+    s.commit()
+    # Nina is free at 10:00 too, so only the username can have chosen Omar.
+    assert submit(s, phone="0612345678", staff="OMAR.K").staff == "Omar"
+    with pytest.raises(ValidationFailed, match=r"unknown staff member 'omar\.x'"):
+        submit(s, name="Ben", email="ben@example.com", staff="omar.x")
