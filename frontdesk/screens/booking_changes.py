@@ -31,11 +31,24 @@ Change = Callable[..., None]
 Ask = Callable[[Screen[Any], Callable[[Any], None]], None]
 
 
+# rescheduled(booking_id, result): the dialog saved the new time; show it.
+Rescheduled = Callable[[int, actions.BookingChanged], None]
+
+
 def ask_and_change(
-    ask: Ask, change: Change, booking_id: int, action: str, *, start: datetime | None = None
+    ask: Ask,
+    change: Change,
+    booking_id: int,
+    action: str,
+    *,
+    actor: Staff | None,
+    rescheduled: Rescheduled,
+    start: datetime | None = None,
 ) -> None:
-    """Ask what ``action`` needs, then ``change``: cancel asks the reason, reschedule the new
-    date and time (``start`` filled in when given), done whether to create the order now."""
+    """Ask what ``action`` needs, then ``change``: cancel asks the reason, done whether to
+    create the order now. Reschedule asks the new date and time (``start`` filled in when
+    given) and saves from its dialog: a time another booking holds is refused under the
+    field with the next free time, and what was typed stays."""
     if action == "cancel":
         ask(
             PromptModal(f"Why is booking #{booking_id} cancelled?", placeholder="Reason"),
@@ -49,8 +62,10 @@ def ask_and_change(
                 placeholder="YYYY-MM-DD HH:MM",
                 value=value,
                 check=prompt_check(actions.parse_when),
+                save=lambda when: change_work(booking_id, "reschedule", actor, when=when),
+                explain=double_booked_text,
             ),
-            lambda when: change(booking_id, "reschedule", when=when) if when else None,
+            lambda result: rescheduled(booking_id, result) if result is not None else None,
         )
     elif action == "complete":
 

@@ -155,6 +155,7 @@ class PromptModal(FrontdeskModal[str | None]):
         value: str = "",
         check: Callable[[str], str | None] | None = None,
         save: Callable[[str], Callable[[Session], Any]] | None = None,
+        explain: Callable[[FrontdeskError], str | None] | None = None,
     ) -> None:
         super().__init__(classes="dialog-screen")
         self.question = question
@@ -163,6 +164,7 @@ class PromptModal(FrontdeskModal[str | None]):
         self.initial = value
         self.check = check
         self.save = save
+        self.explain = explain  # the sentence for a refusal (None: the error's own)
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -198,7 +200,10 @@ class PromptModal(FrontdeskModal[str | None]):
     def _refused(self, exc: Exception) -> None:
         self.saving = False
         self.release_keys()
-        message = str(exc) if isinstance(exc, FrontdeskError) else "Not saved: an unexpected error."
+        if isinstance(exc, FrontdeskError):
+            message = (self.explain(exc) if self.explain else None) or str(exc)
+        else:
+            message = "Not saved: an unexpected error."
         self.query_one("#answer-error", Label).update(user_text(message))
 
     def action_cancel(self) -> None:

@@ -26,6 +26,7 @@ from frontdesk.data import day_sheet as data
 from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
 from frontdesk.data.bookings import OPENING
 from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.profile_actions import BookingChanged
 from frontdesk.screens import booking_changes as changes
 from frontdesk.screens.booking import NewBookingScreen
 from frontdesk.screens.common import PromptModal, category_text
@@ -484,8 +485,18 @@ class DaySheetScreen(FrontdeskScreen[None]):
         row = self.highlighted()
         if row is not None:
             changes.ask_and_change(
-                self.ask, self.change, row.booking_id, action, start=row.start_at
+                self.ask,
+                self.change,
+                row.booking_id,
+                action,
+                actor=self.fd.operator,
+                rescheduled=self._rescheduled,
+                start=row.start_at,
             )
+
+    def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:
+        self.load(select=str(booking_id))
+        self.notify(changes.changed_text(booking_id, "reschedule")(result), markup=False)
 
     def change(
         self,

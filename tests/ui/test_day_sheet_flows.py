@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from frontdesk import app as app_module
 from frontdesk.data import bookings as bk
@@ -19,6 +19,7 @@ from frontdesk.data import customers as svc
 from frontdesk.data import day_sheet as ds
 from frontdesk.data import notes
 from frontdesk.data.models import Booking, Category, Order, Staff
+from frontdesk.screens.common import PromptModal
 from frontdesk.screens.day_sheet import DaySheetScreen, FreeSlotsModal
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
@@ -203,6 +204,12 @@ async def test_reschedule_moves_the_row_and_keeps_it_highlighted(busy_engine: En
         await keys(pilot, "up", "r", "ctrl+u", "2026-11-02 11:30", "enter")  # Hana: Dan's time
         hana = booking_of(busy_engine, "Hana")
         assert hana.start_at.replace(tzinfo=UTC).hour == 15 and hana.version == 1
+        # ... in the dialog, under the field, and what was typed stays.
+        assert isinstance(app.screen, PromptModal)
+        refused = str(app.screen.query_one("#answer-error").render())
+        assert "is busy then" in refused and "free at" in refused
+        assert app.screen.query_one("#answer", Input).value == "2026-11-02 11:30"
+        await keys(pilot, "escape")
         assert "Hana" in highlighted(app)
         # A bad date stays in the dialog with its message under the field.
         await keys(pilot, "r", "ctrl+u", "tomorrow", "enter")

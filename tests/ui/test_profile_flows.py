@@ -328,11 +328,12 @@ async def test_reschedule_the_highlighted_booking(demo_engine: Engine) -> None:
     async with app.run_test(size=SIZE) as pilot:
         # the second booking onto the first one's time: the same staff member is busy then
         await open_profile(pilot, who.id, "2", "down", "t", f"{taken:%Y-%m-%d %H:%M}", "enter")
-        assert isinstance(app.screen, ProfileScreen)
-        said = [n.message for n in app._notifications]
-        assert any(busy in m and LONG_FIRST in m for m in said)  # refused
-        assert cells(app, "#b-table")[1][3] == f"{taken + timedelta(days=-1):%Y-%m-%d}"
-        await burst(pilot, "t", "2026-12-24", "enter")  # no time: refused next to the field
+        # Refused in the dialog, under the field, with what was typed kept.
+        assert isinstance(app.screen, PromptModal)
+        refused = str(app.screen.query_one("#answer-error").render())
+        assert busy in refused and LONG_FIRST in refused
+        assert app.screen.query_one("#answer", Input).value == f"{taken:%Y-%m-%d %H:%M}"
+        await burst(pilot, "ctrl+u", "2026-12-24", "enter")  # no time: refused next to the field
         assert isinstance(app.screen, PromptModal)
         assert "HH:MM" in str(app.screen.query_one("#answer-error").render())
         await burst(pilot, " 9.30", "enter")

@@ -17,6 +17,7 @@ from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
 from frontdesk.data import roles
 from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.profile_actions import BookingChanged
 from frontdesk.screens import booking_changes as changes
 from frontdesk.screens.common import InfoModal
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
@@ -187,7 +188,17 @@ class BookingsTab(ProfileTab):
     def action_change(self, action: str) -> None:
         booking_id = self._booking()
         if booking_id is not None:
-            changes.ask_and_change(self.ask, self.change, booking_id, action)
+            changes.ask_and_change(
+                self.ask,
+                self.change,
+                booking_id,
+                action,
+                actor=self.operator,
+                rescheduled=self._rescheduled,
+            )
+
+    def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:
+        self.saved(changes.changed_text(booking_id, "reschedule")(result), changed="booking")
 
     def change(
         self,
