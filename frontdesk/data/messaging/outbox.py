@@ -629,10 +629,19 @@ class _Texts:
         self.cfg = cfg
         self.letters: dict[int, tuple[Newsletter, set[str]]] = {}
         self.values: dict[int, dict[str, str]] = {}
+        # The batch's customers, held so that the session's identity map keeps them: checking
+        # each message (consent, address) then reads no row again.
+        self.customers: dict[int, Customer] = {}
 
     def prepare(self, session: Session, rows: list[OutboxMessage]) -> None:
-        """Load what a batch of newsletter messages needs in a few queries."""
+        """Load what a batch of messages needs in a few queries."""
         self.values = {}
+        wanted = {row.customer_id for row in rows if row.customer_id is not None}
+        self.customers = {
+            c.id: c
+            for c in session.exec(select(Customer).where(col(Customer.id).in_(wanted))).all()
+            if c.id is not None
+        }
         used: set[str] = set()
         ids: list[int] = []
         for row in rows:
@@ -644,9 +653,11 @@ class _Texts:
                 ids.append(row.customer_id)
         if not ids:
             return
-        customers = list(session.exec(select(Customer).where(col(Customer.id).in_(ids))).all())
         self.values = tpl.values_for_many(
-            session=session, customers=customers, business_name=self.cfg.business_name, needed=used
+            session=session,
+            customers=[self.customers[i] for i in ids if i in self.customers],
+            business_name=self.cfg.business_name,
+            needed=used,
         )
 
     def _letter(self, session: Session, letter_id: int) -> tuple[Newsletter, set[str]] | None:
