@@ -43,6 +43,10 @@ from frontdesk.data.models import (
     BookingStatus,
     Branch,
     Customer,
+    InsightDay,
+    InsightGap,
+    InsightMoney,
+    InsightPayer,
     Order,
     Payment,
     Refund,
@@ -57,6 +61,7 @@ from frontdesk.data.settings import get_setting
 MONTHS = 24  # the profile's chart
 TOP = 5  # most booked services / staff in the profile
 TOP_CUSTOMERS = 10  # in the business overview
+PAYER_WALK = 100_000  # the most biggest payers the top customers are sought among
 DONE = BookingStatus.COMPLETED.value
 SETTLED = (DONE, BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
 DUE_MARGIN_KEY = "due_back_margin_days"
@@ -142,8 +147,11 @@ def months_back(today: date, n: int) -> date:
     return date(total // 12, total % 12 + 1, 1)
 
 
-def money_moves(customer_id: int | None = None, branch_id: int | None = None) -> Any:
-    """Every payment (+) and refund (-) with its time, customer and branch: a subquery."""
+def money_moves(
+    customer_id: int | None = None, branch_id: int | None = None, customers: Any = None
+) -> Any:
+    """Every payment (+) and refund (-) with its time, customer and branch: a subquery
+    (of one customer, one branch, or the customers a select of ids gives)."""
     paid: Any = sa_select(
         col(Payment.at).label("at"),
         col(Payment.amount_cents).label("cents"),
@@ -159,6 +167,9 @@ def money_moves(customer_id: int | None = None, branch_id: int | None = None) ->
     if customer_id is not None:
         paid = paid.where(col(Order.customer_id) == customer_id)
         back = back.where(col(Order.customer_id) == customer_id)
+    if customers is not None:
+        paid = paid.where(col(Order.customer_id).in_(customers))
+        back = back.where(col(Order.customer_id).in_(customers))
     if branch_id is not None:
         paid = paid.where(col(Order.branch_id) == branch_id)
         back = back.where(col(Order.branch_id) == branch_id)
@@ -528,118 +539,176 @@ def business_overview(
     at_branch = [col(Booking.branch_id) == branch_id] if branch_id is not None else []
     in_period = [col(Booking.start_at) >= lo, col(Booking.start_at) <= hi, *at_branch]
     done = col(Booking.status) == DONE
-    month = month_of(col(Booking.start_at))
+    lo_day, hi_day = day_of(date_from), day_of(date_to)
 
-    # visits and distinct visitors per month
-    per_month: dict[str, tuple[int, int]] = {
-        m: (int(v), int(c))
-        for m, v, c in session.execute(
-            sa_select(month, func.count(), func.count(col(Booking.customer_id).distinct()))
-            .where(done, *in_period)
-            .group_by(month)
+    # bookings per month, status and category: insight_day (a row per branch, day, service
+    # and status)
+    bdays = col(InsightDay.day).between(lo_day, hi_day)
+    bbranch = [col(InsightDay.branch_id) == branch_id] if branch_id is not None else []
+    booked = func.sum(col(InsightDay.bookings))
+    status = col(InsightDay.status)
+
+    def of(value: str) -> Any:
+        return func.sum(case((status == value, col(InsightDay.bookings)), else_=0))
+
+    # month -> (completed, cancelled, no-show)
+    bookings_by_month = {
+        _month_label(md): (int(done_n), int(cancelled_n), int(no_show_n))
+        for md, done_n, cancelled_n, no_show_n in session.execute(
+            sa_select(
+                col(InsightDay.month_day),
+                of(DONE),
+                of(BookingStatus.CANCELLED.value),
+                of(BookingStatus.NO_SHOW.value),
+            )
+            .where(bdays, *bbranch, status.in_(SETTLED))
+            .group_by(col(InsightDay.month_day))
         )
     }
-    # first completed visits (at the branch) that fall in the period, per month
-    firsts = (
-        sa_select(func.min(col(Booking.start_at)).label("first"))
-        .where(done, *at_branch)
-        .group_by(col(Booking.customer_id))
-        .having(func.min(col(Booking.start_at)) >= lo)
-        .subquery("firsts")
+    # distinct customers: insight_gap counts visit days by the previous visit's day, so the
+    # customers who came in a run of days are the days' counts whose previous visit is older
+    scope = col(InsightGap.scope) == (branch_id or 0)
+    n = col(InsightGap.n)
+    prev = col(InsightGap.prev_day)
+    month_start = case(
+        (col(InsightGap.month_day) > lo_day, col(InsightGap.month_day)), else_=lo_day
     )
-    new_by_month = {
-        m: int(n)
-        for m, n in session.execute(
-            sa_select(month_of(firsts.c.first), func.count())
-            .where(firsts.c.first <= hi)
-            .group_by(month_of(firsts.c.first))
+    visitors_by_month = {
+        _month_label(md): (int(visitors), int(new))
+        for md, visitors, new in session.execute(
+            sa_select(
+                col(InsightGap.month_day),
+                func.sum(case((prev < month_start, n), else_=0)),
+                func.sum(case((prev == -1, n), else_=0)),
+            )
+            .where(scope, col(InsightGap.day).between(lo_day, hi_day))
+            .group_by(col(InsightGap.month_day))
         )
     }
-    moves = money_moves(branch_id=branch_id)
+    mdays = col(InsightMoney.day).between(lo_day, hi_day)
+    mbranch = [col(InsightMoney.branch_id) == branch_id] if branch_id is not None else []
     revenue_by_month = {
-        m: int(v)
-        for m, v in session.execute(
-            sa_select(month_of(moves.c.at), func.sum(moves.c.cents))
-            .where(moves.c.at >= lo, moves.c.at <= hi)
-            .group_by(month_of(moves.c.at))
+        _month_label(md): int(v)
+        for md, v in session.execute(
+            sa_select(col(InsightMoney.month_day), func.sum(col(InsightMoney.cents)))
+            .where(mdays, *mbranch)
+            .group_by(col(InsightMoney.month_day))
         )
     }
     months = []
     for m in month_keys(date_from, date_to):
-        visits, visitors = per_month.get(m, (0, 0))
-        new = new_by_month.get(m, 0)
+        visitors, new = visitors_by_month.get(m, (0, 0))
+        visits = bookings_by_month.get(m, (0, 0, 0))[0]
         months.append(BusinessMonth(m, new, visitors - new, visits, revenue_by_month.get(m, 0)))
+    # the period's settled bookings: its months' (each month's figures are SQL sums)
+    settled = sum(sum(figures) for figures in bookings_by_month.values())
+    cancelled = sum(figures[1] for figures in bookings_by_month.values())
+    no_shows = sum(figures[2] for figures in bookings_by_month.values())
 
-    active = int(
-        session.execute(
-            sa_select(func.count(col(Booking.customer_id).distinct())).where(done, *in_period)
-        ).scalar_one()
-    )
-    # retention: last year's visitors who came back this year (years ending at date_to)
-    this_start = _start(_one_year_before(date_to) + timedelta(days=1))
-    last_start = _start(_one_year_before(_one_year_before(date_to)) + timedelta(days=1))
-    last_year = (
-        sa_select(col(Booking.customer_id).label("cid"))
-        .where(done, *at_branch, col(Booking.start_at) >= last_start)
-        .where(col(Booking.start_at) < this_start)
-        .distinct()
-        .subquery("last_year")
-    )
-    came_back = (
-        sa_select(col(Booking.id))
-        .where(
-            col(Booking.customer_id) == last_year.c.cid,
-            done,
-            *at_branch,
-            col(Booking.start_at) >= this_start,
-            col(Booking.start_at) <= hi,
-        )
-        .exists()
-    )
-    last_count, retained = session.execute(
+    # active: visitors in the period; retention: last year's visitors who came back this
+    # year (years ending at date_to)
+    this_start = day_of(_one_year_before(date_to) + timedelta(days=1))
+    last_start = day_of(_one_year_before(_one_year_before(date_to)) + timedelta(days=1))
+    day = col(InsightGap.day)
+    active, last_count, retained = session.execute(
         sa_select(
-            func.count(), func.coalesce(func.sum(case((came_back, 1), else_=0)), 0)
-        ).select_from(last_year)
+            func.sum(case(((day >= lo_day) & (prev < lo_day), n), else_=0)),
+            func.sum(case(((day < this_start) & (prev < last_start), n), else_=0)),
+            func.sum(
+                case(
+                    ((day >= this_start) & (prev >= last_start) & (prev < this_start), n),
+                    else_=0,
+                )
+            ),
+        ).where(scope, day.between(min(lo_day, last_start), hi_day))
     ).one()
 
-    settled, no_shows, cancelled = session.execute(
-        sa_select(
-            func.count(),
-            func.coalesce(
-                func.sum(case((col(Booking.status) == BookingStatus.NO_SHOW.value, 1), else_=0)),
-                0,
-            ),
-            func.coalesce(
-                func.sum(case((col(Booking.status) == BookingStatus.CANCELLED.value, 1), else_=0)),
-                0,
-            ),
-        ).where(col(Booking.status).in_(SETTLED), *in_period)
-    ).one()
-
-    # per service first (one pass over the bookings), then per category (a few rows)
+    # per service first (a pass over the period's roll-up rows), then per category
     per_service = (
         sa_select(
-            col(Booking.service_id).label("service_id"),
-            func.count().label("n"),
-            func.sum(col(Booking.price_cents)).label("v"),
+            col(InsightDay.service_id).label("service_id"),
+            booked.label("n"),
+            func.sum(col(InsightDay.price_cents)).label("v"),
         )
-        .where(done, *in_period)
-        .group_by(col(Booking.service_id))
+        .where(bdays, *bbranch, status == DONE)
+        .group_by(col(InsightDay.service_id))
         .subquery("per_service")
     )
-    n, v = func.sum(per_service.c.n), func.sum(per_service.c.v)
+    count, v = func.sum(per_service.c.n), func.sum(per_service.c.v)
     categories = [
-        CategoryShare(str(name), int(count), int(value or 0))
-        for name, count, value in session.execute(
-            sa_select(col(ServiceType.name), n, v)
+        CategoryShare(str(name), int(visits), int(value or 0))
+        for name, visits, value in session.execute(
+            sa_select(col(ServiceType.name), count, v)
             .select_from(per_service)
             .join(Service, col(Service.id) == per_service.c.service_id)
             .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
             .group_by(col(ServiceType.id), col(ServiceType.name))
-            .order_by(n.desc(), col(ServiceType.name))
+            .order_by(count.desc(), col(ServiceType.name))
         )
     ]
 
+    top = _top_customers(session, branch_id, lo, hi, [done, *in_period])
+    revenue = sum(m.revenue_cents for m in months)
+    return BusinessOverview(
+        branch=branch_name,
+        date_from=date_from,
+        date_to=date_to,
+        months=months,
+        active_customers=int(active or 0),
+        retained=int(retained or 0),
+        last_year_customers=int(last_count or 0),
+        settled_bookings=int(settled or 0),
+        no_shows=int(no_shows or 0),
+        cancellations=int(cancelled or 0),
+        revenue_cents=revenue,
+        categories=categories,
+        top_customers=top,
+        currency=str(get_setting(session=session, key="currency") or "USD"),
+        branches=[
+            (b.id or 0, b.name) for b in session.exec(select(Branch).order_by(col(Branch.name)))
+        ],
+    )
+
+
+def _top_customers(
+    session: Session, branch_id: int | None, lo: datetime, hi: datetime, visits_where: list[Any]
+) -> list[TopCustomer]:
+    """The live customers with the highest net income in ``lo .. hi`` (above zero).
+
+    Net income in a period is at most all a customer ever paid (insight_payer), so the
+    leaders are sought among the biggest payers who paid on or after ``lo``: if the tenth
+    leader among the first ``n`` of them has more than the ``n``-th paid in all, nobody
+    further down can pass them; otherwise ``n`` grows (and past PAYER_WALK the figure is
+    summed over everyone, as before)."""
+    n = TOP_CUSTOMERS * 8
+    while True:
+        payers = (
+            sa_select(col(InsightPayer.customer_id), col(InsightPayer.paid_cents))
+            .where(
+                col(InsightPayer.scope) == (branch_id or 0),
+                col(InsightPayer.last_day) >= day_of(lo),
+                col(InsightPayer.paid_cents) > 0,
+            )
+            .order_by(col(InsightPayer.paid_cents).desc(), col(InsightPayer.customer_id))
+            .limit(n)
+            .subquery("payers")
+        )
+        walk = n <= PAYER_WALK
+        among = sa_select(payers.c.customer_id) if walk else None
+        top = _leaders(
+            session, money_moves(branch_id=branch_id, customers=among), lo, hi, visits_where
+        )
+        if not walk:
+            return top
+        seen, bound = session.execute(sa_select(func.count(), func.min(payers.c.paid_cents))).one()
+        if seen < n or (len(top) == TOP_CUSTOMERS and top[-1].value_cents > (bound or 0)):
+            return top
+        n *= 8
+
+
+def _leaders(
+    session: Session, moves: Any, lo: datetime, hi: datetime, visits_where: list[Any]
+) -> list[TopCustomer]:
     value = func.sum(moves.c.cents).label("value")
     top_values = (
         sa_select(moves.c.customer_id, value)
@@ -665,10 +734,10 @@ def business_overview(
     )
     visits_in_period = (  # counted for the ten leaders only
         sa_select(func.count())
-        .where(col(Booking.customer_id) == leaders.c.cid, done, *in_period)
+        .where(col(Booking.customer_id) == leaders.c.cid, *visits_where)
         .scalar_subquery()
     )
-    top = [
+    return [
         TopCustomer(code, _name(first, last, display), int(value), int(count))
         for code, first, last, display, value, count in session.execute(
             sa_select(
@@ -681,26 +750,11 @@ def business_overview(
             ).order_by(leaders.c.value.desc(), leaders.c.code)
         )
     ]
-    revenue = sum(m.revenue_cents for m in months)
-    return BusinessOverview(
-        branch=branch_name,
-        date_from=date_from,
-        date_to=date_to,
-        months=months,
-        active_customers=active,
-        retained=int(retained),
-        last_year_customers=int(last_count),
-        settled_bookings=int(settled),
-        no_shows=int(no_shows),
-        cancellations=int(cancelled),
-        revenue_cents=revenue,
-        categories=categories,
-        top_customers=top,
-        currency=str(get_setting(session=session, key="currency") or "USD"),
-        branches=[
-            (b.id or 0, b.name) for b in session.exec(select(Branch).order_by(col(Branch.name)))
-        ],
-    )
+
+
+def _month_label(month_day: int) -> str:
+    """'YYYY-MM' of a roll-up's month (the first of the month as days since 1970-01-01)."""
+    return (date(1970, 1, 1) + timedelta(days=int(month_day))).strftime("%Y-%m")
 
 
 def _name(first: str | None, last: str | None, display: str | None) -> str:

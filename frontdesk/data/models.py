@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -903,3 +904,78 @@ class Newsletter(SQLModel, table=True):
     status: str = Field(default=NewsletterStatus.QUEUING.value, max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+# --------------------------------------------------------------------------- insight roll-ups
+#
+# Kept exact by database triggers (migration 0010) on booking, payment, refund and orders:
+# nothing in Python writes them. Clustered by their keys on SQLite (WITHOUT ROWID), so a
+# run of days is one range read. ``day`` is a calendar day as days since 1970-01-01 (of the
+# booking's wall-clock start, or of the money's time); ``month_day`` the first of its month.
+
+
+class InsightDay(SQLModel, table=True):
+    """Bookings per branch, day, service and status, with the sum of their prices."""
+
+    __tablename__ = "insight_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    branch_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    service_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    status: str = Field(primary_key=True, max_length=12)
+    month_day: int
+    bookings: int = Field(default=0)
+    price_cents: int = Field(default=0, sa_type=BigInteger)
+
+
+class InsightMoney(SQLModel, table=True):
+    """Payments minus refunds per branch (of the order) and day the money moved."""
+
+    __tablename__ = "insight_money"
+    __table_args__ = {"sqlite_with_rowid": False}
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    branch_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month_day: int
+    cents: int = Field(default=0, sa_type=BigInteger)
+
+
+class InsightVisit(SQLModel, table=True):
+    """Each day a customer made a completed visit, per scope (a branch id, or 0: any
+    branch), with the day of their previous visit in that scope (-1: none)."""
+
+    __tablename__ = "insight_visit"
+    __table_args__ = {"sqlite_with_rowid": False}
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    scope: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month_day: int
+    prev_day: int
+
+
+class InsightGap(SQLModel, table=True):
+    """How many customers visited (scope) on ``day`` with their previous visit on
+    ``prev_day``: insight_visit counted, so distinct customers over any days are sums here."""
+
+    __tablename__ = "insight_gap"
+    __table_args__ = {"sqlite_with_rowid": False}
+    scope: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    prev_day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    month_day: int
+    n: int = Field(default=0)
+
+
+class InsightPayer(SQLModel, table=True):
+    """Per scope (a branch id, or 0: any branch) and customer, everything they ever paid
+    (refunds not taken off) and the last day they paid (never earlier than the truth): a
+    bound on any period's net income, so the top customers are found among a few."""
+
+    __tablename__ = "insight_payer"
+    __table_args__ = (
+        Index("ix_insight_payer_paid", "scope", "paid_cents"),
+        {"sqlite_with_rowid": False},
+    )
+    scope: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    paid_cents: int = Field(default=0, sa_type=BigInteger)
+    last_day: int

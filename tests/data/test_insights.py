@@ -14,13 +14,15 @@ The world, at NOW = 2026-11-02 12:00 UTC (default period 2025-12-01 .. 2026-11-0
 from __future__ import annotations
 
 import csv
+import importlib
 import os
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlalchemy import select, text
+from sqlmodel import Session, col
 
 from frontdesk.data import customers as svc
 from frontdesk.data import insights
@@ -545,3 +547,175 @@ def test_the_top_by_value_are_listed_highest_first(any_session: Session, w: dict
     two = replace(by_value, extra=AdvancedFilter(top_value=2).conditions(NOW), rank_by_value=2)
     assert ids(load_directory_page(session=s, filters=two)) == [w["ann"], w["bob"]]
     assert ids(load_directory_page(session=s, text="bob", filters=by_value)) == [w["bob"]]
+
+
+# --------------------------------------------------------------------------- the roll-ups
+
+ROLLUPS = {  # table: (key columns, figure columns) — rows whose figures are all 0 are left out
+    "insight_day": ("day, branch_id, service_id, status, month_day", "bookings, price_cents"),
+    "insight_money": ("day, branch_id, month_day", "cents"),
+    "insight_visit": ("customer_id, scope, day, month_day, prev_day", ""),
+    "insight_gap": ("scope, day, prev_day, month_day", "n"),
+    "insight_payer": ("scope, customer_id", "paid_cents"),
+}
+
+
+def rollups(s: Session) -> dict[str, set[tuple[object, ...]]]:
+    out = {}
+    for table, (keys, figures) in ROLLUPS.items():
+        columns = f"{keys}, {figures}" if figures else keys
+        where = " OR ".join(f"{f} <> 0" for f in figures.split(", ")) if figures else "1 = 1"
+        out[table] = set(
+            map(tuple, s.execute(text(f"SELECT {columns} FROM {table} WHERE {where}")).all())
+        )
+    return out
+
+
+def recounted(s: Session) -> dict[str, set[tuple[object, ...]]]:
+    """The roll-ups as the migration's back-fill makes them from the stored rows (in this
+    transaction, rolled back afterwards)."""
+    migration = importlib.import_module("frontdesk.data.migrations.versions.0010_insight_rollups")
+    pg = s.get_bind().dialect.name == "postgresql"
+    s.commit()
+    for table in ROLLUPS:
+        s.execute(text(f"DELETE FROM {table}"))
+    for statement in migration.backfill(pg):
+        s.execute(text(statement))
+    out = rollups(s)
+    s.rollback()
+    return out
+
+
+def test_rollups_stay_exact_through_every_kind_of_write(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """Status changes, a reschedule to another day and branch, a service and price change, a
+    deletion, a new booking, refunds, a payment taken back, an order moved to another branch
+    and a merge: the triggers' roll-ups equal a recount from scratch after each step."""
+    s = any_session
+    assert rollups(s) == recounted(s)
+
+    def booking(key: str) -> Booking:
+        b = s.get(Booking, w[key])
+        assert b is not None
+        return b
+
+    aug = booking("ann_aug")
+    aug.status = "cancelled"  # a completed visit cancelled
+    s.add(aug)
+    may = booking("ann_may")  # her first visit moves to North, a day later, as a manicure
+    may.start_at, may.end_at = at(2026, 5, 5), at(2026, 5, 5) + timedelta(minutes=30)
+    may.branch_id, may.price_cents = w["north"], 3100
+    s.add(may)
+    s.commit()
+    assert rollups(s) == recounted(s)
+
+    s.delete(booking("ann_jul"))
+    s.add(
+        Booking(
+            customer_id=w["carl"],
+            service_id=may.service_id,
+            branch_id=w["main"],
+            start_at=at(2026, 10, 20),
+            end_at=at(2026, 10, 20) + timedelta(minutes=30),
+            status="completed",
+            price_cents=4000,
+        )
+    )
+    s.add(Refund(order_id=w["ann_jul_order"], amount_cents=700, reason="x", at=at(2026, 9, 1)))
+    s.commit()
+    assert rollups(s) == recounted(s)
+
+    order = s.get(Order, w["ann_jul_order"])
+    assert order is not None
+    order.branch_id = w["north"]  # the order was rung up at the wrong branch
+    s.add(order)
+    payment = s.execute(
+        select(Payment).where(col(Payment.order_id) == w["ann_jul_order"])
+    ).scalar_one()
+    payment.amount_cents, payment.at = 3500, at(2026, 7, 14)
+    s.add(payment)
+    s.commit()
+    assert rollups(s) == recounted(s)
+
+    merge_customers(session=s, survivor_id=w["ann"], other_ids=[w["bob"]], actor=ADMIN)
+    s.commit()
+    assert rollups(s) == recounted(s)
+    for refund in s.execute(select(Refund)).scalars():
+        s.delete(refund)
+    s.commit()
+    s.delete(payment)
+    s.commit()
+    assert rollups(s) == recounted(s)
+
+
+def test_business_overview_after_deletions_and_status_changes(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    s = any_session
+    dana_2025 = s.execute(
+        select(Booking).where(
+            col(Booking.customer_id) == w["dana"], col(Booking.start_at) < at(2026, 1, 1)
+        )
+    ).scalar_one()
+    s.delete(dana_2025)  # Dana's first visit is now February's: new then, not last year's
+    bob = s.execute(select(Booking).where(col(Booking.customer_id) == w["bob"])).scalar_one()
+    bob.status = "no_show"
+    s.add(bob)
+    s.commit()
+    view = insights.business_overview(session=s, actor=DESK, now=NOW)
+    got = {m.month: (m.new_customers, m.returning_customers, m.visits) for m in view.months}
+    assert got["2026-02"] == (1, 0, 1) and got["2026-10"] == (0, 0, 0)
+    assert view.active_customers == 2
+    assert (view.last_year_customers, view.retained) == (1, 0)  # Carl, who did not come back
+    assert (view.settled_bookings, view.no_shows, view.cancellations) == (9, 2, 1)
+    assert [(c.name, c.visits) for c in view.categories] == [("Hair", 4), ("Nails", 2)]
+    # Bob's payment still counts: money is counted by the day it moved, not by visits
+    assert [(t.name, t.value_cents, t.visits) for t in view.top_customers][:2] == [
+        ("Ann", 10000, 5),
+        ("Bob", 4000, 0),
+    ]
+
+
+def test_top_customers_sought_among_the_biggest_payers_are_exact(
+    any_session: Session, w: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty customers paid a lot before the period and a little in it; one paid more in
+    it than any of them, though less in all: the walk down the biggest payers finds them,
+    as the sum over everyone does."""
+    s = any_session
+    main = s.get(Branch, w["main"])
+    assert main is not None
+    for i in range(20):
+        c = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name=f"Big{i:02d}", email=f"big{i}@example.com"),
+        )
+        for cents, when in ((100_000, at(2026, 9, 15)), (100 + i, at(2026, 10, 5))):
+            order = Order(customer_id=c.id or 0, branch_id=main.id or 0, total_cents=cents)
+            s.add(order)
+            s.flush()
+            s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+    small = svc.create_customer(
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Sm", email="sm@example.com")
+    )
+    order = Order(customer_id=small.id or 0, branch_id=main.id or 0, total_cents=500)
+    s.add(order)
+    s.flush()
+    s.add(Payment(order_id=order.id or 0, amount_cents=500, at=at(2026, 10, 6)))
+    s.commit()
+
+    def top() -> list[tuple[str, int]]:
+        view = insights.business_overview(
+            session=s, actor=ADMIN, date_from=date(2026, 10, 1), date_to=date(2026, 11, 2), now=NOW
+        )
+        return [(t.name, t.value_cents) for t in view.top_customers]
+
+    monkeypatch.setattr(insights, "TOP_CUSTOMERS", 1)  # sought among 8, then 64 payers
+    assert top() == [("Bob", 4000)]
+    monkeypatch.setattr(insights, "TOP_CUSTOMERS", 3)
+    walked = top()
+    assert walked == [("Bob", 4000), ("Sm", 500), ("Big19", 119)]
+    monkeypatch.setattr(insights, "PAYER_WALK", 0)  # everyone summed
+    assert top() == walked
