@@ -31,7 +31,8 @@ from frontdesk.cli_messaging import COMMANDS as _MESSAGING
 from frontdesk.cli_requests import bookings_group, serve, tokens
 from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
 from frontdesk.data.models import Customer
-from frontdesk.text import counted, plain, user_text
+from frontdesk.data.outcomes import counted
+from frontdesk.text import plain, user_text
 
 
 def customer_json(session: Session, customer: Customer) -> dict[str, Any]:

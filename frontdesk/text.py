@@ -34,11 +34,6 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def counted(count: int, noun: str) -> str:
-    """``1 customer``, ``2,000 customers``: a count with its noun (regular plurals)."""
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
 def plain(value: object | None, *, multiline: bool = False) -> str:
     """``value`` as a string that is safe to print: controls shown as ``\\x1b`` etc."""
     if value is None:

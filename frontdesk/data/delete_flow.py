@@ -39,7 +39,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.outcomes import BulkOutcome
+from frontdesk.data.outcomes import BulkOutcome, counted
 from frontdesk.data.roles import BULK_DELETE_LIMIT, require
 from frontdesk.data.settings import default_region
 from frontdesk.data.validation import email_key, normalise_phone
@@ -55,10 +55,6 @@ UPCOMING = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _ids(customer_ids: Sequence[int]) -> list[int]:
@@ -137,10 +133,10 @@ class DeletePreview:
         """E.g. "2 future bookings will be cancelled; 1 open order stays open." """
         parts = []
         if self.future_bookings:
-            parts.append(f"{_plural(self.future_bookings, 'future booking')} will be cancelled")
+            parts.append(f"{counted(self.future_bookings, 'future booking')} will be cancelled")
         if self.open_orders:
             verb = "stays" if self.open_orders == 1 else "stay"
-            parts.append(f"{_plural(self.open_orders, 'open order')} {verb} open")
+            parts.append(f"{counted(self.open_orders, 'open order')} {verb} open")
         if not parts:
             return "No future bookings or open orders."
         return "; ".join(parts) + "."
@@ -165,7 +161,7 @@ def delete_preview(
     if len(live) == 1:
         label = next(c.label for c in rows if c.id == live[0])
     else:
-        label = _plural(len(live), "customer")
+        label = counted(len(live), "customer")
     future = open_orders = 0
     if live:
         future = session.exec(select(func.count()).where(*_future(live, now))).one()
@@ -195,11 +191,11 @@ class DeleteOutcome(BulkOutcome):
 
     @property
     def summary(self) -> str:
-        text = f"Deleted {_plural(len(self.changed_ids), 'customer')}"
+        text = f"Deleted {counted(len(self.changed_ids), 'customer')}"
         if self.cancelled:
-            text += f"; {_plural(len(self.cancelled), 'future booking')} cancelled"
+            text += f"; {counted(len(self.cancelled), 'future booking')} cancelled"
         if self.open_orders:
-            text += f"; {_plural(self.open_orders, 'open order')} still open"
+            text += f"; {counted(self.open_orders, 'open order')} still open"
         if self.problems:
             text += f"; {len(self.problems):,} could not be deleted"
         return text
@@ -300,11 +296,11 @@ class RestoreOutcome(BulkOutcome):
 
     @property
     def summary(self) -> str:
-        text = f"Restored {_plural(len(self.changed_ids), 'customer')}"
+        text = f"Restored {counted(len(self.changed_ids), 'customer')}"
         if self.reopened:
-            text += f"; {_plural(len(self.reopened), 'booking')} re-opened"
+            text += f"; {counted(len(self.reopened), 'booking')} re-opened"
         if self.not_restored:
-            text += f"; {_plural(len(self.not_restored), 'booking')} could not be re-opened"
+            text += f"; {counted(len(self.not_restored), 'booking')} could not be re-opened"
         if self.problems:
             text += f"; {len(self.problems):,} customers could not be restored"
         return text

@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 customer``, ``2,000 customers``: a count with its noun (regular plurals)."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 @dataclass
 class BulkOutcome:
     changed_ids: list[int] = field(default_factory=list)
@@ -12,7 +17,7 @@ class BulkOutcome:
 
     @property
     def summary(self) -> str:
-        text = f"Updated {len(self.changed_ids):,} customers"
+        text = f"Updated {counted(len(self.changed_ids), 'customer')}"
         if self.problems:
             text += f"; {len(self.problems):,} could not be changed"
         return text

@@ -34,10 +34,11 @@ from frontdesk.data import directory as lookups
 from frontdesk.data.directory import DirectoryPage, RowKey, count_directory, load_directory_page
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Customer
+from frontdesk.data.outcomes import counted
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
-from frontdesk.text import counted, note_summary, safe_style, user_text
+from frontdesk.text import note_summary, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.select import Select
 
