@@ -7,40 +7,39 @@ double-booked, and orders, payments, refunds, points and notes follow from the b
 
 from __future__ import annotations
 
+import importlib.util
+import queue
 import random
+import threading
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Engine, insert, text, update
+from sqlmodel import Session, SQLModel, col, func, select
 
-from frontdesk.data.bulk import bulk_insert, insert_with_ids
-from frontdesk.data.customers import allocate_codes, compute_keys
+from frontdesk.data.bulk import insert_with_ids
+from frontdesk.data.customers import compute_keys, format_code
+from frontdesk.data.db import is_sqlite
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import (
     Booking,
     BookingStatus,
     Branch,
     Category,
+    Counter,
     CreatedVia,
     Customer,
-    CustomerTag,
     LedgerAction,
-    LoyaltyEnrolment,
     LoyaltyProgram,
-    Note,
     NoteCategory,
-    Order,
-    OrderLine,
     OrderStatus,
     Package,
     PackageItem,
-    Payment,
-    PointsEntry,
-    Refund,
     Service,
     ServiceType,
     Staff,
@@ -457,6 +456,9 @@ def generate(
     ``today_sheet``: also a day's work today (``frontdesk demo`` asks for it, so that the day
     sheet has something to show): visits done this morning, one customer in the chair, one
     late, the afternoon still to come. Tests leave it off; their data does not depend on it.
+
+    The rows are generated in batches of ``batch_size`` customers (memory stays flat) and
+    written in one transaction (see :class:`_Loader`): the demo is added whole or not at all.
     """
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
@@ -467,37 +469,26 @@ def generate(
             session, max(3, min(200, customers // 20000 + 3)), rng, created=summary.staff
         )
         session.commit()
-    hours_used: dict[tuple[int, int], int] = {}
-    full_days: dict[tuple[int, int], int] = {}
-    countries = [c for c, spec in COUNTRIES.items() for _ in range(spec[0])]
-    per_country: dict[str, int] = {}
-    done = 0
-    while done < customers:
-        n = min(batch_size, customers - done)
-        with Session(engine) as session:
-            _batch(
-                session,
-                cat,
-                rng,
-                n,
-                countries,
-                per_country,
-                hours_used,
-                full_days,
-                today,
-                now,
-                summary,
-                seed,
-            )
-            session.commit()
-        done += n
-        if progress:
-            progress(n)
+    if customers:
+        with _Loader(engine) as loader:
+            gen = _Generator(cat, rng, today, now, seed, loader.stamp, loader.day)
+            number = loader.reserve_codes(customers)
+            done = 0
+            while done < customers:
+                n = min(batch_size, customers - done)
+                loader.write(gen.batch(n, number + done, loader.ids, summary))
+                done += n
+                if progress:
+                    progress(n)
     if customers >= PLANT_DUPLICATES_FROM:
         summary.duplicates = _plant_duplicates(engine, customers, seed)
     if today_sheet and customers:
         summary.bookings += _today_sheet(engine, cat, now, seed)
     with engine.begin() as conn:
+        if is_sqlite(conn):
+            # Statistics from a sample of each index (a full ANALYZE reads every row: seconds
+            # at a million customers); the planner needs their shape, not exact counts.
+            conn.exec_driver_sql("PRAGMA analysis_limit=2000")
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
     return summary
 
@@ -659,294 +650,696 @@ def _phone(country: str, k: int, seed: int) -> str:
     return prefix + str(value).zfill(free)
 
 
-def _batch(
-    session: Session,
-    cat: dict[str, Any],
-    rng: random.Random,
-    n: int,
-    countries: list[str],
-    per_country: dict[str, int],
-    hours_used: dict[tuple[int, int], int],
-    full_days: dict[tuple[int, int], int],
-    today: datetime,
-    now: datetime,
-    summary: DemoSummary,
-    seed: int,
-) -> None:
-    codes = allocate_codes(session, n)
-    rows: list[dict[str, Any]] = []
-    for code in codes:
-        country = rng.choice(countries)
-        k = per_country.get(country, 0)
-        per_country[country] = k + 1
-        _w, _p, _f, firsts, lasts, domains, cities = COUNTRIES[country]
-        first, last = rng.choice(firsts), rng.choice(lasts)
-        has_email = rng.random() < 0.85
-        has_phone = rng.random() < 0.9 or not has_email
-        number = code[2:].lstrip("0")
-        email = (
-            f"{_ascii(first)}.{_ascii(last)}{number}@{rng.choice(domains)}" if has_email else None
-        )
-        created = now - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1440))
-        blocked = rng.random() < 0.01
-        phone = _phone(country, k, seed) if has_phone else None
-        sort_key, name_key, search_text = compute_keys(
-            first_name=first,
-            last_name=last,
-            display_name=None,
-            code=code,
-            email_key=email.lower() if email else None,
-            phone=phone,
-            other_phone=None,
-        )
-        rows.append(
-            {
-                "code": code,
-                "first_name": first,
-                "last_name": last,
-                "display_name": None,
-                "email": email,
-                "email_key": email.lower() if email else None,
-                "phone": phone,
-                "phone_country": country if has_phone else None,
-                "other_phone": None,
-                "gender": rng.choice(["female", "female", "male", "other", "unspecified"]),
-                "date_of_birth": (today - timedelta(days=rng.randint(18 * 365, 80 * 365))).date()
-                if rng.random() < 0.6
-                else None,
-                "anniversary": None,
-                "address": None,
-                "city": rng.choice(cities),
-                "state": None,
-                "postal_code": None,
-                "country": country,
-                "photo_path": None,
-                "category_id": rng.choice(cat["categories"]).id if rng.random() < 0.7 else None,
-                "home_branch_id": rng.choice(cat["branches"]).id,
-                "status": "inactive" if rng.random() < 0.05 else "active",
-                "blocked": blocked,
-                "blocked_reason": "Repeated no-shows" if blocked else None,
-                "consent_reminders": rng.random() < 0.9,
-                "consent_birthday": rng.random() < 0.4,
-                "consent_marketing": rng.random() < 0.3,
-                "consent_newsletter": rng.random() < 0.25,
-                "created_at": created,
-                "created_via": CreatedVia.DEMO.value,
-                "created_by_id": None,
-                "updated_at": created,
-                "version": 1,
-                "deleted_at": None,
-                "merged_into_id": None,
-                "sort_key": sort_key,
-                "name_key": name_key,
-                "search_text": search_text,
-            }
-        )
-    ids = insert_with_ids(session, Customer, rows)
-    summary.customers += len(ids)
+# --------------------------------------------------------------------------- bulk generation
 
-    tag_rows = []
-    bookings: list[dict[str, Any]] = []
-    for cid, row in zip(ids, rows, strict=True):
-        if rng.random() < 0.15:
-            tag_rows.append({"customer_id": cid, "tag_id": rng.choice(cat["tags"]).id})
-        staff_pool = cat["by_branch"].get(row["home_branch_id"]) or cat["therapists"]
-        visits = rng.choice([0, 1, 1, 2, 2, 3, 4, 6])
-        # Visits go back in time from a recent day, 3-9 weeks apart; the last may be upcoming.
-        day_offset = -rng.randint(1, 120)
-        taken_days: set[int] = set()
-        for v in range(visits):
-            therapist = staff_pool[(cid + v) % len(staff_pool)]
-            service = rng.choice(cat["services"])
-            upcoming = v == 0 and rng.random() < 0.2
-            if upcoming:
-                wanted = rng.randint(1, 45)
-                status = rng.choice([BookingStatus.PENDING, BookingStatus.CONFIRMED]).value
-            else:
-                wanted = day_offset
-                day_offset -= rng.randint(21, 63)
-                roll = rng.random()
-                status = (
-                    BookingStatus.COMPLETED.value
-                    if roll < 0.82
-                    else BookingStatus.CANCELLED.value
-                    if roll < 0.93
-                    else BookingStatus.NO_SHOW.value
-                )
-            step = 1 if upcoming else -1
-            # First day with a free hour for this therapist and no other visit of this customer.
-            wanted = _free_day(full_days, therapist.id, wanted)
-            while wanted in taken_days:
-                wanted = _free_day(full_days, therapist.id, wanted + step)
-            hour = hours_used.get((therapist.id, wanted), 0)
-            hours_used[(therapist.id, wanted)] = hour + 1
-            if hour + 1 >= SLOTS_PER_DAY:
-                full_days[(therapist.id, wanted)] = wanted + step
-            taken_days.add(wanted)
-            start = today + timedelta(days=wanted, hours=OPENING_HOUR + hour)
-            bookings.append(
-                {
-                    "customer_id": cid,
-                    "service_id": service.id,
-                    "branch_id": therapist.branch_id,
-                    "staff_id": therapist.id,
-                    "start_at": start,
-                    "end_at": start + timedelta(minutes=service.duration_minutes),
-                    "status": status,
-                    "price_cents": service.price_cents,
-                    "source": "demo",
-                    "cancellation_reason": rng.choice(CANCEL_REASONS)
-                    if status == "cancelled"
-                    else None,
-                    "created_at": min(now, start - timedelta(days=rng.randint(1, 20))),
-                    "updated_at": min(now, start),
-                    "version": 1,
-                    "_service": service,
-                }
+# The columns each generated row carries, in order; the others are NULL (or their defaults).
+CUSTOMER_COLUMNS = (
+    "id",
+    "code",
+    "first_name",
+    "last_name",
+    "email",
+    "email_key",
+    "phone",
+    "phone_country",
+    "gender",
+    "date_of_birth",
+    "city",
+    "country",
+    "category_id",
+    "home_branch_id",
+    "status",
+    "blocked",
+    "blocked_reason",
+    "consent_reminders",
+    "consent_birthday",
+    "consent_marketing",
+    "consent_newsletter",
+    "created_at",
+    "created_via",
+    "updated_at",
+    "version",
+    "sort_key",
+    "name_key",
+    "search_text",
+)
+BOOKING_COLUMNS = (
+    "id",
+    "customer_id",
+    "service_id",
+    "branch_id",
+    "staff_id",
+    "start_at",
+    "end_at",
+    "status",
+    "price_cents",
+    "source",
+    "cancellation_reason",
+    "created_at",
+    "updated_at",
+    "version",
+)
+ORDER_COLUMNS = (
+    "id",
+    "customer_id",
+    "branch_id",
+    "booking_id",
+    "status",
+    "total_cents",
+    "created_at",
+    "updated_at",
+    "version",
+)
+LINE_COLUMNS = (
+    "order_id",
+    "kind",
+    "service_id",
+    "description",
+    "quantity",
+    "unit_price_cents",
+    "discount_cents",
+    "total_cents",
+)
+PAYMENT_COLUMNS = ("order_id", "method", "amount_cents", "at")
+REFUND_COLUMNS = ("order_id", "amount_cents", "reason", "at")
+ENROLMENT_COLUMNS = ("id", "customer_id", "program_id", "balance", "enrolled_at", "version")
+POINTS_COLUMNS = (
+    "enrolment_id",
+    "customer_id",
+    "program_id",
+    "points",
+    "action",
+    "reason",
+    "balance_after",
+    "at",
+)
+NOTE_COLUMNS = (
+    "customer_id",
+    "body",
+    "category_id",
+    "visibility",
+    "pinned",
+    "is_alert",
+    "position",
+    "created_at",
+    "updated_at",
+)
+# The tables the bulk load writes, in the order it writes them (parents first).
+BULK_TABLES = (
+    "customer",
+    "customer_tag",
+    "booking",
+    "orders",
+    "order_line",
+    "payment",
+    "refund",
+    "loyalty_enrolment",
+    "points_entry",
+    "note",
+)
+# The search index's insert trigger, which the bulk load drops and makes up for at the end.
+FTS_TRIGGER = "customer_fts_ai"
+# The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
+# bulk load drops their AFTER INSERT triggers on the tables it fills and recounts them at the
+# end with the migration's own back-fill (its TABLES, emptied first, then backfill()).
+ROLLUP_MIGRATION = "0010_insight_rollups.py"
+# One batch: (table, columns, rows) in writing order.
+Batch = list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]
+IdSource = Callable[[str, int], Sequence[int]]
+
+_GENDERS = ["female", "female", "male", "other", "unspecified"]
+_VISITS = [0, 1, 1, 2, 2, 3, 4, 6]
+_POINTS = [10, 25, 50, 100]
+_METHODS = ["card", "card", "cash"]
+_UPCOMING = [BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value]
+
+
+class _Generator:
+    """The demo's rows as plain tuples, batch after batch, from one random stream.
+
+    The stream is consumed exactly as the first (ORM-row) version of the demo consumed it, so
+    a seed gives the same customers, visits and history as before: ``rng.choice`` and
+    ``rng.randint`` are inlined (``_below`` is ``Random._randbelow``), never reordered.
+    """
+
+    def __init__(
+        self,
+        cat: dict[str, Any],
+        rng: random.Random,
+        today: datetime,
+        now: datetime,
+        seed: int,
+        stamp: Callable[[datetime], Any],
+        day: Callable[[datetime], Any],
+    ) -> None:
+        self.rng = rng
+        self.today, self.now, self.seed = today, now, seed
+        self.stamp, self.day = stamp, day
+        self.countries = [c for c, spec in COUNTRIES.items() for _ in range(spec[0])]
+        self.per_country: dict[str, int] = {}
+        self.hours_used: dict[tuple[int, int], int] = {}
+        self.full_days: dict[tuple[int, int], int] = {}
+        self.categories = [c.id for c in cat["categories"]]
+        self.branches = [b.id for b in cat["branches"]]
+        self.tags = [t.id for t in cat["tags"]]
+        therapists = [(t.id, t.branch_id) for t in cat["therapists"]]
+        self.pools = {
+            b.id: [(t.id, t.branch_id) for t in cat["by_branch"].get(b.id) or []] or therapists
+            for b in cat["branches"]
+        }
+        self.therapists = therapists
+        self.services = [
+            (s.id, timedelta(minutes=s.duration_minutes), s.price_cents, s.name)
+            for s in cat["services"]
+        ]
+        program = cat["program"]
+        self.program_id = program.id if program is not None else None
+        note_cats = cat["note_categories"]
+        self.alert_category = note_cats["Alert"].id if "Alert" in note_cats else None
+        self.notes = [
+            (body, note_cats[name].id if name in note_cats else None) for name, body in NOTES
+        ]
+        self.names: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.ascii: dict[str, str] = {}
+
+    def _name(self, first: str, last: str) -> tuple[str, str, str]:
+        """(sort_key, name_key, ascii 'first.last') of a name, computed once per name."""
+        known = self.names.get((first, last))
+        if known is None:
+            sort_key, name_key, _ = compute_keys(
+                first_name=first,
+                last_name=last,
+                display_name=None,
+                code="",
+                email_key=None,
+                phone=None,
+                other_phone=None,
             )
-    if tag_rows:
-        bulk_insert(session.connection(), CustomerTag, tag_rows)
-    if bookings:
-        plain = [{k: v for k, v in b.items() if not k.startswith("_")} for b in bookings]
-        booking_ids = insert_with_ids(session, Booking, plain)
-        summary.bookings += len(booking_ids)
-    else:
-        booking_ids = []
+            known = (sort_key, name_key, f"{_ascii(first)}.{_ascii(last)}")
+            self.names[(first, last)] = known
+        return known
 
-    # Orders for most completed visits; a few partial refunds.
-    orders: list[dict[str, Any]] = []
-    order_meta: list[tuple[dict[str, Any], int]] = []
-    for bid, b in zip(booking_ids, bookings, strict=True):
-        if b["status"] != BookingStatus.COMPLETED.value or rng.random() > 0.75:
-            continue
-        refunded = rng.random() < 0.05
-        orders.append(
-            {
-                "customer_id": b["customer_id"],
-                "branch_id": b["branch_id"],
-                "booking_id": bid,
-                "status": OrderStatus.PART_REFUNDED.value if refunded else OrderStatus.PAID.value,
-                "total_cents": b["price_cents"],
-                "created_at": b["end_at"],
-                "updated_at": b["end_at"],
-                "version": 1,
-            }
-        )
-        order_meta.append((b, 1 if refunded else 0))
-    order_ids: list[int] = []
-    if orders:
-        order_ids = insert_with_ids(session, Order, orders)
-        summary.orders += len(order_ids)
-        lines, payments, refunds = [], [], []
-        for oid, (b, was_refunded) in zip(order_ids, order_meta, strict=True):
-            service = b["_service"]
-            lines.append(
-                {
-                    "order_id": oid,
-                    "kind": "service",
-                    "service_id": service.id,
-                    "description": service.name,
-                    "quantity": 1,
-                    "unit_price_cents": service.price_cents,
-                    "discount_cents": 0,
-                    "total_cents": service.price_cents,
-                }
+    def batch(self, n: int, number: int, ids: IdSource, summary: DemoSummary) -> Batch:
+        """``n`` customers (codes from ``number`` on) and everything that follows from them."""
+        rng = self.rng
+        random_ = rng.random
+        getrandbits = rng.getrandbits
+
+        def below(k: int) -> int:  # Random._randbelow: what choice and randint draw
+            bits = k.bit_length()
+            r = getrandbits(bits)
+            while r >= k:
+                r = getrandbits(bits)
+            return r
+
+        stamp, day_of = self.stamp, self.day
+        today, now, seed = self.today, self.now, self.seed
+        countries, per_country = self.countries, self.per_country
+        categories, branches, tags = self.categories, self.branches, self.tags
+        demo_via = CreatedVia.DEMO.value
+        customer_ids = ids("customer", n)
+        customers: list[tuple[Any, ...]] = []
+        # (id, home branch, created_at) of each customer, for what follows.
+        made: list[tuple[int, int, datetime]] = []
+        for cid, num in zip(customer_ids, range(number, number + n), strict=True):
+            code = format_code(num)
+            country = countries[below(len(countries))]
+            k = per_country.get(country, 0)
+            per_country[country] = k + 1
+            _w, _p, _f, firsts, lasts, domains, cities = COUNTRIES[country]
+            first = firsts[below(len(firsts))]
+            last = lasts[below(len(lasts))]
+            has_email = random_() < 0.85
+            has_phone = random_() < 0.9 or not has_email
+            sort_key, name_key, handle = self._name(first, last)
+            email = (
+                f"{handle}{code[2:].lstrip('0')}@{domains[below(len(domains))]}"
+                if has_email
+                else None
             )
-            payments.append(
-                {
-                    "order_id": oid,
-                    "method": rng.choice(["card", "card", "cash"]),
-                    "amount_cents": service.price_cents,
-                    "at": b["end_at"],
-                }
+            email_key = email.lower() if email else None
+            created = now - timedelta(days=below(3 * 365 + 1), minutes=below(1441))
+            blocked = random_() < 0.01
+            phone = _phone(country, k, seed) if has_phone else None
+            search_text = " | ".join(
+                p for p in (name_key, code.lower(), email_key, phone[1:] if phone else None) if p
             )
-            if was_refunded:
-                refunds.append(
-                    {
-                        "order_id": oid,
-                        "amount_cents": max(100, service.price_cents // 2),
-                        "reason": "Goodwill: service ran late",
-                        "at": b["end_at"] + timedelta(days=1),
-                    }
+            gender = _GENDERS[below(5)]
+            birth = (
+                day_of(today - timedelta(days=18 * 365 + below(62 * 365 + 1)))
+                if random_() < 0.6
+                else None
+            )
+            city = cities[below(len(cities))]
+            category = categories[below(len(categories))] if random_() < 0.7 else None
+            branch = branches[below(len(branches))]
+            status = "inactive" if random_() < 0.05 else "active"
+            created_at = stamp(created)
+            customers.append(
+                (
+                    cid,
+                    code,
+                    first,
+                    last,
+                    email,
+                    email_key,
+                    phone,
+                    country if has_phone else None,
+                    gender,
+                    birth,
+                    city,
+                    country,
+                    category,
+                    branch,
+                    status,
+                    blocked,
+                    "Repeated no-shows" if blocked else None,
+                    random_() < 0.9,
+                    random_() < 0.4,
+                    random_() < 0.3,
+                    random_() < 0.25,
+                    created_at,
+                    demo_via,
+                    created_at,
+                    1,
+                    sort_key,
+                    name_key,
+                    search_text,
                 )
-        bulk_insert(session.connection(), OrderLine, lines)
-        bulk_insert(session.connection(), Payment, payments)
-        summary.payments += len(payments)
-        if refunds:
-            bulk_insert(session.connection(), Refund, refunds)
-            summary.refunds += len(refunds)
+            )
+            made.append((cid, branch, created))
+        summary.customers += n
+        batch: Batch = [("customer", CUSTOMER_COLUMNS, customers)]
 
-    # Loyalty: about a third of customers collect points.
-    program = cat["program"]
-    enrol_rows, enrol_entries = [], []
-    for cid, row in zip(ids, rows, strict=True):
-        if program is None or rng.random() > 0.33:
-            continue
-        entries = []
-        balance = 0
-        for _ in range(rng.randint(1, 3)):
-            points = rng.choice([10, 25, 50, 100])
-            balance += points
-            entries.append((points, LedgerAction.ADDED.value, "Visit reward", balance))
-        if balance >= 50 and rng.random() < 0.4:
-            balance -= 50
-            entries.append((-50, LedgerAction.REDEEMED.value, "Redeemed for a blow-dry", balance))
-        enrol_rows.append(
-            {
-                "customer_id": cid,
-                "program_id": program.id,
-                "balance": balance,
-                "enrolled_at": row["created_at"],
-                "version": 1,
-            }
-        )
-        enrol_entries.append((cid, row["created_at"], entries))
-    if enrol_rows:
-        enrol_ids = insert_with_ids(session, LoyaltyEnrolment, enrol_rows)
-        summary.enrolments += len(enrol_ids)
-        ledger = []
-        for eid, (cid, created, entries) in zip(enrol_ids, enrol_entries, strict=True):
-            for j, (points, action, reason, after) in enumerate(entries):
-                ledger.append(
-                    {
-                        "enrolment_id": eid,
-                        "customer_id": cid,
-                        "program_id": program.id,
-                        "points": points,
-                        "action": action,
-                        "reason": reason,
-                        "balance_after": after,
-                        "at": created + timedelta(days=j),
-                    }
+        tag_rows: list[tuple[Any, ...]] = []
+        bookings: list[tuple[Any, ...]] = []
+        # (customer, branch, end, status, service) of each booking, for orders.
+        visits_made: list[tuple[int, int, datetime, str, tuple[Any, ...]]] = []
+        pools, services = self.pools, self.services
+        hours_used, full_days = self.hours_used, self.full_days
+        completed = BookingStatus.COMPLETED.value
+        cancelled = BookingStatus.CANCELLED.value
+        no_show = BookingStatus.NO_SHOW.value
+        for cid, branch, _created in made:
+            if random_() < 0.15:
+                tag_rows.append((cid, tags[below(len(tags))]))
+            staff_pool = pools.get(branch) or self.therapists
+            visits = _VISITS[below(8)]
+            # Visits go back in time from a recent day, 3-9 weeks apart; the last may be upcoming.
+            day_offset = -(1 + below(120))
+            taken_days: set[int] = set()
+            for v in range(visits):
+                staff_id, staff_branch = staff_pool[(cid + v) % len(staff_pool)]
+                service = services[below(len(services))]
+                upcoming = v == 0 and random_() < 0.2
+                if upcoming:
+                    wanted = 1 + below(45)
+                    status = _UPCOMING[below(2)]
+                else:
+                    wanted = day_offset
+                    day_offset -= 21 + below(43)
+                    roll = random_()
+                    status = completed if roll < 0.82 else cancelled if roll < 0.93 else no_show
+                step = 1 if upcoming else -1
+                # First day with a free hour for this therapist and no other visit of this one.
+                if (staff_id, wanted) in full_days:
+                    wanted = _free_day(full_days, staff_id, wanted)
+                while wanted in taken_days:
+                    wanted = _free_day(full_days, staff_id, wanted + step)
+                hour = hours_used.get((staff_id, wanted), 0)
+                hours_used[(staff_id, wanted)] = hour + 1
+                if hour + 1 >= SLOTS_PER_DAY:
+                    full_days[(staff_id, wanted)] = wanted + step
+                taken_days.add(wanted)
+                start = today + timedelta(days=wanted, hours=OPENING_HOUR + hour)
+                end = start + service[1]
+                reason = CANCEL_REASONS[below(4)] if status == cancelled else None
+                made_at = min(now, start - timedelta(days=1 + below(20)))
+                bookings.append(
+                    (
+                        0,
+                        cid,
+                        service[0],
+                        staff_branch,
+                        staff_id,
+                        stamp(start),
+                        stamp(end),
+                        status,
+                        service[2],
+                        "demo",
+                        reason,
+                        stamp(made_at),
+                        stamp(min(now, start)),
+                        1,
+                    )
                 )
-        bulk_insert(session.connection(), PointsEntry, ledger)
-        summary.points_entries += len(ledger)
-
-    # Notes: some preferences, a few alerts.
-    note_rows = []
-    note_cats = cat["note_categories"]
-    for cid, row in zip(ids, rows, strict=True):
-        roll = rng.random()
-        if roll < 0.02 and "Alert" in note_cats:
-            body, category, alert = rng.choice(ALERTS), note_cats["Alert"], True
-        elif roll < 0.12:
-            name, body = rng.choice(NOTES)
-            category, alert = note_cats.get(name), False
+                visits_made.append((cid, staff_branch, end, status, service))
+        if tag_rows:
+            batch.append(("customer_tag", ("customer_id", "tag_id"), tag_rows))
+        if bookings:
+            booking_ids = ids("booking", len(bookings))
+            bookings = [(bid, *b[1:]) for bid, b in zip(booking_ids, bookings, strict=True)]
+            batch.append(("booking", BOOKING_COLUMNS, bookings))
+            summary.bookings += len(bookings)
         else:
-            continue
-        note_rows.append(
-            {
-                "customer_id": cid,
-                "body": body,
-                "category_id": category.id if category else None,
-                "visibility": "staff",
-                "pinned": alert,
-                "is_alert": alert,
-                "position": 0,
-                "created_at": row["created_at"],
-                "updated_at": row["created_at"],
-            }
+            booking_ids = []
+
+        # Orders for most completed visits; a few partial refunds.
+        orders: list[tuple[Any, ...]] = []
+        order_meta: list[tuple[datetime, tuple[Any, ...], bool]] = []
+        paid, part_refunded = OrderStatus.PAID.value, OrderStatus.PART_REFUNDED.value
+        for bid, (cid, branch, end, status, service) in zip(booking_ids, visits_made, strict=True):
+            if status != completed or random_() > 0.75:
+                continue
+            refunded = random_() < 0.05
+            at = stamp(end)
+            orders.append(
+                (
+                    0,
+                    cid,
+                    branch,
+                    bid,
+                    part_refunded if refunded else paid,
+                    service[2],
+                    at,
+                    at,
+                    1,
+                )
+            )
+            order_meta.append((end, service, refunded))
+        if orders:
+            order_ids = ids("orders", len(orders))
+            orders = [(oid, *o[1:]) for oid, o in zip(order_ids, orders, strict=True)]
+            batch.append(("orders", ORDER_COLUMNS, orders))
+            summary.orders += len(orders)
+            lines, payments, refunds = [], [], []
+            for oid, (end, service, was_refunded) in zip(order_ids, order_meta, strict=True):
+                service_id, _length, price, name = service
+                at = orders[len(lines)][6]
+                lines.append((oid, "service", service_id, name, 1, price, 0, price))
+                payments.append((oid, _METHODS[below(3)], price, at))
+                if was_refunded:
+                    refunds.append(
+                        (
+                            oid,
+                            max(100, price // 2),
+                            "Goodwill: service ran late",
+                            stamp(end + timedelta(days=1)),
+                        )
+                    )
+            batch.append(("order_line", LINE_COLUMNS, lines))
+            batch.append(("payment", PAYMENT_COLUMNS, payments))
+            summary.payments += len(payments)
+            if refunds:
+                batch.append(("refund", REFUND_COLUMNS, refunds))
+                summary.refunds += len(refunds)
+
+        # Loyalty: about a third of customers collect points.
+        program_id = self.program_id
+        enrolments: list[tuple[Any, ...]] = []
+        ledgers: list[tuple[int, datetime, list[tuple[int, str, str, int]]]] = []
+        added, redeemed = LedgerAction.ADDED.value, LedgerAction.REDEEMED.value
+        for cid, _branch, created in made:
+            if program_id is None or random_() > 0.33:
+                continue
+            entries = []
+            balance = 0
+            for _ in range(1 + below(3)):
+                points = _POINTS[below(4)]
+                balance += points
+                entries.append((points, added, "Visit reward", balance))
+            if balance >= 50 and random_() < 0.4:
+                balance -= 50
+                entries.append((-50, redeemed, "Redeemed for a blow-dry", balance))
+            enrolments.append((0, cid, program_id, balance, stamp(created), 1))
+            ledgers.append((cid, created, entries))
+        if enrolments:
+            enrol_ids = ids("loyalty_enrolment", len(enrolments))
+            enrolments = [(eid, *e[1:]) for eid, e in zip(enrol_ids, enrolments, strict=True)]
+            batch.append(("loyalty_enrolment", ENROLMENT_COLUMNS, enrolments))
+            summary.enrolments += len(enrolments)
+            ledger = [
+                (
+                    eid,
+                    cid,
+                    program_id,
+                    points,
+                    action,
+                    reason,
+                    after,
+                    stamp(created + timedelta(days=j)),
+                )
+                for eid, (cid, created, entries) in zip(enrol_ids, ledgers, strict=True)
+                for j, (points, action, reason, after) in enumerate(entries)
+            ]
+            batch.append(("points_entry", POINTS_COLUMNS, ledger))
+            summary.points_entries += len(ledger)
+
+        # Notes: some preferences, a few alerts.
+        note_rows: list[tuple[Any, ...]] = []
+        alert_category, notes = self.alert_category, self.notes
+        for cid, _branch, created in made:
+            roll = random_()
+            if roll < 0.02 and alert_category is not None:
+                body, category, alert = ALERTS[below(len(ALERTS))], alert_category, True
+            elif roll < 0.12:
+                body, category = notes[below(len(notes))]
+                alert = False
+            else:
+                continue
+            at = stamp(created)
+            note_rows.append((cid, body, category, "staff", alert, alert, 0, at, at))
+        if note_rows:
+            batch.append(("note", NOTE_COLUMNS, note_rows))
+            summary.notes += len(note_rows)
+        return batch
+
+
+def _sqlite_stamp(value: datetime) -> str:
+    """A datetime as SQLAlchemy stores it on SQLite ('2026-11-26 09:00:00.000000', in UTC)."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    text = value.isoformat(" ")[:-6]  # without '+00:00'
+    return text if len(text) == 26 else text + ".000000"
+
+
+def _sqlite_day(value: datetime) -> str:
+    return value.date().isoformat()
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _as_date(value: datetime) -> Any:
+    return value.date()
+
+
+class _Loader:
+    """Writes the generated batches, all in one transaction (the demo is added whole or not
+    at all).
+
+    On SQLite it writes multi-row INSERTs on the raw connection from a second thread, so that
+    SQLite's own work runs on the second core while this one generates the next batch (at
+    most two batches wait: memory stays flat). The secondary indexes of the tables it fills
+    and the customer search index's insert trigger are dropped for the load and rebuilt once
+    at the end (one sort per index and one pass for the full-text index instead of a million
+    random inserts into each), inside the same transaction. Elsewhere batches go through Core
+    as they come.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sqlite = is_sqlite(engine)
+        self.stamp: Callable[[datetime], Any] = _sqlite_stamp if self.sqlite else _as_is
+        self.day: Callable[[datetime], Any] = _sqlite_day if self.sqlite else _as_date
+        self.statements = 0  # INSERT statements the load sent (tests count them)
+        self._next: dict[str, int] = {}
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=2)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._indexes: list[str] = []
+        self._triggers: list[tuple[str, str]] = []
+        self._rollups: tuple[tuple[str, ...], list[str]] | None = None
+        self._first_customer = 0
+
+    def __enter__(self) -> _Loader:
+        self.conn = self.engine.connect()
+        self.trans = self.conn.begin()
+        try:
+            if self.sqlite:
+                self._prepare_sqlite()
+        except BaseException:
+            self.trans.rollback()
+            self.conn.close()
+            raise
+        return self
+
+    def _prepare_sqlite(self) -> None:
+        run = self.conn.exec_driver_sql
+        for name in ("customer", "booking", "orders", "loyalty_enrolment"):
+            self._next[name] = int(run(f"SELECT coalesce(max(id), 0) + 1 FROM {name}").scalar_one())
+        self._first_customer = self._next["customer"]
+        bulk = ", ".join(f"'{t}'" for t in BULK_TABLES)
+        self._triggers = [
+            (name, sql)
+            for name, sql in run(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                f"AND tbl_name IN ({bulk}) AND (name = '{FTS_TRIGGER}' "
+                "OR (name LIKE 'insight%' AND upper(sql) LIKE '%AFTER INSERT ON%'))"
+            ).all()
+        ]
+        self._rollups = _rollups() if any(n != FTS_TRIGGER for n, _ in self._triggers) else None
+        tables = ", ".join(
+            f"'{t}'" for t in BULK_TABLES + (self._rollups[0] if self._rollups else ())
         )
-    if note_rows:
-        bulk_insert(session.connection(), Note, note_rows)
-        summary.notes += len(note_rows)
+        rows = run(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({tables})"
+        ).all()
+        for name, sql in rows:
+            run(f'DROP INDEX "{name}"')
+            self._indexes.append(sql)
+        for name, _sql in self._triggers:
+            run(f'DROP TRIGGER "{name}"')
+        run("PRAGMA cache_size=-131072")  # 128 MB for the load (restored at the end)
+
+    def reserve_codes(self, count: int) -> int:
+        """Reserve ``count`` customer codes (as ``allocate_codes``); returns the first number."""
+        counter = Counter.__table__  # type: ignore[attr-defined]
+        last = self.conn.execute(
+            update(counter)
+            .where(counter.c.name == "customer")
+            .values(value=counter.c.value + count)
+            .returning(counter.c.value)
+        ).scalar_one_or_none()
+        if last is None:
+            self.conn.execute(insert(counter).values(name="customer", value=count))
+            last = count
+        return int(last) - count + 1
+
+    def ids(self, table: str, count: int) -> Sequence[int]:
+        """Primary keys for ``count`` new rows of ``table``."""
+        if self.sqlite:  # the transaction holds the write lock: nobody else takes ids
+            start = self._next[table]
+            self._next[table] = start + count
+            return range(start, start + count)
+        seq = self.conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}
+        ).scalar_one()
+        rows = self.conn.execute(
+            text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": count}
+        )
+        return [int(r[0]) for r in rows]
+
+    def write(self, batch: Batch) -> None:
+        if not self.sqlite:
+            tables = SQLModel.metadata.tables
+            for table, columns, rows in batch:
+                self.conn.execute(
+                    insert(tables[table]), [dict(zip(columns, row, strict=True)) for row in rows]
+                )
+                self.statements += 1
+            return
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._write_loop, name="frontdesk-demo-writer", daemon=True
+            )
+            self._thread.start()
+        self._queue.put(batch)
+        if self._error is not None:
+            raise self._error
+
+    def _write_loop(self) -> None:
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            while (batch := self._queue.get()) is not None:
+                if self._error is None:
+                    try:
+                        for table, columns, rows in batch:
+                            self._insert(cursor, table, columns, rows)
+                    except BaseException as exc:  # reported to the generating thread
+                        self._error = exc
+        finally:
+            cursor.close()
+
+    def _insert(
+        self, cursor: Any, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        per = max(1, min(500, 30_000 // len(columns)))
+        head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+        one = "(" + ", ".join("?" * len(columns)) + ")"
+        full = head + ", ".join([one] * per)
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            sql = full if len(chunk) == per else head + ", ".join([one] * len(chunk))
+            cursor.execute(sql, list(chain.from_iterable(chunk)))
+            self.statements += 1
+
+    def _stop_thread(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        try:
+            self._stop_thread()
+            if kind is None and self._error is not None:
+                raise self._error
+            if kind is None:
+                if self.sqlite:
+                    self._finish_sqlite()
+                self.trans.commit()
+            else:
+                self.trans.rollback()
+        except BaseException:
+            if self.trans.is_active:
+                self.trans.rollback()
+            raise
+        finally:
+            if self.sqlite:
+                self.conn.exec_driver_sql("PRAGMA cache_size=-32000")
+            self.conn.close()
+
+    def _finish_sqlite(self) -> None:
+        run = self.conn.exec_driver_sql
+        for sql in self._indexes:
+            run(sql)
+        names = {name for name, _sql in self._triggers}
+        if FTS_TRIGGER in names:
+            run(
+                "INSERT INTO customer_fts(rowid, search_text) "
+                "SELECT id, search_text FROM customer WHERE id >= ?",
+                (self._first_customer,),
+            )
+        if self._rollups:
+            # The business overview's roll-ups, recounted from all the rows at once (as the
+            # migration that made them back-filled them) instead of row by row by triggers.
+            tables, statements = self._rollups
+            for table in tables:
+                run(f"DELETE FROM {table}")
+            for statement in statements:
+                run(statement)
+        for _name, sql in self._triggers:
+            run(sql)
+
+
+def _rollups() -> tuple[tuple[str, ...], list[str]]:
+    """The insight roll-up tables and the SQLite statements that fill them from the stored
+    rows, from the migration that made them."""
+    path = Path(__file__).parent / "migrations" / "versions" / ROLLUP_MIGRATION
+    spec = importlib.util.spec_from_file_location("frontdesk_insight_rollups", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tables = tuple(
+        getattr(
+            module,
+            "TABLES",
+            ("insight_day", "insight_money", "insight_visit", "insight_gap", "insight_payer"),
+        )
+    )
+    return tables, list(module.backfill(False))
