@@ -208,6 +208,10 @@ async def test_reschedule_moves_the_row_and_keeps_it_highlighted(busy_engine: En
         assert isinstance(app.screen, PromptModal)
         refused = str(app.screen.query_one("#answer-error").render())
         assert "is busy then" in refused and "free at" in refused
+        # ... all of it, wrapped inside the dialog (a long refusal was cut at its width).
+        label, dialog = app.screen.query_one("#answer-error"), app.screen.query_one(".dialog")
+        assert label.region.right <= dialog.content_region.right
+        assert label.size.width * label.size.height >= len(refused) and label.size.height > 1
         assert app.screen.query_one("#answer", Input).value == "2026-11-02 11:30"
         await keys(pilot, "escape")
         assert "Hana" in highlighted(app)
