@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from rich.text import Text
 from sqlmodel import Session
@@ -21,9 +21,6 @@ from frontdesk.text import user_text
 from frontdesk.widgets.base import DataWidget
 from frontdesk.widgets.select import Select
 
-if TYPE_CHECKING:
-    from frontdesk.screens.profile.screen import ProfileScreen
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -39,6 +36,20 @@ STATUS_STYLE = {
     "refunded": "red",
     "part_refunded": "magenta",
 }
+
+
+@runtime_checkable
+class ProfileHost(Protocol):
+    """What a tab needs of the profile screen it sits on (the screen imports the tabs, so
+    they know it by this shape, not by its class)."""
+
+    customer_id: int
+
+    def hold(self) -> object: ...
+
+    def release(self, token: object) -> None: ...
+
+    def reload_after_change(self, what: str = "all", select: int | None = None) -> None: ...
 
 
 def status_text(status: str, sep: str = "-") -> Text:
@@ -175,7 +186,7 @@ class ProfileTab(DataWidget):
     """One tab of the customer profile.
 
     Loads its data (one use-case service, off the UI thread) the first time it is shown,
-    and again when :meth:`ProfileScreen.reload_after_change` says that what it shows has
+    and again when :meth:`ProfileHost.reload_after_change` says that what it shows has
     changed. Keys typed meanwhile wait for the rows, so ``2 down x`` acts on the second
     booking even when the database is slow.
     """
@@ -218,11 +229,9 @@ class ProfileTab(DataWidget):
 
     # ---------------------------------------------------------------- loading
     @property
-    def profile(self) -> ProfileScreen:
-        from frontdesk.screens.profile.screen import ProfileScreen
-
+    def profile(self) -> ProfileHost:
         screen = self.screen
-        assert isinstance(screen, ProfileScreen)
+        assert isinstance(screen, ProfileHost)
         return screen
 
     def shown(self) -> None:
