@@ -25,6 +25,7 @@ import argparse
 import smtplib
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from frontdesk.data.db import open_database
 from frontdesk.data.messaging import newsletters, outbox
 from frontdesk.data.messaging.config import load_config
 from frontdesk.data.messaging.providers import Outgoing
-from frontdesk.data.messaging.smtp import as_bytes, build_email
+from frontdesk.data.messaging.smtp import email_bytes
 from frontdesk.data.models import Staff
 from frontdesk.data.settings import set_setting
 
@@ -75,15 +76,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_rate(port: int, sample: bytes, count: int) -> float:
-    conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    conn.ehlo()
+def server_rate(port: int, sample: bytes, count: int, connections: int = 1) -> float:
+    """Messages a second the server accepts from bare smtplib loops (``sendmail``: MAIL, RCPT,
+    DATA, the text) over ``connections`` connections at once, ``count`` messages in all."""
+    done: list[int] = []
+
+    def loop(n: int) -> None:
+        conn = smtplib.SMTP("127.0.0.1", port, timeout=30)
+        conn.ehlo()
+        for i in range(n):
+            conn.sendmail("desk@lumen.example", [f"r{i}@example.com"], sample)
+        conn.quit()
+        done.append(n)
+
+    threads = [
+        threading.Thread(target=loop, args=(count // connections,)) for _ in range(connections)
+    ]
     started = time.perf_counter()
-    for i in range(count):
-        conn.sendmail("desk@lumen.example", [f"r{i}@example.com"], sample)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
     elapsed = time.perf_counter() - started
-    conn.quit()
-    return count / elapsed
+    return sum(done) / elapsed
 
 
 def main() -> int:
@@ -158,21 +173,26 @@ def main() -> int:
             cfg = load_config(session=s)
             row = outbox.list_messages(session=s, status="queued", limit=1)[0]
             rendered = outbox.message_text(session=s, message=row)
-        sample_mail = as_bytes(
-            build_email(
-                Outgoing(
-                    "email",
-                    "r@example.com",
-                    rendered.subject,
-                    rendered.text,
-                    rendered.html,
-                    "<x@lumen.example>",
-                    unsubscribe=True,
-                ),
-                cfg,
-            )
+        sample_mail = email_bytes(
+            Outgoing(
+                "email",
+                "r@example.com",
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                "<x@lumen.example>",
+                unsubscribe=True,
+            ),
+            cfg,
         )
-        ceiling = server_rate(port, sample_mail, min(args.send, 2000))
+        # The server's rate over one connection and over as many as the sender uses, before
+        # and after sending (the machine's load moves): the best of them is the ceiling.
+        bare = min(args.send, 2000)
+        ceilings = {(1, "before"): server_rate(port, sample_mail, bare)}
+        if args.connections > 1:
+            ceilings[(args.connections, "before")] = server_rate(
+                port, sample_mail, bare, args.connections
+            )
 
         send_samples: list[float] = []
 
@@ -185,10 +205,16 @@ def main() -> int:
             engine, limit=args.send, progress=progress, connections=args.connections
         )
         send_s = time.perf_counter() - started
+        ceilings[(1, "after")] = server_rate(port, sample_mail, bare)
+        if args.connections > 1:
+            ceilings[(args.connections, "after")] = server_rate(
+                port, sample_mail, bare, args.connections
+            )
     finally:
         server.terminate()
         server.wait()
     rate = report.sent / send_s
+    ceiling = max(ceilings.values())
     settled = send_samples[1:] or send_samples  # after the first batch warmed the caches
     send_growth = (max(settled) - min(settled)) if settled else 0.0
 
@@ -200,10 +226,16 @@ def main() -> int:
     )
     print(f"memory while queueing: +{queue_growth:.0f} MB (resident {max(peak):.0f} MB)")
     print(
+        "the server alone (bare smtplib loops, same message): "
+        + ", ".join(
+            f"{n} connection(s) {when} {value:,.0f} msg/s" for (n, when), value in ceilings.items()
+        )
+    )
+    print(
         f"sent {report.sent:,} ({report.failed} failed) over {args.connections} connection(s) "
-        f"in {send_s:.1f} s: {rate:,.0f} msg/s; "
-        f"the server alone accepts {ceiling:,.0f} msg/s ({rate / ceiling:.0%})"
-        f"   floor: >= {RATE_FLOOR:.0%} of the server   {'OK' if rate >= RATE_FLOOR * ceiling else 'SLOW'}"
+        f"in {send_s:.1f} s: {rate:,.0f} msg/s = {rate / ceiling:.0%} of the server's best "
+        f"{ceiling:,.0f} msg/s   floor: >= {RATE_FLOOR:.0%} of the server"
+        f"   {'OK' if rate >= RATE_FLOOR * ceiling else 'SLOW'}"
     )
     print(
         f"memory while sending: {min(settled):.0f}-{max(settled):.0f} MB resident "

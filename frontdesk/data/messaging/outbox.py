@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, update
+from sqlalchemy import Connection, DateTime, Engine, bindparam, func, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -483,7 +483,7 @@ def _still_wanted(session: Session, row: OutboxMessage) -> str | None:
     return None
 
 
-CLAIM_BATCH = 20
+CLAIM_BATCH = 100
 
 
 @dataclass
@@ -493,32 +493,54 @@ class _Claimed:
     channel: str
 
 
+_SENDING = MessageStatus.SENDING.value
+_MINE = f"id = :mid AND claimed_by = :me AND status = '{_SENDING}'"
+# The sending loop's frequent writes, as plain statements (a newsletter makes 100,000 of each;
+# building them with the ORM cost more than the write itself).
+_HAND_OVER = text(f"UPDATE outbox SET handed_over_at = :at WHERE {_MINE}").bindparams(
+    bindparam("at", type_=DateTime())
+)
+_SENT = text(
+    f"UPDATE outbox SET status = '{MessageStatus.SENT.value}', sent_at = :at,"
+    f" provider_id = :provider_id, last_error = NULL, next_attempt_at = NULL WHERE {_MINE}"
+).bindparams(bindparam("at", type_=DateTime()))
+_CLAIMED = text(
+    f"UPDATE outbox SET status = '{_SENDING}', claimed_by = :me, claimed_at = :at,"
+    " handed_over_at = NULL, attempts = attempts + 1, message_id = :message_id,"
+    " subject = :subject WHERE id = :mid"
+).bindparams(bindparam("at", type_=DateTime()))
+_SKIPPED = text(
+    f"UPDATE outbox SET status = '{MessageStatus.SKIPPED.value}', last_error = :reason,"
+    " next_attempt_at = NULL WHERE id = :mid"
+)
+
+
+# "Sent" marks are written together, SENT_BATCH at a time (or after SENT_FLUSH_AFTER).
+SENT_BATCH = 20
+SENT_FLUSH_AFTER = timedelta(seconds=1)
+
+
 class _Writer:
     """The sending loop's writes, each one small transaction.
 
-    A message's "sent" mark rides on the loop's next write (the next hand-over, failure or
-    claim, or the final flush), so that sending costs one write per message. Until it is
-    written the message reads "sending" with its hand-over time: a process killed in that
-    instant leaves it to the interrupted-after-hand-over rule (never resent)."""
+    Each message's hand-over is written on its own, just before the message can reach the
+    server (the exactly-once rule). Its "sent" mark waits for a later write: the hand-over
+    that finds :data:`SENT_BATCH` marks waiting (or the oldest older than
+    :data:`SENT_FLUSH_AFTER`), a failure, the next claim or the end of the run — one
+    statement for many messages. Until it is written the message reads "sending" with its
+    hand-over time: a process killed then leaves it to the interrupted-after-hand-over rule
+    (marked "may have been delivered", never resent), so a kill can leave up to SENT_BATCH
+    messages of each connection in that state although the server took them."""
 
     def __init__(self, engine: Engine, me: str) -> None:
         self.engine = engine
         self.me = me
-        self.pending: list[tuple[int, dict[str, Any]]] = []
+        self.pending: list[dict[str, Any]] = []  # "sent" marks not written yet
         self._conn: Connection | None = None
 
     def _apply(self, session: Session) -> None:
-        for message_id, values in self.pending:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.id) == message_id,
-                    col(OutboxMessage.claimed_by) == self.me,
-                    col(OutboxMessage.status) == MessageStatus.SENDING.value,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+        if self.pending:
+            session.execute(_SENT, self.pending)
 
     def write(self, work: Callable[[Session], Any] | None = None) -> Any:
         def run(session: Session) -> Any:
@@ -531,43 +553,36 @@ class _Writer:
 
     def sent(self, message_id: int, provider_id: str | None) -> None:
         self.pending.append(
-            (
-                message_id,
-                {
-                    "status": MessageStatus.SENT.value,
-                    "sent_at": _now(None),
-                    "provider_id": provider_id,
-                    "last_error": None,
-                    "next_attempt_at": None,
-                },
-            )
+            {"mid": message_id, "me": self.me, "at": _now(None), "provider_id": provider_id}
         )
 
     def handed_over(self, message_id: int) -> None:
-        """Record the hand-over (with the pending marks) on a connection kept for it: the one
-        write per message, kept as light as a write can be."""
-        self.pending.append((message_id, {"handed_over_at": _now(None)}))
+        """Record the hand-over (and the waiting "sent" marks when they are due) on a
+        connection kept for it: the one write per message, kept as light as a write can be."""
         if self._conn is None:
             self._conn = self.engine.connect()
         conn = self._conn
         try:
+            moment = _now(None)
+            due = len(self.pending) >= SENT_BATCH or (
+                bool(self.pending) and moment - self.pending[0]["at"] >= SENT_FLUSH_AFTER
+            )
             with conn.begin():
-                for mid, values in self.pending:
-                    conn.execute(
-                        update(OutboxMessage)
-                        .where(
-                            col(OutboxMessage.id) == mid,
-                            col(OutboxMessage.claimed_by) == self.me,
-                            col(OutboxMessage.status) == MessageStatus.SENDING.value,
-                        )
-                        .values(**values)
-                    )
+                if due:
+                    conn.execute(_SENT, self.pending)
+                conn.execute(_HAND_OVER, {"mid": message_id, "me": self.me, "at": moment})
         except DBAPIError as exc:
             if not is_conflict(exc):
                 raise
-            self.write()  # a conflict (PostgreSQL): the retrying path
+            # A conflict (PostgreSQL): the retrying path.
+            self.write(
+                lambda session: session.execute(
+                    _HAND_OVER, {"mid": message_id, "me": self.me, "at": _now(None)}
+                )
+            )
             return
-        self.pending.clear()
+        if due:
+            self.pending.clear()
 
     def close(self) -> None:
         if self._conn is not None:
@@ -720,36 +735,45 @@ def _claim(
             )
             rows = list(session.exec(stmt).all())
             texts.prepare(session, rows)
+            claims: list[dict[str, Any]] = []
+            skips: list[dict[str, Any]] = []
             for row in rows:
                 assert row.id is not None
                 why_not = _still_wanted(session, row)
                 if why_not is not None:
-                    row.status = MessageStatus.SKIPPED.value
-                    row.last_error = why_not[:500]
-                    row.next_attempt_at = None
-                    session.add(row)
+                    skips.append({"mid": row.id, "reason": why_not[:500]})
                     out.append(_Claimed(row.id, None, row.channel))
                     continue
-                row.status = MessageStatus.SENDING.value
-                row.claimed_by = writer.me
-                row.claimed_at = now
-                row.handed_over_at = None
-                row.attempts += 1
-                row.message_id = message_id_for(row.idempotency_key, cfg.sender_email)
+                message_id = message_id_for(row.idempotency_key, cfg.sender_email)
                 rendered = texts.render(session, row)
-                if row.subject is None and rendered.subject:  # a newsletter's, for the lists
-                    row.subject = rendered.subject[:300]
-                session.add(row)
+                subject = row.subject
+                if subject is None and rendered.subject:  # a newsletter's, for the lists
+                    subject = rendered.subject[:300]
+                claims.append(
+                    {
+                        "mid": row.id,
+                        "me": writer.me,
+                        "at": now,
+                        "message_id": message_id,
+                        "subject": subject,
+                    }
+                )
                 outgoing = Outgoing(
                     channel=row.channel,
                     to=row.to_address,
                     subject=rendered.subject,
                     text=rendered.text,
                     html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
-                    message_id=row.message_id,
+                    message_id=message_id,
                     unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
                 )
                 out.append(_Claimed(row.id, outgoing, row.channel))
+            # One statement for the batch (the rows are not changed through the ORM: they are
+            # not written back one by one).
+            if claims:
+                session.execute(_CLAIMED, claims)
+            if skips:
+                session.execute(_SKIPPED, skips)
         return out
 
     result: list[_Claimed] = writer.write(work)

@@ -8,10 +8,13 @@ address of the ``unsubscribe_email`` setting; `frontdesk unsubscribe EMAIL` proc
 
 from __future__ import annotations
 
+import base64
 import io
+import random
 import re
 import smtplib
 import ssl
+import sys
 from collections.abc import Callable
 from email.generator import BytesGenerator
 from email.header import Header
@@ -20,6 +23,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate
+from functools import lru_cache
 from urllib.parse import quote
 
 from frontdesk.data.messaging.config import MessagingConfig
@@ -63,6 +67,126 @@ def as_bytes(msg: Message) -> bytes:
     out = io.BytesIO()
     BytesGenerator(out, mangle_from_=False, policy=_CRLF).flatten(msg)
     return out.getvalue()
+
+
+_PART_HEAD = (
+    'Content-Type: text/{kind}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+    "Content-Transfer-Encoding: base64\r\n"
+)
+
+
+@lru_cache(maxsize=8)
+def _from_line(name: str, email: str) -> bytes:
+    return _line("From", formataddr((name, email), charset="utf-8"))
+
+
+def _line(name: str, value: str) -> bytes:
+    """One header as the compat32 generator writes it (``fold_binary``): a short ASCII value on
+    the header's line, a longer one without spaces on the next line; the rest folded by the
+    email package itself (the tests compare all three)."""
+    if value.isascii() and "\r" not in value and "\n" not in value:
+        if len(name) + len(value) <= 76:
+            return f"{name}: {value}\r\n".encode()
+        if value.isprintable() and " " not in value:
+            return f"{name}: \r\n {value}\r\n".encode()
+    return _CRLF.fold_binary(name, value)
+
+
+def _subject_line(subject: str) -> bytes:
+    """The Subject header: ASCII as it is; otherwise RFC 2047 encoded words (UTF-8, base64),
+    each of whole characters and short enough for its own line. The email package's own
+    encoder (shortest of base64 and quoted-printable) costs a newsletter more than the rest
+    of a message."""
+    if subject.isascii():
+        return _line("Subject", subject)
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for char in subject:
+        width = len(char.encode("utf-8", "surrogatepass"))
+        if chunk and size + width > 42:  # 42 bytes: 56 characters of base64, 68 a word
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    words.append("".join(chunk))
+    encoded = (
+        "=?utf-8?b?" + base64.b64encode(w.encode("utf-8", "surrogatepass")).decode() + "?="
+        for w in words
+    )
+    return ("Subject: " + "\r\n ".join(encoded) + "\r\n").encode()
+
+
+def _base64(text: str) -> bytes:
+    return base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
+
+
+def email_bytes(
+    message: Outgoing,
+    cfg: MessagingConfig,
+    *,
+    boundary: str | None = None,
+    date: str | None = None,
+) -> bytes:
+    """The bytes of :func:`build_email`'s message (``as_bytes``), written directly: the same
+    headers, parts and encodings without building the objects, several times faster — what a
+    newsletter of 100,000 feels. ``boundary`` and ``date`` are for the tests that compare."""
+    head = [
+        _from_line(cfg.sender_name, cfg.sender_email),
+        _line("To", message.to),
+        _subject_line(message.subject),
+        _line("Date", date or formatdate(localtime=False)),
+        _line("Message-ID", message.message_id),
+    ]
+    if cfg.reply_to:
+        head.append(_line("Reply-To", cfg.reply_to))
+    if message.unsubscribe and cfg.unsubscribe_email:
+        subject = quote(f"unsubscribe {message.to}")
+        head.append(
+            _line("List-Unsubscribe", f"<mailto:{cfg.unsubscribe_email}?subject={subject}>")
+        )
+    for key, value in message.headers.items():
+        head.append(_line(key, _header(value)))
+    text = _base64(message.text or "")
+    if not message.html:
+        return b"".join([_PART_HEAD.format(kind="plain").encode(), *head, b"\r\n", text])
+    if boundary is None:
+        boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
+    mark = b"--" + boundary.encode()
+    return b"".join(
+        [
+            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n'.encode(),
+            b"MIME-Version: 1.0\r\n",
+            *head,
+            b"\r\n",
+            mark,
+            b"\r\n",
+            _PART_HEAD.format(kind="plain").encode(),
+            b"\r\n",
+            text,
+            b"\r\n",
+            mark,
+            b"\r\n",
+            _PART_HEAD.format(kind="html").encode(),
+            b"\r\n",
+            _base64(message.html),
+            b"\r\n",
+            mark,
+            b"--\r\n",
+        ]
+    )
+
+
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+
+
+def _quoted(address: str) -> str:
+    """``smtplib.quoteaddr``: the address in angle brackets. A plain address (no spaces,
+    brackets, quotes or comments) is already what its parser would make of it, so the parser,
+    which costs more than the rest of a command, is skipped for it."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
 
 
 def _dot_stuffed(data: bytes) -> bytes:
@@ -137,7 +261,7 @@ class SmtpProvider:
         return conn
 
     def send(self, message: Outgoing, *, handing_over: Callable[[], None]) -> str | None:
-        data = as_bytes(build_email(message, self.cfg))
+        data = email_bytes(message, self.cfg)
         for attempt in (1, 2):
             handed = False
             fresh = self._conn is None
@@ -145,11 +269,13 @@ class SmtpProvider:
                 self._conn = self._connect()
             conn = self._conn
             try:
-                code, resp = conn.mail(self.cfg.sender_email)
+                conn.putcmd("mail", f"FROM:{_quoted(self.cfg.sender_email)}")
+                code, resp = conn.getreply()
                 if code != 250:
                     self._reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)
-                code, resp = conn.rcpt(message.to)
+                conn.putcmd("rcpt", f"TO:{_quoted(message.to)}")
+                code, resp = conn.getreply()
                 if code not in (250, 251):
                     self._reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)

@@ -14,11 +14,15 @@ from __future__ import annotations
 import html as html_lib
 import re
 import string
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -116,22 +120,123 @@ class Rendered:
     html: str
 
 
-def render(
-    *, subject: str | None, body: str, values: Mapping[str, str], business_name: str = ""
-) -> Rendered:
-    """Subject, plain text and HTML of a message for one customer."""
-    text = fill(body, values)
-    escaped = {k: _md_escape(v) for k, v in values.items()}
-    inner = markdown_html(fill(body, escaped))
-    title = html_lib.escape(fill(subject, values))
-    page = (
+def _page(title: str, inner: str) -> str:
+    return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>'
         + title
         + '</title></head>\n<body style="font-family: sans-serif; line-height: 1.5">\n'
         + inner
         + "</body></html>\n"
     )
-    return Rendered(subject=fill(subject, values), text=text, html=page)
+
+
+def _render_each(subject: str | None, body: str, values: Mapping[str, str]) -> Rendered:
+    """The Markdown rendered for one recipient, with the values escaped into the source."""
+    escaped = {k: _md_escape(v) for k, v in values.items()}
+    inner = markdown_html(fill(body, escaped))
+    return Rendered(
+        subject=fill(subject, values),
+        text=fill(body, values),
+        html=_page(html_lib.escape(fill(subject, values)), inner),
+    )
+
+
+# One part of a compiled template: literal text, or the name of a placeholder.
+_Part = tuple[str, str | None]
+
+
+def _parts(text: str | None) -> list[_Part]:
+    if not text:
+        return []
+    check_template(text)
+    return [(literal, name) for literal, name, _s, _c in string.Formatter().parse(text)]
+
+
+def _join(parts: list[_Part], values: Mapping[str, str]) -> str:
+    return "".join(literal + values[name] if name else literal for literal, name in parts)
+
+
+def _holds(token: Token, mark: str) -> bool:
+    """``mark`` is somewhere in ``token`` other than its plain text."""
+    attrs = " ".join(str(v) for v in (token.attrs or {}).values())
+    return (
+        mark in token.content
+        or mark in token.info
+        or mark in attrs
+        or any(_holds(child, mark) for child in token.children or [])
+    )
+
+
+class Compiled:
+    """A template prepared once for many recipients (a newsletter, the reminders of a run).
+
+    The Markdown is rendered once with a marker (letters and digits only: plain text to
+    Markdown) in place of each placeholder; a recipient's message is that HTML with the
+    markers replaced by their values, HTML-escaped — the values are text, never markup, as in
+    :func:`_render_each`. When a placeholder sits where a value would not be plain text (a
+    link's address, a code span, an image's description, a code block), each recipient's
+    Markdown is rendered on its own instead."""
+
+    def __init__(self, subject: str | None, body: str) -> None:
+        self.subject = subject
+        self.body = body
+        self._subject = _parts(subject)
+        self._text = _parts(body)
+        self._html = self._compile_html(body)
+
+    @staticmethod
+    def _compile_html(body: str) -> list[_Part] | None:
+        names = sorted({name for _l, name in _parts(body) if name})
+        nonce = uuid.uuid4().hex[:12]
+        while nonce in body:  # pragma: no cover - a 48-bit accident
+            nonce = uuid.uuid4().hex[:12]
+        marks = {name: f"fdph{nonce}x{i}z" for i, name in enumerate(names)}
+        source = fill(body, marks)
+        tokens = _md.parse(source)
+        mark = f"fdph{nonce}x"
+        in_text = 0
+        for token in tokens:
+            if token.type != "inline":
+                if _holds(token, mark):
+                    return None
+                continue
+            for child in token.children or []:
+                if child.type == "text":
+                    in_text += child.content.count(mark)
+                elif _holds(child, mark):
+                    return None
+        html = _md.renderer.render(tokens, _md.options, {})
+        pieces = re.split(mark + "([0-9]+)z", html)
+        if (len(pieces) - 1) // 2 != in_text or in_text != source.count(mark):
+            return None
+        out: list[_Part] = []
+        for i in range(0, len(pieces), 2):
+            name = names[int(pieces[i + 1])] if i + 1 < len(pieces) else None
+            out.append((pieces[i], name))
+        return out
+
+    def render(self, values: Mapping[str, str]) -> Rendered:
+        subject = _join(self._subject, values)
+        text = _join(self._text, values)
+        if self._html is None:
+            return _render_each(self.subject, self.body, values)
+        inner = "".join(
+            literal + escapeHtml(values[name]) if name else literal for literal, name in self._html
+        )
+        return Rendered(subject=subject, text=text, html=_page(html_lib.escape(subject), inner))
+
+
+@lru_cache(maxsize=64)
+def compile_template(subject: str | None, body: str) -> Compiled:
+    """The :class:`Compiled` form of a subject and body (kept for the next message)."""
+    return Compiled(subject, body)
+
+
+def render(
+    *, subject: str | None, body: str, values: Mapping[str, str], business_name: str = ""
+) -> Rendered:
+    """Subject, plain text and HTML of a message for one customer."""
+    return compile_template(subject, body).render(values)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -368,11 +473,13 @@ def delete_template(*, session: Session, template_id: int, actor: Staff | None) 
 
 __all__ = [
     "PLACEHOLDERS",
+    "Compiled",
     "FrontdeskError",
     "Rendered",
     "TemplateError",
     "booking_values",
     "check_template",
+    "compile_template",
     "delete_template",
     "fill",
     "get_template",
