@@ -809,8 +809,7 @@ class _Generator:
         }
         self.therapists = therapists
         self.services = [
-            (s.id, timedelta(minutes=s.duration_minutes), s.price_cents, s.name)
-            for s in cat["services"]
+            (s.id, s.duration_minutes * 60, s.price_cents, s.name) for s in cat["services"]
         ]
         program = cat["program"]
         self.program_id = program.id if program is not None else None
@@ -820,6 +819,31 @@ class _Generator:
             (body, note_cats[name].id if name in note_cats else None) for name, body in NOTES
         ]
         self.names: dict[tuple[str, str], tuple[str, str, str]] = {}
+        self.now_us = (now - today) // timedelta(microseconds=1)
+        self.now_at = stamp(now)
+        self.times: dict[int, Any] = {}
+        # Stored values of times on today's calendar: on SQLite in UTC, the day's text and
+        # the time's text (bookings share a few hundred days and a few dozen times of day).
+        self.fast_times = stamp is _sqlite_stamp and today.utcoffset() == timedelta(0)
+        self.days: dict[int, str] = {}
+
+    def when(self, day: int, second: int) -> Any:
+        """The stored value of ``today`` + ``day`` days + ``second`` seconds."""
+        key = day * 100_000 + second
+        value = self.times.get(key)
+        if value is None:
+            if self.fast_times:
+                text = self.days.get(day)
+                if text is None:
+                    text = self.days[day] = (self.today + timedelta(days=day)).date().isoformat()
+                hours, rest = divmod(second, 3600)
+                value = f"{text} {hours:02d}:{rest // 60:02d}:{rest % 60:02d}.000000"
+            else:
+                value = self.stamp(self.today + timedelta(days=day, seconds=second))
+            if len(self.times) > 500_000:
+                self.times.clear()
+            self.times[key] = value
+        return value
         self.ascii: dict[str, str] = {}
 
     def _name(self, first: str, last: str) -> tuple[str, str, str]:
@@ -852,8 +876,9 @@ class _Generator:
                 r = getrandbits(bits)
             return r
 
-        stamp, day_of = self.stamp, self.day
+        stamp, day_of, when = self.stamp, self.day, self.when
         today, now, seed = self.today, self.now, self.seed
+        now_us, now_at = self.now_us, self.now_at
         countries, per_country = self.countries, self.per_country
         categories, branches, tags = self.categories, self.branches, self.tags
         demo_via = CreatedVia.DEMO.value
@@ -934,7 +959,7 @@ class _Generator:
         tag_rows: list[tuple[Any, ...]] = []
         bookings: list[tuple[Any, ...]] = []
         # (customer, branch, end, status, service) of each booking, for orders.
-        visits_made: list[tuple[int, int, datetime, str, tuple[Any, ...]]] = []
+        visits_made: list[tuple[int, int, int, int, str, tuple[Any, ...]]] = []
         pools, services = self.pools, self.services
         hours_used, full_days = self.hours_used, self.full_days
         completed = BookingStatus.COMPLETED.value
@@ -971,10 +996,12 @@ class _Generator:
                 if hour + 1 >= SLOTS_PER_DAY:
                     full_days[(staff_id, wanted)] = wanted + step
                 taken_days.add(wanted)
-                start = today + timedelta(days=wanted, hours=OPENING_HOUR + hour)
-                end = start + service[1]
+                # Times as (day, second of the day) after today, compared in microseconds.
+                second = (OPENING_HOUR + hour) * 3600
+                start_us = (wanted * 86400 + second) * 1_000_000
                 reason = CANCEL_REASONS[below(4)] if status == cancelled else None
-                made_at = min(now, start - timedelta(days=1 + below(20)))
+                booked = wanted - 1 - below(20)
+                start_at = when(wanted, second)
                 bookings.append(
                     (
                         0,
@@ -982,18 +1009,22 @@ class _Generator:
                         service[0],
                         staff_branch,
                         staff_id,
-                        stamp(start),
-                        stamp(end),
+                        start_at,
+                        when(wanted, second + service[1]),
                         status,
                         service[2],
                         "demo",
                         reason,
-                        stamp(made_at),
-                        stamp(min(now, start)),
+                        when(booked, second)
+                        if (booked * 86400 + second) * 1_000_000 < now_us
+                        else now_at,
+                        start_at if start_us < now_us else now_at,
                         1,
                     )
                 )
-                visits_made.append((cid, staff_branch, end, status, service))
+                visits_made.append(
+                    (cid, staff_branch, wanted, second + service[1], status, service)
+                )
         if tag_rows:
             batch.append(("customer_tag", ("customer_id", "tag_id"), tag_rows))
         if bookings:
@@ -1006,13 +1037,15 @@ class _Generator:
 
         # Orders for most completed visits; a few partial refunds.
         orders: list[tuple[Any, ...]] = []
-        order_meta: list[tuple[datetime, tuple[Any, ...], bool]] = []
+        order_meta: list[tuple[int, int, tuple[Any, ...], bool]] = []
         paid, part_refunded = OrderStatus.PAID.value, OrderStatus.PART_REFUNDED.value
-        for bid, (cid, branch, end, status, service) in zip(booking_ids, visits_made, strict=True):
+        for bid, (cid, branch, day, end, status, service) in zip(
+            booking_ids, visits_made, strict=True
+        ):
             if status != completed or random_() > 0.75:
                 continue
             refunded = random_() < 0.05
-            at = stamp(end)
+            at = when(day, end)
             orders.append(
                 (
                     0,
@@ -1026,14 +1059,14 @@ class _Generator:
                     1,
                 )
             )
-            order_meta.append((end, service, refunded))
+            order_meta.append((day, end, service, refunded))
         if orders:
             order_ids = ids("orders", len(orders))
             orders = [(oid, *o[1:]) for oid, o in zip(order_ids, orders, strict=True)]
             batch.append(("orders", ORDER_COLUMNS, orders))
             summary.orders += len(orders)
             lines, payments, refunds = [], [], []
-            for oid, (end, service, was_refunded) in zip(order_ids, order_meta, strict=True):
+            for oid, (day, end, service, was_refunded) in zip(order_ids, order_meta, strict=True):
                 service_id, _length, price, name = service
                 at = orders[len(lines)][6]
                 lines.append((oid, "service", service_id, name, 1, price, 0, price))
@@ -1044,7 +1077,7 @@ class _Generator:
                             oid,
                             max(100, price // 2),
                             "Goodwill: service ran late",
-                            stamp(end + timedelta(days=1)),
+                            when(day + 1, end),
                         )
                     )
             batch.append(("order_line", LINE_COLUMNS, lines))

@@ -1,12 +1,15 @@
-"""The demo's duplicate planting reads one customer in 500, never the whole table (issue 12:
-at a million customers loading every customer took most of the time and gigabytes)."""
+"""The demo at scale (issue 12): duplicate planting reads one customer in 500, never the whole
+table (at a million customers loading every customer took most of the time and gigabytes);
+the bulk load writes many rows a statement and no trigger per row, and leaves the schema
+whole (or the database untouched when it fails)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, event, text
 from sqlmodel import Session, func, select
 
 from frontdesk.data import demo
@@ -38,3 +41,105 @@ def test_planting_duplicates_loads_only_the_customers_it_copies(
     assert loaded <= 3000 // 500 + 5  # the originals it copies, not 3,000 customers
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Customer)).one() == before + planted
+
+
+def _schema(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name NOT LIKE 'sqlite_stat%' ORDER BY name"
+        ).all()
+    return [(t, n, s) for t, n, s in rows]
+
+
+def _rollups(engine: Engine) -> dict[str, list[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        tables = [
+            name
+            for (name,) in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'insight%'"
+            )
+        ]
+        return {
+            table: sorted(conn.exec_driver_sql(f"SELECT * FROM {table}").all()) for table in tables
+        }
+
+
+def test_the_bulk_load_fires_no_trigger_per_row_and_leaves_schema_and_indexes_whole(
+    tmp_path: Path,
+) -> None:
+    """Issue 12: the load writes multi-row statements with the search index's and the
+    roll-ups' insert triggers dropped (made up for at the end), and puts every index and
+    trigger back."""
+    engine = open_database(tmp_path / "demo.db")
+    before = _schema(engine)
+    fired: list[str] = []
+    inserts: list[str] = []
+
+    def trace(sql: str) -> None:
+        if sql.startswith("-- TRIGGER"):
+            fired.append(sql)
+        elif sql.split("(")[0].split()[:3] in (["INSERT", "INTO", t] for t in demo.BULK_TABLES):
+            inserts.append(sql)
+
+    @event.listens_for(engine, "connect")
+    def _trace(dbapi: Any, _record: Any) -> None:
+        dbapi.set_trace_callback(trace)
+
+    engine.dispose()  # connections from here on are traced
+    summary = demo.generate(engine=engine, customers=3000, seed=4, today_sheet=True)
+    rows = (
+        summary.customers
+        + summary.bookings
+        + summary.orders * 2
+        + summary.payments
+        + summary.refunds
+        + summary.enrolments
+        + summary.points_entries
+        + summary.notes
+    )
+    assert rows > 25_000
+    assert len(inserts) < rows // 100  # hundreds of rows a statement, not one
+    # Triggers fire only for what goes through the services afterwards: the planted
+    # duplicates (6) and today's bookings, not for the 3,000 customers and their history.
+    assert len(fired) < 400, len(fired)
+    assert _schema(engine) == before
+    with Session(engine) as s:
+        found = s.exec(
+            text("SELECT count(*) FROM customer_fts WHERE customer_fts MATCH '\"c-00\"'")
+        ).one()
+    assert found[0] == 3000 + 6  # every customer is in the search index
+    loaded = _rollups(engine)
+    with engine.begin() as conn:  # the roll-ups equal a recount from the stored rows
+        tables, statements = demo._rollups()
+        for table in tables:
+            conn.exec_driver_sql(f"DELETE FROM {table}")
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    assert loaded == _rollups(engine)
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = open_database(tmp_path / "demo.db")
+    demo.generate(engine=engine, customers=200, seed=3)
+    before = _schema(engine)
+    with Session(engine) as s:
+        customers = s.exec(select(func.count()).select_from(Customer)).one()
+    batch = demo._Generator.batch
+    calls = 0
+
+    def failing(self: Any, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("interrupted")
+        return batch(self, *args, **kwargs)
+
+    monkeypatch.setattr(demo._Generator, "batch", failing)
+    with pytest.raises(RuntimeError):
+        demo.generate(engine=engine, customers=1000, seed=4, batch_size=200)
+    assert _schema(engine) == before  # indexes and triggers are back
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == customers
