@@ -757,6 +757,22 @@ BULK_TABLES = (
     "points_entry",
     "note",
 )
+# Indexes whose keys come in no order (names, emails, phones, times): the bulk load drops them
+# and builds each once at the end (one sort) instead of a random insert per row; the other
+# indexes of the tables it fills (ids that grow with the rows, a few branches or services) are
+# kept, as appending to them costs little.
+DEFERRED_INDEXES = frozenset(
+    {
+        "ix_customer_email_key",
+        "uq_customer_live_email",
+        "ix_customer_phone",
+        "uq_customer_live_phone",
+        "ix_customer_sort",
+        "ix_customer_name_key",
+        "ix_booking_staff",
+        "ix_booking_start",
+    }
+)
 # The search index's insert trigger, which the bulk load drops and makes up for at the end.
 FTS_TRIGGER = "customer_fts_ai"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
@@ -1198,6 +1214,10 @@ class _Loader:
 
     def __enter__(self) -> _Loader:
         self.conn = self.engine.connect()
+        if self.sqlite:
+            # Sorts (index builds, roll-ups) spill to temporary files instead of memory, and
+            # a bigger page cache for the load (both restored at the end).
+            self._pragmas("PRAGMA temp_store=FILE", "PRAGMA cache_size=-65536")
         self.trans = self.conn.begin()
         try:
             if self.sqlite:
@@ -1231,11 +1251,19 @@ class _Loader:
             f"AND tbl_name IN ({tables})"
         ).all()
         for name, sql in rows:
+            if name not in DEFERRED_INDEXES and not name.startswith("ix_insight"):
+                continue  # cheap to keep: its key grows with the rows or has few values
             run(f'DROP INDEX "{name}"')
             self._indexes.append(sql)
         for name, _sql in self._triggers:
             run(f'DROP TRIGGER "{name}"')
-        run("PRAGMA cache_size=-131072")  # 128 MB for the load (restored at the end)
+
+    def _pragmas(self, *statements: str) -> None:
+        """Connection settings, outside any transaction (on the raw connection)."""
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
+        for statement in statements:
+            dbapi.execute(statement)
 
     def reserve_codes(self, count: int) -> int:
         """Reserve ``count`` customer codes (as ``allocate_codes``); returns the first number."""
@@ -1334,7 +1362,7 @@ class _Loader:
             raise
         finally:
             if self.sqlite:
-                self.conn.exec_driver_sql("PRAGMA cache_size=-32000")
+                self._pragmas("PRAGMA temp_store=MEMORY", "PRAGMA cache_size=-32000")
             self.conn.close()
 
     def _finish_sqlite(self) -> None:
