@@ -599,6 +599,9 @@ def _plant_duplicates(engine: Engine, customers: int, seed: int) -> int:
                 select(Customer).where(col(Customer.id).in_(firsts)).order_by(col(Customer.id))
             )
         )
+        # Nothing stays in the session between additions: each one's code allocation (an
+        # ORM UPDATE) would otherwise go through every object held there (quadratic).
+        session.expunge_all()
         for k, original in enumerate(chosen):
             user, _, domain = (original.email or "").partition("@")
             others = [d for d in _OTHER_DOMAINS if d != domain.lower()]
@@ -626,6 +629,8 @@ def _plant_duplicates(engine: Engine, customers: int, seed: int) -> int:
                     svc.create_customer(session=session, data=data, created_via=CreatedVia.DEMO)
             except FrontdeskError:
                 continue  # the made-up address exists already: skip this one
+            finally:
+                session.expunge_all()
             planted += 1
         session.commit()
     return planted

@@ -143,3 +143,26 @@ def test_a_failed_load_leaves_the_database_as_it_was(
     assert _schema(engine) == before  # indexes and triggers are back
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Customer)).one() == customers
+
+
+def test_planting_duplicates_holds_no_customer_between_additions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each addition allocates its code with an ORM UPDATE, which goes through every object
+    the session holds: at a million customers (2,000 additions) that was quadratic."""
+    from frontdesk.data import customers as svc
+
+    engine = open_database(tmp_path / "demo.db")
+    monkeypatch.setattr(demo, "PLANT_DUPLICATES_FROM", 10**9)
+    demo.generate(engine=engine, customers=3000, seed=2)
+    held: list[int] = []
+    allocate = svc.allocate_codes
+
+    def counting(session: Session, count: int = 1) -> list[str]:
+        held.append(len(session.identity_map))
+        return allocate(session, count)
+
+    monkeypatch.setattr(svc, "allocate_codes", counting)
+    assert demo._plant_duplicates(engine, 3000, 2) == 6
+    assert len(held) == 6
+    assert max(held) <= 3  # the settings row read for the default region, not the customers
