@@ -47,6 +47,7 @@ from frontdesk.data.models import (
     InsightGap,
     InsightMoney,
     InsightPayer,
+    InsightRhythm,
     Order,
     Payment,
     Refund,
@@ -209,14 +210,6 @@ def median_interval(customer_id: Any) -> Any:
     )
 
 
-def last_visit_day(customer_id: Any) -> Any:
-    return (
-        sa_select(func.max(day_number(col(Booking.start_at))))
-        .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE)
-        .scalar_subquery()
-    )
-
-
 # --------------------------------------------------------------------------- settings
 
 
@@ -231,17 +224,27 @@ def margins(session: Session) -> tuple[int, int]:
 
 
 def due_back_condition(margin_days: int, lapsed_days: int, now: datetime) -> Any:
-    """Customers past their usual interval by more than ``margin_days`` and not lapsed."""
+    """Customers past their usual interval by more than ``margin_days`` and not lapsed.
+
+    Read from insight_rhythm (each customer's last visit day and median interval, kept by
+    triggers as :func:`customer_insight` works them out), not from every booking."""
     today = day_of(now)
-    last = last_visit_day(col(Customer.id))
-    return (last > today - lapsed_days) & (
-        (literal(today) - last) > median_interval(col(Customer.id)) + margin_days
+    last = col(InsightRhythm.last_day)
+    return col(Customer.id).in_(
+        sa_select(col(InsightRhythm.customer_id)).where(
+            last > today - lapsed_days,
+            (literal(today) - last) > col(InsightRhythm.median_gap) + margin_days,
+        )
     )
 
 
 def lapsed_condition(lapsed_days: int, now: datetime) -> Any:
     """Customers whose last completed visit was ``lapsed_days`` days ago or more."""
-    return last_visit_day(col(Customer.id)) <= day_of(now) - lapsed_days
+    return col(Customer.id).in_(
+        sa_select(col(InsightRhythm.customer_id)).where(
+            col(InsightRhythm.last_day) <= day_of(now) - lapsed_days
+        )
+    )
 
 
 def new_this_month_condition(now: datetime) -> Any:
@@ -541,30 +544,69 @@ def business_overview(
     done = col(Booking.status) == DONE
     lo_day, hi_day = day_of(date_from), day_of(date_to)
 
-    # bookings per month, status and category: insight_day (a row per branch, day, service
-    # and status)
-    bdays = col(InsightDay.day).between(lo_day, hi_day)
-    bbranch = [col(InsightDay.branch_id) == branch_id] if branch_id is not None else []
-    booked = func.sum(col(InsightDay.bookings))
+    # bookings per month, status and category: one pass over insight_day (a row per branch,
+    # day, service and status) grouped by month and service, then summed per month and per
+    # category in the same statement
     status = col(InsightDay.status)
 
-    def of(value: str) -> Any:
-        return func.sum(case((status == value, col(InsightDay.bookings)), else_=0))
+    def of(value: str, column: Any = col(InsightDay.bookings)) -> Any:
+        return func.sum(case((status == value, column), else_=0))
 
-    # month -> (completed, cancelled, no-show)
-    bookings_by_month = {
-        _month_label(md): (int(done_n), int(cancelled_n), int(no_show_n))
-        for md, done_n, cancelled_n, no_show_n in session.execute(
-            sa_select(
-                col(InsightDay.month_day),
-                of(DONE),
-                of(BookingStatus.CANCELLED.value),
-                of(BookingStatus.NO_SHOW.value),
-            )
-            .where(bdays, *bbranch, status.in_(SETTLED))
-            .group_by(col(InsightDay.month_day))
+    per_service = (
+        sa_select(
+            col(InsightDay.month_day).label("month_day"),
+            col(InsightDay.service_id).label("service_id"),
+            of(DONE).label("done"),
+            of(BookingStatus.CANCELLED.value).label("cancelled"),
+            of(BookingStatus.NO_SHOW.value).label("no_show"),
+            of(DONE, col(InsightDay.price_cents)).label("value"),
         )
-    }
+        .where(
+            # the months first (the key's lead), then the days
+            col(InsightDay.month_day).between(day_of(date_from.replace(day=1)), hi_day),
+            col(InsightDay.day).between(lo_day, hi_day),
+            *([col(InsightDay.branch_id) == branch_id] if branch_id is not None else []),
+            status.in_(SETTLED),
+        )
+        .group_by(col(InsightDay.month_day), col(InsightDay.service_id))
+        .cte("per_service")
+    )
+    g = per_service.c
+    per_month = sa_select(
+        literal(0).label("kind"),
+        g.month_day.label("key"),
+        literal("", String).label("name"),
+        func.sum(g.done).label("done"),
+        func.sum(g.cancelled).label("cancelled"),
+        func.sum(g.no_show).label("no_show"),
+        literal(0).label("value"),
+    ).group_by(g.month_day)
+    per_category = (
+        sa_select(
+            literal(1).label("kind"),
+            col(ServiceType.id),
+            col(ServiceType.name),
+            func.sum(g.done),
+            literal(0),
+            literal(0),
+            func.sum(g.value),
+        )
+        .select_from(per_service)
+        .join(Service, col(Service.id) == g.service_id)
+        .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
+        .group_by(col(ServiceType.id), col(ServiceType.name))
+        .having(func.sum(g.done) > 0)
+    )
+    both = union_all(per_month, per_category).subquery("both")
+    bookings_by_month: dict[str, tuple[int, int, int]] = {}  # completed, cancelled, no-show
+    categories: list[CategoryShare] = []
+    for kind, key, name, done_n, cancelled_n, no_show_n, value in session.execute(
+        sa_select(both).order_by(both.c.kind, both.c.done.desc(), both.c.name)
+    ):
+        if kind == 0:
+            bookings_by_month[_month_label(key)] = (int(done_n), int(cancelled_n), int(no_show_n))
+        else:
+            categories.append(CategoryShare(str(name), int(done_n), int(value or 0)))
     # distinct customers: insight_gap counts visit days by the previous visit's day, so the
     # customers who came in a run of days are the days' counts whose previous visit is older
     scope = col(InsightGap.scope) == (branch_id or 0)
@@ -622,30 +664,6 @@ def business_overview(
             ),
         ).where(scope, day.between(min(lo_day, last_start), hi_day))
     ).one()
-
-    # per service first (a pass over the period's roll-up rows), then per category
-    per_service = (
-        sa_select(
-            col(InsightDay.service_id).label("service_id"),
-            booked.label("n"),
-            func.sum(col(InsightDay.price_cents)).label("v"),
-        )
-        .where(bdays, *bbranch, status == DONE)
-        .group_by(col(InsightDay.service_id))
-        .subquery("per_service")
-    )
-    count, v = func.sum(per_service.c.n), func.sum(per_service.c.v)
-    categories = [
-        CategoryShare(str(name), int(visits), int(value or 0))
-        for name, visits, value in session.execute(
-            sa_select(col(ServiceType.name), count, v)
-            .select_from(per_service)
-            .join(Service, col(Service.id) == per_service.c.service_id)
-            .join(ServiceType, col(ServiceType.id) == col(Service.service_type_id))
-            .group_by(col(ServiceType.id), col(ServiceType.name))
-            .order_by(count.desc(), col(ServiceType.name))
-        )
-    ]
 
     top = _top_customers(session, branch_id, lo, hi, [done, *in_period])
     revenue = sum(m.revenue_cents for m in months)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -915,15 +916,16 @@ class Newsletter(SQLModel, table=True):
 
 
 class InsightDay(SQLModel, table=True):
-    """Bookings per branch, day, service and status, with the sum of their prices."""
+    """Bookings per branch, day, service and status, with the sum of their prices (kept in
+    month and service order: the overview groups a period's rows so, without sorting)."""
 
     __tablename__ = "insight_day"
     __table_args__ = {"sqlite_with_rowid": False}
+    month_day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    service_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     day: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     branch_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    service_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     status: str = Field(primary_key=True, max_length=12)
-    month_day: int
     bookings: int = Field(default=0)
     price_cents: int = Field(default=0, sa_type=BigInteger)
 
@@ -979,3 +981,15 @@ class InsightPayer(SQLModel, table=True):
     customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     paid_cents: int = Field(default=0, sa_type=BigInteger)
     last_day: int
+
+
+class InsightRhythm(SQLModel, table=True):
+    """Per customer with a completed visit: the day of the last one and the median of the
+    days between one completed visit and the next (None before two), as the profile works
+    them out; the due-back and lapsed filters read these instead of every booking."""
+
+    __tablename__ = "insight_rhythm"
+    __table_args__ = (Index("ix_insight_rhythm_last", "last_day"), {"sqlite_with_rowid": False})
+    customer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last_day: int
+    median_gap: float | None = Field(default=None, sa_type=Float)

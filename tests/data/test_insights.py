@@ -557,6 +557,7 @@ ROLLUPS = {  # table: (key columns, figure columns) — rows whose figures are a
     "insight_visit": ("customer_id, scope, day, month_day, prev_day", ""),
     "insight_gap": ("scope, day, prev_day, month_day", "n"),
     "insight_payer": ("scope, customer_id", "paid_cents"),
+    "insight_rhythm": ("customer_id, last_day, median_gap", ""),
 }
 
 

@@ -1,12 +1,15 @@
 """Insight roll-ups (issue 16): the business overview reads small tables kept exact by triggers
 
 - insight_day: bookings per branch, day, service and status (count and price sum): visits,
-  settled bookings, no-shows, cancellations, category mix;
+  settled bookings, no-shows, cancellations, category mix (keyed month and service first, so
+  a period's rows are read in the order they are grouped);
 - insight_money: payments minus refunds per branch (of the order) and day the money moved;
 - insight_visit: each customer's completed-visit days per scope (a branch, or 0: any branch)
   with the previous visit day (-1: none); insight_gap counts those rows per (scope, day,
   previous day), so the distinct customers who visited in any run of days are sums there
   (new, returning, active, retention);
+- insight_rhythm: per customer, the last completed visit's day and the median interval
+  between visits (the due-back and lapsed filters);
 - insight_payer: per scope and customer, all they ever paid and the last day they paid: a
   bound on a period's net income, so the top customers are sought among the biggest payers
   only.
@@ -30,6 +33,14 @@ branch_labels = None
 depends_on = None
 
 DONE = "'completed'"
+TABLES = (
+    "insight_day",
+    "insight_money",
+    "insight_visit",
+    "insight_gap",
+    "insight_payer",
+    "insight_rhythm",
+)
 
 
 def _key(x: str, pg: bool) -> str:
@@ -65,7 +76,8 @@ def _day_row(row: str, sign: str, pg: bool) -> str:
         "INSERT INTO insight_day (branch_id, day, service_id, status, month_day, bookings, "
         f"price_cents) VALUES ({row}.branch_id, {_day(row + '.start_at', pg)}, "
         f"{row}.service_id, {row}.status, {_month(row + '.start_at', pg)}, {sign}1, "
-        f"{sign}{row}.price_cents) ON CONFLICT (day, branch_id, service_id, status) DO UPDATE "
+        f"{sign}{row}.price_cents) "
+        "ON CONFLICT (month_day, service_id, day, branch_id, status) DO UPDATE "
         "SET bookings = insight_day.bookings + excluded.bookings, "
         "price_cents = insight_day.price_cents + excluded.price_cents;"
     )
@@ -110,6 +122,34 @@ def _visits_of(cid: str, pg: bool) -> str:
     )
 
 
+def _median(gaps: str, partition: str = "") -> str:
+    """The median of ``gaps`` (a subquery of ``gap``[, ``customer_id``] rows) per partition."""
+    over = f"PARTITION BY {partition} " if partition else ""
+    keys = f"{partition}, " if partition else ""
+    return (
+        f"SELECT {keys}AVG(gap * 1.0) AS median_gap FROM (SELECT {keys}gap, "
+        f"ROW_NUMBER() OVER ({over}ORDER BY gap) AS rn, COUNT(*) OVER ({over.strip()}) AS n "
+        f"FROM ({gaps}) AS g WHERE gap IS NOT NULL) AS r "
+        f"WHERE rn IN ((n + 1) / 2, (n + 2) / 2)" + (f" GROUP BY {partition}" if partition else "")
+    )
+
+
+def _rhythm(cid: str, pg: bool) -> str:
+    """One customer's last visit day and median interval, as insights.customer_insight
+    works them out (every completed booking, in start order)."""
+    day = _day("start_at", pg)
+    gaps = (
+        f"SELECT {day} - LAG({day}) OVER (ORDER BY start_at, id) AS gap FROM booking "
+        f"WHERE customer_id = {cid} AND status = {DONE}"
+    )
+    return (
+        f"DELETE FROM insight_rhythm WHERE customer_id = {cid}; "
+        "INSERT INTO insight_rhythm (customer_id, last_day, median_gap) "
+        f"SELECT {cid}, MAX(day), ({_median(gaps)}) FROM insight_visit "
+        f"WHERE customer_id = {cid} AND scope = 0 GROUP BY customer_id;"
+    )
+
+
 def _recount(cid: str, pg: bool) -> str:
     """Recount one customer's visit days: take their old rows out of insight_gap, put the
     new ones in."""
@@ -123,7 +163,8 @@ def _recount(cid: str, pg: bool) -> str:
         f"FROM ({_visits_of(cid, pg)}) AS v; "
         "INSERT INTO insight_gap (scope, day, prev_day, month_day, n) "
         f"SELECT scope, day, prev_day, month_day, 1 FROM insight_visit WHERE customer_id = {cid} "
-        "ON CONFLICT (scope, day, prev_day) DO UPDATE SET n = insight_gap.n + 1;"
+        "ON CONFLICT (scope, day, prev_day) DO UPDATE SET n = insight_gap.n + 1; "
+        + _rhythm(cid, pg)
     )
 
 
@@ -261,8 +302,8 @@ def _pg_triggers() -> list[str]:
 
 
 def backfill(pg: bool) -> list[str]:
-    """Fill the roll-ups from the stored rows (one statement each; grouped by the day's text
-    first, so the day numbers are worked out once a group)."""
+    """Fill the roll-ups from the stored rows, emptied first (one statement each; grouped by
+    the day's text first, so the day numbers are worked out once a group)."""
     k = _key("start_at", pg)
     day, month = _day_of("k", pg), _month_of("k", pg)
     money = " UNION ALL ".join(
@@ -280,7 +321,13 @@ def backfill(pg: bool) -> list[str]:
         f"{_key('x.at', pg)} AS k FROM payment AS x JOIN orders AS o ON o.id = x.order_id"
         for scope in ("0", "o.branch_id")
     )
+    d = _day("start_at", pg)
+    all_gaps = (
+        f"SELECT customer_id, {d} - LAG({d}) OVER (PARTITION BY customer_id ORDER BY start_at, "
+        f"id) AS gap FROM booking WHERE status = {DONE}"
+    )
     return [
+        *(f"DELETE FROM {table}" for table in TABLES),
         "INSERT INTO insight_day (branch_id, day, service_id, status, month_day, bookings, "
         f"price_cents) SELECT branch_id, {day}, service_id, status, {month}, n, v FROM ("
         f"SELECT branch_id, {k} AS k, service_id, status, COUNT(*) AS n, SUM(price_cents) AS v "
@@ -299,6 +346,10 @@ def backfill(pg: bool) -> list[str]:
         "INSERT INTO insight_payer (scope, customer_id, paid_cents, last_day) "
         f"SELECT s, c, p, {_day_of('k', pg)} FROM (SELECT s, c, SUM(p) AS p, MAX(k) AS k "
         f"FROM ({payers}) AS payers GROUP BY s, c) AS g",
+        "INSERT INTO insight_rhythm (customer_id, last_day, median_gap) "
+        "SELECT v.customer_id, v.last_day, m.median_gap FROM (SELECT customer_id, "
+        "MAX(day) AS last_day FROM insight_visit WHERE scope = 0 GROUP BY customer_id) AS v "
+        f"LEFT JOIN ({_median(all_gaps, 'customer_id')}) AS m ON m.customer_id = v.customer_id",
     ]
 
 
@@ -306,14 +357,14 @@ def upgrade() -> None:
     pg = op.get_bind().dialect.name == "postgresql"
     op.create_table(
         "insight_day",
-        sa.Column("branch_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("month_day", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("service_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("branch_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("month_day", sa.Integer(), nullable=False),
         sa.Column("bookings", sa.Integer(), nullable=False),
         sa.Column("price_cents", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "branch_id", "service_id", "status"),
+        sa.PrimaryKeyConstraint("month_day", "service_id", "day", "branch_id", "status"),
         sqlite_with_rowid=False,
     )
     op.create_table(
@@ -354,9 +405,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "customer_id"),
         sqlite_with_rowid=False,
     )
+    op.create_table(
+        "insight_rhythm",
+        sa.Column("customer_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_day", sa.Integer(), nullable=False),
+        sa.Column("median_gap", sa.Float(), nullable=True),
+        sa.PrimaryKeyConstraint("customer_id"),
+        sqlite_with_rowid=False,
+    )
     for statement in backfill(pg):
         op.execute(statement)
     op.create_index("ix_insight_payer_paid", "insight_payer", ["scope", "paid_cents"])
+    op.create_index("ix_insight_rhythm_last", "insight_rhythm", ["last_day"])
     for statement in _pg_triggers() if pg else _sqlite_triggers():
         op.execute(statement)
 
@@ -373,5 +433,6 @@ def downgrade() -> None:
         for name in names:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_index("ix_insight_payer_paid", table_name="insight_payer")
-    for table in ("insight_payer", "insight_gap", "insight_visit", "insight_money", "insight_day"):
+    op.drop_index("ix_insight_rhythm_last", table_name="insight_rhythm")
+    for table in reversed(TABLES):
         op.drop_table(table)
