@@ -490,6 +490,8 @@ def generate(
             # at a million customers); the planner needs their shape, not exact counts.
             conn.exec_driver_sql("PRAGMA analysis_limit=2000")
         conn.exec_driver_sql("ANALYZE")  # fresh statistics for the query planner
+        if is_sqlite(conn):
+            conn.exec_driver_sql("PRAGMA analysis_limit=0")  # the pooled connection's default
     return summary
 
 
@@ -1086,7 +1088,9 @@ class _Generator:
             orders = [(oid, *o[1:]) for oid, o in zip(order_ids, orders, strict=True)]
             batch.append(("orders", ORDER_COLUMNS, orders))
             summary.orders += len(orders)
-            lines, payments, refunds = [], [], []
+            lines: list[tuple[Any, ...]] = []
+            payments: list[tuple[Any, ...]] = []
+            refunds: list[tuple[Any, ...]] = []
             for oid, (day, end, service, was_refunded) in zip(order_ids, order_meta, strict=True):
                 service_id, _length, price, name = service
                 at = orders[len(lines)][6]
