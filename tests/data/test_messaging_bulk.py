@@ -169,37 +169,44 @@ def test_one_hand_over_write_a_message_and_sent_marks_together(
     for i in range(45):
         add(engine, f"W{i}", email=f"w{i}@example.com", consent_newsletter=True)
     newsletters.queue_newsletter(engine, subject="N", body="Hi {first_name}", actor=ADMIN)
-    seen: Counter[str] = Counter()
-    commits = [0]
+    traced: list[str] = []  # every statement SQLite runs (each row of an executemany)
 
-    def count(
-        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-    ) -> None:
-        if statement.startswith("UPDATE outbox SET handed_over_at"):
-            seen["hand-over"] += 1
-        elif statement.startswith("UPDATE outbox SET status = 'sent'"):
-            seen["sent statements"] += 1
-            seen["sent rows"] += len(params) if many else 1
-        elif statement.startswith("UPDATE outbox SET status = 'sending'"):
-            seen["claims"] += 1
+    def trace(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(traced.append)
 
-    def commit(conn: Any) -> None:
-        commits[0] += 1
-
-    event.listen(engine, "before_cursor_execute", count)
-    event.listen(engine, "commit", commit)
+    event.listen(engine.pool, "checkout", trace)
     try:
         report = outbox.send_queue(engine)
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-        event.remove(engine, "commit", commit)
+        event.remove(engine.pool, "checkout", trace)
     assert report.sent == 45
-    assert seen["claims"] == 1  # the whole batch in one statement
-    assert seen["hand-over"] == 45
-    assert seen["sent rows"] == 45
-    assert seen["sent statements"] == 3  # 20 + 20 + the last 5 at the end of the run
-    # one transaction a message (its hand-over), plus the claim, the recovery and the end
-    assert commits[0] <= 45 + 4
+    transactions: list[list[str]] = []
+    for statement in traced:
+        if statement.startswith("BEGIN"):
+            transactions.append([])
+        elif transactions and statement.startswith("UPDATE outbox"):
+            transactions[-1].append(statement)
+
+    def kind(statement: str) -> str:
+        for prefix, name in (
+            ("UPDATE outbox SET handed_over_at", "hand-over"),
+            ("UPDATE outbox SET status = 'sent'", "sent"),
+            ("UPDATE outbox SET status = 'sending'", "claim"),
+        ):
+            if statement.startswith(prefix):
+                return name
+        return statement[:40]
+
+    rows = Counter(kind(st) for t in transactions for st in t)
+    assert rows == {"claim": 45, "hand-over": 45, "sent": 45}
+    claims = [t for t in transactions if any(kind(st) == "claim" for st in t)]
+    assert len(claims) == 1  # the whole batch in one transaction
+    # one transaction a message (its hand-over); the "sent" marks in three: 20, 20, the last 5
+    assert len([t for t in transactions if any(kind(st) == "hand-over" for st in t)]) == 45
+    sent = [sum(kind(st) == "sent" for st in t) for t in transactions]
+    assert [n for n in sent if n] == [20, 20, 5]
+    # and nothing else writes to the outbox but the claim and the end of the run
+    assert len([t for t in transactions if t]) == 45 + 2
     assert Counter(m.status for m in messages(engine)) == {"sent": 45}
 
 

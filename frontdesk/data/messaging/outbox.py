@@ -462,9 +462,12 @@ def default_providers(cfg: MessagingConfig) -> dict[str, Provider]:
     return out
 
 
-def _still_wanted(session: Session, row: OutboxMessage) -> str | None:
-    """Why a claimed message must not go out any more, or None."""
-    customer = session.get(Customer, row.customer_id) if row.customer_id else None
+def _still_wanted(
+    session: Session, row: OutboxMessage, customers: Mapping[int, Customer]
+) -> str | None:
+    """Why a claimed message must not go out any more, or None (``customers``: the claimed
+    batch's, loaded together)."""
+    customer = customers.get(row.customer_id) if row.customer_id else None
     if customer is None:
         return "the customer no longer exists"
     reason = consent_rules.refusal(customer, row.purpose, row.channel)
@@ -504,6 +507,14 @@ _SENT = text(
     f"UPDATE outbox SET status = '{MessageStatus.SENT.value}', sent_at = :at,"
     f" provider_id = :provider_id, last_error = NULL, next_attempt_at = NULL WHERE {_MINE}"
 ).bindparams(bindparam("at", type_=DateTime()))
+# The same two on SQLite's own cursor (the hand-over is the one write a message makes).
+_HAND_OVER_SQLITE = f"UPDATE outbox SET handed_over_at = ? WHERE id = ? AND claimed_by = ? AND status = '{_SENDING}'"
+_SENT_SQLITE = (
+    f"UPDATE outbox SET status = '{MessageStatus.SENT.value}', sent_at = ?, provider_id = ?,"
+    " last_error = NULL, next_attempt_at = NULL"
+    f" WHERE id = ? AND claimed_by = ? AND status = '{_SENDING}'"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a datetime in SQLite
 _CLAIMED = text(
     f"UPDATE outbox SET status = '{_SENDING}', claimed_by = :me, claimed_at = :at,"
     " handed_over_at = NULL, attempts = attempts + 1, message_id = :message_id,"
@@ -515,79 +526,153 @@ _SKIPPED = text(
 )
 
 
-# "Sent" marks are written together, SENT_BATCH at a time (or after SENT_FLUSH_AFTER).
+# "Sent" marks are written together, SENT_BATCH at a time (or after SENT_FLUSH_AFTER): a
+# process killed while sending leaves at most these "may have been delivered" (see _Log).
 SENT_BATCH = 20
 SENT_FLUSH_AFTER = timedelta(seconds=1)
 
 
-class _Writer:
-    """The sending loop's writes, each one small transaction.
+class _Log:
+    """The writes of one run's sending loops (one per connection), made in turn.
 
-    Each message's hand-over is written on its own, just before the message can reach the
-    server (the exactly-once rule). Its "sent" mark waits for a later write: the hand-over
-    that finds :data:`SENT_BATCH` marks waiting (or the oldest older than
-    :data:`SENT_FLUSH_AFTER`), a failure, the next claim or the end of the run — one
-    statement for many messages. Until it is written the message reads "sending" with its
-    hand-over time: a process killed then leaves it to the interrupted-after-hand-over rule
-    (marked "may have been delivered", never resent), so a kill can leave up to SENT_BATCH
-    messages of each connection in that state although the server took them."""
+    Each message's hand-over is written before the message can reach the server (the
+    exactly-once rule). Loops that ask at the same moment share one transaction (the first to
+    get the turn writes every hand-over waiting, the others find theirs written): never later
+    than its message needs it, fewer transactions. "Sent" marks wait for a later write: the
+    hand-over that finds :data:`SENT_BATCH` of them waiting (or the oldest older than
+    :data:`SENT_FLUSH_AFTER`), a failure, a claim or the end of the run — one statement for
+    many messages. Until it is written a message reads "sending" with its hand-over time: a
+    process killed then leaves it to the interrupted-after-hand-over rule (marked "may have
+    been delivered", never resent), so a kill can leave up to SENT_BATCH messages the server
+    took in that state, besides the one each connection was handing over.
 
-    def __init__(self, engine: Engine, me: str) -> None:
+    The turn is this process's: its loops never wait on each other through the database."""
+
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.me = me
-        self.pending: list[dict[str, Any]] = []  # "sent" marks not written yet
+        self._turn = threading.Lock()  # one write of this run at a time
+        self._guard = threading.Lock()  # the lists and counters below
+        self._marks: list[dict[str, Any]] = []  # hand-overs asked for, not written yet
+        self._sent: list[dict[str, Any]] = []  # "sent" marks not written yet
+        self._asked = 0
+        self._written = 0  # every hand-over asked up to this count is written
         self._conn: Connection | None = None
 
-    def _apply(self, session: Session) -> None:
-        if self.pending:
-            session.execute(_SENT, self.pending)
+    def sent(self, mark: dict[str, Any]) -> None:
+        with self._guard:
+            self._sent.append(mark)
 
     def write(self, work: Callable[[Session], Any] | None = None) -> Any:
-        def run(session: Session) -> Any:
-            self._apply(session)
-            return work(session) if work is not None else None
+        """``work`` in one write transaction, after the "sent" marks waiting."""
+        with self._turn:
+            with self._guard:
+                sent, self._sent = self._sent, []
 
-        result = write_transaction(self.engine, run)
-        self.pending.clear()
-        return result
+            def run(session: Session) -> Any:
+                if sent:
+                    session.execute(_SENT, sent)
+                return work(session) if work is not None else None
 
-    def sent(self, message_id: int, provider_id: str | None) -> None:
-        self.pending.append(
-            {"mid": message_id, "me": self.me, "at": _now(None), "provider_id": provider_id}
-        )
+            try:
+                return write_transaction(self.engine, run)
+            except BaseException:
+                with self._guard:
+                    self._sent[:0] = sent
+                raise
 
-    def handed_over(self, message_id: int) -> None:
-        """Record the hand-over (and the waiting "sent" marks when they are due) on a
-        connection kept for it: the one write per message, kept as light as a write can be."""
+    def hand_over(self, mark: dict[str, Any]) -> None:
+        """Write ``mark`` (a hand-over) before returning, with any others waiting."""
+        with self._guard:
+            self._marks.append(mark)
+            self._asked += 1
+            ticket = self._asked
+        with self._turn:
+            if self._written >= ticket:  # written by a loop that had the turn
+                return
+            with self._guard:
+                marks, self._marks = self._marks, []
+                upto = self._asked
+                due = len(self._sent) >= SENT_BATCH or (
+                    bool(self._sent) and mark["at"] - self._sent[0]["at"] >= SENT_FLUSH_AFTER
+                )
+                sent: list[dict[str, Any]] = []
+                if due:
+                    sent, self._sent = self._sent, []
+            try:
+                self._write(marks, sent)
+            except BaseException:
+                with self._guard:  # the others' marks wait for the next turn; ours failed
+                    self._marks[:0] = [m for m in marks if m is not mark]
+                    self._sent[:0] = sent
+                raise
+            self._written = upto
+
+    def _write(self, marks: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
+        """On a connection kept for it: the one write per message, as light as a write can
+        be."""
         if self._conn is None:
             self._conn = self.engine.connect()
         conn = self._conn
         try:
-            moment = _now(None)
-            due = len(self.pending) >= SENT_BATCH or (
-                bool(self.pending) and moment - self.pending[0]["at"] >= SENT_FLUSH_AFTER
-            )
             with conn.begin():
-                if due:
-                    conn.execute(_SENT, self.pending)
-                conn.execute(_HAND_OVER, {"mid": message_id, "me": self.me, "at": moment})
+                if conn.dialect.name == "sqlite":
+                    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                    if sent:
+                        cursor.executemany(
+                            _SENT_SQLITE,
+                            [
+                                (
+                                    m["at"].strftime(_SQLITE_TIME),
+                                    m["provider_id"],
+                                    m["mid"],
+                                    m["me"],
+                                )
+                                for m in sent
+                            ],
+                        )
+                    cursor.executemany(
+                        _HAND_OVER_SQLITE,
+                        [(m["at"].strftime(_SQLITE_TIME), m["mid"], m["me"]) for m in marks],
+                    )
+                    cursor.close()
+                else:
+                    if sent:
+                        conn.execute(_SENT, sent)
+                    conn.execute(_HAND_OVER, marks)
         except DBAPIError as exc:
             if not is_conflict(exc):
                 raise
-            # A conflict (PostgreSQL): the retrying path.
-            self.write(
-                lambda session: session.execute(
-                    _HAND_OVER, {"mid": message_id, "me": self.me, "at": _now(None)}
-                )
-            )
-            return
-        if due:
-            self.pending.clear()
+
+            def again(session: Session) -> None:  # a conflict (PostgreSQL): the retrying path
+                if sent:
+                    session.execute(_SENT, sent)
+                session.execute(_HAND_OVER, marks)
+
+            write_transaction(self.engine, again)
 
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+class _Writer:
+    """One sending loop's writes, through the run's :class:`_Log`."""
+
+    def __init__(self, log: _Log, me: str) -> None:
+        self.log = log
+        self.me = me
+
+    def write(self, work: Callable[[Session], Any] | None = None) -> Any:
+        return self.log.write(work)
+
+    def sent(self, message_id: int, provider_id: str | None) -> None:
+        self.log.sent(
+            {"mid": message_id, "me": self.me, "at": _now(None), "provider_id": provider_id}
+        )
+
+    def handed_over(self, message_id: int) -> None:
+        self.log.hand_over({"mid": message_id, "me": self.me, "at": _now(None)})
 
     def failed(self, message_id: int, exc: SendFailed, now: datetime) -> None:
         def work(session: Session) -> None:
@@ -739,7 +824,7 @@ def _claim(
             skips: list[dict[str, Any]] = []
             for row in rows:
                 assert row.id is not None
-                why_not = _still_wanted(session, row)
+                why_not = _still_wanted(session, row, texts.customers)
                 if why_not is not None:
                     skips.append({"mid": row.id, "reason": why_not[:500]})
                     out.append(_Claimed(row.id, None, row.channel))
@@ -805,6 +890,7 @@ def send_queue(
     with Session(engine) as session:
         cfg = load_config(session=session)
     lock = threading.Lock()
+    log = _Log(engine)
     budget = [limit]
     ready = set(default_providers(cfg).keys()) if providers is None else set(providers)
 
@@ -822,7 +908,7 @@ def send_queue(
         chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
         me = worker_name()
         _LIVE.add(me)
-        writer = _Writer(engine, me)
+        writer = _Writer(log, me)
         texts = _Texts(cfg)
         claimed: list[_Claimed] = []
         try:
@@ -866,7 +952,6 @@ def send_queue(
                         progress(report)
         finally:
             try:
-                writer.close()
                 writer.release([c.id for c in claimed if c.outgoing is not None])
             finally:
                 _LIVE.discard(me)
@@ -875,27 +960,30 @@ def send_queue(
                         provider.close()
 
     count = max(1, connections) if providers is None else 1
-    if count == 1:
-        loop()
-    else:
-        failures: list[BaseException] = []
+    try:
+        if count == 1:
+            loop()
+        else:
+            failures: list[BaseException] = []
 
-        def guarded() -> None:
-            try:
-                loop()
-            except BaseException as exc:  # pragma: no cover - reported below
-                failures.append(exc)
+            def guarded() -> None:
+                try:
+                    loop()
+                except BaseException as exc:  # pragma: no cover - reported below
+                    failures.append(exc)
 
-        threads = [
-            threading.Thread(target=guarded, name=f"frontdesk-sender-{i}", daemon=True)
-            for i in range(count)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if failures:
-            raise failures[0]
+            threads = [
+                threading.Thread(target=guarded, name=f"frontdesk-sender-{i}", daemon=True)
+                for i in range(count)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            if failures:
+                raise failures[0]
+    finally:
+        log.close()
     with Session(engine) as session:
         rows = session.exec(
             select(OutboxMessage.channel, func.count())
