@@ -33,6 +33,13 @@ from frontdesk.data.errors import FrontdeskError
 # Rows the migrations themselves insert: a target holding only these is still "empty".
 SEEDED = frozenset({"setting", "counter", "category", "note_category", "loyalty_program"})
 BATCH = 5000
+# The PostgreSQL triggers that keep the insight roll-ups (migration 0010), per table.
+ROLLUP_TRIGGERS = (
+    ("booking", "insight_booking"),
+    ("orders", "insight_orders"),
+    ("payment", "insight_payment"),
+    ("refund", "insight_refund"),
+)
 
 Progress = Callable[[str, int], None]
 
@@ -236,10 +243,16 @@ def _copy_all(
         for table in reversed(tables()):
             if table.name in SEEDED:
                 dst.execute(table.delete())
+        # The insight roll-ups are copied as they are: their triggers stay off meanwhile, or
+        # every copied booking would be counted a second time (and recounted one by one).
+        for table, trigger in ROLLUP_TRIGGERS:
+            dst.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
         for table in tables():
             rows = _copy_table(src, dst, table, order)
             if progress:
                 progress(table.name, rows)
+        for table, trigger in ROLLUP_TRIGGERS:
+            dst.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
         _reset_sequences(dst)
         for table in tables():
             expected = table_checksum(src, table)

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from frontdesk.cli import main
 from frontdesk.data import customers as svc
-from frontdesk.data import move
+from frontdesk.data import insights, move
 from frontdesk.data.check import run_checks
 from frontdesk.data.db import open_database
 from frontdesk.data.demo import generate
@@ -95,6 +95,20 @@ def test_a_business_moves_whole_and_works_there(source: Path, target: str) -> No
             )
             b.commit()
             assert added.id == top + 1
+            # The insight roll-ups came over as they were and their triggers are on again.
+            assert (
+                b.scalars(
+                    text(
+                        "SELECT tgenabled FROM pg_trigger WHERE tgname IN ('insight_booking', "
+                        "'insight_orders', 'insight_payment', 'insight_refund')"
+                    )
+                ).all()
+                == ["O"] * 4
+            )
+            now = datetime.now(UTC)
+            assert insights.business_overview(
+                session=a, actor=admin, now=now
+            ) == insights.business_overview(session=b, actor=admin, now=now)
     finally:
         src.dispose()
         dst.dispose()

@@ -44,8 +44,9 @@ TABLES = (
 
 
 def _key(x: str, pg: bool) -> str:
-    """The calendar day of a timestamp, cheap to group by (text on SQLite)."""
-    return f"CAST({x} AS DATE)" if pg else f"substr({x}, 1, 10)"
+    """The calendar day of a timestamp, cheap to group by (text on SQLite; on PostgreSQL the
+    UTC day whatever the session's time zone, as the app writes and reads them)."""
+    return f"CAST(({x}) AT TIME ZONE 'UTC' AS DATE)" if pg else f"substr({x}, 1, 10)"
 
 
 def _day_of(k: str, pg: bool) -> str:
