@@ -1,8 +1,15 @@
 """Insight at a glance: a customer's trends, visit rhythm and value; the business as a whole.
 
-Every figure is one SQL aggregate over the stored rows (no rows are loaded into Python and
-nothing is cached), so it stays exact after a merge (bookings and orders move to the
-survivor), a refund, a cancellation or a deleted booking.
+Every figure is one SQL aggregate (no rows are loaded into Python and nothing is cached), so
+it stays exact after a merge (bookings and orders move to the survivor), a refund, a
+cancellation or a deleted booking. A customer's figures are summed from their own rows; the
+business overview and the due-back and lapsed filters from roll-up tables that database
+triggers keep in step with every write (migration 0010; ``models.Insight*``): bookings per
+day, branch, service and status; money per day and branch; each customer's visit days with
+the previous one (``insight_visit``), counted per day and previous day (``insight_gap``: the
+distinct customers who came in a run of days are the counts whose previous visit is older
+than the run); each customer's last visit and median interval; and all each customer ever
+paid (a bound that limits the search for the top customers).
 
 Definitions (the profile's ``?`` help and the README say the same):
 
