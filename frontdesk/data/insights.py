@@ -69,7 +69,7 @@ from frontdesk.data.settings import get_setting
 MONTHS = 24  # the profile's chart
 TOP = 5  # most booked services / staff in the profile
 TOP_CUSTOMERS = 10  # in the business overview
-PAYER_WALK = 100_000  # the most biggest payers the top customers are sought among
+PAYER_WALK = 640  # the most biggest payers the top customers are sought among
 DONE = BookingStatus.COMPLETED.value
 SETTLED = (DONE, BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value)
 DUE_MARGIN_KEY = "due_back_margin_days"
@@ -703,8 +703,9 @@ def _top_customers(
     Net income in a period is at most all a customer ever paid (insight_payer), so the
     leaders are sought among the biggest payers who paid on or after ``lo``: if the tenth
     leader among the first ``n`` of them has more than the ``n``-th paid in all, nobody
-    further down can pass them; otherwise ``n`` grows (and past PAYER_WALK the figure is
-    summed over everyone, as before)."""
+    further down can pass them; otherwise ``n`` grows eightfold, and past PAYER_WALK (a short
+    or long-past period, whose leaders paid less in it than many paid in all) the period's
+    money is summed per customer, read through its time index."""
     n = TOP_CUSTOMERS * 8
     while True:
         payers = (

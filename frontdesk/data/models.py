@@ -500,6 +500,8 @@ class Payment(SQLModel, table=True):
     __table_args__ = (
         _in("method", PaymentMethod, "ck_payment_method"),
         CheckConstraint("amount_cents > 0", name="ck_payment_amount"),
+        # a period's money, read from the index alone (the top customers of a short period)
+        Index("ix_payment_at", "at", "order_id", "amount_cents"),
     )
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
@@ -511,7 +513,10 @@ class Payment(SQLModel, table=True):
 
 class Refund(SQLModel, table=True):
     __tablename__ = "refund"
-    __table_args__ = (CheckConstraint("amount_cents > 0", name="ck_refund_amount"),)
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="ck_refund_amount"),
+        Index("ix_refund_at", "at", "order_id", "amount_cents"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="orders.id", index=True)
     amount_cents: int
