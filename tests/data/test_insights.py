@@ -16,12 +16,13 @@ from __future__ import annotations
 import csv
 import importlib
 import os
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlmodel import Session, col
 
 from frontdesk.data import customers as svc
@@ -720,3 +721,27 @@ def test_top_customers_sought_among_the_biggest_payers_are_exact(
     assert walked == [("Bob", 4000), ("Sm", 500), ("Big19", 119)]
     monkeypatch.setattr(insights, "PAYER_WALK", 0)  # everyone summed
     assert top() == walked
+
+
+def test_the_business_overview_reads_the_rollups_not_the_bookings(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """Its statements are the same few however many bookings there are, and the only one
+    that reads bookings or payments counts the ten leaders' visits and sums the money of the
+    biggest payers only (the top customers)."""
+    s = any_session
+    seen: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = s.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        insights.business_overview(session=s, actor=ADMIN, now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    reads = [q for q in seen if q.upper().startswith(("SELECT", "WITH"))]
+    assert len(reads) == 8
+    raw = [q for q in reads if re.search(r"\b(FROM|JOIN) (booking|payment|refund)\b", q)]
+    assert len(raw) == 1 and "insight_payer" in raw[0] and "LIMIT" in raw[0]
