@@ -1,7 +1,8 @@
 """Newsletter to 100,000 customers: queued in seconds, sent at the rate the SMTP server
 accepts, memory flat.
 
-    python benchmarks/newsletter.py [--recipients 100000] [--send 3000]
+    python benchmarks/newsletter.py [--recipients 100000] [--send 4000] [--connections 4]
+        [--rounds 4]
 
 Builds (once) a demo database of 120,000 customers in benchmarks/data, gives the first
 ``--recipients`` of those with an email newsletter consent, then:
@@ -9,12 +10,14 @@ Builds (once) a demo database of 120,000 customers in benchmarks/data, gives the
 1. counts the audience (the directory's own matching) and queues the newsletter
    (``queue_newsletter``: one outbox row per recipient, in batches) — floor: 10 s;
 2. starts a local SMTP server that accepts and discards (``python -m aiosmtpd -c
-   aiosmtpd.handlers.Sink``, another process) and measures the rate it accepts messages of
-   the same size from a bare smtplib loop over one connection (the server's rate, the
-   ceiling);
-3. sends ``--send`` of the queued messages through the outbox (claim, hand-over mark, SMTP,
-   mark sent: three small write transactions per message) and prints its rate next to the
-   server's — floor: a quarter of the server's rate;
+   aiosmtpd.handlers.Sink``, another process);
+3. in ``--rounds`` rounds, measures the rate the server accepts one of the queued messages
+   (the same bytes) from bare smtplib loops, over one connection and over ``--connections``
+   (the better of the two is the server's rate, the ceiling), then sends the next
+   ``--send``/``--rounds`` queued messages through the outbox over ``--connections``
+   (claims of 100, one hand-over write a message, "sent" marks 20 at a time) — alternating,
+   so that both see the same load on a shared machine. Goal: the server's rate (>= 90% of
+   it);
 4. samples the process's resident memory while queueing and sending — floor: growth under
    50 MB while sending (flat: nothing accumulates per message).
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import smtplib
+import statistics
 import subprocess
 import sys
 import threading
@@ -45,7 +49,7 @@ from frontdesk.data.settings import set_setting
 
 DB = DATA / "newsletter-120k.db"
 QUEUE_FLOOR_S = 10.0
-RATE_FLOOR = 0.25
+RATE_GOAL = 0.9  # "at the rate the server accepts", within a shared machine's noise
 MEMORY_FLOOR_MB = 50.0
 
 BODY = """Hello {first_name},
@@ -104,8 +108,9 @@ def server_rate(port: int, sample: bytes, count: int, connections: int = 1) -> f
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--send", type=int, default=3000)
+    parser.add_argument("--send", type=int, default=4000)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
 
     ensure_database(DB, 120_000)
@@ -185,36 +190,41 @@ def main() -> int:
             ),
             cfg,
         )
-        # The server's rate over one connection and over as many as the sender uses, before
-        # and after sending (the machine's load moves): the best of them is the ceiling.
-        bare = min(args.send, 2000)
-        ceilings = {(1, "before"): server_rate(port, sample_mail, bare)}
-        if args.connections > 1:
-            ceilings[(args.connections, "before")] = server_rate(
-                port, sample_mail, bare, args.connections
-            )
-
+        # Rounds of: the server alone over one connection, over as many as the sender uses,
+        # then the sender (the machine's load moves, so each sees the same load): in each
+        # round the better of the bare rates is the server's, the ceiling.
         send_samples: list[float] = []
 
         def progress(report: outbox.SendReport) -> None:
             if report.sent % 250 == 0:
                 send_samples.append(rss_mb())
 
-        started = time.perf_counter()
-        report = outbox.send_queue(
-            engine, limit=args.send, progress=progress, connections=args.connections
-        )
-        send_s = time.perf_counter() - started
-        ceilings[(1, "after")] = server_rate(port, sample_mail, bare)
-        if args.connections > 1:
-            ceilings[(args.connections, "after")] = server_rate(
-                port, sample_mail, bare, args.connections
+        rounds: list[tuple[float, float, float]] = []  # (server 1, server N, sender) msg/s
+        sent = failed = 0
+        send_s = 0.0
+        per_round = max(1, args.send // args.rounds)
+        for _ in range(args.rounds):
+            one = server_rate(port, sample_mail, per_round)
+            many = (
+                server_rate(port, sample_mail, per_round, args.connections)
+                if args.connections > 1
+                else one
             )
+            started = time.perf_counter()
+            report = outbox.send_queue(
+                engine, limit=per_round, progress=progress, connections=args.connections
+            )
+            took = time.perf_counter() - started
+            send_s += took
+            sent += report.sent
+            failed += report.failed
+            rounds.append((one, many, report.sent / took))
     finally:
         server.terminate()
         server.wait()
-    rate = report.sent / send_s
-    ceiling = max(ceilings.values())
+    rate = sent / send_s
+    ceiling = statistics.mean(max(one, many) for one, many, _ in rounds)
+    ratios = [ours / max(one, many) for one, many, ours in rounds]
     settled = send_samples[1:] or send_samples  # after the first batch warmed the caches
     send_growth = (max(settled) - min(settled)) if settled else 0.0
 
@@ -226,16 +236,19 @@ def main() -> int:
     )
     print(f"memory while queueing: +{queue_growth:.0f} MB (resident {max(peak):.0f} MB)")
     print(
-        "the server alone (bare smtplib loops, same message): "
-        + ", ".join(
-            f"{n} connection(s) {when} {value:,.0f} msg/s" for (n, when), value in ceilings.items()
+        f"the server alone (bare smtplib loops, the same message), {args.rounds} rounds of "
+        f"{per_round:,}: "
+        + "; ".join(
+            f"{one:,.0f} (1 connection) / {many:,.0f} ({args.connections})"
+            for one, many, _ in rounds
         )
+        + f" msg/s: mean of the better {ceiling:,.0f} msg/s"
     )
     print(
-        f"sent {report.sent:,} ({report.failed} failed) over {args.connections} connection(s) "
-        f"in {send_s:.1f} s: {rate:,.0f} msg/s = {rate / ceiling:.0%} of the server's best "
-        f"{ceiling:,.0f} msg/s   floor: >= {RATE_FLOOR:.0%} of the server"
-        f"   {'OK' if rate >= RATE_FLOOR * ceiling else 'SLOW'}"
+        f"sent {sent:,} ({failed} failed) over {args.connections} connection(s) in "
+        f"{send_s:.1f} s: {rate:,.0f} msg/s = {rate / ceiling:.0%} of the server's rate "
+        f"(rounds {min(ratios):.0%}-{max(ratios):.0%})   goal: the server's rate "
+        f"(>= {RATE_GOAL:.0%} of it)   {'OK' if rate >= RATE_GOAL * ceiling else 'NOT MET'}"
     )
     print(
         f"memory while sending: {min(settled):.0f}-{max(settled):.0f} MB resident "

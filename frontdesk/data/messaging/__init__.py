@@ -34,7 +34,7 @@ outbox
     status_counts(session=) -> {status: n}
     retry(session=, message_id=, actor=) -> OutboxMessage           ("messages.send")
     send_queue(engine, providers=None, now=None, limit=None, progress=None,
-               should_stop=None, batch=20, connections=1) -> SendReport
+               should_stop=None, batch=100, connections=1) -> SendReport
                (blocking: run it in a worker thread; progress(report) after each message,
                should_stop() between messages — what is claimed but not tried is queued again)
     statuses: queued | sending | sent | failed (next_attempt_at set: retried later) | skipped

@@ -304,7 +304,9 @@ def values_for_many(
             .subquery()
         )
         rows = session.exec(
-            select(Booking).join(
+            select(
+                Booking.customer_id, Booking.start_at, Booking.service_id, Booking.branch_id
+            ).join(
                 upcoming,
                 (col(Booking.customer_id) == upcoming.c.customer_id)
                 & (col(Booking.start_at) == upcoming.c.first),
@@ -313,21 +315,19 @@ def values_for_many(
         branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
         services: dict[int, str] = {}
         seen: set[int] = set()
-        for booking in rows:
-            if booking.customer_id in seen:
+        for customer_id, start_at, service_id, branch_id in rows:
+            if customer_id in seen:
                 continue
-            seen.add(booking.customer_id)
-            if booking.service_id not in services:
-                service = session.get(Service, booking.service_id)
-                services[booking.service_id] = service.name if service else ""
-            out[booking.customer_id].update(
+            seen.add(customer_id)
+            if service_id not in services:
+                service = session.get(Service, service_id)
+                services[service_id] = service.name if service else ""
+            out[customer_id].update(
                 {
-                    "next_booking_date": booking.start_at.strftime("%A %d %B %Y").replace(
-                        " 0", " "
-                    ),
-                    "next_booking_time": booking.start_at.strftime("%H:%M"),
-                    "service": services[booking.service_id],
-                    "branch": branches.get(booking.branch_id, ""),
+                    "next_booking_date": start_at.strftime("%A %d %B %Y").replace(" 0", " "),
+                    "next_booking_time": start_at.strftime("%H:%M"),
+                    "service": services[service_id],
+                    "branch": branches.get(branch_id, ""),
                 }
             )
         for c in customers:
