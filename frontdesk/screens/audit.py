@@ -14,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from frontdesk.data.audit_log import (
     AuditChoices,
@@ -28,6 +28,7 @@ from frontdesk.data.errors import ValidationFailed
 from frontdesk.screens.common import set_message
 from frontdesk.text import user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import InstantSelect, Select
 
 COLUMNS = (("When", "when"), ("Who", "who"), ("Customer", "customer"), ("What", "what"))
@@ -71,7 +72,7 @@ class AuditScreen(FrontdeskScreen[None]):
         yield Static("", id="au-count")
         yield DataTable(id="au-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="au-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"Audit log — {self.customer_code}" if self.customer_code else "Audit log"

@@ -20,7 +20,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, OptionList, Static
+from textual.widgets import Header, Input, Label, OptionList, Static
 from textual.widgets._select import SelectCurrent
 from textual.widgets.option_list import Option
 
@@ -46,6 +46,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import InstantOverlay, InstantSelect, Select
 
 # local_tz, parse_day and parse_time are used by the profile (reschedule) too.
@@ -227,7 +228,7 @@ class NewBookingScreen(PickerScreen):
             yield Static("", id="bk-summary")
             yield Static("", id="bk-free")
             yield Static("", id="bk-problem", classes="error")
-        yield Footer()
+        yield KeyFooter()
 
     # ------------------------------------------------------------------ loading
     def on_mount(self) -> None:

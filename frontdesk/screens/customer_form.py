@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, SelectionList, Static, Switch
+from textual.widgets import Header, Input, Label, SelectionList, Static, Switch
 
 from frontdesk.data import formdata
 from frontdesk.data.customer_form import (
@@ -38,6 +38,7 @@ from frontdesk.data.models import CreatedVia, Customer, CustomField
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import join, plain, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 SWITCHES = {
@@ -143,7 +144,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             yield SelectionList[int](id="f-tags")
             yield Label("Custom fields", classes="section", id="cf-title")
             yield Grid(id="cf-grid")
-        yield Footer()
+        yield KeyFooter()
 
     def field(self, name: str) -> ComposeResult:
         with Vertical(classes="field", id=f"box-{name}"):

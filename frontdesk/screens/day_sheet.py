@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from frontdesk.data import day_sheet as data
 from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
@@ -39,6 +39,7 @@ from frontdesk.screens.profile.tab import (
 )
 from frontdesk.text import user_text
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 COLUMNS = (" ", "Time", "Staff", "Customer", "Service", "Status", "Notes", "Arrived")
@@ -135,7 +136,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
         yield Static("", id="ds-summary")
         yield RowTable(id="ds-table")
         yield Static("", id="ds-empty", classes="empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Day sheet"

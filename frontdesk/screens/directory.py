@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 from textual.widgets.data_table import RowKey as DTRowKey
 
 from frontdesk.data import customers as svc
@@ -40,6 +40,7 @@ from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
 from frontdesk.text import note_summary, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 PAGE = 100
@@ -326,7 +327,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 )
                 yield Static("", id="empty")
             yield Static("", id="quick-overview")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#empty", Static).display = False

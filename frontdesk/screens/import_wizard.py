@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Input, Label, ProgressBar, Static
 
 from frontdesk.data import importing
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
@@ -30,6 +30,7 @@ from frontdesk.data.import_flow import (
 from frontdesk.screens.common import ChoiceModal, fill_table, set_message
 from frontdesk.text import join, user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 # Service field -> the wizard's widget (its message label is ``#<id>-msg``).
@@ -136,7 +137,7 @@ class ImportScreen(FrontdeskScreen[None]):
         yield DataTable(id="im-mapping", cursor_type="row")
         yield ProgressBar(id="im-progress", show_eta=True)
         yield Static("", id="im-summary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.hold_keys()  # the selects get their options first

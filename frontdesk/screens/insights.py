@@ -18,7 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Sparkline, Static
+from textual.widgets import Header, Input, Label, Sparkline, Static
 
 from frontdesk.data import insights
 from frontdesk.data.errors import ValidationFailed
@@ -27,6 +27,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.profile.overview import month_label
 from frontdesk.text import user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 BAR = 30  # width of the category bars
@@ -84,7 +85,7 @@ class InsightsScreen(FrontdeskScreen[None]):
                 yield Static("", id="bo-mix")
                 yield Static("", id="bo-top")
             yield Static("", id="bo-figures")
-        yield Footer()
+        yield KeyFooter()
 
     def chart(self, title: str, name: str) -> ComposeResult:
         yield Label(title, classes="bo-title")

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from frontdesk.data import candidates
 from frontdesk.data import merge as data
@@ -30,6 +30,7 @@ from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import fill_table
 from frontdesk.text import join, plain, user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 
 KEPT = "bold green"
 
@@ -92,7 +93,7 @@ class MergeScreen(FrontdeskScreen[int | None]):
         yield Header()
         yield Static("", id="merge-help")
         yield DataTable(id="merge-table", cursor_type="cell")
-        yield Footer()
+        yield KeyFooter()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "survivor":
@@ -300,7 +301,7 @@ class DuplicatesScreen(FrontdeskScreen[None]):
         )
         yield DataTable(id="dup-table", cursor_type="row")
         yield Static("", id="dup-empty", classes="empty")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Likely duplicates"

@@ -13,7 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.order_flow import (
@@ -32,6 +32,7 @@ from frontdesk.screens.fmt import money
 from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import InstantSelect, Select
 
 LINE_FIELDS = ("kind", "item", "description", "quantity", "unit_price", "discount")
@@ -107,7 +108,7 @@ class NewOrderScreen(PickerScreen):
                     "Amount paid now (empty: nothing)", Input(id="or-amount"), "amount"
                 )
             yield Static("", id="or-problem", classes="error")
-        yield Footer()
+        yield KeyFooter()
 
     # ------------------------------------------------------------------ loading
     def on_mount(self) -> None:

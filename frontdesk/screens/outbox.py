@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.message_views import (
@@ -33,6 +33,7 @@ from frontdesk.screens.common import set_message
 from frontdesk.screens.fmt import when
 from frontdesk.text import join, user_text
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import InstantSelect, Select
 
 COLUMNS = (
@@ -173,7 +174,7 @@ class OutboxScreen(FrontdeskScreen[None]):
         yield Static("", id="ob-progress")
         yield DataTable(id="ob-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="ob-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Outbox"

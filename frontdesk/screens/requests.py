@@ -15,7 +15,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from frontdesk.data import booking_requests as br
 from frontdesk.data.settings import get_setting
@@ -24,6 +24,7 @@ from frontdesk.screens.picker_screen import PickerScreen
 from frontdesk.text import user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.customer_picker import CustomerPicker
+from frontdesk.widgets.footer import KeyFooter
 
 COLUMNS = (
     ("Status", 9),
@@ -68,7 +69,7 @@ class RequestsScreen(FrontdeskScreen[None]):
         yield DataTable(id="rq-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="rq-detail")
         yield Label("", id="rq-message", classes="field-msg")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Booking requests"
@@ -317,7 +318,7 @@ class LinkCustomerScreen(PickerScreen):
         if self.view.reason:
             yield Static(user_text(f"Why it waits: {self.view.reason}"), id="lk-reason")
         yield CustomerPicker(for_booking=True, id="picker")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Link the request to a customer"

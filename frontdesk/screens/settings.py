@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -55,6 +54,7 @@ from frontdesk.screens.common import ConfirmModal, fill_table, set_message
 from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.text import join, safe_colour, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
 
 __all__ = [
@@ -463,7 +463,7 @@ class SettingsScreen(FrontdeskScreen[None]):
             if self.fd.may("settings"):  # business settings: admins only
                 with TabPane("Business", id="s-business"):
                     yield DataTable(id="s-business-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "Settings"

@@ -200,9 +200,17 @@ class LiveData:
         else:
             self._stale = True
 
+    _resumed = False
+
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Found by Textual's naming convention on every class of the MRO (Screen's own
-        # ``_on_screen_resume`` runs too); a decorated handler would not be, in a plain mixin.
+        # ``_on_screen_resume`` runs after this one); a decorated handler would not be, in a
+        # plain mixin.
+        if not self._resumed:
+            # A pushed screen was styled as it mounted, a moment ago: Textual would restyle
+            # every widget of it again (a third of the time a screen takes to open).
+            self._resumed = True
+            event.refresh_styles = False
         if self._stale:
             self._stale = False
             self.refresh_data()

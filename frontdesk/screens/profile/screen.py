@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Collapsible, Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Collapsible, Header, Static, TabbedContent, TabPane, Tabs
 
 from frontdesk.data import delete_flow
 from frontdesk.data import profile as data
@@ -25,6 +25,7 @@ from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.screens.profile.timeline import TimelineTab
 from frontdesk.text import join, note_summary, plain, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.footer import KeyFooter
 
 TAB_CLASSES: tuple[type[ProfileTab], ...] = (
     OverviewTab,
@@ -127,7 +128,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             for number, cls in enumerate(TAB_CLASSES, start=1):
                 with TabPane(f"{number} {cls.NAME.capitalize()}", id=cls.NAME):
                     yield cls()
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # The tab row is a picture of where you are: 1-7 (or a click) move between tabs, and
