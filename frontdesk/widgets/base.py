@@ -208,7 +208,7 @@ class LiveData:
         # plain mixin.
         if not self._resumed:
             # A pushed screen was styled as it mounted, a moment ago: Textual would restyle
-            # every widget of it again (a third of the time a screen takes to open).
+            # every widget of it again (a quarter of the styling work of opening a profile).
             self._resumed = True
             event.refresh_styles = False
         if self._stale:
