@@ -771,22 +771,12 @@ BULK_TABLES = (
     "points_entry",
     "note",
 )
-# Indexes whose keys come in no order (names, emails, phones, times): the bulk load drops them
-# and builds each once at the end (one sort) instead of a random insert per row; the other
-# indexes of the tables it fills (ids that grow with the rows, a few branches or services) are
-# kept, as appending to them costs little.
-DEFERRED_INDEXES = frozenset(
-    {
-        "ix_customer_email_key",
-        "uq_customer_live_email",
-        "ix_customer_phone",
-        "uq_customer_live_phone",
-        "ix_customer_sort",
-        "ix_customer_name_key",
-        "ix_booking_staff",
-        "ix_booking_start",
-    }
-)
+# The bulk load drops the indexes of the tables it fills whose keys come in no order (names,
+# emails, phones, times: any index whose first column is not an id, and those listed here) and
+# builds each once at the end (one sort) instead of a random insert per row; indexes on ids
+# (which grow with the rows, or have a few values such as branches and services) are kept, as
+# appending to them costs little.
+DEFERRED_INDEXES = frozenset({"ix_booking_staff"})  # a few staff, then times in no order
 # The search index's insert trigger, which the bulk load drops and makes up for at the end.
 FTS_TRIGGER = "customer_fts_ai"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
@@ -1268,7 +1258,10 @@ class _Loader:
             f"AND tbl_name IN ({tables})"
         ).all()
         for name, sql in rows:
-            if name not in DEFERRED_INDEXES and not name.startswith("ix_insight"):
+            first = run(f'PRAGMA index_info("{name}")').first()
+            column = str(first[2]) if first is not None else ""
+            by_id = column == "id" or column.endswith("_id")
+            if by_id and name not in DEFERRED_INDEXES and not name.startswith("ix_insight"):
                 continue  # cheap to keep: its key grows with the rows or has few values
             run(f'DROP INDEX "{name}"')
             self._indexes.append(sql)
