@@ -26,6 +26,7 @@ from frontdesk.cli_base import (
     opened,
     out,
     say,
+    upgrading,
 )
 from frontdesk.cli_messaging import COMMANDS as _MESSAGING
 from frontdesk.cli_requests import bookings_group, serve, tokens
@@ -126,7 +127,7 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
     from frontdesk.data.db import open_database
 
     try:
-        engine = open_database(db)
+        engine = open_database(db, on_upgrade=upgrading)
     except Exception as exc:
         fail(f"cannot open the database: {exc}")
     from frontdesk.app import FrontdeskApp

@@ -54,6 +54,16 @@ def fail(message: str | Text, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def upgrading(old: str, new: str) -> None:
+    """Tell the admin that the database is being upgraded (a big one takes a while)."""
+    # ``\r\n``: the app's start may already hold the terminal's keys raw.
+    sys.stderr.write(
+        f"Upgrading the database from schema {old} to {new}: a large one can take a minute "
+        "or two; let it finish.\r\n"
+    )
+    sys.stderr.flush()
+
+
 def say(message: str | Text, *, console: Console | None = None) -> None:
     """Print a line that may contain user data: literally, with control characters escaped."""
     line = message if isinstance(message, Text) else user_text(message)
@@ -117,7 +127,7 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[Engine]:
     from frontdesk.data.db import open_database
 
     try:
-        engine = open_database(_db(ctx, db))
+        engine = open_database(_db(ctx, db), on_upgrade=upgrading)
     except Exception as exc:  # pragma: no cover - message for the admin
         fail(f"cannot open the database: {exc}")
         raise

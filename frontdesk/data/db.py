@@ -18,7 +18,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -205,10 +205,17 @@ def create_bare_engine(path_or_url: str | os.PathLike[str] | None = None) -> Eng
     return create_engine(url, pool_pre_ping=True)
 
 
-def open_database(path_or_url: str | os.PathLike[str] | None = None) -> Engine:
-    """Return a ready engine: connection settings applied and the schema migrated to head."""
+def open_database(
+    path_or_url: str | os.PathLike[str] | None = None,
+    *,
+    on_upgrade: Callable[[str, str], None] | None = None,
+) -> Engine:
+    """Return a ready engine: connection settings applied and the schema migrated to head.
+
+    ``on_upgrade(from_revision, to_revision)`` is called before an existing database is
+    upgraded (a big one can take minutes: the caller says so), not for a new one."""
     engine = create_bare_engine(path_or_url)
-    migrate(engine)
+    migrate(engine, on_upgrade=on_upgrade)
     if is_sqlite(engine) and engine.url.database and engine.url.database != ":memory:":
         secure_sqlite_files(Path(engine.url.database))
     return engine
@@ -240,10 +247,19 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(
+    engine: Engine,
+    revision: str = "head",
+    *,
+    on_upgrade: Callable[[str, str], None] | None = None,
+) -> None:
     """Bring the schema to ``revision`` (default head). Cheap when it is already there."""
-    if revision == "head" and current_revision(read_engine(engine)) == HEAD_REVISION:
-        return
+    if revision == "head":
+        current = current_revision(read_engine(engine))
+        if current == HEAD_REVISION:
+            return
+        if current is not None and on_upgrade is not None:
+            on_upgrade(current, HEAD_REVISION)
     from alembic import command
 
     with engine.begin() as conn:

@@ -112,3 +112,20 @@ def test_demo_check_and_settings(tmp_path: Path) -> None:
     assert code == 1 and "country code" in err
     code, out, _ = run("staff", "list", "--db", db)
     assert code == 0 and "Alex Admin" in out
+
+
+def test_an_upgrade_of_an_existing_database_is_announced(tmp_path: Path) -> None:
+    from frontdesk.data import db as database
+
+    path = tmp_path / "old.db"
+    old = database.create_bare_engine(path)
+    database.migrate(old, "0009")  # a database written by the previous release
+    old.dispose()
+    code, _, err = run("customers", "find", "--db", str(path), "Maria")
+    assert code == 1  # found nobody (an empty database)
+    assert f"Upgrading the database from schema 0009 to {database.HEAD_REVISION}" in err
+    # Once upgraded (or new), nothing is said.
+    code, _, err = run("customers", "find", "--db", str(path), "Maria")
+    assert code == 1 and "Upgrading" not in err
+    code, _, err = run("customers", "find", "--db", str(tmp_path / "new.db"), "Maria")
+    assert code == 1 and "Upgrading" not in err
