@@ -312,21 +312,31 @@ def values_for_many(
                 & (col(Booking.start_at) == upcoming.c.first),
             )
         ).all()
-        branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
+        branches = {
+            branch_id: name
+            for branch_id, name in session.exec(select(Branch.id, Branch.name)).all()
+            if branch_id is not None
+        }
         services: dict[int, str] = {}
+        wanted_services = {service_id for _c, _s, service_id, _b in rows}
+        if wanted_services:
+            services = {
+                service_id: name
+                for service_id, name in session.exec(
+                    select(Service.id, Service.name).where(col(Service.id).in_(wanted_services))
+                ).all()
+                if service_id is not None
+            }
         seen: set[int] = set()
         for customer_id, start_at, service_id, branch_id in rows:
             if customer_id in seen:
                 continue
             seen.add(customer_id)
-            if service_id not in services:
-                service = session.get(Service, service_id)
-                services[service_id] = service.name if service else ""
             out[customer_id].update(
                 {
                     "next_booking_date": start_at.strftime("%A %d %B %Y").replace(" 0", " "),
                     "next_booking_time": start_at.strftime("%H:%M"),
-                    "service": services[service_id],
+                    "service": services.get(service_id, ""),
                     "branch": branches.get(branch_id, ""),
                 }
             )
