@@ -6,12 +6,14 @@ Queueing
     terminals at once, or after a crash never queues a reminder twice.
 
 Sending (:func:`send_queue`)
-    Each message is *claimed* in its own write transaction (``status`` queued/failed-due ->
-    ``sending`` with ``claimed_by`` = host:pid:token; on PostgreSQL ``FOR UPDATE SKIP LOCKED``,
-    on SQLite the IMMEDIATE write transaction serialises claimers), so two processes never
-    send the same message. Just before the message can reach the server (SMTP ``DATA``, the
-    Twilio request) ``handed_over_at`` is committed; after the server accepted it the row is
-    marked ``sent`` (or ``failed`` with the server's reason).
+    Messages are *claimed* in batches (:data:`CLAIM_BATCH`), each batch in one write
+    transaction (``status`` queued/failed-due -> ``sending`` with ``claimed_by`` =
+    host:pid:token; on PostgreSQL ``FOR UPDATE SKIP LOCKED``, on SQLite the IMMEDIATE write
+    transaction serialises claimers), so two processes never send the same message. Just
+    before a message can reach the server (SMTP ``DATA``, the Twilio request) its
+    ``handed_over_at`` is committed (one small transaction a message); after the server
+    accepted it the row is marked ``sent``, :data:`SENT_BATCH` marks in one statement (or
+    ``failed`` with the server's reason at once). See :class:`_Log`.
 
     Consent, blocking and (for reminders) the booking are checked again at the claim: a
     message whose customer withdrew consent or was blocked, or whose booking was moved or
@@ -34,6 +36,8 @@ A process killed while sending (the exactly-once rule, :func:`recover_stale`)
       It is marked ``failed`` ("interrupted after it was handed to the server ...") and NOT
       sent again automatically: a person checks and retries it by hand. This is the only
       case where a message can end up unsent, and no message is ever sent twice by Frontdesk.
+      Because "sent" marks are written together, a kill can leave up to SENT_BATCH messages
+      the server did accept in this state (besides the one each connection was handing over).
 """
 
 from __future__ import annotations
