@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from frontdesk.data.db import open_database
 from frontdesk.data.bulk import bulk_insert
+from frontdesk.data.db import open_database
 from frontdesk.data.importing import ImportOptions, _worker_count, run_import
 from frontdesk.data.models import Customer
 
