@@ -41,6 +41,7 @@ from frontdesk.screens.fmt import day
 from frontdesk.text import note_summary, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
+from frontdesk.widgets.inputs import SteadyInput
 from frontdesk.widgets.select import Select
 
 PAGE = 100
@@ -122,7 +123,7 @@ def fit(text: Text, width: int) -> Text:
     return text
 
 
-class SearchInput(Input):
+class SearchInput(SteadyInput):
     """The search box: down arrow moves to the results; ``/`` selects what was typed."""
 
     BINDINGS = [
@@ -808,7 +809,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
             return
         customer_id = self.highlighted_id()
         if customer_id is None:
-            panel.update("")
+            panel.update("", layout=False)
             return
         if self._overview_reading:
             # One read at a time (issue 12): holding an arrow key down moves the highlight
@@ -829,7 +830,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def _overview_loaded(self, customer_id: int, info: lookups.QuickOverview | None) -> None:
         self._overview_reading = False
         if customer_id == self.highlighted_id():
-            self.query_one("#quick-overview", Static).update(render_overview(info, self.lookups))
+            # The panel's box is fixed (width 36, the height left): only it is repainted.
+            panel = self.query_one("#quick-overview", Static)
+            panel.update(render_overview(info, self.lookups), layout=False)
         if self._overview_again:
             self._overview_again = False
             if customer_id != self.highlighted_id():

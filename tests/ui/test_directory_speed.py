@@ -67,3 +67,37 @@ async def test_scrolling_down_adds_only_the_new_rows(demo_engine: Engine) -> Non
             assert len(built) - before_built == len(screen.rows) - before_rows
         assert len(set(built)) == len(built)
         assert screen.loaded_ids == {c.id: i for i, c in enumerate(screen.rows)}
+
+
+async def test_typing_in_the_search_box_lays_out_nothing(demo_engine: Engine) -> None:
+    """A key typed in the search box repaints the box; the screen is laid out again only
+    when the table's size changes (Textual's Input laid out the whole screen on every key,
+    its text width being its virtual size)."""
+    from textual.screen import Screen
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        await keys(pilot, "slash", "M", "a")  # the table has its narrowed size now
+        await settle(pilot)
+        layouts: list[str] = []
+        original = Screen._refresh_layout
+
+        def counting(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            layouts.append(type(self).__name__)
+            original(self, *args, **kwargs)
+
+        table = screen.query_one(CustomerTable)
+        sizes = {table.virtual_size}
+        Screen._refresh_layout = counting  # type: ignore[method-assign]
+        try:
+            for key in "ria lo":
+                await keys(pilot, "space" if key == " " else key)
+                await settle(pilot)
+                sizes.add(table.virtual_size)
+        finally:
+            Screen._refresh_layout = original  # type: ignore[method-assign]
+        assert screen.query_text == "Maria lo"
+        assert len(layouts) <= len(sizes)  # one per change of the table's size, at most
