@@ -242,6 +242,12 @@ class Customer(SQLModel, table=True):
             sqlite_where=text("merged_into_id IS NOT NULL"),
             postgresql_where=text("merged_into_id IS NOT NULL"),
         ),
+        Index(  # the directory's count of live customers reads this, not the table
+            "ix_customer_live",
+            "id",
+            sqlite_where=text("deleted_at IS NULL AND merged_into_id IS NULL"),
+            postgresql_where=text("deleted_at IS NULL AND merged_into_id IS NULL"),
+        ),
         Index("ix_customer_phone", "phone"),
         Index("ix_customer_email_key", "email_key"),
         Index("ix_customer_sort", "sort_key", "id"),

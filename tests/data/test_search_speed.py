@@ -158,3 +158,23 @@ def test_directory_page_deep_in_the_list_runs_the_statements_of_the_first(demo: 
         with statements(s) as seen_deep:
             directory.load_directory_page(session=s, after=page.keys[-1], limit=20)
         assert len(seen_deep) == len(seen_first)
+
+
+def test_the_directory_counts_the_live_customers_from_an_index(demo: Engine) -> None:
+    """Opening the directory counts every live customer: from the small index of their ids,
+    not by reading the customer table (0.3 s at a million customers, more from disk)."""
+    with Session(demo) as s:
+        with statements(s) as seen:
+            page = directory.load_directory_page(session=s, filters=svc.DirectoryFilter())
+        counts = [sql for sql in seen if "count(" in sql.lower()]
+        assert len(counts) == 1
+        live = s.execute(
+            text(
+                "SELECT count(*) FROM customer WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+            )
+        ).scalar_one()
+        assert page.count == live
+        plan = " ".join(
+            str(row[-1]) for row in s.execute(text("EXPLAIN QUERY PLAN " + counts[0])).all()
+        )
+        assert "ix_customer_live" in plan, plan
