@@ -1,0 +1,144 @@
+"""What an import costs, counted (never timed): phone parses per row, pattern matches per
+number, SQL statements per batch."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import phonenumbers
+import pytest
+from sqlalchemy import Engine, event
+from sqlmodel import Session, col, func, select
+
+from frontdesk.data import validation
+from frontdesk.data.importing import ImportOptions, run_import
+from frontdesk.data.models import Customer
+from tests.actors import ADMIN
+
+
+def _file(path: Path, phones: list[str]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        w = csv.writer(handle)
+        w.writerow(["First Name", "Last Name", "Email", "Mobile"])
+        for i, phone in enumerate(phones):
+            w.writerow([f"Name{i}", "Smith", f"person{i}@example.com", phone])
+    return path
+
+
+def _unique_phones(n: int, start: int = 0) -> list[str]:
+    return [f"+1 415 {200 + (start + i) // 10000:03d} {(start + i) % 10000:04d}" for i in range(n)]
+
+
+def _counting(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str) -> list[int]:
+    calls = [0]
+    real = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_each_phone_is_parsed_once_and_its_patterns_matched_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validation._parsed_phone.cache_clear()
+    parses = _counting(monkeypatch, phonenumbers, "parse")
+    matches = _counting(monkeypatch, validation, "_number_type_helper")
+    path = _file(tmp_path / "people.csv", _unique_phones(120))
+    summary = run_import(engine=engine, path=path, options=ImportOptions(), actor=ADMIN)
+    assert summary.imported == 120
+    assert parses[0] == 120  # one parse per row (no second parse to format it)
+    # Region and validity of a +1 number in one pass over its patterns (was two).
+    assert matches[0] == 120
+
+
+def test_a_repeated_number_is_parsed_once(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validation._parsed_phone.cache_clear()
+    parses = _counting(monkeypatch, phonenumbers, "parse")
+    # 40 rows, 10 numbers each written 4 times (the repeats are duplicates of the first).
+    phones = _unique_phones(10, start=5000) * 4
+    path = _file(tmp_path / "repeats.csv", phones)
+    summary = run_import(engine=engine, path=path, options=ImportOptions(), actor=ADMIN)
+    assert summary.imported == 10
+    assert summary.duplicates_in_file == 30
+    assert parses[0] == 10
+    # A bad number is remembered with its reason too, and still refuses every row it is on.
+    validation._parsed_phone.cache_clear()
+    parses[0] = 0
+    bad = _file(tmp_path / "bad.csv", ["+1 415 555"] * 5)
+    summary = run_import(engine=engine, path=bad, options=ImportOptions(), actor=ADMIN)
+    assert summary.invalid == 5
+    assert parses[0] == 1
+    assert {e.field for e in summary.errors} == {"phone"}
+
+
+def _statements(engine: Engine, run: Any) -> list[str]:
+    """SQL statements the import sends to SQLite (statements run by triggers left out)."""
+    seen: list[str] = []
+
+    def checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+        dbapi.set_trace_callback(seen.append)
+
+    def checkin(dbapi: Any, _record: Any) -> None:
+        dbapi.set_trace_callback(None)
+
+    event.listen(engine, "checkout", checkout)
+    event.listen(engine, "checkin", checkin)
+    try:
+        run()
+    finally:
+        event.remove(engine, "checkout", checkout)
+        event.remove(engine, "checkin", checkin)
+    # Python's trace callback reports a statement again each time one of its triggers runs
+    # (the search index's): an immediate repeat is the same statement running.
+    out: list[str] = []
+    for sql in seen:
+        if not sql.lstrip().startswith("--") and (not out or out[-1] != sql):
+            out.append(sql)
+    return out
+
+
+def test_statements_per_batch_do_not_grow_with_its_rows(tmp_path: Path) -> None:
+    """The writes of a batch are a fixed number of statements (lookups of the batch's phones
+    and emails, codes, multi-row inserts, commit), whatever the number of rows in it."""
+    from frontdesk.data.db import open_database
+
+    counts = {}
+    for rows in (20, 200):
+        engine = open_database(tmp_path / f"c{rows}.db")
+        path = _file(tmp_path / f"c{rows}.csv", _unique_phones(rows))
+        options = ImportOptions(batch_size=rows)
+        summary: list[Any] = []
+        statements = _statements(
+            engine,
+            lambda engine=engine, path=path, options=options, summary=summary: summary.append(
+                run_import(engine=engine, path=path, options=options, actor=ADMIN)
+            ),
+        )
+        assert summary[0].imported == rows
+        counts[rows] = len(statements)
+        with Session(engine) as s:
+            assert s.exec(select(func.count(col(Customer.id)))).one() == rows
+        engine.dispose()
+    assert counts[200] == counts[20]
+    assert counts[20] <= 40
+    # More batches: the same statements again for each (one transaction each).
+    engine = open_database(tmp_path / "three.db")
+    path = _file(tmp_path / "three.csv", _unique_phones(60))
+    statements = _statements(
+        engine,
+        lambda: run_import(
+            engine=engine, path=path, options=ImportOptions(batch_size=20), actor=ADMIN
+        ),
+    )
+    commits = [s for s in statements if s.strip().upper() == "COMMIT"]
+    assert len(statements) <= 3 * counts[20]
+    assert len(commits) >= 3
+    engine.dispose()
