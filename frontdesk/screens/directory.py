@@ -729,9 +729,15 @@ class DirectoryScreen(FrontdeskScreen[None]):
     # ------------------------------------------------------------------ events
     @on(Input.Changed, "#search")
     def search_changed(self, event: Input.Changed) -> None:
+        """A key typed with no search being read searches at once; while one is read, the
+        search waits for a pause in the typing (``DEBOUNCE``): the latest text wins."""
         if self._debounce is not None:
             self._debounce.stop()
-        self._debounce = self.set_timer(DEBOUNCE, partial(self.run_search, event.value))
+            self._debounce = None
+        if not self.fetching:
+            self.run_search(event.value)
+        else:
+            self._debounce = self.set_timer(DEBOUNCE, partial(self.run_search, event.value))
 
     def run_search(self, text: str) -> None:
         if text == self.query_text:

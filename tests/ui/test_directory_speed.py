@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from textual.widgets import DataTable
 
 from frontdesk.screens.directory import CustomerTable, DirectoryScreen
-from tests.ui.conftest import make_app, settle, wait_until
+from tests.ui.conftest import burst, make_app, settle, wait_until
 from tests.ui.test_directory_flows import keys
 
 
@@ -101,3 +101,31 @@ async def test_typing_in_the_search_box_lays_out_nothing(demo_engine: Engine) ->
             Screen._refresh_layout = original  # type: ignore[method-assign]
         assert screen.query_text == "Maria lo"
         assert len(layouts) <= len(sizes)  # one per change of the table's size, at most
+
+
+async def test_a_key_typed_after_a_pause_searches_at_once(demo_engine: Engine) -> None:
+    """No wait for more keys when nothing is being read: the search starts with the key
+    (it waited 30 ms for a pause in the typing: every key of a slow typist paid for it);
+    keys typed while a search is read wait for a pause, and the latest text wins."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        await pilot.press("slash")
+        await settle(pilot)
+        searched: list[str] = []
+        run_search = screen.run_search
+
+        def counting(text: str) -> None:
+            searched.append(text)
+            run_search(text)
+
+        screen.run_search = counting  # type: ignore[method-assign]
+        await pilot.press("M")
+        assert screen.query_text == "M"
+        assert screen._debounce is None  # the search started with the key: no timer waited
+        await burst(pilot, "a", "r", "i")  # at once, as a fast typist
+        await settle(pilot, 0.1)
+        assert screen.query_text == "Mari"
+        assert searched[0] == "M" and searched[-1] == "Mari"  # the latest text wins
