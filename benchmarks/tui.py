@@ -4,8 +4,8 @@
 
 Prints: whole-process time from launch to the first painted directory (for the big and an
 empty database: it must not grow with the database), the time from a keystroke in the search
-box to the updated table (goal, issue 12: median under 50 ms, p95 under 100 ms; it includes
-the 30 ms debounce) next to the same keystrokes on a 2,000-customer database typed in the
+box to the updated table (goal, issue 12: median under 50 ms, p95 under 100 ms; a key typed
+after the previous results are shown searches at once) next to the same keystrokes on a 2,000-customer database typed in the
 same run (the floor: what does not depend on the size), the processor time a keystroke
 costs (all threads: less sensitive to a machine busy with other work than the wall time),
 and the peak memory of the process (goal: under 250 MB).
