@@ -781,7 +781,7 @@ DEFERRED_INDEXES = frozenset({"ix_booking_staff"})  # a few staff, then times in
 FTS_TRIGGER = "customer_fts_ai"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
 # bulk load drops their AFTER INSERT triggers on the tables it fills and recounts them at the
-# end with the migration's own back-fill (its TABLES, emptied first, then backfill()).
+# end with the migration's own back-fill (its fill(): TABLES emptied first, then filled).
 ROLLUP_MIGRATION = "0010_insight_rollups.py"
 # One batch: (table, columns, rows) in writing order.
 Batch = list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]
@@ -1389,23 +1389,26 @@ class _Loader:
         if self._rollups:
             # The business overview's roll-ups, recounted from all the rows at once (as the
             # migration that made them back-filled them) instead of row by row by triggers.
-            tables, statements = self._rollups
-            for table in tables:
-                run(f"DELETE FROM {table}")
-            for statement in statements:
-                run(statement)
+            _rollup_migration().fill(self.conn, False)
         for _name, sql in self._triggers:
             run(sql)
 
 
-def _rollups() -> tuple[tuple[str, ...], list[str]]:
-    """The insight roll-up tables and the SQLite statements that fill them from the stored
-    rows, from the migration that made them."""
+def _rollup_migration() -> Any:
+    """The migration that made the insight roll-ups (its ``fill`` back-fills them, emptied
+    first, in the connection's transaction)."""
     path = Path(__file__).parent / "migrations" / "versions" / ROLLUP_MIGRATION
     spec = importlib.util.spec_from_file_location("frontdesk_insight_rollups", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def _rollups() -> tuple[tuple[str, ...], list[str]]:
+    """The insight roll-up tables and the SQLite statements that fill them from the stored
+    rows, from the migration that made them (the reference a test recounts with)."""
+    module = _rollup_migration()
     tables = tuple(
         getattr(
             module,

@@ -18,12 +18,17 @@
 Triggers on booking, payment, refund and orders keep them in step with every write (status
 changes, reschedules, merges moving bookings, deletions, refunds): a change to a completed
 visit recounts that customer's visit days (a few rows). The upgrade back-fills them with one
-set-based statement each.
+set-based statement each (:func:`backfill`); on SQLite the visits, gaps and rhythm are worked
+out in one pass over the completed bookings in (customer, start) order instead
+(:func:`fill`): the same rows, without the statements' sorts.
 
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-27
 """
+
+from collections import Counter
+from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
@@ -303,9 +308,11 @@ def _pg_triggers() -> list[str]:
     return out
 
 
-def backfill(pg: bool) -> list[str]:
+def backfill(pg: bool, with_visits: bool = True) -> list[str]:
     """Fill the roll-ups from the stored rows, emptied first (one statement each; grouped by
-    the day's text first, so the day numbers are worked out once a group)."""
+    the day's text first, so the day numbers are worked out once a group). ``with_visits``
+    False leaves out insight_visit, insight_gap and insight_rhythm (:func:`fill` works them
+    out in one pass on SQLite)."""
     k = _key("start_at", pg)
     day, month = _day_of("k", pg), _month_of("k", pg)
     money = " UNION ALL ".join(
@@ -328,7 +335,7 @@ def backfill(pg: bool) -> list[str]:
         f"SELECT customer_id, {d} - LAG({d}) OVER (PARTITION BY customer_id ORDER BY start_at, "
         f"id) AS gap FROM booking WHERE status = {DONE}"
     )
-    return [
+    statements = [
         *(f"DELETE FROM {table}" for table in TABLES),
         "INSERT INTO insight_day (branch_id, day, service_id, status, month_day, bookings, "
         f"price_cents) SELECT branch_id, {day}, service_id, status, {month}, n, v FROM ("
@@ -353,6 +360,108 @@ def backfill(pg: bool) -> list[str]:
         "MAX(day) AS last_day FROM insight_visit WHERE scope = 0 GROUP BY customer_id) AS v "
         f"LEFT JOIN ({_median(all_gaps, 'customer_id')}) AS m ON m.customer_id = v.customer_id",
     ]
+    if with_visits:
+        return statements
+    return [
+        s
+        for s in statements
+        if not s.startswith(
+            ("INSERT INTO insight_visit", "INSERT INTO insight_gap", "INSERT INTO insight_rhythm")
+        )
+    ]
+
+
+EPOCH = date(1970, 1, 1)
+BATCH = 20_000
+
+
+def _median_of(gaps: list[int]) -> float | None:
+    """The median as the statements work it out: the average of the ((n + 1) / 2)th and
+    ((n + 2) / 2)th smallest gaps."""
+    n = len(gaps)
+    if not n:
+        return None
+    gaps.sort()
+    return (gaps[(n + 1) // 2 - 1] + gaps[(n + 2) // 2 - 1]) / 2
+
+
+VISIT_INSERT = (
+    "INSERT INTO insight_visit (customer_id, scope, day, month_day, prev_day) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+
+RHYTHM_INSERT = "INSERT INTO insight_rhythm (customer_id, last_day, median_gap) VALUES (?, ?, ?)"
+
+
+def fill(connection: sa.Connection, pg: bool) -> None:
+    """Back-fill every roll-up (emptied first) on ``connection``, in its transaction: the
+    :func:`backfill` statements, but on SQLite insight_visit, insight_gap and insight_rhythm
+    from one read of the completed bookings in the (customer, start) index's order, each
+    customer's visit days and gaps worked out as the statements do (the same rows: a test
+    compares them), written in key order."""
+    for statement in backfill(pg, with_visits=pg):
+        connection.exec_driver_sql(statement)
+    if pg:
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    read, write = raw.cursor(), raw.cursor()
+    read.arraysize = BATCH
+    read.execute(
+        "SELECT customer_id, branch_id, substr(start_at, 1, 10) FROM booking "
+        f"WHERE status = {DONE} ORDER BY customer_id, start_at, id"
+    )
+    days: dict[str, tuple[int, int]] = {}
+    gap_counts: Counter[tuple[int, int, int, int]] = Counter()
+    rhythm: list[tuple[int, int, float | None]] = []
+    out: list[tuple[int, int, int, int, int]] = []
+    customer, last = -1, -1
+    gaps: list[int] = []
+    scopes: dict[int, list[tuple[int, int, int, int, int]]] = {}
+
+    def flush() -> None:
+        # The customer's rows in key order: any branch (scope 0) first, then each branch.
+        rhythm.append((customer, last, _median_of(gaps)))
+        for scope in sorted(scopes):
+            out.extend(scopes[scope])
+        if len(out) >= BATCH:
+            write.executemany(VISIT_INSERT, out)
+            write.executemany(RHYTHM_INSERT, rhythm)
+            out.clear()
+            rhythm.clear()
+
+    while chunk := read.fetchmany():
+        for cid, branch, key in chunk:
+            known = days.get(key)
+            if known is None:
+                d = date.fromisoformat(key)
+                known = days[key] = ((d - EPOCH).days, (d.replace(day=1) - EPOCH).days)
+            day, month = known
+            if cid != customer:
+                if customer != -1:
+                    flush()
+                customer, last, gaps, scopes = cid, -1, [], {0: []}
+            else:
+                gaps.append(day - last)
+            if day != last:
+                scopes[0].append((cid, 0, day, month, last))
+                gap_counts[(0, day, last, month)] += 1
+            own = scopes.get(branch)
+            if own is None:
+                own = scopes[branch] = []
+            before = own[-1][2] if own else -1
+            if day != before:
+                own.append((cid, branch, day, month, before))
+                gap_counts[(branch, day, before, month)] += 1
+            last = day
+    if customer != -1:
+        flush()
+    write.executemany(VISIT_INSERT, out)
+    write.executemany(RHYTHM_INSERT, rhythm)
+    write.executemany(
+        "INSERT INTO insight_gap (scope, day, prev_day, month_day, n) VALUES (?, ?, ?, ?, ?)",
+        ((*key, n) for key, n in sorted(gap_counts.items())),
+    )
 
 
 def upgrade() -> None:
@@ -415,8 +524,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("customer_id"),
         sqlite_with_rowid=False,
     )
-    for statement in backfill(pg):
-        op.execute(statement)
+    fill(op.get_bind(), pg)
     op.create_index("ix_insight_payer_paid", "insight_payer", ["scope", "paid_cents"])
     op.create_index("ix_payment_at", "payment", ["at", "order_id", "amount_cents"])
     op.create_index("ix_refund_at", "refund", ["at", "order_id", "amount_cents"])
