@@ -1223,12 +1223,13 @@ def _search_rows_fast(session: Session, plan: _Plan, raw: str, limit: int) -> li
     for column, start in prefix:
         if len(found) >= limit:
             break
-        # Ordered by the column of the range: the index gives the order (no sort).
+        # Ordered by the column of the range, then the id (equal names come in one order on
+        # every database): the index gives the order (no sort; SQLite's index ends in the id).
         take(
             _raw(
                 session,
                 f"SELECT {_ROW_SQL} FROM customer c WHERE c.{column} >= :lo"
-                f" AND c.{column} < :hi AND {_LIVE} ORDER BY c.{column} LIMIT :limit",
+                f" AND c.{column} < :hi AND {_LIVE} ORDER BY c.{column}, c.id LIMIT :limit",
                 {"lo": start, "hi": start + TOP, "limit": limit},
             )
         )
@@ -1345,8 +1346,14 @@ def _search_filtered(
     for column, condition in prefix:
         if len(found) >= limit:
             break
-        # Order by the column of the range, so that the index gives the order (no sort).
-        take(select(Customer).where(condition, *conds).order_by(column).limit(limit))
+        # Order by the column of the range (then the id: one order for equal names on every
+        # database), so that the index gives the order (no sort).
+        take(
+            select(Customer)
+            .where(condition, *conds)
+            .order_by(column, col(Customer.id))
+            .limit(limit)
+        )
     if len(found) < limit and any(len(n) >= 3 for n in needles):
         ids = _substring_ids(session, needles, limit + len(found), conds)
         missing = [i for i in ids if i not in found][: limit - len(found)]
