@@ -170,11 +170,16 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             self._opened(event.pane.id)
 
     def _opened(self, name: str) -> None:
+        # Keys typed after the tab's number wait until the switch has been drawn and the
+        # focus is in the tab (a loaded machine let "3 p" reach the screen before the
+        # Orders tab had the focus: "p" found no order to pay).
+        token = self.hold()
         tab = self.tab(name)
         focused = self.focused
         if focused is None or tab not in focused.ancestors_with_self:
             self.set_focus(tab.focus_target())
         tab.shown()
+        self.call_after_refresh(self.release, token)
 
     # ---------------------------------------------------------------- reloading
     def reload_after_change(self, what: str = "all", select: int | None = None) -> None:
