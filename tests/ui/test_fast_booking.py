@@ -23,7 +23,7 @@ from frontdesk.screens.booking import FilterOverlay, NewBookingScreen, local_tz
 from frontdesk.screens.profile import ProfileScreen
 from frontdesk.widgets.select import Select
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, make_app, settle
+from tests.ui.conftest import NOW, SIZE, make_app, settle, wait_until
 from tests.ui.test_directory_flows import keys
 
 # Before (measured on the real program, README flow): b, the phone (10), ctrl+n, the name
@@ -235,7 +235,10 @@ async def test_first_free_passes_over_a_busy_first_therapist(demo_engine: Engine
         await keys(pilot, "2025550199", "ctrl+n", "Walker", "ctrl+s", "wom", "enter")
         screen = app.screen
         assert isinstance(screen, NewBookingScreen)
-        line = str(screen.query_one("#bk-free").render())
+        # The first free time is read off the UI thread: wait for it (a loaded machine).
+        free = screen.query_one("#bk-free")
+        await wait_until(pilot, lambda: "Looking" not in str(free.render()))
+        line = str(free.render())
         assert f"{start.astimezone(local_tz()):%H:%M}" in line and second[1] in line, line
         assert first[1] not in line
         await keys(pilot, "ctrl+t", "ctrl+s")
