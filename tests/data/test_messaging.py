@@ -435,6 +435,9 @@ def test_newsletter_audience_and_exactly_one_copy_on_resume(
         assert p.counts["sent"] == 7 and p.done == 7
         row = outbox.list_messages(session=s, status="sent", limit=1)[0]
         assert outbox.message_text(session=s, message=row).text.startswith("Hello *Yes")
+        # Each row keeps the subject its recipient got (written with the hand-over).
+        subjects = {m.to_address: m.subject for m in outbox.list_messages(session=s, limit=20)}
+        assert subjects == {f"yes{i}@example.com": f"News for Yes{i}" for i in range(7)}
     assert len(yes) == 7
 
 
@@ -447,6 +450,9 @@ def test_unsubscribed_after_queueing_is_skipped(engine: Engine, smtp_server: Rec
         s.commit()
     report = outbox.send_queue(engine)
     assert report.skipped == 1 and smtp_server.received == []
+    row = messages(engine)[0]
+    assert row.status == "skipped" and row.attempts == 0  # not an attempt
+    assert "consent" in (row.last_error or "")
 
 
 def test_consent_history_of_imports_and_merges(engine: Engine, tmp_path: Path) -> None:

@@ -534,21 +534,25 @@ class _Claimed:
     id: int
     outgoing: Outgoing | None  # None: skipped at the claim
     channel: str
+    subject: str | None  # the rendered subject to keep on the row (a newsletter's)
 
 
 _SENDING = MessageStatus.SENDING.value
 _MINE = f"id = :mid AND claimed_by = :me AND status = '{_SENDING}'"
 # The sending loop's frequent writes, as plain statements (a newsletter makes 100,000 of each;
 # building them with the ORM cost more than the write itself).
-_HAND_OVER = text(f"UPDATE outbox SET handed_over_at = :at WHERE {_MINE}").bindparams(
-    bindparam("at", type_=DateTime())
-)
+_HAND_OVER = text(
+    f"UPDATE outbox SET handed_over_at = :at, subject = COALESCE(subject, :subject) WHERE {_MINE}"
+).bindparams(bindparam("at", type_=DateTime()))
 _SENT = text(
     f"UPDATE outbox SET status = '{MessageStatus.SENT.value}', sent_at = :at,"
     f" provider_id = :provider_id, last_error = NULL, next_attempt_at = NULL WHERE {_MINE}"
 ).bindparams(bindparam("at", type_=DateTime()))
 # The same two on SQLite's own cursor (the hand-over is the one write a message makes).
-_HAND_OVER_SQLITE = f"UPDATE outbox SET handed_over_at = ? WHERE id = ? AND claimed_by = ? AND status = '{_SENDING}'"
+_HAND_OVER_SQLITE = (
+    "UPDATE outbox SET handed_over_at = ?, subject = COALESCE(subject, ?)"
+    f" WHERE id = ? AND claimed_by = ? AND status = '{_SENDING}'"
+)
 _SENT_SQLITE = (
     f"UPDATE outbox SET status = '{MessageStatus.SENT.value}', sent_at = ?, provider_id = ?,"
     " last_error = NULL, next_attempt_at = NULL"
@@ -557,12 +561,12 @@ _SENT_SQLITE = (
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a datetime in SQLite
 _CLAIMED = text(
     f"UPDATE outbox SET status = '{_SENDING}', claimed_by = :me, claimed_at = :at,"
-    " handed_over_at = NULL, attempts = attempts + 1, message_id = :message_id,"
-    " subject = :subject WHERE id = :mid"
+    " handed_over_at = NULL, attempts = attempts + 1, message_id = :message_id"
+    " WHERE id = :mid"
 ).bindparams(bindparam("at", type_=DateTime()))
-_SKIPPED = text(
+_SKIPPED = text(  # not an attempt: the claim's count taken back
     f"UPDATE outbox SET status = '{MessageStatus.SKIPPED.value}', last_error = :reason,"
-    " next_attempt_at = NULL WHERE id = :mid"
+    f" next_attempt_at = NULL, attempts = attempts - 1 WHERE {_MINE}"
 )
 
 
@@ -693,7 +697,7 @@ class _Log:
                 )
             cursor.executemany(
                 _HAND_OVER_SQLITE,
-                [(m["at"].strftime(_SQLITE_TIME), m["mid"], m["me"]) for m in marks],
+                [(m["at"].strftime(_SQLITE_TIME), m["subject"], m["mid"], m["me"]) for m in marks],
             )
             raw.commit()  # ends the turn
         except BaseException:
@@ -723,16 +727,20 @@ class _Writer:
             {"mid": message_id, "me": self.me, "at": _now(None), "provider_id": provider_id}
         )
 
-    def handed_over(self, message_id: int) -> None:
-        self.log.hand_over({"mid": message_id, "me": self.me, "at": _now(None)})
+    def handed_over(self, message_id: int, subject: str | None) -> None:
+        self.log.hand_over({"mid": message_id, "me": self.me, "at": _now(None), "subject": subject})
 
-    def failed(self, message_id: int, exc: SendFailed, now: datetime) -> None:
+    def failed(
+        self, message_id: int, exc: SendFailed, now: datetime, subject: str | None = None
+    ) -> None:
         def work(session: Session) -> None:
             row = session.get(OutboxMessage, message_id)
             if row is None or row.claimed_by != self.me:
                 return
             if row.status != MessageStatus.SENDING.value:
                 return
+            if row.subject is None and subject is not None:
+                row.subject = subject
             row.status = MessageStatus.FAILED.value
             row.last_error = exc.reason[:500]
             if exc.uncertain:
@@ -867,63 +875,70 @@ def _claim(
     now: datetime,
     size: int,
 ) -> list[_Claimed]:
-    """Claim up to ``size`` due messages in one transaction (and write the pending marks)."""
+    """Claim up to ``size`` due messages in one short write transaction (it takes the rows
+    and marks them "sending", with the "sent" marks waiting), then check and render them
+    after it: the render holds no write lock, so the other connections' hand-overs and the
+    desk's writes do not wait for it. A message no longer wanted is marked skipped in a
+    second write; a message's rendered subject (a newsletter's, for the lists) is written
+    with its hand-over."""
     channels = list(channels)
     cfg = texts.cfg
 
-    def work(session: Session) -> list[_Claimed]:
-        out: list[_Claimed] = []
+    def work(session: Session) -> list[_Row]:
+        taken: list[_Row] = []
         for status in (MessageStatus.QUEUED.value, MessageStatus.FAILED.value):
-            if len(out) >= size:
+            if len(taken) >= size:
                 break
             found = session.execute(
                 _claim_statement(),
-                {"status": status, "now": now, "channels": channels, "size": size - len(out)},
+                {"status": status, "now": now, "channels": channels, "size": size - len(taken)},
             )
-            rows = [_Row(*row) for row in found.all()]
-            texts.prepare(session, rows)
-            claims: list[dict[str, Any]] = []
-            skips: list[dict[str, Any]] = []
-            for row in rows:
-                why_not = _still_wanted(session, row, texts.customers)
-                if why_not is not None:
-                    skips.append({"mid": row.id, "reason": why_not[:500]})
-                    out.append(_Claimed(row.id, None, row.channel))
-                    continue
-                message_id = message_id_for(row.idempotency_key, cfg.sender_email)
-                rendered = texts.render(session, row)
-                subject = row.subject
-                if subject is None and rendered.subject:  # a newsletter's, for the lists
-                    subject = rendered.subject[:300]
-                claims.append(
+            taken += [_Row(*row) for row in found.all()]
+        if taken:  # one statement for the batch
+            session.execute(
+                _CLAIMED,
+                [
                     {
                         "mid": row.id,
                         "me": writer.me,
                         "at": now,
-                        "message_id": message_id,
-                        "subject": subject,
+                        "message_id": message_id_for(row.idempotency_key, cfg.sender_email),
                     }
-                )
-                outgoing = Outgoing(
-                    channel=row.channel,
-                    to=row.to_address,
-                    subject=rendered.subject,
-                    text=rendered.text,
-                    html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
-                    message_id=message_id,
-                    unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
-                )
-                out.append(_Claimed(row.id, outgoing, row.channel))
-            # One statement for the batch (the rows are not changed through the ORM: they are
-            # not written back one by one).
-            if claims:
-                session.execute(_CLAIMED, claims)
-            if skips:
-                session.execute(_SKIPPED, skips)
-        return out
+                    for row in taken
+                ],
+            )
+        return taken
 
-    result: list[_Claimed] = writer.write(work)
-    return result
+    rows: list[_Row] = writer.write(work)
+    if not rows:
+        return []
+    out: list[_Claimed] = []
+    skips: list[dict[str, Any]] = []
+    with Session(writer.log.engine) as session:
+        texts.prepare(session, rows)
+        for row in rows:
+            why_not = _still_wanted(session, row, texts.customers)
+            if why_not is not None:
+                skips.append({"mid": row.id, "me": writer.me, "reason": why_not[:500]})
+                out.append(_Claimed(row.id, None, row.channel, None))
+                continue
+            rendered = texts.render(session, row)
+            subject = None
+            if row.subject is None and rendered.subject:
+                subject = rendered.subject[:300]
+            outgoing = Outgoing(
+                channel=row.channel,
+                to=row.to_address,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
+                message_id=message_id_for(row.idempotency_key, cfg.sender_email),
+                unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
+            )
+            out.append(_Claimed(row.id, outgoing, row.channel, subject))
+    if skips:
+        writer.write(lambda session: session.execute(_SKIPPED, skips))
+    return out
 
 
 def send_queue(
@@ -997,10 +1012,10 @@ def send_queue(
                 try:
                     provider_id = provider.send(
                         item.outgoing,
-                        handing_over=lambda item=item: writer.handed_over(item.id),  # type: ignore[misc]
+                        handing_over=lambda item=item: writer.handed_over(item.id, item.subject),  # type: ignore[misc]
                     )
                 except SendFailed as exc:
-                    writer.failed(item.id, exc, moment)
+                    writer.failed(item.id, exc, moment, item.subject)
                     with lock:
                         report.failed += 1
                         report.errors.append(f"{item.id}: {exc.reason}")
