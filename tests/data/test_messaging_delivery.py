@@ -475,6 +475,8 @@ def test_smtp_data_is_dot_stuffed() -> None:
     from frontdesk.data.messaging.smtp import _dot_stuffed
 
     assert _dot_stuffed(b"a\r\n.b\r\n..c") == b"a\r\n..b\r\n...c\r\n.\r\n"
+    assert _dot_stuffed(b".a\r\nb") == b"..a\r\nb\r\n.\r\n"  # the first line too
+    assert _dot_stuffed(b"a.b\r\nc\r\n") == b"a.b\r\nc\r\n.\r\n"  # nothing to double
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

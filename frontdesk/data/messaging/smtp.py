@@ -192,8 +192,12 @@ def _quoted(address: str) -> str:
 
 
 def _dot_stuffed(data: bytes) -> bytes:
-    """The DATA text as SMTP sends it: leading dots doubled, ended by CRLF "." CRLF."""
-    text = re.sub(rb"(?m)^\.", b"..", data)
+    """The DATA text as SMTP sends it: leading dots doubled, ended by CRLF "." CRLF. (The
+    messages Frontdesk writes seldom have a line that starts with a dot: a search in C finds
+    that first.)"""
+    text = data
+    if data.startswith(b".") or b"\n." in data:
+        text = re.sub(rb"(?m)^\.", b"..", data)
     if not text.endswith(b"\r\n"):
         text += b"\r\n"
     return text + b".\r\n"
