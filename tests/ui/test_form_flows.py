@@ -46,7 +46,9 @@ def desk_engine(empty_engine: Engine) -> Engine:
 
 
 def error_of(app: Any, field: str) -> str:
-    return str(app.screen.query_one(f"#e-{field}", Label).render())
+    """The message under a field ("" for none: the line is mounted with its first message)."""
+    lines = app.screen.query(f"#e-{field}")
+    return str(lines.first(Label).render()) if lines else ""
 
 
 def value_of(app: Any, field: str) -> str:
