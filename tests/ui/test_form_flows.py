@@ -302,3 +302,22 @@ async def test_hostile_values_round_trip_through_the_form(desk_engine: Engine) -
         assert isinstance(app.screen, DirectoryScreen)
     c = one_customer(desk_engine)
     assert (c.first_name, c.last_name, c.city) == ("[/]", name, "[b]Town[/b]")
+
+
+async def test_form_follows_a_terminal_resize(desk_engine: Engine) -> None:
+    """The form skips the Resize its own first layout sends it (same size), never a real one;
+    a field's message line exists only once it has had a message."""
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "n")
+        assert isinstance(app.screen, CustomerFormScreen)
+        assert not app.screen.query(".field-error")  # no message yet: no line mounted
+        before = app.screen.query_one("#f-first_name", Input).size.width
+        await pilot.resize_terminal(SIZE[0] + 30, SIZE[1])
+        await settle(pilot)
+        after = app.screen.query_one("#f-first_name", Input).size.width
+        assert after > before  # the grid's columns took the new width
+        await keys(pilot, "ctrl+s")
+        assert "First name is required" in error_of(app, "first_name")
+        assert len(app.screen.query(".field-error")) == 1
