@@ -776,7 +776,9 @@ BULK_TABLES = (
 # builds each once at the end (one sort) instead of a random insert per row; indexes on ids
 # (which grow with the rows, or have a few values such as branches and services) are kept, as
 # appending to them costs little.
-DEFERRED_INDEXES = frozenset({"ix_booking_staff"})  # a few staff, then times in no order
+# ix_booking_staff: a few staff, then times in no order; the branch indexes: the roll-ups'
+# back-fill reads bookings and orders in storage order without them (see _finish_sqlite).
+DEFERRED_INDEXES = frozenset({"ix_booking_staff", "ix_booking_branch_id", "ix_orders_branch_id"})
 # The search index's insert trigger, which the bulk load drops and makes up for at the end.
 FTS_TRIGGER = "customer_fts_ai"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
@@ -1218,13 +1220,12 @@ class _Loader:
         self._triggers: list[tuple[str, str]] = []
         self._rollups: tuple[tuple[str, ...], list[str]] | None = None
         self._first_customer = 0
+        self._restore: list[str] = []
 
     def __enter__(self) -> _Loader:
         self.conn = self.engine.connect()
         if self.sqlite:
-            # Sorts (index builds, roll-ups) spill to temporary files instead of memory
-            # (restored at the end): a million customers peaked at 630 MB with them in memory.
-            self._pragmas("PRAGMA temp_store=FILE")
+            self._load_settings()
         self.trans = self.conn.begin()
         try:
             if self.sqlite:
@@ -1267,6 +1268,42 @@ class _Loader:
             self._indexes.append(sql)
         for name, _sql in self._triggers:
             run(f'DROP TRIGGER "{name}"')
+
+    def _load_settings(self) -> None:
+        """The connection's settings for the load (the ones it had are put back at the end).
+
+        Sorts (index builds, roll-ups) spill to temporary files instead of memory (a million
+        customers peaked at 630 MB with them in memory). Foreign keys are not checked row by
+        row (the rows are generated consistent). A rollback journal instead of the write-ahead log: a new page
+        goes to the database file once, where the log wrote every page of the load a second
+        time at the checkpoint; only the pages that were there before are journaled (none
+        much on a new file), so the load stays whole or nothing, and a failed one is rolled
+        back from the journal. (When another connection has the file open the log stays.)
+        The journal and file are not flushed to disk before the end (synchronous=OFF): a
+        power cut during a demo load is not worth the waits."""
+        dbapi = self.conn.connection.dbapi_connection
+        assert dbapi is not None
+        self._restore = [
+            f"PRAGMA {name}={dbapi.execute(f'PRAGMA {name}').fetchone()[0]}"
+            for name in ("temp_store", "foreign_keys", "synchronous")
+        ]
+        self._pragmas(
+            "PRAGMA temp_store=FILE",
+            "PRAGMA foreign_keys=OFF",
+            "PRAGMA synchronous=OFF",
+        )
+        journal = str(dbapi.execute("PRAGMA journal_mode").fetchone()[0])
+        if journal.lower() == "wal":
+            timeout = dbapi.execute("PRAGMA busy_timeout").fetchone()[0]
+            dbapi.execute("PRAGMA busy_timeout=0")  # not worth a wait
+            try:
+                changed = dbapi.execute("PRAGMA journal_mode=DELETE").fetchone()[0]
+            except Exception:  # another connection has it open: keep the log
+                changed = journal
+            finally:
+                dbapi.execute(f"PRAGMA busy_timeout={int(timeout)}")
+            if str(changed).lower() != "wal":
+                self._restore.append("PRAGMA journal_mode=WAL")
 
     def _pragmas(self, *statements: str) -> None:
         """Connection settings, outside any transaction (on the raw connection)."""
@@ -1372,11 +1409,18 @@ class _Loader:
             raise
         finally:
             if self.sqlite:
-                self._pragmas("PRAGMA temp_store=MEMORY")
+                self._pragmas(*self._restore)
             self.conn.close()
 
     def _finish_sqlite(self) -> None:
         run = self.conn.exec_driver_sql
+        if self._rollups:
+            # The business overview's roll-ups, recounted from all the rows at once (as the
+            # migration that made them back-filled them) instead of row by row by triggers;
+            # before the dropped indexes are back, so that their statements read the tables
+            # in storage order (with the branch indexes there, SQLite read the bookings and
+            # orders branch by branch, jumping all over the tables: seconds at 200,000).
+            _rollup_migration().fill(self.conn, False)
         for sql in self._indexes:
             run(sql)
         names = {name for name, _sql in self._triggers}
@@ -1386,10 +1430,6 @@ class _Loader:
                 "SELECT id, search_text FROM customer WHERE id >= ?",
                 (self._first_customer,),
             )
-        if self._rollups:
-            # The business overview's roll-ups, recounted from all the rows at once (as the
-            # migration that made them back-filled them) instead of row by row by triggers.
-            _rollup_migration().fill(self.conn, False)
         for _name, sql in self._triggers:
             run(sql)
 

@@ -166,3 +166,54 @@ def test_planting_duplicates_holds_no_customer_between_additions(
     assert demo._plant_duplicates(engine, 3000, 2) == 6
     assert len(held) == 6
     assert max(held) <= 3  # the settings row read for the default region, not the customers
+
+
+def _settings(engine: Engine) -> dict[str, object]:
+    with engine.connect() as conn:
+        return {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar_one()
+            for name in (
+                "journal_mode",
+                "foreign_keys",
+                "synchronous",
+                "temp_store",
+                "busy_timeout",
+            )
+        }
+
+
+def test_the_load_puts_the_connection_settings_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12: the load writes with a rollback journal, no foreign-key checks per row and no
+    flushes; afterwards the file is back in WAL mode and the pooled connection has the app's
+    settings. With another connection open the journal cannot change: the load keeps the log
+    (at once, not after the busy timeout) and adds the demo all the same."""
+    engine = open_database(tmp_path / "demo.db")
+    before = _settings(engine)
+    assert before["journal_mode"] == "wal" and before["foreign_keys"] == 1
+    seen: list[object] = []
+    load_settings = demo._Loader._load_settings
+
+    def recording(self: Any) -> None:
+        load_settings(self)
+        dbapi = self.conn.connection.dbapi_connection
+        seen.append(dbapi.execute("PRAGMA journal_mode").fetchone()[0])
+        seen.append(dbapi.execute("PRAGMA foreign_keys").fetchone()[0])
+
+    monkeypatch.setattr(demo._Loader, "_load_settings", recording)
+    demo.generate(engine=engine, customers=300, seed=2)
+    assert seen == ["delete", 0]
+    assert _settings(engine) == before
+    with engine.connect() as other:
+        other.exec_driver_sql("SELECT count(*) FROM customer").scalar_one()
+        other.rollback()  # open, in no transaction
+        seen.clear()
+        demo.generate(engine=engine, customers=300, seed=3)
+        assert seen == ["wal", 0]
+    assert _settings(engine) == before
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Customer)).one() == 600
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
