@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.widget import AwaitMount
 from textual.widgets import Collapsible, Header, Static, TabbedContent, TabPane, Tabs
 
 from frontdesk.data import delete_flow
@@ -37,6 +38,7 @@ TAB_CLASSES: tuple[type[ProfileTab], ...] = (
     DetailsTab,
 )
 TABS = [cls.NAME for cls in TAB_CLASSES]
+FIRST_TAB = TABS[0]  # shown when the profile opens
 
 # What a change touches: "header" is the part above the tabs, the rest are tabs.
 AFFECTS: dict[str, frozenset[str]] = {
@@ -114,8 +116,20 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         self.customer_header: data.ProfileHeader | None = None
         self._holds: set[object] = set()
         self._header_seq = 0
+        # Every tab exists from the start (it keeps its stale flag and the row to highlight),
+        # but only the shown one is mounted: a tab's widgets are mounted the first time it is
+        # shown (opening a profile mounts 58 widgets instead of 97).
+        self._tabs: dict[str, ProfileTab] = {cls.NAME: cls() for cls in TAB_CLASSES}
+        for tab in self._tabs.values():
+            tab.host = self
+        self._mounting: dict[str, AwaitMount] = {}
 
     def compose(self) -> ComposeResult:
+        # The reads start first: they run while the widgets mount, and what they read is
+        # shown when the screen and the tab are mounted (their messages wait until then),
+        # in the first picture drawn.
+        self.load_header()
+        self.tab(FIRST_TAB).shown()
         yield Header()
         yield Static("", id="p-banner")
         with Horizontal(id="p-head"):
@@ -124,10 +138,11 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         with Collapsible(title="Address", id="p-address", collapsed=True):
             yield Static("", id="p-address-text")
         yield Static("", id="p-alerts", classes="alert")
-        with TabbedContent(id="tabs", initial="overview"):
+        with TabbedContent(id="tabs", initial=FIRST_TAB):
             for number, cls in enumerate(TAB_CLASSES, start=1):
                 with TabPane(f"{number} {cls.NAME.capitalize()}", id=cls.NAME):
-                    yield cls()
+                    if cls.NAME == FIRST_TAB:
+                        yield self._tabs[cls.NAME]
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -136,8 +151,6 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         self.query_one("#tabs Tabs", Tabs).can_focus = False
         self.query_one("#p-banner").display = False
         self.query_one("#p-alerts").display = False
-        self.load_header()
-        self.tab("overview").shown()
 
     # ---------------------------------------------------------------- keys wait for data
     def hold(self) -> object:
@@ -154,20 +167,43 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
 
     # ---------------------------------------------------------------- tabs
     def tab(self, name: str) -> ProfileTab:
-        return self.query_one(f"#{name}-tab", ProfileTab)
+        """The tab called ``name`` (not mounted until it is first shown)."""
+        return self._tabs[name]
 
     @property
     def active_tab(self) -> str:
         return self.query_one("#tabs", TabbedContent).active
 
-    def action_tab(self, name: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = name
-        self._opened(name)
+    async def action_tab(self, name: str) -> None:
+        token = self.hold()  # keys typed after the number wait for the tab (see _opened)
+        try:
+            await self._mount_tab(name)  # before the switch: no empty pane is drawn
+            self.query_one("#tabs", TabbedContent).active = name
+            self._opened(name)
+        finally:
+            self.release(token)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # A click on a tab label (the number keys went through action_tab already).
-        if event.pane.id:
-            self._opened(event.pane.id)
+        name = event.pane.id
+        if name in self._tabs:
+            token = self.hold()
+            try:
+                await self._mount_tab(name)
+                self._opened(name)
+            finally:
+                self.release(token)
+
+    async def _mount_tab(self, name: str) -> None:
+        """Mount the tab's widgets in its pane the first time it is shown."""
+        tab = self._tabs[name]
+        if tab.is_mounted:
+            return
+        mounting = self._mounting.get(name)
+        if mounting is None:
+            pane = self.query_one(f"#{name}", TabPane)
+            mounting = self._mounting[name] = pane.mount(tab)
+        await mounting
 
     def _opened(self, name: str) -> None:
         # Keys typed after the tab's number wait until the switch has been drawn and the
@@ -199,7 +235,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             if name not in parts:
                 continue
             tab = self.tab(name)
-            if name == active:
+            if name == active and tab.is_mounted:
                 tab.load()
             else:
                 tab.stale = True

@@ -203,6 +203,8 @@ class ProfileTab(DataWidget):
     # action -> the permission it needs (data/roles.py): the footer hides the keys of what
     # the operator's role may not do, and those keys do nothing (the service refuses too)
     NEEDS: ClassVar[dict[str, str]] = {}
+    # The screen it is on, given before it is mounted (the first tab loads while it mounts).
+    host: ProfileHost | None = None
 
     def __init__(self) -> None:
         super().__init__(id=f"{self.NAME}-tab")
@@ -230,6 +232,8 @@ class ProfileTab(DataWidget):
     # ---------------------------------------------------------------- loading
     @property
     def profile(self) -> ProfileHost:
+        if self.host is not None:
+            return self.host
         screen = self.screen
         assert isinstance(screen, ProfileHost)
         return screen
