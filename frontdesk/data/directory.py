@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, case, column, exists, false, func, not_, or_, table, tuple_, union
 from sqlalchemy import select as sa_select
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
@@ -472,8 +473,26 @@ def count_directory(
     )
 
 
+# The count of every live customer on SQLite: the condition of ``svc.live()``, which is the
+# partial index's own condition (migration 0011).
+_LIVE_COUNT = sql_text(
+    "SELECT count(*) FROM customer INDEXED BY ix_customer_live"
+    " WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+)
+
+
 def _count(session: Session, groups: list[_Group], conds: list[Any]) -> int:
     if len(groups) == 1:
+        if (
+            groups[0].condition is None
+            and len(conds) == 1
+            and session.get_bind().dialect.name == "sqlite"
+        ):
+            # Every live customer (``conds`` is only ``live()``): from the partial index of
+            # their ids, named. Given statistics sampled by ANALYZE (analysis_limit, as the
+            # demo keeps them), SQLite's planner reads the whole table instead: 80 -> 300 to
+            # 600 ms at a million customers.
+            return int(session.execute(_LIVE_COUNT).scalar_one())
         stmt = sa_select(func.count()).select_from(Customer).where(*_group_where(groups, 0), *conds)
         return int(session.execute(stmt).scalar_one())
     ids = union(

@@ -178,3 +178,56 @@ def test_the_directory_counts_the_live_customers_from_an_index(demo: Engine) -> 
             str(row[-1]) for row in s.execute(text("EXPLAIN QUERY PLAN " + counts[0])).all()
         )
         assert "ix_customer_live" in plan, plan
+
+
+def test_the_live_count_reads_the_index_whatever_the_statistics_say(
+    demo: Engine, tmp_path: Path
+) -> None:
+    """Statistics sampled by ANALYZE (``analysis_limit``, as the demo keeps them at a million
+    customers) make SQLite's planner read the whole customer table for the count of live
+    customers; the directory names the index, so it reads that either way."""
+    copy = tmp_path / "sampled.db"
+    with demo.connect() as conn:
+        source = conn.connection.dbapi_connection
+        assert isinstance(source, sqlite3.Connection)
+        with sqlite3.connect(copy) as target:
+            source.backup(target)
+    with sqlite3.connect(copy) as raw:
+        # The shape the million-customer database's statistics had (index rows > table rows).
+        raw.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'customer'")
+        raw.executemany(
+            "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('customer', ?, ?)",
+            [("ix_customer_live", "1260070 1"), ("sqlite_autoindex_customer_1", "1108728 1")],
+        )
+    engine = open_database(copy)
+    try:
+        with Session(engine) as s:
+            plain = " ".join(
+                str(row[-1])
+                for row in s.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT count(*) FROM customer"
+                        " WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+                    )
+                ).all()
+            )
+            with statements(s) as seen:
+                found = directory.count_directory(session=s)
+            assert (
+                found
+                == s.execute(
+                    text(
+                        "SELECT count(*) FROM customer WHERE deleted_at IS NULL"
+                        " AND merged_into_id IS NULL"
+                    )
+                ).scalar_one()
+            )
+            counts = [sql for sql in seen if "count(" in sql.lower()]
+            assert len(counts) == 1
+            plan = " ".join(
+                str(row[-1]) for row in s.execute(text("EXPLAIN QUERY PLAN " + counts[0])).all()
+            )
+    finally:
+        engine.dispose()
+    assert "ix_customer_live" not in plain  # what the planner picks by itself here
+    assert "ix_customer_live" in plan, plan
