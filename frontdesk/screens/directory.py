@@ -8,13 +8,13 @@ of the whole result by keyset. Every value a customer typed is shown literally.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
 from pathlib import Path
 from time import monotonic
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from rich.segment import Segment
 from rich.style import Style
@@ -25,8 +25,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets.data_table import ColumnKey
 from textual.widgets.data_table import RowKey as DTRowKey
 
 from frontdesk.data import customers as svc
@@ -155,6 +158,25 @@ class CustomerTable(DataTable[Text]):
         Binding("end", "screen.last_customer", "Last customer", show=False),
     ]
 
+    # The table's box is fixed by its CSS (1fr both ways), not by its rows: a new number of
+    # rows (50 found, then 5, then 100 when the box is cleared) needs the scrollbar updated,
+    # not the whole screen laid out again (issue 12: the slowest keystrokes were these).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=True)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        if self.is_mounted and self.container_size:
+            # Scrollbar lengths; one that comes or goes (display) lays the screen out itself.
+            self._scroll_update(size)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (row, column) -> the cell drawn and its segments (see _render_cell)
+        self._segments: dict[tuple[DTRowKey, ColumnKey], tuple[Text, list[Segment]]] = {}
+
+    def clear(self, columns: bool = False) -> Self:
+        self._segments.clear()
+        return super().clear(columns)
+
     def _update_dimensions(self, new_rows: Iterable[DTRowKey]) -> None:
         """Columns of a fixed width need no cell measured: DataTable measures every cell of
         every new row (a syscall for the terminal size each), only to size columns whose
@@ -232,8 +254,13 @@ class CustomerTable(DataTable[Text]):
             + Style.from_meta({"row": row_index, "column": column_index})
             + component_style
         )
-        # (joined as Rich does: the text's own style becomes a span, so it is drawn)
-        line = list(_JOIN.join([cell]).render(console, end=""))
+        # (joined as Rich does: the text's own style becomes a span, so it is drawn). A cell's
+        # segments do not change with the cursor, the hover or a repaint: kept while the cell is.
+        kept = self._segments.get((row_key, column_key))
+        if kept is None or kept[0] is not cell:
+            kept = (cell, list(_JOIN.join([cell]).render(console, end="")))
+            self._segments[row_key, column_key] = kept
+        line = list(kept[1])
         room = width - cell.cell_len
         if room > 0:
             line.append(Segment(" " * room, Style.null()))
@@ -303,6 +330,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.count_generation = 0
         self.count_cost = 0.0  # seconds the last count took
         self._count_timer: Timer | None = None
+        self._early_count: int | None = None  # the generation of the count started on mount
+        self._early_result: tuple[int, float] | None = None
         self._overview_reading = False  # a quick overview is being read
         self._overview_again = False  # the highlight moved meanwhile: read again after
 
@@ -337,6 +366,14 @@ class DirectoryScreen(FrontdeskScreen[None]):
         # Keys typed before the first page is shown wait for it (``b`` books the first row).
         self.hold_keys()
         self.refresh_lookups()
+        # The count of every customer runs meanwhile, beside the lookups and the first page
+        # (serially they added up); it is shown with the first page (see ``_count``).
+        self._early_count = self._new_count()
+        self.run_read(
+            self._count_work("", self.effective_filters()),
+            partial(self._early_counted, self._early_count),
+            group="directory-count",
+        )
 
     def on_resize(self, event: Resize) -> None:
         self.set_columns()
@@ -485,23 +522,49 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.count_generation += 1
         return self.count_generation
 
-    def _count(self, delay: float) -> None:
-        """Count the result exactly (after ``delay``: typing on makes this count moot)."""
-        generation = self._new_count()
-        text, filters = self.query_text, self.effective_filters()
-
+    def _count_work(
+        self, text: str, filters: svc.DirectoryFilter
+    ) -> Callable[[Session], tuple[int, float]]:
         def count(session: Session) -> tuple[int, float]:
             started = monotonic()
             found = count_directory(session=session, text=text, filters=filters)
             return found, monotonic() - started
 
+        return count
+
+    def _count(self, delay: float) -> None:
+        """Count the result exactly (after ``delay``: typing on makes this count moot)."""
+        early, self._early_count = self._early_count, None
+        if (
+            early is not None
+            and early == self.count_generation
+            and delay <= 0  # (a later count: another desk may have changed something)
+            and not self.query_text.strip()
+            and self.effective_filters().is_empty
+        ):
+            # The list of every customer, counted since the screen opened: shown now, or as
+            # soon as that count is done.
+            if self._early_result is not None:
+                self._counted(early, self._early_result)
+            return
+        generation = self._new_count()
+        work = self._count_work(self.query_text, self.effective_filters())
+
         def start() -> None:
-            self.run_read(count, partial(self._counted, generation), group="directory-count")
+            self.run_read(work, partial(self._counted, generation), group="directory-count")
 
         if delay > 0:
             self._count_timer = self.set_timer(delay, start)
         else:
             start()
+
+    def _early_counted(self, generation: int, counted: tuple[int, float]) -> None:
+        """The count started on mount: kept until the first page is shown (a count shown
+        before the rows would say "N customers" above an empty table)."""
+        if self._early_count == generation:
+            self._early_result = counted
+        else:
+            self._counted(generation, counted)
 
     def _counted(self, generation: int, counted: tuple[int, float]) -> None:
         if counted[1]:
@@ -665,7 +728,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 message = Text(
                     "No customers yet — press n to add one, or run `frontdesk demo` for demo data."
                 )
-            empty.update(message)
+            empty.update(message, layout=False)  # its box is fixed (1fr): a repaint
             if not empty.display:
                 if self.focused is table:
                     self.set_focus(None)  # letters stay actions: "press n to add one"

@@ -129,3 +129,97 @@ async def test_a_key_typed_after_a_pause_searches_at_once(demo_engine: Engine) -
         await settle(pilot, 0.1)
         assert screen.query_text == "Mari"
         assert searched[0] == "M" and searched[-1] == "Mari"  # the latest text wins
+
+
+async def test_opening_counts_every_customer_once_shown_with_the_rows(
+    demo_engine: Engine, monkeypatch: Any
+) -> None:
+    """The count of every customer starts when the directory opens (beside the lookups and
+    the first page, not after them) and is the one shown: one count, never shown before the
+    rows it counts."""
+    from frontdesk.data import directory as data
+    from frontdesk.screens import directory as screen_module
+
+    counted: list[str] = []
+    count = data.count_directory
+
+    def counting(**kwargs: Any) -> int:
+        counted.append(kwargs.get("text", ""))
+        return count(**kwargs)
+
+    monkeypatch.setattr(screen_module, "count_directory", counting)
+    reads: list[str] = []
+    run_read = DirectoryScreen.run_read
+
+    def recording(self: Any, work: Any, then: Any = None, **kwargs: Any) -> Any:
+        reads.append(kwargs.get("group", "read"))
+        return run_read(self, work, then, **kwargs)
+
+    monkeypatch.setattr(DirectoryScreen, "run_read", recording)
+    app = make_app(demo_engine)
+    shown_early: list[bool] = []
+    async with app.run_test(size=(160, 40)) as pilot:
+        while not isinstance(app.screen, DirectoryScreen) or app.screen.count is None:
+            current = app.screen
+            if isinstance(current, DirectoryScreen):
+                shown_early.append(current.count is not None and not current.rows)
+            await pilot.pause(0.001)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        with demo_engine.connect() as conn:
+            live = conn.exec_driver_sql(
+                "SELECT count(*) FROM customer WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+            ).scalar_one()
+        assert screen.count == live
+        assert counted == [""]  # one count, the one started on opening
+        # asked for before the first page (which waits for the lookups), not after it
+        assert reads.index("directory-count") < reads.index("directory")
+        assert not any(shown_early)
+        assert not screen.counting
+        assert str(screen.query_one("#count").render()).startswith(f"{live:,} customers")
+        # Typing, then clearing the box, counts again (the opening count is used once).
+        await keys(pilot, "slash", "M", "a")
+        await settle(pilot, 0.5)
+        await keys(pilot, "escape")
+        await settle(pilot, 0.5)
+        assert screen.query_text == "" and screen.count == live
+        assert counted[-1] == "" and len(counted) >= 3
+
+
+async def test_a_new_number_of_rows_lays_out_nothing(demo_engine: Engine) -> None:
+    """From 100 rows browsing to 50 found and back: the table's box stays, so the screen is
+    not laid out again (it was, for every new number of rows: the slowest keystrokes); the
+    scrollbar follows the rows."""
+    from textual.screen import Screen
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        table = screen.query_one(CustomerTable)
+        await keys(pilot, "slash")
+        await settle(pilot)
+        assert len(screen.rows) == 100 and table.show_vertical_scrollbar
+        layouts: list[str] = []
+        original = Screen._refresh_layout
+
+        def counting(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+            layouts.append(type(self).__name__)
+            original(self, *args, **kwargs)
+
+        heights: list[int] = []
+        Screen._refresh_layout = counting  # type: ignore[method-assign]
+        try:
+            for key in ("a", "ctrl+u"):
+                await keys(pilot, key)
+                await settle(pilot)
+                heights.append(table.virtual_size.height)
+                assert table.vertical_scrollbar.window_virtual_size == heights[-1]
+                assert table.show_vertical_scrollbar
+        finally:
+            Screen._refresh_layout = original  # type: ignore[method-assign]
+        assert screen.query_text == "" and len(screen.rows) == 100
+        assert heights[0] < heights[1]  # 50 rows found, then 100 again
+        assert layouts == []
