@@ -136,7 +136,7 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
     operator = staff or os.environ.get("FRONTDESK_STAFF") or config.load_user_settings().staff
     report: Path | None = None
     try:
-        app = FrontdeskApp(engine=engine, staff=operator)
+        app = FrontdeskApp(engine=engine, staff=operator, settle_memory=True)
         app.run()
         code = app.return_code or 0
         report = app.crash_report
