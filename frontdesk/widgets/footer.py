@@ -53,8 +53,9 @@ class KeyFooter(Footer):
         return tuple(shown)
 
     def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+        # The keys the screen has now, at once (Textual's footer composes empty until the
+        # screen's bindings settle, then mounts its keys and lays the screen out again: one
+        # more layout and paint for every screen opened); a later change rebuilds.
         self._shown = self._what_to_show()
         active_bindings = self.screen.active_bindings
         by_action: defaultdict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
