@@ -24,7 +24,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, literal, union_all, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import candidates, fields, rewards
@@ -1579,6 +1580,85 @@ def _contact_rows(
     return out
 
 
+def _id_filter(ids: list[int]) -> Any:
+    """The rows of ``customer`` with these ids: a range when they follow each other (on SQLite
+    always: they were reserved as max(id) + 1, 2 ... under the write lock), else the list."""
+    column = Customer.__table__.c.id  # type: ignore[attr-defined]
+    if ids == list(range(ids[0], ids[0] + len(ids))):
+        return column.between(ids[0], ids[-1])
+    return column.in_(ids)
+
+
+def _audit_created(conn: Any, new_customers: Any, now: datetime, actor: Staff | None) -> None:
+    """One audit event per created customer (action import, in the order of their ids), in
+    one INSERT ... SELECT over the batch's new customers: nothing per row in Python."""
+    from frontdesk.data.models import AuditEvent
+
+    table = AuditEvent.__table__  # type: ignore[attr-defined]
+    customer = Customer.__table__  # type: ignore[attr-defined]
+    t = table.c
+    conn.execute(
+        insert(table).from_select(
+            [
+                "at",
+                "actor_id",
+                "actor_name",
+                "entity",
+                "entity_id",
+                "action",
+                "customer_id",
+                "changes",
+            ],
+            sa_select(
+                literal(now, t.at.type),
+                literal(actor.id if actor else None, t.actor_id.type),
+                literal(actor.name if actor else None, t.actor_name.type),
+                literal("customer", t.entity.type),
+                customer.c.id,
+                literal("import", t.action.type),
+                customer.c.id,
+                literal({"source": [None, "import"]}, t.changes.type),
+            )
+            .where(new_customers)
+            .order_by(customer.c.id),
+        )
+    )
+
+
+def _record_consents(conn: Any, new_customers: Any, now: datetime, actor: Staff | None) -> None:
+    """The consents each new customer arrives with, in the consent history (granted, source
+    import): one row per consent given, by customer and then purpose, in one statement."""
+    from frontdesk.data.messaging.consent_log import FIELD_PURPOSE
+    from frontdesk.data.models import ConsentChange
+
+    table = ConsentChange.__table__  # type: ignore[attr-defined]
+    customer = Customer.__table__  # type: ignore[attr-defined]
+    t = table.c
+    given = union_all(
+        *(
+            sa_select(
+                customer.c.id.label("customer_id"),
+                literal(purpose, t.purpose.type).label("purpose"),
+                literal(n).label("n"),
+            ).where(new_customers, customer.c[field])
+            for n, (field, purpose) in enumerate(FIELD_PURPOSE.items())
+        )
+    ).subquery("given")
+    conn.execute(
+        insert(table).from_select(
+            ["customer_id", "purpose", "granted", "at", "staff_id", "source"],
+            sa_select(
+                given.c.customer_id,
+                given.c.purpose,
+                literal(True, t.granted.type),
+                literal(now, t.at.type),
+                literal(actor.id if actor else None, t.staff_id.type),
+                literal("import", t.source.type),
+            ).order_by(given.c.customer_id, given.c.n),
+        )
+    )
+
+
 def _insert(
     session: Session,
     rows: list[Prepared],
@@ -1633,23 +1713,9 @@ def _insert(
     for new_id in ids:
         ctx["created"].add(new_id)
     summary.imported += len(ids)
-    audit_rows: list[dict[str, Any]] = []
     tag_rows: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
-    source = {"source": [None, "import"]}  # one object: serialised once per batch
     for cid, p in zip(ids, rows, strict=True):
-        audit_rows.append(
-            {
-                "at": now,
-                "actor_id": actor.id if actor else None,
-                "actor_name": actor.name if actor else None,
-                "entity": "customer",
-                "entity_id": cid,
-                "action": "import",
-                "customer_id": cid,
-                "changes": source,
-            }
-        )
         tag_ids = set()
         for name in p.extras["tags"]:
             key = fold(name)
@@ -1673,28 +1739,9 @@ def _insert(
                 }
             )
     conn = session.connection()
-    from frontdesk.data.models import AuditEvent
-
-    bulk_insert(conn, AuditEvent, audit_rows)
-    # The consents each imported customer arrives with, in the consent history (source import).
-    from frontdesk.data.messaging.consent_log import FIELD_PURPOSE
-    from frontdesk.data.models import ConsentChange
-
-    consent_rows = [
-        {
-            "customer_id": cid,
-            "purpose": purpose,
-            "granted": True,
-            "at": now,
-            "staff_id": actor.id if actor else None,
-            "source": "import",
-        }
-        for cid, record in zip(ids, records, strict=True)
-        for field, purpose in FIELD_PURPOSE.items()
-        if record.get(field)
-    ]
-    if consent_rows:
-        bulk_insert(conn, ConsentChange, consent_rows)
+    new_customers = _id_filter(ids)
+    _audit_created(conn, new_customers, now, actor)
+    _record_consents(conn, new_customers, now, actor)
     contact_rows = _contact_rows(session, ids, rows, actor, now)
     if contact_rows:
         bulk_insert(conn, ContactPoint, contact_rows)
