@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from frontdesk.cli_base import (
     fail,
     opened,
     out,
+    requested_staff,
     say,
     upgrading,
 )
@@ -133,7 +133,7 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
     from frontdesk.app import FrontdeskApp
     from frontdesk.crash import write_crash_report
 
-    operator = staff or os.environ.get("FRONTDESK_STAFF") or config.load_user_settings().staff
+    operator = requested_staff(staff)
     report: Path | None = None
     try:
         app = FrontdeskApp(engine=engine, staff=operator, settle_memory=True)
@@ -482,7 +482,6 @@ def customers_erase(
     """Erase a customer's personal data for good (admins). Bookings, orders, payments and
     the ledger stay for the accounts, as "Erased customer CODE". Backups taken before keep
     the data: `frontdesk backup` lists them."""
-    from frontdesk import config
     from frontdesk.data.privacy import erase_customer, erase_preview
 
     with opened(ctx, db) as engine:

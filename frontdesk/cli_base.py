@@ -87,9 +87,20 @@ def error_line(exc: FrontdeskError) -> str:
     return str(exc)
 
 
+def requested_staff(explicit: str | None) -> str | None:
+    """Who says they are operating: ``explicit`` (``--staff``), else ``FRONTDESK_STAFF``, else
+    ``staff`` in the user settings file; None leaves it to the OS login name."""
+    import os
+
+    from frontdesk import config
+
+    return explicit or os.environ.get("FRONTDESK_STAFF") or config.load_user_settings().staff
+
+
 def acting(ctx: click.Context, session: Session, staff: str | None = None) -> Staff | None:
-    """The staff member this command acts as (``--staff`` here or on ``frontdesk``, else the OS
-    login); a name that is not on the staff list stops the command with one clear line.
+    """The staff member this command acts as (``--staff`` here or on ``frontdesk``, else
+    ``FRONTDESK_STAFF`` or the settings file, else the OS login: :func:`requested_staff`); a
+    name that is not on the staff list stops the command with one clear line.
 
     On a database with no staff yet, that name becomes its first admin, and the command says
     so on stderr once the session commits (a command that fails and rolls back made nobody)."""
@@ -97,7 +108,7 @@ def acting(ctx: click.Context, session: Session, staff: str | None = None) -> St
 
     from frontdesk.data.staff import ensure_first_admin, resolve_operator
 
-    requested = staff or ctx.find_root().params.get("staff")
+    requested = requested_staff(staff or ctx.find_root().params.get("staff"))
     try:
         first = ensure_first_admin(session=session, requested=requested)
         actor = resolve_operator(session=session, requested=requested)

@@ -129,3 +129,31 @@ def test_an_upgrade_of_an_existing_database_is_announced(tmp_path: Path) -> None
     assert code == 1 and "Upgrading" not in err
     code, _, err = run("customers", "find", "--db", str(tmp_path / "new.db"), "Maria")
     assert code == 1 and "Upgrading" not in err
+
+
+def test_commands_act_as_frontdesk_staff_or_the_settings_file(
+    tmp_path: Path,
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """As the README says: --staff, else FRONTDESK_STAFF, else `staff` in settings.toml (the
+    app honoured both; the commands took only --staff or the OS login)."""
+    import os
+
+    db = str(tmp_path / "demo.db")
+    assert run("demo", "--db", db, "--customers", "20", "--seed", "4")[0] == 0
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):  # what getpass.getuser() reads
+        monkeypatch.setenv(name, "nobody-here")
+    code, _, err = run("settings", "--db", db, "currency", "EUR")
+    assert code == 1 and "not on the staff list" in err
+    monkeypatch.setenv("FRONTDESK_STAFF", "admin")
+    code, out, _ = run("settings", "--db", db, "currency", "EUR")
+    assert code == 0 and 'currency = "EUR"' in out
+    monkeypatch.delenv("FRONTDESK_STAFF")
+    config_dir = Path(os.environ["FRONTDESK_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "settings.toml").write_text('staff = "admin"\n', encoding="utf-8")
+    code, out, _ = run("settings", "--db", db, "currency", "GBP")
+    assert code == 0 and 'currency = "GBP"' in out
+    # --staff still wins over both.
+    code, _, err = run("--staff", "rita", "settings", "--db", db, "currency", "USD")
+    assert code == 1 and "Rita Reception (reception) may not change settings" in err
