@@ -385,10 +385,11 @@ def test_two_notify_processes_at_once_send_each_reminder_once(
 def test_notify_killed_at_random_points_and_rerun_sends_each_once(
     tmp_path: Path, smtp_server: RecordingSmtp
 ) -> None:
-    # Sending the 30 takes 4.5 s at least (the server takes 0.15 s a message), longer than any
-    # wait below: the first run is always killed, whatever the machine's speed, and each later
-    # one is killed somewhere in start-up, claiming, sending or recording.
-    smtp_server.delay = 0.15
+    # Sending the 30 takes 4.5 s at least (the server takes 0.6 s a message, over notify's
+    # four connections), longer than any wait below: the first run is always killed, whatever
+    # the machine's speed, and each later one is killed somewhere in start-up, claiming,
+    # sending or recording.
+    smtp_server.delay = 0.6
     path = _due_reminders(tmp_path, smtp_server, 30)
     rng = random.Random(15)
     deadline = time.monotonic() + 60

@@ -45,8 +45,10 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sqlite3
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -524,6 +526,12 @@ class _Row:
     booking_id: int | None
     purpose: str
     idempotency_key: str
+    message_id: str  # computed from the key at the claim (not a column read)
+
+
+def _claimed_row(values: Any, sender_email: str) -> _Row:
+    """A claimed row (the columns of :data:`_CLAIM_COLUMNS`, in order) with its Message-ID."""
+    return _Row(*(*values, message_id_for(values[-1], sender_email)))
 
 
 CLAIM_BATCH = 100
@@ -531,10 +539,44 @@ CLAIM_BATCH = 100
 
 @dataclass
 class _Claimed:
-    id: int
-    outgoing: Outgoing | None  # None: skipped at the claim
-    channel: str
-    subject: str | None  # the rendered subject to keep on the row (a newsletter's)
+    """A claimed message: skipped at the claim, built, or (a newsletter's) built when its
+    turn comes — rendering a batch at once would hold the interpreter for milliseconds, in
+    which the other connections' replies wait and the server idles."""
+
+    row: _Row
+    skipped: bool = False
+    outgoing: Outgoing | None = None
+    subject: str | None = None  # the rendered subject to keep on the row (a newsletter's)
+    letter: Newsletter | None = None  # with ``values``: rendered by :meth:`ready`
+    values: dict[str, str] | None = None
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    def ready(self) -> Outgoing:
+        if self.outgoing is None:
+            assert self.letter is not None and self.values is not None
+            rendered = tpl.render(
+                subject=self.letter.subject, body=self.letter.body, values=self.values
+            )
+            self.outgoing, self.subject = _outgoing(self.row, rendered)
+        return self.outgoing
+
+
+def _outgoing(row: _Row, rendered: tpl.Rendered) -> tuple[Outgoing, str | None]:
+    """The message to send, and the subject to keep on the row where it had none."""
+    subject = rendered.subject[:300] if row.subject is None and rendered.subject else None
+    outgoing = Outgoing(
+        channel=row.channel,
+        to=row.to_address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
+        message_id=row.message_id,
+        unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
+    )
+    return outgoing, subject
 
 
 _SENDING = MessageStatus.SENDING.value
@@ -559,6 +601,16 @@ _SENT_SQLITE = (
     f" WHERE id = ? AND claimed_by = ? AND status = '{_SENDING}'"
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a datetime in SQLite
+# The claim on SQLite's own cursor: in the run's write turn, which every hand-over waits for.
+_CLAIM_SQLITE = (
+    f"SELECT {', '.join(_CLAIM_COLUMNS)} FROM outbox WHERE status = ?"
+    " AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? AND channel IN ({channels})"
+    " ORDER BY next_attempt_at LIMIT ?"
+)
+_CLAIMED_SQLITE = (
+    f"UPDATE outbox SET status = '{_SENDING}', claimed_by = ?, claimed_at = ?,"
+    " handed_over_at = NULL, attempts = attempts + 1, message_id = ? WHERE id = ?"
+)
 _CLAIMED = text(
     f"UPDATE outbox SET status = '{_SENDING}', claimed_by = :me, claimed_at = :at,"
     " handed_over_at = NULL, attempts = attempts + 1, message_id = :message_id"
@@ -606,8 +658,14 @@ class _Log:
         with self._guard:
             self._sent.append(mark)
 
-    def write(self, work: Callable[[Session], Any] | None = None) -> Any:
-        """``work`` in one write transaction, after the "sent" marks waiting."""
+    def write(
+        self,
+        work: Callable[[Session], Any] | None = None,
+        *,
+        on_sqlite: Callable[[sqlite3.Cursor], Any] | None = None,
+    ) -> Any:
+        """``work`` in one write transaction, after the "sent" marks waiting; on SQLite
+        ``on_sqlite`` instead, where given (the same work on SQLite's own cursor)."""
         with self._turn:
             with self._guard:
                 sent, self._sent = self._sent, []
@@ -618,11 +676,21 @@ class _Log:
                 return work(session) if work is not None else None
 
             try:
+                raw = self._raw() if on_sqlite is not None else None
+                if raw is not None and on_sqlite is not None:
+                    return self._sqlite_transaction(raw, sent, on_sqlite)
                 return write_transaction(self.engine, run)
             except BaseException:
                 with self._guard:
                     self._sent[:0] = sent
                 raise
+
+    def _raw(self) -> FairConnection | None:
+        """SQLite's own connection, kept for this run's writes (None on other databases)."""
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        raw = self._conn.connection.dbapi_connection
+        return raw if isinstance(raw, FairConnection) else None
 
     def hand_over(self, mark: dict[str, Any]) -> None:
         """Write ``mark`` (a hand-over) before returning, with any others waiting."""
@@ -654,13 +722,22 @@ class _Log:
     def _write(self, marks: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
         """On a connection kept for it: the one write per message, as light as a write can
         be."""
-        if self._conn is None:
-            self._conn = self.engine.connect()
-        conn = self._conn
-        raw = conn.connection.dbapi_connection
-        if isinstance(raw, FairConnection):  # SQLite: its own cursor, in the writers' turn
-            self._write_sqlite(raw, marks, sent)
+        raw = self._raw()
+        if raw is not None:  # SQLite: its own cursor, in the writers' turn
+            self._sqlite_transaction(
+                raw,
+                sent,
+                lambda cursor: cursor.executemany(
+                    _HAND_OVER_SQLITE,
+                    [
+                        (m["at"].strftime(_SQLITE_TIME), m["subject"], m["mid"], m["me"])
+                        for m in marks
+                    ],
+                ),
+            )
             return
+        assert self._conn is not None
+        conn = self._conn
         try:
             with conn.begin():
                 if sent:
@@ -678,11 +755,14 @@ class _Log:
             write_transaction(self.engine, again)
 
     @staticmethod
-    def _write_sqlite(
-        raw: FairConnection, marks: list[dict[str, Any]], sent: list[dict[str, Any]]
-    ) -> None:
-        """The same transaction as the engine makes it (the writers' turn, ``BEGIN
-        IMMEDIATE``), on the SQLite connection itself: half the cost through SQLAlchemy."""
+    def _sqlite_transaction(
+        raw: FairConnection,
+        sent: list[dict[str, Any]],
+        work: Callable[[sqlite3.Cursor], Any],
+    ) -> Any:
+        """``work`` after the "sent" marks, in one transaction as the engine makes it (the
+        writers' turn, ``BEGIN IMMEDIATE``) on the SQLite connection itself: a fraction of the
+        cost through SQLAlchemy, which the sending loop's frequent writes feel."""
         raw.take_turn()
         cursor = raw.cursor()
         try:
@@ -695,11 +775,9 @@ class _Log:
                         for m in sent
                     ],
                 )
-            cursor.executemany(
-                _HAND_OVER_SQLITE,
-                [(m["at"].strftime(_SQLITE_TIME), m["subject"], m["mid"], m["me"]) for m in marks],
-            )
+            result = work(cursor)
             raw.commit()  # ends the turn
+            return result
         except BaseException:
             raw.rollback()  # ends the turn
             raise
@@ -719,8 +797,13 @@ class _Writer:
         self.log = log
         self.me = me
 
-    def write(self, work: Callable[[Session], Any] | None = None) -> Any:
-        return self.log.write(work)
+    def write(
+        self,
+        work: Callable[[Session], Any] | None = None,
+        *,
+        on_sqlite: Callable[[sqlite3.Cursor], Any] | None = None,
+    ) -> Any:
+        return self.log.write(work, on_sqlite=on_sqlite)
 
     def sent(self, message_id: int, provider_id: str | None) -> None:
         self.log.sent(
@@ -824,6 +907,17 @@ class _Texts:
             self.letters[letter_id] = (letter, used)
         return self.letters[letter_id]
 
+    def deferred(self, row: _Row) -> tuple[Newsletter, dict[str, str]] | None:
+        """A newsletter message's letter and values, loaded with its batch: what rendering
+        it later needs (None: render it now)."""
+        if row.newsletter_id is None or row.body is not None:
+            return None
+        letter = self.letters.get(row.newsletter_id)
+        values = self.values.get(row.customer_id or 0)
+        if letter is None or values is None:
+            return None
+        return letter[0], values
+
     def render(self, session: Session, row: _Row) -> tpl.Rendered:
         if row.newsletter_id is None or row.body is not None:
             return tpl.Rendered(row.subject or "", row.body or "", row.html or "")
@@ -882,34 +976,45 @@ def _claim(
     second write; a message's rendered subject (a newsletter's, for the lists) is written
     with its hand-over."""
     channels = list(channels)
-    cfg = texts.cfg
+    sender = texts.cfg.sender_email
+    statuses = (MessageStatus.QUEUED.value, MessageStatus.FAILED.value)
 
     def work(session: Session) -> list[_Row]:
         taken: list[_Row] = []
-        for status in (MessageStatus.QUEUED.value, MessageStatus.FAILED.value):
+        for status in statuses:
             if len(taken) >= size:
                 break
             found = session.execute(
                 _claim_statement(),
                 {"status": status, "now": now, "channels": channels, "size": size - len(taken)},
             )
-            taken += [_Row(*row) for row in found.all()]
+            taken += [_claimed_row(row, sender) for row in found.all()]
         if taken:  # one statement for the batch
             session.execute(
                 _CLAIMED,
                 [
-                    {
-                        "mid": row.id,
-                        "me": writer.me,
-                        "at": now,
-                        "message_id": message_id_for(row.idempotency_key, cfg.sender_email),
-                    }
+                    {"mid": row.id, "me": writer.me, "at": now, "message_id": row.message_id}
                     for row in taken
                 ],
             )
         return taken
 
-    rows: list[_Row] = writer.write(work)
+    def on_sqlite(cursor: sqlite3.Cursor) -> list[_Row]:  # the same, on SQLite's own cursor
+        taken: list[_Row] = []
+        at = now.strftime(_SQLITE_TIME)
+        select = _CLAIM_SQLITE.format(channels=", ".join("?" * len(channels)))
+        for status in statuses:
+            if len(taken) >= size:
+                break
+            found = cursor.execute(select, (status, at, *channels, size - len(taken)))
+            taken += [_claimed_row(row, sender) for row in found.fetchall()]
+        if taken:
+            cursor.executemany(
+                _CLAIMED_SQLITE, [(writer.me, at, row.message_id, row.id) for row in taken]
+            )
+        return taken
+
+    rows: list[_Row] = writer.write(work, on_sqlite=on_sqlite)
     if not rows:
         return []
     out: list[_Claimed] = []
@@ -920,25 +1025,73 @@ def _claim(
             why_not = _still_wanted(session, row, texts.customers)
             if why_not is not None:
                 skips.append({"mid": row.id, "me": writer.me, "reason": why_not[:500]})
-                out.append(_Claimed(row.id, None, row.channel, None))
+                out.append(_Claimed(row, skipped=True))
                 continue
-            rendered = texts.render(session, row)
-            subject = None
-            if row.subject is None and rendered.subject:
-                subject = rendered.subject[:300]
-            outgoing = Outgoing(
-                channel=row.channel,
-                to=row.to_address,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=(rendered.html or None) if row.channel == Channel.EMAIL.value else None,
-                message_id=message_id_for(row.idempotency_key, cfg.sender_email),
-                unsubscribe=row.purpose in UNSUBSCRIBE_PURPOSES,
-            )
-            out.append(_Claimed(row.id, outgoing, row.channel, subject))
+            deferred = texts.deferred(row)
+            if deferred is not None:
+                out.append(_Claimed(row, letter=deferred[0], values=deferred[1]))
+                continue
+            outgoing, subject = _outgoing(row, texts.render(session, row))
+            out.append(_Claimed(row, outgoing=outgoing, subject=subject))
     if skips:
         writer.write(lambda session: session.execute(_SKIPPED, skips))
     return out
+
+
+class _Claims:
+    """The run's claimed messages, shared by its sending loops (one per connection). When
+    they run low, the first loop to notice claims the next batch while the others go on
+    sending what is left, so a claim never stops every connection at once."""
+
+    def __init__(
+        self,
+        writer: _Writer,
+        texts: _Texts,
+        channels: list[str],
+        now: datetime | None,
+        limit: int | None,
+        batch: int,
+        loops: int,
+    ) -> None:
+        self.writer = writer
+        self.texts = texts
+        self.channels = channels
+        self.now = now
+        self.budget = limit  # messages still to claim (None: all that are due)
+        self.batch = batch
+        self.low = 0 if loops == 1 else min(batch // 2, 8 * loops)  # claim at this many
+        self.items: deque[_Claimed] = deque()
+        self.turn = threading.Condition()
+        self.claiming = False
+        self.done = False  # nothing more is due (or the budget is spent)
+
+    def next(self) -> _Claimed | None:
+        """The next message to send, or None when there is none."""
+        while True:
+            with self.turn:
+                while self.claiming and not self.items:
+                    self.turn.wait()
+                if self.done or self.claiming or len(self.items) > self.low:
+                    return self.items.popleft() if self.items else None
+                self.claiming = True
+                size = self.batch if self.budget is None else min(self.batch, self.budget)
+            got: list[_Claimed] = []
+            try:
+                if size > 0:
+                    got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
+            finally:
+                with self.turn:
+                    self.items.extend(got)
+                    if self.budget is not None:
+                        self.budget -= len(got)
+                    self.done = not got
+                    self.claiming = False
+                    self.turn.notify_all()
+
+    def left(self) -> list[int]:
+        """Claimed and not tried (the run stopped early): to be queued again."""
+        with self.turn:
+            return [c.id for c in self.items if not c.skipped]
 
 
 def send_queue(
@@ -967,55 +1120,34 @@ def send_queue(
         cfg = load_config(session=session)
     lock = threading.Lock()
     log = _Log(engine)
-    budget = [limit]
+    me = worker_name()  # the run's name on the rows it claims (its loops share them)
+    writer = _Writer(log, me)
     ready = set(default_providers(cfg).keys()) if providers is None else set(providers)
-
-    def take() -> bool:
-        with lock:
-            if budget[0] is None:
-                return True
-            if budget[0] <= 0:
-                return False
-            budget[0] -= 1
-            return True
+    count = max(1, connections) if providers is None else 1
+    claims = _Claims(writer, _Texts(cfg), sorted(ready), now, limit, batch, count)
 
     def loop() -> None:
         own = providers is None
         chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
-        me = worker_name()
-        _LIVE.add(me)
-        writer = _Writer(log, me)
-        texts = _Texts(cfg)
-        claimed: list[_Claimed] = []
         try:
             while chosen:
                 if should_stop is not None and should_stop():
                     break
-                moment = _now(now)
-                if not claimed:
-                    with lock:
-                        left = budget[0]
-                    size = batch if left is None else max(0, min(batch, left))
-                    if size == 0:
-                        break
-                    claimed = _claim(writer, chosen.keys(), texts, moment, size)
-                    if not claimed:
-                        break
-                if not take():
+                item = claims.next()
+                if item is None:
                     break
-                item = claimed.pop(0)
-                if item.outgoing is None:
+                if item.skipped:
                     with lock:
                         report.skipped += 1
                     continue
-                provider = chosen[item.channel]
+                provider = chosen[item.row.channel]
                 try:
                     provider_id = provider.send(
-                        item.outgoing,
+                        item.ready(),
                         handing_over=lambda item=item: writer.handed_over(item.id, item.subject),  # type: ignore[misc]
                     )
                 except SendFailed as exc:
-                    writer.failed(item.id, exc, moment, item.subject)
+                    writer.failed(item.id, exc, _now(now), item.subject)
                     with lock:
                         report.failed += 1
                         report.errors.append(f"{item.id}: {exc.reason}")
@@ -1027,15 +1159,11 @@ def send_queue(
                     with lock:
                         progress(report)
         finally:
-            try:
-                writer.release([c.id for c in claimed if c.outgoing is not None])
-            finally:
-                _LIVE.discard(me)
-                if own:
-                    for provider in {id(p): p for p in chosen.values()}.values():
-                        provider.close()
+            if own:
+                for provider in {id(p): p for p in chosen.values()}.values():
+                    provider.close()
 
-    count = max(1, connections) if providers is None else 1
+    _LIVE.add(me)
     try:
         if count == 1:
             loop()
@@ -1059,7 +1187,11 @@ def send_queue(
             if failures:
                 raise failures[0]
     finally:
-        log.close()
+        try:
+            writer.release(claims.left())
+        finally:
+            _LIVE.discard(me)
+            log.close()
     with Session(engine) as session:
         rows = session.exec(
             select(OutboxMessage.channel, func.count())
