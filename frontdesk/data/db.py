@@ -89,20 +89,24 @@ class FairConnection(sqlite3.Connection):
     """
 
     writers: Path | None = None
+    _file: int | None = None  # the lock file, open as long as the connection
     _turn: int | None = None
 
     def take_turn(self) -> None:
         if self.writers is None or self._turn is not None:
             return
-        fd = os.open(self.writers, os.O_CREAT | os.O_RDWR, 0o600)
+        if self._file is None:
+            self._file = os.open(self.writers, os.O_CREAT | os.O_RDWR, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self._turn = fd
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self._turn = self._file
             return
         except BlockingIOError:
             pass
         # Taken: wait in the kernel (woken the moment it is free, no sleeping back-off), in a
-        # helper thread so that the wait can end after the busy timeout like SQLite's own.
+        # helper thread so that the wait can end after the busy timeout like SQLite's own, on
+        # the file opened again for the wait (an abandoned wait hands its turn back by itself).
+        fd = os.open(self.writers, os.O_CREAT | os.O_RDWR, 0o600)
         got = threading.Event()
         guard = threading.Lock()
         abandoned = False
@@ -130,7 +134,8 @@ class FairConnection(sqlite3.Connection):
             try:
                 fcntl.flock(fd, fcntl.LOCK_UN)
             finally:
-                os.close(fd)
+                if fd != self._file:
+                    os.close(fd)
 
     def commit(self) -> None:
         try:
@@ -149,6 +154,9 @@ class FairConnection(sqlite3.Connection):
             super().close()
         finally:
             self.end_turn()
+            lock_file, self._file = self._file, None
+            if lock_file is not None:
+                os.close(lock_file)
 
 
 def _install_sqlite_events(engine: Engine, writers: Path | None = None) -> None:
