@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic import ConfigDict
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -42,6 +43,13 @@ def utcnow() -> datetime:
 def _in(column: str, values: type[StrEnum], name: str) -> CheckConstraint:
     allowed = ", ".join(f"'{v.value}'" for v in values)
     return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+class _Table(SQLModel):
+    """The tables' base: pydantic builds a table's validator when it is first needed, not
+    when the module is imported (start-up: some 40 tables)."""
+
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
 
 
 class Gender(StrEnum):
@@ -127,7 +135,7 @@ class NoteVisibility(StrEnum):
 # --------------------------------------------------------------------------- organisation
 
 
-class Setting(SQLModel, table=True):
+class Setting(_Table, table=True):
     """Business-wide settings shared by every terminal (default region, require phone ...)."""
 
     __tablename__ = "setting"
@@ -135,7 +143,7 @@ class Setting(SQLModel, table=True):
     value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-class Counter(SQLModel, table=True):
+class Counter(_Table, table=True):
     """Monotonic counters for human-readable codes (customer C-000123 ...)."""
 
     __tablename__ = "counter"
@@ -143,7 +151,7 @@ class Counter(SQLModel, table=True):
     value: int = Field(default=0)
 
 
-class Branch(SQLModel, table=True):
+class Branch(_Table, table=True):
     __tablename__ = "branch"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
@@ -153,7 +161,7 @@ class Branch(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Staff(SQLModel, table=True):
+class Staff(_Table, table=True):
     __tablename__ = "staff"
     __table_args__ = (_in("role", StaffRole, "ck_staff_role"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -165,7 +173,7 @@ class Staff(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Category(SQLModel, table=True):
+class Category(_Table, table=True):
     """A customer category icon (VIP, Regular, New ...), configurable."""
 
     __tablename__ = "category"
@@ -176,7 +184,7 @@ class Category(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-class Tag(SQLModel, table=True):
+class Tag(_Table, table=True):
     __tablename__ = "tag"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50)
@@ -184,7 +192,7 @@ class Tag(SQLModel, table=True):
     colour: str = Field(default=DEFAULT_COLOUR, max_length=30)  # "#rrggbb"
 
 
-class CustomerTag(SQLModel, table=True):
+class CustomerTag(_Table, table=True):
     __tablename__ = "customer_tag"
     customer_id: int = Field(
         sa_column=Column(Integer, ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True)
@@ -199,7 +207,7 @@ class CustomerTag(SQLModel, table=True):
 # --------------------------------------------------------------------------- customers
 
 
-class Customer(SQLModel, table=True):
+class Customer(_Table, table=True):
     __tablename__ = "customer"
     __table_args__ = (
         _in("gender", Gender, "ck_customer_gender"),
@@ -315,7 +323,7 @@ class Customer(SQLModel, table=True):
         return self.deleted_at is None and self.merged_into_id is None
 
 
-class CustomField(SQLModel, table=True):
+class CustomField(_Table, table=True):
     __tablename__ = "custom_field"
     __table_args__ = (_in("type", FieldType, "ck_custom_field_type"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -330,7 +338,7 @@ class CustomField(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class CustomFieldValue(SQLModel, table=True):
+class CustomFieldValue(_Table, table=True):
     __tablename__ = "custom_field_value"
     __table_args__ = (UniqueConstraint("customer_id", "field_id", name="uq_custom_value"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -349,7 +357,7 @@ class CustomFieldValue(SQLModel, table=True):
     value_list: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-class NoteCategory(SQLModel, table=True):
+class NoteCategory(_Table, table=True):
     __tablename__ = "note_category"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=50, sa_column_kwargs={"unique": True})
@@ -357,7 +365,7 @@ class NoteCategory(SQLModel, table=True):
     position: int = Field(default=0)
 
 
-class Note(SQLModel, table=True):
+class Note(_Table, table=True):
     __tablename__ = "note"
     __table_args__ = (
         _in("visibility", NoteVisibility, "ck_note_visibility"),
@@ -381,13 +389,13 @@ class Note(SQLModel, table=True):
 # --------------------------------------------------------------------------- catalogue
 
 
-class ServiceType(SQLModel, table=True):
+class ServiceType(_Table, table=True):
     __tablename__ = "service_type"
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
 
 
-class Service(SQLModel, table=True):
+class Service(_Table, table=True):
     __tablename__ = "service"
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="ck_service_duration"),
@@ -402,7 +410,7 @@ class Service(SQLModel, table=True):
     active: bool = Field(default=True)
 
 
-class Package(SQLModel, table=True):
+class Package(_Table, table=True):
     __tablename__ = "package"
     __table_args__ = (CheckConstraint("price_cents >= 0", name="ck_package_price"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -411,7 +419,7 @@ class Package(SQLModel, table=True):
     active: bool = Field(default=True)
 
 
-class PackageItem(SQLModel, table=True):
+class PackageItem(_Table, table=True):
     __tablename__ = "package_item"
     __table_args__ = (CheckConstraint("quantity > 0", name="ck_package_item_quantity"),)
     package_id: int = Field(
@@ -426,7 +434,7 @@ class PackageItem(SQLModel, table=True):
 # --------------------------------------------------------------------------- bookings & orders
 
 
-class Booking(SQLModel, table=True):
+class Booking(_Table, table=True):
     __tablename__ = "booking"
     __table_args__ = (
         _in("status", BookingStatus, "ck_booking_status"),
@@ -456,7 +464,7 @@ class Booking(SQLModel, table=True):
     arrived_at: datetime | None = None
 
 
-class Order(SQLModel, table=True):
+class Order(_Table, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         _in("status", OrderStatus, "ck_order_status"),
@@ -476,7 +484,7 @@ class Order(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class OrderLine(SQLModel, table=True):
+class OrderLine(_Table, table=True):
     __tablename__ = "order_line"
     __table_args__ = (
         _in("kind", LineKind, "ck_order_line_kind"),
@@ -501,7 +509,7 @@ class OrderLine(SQLModel, table=True):
     total_cents: int = Field(default=0)
 
 
-class Payment(SQLModel, table=True):
+class Payment(_Table, table=True):
     __tablename__ = "payment"
     __table_args__ = (
         _in("method", PaymentMethod, "ck_payment_method"),
@@ -517,7 +525,7 @@ class Payment(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
-class Refund(SQLModel, table=True):
+class Refund(_Table, table=True):
     __tablename__ = "refund"
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="ck_refund_amount"),
@@ -534,7 +542,7 @@ class Refund(SQLModel, table=True):
 # --------------------------------------------------------------------------- loyalty
 
 
-class LoyaltyProgram(SQLModel, table=True):
+class LoyaltyProgram(_Table, table=True):
     __tablename__ = "loyalty_program"
     __table_args__ = (
         CheckConstraint(
@@ -554,7 +562,7 @@ class LoyaltyProgram(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class LoyaltyEnrolment(SQLModel, table=True):
+class LoyaltyEnrolment(_Table, table=True):
     __tablename__ = "loyalty_enrolment"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="ck_enrolment_balance"),
@@ -579,7 +587,7 @@ class LoyaltyEnrolment(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-class PointsEntry(SQLModel, table=True):
+class PointsEntry(_Table, table=True):
     """One append-only line of the points ledger (update/delete refused by triggers)."""
 
     __tablename__ = "points_entry"
@@ -607,7 +615,7 @@ class PointsEntry(SQLModel, table=True):
 # --------------------------------------------------------------------------- history
 
 
-class AuditEvent(SQLModel, table=True):
+class AuditEvent(_Table, table=True):
     __tablename__ = "audit_event"
     __table_args__ = (
         Index("ix_audit_customer", "customer_id", "at"),
@@ -624,7 +632,7 @@ class AuditEvent(SQLModel, table=True):
     changes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
-class MergeRecord(SQLModel, table=True):
+class MergeRecord(_Table, table=True):
     __tablename__ = "merge_record"
     id: int | None = Field(default=None, primary_key=True)
     survivor_id: int = Field(foreign_key="customer.id", index=True)
@@ -640,7 +648,7 @@ class ContactKind(StrEnum):
     EMAIL = "email"
 
 
-class ContactPoint(SQLModel, table=True):
+class ContactPoint(_Table, table=True):
     """A customer's secondary phone or email (E.164 / lower-cased email), with its origin.
 
     Merges keep here every phone and email of the merged-away customers that the survivor
@@ -668,7 +676,7 @@ class ContactPoint(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
-class DuplicateIgnore(SQLModel, table=True):
+class DuplicateIgnore(_Table, table=True):
     """A pair of customers someone marked "not a duplicate" (smaller id first)."""
 
     __tablename__ = "duplicate_ignore"
@@ -690,7 +698,7 @@ class CandidateStatus(StrEnum):
     DISCARDED = "discarded"
 
 
-class MergeCandidate(SQLModel, table=True):
+class MergeCandidate(_Table, table=True):
     """An imported row that matched an existing customer, waiting for a decision.
 
     Imports with "import as merge candidate" put such rows here instead of writing them over
@@ -735,7 +743,7 @@ class RequestStatus(StrEnum):
     BOOKED = "booked"  # confirmed at once (auto_confirm_requests)
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(_Table, table=True):
     """A token an outside system (booking page, assistant) calls the API with (hash only)."""
 
     __tablename__ = "api_token"
@@ -749,7 +757,7 @@ class ApiToken(SQLModel, table=True):
     last_used_at: datetime | None = None
 
 
-class BookingRequest(SQLModel, table=True):
+class BookingRequest(_Table, table=True):
     """What an online booking page or assistant sent, and what became of it."""
 
     __tablename__ = "booking_request"
@@ -828,7 +836,7 @@ class NewsletterStatus(StrEnum):
     QUEUED = "queued"
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(_Table, table=True):
     """One message to one customer on one channel (frontdesk.data.messaging.outbox)."""
 
     __tablename__ = "outbox"
@@ -872,7 +880,7 @@ class OutboxMessage(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
-class MessageTemplate(SQLModel, table=True):
+class MessageTemplate(_Table, table=True):
     __tablename__ = "message_template"
     __table_args__ = (_in("channel", Channel, "ck_message_template_channel"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -884,7 +892,7 @@ class MessageTemplate(SQLModel, table=True):
     updated_by_id: int | None = Field(default=None, foreign_key="staff.id")
 
 
-class ConsentChange(SQLModel, table=True):
+class ConsentChange(_Table, table=True):
     """One consent switched on or off: when, by whom, from where (the customer row keeps the
     current value; this is its history)."""
 
@@ -905,7 +913,7 @@ class ConsentChange(SQLModel, table=True):
     source: str = Field(default=ConsentSource.DESK.value, max_length=15)
 
 
-class Newsletter(SQLModel, table=True):
+class Newsletter(_Table, table=True):
     __tablename__ = "newsletter"
     __table_args__ = (_in("status", NewsletterStatus, "ck_newsletter_status"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -926,7 +934,7 @@ class Newsletter(SQLModel, table=True):
 # booking's wall-clock start, or of the money's time); ``month_day`` the first of its month.
 
 
-class InsightDay(SQLModel, table=True):
+class InsightDay(_Table, table=True):
     """Bookings per branch, day, service and status, with the sum of their prices (kept in
     month and service order: the overview groups a period's rows so, without sorting)."""
 
@@ -941,7 +949,7 @@ class InsightDay(SQLModel, table=True):
     price_cents: int = Field(default=0, sa_type=BigInteger)
 
 
-class InsightMoney(SQLModel, table=True):
+class InsightMoney(_Table, table=True):
     """Payments minus refunds per branch (of the order) and day the money moved."""
 
     __tablename__ = "insight_money"
@@ -952,7 +960,7 @@ class InsightMoney(SQLModel, table=True):
     cents: int = Field(default=0, sa_type=BigInteger)
 
 
-class InsightVisit(SQLModel, table=True):
+class InsightVisit(_Table, table=True):
     """Each day a customer made a completed visit, per scope (a branch id, or 0: any
     branch), with the day of their previous visit in that scope (-1: none)."""
 
@@ -965,7 +973,7 @@ class InsightVisit(SQLModel, table=True):
     prev_day: int
 
 
-class InsightGap(SQLModel, table=True):
+class InsightGap(_Table, table=True):
     """How many customers visited (scope) on ``day`` with their previous visit on
     ``prev_day``: insight_visit counted, so distinct customers over any days are sums here."""
 
@@ -978,7 +986,7 @@ class InsightGap(SQLModel, table=True):
     n: int = Field(default=0)
 
 
-class InsightPayer(SQLModel, table=True):
+class InsightPayer(_Table, table=True):
     """Per scope (a branch id, or 0: any branch) and customer, everything they ever paid
     (refunds not taken off) and the last day they paid (never earlier than the truth): a
     bound on any period's net income, so the top customers are found among a few."""
@@ -994,7 +1002,7 @@ class InsightPayer(SQLModel, table=True):
     last_day: int
 
 
-class InsightRhythm(SQLModel, table=True):
+class InsightRhythm(_Table, table=True):
     """Per customer with a completed visit: the day of the last one and the median of the
     days between one completed visit and the next (None before two), as the profile works
     them out; the due-back and lapsed filters read these instead of every booking."""

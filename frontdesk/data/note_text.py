@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:  # the parser is loaded when a note is first shown, not at start-up
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 SEPARATOR = " · "
 
@@ -33,6 +35,8 @@ def _escape(match: re.Match[str]) -> str:
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     """CommonMark without links, images, autolinks or raw HTML (the note view's rules)."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").disable(
         ["link", "image", "autolink", "html_inline", "html_block", "reference"]
     )

@@ -12,7 +12,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 from phonenumbers import ValidationResult as PR
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, _number_type_helper
@@ -298,6 +297,8 @@ def normalise_email(text: str | None, *, field: str = "email") -> Email | None:
     fast = _fast_email(raw)
     if fast is not None:
         return fast
+    from email_validator import EmailNotValidError, validate_email  # not needed at start-up
+
     try:
         result = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:

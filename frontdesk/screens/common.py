@@ -8,20 +8,23 @@ header from an imported file): a ``str`` is shown literally, never parsed as mar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
 from rich.text import Text
 from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, DataTable, Input, Label, Markdown, OptionList
+from textual.widgets import Button, DataTable, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.text import plain, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskModal
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from textual.widgets import Markdown
 
 __all__ = [
     "ChoiceModal",
@@ -86,6 +89,8 @@ def category_text(symbol: str | None, name: str | None, colour: str | None) -> T
 def _plain_markdown() -> MarkdownIt:
     """CommonMark without links, images, autolinks or raw HTML: a note can never become a
     link to click (``[x](file:///etc/passwd)`` and ``<https://...>`` stay text)."""
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").disable(
         ["link", "image", "autolink", "html_inline", "html_block", "reference"]
     )
@@ -93,6 +98,8 @@ def _plain_markdown() -> MarkdownIt:
 
 def safe_markdown(markdown: str, **kwargs: str | None) -> Markdown:
     """A Markdown widget for user text: controls shown escaped, no links, nothing opened."""
+    from textual.widgets import Markdown  # loaded with the first one shown, not at start-up
+
     return Markdown(
         plain(markdown, multiline=True), parser_factory=_plain_markdown, open_links=False, **kwargs
     )
