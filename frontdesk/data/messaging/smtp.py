@@ -273,15 +273,7 @@ class SmtpProvider:
     # raised as smtplib raises them, so that one set of handlers maps them.
 
     def _command(self, conn: smtplib.SMTP, line: str) -> None:
-        data = f"{line}\r\n".encode("ascii")  # as smtplib's putcmd (command_encoding)
-        sock = conn.sock
-        if sock is None:
-            raise smtplib.SMTPServerDisconnected("please run connect() first")
-        try:
-            sock.sendall(data)
-        except OSError:
-            conn.close()
-            raise smtplib.SMTPServerDisconnected("Server not connected") from None
+        self._text(conn, f"{line}\r\n".encode("ascii"))  # as smtplib's putcmd
 
     def _text(self, conn: smtplib.SMTP, data: bytes) -> None:
         sock = conn.sock
