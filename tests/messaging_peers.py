@@ -44,6 +44,7 @@ class Received:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    peer: Any = None  # the client's (host, port): which connection brought it
 
     @property
     def to(self) -> str:
@@ -74,7 +75,9 @@ class _Handler:
             await asyncio.sleep(self.owner.delay)
         msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.owner.lock:
-            self.owner.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))
+            self.owner.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), msg, session.peer)
+            )
         return "250 Message accepted"
 
 

@@ -472,6 +472,23 @@ def test_several_connections_send_each_message_once(
     assert len(counts) == 25 and set(counts.values()) == {1}
 
 
+def test_a_few_messages_spread_over_every_connection(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    """The run's connections share the claimed messages: a claim of 8 is not sent by the one
+    connection that claimed it while the other three find nothing."""
+    shop(engine, smtp_server)
+    smtp_server.delay = 0.1  # each message outlasts the start of the other connections
+    for i in range(8):
+        add(engine, f"S{i}", email=f"s{i}@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(engine, subject="N", body="Hi", actor=ADMIN)
+    report = outbox.send_queue(engine, connections=4)
+    assert report.sent == 8
+    assert len({r.peer for r in smtp_server.received}) == 4
+    counts = Counter(r.to for r in smtp_server.received)
+    assert len(counts) == 8 and set(counts.values()) == {1}
+
+
 def test_smtp_data_is_dot_stuffed() -> None:
     from frontdesk.data.messaging.smtp import _dot_stuffed
 
