@@ -99,7 +99,12 @@ def test_the_bulk_load_fires_no_trigger_per_row_and_leaves_schema_and_indexes_wh
         + summary.notes
     )
     assert rows > 25_000
-    assert len(inserts) < rows // 100  # hundreds of rows a statement, not one
+    # Hundreds of rows a statement, not one. One-row inserts come only from what goes through
+    # the services afterwards (the planted duplicates and today's sheet, whose size depends on
+    # the time of day the test runs).
+    multi = [sql for sql in inserts if "), (" in sql]
+    assert len(multi) < rows // 100, len(multi)
+    assert len(inserts) - len(multi) < 100, len(inserts) - len(multi)
     # Triggers fire only for what goes through the services afterwards: the planted
     # duplicates (6) and today's bookings, not for the 3,000 customers and their history.
     assert len(fired) < 400, len(fired)
