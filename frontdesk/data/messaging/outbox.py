@@ -907,18 +907,11 @@ class _Texts:
             self.letters[letter_id] = (letter, used)
         return self.letters[letter_id]
 
-    def deferred(self, row: _Row) -> tuple[Newsletter, dict[str, str]] | None:
-        """A newsletter message's letter and values, loaded with its batch: what rendering
-        it later needs (None: render it now)."""
-        if row.newsletter_id is None or row.body is not None:
-            return None
-        letter = self.letters.get(row.newsletter_id)
-        values = self.values.get(row.customer_id or 0)
-        if letter is None or values is None:
-            return None
-        return letter[0], values
-
-    def render(self, session: Session, row: _Row) -> tpl.Rendered:
+    def prepared(
+        self, session: Session, row: _Row
+    ) -> tpl.Rendered | tuple[Newsletter, dict[str, str]]:
+        """A newsletter message's letter and values (its batch's, else read now), rendered
+        when its turn comes; any other message rendered now."""
         if row.newsletter_id is None or row.body is not None:
             return tpl.Rendered(row.subject or "", row.body or "", row.html or "")
         found = self._letter(session, row.newsletter_id)
@@ -936,7 +929,7 @@ class _Texts:
                 business_name=self.cfg.business_name,
                 needed=used,
             )
-        return tpl.render(subject=letter.subject, body=letter.body, values=values)
+        return letter, values
 
 
 _CLAIM_SELECT: Any = None
@@ -1027,12 +1020,12 @@ def _claim(
                 skips.append({"mid": row.id, "me": writer.me, "reason": why_not[:500]})
                 out.append(_Claimed(row, skipped=True))
                 continue
-            deferred = texts.deferred(row)
-            if deferred is not None:
-                out.append(_Claimed(row, letter=deferred[0], values=deferred[1]))
-                continue
-            outgoing, subject = _outgoing(row, texts.render(session, row))
-            out.append(_Claimed(row, outgoing=outgoing, subject=subject))
+            prepared = texts.prepared(session, row)
+            if isinstance(prepared, tpl.Rendered):
+                outgoing, subject = _outgoing(row, prepared)
+                out.append(_Claimed(row, outgoing=outgoing, subject=subject))
+            else:
+                out.append(_Claimed(row, letter=prepared[0], values=prepared[1]))
     if skips:
         writer.write(lambda session: session.execute(_SKIPPED, skips))
     return out
