@@ -2,6 +2,8 @@
 
 - :class:`RecordingSmtp`: an aiosmtpd server that records every message it accepts, and can
   be told to answer 4xx / 5xx, or to hang (a timeout), per recipient or for everything.
+- :class:`ScriptedSmtp`: a bare SMTP peer that answers from a script, for what aiosmtpd
+  cannot be made to say.
 - :class:`FakeTwilio`: a small HTTP server that checks Twilio-shaped requests (path, basic
   auth, form fields) and records them; it can answer errors too.
 
@@ -30,6 +32,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
+from frontdesk.data.messaging.config import MessagingConfig
 from frontdesk.data.settings import set_setting
 
 
@@ -199,6 +202,117 @@ class FakeTwilio:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+class ScriptedSmtp:
+    """A bare SMTP peer on loopback that answers from a script (what aiosmtpd cannot be made
+    to say): replies split across packets, multi-line replies, a refused DATA command, a text
+    never answered (``"."``: the answer to the end of a text), a connection closed by the
+    server after some messages (``close_after``, as a server closes idle connections). Any
+    number of connections, a thread each."""
+
+    def __init__(
+        self, answers: dict[str, list[bytes]] | None = None, *, close_after: int | None = None
+    ) -> None:
+        self.answers = answers or {}
+        self.close_after = close_after
+        self.commands: list[bytes] = []
+        self.text: list[bytes] = []  # the lines of every message's text
+        self.messages: list[bytes] = []  # each message's text, whole
+        self.connections = 0
+        self.turn = threading.Condition()
+        self.open = 0  # connections not finished yet
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with self.turn:
+                self.connections += 1
+                self.open += 1
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    def _one(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                self._talk(conn)
+            except OSError:
+                pass  # the client hung up
+            finally:
+                with self.turn:
+                    self.open -= 1
+                    self.turn.notify_all()
+
+    def finished(self, timeout: float = 5.0) -> None:
+        """Wait until every connection so far has ended, then stop listening."""
+        with self.turn:
+            self.turn.wait_for(lambda: self.connections > 0 and self.open == 0, timeout)
+        self.listener.close()
+
+    def _talk(self, conn: socket.socket) -> None:
+        conn.sendall(b"220 scripted ready\r\n")
+        buf = b""
+        text: list[bytes] | None = None  # between a 354 and the lone dot
+        accepted = 0
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            buf += chunk
+            while b"\r\n" in buf:
+                line, buf = buf.split(b"\r\n", 1)
+                if text is not None:
+                    if line == b".":
+                        self.messages.append(b"\r\n".join(text))
+                        text = None
+                        for piece in self.answers.get(".", [b"250 queued\r\n"]):
+                            conn.sendall(piece)  # no pieces: the text is never answered
+                        accepted += 1
+                        if self.close_after is not None and accepted >= self.close_after:
+                            return  # an idle connection the server closes
+                    else:
+                        self.text.append(line)
+                        text.append(line)
+                    continue
+                self.commands.append(line)
+                verb = line.split(b" ", 1)[0].split(b":", 1)[0].upper().decode()
+                default = [b"354 go ahead\r\n" if verb == "DATA" else b"250 ok\r\n"]
+                answer = self.answers.get(verb, default)
+                for piece in answer:
+                    conn.sendall(piece)
+                    time.sleep(0.01)  # each piece its own packet
+                if verb == "DATA" and answer[-1].startswith(b"354"):
+                    text = []
+                if verb == "QUIT":
+                    return
+
+
+def scripted_config(port: int) -> MessagingConfig:
+    return MessagingConfig(
+        business_name="Lumen",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        smtp_user="",
+        smtp_timeout=5,
+        sender_email="desk@lumen.example",
+        sender_name="Lumen",
+        reply_to="",
+        unsubscribe_email="",
+        reminder_hours=24,
+        time_zone="UTC",
+        twilio_account_sid="",
+        twilio_sms_from="",
+        twilio_whatsapp_from="",
+        twilio_base_url="",
+    )
 
 
 def configure(

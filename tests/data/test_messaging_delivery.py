@@ -24,7 +24,6 @@ from frontdesk.data import customers as svc
 from frontdesk.data.db import open_database
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.messaging import newsletters, outbox, reminders
-from frontdesk.data.messaging.config import MessagingConfig
 from frontdesk.data.models import OutboxMessage
 from frontdesk.data.settings import set_setting
 from tests.actors import ADMIN, DESK
@@ -32,8 +31,10 @@ from tests.data.test_messaging import NOW, add, book, messages, shop
 from tests.messaging_peers import (  # noqa: F401  (fixtures)
     FakeTwilio,
     RecordingSmtp,
+    ScriptedSmtp,
     configure,
     free_port,
+    scripted_config,
     smtp_server,
     twilio_server,
 )
@@ -533,87 +534,11 @@ def test_smtp_login_with_the_password_from_the_private_settings_file(
     assert _row(engine, mid).status == "sent"
 
 
-class _ScriptedSmtp:
-    """A bare SMTP peer on loopback that answers from a script (what aiosmtpd cannot be made
-    to say): replies split across packets, multi-line replies, a refused DATA command."""
-
-    def __init__(self, answers: dict[str, list[bytes]]) -> None:
-        import threading
-
-        self.answers = answers
-        self.commands: list[bytes] = []
-        self.text: list[bytes] = []
-        self.listener = socket.socket()
-        self.listener.bind(("127.0.0.1", 0))
-        self.listener.listen(1)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            try:
-                self._talk(conn)
-            except OSError:
-                pass  # the client hung up
-
-    def _talk(self, conn: socket.socket) -> None:
-        conn.sendall(b"220 scripted ready\r\n")
-        buf = b""
-        text = False  # between a 354 and the lone dot
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            buf += chunk
-            while b"\r\n" in buf:
-                line, buf = buf.split(b"\r\n", 1)
-                if text:
-                    if line == b".":
-                        text = False
-                        conn.sendall(b"250 queued\r\n")
-                    else:
-                        self.text.append(line)
-                    continue
-                self.commands.append(line)
-                verb = line.split(b" ", 1)[0].split(b":", 1)[0].upper().decode()
-                default = [b"354 go ahead\r\n" if verb == "DATA" else b"250 ok\r\n"]
-                answer = self.answers.get(verb, default)
-                for piece in answer:
-                    conn.sendall(piece)
-                    time.sleep(0.01)  # each piece its own packet
-                text = verb == "DATA" and answer[-1].startswith(b"354")
-                if verb == "QUIT":
-                    return
-
-
-def _scripted_config(port: int) -> MessagingConfig:
-    return MessagingConfig(
-        business_name="Lumen",
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_security="none",
-        smtp_user="",
-        smtp_timeout=5,
-        sender_email="desk@lumen.example",
-        sender_name="Lumen",
-        reply_to="",
-        unsubscribe_email="",
-        reminder_hours=24,
-        time_zone="UTC",
-        twilio_account_sid="",
-        twilio_sms_from="",
-        twilio_whatsapp_from="",
-        twilio_base_url="",
-    )
-
-
 def test_smtp_replies_in_pieces_and_on_several_lines_are_read_whole() -> None:
     from frontdesk.data.messaging.providers import Outgoing
     from frontdesk.data.messaging.smtp import SmtpProvider
 
-    peer = _ScriptedSmtp(
+    peer = ScriptedSmtp(
         {
             "EHLO": [b"250-scripted\r\n250-SIZE 1000\r\n", b"250 HELP\r\n"],
             "MAIL": [b"25", b"0 sender ok\r\n"],
@@ -622,12 +547,12 @@ def test_smtp_replies_in_pieces_and_on_several_lines_are_read_whole() -> None:
         }
     )
     handed: list[int] = []
-    provider = SmtpProvider(_scripted_config(peer.port), None)
+    provider = SmtpProvider(scripted_config(peer.port), None)
     message = Outgoing("email", "ann@example.com", "Hello", "Hi Ann", None, "<m1@lumen.example>")
     assert provider.send(message, handing_over=lambda: handed.append(1)) == "<m1@lumen.example>"
     assert handed == [1]
     provider.close()
-    peer.thread.join(5)
+    peer.finished()
     verbs = [c.split(b" ", 1)[0].split(b":", 1)[0] for c in peer.commands if c[:1].isalpha()]
     assert verbs[:4] == [b"ehlo", b"MAIL", b"RCPT", b"DATA"]
     assert b"MAIL FROM:<desk@lumen.example>" in peer.commands
@@ -639,14 +564,14 @@ def test_a_refused_data_command_fails_with_the_reason_and_nothing_is_sent() -> N
     from frontdesk.data.messaging.providers import Outgoing, SendFailed
     from frontdesk.data.messaging.smtp import SmtpProvider
 
-    peer = _ScriptedSmtp({"DATA": [b"554-5.7.1 refused:\r\n", b"554 5.7.1 policy says no\r\n"]})
-    provider = SmtpProvider(_scripted_config(peer.port), None)
+    peer = ScriptedSmtp({"DATA": [b"554-5.7.1 refused:\r\n", b"554 5.7.1 policy says no\r\n"]})
+    provider = SmtpProvider(scripted_config(peer.port), None)
     message = Outgoing("email", "ann@example.com", "Hello", "Hi Ann", None, "<m2@lumen.example>")
     with pytest.raises(SendFailed) as failed:
         provider.send(message, handing_over=lambda: None)
     assert failed.value.reason == "554 5.7.1 refused: 5.7.1 policy says no"
     assert not failed.value.transient and not failed.value.uncertain
     provider.close()
-    peer.thread.join(5)
+    peer.finished()
     assert b"RSET" in peer.commands  # the transaction is reset, the text never sent
     assert peer.text == []

@@ -46,6 +46,7 @@ import hashlib
 import os
 import socket
 import sqlite3
+import sys
 import threading
 import uuid
 from collections import deque
@@ -704,12 +705,7 @@ class _Log:
             with self._guard:
                 marks, self._marks = self._marks, []
                 upto = self._asked
-                due = len(self._sent) >= SENT_BATCH or (
-                    bool(self._sent) and mark["at"] - self._sent[0]["at"] >= SENT_FLUSH_AFTER
-                )
-                sent: list[dict[str, Any]] = []
-                if due:
-                    sent, self._sent = self._sent, []
+                sent = self._due(mark["at"])
             try:
                 self._write(marks, sent)
             except BaseException:
@@ -718,6 +714,27 @@ class _Log:
                     self._sent[:0] = sent
                 raise
             self._written = upto
+
+    def hand_over_all(self, marks: list[dict[str, Any]]) -> None:
+        """Write ``marks`` (the hand-overs of several messages) in one transaction before
+        returning (the one-thread sender: its connections that reached DATA together)."""
+        with self._turn:
+            with self._guard:
+                sent = self._due(marks[-1]["at"])
+            try:
+                self._write(marks, sent)
+            except BaseException:
+                with self._guard:
+                    self._sent[:0] = sent
+                raise
+
+    def _due(self, at: datetime) -> list[dict[str, Any]]:
+        """The "sent" marks to write with a hand-over at ``at`` (taken), or none yet."""
+        waiting = self._sent
+        if len(waiting) >= SENT_BATCH or (waiting and at - waiting[0]["at"] >= SENT_FLUSH_AFTER):
+            self._sent = []
+            return waiting
+        return []
 
     def _write(self, marks: list[dict[str, Any]], sent: list[dict[str, Any]]) -> None:
         """On a connection kept for it: the one write per message, as light as a write can
@@ -812,6 +829,12 @@ class _Writer:
 
     def handed_over(self, message_id: int, subject: str | None) -> None:
         self.log.hand_over({"mid": message_id, "me": self.me, "at": _now(None), "subject": subject})
+
+    def all_handed_over(self, messages: list[tuple[int, str | None]]) -> None:
+        at = _now(None)
+        self.log.hand_over_all(
+            [{"mid": mid, "me": self.me, "at": at, "subject": subject} for mid, subject in messages]
+        )
 
     def failed(
         self, message_id: int, exc: SendFailed, now: datetime, subject: str | None = None
@@ -1057,9 +1080,14 @@ class _Claims:
         self.turn = threading.Condition()
         self.claiming = False
         self.done = False  # nothing more is due (or the budget is spent)
+        self.ahead: threading.Thread | None = None  # claims made by a thread of their own
+        self.stopped = False
+        self.failure: BaseException | None = None
 
     def next(self) -> _Claimed | None:
         """The next message to send, or None when there is none."""
+        if self.ahead is not None:
+            return self._next_ahead()
         while True:
             with self.turn:
                 while self.claiming and not self.items:
@@ -1073,18 +1101,84 @@ class _Claims:
                 if size > 0:
                     got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
             finally:
+                self._got(got)
+
+    def _got(self, got: list[_Claimed]) -> None:
+        with self.turn:
+            self.items.extend(got)
+            if self.budget is not None:
+                self.budget -= len(got)
+            self.done = not got
+            self.claiming = False
+            self.turn.notify_all()
+
+    def claim_ahead(self) -> None:
+        """From now on batches are claimed by a thread of their own, a batch ahead of need:
+        for the one-thread sender, in which a claim made inline would keep every connection
+        waiting. :meth:`stop` ends it."""
+        self.low = self.batch
+        self.ahead = threading.Thread(target=self._claim_ahead, name="frontdesk-claims")
+        self.ahead.start()
+
+    def _claim_ahead(self) -> None:
+        try:
+            while True:
                 with self.turn:
-                    self.items.extend(got)
-                    if self.budget is not None:
-                        self.budget -= len(got)
-                    self.done = not got
-                    self.claiming = False
-                    self.turn.notify_all()
+                    while not (self.stopped or self.done) and len(self.items) > self.low:
+                        self.turn.wait()
+                    if self.stopped or self.done:
+                        return
+                    self.claiming = True
+                    size = self.batch if self.budget is None else min(self.batch, self.budget)
+                got: list[_Claimed] = []
+                try:
+                    if size > 0:
+                        got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
+                finally:
+                    self._got(got)
+        except BaseException as exc:
+            with self.turn:
+                self.failure = exc
+                self.done = True
+                self.turn.notify_all()
+
+    def _next_ahead(self) -> _Claimed | None:
+        with self.turn:
+            while not self.items and not self.done:
+                self.turn.wait()
+            if self.failure is not None:
+                raise self.failure
+            if not self.items:
+                return None
+            item = self.items.popleft()
+            if len(self.items) <= self.low and not self.claiming:
+                self.turn.notify_all()
+            return item
+
+    def stop(self) -> None:
+        """Ends the claims made ahead (after the batch being claimed, if any)."""
+        if self.ahead is None:
+            return
+        with self.turn:
+            self.stopped = True
+            self.turn.notify_all()
+        self.ahead.join()
 
     def left(self) -> list[int]:
         """Claimed and not tried (the run stopped early): to be queued again."""
         with self.turn:
             return [c.id for c in self.items if not c.skipped]
+
+
+# While the one-thread sender runs, the claims' thread gives the interpreter back within this
+# time when another asks for it (Python's default, 5 ms, is what the server answers ~15
+# commands in): the connections' replies and hand-overs do not wait for a claim.
+SWITCH_INTERVAL = 0.0002
+
+
+def _close(providers: Mapping[str, Provider]) -> None:
+    for provider in {id(p): p for p in providers.values()}.values():
+        provider.close()
 
 
 def send_queue(
@@ -1119,46 +1213,101 @@ def send_queue(
     count = max(1, connections) if providers is None else 1
     claims = _Claims(writer, _Texts(cfg), sorted(ready), now, limit, batch, count)
 
+    def record(item: _Claimed, provider_id: str | None, failure: SendFailed | None) -> None:
+        if failure is not None:
+            writer.failed(item.id, failure, _now(now), item.subject)
+        else:
+            writer.sent(item.id, provider_id)
+        with lock:
+            if failure is not None:
+                report.failed += 1
+                report.errors.append(f"{item.id}: {failure.reason}")
+            else:
+                report.sent += 1
+            if progress is not None:
+                progress(report)
+
+    def deliver(item: _Claimed, provider: Provider) -> None:
+        try:
+            provider_id = provider.send(
+                item.ready(),
+                handing_over=lambda: writer.handed_over(item.id, item.subject),
+            )
+        except SendFailed as exc:
+            record(item, None, exc)
+        else:
+            record(item, provider_id, None)
+
+    def take(chosen: Mapping[str, Provider], channel: str | None = None) -> _Claimed | None:
+        """The next message to send; with ``channel``, the next of that channel (the others
+        sent on the way)."""
+        while True:
+            if should_stop is not None and should_stop():
+                return None
+            item = claims.next()
+            if item is None:
+                return None
+            if item.skipped:
+                with lock:
+                    report.skipped += 1
+                continue
+            if channel is None or item.row.channel == channel:
+                return item
+            deliver(item, chosen[item.row.channel])
+
     def loop() -> None:
         own = providers is None
         chosen: Mapping[str, Provider] = default_providers(cfg) if providers is None else providers
         try:
             while chosen:
-                if should_stop is not None and should_stop():
-                    break
-                item = claims.next()
+                item = take(chosen)
                 if item is None:
                     break
-                if item.skipped:
-                    with lock:
-                        report.skipped += 1
-                    continue
-                provider = chosen[item.row.channel]
-                try:
-                    provider_id = provider.send(
-                        item.ready(),
-                        handing_over=lambda item=item: writer.handed_over(item.id, item.subject),  # type: ignore[misc]
-                    )
-                except SendFailed as exc:
-                    writer.failed(item.id, exc, _now(now), item.subject)
-                    with lock:
-                        report.failed += 1
-                        report.errors.append(f"{item.id}: {exc.reason}")
-                else:
-                    writer.sent(item.id, provider_id)
-                    with lock:
-                        report.sent += 1
-                if progress is not None:
-                    with lock:
-                        progress(report)
+                deliver(item, chosen[item.row.channel])
         finally:
             if own:
-                for provider in {id(p): p for p in chosen.values()}.values():
-                    provider.close()
+                _close(chosen)
+
+    def multiplexed() -> None:
+        """Email over ``count`` connections from this thread (see smtp_mux); the other
+        channels' messages sent one by one on the way; the next batch claimed ahead by a
+        thread of its own."""
+        from frontdesk.data.messaging.smtp import SmtpProvider, wire_bytes
+        from frontdesk.data.messaging.smtp_mux import SmtpMux
+
+        def message(item: _Claimed) -> tuple[Outgoing, bytes]:
+            outgoing = item.ready()
+            return outgoing, wire_bytes(outgoing, cfg)
+
+        chosen = default_providers(cfg)
+        password = secret("smtp_password")
+        smtp = [SmtpProvider(cfg, password) for _ in range(count)]
+        mux: SmtpMux[_Claimed] = SmtpMux(
+            smtp,
+            take=lambda: take(chosen, Channel.EMAIL.value),
+            message=message,
+            hand_over=lambda items: writer.all_handed_over([(i.id, i.subject) for i in items]),
+            sent=lambda item, provider_id: record(item, provider_id, None),
+            failed=lambda item, exc: record(item, None, exc),
+        )
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        claims.claim_ahead()
+        try:
+            mux.run()
+        except BaseException:
+            writer.release([item.id for item in mux.left()])
+            raise
+        finally:
+            claims.stop()
+            sys.setswitchinterval(switch)
+            _close({**chosen, **{str(i): p for i, p in enumerate(smtp)}})
 
     _LIVE.add(me)
     try:
-        if count == 1:
+        if providers is None and cfg.email_ready:
+            multiplexed()
+        elif count == 1:
             loop()
         else:
             failures: list[BaseException] = []

@@ -203,6 +203,11 @@ def _dot_stuffed(data: bytes) -> bytes:
     return text + b".\r\n"
 
 
+def wire_bytes(message: Outgoing, cfg: MessagingConfig) -> bytes:
+    """The DATA text of ``message`` as it goes on the wire (dot-stuffed, with its end)."""
+    return _dot_stuffed(email_bytes(message, cfg))
+
+
 def _reason(code: int, text: bytes | str) -> str:
     body = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
     return f"{code} {' '.join(body.split())}"[:480]
@@ -290,31 +295,45 @@ class SmtpProvider:
         sock = conn.sock
         if sock is None:
             raise smtplib.SMTPServerDisconnected("please run connect() first")
+        while True:
+            try:
+                found = self.take_reply()
+            except smtplib.SMTPResponseException:
+                conn.close()
+                raise
+            if found is not None:
+                return found
+            try:
+                chunk = sock.recv(8192)
+            except OSError as exc:
+                conn.close()
+                self._buffer = b""
+                raise smtplib.SMTPServerDisconnected(
+                    "Connection unexpectedly closed: " + str(exc)
+                ) from None
+            if not chunk:
+                conn.close()
+                self._buffer = b""
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            self._buffer += chunk
+
+    def take_reply(self) -> tuple[int, bytes] | None:
+        """The first whole reply in what was read (taken from it), or None if it is not all
+        there yet. Raises ``SMTPResponseException`` (500) for a line longer than smtplib
+        allows."""
         buf = self._buffer
         lines: list[bytes] = []
         code = -1
+        start = 0
         while True:
-            end = buf.find(b"\n")
-            if end < 0 or end > _MAXLINE:
-                if len(buf) > _MAXLINE:
-                    conn.close()
+            end = buf.find(b"\n", start)
+            if end < 0 or end - start > _MAXLINE:
+                if len(buf) - start > _MAXLINE:
                     self._buffer = b""
                     raise smtplib.SMTPResponseException(500, "Line too long.")
-                try:
-                    chunk = sock.recv(8192)
-                except OSError as exc:
-                    conn.close()
-                    self._buffer = b""
-                    raise smtplib.SMTPServerDisconnected(
-                        "Connection unexpectedly closed: " + str(exc)
-                    ) from None
-                if not chunk:
-                    conn.close()
-                    self._buffer = b""
-                    raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-                buf += chunk
-                continue
-            line, buf = buf[: end + 1], buf[end + 1 :]
+                return None
+            line = buf[start : end + 1]
+            start = end + 1
             lines.append(line[4:].strip(b" \t\r\n"))
             try:
                 code = int(line[:3])
@@ -323,11 +342,11 @@ class SmtpProvider:
                 break
             if line[3:4] != b"-":
                 break
-        self._buffer = buf
+        self._buffer = buf[start:]
         return code, b"\n".join(lines)
 
     def send(self, message: Outgoing, *, handing_over: Callable[[], None]) -> str | None:
-        data = _dot_stuffed(email_bytes(message, self.cfg))
+        data = wire_bytes(message, self.cfg)
         for attempt in (1, 2):
             handed = False
             fresh = self._conn is None

@@ -1,0 +1,369 @@
+"""Several SMTP connections driven from one thread: what sends a newsletter at the rate the
+server accepts.
+
+One thread per connection (the sender before this) makes the connections take turns on the
+interpreter: a reply that arrives while another connection's thread holds it waits, and the
+server idles meanwhile. Here one loop waits on every connection's socket at once and answers
+whichever replied first; the hand-overs of the connections that reached ``DATA`` together are
+written in one transaction.
+
+Each connection goes through a message as :meth:`SmtpProvider.send` does, with the same
+outcomes for the same replies: ``MAIL``, ``RCPT``, ``DATA`` (its hand-over written before the
+text can reach the server), the text; a refusal at any step resets the connection (``RSET``)
+and fails the message with the server's reason (4xx worth retrying, 5xx not); no answer within
+the configured timeout, or a connection lost, fails it (``uncertain`` once the server has the
+text); a reused connection found closed before its message was handed over is replaced once.
+Connecting (with STARTTLS and login) and ``RSET`` keep the provider's blocking code: they are
+once per connection, or on an error.
+"""
+
+from __future__ import annotations
+
+import queue
+import selectors
+import smtplib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from frontdesk.data.messaging.providers import Outgoing, SendFailed
+from frontdesk.data.messaging.smtp import SmtpProvider, _quoted, _reason
+
+T = TypeVar("T")
+
+_IDLE, _MAIL, _RCPT, _DATA, _TEXT = range(5)
+_TICK = 0.05  # seconds: how often the connections' timeouts are looked at
+
+
+@dataclass(eq=False)
+class _Slot(Generic[T]):
+    """One connection and the message it is sending (if any)."""
+
+    provider: SmtpProvider
+    item: T | None = None
+    message: Outgoing | None = None
+    data: bytes = b""
+    step: int = _IDLE
+    fresh: bool = False  # connected for this message
+    retried: bool = False  # already replaced a reused connection found closed
+    written: bool = False  # the hand-over is written
+    handed: bool = False  # the server has (may have) the text
+    early: tuple[int, bytes] | None = None  # DATA's reply, read before the hand-over was written
+    deadline: float = 0.0
+    sock: socket.socket | None = None  # the socket watched for this slot
+
+
+class SmtpMux(Generic[T]):
+    """Sends messages over ``providers`` (one connection each) from the calling thread.
+
+    ``take`` gives the next message to send (None: no more); ``hand_over`` writes the
+    hand-overs of several messages at once (before their text can reach the server);
+    ``sent`` and ``failed`` report each message's outcome; ``message`` gives an item's
+    message and its DATA text (:func:`wire_bytes`)."""
+
+    def __init__(
+        self,
+        providers: list[SmtpProvider],
+        *,
+        take: Callable[[], T | None],
+        message: Callable[[T], tuple[Outgoing, bytes]],
+        hand_over: Callable[[list[T]], None],
+        sent: Callable[[T, str | None], None],
+        failed: Callable[[T, SendFailed], None],
+    ) -> None:
+        self.slots: list[_Slot[T]] = [_Slot(p) for p in providers]
+        self.take = take
+        self.message = message
+        self.hand_over = hand_over
+        self.sent = sent
+        self.failed = failed
+        self.selector = selectors.DefaultSelector()
+        self.idle: list[_Slot[T]] = list(reversed(self.slots))
+        self.busy = 0  # connections with a message
+        self.waiting = False  # a connection reached DATA before its hand-over was written
+        # The hand-overs are written by a thread of their own (the database's work leaves the
+        # interpreter to this loop): one write at a time, its slots and messages here; it
+        # wakes this loop through a socket pair when done.
+        self.writing: list[tuple[_Slot[T], T]] = []
+        self.jobs: queue.SimpleQueue[list[T] | None] = queue.SimpleQueue()
+        self.outcome: BaseException | None = None
+        self.wake, self.woken = socket.socketpair()
+        self.selector.register(self.wake, selectors.EVENT_READ, None)
+        self.writer = threading.Thread(target=self._writer, name="frontdesk-hand-overs")
+
+    def run(self) -> None:
+        """Until ``take`` has no more and every connection has finished its message."""
+        more = True
+        check = time.monotonic() + _TICK
+        self.writer.start()
+        try:
+            while True:
+                while more and self.idle:
+                    item = self.take()
+                    if item is None:
+                        more = False
+                        break
+                    self._start(self.idle.pop(), item)
+                if self.waiting and not self.writing:
+                    self._write_hand_overs()
+                if not self.busy and not self.writing:
+                    if more and self.idle:
+                        continue
+                    return
+                for key, _ in self.selector.select(_TICK):
+                    if key.data is None:
+                        self._hand_overs_written()
+                    else:
+                        self._readable(key.data)
+                now = time.monotonic()
+                if now >= check:  # the timeouts, a few times a second
+                    check = now + _TICK
+                    for slot in self.slots:
+                        if slot.step != _IDLE and slot.deadline <= now and not self._ours(slot):
+                            self._timed_out(slot)
+        finally:
+            self.jobs.put(None)
+            self.writer.join()
+            self.selector.close()
+            self.wake.close()
+            self.woken.close()
+
+    @staticmethod
+    def _ours(slot: _Slot[T]) -> bool:
+        """Waiting for its hand-over to be written (this process), not for the server."""
+        return slot.step == _DATA and not slot.written and slot.early is not None
+
+    def _writer(self) -> None:
+        while True:
+            items = self.jobs.get()
+            if items is None:
+                return
+            try:
+                self.hand_over(items)
+            except BaseException as exc:  # raised in the loop's thread
+                self.outcome = exc
+            self.woken.send(b".")
+
+    def left(self) -> list[T]:
+        """The messages the connections were sending when :meth:`run` stopped on an error."""
+        return [s.item for s in self.slots if s.item is not None]
+
+    # -- one message's steps ------------------------------------------------------------------
+
+    def _start(self, slot: _Slot[T], item: T) -> None:
+        self.busy += 1
+        slot.item = item
+        slot.retried = False
+        slot.message, slot.data = self.message(item)
+        self._begin(slot)
+
+    def _begin(self, slot: _Slot[T]) -> None:
+        """The message from ``MAIL``, on the slot's connection (a new one if it has none)."""
+        provider = slot.provider
+        slot.fresh = provider._conn is None
+        slot.written = slot.handed = False
+        slot.early = None
+        if provider._conn is None:
+            try:
+                provider._conn = provider._connect()
+            except SendFailed as exc:
+                self._finish(slot, exc)
+                return
+            provider._buffer = b""
+        self._watch(slot)
+        self._command(slot, _MAIL, f"MAIL FROM:{_quoted(provider.cfg.sender_email)}")
+
+    def _command(self, slot: _Slot[T], step: int, line: str) -> None:
+        self._write(slot, step, f"{line}\r\n".encode("ascii"))
+
+    def _write(self, slot: _Slot[T], step: int, data: bytes) -> None:
+        conn = slot.provider._conn
+        assert conn is not None
+        slot.step = step
+        slot.deadline = time.monotonic() + slot.provider.cfg.smtp_timeout
+        try:
+            slot.provider._text(conn, data)
+        except smtplib.SMTPServerDisconnected:
+            self._lost(slot)
+        except TimeoutError:
+            self._timed_out(slot)
+
+    def _readable(self, slot: _Slot[T]) -> None:
+        provider = slot.provider
+        conn = provider._conn
+        sock = conn.sock if conn is not None else None
+        if sock is None:
+            self._unwatch(slot)
+            return
+        try:
+            chunk = sock.recv(65536)
+            pending = getattr(sock, "pending", None)  # TLS: decrypted bytes not yet read
+            while chunk and pending is not None and pending():
+                chunk += sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            if slot.step == _IDLE:  # an idle connection the server closed
+                provider._drop()
+                self._unwatch(slot)
+            else:
+                self._lost(slot)
+            return
+        provider._buffer += chunk
+        while slot.provider._conn is conn:
+            try:
+                reply = provider.take_reply()
+            except smtplib.SMTPResponseException as exc:
+                self._refused(slot, exc.smtp_code, exc.smtp_error)
+                return
+            if reply is None:
+                return
+            self._reply(slot, *reply)
+
+    def _reply(self, slot: _Slot[T], code: int, text: bytes) -> None:
+        step = slot.step
+        if step == _MAIL:
+            if code != 250:
+                self._refused(slot, code, text)
+            else:
+                assert slot.message is not None
+                self._command(slot, _RCPT, f"RCPT TO:{_quoted(slot.message.to)}")
+        elif step == _RCPT:
+            if code not in (250, 251):
+                self._refused(slot, code, text)
+            else:
+                self._command(slot, _DATA, "DATA")
+                # Its hand-over is written while the server answers DATA, before the text
+                # can go (unless it was written with another's: see _write_hand_overs).
+                if slot.step == _DATA and not slot.written:
+                    self.waiting = True
+        elif step == _DATA:
+            if slot.written:
+                self._data_reply(slot, code, text)
+            else:
+                slot.early = (code, text)
+        elif step == _TEXT:
+            if code != 250:
+                self._refused(slot, code, text)
+            else:
+                assert slot.message is not None
+                self._finish(slot, None, slot.message.message_id)
+        else:  # a reply nobody asked for (e.g. 421 to an idle connection): not to be reused
+            slot.provider._drop()
+            self._unwatch(slot)
+
+    def _data_reply(self, slot: _Slot[T], code: int, text: bytes) -> None:
+        if code != 354:
+            self._refused(slot, code, text)
+            return
+        slot.handed = True  # the server waits for the text: from here on it may keep it
+        self._write(slot, _TEXT, slot.data)
+
+    def _write_hand_overs(self) -> None:
+        """Has the hand-overs of the connections waiting at DATA written, and with them
+        those of the others' messages under way (not at DATA yet): written a little early,
+        they cost no write of their own when their turn comes. A message whose hand-over is
+        written is "may have been delivered" if this process dies before its outcome is
+        written — as before, at most one a connection."""
+        self.waiting = False
+        self.writing = [
+            (s, s.item)
+            for s in self.slots
+            if s.item is not None and not s.written and s.step != _TEXT
+        ]
+        if self.writing:
+            self.jobs.put([item for _, item in self.writing])
+
+    def _hand_overs_written(self) -> None:
+        self.wake.recv(64)
+        writing, self.writing = self.writing, []
+        if self.outcome is not None:
+            for slot, item in writing:
+                if slot.item is item and slot.step == _DATA:
+                    slot.provider._drop()  # the server waits for a text that will not come
+                    self._unwatch(slot)
+            raise self.outcome
+        for slot, item in writing:
+            if slot.item is not item:  # failed meanwhile
+                continue
+            slot.written = True
+            if slot.step == _DATA and slot.early is None:  # the server's turn from now on
+                slot.deadline = time.monotonic() + slot.provider.cfg.smtp_timeout
+            if slot.early is not None:
+                early, slot.early = slot.early, None
+                self._data_reply(slot, *early)
+
+    # -- failures -----------------------------------------------------------------------------
+
+    def _refused(self, slot: _Slot[T], code: int, text: bytes | str) -> None:
+        slot.provider._reset()
+        if slot.provider._conn is None:
+            self._unwatch(slot)
+        self._finish(slot, SendFailed(_reason(code, text), transient=code < 500))
+
+    def _lost(self, slot: _Slot[T]) -> None:
+        slot.provider._drop()
+        self._unwatch(slot)
+        if not slot.fresh and not slot.handed and not slot.retried:
+            slot.retried = True  # an idle connection the server closed: once more, a new one
+            self._begin(slot)
+            return
+        self._finish(
+            slot,
+            SendFailed("the server closed the connection", transient=True, uncertain=slot.handed),
+        )
+
+    def _timed_out(self, slot: _Slot[T]) -> None:
+        cfg = slot.provider.cfg
+        slot.provider._drop()
+        self._unwatch(slot)
+        self._finish(
+            slot,
+            SendFailed(
+                f"no answer from {cfg.smtp_host} within {cfg.smtp_timeout} s",
+                transient=True,
+                uncertain=slot.handed,
+            ),
+        )
+
+    def _finish(
+        self, slot: _Slot[T], failure: SendFailed | None, provider_id: str | None = None
+    ) -> None:
+        item = slot.item
+        self.busy -= 1
+        slot.item = slot.message = None
+        slot.data = b""
+        slot.step = _IDLE
+        slot.early = None
+        self.idle.append(slot)
+        if item is None:
+            return
+        if failure is None:
+            self.sent(item, provider_id)
+        else:
+            self.failed(item, failure)
+
+    # -- the sockets watched ------------------------------------------------------------------
+
+    def _watch(self, slot: _Slot[T]) -> None:
+        conn = slot.provider._conn
+        sock = conn.sock if conn is not None else None
+        if sock is slot.sock:
+            return
+        self._unwatch(slot)
+        if sock is not None:
+            self.selector.register(sock, selectors.EVENT_READ, slot)
+            slot.sock = sock
+
+    def _unwatch(self, slot: _Slot[T]) -> None:
+        if slot.sock is not None:
+            try:
+                self.selector.unregister(slot.sock)
+            except (KeyError, ValueError):
+                pass
+            slot.sock = None
