@@ -138,4 +138,3 @@ def test_a_hand_over_that_cannot_be_written_stops_the_run_before_any_text() -> N
     peer.finished()
     assert sorted(mux.left()) == [0, 1]  # under way: to be queued again
     assert peer.messages == []  # no text reached the server
-    assert not mux.writer.is_alive()

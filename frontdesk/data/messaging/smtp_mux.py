@@ -1,11 +1,11 @@
-"""Several SMTP connections driven from one thread: what sends a newsletter at the rate the
-server accepts.
+"""Several SMTP connections driven from one thread (``frontdesk notify``'s email, a newsletter).
 
-One thread per connection (the sender before this) makes the connections take turns on the
-interpreter: a reply that arrives while another connection's thread holds it waits, and the
-server idles meanwhile. Here one loop waits on every connection's socket at once and answers
-whichever replied first; the hand-overs of the connections that reached ``DATA`` together are
-written in one transaction.
+One thread per connection (the sender before this) made the connections take turns on the
+interpreter: a reply that arrived while another connection's thread held it waited, and the
+server idled meanwhile. Here one loop waits on every connection's socket at once and answers
+whichever replied first; a hand-over is written while the server answers DATA, together with
+those of the other connections' messages under way (so that about one write in four is needed),
+and the outbox claims the next batch in a thread of its own.
 
 Each connection goes through a message as :meth:`SmtpProvider.send` does, with the same
 outcomes for the same replies: ``MAIL``, ``RCPT``, ``DATA`` (its hand-over written before the
@@ -19,11 +19,9 @@ once per connection, or on an error.
 
 from __future__ import annotations
 
-import queue
 import selectors
 import smtplib
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -84,21 +82,11 @@ class SmtpMux(Generic[T]):
         self.idle: list[_Slot[T]] = list(reversed(self.slots))
         self.busy = 0  # connections with a message
         self.waiting = False  # a connection reached DATA before its hand-over was written
-        # The hand-overs are written by a thread of their own (the database's work leaves the
-        # interpreter to this loop): one write at a time, its slots and messages here; it
-        # wakes this loop through a socket pair when done.
-        self.writing: list[tuple[_Slot[T], T]] = []
-        self.jobs: queue.SimpleQueue[list[T] | None] = queue.SimpleQueue()
-        self.outcome: BaseException | None = None
-        self.wake, self.woken = socket.socketpair()
-        self.selector.register(self.wake, selectors.EVENT_READ, None)
-        self.writer = threading.Thread(target=self._writer, name="frontdesk-hand-overs")
 
     def run(self) -> None:
         """Until ``take`` has no more and every connection has finished its message."""
         more = True
         check = time.monotonic() + _TICK
-        self.writer.start()
         try:
             while True:
                 while more and self.idle:
@@ -107,45 +95,22 @@ class SmtpMux(Generic[T]):
                         more = False
                         break
                     self._start(self.idle.pop(), item)
-                if self.waiting and not self.writing:
+                if self.waiting:
                     self._write_hand_overs()
-                if not self.busy and not self.writing:
+                if not self.busy:
                     if more and self.idle:
                         continue
                     return
                 for key, _ in self.selector.select(_TICK):
-                    if key.data is None:
-                        self._hand_overs_written()
-                    else:
-                        self._readable(key.data)
+                    self._readable(key.data)
                 now = time.monotonic()
                 if now >= check:  # the timeouts, a few times a second
                     check = now + _TICK
                     for slot in self.slots:
-                        if slot.step != _IDLE and slot.deadline <= now and not self._ours(slot):
+                        if slot.step != _IDLE and slot.deadline <= now:
                             self._timed_out(slot)
         finally:
-            self.jobs.put(None)
-            self.writer.join()
             self.selector.close()
-            self.wake.close()
-            self.woken.close()
-
-    @staticmethod
-    def _ours(slot: _Slot[T]) -> bool:
-        """Waiting for its hand-over to be written (this process), not for the server."""
-        return slot.step == _DATA and not slot.written and slot.early is not None
-
-    def _writer(self) -> None:
-        while True:
-            items = self.jobs.get()
-            if items is None:
-                return
-            try:
-                self.hand_over(items)
-            except BaseException as exc:  # raised in the loop's thread
-                self.outcome = exc
-            self.woken.send(b".")
 
     def left(self) -> list[T]:
         """The messages the connections were sending when :meth:`run` stopped on an error."""
@@ -265,35 +230,25 @@ class SmtpMux(Generic[T]):
         self._write(slot, _TEXT, slot.data)
 
     def _write_hand_overs(self) -> None:
-        """Has the hand-overs of the connections waiting at DATA written, and with them
-        those of the others' messages under way (not at DATA yet): written a little early,
-        they cost no write of their own when their turn comes. A message whose hand-over is
-        written is "may have been delivered" if this process dies before its outcome is
-        written — as before, at most one a connection."""
+        """The hand-overs of the connections waiting at DATA, written in one transaction
+        while the server answers DATA, and with them those of the others' messages under way
+        (not at DATA yet): written a little early, they cost no write of their own when their
+        turn comes. A message whose hand-over is written is "may have been delivered" if this
+        process dies before its outcome is written — as before, at most one a connection."""
         self.waiting = False
-        self.writing = [
-            (s, s.item)
-            for s in self.slots
-            if s.item is not None and not s.written and s.step != _TEXT
-        ]
-        if self.writing:
-            self.jobs.put([item for _, item in self.writing])
-
-    def _hand_overs_written(self) -> None:
-        self.wake.recv(64)
-        writing, self.writing = self.writing, []
-        if self.outcome is not None:
-            for slot, item in writing:
-                if slot.item is item and slot.step == _DATA:
-                    slot.provider._drop()  # the server waits for a text that will not come
+        slots = [s for s in self.slots if s.item is not None and not s.written and s.step != _TEXT]
+        if not slots:
+            return
+        try:
+            self.hand_over([s.item for s in slots if s.item is not None])
+        except BaseException:
+            for slot in slots:
+                if slot.step == _DATA:  # the server waits for a text that will not come
+                    slot.provider._drop()
                     self._unwatch(slot)
-            raise self.outcome
-        for slot, item in writing:
-            if slot.item is not item:  # failed meanwhile
-                continue
+            raise
+        for slot in slots:
             slot.written = True
-            if slot.step == _DATA and slot.early is None:  # the server's turn from now on
-                slot.deadline = time.monotonic() + slot.provider.cfg.smtp_timeout
             if slot.early is not None:
                 early, slot.early = slot.early, None
                 self._data_reply(slot, *early)
