@@ -1271,8 +1271,8 @@ def send_queue(
 
     def multiplexed() -> None:
         """Email over ``count`` connections from this thread (see smtp_mux); the other
-        channels' messages sent one by one on the way; the next batch claimed ahead by a
-        thread of its own."""
+        channels' messages sent one by one on the way. Over several connections the next batch
+        is claimed ahead by a thread of its own."""
         from frontdesk.data.messaging.smtp import SmtpProvider, wire_bytes
         from frontdesk.data.messaging.smtp_mux import SmtpMux
 
@@ -1292,8 +1292,9 @@ def send_queue(
             failed=lambda item, exc: record(item, None, exc),
         )
         switch = sys.getswitchinterval()
-        sys.setswitchinterval(SWITCH_INTERVAL)
-        claims.claim_ahead()
+        if count > 1:  # a claim made inline would keep the other connections waiting
+            sys.setswitchinterval(SWITCH_INTERVAL)
+            claims.claim_ahead()
         try:
             mux.run()
         except BaseException:
@@ -1301,7 +1302,8 @@ def send_queue(
             raise
         finally:
             claims.stop()
-            sys.setswitchinterval(switch)
+            if count > 1:
+                sys.setswitchinterval(switch)
             _close({**chosen, **{str(i): p for i, p in enumerate(smtp)}})
 
     _LIVE.add(me)
