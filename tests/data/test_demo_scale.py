@@ -80,7 +80,11 @@ def test_the_bulk_load_fires_no_trigger_per_row_and_leaves_schema_and_indexes_wh
         if sql.startswith("-- TRIGGER"):
             fired.append(sql)
         elif sql.split("(")[0].split()[:3] in (["INSERT", "INTO", t] for t in demo.BULK_TABLES):
-            inserts.append(sql)
+            # SQLite reports a statement again at each trigger it fires (a row at a time): once
+            # is one statement. (Today's sheet's bookings fire the roll-ups' triggers, more of
+            # them as the day goes on.)
+            if not inserts or inserts[-1] != sql:
+                inserts.append(sql)
 
     @event.listens_for(engine, "connect")
     def _trace(dbapi: Any, _record: Any) -> None:
