@@ -174,8 +174,8 @@ class SmtpMux(Generic[T]):
             chunk = b""
         if not chunk:
             if slot.step == _IDLE:  # an idle connection the server closed
-                provider._drop()
                 self._unwatch(slot)
+                provider._drop()
             else:
                 self._lost(slot)
             return
@@ -219,8 +219,8 @@ class SmtpMux(Generic[T]):
                 assert slot.message is not None
                 self._finish(slot, None, slot.message.message_id)
         else:  # a reply nobody asked for (e.g. 421 to an idle connection): not to be reused
-            slot.provider._drop()
             self._unwatch(slot)
+            slot.provider._drop()
 
     def _data_reply(self, slot: _Slot[T], code: int, text: bytes) -> None:
         if code != 354:
@@ -244,8 +244,8 @@ class SmtpMux(Generic[T]):
         except BaseException:
             for slot in slots:
                 if slot.step == _DATA:  # the server waits for a text that will not come
-                    slot.provider._drop()
                     self._unwatch(slot)
+                    slot.provider._drop()
             raise
         for slot in slots:
             slot.written = True
@@ -262,8 +262,8 @@ class SmtpMux(Generic[T]):
         self._finish(slot, SendFailed(_reason(code, text), transient=code < 500))
 
     def _lost(self, slot: _Slot[T]) -> None:
-        slot.provider._drop()
         self._unwatch(slot)
+        slot.provider._drop()
         if not slot.fresh and not slot.handed and not slot.retried:
             slot.retried = True  # an idle connection the server closed: once more, a new one
             self._begin(slot)
@@ -275,8 +275,8 @@ class SmtpMux(Generic[T]):
 
     def _timed_out(self, slot: _Slot[T]) -> None:
         cfg = slot.provider.cfg
-        slot.provider._drop()
         self._unwatch(slot)
+        slot.provider._drop()
         self._finish(
             slot,
             SendFailed(
@@ -303,7 +303,7 @@ class SmtpMux(Generic[T]):
         else:
             self.failed(item, failure)
 
-    # -- the sockets watched ------------------------------------------------------------------
+    # -- the sockets watched (a socket is unwatched before it is closed) ----------------------
 
     def _watch(self, slot: _Slot[T]) -> None:
         conn = slot.provider._conn
