@@ -1198,8 +1198,10 @@ def send_queue(
     app's background sender). ``providers`` default to the configured ones; channels without
     a provider stay queued (counted in ``waiting``). ``should_stop`` is asked between
     messages; messages claimed but not tried are queued again. ``connections`` > 1 sends
-    over that many connections at once (threads, each with its own providers; only with the
-    configured providers) — what hides the round trips of a distant server."""
+    over that many connections at once (only with the configured providers) — what hides the
+    round trips of a distant server. With the configured providers and email set up, email
+    goes through one thread driving its SMTP connections (smtp_mux) and the other channels'
+    messages are sent on the way; without email, a thread per connection."""
     report = SendReport()
     report.requeued_stale, report.interrupted = recover_stale(
         engine, now=now, stale_after=stale_after, me=worker_name()
