@@ -14,6 +14,7 @@ import io
 import random
 import re
 import smtplib
+import socket
 import ssl
 import sys
 from collections.abc import Callable
@@ -317,6 +318,33 @@ class SmtpProvider:
                 raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
             self._buffer += chunk
 
+    # The connection as the one-thread sender (smtp_mux) drives it: it writes the
+    # transaction's commands itself and hands over what it reads as it comes.
+
+    @property
+    def sock(self) -> socket.socket | None:
+        """The open connection's socket (None: not connected)."""
+        return self._conn.sock if self._conn is not None else None
+
+    def ensure_connected(self) -> bool:
+        """Connect (EHLO, STARTTLS, login) unless connected; True if this made a new
+        connection. Raises SendFailed."""
+        if self._conn is not None:
+            return False
+        self._conn = self._connect()
+        self._buffer = b""
+        return True
+
+    def write(self, data: bytes) -> None:
+        """``data`` on the connection (raises ``smtplib.SMTPServerDisconnected``)."""
+        if self._conn is None:
+            raise smtplib.SMTPServerDisconnected("please run connect() first")
+        self._text(self._conn, data)
+
+    def received(self, data: bytes) -> None:
+        """Bytes read from :attr:`sock`, for :meth:`take_reply`."""
+        self._buffer += data
+
     def take_reply(self) -> tuple[int, bytes] | None:
         """The first whole reply in what was read (taken from it), or None if it is not all
         there yet. Raises ``SMTPResponseException`` (500) for a line longer than smtplib
@@ -358,12 +386,12 @@ class SmtpProvider:
                 self._command(conn, f"MAIL FROM:{_quoted(self.cfg.sender_email)}")
                 code, resp = self._reply(conn)
                 if code != 250:
-                    self._reset()
+                    self.reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)
                 self._command(conn, f"RCPT TO:{_quoted(message.to)}")
                 code, resp = self._reply(conn)
                 if code not in (250, 251):
-                    self._reset()
+                    self.reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)
                 self._command(conn, "DATA")
                 # The hand-over is written while the server answers DATA: before the text can
@@ -371,56 +399,58 @@ class SmtpProvider:
                 try:
                     handing_over()
                 except BaseException:
-                    self._drop()  # the server waits for a text that will not come
+                    self.drop()  # the server waits for a text that will not come
                     raise
                 code, resp = self._reply(conn)
                 if code != 354:
-                    self._reset()
+                    self.reset()
                     raise SendFailed(_reason(code, resp), transient=code < 500)
                 # The server waits for the text: from here on it may keep the message.
                 handed = True
                 self._text(conn, data)
                 code, resp = self._reply(conn)
             except smtplib.SMTPServerDisconnected:
-                self._drop()
+                self.drop()
                 if attempt == 1 and not fresh and not handed:
                     continue  # an idle connection the server closed: once more, new one
                 raise SendFailed(
                     "the server closed the connection", transient=True, uncertain=handed
                 ) from None
             except smtplib.SMTPResponseException as exc:
-                self._reset()
+                self.reset()
                 raise SendFailed(
                     _reason(exc.smtp_code, exc.smtp_error), transient=exc.smtp_code < 500
                 ) from None
             except TimeoutError:
-                self._drop()
+                self.drop()
                 raise SendFailed(
                     f"no answer from {self.cfg.smtp_host} within {self.cfg.smtp_timeout} s",
                     transient=True,
                     uncertain=handed,
                 ) from None
             except OSError as exc:
-                self._drop()
+                self.drop()
                 raise SendFailed(
                     f"connection lost: {exc}", transient=True, uncertain=handed
                 ) from None
             if code != 250:
-                self._reset()
+                self.reset()
                 raise SendFailed(_reason(code, resp), transient=code < 500)
             return message.message_id
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Abandon the transaction under way (RSET); the connection dropped if that fails."""
         if self._conn is None:
             return
         try:
             self._command(self._conn, "RSET")
             self._reply(self._conn)
         except (OSError, smtplib.SMTPException):
-            self._drop()
+            self.drop()
 
-    def _drop(self) -> None:
+    def drop(self) -> None:
+        """Close the connection without QUIT (it is not to be used again)."""
         conn, self._conn = self._conn, None
         if conn is not None:
             try:

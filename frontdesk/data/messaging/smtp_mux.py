@@ -14,7 +14,8 @@ and fails the message with the server's reason (4xx worth retrying, 5xx not); no
 the configured timeout, or a connection lost, fails it (``uncertain`` once the server has the
 text); a reused connection found closed before its message was handed over is replaced once.
 Connecting (with STARTTLS and login) and ``RSET`` keep the provider's blocking code: they are
-once per connection, or on an error.
+once per connection, or on an error. The provider keeps the connection and what was read of
+it (``ensure_connected``, ``sock``, ``write``, ``received``, ``take_reply``, ``reset``, ``drop``).
 """
 
 from __future__ import annotations
@@ -128,16 +129,13 @@ class SmtpMux(Generic[T]):
     def _begin(self, slot: _Slot[T]) -> None:
         """The message from ``MAIL``, on the slot's connection (a new one if it has none)."""
         provider = slot.provider
-        slot.fresh = provider._conn is None
         slot.written = slot.handed = False
         slot.early = None
-        if provider._conn is None:
-            try:
-                provider._conn = provider._connect()
-            except SendFailed as exc:
-                self._finish(slot, exc)
-                return
-            provider._buffer = b""
+        try:
+            slot.fresh = provider.ensure_connected()
+        except SendFailed as exc:
+            self._finish(slot, exc)
+            return
         self._watch(slot)
         self._command(slot, _MAIL, f"MAIL FROM:{_quoted(provider.cfg.sender_email)}")
 
@@ -145,12 +143,10 @@ class SmtpMux(Generic[T]):
         self._write(slot, step, f"{line}\r\n".encode("ascii"))
 
     def _write(self, slot: _Slot[T], step: int, data: bytes) -> None:
-        conn = slot.provider._conn
-        assert conn is not None
         slot.step = step
         slot.deadline = time.monotonic() + slot.provider.cfg.smtp_timeout
         try:
-            slot.provider._text(conn, data)
+            slot.provider.write(data)
         except smtplib.SMTPServerDisconnected:
             self._lost(slot)
         except TimeoutError:
@@ -158,8 +154,7 @@ class SmtpMux(Generic[T]):
 
     def _readable(self, slot: _Slot[T]) -> None:
         provider = slot.provider
-        conn = provider._conn
-        sock = conn.sock if conn is not None else None
+        sock = provider.sock
         if sock is None:
             self._unwatch(slot)
             return
@@ -175,12 +170,12 @@ class SmtpMux(Generic[T]):
         if not chunk:
             if slot.step == _IDLE:  # an idle connection the server closed
                 self._unwatch(slot)
-                provider._drop()
+                provider.drop()
             else:
                 self._lost(slot)
             return
-        provider._buffer += chunk
-        while slot.provider._conn is conn:
+        provider.received(chunk)
+        while provider.sock is sock:
             try:
                 reply = provider.take_reply()
             except smtplib.SMTPResponseException as exc:
@@ -220,7 +215,7 @@ class SmtpMux(Generic[T]):
                 self._finish(slot, None, slot.message.message_id)
         else:  # a reply nobody asked for (e.g. 421 to an idle connection): not to be reused
             self._unwatch(slot)
-            slot.provider._drop()
+            slot.provider.drop()
 
     def _data_reply(self, slot: _Slot[T], code: int, text: bytes) -> None:
         if code != 354:
@@ -245,7 +240,7 @@ class SmtpMux(Generic[T]):
             for slot in slots:
                 if slot.step == _DATA:  # the server waits for a text that will not come
                     self._unwatch(slot)
-                    slot.provider._drop()
+                    slot.provider.drop()
             raise
         for slot in slots:
             slot.written = True
@@ -256,14 +251,14 @@ class SmtpMux(Generic[T]):
     # -- failures -----------------------------------------------------------------------------
 
     def _refused(self, slot: _Slot[T], code: int, text: bytes | str) -> None:
-        slot.provider._reset()
-        if slot.provider._conn is None:
+        slot.provider.reset()
+        if slot.provider.sock is None:
             self._unwatch(slot)
         self._finish(slot, SendFailed(_reason(code, text), transient=code < 500))
 
     def _lost(self, slot: _Slot[T]) -> None:
         self._unwatch(slot)
-        slot.provider._drop()
+        slot.provider.drop()
         if not slot.fresh and not slot.handed and not slot.retried:
             slot.retried = True  # an idle connection the server closed: once more, a new one
             self._begin(slot)
@@ -276,7 +271,7 @@ class SmtpMux(Generic[T]):
     def _timed_out(self, slot: _Slot[T]) -> None:
         cfg = slot.provider.cfg
         self._unwatch(slot)
-        slot.provider._drop()
+        slot.provider.drop()
         self._finish(
             slot,
             SendFailed(
@@ -306,8 +301,7 @@ class SmtpMux(Generic[T]):
     # -- the sockets watched (a socket is unwatched before it is closed) ----------------------
 
     def _watch(self, slot: _Slot[T]) -> None:
-        conn = slot.provider._conn
-        sock = conn.sock if conn is not None else None
+        sock = slot.provider.sock
         if sock is slot.sock:
             return
         self._unwatch(slot)
