@@ -22,7 +22,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -294,24 +294,28 @@ class ScriptedSmtp:
                     return
 
 
-def scripted_config(port: int) -> MessagingConfig:
-    return MessagingConfig(
-        business_name="Lumen",
-        smtp_host="127.0.0.1",
-        smtp_port=port,
-        smtp_security="none",
-        smtp_user="",
-        smtp_timeout=5,
-        sender_email="desk@lumen.example",
-        sender_name="Lumen",
-        reply_to="",
-        unsubscribe_email="",
-        reminder_hours=24,
-        time_zone="UTC",
-        twilio_account_sid="",
-        twilio_sms_from="",
-        twilio_whatsapp_from="",
-        twilio_base_url="",
+def scripted_config(port: int = 25, **changes: Any) -> MessagingConfig:
+    """Settings for a plain SMTP server on loopback at ``port`` (``changes``: other values)."""
+    return replace(
+        MessagingConfig(
+            business_name="Lumen",
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            smtp_security="none",
+            smtp_user="",
+            smtp_timeout=5,
+            sender_email="desk@lumen.example",
+            sender_name="Lumen",
+            reply_to="",
+            unsubscribe_email="",
+            reminder_hours=24,
+            time_zone="UTC",
+            twilio_account_sid="",
+            twilio_sms_from="",
+            twilio_whatsapp_from="",
+            twilio_base_url="",
+        ),
+        **changes,
     )
 
 

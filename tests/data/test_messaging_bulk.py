@@ -27,29 +27,22 @@ from frontdesk.data.messaging.providers import Outgoing
 from frontdesk.data.messaging.smtp import as_bytes, build_email, email_bytes
 from tests.actors import ADMIN
 from tests.data.test_messaging import add, messages, shop
-from tests.messaging_peers import RecordingSmtp, smtp_server  # noqa: F401  (fixtures)
+from tests.messaging_peers import (  # noqa: F401  (fixtures)
+    RecordingSmtp,
+    scripted_config,
+    smtp_server,
+)
 
 
 def _cfg(
     sender_name: str = "Salon Lumen", reply_to: str = "hello@lumen.example"
 ) -> MessagingConfig:
-    return MessagingConfig(
+    return scripted_config(
         business_name=sender_name,
-        smtp_host="127.0.0.1",
-        smtp_port=25,
-        smtp_security="none",
-        smtp_user="",
         smtp_timeout=30,
-        sender_email="desk@lumen.example",
         sender_name=sender_name,
         reply_to=reply_to,
         unsubscribe_email="unsubscribe@lumen.example" if reply_to else "",
-        reminder_hours=24,
-        time_zone="UTC",
-        twilio_account_sid="",
-        twilio_sms_from="",
-        twilio_whatsapp_from="",
-        twilio_base_url="",
     )
 
 

@@ -26,8 +26,7 @@ class Run:
 
 
 def send(peer: ScriptedSmtp, count: int, connections: int, timeout: float = 5.0) -> Run:
-    cfg = scripted_config(peer.port)
-    cfg = type(cfg)(**{**cfg.__dict__, "smtp_timeout": timeout})
+    cfg = scripted_config(peer.port, smtp_timeout=timeout)
     messages = {
         n: Outgoing("email", f"r{n}@example.com", f"Hello {n}", f"Hi {n}", None, f"<m{n}@x>")
         for n in range(count)

@@ -1095,13 +1095,17 @@ class _Claims:
                 if self.done or self.claiming or len(self.items) > self.low:
                     return self.items.popleft() if self.items else None
                 self.claiming = True
-                size = self.batch if self.budget is None else min(self.batch, self.budget)
-            got: list[_Claimed] = []
-            try:
-                if size > 0:
-                    got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
-            finally:
-                self._got(got)
+            self._claim_batch()
+
+    def _claim_batch(self) -> None:
+        """Claim the next batch (``claiming`` set by the caller) and add it to the items."""
+        size = self.batch if self.budget is None else min(self.batch, self.budget)
+        got: list[_Claimed] = []
+        try:
+            if size > 0:
+                got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
+        finally:
+            self._got(got)
 
     def _got(self, got: list[_Claimed]) -> None:
         with self.turn:
@@ -1129,13 +1133,7 @@ class _Claims:
                     if self.stopped or self.done:
                         return
                     self.claiming = True
-                    size = self.batch if self.budget is None else min(self.batch, self.budget)
-                got: list[_Claimed] = []
-                try:
-                    if size > 0:
-                        got = _claim(self.writer, self.channels, self.texts, _now(self.now), size)
-                finally:
-                    self._got(got)
+                self._claim_batch()
         except BaseException as exc:
             with self.turn:
                 self.failure = exc
