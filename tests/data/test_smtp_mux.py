@@ -135,5 +135,6 @@ def test_a_hand_over_that_cannot_be_written_stops_the_run_before_any_text() -> N
     for provider in providers:
         provider.close()
     peer.finished()
-    assert sorted(mux.left()) == [0, 1]  # under way: to be queued again
+    # under way (0, 1) and made ready while they waited (2): all to be queued again
+    assert sorted(mux.left()) == [0, 1, 2]
     assert peer.messages == []  # no text reached the server

@@ -1290,6 +1290,7 @@ def send_queue(
             hand_over=lambda items: writer.all_handed_over([(i.id, i.subject) for i in items]),
             sent=lambda item, provider_id: record(item, provider_id, None),
             failed=lambda item, exc: record(item, None, exc),
+            stop=should_stop,
         )
         switch = sys.getswitchinterval()
         if count > 1:  # a claim made inline would keep the other connections waiting
@@ -1297,14 +1298,15 @@ def send_queue(
             claims.claim_ahead()
         try:
             mux.run()
-        except BaseException:
-            writer.release([item.id for item in mux.left()])
-            raise
         finally:
-            claims.stop()
-            if count > 1:
-                sys.setswitchinterval(switch)
-            _close({**chosen, **{str(i): p for i, p in enumerate(smtp)}})
+            try:  # taken and not finished (an error, or asked to stop): queued again
+                if left := [item.id for item in mux.left()]:
+                    writer.release(left)
+            finally:
+                claims.stop()
+                if count > 1:
+                    sys.setswitchinterval(switch)
+                _close({**chosen, **{str(i): p for i, p in enumerate(smtp)}})
 
     _LIVE.add(me)
     try:

@@ -24,6 +24,7 @@ import selectors
 import smtplib
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -35,6 +36,7 @@ T = TypeVar("T")
 
 _IDLE, _MAIL, _RCPT, _DATA, _TEXT = range(5)
 _TICK = 0.05  # seconds: how often the connections' timeouts are looked at
+_AHEAD = 2  # messages made ready while the connections wait for the server
 
 
 @dataclass(eq=False)
@@ -61,7 +63,8 @@ class SmtpMux(Generic[T]):
     ``take`` gives the next message to send (None: no more); ``hand_over`` writes the
     hand-overs of several messages at once (before their text can reach the server);
     ``sent`` and ``failed`` report each message's outcome; ``message`` gives an item's
-    message and its DATA text (:func:`wire_bytes`)."""
+    message and its DATA text (:func:`wire_bytes`); ``stop``, asked before each message,
+    ends the run early (messages made ready and not started are left, see :meth:`left`)."""
 
     def __init__(
         self,
@@ -72,6 +75,7 @@ class SmtpMux(Generic[T]):
         hand_over: Callable[[list[T]], None],
         sent: Callable[[T, str | None], None],
         failed: Callable[[T, SendFailed], None],
+        stop: Callable[[], bool] | None = None,
     ) -> None:
         self.slots: list[_Slot[T]] = [_Slot(p) for p in providers]
         self.take = take
@@ -79,30 +83,35 @@ class SmtpMux(Generic[T]):
         self.hand_over = hand_over
         self.sent = sent
         self.failed = failed
+        self.stop = stop
         self.selector = selectors.DefaultSelector()
         self.idle: list[_Slot[T]] = list(reversed(self.slots))
         self.busy = 0  # connections with a message
         self.waiting = False  # a connection reached DATA before its hand-over was written
+        self.more = True  # ``take`` may have more
+        # The next messages, taken and made (their DATA text) while every connection waited
+        # for the server: a connection that finishes starts the next at once.
+        self.ready: deque[tuple[T, Outgoing, bytes]] = deque()
 
     def run(self) -> None:
         """Until ``take`` has no more and every connection has finished its message."""
-        more = True
         check = time.monotonic() + _TICK
+        select = self.selector.select
         try:
             while True:
-                while more and self.idle:
-                    item = self.take()
-                    if item is None:
-                        more = False
+                while self.idle:
+                    ready = self._next()
+                    if ready is None:
                         break
-                    self._start(self.idle.pop(), item)
+                    self._start(self.idle.pop(), ready)
                 if self.waiting:
                     self._write_hand_overs()
-                if not self.busy:
-                    if more and self.idle:
-                        continue
+                if not self.busy:  # no message left to start
                     return
-                for key, _ in self.selector.select(_TICK):
+                events = select(0)
+                while not events and self._make_ahead():  # nothing to answer yet
+                    events = select(0)
+                for key, _ in events or select(_TICK):
                     self._readable(key.data)
                 now = time.monotonic()
                 if now >= check:  # the timeouts, a few times a second
@@ -114,16 +123,41 @@ class SmtpMux(Generic[T]):
             self.selector.close()
 
     def left(self) -> list[T]:
-        """The messages the connections were sending when :meth:`run` stopped on an error."""
-        return [s.item for s in self.slots if s.item is not None]
+        """The messages taken and not finished: those the connections were sending when
+        :meth:`run` stopped on an error, and those made ready and not started."""
+        return [s.item for s in self.slots if s.item is not None] + [r[0] for r in self.ready]
 
     # -- one message's steps ------------------------------------------------------------------
 
-    def _start(self, slot: _Slot[T], item: T) -> None:
+    def _next(self) -> tuple[T, Outgoing, bytes] | None:
+        """The next message (one made ready, else taken now), or None when there is none."""
+        if self.stop is not None and self.stop():
+            self.more = False
+            return None
+        if self.ready:
+            return self.ready.popleft()
+        if not self.more:
+            return None
+        item = self.take()
+        if item is None:
+            self.more = False
+            return None
+        return (item, *self.message(item))
+
+    def _make_ahead(self) -> bool:
+        """Take and make the next message while the connections wait (False: none to make)."""
+        if len(self.ready) >= _AHEAD or not self.more:
+            return False
+        ready = self._next()
+        if ready is None:
+            return False
+        self.ready.append(ready)
+        return True
+
+    def _start(self, slot: _Slot[T], ready: tuple[T, Outgoing, bytes]) -> None:
         self.busy += 1
-        slot.item = item
+        slot.item, slot.message, slot.data = ready
         slot.retried = False
-        slot.message, slot.data = self.message(item)
         self._begin(slot)
 
     def _begin(self, slot: _Slot[T]) -> None:
