@@ -155,6 +155,36 @@ def test_a_newsletter_is_rendered_once_for_all_its_recipients(
 # --------------------------------------------------------------------------- writes
 
 
+def test_the_hand_over_connection_leaves_checkpoints_to_the_others(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    """Its commits never checkpoint the WAL while the run sends (a checkpoint in a hand-over
+    stalled every connection); back in the pool it checkpoints as every connection does."""
+    shop(engine, smtp_server)
+    for i in range(30):
+        add(engine, f"C{i}", email=f"c{i}@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(engine, subject="N", body="Hi {first_name}", actor=ADMIN)
+    used: list[Any] = []  # every SQLite connection the run takes from the pool
+
+    def checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        used.append(dbapi_connection)
+
+    def setting(connection: Any) -> int:
+        return int(connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    during: list[list[int]] = []
+    event.listen(engine.pool, "checkout", checkout)
+    try:
+        report = outbox.send_queue(
+            engine, connections=2, progress=lambda r: during.append([setting(c) for c in used])
+        )
+    finally:
+        event.remove(engine.pool, "checkout", checkout)
+    assert report.sent == 30
+    assert all(0 in seen for seen in during)  # the hand-over connection, while it sends
+    assert {setting(c) for c in used} == {1000}  # and after, like every other connection
+
+
 def test_one_hand_over_write_a_message_and_sent_marks_together(
     engine: Engine, smtp_server: RecordingSmtp
 ) -> None:

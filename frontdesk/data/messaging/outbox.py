@@ -627,6 +627,7 @@ _SKIPPED = text(  # not an attempt: the claim's count taken back
 # process killed while sending leaves at most these "may have been delivered" (see _Log).
 SENT_BATCH = 20
 SENT_FLUSH_AFTER = timedelta(seconds=1)
+WAL_AUTOCHECKPOINT = 1000  # pages: SQLite's default, which every other connection keeps
 
 
 class _Log:
@@ -687,9 +688,16 @@ class _Log:
                 raise
 
     def _raw(self) -> FairConnection | None:
-        """SQLite's own connection, kept for this run's writes (None on other databases)."""
+        """SQLite's own connection, kept for this run's writes (None on other databases).
+
+        Its commits never checkpoint the WAL (copying a thousand pages to the database file
+        and syncing it, in the middle of a hand-over, stalled every connection for
+        milliseconds): the run's claims and the desk's writes, on other connections, do."""
         if self._conn is None:
             self._conn = self.engine.connect()
+            raw = self._conn.connection.dbapi_connection
+            if isinstance(raw, FairConnection):
+                raw.execute("PRAGMA wal_autocheckpoint=0")
         raw = self._conn.connection.dbapi_connection
         return raw if isinstance(raw, FairConnection) else None
 
@@ -803,8 +811,13 @@ class _Log:
 
     def close(self) -> None:
         if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+            raw = self._conn.connection.dbapi_connection
+            try:
+                if isinstance(raw, FairConnection):  # back to the pool as it came
+                    raw.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT}")
+            finally:
+                self._conn.close()
+                self._conn = None
 
 
 class _Writer:
