@@ -4,6 +4,7 @@ HTTP server. Sending, templates, reminders, greetings, newsletters, consent hist
 # ruff: noqa: F811  (the peers are fixtures imported from tests.messaging_peers)
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -487,6 +488,22 @@ def test_consent_history_of_imports_and_merges(engine: Engine, tmp_path: Path) -
         }
     # The most restrictive answer wins: the duplicate had no marketing consent.
     assert ("marketing", False, "merge") in merged
+
+
+def test_messages_for_a_channel_not_set_up_wait_and_are_counted(
+    engine: Engine, smtp_server: RecordingSmtp
+) -> None:
+    shop(engine, smtp_server)  # email set up, no SMS provider
+    pat = add(engine, "Pat", phone="+31612345678", email="pat@example.com")
+    with Session(engine) as s:
+        for body in ("one", "two"):
+            outbox.send_direct(session=s, customer_id=pat, actor=DESK, channel="sms", body=body)
+        outbox.send_direct(session=s, customer_id=pat, actor=DESK, subject="Hi", body="three")
+        s.commit()
+    report = outbox.send_queue(engine)
+    assert report.sent == 1 and len(smtp_server.received) == 1
+    assert report.waiting == {"sms": 2}  # the email sent is not counted, nor any sent one
+    assert Counter(m.status for m in messages(engine)) == {"queued": 2, "sent": 1}
 
 
 def test_stopping_early_releases_claimed_messages(

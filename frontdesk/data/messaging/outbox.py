@@ -1352,11 +1352,16 @@ def send_queue(
         finally:
             _LIVE.discard(me)
             log.close()
-    with Session(engine) as session:
-        rows = session.exec(
-            select(OutboxMessage.channel, func.count())
-            .where(col(OutboxMessage.status) == MessageStatus.QUEUED.value)
-            .group_by(col(OutboxMessage.channel))
-        ).all()
-    report.waiting = {str(c): int(n) for c, n in rows if c not in ready}
+    unready = [c.value for c in Channel if c.value not in ready]
+    if unready:  # only the channels not set up (the queued newsletter is not counted again)
+        with Session(engine) as session:
+            rows = session.exec(
+                select(OutboxMessage.channel, func.count())
+                .where(
+                    col(OutboxMessage.status) == MessageStatus.QUEUED.value,
+                    col(OutboxMessage.channel).in_(unready),
+                )
+                .group_by(col(OutboxMessage.channel))
+            ).all()
+        report.waiting = {str(c): int(n) for c, n in rows}
     return report
