@@ -154,7 +154,7 @@ class Clean:
 def _find_named(session: Session, model: Any, text: str | None, what: str, field: str) -> Any:
     """A row by id or by name (case-insensitive exact, else the one whose name starts so); a
     staff member also by username."""
-    raw = (text or "").strip()
+    raw = clean_line(field, text) or ""  # control characters refused (NUL: PostgreSQL's error)
     if not raw:
         raise ValidationFailed(field, f"choose a {what}")
     stmt = select(model)

@@ -310,6 +310,16 @@ def test_availability_follows_the_desk_rules(any_session: Session, shop: dict[st
     with pytest.raises(ValidationFailed) as bad:
         br.availability(session=s, service="Haircut", branch=None, day="02/11", now=NOW, tz=UTC)
     assert bad.value.field == "date"
+    # a control character (NUL: PostgreSQL refuses it in a query) is bad input, not a crash
+    for service, branch, field in (
+        ("Hair\x00cut", "Main", "service"),
+        ("Haircut", "Ma\x00in", "branch"),
+    ):
+        with pytest.raises(ValidationFailed) as bad:
+            br.availability(
+                session=s, service=service, branch=branch, day="2026-11-03", now=NOW, tz=UTC
+            )
+        assert bad.value.field == field
 
 
 def test_lookup_says_name_upcoming_and_points_never_staff_notes(
