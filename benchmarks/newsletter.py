@@ -15,8 +15,9 @@ Builds (once) a demo database of 120,000 customers in benchmarks/data, gives the
    (the same bytes) from bare smtplib loops, over one connection and over ``--connections``
    (the better of the two is the server's rate, the ceiling), then sends the next
    ``--send``/``--rounds`` queued messages through the outbox over ``--connections``
-   (one thread driving the connections, claims of 100 made ahead, a hand-over write for the
-   messages under way, "sent" marks 20 at a time) — alternating,
+   (one thread driving the connections, the next two messages made ready while they wait,
+   claims of 100 made ahead, a hand-over write for the messages under way, "sent" marks 20
+   at a time) — alternating,
    so that both see the same load on a shared machine. Goal: the server's rate (>= 90% of
    it);
 4. samples the process's resident memory while queueing and sending — floor: growth under

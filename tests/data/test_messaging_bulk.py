@@ -225,11 +225,11 @@ def test_one_hand_over_write_a_message_and_sent_marks_together(
     claims = [t for t in transactions if any(kind(st) == "claim" for st in t)]
     assert len(claims) == 1  # the whole batch in one transaction
     # one transaction a message (its hand-over); the "sent" marks 20 at a time, the last 5
-    # at the end of the run — or 4 of them with the claim that finds nothing more, made
-    # while the last message waits for the server (the next message is made ready then)
+    # at the end of the run — or some of them with the claim that finds nothing more, made
+    # while the last messages wait for the server (the next ones are made ready then)
     assert len([t for t in transactions if any(kind(st) == "hand-over" for st in t)]) == 45
     sent = [n for n in (sum(kind(st) == "sent" for st in t) for t in transactions) if n]
-    assert sent in ([20, 20, 5], [20, 20, 4, 1])
+    assert sent[:2] == [20, 20] and sum(sent[2:]) == 5 and len(sent) <= 4
     # and nothing else writes to the outbox but the claims and the end of the run
     assert len([t for t in transactions if t]) == 45 + len(sent) - 1
     assert Counter(m.status for m in messages(engine)) == {"sent": 45}

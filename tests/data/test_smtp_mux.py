@@ -25,7 +25,9 @@ class Run:
     texts_at_hand_over: list[int]  # messages the server had when each hand-over was written
 
 
-def send(peer: ScriptedSmtp, count: int, connections: int, timeout: float = 5.0) -> Run:
+def send(
+    peer: ScriptedSmtp, count: int, connections: int, timeout: float = 5.0, poll: float = 0.0
+) -> Run:
     cfg = scripted_config(peer.port, smtp_timeout=timeout)
     messages = {
         n: Outgoing("email", f"r{n}@example.com", f"Hello {n}", f"Hi {n}", None, f"<m{n}@x>")
@@ -48,6 +50,7 @@ def send(peer: ScriptedSmtp, count: int, connections: int, timeout: float = 5.0)
         hand_over=hand_over,
         sent=lambda n, _id: run.sent.append(n),
         failed=lambda n, exc: run.failed.append((n, exc)),
+        poll=poll,
     )
     try:
         mux.run()
@@ -58,14 +61,15 @@ def send(peer: ScriptedSmtp, count: int, connections: int, timeout: float = 5.0)
     return run
 
 
-def test_several_connections_send_each_message_once_after_its_hand_over() -> None:
+@pytest.mark.parametrize("poll", [0.0, 0.0001, 0.05])  # sleeps at once; looks again first
+def test_several_connections_send_each_message_once_after_its_hand_over(poll: float) -> None:
     peer = ScriptedSmtp(
         {
             "MAIL": [b"25", b"0 sender ok\r\n"],  # a reply in two packets
             "RCPT": [b"250-first line\r\n", b"250 second line\r\n"],  # on two lines
         }
     )
-    run = send(peer, 12, connections=3)
+    run = send(peer, 12, connections=3, poll=poll)
     assert sorted(run.sent) == list(range(12)) and run.failed == []
     handed = [n for batch in run.handed for n in batch]
     assert sorted(handed) == list(range(12))  # each once
@@ -102,12 +106,49 @@ def test_a_connection_the_server_closed_between_messages_is_replaced() -> None:
     assert len(peer.messages) == 4 and peer.connections >= 4
 
 
-def test_no_answer_after_the_text_fails_uncertain_not_retried() -> None:
+@pytest.mark.parametrize("poll", [0.0, 0.05])  # the timeout holds while it looks again
+def test_no_answer_after_the_text_fails_uncertain_not_retried(poll: float) -> None:
     peer = ScriptedSmtp({".": []})  # takes the text, never answers it
-    run = send(peer, 1, connections=1, timeout=0.3)
+    run = send(peer, 1, connections=1, timeout=0.3, poll=poll)
     failure = run.failed[0][1]
     assert failure.uncertain and not failure.transient  # it may have been delivered
     assert run.handed == [[0]] and run.sent == [] and len(peer.messages) == 1
+
+
+def test_the_next_messages_are_made_while_the_connection_waits_and_left_on_a_stop() -> None:
+    peer = ScriptedSmtp({".": []})  # takes the text, never answers it
+    cfg = scripted_config(peer.port, smtp_timeout=0.3)
+    messages = [
+        Outgoing("email", f"r{n}@example.com", "Hello", "Hi", None, f"<m{n}@x>") for n in range(9)
+    ]
+    queue = list(range(9))
+    taken: list[int] = []
+    failed: list[int] = []
+
+    def take() -> int | None:
+        if queue:
+            taken.append(queue.pop(0))
+            return taken[-1]
+        return None
+
+    provider = SmtpProvider(cfg, None)
+    mux: SmtpMux[int] = SmtpMux(
+        [provider],
+        take=take,
+        message=lambda n: (messages[n], wire_bytes(messages[n], cfg)),
+        hand_over=lambda items: None,
+        sent=lambda n, _id: pytest.fail("no text is answered"),
+        failed=lambda n, exc: failed.append(n),
+        stop=lambda: bool(failed),  # as the desk's sender stops when asked
+    )
+    try:
+        mux.run()
+    finally:
+        provider.close()
+    peer.finished()
+    assert failed == [0] and len(peer.messages) == 1
+    assert taken == [0, 1, 2]  # the one under way and two made ready while it waited, no more
+    assert mux.left() == [1, 2]  # made ready, never started: to be queued again
 
 
 def test_a_hand_over_that_cannot_be_written_stops_the_run_before_any_text() -> None:

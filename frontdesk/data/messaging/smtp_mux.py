@@ -3,9 +3,11 @@
 One thread per connection (the sender before this) made the connections take turns on the
 interpreter: a reply that arrived while another connection's thread held it waited, and the
 server idled meanwhile. Here one loop waits on every connection's socket at once and answers
-whichever replied first; a hand-over is written while the server answers DATA, together with
-those of the other connections' messages under way (so that about one write in four is needed),
-and the outbox claims the next batch in a thread of its own.
+whichever replied first; while every connection waits for the server, the next messages are
+taken and made (so that a connection that finishes starts the next at once); a hand-over is
+written while the server answers DATA, together with those of the other connections' messages
+under way (so that about one write in four is needed), and the outbox claims the next batch in
+a thread of its own.
 
 Each connection goes through a message as :meth:`SmtpProvider.send` does, with the same
 outcomes for the same replies: ``MAIL``, ``RCPT``, ``DATA`` (its hand-over written before the
@@ -64,7 +66,9 @@ class SmtpMux(Generic[T]):
     hand-overs of several messages at once (before their text can reach the server);
     ``sent`` and ``failed`` report each message's outcome; ``message`` gives an item's
     message and its DATA text (:func:`wire_bytes`); ``stop``, asked before each message,
-    ends the run early (messages made ready and not started are left, see :meth:`left`)."""
+    ends the run early (messages made ready and not started are left, see :meth:`left`).
+    ``poll``: seconds to keep looking for a reply before the thread sleeps (see :meth:`_poll`);
+    0 sleeps at once."""
 
     def __init__(
         self,
@@ -76,6 +80,7 @@ class SmtpMux(Generic[T]):
         sent: Callable[[T, str | None], None],
         failed: Callable[[T, SendFailed], None],
         stop: Callable[[], bool] | None = None,
+        poll: float = 0.0,
     ) -> None:
         self.slots: list[_Slot[T]] = [_Slot(p) for p in providers]
         self.take = take
@@ -84,6 +89,7 @@ class SmtpMux(Generic[T]):
         self.sent = sent
         self.failed = failed
         self.stop = stop
+        self.poll = poll
         self.selector = selectors.DefaultSelector()
         self.idle: list[_Slot[T]] = list(reversed(self.slots))
         self.busy = 0  # connections with a message
@@ -111,6 +117,8 @@ class SmtpMux(Generic[T]):
                 events = select(0)
                 while not events and self._make_ahead():  # nothing to answer yet
                     events = select(0)
+                if not events and self.poll:
+                    events = self._poll()
                 for key, _ in events or select(_TICK):
                     self._readable(key.data)
                 now = time.monotonic()
@@ -131,12 +139,23 @@ class SmtpMux(Generic[T]):
 
     def _next(self) -> tuple[T, Outgoing, bytes] | None:
         """The next message (one made ready, else taken now), or None when there is none."""
-        if self.stop is not None and self.stop():
-            self.more = False
-            return None
-        if self.ready:
+        if self.ready and not self._stopping():
             return self.ready.popleft()
-        if not self.more:
+        return self._take()
+
+    def _make_ahead(self) -> bool:
+        """Take and make a message while the connections wait (False: none, or enough)."""
+        if len(self.ready) >= _AHEAD:
+            return False
+        ready = self._take()
+        if ready is None:
+            return False
+        self.ready.append(ready)
+        return True
+
+    def _take(self) -> tuple[T, Outgoing, bytes] | None:
+        """A message taken and made now, or None when there is none (or a stop was asked)."""
+        if not self.more or self._stopping():
             return None
         item = self.take()
         if item is None:
@@ -144,15 +163,25 @@ class SmtpMux(Generic[T]):
             return None
         return (item, *self.message(item))
 
-    def _make_ahead(self) -> bool:
-        """Take and make the next message while the connections wait (False: none to make)."""
-        if len(self.ready) >= _AHEAD or not self.more:
-            return False
-        ready = self._next()
-        if ready is None:
-            return False
-        self.ready.append(ready)
-        return True
+    def _poll(self) -> list[tuple[selectors.SelectorKey, int]]:
+        """The sockets with a reply, looked for again and again for up to ``poll`` seconds
+        (nothing else to do meanwhile): a server's reply comes within a few hundred
+        microseconds, and waking a thread that slept on the sockets took long enough, on a
+        busy machine, for every connection to be waiting on the sender while the server
+        idled. Costs processor time while the run sends; never more than ``poll`` a wait."""
+        select = self.selector.select
+        end = time.perf_counter() + self.poll
+        while time.perf_counter() < end:
+            events = select(0)
+            if events:
+                return events
+        return []
+
+    def _stopping(self) -> bool:
+        if self.stop is not None and self.stop():
+            self.more = False
+            return True
+        return False
 
     def _start(self, slot: _Slot[T], ready: tuple[T, Outgoing, bytes]) -> None:
         self.busy += 1
