@@ -83,7 +83,8 @@ async def child(db: str, started: float, keystrokes: bool, staff: str | None) ->
 async def opening(app: Any, pilot: Any, directory: Any) -> dict[str, float]:
     """From the directory's list: ``enter`` to the profile shown with its first tab's data,
     and ``n`` to the new customer form ready for typing (its choices loaded), each measured
-    from the key to the repaint; the first profile of the process separately (caches cold)."""
+    from the key to the repaint; the first profile and the first form of the process
+    separately (caches cold; the app keeps the closed form and shows it again)."""
     from textual import events
 
     from frontdesk.screens.customer_form import CustomerFormScreen
@@ -131,7 +132,8 @@ async def opening(app: Any, pilot: Any, directory: Any) -> dict[str, float]:
     return {
         "profile_first_ms": profiles[0],
         "profile_median_ms": median(profiles[1:]),
-        "form_median_ms": median(forms),
+        "form_first_ms": forms[0],
+        "form_median_ms": median(forms[1:]),
     }
 
 
@@ -205,8 +207,9 @@ def main() -> None:
         f"   2,000 customers: {floor['profile_first_ms']:5.0f} ms, {floor['profile_median_ms']:5.0f} ms"
     )
     print(
-        f"new customer form open (n to ready):   median {typing['form_median_ms']:6.0f} ms"
-        f"   (goal: <= 100 ms)   2,000 customers: {floor['form_median_ms']:5.0f} ms"
+        f"new customer form open (n to ready), first: {typing['form_first_ms']:7.0f} ms,"
+        f" then median {typing['form_median_ms']:5.0f} ms   (goal: <= 100 ms)"
+        f"   2,000 customers: {floor['form_first_ms']:5.0f} ms, {floor['form_median_ms']:5.0f} ms"
     )
     print(
         f"peak memory while typing:                            {typing['peak_mb']:7.1f} MB (goal: < 250 MB)"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -33,6 +33,9 @@ from frontdesk.data.validation import format_phone
 from frontdesk.text import plain, user_text
 from frontdesk.widgets.base import Desk, LiveData
 from frontdesk.widgets.keys import TYPING_WIDGETS, is_printable_key, screen_accepts_keys
+
+if TYPE_CHECKING:
+    from frontdesk.screens.customer_form import CustomerFormScreen
 
 T = TypeVar("T")
 
@@ -93,6 +96,8 @@ SETTLE_AFTER = 2.0
 GC_THRESHOLDS = (700, 10, 100)
 IDLE_COLLECT_AFTER = 5.0
 IDLE_COLLECT_MIN = 3
+# The new customer form is built off screen once the desk has been this long without a key.
+PREPARE_AFTER_IDLE = 1.0
 KEY_WATCHDOG = 3.0
 # How many times a key's ``KeyDone`` goes round again while what the key started (a message
 # such as ``Input.Submitted``, a deferred focus move) is still waiting in some queue.
@@ -164,6 +169,7 @@ class FrontdeskApp(App[None]):
         self.changes = ChangeWatch(self.engine)
         self.changes.changed()
         self.crash_report: Path | None = None
+        self._new_form: CustomerFormScreen | None = None  # kept for the next new customer
         # Typed-ahead keys wait here, in order, until the screen is ready and the key before
         # them has been fully handled (see on_event).
         self._key_backlog: deque[events.Key] = deque()
@@ -213,6 +219,21 @@ class FrontdeskApp(App[None]):
             )
         self.expire_points()
 
+    @property
+    def _background_screens(self) -> list[Screen[Any]]:
+        """The screens under the top one that show through it: none under an opaque screen.
+
+        Textual counts the screen just under the top one as visible even when the top one
+        covers it whole; a repaint of that screen (the one push_screen asks of the directory
+        it covers) then repaints the whole screen on top again, and that screen laid out and
+        styled itself at every terminal resize. Modals (translucent) still show the screens
+        under them; a covered screen catches up when it comes back (its resume lays out and
+        repaints it at the terminal's size, and refreshes what changed meanwhile)."""
+        stack = self._screen_stack
+        if not stack or stack[-1].styles.background.a == 1:
+            return []
+        return list(super()._background_screens)
+
     def settle_memory(self) -> None:
         """Keep Python's full garbage collections out of the way of the desk.
 
@@ -228,6 +249,32 @@ class FrontdeskApp(App[None]):
         gc.freeze()
         gc.set_threshold(*GC_THRESHOLDS)
         self.set_interval(IDLE_COLLECT_AFTER, self._collect_when_idle)
+        self._prepare_timer = self.set_interval(PREPARE_AFTER_IDLE / 2, self._prepare_when_idle)
+
+    def _prepare_when_idle(self) -> None:
+        from time import monotonic
+
+        if self._new_form is not None or not self.may("customers.write"):
+            self._prepare_timer.stop()
+            return
+        if monotonic() - self._key_started >= PREPARE_AFTER_IDLE and not self._key_backlog:
+            self._prepare_timer.stop()
+            self.prepare_new_customer_form()
+
+    def prepare_new_customer_form(self) -> None:
+        """Build the new customer form before it is first asked for (the desk idle a moment),
+        so that even the first ``n`` only shows it. Composing, mounting and styling its widgets
+        off screen is what made a first opening slow; it is laid out when shown."""
+        from frontdesk.screens.customer_form import CustomerFormScreen
+
+        if self._new_form is not None:
+            return
+        form = CustomerFormScreen()
+        self.install_screen(form, "new-customer")
+        self._new_form = form
+        # Textual mounts a screen as push_screen shows it; this is the same first step of
+        # push_screen's (no public call mounts a screen without showing it).
+        self._get_screen(form)
 
     def _collect_when_idle(self) -> None:
         import gc
@@ -675,16 +722,35 @@ class FrontdeskApp(App[None]):
             self.open_customer(customer_id)
 
     def action_new_customer(self) -> None:
-        if self.refuse("customers.write"):
-            return
-        from frontdesk.screens.customer_form import CustomerFormScreen
-
         def saved(customer_id: int | None) -> None:
             if customer_id is not None:
                 self.notify("Customer saved")
                 self.open_customer(customer_id)
 
-        self.push_screen(CustomerFormScreen(), callback=saved)
+        self.new_customer(then=saved)
+
+    def new_customer(
+        self,
+        prefill: dict[str, str] | None = None,
+        then: Callable[[int | None], None] | None = None,
+    ) -> None:
+        """Open the new customer form; ``then`` gets the saved customer's id (None: closed).
+
+        The form closed last time is kept and shown again, blank (composing and styling its
+        hundred widgets was most of an opening's time); a new one is made when it is open."""
+        if self.refuse("customers.write"):
+            return
+        from frontdesk.screens.customer_form import CustomerFormScreen
+
+        form = self._new_form
+        if form is not None and form.reusable:
+            form.reopen(prefill)
+        else:
+            form = CustomerFormScreen(prefill=prefill)
+            if self._new_form is None:
+                self.install_screen(form, "new-customer")  # kept when it closes
+                self._new_form = form
+        self.push_screen(form, callback=then)
 
 
 # Screens know the app only as a Desk (widgets.base): the app must keep that promise.

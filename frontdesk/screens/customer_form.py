@@ -61,6 +61,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
     """Add a customer (no id) or edit one. Dismisses with the saved customer's id, or None."""
 
     AUTO_FOCUS = "#f-first_name"
+    KEEP_STYLES = True  # the app keeps a closed new-customer form and reopens it
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Back"),
@@ -86,6 +87,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         self.duplicate: DuplicateCustomer | None = None
         self.conflict: Customer | None = None
         self.saving = False
+        self._shown: dict[str, object] = {}  # the choices shown, by part (``_changed``)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -173,6 +175,49 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         self.query_one("#form-banner", Static).display = False
         self.query_one("#box-blocked_reason").display = False
         self.query_one("#cf-title").display = False
+        self._load()
+
+    @property
+    def reusable(self) -> bool:
+        """A new-customer form that is not open: :meth:`reopen` can show it again."""
+        return self.customer_id is None and self.is_attached and self not in self.app.screen_stack
+
+    def reopen(self, prefill: dict[str, str] | None = None) -> None:
+        """Make this (closed) new-customer form blank again, as a new one would be, and load
+        its choices afresh. The app keeps one and reopens it: composing and styling its
+        widgets was most of the time an opening took (``FrontdeskApp.new_customer``)."""
+        self.prefill = {k: v for k, v in (prefill or {}).items() if k in formdata.TEXT_FIELDS}
+        self.version = None
+        self.initial = None
+        self.duplicate = None
+        self.conflict = None
+        self.saving = False
+        self.title = "New customer"
+        typed: dict[str, Any] = dict(self.prefill)
+        blank = CustomerForm(**typed, phone_country=self.business_region)
+        # Blanking the fields is not the user typing: no validation, no reactions.
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+            self.fill(blank)
+            self.query_one("#f-tags", SelectionList).deselect_all()
+        for name in formdata.TEXT_FIELDS:
+            self.show_error(name, None)  # a message line shown last time stays, empty
+        for definition in self.custom_fields:
+            self.show_custom_error(definition.key, None)
+        banner = self.query_one("#form-banner", Static)
+        if banner.display:
+            banner.update("")
+            banner.remove_class("conflict")
+            banner.display = False
+        self.query_one("#box-blocked_reason").display = False
+        for select in self.query(Select):
+            select.expanded = False  # a list left open by a ctrl+s that saved
+        self.query_one("#form", VerticalScroll).scroll_home(animate=False, immediate=True)
+        first = self.query_one("#f-first_name", Input)
+        self.set_focus(first)
+        first.cursor_position = len(first.value)
+        self._load()
+
+    def _load(self) -> None:
         # Keys typed before the form is filled wait, then land where they were meant to.
         self.hold_keys()
         customer_id = self.customer_id
@@ -189,23 +234,41 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         finally:
             self.release_keys()
 
+    def _changed(self, part: str, key: object) -> bool:
+        """Whether ``part``'s choices differ from what the form shows (a reopened form keeps
+        its widgets when nothing changed: no new layout of the whole form)."""
+        if self._shown.get(part) == key:
+            return False
+        self._shown[part] = key
+        return True
+
     async def _apply_loaded(self, data: CustomerFormData) -> None:
         self.business_region = data.region
         self.custom_fields = data.custom_fields
-        self.query_one("#f-category_id", Select).set_options(
-            [
-                (join(user_text(c.symbol, safe_style(c.colour)), user_text(c.name)), c.id)
-                for c in data.categories
-                if c.id
-            ]
-        )
-        self.query_one("#f-home_branch_id", Select).set_options(
-            [(user_text(b.name), b.id) for b in data.branches if b.id]
-        )
+        categories = [c for c in data.categories if c.id]
+        if self._changed("categories", [(c.id, c.name, c.symbol, c.colour) for c in categories]):
+            self.query_one("#f-category_id", Select).set_options(
+                [
+                    (join(user_text(c.symbol, safe_style(c.colour)), user_text(c.name)), c.id)
+                    for c in categories
+                ]
+            )
+        branches = [b for b in data.branches if b.id]
+        if self._changed("branches", [(b.id, b.name) for b in branches]):
+            self.query_one("#f-home_branch_id", Select).set_options(
+                [(user_text(b.name), b.id) for b in branches]
+            )
         chosen = data.form.tags if data.form else frozenset()
-        self.query_one("#f-tags", SelectionList).add_options(
-            [(user_text(t.name), t.id, t.id in chosen) for t in data.tags if t.id]
-        )
+        tags = [t for t in data.tags if t.id]
+        tag_list = self.query_one("#f-tags", SelectionList)
+        if self._changed("tags", [(t.id, t.name) for t in tags]):
+            tag_list.clear_options().add_options(
+                [(user_text(t.name), t.id, t.id in chosen) for t in tags]
+            )
+        else:
+            for t in tags:
+                if t.id in chosen:
+                    tag_list.select(t.id)
         self.query_one("#f-phone_country", Select).value = data.region
         await self.mount_custom_fields(data.custom_fields, data.custom_values)
         customer = data.customer
@@ -231,6 +294,15 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         self, definitions: list[CustomField], values: dict[str, str]
     ) -> None:
         self.query_one("#cf-title").display = bool(definitions)
+        grid = self.query_one("#cf-grid", Grid)
+        shape = [(f.key, f.label, f.type, f.required, f.choices, f.help_text) for f in definitions]
+        if not self._changed("custom", shape):  # a reopened form: the same fields
+            with self.prevent(Input.Changed):  # not typed: no "required" shown at once
+                for f in definitions:
+                    self.query_one(f"#cf-{f.key}", Input).value = plain(values.get(f.key, ""))
+            return
+        if grid.children:  # a reopened form: the fields as they are defined now
+            await grid.remove_children()
         boxes: list[Widget] = []
         for f in definitions:
             hint = {
@@ -250,7 +322,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
                 )
             )
         if boxes:
-            await self.query_one("#cf-grid", Grid).mount_all(boxes)
+            await grid.mount_all(boxes)
 
     def fill(self, form: CustomerForm) -> None:
         """Show a stored customer's values (stored control characters shown escaped)."""

@@ -981,19 +981,12 @@ class DirectoryScreen(FrontdeskScreen[None]):
         )
 
     def action_new(self) -> None:
-        from frontdesk.screens.customer_form import CustomerFormScreen
-
-        if self.fd.refuse("customers.write"):
-            return
-
         def added(customer_id: int | None) -> None:
             self._after_save(customer_id)
             if customer_id is not None:
                 self.fd.open_customer(customer_id)
 
-        self.app.push_screen(
-            CustomerFormScreen(prefill=lookups.prefill_from_query(self.query_text)), callback=added
-        )
+        self.fd.new_customer(lookups.prefill_from_query(self.query_text), then=added)
 
     def action_edit(self) -> None:
         from frontdesk.screens.customer_form import CustomerFormScreen

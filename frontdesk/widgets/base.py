@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlmodel import Session
 from textual import events
+from textual._context import NoActiveAppError  # raised by a detached node's ``app``
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -56,6 +57,11 @@ class Desk(Protocol):
     def open_customer(self, customer_id: int) -> None: ...
     def new_booking(self, customer_id: int | None = None, follow_up: bool = False) -> None: ...
     def new_order(self, customer_id: int | None = None) -> None: ...
+    def new_customer(
+        self,
+        prefill: dict[str, str] | None = None,
+        then: Callable[[int | None], None] | None = None,
+    ) -> None: ...
     def send_outbox_soon(self) -> None: ...
     def action_audit(self, customer_code: str | None = None) -> None: ...
 
@@ -76,6 +82,16 @@ class DataFailed(Message, bubble=False):
         super().__init__()
         self.on_error = on_error
         self.error = error
+
+
+def deliver(node: Any, message: Message) -> None:
+    """From a worker thread: hand ``message`` to ``node``, unless the screen or widget was
+    closed while the work ran (a detached node no longer reaches the app from a thread:
+    Textual raises; there is nothing left to show the result on)."""
+    try:
+        node.post_message(message)
+    except NoActiveAppError:
+        pass
 
 
 class DataMixin:
@@ -131,7 +147,7 @@ class DataMixin:
             except Exception as exc:
                 node._failed(exc, on_error)
                 return
-            node.post_message(DataReady(then, result))
+            deliver(node, DataReady(then, result))
 
         return node.run_worker(
             run,
@@ -163,7 +179,7 @@ class DataMixin:
         """Called in the worker thread: hand the error to ``on_error``, re-raise the rest."""
         node: Any = self
         if on_error is not None:
-            node.post_message(DataFailed(on_error, exc))
+            deliver(node, DataFailed(on_error, exc))
             if isinstance(exc, FrontdeskError):
                 return  # expected: the screen shows it where it belongs
         raise exc
@@ -201,16 +217,30 @@ class LiveData:
             self._stale = True
 
     _resumed = False
+    # A screen the app keeps and shows again (the new customer form) is not restyled when it
+    # comes back unless the app's styles changed meanwhile (a theme change).
+    KEEP_STYLES = False
+    _styled_at: int | None = None
+
+    def _styles_version(self) -> int:
+        # Textual counts its style changes (a theme change adds one); no public name for it.
+        return int(getattr(self, "app")._css_update_count)  # noqa: B009
+
+    def _on_mount(self, event: events.Mount) -> None:
+        # Found by Textual's naming convention on every class of the MRO, as below.
+        self._styled_at = self._styles_version()
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Found by Textual's naming convention on every class of the MRO (Screen's own
         # ``_on_screen_resume`` runs after this one); a decorated handler would not be, in a
         # plain mixin.
-        if not self._resumed:
-            # A pushed screen was styled as it mounted, a moment ago: Textual would restyle
-            # every widget of it again (a quarter of the styling work of opening a profile).
-            self._resumed = True
+        styled_at = self._styles_version()
+        if styled_at == self._styled_at and (self.KEEP_STYLES or not self._resumed):
+            # A pushed screen was styled as it mounted: Textual would restyle every widget
+            # of it again (a quarter of the styling work of opening a profile).
             event.refresh_styles = False
+        self._resumed = True
+        self._styled_at = styled_at
         if self._stale:
             self._stale = False
             self.refresh_data()

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, SelectionList, Static
 
 from frontdesk.data import customers as svc
+from frontdesk.data import fields
+from frontdesk.data.fields import save_field
 from frontdesk.data.models import AuditEvent, Customer
 from frontdesk.data.settings import set_setting
 from frontdesk.data.staff import create_staff
+from frontdesk.data.tags import create_tag
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.customer_form import CustomerFormScreen
 from frontdesk.screens.directory import DirectoryScreen
@@ -321,3 +324,143 @@ async def test_form_follows_a_terminal_resize(desk_engine: Engine) -> None:
         await keys(pilot, "ctrl+s")
         assert "First name is required" in error_of(app, "first_name")
         assert len(app.screen.query(".field-error")) == 1
+
+
+async def test_new_customer_form_reopened_blank(desk_engine: Engine) -> None:
+    """The app keeps the closed new-customer form and shows it again: nothing of the last
+    customer (values, error lines, tags, custom values, a duplicate's offer) is left in it,
+    keys typed at once still land in order, and the second opening builds no widget."""
+    with Session(desk_engine) as s:
+        vip = create_tag(session=s, name="[VIP]")
+        save_field(session=s, label="Hair [colour]", key="hair", actor=ADMIN)
+        s.commit()
+        vip_id = vip.id
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # First customer: a bad email (error line shown), then fixed; a tag; a custom value.
+        await keys(pilot, "n", "Ana", "tab", "Kovač", *TO_EMAIL[1:], "ana@")
+        form = app.screen
+        assert isinstance(form, CustomerFormScreen)
+        assert error_of(app, "email")
+        widgets = built(form)
+        await keys(pilot, "backspace", "@example.com")
+        tags = form.query_one("#f-tags", SelectionList)
+        await keys(pilot, *tabs_to_from(app, "#f-tags"), "down", "space")
+        await keys(pilot, *tabs_to_from(app, "#cf-hair"))
+        await keys(pilot, "Red", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        first = one_customer(desk_engine, email="ana@example.com")
+        with Session(desk_engine) as s:
+            assert [t.id for t in svc.tags_of(session=s, customer_id=first.id or 0)] == [vip_id]
+        # A second custom field defined meanwhile (another desk): shown on the next opening.
+        with Session(desk_engine) as s:
+            save_field(session=s, label="Allergies", key="allergies", actor=ADMIN)
+            s.commit()
+        # The second customer, typed at once from the directory.
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, DirectoryScreen)
+        await keys(pilot, "n", "Bo", "tab", "Lind", *TO_EMAIL[1:], "bo@example.com", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        second = one_customer(desk_engine, first_name="Bo")
+        assert (second.last_name, second.email, second.phone) == ("Lind", "bo@example.com", None)
+        with Session(desk_engine) as s:
+            assert svc.tags_of(session=s, customer_id=second.id or 0) == []
+            assert fields.values_of(session=s, customer_id=second.id or 0) == {}
+        # Opened once more: the same form, blank, with both custom fields and no error line.
+        await keys(pilot, "escape", "n")
+        assert app.screen is form
+        assert all(value_of(app, name) == "" for name in ("first_name", "last_name", "email"))
+        assert error_of(app, "email") == ""
+        assert not form.query(".invalid")
+        assert tags.selected == [] and tags.option_count == 1
+        assert form.query_one("#cf-hair", Input).value == ""
+        assert form.query("#cf-allergies")
+        assert app.focused is form.query_one("#f-first_name")
+        assert built(form) == widgets + 4  # the new custom field's box, nothing else
+        assert form.title == "New customer"
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, DirectoryScreen)
+
+
+async def test_reopened_form_takes_the_search_box_and_asks_before_discarding(
+    desk_engine: Engine,
+) -> None:
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "n", "Half", "escape", "y")  # typed, then discarded
+        assert isinstance(app.screen, DirectoryScreen)
+        await keys(pilot, "/", "anna de vries anna@example.com", "enter", "n")
+        assert isinstance(app.screen, CustomerFormScreen)
+        assert (value_of(app, "first_name"), value_of(app, "last_name")) == ("Anna", "de vries")
+        assert value_of(app, "email") == "anna@example.com"
+        form = app.screen
+        # The directory under the (opaque) form is not drawn, nor is a repaint of it a
+        # repaint of the form; the form under a modal shows through it.
+        assert app._background_screens == []
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, ConfirmModal)  # the pre-filled values count as typed
+        assert app._background_screens == [form]
+        await keys(pilot, "escape", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        saved = one_customer(desk_engine, first_name="Anna")
+        assert saved.last_name == "de vries"
+
+
+async def test_new_customer_while_the_kept_form_is_open_gets_its_own(
+    desk_engine: Engine,
+) -> None:
+    """ctrl+p "New customer" from inside the kept form: a second form on top (the kept one
+    is on the stack and cannot be shown twice); both save their own customer."""
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "n", "Outer", *TO_EMAIL, "outer@example.com")
+        kept = app.screen
+        app.action_new_customer()
+        await settle(pilot)
+        inner = app.screen
+        assert isinstance(inner, CustomerFormScreen) and inner is not kept
+        await keys(pilot, "Inner", *TO_EMAIL, "inner@example.com", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        await keys(pilot, "escape")
+        assert app.screen is kept and value_of(app, "first_name") == "Outer"
+        await keys(pilot, "ctrl+s")
+        assert {c.first_name for c in customers_of(desk_engine)} == {"Inner", "Outer"}
+
+
+def built(form: CustomerFormScreen) -> int:
+    """The form's widgets, not counting message lines (mounted with a field's first one)."""
+    return sum(1 for w in form.walk_children() if not w.has_class("field-error"))
+
+
+def customers_of(engine: Engine) -> list[Customer]:
+    with Session(engine) as s:
+        return list(s.exec(select(Customer)).all())
+
+
+def tabs_to_from(app: Any, selector: str) -> list[str]:
+    """The tab presses from the focused widget to ``selector``."""
+    screen = app.screen
+    chain = screen.focus_chain
+    return ["tab"] * (chain.index(screen.query_one(selector)) - chain.index(screen.focused))
+
+
+async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> None:
+    """The app builds the form off screen while the desk is idle; ``n`` then shows that one,
+    and keys typed at once with it land in order."""
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.prepare_new_customer_form()
+        await settle(pilot)
+        prepared = app._new_form
+        assert prepared is not None and app.screen is not prepared
+        await keys(pilot, "n", "Maria", "tab", "Lopez", *TO_EMAIL[1:], "maria@example.com")
+        assert app.screen is prepared
+        assert app._background_screens == []
+        await keys(pilot, "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        saved = one_customer(desk_engine, email="maria@example.com")
+        assert (saved.first_name, saved.last_name) == ("Maria", "Lopez")

@@ -180,3 +180,54 @@ async def test_an_expected_failure_goes_to_the_screen(demo_engine: Engine) -> No
         screen.run_write(Failing._invalid, then=lambda _: None)
         await settle(pilot)
         assert [n.message for n in app._notifications] == ["email: not an email address"]
+
+
+async def test_work_finishing_after_its_screen_closed_is_dropped(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    """A read still running when its screen is closed (escape typed at once) finds the
+    screen gone: its result is dropped, nothing is reported as an error. (A worker thread
+    that has never reached the app before cannot find it from a closed screen: Textual
+    raised there, and the failure showed as an unexpected error.)"""
+    import threading
+
+    from frontdesk.widgets.base import DataReady, DataWidget, deliver
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = Failing()
+        await app.push_screen(screen)
+        go = threading.Event()
+        results: list[int] = []
+        screen.run_read(lambda _s: int(go.wait(10)), then=results.append)
+        screen.run_read(
+            lambda s: go.wait(10) and Failing._invalid(s),
+            on_error=lambda e: results.append(2),
+            group="other",
+        )
+        app.pop_screen()
+        await pilot.pause(0.2)
+        assert not screen.is_attached
+        go.set()
+        raised: list[BaseException] = []
+
+        # A widget (a profile's tab) whose screen is being closed as its read ends: cut from
+        # its parent, not yet closed (as a widget never mounted is).
+        tab = DataWidget()
+
+        def fresh_thread() -> None:  # no app in its context, as a new pool thread
+            try:
+                deliver(tab, DataReady(results.append, 3))
+            except BaseException as exc:
+                raised.append(exc)
+
+        thread = threading.Thread(target=fresh_thread)
+        thread.start()
+        thread.join()
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert raised == [] and results == []
+        assert not list(app._notifications)
+        assert not list((tmp_path / "data" / "crash").glob("crash-*.txt"))
+        assert app.is_running
