@@ -36,6 +36,21 @@ STAFF = "admin"  # the demo's administrator (an unknown OS login may not open th
 QUERIES = ["smith", "maria gar", "+31 6 21", "gmail.c", "c-0004711", "jose"]
 
 
+def _state(app: Any) -> str:
+    """What a wait that never ended saw: the profile's header and tabs, running work, held
+    keys, messages shown."""
+    from frontdesk.screens.profile.tab import ProfileTab
+
+    screen = app.screen
+    tabs = [(t.id, t.loaded, t.stale) for t in screen.query(ProfileTab)]
+    header = getattr(screen, "customer_header", "-")
+    return (
+        f"; header {'none' if header is None else 'shown'}, tabs (id, loaded, stale) {tabs}, "
+        f"work {[w.group for w in app.workers]}, holds {len(getattr(screen, '_holds', ()))}, "
+        f"messages {[n.message for n in app._notifications]}"
+    )
+
+
 class Paints:
     """When the app painted a frame that shows what a measurement waits for.
 
@@ -69,7 +84,7 @@ class Paints:
                 if time.perf_counter() - begin > 20:
                     raise RuntimeError(
                         f"not shown after 20 s: screen {type(app.screen).__name__}, "
-                        f"focus {app.focused!r}"
+                        f"focus {app.focused!r}" + _state(app)
                     )
                 await asyncio.sleep(0.0005)
             seen = time.perf_counter()
@@ -139,8 +154,25 @@ async def child(db: str, started: float, keystrokes: bool, staff: str | None) ->
             result["keystrokes"] = len(samples)
             result["key_cpu_ms"] = median(cpu)
             result.update(await opening(app, pilot, screen, paints))
+        else:
+            # As a desk starts its day: the app open a moment (it builds the form ahead once
+            # idle for PREPARE_AFTER_IDLE), then ``n``.
+            from frontdesk.app import PREPARE_AFTER_IDLE
+
+            await asyncio.sleep(PREPARE_AFTER_IDLE + 1.0)
+            begin = time.perf_counter()
+            app.post_message(events.Key("n", "n"))
+            result["form_idle_ms"] = await paints.shown(app, partial(_form_ready, app), begin)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _form_ready(app: Any) -> bool:
+    """The new customer form is shown with its choices loaded: ready for typing."""
+    from frontdesk.screens.customer_form import CustomerFormScreen
+
+    screen = app.screen
+    return isinstance(screen, CustomerFormScreen) and screen.accepts_keys(1e9)
 
 
 async def opening(app: Any, pilot: Any, directory: Any, paints: Paints) -> dict[str, float]:
@@ -150,7 +182,6 @@ async def opening(app: Any, pilot: Any, directory: Any, paints: Paints) -> dict[
     separately (caches cold; the app keeps the closed form and shows it again)."""
     from textual import events
 
-    from frontdesk.screens.customer_form import CustomerFormScreen
     from frontdesk.screens.directory import CustomerTable
     from frontdesk.screens.profile.screen import ProfileScreen
     from frontdesk.screens.profile.tab import ProfileTab
@@ -172,10 +203,7 @@ async def opening(app: Any, pilot: Any, directory: Any, paints: Paints) -> dict[
             return False
         return any(tab.loaded for tab in screen.query(ProfileTab))  # the tab shown first
 
-    def form_ready() -> bool:
-        screen = app.screen
-        return isinstance(screen, CustomerFormScreen) and screen.accepts_keys(1e9)
-
+    form_ready = partial(_form_ready, app)
     await until(lambda: not directory.fetching)
     await pilot.press("escape")  # the list, with nothing typed: every customer
     await until(lambda: directory.query_text == "" and not directory.fetching)
@@ -207,8 +235,10 @@ def run_child(db: Path, keystrokes: bool, staff: str | None = STAFF) -> dict[str
         args += ["--staff", staff]
     if keystrokes:
         args.append("--keystrokes")
-    out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"the measuring app failed ({' '.join(args[2:])}):\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -273,6 +303,10 @@ def main() -> None:
         f"new customer form open (n to ready), first: {typing['form_first_ms']:7.0f} ms,"
         f" then median {typing['form_median_ms']:5.0f} ms   (goal: <= 100 ms)"
         f"   2,000 customers: {floor['form_first_ms']:5.0f} ms, {floor['form_median_ms']:5.0f} ms"
+    )
+    print(
+        f"  the first after two idle seconds from start-up (median of 3): "
+        f"{median([r['form_idle_ms'] for r in big_runs]):5.0f} ms"
     )
     print(
         f"peak memory while typing:                            {typing['peak_mb']:7.1f} MB (goal: < 250 MB)"

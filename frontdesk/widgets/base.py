@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlmodel import Session
 from textual import events
-from textual._context import NoActiveAppError  # raised by a detached node's ``app``
+from textual._context import active_app  # a worker thread's app (see ``deliver``)
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -84,14 +84,22 @@ class DataFailed(Message, bubble=False):
         self.error = error
 
 
-def deliver(node: Any, message: Message) -> None:
-    """From a worker thread: hand ``message`` to ``node``, unless the screen or widget was
-    closed while the work ran (a detached node no longer reaches the app from a thread:
-    Textual raises; there is nothing left to show the result on)."""
+def deliver(app: Any, node: Any, message: Message) -> None:
+    """From a worker thread: hand ``message`` to ``node`` through ``app`` (the app that ran
+    the work, taken on the UI thread).
+
+    A worker thread has no app in its context, and a node finds one from there only through
+    its parents: a widget not mounted yet (a profile's first tab loads while it mounts) or
+    cut from its screen has none, and Textual raised. With the app given, a node not yet
+    mounted gets the message once it is; a closed one drops it (nothing left to show it on).
+    """
+    token = active_app.set(app)
     try:
         node.post_message(message)
-    except NoActiveAppError:
+    except RuntimeError:  # the app has stopped: its event loop is closed
         pass
+    finally:
+        active_app.reset(token)
 
 
 class DataMixin:
@@ -140,14 +148,15 @@ class DataMixin:
     ) -> Worker[None]:
         """Run a blocking ``job`` that opens its own sessions (import, export, bulk)."""
         node: Any = self
+        app = node.app  # on the UI thread: the worker's thread has no app of its own
 
         def run() -> None:
             try:
                 result = job()
             except Exception as exc:
-                node._failed(exc, on_error)
+                node._failed(app, exc, on_error)
                 return
-            deliver(node, DataReady(then, result))
+            deliver(app, node, DataReady(then, result))
 
         return node.run_worker(
             run,
@@ -175,11 +184,13 @@ class DataMixin:
 
         return self.run_task(job, then, group=group, exclusive=exclusive, on_error=on_error)
 
-    def _failed(self, exc: Exception, on_error: Callable[[Exception], None] | None) -> None:
+    def _failed(
+        self, app: Any, exc: Exception, on_error: Callable[[Exception], None] | None
+    ) -> None:
         """Called in the worker thread: hand the error to ``on_error``, re-raise the rest."""
         node: Any = self
         if on_error is not None:
-            deliver(node, DataFailed(on_error, exc))
+            deliver(app, node, DataFailed(on_error, exc))
             if isinstance(exc, FrontdeskError):
                 return  # expected: the screen shows it where it belongs
         raise exc
