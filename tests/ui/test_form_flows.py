@@ -448,8 +448,9 @@ def tabs_to_from(app: Any, selector: str) -> list[str]:
 
 
 async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> None:
-    """The app builds the form off screen while the desk is idle; ``n`` then shows that one,
-    and keys typed at once with it land in order."""
+    """The app builds the form off screen while the desk is idle, laid out at the terminal's
+    size (its first layout was a third of a first opening); ``n`` then shows that one, and
+    keys typed at once with it land in order."""
     app = make_app(desk_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -457,6 +458,8 @@ async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> 
         await settle(pilot)
         prepared = app._new_form
         assert prepared is not None and app.screen is not prepared
+        first_name = prepared.query_one("#f-first_name")
+        assert first_name.size.width > 0 and first_name.region.width > 0  # laid out
         await keys(pilot, "n", "Maria", "tab", "Lopez", *TO_EMAIL[1:], "maria@example.com")
         assert app.screen is prepared
         assert app._background_screens == []
