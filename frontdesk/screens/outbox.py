@@ -157,6 +157,10 @@ class OutboxScreen(FrontdeskScreen[None]):
         self.counts: dict[str, int] = {}
         # Bumped by every (re)load: a page read for an older list is dropped.
         self.generation = 0
+        # A load of filters the receptionist applied is being read: a live refresh waits for
+        # it (it would supersede it, and its answer: an unknown code's message), then runs.
+        self.applying = False
+        self.refresh_after = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -239,10 +243,21 @@ class OutboxScreen(FrontdeskScreen[None]):
             through = int(current) if current else None
         if hold:
             self.hold_keys()
+        if not in_place:
+            self.applying = True
+
+        def settled() -> None:
+            if in_place:
+                return
+            self.applying = False
+            if self.refresh_after:
+                self.refresh_after = False
+                self.call_after_refresh(self.refresh_data)
 
         def failed(exc: Exception) -> None:
             if generation != self.generation:
                 return
+            settled()
             self.release_keys()
             if isinstance(exc, ValidationFailed):
                 set_message(problem, exc.message)
@@ -252,7 +267,9 @@ class OutboxScreen(FrontdeskScreen[None]):
         def shown(page: OutboxPage) -> None:
             if generation != self.generation:
                 return  # a newer load is on its way
-            set_message(problem, None)
+            settled()
+            if not in_place:  # a refresh re-reads the filters last shown: the message stays
+                set_message(problem, None)
             self.where = (status, customer)
             table = self.query_one("#ob-table", DataTable)
             wanted, index = keep, table.cursor_row
@@ -280,6 +297,9 @@ class OutboxScreen(FrontdeskScreen[None]):
 
     def refresh_data(self) -> None:
         """Another desk (or the sender) changed something: re-read, keep the highlighted row."""
+        if self.applying:
+            self.refresh_after = True
+            return
         status, customer = self.where
         self.load(status, customer, hold=False, in_place=True)
 

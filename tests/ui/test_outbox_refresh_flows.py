@@ -114,3 +114,29 @@ async def test_a_refresh_keeps_the_highlighted_message_past_the_first_page(
         assert screen.shown == MANY
         assert table.cursor_row == row
         assert highlighted(app) == str(int(key) - 1)  # the next older one took its place
+
+
+async def test_a_refresh_during_a_filter_keeps_its_message(demo_engine: Engine) -> None:
+    """Another desk writes while the receptionist's filter (an unknown code) is read: the
+    refresh waits for that answer instead of superseding it (the message under the filters
+    was lost, the list re-read with the old filter), then re-reads the list shown."""
+    queue_many(demo_engine, 3)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "O")
+        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+        screen = app.screen
+        assert isinstance(screen, OutboxScreen)
+        await wait_until(pilot, lambda: screen.shown == 3)
+        await keys(pilot, "shift+tab", "C-999999")
+        new_id = another_desk_writes(demo_engine)
+        await pilot.press("enter")
+        screen.refresh_data()  # the live refresh, as the filter is being read
+        await settle(pilot)
+        problem = str(screen.query_one("#ob-problem").render())
+        assert "no customer with code" in problem
+        await wait_until(pilot, lambda: str(new_id) in screen.rows)  # refreshed after it
+        await settle(pilot)
+        assert "no customer with code" in str(screen.query_one("#ob-problem").render())
+        assert screen.shown == 4
