@@ -51,6 +51,23 @@ def _state(app: Any) -> str:
     )
 
 
+# After the state a measurement waits for, this long with nothing left to paint means the
+# frame already on the terminal shows it.
+QUIET = 0.005
+
+
+def _frame_pending(screen: Any) -> bool:
+    """Whether ``screen`` has changes not painted yet (what Textual's idle handler checks
+    before it starts the screen's update timer; private attributes of Textual's Screen)."""
+    return bool(
+        screen._layout_required
+        or screen._scroll_required
+        or screen._repaint_required
+        or screen._recompose_required
+        or screen._dirty_widgets
+    )
+
+
 class Paints:
     """When the app painted a frame that shows what a measurement waits for.
 
@@ -88,10 +105,17 @@ class Paints:
                     )
                 await asyncio.sleep(0.0005)
             seen = time.perf_counter()
+            quiet_since = None
             while self.at is None and time.perf_counter() - seen < 0.25:
+                if _frame_pending(app.screen):
+                    quiet_since = None
+                elif quiet_since is None:
+                    quiet_since = time.perf_counter()
+                elif time.perf_counter() - quiet_since > QUIET:
+                    # The frame painted before already shows it: the next frame would be an
+                    # unrelated one (a text cursor's blink, up to half a second later).
+                    break
                 await asyncio.sleep(0.0005)
-            if self.at is None:  # nothing was dirty: no frame needed
-                app.screen._on_timer_update()
             return ((self.at or seen) - begin) * 1000
         finally:
             self.ready = None

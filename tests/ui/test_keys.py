@@ -260,3 +260,46 @@ async def test_work_started_before_its_widget_is_mounted_arrives_once_it_is(
         await settle(pilot)
         assert results == [7]
         assert not list(app._notifications)
+
+
+async def test_work_runs_with_a_short_switch_interval_and_puts_it_back(
+    demo_engine: Engine,
+) -> None:
+    """While a worker's job runs, the interpreter switches threads every half millisecond
+    (a read waited up to 5 ms for the UI thread after each of its database calls: 200-280 ms
+    for a 10 ms profile read while the screen was being built); the usual interval comes
+    back when the last job ends, also when two jobs overlap and one fails."""
+    import sys
+    import threading
+
+    from frontdesk.widgets.base import WORK_SWITCH_INTERVAL, DataWidget
+
+    usual = sys.getswitchinterval()
+    assert usual != WORK_SWITCH_INTERVAL
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        node = DataWidget()
+        await app.screen.mount(node)
+        first_in, go = threading.Event(), threading.Event()
+        seen: list[float] = []
+
+        def slow(_s: Session) -> float:
+            first_in.set()
+            go.wait(10)
+            return sys.getswitchinterval()
+
+        def failing(_s: Session) -> float:
+            first_in.wait(10)
+            seen.append(sys.getswitchinterval())
+            raise ValidationFailed("email", "not an email address")
+
+        slow_job = node.run_read(slow, then=seen.append, group="a")
+        failed_job = node.run_read(failing, on_error=lambda _e: None, group="b")
+        await failed_job.wait()
+        assert sys.getswitchinterval() == WORK_SWITCH_INTERVAL  # the slow one still runs
+        go.set()
+        await slow_job.wait()
+        await settle(pilot)
+        assert seen == [WORK_SWITCH_INTERVAL, WORK_SWITCH_INTERVAL]
+        assert sys.getswitchinterval() == usual

@@ -243,6 +243,37 @@ async def test_hostile_data_is_shown_literally_on_every_tab(demo_engine: Engine)
         assert cells(app, "#r-enrolments")[0][0] == "Birthday [club]"
 
 
+async def test_the_header_arrives_while_the_screen_is_still_mounting(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header's read answers its own row, not the screen: it is shown before the screen
+    has finished mounting (in the first layout, issue 12), and the screen's mount does not
+    hide the blocked banner or the alerts shown by then. The screen's mount is made to wait
+    for the header here: with the answer sent to the screen, it never came."""
+    import asyncio
+
+    who = make_hostile(demo_engine)
+    waited: list[bool] = []
+
+    async def mount_after_header(self: ProfileScreen) -> None:
+        for _ in range(500):
+            if self.customer_header is not None:
+                break
+            await asyncio.sleep(0.01)
+        waited.append(self.customer_header is not None)
+        mount(self)
+
+    mount = ProfileScreen.on_mount
+    monkeypatch.setattr(ProfileScreen, "on_mount", mount_after_header)
+    app = make_app(demo_engine)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await open_profile(pilot, who.id)
+        assert waited == [True]
+        shown = screen_text(app)
+        assert "BLOCKED — [/] owes money [bold red]twice" in shown
+        assert "⚠ Allergy: [nuts]" in shown
+
+
 async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engine) -> None:
     who = make_hostile(demo_engine, blocked=False)
     body = "**Allergy**: [nuts]\n\n[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)"

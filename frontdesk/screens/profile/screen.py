@@ -25,7 +25,7 @@ from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.screens.profile.timeline import TimelineTab
 from frontdesk.text import join, note_summary, plain, safe_style, user_text
-from frontdesk.widgets.base import FrontdeskScreen
+from frontdesk.widgets.base import DataMixin, FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
 
 TAB_CLASSES: tuple[type[ProfileTab], ...] = (
@@ -52,6 +52,12 @@ AFFECTS: dict[str, frozenset[str]] = {
 }
 # The tab that lists what a change made (to highlight it).
 SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": "rewards"}
+
+
+class HeaderRow(DataMixin, Horizontal):
+    """The name and contact line; the header's reads run here. Its answer reaches it once it
+    is mounted, while the screen itself is still mounting (a message to the screen waited for
+    the whole screen: the header came after the first layout and cost another)."""
 
 
 class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
@@ -123,6 +129,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         for tab in self._tabs.values():
             tab.host = self
         self._mounting: dict[str, AwaitMount] = {}
+        self._head = HeaderRow(id="p-head")
 
     def compose(self) -> ComposeResult:
         # The reads start first: they run while the widgets mount, and what they read is
@@ -131,13 +138,18 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         self.load_header()
         self.tab(FIRST_TAB).shown()
         yield Header()
-        yield Static("", id="p-banner")
-        with Horizontal(id="p-head"):
+        # Hidden until the header says otherwise (its answer may come before on_mount).
+        banner = Static("", id="p-banner")
+        banner.display = False
+        yield banner
+        with self._head:
             yield Static("", id="p-name")
             yield Static("", id="p-contact")
         with Collapsible(title="Address", id="p-address", collapsed=True):
             yield Static("", id="p-address-text")
-        yield Static("", id="p-alerts", classes="alert")
+        alerts = Static("", id="p-alerts", classes="alert")
+        alerts.display = False
+        yield alerts
         with TabbedContent(id="tabs", initial=FIRST_TAB):
             for number, cls in enumerate(TAB_CLASSES, start=1):
                 with TabPane(f"{number} {cls.NAME.capitalize()}", id=cls.NAME):
@@ -149,8 +161,6 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         # The tab row is a picture of where you are: 1-7 (or a click) move between tabs, and
         # the focus always stays inside the tab shown, so its keys always apply to it.
         self.query_one("#tabs Tabs", Tabs).can_focus = False
-        self.query_one("#p-banner").display = False
-        self.query_one("#p-alerts").display = False
 
     # ---------------------------------------------------------------- keys wait for data
     def hold(self) -> object:
@@ -262,7 +272,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             self.release(token)
             self.notify(str(error), severity="error", markup=False, timeout=8)
 
-        self.run_read(
+        self._head.run_read(
             lambda s: data.load_profile_header(session=s, customer_id=customer_id),
             then,
             group="profile-header",
