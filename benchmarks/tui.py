@@ -180,15 +180,33 @@ async def child(db: str, started: float, keystrokes: bool, staff: str | None) ->
             result.update(await opening(app, pilot, screen, paints))
         else:
             # As a desk starts its day: the app open a few seconds (from SETTLE_AFTER on it
-            # builds the form ahead once idle for PREPARE_AFTER_IDLE), then ``n``.
+            # prepares the form, then the profile's code, each once idle for
+            # PREPARE_AFTER_IDLE), then the first customer of the list, back, and ``n``.
             from frontdesk.app import PREPARE_AFTER_IDLE, SETTLE_AFTER
 
-            await asyncio.sleep(SETTLE_AFTER + PREPARE_AFTER_IDLE + 1.0)
+            await asyncio.sleep(SETTLE_AFTER + 2 * PREPARE_AFTER_IDLE + 1.0)
+            begin = time.perf_counter()
+            app.post_message(events.Key("enter", None))
+            result["profile_idle_ms"] = await paints.shown(app, partial(_profile_ready, app), begin)
+            await pilot.pause()
+            await pilot.press("escape")
+            while app.screen is not screen:
+                await asyncio.sleep(0.001)
+            await pilot.pause()
             begin = time.perf_counter()
             app.post_message(events.Key("n", "n"))
             result["form_idle_ms"] = await paints.shown(app, partial(_form_ready, app), begin)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def _profile_ready(app: Any) -> bool:
+    """The profile is shown with its header and its first tab's data. (Known by names: the
+    measuring code must not load the profile's modules before the app does.)"""
+    screen = app.screen
+    if type(screen).__name__ != "ProfileScreen" or screen.customer_header is None:
+        return False
+    return any(tab.loaded for tab in screen.query("ProfileTab"))  # the tab shown first
 
 
 def _form_ready(app: Any) -> bool:
@@ -207,8 +225,6 @@ async def opening(app: Any, pilot: Any, directory: Any, paints: Paints) -> dict[
     from textual import events
 
     from frontdesk.screens.directory import CustomerTable
-    from frontdesk.screens.profile.screen import ProfileScreen
-    from frontdesk.screens.profile.tab import ProfileTab
 
     async def until(done: Any) -> None:
         while not done():
@@ -221,12 +237,7 @@ async def opening(app: Any, pilot: Any, directory: Any, paints: Paints) -> dict[
         await pilot.pause()
         return shown
 
-    def profile_ready() -> bool:
-        screen = app.screen
-        if not isinstance(screen, ProfileScreen) or screen.customer_header is None:
-            return False
-        return any(tab.loaded for tab in screen.query(ProfileTab))  # the tab shown first
-
+    profile_ready = partial(_profile_ready, app)
     form_ready = partial(_form_ready, app)
     await until(lambda: not directory.fetching)
     await pilot.press("escape")  # the list, with nothing typed: every customer
@@ -324,12 +335,16 @@ def main() -> None:
         f"   2,000 customers: {floor['profile_first_ms']:5.0f} ms, {floor['profile_median_ms']:5.0f} ms"
     )
     print(
+        f"  the first after five idle seconds from start-up (median of 3): "
+        f"{median([r['profile_idle_ms'] for r in big_runs]):5.0f} ms"
+    )
+    print(
         f"new customer form open (n to ready), first: {typing['form_first_ms']:7.0f} ms,"
         f" then median {typing['form_median_ms']:5.0f} ms   (goal: <= 100 ms)"
         f"   2,000 customers: {floor['form_first_ms']:5.0f} ms, {floor['form_median_ms']:5.0f} ms"
     )
     print(
-        f"  the first after four idle seconds from start-up (median of 3): "
+        f"  the first after five idle seconds from start-up (median of 3): "
         f"{median([r['form_idle_ms'] for r in big_runs]):5.0f} ms"
     )
     print(

@@ -447,6 +447,44 @@ def tabs_to_from(app: Any, selector: str) -> list[str]:
     return ["tab"] * (chain.index(screen.query_one(selector)) - chain.index(screen.focused))
 
 
+@pytest.mark.parametrize(("staff", "form"), [("rita", True), ("nina", False)])
+async def test_an_idle_desk_prepares_the_form_then_the_profile(
+    desk_engine: Engine, monkeypatch: pytest.MonkeyPatch, staff: str, form: bool
+) -> None:
+    """One step each time the desk has been idle a moment, none while keys come: the new
+    customer form (for a role that may add customers), then the profile's code; then the
+    preparing stops."""
+    from time import monotonic
+
+    from frontdesk.app import PREPARE_AFTER_IDLE, FrontdeskApp
+
+    with Session(desk_engine) as s:  # a therapist may not add customers
+        create_staff(session=s, name="Nina T", role="therapist", username="nina", actor=ADMIN)
+        s.commit()
+    steps: list[str] = []
+    monkeypatch.setattr(FrontdeskApp, "prepare_profile", lambda self: steps.append("profile"))
+    app = make_app(desk_engine, staff=staff)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        stopped: list[bool] = []
+        app._preparing = app.preparations()
+        app._prepare_timer = app.set_interval(60, lambda: None)
+        monkeypatch.setattr(app._prepare_timer, "stop", lambda: stopped.append(True))
+        app._key_started = monotonic()  # a key just now
+        app._prepare_when_idle()
+        assert app._new_form is None and steps == []
+        app._key_started = monotonic() - PREPARE_AFTER_IDLE
+        if form:
+            app._prepare_when_idle()
+            await settle(pilot)
+            assert app._new_form is not None and steps == []
+        app._prepare_when_idle()
+        assert steps == ["profile"] and not stopped
+        app._prepare_when_idle()
+        assert stopped == [True]
+        assert (app._new_form is not None) is form
+
+
 async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> None:
     """The app builds the form off screen while the desk is idle, laid out at the terminal's
     size (its first layout was a third of a first opening); ``n`` then shows that one, and
