@@ -595,7 +595,8 @@ _EMAILISH = re.compile(r"\S+@\S*")
 
 def prefill_from_query(text: str) -> dict[str, str]:
     """Split what was typed into the search box into form fields: digits go to the phone,
-    an @ to the email, words to the names."""
+    an @ to the email, words to the names. A customer code (C-000123) goes nowhere: it is
+    another customer's, and a new customer gets a code of its own."""
     text = text.strip()
     if not text:
         return {}
@@ -604,8 +605,11 @@ def prefill_from_query(text: str) -> dict[str, str]:
     if email:
         out["email"] = email.group(0)
         text = (text[: email.start()] + text[email.end() :]).strip()
-    words = [w for w in text.split() if not digits(w) or any(ch.isalpha() for ch in w)]
-    phone_part = " ".join(w for w in text.split() if w not in words)
+    parts = [
+        w for w in text.split() if not (any(ch.isalpha() for ch in w) and svc.normalise_code(w))
+    ]
+    words = [w for w in parts if not digits(w) or any(ch.isalpha() for ch in w)]
+    phone_part = " ".join(w for w in parts if w not in words)
     if phone_part and len(digits(phone_part)) >= 3:
         out["phone"] = phone_part
     if words:

@@ -269,6 +269,10 @@ def test_prefill_from_query() -> None:
     assert directory.prefill_from_query("bob@example.com") == {"email": "bob@example.com"}
     assert directory.prefill_from_query("+31 6 12") == {"phone": "+31 6 12"}
     assert directory.prefill_from_query("") == {}
+    # A customer's code searched for is not a name (nor a phone) for a new customer.
+    assert directory.prefill_from_query("C-000248") == {}
+    assert directory.prefill_from_query("c248 anna") == {"first_name": "Anna"}
+    assert directory.prefill_from_query("C3PO") == {"first_name": "C3PO"}
 
 
 def test_matching_ids_for_select_all(any_session: Session, world: dict[str, int]) -> None:
