@@ -185,14 +185,16 @@ async def child(db: str, started: float, keystrokes: bool, staff: str | None) ->
             from frontdesk.app import PREPARE_AFTER_IDLE, SETTLE_AFTER
 
             await asyncio.sleep(SETTLE_AFTER + 2 * PREPARE_AFTER_IDLE + 1.0)
-            begin = time.perf_counter()
-            app.post_message(events.Key("enter", None))
-            result["profile_idle_ms"] = await paints.shown(app, partial(_profile_ready, app), begin)
-            await pilot.pause()
-            await pilot.press("escape")
-            while app.screen is not screen:
-                await asyncio.sleep(0.001)
-            await pilot.pause()
+            if screen.count:  # (the empty database has no profile to open)
+                begin = time.perf_counter()
+                app.post_message(events.Key("enter", None))
+                ready = partial(_profile_ready, app)
+                result["profile_idle_ms"] = await paints.shown(app, ready, begin)
+                await pilot.pause()
+                await pilot.press("escape")
+                while app.screen is not screen:
+                    await asyncio.sleep(0.001)
+                await pilot.pause()
             begin = time.perf_counter()
             app.post_message(events.Key("n", "n"))
             result["form_idle_ms"] = await paints.shown(app, partial(_form_ready, app), begin)

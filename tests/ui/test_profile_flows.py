@@ -274,6 +274,31 @@ async def test_the_header_arrives_while_the_screen_is_still_mounting(
         assert "⚠ Allergy: [nuts]" in shown
 
 
+async def test_an_idle_desk_reads_a_profile_ahead_without_showing_anything(
+    demo_engine: Engine,
+) -> None:
+    """Preparing the profile (once the desk is idle) loads its code and reads, off the UI
+    thread, the header and overview of the customer the list highlights: no screen opens, no
+    message shows, the list keeps the focus."""
+    from textual.worker import WorkerState
+
+    from frontdesk.screens.directory import CustomerTable, DirectoryScreen
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        directory = app.screen
+        app.prepare_profile()
+        ahead = [w for w in app.workers if w.group == "prepare-profile"]
+        assert len(ahead) == 1
+        await ahead[0].wait()
+        await settle(pilot)
+        assert ahead[0].state == WorkerState.SUCCESS
+        assert app.screen is directory and isinstance(directory, DirectoryScreen)
+        assert isinstance(app.focused, CustomerTable)
+        assert not list(app._notifications)
+
+
 async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engine) -> None:
     who = make_hostile(demo_engine, blocked=False)
     body = "**Allergy**: [nuts]\n\n[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)"
