@@ -55,6 +55,18 @@ def another_desk_writes(engine: Engine) -> int:
         return m.id
 
 
+async def open_outbox(pilot: Any, rows: int) -> OutboxScreen:
+    """From the directory: ``O``, then wait until the Outbox shows ``rows`` messages."""
+    app = pilot.app
+    await settle(pilot)
+    await keys(pilot, "O")
+    await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
+    screen = app.screen
+    assert isinstance(screen, OutboxScreen)
+    await wait_until(pilot, lambda: screen.shown == rows)
+    return screen
+
+
 def highlighted(app: Any) -> str | None:
     screen = app.screen
     assert isinstance(screen, OutboxScreen)
@@ -67,12 +79,7 @@ async def test_a_refresh_keeps_the_highlighted_message_past_the_first_page(
     ids = queue_many(demo_engine, MANY)
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await keys(pilot, "O")
-        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
-        screen = app.screen
-        assert isinstance(screen, OutboxScreen)
-        await wait_until(pilot, lambda: screen.shown == PAGE)
+        screen = await open_outbox(pilot, PAGE)
         await keys(pilot, "ctrl+end")  # near the end: the next page comes in
         await wait_until(pilot, lambda: screen.shown == MANY)
         await keys(pilot, "ctrl+end", "up", "up", "pageup")
@@ -123,12 +130,7 @@ async def test_a_refresh_during_a_filter_keeps_its_message(demo_engine: Engine) 
     queue_many(demo_engine, 3)
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await keys(pilot, "O")
-        await wait_until(pilot, lambda: isinstance(app.screen, OutboxScreen))
-        screen = app.screen
-        assert isinstance(screen, OutboxScreen)
-        await wait_until(pilot, lambda: screen.shown == 3)
+        screen = await open_outbox(pilot, 3)
         await keys(pilot, "shift+tab", "C-999999")
         new_id = another_desk_writes(demo_engine)
         await pilot.press("enter")
