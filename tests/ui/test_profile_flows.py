@@ -275,13 +275,16 @@ async def test_the_header_arrives_while_the_screen_is_still_mounting(
 
 
 async def test_an_idle_desk_reads_a_profile_ahead_without_showing_anything(
-    demo_engine: Engine,
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Preparing the profile (once the desk is idle) loads its code and reads, off the UI
     thread, the header and overview of the customer the list highlights: no screen opens, no
     message shows, the list keeps the focus."""
     from textual.worker import WorkerState
 
+    from frontdesk import app as app_module
+
+    monkeypatch.setattr(app_module, "PREPARE_AFTER_IDLE", 600.0)  # only the step called here
     from frontdesk.screens.directory import CustomerTable, DirectoryScreen
 
     app = make_app(demo_engine)
