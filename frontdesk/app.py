@@ -285,22 +285,16 @@ class FrontdeskApp(App[None]):
 
         from frontdesk.screens.directory import DirectoryScreen
 
-        importlib.import_module("frontdesk.screens.profile")
+        profile = importlib.import_module("frontdesk.screens.profile")
         screen = self.screen
         customer_id = screen.highlighted_id() if isinstance(screen, DirectoryScreen) else None
         if customer_id is None:
             return
-        operator, now = self.operator, self.clock()
+        reads = profile.first_reads(customer_id, self.operator, self.clock())
 
         def rehearse(session: Session) -> None:
-            from frontdesk.data import insights
-            from frontdesk.data import profile as profile_data
-
             try:
-                profile_data.load_profile_header(session=session, customer_id=customer_id)
-                insights.load_profile_overview(
-                    session=session, customer_id=customer_id, actor=operator, now=now
-                )
+                reads(session)
             except FrontdeskError:
                 pass  # (a role that may not read profiles: nothing to prepare)
 

@@ -283,20 +283,38 @@ async def test_an_idle_desk_reads_a_profile_ahead_without_showing_anything(
     from textual.worker import WorkerState
 
     from frontdesk import app as app_module
-
-    monkeypatch.setattr(app_module, "PREPARE_AFTER_IDLE", 600.0)  # only the step called here
+    from frontdesk.data import insights
     from frontdesk.screens.directory import CustomerTable, DirectoryScreen
 
+    monkeypatch.setattr(app_module, "PREPARE_AFTER_IDLE", 600.0)  # only the step called here
+    read: list[tuple[str, int]] = []
+    header, overview = profile.load_profile_header, insights.load_profile_overview
+
+    def read_header(**kwargs: Any) -> Any:
+        read.append(("header", kwargs["customer_id"]))
+        return header(**kwargs)
+
+    def read_overview(**kwargs: Any) -> Any:
+        read.append(("overview", kwargs["customer_id"]))
+        return overview(**kwargs)
+
+    monkeypatch.setattr(profile, "load_profile_header", read_header)
+    monkeypatch.setattr(insights, "load_profile_overview", read_overview)
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         directory = app.screen
+        assert isinstance(directory, DirectoryScreen)
+        highlighted = directory.highlighted_id()
+        assert highlighted is not None and read == []
         app.prepare_profile()
         ahead = [w for w in app.workers if w.group == "prepare-profile"]
         assert len(ahead) == 1
         await ahead[0].wait()
         await settle(pilot)
         assert ahead[0].state == WorkerState.SUCCESS
+        # The profile's own first reads, for the customer the list highlights.
+        assert read == [("header", highlighted), ("overview", highlighted)]
         assert app.screen is directory and isinstance(directory, DirectoryScreen)
         assert isinstance(app.focused, CustomerTable)
         assert not list(app._notifications)

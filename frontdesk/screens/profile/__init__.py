@@ -11,7 +11,7 @@ from frontdesk.screens.profile.modals import (
     PointsRequest,
     RefundModal,
 )
-from frontdesk.screens.profile.screen import TABS, ProfileScreen
+from frontdesk.screens.profile.screen import TABS, ProfileScreen, first_reads
 
 __all__ = [
     "TABS",
@@ -25,4 +25,5 @@ __all__ = [
     "PointsRequest",
     "ProfileScreen",
     "RefundModal",
+    "first_reads",
 ]

@@ -5,7 +5,7 @@ their visit rhythm and their value (issue 16)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from rich.table import Table
@@ -19,6 +19,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from frontdesk.data import insights
 from frontdesk.data import profile as data
+from frontdesk.data.models import Staff
 from frontdesk.screens.fmt import day, money, when
 from frontdesk.screens.profile.tab import ProfileTab
 from frontdesk.text import user_text
@@ -26,6 +27,15 @@ from frontdesk.text import user_text
 CHART_WIDTH = 48  # two columns a month
 
 STATUS_STYLE = {"on time": "green", "due": "yellow", "lapsed": "red"}
+
+
+def read_overview(
+    customer_id: int, actor: Staff | None, now: datetime
+) -> Callable[[Session], insights.ProfileOverview]:
+    """The overview tab's read (also what an idle desk reads ahead: see ``first_reads``)."""
+    return lambda s: insights.load_profile_overview(
+        session=s, customer_id=customer_id, actor=actor, now=now
+    )
 
 
 def month_label(key: str) -> str:
@@ -118,10 +128,7 @@ class OverviewTab(ProfileTab):
         return self.query_one("#ov-scroll")
 
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
-        now, actor = self.fd.clock(), self.fd.operator
-        return lambda s: insights.load_profile_overview(
-            session=s, customer_id=customer_id, actor=actor, now=now
-        )
+        return read_overview(customer_id, self.fd.operator, self.fd.clock())
 
     def show_data(self, overview: insights.ProfileOverview) -> None:
         s = overview.stats

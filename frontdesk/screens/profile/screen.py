@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
+from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -13,13 +16,14 @@ from textual.widgets import Collapsible, Header, Static, TabbedContent, TabPane,
 
 from frontdesk.data import delete_flow
 from frontdesk.data import profile as data
+from frontdesk.data.models import Staff
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.profile.bookings import BookingsTab
 from frontdesk.screens.profile.details import DetailsTab
 from frontdesk.screens.profile.notes import NotesTab
 from frontdesk.screens.profile.orders import OrdersTab
-from frontdesk.screens.profile.overview import OverviewTab
+from frontdesk.screens.profile.overview import OverviewTab, read_overview
 from frontdesk.screens.profile.privacy import PrivacyActions
 from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
@@ -52,6 +56,25 @@ AFFECTS: dict[str, frozenset[str]] = {
 }
 # The tab that lists what a change made (to highlight it).
 SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": "rewards"}
+
+
+def read_header(customer_id: int) -> Callable[[Session], data.ProfileHeader]:
+    """The header's read: name, contact line, flags, alerts."""
+    return lambda s: data.load_profile_header(session=s, customer_id=customer_id)
+
+
+def first_reads(customer_id: int, actor: Staff | None, now: datetime) -> Callable[[Session], None]:
+    """What a profile reads as it opens: its header and its first tab (the overview). An idle
+    desk runs it ahead for the customer the list highlights, so that the database's
+    statements are compiled and its pages read before the first profile is opened."""
+    assert TAB_CLASSES[0] is OverviewTab
+    header, overview = read_header(customer_id), read_overview(customer_id, actor, now)
+
+    def read(session: Session) -> None:
+        header(session)
+        overview(session)
+
+    return read
 
 
 class HeaderRow(DataMixin, Horizontal):
@@ -273,7 +296,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             self.notify(str(error), severity="error", markup=False, timeout=8)
 
         self._head.run_read(
-            lambda s: data.load_profile_header(session=s, customer_id=customer_id),
+            read_header(customer_id),
             then,
             group="profile-header",
             on_error=failed,
