@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, SelectionList
 
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
-from tests.ui.conftest import SIZE, burst, make_app, settle
+from tests.ui.conftest import SIZE, burst, make_app, settle, wait_until
 
 SECRET = "Allergy: peanuts (customer text that must never be shown or saved)"
 
@@ -207,8 +207,7 @@ async def test_work_finishing_after_its_screen_closed_is_dropped(
             group="other",
         )
         app.pop_screen()
-        await pilot.pause(0.2)
-        assert not screen.is_attached
+        await wait_until(pilot, lambda: not screen.is_attached)
         go.set()
         await pilot.pause(0.3)
         await settle(pilot)
