@@ -335,6 +335,26 @@ async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engin
         assert "[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)" in shown
 
 
+def test_the_profile_loads_without_markdown_code() -> None:
+    """Opening a profile loads no Markdown code (its parser and syntax highlighter were about a
+    third of the profile's imports); the Notes tab loads it when it is first shown."""
+    import subprocess
+    import sys
+
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, frontdesk.screens.profile; "
+            "print(sorted(m for m in sys.modules if 'markdown' in m or 'pygments' in m))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 # --------------------------------------------------------------------------- the highlighted row
 
 

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widget import Widget
-from textual.widgets import DataTable, Markdown, Static
+from textual.widgets import DataTable, Static
 
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
@@ -148,6 +148,10 @@ class NotesTab(ProfileTab):
         self.show_preview()
 
     def show_preview(self) -> None:
+        # Markdown's code (its parser, the syntax highlighter) loads with the tab's first
+        # preview (safe_markdown), not with the profile: most profiles never show this tab.
+        from textual.widgets import Markdown
+
         note = self._note(warn=False)
         self.query_one("#n-preview-body", Markdown).update(
             plain(note.body, multiline=True) if note else ""
