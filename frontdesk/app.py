@@ -286,6 +286,7 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.directory import DirectoryScreen
 
         profile = importlib.import_module("frontdesk.screens.profile")
+        profile.load_tabs()
         screen = self.screen
         customer_id = screen.highlighted_id() if isinstance(screen, DirectoryScreen) else None
         if customer_id is None:

@@ -49,6 +49,7 @@ from frontdesk.screens.profile import (
     ProfileScreen,
 )
 from frontdesk.screens.profile.overview import OverviewTab
+from frontdesk.screens.profile.screen import TAB_MODULES
 from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
 
@@ -335,24 +336,31 @@ async def test_markdown_note_shows_markup_and_links_literally(demo_engine: Engin
         assert "[/] [link=https://x.example]click[/link] [y](file:///etc/passwd)" in shown
 
 
-def test_the_profile_loads_without_markdown_code() -> None:
-    """Opening a profile loads no Markdown code (its parser and syntax highlighter were about a
-    third of the profile's imports); the Notes tab loads it when it is first shown."""
+def test_a_profile_loads_only_the_code_of_its_first_tab() -> None:
+    """Opening a profile loads the overview's code, not the other tabs', their modals or the
+    Markdown code (two thirds of what the first profile loaded); each tab's code loads with
+    it, and an idle desk loads them all ahead (``load_tabs``)."""
     import subprocess
     import sys
 
-    loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, frontdesk.screens.profile; "
-            "print(sorted(m for m in sys.modules if 'markdown' in m or 'pygments' in m))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+    others = [m for name, m, _cls in TAB_MODULES if name != "overview"]
+    check = (
+        "import sys, frontdesk.screens.profile as p\n"
+        "def loaded(): return sorted(m for m in sys.modules if 'markdown' in m or 'pygments' in m"
+        f" or m in {others!r} or m.endswith('.profile.modals'))\n"
+        "print(loaded())\n"
+        "p.ProfileScreen(1).tab('bookings')\n"
+        "print(loaded())\n"
+        "p.load_tabs()\n"
+        "print(len(loaded()))\n"
     )
-    assert loaded.stdout.strip() == "[]"
+    out = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0] == "[]"
+    assert "frontdesk.screens.profile.bookings" in out[1]
+    assert "frontdesk.screens.profile.notes" not in out[1]
+    assert int(out[2]) >= len(others) + 1  # every tab and the modals
 
 
 # --------------------------------------------------------------------------- the highlighted row

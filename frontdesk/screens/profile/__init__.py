@@ -1,17 +1,46 @@
-"""The customer profile: :class:`ProfileScreen` and one widget per tab."""
+"""The customer profile: :class:`ProfileScreen` and one widget per tab.
 
-from frontdesk.screens.profile.modals import (
-    EnrolModal,
-    EnrolRequest,
-    MoneyRequest,
-    NoteModal,
-    NoteRequest,
-    PaymentModal,
-    PointsModal,
-    PointsRequest,
-    RefundModal,
-)
-from frontdesk.screens.profile.screen import TABS, ProfileScreen, first_reads
+The profile's modals are loaded when first asked for (here too): opening a profile does not
+need them."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from frontdesk.screens.profile.screen import TABS, ProfileScreen, first_reads, load_tabs
+
+if TYPE_CHECKING:
+    from frontdesk.screens.profile.modals import (
+        EnrolModal,
+        EnrolRequest,
+        MoneyRequest,
+        NoteModal,
+        NoteRequest,
+        PaymentModal,
+        PointsModal,
+        PointsRequest,
+        RefundModal,
+    )
+
+_MODALS = {
+    "EnrolModal",
+    "EnrolRequest",
+    "MoneyRequest",
+    "NoteModal",
+    "NoteRequest",
+    "PaymentModal",
+    "PointsModal",
+    "PointsRequest",
+    "RefundModal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODALS:
+        return getattr(importlib.import_module("frontdesk.screens.profile.modals"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "TABS",
@@ -26,4 +55,5 @@ __all__ = [
     "ProfileScreen",
     "RefundModal",
     "first_reads",
+    "load_tabs",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -19,29 +20,26 @@ from frontdesk.data import profile as data
 from frontdesk.data.models import Staff
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import ConfirmModal
-from frontdesk.screens.profile.bookings import BookingsTab
-from frontdesk.screens.profile.details import DetailsTab
-from frontdesk.screens.profile.notes import NotesTab
-from frontdesk.screens.profile.orders import OrdersTab
 from frontdesk.screens.profile.overview import OverviewTab, read_overview
 from frontdesk.screens.profile.privacy import PrivacyActions
-from frontdesk.screens.profile.rewards import RewardsTab
 from frontdesk.screens.profile.tab import ProfileTab
-from frontdesk.screens.profile.timeline import TimelineTab
 from frontdesk.text import join, note_summary, plain, safe_style, user_text
 from frontdesk.widgets.base import DataMixin, FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
 
-TAB_CLASSES: tuple[type[ProfileTab], ...] = (
-    OverviewTab,
-    BookingsTab,
-    OrdersTab,
-    RewardsTab,
-    NotesTab,
-    TimelineTab,
-    DetailsTab,
+# The tabs in order: name, then the module and class of the tab (each loaded the first time
+# its tab is shown or asked for: a profile opens on the overview, and the other tabs' code,
+# their modals and services, was two thirds of what opening the first profile loaded).
+TAB_MODULES: tuple[tuple[str, str, str], ...] = (
+    ("overview", "frontdesk.screens.profile.overview", "OverviewTab"),
+    ("bookings", "frontdesk.screens.profile.bookings", "BookingsTab"),
+    ("orders", "frontdesk.screens.profile.orders", "OrdersTab"),
+    ("rewards", "frontdesk.screens.profile.rewards", "RewardsTab"),
+    ("notes", "frontdesk.screens.profile.notes", "NotesTab"),
+    ("timeline", "frontdesk.screens.profile.timeline", "TimelineTab"),
+    ("details", "frontdesk.screens.profile.details", "DetailsTab"),
 )
-TABS = [cls.NAME for cls in TAB_CLASSES]
+TABS = [name for name, _module, _cls in TAB_MODULES]
 FIRST_TAB = TABS[0]  # shown when the profile opens
 
 # What a change touches: "header" is the part above the tabs, the rest are tabs.
@@ -58,6 +56,22 @@ AFFECTS: dict[str, frozenset[str]] = {
 SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": "rewards"}
 
 
+def tab_class(name: str) -> type[ProfileTab]:
+    """The class of the tab called ``name`` (its module loaded now if it was not yet)."""
+    for tab_name, module, cls in TAB_MODULES:
+        if tab_name == name:
+            found = getattr(importlib.import_module(module), cls)
+            assert issubclass(found, ProfileTab) and name == found.NAME
+            return found
+    raise KeyError(name)
+
+
+def load_tabs() -> None:
+    """Load every tab's code (an idle desk does, before the first profile is opened)."""
+    for name in TABS:
+        tab_class(name)
+
+
 def read_header(customer_id: int) -> Callable[[Session], data.ProfileHeader]:
     """The header's read: name, contact line, flags, alerts."""
     return lambda s: data.load_profile_header(session=s, customer_id=customer_id)
@@ -67,7 +81,7 @@ def first_reads(customer_id: int, actor: Staff | None, now: datetime) -> Callabl
     """What a profile reads as it opens: its header and its first tab (the overview). An idle
     desk runs it ahead for the customer the list highlights, so that the database's
     statements are compiled and its pages read before the first profile is opened."""
-    assert TAB_CLASSES[0] is OverviewTab
+    assert tab_class(FIRST_TAB) is OverviewTab
     header, overview = read_header(customer_id), read_overview(customer_id, actor, now)
 
     def read(session: Session) -> None:
@@ -145,12 +159,10 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         self.customer_header: data.ProfileHeader | None = None
         self._holds: set[object] = set()
         self._header_seq = 0
-        # Every tab exists from the start (it keeps its stale flag and the row to highlight),
-        # but only the shown one is mounted: a tab's widgets are mounted the first time it is
-        # shown (opening a profile mounts 58 widgets instead of 97).
-        self._tabs: dict[str, ProfileTab] = {cls.NAME: cls() for cls in TAB_CLASSES}
-        for tab in self._tabs.values():
-            tab.host = self
+        # A tab is made the first time it is shown or asked for (it then keeps its stale flag
+        # and the row to highlight) and mounted the first time it is shown (opening a profile
+        # mounts 58 widgets instead of 97).
+        self._tabs: dict[str, ProfileTab] = {}
         self._mounting: dict[str, AwaitMount] = {}
         self._head = HeaderRow(id="p-head")
 
@@ -174,10 +186,10 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         alerts.display = False
         yield alerts
         with TabbedContent(id="tabs", initial=FIRST_TAB):
-            for number, cls in enumerate(TAB_CLASSES, start=1):
-                with TabPane(f"{number} {cls.NAME.capitalize()}", id=cls.NAME):
-                    if cls.NAME == FIRST_TAB:
-                        yield self._tabs[cls.NAME]
+            for number, name in enumerate(TABS, start=1):
+                with TabPane(f"{number} {name.capitalize()}", id=name):
+                    if name == FIRST_TAB:
+                        yield self.tab(name)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -200,8 +212,13 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
 
     # ---------------------------------------------------------------- tabs
     def tab(self, name: str) -> ProfileTab:
-        """The tab called ``name`` (not mounted until it is first shown)."""
-        return self._tabs[name]
+        """The tab called ``name`` (made now if it was not yet; not mounted until it is
+        first shown)."""
+        tab = self._tabs.get(name)
+        if tab is None:
+            tab = self._tabs[name] = tab_class(name)()
+            tab.host = self
+        return tab
 
     @property
     def active_tab(self) -> str:
@@ -219,7 +236,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # A click on a tab label (the number keys went through action_tab already).
         name = event.pane.id
-        if name in self._tabs:
+        if name in TABS:
             token = self.hold()
             try:
                 await self._mount_tab(name)
@@ -229,7 +246,7 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
 
     async def _mount_tab(self, name: str) -> None:
         """Mount the tab's widgets in its pane the first time it is shown."""
-        tab = self._tabs[name]
+        tab = self.tab(name)
         if tab.is_mounted:
             return
         mounting = self._mounting.get(name)
@@ -265,8 +282,8 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
             self.load_header()
         active = self.active_tab
         for name in TABS:
-            if name not in parts:
-                continue
+            if name not in parts or name not in self._tabs:
+                continue  # (a tab not made yet loads when it is first shown)
             tab = self.tab(name)
             if name == active and tab.is_mounted:
                 tab.load()
