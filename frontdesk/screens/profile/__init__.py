@@ -23,21 +23,9 @@ if TYPE_CHECKING:
         RefundModal,
     )
 
-_MODALS = {
-    "EnrolModal",
-    "EnrolRequest",
-    "MoneyRequest",
-    "NoteModal",
-    "NoteRequest",
-    "PaymentModal",
-    "PointsModal",
-    "PointsRequest",
-    "RefundModal",
-}
-
 
 def __getattr__(name: str) -> Any:
-    if name in _MODALS:
+    if name in __all__:  # a modal (the other names are defined above)
         return getattr(importlib.import_module("frontdesk.screens.profile.modals"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
