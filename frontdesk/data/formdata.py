@@ -56,12 +56,19 @@ LABELS = {
 
 
 def region_choices() -> list[tuple[str, str]]:
-    """("NL +31", "NL") for every region phonenumbers knows, sorted by code."""
-    out = []
-    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
-        code = phonenumbers.country_code_for_region(region)
-        out.append((f"{region} +{code}", region))
-    return out
+    """("NL +31", "NL") for every region phonenumbers knows, sorted by code.
+
+    Read from phonenumbers' table of country codes: asking each region for its code loads
+    that region's numbering plan, 244 modules (30 ms of the first form opened)."""
+    code_of = {
+        region: code
+        for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
+        for region in regions
+    }
+    return [
+        (f"{region} +{code_of[region]}", region)
+        for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+    ]
 
 
 def parse_date(text: str, field: str, label: str) -> date | None:

@@ -234,3 +234,33 @@ def test_only_desk_staff_save_customers(desk: tuple[Session, Staff]) -> None:
             )
         s.rollback()
     assert s.exec(select(Customer)).all() == []
+
+
+def test_the_forms_country_choices_load_no_numbering_plan() -> None:
+    """Every region with its calling code, as phonenumbers gives it, read from its table of
+    codes: asking each region loaded 244 numbering-plan modules as the first form opened."""
+    import subprocess
+    import sys
+
+    import phonenumbers
+
+    from frontdesk.data.formdata import region_choices
+
+    choices = region_choices()
+    assert choices == [
+        (f"{r} +{phonenumbers.country_code_for_region(r)}", r)
+        for r in sorted(phonenumbers.SUPPORTED_REGIONS)
+    ]
+    assert ("NL +31", "NL") in choices and ("US +1", "US") in choices
+    count = (
+        "import sys\n"
+        "from frontdesk.data.formdata import region_choices\n"
+        "before = {m for m in sys.modules if m.startswith('phonenumbers.data.region_')}\n"
+        "region_choices()\n"
+        "after = {m for m in sys.modules if m.startswith('phonenumbers.data.region_')}\n"
+        "print(len(after - before))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", count], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "0"
