@@ -260,7 +260,7 @@ def quick_overview(
     customer = session.get(Customer, customer_id)
     if customer is None:
         return None
-    stats = profile.customer_stats(session=session, customer=customer, now=now)
+    stats = profile.customer_stats(session=session, customer=customer, now=now, money=False)
     alerts = [
         n.body for n in profile.notes_of(session=session, customer_id=customer_id, alerts_only=True)
     ]

@@ -63,7 +63,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.roles import require
+from frontdesk.data.roles import require, sees_money
 from frontdesk.data.settings import get_setting
 
 MONTHS = 24  # the profile's chart
@@ -345,7 +345,7 @@ def customer_insight(
     A therapist sees visits, rhythm and the most booked services and staff, but no money
     (spending per month, lifetime and 12-month value)."""
     require(actor, "read")
-    shows_money = actor is None or str(actor.role) != "therapist"
+    shows_money = sees_money(actor)
     now = _naive(now or utcnow())
     today = now.date()
     first = months_back(today, MONTHS)
@@ -884,7 +884,9 @@ def load_profile_overview(
 
     customer = profile._live(session, customer_id)
     return ProfileOverview(
-        stats=profile.customer_stats(session=session, customer=customer, now=now),
+        stats=profile.customer_stats(
+            session=session, customer=customer, now=now, money=sees_money(actor)
+        ),
         insight=customer_insight(
             session=session, customer_id=customer.id or 0, actor=actor, now=now
         ),

@@ -39,6 +39,7 @@ from frontdesk.data.models import (
     utcnow,
 )
 from frontdesk.data.note_text import markdown_summary
+from frontdesk.data.roles import own_bookings_only, require_money, sees_money
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -55,7 +56,7 @@ class CustomerStats:
     upcoming: int
     cancellations: int
     no_shows: int
-    income_cents: int
+    income_cents: int | None  # None: not for this reader (a therapist sees no money)
     average_visit_cents: int | None
     customer_since: datetime
     first_visit: datetime | None
@@ -65,9 +66,25 @@ class CustomerStats:
     points: int
 
 
+def _income(session: Session, customer_id: int) -> int:
+    """What the customer paid, less what was refunded."""
+    paid = session.execute(
+        sa_select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
+        .join(Order, col(Order.id) == col(Payment.order_id))
+        .where(col(Order.customer_id) == customer_id)
+    ).scalar_one()
+    refunded = session.execute(
+        sa_select(func.coalesce(func.sum(col(Refund.amount_cents)), 0))
+        .join(Order, col(Order.id) == col(Refund.order_id))
+        .where(col(Order.customer_id) == customer_id)
+    ).scalar_one()
+    return int(paid) - int(refunded)
+
+
 def customer_stats(
-    *, session: Session, customer: Customer, now: datetime | None = None
+    *, session: Session, customer: Customer, now: datetime | None = None, money: bool = True
 ) -> CustomerStats:
+    """The customer's figures; ``money=False`` leaves out what they paid (not read)."""
     now = now or utcnow()
     cid = customer.id
     done = BookingStatus.COMPLETED.value
@@ -96,17 +113,7 @@ def customer_stats(
     ).one()
     visits, upcoming, cancelled, no_shows = (int(v or 0) for v in row[:4])
     first_visit, last_visit, next_visit = (_aware(v) for v in row[4:7])
-    paid = session.execute(
-        sa_select(func.coalesce(func.sum(col(Payment.amount_cents)), 0))
-        .join(Order, col(Order.id) == col(Payment.order_id))
-        .where(col(Order.customer_id) == cid)
-    ).scalar_one()
-    refunded = session.execute(
-        sa_select(func.coalesce(func.sum(col(Refund.amount_cents)), 0))
-        .join(Order, col(Order.id) == col(Refund.order_id))
-        .where(col(Order.customer_id) == cid)
-    ).scalar_one()
-    income = int(paid) - int(refunded)
+    income = _income(session, cid or 0) if money else None
     points = session.execute(
         sa_select(func.coalesce(func.sum(col(LoyaltyEnrolment.balance)), 0)).where(
             col(LoyaltyEnrolment.customer_id) == cid, col(LoyaltyEnrolment.removed_at).is_(None)
@@ -119,7 +126,7 @@ def customer_stats(
         cancellations=cancelled,
         no_shows=no_shows,
         income_cents=income,
-        average_visit_cents=round(income / visits) if visits else None,
+        average_visit_cents=round(income / visits) if visits and income is not None else None,
         customer_since=_aware(customer.created_at) or now,
         first_visit=first_visit,
         last_visit=last_visit,
@@ -408,15 +415,23 @@ def timeline(
     orders: list[OrderRow] | None = None,
     notes: list[NoteRow] | None = None,
     entries: list[LedgerRow] | None = None,
+    staff_id: int | None = None,
+    money: bool = True,
 ) -> list[TimelineItem]:
     """Bookings, cancellations, orders, payments, refunds, notes, points and profile changes.
 
     Lists the caller already loaded (the profile does) are reused instead of queried again.
+    ``staff_id``: only that staff member's bookings; ``money=False``: no orders, payments or
+    refunds (a therapist's view, see roles).
     """
     items: list[TimelineItem] = []
     if bookings is None:
-        bookings = list_bookings(session=session, customer_id=customer_id, limit=limit)
-    if orders is None:
+        bookings = list_bookings(
+            session=session, customer_id=customer_id, limit=limit, staff_id=staff_id
+        )
+    if not money:
+        orders = []
+    elif orders is None:
         orders = list_orders(session=session, customer_id=customer_id, limit=limit)
     if notes is None:
         notes = notes_of(session=session, customer_id=customer_id)
@@ -483,14 +498,17 @@ def timeline(
         .limit(limit)
     )
     names = audit_names(session)
+    shown_bookings = {b.id for b in bookings}
     for ev in events:
         if ev.entity == "customer":
             items.append(TimelineItem(_aware(ev.at) or ev.at, "profile", describe_audit(ev, names)))
         elif ev.entity == "booking" and ev.action != "create":
+            if staff_id is not None and ev.entity_id not in shown_bookings:
+                continue  # another staff member's booking
             items.append(
                 TimelineItem(_aware(ev.at) or ev.at, "booking", describe_booking_event(ev))
             )
-        elif ev.entity == "order" and ev.action == "cancel":
+        elif ev.entity == "order" and ev.action == "cancel" and money:
             items.append(
                 TimelineItem(_aware(ev.at) or ev.at, "order", f"Order #{ev.entity_id} cancelled")
             )
@@ -728,7 +746,10 @@ def load_bookings_tab(
     )
 
 
-def load_orders_tab(*, session: Session, customer_id: int) -> list[OrderRow]:
+def load_orders_tab(
+    *, session: Session, customer_id: int, actor: Staff | None = None
+) -> list[OrderRow]:
+    require_money(actor)  # a therapist sees no orders
     return list_orders(session=session, customer_id=_live(session, customer_id).id or 0)
 
 
@@ -769,8 +790,17 @@ def load_notes_tab(*, session: Session, customer_id: int) -> NotesTab:
     )
 
 
-def load_timeline_tab(*, session: Session, customer_id: int) -> list[TimelineItem]:
-    return timeline(session=session, customer_id=_live(session, customer_id).id or 0)
+def load_timeline_tab(
+    *, session: Session, customer_id: int, actor: Staff | None = None
+) -> list[TimelineItem]:
+    """The customer's history as ``actor`` may read it: a therapist's has their own bookings
+    and no orders, payments or refunds (as their Bookings tab and no Orders tab)."""
+    return timeline(
+        session=session,
+        customer_id=_live(session, customer_id).id or 0,
+        staff_id=own_bookings_only(actor),
+        money=sees_money(actor),
+    )
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ DESCRIPTIONS = {
     "consent.write": "change customers' consent",
     "newsletter.send": "send newsletters",
     "templates.write": "change message templates",
+    "money": "see orders, payments and what customers spent",
 }
 
 
@@ -103,6 +104,17 @@ def allowed(staff: Staff | None, action: str) -> bool:
 def require(staff: Staff | None, action: str) -> None:
     if not allowed(staff, action):
         raise NotAllowed(action, staff)
+
+
+def sees_money(staff: Staff | None) -> bool:
+    """Whether ``staff`` sees orders, payments, refunds and what a customer spent: a therapist
+    reads customers, their own bookings and notes, nothing of the till."""
+    return staff is None or str(staff.role) != "therapist"
+
+
+def require_money(staff: Staff | None) -> None:
+    if not sees_money(staff):
+        raise NotAllowed("money", staff)
 
 
 def own_bookings_only(staff: Staff | None) -> int | None:

@@ -196,3 +196,50 @@ def test_enrolment_expiry_set_cleared_and_refused(
     actions.set_enrolment_expiry(session=s, enrolment_id=eid, expires_on="  ", actor=ADMIN)
     s.commit()
     assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on is None
+
+
+def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
+    any_session: Session, world: dict[str, int]
+) -> None:
+    """Roles (issue 11): a therapist reads customers, their own bookings and notes. No orders,
+    payments or refunds, and no income, in the Orders tab, the timeline or the overview."""
+    from frontdesk.data import insights
+    from frontdesk.data.models import Staff
+    from frontdesk.data.roles import NotAllowed
+    from tests.actors import DESK
+
+    s = any_session
+    nina = s.exec(select(Staff).where(col(Staff.name) == "Nina")).one()
+    omar = Staff(name="Omar", role="therapist")
+    s.add(omar)
+    s.flush()
+    theirs = s.exec(
+        select(Booking)
+        .where(col(Booking.customer_id) == world["ann"], col(Booking.status) == "cancelled")
+    ).one()
+    theirs.staff_id = omar.id
+    s.add(theirs)
+    s.commit()
+    ann = world["ann"]
+
+    with pytest.raises(NotAllowed, match="may not see orders"):
+        profile.load_orders_tab(session=s, customer_id=ann, actor=nina)
+    assert profile.load_orders_tab(session=s, customer_id=ann, actor=DESK)
+
+    def lines(actor: Staff) -> list[tuple[str, str]]:
+        items = profile.load_timeline_tab(session=s, customer_id=ann, actor=actor)
+        return [(i.kind, i.text) for i in items]
+
+    everything, hers = lines(DESK), lines(nina)
+    assert {"order", "payment", "refund"} <= {kind for kind, _ in everything}
+    assert not {"order", "payment", "refund"} & {kind for kind, _ in hers}
+    assert any("with Omar" in text for _, text in everything)
+    assert not any("with Omar" in text for _, text in hers)
+    assert sum(kind == "booking" for kind, _ in hers) == 4  # her four bookings of Ann's five
+
+    desk = insights.load_profile_overview(session=s, customer_id=ann, actor=DESK, now=NOW)
+    assert desk.stats.income_cents is not None and desk.insight.shows_money
+    therapist = insights.load_profile_overview(session=s, customer_id=ann, actor=nina, now=NOW)
+    assert therapist.stats.income_cents is None and therapist.stats.average_visit_cents is None
+    assert not therapist.insight.shows_money
+    assert therapist.stats.visits == desk.stats.visits  # visits are not money

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 from sqlmodel import Session
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static, TabbedContent
 
 from frontdesk.data import roles
 from frontdesk.data.staff import create_staff
@@ -137,12 +137,19 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
         assert isinstance(app.screen, ProfileScreen) and len(app.screen_stack) == depth
         assert any("may not book" in n.message for n in app._notifications)
 
+        # No money: no Orders tab (3 says why and stays), no income on the overview.
+        assert not app.screen.query("TabPane#orders")
+        assert "Total income" not in str(app.screen.query_one("#p-stats", Static).render())
+        await burst(pilot, "3", "p", "R", "X")
+        assert app.screen.query_one("#tabs", TabbedContent).active == "overview"
+        assert any("may not see orders" in n.message for n in app._notifications)
+        assert len(app.screen_stack) == depth
+
         tabs = {
             "2": {"change('confirm')", "change('complete')", "change('cancel')"},
-            "3": {"pay", "refund", "cancel"},
             "4": {"enrol", "points(1)", "points(-1)", "expiry", "remove"},
         }
-        keys = {"2": "cdxwt", "3": "pRX", "4": "nartX"}
+        keys = {"2": "cdxwt", "4": "nartX"}
         for tab, hidden in tabs.items():
             await burst(pilot, tab)
             if tab == "2":  # their own bookings only (the customer has others' too)
@@ -158,6 +165,15 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
         # Notes are for everyone on the staff: the notes tab offers "Add note".
         await burst(pilot, "5")
         assert "add" in _actions(app)
+
+        # The timeline: their own bookings, no orders, payments or refunds.
+        await burst(pilot, "6")
+        await settle(pilot)
+        table = app.screen.query_one("#t-table", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows and not {"order", "payment", "refund"} & {kind for _, kind, _ in rows}
+        visits = [text for _, kind, text in rows if kind == "booking" and " with " in text]
+        assert visits and all(f" with {name} at " in text for text in visits), visits
     assert _state(demo_engine) == before  # nothing was changed
 
 

@@ -69,7 +69,8 @@ class OrdersTab(ProfileTab):
         return self.query_one("#o-table", DataTable)
 
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
-        return lambda s: data.load_orders_tab(session=s, customer_id=customer_id)
+        actor = self.operator
+        return lambda s: data.load_orders_tab(session=s, customer_id=customer_id, actor=actor)
 
     def show_data(self, orders: list[data.OrderRow]) -> None:
         self.orders = orders

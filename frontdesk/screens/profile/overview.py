@@ -151,6 +151,9 @@ class OverviewTab(ProfileTab):
                 f"{s.points:,}",
             ),
         ]
+        if s.income_cents is None:  # not for this reader (a therapist sees no money)
+            rows[-2] = ("", "", *rows[-2][2:])
+            rows[-1] = ("", "", *rows[-1][2:])
         for row in rows:
             table.add_row(*row)
         self.query_one("#p-stats", Static).update(table)

@@ -15,7 +15,7 @@ from textual.containers import Horizontal
 from textual.widget import AwaitMount
 from textual.widgets import Collapsible, Header, Static, TabbedContent, TabPane, Tabs
 
-from frontdesk.data import delete_flow
+from frontdesk.data import delete_flow, roles
 from frontdesk.data import profile as data
 from frontdesk.data.models import Staff
 from frontdesk.data.validation import format_phone
@@ -187,6 +187,8 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
         yield alerts
         with TabbedContent(id="tabs", initial=FIRST_TAB):
             for number, name in enumerate(TABS, start=1):
+                if not self.may_see(name):
+                    continue  # (the other tabs keep their numbers)
                 with TabPane(f"{number} {name.capitalize()}", id=name):
                     if name == FIRST_TAB:
                         yield self.tab(name)
@@ -224,7 +226,15 @@ class ProfileScreen(PrivacyActions, FrontdeskScreen[None]):
     def active_tab(self) -> str:
         return self.query_one("#tabs", TabbedContent).active
 
+    def may_see(self, tab: str) -> bool:
+        """Whether the operator's role shows ``tab``: a therapist sees no orders (roles)."""
+        return tab != "orders" or roles.sees_money(self.fd.operator)
+
     async def action_tab(self, name: str) -> None:
+        if not self.may_see(name):
+            message = str(roles.NotAllowed("money", self.fd.operator))
+            self.notify(message, severity="warning", markup=False)
+            return
         token = self.hold()  # keys typed after the number wait for the tab (see _opened)
         try:
             await self._mount_tab(name)  # before the switch: no empty pane is drawn

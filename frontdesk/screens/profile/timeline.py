@@ -37,7 +37,8 @@ class TimelineTab(ProfileTab):
         return self.query_one("#t-table", DataTable)
 
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
-        return lambda s: data.load_timeline_tab(session=s, customer_id=customer_id)
+        actor = self.operator
+        return lambda s: data.load_timeline_tab(session=s, customer_id=customer_id, actor=actor)
 
     def show_data(self, items: list[data.TimelineItem]) -> None:
         rows = [
