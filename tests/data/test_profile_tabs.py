@@ -214,8 +214,9 @@ def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     s.add(omar)
     s.flush()
     theirs = s.exec(
-        select(Booking)
-        .where(col(Booking.customer_id) == world["ann"], col(Booking.status) == "cancelled")
+        select(Booking).where(
+            col(Booking.customer_id) == world["ann"], col(Booking.status) == "cancelled"
+        )
     ).one()
     theirs.staff_id = omar.id
     s.add(theirs)
