@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
@@ -160,14 +160,6 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
                 id=f"f-{name}",
                 placeholder=PLACEHOLDERS.get(name, ""),
             )
-
-    async def _on_resize(self, event: events.Resize) -> None:
-        # The screen's first layout sends it a Resize of the size it was just laid out at:
-        # Textual would lay out and draw the whole form (and the screens under it) again for
-        # nothing (one of five full layouts of an opening). A real change of the terminal size
-        # still goes to Textual's handler (found after this one on the class hierarchy).
-        if event.size == self.outer_size:
-            event.prevent_default()
 
     # ------------------------------------------------------------------ loading
     def on_mount(self) -> None:

@@ -294,6 +294,14 @@ class LiveData:
 class FrontdeskScreen(LiveData, KeyReadiness, DataMixin, Screen[R]):
     """A full screen with the data helpers; typed-ahead keys wait until it is ready."""
 
+    async def _on_resize(self, event: events.Resize) -> None:
+        # A screen's first layout sends it a Resize of the size it was just laid out at:
+        # Textual would lay out and draw the whole screen (and the screens under it) again
+        # for nothing, as a profile or the form opens. A real change of the terminal size
+        # still goes to Textual's handler (found after this one on the class hierarchy).
+        if event.size == self.outer_size:
+            event.prevent_default()
+
 
 class FrontdeskModal(LiveData, KeyReadiness, DataMixin, ModalScreen[R]):
     """A modal with the data helpers; typed-ahead keys wait until it is ready."""

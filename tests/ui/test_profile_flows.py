@@ -275,6 +275,36 @@ async def test_the_header_arrives_while_the_screen_is_still_mounting(
         assert "⚠ Allergy: [nuts]" in shown
 
 
+async def test_a_profile_is_laid_out_again_only_for_a_real_resize(
+    demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen's first layout sends it a Resize of the size it was just laid out at; the
+    profile does not lay itself out (and draw itself whole) again for it. A real change of the
+    terminal's size still reaches it, and its tab takes the new width."""
+    from textual.screen import Screen
+
+    who = make_hostile(demo_engine)
+    resized: list[str] = []
+    original = Screen._screen_resized
+
+    def counting(self: Screen[Any], size: Any) -> None:
+        resized.append(type(self).__name__)
+        original(self, size)
+
+    monkeypatch.setattr(Screen, "_screen_resized", counting)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id)
+        await settle(pilot)
+        assert "ProfileScreen" not in resized
+        tab = app.screen.query_one(OverviewTab)
+        before = tab.size.width
+        await pilot.resize_terminal(SIZE[0] + 30, SIZE[1])
+        await settle(pilot)
+        assert "ProfileScreen" in resized
+        assert tab.size.width == before + 30
+
+
 async def test_an_idle_desk_reads_a_profile_ahead_without_showing_anything(
     demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
