@@ -680,9 +680,10 @@ class DirectoryFilter:
     not_visited_for_days: int | None = None
     customer_ids: frozenset[int] | None = None
     extra: tuple[Any, ...] = field(default=())
-    # The directory lists the top N customers by 12-month value highest first (the filter
-    # itself is in ``extra``; without search text).
+    # Only the top N customers by 12-month value, listed highest first (without search
+    # text); ``top_ids``: their ids once read (the directory reads them once per page).
     rank_by_value: int | None = None
+    top_ids: tuple[int, ...] | None = field(default=None, compare=False)
     # Reference time of the activity filters (default: the moment the query runs).
     now: datetime | None = field(default=None, compare=False)
 
@@ -710,6 +711,13 @@ class DirectoryFilter:
             conds.append(~_visited_since(now - timedelta(days=self.not_visited_for_days)))
         if self.customer_ids is not None:
             conds.append(col(Customer.id).in_(sorted(self.customer_ids)))
+        if self.rank_by_value is not None:
+            if self.top_ids is not None:
+                conds.append(col(Customer.id).in_(self.top_ids))
+            else:
+                from frontdesk.data.insights import top_value_condition
+
+                conds.append(top_value_condition(self.rank_by_value, now))
         conds.extend(self.extra)
         return conds
 

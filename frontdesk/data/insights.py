@@ -33,10 +33,11 @@ Definitions (the profile's ``?`` help and the README say the same):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Float, Integer, String, case, func, literal, union_all
 from sqlalchemy import select as sa_select
@@ -65,6 +66,8 @@ from frontdesk.data.models import (
 )
 from frontdesk.data.roles import require, sees_money
 from frontdesk.data.settings import get_setting
+
+T = TypeVar("T")
 
 MONTHS = 24  # the profile's chart
 TOP = 5  # most booked services / staff in the profile
@@ -259,9 +262,10 @@ def new_this_month_condition(now: datetime) -> Any:
     return col(Customer.created_at) >= _start(_naive(now).date().replace(day=1))
 
 
-def value_12m_of(now: datetime) -> Any:
-    """Per customer net income over the last 365 days: (customer_id, value) subquery."""
-    moves = money_moves()
+def value_12m_of(now: datetime, customers: Any = None) -> Any:
+    """Per customer net income over the last 365 days: (customer_id, value) subquery (of the
+    customers a select of ids gives, or everyone)."""
+    moves = money_moves(customers=customers)
     since = _naive(now) - timedelta(days=365)
     return (
         sa_select(moves.c.customer_id, func.sum(moves.c.cents).label("value"))
@@ -271,10 +275,10 @@ def value_12m_of(now: datetime) -> Any:
     )
 
 
-def _top_values(n: int, now: datetime) -> Any:
-    values = value_12m_of(now)
+def _top_values(n: int, now: datetime, customers: Any = None) -> Any:
+    values = value_12m_of(now, customers)
     return (
-        sa_select(values.c.customer_id)
+        sa_select(values.c.customer_id, values.c.value)
         .join(Customer, col(Customer.id) == values.c.customer_id)
         .where(live(), values.c.value > 0)
         .order_by(values.c.value.desc(), values.c.customer_id)
@@ -284,12 +288,61 @@ def _top_values(n: int, now: datetime) -> Any:
 
 def top_value_condition(n: int, now: datetime) -> Any:
     """The ``n`` live customers with the highest 12-month value (above zero)."""
-    return col(Customer.id).in_(_top_values(n, now))
+    return col(Customer.id).in_(sa_select(_top_values(n, now).subquery().c.customer_id))
 
 
 def top_value_ids(session: Session, n: int, now: datetime) -> list[int]:
-    """The ids of :func:`top_value_condition`'s customers, highest value first."""
-    return [int(cid) for (cid,) in session.execute(_top_values(n, now))]
+    """The ids of :func:`top_value_condition`'s customers, highest value first: sought among
+    the biggest payers (as the business overview's top customers), not summed over everyone
+    (800 ms at a million customers)."""
+    since = _naive(now) - timedelta(days=365)
+
+    def leaders(among: Any) -> list[tuple[int, int]]:
+        return [(int(c), int(v)) for c, v in session.execute(_top_values(n, now, among))]
+
+    found = _sought_among_payers(session, 0, since, n, n * 64, leaders, lambda row: row[1])
+    return [cid for cid, _value in found]
+
+
+def _sought_among_payers(
+    session: Session,
+    scope: int,
+    lo: datetime,
+    n: int,
+    walk_limit: int,
+    leaders: Callable[[Any], list[T]],
+    value: Callable[[T], int],
+) -> list[T]:
+    """The ``n`` leaders by net income since ``lo`` (``leaders(among)``: of the customers the
+    select ``among`` gives, or of everyone for ``None``; highest first).
+
+    Net income in a period is at most all a customer ever paid (insight_payer), so the
+    leaders are sought among the biggest payers who paid on or after ``lo``: if the ``n``-th
+    leader among the first ``m`` of them has more than the ``m``-th paid in all, nobody
+    further down can pass them; otherwise ``m`` grows eightfold, and past ``walk_limit`` (a
+    short or long-past period, whose leaders paid less in it than many paid in all) the
+    period's money is summed per customer."""
+    m = n * 8
+    while True:
+        payers = (
+            sa_select(col(InsightPayer.customer_id), col(InsightPayer.paid_cents))
+            .where(
+                col(InsightPayer.scope) == scope,
+                col(InsightPayer.last_day) >= day_of(lo),
+                col(InsightPayer.paid_cents) > 0,
+            )
+            .order_by(col(InsightPayer.paid_cents).desc(), col(InsightPayer.customer_id))
+            .limit(m)
+            .subquery("payers")
+        )
+        walk = m <= walk_limit
+        top = leaders(sa_select(payers.c.customer_id) if walk else None)
+        if not walk:
+            return top
+        seen, bound = session.execute(sa_select(func.count(), func.min(payers.c.paid_cents))).one()
+        if seen < m or (len(top) == n and value(top[-1]) > (bound or 0)):
+            return top
+        m *= 8
 
 
 # --------------------------------------------------------------------------- one customer
@@ -701,35 +754,20 @@ def _top_customers(
     """The live customers with the highest net income in ``lo .. hi`` (above zero).
 
     Net income in a period is at most all a customer ever paid (insight_payer), so the
-    leaders are sought among the biggest payers who paid on or after ``lo``: if the tenth
-    leader among the first ``n`` of them has more than the ``n``-th paid in all, nobody
-    further down can pass them; otherwise ``n`` grows eightfold, and past PAYER_WALK (a short
-    or long-past period, whose leaders paid less in it than many paid in all) the period's
-    money is summed per customer, read through its time index."""
-    n = TOP_CUSTOMERS * 8
-    while True:
-        payers = (
-            sa_select(col(InsightPayer.customer_id), col(InsightPayer.paid_cents))
-            .where(
-                col(InsightPayer.scope) == (branch_id or 0),
-                col(InsightPayer.last_day) >= day_of(lo),
-                col(InsightPayer.paid_cents) > 0,
-            )
-            .order_by(col(InsightPayer.paid_cents).desc(), col(InsightPayer.customer_id))
-            .limit(n)
-            .subquery("payers")
-        )
-        walk = n <= PAYER_WALK
-        among = sa_select(payers.c.customer_id) if walk else None
-        top = _leaders(
+    leaders are sought among the biggest payers who paid on or after ``lo``
+    (:func:`_sought_among_payers`; past PAYER_WALK the period's money is summed per customer,
+    read through its time index)."""
+    return _sought_among_payers(
+        session,
+        branch_id or 0,
+        lo,
+        TOP_CUSTOMERS,
+        PAYER_WALK,
+        lambda among: _leaders(
             session, money_moves(branch_id=branch_id, customers=among), lo, hi, visits_where
-        )
-        if not walk:
-            return top
-        seen, bound = session.execute(sa_select(func.count(), func.min(payers.c.paid_cents))).one()
-        if seen < n or (len(top) == TOP_CUSTOMERS and top[-1].value_cents > (bound or 0)):
-            return top
-        n *= 8
+        ),
+        lambda leader: leader.value_cents,
+    )
 
 
 def _leaders(

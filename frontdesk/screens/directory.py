@@ -432,7 +432,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         now = self.fd.clock()
         return replace(
             self.filters,
-            extra=self.advanced.conditions(now),
+            extra=self.advanced.conditions(now, top_value=False),  # (rank_by_value lists them)
             rank_by_value=self.advanced.top_value,
             now=now,
         )

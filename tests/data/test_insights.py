@@ -20,6 +20,7 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select, text
@@ -750,3 +751,35 @@ def test_the_business_overview_reads_the_rollups_not_the_bookings(
     assert len(reads) == 8
     raw = [q for q in reads if re.search(r"\b(FROM|JOIN) (booking|payment|refund)\b", q)]
     assert len(raw) == 1 and "insight_payer" in raw[0] and "LIMIT" in raw[0]
+
+
+def test_the_top_by_value_page_sums_no_one_outside_the_biggest_payers(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """A page of the top customers by value and its count read the top ids once, among the
+    biggest payers (insight_payer), and then use those ids: no statement sums the year's
+    money of every customer (each statement of a page and its count did: 800 ms apiece at a
+    million customers). The ids are the ones the sum over everyone gives."""
+    from frontdesk.data.directory import load_directory_page
+
+    s = any_session
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    by_value = svc.DirectoryFilter(rank_by_value=2, now=NOW)
+    bind = s.get_bind()
+    event.listen(bind, "before_cursor_execute", seen)
+    try:
+        page = load_directory_page(session=s, filters=by_value)
+        counted = count_directory(session=s, filters=by_value)
+        selected = matching_ids(session=s, text="", filters=by_value)
+    finally:
+        event.remove(bind, "before_cursor_execute", seen)
+    assert [c.id for c in page.rows] == [w["ann"], w["bob"]] and page.count == counted == 2
+    assert sorted(selected) == sorted([w["ann"], w["bob"]])
+    summed = [q for q in statements if "value12" in q]
+    assert summed and all("insight_payer" in q for q in summed), summed
+    everyone = [int(c) for c, _value in s.execute(insights._top_values(2, NOW))]
+    assert insights.top_value_ids(s, 2, NOW) == everyone == [w["ann"], w["bob"]]

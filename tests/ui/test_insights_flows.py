@@ -41,6 +41,30 @@ def due_back(engine: Engine, **basic: Any) -> tuple[list[str], int, list[int], s
     return [c.code for c in page.rows], page.count or 0, ids, every
 
 
+async def test_top_customers_by_value_from_the_panel(demo_engine: Engine) -> None:
+    """The panel's "Top N by 12-month value": the N listed highest first, counted, and
+    selected whole by select-all; the same N the sum over every customer gives."""
+    with Session(demo_engine) as s:
+        everyone = [int(c) for c, _value in s.execute(insights._top_values(25, NOW))]
+        expected = [svc.get_customer(session=s, customer_id=i).code for i in everyone]
+    assert len(expected) == 25
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "f")
+        modal = app.screen
+        assert isinstance(modal, FilterModal)
+        tabs = modal.focus_chain.index(modal.query_one("#fl-top"))
+        await keys(pilot, *["tab"] * tabs, "2", "5", "ctrl+s")
+        assert isinstance(app.screen, DirectoryScreen)
+        assert "top 25 by 12-month value" in label(app, "#chips")
+        assert codes(app) == expected
+        assert label(app, "#count") == "25 matches"
+        await keys(pilot, "ctrl+a")
+        await wait_until(pilot, lambda: len(app.screen.selected) == 25)  # type: ignore[attr-defined]
+        assert sorted(app.screen.selected) == sorted(everyone)  # type: ignore[attr-defined]
+
+
 async def test_due_back_filter_from_the_panel(demo_engine: Engine, tmp_path: Path) -> None:
     expected, count, ids, every = due_back(demo_engine)
     assert 0 < count < 400  # the demo has customers past their usual interval, not everyone
