@@ -37,8 +37,8 @@ TYPING_WIDGETS: tuple[type, ...] = (
 class KeyReadiness:
     """Mixin for screens: keys typed before the screen is ready wait for it, in order.
 
-    A screen is ready once it is mounted and has painted once (so ``AUTO_FOCUS`` has chosen
-    the field) and, if it called :meth:`hold_keys` to load what it shows, once it calls
+    A screen is ready once it is mounted and shown (so ``AUTO_FOCUS`` has chosen the field)
+    and, if it called :meth:`hold_keys` to load what it shows, once it calls
     :meth:`release_keys`.
     """
 
@@ -46,9 +46,19 @@ class KeyReadiness:
     _keys_held_since: float | None = None
 
     def _on_mount(self, event: events.Mount) -> None:
-        # Textual calls the Mount handler of every class in the MRO, this one included.
+        # Textual calls the Mount handler of every class in the MRO, this one included. (A
+        # screen mounted off screen, the form built ahead, is ready once it has settled.)
         node: Any = self
         node.call_after_refresh(self._keys_ready)
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Shown: Textual's own resume handler (after this one on the class hierarchy) chooses
+        # the focus and lays the screen out. Ready right after it, not once the screen has no
+        # change left to draw: the form's choices arriving, laid out and drawn, kept keys
+        # typed at its first opening waiting 70 ms more.
+        if not self._keys_mounted:
+            node: Any = self
+            node.call_next(self._keys_ready)
 
     def _keys_ready(self) -> None:
         self._keys_mounted = True
