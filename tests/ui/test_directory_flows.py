@@ -64,6 +64,15 @@ def rows(app: Any) -> list[list[str]]:
     return [[str(cell) for cell in t.get_row_at(i)] for i in range(t.row_count)]
 
 
+async def open_panel(pilot: Any, field: str) -> tuple[FilterModal, list[str]]:
+    """Open the filter panel (``f``): the panel and the tabs a receptionist presses to reach
+    ``field`` (the panel's own order)."""
+    await keys(pilot, "f")
+    modal = pilot.app.screen
+    assert isinstance(modal, FilterModal)
+    return modal, ["tab"] * modal.focus_chain.index(modal.query_one(field))
+
+
 def codes(app: Any) -> list[str]:
     return [r[1] for r in rows(app)]
 
@@ -258,15 +267,11 @@ async def test_filter_panel_dates_typed_after_tab_land_where_typed(demo_engine: 
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await keys(pilot, "f")
-        modal = app.screen
-        assert isinstance(modal, FilterModal)
-        # As many tabs as a receptionist presses to reach "from" (the panel's own order).
-        tabs = modal.focus_chain.index(modal.query_one("#fl-from", Input))
+        _modal, tabs = await open_panel(pilot, "#fl-from")
         await keys(pilot, "escape")
         assert isinstance(app.screen, DirectoryScreen)
         # Everything typed at once, before the panel is even open.
-        await keys(pilot, "f", *["tab"] * tabs, "2026-08-01", "tab", "2026-09-30", "ctrl+s")
+        await keys(pilot, "f", *tabs, "2026-08-01", "tab", "2026-09-30", "ctrl+s")
         assert isinstance(app.screen, DirectoryScreen)
         assert "bookings 2026-08-01 → 2026-09-30" in label(app, "#chips")
         advanced = app.screen.advanced
@@ -288,11 +293,8 @@ async def test_filter_panel_refuses_a_bad_date_and_keeps_it(demo_engine: Engine)
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await keys(pilot, "f")
-        modal = app.screen
-        assert isinstance(modal, FilterModal)
-        tabs = modal.focus_chain.index(modal.query_one("#fl-to", Input))
-        await keys(pilot, *["tab"] * tabs, "31/12", "ctrl+s")
+        modal, tabs = await open_panel(pilot, "#fl-to")
+        await keys(pilot, *tabs, "31/12", "ctrl+s")
         assert app.screen is modal
         assert "YYYY-MM-DD" in label(app, "#fl-date-error")
         assert app.focused is modal.query_one("#fl-to", Input)
@@ -582,11 +584,8 @@ async def test_filter_panel_says_when_a_number_of_days_is_not_one(demo_engine: E
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await burst(pilot, "f")
-        modal = app.screen
-        assert isinstance(modal, FilterModal)
-        tabs = modal.focus_chain.index(modal.query_one("#fl-visited", Input))
-        await burst(pilot, *["tab"] * tabs, "0", "ctrl+s")
+        modal, tabs = await open_panel(pilot, "#fl-visited")
+        await burst(pilot, *tabs, "0", "ctrl+s")
         assert app.screen is modal  # not applied, not lost
         assert label(app, "#fl-visited-error") == "A number of days: 1 or more"
         assert modal.query_one("#fl-visited", Input).value == "0"

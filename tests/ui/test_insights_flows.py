@@ -16,12 +16,11 @@ from frontdesk.data import customers as svc
 from frontdesk.data import directory, insights
 from frontdesk.data.directory import AdvancedFilter
 from frontdesk.screens.directory import DirectoryScreen
-from frontdesk.screens.filters import FilterModal
 from frontdesk.screens.insights import InsightsScreen
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
 from tests.ui.conftest import NOW, SIZE, make_app, settle, wait_until
-from tests.ui.test_directory_flows import codes, keys, label
+from tests.ui.test_directory_flows import codes, keys, label, open_panel
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +50,8 @@ async def test_top_customers_by_value_from_the_panel(demo_engine: Engine) -> Non
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await keys(pilot, "f")
-        modal = app.screen
-        assert isinstance(modal, FilterModal)
-        tabs = modal.focus_chain.index(modal.query_one("#fl-top"))
-        await keys(pilot, *["tab"] * tabs, "2", "5", "ctrl+s")
+        _modal, tabs = await open_panel(pilot, "#fl-top")
+        await keys(pilot, *tabs, "2", "5", "ctrl+s")
         assert isinstance(app.screen, DirectoryScreen)
         assert "top 25 by 12-month value" in label(app, "#chips")
         assert codes(app) == expected
@@ -71,12 +67,9 @@ async def test_due_back_filter_from_the_panel(demo_engine: Engine, tmp_path: Pat
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await keys(pilot, "f")
-        modal = app.screen
-        assert isinstance(modal, FilterModal)
-        tabs = modal.focus_chain.index(modal.query_one("#fl-insight"))
+        _modal, tabs = await open_panel(pilot, "#fl-insight")
         # the first choice of "Visit rhythm and value" is "due back": space ticks it
-        await keys(pilot, *["tab"] * tabs, "space", "ctrl+s")
+        await keys(pilot, *tabs, "space", "ctrl+s")
         assert isinstance(app.screen, DirectoryScreen)
         assert "due back (+14 days)" in label(app, "#chips")
         assert codes(app) == expected
