@@ -681,9 +681,11 @@ class DirectoryFilter:
     customer_ids: frozenset[int] | None = None
     extra: tuple[Any, ...] = field(default=())
     # Only the top N customers by 12-month value, listed highest first (without search
-    # text); ``top_ids``: their ids once read (the directory reads them once per page).
+    # text): ``top_ids`` once their ids are read (the directory reads them once per page),
+    # else ``top_condition``, the SQL condition that finds them (``AdvancedFilter.applied``).
     rank_by_value: int | None = None
     top_ids: tuple[int, ...] | None = field(default=None, compare=False)
+    top_condition: Any = field(default=None, compare=False)
     # Reference time of the activity filters (default: the moment the query runs).
     now: datetime | None = field(default=None, compare=False)
 
@@ -711,13 +713,10 @@ class DirectoryFilter:
             conds.append(~_visited_since(now - timedelta(days=self.not_visited_for_days)))
         if self.customer_ids is not None:
             conds.append(col(Customer.id).in_(sorted(self.customer_ids)))
-        if self.rank_by_value is not None:
-            if self.top_ids is not None:
-                conds.append(col(Customer.id).in_(self.top_ids))
-            else:
-                from frontdesk.data.insights import top_value_condition
-
-                conds.append(top_value_condition(self.rank_by_value, now))
+        if self.top_ids is not None:
+            conds.append(col(Customer.id).in_(self.top_ids))
+        elif self.top_condition is not None:
+            conds.append(self.top_condition)
         conds.extend(self.extra)
         return conds
 

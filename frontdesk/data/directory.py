@@ -152,10 +152,23 @@ class AdvancedFilter:
     def _bookings(self, *conds: Any) -> Any:
         return exists().where(col(Booking.customer_id) == col(Customer.id), *conds)
 
+    def applied(self, base: svc.DirectoryFilter, now: datetime) -> svc.DirectoryFilter:
+        """``base`` with these conditions (the directory's filters): the top customers by
+        value as its ``rank_by_value``, read once per page (see ``_top_read``)."""
+        top = self.top_value
+        return replace(
+            base,
+            extra=self.conditions(now, top_value=False),
+            rank_by_value=top,
+            top_ids=None,
+            top_condition=None if top is None else insights.top_value_condition(top, now),
+            now=now,
+        )
+
     def conditions(self, now: datetime | None = None, *, top_value: bool = True) -> tuple[Any, ...]:
         """SQL conditions on the customer table; ``now``: the reference time of the insight
         filters (default: the moment they are built). ``top_value=False`` leaves the top
-        customers by value out (the directory lists them through ``rank_by_value``)."""
+        customers by value out (``applied`` lists them through ``rank_by_value``)."""
         out: list[Any] = []
         now = now or datetime.now(UTC)
         if self.due_back_margin is not None:

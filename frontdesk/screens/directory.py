@@ -429,13 +429,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
             self.reload()
 
     def effective_filters(self) -> svc.DirectoryFilter:
-        now = self.fd.clock()
-        return replace(
-            self.filters,
-            extra=self.advanced.conditions(now, top_value=False),  # (rank_by_value lists them)
-            rank_by_value=self.advanced.top_value,
-            now=now,
-        )
+        return self.advanced.applied(self.filters, self.fd.clock())
 
     def reload(self, *, hold: bool = True) -> None:
         """New filters or a new search: the first page, then the count.

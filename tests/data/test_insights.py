@@ -783,3 +783,10 @@ def test_the_top_by_value_page_sums_no_one_outside_the_biggest_payers(
     assert summed and all("insight_payer" in q for q in summed), summed
     everyone = [int(c) for c, _value in s.execute(insights._top_values(2, NOW))]
     assert insights.top_value_ids(s, 2, NOW) == everyone == [w["ann"], w["bob"]]
+    # The panel's filter as the directory applies it; a reader that does not read the ids
+    # first (the export's pages, a newsletter's audience) still gets only those customers.
+    applied = AdvancedFilter(top_value=2).applied(svc.DirectoryFilter(), NOW)
+    assert applied.rank_by_value == 2 and applied.top_ids is None
+    assert svc.count_matches(session=s, text="", filters=applied) == 2
+    pages = svc.directory_page(session=s, filters=applied)
+    assert sorted(c.id for c in pages) == sorted(everyone)
