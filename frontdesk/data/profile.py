@@ -422,7 +422,7 @@ def timeline(
 
     Lists the caller already loaded (the profile does) are reused instead of queried again.
     ``staff_id``: only that staff member's bookings; ``money=False``: no orders, payments or
-    refunds (a therapist's view, see roles).
+    refunds, nor the points they earned or took back (a therapist's view, see roles).
     """
     items: list[TimelineItem] = []
     if bookings is None:
@@ -484,6 +484,8 @@ def timeline(
             TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {summary}")
         )
     for e in entries[:limit]:
+        if not money and e.reference.startswith("order"):
+            continue  # points earned on a payment or taken back on a refund
         items.append(
             TimelineItem(
                 e.at,

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, SelectionList
 
+from frontdesk.data import roles
 from frontdesk.data.customers import DirectoryFilter
 from frontdesk.data.directory import CONSENT_FIELDS, AdvancedFilter, Lookups
 from frontdesk.data.errors import ValidationFailed
@@ -101,9 +102,10 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
                 yield from self.multi(
                     "Services used", "fl-services-used", lk.services, a.services_used
                 )
-                yield from self.multi(
-                    "Packages purchased", "fl-packages", lk.packages, a.packages_purchased
-                )
+                if self.money:  # (what customers bought and spent: not for a therapist)
+                    yield from self.multi(
+                        "Packages purchased", "fl-packages", lk.packages, a.packages_purchased
+                    )
                 yield from self.multi(
                     "Service types never used",
                     "fl-types-never",
@@ -178,9 +180,10 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
                         ("new this month", "new", a.new_this_month),
                         id="fl-insight",
                     )
-                with Vertical(classes="fbox"):
-                    yield Label("Top N by 12-month value")
-                    yield Input(str(a.top_value or ""), id="fl-top", type="integer")
+                if self.money:
+                    with Vertical(classes="fbox"):
+                        yield Label("Top N by 12-month value")
+                        yield Input(str(a.top_value or ""), id="fl-top", type="integer")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary")
                 yield Button("Close (esc)", id="close")
@@ -203,7 +206,14 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
+    @property
+    def money(self) -> bool:
+        """Whether the operator sees what customers bought and spent (a therapist does not)."""
+        return roles.sees_money(self.fd.operator)
+
     def _int(self, wid: str) -> int | None:
+        if not self.query(wid):
+            return None  # (a field this role is not shown)
         raw = self.query_one(wid, Input).value.strip()
         return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
@@ -215,6 +225,8 @@ class FilterModal(FrontdeskModal[FilterResult | None]):
             raise ValueError(wid) from None
 
     def _ids(self, wid: str) -> tuple[Any, ...]:
+        if not self.query(wid):
+            return ()  # (a field this role is not shown)
         return tuple(sorted(self.query_one(wid, SelectionList).selected))
 
     def _days_ok(self) -> bool:

@@ -790,3 +790,31 @@ def test_the_top_by_value_page_sums_no_one_outside_the_biggest_payers(
     assert svc.count_matches(session=s, text="", filters=applied) == 2
     pages = svc.directory_page(session=s, filters=applied)
     assert sorted(c.id for c in pages) == sorted(everyone)
+
+
+def test_the_top_by_value_walk_goes_past_big_payers_of_other_years(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """Twenty customers paid a lot more than a year ago and a little within it: the top
+    customers by 12-month value (Ann, Bob, Dana) are not among the eight biggest payers, so
+    the walk widens (8, then 64 payers) and still finds exactly what the sum over everyone
+    gives, in order."""
+    s = any_session
+    main = s.get(Branch, w["main"])
+    assert main is not None
+    for i in range(20):
+        c = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name=f"Old{i:02d}", email=f"old{i}@example.com"),
+        )
+        for cents, when in ((200_000, at(2025, 6, 1)), (100 + i, at(2026, 10, 5))):
+            order = Order(customer_id=c.id or 0, branch_id=main.id or 0, total_cents=cents)
+            s.add(order)
+            s.flush()
+            s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+    s.commit()
+    for n in (1, 2, 3, 5, 30):
+        everyone = [int(c) for c, _value in s.execute(insights._top_values(n, NOW))]
+        assert insights.top_value_ids(s, n, NOW) == everyone, n
+    assert insights.top_value_ids(s, 3, NOW) == [w["ann"], w["bob"], w["dana"]]

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, col, select
 
+from frontdesk.data import bookings as bk
 from frontdesk.data import customers as svc
 from frontdesk.data import notes, profile, rewards
 from frontdesk.data import profile_actions as actions
@@ -220,8 +221,30 @@ def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     ).one()
     theirs.staff_id = omar.id
     s.add(theirs)
+    upcoming = s.exec(
+        select(Booking).where(
+            col(Booking.customer_id) == world["ann"], col(Booking.status) == "confirmed"
+        )
+    ).one()
+    upcoming.staff_id = omar.id
+    s.add(upcoming)
     s.commit()
     ann = world["ann"]
+    # Omar's booking cancelled (an audit event of his booking), and points earned on a
+    # payment (a ledger entry that tells of the payment).
+    bk.change_status(
+        session=s, booking_id=upcoming.id or 0, action="cancel", reason="Ill", actor=DESK
+    )
+    program = rewards.save_program(
+        session=s, name="Cash back", points_per_currency_unit=1, actor=ADMIN
+    )
+    rewards.enrol(session=s, customer_id=ann, program_id=program.id or 0, actor=DESK)
+    order = s.exec(select(Order).where(col(Order.customer_id) == ann)).first()
+    assert order is not None
+    rewards.earn_for_payment(
+        session=s, customer_id=ann, order_id=order.id or 0, amount_cents=12_300, actor=DESK
+    )
+    s.commit()
 
     with pytest.raises(NotAllowed, match="may not see orders"):
         profile.load_orders_tab(session=s, customer_id=ann, actor=nina)
@@ -236,7 +259,11 @@ def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     assert not {"order", "payment", "refund"} & {kind for kind, _ in hers}
     assert any("with Omar" in text for _, text in everything)
     assert not any("with Omar" in text for _, text in hers)
-    assert sum(kind == "booking" for kind, _ in hers) == 4  # her four bookings of Ann's five
+    assert any("Ill" in text for _, text in everything)  # Omar's booking's cancellation
+    assert not any("Ill" in text for _, text in hers)
+    assert any("Earned on payment" in text for _, text in everything)
+    assert not any("Earned on payment" in text for _, text in hers)
+    assert sum(kind == "booking" for kind, _ in hers) == 3  # her three bookings of Ann's five
 
     desk = insights.load_profile_overview(session=s, customer_id=ann, actor=DESK, now=NOW)
     assert desk.stats.income_cents is not None and desk.insight.shows_money

@@ -199,6 +199,15 @@ async def test_the_directory_footer_offers_only_what_the_role_may_do(demo_engine
         assert isinstance(app.screen, DirectoryScreen) and len(app.screen_stack) == depth
         assert not app.screen.selected
         assert any("may not book" in n.message for n in app._notifications)
+        # The filter panel: no "top N by 12-month value", no "packages purchased" (money).
+        await burst(pilot, "f")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "FilterModal"
+        assert not app.screen.query("#fl-top") and not app.screen.query("#fl-packages")
+        assert app.screen.query("#fl-insight") and app.screen.query("#fl-services-used")
+        await burst(pilot, "ctrl+s")  # applies what is there, without the hidden fields
+        await settle(pilot)
+        assert isinstance(app.screen, DirectoryScreen)
     app = make_app(demo_engine, staff="rita")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -206,3 +215,6 @@ async def test_the_directory_footer_offers_only_what_the_role_may_do(demo_engine
         shown = _actions(app)
         assert desk_only | selecting <= shown, shown
         assert "newsletter" not in shown  # admins send newsletters
+        await burst(pilot, "f")
+        await settle(pilot)
+        assert app.screen.query("#fl-top") and app.screen.query("#fl-packages")
