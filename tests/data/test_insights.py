@@ -685,6 +685,25 @@ def test_business_overview_after_deletions_and_status_changes(
     ]
 
 
+def payers(s: Session, branch_id: int, prefix: str, payments: list[tuple[int, datetime]]) -> None:
+    """Twenty customers ``prefix``00..19, each paying ``payments`` (cents, when), the i-th
+    adding i cents to the last one, one order per payment."""
+    for i in range(20):
+        c = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(
+                first_name=f"{prefix}{i:02d}", email=f"{prefix.lower()}{i}@example.com"
+            ),
+        )
+        for n, (cents, when) in enumerate(payments):
+            cents += i if n == len(payments) - 1 else 0
+            order = Order(customer_id=c.id or 0, branch_id=branch_id, total_cents=cents)
+            s.add(order)
+            s.flush()
+            s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+
+
 def test_top_customers_sought_among_the_biggest_payers_are_exact(
     any_session: Session, w: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -694,17 +713,7 @@ def test_top_customers_sought_among_the_biggest_payers_are_exact(
     s = any_session
     main = s.get(Branch, w["main"])
     assert main is not None
-    for i in range(20):
-        c = svc.create_customer(
-            actor=ADMIN,
-            session=s,
-            data=svc.CustomerCreate(first_name=f"Big{i:02d}", email=f"big{i}@example.com"),
-        )
-        for cents, when in ((100_000, at(2026, 9, 15)), (100 + i, at(2026, 10, 5))):
-            order = Order(customer_id=c.id or 0, branch_id=main.id or 0, total_cents=cents)
-            s.add(order)
-            s.flush()
-            s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+    payers(s, main.id or 0, "Big", [(100_000, at(2026, 9, 15)), (100, at(2026, 10, 5))])
     small = svc.create_customer(
         actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Sm", email="sm@example.com")
     )
@@ -802,17 +811,7 @@ def test_the_top_by_value_walk_goes_past_big_payers_of_other_years(
     s = any_session
     main = s.get(Branch, w["main"])
     assert main is not None
-    for i in range(20):
-        c = svc.create_customer(
-            actor=ADMIN,
-            session=s,
-            data=svc.CustomerCreate(first_name=f"Old{i:02d}", email=f"old{i}@example.com"),
-        )
-        for cents, when in ((200_000, at(2025, 6, 1)), (100 + i, at(2026, 10, 5))):
-            order = Order(customer_id=c.id or 0, branch_id=main.id or 0, total_cents=cents)
-            s.add(order)
-            s.flush()
-            s.add(Payment(order_id=order.id or 0, amount_cents=cents, at=when))
+    payers(s, main.id or 0, "Old", [(200_000, at(2025, 6, 1)), (100, at(2026, 10, 5))])
     s.commit()
     for n in (1, 2, 3, 5, 30):
         everyone = [int(c) for c, _value in s.execute(insights._top_values(n, NOW))]
