@@ -373,7 +373,7 @@ def test_a_profile_loads_only_the_code_of_its_first_tab() -> None:
     import subprocess
     import sys
 
-    others = [m for name, m, _cls in TAB_MODULES if name != "overview"]
+    others = [m for name, (m, _cls) in TAB_MODULES.items() if name != "overview"]
     check = (
         "import sys, frontdesk.screens.profile as p\n"
         "def loaded(): return sorted(m for m in sys.modules if 'markdown' in m or 'pygments' in m"

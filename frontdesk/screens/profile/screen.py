@@ -30,17 +30,19 @@ from frontdesk.widgets.footer import KeyFooter
 # The tabs in order: name, then the module and class of the tab (each loaded the first time
 # its tab is shown or asked for: a profile opens on the overview, and the other tabs' code,
 # their modals and services, was two thirds of what opening the first profile loaded).
-TAB_MODULES: tuple[tuple[str, str, str], ...] = (
-    ("overview", "frontdesk.screens.profile.overview", "OverviewTab"),
-    ("bookings", "frontdesk.screens.profile.bookings", "BookingsTab"),
-    ("orders", "frontdesk.screens.profile.orders", "OrdersTab"),
-    ("rewards", "frontdesk.screens.profile.rewards", "RewardsTab"),
-    ("notes", "frontdesk.screens.profile.notes", "NotesTab"),
-    ("timeline", "frontdesk.screens.profile.timeline", "TimelineTab"),
-    ("details", "frontdesk.screens.profile.details", "DetailsTab"),
-)
-TABS = [name for name, _module, _cls in TAB_MODULES]
+TAB_MODULES: dict[str, tuple[str, str]] = {
+    "overview": ("frontdesk.screens.profile.overview", "OverviewTab"),
+    "bookings": ("frontdesk.screens.profile.bookings", "BookingsTab"),
+    "orders": ("frontdesk.screens.profile.orders", "OrdersTab"),
+    "rewards": ("frontdesk.screens.profile.rewards", "RewardsTab"),
+    "notes": ("frontdesk.screens.profile.notes", "NotesTab"),
+    "timeline": ("frontdesk.screens.profile.timeline", "TimelineTab"),
+    "details": ("frontdesk.screens.profile.details", "DetailsTab"),
+}
+TABS = list(TAB_MODULES)
 FIRST_TAB = TABS[0]  # shown when the profile opens
+# (its reads are the read-ahead's: see first_reads)
+assert TAB_MODULES[FIRST_TAB] == (OverviewTab.__module__, OverviewTab.__name__)
 
 # What a change touches: "header" is the part above the tabs, the rest are tabs.
 AFFECTS: dict[str, frozenset[str]] = {
@@ -58,12 +60,10 @@ SELECTS = {"booking": "bookings", "order": "orders", "note": "notes", "points": 
 
 def tab_class(name: str) -> type[ProfileTab]:
     """The class of the tab called ``name`` (its module loaded now if it was not yet)."""
-    for tab_name, module, cls in TAB_MODULES:
-        if tab_name == name:
-            found = getattr(importlib.import_module(module), cls)
-            assert issubclass(found, ProfileTab) and name == found.NAME
-            return found
-    raise KeyError(name)
+    module, cls = TAB_MODULES[name]
+    found = getattr(importlib.import_module(module), cls)
+    assert issubclass(found, ProfileTab) and name == found.NAME
+    return found
 
 
 def load_tabs() -> None:
@@ -81,7 +81,6 @@ def first_reads(customer_id: int, actor: Staff | None, now: datetime) -> Callabl
     """What a profile reads as it opens: its header and its first tab (the overview). An idle
     desk runs it ahead for the customer the list highlights, so that the database's
     statements are compiled and its pages read before the first profile is opened."""
-    assert tab_class(FIRST_TAB) is OverviewTab
     header, overview = read_header(customer_id), read_overview(customer_id, actor, now)
 
     def read(session: Session) -> None:
