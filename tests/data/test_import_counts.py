@@ -47,12 +47,14 @@ def test_each_phone_is_parsed_once_and_its_patterns_matched_once(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     validation._parsed_phone.cache_clear()
-    parses = _counting(monkeypatch, phonenumbers, "parse")
+    parses = _counting(monkeypatch, validation, "_international")
+    long_way = _counting(monkeypatch, phonenumbers, "parse")
     matches = _counting(monkeypatch, validation, "_number_type_helper")
     path = _file(tmp_path / "people.csv", _unique_phones(120))
     summary = run_import(engine=engine, path=path, options=ImportOptions(), actor=ADMIN)
     assert summary.imported == 120
-    assert parses[0] == 120  # one parse per row (no second parse to format it)
+    assert parses[0] == 120  # one reading per row (no second parse to format it)
+    assert long_way[0] == 0  # "+1 415 ..." is read the short way
     # Region and validity of a +1 number in one pass over its patterns (was two).
     assert matches[0] == 120
 
@@ -61,7 +63,7 @@ def test_a_repeated_number_is_parsed_once(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     validation._parsed_phone.cache_clear()
-    parses = _counting(monkeypatch, phonenumbers, "parse")
+    parses = _counting(monkeypatch, validation, "_international")
     # 40 rows, 10 numbers each written 4 times (the repeats are duplicates of the first).
     phones = _unique_phones(10, start=5000) * 4
     path = _file(tmp_path / "repeats.csv", phones)
