@@ -1014,6 +1014,8 @@ def _contacts(
 ) -> list[tuple[str, str, str]]:
     """The row's secondary phones and emails as (kind, value, display), each once and none
     repeating the customer's own; one that cannot be read is left out with a warning."""
+    if not texts:
+        return []
     from frontdesk.data.contacts import parse_contact
 
     own = {normal.get("phone"), normal.get("other_phone"), normal.get("email_key")} - {None}
@@ -1034,6 +1036,14 @@ def _check_extras(extras: dict[str, Any], warnings: list[tuple[str, str]]) -> No
     """Leave out a category, tag, note or custom value that could not be stored (control
     characters, over-long tags), with a warning on its row, instead of failing the batch
     when it is written (PostgreSQL refuses NUL in any text)."""
+    if not (
+        extras["category"]
+        or extras["home_branch"]
+        or extras["tags"]
+        or extras["note"]
+        or extras["custom"]
+    ):
+        return  # most rows of most files: nothing to check
     for key in ("category", "home_branch"):
         try:
             check_text(key, extras.get(key))
