@@ -688,6 +688,14 @@ class DirectoryFilter:
     top_condition: Any = field(default=None, compare=False)
     # Reference time of the activity filters (default: the moment the query runs).
     now: datetime | None = field(default=None, compare=False)
+    # ``extra`` holds a condition on what customers bought or spent (packages purchased):
+    # only staff who see money may use it (``AdvancedFilter.applied`` says so).
+    reads_money: bool = False
+
+    @property
+    def uses_money(self) -> bool:
+        """Whether these filters select customers by what they spent or bought."""
+        return self.reads_money or self.rank_by_value is not None or self.top_ids is not None
 
     def conditions(self, now: datetime | None = None) -> list[Any]:
         conds: list[Any] = [live()]

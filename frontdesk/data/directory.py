@@ -35,7 +35,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.outcomes import BulkOutcome
-from frontdesk.data.roles import require
+from frontdesk.data.roles import require, require_money
 from frontdesk.data.tags import add_tag, remove_tag
 from frontdesk.data.validation import digits
 
@@ -163,6 +163,7 @@ class AdvancedFilter:
             top_ids=None,
             top_condition=None if top is None else insights.top_value_condition(top, now),
             now=now,
+            reads_money=base.reads_money or bool(self.packages_purchased),
         )
 
     def conditions(self, now: datetime | None = None, *, top_value: bool = True) -> tuple[Any, ...]:
@@ -288,12 +289,14 @@ def matching_ids(
     filters: svc.DirectoryFilter,
     cap: int = 100_000,
     region: str | None = None,
+    actor: Staff | None = None,
 ) -> list[int]:
     """Ids of every customer matching the search and filters (select-all), up to ``cap``.
 
     The same customers the directory lists and counts for this search (every match, not
     only the best ones).
     """
+    may_filter(actor, filters)
     conds = _top_read(session, filters).conditions()
     groups = _groups(session, text, region)
     stmt = sa_select(col(Customer.id)).where(*conds)
@@ -397,6 +400,13 @@ def _by_value(ids: tuple[int, ...]) -> _Group | None:
     return _Group(None, case(ranks, value=col(Customer.id), else_=len(ranks)), ranks=ranks)
 
 
+def may_filter(actor: Staff | None, filters: svc.DirectoryFilter) -> None:
+    """Refuse filters on what customers spent or bought (top customers by value, packages
+    purchased) to staff who may not see money (a therapist): the list would tell it."""
+    if filters.uses_money:
+        require_money(actor)
+
+
 def _top_read(session: Session, filters: svc.DirectoryFilter) -> svc.DirectoryFilter:
     """``filters`` with the ids of its top customers by value read (once for all the
     statements of a page and its count: each read them again, 800 ms at a million)."""
@@ -488,9 +498,12 @@ def count_directory(
     text: str = "",
     filters: svc.DirectoryFilter | None = None,
     region: str | None = None,
+    actor: Staff | None = None,
 ) -> int:
     """Exactly how many customers the directory lists for this search and these filters."""
-    filters = _top_read(session, filters or svc.DirectoryFilter())
+    filters = filters or svc.DirectoryFilter()
+    may_filter(actor, filters)
+    filters = _top_read(session, filters)
     return _count(session, _groups(session, text, region), filters.conditions())
 
 
@@ -535,6 +548,7 @@ def load_directory_page(
     limit: int = 100,
     with_count: bool = True,
     region: str | None = None,
+    actor: Staff | None = None,
 ) -> DirectoryPage:
     """One page of the directory: the rows, their last visits and alerts, and the count.
 
@@ -542,9 +556,12 @@ def load_directory_page(
     (exclusive), ``start_at`` re-reads from a key (inclusive: refresh in place) and
     ``from_end`` gives the last page. ``around`` keeps a customer on the page: when they are
     not on the page ``start_at`` gives (e.g. an edited name moved them), the page is read
-    around them instead. Search (``text``) and filters combine.
+    around them instead. Search (``text``) and filters combine. ``actor`` must see money to
+    filter by it (:func:`may_filter`).
     """
-    filters = _top_read(session, filters or svc.DirectoryFilter())
+    filters = filters or svc.DirectoryFilter()
+    may_filter(actor, filters)
+    filters = _top_read(session, filters)
     conds = filters.conditions()
     groups = _groups(session, text, region)
     if filters.top_ids is not None and not text.strip():

@@ -491,9 +491,11 @@ class DirectoryScreen(FrontdeskScreen[None]):
         else:
             limit = PAGE
         self.fetching = True
+        actor = self.fd.operator
         self.run_read(
             lambda s: load_directory_page(
                 session=s,
+                actor=actor,
                 text=text,
                 filters=filters,
                 after=after,
@@ -519,9 +521,11 @@ class DirectoryScreen(FrontdeskScreen[None]):
     def _count_work(
         self, text: str, filters: svc.DirectoryFilter
     ) -> Callable[[Session], tuple[int, float]]:
+        actor = self.fd.operator
+
         def count(session: Session) -> tuple[int, float]:
             started = monotonic()
-            found = count_directory(session=session, text=text, filters=filters)
+            found = count_directory(session=session, text=text, filters=filters, actor=actor)
             return found, monotonic() - started
 
         return count
@@ -1026,9 +1030,9 @@ class DirectoryScreen(FrontdeskScreen[None]):
             table.move_cursor(row=table.cursor_row + 1)
 
     def action_select_all(self) -> None:
-        text, filters = self.query_text, self.effective_filters()
+        text, filters, actor = self.query_text, self.effective_filters(), self.fd.operator
         self.run_read(
-            lambda s: lookups.matching_ids(session=s, text=text, filters=filters),
+            lambda s: lookups.matching_ids(session=s, text=text, filters=filters, actor=actor),
             self._selected_all,
             group="select-all",
         )

@@ -963,3 +963,39 @@ def test_cli_read_only_unknown_staff_changes_nothing(
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
     assert "Choose who is operating" in result.stderr, result.stderr
     assert audit_count(engine) == before
+
+
+MONEY_FILTERS = {
+    "top customers by value": directory.AdvancedFilter(top_value=5),
+    "packages purchased": directory.AdvancedFilter(packages_purchased=(1,)),
+}
+DIRECTORY_READS: dict[str, Callable[[Session, svc.DirectoryFilter, Staff | None], Any]] = {
+    "page": lambda s, f, a: directory.load_directory_page(session=s, filters=f, actor=a).rows,
+    "count": lambda s, f, a: directory.count_directory(session=s, filters=f, actor=a),
+    "select all": lambda s, f, a: directory.matching_ids(session=s, text="", filters=f, actor=a),
+}
+
+
+@pytest.mark.parametrize("read", list(DIRECTORY_READS))
+@pytest.mark.parametrize("money", list(MONEY_FILTERS))
+def test_a_therapist_may_not_list_customers_by_what_they_spent(
+    copy: tuple[Engine, World, Path], read: str, money: str
+) -> None:
+    """The filter panel does not offer a therapist the money filters; the directory's reads
+    refuse them too (the list itself would tell who spends most or bought a package)."""
+    engine, world, _ = copy
+    now = datetime.now(UTC)
+    filters = MONEY_FILTERS[money].applied(svc.DirectoryFilter(), now)
+    assert filters.uses_money
+    staff = {role: staff_of(engine, role) for role in ("admin", "reception", "therapist")}
+    tara = staff["therapist"]
+    with Session(engine) as s:
+        for role in ("admin", "reception"):
+            DIRECTORY_READS[read](s, filters, staff[role])  # allowed
+        with pytest.raises(NotAllowed, match="may not see orders, payments"):
+            DIRECTORY_READS[read](s, filters, tara)
+        # Other filters are the therapist's to use.
+        plain = directory.AdvancedFilter(lapsed_days=30).applied(svc.DirectoryFilter(), now)
+        assert not plain.uses_money
+        DIRECTORY_READS[read](s, plain, tara)
+        assert directory.count_directory(session=s, actor=tara) == len(world.customers)
