@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, literal, union_all, update
+from sqlalchemy import Engine, bindparam, insert, literal, union_all, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -1135,6 +1135,11 @@ def _start_resource_tracker() -> None:
         sys.stderr = captured
 
 
+def _ready() -> bool:
+    """Nothing: a worker that has run it has imported this module (what validates)."""
+    return True
+
+
 def _validated(
     batches: Iterator[list[tuple[int, list[str]]]],
     headers: list[str],
@@ -1148,7 +1153,10 @@ def _validated(
 
     With workers, up to ``workers + 1`` batches are validated ahead in other processes
     (started with ``spawn``: the app has threads, and forking them is unsafe) while the caller
-    writes the current one; memory stays bounded by those few batches.
+    writes the current one; memory stays bounded by those few batches. When the number of
+    workers was chosen automatically (``options.workers`` is None), the batches that come
+    while the workers are still starting (a new interpreter importing the app: about a
+    second, more on a busy machine) are validated here instead of waiting for them.
     """
 
     def inline(batch: list[tuple[int, list[str]]]) -> list[Prepared | Failed]:
@@ -1164,6 +1172,12 @@ def _validated(
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[tuple[Batch, Future[list[Checked]] | None]] = deque()
         broken = False
+        started: Future[bool] | None = None
+        if options.workers is None:
+            try:
+                started = pool.submit(_ready)
+            except (BrokenProcessPool, OSError, ValueError):  # no process could start
+                broken = True
 
         def result(batch: Batch, future: Future[list[Checked]] | None) -> list[Prepared | Failed]:
             # A pool that cannot start or loses a worker (a script without a
@@ -1182,6 +1196,11 @@ def _validated(
 
         try:
             for batch in batches:
+                if started is not None:
+                    if not started.done():
+                        yield len(batch), inline(batch)  # while the workers start
+                        continue
+                    started = None
                 future = None
                 if not broken:
                     try:
@@ -1233,14 +1252,10 @@ def _run_batch(
         emails = [p.values["email_key"] for p in prepared if p.values.get("email_key")]
         existing: dict[tuple[str, str], Customer] = {}
         if phones:
-            for c in session.exec(
-                select(Customer).where(col(Customer.phone).in_(phones), svc.live())
-            ):
+            for c in session.exec(_BY_PHONES, params={"keys": phones}):
                 existing[("phone", c.phone or "")] = c
         if emails:
-            for c in session.exec(
-                select(Customer).where(col(Customer.email_key).in_(emails), svc.live())
-            ):
+            for c in session.exec(_BY_EMAILS, params={"keys": emails}):
                 existing[("email", c.email_key or "")] = c
         new_rows: list[Prepared] = []
         for p in prepared:
@@ -1329,6 +1344,16 @@ def _run_batch(
             for p in new_rows:
                 _warn(summary, error_writer, options, p)
             session.rollback()
+
+
+# The live customers with one of a batch's phones or emails: one statement each, compiled
+# once (a list of a thousand literals is built and compiled again for every batch otherwise).
+_BY_PHONES = select(Customer).where(
+    col(Customer.phone).in_(bindparam("keys", expanding=True)), svc.live()
+)
+_BY_EMAILS = select(Customer).where(
+    col(Customer.email_key).in_(bindparam("keys", expanding=True)), svc.live()
+)
 
 
 def _repeated_key(
@@ -1684,13 +1709,21 @@ def _insert(
 
     codes = _codes(session, rows)
     template = Customer(code="", first_name="").model_dump(exclude={"id"})
+    columns = template.keys()
     now = utcnow()
+    # The same for every row of the batch.
+    common = {
+        "created_via": CreatedVia.IMPORT.value,
+        "created_by_id": actor.id if actor else None,
+        "updated_at": now,
+    }
+    default_category, default_branch = ctx.get("category_id"), ctx.get("branch_id")
     records = []
     for p, code in zip(rows, codes, strict=True):
-        v = p.values
-        category_id = ctx.get("category_id")
-        if p.extras.get("category"):
-            category_id = ctx["categories"].get(fold(p.extras["category"]), category_id)
+        v, extras = p.values, p.extras
+        category_id = default_category
+        if extras["category"]:
+            category_id = ctx["categories"].get(fold(extras["category"]), category_id)
         sort_key, name_key, search_text = svc.compute_keys(
             first_name=v.get("first_name"),
             last_name=v.get("last_name"),
@@ -1703,19 +1736,18 @@ def _insert(
         # Plain dicts from a defaults template: building ORM objects per row costs more than
         # validating them.
         record = dict(template)
-        record.update({k: val for k, val in v.items() if k in template})
-        record.update(
-            code=code,
-            created_via=CreatedVia.IMPORT.value,
-            created_by_id=actor.id if actor else None,
-            created_at=p.extras.get("created_at") or now,  # "customer since" kept
-            updated_at=now,
-            category_id=category_id,
-            home_branch_id=p.extras.get("home_branch") or ctx.get("branch_id"),
-            sort_key=sort_key,
-            name_key=name_key,
-            search_text=search_text,
-        )
+        if v.keys() <= columns:
+            record.update(v)
+        else:
+            record.update({k: val for k, val in v.items() if k in columns})
+        record.update(common)
+        record["code"] = code
+        record["created_at"] = extras["created_at"] or now  # "customer since" kept
+        record["category_id"] = category_id
+        record["home_branch_id"] = extras["home_branch"] or default_branch
+        record["sort_key"] = sort_key
+        record["name_key"] = name_key
+        record["search_text"] = search_text
         if record["blocked"] and not record["blocked_reason"]:
             record["blocked_reason"] = "Blocked in the imported file"
         records.append(record)

@@ -364,6 +364,50 @@ def test_worker_processes_import_exactly_like_one_process(tmp_path: Path, name: 
     assert _customer_rows(one) == _customer_rows(many)
 
 
+def test_batches_are_validated_here_while_the_worker_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the number of workers chosen automatically, the batches that come before the
+    worker process is ready (a new interpreter importing the app) are validated in this
+    one instead of waiting; the worker takes the rest, and nothing else changes."""
+    import time
+
+    from frontdesk.data import importing
+
+    data = tmp_path / "people.csv"
+    with data.open("w", newline="", encoding="utf-8") as handle:
+        w = csv.writer(handle)
+        w.writerow(["First Name", "Last Name", "Phone", "Email"])
+        for i in range(300):
+            phone = "+1 415 555" if i % 37 == 5 else f"+1 415 201 {i:04d}"  # a few too short
+            w.writerow([f"Ann{i}", "[Lee]", phone, f"ann{i % 290}@example.com"])  # repeats
+    monkeypatch.setattr(importing, "_worker_count", lambda _path, _options: 1)
+    waits: list[int] = []
+
+    def progress(_rows: int) -> None:
+        if not waits:  # the first batch was written: give the worker time to be ready
+            time.sleep(4)
+        waits.append(_rows)
+
+    results = []
+    for workers, name in ((0, "one"), (None, "auto")):
+        engine = open_database(tmp_path / f"{name}.db")
+        summary = run_import(
+            engine=engine,
+            path=data,
+            options=ImportOptions(batch_size=10, workers=workers),
+            actor=ADMIN,
+            progress=progress if workers is None else None,
+        )
+        results.append((summary, _customer_rows(engine)))
+    (one, one_rows), (auto, auto_rows) = results
+    assert one.as_json() == auto.as_json() and one.errors == auto.errors
+    assert one_rows == auto_rows and len(one_rows) == one.imported > 250
+    assert one.invalid > 0 and one.duplicates_in_file > 0
+    # The first batch here (the worker cannot be ready yet), most of the rest in the worker.
+    assert 20 <= auto.parallel_batches <= 29
+
+
 def test_worker_processes_start_when_stderr_has_no_file_descriptor(tmp_path: Path) -> None:
     """A full-screen app captures stderr in an object whose fileno() is -1 (Textual does)."""
     import subprocess
