@@ -278,18 +278,30 @@ class LedgerRow:
     reference: str
     balance_after: int
     by: str
+    order_id: int | None = None  # made by a payment or a refund of this order
 
 
-def ledger(*, session: Session, customer_id: int, limit: int = 500) -> list[LedgerRow]:
-    stmt = (
+def _of_customer(stmt: Any, customer_id: int) -> Any:
+    """``stmt`` (on points entries) narrowed to the customer's enrolments."""
+    return stmt.join(
+        LoyaltyEnrolment, col(LoyaltyEnrolment.id) == col(PointsEntry.enrolment_id)
+    ).where(col(LoyaltyEnrolment.customer_id) == customer_id)
+
+
+def ledger(
+    *, session: Session, customer_id: int, limit: int = 500, money: bool = True
+) -> list[LedgerRow]:
+    """The customer's points entries, newest first; ``money=False`` leaves out those a
+    payment earned or a refund took back (what a therapist may read, see roles)."""
+    stmt = _of_customer(
         sa_select(PointsEntry, col(LoyaltyProgram.name), col(LoyaltyProgram.unit), col(Staff.name))
         .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(PointsEntry.program_id))
-        .join(LoyaltyEnrolment, col(LoyaltyEnrolment.id) == col(PointsEntry.enrolment_id))
-        .outerjoin(Staff, col(Staff.id) == col(PointsEntry.by_id))
-        .where(col(LoyaltyEnrolment.customer_id) == customer_id)
-        .order_by(col(PointsEntry.id).desc())
-        .limit(limit)
-    )
+        .outerjoin(Staff, col(Staff.id) == col(PointsEntry.by_id)),
+        customer_id,
+    ).order_by(col(PointsEntry.id).desc())
+    if not money:
+        stmt = stmt.where(col(PointsEntry.order_id).is_(None))
+    stmt = stmt.limit(limit)
     rows = []
     for entry, program, unit, by in session.execute(stmt):
         reference = (
@@ -311,6 +323,7 @@ def ledger(*, session: Session, customer_id: int, limit: int = 500) -> list[Ledg
                 reference=reference,
                 balance_after=entry.balance_after,
                 by=by or "",
+                order_id=entry.order_id,
             )
         )
     return rows
@@ -436,7 +449,7 @@ def timeline(
     if notes is None:
         notes = notes_of(session=session, customer_id=customer_id)
     if entries is None:
-        entries = ledger(session=session, customer_id=customer_id, limit=limit)
+        entries = ledger(session=session, customer_id=customer_id, limit=limit, money=money)
     for b in bookings[:limit]:
         label = {
             "completed": "Visit",
@@ -484,7 +497,7 @@ def timeline(
             TimelineItem(n.created_at, "note", f"Note ({n.category or 'general'}): {summary}")
         )
     for e in entries[:limit]:
-        if not money and e.reference.startswith("order"):
+        if not money and e.order_id is not None:
             continue  # points earned on a payment or taken back on a refund
         items.append(
             TimelineItem(
@@ -760,11 +773,25 @@ class RewardsTab:
     enrolments: list[EnrolmentRow]
     ledger: list[LedgerRow]
     programs: list[tuple[str, int]]  # active programs the customer is not enrolled in
+    # Entries a payment or refund made, left out for staff who see no money (a therapist):
+    # the balance counts them, so the tab says how many are not listed.
+    not_shown: int = 0
 
 
-def load_rewards_tab(*, session: Session, customer_id: int) -> RewardsTab:
+def load_rewards_tab(
+    *, session: Session, customer_id: int, actor: Staff | None = None
+) -> RewardsTab:
+    """Enrolments, the ledger and the programs to enrol in, as ``actor`` may read them: a
+    therapist's ledger has no entries made by payments or refunds (they tell what was paid)."""
     cid = _live(session, customer_id).id or 0
     enrolled = enrolments(session=session, customer_id=cid)
+    money = sees_money(actor)
+    not_shown = 0
+    if not money:
+        made_by_orders = sa_select(func.count()).select_from(PointsEntry)
+        not_shown = session.execute(
+            _of_customer(made_by_orders, cid).where(col(PointsEntry.order_id).is_not(None))
+        ).scalar_one()
     taken = {e.program for e in enrolled}
     programs = session.exec(
         select(LoyaltyProgram)
@@ -773,8 +800,9 @@ def load_rewards_tab(*, session: Session, customer_id: int) -> RewardsTab:
     ).all()
     return RewardsTab(
         enrolments=enrolled,
-        ledger=ledger(session=session, customer_id=cid),
+        ledger=ledger(session=session, customer_id=cid, money=money),
         programs=[(p.name, p.id or 0) for p in programs if p.name not in taken],
+        not_shown=not_shown,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlmodel import Session, col, select
@@ -199,6 +200,10 @@ def test_enrolment_expiry_set_cleared_and_refused(
     assert rewards.get_enrolment(session=s, enrolment_id=eid).expires_on is None
 
 
+def rewards_tab_of(s: Session, customer_id: int, actor: Any) -> profile.RewardsTab:
+    return profile.load_rewards_tab(session=s, customer_id=customer_id, actor=actor)
+
+
 def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     any_session: Session, world: dict[str, int]
 ) -> None:
@@ -258,6 +263,19 @@ def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     assert any("Earned on payment" in text for _, text in everything)
     assert not any("Earned on payment" in text for _, text in hers)
     assert sum(kind == "booking" for kind, _ in hers) == 3  # her three bookings of Ann's five
+    # Her Rewards tab: the balance counts the payment's points; the ledger does not list
+    # the entry (it tells what was paid) and says one entry is not listed.
+    enrolment = rewards_tab_of(s, ann, DESK).enrolments[0].id
+    rewards.change_points(session=s, enrolment_id=enrolment, points=5, reason="Welcome", actor=DESK)
+    s.commit()
+    desk_tab, her_tab = rewards_tab_of(s, ann, DESK), rewards_tab_of(s, ann, nina)
+    assert her_tab.enrolments == desk_tab.enrolments and desk_tab.enrolments[0].balance == 128
+    assert [e.reason for e in desk_tab.ledger][:2] == ["Welcome", "Earned on payment"]
+    assert [e.reason for e in her_tab.ledger] == [
+        e.reason for e in desk_tab.ledger if e.order_id is None
+    ]
+    assert "Welcome" in [e.reason for e in her_tab.ledger]
+    assert (desk_tab.not_shown, her_tab.not_shown) == (0, 1)
 
     desk = insights.load_profile_overview(session=s, customer_id=ann, actor=DESK, now=NOW)
     assert desk.stats.income_cents is not None and desk.insight.shows_money

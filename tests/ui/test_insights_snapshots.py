@@ -1,5 +1,5 @@
 """Snapshot tests of issue 16 on the deterministic demo (400 customers, seed 11, NOW):
-the profile's charts (as reception and as a therapist), its month figures, the business
+the profile's charts (as reception and as a therapist), a therapist's Rewards tab, its month figures, the business
 overview and its figures. Render them with /work/shared/tools/snap2png and look."""
 
 from __future__ import annotations
@@ -39,6 +39,16 @@ def test_profile_charts_for_a_therapist(snap_compare: Any, demo_engine: Engine) 
     run = steps(open_customer(regular(demo_engine)))
     app = make_app(demo_engine, staff="nina.a")
     assert snap_compare(app, terminal_size=TALL, run_before=run)
+
+
+def test_rewards_tab_for_a_therapist(snap_compare: Any, demo_engine: Engine) -> None:
+    """A therapist's ledger leaves out the points a payment earned, and says so."""
+    from tests.ui.test_roles import _busy_customer, _points_earned_on_payment
+
+    customer_id, username, _name, _theirs = _busy_customer(demo_engine)
+    _points_earned_on_payment(demo_engine, customer_id)
+    run = steps(open_customer(customer_id), press("4"))
+    assert snap_compare(make_app(demo_engine, staff=username), terminal_size=SIZE, run_before=run)
 
 
 def test_profile_month_figures(snap_compare: Any, demo_engine: Engine) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from textual.widgets import DataTable, Static, TabbedContent
 
 from frontdesk.data import roles
 from frontdesk.data.staff import create_staff
 from frontdesk.screens.directory import DirectoryScreen
 from tests.actors import ADMIN
-from tests.ui.conftest import SIZE, burst, make_app, settle
+from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
 
 
 def test_the_role_table() -> None:
@@ -111,6 +113,33 @@ def _state(engine: Engine) -> tuple[object, ...]:
         return tuple(s.execute(text(q)).scalar() for q in queries)
 
 
+def _points_earned_on_payment(engine: Engine, customer_id: int) -> str:
+    """Give the customer points for one of their orders (as a program earning per
+    currency unit does); returns the entry's reason."""
+    from frontdesk.data import rewards
+    from frontdesk.data.models import LoyaltyEnrolment, Order
+    from tests.actors import DESK
+
+    reason = "Earned on payment of order"
+    with Session(engine) as s:
+        enrolment = s.exec(
+            select(LoyaltyEnrolment).where(col(LoyaltyEnrolment.customer_id) == customer_id)
+        ).first()
+        order = s.exec(select(Order).where(col(Order.customer_id) == customer_id)).first()
+        assert enrolment is not None and order is not None
+        with patch.object(rewards, "utcnow", lambda: NOW):  # pictures keep their date
+            rewards.change_points(
+                session=s,
+                enrolment_id=enrolment.id or 0,
+                points=45,
+                reason=reason,
+                order_id=order.id,
+                actor=DESK,
+            )
+        s.commit()
+    return reason
+
+
 def _actions(app: object) -> set[str]:
     """The actions the footer offers now (bindings a role may not use are hidden)."""
     return {b.binding.action for b in app.active_bindings.values()}  # type: ignore[attr-defined]
@@ -122,6 +151,7 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
     from frontdesk.screens.profile import ProfileScreen
 
     customer_id, username, name, theirs = _busy_customer(demo_engine)
+    made_by_payment = _points_earned_on_payment(demo_engine, customer_id)
     before = _state(demo_engine)
     app = make_app(demo_engine, staff=username)
     async with app.run_test(size=SIZE) as pilot:
@@ -156,6 +186,13 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
                 table = app.screen.query_one("#b-table", DataTable)
                 staff = {str(table.get_row_at(i)[2]) for i in range(table.row_count)}
                 assert table.row_count == theirs and staff == {name}, staff
+            if tab == "4":  # the ledger without the payment's points, and a line saying so
+                await settle(pilot)
+                ledger = app.screen.query_one("#r-table", DataTable)
+                reasons = {str(ledger.get_row_at(i)[4]) for i in range(ledger.row_count)}
+                assert ledger.row_count and made_by_payment not in reasons, reasons
+                line = app.screen.query_one("#r-not-shown", Static)
+                assert line.display and "1 entry made by payments and refunds" in str(line.render())
             shown = _actions(app)
             assert not shown & hidden, (tab, shown)
             await burst(pilot, *keys[tab])

@@ -78,6 +78,13 @@ class RewardsTab(ProfileTab):
     RewardsTab #r-table {
         height: 1fr;
     }
+    RewardsTab #r-not-shown {
+        display: none;
+        color: $text-muted;
+    }
+    RewardsTab.-not-shown #r-not-shown {
+        display: block;
+    }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "enrol", "Enrol"),
@@ -108,6 +115,7 @@ class RewardsTab(ProfileTab):
             id="r-bar",
         )
         yield RowTable(id="r-table")
+        yield Static("", id="r-not-shown")
 
     def on_mount(self) -> None:
         self.query_one("#r-enrolments", DataTable).add_columns(
@@ -121,7 +129,8 @@ class RewardsTab(ProfileTab):
         return self.query_one("#r-enrolments")
 
     def fetch(self, customer_id: int) -> Callable[[Session], Any]:
-        return lambda s: data.load_rewards_tab(session=s, customer_id=customer_id)
+        actor = self.operator
+        return lambda s: data.load_rewards_tab(session=s, customer_id=customer_id, actor=actor)
 
     def show_data(self, tab: data.RewardsTab) -> None:
         self.enrolments, self.ledger, self.programs = tab.enrolments, tab.ledger, tab.programs
@@ -140,6 +149,11 @@ class RewardsTab(ProfileTab):
         ]
         fill_table(self.query_one("#r-enrolments", DataTable), rows, select=self.take_selection())
         self.set_class(not rows, "-empty")
+        self.set_class(tab.not_shown > 0, "-not-shown")
+        self.query_one("#r-not-shown", Static).update(
+            f"{tab.not_shown:,} {'entry' if tab.not_shown == 1 else 'entries'} made by payments"
+            " and refunds not listed (your role does not see them); the balance counts them."
+        )
         self.show_ledger()
 
     def show_ledger(self) -> None:
