@@ -149,6 +149,10 @@ class RewardsTab(ProfileTab):
         ]
         fill_table(self.query_one("#r-enrolments", DataTable), rows, select=self.take_selection())
         self.set_class(not rows, "-empty")
+        may = self.fd.may("rewards")  # "press n" only to who may enrol
+        self.query_one("#r-empty", Static).update(
+            "Not enrolled in a loyalty program" + (" — press n to enrol." if may else ".")
+        )
         self.set_class(tab.not_shown > 0, "-not-shown")
         self.query_one("#r-not-shown", Static).update(
             f"{tab.not_shown:,} {'entry' if tab.not_shown == 1 else 'entries'} made by payments"
