@@ -276,7 +276,7 @@ class LedgerRow:
     action: str
     reason: str | None
     reference: str
-    balance_after: int
+    balance_after: int | None  # None where entries are left out (it would tell their sum)
     by: str
     order_id: int | None = None  # made by a payment or a refund of this order
 
@@ -292,7 +292,8 @@ def ledger(
     *, session: Session, customer_id: int, limit: int = 500, money: bool = True
 ) -> list[LedgerRow]:
     """The customer's points entries, newest first; ``money=False`` leaves out those a
-    payment earned or a refund took back (what a therapist may read, see roles)."""
+    payment earned or a refund took back, and every entry's running total (the jump in it
+    would tell what a left-out entry added): what a therapist may read, see roles."""
     stmt = _of_customer(
         sa_select(PointsEntry, col(LoyaltyProgram.name), col(LoyaltyProgram.unit), col(Staff.name))
         .join(LoyaltyProgram, col(LoyaltyProgram.id) == col(PointsEntry.program_id))
@@ -321,7 +322,7 @@ def ledger(
                 action=entry.action,
                 reason=entry.reason,
                 reference=reference,
-                balance_after=entry.balance_after,
+                balance_after=entry.balance_after if money else None,
                 by=by or "",
                 order_id=entry.order_id,
             )
@@ -503,7 +504,8 @@ def timeline(
             TimelineItem(
                 e.at,
                 "points",
-                f"{e.points:+d} {e.unit} ({e.action}) {e.reason or ''} → {e.balance_after}".strip(),
+                f"{e.points:+d} {e.unit} ({e.action}) {e.reason or ''}".strip()
+                + ("" if e.balance_after is None else f" → {e.balance_after}"),
             )
         )
     events = session.exec(
@@ -800,7 +802,8 @@ def load_rewards_tab(
     ).all()
     return RewardsTab(
         enrolments=enrolled,
-        ledger=ledger(session=session, customer_id=cid, money=money),
+        # Nothing left out: the running totals tell nothing either.
+        ledger=ledger(session=session, customer_id=cid, money=money or not not_shown),
         programs=[(p.name, p.id or 0) for p in programs if p.name not in taken],
         not_shown=not_shown,
     )

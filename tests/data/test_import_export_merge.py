@@ -370,7 +370,8 @@ def test_batches_are_validated_here_while_the_worker_starts(
     """With the number of workers chosen automatically, the batches that come before the
     worker process is ready (a new interpreter importing the app) are validated in this
     one instead of waiting; the worker takes the rest, and nothing else changes."""
-    import time
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from typing import Any
 
     from frontdesk.data import importing
 
@@ -381,13 +382,25 @@ def test_batches_are_validated_here_while_the_worker_starts(
         for i in range(300):
             phone = "+1 415 555" if i % 37 == 5 else f"+1 415 201 {i:04d}"  # a few too short
             w.writerow([f"Ann{i}", "[Lee]", phone, f"ann{i % 290}@example.com"])  # repeats
-    monkeypatch.setattr(importing, "_worker_count", lambda _path, _options: 1)
-    waits: list[int] = []
+    chosen = importing._worker_count  # one worker when chosen automatically (any machine)
+    monkeypatch.setattr(
+        importing, "_worker_count", lambda path, o: 1 if o.workers is None else chosen(path, o)
+    )
+    # The first task sent to the pool is the one that tells when the worker is ready.
+    sent: list[Future[Any]] = []
+    submit = ProcessPoolExecutor.submit
 
-    def progress(_rows: int) -> None:
-        if not waits:  # the first batch was written: give the worker time to be ready
-            time.sleep(4)
-        waits.append(_rows)
+    def recorded(pool: ProcessPoolExecutor, *args: Any, **kwargs: Any) -> Future[Any]:
+        sent.append(submit(pool, *args, **kwargs))
+        return sent[-1]
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", recorded)
+    written: list[int] = []
+
+    def progress(rows: int) -> None:
+        if not written:  # the first batch was written: wait until the worker is ready
+            assert sent[0].result(timeout=120) is True
+        written.append(rows)
 
     results = []
     for workers, name in ((0, "one"), (None, "auto")):
@@ -404,8 +417,8 @@ def test_batches_are_validated_here_while_the_worker_starts(
     assert one.as_json() == auto.as_json() and one.errors == auto.errors
     assert one_rows == auto_rows and len(one_rows) == one.imported > 250
     assert one.invalid > 0 and one.duplicates_in_file > 0
-    # The first batch here (the worker cannot be ready yet), most of the rest in the worker.
-    assert 20 <= auto.parallel_batches <= 29
+    # The first batch here (the worker cannot be ready yet), the 29 others in the worker.
+    assert auto.parallel_batches == 29 and len(written) == 30
 
 
 def test_worker_processes_start_when_stderr_has_no_file_descriptor(tmp_path: Path) -> None:

@@ -276,6 +276,10 @@ def test_a_therapist_reads_their_own_bookings_and_nothing_of_the_till(
     ]
     assert "Welcome" in [e.reason for e in her_tab.ledger]
     assert (desk_tab.not_shown, her_tab.not_shown) == (0, 1)
+    # Nor the running totals: their jump would tell the left-out entry's points.
+    assert all(e.balance_after is not None for e in desk_tab.ledger)
+    assert all(e.balance_after is None for e in her_tab.ledger)
+    assert not any("→" in text for kind, text in lines(nina) if kind == "points")
 
     desk = insights.load_profile_overview(session=s, customer_id=ann, actor=DESK, now=NOW)
     assert desk.stats.income_cents is not None and desk.insight.shows_money

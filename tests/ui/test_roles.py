@@ -193,6 +193,8 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
                 assert ledger.row_count and made_by_payment not in reasons, reasons
                 line = app.screen.query_one("#r-not-shown", Static)
                 assert line.display and "1 entry made by payments and refunds" in str(line.render())
+                totals = {str(ledger.get_row_at(i)[6]) for i in range(ledger.row_count)}
+                assert totals == {""}, totals  # no running totals either
             shown = _actions(app)
             assert not shown & hidden, (tab, shown)
             await burst(pilot, *keys[tab])

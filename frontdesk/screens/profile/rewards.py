@@ -41,7 +41,7 @@ def ledger_cells(e: data.LedgerRow) -> list[Text]:
         Text(e.action),
         cell(e.reason),
         Text(e.reference),
-        Text(f"{e.balance_after:,}"),
+        Text("" if e.balance_after is None else f"{e.balance_after:,}"),
         cell(e.by),
     ]
 
@@ -156,7 +156,8 @@ class RewardsTab(ProfileTab):
         self.set_class(tab.not_shown > 0, "-not-shown")
         self.query_one("#r-not-shown", Static).update(
             f"{tab.not_shown:,} {'entry' if tab.not_shown == 1 else 'entries'} made by payments"
-            " and refunds not listed (your role does not see them); the balance counts them."
+            " and refunds and the running totals are not shown to your role; the balance counts"
+            " them."
         )
         self.show_ledger()
 
