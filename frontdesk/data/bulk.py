@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
@@ -80,10 +81,11 @@ def bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> Non
     last_in: list[Any] = [None] * len(keys)
     last_out: list[Any] = [None] * len(keys)
     values: list[list[Any]] = []
+    cells_of = itemgetter(*keys)
     for row in rows:
         if len(row) != len(keys):
             raise ValueError("bulk_insert: every row must have the same columns")
-        cells = [row[k] for k in keys]
+        cells = list(cells_of(row)) if len(keys) > 1 else [row[keys[0]]]
         for i, process in converters:
             value = cells[i]
             if value is None:

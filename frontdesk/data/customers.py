@@ -300,19 +300,40 @@ def compute_keys(
     other_phone: str | None,
 ) -> tuple[str, str, str]:
     """(sort_key, name_key, search_text) of a customer: folded, for ordering and search."""
+    sort_key, name_key, before, after = key_parts(
+        first_name=first_name,
+        last_name=last_name,
+        display_name=display_name,
+        email_key=email_key,
+        phone=phone,
+        other_phone=other_phone,
+    )
+    return sort_key, name_key, search_text_of(before, code, after)
+
+
+def key_parts(
+    *,
+    first_name: str | None,
+    last_name: str | None,
+    display_name: str | None,
+    email_key: str | None,
+    phone: str | None,
+    other_phone: str | None,
+) -> tuple[str, str, str, str]:
+    """(sort_key, name_key, the search text before the code, after it): all but the code,
+    so that an import's worker processes can fold them before the writer gives codes."""
     first = fold(first_name)
     last = fold(last_name)
     sort_key = f"{last} {first}".strip() if last else first
     name_key = f"{first} {last}".strip()
-    parts = [
-        name_key,
-        fold(display_name),
-        code.lower(),
-        email_key or "",
-        digits(phone),
-        digits(other_phone),
-    ]
-    return sort_key, name_key, " | ".join(p for p in parts if p)
+    before = " | ".join(p for p in (name_key, fold(display_name)) if p)
+    after = " | ".join(p for p in (email_key or "", digits(phone), digits(other_phone)) if p)
+    return sort_key, name_key, before, after
+
+
+def search_text_of(before: str, code: str, after: str) -> str:
+    """The search text from :func:`key_parts`' two parts and the customer's code."""
+    return " | ".join(p for p in (before, code.lower(), after) if p)
 
 
 def search_keys(customer: Customer) -> None:

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -651,19 +653,49 @@ class ImportSummary:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     record: int
     cells: list[str]
     values: dict[str, Any]
     extras: dict[str, Any]  # category, home_branch, tags, note, custom
-    warnings: list[tuple[str, str]] = field(default_factory=list)  # (field, problem)
+    warnings: list[tuple[str, str]]  # (field, problem)
+    # (sort_key, name_key, search text before the code, after it): customers.key_parts.
+    keys: tuple[str, str, str, str]
+
+
+# What a column of the file is read as (see _column_plan).
+_NOTE, _CUSTOM, _JOINED, _FIELD = range(4)
+
+
+def _column_plan(headers: list[str], mapping: dict[str, str]) -> list[tuple[int, str, int, str]]:
+    """(position, header, how, target) of each column that is read, in the file's order:
+    worked out once for a batch rather than for every cell."""
+    plan = []
+    for i, header in enumerate(headers):
+        target = mapping.get(header, "ignore")
+        if target == "ignore":
+            continue
+        if target == "note":
+            # A notes column is the note itself; another column sent to the note keeps its name.
+            known_note = HEADERS.get(normalise_header(header)) == "note"
+            plan.append((i, "" if known_note else f"{header}: ", _NOTE, target))
+        elif target.startswith("cf:"):
+            plan.append((i, header, _CUSTOM, target[3:]))
+        elif target in ("tags", "secondary_phones", "secondary_emails"):
+            plan.append((i, header, _JOINED, target))
+        else:
+            plan.append((i, header, _FIELD, target))
+    return plan
+
+
+_LIST_SEPARATORS = re.compile(r"[,;]")
+_TAG_SEPARATORS = re.compile(r"[,;]|:::")
 
 
 def _row_values(
-    headers: list[str],
+    plan: list[tuple[int, str, int, str]],
     cells: list[str],
-    mapping: dict[str, str],
     options: ImportOptions,
     warnings: list[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -678,21 +710,22 @@ def _row_values(
     raw: dict[str, str] = {}
     notes: list[str] = []
     custom: dict[str, str] = {}
-    for header, value in zip(headers, cells, strict=False):
-        target = mapping.get(header, "ignore")
-        value = unguard(value.strip())
-        if target == "ignore" or not value:
+    width = len(cells)
+    for i, label, how, target in plan:
+        if i >= width:
+            break
+        value = cells[i].strip()
+        if not value:
             continue
-        if target == "note":
-            # A notes column is the note itself; another column sent to the note keeps its name.
-            known_note = HEADERS.get(normalise_header(header)) == "note"
-            notes.append(value if known_note else f"{header}: {value}")
-        elif target.startswith("cf:"):
-            custom[target[3:]] = value
-        elif target in ("tags", "secondary_phones", "secondary_emails"):
-            raw[target] = ",".join(x for x in (raw.get(target, ""), value) if x)
-        else:
+        value = unguard(value)
+        if how == _FIELD:
             raw.setdefault(target, value)
+        elif how == _NOTE:
+            notes.append(label + value)
+        elif how == _CUSTOM:
+            custom[target] = value
+        else:
+            raw[target] = ",".join(x for x in (raw.get(target, ""), value) if x)
     values: dict[str, Any] = {}
     if "full_name" in raw and not raw.get("first_name"):
         parts = raw["full_name"].split()
@@ -779,13 +812,14 @@ def _row_values(
         "contacts": [
             t.strip()
             for key in ("secondary_phones", "secondary_emails")
-            for t in re.split(r"[,;]", raw.get(key, ""))
+            if key in raw
+            for t in _LIST_SEPARATORS.split(raw[key])
             if t.strip()
         ],
         # Google's labels: "* myContacts ::: Clients" (starred ones are Google's own groups).
         "tags": [
             t.strip()
-            for t in re.split(r"[,;]|:::", raw.get("tags", ""))
+            for t in (_TAG_SEPARATORS.split(raw["tags"]) if "tags" in raw else ())
             if t.strip() and not t.strip().startswith("* ")
         ],
         "note": "\n".join(notes) or None,
@@ -966,6 +1000,7 @@ def check_rows(
     (cheap to send back), which :func:`validate_batch` pairs with the rows again.
     """
     out: list[Checked] = []
+    plan = _column_plan(headers, mapping)
     for _record, cells in batch:
         try:
             if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
@@ -973,7 +1008,7 @@ def check_rows(
                     "row", f"has {len(cells)} cells but the header has {len(headers)}"
                 )
             warnings: list[tuple[str, str]] = []
-            values, extras = _row_values(headers, cells, mapping, options, warnings)
+            values, extras = _row_values(plan, cells, options, warnings)
             normal = _normalised(values, region, warnings)
             _check_extras(extras, warnings)
             extras["contacts"] = _contacts(extras["contacts"], normal, region, warnings)
@@ -982,6 +1017,16 @@ def check_rows(
             if not normal.get("phone") and not normal.get("email_key"):
                 raise ValidationFailed("phone", "needs a phone number or an email address")
             extras["_warnings"] = warnings
+            # The folded keys too (all but the code, which the writer gives): work taken
+            # off the writer, which is the slower side of a large import.
+            extras["_keys"] = svc.key_parts(
+                first_name=normal.get("first_name"),
+                last_name=normal.get("last_name"),
+                display_name=normal.get("display_name"),
+                email_key=normal.get("email_key"),
+                phone=normal.get("phone"),
+                other_phone=normal.get("other_phone"),
+            )
             out.append((True, normal, extras))
         except ValidationFailed as exc:
             out.append((False, exc.field, exc.message))
@@ -1075,7 +1120,9 @@ def _check_extras(extras: dict[str, Any], warnings: list[tuple[str, str]]) -> No
 
 def _paired(batch: list[tuple[int, list[str]]], checked: list[Checked]) -> list[Prepared | Failed]:
     return [
-        Prepared(record, cells, a, b, b.pop("_warnings", [])) if ok else Failed(record, cells, a, b)
+        Prepared(record, cells, a, b, b.pop("_warnings"), b.pop("_keys"))
+        if ok
+        else Failed(record, cells, a, b)
         for (record, cells), (ok, a, b) in zip(batch, checked, strict=True)
     ]
 
@@ -1135,6 +1182,15 @@ def _start_resource_tracker() -> None:
         sys.stderr = captured
 
 
+def _start_method() -> str:
+    """How worker processes start: ``fork`` from a process with no other thread (the CLI),
+    a copy of this one, ready in milliseconds; else ``spawn``, a new interpreter importing
+    the app (a second or more), since forking a process whose other threads may hold locks
+    (the full-screen app's) is unsafe."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    return "fork" if forkable and threading.active_count() == 1 else "spawn"
+
+
 def _ready() -> bool:
     """Nothing: a worker that has run it has imported this module (what validates)."""
     return True
@@ -1151,12 +1207,13 @@ def _validated(
 ) -> Generator[tuple[int, list[Prepared | Failed]], None, None]:
     """(rows in batch, validated rows) per batch, in file order.
 
-    With workers, up to ``workers + 1`` batches are validated ahead in other processes
-    (started with ``spawn``: the app has threads, and forking them is unsafe) while the caller
-    writes the current one; memory stays bounded by those few batches. When the number of
-    workers was chosen automatically (``options.workers`` is None), the batches that come
-    while the workers are still starting (a new interpreter importing the app: about a
-    second, more on a busy machine) are validated here instead of waiting for them.
+    With workers, up to ``4 * workers + 2`` batches are validated ahead in other processes
+    (see :func:`_start_method`) while the caller writes the current one: enough that neither
+    side waits for the other when one batch takes longer than the next (with one batch ahead
+    per worker, both sat idle about a tenth of the time); memory stays bounded by those few
+    batches. When the number of workers was chosen automatically (``options.workers`` is
+    None), the batches that come while the workers are still starting are validated here
+    instead of waiting for them.
     """
 
     def inline(batch: list[tuple[int, list[str]]]) -> list[Prepared | Failed]:
@@ -1167,8 +1224,9 @@ def _validated(
             yield len(batch), inline(batch)
         return
     _start_resource_tracker()
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(_start_method())
     Batch = list[tuple[int, list[str]]]
+    ahead = 4 * workers + 2
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: deque[tuple[Batch, Future[list[Checked]] | None]] = deque()
         broken = False
@@ -1208,7 +1266,7 @@ def _validated(
                     except (BrokenProcessPool, OSError, ValueError):  # no process could start
                         broken = True
                 pending.append((batch, future))
-                if len(pending) > workers:
+                if len(pending) > ahead:
                     done, future = pending.popleft()
                     yield len(done), result(done, future)
             while pending:
@@ -1251,12 +1309,18 @@ def _run_batch(
         phones = [p.values["phone"] for p in prepared if p.values.get("phone")]
         emails = [p.values["email_key"] for p in prepared if p.values.get("email_key")]
         existing: dict[tuple[str, str], Customer] = {}
-        if phones:
-            for c in session.exec(_BY_PHONES, params={"keys": phones}):
-                existing[("phone", c.phone or "")] = c
-        if emails:
-            for c in session.exec(_BY_EMAILS, params={"keys": emails}):
-                existing[("email", c.email_key or "")] = c
+        # Which keys are taken, in plain rows (most rows of a large import match nobody);
+        # only the customers matched are loaded whole.
+        conn = session.connection()
+        found: dict[int, list[tuple[str, str]]] = {}
+        for name, keys, statement in (("phone", phones, _BY_PHONES), ("email", emails, _BY_EMAILS)):
+            if keys:
+                for cid, taken in conn.execute(statement, {"keys": keys}):
+                    found.setdefault(cid or 0, []).append((name, taken or ""))
+        if found:
+            for c in session.exec(select(Customer).where(col(Customer.id).in_(found))):
+                for pair in found[c.id or 0]:
+                    existing[pair] = c
         new_rows: list[Prepared] = []
         for p in prepared:
             phone, email = p.values.get("phone"), p.values.get("email_key")
@@ -1346,12 +1410,13 @@ def _run_batch(
             session.rollback()
 
 
-# The live customers with one of a batch's phones or emails: one statement each, compiled
-# once (a list of a thousand literals is built and compiled again for every batch otherwise).
-_BY_PHONES = select(Customer).where(
+# The ids of the live customers with one of a batch's phones or emails: one statement each,
+# compiled once (a list of a thousand literals is built and compiled again for every batch
+# otherwise).
+_BY_PHONES = sa_select(col(Customer.id), col(Customer.phone)).where(
     col(Customer.phone).in_(bindparam("keys", expanding=True)), svc.live()
 )
-_BY_EMAILS = select(Customer).where(
+_BY_EMAILS = sa_select(col(Customer.id), col(Customer.email_key)).where(
     col(Customer.email_key).in_(bindparam("keys", expanding=True)), svc.live()
 )
 
@@ -1390,6 +1455,9 @@ def _repeated_key(
 def _resolve_extras(item: Prepared, ctx: dict[str, Any]) -> None:
     """Check the row's custom values, category and home branch against the database; one
     that does not fit is left out with a warning (the row itself is imported)."""
+    extras = item.extras
+    if not (extras["custom"] or extras["category"] or extras["home_branch"]):
+        return  # most rows of most files
     custom = item.extras["custom"]
     for key, value in list(custom.items()):
         field_def = ctx["fields"].get(key)
@@ -1660,15 +1728,29 @@ def _audit_created(conn: Any, new_customers: Any, now: datetime, actor: Staff | 
     )
 
 
-def _record_consents(conn: Any, new_customers: Any, now: datetime, actor: Staff | None) -> None:
+def _record_consents(
+    conn: Any,
+    new_customers: Any,
+    records: list[dict[str, Any]],
+    now: datetime,
+    actor: Staff | None,
+) -> None:
     """The consents each new customer arrives with, in the consent history (granted, source
-    import): one row per consent given, by customer and then purpose, in one statement."""
+    import): one row per consent given, by customer and then purpose, in one statement that
+    reads only the consents some of them give (``records``: their column values)."""
     from frontdesk.data.messaging.consent_log import FIELD_PURPOSE
     from frontdesk.data.models import ConsentChange
 
     table = ConsentChange.__table__  # type: ignore[attr-defined]
     customer = Customer.__table__  # type: ignore[attr-defined]
     t = table.c
+    purposes = [
+        (n, field, purpose)
+        for n, (field, purpose) in enumerate(FIELD_PURPOSE.items())
+        if any(r[field] for r in records)
+    ]
+    if not purposes:
+        return
     given = union_all(
         *(
             sa_select(
@@ -1676,7 +1758,7 @@ def _record_consents(conn: Any, new_customers: Any, now: datetime, actor: Staff 
                 literal(purpose, t.purpose.type).label("purpose"),
                 literal(n).label("n"),
             ).where(new_customers, customer.c[field])
-            for n, (field, purpose) in enumerate(FIELD_PURPOSE.items())
+            for n, field, purpose in purposes
         )
     ).subquery("given")
     conn.execute(
@@ -1694,6 +1776,12 @@ def _record_consents(conn: Any, new_customers: Any, now: datetime, actor: Staff 
     )
 
 
+@cache
+def _customer_template() -> dict[str, Any]:
+    """A new customer's column defaults (read only: each row copies it)."""
+    return Customer(code="", first_name="").model_dump(exclude={"id"})
+
+
 def _insert(
     session: Session,
     rows: list[Prepared],
@@ -1708,7 +1796,7 @@ def _insert(
     from frontdesk.data.models import utcnow
 
     codes = _codes(session, rows)
-    template = Customer(code="", first_name="").model_dump(exclude={"id"})
+    template = _customer_template()
     columns = template.keys()
     now = utcnow()
     # The same for every row of the batch.
@@ -1724,15 +1812,7 @@ def _insert(
         category_id = default_category
         if extras["category"]:
             category_id = ctx["categories"].get(fold(extras["category"]), category_id)
-        sort_key, name_key, search_text = svc.compute_keys(
-            first_name=v.get("first_name"),
-            last_name=v.get("last_name"),
-            display_name=v.get("display_name"),
-            code=code,
-            email_key=v.get("email_key"),
-            phone=v.get("phone"),
-            other_phone=v.get("other_phone"),
-        )
+        sort_key, name_key, before, after = p.keys
         # Plain dicts from a defaults template: building ORM objects per row costs more than
         # validating them.
         record = dict(template)
@@ -1747,7 +1827,7 @@ def _insert(
         record["home_branch_id"] = extras["home_branch"] or default_branch
         record["sort_key"] = sort_key
         record["name_key"] = name_key
-        record["search_text"] = search_text
+        record["search_text"] = svc.search_text_of(before, code, after)
         if record["blocked"] and not record["blocked_reason"]:
             record["blocked_reason"] = "Blocked in the imported file"
         records.append(record)
@@ -1783,7 +1863,7 @@ def _insert(
     conn = session.connection()
     new_customers = _id_filter(ids)
     _audit_created(conn, new_customers, now, actor)
-    _record_consents(conn, new_customers, now, actor)
+    _record_consents(conn, new_customers, records, now, actor)
     contact_rows = _contact_rows(session, ids, rows, actor, now)
     if contact_rows:
         bulk_insert(conn, ContactPoint, contact_rows)

@@ -382,6 +382,9 @@ def test_batches_are_validated_here_while_the_worker_starts(
         for i in range(300):
             phone = "+1 415 555" if i % 37 == 5 else f"+1 415 201 {i:04d}"  # a few too short
             w.writerow([f"Ann{i}", "[Lee]", phone, f"ann{i % 290}@example.com"])  # repeats
+    # A worker started as a new interpreter (as from the full-screen app, whose threads rule
+    # out fork): ready only after the first batch has come.
+    monkeypatch.setattr(importing, "_start_method", lambda: "spawn")
     chosen = importing._worker_count  # one worker when chosen automatically (any machine)
     monkeypatch.setattr(
         importing, "_worker_count", lambda path, o: 1 if o.workers is None else chosen(path, o)
@@ -419,6 +422,31 @@ def test_batches_are_validated_here_while_the_worker_starts(
     assert one.invalid > 0 and one.duplicates_in_file > 0
     # The first batch here (the worker cannot be ready yet), the 29 others in the worker.
     assert auto.parallel_batches == 29 and len(written) == 30
+
+
+def test_workers_are_forked_only_from_a_process_without_other_threads() -> None:
+    """fork copies this process (ready at once); with another thread running (the app's),
+    whose locks a copy could inherit held, the workers are new interpreters instead."""
+    import subprocess
+    import sys
+    import threading
+
+    from frontdesk.data import importing
+
+    # A process like the CLI's, which has started no thread.
+    code = "from frontdesk.data import importing; print(importing._start_method())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert importing._start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
 
 
 def test_worker_processes_start_when_stderr_has_no_file_descriptor(tmp_path: Path) -> None:
@@ -1092,4 +1120,43 @@ def test_an_imported_rows_own_email_stays_when_the_customers_is_kept(
         assert ("martha@example.com", "imported (again.csv record 2)") in kept
         assert [c.id for c in svc.search(session=s, text="martha@example.com", limit=5)] == [
             merged.id
+        ]
+
+
+def test_imported_consents_are_in_the_history_by_customer_and_purpose(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Each new customer's consents, and only those, are recorded (granted, source import),
+    whichever of the four a batch's rows give: none, one, all."""
+    from frontdesk.data.models import ConsentChange
+
+    data = tmp_path / "consents.csv"
+    data.write_text(
+        "First name,Email,Reminders,Birthday messages,Marketing,Newsletter\n"
+        "None,none@example.com,no,no,no,no\n"
+        "All,all@example.com,yes,yes,yes,yes\n"
+        "Market,market@example.com,no,no,yes,no\n"
+        "Plain,plain@example.com,,,,\n",  # the defaults: reminders only
+        encoding="utf-8",
+    )
+    for batch_size in (1, 4):  # a batch of one row each, then all in one
+        db = open_database(tmp_path / f"c{batch_size}.db")
+        summary = run_import(
+            engine=db, path=data, options=ImportOptions(batch_size=batch_size), actor=ADMIN
+        )
+        assert summary.imported == 4
+        with Session(db) as s:
+            rows = s.exec(
+                select(Customer.first_name, ConsentChange.purpose)
+                .join(Customer, col(Customer.id) == col(ConsentChange.customer_id))
+                .where(col(ConsentChange.granted), col(ConsentChange.source) == "import")
+                .order_by(col(ConsentChange.id))
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("All", "reminders"),
+            ("All", "birthday"),
+            ("All", "marketing"),
+            ("All", "newsletter"),
+            ("Market", "marketing"),
+            ("Plain", "reminders"),
         ]
