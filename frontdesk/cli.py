@@ -825,16 +825,20 @@ def import_cmd(
                 console=err,
                 transient=True,
                 disable=not show_bar,
+                # Redrawn after each batch rather than by a thread of its own: a process
+                # without other threads can fork its validating workers (ready at once).
+                auto_refresh=False,
             ) as progress:
                 # Counting lines is fast (bytes only); it gives the bar an end and an ETA.
                 total = count_rows(file) if show_bar else None
                 task = progress.add_task("importing", total=total)
+
+                def advance(rows: int) -> None:
+                    progress.advance(task, rows)
+                    progress.refresh()
+
                 summary = run_import(
-                    engine=engine,
-                    path=file,
-                    options=options,
-                    actor=actor,
-                    progress=lambda n: progress.advance(task, n),
+                    engine=engine, path=file, options=options, actor=actor, progress=advance
                 )
         except FrontdeskError as exc:
             fail(error_line(exc))

@@ -1160,3 +1160,39 @@ def test_imported_consents_are_in_the_history_by_customer_and_purpose(
             ("Market", "marketing"),
             ("Plain", "reminders"),
         ]
+
+
+def test_the_cli_progress_bar_starts_no_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`frontdesk import` on a terminal shows a bar, redrawn after each batch: it starts no
+    thread of its own, so the CLI's validating workers can be forked (ready at once)."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+    from frontdesk.data import importing
+
+    chosen = importing._start_method
+    seen: list[int] = []
+
+    def recorded() -> str:
+        seen.append(threading.active_count())
+        return chosen()
+
+    monkeypatch.setattr(importing, "_start_method", recorded)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # the CLI's standard error is a terminal
+    source = tmp_path / "google.csv"
+    shutil.copy(FIXTURES / "google.csv", source)
+    before = threading.active_count()
+    result = CliRunner().invoke(
+        main,
+        ["--staff", "boss", "import", "--db", str(tmp_path / "bar.db"), str(source)]
+        + ["--workers", "1", "--default-country", "US"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Imported" in result.stdout
+    assert "\x1b[?25l" in result.stderr  # the bar was live (the cursor hidden meanwhile)
+    assert seen == [before]  # no thread more than before the import
