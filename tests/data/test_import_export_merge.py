@@ -1186,12 +1186,9 @@ def test_the_cli_progress_bar_starts_no_thread(
     source = tmp_path / "google.csv"
     shutil.copy(FIXTURES / "google.csv", source)
     before = threading.active_count()
-    result = CliRunner().invoke(
-        main,
-        ["--staff", "boss", "import", "--db", str(tmp_path / "bar.db"), str(source)]
-        + ["--workers", "1", "--default-country", "US"],
-        catch_exceptions=False,
-    )
+    args = ["--staff", "boss", "import", "--db", str(tmp_path / "bar.db"), str(source)]
+    args += ["--workers", "1", "--default-country", "US"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Imported" in result.stdout
     assert "\x1b[?25l" in result.stderr  # the bar was live (the cursor hidden meanwhile)
