@@ -110,12 +110,13 @@ class RewardsTab(ProfileTab):
             "Not enrolled in a loyalty program — press n to enrol.", id="r-empty", classes="empty"
         )
         yield FieldBar(
-            Input(placeholder="Search the ledger: date, action, points or reason", id="r-filter"),
+            Input(placeholder="Search: date, action, points, reason", id="r-filter"),
             table="#r-table",
             id="r-bar",
         )
-        yield RowTable(id="r-table")
+        # Right above the ledger it speaks of (below it, the table's free height parted them).
         yield Static("", id="r-not-shown")
+        yield RowTable(id="r-table")
 
     def on_mount(self) -> None:
         self.query_one("#r-enrolments", DataTable).add_columns(
