@@ -746,6 +746,11 @@ class DirectoryFilter:
             conds.append(col(Customer.id).in_(self.top_ids))
         elif self.top_condition is not None:
             conds.append(self.top_condition)
+        elif self.rank_by_value is not None:
+            # Without either, the ranking would be silently dropped: every customer listed.
+            raise ValueError(
+                "rank_by_value needs top_ids or top_condition (AdvancedFilter.applied)"
+            )
         conds.extend(self.extra)
         return conds
 

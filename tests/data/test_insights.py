@@ -799,6 +799,12 @@ def test_the_top_by_value_page_sums_no_one_outside_the_biggest_payers(
     assert svc.count_matches(session=s, text="", filters=applied) == 2
     pages = svc.directory_page(session=s, filters=applied)
     assert sorted(c.id for c in pages) == sorted(everyone)
+    # A ranking given without the ids or the condition that finds them is refused, rather
+    # than dropped (every customer counted and listed).
+    with pytest.raises(ValueError, match="rank_by_value"):
+        svc.count_matches(session=s, text="", filters=by_value)
+    with pytest.raises(ValueError, match="rank_by_value"):
+        svc.search(session=s, text="", filters=by_value)
 
 
 def test_the_top_by_value_walk_goes_past_big_payers_of_other_years(
