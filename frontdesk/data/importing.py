@@ -606,9 +606,9 @@ class ImportOptions:
     error_file: Path | None = None
     sample_errors: int = 20
     # Processes validating rows while this one writes: 0 validates in this process; None picks
-    # by file size and CPUs. Worker processes are started with ``spawn``, which re-imports the
-    # calling script: a script passing None or a number must guard its entry point with
-    # ``if __name__ == "__main__":`` (the CLI and the app do).
+    # by file size and CPUs. From a process with other threads, worker processes are started
+    # with ``spawn``, which re-imports the calling script: a script passing None or a number
+    # must guard its entry point with ``if __name__ == "__main__":`` (the CLI and the app do).
     workers: int | None = 0
 
 
@@ -1183,12 +1183,39 @@ def _start_resource_tracker() -> None:
 
 
 def _start_method() -> str:
-    """How worker processes start: ``fork`` from a process with no other thread (the CLI),
-    a copy of this one, ready in milliseconds; else ``spawn``, a new interpreter importing
-    the app (a second or more), since forking a process whose other threads may hold locks
-    (the full-screen app's) is unsafe."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    return "fork" if forkable and threading.active_count() == 1 else "spawn"
+    """How worker processes start: on Linux, ``fork`` from a process with no other thread
+    (the CLI), a copy of this one, ready in milliseconds; else ``spawn``, a new interpreter
+    importing the app (a second or more), since forking a process whose other threads may
+    hold locks (the full-screen app's) is unsafe."""
+    linux = sys.platform.startswith("linux")
+    return "fork" if linux and threading.active_count() == 1 else "spawn"
+
+
+# prctl(2): the signal a process gets when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with(parent: int) -> None:
+    """In a worker process, first: end when the importing process ends, however it ends.
+
+    A pool's workers otherwise wait for their next batch for ever once the importing process
+    is killed (``kill``, out of memory), and a forked one holds what it inherited open: the
+    database's writer-lock file (every other desk's writes then time out), a PostgreSQL
+    connection left in its transaction. On Linux the kernel kills the worker when its parent
+    ends; elsewhere nothing changes.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
 
 
 def _ready() -> bool:
@@ -1227,7 +1254,9 @@ def _validated(
     context = multiprocessing.get_context(_start_method())
     Batch = list[tuple[int, list[str]]]
     ahead = 4 * workers + 2
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_end_with, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[tuple[Batch, Future[list[Checked]] | None]] = deque()
         broken = False
         started: Future[bool] | None = None

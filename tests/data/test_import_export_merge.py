@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -1170,26 +1172,99 @@ def test_the_cli_progress_bar_starts_no_thread(
     import threading
 
     from click.testing import CliRunner
+    from rich.live import _RefreshThread
 
     from frontdesk.cli import main
     from frontdesk.data import importing
 
     chosen = importing._start_method
-    seen: list[int] = []
+    seen: list[list[threading.Thread]] = []
 
-    def recorded() -> str:
-        seen.append(threading.active_count())
+    def recorded() -> str:  # the threads running as the workers start
+        seen.append(threading.enumerate())
         return chosen()
 
     monkeypatch.setattr(importing, "_start_method", recorded)
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # the CLI's standard error is a terminal
     source = tmp_path / "google.csv"
     shutil.copy(FIXTURES / "google.csv", source)
-    before = threading.active_count()
     args = ["--staff", "boss", "import", "--db", str(tmp_path / "bar.db"), str(source)]
     args += ["--workers", "1", "--default-country", "US"]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "Imported" in result.stdout
     assert "\x1b[?25l" in result.stderr  # the bar was live (the cursor hidden meanwhile)
-    assert seen == [before]  # no thread more than before the import
+    assert len(seen) == 1
+    assert not [t for t in seen[0] if isinstance(t, _RefreshThread)]  # the bar's own thread
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_end_with_a_killed_import_and_leave_the_writer_lock_free(
+    tmp_path: Path, method: str
+) -> None:
+    """An import killed in the middle (kill, out of memory) takes its validating workers with
+    it: none waits on for ever, and a forked one does not keep the writer-lock file it
+    inherited held (every other desk's writes would time out)."""
+    import fcntl
+    import subprocess
+    import time
+
+    script = tmp_path / "killed.py"
+    script.write_text(
+        f"""
+import csv, json, multiprocessing, os, signal
+from pathlib import Path
+from frontdesk.data import importing
+from frontdesk.data.db import open_database
+
+d = Path({str(tmp_path)!r})
+src = d / "in.csv"
+with src.open("w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["First name", "Phone"])
+    for i in range(3000):
+        w.writerow([f"Ann{{i}}", f"+1 415 201 {{i:04d}}"])
+engine = open_database(d / "x.db")
+written = []
+
+def progress(rows):
+    written.append(rows)
+    if len(written) == 3:
+        kids = [p.pid for p in multiprocessing.active_children()]
+        (d / "kids.json").write_text(json.dumps(kids))
+        engine.connect().begin()  # in the middle of a write: the writer's turn taken
+        os.kill(os.getpid(), signal.SIGKILL)
+
+if __name__ == "__main__":
+    importing._start_method = lambda: {method!r}
+    importing.run_import(
+        engine=engine,
+        path=src,
+        options=importing.ImportOptions(workers=1, batch_size=100, default_country="US"),
+        progress=progress,
+    )
+""",
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=120)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    kids = json.loads((tmp_path / "kids.json").read_text())
+    assert kids
+
+    def ended(pid: int) -> bool:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        return "State:\tZ" in status  # dead, waiting to be reaped
+
+    deadline = time.monotonic() + 30
+    while not all(ended(pid) for pid in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(ended(pid) for pid in kids)
+    fd = os.open(tmp_path / "x.db-writers", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: raises BlockingIOError if held
+    finally:
+        os.close(fd)
