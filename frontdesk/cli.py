@@ -832,6 +832,7 @@ def import_cmd(
                 # Counting lines is fast (bytes only); it gives the bar an end and an ETA.
                 total = count_rows(file) if show_bar else None
                 task = progress.add_task("importing", total=total)
+                progress.refresh()  # shown at once, before the first batch is in
 
                 def advance(rows: int) -> None:
                     progress.advance(task, rows)

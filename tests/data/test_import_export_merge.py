@@ -426,6 +426,7 @@ def test_batches_are_validated_here_while_the_worker_starts(
     assert auto.parallel_batches == 29 and len(written) == 30
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
 def test_workers_are_forked_only_from_a_process_without_other_threads() -> None:
     """fork copies this process (ready at once); with another thread running (the app's),
     whose locks a copy could inherit held, the workers are new interpreters instead."""
