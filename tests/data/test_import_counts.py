@@ -131,16 +131,21 @@ def test_statements_per_batch_do_not_grow_with_its_rows(tmp_path: Path) -> None:
         engine.dispose()
     assert counts[200] == counts[20]
     assert counts[20] <= 40
-    # More batches: the same statements again for each (one transaction each).
-    engine = open_database(tmp_path / "three.db")
-    path = _file(tmp_path / "three.csv", _unique_phones(60))
-    statements = _statements(
-        engine,
-        lambda: run_import(
-            engine=engine, path=path, options=ImportOptions(batch_size=20), actor=ADMIN
-        ),
-    )
-    commits = [s for s in statements if s.strip().upper() == "COMMIT"]
-    assert len(statements) <= 3 * counts[20]
-    assert len(commits) >= 3
-    engine.dispose()
+    # More batches: the same statements again for each, in one transaction each when
+    # commits are asked for after every batch, else in fewer (batches that come within
+    # ``commit_seconds`` share one).
+    commits = {}
+    for seconds in (0, 3600):
+        engine = open_database(tmp_path / f"three{seconds}.db")
+        path = _file(tmp_path / f"three{seconds}.csv", _unique_phones(60))
+        options = ImportOptions(batch_size=20, commit_seconds=seconds)
+        statements = _statements(
+            engine,
+            lambda engine=engine, path=path, options=options: run_import(
+                engine=engine, path=path, options=options, actor=ADMIN
+            ),
+        )
+        commits[seconds] = len([s for s in statements if s.strip().upper() == "COMMIT"])
+        assert len(statements) <= 3 * counts[20]
+        engine.dispose()
+    assert commits[0] >= 3 and commits[3600] == commits[0] - 2

@@ -302,13 +302,17 @@ def test_import_options_tag_category_program(engine: Engine, tmp_path: Path) -> 
             assert profile.customer_stats(session=s, customer=c).points == 25
 
 
-def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -> None:
-    big = tmp_path / "big.csv"
-    with big.open("w", newline="") as handle:
+def _people_file(path: Path, rows: int) -> Path:
+    with path.open("w", newline="") as handle:
         w = csv.writer(handle)
         w.writerow(["First Name", "Email"])
-        for i in range(250):
+        for i in range(rows):
             w.writerow([f"P{i}", f"p{i}@example.com"])
+    return path
+
+
+def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -> None:
+    big = _people_file(tmp_path / "big.csv", 250)
     calls = {"n": 0}
 
     def boom(_: int) -> None:
@@ -320,7 +324,7 @@ def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -
         run_import(
             engine=engine,
             path=big,
-            options=ImportOptions(batch_size=100),
+            options=ImportOptions(batch_size=100, commit_seconds=0),  # a commit a batch
             progress=boom,
             actor=ADMIN,
         )
@@ -330,6 +334,61 @@ def test_interrupted_import_completes_on_rerun(engine: Engine, tmp_path: Path) -
         engine=engine, path=big, options=ImportOptions(batch_size=100), actor=ADMIN
     )
     assert (summary.imported, summary.skipped) == (50, 200)
+    assert run_checks(engine).ok
+
+
+def test_batches_are_committed_together_and_progress_counts_what_is_in(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches share a transaction until it has been open ``commit_seconds``: the progress
+    callback hears of rows once they are committed, an interrupted group leaves nothing of
+    itself, and the connection's checkpoint interval is SQLite's default again after."""
+    from frontdesk.data import importing
+
+    big = _people_file(tmp_path / "big.csv", 250)
+    inserts = {"n": 0}
+    real_insert = importing._insert
+
+    def interrupted(*args: object, **kw: object) -> None:
+        inserts["n"] += 1
+        if inserts["n"] == 3:
+            raise KeyboardInterrupt
+        real_insert(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importing, "_insert", interrupted)
+    heard: list[int] = []
+    with pytest.raises(KeyboardInterrupt):
+        run_import(
+            engine=engine,
+            path=big,
+            options=ImportOptions(batch_size=100, commit_seconds=3600),
+            progress=heard.append,
+            actor=ADMIN,
+        )
+    assert heard == []  # nothing was committed: nothing reported
+    with Session(engine) as s:
+        assert s.exec(select(Customer)).all() == []  # the two batches written went back too
+    monkeypatch.setattr(importing, "_insert", real_insert)
+    summary = run_import(
+        engine=engine,
+        path=big,
+        options=ImportOptions(batch_size=100, commit_seconds=3600),
+        progress=heard.append,
+        actor=ADMIN,
+    )
+    assert (summary.imported, heard) == (250, [250])  # one commit, reported once
+    heard.clear()
+    again = run_import(
+        engine=engine,
+        path=_people_file(tmp_path / "more.csv", 300),
+        options=ImportOptions(batch_size=100, commit_seconds=0),
+        progress=heard.append,
+        actor=ADMIN,
+    )
+    assert (again.imported, again.skipped, heard) == (50, 250, [100, 100, 100])
+    with engine.connect() as conn:
+        # The import's connection came back to the pool with SQLite's own interval.
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 1000
     assert run_checks(engine).ok
 
 
@@ -413,7 +472,7 @@ def test_batches_are_validated_here_while_the_worker_starts(
         summary = run_import(
             engine=engine,
             path=data,
-            options=ImportOptions(batch_size=10, workers=workers),
+            options=ImportOptions(batch_size=10, workers=workers, commit_seconds=0),
             actor=ADMIN,
             progress=progress if workers is None else None,
         )
@@ -1242,7 +1301,9 @@ if __name__ == "__main__":
     importing.run_import(
         engine=engine,
         path=src,
-        options=importing.ImportOptions(workers=1, batch_size=100, default_country="US"),
+        options=importing.ImportOptions(
+            workers=1, batch_size=100, default_country="US", commit_seconds=0
+        ),
         progress=progress,
     )
 """,
