@@ -7,6 +7,7 @@ where they would have landed had the form been instant; nothing typed is ever ov
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -75,8 +76,12 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         customer_id: int | None = None,
         prefill: dict[str, str] | None = None,
         created_via: CreatedVia = CreatedVia.MANUAL,
+        staged: bool = False,
     ) -> None:
         super().__init__()
+        # Composed bare, its widgets mounted later a few at a time (``build_steps``).
+        self._staged = staged
+        self.complete = False  # every widget mounted (``_ready``)
         self.customer_id = customer_id
         self.prefill = {k: v for k, v in (prefill or {}).items() if k in formdata.TEXT_FIELDS}
         self.created_via = created_via
@@ -94,76 +99,135 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         yield Static("", id="form-banner")
         with VerticalScroll(id="form", can_focus=False):
             with Grid(id="form-grid"):
-                for name in ("first_name", "last_name", "display_name", "email"):
-                    yield from self.field(name)
-                with Vertical(classes="field"):
-                    yield Label("Mobile country")
-                    yield Select[str](
+                if not self._staged:
+                    for part in self._grid_parts():
+                        yield from part()
+            if not self._staged:
+                for part in self._lower_parts():
+                    yield from part()
+        yield KeyFooter()
+
+    # The form's widgets in parts, in their order on the screen: composed at once, or (a form
+    # the app builds ahead, ``staged``) mounted a part at a time by :meth:`build_steps`.
+    def _grid_parts(self) -> list[Callable[[], list[Widget]]]:
+        return [
+            lambda: [self.field(n) for n in ("first_name", "last_name", "display_name", "email")],
+            lambda: [
+                self.choice(
+                    "Mobile country",
+                    Select[str](
                         formdata.region_choices(),
                         id="f-phone_country",
                         allow_blank=False,
                         value="US",
-                    )
-                yield from self.field("phone")
-                yield from self.field("other_phone")
-                with Vertical(classes="field"):
-                    yield Label("Gender")
-                    yield Select[str](
-                        GENDERS, id="f-gender", allow_blank=False, value="unspecified"
-                    )
-                for name in (
-                    "date_of_birth",
-                    "anniversary",
-                    "address",
-                    "city",
-                    "state",
-                    "postal_code",
-                    "country",
-                ):
-                    yield from self.field(name)
-                with Vertical(classes="field"):
-                    yield Label("Category")
-                    yield Select[int]([], id="f-category_id", prompt="(none)")
-                with Vertical(classes="field"):
-                    yield Label("Home branch")
-                    yield Select[int]([], id="f-home_branch_id", prompt="(none)")
-                with Vertical(classes="field"):
-                    yield Label("Status")
-                    yield Select[str](
+                    ),
+                ),
+                self.field("phone"),
+                self.field("other_phone"),
+            ],
+            lambda: [
+                self.choice(
+                    "Gender",
+                    Select[str](GENDERS, id="f-gender", allow_blank=False, value="unspecified"),
+                ),
+                self.field("date_of_birth"),
+                self.field("anniversary"),
+            ],
+            lambda: [self.field(n) for n in ("address", "city", "state", "postal_code", "country")],
+            lambda: [
+                self.choice("Category", Select[int]([], id="f-category_id", prompt="(none)")),
+                self.choice("Home branch", Select[int]([], id="f-home_branch_id", prompt="(none)")),
+            ],
+            lambda: [
+                self.choice(
+                    "Status",
+                    Select[str](
                         [("Active", "active"), ("Inactive", "inactive")],
                         id="f-status",
                         allow_blank=False,
                         value="active",
-                    )
-                yield from self.field("photo_path")
-            with Horizontal(id="switches"):
-                for name, label in SWITCHES.items():
-                    with Vertical(classes="switch"):
-                        yield Label(label)
-                        yield Switch(id=f"f-{name}", value=name == "consent_reminders")
-            yield from self.field("blocked_reason")
-            yield Label("Tags", classes="section")
-            yield SelectionList[int](id="f-tags")
-            yield Label("Custom fields", classes="section", id="cf-title")
-            yield Grid(id="cf-grid")
-        yield KeyFooter()
+                    ),
+                ),
+                self.field("photo_path"),
+            ],
+        ]
 
-    def field(self, name: str) -> ComposeResult:
-        with Vertical(classes="field", id=f"box-{name}") as box:
-            # The line under the field stays blank until it first has a message (the label
-            # ``#e-<name>`` is mounted then): 15 widgets fewer to mount, style and lay out.
-            box.styles.padding = (0, 0, 1, 0)
-            yield Label(LABELS[name])
+    def _lower_parts(self) -> list[Callable[[], list[Widget]]]:
+        return [
+            lambda: [
+                Horizontal(
+                    *(
+                        Vertical(
+                            Label(label),
+                            Switch(id=f"f-{name}", value=name == "consent_reminders"),
+                            classes="switch",
+                        )
+                        for name, label in SWITCHES.items()
+                    ),
+                    id="switches",
+                )
+            ],
+            lambda: [
+                self.field("blocked_reason"),
+                Label("Tags", classes="section"),
+                SelectionList[int](id="f-tags"),
+                Label("Custom fields", classes="section", id="cf-title"),
+                Grid(id="cf-grid"),
+            ],
+        ]
+
+    def build_steps(self) -> Iterator[Callable[[], Awaitable[None]]]:
+        """A staged form's remaining work, in steps of a few widgets each (each step one
+        await): its parts mounted in order, then what mounting the whole form does at once
+        (:meth:`_ready`). A key typed while the app builds it ahead waits for one step at
+        most. ``complete`` is True after the last."""
+        grid = self.query_one("#form-grid", Grid)
+        form = self.query_one("#form", VerticalScroll)
+
+        def mounting(parent: Widget, part: Callable[[], list[Widget]]) -> Callable[[], Any]:
+            async def step() -> None:
+                await parent.mount_all(part())
+
+            return step
+
+        for parent, parts in ((grid, self._grid_parts()), (form, self._lower_parts())):
+            for part in parts:
+                yield mounting(parent, part)
+
+        async def ready() -> None:
+            self._ready()
+
+        yield ready
+
+    def choice(self, label: str, select: Widget) -> Widget:
+        return Vertical(Label(label), select, classes="field")
+
+    def field(self, name: str) -> Widget:
+        # The line under the field stays blank until it first has a message (the label
+        # ``#e-<name>`` is mounted then): 15 widgets fewer to mount, style and lay out.
+        box = Vertical(
+            Label(LABELS[name]),
             # A new customer's fields start with what was typed in the search box.
-            yield Input(
+            Input(
                 self.prefill.get(name, ""),
                 id=f"f-{name}",
                 placeholder=PLACEHOLDERS.get(name, ""),
-            )
+            ),
+            classes="field",
+            id=f"box-{name}",
+        )
+        box.styles.padding = (0, 0, 1, 0)
+        return box
 
     # ------------------------------------------------------------------ loading
     def on_mount(self) -> None:
         self.title = "Edit customer" if self.customer_id else "New customer"
+        if not self._staged:
+            self._ready()
+
+    def _ready(self) -> None:
+        """Every widget is mounted: hide what waits for a reason to show, load the choices."""
+        self.complete = True
         self.query_one("#form-banner", Static).display = False
         self.query_one("#box-blocked_reason").display = False
         self.query_one("#cf-title").display = False
@@ -172,7 +236,12 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
     @property
     def reusable(self) -> bool:
         """A new-customer form that is not open: :meth:`reopen` can show it again."""
-        return self.customer_id is None and self.is_attached and self not in self.app.screen_stack
+        return (
+            self.customer_id is None
+            and self.complete
+            and self.is_attached
+            and self not in self.app.screen_stack
+        )
 
     def reopen(self, prefill: dict[str, str] | None = None) -> None:
         """Make this (closed) new-customer form blank again, as a new one would be, and load

@@ -508,3 +508,83 @@ async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> 
         assert isinstance(app.screen, ProfileScreen)
         saved = one_customer(desk_engine, email="maria@example.com")
         assert (saved.first_name, saved.last_name) == ("Maria", "Lopez")
+
+
+def _tree(screen: Any) -> list[tuple[str, str | None, tuple[str, ...]]]:
+    """The form's widgets in order (the footer's keys depend on the screen shown)."""
+    form = screen.query_one("#form")
+    return [(type(w).__name__, w.id, tuple(sorted(w.classes))) for w in form.walk_children()]
+
+
+async def _staged_to_the_end(app: Any, pilot: Any) -> None:
+    """Let the form being built a step at a time (stage_new_customer_form) finish."""
+    for _ in range(500):
+        if app._new_form is not None and app._new_form.complete and app._staging is None:
+            break
+        await pilot.pause(0.02)
+    await settle(pilot)
+
+
+async def test_form_built_a_few_widgets_at_a_time_while_typing_is_the_whole_form(
+    desk_engine: Engine,
+) -> None:
+    """From start-up the app builds the form in small steps between keys, while the desk
+    types without a pause: keys typed meanwhile land where they were typed, the form built
+    has every widget a composed form has, in the same order, laid out, and ``n`` then shows
+    that one, with keys typed at once landing in order."""
+    from frontdesk import app as app_module
+
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.stage_new_customer_form()
+        staged = app._new_form
+        assert staged is not None and not staged.complete
+        before = len(list(staged.walk_children()))
+        await keys(pilot, "slash", "maria lopez de la cruz", "ctrl+u", "jose", "ctrl+u")
+        await keys(pilot, "Maria Lopez", "enter")  # nothing matched: letters are actions
+        await _staged_to_the_end(app, pilot)
+        assert isinstance(app.screen, DirectoryScreen)
+        assert app.screen.query_one("#search", Input).value == "Maria Lopez"
+        assert app._new_form is staged and staged.complete and app.screen is not staged
+        assert len(list(staged.walk_children())) > before + 50  # built after start-up
+        assert staged.query_one("#f-first_name").region.width > 0  # laid out
+        composed = CustomerFormScreen()  # composed at once, off screen like the staged one
+        app.install_screen(composed, "composed")
+        _screen, mounted = app._get_screen(composed)
+        await mounted
+        await settle(pilot)
+        assert _tree(staged) == _tree(composed)
+        # ``n`` adds the customer typed.
+        await keys(pilot, "n", *TO_EMAIL, "m@example.com")
+        assert app.screen is staged
+        assert value_of(app, "first_name") == "Maria" and value_of(app, "email") == "m@example.com"
+        await keys(pilot, "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        saved = one_customer(desk_engine, email="m@example.com")
+        assert (saved.first_name, saved.last_name) == ("Maria", "Lopez")
+        assert app_module.STAGE_EVERY <= 0.05  # a step between keys, not after a pause
+
+
+async def test_n_before_the_staged_form_is_complete_opens_a_whole_form(
+    desk_engine: Engine,
+) -> None:
+    """``n`` typed before the form being built is complete drops that one and composes a
+    whole form, as without it: the keys typed at once land in it and it saves; the next
+    ``n`` reopens it."""
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.stage_new_customer_form()
+        assert app._stage_timer is not None
+        app._stage_timer.pause()  # (not complete whatever the machine's speed)
+        partial = app._new_form
+        await keys(pilot, "n", "Ann", "tab", "[Lee]", *TO_EMAIL[1:], "ann@example.com", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        saved = one_customer(desk_engine, email="ann@example.com")
+        assert (saved.first_name, saved.last_name) == ("Ann", "[Lee]")
+        assert partial is not None and not partial.is_attached  # dropped
+        kept = app._new_form
+        assert kept is not None and kept is not partial and kept.complete
+        await keys(pilot, "escape", "escape", "n")
+        assert app.screen is kept and value_of(app, "first_name") == ""
