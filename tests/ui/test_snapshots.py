@@ -154,6 +154,24 @@ def test_form_with_errors(snap_compare: Any, demo_engine: Engine) -> None:
     )
 
 
+def test_new_form_built_ahead_in_steps(snap_compare: Any, demo_engine: Engine) -> None:
+    """The form the app builds a few widgets at a time from start-up, shown by ``n``."""
+
+    async def staged(pilot: Pilot[None]) -> None:
+        app: Any = pilot.app
+        app.stage_new_customer_form()
+        for _ in range(500):
+            if app._new_form.complete and app._staging is None:
+                break
+            await pilot.pause(0.02)
+
+    assert snap_compare(
+        make_app(demo_engine),
+        terminal_size=SIZE,
+        run_before=steps(focus_table(), staged, press("n")),
+    )
+
+
 def test_form_edit(snap_compare: Any, demo_engine: Engine) -> None:
     async def open_form(pilot: Pilot[None]) -> None:
         pilot.app.push_screen(CustomerFormScreen(customer_id=7))
