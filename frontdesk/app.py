@@ -320,28 +320,39 @@ class FrontdeskApp(App[None]):
     def prepare_new_customer_form(self) -> None:
         """Build the new customer form before it is first asked for (the desk idle a moment),
         so that even the first ``n`` only shows it. Composing, mounting, styling and laying out
-        its widgets off screen is what made a first opening slow."""
+        its widgets off screen is what made a first opening slow. (In the running app
+        :meth:`stage_new_customer_form` has usually begun it by then: this step then has
+        nothing to do.)"""
         from frontdesk.screens.customer_form import CustomerFormScreen
 
         if self._new_form is not None:
             return
         form = CustomerFormScreen()
-        self.install_screen(form, "new-customer")
-        self._new_form = form
-        # Textual mounts a screen as push_screen shows it; this is the same first step of
-        # push_screen's (no public call mounts a screen without showing it).
-        _form, mounted = self._get_screen(form)
+        mounted = self._keep_off_screen(form)
 
         async def lay_out() -> None:
-            # Its first layout too, at the terminal's size (a third of a first opening's
-            # time: the first ``n`` after an idle start-up took 110-119 ms, now 77-80 ms at
-            # a million customers). Textual's own layout step (private; no public call lays
-            # out a screen that is not shown): a screen not current is only laid out.
             await mounted
-            if not form.is_current:
-                form._refresh_layout(self.size)
+            self._lay_out_off_screen(form)
 
         self.call_later(lay_out)
+
+    def _keep_off_screen(self, form: CustomerFormScreen) -> Any:
+        """Install ``form`` as the kept new-customer form and mount it without showing it;
+        returns what to await for the mount. Textual mounts a screen as push_screen shows it;
+        this is the same first step of push_screen's (no public call mounts a screen without
+        showing it)."""
+        self.install_screen(form, "new-customer")
+        self._new_form = form
+        _form, mounted = self._get_screen(form)
+        return mounted
+
+    def _lay_out_off_screen(self, form: CustomerFormScreen) -> None:
+        """The kept form's first layout, at the terminal's size (a third of a first opening's
+        time: the first ``n`` after an idle start-up took 110-119 ms, then 77-80 ms at a
+        million customers). Textual's own layout step (private; no public call lays out a
+        screen that is not shown): a screen not current is only laid out."""
+        if not form.is_current:
+            form._refresh_layout(self.size)
 
     def stage_new_customer_form(self) -> None:
         """Build the new customer form off screen a few widgets at a time, between keys, from
@@ -355,9 +366,7 @@ class FrontdeskApp(App[None]):
         if self._new_form is not None:
             return
         form = CustomerFormScreen(staged=True)
-        self.install_screen(form, "new-customer")
-        self._new_form = form
-        _form, mounted = self._get_screen(form)  # its bare frame (see prepare_new_customer_form)
+        mounted = self._keep_off_screen(form)  # its bare frame
         self._staging = None
         self._staging_busy = True
 
@@ -379,13 +388,11 @@ class FrontdeskApp(App[None]):
             return
         step = next(self._staging, None)
         if step is None:
-            # Every widget is in: its first layout at the terminal's size, a step of its own
-            # (see prepare_new_customer_form), and the building is done.
+            # Every widget is in: its first layout, a step of its own, and the building is done.
             self._staging = None
             if self._stage_timer is not None:
                 self._stage_timer.stop()
-            if not form.is_current:
-                form._refresh_layout(self.size)
+            self._lay_out_off_screen(form)
             return
         self._staging_busy = True
 
