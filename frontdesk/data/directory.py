@@ -652,10 +652,54 @@ def prefill_from_query(text: str) -> dict[str, str]:
     if phone_part and len(digits(phone_part)) >= 3:
         out["phone"] = phone_part
     if words:
-        out["first_name"] = words[0].capitalize() if words[0].islower() else words[0]
+        out["first_name"] = _capitalised(words[0])
         if len(words) > 1:
-            out["last_name"] = " ".join(words[1:])
+            last = words[1:]
+            # "de vries" -> "de Vries", "van der berg" -> "van der Berg": a particle before
+            # the surname keeps its small letter; the surname itself gets a capital.
+            out["last_name"] = " ".join(
+                w if i < len(last) - 1 and w in _NAME_PARTICLES else _capitalised(w)
+                for i, w in enumerate(last)
+            )
     return out
+
+
+# Words written in small letters before a surname (Dutch, German, Spanish, Portuguese,
+# Italian, French, Arabic names).
+_NAME_PARTICLES = frozenset(
+    [
+        "al",
+        "bin",
+        "da",
+        "das",
+        "de",
+        "del",
+        "della",
+        "der",
+        "di",
+        "do",
+        "dos",
+        "du",
+        "el",
+        "ibn",
+        "la",
+        "le",
+        "ten",
+        "ter",
+        "van",
+        "von",
+        "y",
+        "zu",
+    ]
+)
+
+
+def _capitalised(word: str) -> str:
+    """A word typed all in small letters with a capital (each part of "garcia-lopez"); a
+    word typed with any capital is left as typed ("McAllister", "deVries")."""
+    if not word.islower():
+        return word
+    return "-".join(part[:1].upper() + part[1:] for part in word.split("-"))
 
 
 # --------------------------------------------------------------------------- bulk actions

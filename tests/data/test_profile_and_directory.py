@@ -263,8 +263,29 @@ def test_bulk_actions(any_engine: Engine, world: dict[str, int]) -> None:
 def test_prefill_from_query() -> None:
     assert directory.prefill_from_query("anna de vries 06 1234 5678") == {
         "first_name": "Anna",
-        "last_name": "de vries",
+        "last_name": "de Vries",
         "phone": "06 1234 5678",
+    }
+    # Surnames typed in small letters get their capital; what was typed with capitals stays.
+    assert directory.prefill_from_query("maria lopez") == {
+        "first_name": "Maria",
+        "last_name": "Lopez",
+    }
+    assert directory.prefill_from_query("jan van der berg") == {
+        "first_name": "Jan",
+        "last_name": "van der Berg",
+    }
+    assert directory.prefill_from_query("ana garcia-lopez") == {
+        "first_name": "Ana",
+        "last_name": "Garcia-Lopez",
+    }
+    assert directory.prefill_from_query("Ian McAllister") == {
+        "first_name": "Ian",
+        "last_name": "McAllister",
+    }
+    assert directory.prefill_from_query("[bold] de") == {
+        "first_name": "[bold]",
+        "last_name": "De",
     }
     assert directory.prefill_from_query("bob@example.com") == {"email": "bob@example.com"}
     assert directory.prefill_from_query("+31 6 12") == {"phone": "+31 6 12"}

@@ -257,7 +257,7 @@ async def test_new_customer_prefilled_from_search(desk_engine: Engine) -> None:
         await keys(pilot, "enter", "n")  # enter leaves the search box
         assert isinstance(app.screen, CustomerFormScreen)
         assert value_of(app, "first_name") == "Anna"
-        assert value_of(app, "last_name") == "de vries"
+        assert value_of(app, "last_name") == "de Vries"
         assert value_of(app, "phone") == "0612345678"
         await keys(pilot, "escape")
         assert isinstance(app.screen, ConfirmModal)  # the pre-filled values count as typed
@@ -393,7 +393,7 @@ async def test_reopened_form_takes_the_search_box_and_asks_before_discarding(
         assert isinstance(app.screen, DirectoryScreen)
         await keys(pilot, "/", "anna de vries anna@example.com", "enter", "n")
         assert isinstance(app.screen, CustomerFormScreen)
-        assert (value_of(app, "first_name"), value_of(app, "last_name")) == ("Anna", "de vries")
+        assert (value_of(app, "first_name"), value_of(app, "last_name")) == ("Anna", "de Vries")
         assert value_of(app, "email") == "anna@example.com"
         form = app.screen
         # The directory under the (opaque) form is not drawn, nor is a repaint of it a
@@ -405,7 +405,7 @@ async def test_reopened_form_takes_the_search_box_and_asks_before_discarding(
         await keys(pilot, "escape", "ctrl+s")
         assert isinstance(app.screen, ProfileScreen)
         saved = one_customer(desk_engine, first_name="Anna")
-        assert saved.last_name == "de vries"
+        assert saved.last_name == "de Vries"
 
 
 async def test_new_customer_while_the_kept_form_is_open_gets_its_own(
