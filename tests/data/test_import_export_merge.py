@@ -392,6 +392,58 @@ def test_batches_are_committed_together_and_progress_counts_what_is_in(
     assert run_checks(engine).ok
 
 
+def test_cycle_collector_is_quiet_during_an_import_and_as_it_was_after(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """While rows are imported, Python's cycle collector runs after 50,000 new objects and
+    leaves out what existed before (every full collection walked the whole process); after,
+    it is as it was, also when the import fails, and two imports at once share the setting."""
+    import gc
+
+    from frontdesk.data import importing
+
+    before = gc.get_threshold()
+    frozen_before = gc.get_freeze_count()
+    during: list[tuple[tuple[int, int, int], int]] = []
+    collections = {"young": 0}
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 0 and during:
+            collections["young"] += 1
+
+    def heard(_rows: int) -> None:
+        during.append((gc.get_threshold(), gc.get_freeze_count()))
+
+    gc.callbacks.append(count)
+    try:
+        summary = run_import(
+            engine=engine,
+            path=_people_file(tmp_path / "people.csv", 3000),
+            options=ImportOptions(batch_size=500, commit_seconds=0, workers=0),
+            progress=heard,
+            actor=ADMIN,
+        )
+    finally:
+        gc.callbacks.remove(count)
+    assert summary.imported == 3000
+    assert {threshold for threshold, _ in during} == {(50_000, 50, 1000)}
+    assert all(frozen > frozen_before for _, frozen in during)
+    # 2,500 rows after the first commit: at the default threshold (700), over a hundred
+    # collections; at 50,000, a handful.
+    assert collections["young"] <= 5
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen_before)
+    # Nested (two imports in one process): the outer one still has the quiet setting when
+    # the inner one ends; a failed import puts it back too.
+    with importing._fewer_collections():
+        with importing._fewer_collections():
+            pass
+        assert gc.get_threshold() == (50_000, 50, 1000)
+    assert gc.get_threshold() == before
+    with pytest.raises(KeyboardInterrupt), importing._fewer_collections():
+        raise KeyboardInterrupt
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen_before)
+
+
 def _customer_rows(engine: Engine) -> list[tuple[object, ...]]:
     with Session(engine) as s:
         return [
