@@ -447,15 +447,25 @@ def tags_of(*, session: Session, customer_id: int) -> list[Tag]:
 
 
 def _flush_unique(session: Session, customer: Customer) -> None:
-    """Flush inside a savepoint; a unique-index violation becomes DuplicateCustomer."""
+    """Flush inside a savepoint; a unique-index violation (another desk took the phone or
+    email since it was checked) becomes DuplicateCustomer.
+
+    A customer being edited was changed before the savepoint began, and SQLAlchemy flushes
+    it as the savepoint begins, outside it: a violation then ends the whole transaction, so
+    it is rolled back (the action is refused anyway) before the other customer is looked up.
+    """
+    phone, email_key, own_id = customer.phone, customer.email_key, customer.id
     try:
         with session.begin_nested():
             session.add(customer)
             session.flush()
     except IntegrityError as exc:
-        found = find_live_duplicate(
-            session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
-        )
+        if not session.in_nested_transaction() and not session.is_active:
+            session.rollback()
+        with session.no_autoflush:  # (the customer would be flushed, and refused, again)
+            found = find_live_duplicate(
+                session, phone=phone, email_key=email_key, exclude_id=own_id
+            )
         if found is not None:
             raise DuplicateCustomer(found[0], found[1]) from None
         raise ValidationFailed("customer", f"rejected by the database: {exc.orig}") from None
@@ -546,9 +556,12 @@ def _apply(
     if not changes:
         return customer
     if {"phone", "email"} & changes.keys() and customer.is_live:
-        found = find_live_duplicate(
-            session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
-        )
+        # Not flushed first: the changed phone or email would meet the unique index before
+        # the question is answered (an IntegrityError instead of "X already has this phone").
+        with session.no_autoflush:
+            found = find_live_duplicate(
+                session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
+            )
         if found is not None:
             raise DuplicateCustomer(found[0], found[1])
     customer.version += 1

@@ -86,6 +86,54 @@ def test_duplicate_phone_and_email_name_the_existing_customer(nl: Session) -> No
     assert err.value.field == "email"
 
 
+def test_editing_to_another_customers_phone_or_email_names_them(nl: Session) -> None:
+    """An edit to a phone or email another live customer has is refused with their name (it
+    was an IntegrityError: the change was flushed by the duplicate check's own query)."""
+    first = add(nl, first_name="Maria", last_name="Garcia", phone="0612345678", email="m@x.nl")
+    second = add(nl, first_name="Ben", phone="0687654321", email="ben@x.nl")
+    assert second.id is not None
+    for data, taken in (
+        (C.CustomerUpdate(phone="+31 6 1234 5678"), "phone"),
+        (C.CustomerUpdate(email="M@X.NL"), "email"),
+        (C.CustomerUpdate(phone="0612345678", email="m@x.nl"), "phone"),
+    ):
+        with pytest.raises(DuplicateCustomer) as err:
+            C.update_customer(
+                session=nl, customer_id=second.id, data=data, expected_version=1, actor=ADMIN
+            )
+        assert (err.value.field, err.value.existing_code) == (taken, first.code)
+        nl.rollback()
+    # The database's own guard, when the friendly check is bypassed, says the same.
+    original = C.find_live_duplicate
+    calls = {"n": 0}
+
+    def only_after_the_flush(*args: object, **kw: object) -> object:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else original(*args, **kw)  # type: ignore[arg-type]
+
+    try:
+        C.find_live_duplicate = only_after_the_flush  # type: ignore[assignment]
+        with pytest.raises(DuplicateCustomer) as err:
+            C.update_customer(
+                session=nl,
+                customer_id=second.id,
+                data=C.CustomerUpdate(phone="0612345678"),
+                expected_version=1,
+                actor=ADMIN,
+            )
+        assert err.value.existing_code == first.code
+    finally:
+        C.find_live_duplicate = original  # type: ignore[assignment]
+    nl.rollback()
+    unchanged = nl.get(Customer, second.id)
+    assert unchanged is not None
+    assert (unchanged.phone, unchanged.email, unchanged.version) == (
+        "+31687654321",
+        "ben@x.nl",
+        1,
+    )
+
+
 def test_unique_index_is_the_real_guard(nl: Session) -> None:
     """Even when the friendly pre-check is bypassed, the database refuses the duplicate."""
     add(nl, first_name="A", phone="0612345678")

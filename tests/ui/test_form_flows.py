@@ -149,6 +149,43 @@ async def test_duplicate_phone_offers_the_existing_customer(demo_engine: Engine)
         assert code in app.screen.title
 
 
+async def test_edit_to_another_customers_phone_names_them(demo_engine: Engine) -> None:
+    """An edit typed to a phone someone else has: the message under the field names them (it
+    was "Unexpected error (IntegrityError)"), and nothing is changed (emails: the service
+    test)."""
+    with Session(demo_engine) as s:
+        taken = s.exec(
+            select(Customer)
+            .where(col(Customer.phone).is_not(None))
+            .order_by(col(Customer.id).desc())
+        ).first()
+        assert taken is not None and taken.phone
+        phone, code = taken.phone, taken.code
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "down", "down")
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        customer_id = screen.highlighted_id()
+        with Session(demo_engine) as s:
+            before = svc.get_customer(session=s, customer_id=customer_id or 0)
+        await keys(pilot, "e", *TO_PHONE, "end", "ctrl+u", "+", phone[1:], "ctrl+s")
+        assert isinstance(app.screen, CustomerFormScreen)
+        message = error_of(app, "phone")
+        assert code in message and "already has this phone" in message
+        assert value_of(app, "phone") == phone  # what was typed is still there
+        await keys(pilot, "escape", "y")
+        assert isinstance(app.screen, DirectoryScreen)
+    with Session(demo_engine) as s:
+        after = svc.get_customer(session=s, customer_id=customer_id or 0)
+        assert (after.phone, after.email, after.version) == (
+            before.phone,
+            before.email,
+            before.version,
+        )
+
+
 async def test_edit_typed_right_after_opening_is_kept(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
