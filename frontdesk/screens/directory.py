@@ -937,10 +937,10 @@ class DirectoryScreen(FrontdeskScreen[None]):
             self.selected.clear()
             self.refresh_marks()
         elif search.value:
+            # Back to how the directory opens: the whole list, focused, so the next letters
+            # are actions again (they went into the search box: "b" typed a "b").
             search.value = ""
-            self.query_text = ""
-            self.reload()
-            self.set_focus(search)
+            self.leave_search(leave_box=True)
 
     def action_open(self) -> None:
         customer_id = self.highlighted_id()

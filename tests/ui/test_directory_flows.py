@@ -152,6 +152,27 @@ async def test_letters_in_the_search_box_and_selects_are_text(demo_engine: Engin
         assert app.focused is app.screen.query_one("#status", Select)
 
 
+async def test_escape_clears_the_search_and_letters_are_actions_again(
+    demo_engine: Engine,
+) -> None:
+    """``escape`` after a search (from the results or from the box itself) shows the whole
+    list, focused: the ``b`` typed at once opens a booking (it was typed into the search)."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        everyone = label(app, "#count")
+        await keys(pilot, "/", "zzqx", "enter", "escape", "b")
+        assert isinstance(app.screen, NewBookingScreen)
+        await keys(pilot, "escape")
+        assert isinstance(app.screen, DirectoryScreen)
+        search = app.screen.query_one("#search", Input)
+        assert search.value == "" and label(app, "#count") == everyone
+        await keys(pilot, "/", "smi", "escape", "b")  # escape in the box itself
+        assert isinstance(app.screen, NewBookingScreen)
+        await keys(pilot, "escape")
+        assert search.value == "" and app.focused is table(app)
+
+
 async def test_walk_in_starts_with_b(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
