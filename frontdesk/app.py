@@ -456,6 +456,36 @@ class FrontdeskApp(App[None]):
                 self.notify, f"Expired points written off for {expired} enrolments"
             )
 
+    def deliver_screenshot(
+        self,
+        filename: str | None = None,
+        path: str | None = None,
+        time_format: str | None = None,
+    ) -> str | None:
+        """The palette's "Screenshot": an SVG of the screen, which shows customers' names,
+        phones and emails, so it is written privately (0600, in the data folder's
+        ``screenshots``; Textual's own went to the Downloads folder, readable by everyone)."""
+        from frontdesk import config
+        from frontdesk.data.privacy import write_private_text
+
+        svg = self.export_screenshot()
+        folder = Path(path) if path else (self.data_dir or config.data_dir()) / "screenshots"
+        stamp = datetime.now().strftime(time_format or "%Y-%m-%d-%H%M%S-%f")
+        target = folder / (filename or f"Frontdesk-{stamp}.svg")
+
+        def save() -> None:
+            try:
+                write_private_text(target, svg)
+            except OSError as exc:
+                message = plain(f"Could not save the screenshot: {exc.strerror or exc}")
+                self.call_from_thread(self.notify, message, severity="error", markup=False)
+            else:
+                message = plain(f"Screenshot saved to {target}")
+                self.call_from_thread(self.notify, message, markup=False)
+
+        self.run_worker(save, thread=True, group="screenshot", exit_on_error=False)
+        return None
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         commands = [

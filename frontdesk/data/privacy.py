@@ -385,17 +385,26 @@ def backups_before_erasures(*, session: Session, folder: Path) -> list[tuple[Pat
     return out
 
 
-def write_private_json(path: Path, data: dict[str, Any]) -> Path:
-    """Write ``data`` as readable JSON to a file only its owner can read (0600)."""
-    import json
+def write_private_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a file only its owner can read (0600), in a folder only they can
+    open when it is new (0700): for anything that holds customer data."""
     import os
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # (an older file of the same name may have been readable)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-    os.chmod(path, 0o600)
+        handle.write(text)
     return path
+
+
+def write_private_json(path: Path, data: dict[str, Any]) -> Path:
+    """Write ``data`` as readable JSON to a file only its owner can read (0600)."""
+    import json
+
+    return write_private_text(
+        path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    )
 
 
 def save_customer_data(

@@ -24,7 +24,7 @@ from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.filters import FilterModal
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
+from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -171,6 +171,30 @@ async def test_escape_clears_the_search_and_letters_are_actions_again(
         assert isinstance(app.screen, NewBookingScreen)
         await keys(pilot, "escape")
         assert search.value == "" and app.focused is table(app)
+
+
+async def test_a_screenshot_from_the_palette_is_private(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    """The palette's Screenshot shows customers' names and phones: it is written only for
+    its owner (0600), in the data folder, and the notice names the file."""
+    import os
+    import stat
+
+    app = make_app(demo_engine, data_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        first = codes(app)[0]
+        await keys(pilot, "ctrl+p", "Screenshot")
+        await pilot.pause(0.3)  # the palette's search
+        await keys(pilot, "enter")
+        folder = tmp_path / "screenshots"
+        await wait_until(pilot, lambda: folder.exists() and any(folder.iterdir()))
+        await wait_until(pilot, lambda: bool(app._notifications))
+        (shot,) = folder.iterdir()
+        assert stat.S_IMODE(os.stat(shot).st_mode) == 0o600
+        assert first in shot.read_text(encoding="utf-8")
+        assert any(str(shot) in str(n.message) for n in app._notifications)
 
 
 async def test_walk_in_starts_with_b(demo_engine: Engine) -> None:
