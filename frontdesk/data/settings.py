@@ -95,9 +95,15 @@ def _coerce(key: str, value: Any) -> Any:
         text = str(value).strip()
         if not text:
             raise ValidationFailed(key, "must not be empty")
+        if key == "currency":
+            # What amounts are shown in: an ISO 4217 code (EUR, USD, GBP), never free text.
+            code = text.upper()
+            if not (len(code) == 3 and code.isascii() and code.isalpha()):
+                raise ValidationFailed(key, "must be a three-letter currency code, e.g. EUR or USD")
+            return code
         if len(text) > 100:
             raise ValidationFailed(key, "is too long (100 characters at most)")
-        return text.upper() if key == "currency" else text
+        return check_text(key, text)
     if key in MESSAGING_KEYS:
         return coerce_setting(key, value)
     raise ValidationFailed(key, f"unknown setting (known: {', '.join(sorted(DEFAULTS))})")

@@ -60,6 +60,26 @@ def test_saving_checks_as_the_cli_does_and_keeps_nothing_refused(session: Sessio
     assert get_setting(session=session, key="auto_confirm_requests") is True
 
 
+def test_currency_is_a_three_letter_code_and_the_name_plain_text(session: Session) -> None:
+    """A currency is what every amount is shown in: EUR, usd (stored EUR, USD); "EURO" or
+    markup like "[/]" are refused (they were stored and shown next to every amount)."""
+    for typed in ("EURO", "[/]", "€", "E1R", "ÉUR", ""):
+        with pytest.raises(ValidationFailed) as refused:
+            save_business_setting(session=session, key="currency", value=typed, actor=ADMIN)
+        assert refused.value.field == "currency"
+    with pytest.raises(ValidationFailed, match="control"):
+        save_business_setting(
+            session=session, key="business_name", value="Salon\x1b[2J", actor=ADMIN
+        )
+    assert get_setting(session=session, key="currency") == DEFAULTS["currency"]
+    saved = save_business_setting(session=session, key="currency", value=" usd ", actor=ADMIN)
+    assert saved.value == "USD"
+    saved = save_business_setting(
+        session=session, key="business_name", value="[bold]Salon[/]", actor=ADMIN
+    )
+    assert saved.value == "[bold]Salon[/]"  # text, shown literally
+
+
 def test_secrets_cannot_be_set_here(session: Session) -> None:
     before = stored(session)
     with pytest.raises(ValidationFailed, match="never shown or stored here"):
