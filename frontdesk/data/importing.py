@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager
@@ -1492,6 +1492,21 @@ def _run_batch(
         if keys:
             for cid, taken in conn.execute(statement, {"keys": keys}):
                 found.setdefault(cid or 0, []).append((name, taken or ""))
+    # A phone or email no customer has as their own may be a live customer's second one (a
+    # merged-away customer's, kept by the merge; one added in Details): that customer is the
+    # match (an export taken before a merge, imported again, brought the merged-away
+    # customer back as new).
+    primary = {pair for pairs in found.values() for pair in pairs}
+    others = [k for k in phones if ("phone", k) not in primary] + [
+        k for k in emails if ("email", k) not in primary
+    ]
+    secondary: set[tuple[str, str]] = set()
+    if others:
+        for cid, kind, taken in conn.execute(_BY_CONTACTS, {"keys": others}):
+            pair = (kind, taken)
+            if pair not in secondary:
+                secondary.add(pair)
+                found.setdefault(cid or 0, []).append(pair)
     if found:
         for c in session.exec(select(Customer).where(col(Customer.id).in_(found))):
             for pair in found[c.id or 0]:
@@ -1528,7 +1543,10 @@ def _run_batch(
         ):
             summary.skipped += 1
         elif options.on_duplicate in ("update", "overwrite"):
-            if _update_existing(session, match, p, options, actor, ctx):
+            # A phone or email the customer already has as a second one stays there (not
+            # made their own as well).
+            known = {value for name, value in secondary if existing.get((name, value)) is match}
+            if _update_existing(session, match, p, options, actor, ctx, known):
                 summary.updated += 1
                 _warn(summary, error_writer, options, p)
             else:
@@ -1593,6 +1611,12 @@ _BY_PHONES = sa_select(col(Customer.id), col(Customer.phone)).where(
 )
 _BY_EMAILS = sa_select(col(Customer.id), col(Customer.email_key)).where(
     col(Customer.email_key).in_(bindparam("keys", expanding=True)), svc.live()
+)
+_BY_CONTACTS = (
+    sa_select(col(ContactPoint.customer_id), col(ContactPoint.kind), col(ContactPoint.value))
+    .join(Customer, col(Customer.id) == col(ContactPoint.customer_id))
+    .where(col(ContactPoint.value).in_(bindparam("keys", expanding=True)), svc.live())
+    .order_by(col(ContactPoint.id))
 )
 
 
@@ -1750,9 +1774,18 @@ def _update_existing(
     options: ImportOptions,
     actor: Staff | None,
     ctx: dict[str, Any],
+    known: Collection[str] = (),
 ) -> bool:
+    """Update ``existing`` from the row (``update``: only what it lacks; ``overwrite``: all
+    the row has). A phone or email in ``known`` (the customer's second one) is left alone."""
     raw: dict[str, Any] = {}
     values = dict(p.values)
+    if values.get("phone") in known:
+        for key in ("phone", "phone_country"):
+            values.pop(key, None)
+    if values.get("email_key") in known:
+        for key in ("email", "email_key"):
+            values.pop(key, None)
     if p.extras.get("home_branch"):  # resolved to its id by _resolve_extras
         values["home_branch_id"] = p.extras["home_branch"]
     if p.extras.get("category"):

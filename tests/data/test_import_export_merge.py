@@ -833,6 +833,70 @@ def test_duplicate_finder_and_ignore(any_session: Session) -> None:
     )
 
 
+def test_a_merged_away_customer_imported_again_is_their_survivor(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A row with a phone or email that a live customer has as a second one (a merged-away
+    customer's, kept by the merge) matches that customer: an export taken before a merge,
+    imported again, changes nothing (it brought the merged-away customer back as new)."""
+    from frontdesk.data import contacts
+
+    with Session(engine) as s:
+        a = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="Maria", last_name="Garcia", phone="+14155552671", email="m@work.com"
+            ),
+        )
+        b = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="María", last_name="Garsia", phone="+16505552671", email="m@home.com"
+            ),
+        )
+        a_id, b_code = a.id or 0, b.code
+        merge.merge_customers(session=s, survivor_id=a_id, other_ids=[b.id or 0], actor=ADMIN)
+        s.commit()
+    before = _customer_rows(engine)
+    # The merged-away customer's row as an export before the merge had it; and one with only
+    # its email, one with only its phone (written the way people type it).
+    path = tmp_path / "old-export.csv"
+    for row in (
+        f"{b_code},María,Garsia,m@home.com,+16505552671",
+        ",Maria,Garsia,M@Home.com,",
+        ",Maria,G,,+1 650 555 2671",
+    ):
+        path.write_text(f"Code,First name,Last name,Email,Mobile\n{row}\n", encoding="utf-8")
+        summary = run_import(engine=engine, path=path, options=ImportOptions(), actor=ADMIN)
+        assert (summary.imported, summary.duplicates_in_db, summary.skipped) == (0, 1, 1), row
+    assert _customer_rows(engine) == before
+    # Updated from the row: the second phone and email stay second ones.
+    path.write_text(
+        f"Code,First name,Last name,Email,Mobile,City\n{b_code},Maria,Garcia,m@home.com,,Oakland\n",
+        encoding="utf-8",
+    )
+    summary = run_import(
+        engine=engine, path=path, options=ImportOptions(on_duplicate="overwrite"), actor=ADMIN
+    )
+    assert (summary.imported, summary.updated) == (0, 1)
+    with Session(engine) as s:
+        survivor = svc.get_customer(session=s, customer_id=a_id)
+        assert (survivor.email, survivor.phone, survivor.city) == (
+            "m@work.com",
+            "+14155552671",
+            "Oakland",
+        )
+        kept = {c.value for c in contacts.contacts_of(session=s, customer_id=a_id)}
+        assert kept == {"m@home.com", "+16505552671"}
+    # Kept for review instead: a candidate on the survivor, naming the shared email.
+    summary = run_import(
+        engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"), actor=ADMIN
+    )
+    assert (summary.imported, summary.candidates) == (0, 1)
+
+
 def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
     s = any_session
     ids = _world(s)
