@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -71,6 +72,9 @@ def region_choices() -> list[tuple[str, str]]:
     ]
 
 
+_ISO_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_date(text: str, field: str, label: str) -> date | None:
     raw = (text or "").strip()
     if not raw:
@@ -78,6 +82,8 @@ def parse_date(text: str, field: str, label: str) -> date | None:
     try:
         value = date.fromisoformat(raw)
     except ValueError:
+        if _ISO_SHAPE.fullmatch(raw):  # "1990-02-30": the shape is right, the day is not
+            raise ValidationFailed(field, f"{label}: {raw} is not a day of the calendar") from None
         raise ValidationFailed(field, f"{label}: use YYYY-MM-DD, e.g. 1990-04-23") from None
     if value > date.today():
         raise ValidationFailed(field, f"{label} cannot be in the future")

@@ -162,6 +162,17 @@ def test_duplicate_and_invalid_values_name_the_field(desk: tuple[Session, Staff]
     # The same checks, field by field, without a database (as the form types).
     errors = form_errors(CustomerForm(first_name="", email="x@", phone="12"), region="NL")
     assert set(errors) == {"first_name", "email", "phone"}
+    # A date written the right way that is not a day says so (not "use YYYY-MM-DD").
+    errors = form_errors(
+        CustomerForm(first_name="X", email="x@example.com", date_of_birth="1990-02-30"),
+        region="NL",
+    )
+    assert "1990-02-30 is not a day of the calendar" in errors["date_of_birth"]
+    errors = form_errors(
+        CustomerForm(first_name="X", email="x@example.com", date_of_birth="30/02/1990"),
+        region="NL",
+    )
+    assert "use YYYY-MM-DD" in errors["date_of_birth"]
 
 
 def test_photo_is_stored_and_can_be_removed(desk: tuple[Session, Staff], tmp_path: Path) -> None:
