@@ -292,6 +292,11 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
     async def _fill_loaded(self, data: CustomerFormData) -> None:
         try:
             await self._apply_loaded(data)
+            # A name brought from the search is kept: the cursor after it, not selecting it
+            # (focusing selected it, and the first letter typed replaced "Nobody").
+            first = self.query_one("#f-first_name", Input)
+            if self.prefill.get("first_name") and self.focused is first:
+                first.cursor_position = len(first.value)
         finally:
             self.release_keys()
 

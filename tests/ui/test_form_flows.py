@@ -300,6 +300,25 @@ async def test_new_customer_prefilled_from_search(desk_engine: Engine) -> None:
         assert isinstance(app.screen, ConfirmModal)  # the pre-filled values count as typed
 
 
+async def test_typing_after_n_goes_on_after_the_name_from_the_search(
+    desk_engine: Engine,
+) -> None:
+    """The form built ahead (as the running app builds it) and prefilled from the search:
+    what is typed at once goes on after the name (it was selected, and the first letter
+    typed replaced it)."""
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.stage_new_customer_form()
+        await _staged_to_the_end(app, pilot)
+        await keys(pilot, "/", "nobody newperson", "enter", "n", "-Jo")
+        assert isinstance(app.screen, CustomerFormScreen)
+        assert (value_of(app, "first_name"), value_of(app, "last_name")) == (
+            "Nobody-Jo",
+            "Newperson",
+        )
+
+
 async def test_photo_is_copied_privately(desk_engine: Engine, tmp_path: Path) -> None:
     image = tmp_path / "face.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
