@@ -54,6 +54,17 @@ def fail(message: str | Text, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
+def cannot_open(database: str | None, exc: Exception) -> NoReturn:
+    """One line for a database that cannot be opened: the driver's own words, without
+    SQLAlchemy's statement and web address."""
+    from sqlalchemy.exc import DBAPIError
+
+    reason = str(exc.orig) if isinstance(exc, DBAPIError) and exc.orig is not None else str(exc)
+    if "file is not a database" in reason:
+        reason = f"{database or 'the file'} is not a Frontdesk database, or it is damaged"
+    fail(f"cannot open the database: {reason.strip()}")
+
+
 def upgrading(old: str, new: str) -> None:
     """Tell the admin that the database is being upgraded (a big one takes a while)."""
     # ``\r\n``: the app's start may already hold the terminal's keys raw.
@@ -139,9 +150,8 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[Engine]:
 
     try:
         engine = open_database(_db(ctx, db), on_upgrade=upgrading)
-    except Exception as exc:  # pragma: no cover - message for the admin
-        fail(f"cannot open the database: {exc}")
-        raise
+    except Exception as exc:
+        cannot_open(_db(ctx, db), exc)
     try:
         yield engine
     finally:

@@ -86,6 +86,18 @@ def test_errors_exit_non_zero_with_one_line(tmp_path: Path) -> None:
     assert code == 1 and "no customer" in err
 
 
+def test_a_file_that_is_no_database_is_named_in_one_line(tmp_path: Path) -> None:
+    """Not SQLAlchemy's text (its statement and web address): one line naming the file."""
+    bad = tmp_path / "notes.db"
+    bad.write_text("Code,First name\nC-000001,Ann\n", encoding="utf-8")
+    for args in (("--db", str(bad), "check"), ("customers", "find", "ann", "--db", str(bad))):
+        code, _, err = run(*args)
+        assert code == 1
+        assert f"{bad} is not a Frontdesk database, or it is damaged" in err
+        assert "sqlalche.me" not in err and len(err.strip().splitlines()) == 1
+    assert bad.read_text(encoding="utf-8").startswith("Code,")  # left as it was
+
+
 def test_group_db_option_and_env(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     db = tmp_path / "env.db"
     monkeypatch.setenv("FRONTDESK_DB", str(db))
