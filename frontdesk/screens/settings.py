@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.widgets import (
     DataTable,
     Header,
@@ -543,7 +544,18 @@ class SettingsScreen(FrontdeskScreen[None]):
         if focus is not None and str(focus) in keys:
             table.move_cursor(row=keys.index(str(focus)))
         else:
-            table.move_cursor(row=min(keep_row, len(rows) - 1))
+            table.move_cursor(row=self._setting_row(min(keep_row, len(rows) - 1)))
+
+    def _setting_row(self, row: int) -> int:
+        """``row``, or the first setting after it when it is a group's heading (the tab
+        opened on the "Business" heading, where enter did nothing)."""
+        table = self.query_one("#s-business-table", DataTable)
+        settings = {s.key for s in self.business}
+        for index in range(max(row, 0), table.row_count):
+            key, _ = table.coordinate_to_cell_key(Coordinate(index, 0))
+            if key.value in settings:
+                return index
+        return row
 
     def cells(self, tab: str, row: Any) -> list[Text]:
         if tab == "s-fields":
@@ -620,10 +632,14 @@ class SettingsScreen(FrontdeskScreen[None]):
         return next((s for s in self.business if s.key == key.value), None)
 
     def edit_setting(self) -> None:
-        """Enter on a business setting: its dialog (a secret: where it comes from)."""
+        """Enter on a business setting: its dialog (a secret: where it comes from); on a
+        group's heading, the group's first setting's."""
+        table = self.query_one("#s-business-table", DataTable)
+        if table.row_count and self.current_setting() is None:
+            table.move_cursor(row=self._setting_row(table.cursor_row))
         setting = self.current_setting()
         if setting is None:
-            return  # a group heading
+            return
         if not setting.info.editable:
             self.notify(SECRET_SOURCES.get(setting.key, ""), markup=False, timeout=8)
             return

@@ -23,11 +23,28 @@ from tests.ui.conftest import SIZE, burst, make_app, settle
 ADMIN = "admin"  # the demo's admin
 
 
-def to_row(engine: Engine, key: str) -> list[str]:
-    """The ``down`` presses from the first row of the Business tab to the setting ``key``."""
+def business_keys(engine: Engine) -> list[str]:
     with Session(engine) as s:
-        keys = [row_key for row_key, _ in business_rows(load_business_settings(session=s))]
-    return ["down"] * keys.index(key)
+        return [row_key for row_key, _ in business_rows(load_business_settings(session=s))]
+
+
+def to_row(engine: Engine, key: str) -> list[str]:
+    """The ``down`` presses from where the Business tab opens (its first setting, under the
+    first group's heading) to the setting ``key``."""
+    keys = business_keys(engine)
+    return ["down"] * (keys.index(key) - 1)
+
+
+async def test_the_tab_opens_on_its_first_setting_and_enter_edits_it(demo_engine: Engine) -> None:
+    """Enter straight after opening the tab edits the first setting (the cursor was on the
+    group's heading, where enter did nothing)."""
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "S", "left", "enter")
+        modal = app.screen
+        assert isinstance(modal, BusinessSettingModal)
+        assert modal.setting.key == business_keys(demo_engine)[1]
 
 
 def setting(engine: Engine, key: str) -> Any:
@@ -69,7 +86,7 @@ async def test_reminder_hours_set_to_12_from_the_keyboard(demo_engine: Engine) -
         assert isinstance(screen, SettingsScreen)
         assert shown(screen, "reminder_hours") == "12"
         table = screen.query_one("#s-business-table", DataTable)
-        assert table.cursor_row == len(down)  # still on the changed setting
+        assert table.cursor_row == len(down) + 1  # still on the changed setting
     assert setting(demo_engine, "reminder_hours") == 12
     with Session(demo_engine) as s:
         event = s.exec(select(AuditEvent).where(col(AuditEvent.entity) == "setting")).one()
