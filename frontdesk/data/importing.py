@@ -1542,6 +1542,20 @@ def _run_batch(
             options.dry_run and options.on_duplicate != "candidate"
         ):
             summary.skipped += 1
+            if _another_name(p.values, match):
+                # Someone else's phone or email, or a typing error: named in the error file
+                # for a person to look at (a count alone did not say which row it was).
+                by = "phone" if existing.get(("phone", phone or "")) is match else "email"
+                _bad(
+                    summary,
+                    error_writer,
+                    options,
+                    p.record,
+                    p.cells,
+                    by,
+                    f"not imported: {match.code} {match.label} has this {by} (another name)",
+                    count_invalid=False,
+                )
         elif options.on_duplicate in ("update", "overwrite"):
             # A phone or email the customer already has as a second one stays there (not
             # made their own as well).
@@ -1618,6 +1632,16 @@ _BY_CONTACTS = (
     .where(col(ContactPoint.value).in_(bindparam("keys", expanding=True)), svc.live())
     .order_by(col(ContactPoint.id))
 )
+
+
+def _another_name(values: dict[str, Any], customer: Customer) -> bool:
+    """Whether the row names someone other than ``customer`` (accents and case aside; a
+    name the row leaves out is no difference)."""
+    for key in ("first_name", "last_name"):
+        mine, theirs = values.get(key), getattr(customer, key)
+        if mine and theirs and fold(mine) != fold(theirs):
+            return True
+    return False
 
 
 def _repeated_key(

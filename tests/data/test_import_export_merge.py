@@ -897,6 +897,45 @@ def test_a_merged_away_customer_imported_again_is_their_survivor(
     assert (summary.imported, summary.candidates) == (0, 1)
 
 
+def test_a_row_skipped_for_another_persons_phone_is_named_in_the_error_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A row skipped as an existing customer but naming someone else (another person's
+    phone, or a typing error) is in the error file with who has that phone; the same person
+    written another way (case, accents) is skipped quietly."""
+    with Session(engine) as s:
+        ethan = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(
+                first_name="Ethan", last_name="Jöhnson", phone="+14155552671", email="e@x.com"
+            ),
+        )
+        s.commit()
+        code = ethan.code
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "First name,Last name,Email,Mobile\n"
+        "Carol,Johnson,,+1 415 555 2671\n"
+        "ETHAN,johnson,E@X.COM,\n",
+        encoding="utf-8",
+    )
+    errors = tmp_path / "people.errors.csv"
+    summary = run_import(
+        engine=engine, path=path, options=ImportOptions(error_file=errors), actor=ADMIN
+    )
+    assert (summary.imported, summary.skipped, summary.invalid) == (0, 2, 0)
+    with errors.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    assert len(rows) == 2  # the header and Carol's row
+    assert rows[1][:2] == ["Carol", "Johnson"]
+    assert rows[1][-2:] == [
+        "phone",
+        f"not imported: {code} Ethan Jöhnson has this phone (another name)",
+    ]
+    assert [(e.record, e.field) for e in summary.errors] == [(1, "phone")]
+
+
 def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
     s = any_session
     ids = _world(s)
