@@ -17,6 +17,7 @@ from frontdesk.cli_base import (
     _db,
     acting,
     acting_apart,
+    cannot_open,
     db_option,
     dump_json,
     err,
@@ -129,7 +130,7 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
     try:
         engine = open_database(db, on_upgrade=upgrading)
     except Exception as exc:
-        fail(f"cannot open the database: {exc}")
+        cannot_open(db, exc)
     from frontdesk.app import FrontdeskApp
     from frontdesk.crash import write_crash_report
 
@@ -893,6 +894,11 @@ def import_cmd(
     help="CSV values exactly as stored, without the apostrophe that keeps spreadsheets from "
     "running =, +, - or @ as a formula (for mail platforms and other systems).",
 )
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace FILE if it exists (without it, an existing file is left alone).",
+)
 @click.pass_context
 def export_cmd(
     ctx: click.Context,
@@ -902,11 +908,14 @@ def export_cmd(
     status: str | None,
     blocked: bool | None,
     plain_values: bool,
+    overwrite: bool,
 ) -> None:
     """Export customers to FILE (.csv, UTF-8 with BOM, or .xlsx), custom fields included.
 
-    Reception exports a search or filter of up to 500 customers; admins export everything."""
+    Reception exports a search or filter of up to 500 customers; admins export everything.
+    An existing FILE is replaced only with --overwrite; the database's own files never."""
     from frontdesk.data.customers import DirectoryFilter
+    from frontdesk.data.errors import TargetExists
     from frontdesk.data.exporting import export_customers
 
     with opened(ctx, db) as engine:
@@ -920,7 +929,10 @@ def export_cmd(
                     text=text,
                     actor=actor,
                     plain=plain_values,
+                    overwrite=overwrite,
                 )
+            except TargetExists:
+                fail(f"{file} already exists: nothing exported (--overwrite replaces it)")
             except FrontdeskError as exc:
                 fail(error_line(exc))
             except OSError as exc:

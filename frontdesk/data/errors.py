@@ -18,6 +18,14 @@ class ValidationFailed(FrontdeskError):
         self.message = message
 
 
+class TargetExists(ValidationFailed):
+    """The file to write already exists and replacing it was not asked for."""
+
+    def __init__(self, path: Any) -> None:
+        super().__init__("file", f"{path} already exists")
+        self.path = path
+
+
 class NotFound(FrontdeskError):
     def __init__(self, what: str, key: object) -> None:
         super().__init__(f"{what} {key} not found")

@@ -8,6 +8,11 @@ apostrophe unless ``plain`` is asked for (for mail platforms and other systems).
 
 Exporting is for the desk: a selection of up to ``roles.EXPORT_SELECTION_LIMIT`` customers
 takes "export", anything more or the whole directory takes "export.full".
+
+The file written is never the database's own (nor its -wal, -shm, -journal or -writers
+companion), and an existing file is replaced only when asked (``overwrite``). The rows go to a
+private temporary file next to the target, moved onto it when complete: a refused or failed
+export leaves whatever was there before untouched.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import fields
+from frontdesk.data.errors import TargetExists, ValidationFailed
 from frontdesk.data.importing import FORMULA_START, HEADERS, custom_header, normalise_header
 from frontdesk.data.models import (
     Branch,
@@ -179,12 +185,66 @@ def check_export(
         require(actor, "export.full")
 
 
+# The files SQLite (and Frontdesk's writers' turn) keep next to a database, with what they are.
+COMPANIONS = {
+    "": "the database in use",
+    "-wal": "the database's write-ahead log",
+    "-shm": "the database's shared-memory index",
+    "-journal": "the database's rollback journal",
+    "-writers": "the database's writers' lock",
+}
+
+
+def _real(path: Path) -> Path:
+    """``path`` absolute, with ``~`` expanded and symbolic links followed (as far as they go)."""
+    return Path(os.path.abspath(path.expanduser())).resolve()
+
+
+def database_files(session: Session) -> dict[Path, str]:
+    """The files of the session's SQLite database (none for PostgreSQL or in memory)."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return {}
+    db = _real(Path(url.database))
+    return {Path(f"{db}{suffix}"): what for suffix, what in COMPANIONS.items()}
+
+
+def check_target(*, session: Session, path: Path, overwrite: bool = False) -> None:
+    """Refuse a file an export may not write, before anything is read: one of the database's
+    own files, a folder, a file in a folder that does not exist or cannot be written
+    (``ValidationFailed``); an existing file unless ``overwrite`` (``TargetExists``)."""
+    target = _real(path)
+    for own, what in database_files(session).items():
+        same = target == own
+        if not same and own.exists() and target.exists():
+            try:
+                same = os.path.samefile(target, own)  # a hard link, another spelling
+            except OSError:
+                same = False
+        if same:
+            raise ValidationFailed(
+                "file", f"{path} is {what}: writing there would destroy it; choose another file"
+            )
+    if target.is_dir():
+        raise ValidationFailed("file", f"{path} is a folder; give a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValidationFailed("file", f"there is no folder {folder}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValidationFailed("file", f"cannot write in {folder} (permission denied)")
+    if not overwrite and os.path.lexists(path.expanduser()):
+        raise TargetExists(path)
+
+
 class _Writer:
     """CSV or XLSX rows into a private temporary file next to ``path``, moved onto ``path``
-    when complete (a refused or failed export leaves nothing behind)."""
+    when complete (a refused or failed export leaves nothing behind, and the file that was
+    there before as it was). Without ``overwrite`` an existing file is never replaced, also
+    one that appeared while the rows were written."""
 
-    def __init__(self, path: Path, plain_values: bool) -> None:
+    def __init__(self, path: Path, plain_values: bool, overwrite: bool = True) -> None:
         self.path = path
+        self.overwrite = overwrite
         self.xlsx = path.suffix.lower() == ".xlsx"
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
         self.temp = Path(name)  # mkstemp makes it readable by its owner only
@@ -222,7 +282,19 @@ class _Writer:
         else:
             self.handle.close()
         os.chmod(self.temp, 0o600)
-        os.replace(self.temp, self.path)
+        if self.overwrite:
+            os.replace(self.temp, self.path)
+            return
+        try:
+            os.link(self.temp, self.path)  # fails if the name is taken: never replaces
+        except FileExistsError:
+            raise TargetExists(self.path) from None
+        except OSError:  # a file system without hard links
+            if os.path.lexists(self.path):
+                raise TargetExists(self.path) from None
+            os.replace(self.temp, self.path)
+            return
+        self.temp.unlink()
 
     def discard(self) -> None:
         if self.handle is not None and not self.handle.closed:
@@ -239,15 +311,20 @@ def export_customers(
     ids: list[int] | None = None,
     actor: Staff | None = None,
     plain: bool = False,
+    overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the customers (all, a filter, a search or a selection); returns how many.
 
     ``actor`` must be allowed (see :func:`check_export`); a filter or search that turns out
     to hold more than EXPORT_SELECTION_LIMIT customers takes "export.full" too. ``plain``:
-    CSV values without formula protection.
+    CSV values without formula protection. The target is checked first (see
+    :func:`check_target`): never the database's own files; an existing file only with
+    ``overwrite`` (else ``TargetExists``).
     """
     check_export(actor, filters=filters, text=text, ids=ids)
+    check_target(session=session, path=path, overwrite=overwrite)
+    path = path.expanduser()
     may_all = allowed(actor, "export.full")
     custom = fields.list_fields(session=session)
     header = headers_of(custom)
@@ -256,7 +333,7 @@ def export_customers(
         "branches": {b.id: b for b in session.exec(select(Branch))},
     }
     field_ids = {f.id: i for i, f in enumerate(custom)}
-    out = _Writer(path, plain)
+    out = _Writer(path, plain, overwrite)
     count = 0
     try:
         out.row(header)

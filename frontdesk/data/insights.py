@@ -882,13 +882,17 @@ def overview_rows(view: BusinessOverview) -> list[list[Any]]:
     return rows
 
 
-def export_overview(*, view: BusinessOverview, path: Path, plain: bool = False) -> int:
+def export_overview(
+    *, view: BusinessOverview, path: Path, plain: bool = False, overwrite: bool = False
+) -> int:
     """Write the figures to ``path`` (CSV, or XLSX by extension) privately (0600), the way
-    customer exports are written; returns the number of rows."""
+    customer exports are written; returns the number of rows. An existing file is replaced
+    only with ``overwrite`` (else ``TargetExists``); callers vet ``path`` first with
+    :func:`frontdesk.data.exporting.check_target` (never the database's own files)."""
     from frontdesk.data.exporting import _Writer
 
     rows = overview_rows(view)
-    writer = _Writer(path, plain)
+    writer = _Writer(path, plain, overwrite)
     try:
         for row in rows:
             writer.row(row)

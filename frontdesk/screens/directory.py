@@ -1193,11 +1193,11 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
         def to_file(choice: Any) -> None:
             if choice is not None:
-                self._export(Path(choice.path).expanduser(), plain=choice.plain)
+                self._export(choice.target, plain=choice.plain, overwrite=choice.overwrite)
 
         self.app.push_screen(ExportModal(what), to_file)
 
-    def _export(self, path: Path, *, plain: bool = False) -> None:
+    def _export(self, path: Path, *, plain: bool = False, overwrite: bool = False) -> None:
         from frontdesk.data.errors import FrontdeskError
         from frontdesk.data.exporting import export_customers
 
@@ -1216,6 +1216,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
                         ids=ids,
                         actor=actor,
                         plain=plain,
+                        overwrite=overwrite,
                     )
                 )
             except OSError as exc:

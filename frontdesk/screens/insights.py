@@ -9,7 +9,6 @@ default the last 12 months).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -21,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Header, Input, Label, Sparkline, Static
 
 from frontdesk.data import insights
-from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.screens.common import set_message
 from frontdesk.screens.fmt import money
 from frontdesk.screens.profile.overview import month_label
@@ -272,13 +271,18 @@ class InsightsScreen(FrontdeskScreen[None]):
         def chosen(choice: Any) -> None:
             if choice is None:
                 return
-            path = Path(choice.path).expanduser()
+            path = choice.target
 
             def job() -> tuple[int, str | None]:
                 try:
-                    return insights.export_overview(view=view, path=path, plain=choice.plain), None
+                    rows = insights.export_overview(
+                        view=view, path=path, plain=choice.plain, overwrite=choice.overwrite
+                    )
                 except OSError as exc:
                     return 0, f"Cannot write {path}: {exc.strerror or exc}"
+                except FrontdeskError as exc:  # a file that appeared meanwhile
+                    return 0, f"Not written: {exc}"
+                return rows, None
 
             def done(result: tuple[int, str | None]) -> None:
                 rows, problem = result

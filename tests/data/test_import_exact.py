@@ -842,7 +842,9 @@ def test_cli_export_follows_roles(tmp_path: Path) -> None:
     few = run(main, ["--staff", "rita", "export", "--db", db, "--search", "p12", str(out)])
     assert few.exit_code == 0, few.output
     assert "Exported" in few.stdout
-    everything = run(main, ["--staff", "admin", "export", "--db", db, "--plain", str(out)])
+    everything = run(
+        main, ["--staff", "admin", "export", "--db", db, "--plain", "--overwrite", str(out)]
+    )
     assert everything.exit_code == 0, everything.output
     assert f"Exported {EXPORT_SELECTION_LIMIT + 1:,} customers" in everything.stdout
     therapist = _a_therapist(db)

@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data.models import Customer
+from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.export_dialog import ExportModal
 from tests.actors import ADMIN
 from tests.ui.conftest import SIZE, burst, make_app, settle, wait_until
+from tests.ui.test_directory_flows import keys
 
 
 def exported(path: Path) -> list[dict[str, str]]:
@@ -121,3 +123,76 @@ async def test_a_therapist_cannot_open_the_export(demo_engine: Engine) -> None:
         assert "export" not in offered  # not offered; the key does nothing
         await burst(pilot, "space", "E")
         assert isinstance(app.screen, DirectoryScreen) and not app.screen.selected
+
+
+def under_the_field(modal: object) -> str:
+    return str(modal.query_one("#export-path-error").render())  # type: ignore[attr-defined]
+
+
+def typed_path(modal: object) -> str:
+    return str(modal.query_one("#export-path").value)  # type: ignore[attr-defined]
+
+
+async def test_an_existing_file_is_replaced_only_after_yes(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "important.csv"
+    out.write_text("keep me\n")
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "space", "space", "E", str(out), "enter")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        assert f"{out} already exists. Replace it?" in str(confirm.query_one("#question").render())
+        await keys(pilot, "n")  # keep it: back in the dialog, the path as typed
+        modal = app.screen
+        assert isinstance(modal, ExportModal)
+        assert typed_path(modal) == str(out)
+        assert "already exists: not replaced" in under_the_field(modal)
+        assert out.read_text() == "keep me\n"
+
+        await keys(pilot, "enter")  # asked again; this time: replace it
+        assert isinstance(app.screen, ConfirmModal)
+        await keys(pilot, "y")
+        await wait_until(pilot, lambda: out.read_text(encoding="utf-8-sig").startswith("Code,"))
+        await settle(pilot)
+        assert isinstance(app.screen, DirectoryScreen)
+        assert any(f"Exported 2 customers to {out}" in m for m in messages(app))
+    assert len(exported(out)) == 2
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+async def test_the_database_itself_is_refused_under_the_field(
+    demo_engine: Engine, tmp_path: Path
+) -> None:
+    database = demo_engine.url.database
+    assert database
+    before = live_count(demo_engine)
+    app = make_app(demo_engine, staff="admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "E", database, "enter")
+        modal = app.screen
+        assert isinstance(modal, ExportModal)  # still open, nothing asked
+        assert "is the database in use" in under_the_field(modal)
+        assert typed_path(modal) == database
+        assert app.focused is modal.query_one("#export-path")
+
+        # A path that cannot be written stays too, with the reason, and can be corrected.
+        await keys(pilot, "ctrl+a", "ctrl+k", "/nonexistent/dir/x.csv", "enter")
+        assert isinstance(app.screen, ExportModal)
+        assert "there is no folder /nonexistent/dir" in under_the_field(modal)
+        assert typed_path(modal) == "/nonexistent/dir/x.csv"
+        out = tmp_path / "fine.csv"
+        await keys(pilot, "ctrl+a", "ctrl+k", str(out), "enter")
+        await wait_until(pilot, lambda: out.exists())
+        await settle(pilot)
+        assert isinstance(app.screen, DirectoryScreen)
+    assert live_count(demo_engine) == before
+    assert len(exported(out)) == before
+
+
+def live_count(engine: Engine) -> int:
+    with Session(engine) as s:
+        return len(s.exec(select(Customer).where(svc.live())).all())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -479,6 +480,25 @@ def test_export_modal(snap_compare: Any, hostile_engine: Engine) -> None:
         hostile_engine,
         find(hostile_code(hostile_engine)),
         keys("space", "E"),
+    )
+
+
+def test_export_asks_before_replacing_a_file(
+    snap_compare: Any,
+    hostile_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """space, E, the name of a file that exists (with markup in it), enter: replace it?"""
+    monkeypatch.chdir(tmp_path)
+    name = "[b]customers [red]x.csv"
+    (tmp_path / name).write_text("an older export\n")
+    assert snap(
+        snap_compare,
+        hostile_engine,
+        find(hostile_code(hostile_engine)),
+        keys("space", "E"),
+        keys(name, "enter"),
     )
 
 
