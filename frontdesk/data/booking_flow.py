@@ -508,7 +508,12 @@ def book_appointment(
         booking = chosen
     if past:
         booking = bookings.change_status(
-            session=session, booking_id=booking.id or 0, action="complete", actor=actor
+            session=session,
+            booking_id=booking.id or 0,
+            action="complete",
+            actor=actor,
+            now=now,
+            tz=tz,
         )
     staff = session.get(Staff, booking.staff_id) if booking.staff_id is not None else None
     return Booked(

@@ -1,9 +1,15 @@
-"""Bookings: create (no double-booking, no blocked customers), status changes, follow-ups."""
+"""Bookings: create (no double-booking, no blocked customers), status changes, follow-ups.
+
+Status changes follow the desk's clock (``now``): a no-show is marked once the booking's
+start has passed and never after the customer arrived; a visit is done once its start has
+come or the customer has arrived; a mistaken no-show is undone on the day of the booking,
+unless its time was booked meanwhile.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func
@@ -263,13 +269,50 @@ ALLOWED = {
     "cancel": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
     "no_show": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
     "reschedule": {BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value},
+    "undo_no_show": {BookingStatus.NO_SHOW.value},
 }
 RESULT = {
     "confirm": BookingStatus.CONFIRMED.value,
     "complete": BookingStatus.COMPLETED.value,
     "cancel": BookingStatus.CANCELLED.value,
     "no_show": BookingStatus.NO_SHOW.value,
+    "undo_no_show": BookingStatus.CONFIRMED.value,
 }
+
+
+def _local(value: datetime, zone: tzinfo, now: datetime) -> str:
+    """A booking's time as the desk says it: the time alone on ``now``'s day."""
+    local = _aware(value).astimezone(zone)
+    same_day = local.date() == now.astimezone(zone).date()
+    return f"{local:%H:%M}" if same_day else f"{local:%Y-%m-%d %H:%M}"
+
+
+def _check_clock(booking: Booking, action: str, now: datetime, zone: tzinfo) -> None:
+    """The rules of the desk's clock: no no-show before the start or after the arrival, no
+    visit done before it starts unless the customer is here, a no-show undone on its day."""
+    start = _aware(booking.start_at)
+    number = f"booking #{booking.id}"
+    if action == "no_show":
+        if booking.arrived_at is not None:
+            arrived = _local(booking.arrived_at, zone, now)
+            raise InvalidState(f"the customer of {number} arrived at {arrived}: not a no-show")
+        if start > now:
+            raise InvalidState(
+                f"{number} starts at {_local(start, zone, now)}: "
+                "a no-show is marked once its time has passed"
+            )
+    elif action == "complete":
+        if start > now and booking.arrived_at is None:
+            raise InvalidState(
+                f"{number} starts at {_local(start, zone, now)}: a visit is marked done "
+                "once its time has come or the customer has arrived"
+            )
+    elif action == "undo_no_show":
+        day = start.astimezone(zone).date()
+        if day != now.astimezone(zone).date():
+            raise InvalidState(
+                f"{number} was on {day:%Y-%m-%d}: a no-show is undone on the day of the booking"
+            )
 
 
 def change_status(
@@ -280,18 +323,51 @@ def change_status(
     actor: Staff | None,
     reason: str | None = None,
     new_start: datetime | None = None,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> Booking:
-    """confirm / complete / cancel (reason required) / no_show / reschedule (new_start)."""
+    """confirm / complete / cancel (reason required) / no_show / reschedule (new_start) /
+    undo_no_show (back to confirmed).
+
+    ``now`` is the desk's clock (the current time when None) and ``tz`` its time zone (the
+    machine's when None): see the module's rules. Undoing a no-show whose time another
+    booking of the staff member took meanwhile raises DoubleBooked, as a reschedule does.
+    """
     require(actor, "book")
     if action not in ALLOWED:
         raise ValidationFailed("action", f"unknown action {action!r}")
     booking = get_booking(session=session, booking_id=booking_id, lock=True)
     session.refresh(booking)
     if booking.status not in ALLOWED[action]:
-        raise InvalidState(
-            f"a {booking.status.replace('_', '-')} booking cannot be {_past(action)}"
-        )
+        state = booking.status.replace("_", "-")
+        if action == "undo_no_show":
+            raise InvalidState(f"booking #{booking_id} is {state}, not a no-show")
+        raise InvalidState(f"a {state} booking cannot be {_past(action)}")
+    zone = tz or datetime.now().astimezone().tzinfo or UTC
+    _check_clock(booking, action, _aware(now or utcnow()), zone)
     changes: dict[str, Any] = {}
+    if action == "undo_no_show" and booking.staff_id is not None:
+        _lock_staff(session, booking.staff_id)
+        start, end = _aware(booking.start_at), _aware(booking.end_at)
+        conflict = find_conflict(
+            session=session,
+            staff_id=booking.staff_id,
+            start_at=start,
+            end_at=end,
+            exclude_id=booking.id,
+        )
+        if conflict is not None:
+            raise DoubleBooked(
+                conflict,
+                suggest_free_time(
+                    session=session,
+                    staff_id=booking.staff_id,
+                    start_at=start,
+                    duration=end - start,
+                    exclude_id=booking.id,
+                    tz=zone,
+                ),
+            )
     if action == "cancel":
         text = clean_line("reason", reason, max_length=300)
         if not text:

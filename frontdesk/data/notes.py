@@ -17,7 +17,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.roles import require
+from frontdesk.data.roles import NotAllowed, allowed, require
 from frontdesk.data.validation import clean_line, clean_multiline
 
 
@@ -135,6 +135,19 @@ def get_note(*, session: Session, note_id: int) -> Note:
     return note
 
 
+def may_change_note(author_id: int | None, actor: Staff | None) -> bool:
+    """Whether ``actor`` may change or delete a note ``author_id`` wrote: their own, or any
+    note for the desk (a therapist changed a receptionist's allergy alert, which then still
+    named the receptionist as its author)."""
+    own = actor is not None and author_id is not None and author_id == actor.id
+    return allowed(actor, "notes") if own else allowed(actor, "notes.others")
+
+
+def _require_own_or_desk(note: Note, actor: Staff | None) -> None:
+    if not may_change_note(note.author_id, actor):
+        raise NotAllowed("notes.others", actor)
+
+
 def update_note(
     *,
     session: Session,
@@ -148,6 +161,7 @@ def update_note(
 ) -> Note:
     require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
+    _require_own_or_desk(note, actor)
     before = note.body
     note.body = note_body(body)
     if category_id is not None and session.get(NoteCategory, category_id) is None:
@@ -174,6 +188,7 @@ def update_note(
 def delete_note(*, session: Session, note_id: int, actor: Staff | None) -> None:
     require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
+    _require_own_or_desk(note, actor)
     audit.record(
         session=session,
         actor=actor,

@@ -377,6 +377,7 @@ class NoteRow:
     author: str
     created_at: datetime
     booking_id: int | None
+    author_id: int | None = None
 
 
 def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -> list[NoteRow]:
@@ -404,6 +405,7 @@ def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -
                 author=author or "",
                 created_at=_aware(note.created_at) or note.created_at,
                 booking_id=note.booking_id,
+                author_id=note.author_id,
             )
         )
     return rows
@@ -545,6 +547,7 @@ def describe_booking_event(event: AuditEvent) -> str:
         "complete": "completed",
         "cancel": "cancelled",
         "no_show": "marked no-show",
+        "undo_no_show": "no-show undone",
         "reschedule": "rescheduled",
         "reopen": "re-opened (the customer's delete was undone)",
     }.get(event.action, event.action)

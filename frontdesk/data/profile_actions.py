@@ -19,7 +19,7 @@ from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import LoyaltyEnrolment, Staff
 from frontdesk.data.roles import require
 
-BOOKING_ACTIONS = ("confirm", "complete", "cancel", "no_show", "reschedule")
+BOOKING_ACTIONS = ("confirm", "complete", "cancel", "no_show", "undo_no_show", "reschedule")
 ORDER_ACTIONS = ("pay", "refund", "cancel")
 
 
@@ -49,11 +49,15 @@ def change_booking(
     reason: str | None = None,
     new_start: str | None = None,
     create_order: bool = False,
+    now: datetime | None = None,
     tz: tzinfo | None = None,
 ) -> BookingChanged:
-    """Confirm, complete (optionally with its order), cancel (reason), no-show, reschedule.
+    """Confirm, complete (optionally with its order), cancel (reason), no-show, undo a
+    no-show, reschedule.
 
     ``new_start`` is the text typed for a reschedule ("YYYY-MM-DD HH:MM", the desk's time).
+    ``now`` is the desk's clock: no no-show before the start or after the arrival, no visit
+    done before its start unless the customer has arrived (bookings.change_status).
     """
     require(actor, "book")
     if action not in BOOKING_ACTIONS:
@@ -66,6 +70,8 @@ def change_booking(
         actor=actor,
         reason=reason,
         new_start=start,
+        now=now,
+        tz=tz,
     )
     order_id = None
     if create_order and action == "complete":

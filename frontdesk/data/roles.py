@@ -19,7 +19,8 @@ EXPORT_SELECTION_LIMIT = 500
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": EVERYONE,  # therapists see customers and their own bookings
-    "notes": EVERYONE,
+    "notes": EVERYONE,  # add notes; change or delete one's own
+    "notes.others": DESK,  # change or delete a note someone else wrote
     "customers.write": DESK,
     "customers.delete": DESK,  # soft delete, undoable
     "delete.permanent": ADMIN,
@@ -58,6 +59,7 @@ DESCRIPTIONS = {
     "bulk.delete.many": f"delete more than {BULK_DELETE_LIMIT} customers at once",
     "book": "book appointments",
     "order": "take orders",
+    "notes.others": "change or delete notes others wrote",
     "refund": "refund orders",
     "rewards": "change loyalty points",
     "import": "import customers",

@@ -15,7 +15,7 @@ from frontdesk.data import profile_actions as actions
 from frontdesk.data.booking_flow import local_tz
 from frontdesk.data.errors import DoubleBooked, FrontdeskError
 from frontdesk.data.models import Staff
-from frontdesk.screens.common import ChoiceModal, PromptModal
+from frontdesk.screens.common import ChoiceModal, ConfirmModal, PromptModal
 from frontdesk.screens.profile.tab import prompt_check
 
 VERBS = {
@@ -23,6 +23,7 @@ VERBS = {
     "complete": "done",
     "cancel": "cancelled",
     "no_show": "marked no-show",
+    "undo_no_show": "back to confirmed (no-show undone)",
     "reschedule": "rescheduled",
 }
 
@@ -44,12 +45,25 @@ def ask_and_change(
     actor: Staff | None,
     rescheduled: Rescheduled,
     start: datetime | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Ask what ``action`` needs, then ``change``: cancel asks the reason, done whether to
     create the order now. Reschedule asks the new date and time (``start`` filled in when
     given) and saves from its dialog: a time another booking holds is refused under the
-    field with the next free time, and what was typed stays."""
-    if action == "cancel":
+    field with the next free time, and what was typed stays. No-show on a booking whose
+    ``status`` is already no-show asks whether to undo it (the service decides whether it
+    may be). ``now`` is the desk's clock, handed to the service."""
+    if action == "no_show" and status == "no_show":
+        ask(
+            ConfirmModal(
+                f"Booking #{booking_id} is marked no-show. Undo that: the customer came?",
+                yes="Undo no-show",
+                no="Keep",
+            ),
+            lambda yes: change(booking_id, "undo_no_show") if yes else None,
+        )
+    elif action == "cancel":
         ask(
             PromptModal(f"Why is booking #{booking_id} cancelled?", placeholder="Reason"),
             lambda reason: change(booking_id, "cancel", reason=reason) if reason else None,
@@ -62,7 +76,7 @@ def ask_and_change(
                 placeholder="YYYY-MM-DD HH:MM",
                 value=value,
                 check=prompt_check(actions.parse_when),
-                save=lambda when: change_work(booking_id, "reschedule", actor, when=when),
+                save=lambda when: change_work(booking_id, "reschedule", actor, when=when, now=now),
                 explain=double_booked_text,
             ),
             lambda result: rescheduled(booking_id, result) if result is not None else None,
@@ -92,8 +106,10 @@ def change_work(
     reason: str | None = None,
     when: str | None = None,
     create_order: bool = False,
+    now: datetime | None = None,
 ) -> Callable[[Session], actions.BookingChanged]:
-    """The one service call of a booking change (run it with run_write)."""
+    """The one service call of a booking change (run it with run_write); ``now`` is the
+    desk's clock (the app's ``clock()``)."""
     return lambda s: actions.change_booking(
         session=s,
         booking_id=booking_id,
@@ -102,6 +118,7 @@ def change_work(
         reason=reason,
         new_start=when,
         create_order=create_order,
+        now=now,
     )
 
 

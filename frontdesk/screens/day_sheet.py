@@ -97,7 +97,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
         Binding("g", "goto", "Date", tooltip="Go to a date"),
         Binding("a", "arrived", "Arrived"),
         Binding("d", "change('complete')", "Done"),
-        Binding("n", "change('no_show')", "No-show"),
+        Binding("n", "change('no_show')", "No-show", tooltip="Mark no-show (on a no-show: undo)"),
         Binding("x", "change('cancel')", "Cancel"),
         Binding("r", "change('reschedule')", "Move", tooltip="Reschedule"),
         Binding("b", "book_here", "Book", tooltip="New booking at this time"),
@@ -493,6 +493,8 @@ class DaySheetScreen(FrontdeskScreen[None]):
                 actor=self.fd.operator,
                 rescheduled=self._rescheduled,
                 start=row.start_at,
+                status=row.status,
+                now=self.now(),
             )
 
     def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:
@@ -516,6 +518,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
                 reason=reason,
                 when=when,
                 create_order=create_order,
+                now=self.now(),
             ),
             booking_id=booking_id,
             done=changes.changed_text(booking_id, action),

@@ -436,6 +436,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         Binding("delete", "delete", "Delete"),
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
+        Binding("down", "into_list", show=False),
     ]
 
     def __init__(self) -> None:
@@ -490,6 +491,13 @@ class SettingsScreen(FrontdeskScreen[None]):
     @on(TabbedContent.TabActivated)
     def tab_changed(self) -> None:
         self.refresh_bindings()
+
+    def action_into_list(self) -> None:
+        """``down`` on the row of tabs goes into the tab's list (it did nothing: ``tab`` did
+        it). The lists take ``down`` themselves once focused."""
+        tables = self.query(f"#{self.tab}-table")
+        if tables:
+            self.set_focus(tables.first(DataTable))
 
     # ------------------------------------------------------------------ loading
     def reload(self, focus: tuple[str, int | str | None] | None = None) -> None:

@@ -32,6 +32,8 @@ from frontdesk.data.models import (
 from tests.actors import ADMIN
 
 DAY = datetime(2026, 12, 1, tzinfo=UTC)
+# The desk's clock when visits are marked done or no-show: the day after (their time has passed).
+AFTER = DAY + timedelta(days=1)
 
 
 @pytest.fixture
@@ -135,7 +137,7 @@ def test_status_changes_are_checked_and_audited(any_session: Session, shop: dict
         session=s, booking_id=bid, action="reschedule", new_start=later, actor=ADMIN
     )
     assert bk._aware(moved.start_at) == later
-    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN, now=AFTER)
     s.commit()
     with pytest.raises(InvalidState):
         bk.change_status(session=s, booking_id=bid, action="cancel", reason="late", actor=ADMIN)
@@ -151,7 +153,7 @@ def test_status_changes_are_checked_and_audited(any_session: Session, shop: dict
             actor=ADMIN,
         )
     s.rollback()
-    bk.change_status(session=s, booking_id=other, action="no_show", actor=ADMIN)
+    bk.change_status(session=s, booking_id=other, action="no_show", actor=ADMIN, now=AFTER)
     s.commit()
     actions = s.exec(
         select(AuditEvent.action)
@@ -167,7 +169,7 @@ def test_follow_up_template(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
     assert bk.follow_up_template(session=s, customer_id=shop["ann"]) is None
     bid = book(s, shop, "ann", "omar", DAY.replace(hour=10))
-    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN, now=AFTER)
     s.commit()
     template = bk.follow_up_template(session=s, customer_id=shop["ann"])
     assert (
@@ -196,7 +198,7 @@ def test_order_payment_partial_refund_and_statistics(
 ) -> None:
     s = any_session
     bid = book(s, shop, "ann", "nina", DAY.replace(hour=10))
-    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN)
+    bk.change_status(session=s, booking_id=bid, action="complete", actor=ADMIN, now=AFTER)
     order = od.order_for_booking(session=s, booking_id=bid, actor=ADMIN)
     assert order.total_cents == 4500 and order.status == "open"
     assert (

@@ -12,7 +12,7 @@ from frontdesk.data import customers as svc
 from frontdesk.data import day_sheet as ds
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile_actions as actions
-from frontdesk.data.errors import InvalidState, ValidationFailed
+from frontdesk.data.errors import DoubleBooked, InvalidState, ValidationFailed
 from frontdesk.data.models import AuditEvent, Booking, Branch, Category, Service, ServiceType, Staff
 from frontdesk.data.roles import NotAllowed
 from tests.actors import ADMIN, DESK, THERAPIST
@@ -193,7 +193,15 @@ def test_check_in_rules(any_session: Session, shop: dict[str, int]) -> None:
         other = book(
             s, shop, "bob", "omar", at(12 + ("cancel", "complete", "no_show").index(action))
         )
-        actions.change_booking(session=s, booking_id=other, action=action, actor=DESK, reason="Ill")
+        actions.change_booking(
+            session=s,
+            booking_id=other,
+            action=action,
+            actor=DESK,
+            reason="Ill",
+            now=at(15),  # their time has passed
+            tz=UTC,
+        )
         s.commit()
         with pytest.raises(InvalidState, match="cannot be checked in"):
             ds.check_in(session=s, booking_id=other, actor=DESK, now=NOW, tz=UTC)
@@ -216,7 +224,7 @@ def test_checked_in_booking_can_still_be_done(any_session: Session, shop: dict[s
     booking = book(s, shop, "ann", "nina", at(10))
     ds.check_in(session=s, booking_id=booking, actor=DESK, now=NOW, tz=UTC)
     result = actions.change_booking(
-        session=s, booking_id=booking, action="complete", actor=DESK, create_order=True
+        session=s, booking_id=booking, action="complete", actor=DESK, create_order=True, now=NOW
     )
     s.commit()
     assert result.order_id is not None
@@ -312,3 +320,120 @@ def test_check_in_of_a_missing_booking(any_session: Session, shop: dict[str, int
 
     with pytest.raises(NotFound):
         ds.check_in(session=any_session, booking_id=424242, actor=ADMIN, now=NOW, tz=UTC)
+
+
+# ---------------------------------------------------------------- done and no-show follow the clock
+def change(s: Session, booking: int, action: str, now: datetime) -> Booking:
+    actions.change_booking(
+        session=s, booking_id=booking, action=action, actor=DESK, now=now, tz=UTC
+    )
+    s.commit()
+    row = s.get(Booking, booking)
+    assert row is not None
+    s.refresh(row)
+    return row
+
+
+def status_of(s: Session, booking: int) -> str:
+    s.rollback()
+    row = s.get(Booking, booking)
+    assert row is not None
+    s.refresh(row)
+    return row.status
+
+
+def test_no_show_is_refused_before_the_start(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(16))
+    with pytest.raises(InvalidState, match=r"starts at 16:00: a no-show is marked once its time"):
+        change(s, booking, "no_show", at(15, 23))
+    assert status_of(s, booking) == "confirmed"
+    # Another day says the date too.
+    later = book(s, shop, "bob", "nina", at(16, day=date(2026, 12, 5)))
+    with pytest.raises(InvalidState, match=r"starts at 2026-12-05 16:00"):
+        change(s, later, "no_show", at(15, 23))
+    assert status_of(s, later) == "confirmed"
+
+
+def test_a_past_booking_can_be_marked_no_show(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(10))
+    assert change(s, booking, "no_show", at(10, 20)).status == "no_show"
+    event = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "no_show")).one()
+    assert event.entity_id == booking
+
+
+def test_no_show_is_refused_once_the_customer_arrived(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(17))
+    ds.check_in(session=s, booking_id=booking, actor=DESK, now=at(15, 27), tz=UTC)
+    s.commit()
+    for now in (at(15, 30), at(17, 30)):  # before the start and after it
+        with pytest.raises(InvalidState, match=r"arrived at 15:27: not a no-show"):
+            change(s, booking, "no_show", now)
+        assert status_of(s, booking) == "confirmed"
+
+
+def test_done_is_refused_before_the_start(any_session: Session, shop: dict[str, int]) -> None:
+    s = any_session
+    week_ahead = book(s, shop, "ann", "nina", at(10, day=date(2026, 12, 5)))
+    with pytest.raises(InvalidState, match=r"starts at 2026-12-05 10:00: a visit is marked done"):
+        change(s, week_ahead, "complete", NOW)
+    assert status_of(s, week_ahead) == "confirmed"
+    assert bk.follow_up_template(session=s, customer_id=shop["ann"]) is None  # no last visit
+    today = book(s, shop, "bob", "nina", at(16))
+    with pytest.raises(InvalidState, match=r"starts at 16:00"):
+        change(s, today, "complete", NOW)
+    # Once its time has come, it can be done.
+    assert change(s, today, "complete", at(16)).status == "completed"
+
+
+def test_done_after_arrival_before_the_start_is_allowed(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(16))
+    ds.check_in(session=s, booking_id=booking, actor=DESK, now=at(15, 27), tz=UTC)
+    s.commit()
+    assert change(s, booking, "complete", at(15, 50)).status == "completed"
+
+
+def test_a_mistaken_no_show_is_undone_on_its_day(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(10))
+    change(s, booking, "no_show", at(10, 20))
+    row = change(s, booking, "undo_no_show", at(10, 40))
+    assert row.status == "confirmed" and row.version == 3
+    event = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "undo_no_show")).one()
+    assert event.changes == {"status": ["no_show", "confirmed"]}
+    # The customer is late now, and can be checked in and seen.
+    assert sheet(s, shop).rows[0].late
+    ds.check_in(session=s, booking_id=booking, actor=DESK, now=at(10, 45), tz=UTC)
+    assert change(s, booking, "complete", at(11, 30)).status == "completed"
+    # Only a no-show is undone.
+    with pytest.raises(InvalidState, match="is completed, not a no-show"):
+        change(s, booking, "undo_no_show", at(11, 40))
+    # Not on another day.
+    other = book(s, shop, "bob", "omar", at(10))
+    change(s, other, "no_show", at(10, 30))
+    with pytest.raises(InvalidState, match="was on 2026-12-01: a no-show is undone on the day"):
+        change(s, other, "undo_no_show", at(9, day=DAY + timedelta(days=1)))
+    assert status_of(s, other) == "no_show"
+
+
+def test_undoing_a_no_show_whose_time_was_booked_again_is_refused(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(10))
+    change(s, booking, "no_show", at(10, 15))
+    taken = book(s, shop, "bob", "nina", at(10, 30))  # the freed time, booked again
+    with pytest.raises(DoubleBooked) as err:
+        change(s, booking, "undo_no_show", at(10, 20))
+    assert err.value.conflict.booking_id == taken
+    assert err.value.suggestion is not None and err.value.suggestion >= at(11, 30)
+    assert status_of(s, booking) == "no_show"

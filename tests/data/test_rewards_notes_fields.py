@@ -167,7 +167,7 @@ def test_earning_rules(any_session: Session) -> None:
     from frontdesk.data import bookings as bk
     from frontdesk.data import orders as od
     from frontdesk.data.models import Branch, Service, ServiceType
-    from tests.data.test_bookings_orders import DAY
+    from tests.data.test_bookings_orders import AFTER, DAY
 
     s = any_session
     cid = new_customer(s)
@@ -198,7 +198,7 @@ def test_earning_rules(any_session: Session) -> None:
         start_at=DAY,
         actor=ADMIN,
     )
-    bk.change_status(session=s, booking_id=b.id or 0, action="complete", actor=ADMIN)
+    bk.change_status(session=s, booking_id=b.id or 0, action="complete", actor=ADMIN, now=AFTER)
     order = od.order_for_booking(session=s, booking_id=b.id or 0, actor=ADMIN)
     od.take_payment(session=s, order_id=order.id or 0, amount_cents=4550, actor=ADMIN)
     od.refund(session=s, order_id=order.id or 0, amount_cents=1000, reason="Late", actor=ADMIN)

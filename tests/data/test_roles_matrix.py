@@ -7,7 +7,7 @@ this table checks the role table as well as each service's check:
 - reception: customers, bookings, orders, refunds, notes, rewards, import, export of a
   selection of up to 500; no permanent delete, no bulk delete of more than 20, no merge of
   more than two, no settings, no staff, no backup or restore, no full export;
-- therapist: reads, and adds notes; nothing else;
+- therapist: reads, and adds notes (changes or deletes their own); nothing else;
 - nobody (no operator resolved): reads only.
 
 Each case runs on its own copy of one small database (made once), so an allowed action
@@ -74,6 +74,7 @@ ADMIN = frozenset({"admin"})
 DESK = frozenset({"admin", "reception"})
 STAFF = frozenset({"admin", "reception", "therapist"})
 DAY = datetime(2030, 6, 3, 10, 0, tzinfo=UTC)
+AFTER = datetime(2030, 6, 3, 12, 0, tzinfo=UTC)  # the desk's clock once DAY's visit has begun
 CUSTOMERS = 25  # more than the 20 reception may delete at once
 
 
@@ -318,7 +319,7 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
         DESK,
         in_session(
             lambda s, w, a, _: bookings.change_status(
-                session=s, booking_id=w.booking, action="complete", actor=a
+                session=s, booking_id=w.booking, action="complete", actor=a, now=AFTER
             )
         ),
     ),
@@ -456,7 +457,7 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
             engine=e, customer_ids=w.customers[1:4], program_id=w.program, actor=a
         ),
     ),
-    # notes: everyone on the staff
+    # notes: everyone on the staff adds notes and changes their own; others' take the desk
     (
         "add a note",
         STAFF,
@@ -467,8 +468,41 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
         ),
     ),
     (
-        "edit a note",
+        "edit one's own note",
         STAFF,
+        in_session(
+            lambda s, w, a, _: notes.update_note(
+                session=s,
+                note_id=notes.add_note(
+                    session=s, customer_id=w.customers[0], body="Mine", actor=a
+                ).id
+                or 0,
+                body="Mine, edited",
+                category_id=None,
+                visibility="staff",
+                pinned=False,
+                is_alert=False,
+                actor=a,
+            )
+        ),
+    ),
+    (
+        "delete one's own note",
+        STAFF,
+        in_session(
+            lambda s, w, a, _: notes.delete_note(
+                session=s,
+                note_id=notes.add_note(
+                    session=s, customer_id=w.customers[0], body="Mine", actor=a
+                ).id
+                or 0,
+                actor=a,
+            )
+        ),
+    ),
+    (
+        "edit a note someone else wrote",
+        DESK,
         in_session(
             lambda s, w, a, _: notes.update_note(
                 session=s,
@@ -483,8 +517,8 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
         ),
     ),
     (
-        "delete a note",
-        STAFF,
+        "delete a note someone else wrote",
+        DESK,
         in_session(lambda s, w, a, _: notes.delete_note(session=s, note_id=w.note, actor=a)),
     ),
     (

@@ -45,6 +45,11 @@ async def test_the_tab_opens_on_its_first_setting_and_enter_edits_it(demo_engine
         modal = app.screen
         assert isinstance(modal, BusinessSettingModal)
         assert modal.setting.key == business_keys(demo_engine)[1]
+        # down on the row of tabs goes into the list (it did nothing), down again: the next.
+        await burst(pilot, "escape", "down", "down", "enter")
+        modal = app.screen
+        assert isinstance(modal, BusinessSettingModal)
+        assert modal.setting.key == business_keys(demo_engine)[2]
 
 
 def setting(engine: Engine, key: str) -> Any:

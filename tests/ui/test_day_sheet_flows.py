@@ -174,10 +174,11 @@ async def test_no_show_cancel_and_done_with_order(busy_engine: Engine) -> None:
     app = make_app(busy_engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # Cleo no-show; Dan cancelled with a reason; Eve done, with her order.
+        # Cleo no-show; Dan cancelled with a reason; Eve (12:30) arrived early and done, with
+        # her order.
         await keys(
             pilot, "T", "down", "down", "n", "down", "x", "Stuck in traffic", "enter",
-            "down", "d", "enter",
+            "down", "a", "d", "enter",
         )  # fmt: skip
         assert booking_of(busy_engine, "Cleo").status == "no_show"
         dan = booking_of(busy_engine, "[bold]Dan[/bold]")
@@ -189,6 +190,68 @@ async def test_no_show_cancel_and_done_with_order(busy_engine: Engine) -> None:
         assert "Eve" in highlighted(app) and "completed" in highlighted(app)
         shown = " ".join(rows(app))
         assert "no-show" in shown and "LATE" not in shown
+
+
+def messages(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_no_show_and_done_wait_for_the_time_or_the_customer(busy_engine: Engine) -> None:
+    app = make_app(busy_engine)  # the clock: 12:00
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # Gus (14:00, still to come): neither a no-show nor done (with its order) yet.
+        await keys(pilot, "T", *["down"] * 6, "n", "d", "enter")
+        gus = booking_of(busy_engine, "Gus")
+        assert gus.status == "confirmed" and gus.version == 1
+        with Session(busy_engine) as s:
+            assert s.exec(select(Order).where(col(Order.booking_id) == gus.id)).first() is None
+        said = messages(app)
+        assert any(
+            "starts at 14:00: a no-show is marked once its time has passed" in m for m in said
+        )
+        assert any("starts at 14:00: a visit is marked done" in m for m in said)
+        assert isinstance(app.screen, DaySheetScreen) and "Gus" in highlighted(app)
+        # He arrives early: not a no-show, and his visit can be done before 14:00.
+        await keys(pilot, "a", "n")
+        gus = booking_of(busy_engine, "Gus")
+        assert gus.status == "confirmed" and gus.arrived_at is not None
+        assert any("arrived at 12:00: not a no-show" in m for m in messages(app))
+        await keys(pilot, "d", "down", "enter")  # done, no order now
+        assert booking_of(busy_engine, "Gus").status == "completed"
+        assert "Gus" in highlighted(app) and "completed" in highlighted(app)
+        assert app.crash_report is None
+
+
+async def test_a_mistaken_no_show_is_undone(busy_engine: Engine) -> None:
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        # Cleo (10:00) marked no-show, then she turns up: n again asks, y undoes it.
+        await keys(pilot, "T", "down", "down", "n", "n", "y")
+        cleo = booking_of(busy_engine, "Cleo")
+        assert cleo.status == "confirmed" and cleo.version == 3
+        assert any("no-show undone" in m for m in messages(app))
+        assert "Cleo" in highlighted(app) and "LATE" in highlighted(app)
+        # Marked again, and meanwhile her time is booked for someone else: the undo is
+        # refused with the clash, and she stays a no-show.
+        await keys(pilot, "n")
+        assert booking_of(busy_engine, "Cleo").status == "no_show"
+        with Session(busy_engine) as s:
+            bk.create_booking(
+                session=s,
+                customer_id=booking_of(busy_engine, "Ben").customer_id,
+                service_id=cleo.service_id,
+                branch_id=cleo.branch_id,
+                staff_id=cleo.staff_id,
+                start_at=cleo.start_at.replace(tzinfo=UTC),
+                actor=ADMIN,
+            )
+            s.commit()
+        await keys(pilot, "n", "y")
+        assert booking_of(busy_engine, "Cleo").status == "no_show"
+        assert any("is busy then" in m and "Ben Done" in m for m in messages(app))
+        assert isinstance(app.screen, DaySheetScreen) and app.crash_report is None
 
 
 async def test_reschedule_moves_the_row_and_keeps_it_highlighted(busy_engine: Engine) -> None:

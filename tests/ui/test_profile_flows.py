@@ -437,6 +437,8 @@ async def test_a_refused_cancel_keeps_the_reason_box_open(demo_engine: Engine) -
 async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engine) -> None:
     who = make_hostile(demo_engine, blocked=False)
     app = make_app(demo_engine)
+    # The desk's clock on the middle booking's day (11 days on, 10:00), after its start.
+    app.clock = lambda: NOW + timedelta(days=11, hours=1)
     async with app.run_test(size=SIZE) as pilot:
         await open_profile(pilot, who.id, "2", "down", "down", "x", "Ill", "enter")
         await burst(pilot, "up", "c")  # confirm the middle one (already confirmed: refused)
@@ -444,6 +446,13 @@ async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engin
         await burst(pilot, "w")  # no-show on the middle one
         rows = cells(app, "#b-table")
         assert [r[-1] for r in rows] == ["confirmed", "no-show", "cancelled"]
+        # The first one is still to come: no no-show, and not done, yet (said, no crash).
+        await burst(pilot, "up", "w", "d", "enter")
+        said = [str(n.message) for n in app._notifications]
+        assert any("a no-show is marked once its time has passed" in m for m in said)
+        assert any("a visit is marked done once its time has come" in m for m in said)
+        assert isinstance(app.screen, ProfileScreen)
+        assert [r[-1] for r in cells(app, "#b-table")] == ["confirmed", "no-show", "cancelled"]
     with Session(demo_engine) as s:
         saved = [s.get(Booking, b) for b in who.bookings]
         got = [(b.status, b.cancellation_reason) for b in saved if b is not None]
@@ -596,6 +605,41 @@ async def test_notes_add_edit_reorder_delete(demo_engine: Engine) -> None:
         assert [n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))] == [
             "Likes tea with **milk**"
         ]
+
+
+async def test_a_therapist_changes_only_their_own_notes(demo_engine: Engine) -> None:
+    """A therapist adds notes and changes their own; another's (the receptionist's alert)
+    is neither opened for editing by enter nor offered for deletion, and stays as it was."""
+    from frontdesk.data.staff import create_staff
+
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
+        s.commit()
+        before = {n.id: n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))}
+    app = make_app(demo_engine, staff="tara")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "enter", "delete")
+        assert isinstance(app.screen, ProfileScreen)  # no editor, no question
+        assert any(
+            "may not change or delete notes others wrote" in str(n.message)
+            for n in app._notifications
+        )
+        assert "Delete note" not in screen_text(app)
+        await burst(pilot, "a", "Tara's note", "ctrl+s")
+        assert "Tara's note" in [r[2] for r in cells(app, "#n-table")]
+        await burst(pilot, "enter")  # the note just added is highlighted
+        assert isinstance(app.screen, NoteModal)
+        await burst(pilot, "end", ", edited", "ctrl+s", "delete")
+        assert isinstance(app.screen, ConfirmModal)  # their own: offered
+        await burst(pilot, "n")
+    with Session(demo_engine) as s:
+        after = {n.id: n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))}
+    mine = set(after) - set(before)
+    assert len(mine) == 1 and after[mine.pop()] == "Tara's note, edited"
+    assert {k: v for k, v in after.items() if k in before} == before
 
 
 async def test_alert_note_shows_in_the_header_at_once(demo_engine: Engine) -> None:
@@ -765,7 +809,9 @@ async def test_status_changes_from_the_profile(demo_engine: Engine) -> None:
         customer_id, booking_id = row.customer_id, row.id or 0
         shown = profile.load_bookings_tab(session=s, customer_id=customer_id)
         index = [b.id for b in shown.rows].index(booking_id)
+        started = row.start_at.replace(tzinfo=row.start_at.tzinfo or UTC)
     app = make_app(demo_engine)
+    app.clock = lambda: started + timedelta(minutes=30)  # its time has come: it can be done
     async with app.run_test(size=SIZE) as pilot:
         await open_profile(pilot, customer_id, "2", *["down"] * index, "d")
         assert isinstance(app.screen, ChoiceModal)

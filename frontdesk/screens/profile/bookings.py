@@ -69,7 +69,7 @@ class BookingsTab(ProfileTab):
         Binding("c", "change('confirm')", "Confirm"),
         Binding("d", "change('complete')", "Done"),
         Binding("x", "change('cancel')", "Cancel booking"),
-        Binding("w", "change('no_show')", "No-show"),
+        Binding("w", "change('no_show')", "No-show", tooltip="Mark no-show (on a no-show: undo)"),
         Binding("t", "change('reschedule')", "Reschedule"),
         Binding("v", "read_notes", "Booking notes"),
         Binding("n", "add_note", "Note on booking"),
@@ -82,6 +82,7 @@ class BookingsTab(ProfileTab):
         self.filters: tuple[date | None, date | None, int | None] = (None, None, None)
         self.note_categories: list[tuple[str, int]] = []
         self._services: list[tuple[int, str]] = []
+        self._status: dict[int, str] = {}  # booking id -> status, of the rows shown
 
     def compose(self) -> ComposeResult:
         yield FieldBar(
@@ -122,6 +123,7 @@ class BookingsTab(ProfileTab):
 
     def show_data(self, tab: data.BookingsTab) -> None:
         self.note_categories = tab.note_categories
+        self._status = {b.id: b.status for b in tab.rows}
         if tab.services != self._services:
             self._services = tab.services
             self.refill_select(
@@ -195,6 +197,8 @@ class BookingsTab(ProfileTab):
                 action,
                 actor=self.operator,
                 rescheduled=self._rescheduled,
+                status=self._status.get(booking_id),
+                now=self.fd.clock(),
             )
 
     def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:
@@ -217,6 +221,7 @@ class BookingsTab(ProfileTab):
                 reason=reason,
                 when=when,
                 create_order=create_order,
+                now=self.fd.clock(),
             ),
             changed="booking",
             done=changes.changed_text(booking_id, action),

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from frontdesk.data import notes as note_svc
 from frontdesk.data import profile as data
 from frontdesk.data.note_text import markdown_summary
+from frontdesk.data.roles import NotAllowed
 from frontdesk.screens.common import safe_markdown
 from frontdesk.screens.fmt import when
 from frontdesk.screens.profile.modals import NoteModal, NoteRequest
@@ -106,6 +107,19 @@ class NotesTab(ProfileTab):
     def focus_target(self) -> Widget:
         return self.table
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete":  # the footer offers it on the notes this operator may change
+            note = self._note(warn=False)
+            if note is not None and not note_svc.may_change_note(note.author_id, self.operator):
+                return False
+        return super().check_action(action, parameters)
+
+    def _may_change(self, note: data.NoteRow) -> bool:
+        if note_svc.may_change_note(note.author_id, self.operator):
+            return True
+        self.notify(str(NotAllowed("notes.others", self.operator)), severity="warning")
+        return False
+
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#n-table", DataTable)
@@ -160,6 +174,7 @@ class NotesTab(ProfileTab):
     @on(DataTable.RowHighlighted, "#n-table")
     def note_highlighted(self) -> None:
         self.show_preview()
+        self.refresh_bindings()
 
     @on(DataTable.RowSelected, "#n-table")
     def note_selected(self) -> None:
@@ -199,7 +214,7 @@ class NotesTab(ProfileTab):
 
     def action_edit(self) -> None:
         note = self._note()
-        if note is None:
+        if note is None or not self._may_change(note):
             return
         actor = self.operator
         note_id = note.id
@@ -222,7 +237,7 @@ class NotesTab(ProfileTab):
 
     def action_delete(self) -> None:
         note = self._note()
-        if note is None:
+        if note is None or not self._may_change(note):
             return
         actor = self.operator
         note_id = note.id
