@@ -96,3 +96,10 @@ def note_summary(
     """A note (Markdown) as one line of plain text: "# Patch test\n- **Severe**" shows as
     "Patch test · Severe", controls escaped, never read as markup."""
     return user_text(markdown_summary(markdown, max_length), style)
+
+
+def fit(text: Text, width: int) -> Text:
+    """``text`` cut to ``width`` cells, with "…" where it was cut."""
+    if text.cell_len > width:
+        text.truncate(width, overflow="ellipsis")
+    return text

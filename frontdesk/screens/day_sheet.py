@@ -37,7 +37,7 @@ from frontdesk.screens.profile.tab import (
     prompt_check,
     status_text,
 )
-from frontdesk.text import user_text
+from frontdesk.text import fit, user_text
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.select import Select
@@ -283,7 +283,9 @@ class DaySheetScreen(FrontdeskScreen[None]):
         customer = Text()
         if r.category_symbol:
             customer.append_text(category_text(r.category_symbol, None, r.category_colour))
-        customer.append_text(user_text(r.customer_name))
+        # A long name is cut (with "…") so that the service, status and arrival stay on the
+        # screen (a 100-character name pushed them off at 120 columns).
+        customer.append_text(fit(user_text(r.customer_name), self._name_width()))
         if r.alert:
             customer.append(" ⚠", style="bold red")
         if r.blocked:
@@ -305,6 +307,11 @@ class DaySheetScreen(FrontdeskScreen[None]):
             marker = Text("✓", style="green")
         cells = [time_cell, staff_cell, customer, user_text(r.service), status, notes, arrived]
         return [marker, *cells]
+
+    def _name_width(self) -> int:
+        """The cells a customer's name may take: what the other columns leave of the
+        terminal's width (30 at 120 columns, 40 from 130), at least 16."""
+        return max(16, min(40, self.app.size.width - 90))
 
     def _summary(self, sheet: data.DaySheet) -> None:
         rows = sheet.rows

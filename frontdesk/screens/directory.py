@@ -41,7 +41,7 @@ from frontdesk.data.outcomes import counted
 from frontdesk.data.validation import format_phone
 from frontdesk.screens.common import category_text
 from frontdesk.screens.fmt import day
-from frontdesk.text import note_summary, safe_style, user_text
+from frontdesk.text import fit, note_summary, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
 from frontdesk.widgets.inputs import SteadyInput
@@ -117,13 +117,6 @@ def shown_phone(e164: str | None) -> str:
 @lru_cache(maxsize=256)
 def colour_style(colour: str | None) -> Style:
     return safe_style(colour)
-
-
-def fit(text: Text, width: int) -> Text:
-    """``text`` cut to ``width`` cells, with "…" where it was cut."""
-    if text.cell_len > width:
-        text.truncate(width, overflow="ellipsis")
-    return text
 
 
 class SearchInput(SteadyInput):

@@ -143,6 +143,34 @@ async def test_the_day_sheet_shows_the_day_by_time(busy_engine: Engine) -> None:
         assert "today" in day_label(app)
 
 
+async def test_a_long_name_is_cut_and_the_other_columns_stay(busy_engine: Engine) -> None:
+    """A 100-character name ends in "…" on the day sheet, and its service, status and
+    arrival stay on the screen (they were pushed off at 120 columns)."""
+    cleo = booking_of(busy_engine, "Cleo")
+    with Session(busy_engine) as s:
+        customer = svc.get_customer(session=s, customer_id=cleo.customer_id)
+        svc.update_customer(
+            session=s,
+            customer_id=cleo.customer_id,
+            data=svc.CustomerUpdate(last_name="[bold]" + "L" * 94),
+            expected_version=customer.version,
+            actor=ADMIN,
+        )
+        s.commit()
+    app = make_app(busy_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await keys(pilot, "T")
+        assert isinstance(app.screen, DaySheetScreen)
+        row = next(r for r in rows(app) if "Cleo" in r)
+        assert "[bold]LLL" in row and "L" * 40 not in row and "…" in row
+        assert "⚠" in row and "! LATE" in row  # the marks after the name stay too
+        from tests.ui.test_profile_flows import screen_text
+
+        shown = screen_text(app)  # what the terminal shows, 120 columns wide
+        assert "Status" in shown and "Arrived" in shown and "LATE 2 h" in shown
+
+
 async def test_check_in_at_full_speed_keeps_the_row(busy_engine: Engine) -> None:
     app = make_app(busy_engine)
     async with app.run_test(size=SIZE) as pilot:
