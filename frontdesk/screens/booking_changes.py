@@ -47,13 +47,16 @@ def ask_and_change(
     start: datetime | None = None,
     status: str | None = None,
     now: datetime | None = None,
+    arrived: bool = False,
 ) -> None:
     """Ask what ``action`` needs, then ``change``: cancel asks the reason, done whether to
     create the order now. Reschedule asks the new date and time (``start`` filled in when
     given) and saves from its dialog: a time another booking holds is refused under the
     field with the next free time, and what was typed stays. No-show on a booking whose
     ``status`` is already no-show asks whether to undo it (the service decides whether it
-    may be). ``now`` is the desk's clock, handed to the service."""
+    may be). ``now`` is the desk's clock, handed to the service. Done on a booking that has
+    not started (``start`` after ``now``) and whose customer has not ``arrived`` goes to the
+    service at once, which says why not (the order question came first)."""
     if action == "no_show" and status == "no_show":
         ask(
             ConfirmModal(
@@ -81,6 +84,8 @@ def ask_and_change(
             ),
             lambda result: rescheduled(booking_id, result) if result is not None else None,
         )
+    elif action == "complete" and start and now and start > now and not arrived:
+        change(booking_id, "complete")  # refused by the service, with the reason
     elif action == "complete":
 
         def chosen(choice: str | None) -> None:

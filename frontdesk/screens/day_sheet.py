@@ -502,6 +502,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
                 start=row.start_at,
                 status=row.status,
                 now=self.now(),
+                arrived=row.arrived_at is not None,
             )
 
     def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:

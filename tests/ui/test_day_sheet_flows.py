@@ -228,8 +228,9 @@ async def test_no_show_and_done_wait_for_the_time_or_the_customer(busy_engine: E
     app = make_app(busy_engine)  # the clock: 12:00
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        # Gus (14:00, still to come): neither a no-show nor done (with its order) yet.
-        await keys(pilot, "T", *["down"] * 6, "n", "d", "enter")
+        # Gus (14:00, still to come): neither a no-show nor done yet (refused at once, with
+        # no question about the order first).
+        await keys(pilot, "T", *["down"] * 6, "n", "d")
         gus = booking_of(busy_engine, "Gus")
         assert gus.status == "confirmed" and gus.version == 1
         with Session(busy_engine) as s:
