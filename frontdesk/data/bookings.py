@@ -315,6 +315,36 @@ def _check_clock(booking: Booking, action: str, now: datetime, zone: tzinfo) -> 
             )
 
 
+def _refuse_clash(
+    session: Session, booking: Booking, start: datetime, duration: timedelta, tz: Any = None
+) -> None:
+    """Refuse (DoubleBooked, with the staff member's next free start) to put ``booking`` at
+    ``start`` for ``duration`` when its staff member has another booking then; the staff
+    member's turn is taken first, so two desks cannot both find the time free."""
+    if booking.staff_id is None:
+        return
+    _lock_staff(session, booking.staff_id)
+    conflict = find_conflict(
+        session=session,
+        staff_id=booking.staff_id,
+        start_at=start,
+        end_at=start + duration,
+        exclude_id=booking.id,
+    )
+    if conflict is not None:
+        raise DoubleBooked(
+            conflict,
+            suggest_free_time(
+                session=session,
+                staff_id=booking.staff_id,
+                start_at=start,
+                duration=duration,
+                exclude_id=booking.id,
+                tz=tz,
+            ),
+        )
+
+
 def change_status(
     *,
     session: Session,
@@ -346,28 +376,9 @@ def change_status(
     zone = tz or datetime.now().astimezone().tzinfo or UTC
     _check_clock(booking, action, _aware(now or utcnow()), zone)
     changes: dict[str, Any] = {}
-    if action == "undo_no_show" and booking.staff_id is not None:
-        _lock_staff(session, booking.staff_id)
-        start, end = _aware(booking.start_at), _aware(booking.end_at)
-        conflict = find_conflict(
-            session=session,
-            staff_id=booking.staff_id,
-            start_at=start,
-            end_at=end,
-            exclude_id=booking.id,
-        )
-        if conflict is not None:
-            raise DoubleBooked(
-                conflict,
-                suggest_free_time(
-                    session=session,
-                    staff_id=booking.staff_id,
-                    start_at=start,
-                    duration=end - start,
-                    exclude_id=booking.id,
-                    tz=zone,
-                ),
-            )
+    if action == "undo_no_show":
+        start = _aware(booking.start_at)
+        _refuse_clash(session, booking, start, _aware(booking.end_at) - start, tz=zone)
     if action == "cancel":
         text = clean_line("reason", reason, max_length=300)
         if not text:
@@ -379,26 +390,7 @@ def change_status(
             raise ValidationFailed("start_at", "choose the new date and time")
         new_start = _aware(new_start)
         duration = _aware(booking.end_at) - _aware(booking.start_at)
-        if booking.staff_id is not None:
-            _lock_staff(session, booking.staff_id)
-            conflict = find_conflict(
-                session=session,
-                staff_id=booking.staff_id,
-                start_at=new_start,
-                end_at=new_start + duration,
-                exclude_id=booking.id,
-            )
-            if conflict is not None:
-                raise DoubleBooked(
-                    conflict,
-                    suggest_free_time(
-                        session=session,
-                        staff_id=booking.staff_id,
-                        start_at=new_start,
-                        duration=duration,
-                        exclude_id=booking.id,
-                    ),
-                )
+        _refuse_clash(session, booking, new_start, duration)
         changes["start_at"] = (booking.start_at, new_start)
         booking.start_at = new_start
         booking.end_at = new_start + duration

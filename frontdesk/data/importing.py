@@ -1518,17 +1518,8 @@ def _run_batch(
         repeated = _repeated_key(phone, email, match, seen_phones, seen_emails, ctx)
         if repeated is not None:
             summary.duplicates_in_file += 1
-            summary.skipped += 1
-            _bad(
-                summary,
-                error_writer,
-                options,
-                p.record,
-                p.cells,
-                repeated,
-                "duplicate of an earlier row of this file",
-                count_invalid=False,
-            )
+            reason = "duplicate of an earlier row of this file"
+            _skipped(summary, error_writer, options, p, repeated, reason)
             continue
         if phone:
             seen_phones.add(phone)
@@ -1541,21 +1532,14 @@ def _run_batch(
         if options.on_duplicate == "skip" or (
             options.dry_run and options.on_duplicate != "candidate"
         ):
-            summary.skipped += 1
             if _another_name(p.values, match):
                 # Someone else's phone or email, or a typing error: named in the error file
                 # for a person to look at (a count alone did not say which row it was).
                 by = "phone" if existing.get(("phone", phone or "")) is match else "email"
-                _bad(
-                    summary,
-                    error_writer,
-                    options,
-                    p.record,
-                    p.cells,
-                    by,
-                    f"not imported: {match.code} {match.label} has this {by} (another name)",
-                    count_invalid=False,
-                )
+                reason = f"not imported: {match.code} {match.label} has this {by} (another name)"
+                _skipped(summary, error_writer, options, p, by, reason)
+            else:
+                summary.skipped += 1
         elif options.on_duplicate in ("update", "overwrite"):
             # A phone or email the customer already has as a second one stays there (not
             # made their own as well).
@@ -1770,6 +1754,20 @@ def _bad(
         summary.errors.append(RowError(record, field_name, reason))
     if writer is not None:
         writer.writerow(cells, record, field_name, reason)
+
+
+def _skipped(
+    summary: ImportSummary,
+    writer: ErrorFile | None,
+    options: ImportOptions,
+    p: Prepared,
+    field_name: str,
+    reason: str,
+) -> None:
+    """A good row left out (a repeat, another person's phone): counted as skipped, not as
+    invalid, and in the error file with why."""
+    summary.skipped += 1
+    _bad(summary, writer, options, p.record, p.cells, field_name, reason, count_invalid=False)
 
 
 def _warn(
