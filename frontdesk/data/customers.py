@@ -451,8 +451,9 @@ def _flush_unique(session: Session, customer: Customer) -> None:
     email since it was checked) becomes DuplicateCustomer.
 
     A customer being edited was changed before the savepoint began, and SQLAlchemy flushes
-    it as the savepoint begins, outside it: a violation then ends the whole transaction, so
-    it is rolled back (the action is refused anyway) before the other customer is looked up.
+    it as the savepoint begins, outside it: a violation then breaks the caller's transaction
+    (or its savepoint), which the caller rolls back as the action is refused. So the other
+    customer is looked up in a session of its own.
     """
     phone, email_key, own_id = customer.phone, customer.email_key, customer.id
     try:
@@ -460,14 +461,13 @@ def _flush_unique(session: Session, customer: Customer) -> None:
             session.add(customer)
             session.flush()
     except IntegrityError as exc:
-        if not session.in_nested_transaction() and not session.is_active:
-            session.rollback()
-        with session.no_autoflush:  # (the customer would be flushed, and refused, again)
-            found = find_live_duplicate(
-                session, phone=phone, email_key=email_key, exclude_id=own_id
-            )
-        if found is not None:
-            raise DuplicateCustomer(found[0], found[1]) from None
+        from frontdesk.data.db import read_engine
+
+        bind = session.get_bind()
+        with Session(read_engine(bind.engine)) as apart:  # (a reader: no writer's turn)
+            found = find_live_duplicate(apart, phone=phone, email_key=email_key, exclude_id=own_id)
+            if found is not None:
+                raise DuplicateCustomer(found[0], found[1]) from None
         raise ValidationFailed("customer", f"rejected by the database: {exc.orig}") from None
 
 
@@ -548,22 +548,24 @@ def _apply(
     action: str,
 ) -> Customer:
     before = _audit_values(customer, EDITABLE_FIELDS)
-    for key, value in values.items():
-        setattr(customer, key, value)
-    _check_whole(session, customer)
-    after = _audit_values(customer, EDITABLE_FIELDS)
-    changes = {k: (before[k], after[k]) for k in EDITABLE_FIELDS if before[k] != after[k]}
-    if not changes:
-        return customer
-    if {"phone", "email"} & changes.keys() and customer.is_live:
-        # Not flushed first: the changed phone or email would meet the unique index before
-        # the question is answered (an IntegrityError instead of "X already has this phone").
-        with session.no_autoflush:
+    # Nothing is flushed until the checks have answered: a changed phone or email would meet
+    # the unique index first (an IntegrityError instead of "X already has this phone"), from
+    # any query on the way (the duplicate check's, the require-phone setting's).
+    with session.no_autoflush:
+        for key, value in values.items():
+            setattr(customer, key, value)
+        _check_whole(session, customer)
+        after = _audit_values(customer, EDITABLE_FIELDS)
+        changes = {k: (before[k], after[k]) for k in EDITABLE_FIELDS if before[k] != after[k]}
+        if not changes:
+            return customer
+        found = None
+        if {"phone", "email"} & changes.keys() and customer.is_live:
             found = find_live_duplicate(
                 session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
             )
-        if found is not None:
-            raise DuplicateCustomer(found[0], found[1])
+    if found is not None:
+        raise DuplicateCustomer(found[0], found[1])
     customer.version += 1
     customer.updated_at = utcnow()
     search_keys(customer)

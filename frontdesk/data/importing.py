@@ -914,12 +914,14 @@ _IMPORT_COLLECT_AFTER = 50_000
 _collections_lock = threading.Lock()
 _collections_held = 0
 _collections_before: tuple[int, int, int] = (700, 10, 10)
+_collections_froze = False
 
 
-def _quiet_collector() -> None:
+def _quiet_collector(*, freeze: bool = True) -> None:
     """Objects that exist now (the app, its libraries' tables) are left out of the cycle
-    collector's walks, and it runs after 50,000 new objects instead of 700."""
-    gc.freeze()
+    collector's walks (``freeze``), and it runs after 50,000 new objects instead of 700."""
+    if freeze:
+        gc.freeze()
     gc.set_threshold(_IMPORT_COLLECT_AFTER, 50, 1000)
 
 
@@ -934,11 +936,14 @@ def _fewer_collections() -> Iterator[None]:
     sooner. Imports running at once in one process (a second wizard) share the setting;
     the last to end puts the collector back as it was.
     """
-    global _collections_held, _collections_before
+    global _collections_held, _collections_before, _collections_froze
     with _collections_lock:
         if _collections_held == 0:
             _collections_before = gc.get_threshold()
-            _quiet_collector()
+            # The full-screen app froze its own objects at start-up (settle_memory): those
+            # stay frozen, so the import freezes (and later unfreezes) only where nothing is.
+            _collections_froze = gc.get_freeze_count() == 0
+            _quiet_collector(freeze=_collections_froze)
         _collections_held += 1
     try:
         yield
@@ -947,7 +952,8 @@ def _fewer_collections() -> Iterator[None]:
             _collections_held -= 1
             if _collections_held == 0:
                 gc.set_threshold(*_collections_before)
-                gc.unfreeze()
+                if _collections_froze:
+                    gc.unfreeze()
 
 
 # SQLite copies the write-ahead log into the database every this many pages (its default),
@@ -1514,7 +1520,11 @@ def _run_batch(
     new_rows: list[Prepared] = []
     for p in prepared:
         phone, email = p.values.get("phone"), p.values.get("email_key")
-        match = existing.get(("phone", phone or "")) or existing.get(("email", email or ""))
+        keys = [("phone", phone or ""), ("email", email or "")]
+        # A customer's own phone or email first, then a second one (a row with A's second
+        # phone and B's own email is B's).
+        match = next((existing[k] for k in keys if k in existing and k not in secondary), None)
+        match = match or next((existing[k] for k in keys if k in existing), None)
         repeated = _repeated_key(phone, email, match, seen_phones, seen_emails, ctx)
         if repeated is not None:
             summary.duplicates_in_file += 1
@@ -1532,7 +1542,7 @@ def _run_batch(
         if options.on_duplicate == "skip" or (
             options.dry_run and options.on_duplicate != "candidate"
         ):
-            if _another_name(p.values, match):
+            if options.on_duplicate == "skip" and _another_name(p.values, match):
                 # Someone else's phone or email, or a typing error: named in the error file
                 # for a person to look at (a count alone did not say which row it was).
                 by = "phone" if existing.get(("phone", phone or "")) is match else "email"

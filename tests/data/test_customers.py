@@ -92,6 +92,7 @@ def test_editing_to_another_customers_phone_or_email_names_them(nl: Session) -> 
     first = add(nl, first_name="Maria", last_name="Garcia", phone="0612345678", email="m@x.nl")
     second = add(nl, first_name="Ben", phone="0687654321", email="ben@x.nl")
     assert second.id is not None
+    first_code, first_id, second_code = first.code, first.id, second.code
     for data, taken in (
         (C.CustomerUpdate(phone="+31 6 1234 5678"), "phone"),
         (C.CustomerUpdate(email="M@X.NL"), "email"),
@@ -101,7 +102,7 @@ def test_editing_to_another_customers_phone_or_email_names_them(nl: Session) -> 
             C.update_customer(
                 session=nl, customer_id=second.id, data=data, expected_version=1, actor=ADMIN
             )
-        assert (err.value.field, err.value.existing_code) == (taken, first.code)
+        assert (err.value.field, err.value.existing_code) == (taken, first_code)
         nl.rollback()
     # The database's own guard, when the friendly check is bypassed, says the same.
     original = C.find_live_duplicate
@@ -121,9 +122,36 @@ def test_editing_to_another_customers_phone_or_email_names_them(nl: Session) -> 
                 expected_version=1,
                 actor=ADMIN,
             )
-        assert err.value.existing_code == first.code
+        assert err.value.existing_code == first_code
+        nl.rollback()
+        # Inside a caller's savepoint (an import's update, a bulk action): the same answer,
+        # and the caller's transaction goes on once its savepoint is rolled back.
+        calls["n"] = 0
+        with pytest.raises(DuplicateCustomer) as err, nl.begin_nested():
+            C.update_customer(
+                session=nl,
+                customer_id=second.id,
+                data=C.CustomerUpdate(phone="0612345678"),
+                expected_version=1,
+                actor=ADMIN,
+            )
+        assert err.value.existing_code == first_code
+        assert nl.get(Customer, first_id) is not None  # the transaction is usable
     finally:
         C.find_live_duplicate = original  # type: ignore[assignment]
+    nl.rollback()
+    # A customer with an email only (the require-phone setting is read on the way).
+    third = add(nl, first_name="Cy", email="cy@x.nl")
+    assert third.id is not None
+    with pytest.raises(DuplicateCustomer) as err:
+        C.update_customer(
+            session=nl,
+            customer_id=third.id,
+            data=C.CustomerUpdate(email="ben@x.nl"),
+            expected_version=1,
+            actor=ADMIN,
+        )
+    assert err.value.existing_code == second_code
     nl.rollback()
     unchanged = nl.get(Customer, second.id)
     assert unchanged is not None

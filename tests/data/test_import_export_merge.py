@@ -442,6 +442,17 @@ def test_cycle_collector_is_quiet_during_an_import_and_as_it_was_after(
     with pytest.raises(KeyboardInterrupt), importing._fewer_collections():
         raise KeyboardInterrupt
     assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen_before)
+    # The full-screen app froze its start-up objects: an import leaves them frozen.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with importing._fewer_collections():
+            assert gc.get_threshold() == (50_000, 50, 1000)
+        assert gc.get_threshold() == before
+        # (still frozen: the count drops only by what was freed meanwhile)
+        assert gc.get_freeze_count() > frozen - 1000
+    finally:
+        gc.unfreeze()
 
 
 def _customer_rows(engine: Engine) -> list[tuple[object, ...]]:
@@ -890,6 +901,29 @@ def test_a_merged_away_customer_imported_again_is_their_survivor(
         )
         kept = {c.value for c in contacts.contacts_of(session=s, customer_id=a_id)}
         assert kept == {"m@home.com", "+16505552671"}
+    # A row with the survivor's second phone and another customer's own email is the other
+    # customer's (their own key first).
+    with Session(engine) as s:
+        other = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="Olga", email="olga@x.com"),
+        )
+        s.commit()
+        other_id = other.id
+    path.write_text(
+        "First name,Email,Mobile,City\nOlga,olga@x.com,+16505552671,Utrecht\n", encoding="utf-8"
+    )
+    summary = run_import(
+        engine=engine, path=path, options=ImportOptions(on_duplicate="update"), actor=ADMIN
+    )
+    assert (summary.imported, summary.updated) == (0, 1)
+    with Session(engine) as s:
+        assert svc.get_customer(session=s, customer_id=other_id or 0).city == "Utrecht"
+    path.write_text(
+        f"Code,First name,Last name,Email,Mobile,City\n{b_code},Maria,Garcia,m@home.com,,Oakland\n",
+        encoding="utf-8",
+    )
     # Kept for review instead: a candidate on the survivor, naming the shared email.
     summary = run_import(
         engine=engine, path=path, options=ImportOptions(on_duplicate="candidate"), actor=ADMIN
@@ -934,6 +968,16 @@ def test_a_row_skipped_for_another_persons_phone_is_named_in_the_error_file(
         f"not imported: {code} Ethan Jöhnson has this phone (another name)",
     ]
     assert [(e.record, e.field) for e in summary.errors] == [(1, "phone")]
+    # A preview of an update or overwrite does not call the row "not imported" (it would be
+    # written to the customer).
+    for policy in ("update", "overwrite"):
+        preview = run_import(
+            engine=engine,
+            path=path,
+            options=ImportOptions(on_duplicate=policy, dry_run=True),
+            actor=ADMIN,
+        )
+        assert preview.errors == [], policy
 
 
 def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
