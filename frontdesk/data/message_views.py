@@ -70,6 +70,42 @@ class OutboxPage:
     customer: str = ""  # the customer filtered on, as shown
 
 
+def _filled_subjects(
+    session: Session,
+    messages: list[OutboxMessage],
+    letters: dict[int, str],
+    people: dict[int, Customer],
+) -> dict[int, str]:
+    """Each not yet written newsletter message's subject, filled for its recipient (the
+    placeholders its subject uses, for the page's recipients in a few statements)."""
+    waiting = [
+        m
+        for m in messages
+        if m.newsletter_id is not None
+        and not m.subject
+        and m.body is None
+        and m.customer_id in people
+        and tpl.placeholders_in(letters.get(m.newsletter_id))
+    ]
+    if not waiting:
+        return {}
+    used: set[str] = set()
+    for m in waiting:
+        used |= tpl.placeholders_in(letters[m.newsletter_id or 0])
+    recipients = {m.customer_id: people[m.customer_id or 0] for m in waiting}
+    values = tpl.values_for_many(
+        session=session,
+        customers=list(recipients.values()),
+        business_name=load_config(session=session).business_name,
+        needed=used,
+    )
+    return {
+        m.id or 0: tpl.fill(letters[m.newsletter_id or 0], values[m.customer_id or 0])
+        for m in waiting
+        if m.customer_id in values
+    }
+
+
 def _rows(session: Session, messages: list[OutboxMessage]) -> list[OutboxRow]:
     customer_ids = {m.customer_id for m in messages if m.customer_id is not None}
     people: dict[int, Customer] = {}
@@ -87,6 +123,9 @@ def _rows(session: Session, messages: list[OutboxMessage]) -> list[OutboxRow]:
             for n in session.exec(select(Newsletter).where(col(Newsletter.id).in_(letter_ids)))
             if n.id is not None
         }
+    # A queued newsletter's subject is filled for its recipient when it is sent: the list
+    # shows it filled as well ("Spring offers for Maria", not "... for {first_name}").
+    filled = _filled_subjects(session, messages, letters, people)
     rows = []
     for m in messages:
         assert m.id is not None
@@ -94,7 +133,7 @@ def _rows(session: Session, messages: list[OutboxMessage]) -> list[OutboxRow]:
         who = f"{person.code} {person.label}".strip() if person else "—"
         subject = m.subject or ""
         if not subject and m.newsletter_id is not None:
-            subject = letters.get(m.newsletter_id, "")
+            subject = filled.get(m.id, letters.get(m.newsletter_id, ""))
         if not subject and m.body:
             subject = m.body.splitlines()[0][:80] if m.body.strip() else ""
         rows.append(

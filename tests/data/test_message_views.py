@@ -97,6 +97,21 @@ def test_newsletter_rows_show_the_newsletter_subject(engine: Engine) -> None:
         assert ann.id
 
 
+def test_a_queued_newsletter_row_shows_its_subject_filled_for_the_recipient(
+    engine: Engine,
+) -> None:
+    add(engine, "Ann", email="ann@example.com", consent_newsletter=True)
+    add(engine, "[b]Bob[/b]", email="bob@example.com", consent_newsletter=True)
+    newsletters.queue_newsletter(
+        engine, subject="Offers for {first_name}", body="Hi {first_name}", actor=ADMIN
+    )
+    with Session(engine) as s:
+        rows = views.load_outbox_page(session=s).rows
+        assert sorted(r.subject for r in rows) == ["Offers for Ann", "Offers for [b]Bob[/b]"]
+        for row in rows:
+            assert views.load_message(session=s, message_id=row.id).subject == row.subject
+
+
 def test_compose_info_says_why_a_channel_cannot_be_used(engine: Engine) -> None:
     ann = add(engine, "Ann", email="ann@example.com")
     assert ann.id
