@@ -148,6 +148,7 @@ class BookingRow:
     price_cents: int
     notes: str | None
     cancellation_reason: str | None
+    arrived: bool = False  # checked in (done may then come before the start)
 
 
 def list_bookings(
@@ -192,6 +193,7 @@ def list_bookings(
             price_cents=b.price_cents,
             notes=b.notes,
             cancellation_reason=b.cancellation_reason,
+            arrived=b.arrived_at is not None,
         )
         for b, service, branch, staff in session.execute(stmt)
     ]

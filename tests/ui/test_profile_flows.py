@@ -446,8 +446,9 @@ async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engin
         await burst(pilot, "w")  # no-show on the middle one
         rows = cells(app, "#b-table")
         assert [r[-1] for r in rows] == ["confirmed", "no-show", "cancelled"]
-        # The first one is still to come: no no-show, and not done, yet (said, no crash).
-        await burst(pilot, "up", "w", "d", "enter")
+        # The first one is still to come: no no-show, and not done, yet (said at once: no
+        # question about its order first).
+        await burst(pilot, "up", "w", "d")
         said = [str(n.message) for n in app._notifications]
         assert any("a no-show is marked once its time has passed" in m for m in said)
         assert any("a visit is marked done once its time has come" in m for m in said)
@@ -457,6 +458,13 @@ async def test_cancel_booking_acts_on_the_highlighted_booking(demo_engine: Engin
         saved = [s.get(Booking, b) for b in who.bookings]
         got = [(b.status, b.cancellation_reason) for b in saved if b is not None]
     assert got == [("confirmed", None), ("no_show", None), ("cancelled", "Ill")]
+
+
+def s_start(engine: Engine, booking_id: int) -> datetime:
+    with Session(engine) as s:
+        booking = s.get(Booking, booking_id)
+        assert booking is not None
+        return booking.start_at.replace(tzinfo=booking.start_at.tzinfo or UTC).astimezone()
 
 
 async def test_reschedule_the_highlighted_booking(demo_engine: Engine) -> None:
@@ -471,7 +479,12 @@ async def test_reschedule_the_highlighted_booking(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
         # the second booking onto the first one's time: the same staff member is busy then
-        await open_profile(pilot, who.id, "2", "down", "t", f"{taken:%Y-%m-%d %H:%M}", "enter")
+        # The dialog opens on the booking's own date and time (to change a part of it).
+        await open_profile(pilot, who.id, "2", "down", "t")
+        assert isinstance(app.screen, PromptModal)
+        second = s_start(demo_engine, who.bookings[1])
+        assert app.screen.query_one("#answer", Input).value == f"{second:%Y-%m-%d %H:%M}"
+        await burst(pilot, "ctrl+u", f"{taken:%Y-%m-%d %H:%M}", "enter")
         # Refused in the dialog, under the field, with what was typed kept.
         assert isinstance(app.screen, PromptModal)
         refused = str(app.screen.query_one("#answer-error").render())
@@ -864,8 +877,12 @@ async def test_new_order_shows_on_return_then_partial_refund(demo_engine: Engine
 async def test_escape_from_done_changes_nothing(demo_engine: Engine) -> None:
     who = make_hostile(demo_engine, blocked=False)
     app = make_app(demo_engine)
+    # The desk's clock after the latest booking's start (a visit to come is not done yet).
+    app.clock = lambda: NOW + timedelta(days=12, hours=1)
     async with app.run_test(size=SIZE) as pilot:
-        await open_profile(pilot, who.id, "2", "d", "escape")
+        await open_profile(pilot, who.id, "2", "d")
+        assert isinstance(app.screen, ChoiceModal)  # done: with its order now, or not?
+        await burst(pilot, "escape")
         assert isinstance(app.screen, ProfileScreen)
     with Session(demo_engine) as s:
         assert s.get(Booking, who.bookings[0]).status == "confirmed"  # type: ignore[union-attr]

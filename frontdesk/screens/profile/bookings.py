@@ -82,7 +82,7 @@ class BookingsTab(ProfileTab):
         self.filters: tuple[date | None, date | None, int | None] = (None, None, None)
         self.note_categories: list[tuple[str, int]] = []
         self._services: list[tuple[int, str]] = []
-        self._status: dict[int, str] = {}  # booking id -> status, of the rows shown
+        self._rows: dict[int, data.BookingRow] = {}  # booking id -> the row shown
 
     def compose(self) -> ComposeResult:
         yield FieldBar(
@@ -123,7 +123,7 @@ class BookingsTab(ProfileTab):
 
     def show_data(self, tab: data.BookingsTab) -> None:
         self.note_categories = tab.note_categories
-        self._status = {b.id: b.status for b in tab.rows}
+        self._rows = {b.id: b for b in tab.rows}
         if tab.services != self._services:
             self._services = tab.services
             self.refill_select(
@@ -190,6 +190,7 @@ class BookingsTab(ProfileTab):
     def action_change(self, action: str) -> None:
         booking_id = self._booking()
         if booking_id is not None:
+            row = self._rows.get(booking_id)
             changes.ask_and_change(
                 self.ask,
                 self.change,
@@ -197,8 +198,10 @@ class BookingsTab(ProfileTab):
                 action,
                 actor=self.operator,
                 rescheduled=self._rescheduled,
-                status=self._status.get(booking_id),
+                start=row.start_at if row else None,
+                status=row.status if row else None,
                 now=self.fd.clock(),
+                arrived=row.arrived if row else False,
             )
 
     def _rescheduled(self, booking_id: int, result: BookingChanged) -> None:
