@@ -382,6 +382,7 @@ class Note(_Table, table=True):
     is_alert: bool = Field(default=False)
     position: int = Field(default=0)
     author_id: int | None = Field(default=None, foreign_key="staff.id")
+    edited_by_id: int | None = Field(default=None, foreign_key="staff.id")  # last change
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

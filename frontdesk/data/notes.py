@@ -163,6 +163,7 @@ def update_note(
     note = get_note(session=session, note_id=note_id)
     _require_own_or_desk(note, actor)
     before = note.body
+    was = (note.body, note.category_id, note.visibility, note.pinned, note.is_alert)
     note.body = note_body(body)
     if category_id is not None and session.get(NoteCategory, category_id) is None:
         raise ValidationFailed("category_id", "no such category")
@@ -170,6 +171,8 @@ def update_note(
     note.visibility = NoteVisibility(visibility).value
     note.pinned = pinned
     note.is_alert = is_alert
+    if (note.body, note.category_id, note.visibility, note.pinned, note.is_alert) != was:
+        note.edited_by_id = actor.id if actor else None  # the tab says who changed it last
     note.updated_at = utcnow()
     session.add(note)
     session.flush()

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from frontdesk.data.audit_text import Names, describe_customer_event, value_text
@@ -380,18 +381,34 @@ class NoteRow:
     created_at: datetime
     booking_id: int | None
     author_id: int | None = None
+    edited_by: str = ""  # who changed it last, when someone other than its author did
+
+    @property
+    def by(self) -> str:
+        """Who wrote it, and who changed it last if that was someone else."""
+        if self.edited_by and self.edited_by != self.author:
+            return f"{self.author or '—'}, edited by {self.edited_by}"
+        return self.author
 
 
 def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -> list[NoteRow]:
+    editor = aliased(Staff)
     stmt = (
-        sa_select(Note, col(NoteCategory.name), col(NoteCategory.is_alert), col(Staff.name))
+        sa_select(
+            Note,
+            col(NoteCategory.name),
+            col(NoteCategory.is_alert),
+            col(Staff.name),
+            col(editor.name),
+        )
         .outerjoin(NoteCategory, col(NoteCategory.id) == col(Note.category_id))
         .outerjoin(Staff, col(Staff.id) == col(Note.author_id))
+        .outerjoin(editor, col(editor.id) == col(Note.edited_by_id))
         .where(col(Note.customer_id) == customer_id)
         .order_by(col(Note.pinned).desc(), col(Note.position), col(Note.created_at).desc())
     )
     rows = []
-    for note, category, category_alert, author in session.execute(stmt):
+    for note, category, category_alert, author, edited_by in session.execute(stmt):
         alert = bool(note.is_alert or category_alert)
         if alerts_only and not alert:
             continue
@@ -408,6 +425,7 @@ def notes_of(*, session: Session, customer_id: int, alerts_only: bool = False) -
                 created_at=_aware(note.created_at) or note.created_at,
                 booking_id=note.booking_id,
                 author_id=note.author_id,
+                edited_by=edited_by or "",
             )
         )
     return rows

@@ -316,6 +316,42 @@ def test_bulk_enrol(any_engine: Engine) -> None:
 # ---------------------------------------------------------------- notes
 
 
+def test_a_note_changed_by_another_names_them_as_well(any_session: Session) -> None:
+    from frontdesk.data.profile import notes_of
+    from frontdesk.data.staff import create_staff
+
+    s = any_session
+    cid = new_customer(s)
+    rita = create_staff(session=s, name="Rita [desk]", role="reception", username="r", actor=ADMIN)
+    nina = create_staff(session=s, name="Nina", role="reception", username="n", actor=ADMIN)
+    note = notes.add_note(session=s, customer_id=cid, body="Likes tea", actor=rita)
+    s.commit()
+
+    def edit(body: str, actor: object) -> None:
+        notes.update_note(
+            session=s,
+            note_id=note.id or 0,
+            body=body,
+            category_id=None,
+            visibility="staff",
+            pinned=False,
+            is_alert=False,
+            actor=actor,  # type: ignore[arg-type]
+        )
+        s.commit()
+
+    [row] = notes_of(session=s, customer_id=cid)
+    assert row.by == "Rita [desk]" and row.edited_by == ""
+    edit("Likes tea", nina)  # saved unchanged: not an edit
+    assert notes_of(session=s, customer_id=cid)[0].by == "Rita [desk]"
+    edit("Likes green tea", nina)
+    [row] = notes_of(session=s, customer_id=cid)
+    assert row.by == "Rita [desk], edited by Nina" and row.author == "Rita [desk]"
+    notes.move_note(session=s, note_id=note.id or 0, direction=1, actor=rita)
+    edit("Likes green tea, no sugar", rita)  # the author's own change: named once
+    assert notes_of(session=s, customer_id=cid)[0].by == "Rita [desk]"
+
+
 def test_notes_add_edit_reorder_delete(any_session: Session) -> None:
     s = any_session
     cid = new_customer(s)

@@ -620,6 +620,26 @@ async def test_notes_add_edit_reorder_delete(demo_engine: Engine) -> None:
         ]
 
 
+async def test_a_note_edited_by_another_says_who_changed_it(demo_engine: Engine) -> None:
+    """Rita wrote the customer's notes; the admin rewrites one: the list names both."""
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        rita = s.exec(select(Staff).where(col(Staff.username) == "rita")).one()
+        admin = s.exec(select(Staff).where(col(Staff.username) == "admin")).one()
+    app = make_app(demo_engine, staff="admin")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "down", "enter")
+        assert isinstance(app.screen, NoteModal)
+        await burst(pilot, "end", " (checked)", "ctrl+s")
+        rows = cells(app, "#n-table")
+        assert rows[1][2].endswith(" (checked)")
+        assert rows[1][3] == f"{rita.name}, edited by {admin.name}"
+        assert {r[3] for i, r in enumerate(rows) if i != 1} == {rita.name}
+    with Session(demo_engine) as s:
+        edited = s.exec(select(Note).where(col(Note.edited_by_id) == admin.id)).one()
+        assert edited.author_id == rita.id and edited.body.endswith(" (checked)")
+
+
 async def test_a_therapist_changes_only_their_own_notes(demo_engine: Engine) -> None:
     """A therapist adds notes and changes their own; another's (the receptionist's alert)
     is neither opened for editing by enter nor offered for deletion, and stays as it was."""

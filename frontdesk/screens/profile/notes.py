@@ -151,7 +151,7 @@ class NotesTab(ProfileTab):
                         Text(marks, style="bold red"),
                         cell(n.category),
                         text,
-                        cell(n.author),
+                        cell(n.by),
                         when(n.created_at),
                         "customer" if n.visibility == "customer" else "staff",
                     ],
