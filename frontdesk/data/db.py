@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session
 
 from frontdesk import config
-from frontdesk.data.errors import DatabaseBusy
+from frontdesk.data.errors import DatabaseBusy, FrontdeskError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The newest migration; tests check it against the migrations directory.
@@ -255,6 +255,20 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return cfg
 
 
+class NewerDatabase(FrontdeskError):
+    """The database was made or upgraded by a newer Frontdesk: it is left as it is."""
+
+
+def _known_revision(revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def migrate(
     engine: Engine,
     revision: str = "head",
@@ -266,6 +280,12 @@ def migrate(
         current = current_revision(read_engine(engine))
         if current == HEAD_REVISION:
             return
+        if current is not None and not _known_revision(current):
+            raise NewerDatabase(
+                f"the database's schema ({current}) is newer than this Frontdesk knows "
+                f"({HEAD_REVISION}): it was made or upgraded by a newer version; run that "
+                "version, or install it here"
+            )
         if current is not None and on_upgrade is not None:
             on_upgrade(current, HEAD_REVISION)
     from alembic import command

@@ -117,3 +117,15 @@ def test_colour_names_become_hex_on_upgrade_on_postgresql() -> None:
     finally:
         engine.dispose()
         drop_pg_database(name)
+
+
+def test_a_database_of_a_newer_version_is_left_as_it_is(tmp_path: Path) -> None:
+    """A schema this version does not know (made by a newer Frontdesk) is refused with a
+    sentence saying so, and nothing is changed in it."""
+    engine = db.open_database(tmp_path / "newer.db")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(db.NewerDatabase, match=r"newer than this Frontdesk knows"):
+        db.open_database(tmp_path / "newer.db", on_upgrade=lambda old, new: None)
+    assert db.current_revision(db.create_bare_engine(tmp_path / "newer.db")) == "0099"
