@@ -352,15 +352,22 @@ def search_keys(customer: Customer) -> None:
 # --------------------------------------------------------------------------- codes
 
 
+_COUNTER = Counter.__table__  # type: ignore[attr-defined]
+# Core, not the ORM's bulk update: that cost 1.5 ms a call (an import calls it every batch).
+_ALLOCATE = (
+    update(_COUNTER)
+    .where(_COUNTER.c.name == "customer")
+    .values(value=_COUNTER.c.value + bindparam("count"))
+    .returning(_COUNTER.c.value)
+)
+
+
 def allocate_codes(session: Session, count: int = 1) -> list[str]:
     """Reserve ``count`` consecutive customer codes (atomic, safe across processes)."""
-    stmt = (
-        update(Counter)
-        .where(col(Counter.name) == "customer")
-        .values(value=col(Counter.value) + count)
-        .returning(col(Counter.value))
-    )
-    last = session.execute(stmt).scalar_one_or_none()
+    last = session.execute(_ALLOCATE, {"count": count}).scalar_one_or_none()
+    held = session.identity_map.get(session.identity_key(Counter, "customer"))
+    if held is not None:
+        session.expire(held)  # the row changed underneath it
     if last is None:
         session.add(Counter(name="customer", value=count))
         session.flush()
