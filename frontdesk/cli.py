@@ -447,21 +447,33 @@ def customers_restore(
     default=None,
     help="Write to FILE (private, 0600) instead of printing.",
 )
+@click.option("--overwrite", is_flag=True, help="Replace FILE if it exists.")
 @click.option("--staff", metavar="NAME", default=None, help="Act as this staff member.")
 @click.pass_context
 def customers_export_data(
-    ctx: click.Context, db: str | None, code: str, out: Path | None, staff: str | None
+    ctx: click.Context,
+    db: str | None,
+    code: str,
+    out: Path | None,
+    overwrite: bool,
+    staff: str | None,
 ) -> None:
     """Everything stored about one customer, as JSON (for an access request): profile,
     consents with their history, bookings, orders, payments, ledger, notes (visible to the
     customer; all notes for admins) and the audit entries about them."""
+    from frontdesk.data.errors import TargetExists
     from frontdesk.data.privacy import export_customer_data, write_private_json
+    from frontdesk.data.targets import check_target
 
     with opened(ctx, db) as engine, Session(engine) as session:
         actor = acting(ctx, session, staff)
         session.commit()
         try:
+            if out is not None:  # never the database's files; an existing file if asked
+                check_target(session=session, path=out, overwrite=overwrite)
             data = export_customer_data(session=session, code=code, actor=actor)
+        except TargetExists:
+            fail(f"{out} already exists: nothing written (--overwrite replaces it)")
         except FrontdeskError as exc:
             fail(error_line(exc))
     if out is None:

@@ -28,8 +28,8 @@ from sqlmodel import Session, col, select
 
 from frontdesk.data import customers as svc
 from frontdesk.data import fields
-from frontdesk.data.errors import TargetExists, ValidationFailed
-from frontdesk.data.importing import FORMULA_START, HEADERS, custom_header, normalise_header
+from frontdesk.data.errors import TargetExists
+from frontdesk.data.importing import HEADERS, custom_header, guard, normalise_header
 from frontdesk.data.models import (
     Branch,
     Category,
@@ -43,6 +43,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.roles import EXPORT_SELECTION_LIMIT, NotAllowed, allowed, require
+from frontdesk.data.targets import check_target
 
 # A search exported by an admin: all its matches (a search is not paged, so bounded).
 SEARCH_EXPORT_MOST = 1_000_000
@@ -77,14 +78,6 @@ COLUMNS = [
     ("Newsletter", "consent_newsletter"),
     ("Created", "created_at"),
 ]
-
-
-def guard(value: Any) -> str:
-    """A CSV cell a spreadsheet cannot run as a formula (Frontdesk's import undoes the quote)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in FORMULA_START:
-        return "'" + text
-    return text
 
 
 def _as_is(value: Any) -> str:
@@ -183,57 +176,6 @@ def check_export(
     require(actor, "export")
     if is_full(filters, text, ids) or (ids is not None and len(ids) > EXPORT_SELECTION_LIMIT):
         require(actor, "export.full")
-
-
-# The files SQLite (and Frontdesk's writers' turn) keep next to a database, with what they are.
-COMPANIONS = {
-    "": "the database in use",
-    "-wal": "the database's write-ahead log",
-    "-shm": "the database's shared-memory index",
-    "-journal": "the database's rollback journal",
-    "-writers": "the database's writers' lock",
-}
-
-
-def _real(path: Path) -> Path:
-    """``path`` absolute, with ``~`` expanded and symbolic links followed (as far as they go)."""
-    return Path(os.path.abspath(path.expanduser())).resolve()
-
-
-def database_files(session: Session) -> dict[Path, str]:
-    """The files of the session's SQLite database (none for PostgreSQL or in memory)."""
-    url = session.get_bind().engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return {}
-    db = _real(Path(url.database))
-    return {Path(f"{db}{suffix}"): what for suffix, what in COMPANIONS.items()}
-
-
-def check_target(*, session: Session, path: Path, overwrite: bool = False) -> None:
-    """Refuse a file an export may not write, before anything is read: one of the database's
-    own files, a folder, a file in a folder that does not exist or cannot be written
-    (``ValidationFailed``); an existing file unless ``overwrite`` (``TargetExists``)."""
-    target = _real(path)
-    for own, what in database_files(session).items():
-        same = target == own
-        if not same and own.exists() and target.exists():
-            try:
-                same = os.path.samefile(target, own)  # a hard link, another spelling
-            except OSError:
-                same = False
-        if same:
-            raise ValidationFailed(
-                "file", f"{path} is {what}: writing there would destroy it; choose another file"
-            )
-    if target.is_dir():
-        raise ValidationFailed("file", f"{path} is a folder; give a file name")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValidationFailed("file", f"there is no folder {folder}")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValidationFailed("file", f"cannot write in {folder} (permission denied)")
-    if not overwrite and os.path.lexists(path.expanduser()):
-        raise TargetExists(path)
 
 
 class _Writer:

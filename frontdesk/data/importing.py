@@ -53,6 +53,7 @@ from frontdesk.data.models import (
 )
 from frontdesk.data.notes import note_body
 from frontdesk.data.tags import create_tag, tag_name
+from frontdesk.data.targets import check_target
 from frontdesk.data.validation import check_text, clean_multiline, fold
 
 FIELDS = [
@@ -477,6 +478,14 @@ def count_rows(path: Path) -> int | None:
 # --------------------------------------------------------------------------- parsing values
 
 
+def guard(value: Any) -> str:
+    """A CSV cell a spreadsheet cannot run as a formula (Frontdesk's import undoes the quote)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in FORMULA_START:
+        return "'" + text
+    return text
+
+
 def unguard(value: str) -> str:
     """Undo spreadsheet formula protection: "'+31 6..." -> "+31 6..."."""
     if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
@@ -866,6 +875,8 @@ def run_import(
     summary = ImportSummary(mapping=mapping)
     error_writer = None
     if options.error_file is not None and not options.dry_run:
+        with Session(engine) as session:  # never the database's files or the file read
+            check_target(session=session, path=options.error_file, overwrite=True, source=path)
         error_writer = ErrorFile(options.error_file, source.headers)
     seen_phones: set[str] = set()
     seen_emails: set[str] = set()
@@ -1743,8 +1754,10 @@ class ErrorFile:
             self.handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
             self.writer = csv.writer(self.handle)
             self.writer.writerow([*self.headers, *REPORT_COLUMNS])
-        kept = [cells[i] if i < len(cells) else "" for i in self.keep]
-        self.writer.writerow([*kept, record, field, reason])
+        # Guarded as an export's cells are (a spreadsheet must not run a file's "=..." as a
+        # formula); importing the corrected file again takes the quote off.
+        kept = [guard(cells[i]) if i < len(cells) else "" for i in self.keep]
+        self.writer.writerow([*kept, record, field, guard(reason)])
 
     @property
     def written(self) -> bool:

@@ -888,7 +888,7 @@ def export_overview(
     """Write the figures to ``path`` (CSV, or XLSX by extension) privately (0600), the way
     customer exports are written; returns the number of rows. An existing file is replaced
     only with ``overwrite`` (else ``TargetExists``); callers vet ``path`` first with
-    :func:`frontdesk.data.exporting.check_target` (never the database's own files)."""
+    :func:`frontdesk.data.targets.check_target` (never the database's own files)."""
     from frontdesk.data.exporting import _Writer
 
     rows = overview_rows(view)

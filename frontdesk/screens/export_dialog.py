@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Label
 
 from frontdesk.data.errors import FrontdeskError, TargetExists, ValidationFailed
-from frontdesk.data.exporting import check_target
+from frontdesk.data.targets import check_target
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.text import user_text
 from frontdesk.widgets.base import FrontdeskModal

@@ -176,3 +176,48 @@ def test_the_figures_export_replaces_a_file_only_when_asked(db: Engine, tmp_path
     assert out.read_text() == OLD
     assert insights.export_overview(view=view, path=out, overwrite=True) > 0
     assert out.read_text(encoding="utf-8-sig").startswith("Business overview")
+
+
+def test_an_import_never_writes_its_error_file_over_the_database_or_its_file(
+    db: Engine, tmp_path: Path
+) -> None:
+    """``import --errors`` naming the database or the file being read is refused before a
+    row is read (the database was overwritten with the error rows, and the file with its
+    refused rows); the error file's cells are guarded as an export's are."""
+    database = str(db_file(db))
+    db.dispose()
+    source = tmp_path / "in.csv"
+    text = 'First Name,Mobile\n"=HYPERLINK(""x"")",+31 6 1234\nAnn,+31612345678\n'
+    source.write_text(text, encoding="utf-8")
+    for target in (database, f"{database}-wal", str(source)):
+        code, out, err = _cli(
+            "--db", database, "--staff", "admin", "import", str(source), "--errors", target
+        )
+        assert code != 0 and "Imported" not in out
+        assert "writing there would destroy it" in err
+    assert Path(database).read_bytes().startswith(b"SQLite format 3")
+    assert source.read_text(encoding="utf-8") == text
+    assert live_customers(db) == 3  # nothing imported
+    code, *_ = _cli("--db", database, "--staff", "admin", "import", str(source))
+    with (tmp_path / "in.errors.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][:2] == ['\'=HYPERLINK("x")', "'+31 6 1234"]
+    assert live_customers(db) == 4
+
+
+def test_a_customers_data_is_never_written_over_the_database(db: Engine, tmp_path: Path) -> None:
+    with Session(db) as s:
+        code = s.exec(select(Customer.code)).first()
+    database = str(db_file(db))
+    db.dispose()
+    args = ("--db", database, "--staff", "admin", "customers", "export-data", str(code))
+    result, out, err = _cli(*args, "--out", database)
+    assert result != 0 and "the database in use" in err
+    assert Path(database).read_bytes().startswith(b"SQLite format 3")
+    existing = tmp_path / "data.json"
+    existing.write_text(OLD)
+    result, out, err = _cli(*args, "--out", str(existing))
+    assert result != 0 and "--overwrite" in err and existing.read_text() == OLD
+    result, out, err = _cli(*args, "--out", str(existing), "--overwrite")
+    assert result == 0 and existing.read_text().startswith("{")
+    assert os.stat(existing).st_mode & 0o777 == 0o600
