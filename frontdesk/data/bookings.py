@@ -392,6 +392,13 @@ def change_status(
         duration = _aware(booking.end_at) - _aware(booking.start_at)
         _refuse_clash(session, booking, new_start, duration)
         changes["start_at"] = (booking.start_at, new_start)
+        if booking.arrived_at is not None and (
+            new_start.astimezone(zone).date() != _aware(booking.start_at).astimezone(zone).date()
+        ):
+            # Moved to another day: the customer who checked in today comes again then (a
+            # check-in kept would let that visit be done, or skip its no-show, days early).
+            changes["arrived_at"] = (booking.arrived_at, None)
+            booking.arrived_at = None
         booking.start_at = new_start
         booking.end_at = new_start + duration
     else:

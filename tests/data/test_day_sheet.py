@@ -400,6 +400,50 @@ def test_done_after_arrival_before_the_start_is_allowed(
     assert change(s, booking, "complete", at(15, 50)).status == "completed"
 
 
+def test_a_checked_in_booking_moved_to_another_day_is_no_longer_checked_in(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """The customer checked in, then the visit was moved to another day: the check-in
+    belonged to today (it let that later visit be done days early, and showed it arrived).
+    Moved within the day, the customer is still here."""
+    s = any_session
+    booking = book(s, shop, "ann", "nina", at(16))
+    ds.check_in(session=s, booking_id=booking, actor=DESK, now=at(15, 27), tz=UTC)
+    s.commit()
+    bk.change_status(
+        session=s,
+        booking_id=booking,
+        action="reschedule",
+        actor=DESK,
+        new_start=at(16, 30),
+        now=at(15, 30),
+        tz=UTC,
+    )
+    s.commit()
+    assert s.get(Booking, booking).arrived_at is not None  # type: ignore[union-attr]
+    later = at(11, day=date(2026, 12, 3))
+    bk.change_status(
+        session=s,
+        booking_id=booking,
+        action="reschedule",
+        actor=DESK,
+        new_start=later,
+        now=at(15, 31),
+        tz=UTC,
+    )
+    s.commit()
+    moved = s.get(Booking, booking)
+    assert moved is not None and moved.arrived_at is None
+    with pytest.raises(InvalidState, match=r"starts at 2026-12-03 11:00: a visit is marked done"):
+        change(s, booking, "complete", at(15, 40))
+    event = s.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.action) == "reschedule")
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    assert event is not None and "arrived_at" in event.changes
+
+
 def test_a_mistaken_no_show_is_undone_on_its_day(
     any_session: Session, shop: dict[str, int]
 ) -> None:
