@@ -291,6 +291,7 @@ def customers_find(
     from frontdesk.data.delete_flow import find_deleted
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        acting(ctx, session)  # an unknown name reads nothing either
         found = svc.search(session=session, text=text, limit=limit)
         found += find_deleted(session=session, text=text, limit=limit)[: limit - len(found)]
         notes = svc.search_notes(session=session, text=text)
@@ -325,6 +326,7 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
     from frontdesk.data.validation import format_phone
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        acting(ctx, session)  # an unknown name reads nothing either
         try:
             customer = svc.get_by_code(session=session, code=code)
         except NotFound:
@@ -616,13 +618,13 @@ def settings_cmd(ctx: click.Context, db: str | None, key: str | None, value: str
     from frontdesk.data.settings import all_settings, change_setting
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        actor = acting(ctx, session)  # an unknown name reads nothing either
         if key is None or value is None:
             values = all_settings(session=session)
             for k, v in sorted(values.items()):
                 if key is None or k == key:
                     say(f"{k} = {json.dumps(v)}")
             return
-        actor = acting(ctx, session)
         try:
             stored = change_setting(session=session, key=key, value=value, actor=actor)
             session.commit()
@@ -694,6 +696,7 @@ def staff_list(ctx: click.Context, db: str | None) -> None:
     from frontdesk.data.staff import list_staff
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        acting(ctx, session)  # an unknown name reads nothing either
         table = Table(header_style="bold")
         for column in ("Id", "Name", "Username", "Role", "Branch"):
             table.add_column(column)
@@ -963,6 +966,7 @@ def duplicates_cmd(ctx: click.Context, db: str | None, limit: int, as_json: bool
     from frontdesk.data.merge import find_duplicates
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        acting(ctx, session)  # an unknown name reads nothing either
         waiting = pending(session=session, limit=limit)
         groups = find_duplicates(session=session, limit=limit)
     if as_json:

@@ -352,6 +352,7 @@ def templates_list(ctx: click.Context, db: str | None, as_json: bool) -> None:
     from frontdesk.data.messaging import templates
 
     with opened(ctx, db) as engine, Session(engine) as session:
+        acting(ctx, session)  # an unknown name reads nothing either
         rows = templates.list_templates(session=session)
         if as_json:
             say(

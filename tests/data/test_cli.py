@@ -122,7 +122,7 @@ def test_demo_check_and_settings(tmp_path: Path) -> None:
     assert code == 0 and 'default_region = "NL"' in out
     code, _, err = run("--staff", "admin", "settings", "--db", db, "default_region", "Narnia")
     assert code == 1 and "country code" in err
-    code, out, _ = run("staff", "list", "--db", db)
+    code, out, _ = run("--staff", "admin", "staff", "list", "--db", db)
     assert code == 0 and "Alex Admin" in out
 
 

@@ -153,7 +153,7 @@ def test_templates_commands(tmp_path: Path, smtp_server: RecordingSmtp) -> None:
     bad.write_text("Hi {nickname}", encoding="utf-8")
     code, _out, err = run("--staff", "admin", *args, str(bad))
     assert code == 1 and "{nickname} cannot be filled" in err
-    code, out, _ = run("templates", "list", "--db", db, "--json")
+    code, out, _ = run("--staff", "rita", "templates", "list", "--db", db, "--json")
     assert json.loads(out) == [
         {"name": "points", "channel": "email", "subject": "Points", "body": "Hi {first_name}"}
     ]

@@ -100,7 +100,9 @@ def db(tmp_path: Path) -> str:
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False)
+    # As the hostile database's admin unless --staff says otherwise (reads name one too).
+    env = {"FRONTDESK_STAFF": "linker"}
+    result = CliRunner().invoke(cli.main, list(args), catch_exceptions=False, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

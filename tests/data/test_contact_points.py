@@ -271,21 +271,29 @@ def test_cli_find_resolves_a_merged_away_phone(tmp_path: object) -> None:
         a_code, b_code = a.code, b.code
     engine.dispose()
     runner = CliRunner()
-    result = runner.invoke(main, ["--db", str(db), "customers", "find", "+16505552671"])
+    result = runner.invoke(
+        main, ["--db", str(db), "--staff", "rita", "customers", "find", "+16505552671"]
+    )
     assert result.exit_code == 0, result.output
     assert a_code in result.output and f"{b_code} was merged into {a_code}" in result.output
-    result = runner.invoke(main, ["--db", str(db), "customers", "find", b_code, "--json"])
+    result = runner.invoke(
+        main, ["--db", str(db), "--staff", "rita", "customers", "find", b_code, "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert f'"merged_note": "{b_code} was merged into {a_code}"' in result.output
     # `customers show` of the old code shows the survivor and says why.
-    result = runner.invoke(main, ["--db", str(db), "customers", "show", b_code])
+    result = runner.invoke(main, ["--db", str(db), "--staff", "rita", "customers", "show", b_code])
     assert result.exit_code == 0, result.output
     assert f"{b_code} was merged into {a_code}" in result.output
     assert a_code in result.output.split("merged into", 1)[1]
-    result = runner.invoke(main, ["--db", str(db), "customers", "show", b_code, "--json"])
+    result = runner.invoke(
+        main, ["--db", str(db), "--staff", "rita", "customers", "show", b_code, "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert f'"merged_note": "{b_code} was merged into {a_code}"' in result.output
-    result = runner.invoke(main, ["--db", str(db), "customers", "show", a_code, "--json"])
+    result = runner.invoke(
+        main, ["--db", str(db), "--staff", "rita", "customers", "show", a_code, "--json"]
+    )
     assert "merged_note" not in result.output
 
 

@@ -348,7 +348,7 @@ def test_cli_delete_show_find_restore(tmp_path: Path) -> None:
         s.commit()
     engine.dispose()
 
-    _, out, _ = cli("customers", "show", "--db", db, code, "--json")
+    _, out, _ = cli("--staff", "rita", "customers", "show", "--db", db, code, "--json")
     assert json.loads(out)["deleted"] is False and json.loads(out)["deleted_at"] is None
     status, _, err = cli("--staff", "nina", "customers", "delete", "--db", db, code, "--yes")
     assert status == 1 and "may not delete customers" in err
@@ -360,22 +360,30 @@ def test_cli_delete_show_find_restore(tmp_path: Path) -> None:
         in out
     )
 
-    status, out, _ = cli("customers", "show", "--db", db, code, "--json")
+    status, out, _ = cli("--staff", "rita", "customers", "show", "--db", db, code, "--json")
     shown = json.loads(out)
     assert status == 0 and shown["deleted"] is True and shown["deleted_at"]
-    status, out, _ = cli("customers", "show", "--db", db, code)
+    status, out, _ = cli("--staff", "rita", "customers", "show", "--db", db, code)
     assert status == 0 and out.startswith("DELETED on ")
-    status, out, _ = cli("customers", "find", "--db", db, code, "--json")
+    status, out, _ = cli("--staff", "rita", "customers", "find", "--db", db, code, "--json")
     [found] = json.loads(out)
     assert found["code"] == code and found["deleted"] is True
-    status, out, _ = cli("customers", "find", "--db", db, "maria@example.com")
+    status, out, _ = cli("--staff", "rita", "customers", "find", "--db", db, "maria@example.com")
     assert status == 0 and "DELETED" in out and f"{code} is DELETED" in out
     # Search by name leaves deleted customers out (as the directory does).
-    assert cli("customers", "find", "--db", db, "Maria", "--json")[1].strip() == "[]"
+    assert (
+        cli("--staff", "rita", "customers", "find", "--db", db, "Maria", "--json")[1].strip()
+        == "[]"
+    )
 
     status, out, _ = cli("customers", "restore", "--db", db, code, "--staff", "rita")
     assert status == 0 and "Restored 1 customer; 1 booking re-opened" in out
-    assert json.loads(cli("customers", "show", "--db", db, code, "--json")[1])["deleted"] is False
+    assert (
+        json.loads(cli("--staff", "rita", "customers", "show", "--db", db, code, "--json")[1])[
+            "deleted"
+        ]
+        is False
+    )
 
 
 def test_two_terminals_delete_the_same_customer_at_once(

@@ -114,8 +114,24 @@ def test_cli_refuses_an_unknown_staff_name_with_one_line(tmp_path: Path) -> None
     code, _, err = run("--staff", "nobody", "settings", "--db", db, "currency", "GBP")
     assert code == 1
     assert "'nobody' is not on the staff list" in err and "Traceback" not in err
-    code, out, _ = run("settings", "--db", db, "currency")
+    code, out, _ = run("--staff", "admin", "settings", "--db", db, "currency")
     assert out.strip() == 'currency = "EUR"'
+    # An unknown name reads nothing either: not the customers, staff, settings or templates.
+    for args in (
+        ("customers", "find", "Ann"),
+        ("customers", "show", "C-000001"),
+        ("staff", "list"),
+        ("settings",),
+        ("duplicates",),
+        ("templates", "list"),
+    ):
+        code, out, err = run("--staff", "nobody", *args, "--db", db)
+        assert code == 1 and out == "", args
+        assert "'nobody' is not on the staff list" in err, args
+    # ... unless the business lets unknown names read.
+    run("--staff", "admin", "settings", "--db", db, "unknown_staff_read_only", "yes")
+    code, out, _ = run("--staff", "nobody", "settings", "--db", db, "currency")
+    assert code == 0 and out.strip() == 'currency = "EUR"'
 
 
 def test_cli_settings_are_for_admins(tmp_path: Path) -> None:
