@@ -8,8 +8,10 @@ Keys typed while one of them runs wait for it, then land in order.
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -39,6 +41,42 @@ LINE_FIELDS = ("kind", "item", "description", "quantity", "unit_price", "discoun
 FIELDS = ("branch", *LINE_FIELDS, "method", "amount")
 FIELD_OF = {"branch_id": "branch", "service_id": "item", "package_id": "item"}
 KINDS = [("Service", "service"), ("Package", "package"), ("Product", "product")]
+
+
+class ItemSelect(Select[int]):
+    """The item of a line. A product has none (its list is empty), yet ``tab`` after the kind
+    still comes here: a character typed on the empty list goes on in the description
+    (``spill_to``), which takes the focus, so that the product name is kept and the quantity,
+    price and discount typed after it land in their own fields. ``tab`` ``tab`` reaches the
+    description too."""
+
+    def __init__(self, *args: Any, spill_to: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.spill_to = spill_to
+
+    @property
+    def empty(self) -> bool:
+        return all(value is Select.NULL for _prompt, value in self._options)
+
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        return self.empty and character is not None and character.isprintable()
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.expanded or not self.empty or event.character is None or not event.is_printable:
+            return
+        event.stop()
+        event.prevent_default()
+        target = self.screen.query_one(self.spill_to, Input)
+        # The key goes on after what the field holds (not selected on this focus: kept), after
+        # the focus event and before the next key is handed over (the app waits for idle
+        # queues).
+        target.select_on_focus = False
+        target.cursor_position = len(target.value)
+        self.screen.set_focus(target)
+        key = events.Key(event.key, event.character)
+        key.set_sender(self)
+        target.post_message(key)
+        target.call_later(setattr, target, "select_on_focus", True)
 
 
 class NewOrderScreen(PickerScreen):
@@ -80,7 +118,9 @@ class NewOrderScreen(PickerScreen):
                     "kind",
                 )
                 yield from self.box(
-                    "Item", InstantSelect[int]([], id="or-item", prompt="Choose"), "item"
+                    "Item",
+                    ItemSelect([], id="or-item", prompt="Choose", spill_to="#or-desc"),
+                    "item",
                 )
                 yield from self.box(
                     "Description", Input(id="or-desc", placeholder="product"), "description"

@@ -10,10 +10,11 @@ from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
+from frontdesk.data.orders import Money
 from frontdesk.screens.common import PromptModal
 from frontdesk.screens.fmt import day, money
 from frontdesk.screens.profile.modals import MoneyRequest, PaymentModal, RefundModal
@@ -23,6 +24,47 @@ from frontdesk.screens.profile.tab import status_text as status
 
 def amount(cents: int) -> Text:
     return Text(money(cents), justify="right")
+
+
+def plain_money(cents: int) -> str:
+    """An amount as a receptionist types it ("1234.50", no thousands separator); "" for 0."""
+    return f"{cents / 100:.2f}" if cents > 0 else ""
+
+
+def _money(order: data.OrderRow) -> Money:
+    return Money(order.total_cents, order.paid_cents, order.refunded_cents)
+
+
+def refund_summary(figures: Money) -> str:
+    """What was paid, and (after a refund) what of it can still be refunded."""
+    paid = f"paid {money(figures.paid)}"
+    if not figures.refunded:
+        return paid
+    return f"{paid}, {money(max(figures.refundable, 0))} can still be refunded"
+
+
+class DuePaymentModal(PaymentModal):
+    """The payment dialog with the amount still due filled in.
+
+    Like every pre-filled field in the app, it is selected when the dialog opens: ``enter``
+    takes it, and the first key typed replaces it.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        due: str,
+        save: Callable[[MoneyRequest], Callable[[Session], Any]] | None = None,
+    ) -> None:
+        super().__init__(title, save=save)
+        self.due = due
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, Input) and widget.id == "m-amount":
+                widget.value = self.due
+            yield widget
 
 
 class OrdersTab(ProfileTab):
@@ -128,10 +170,10 @@ class OrdersTab(ProfileTab):
         order = self._order_row()
         if order is None:
             return
-        due = order.total_cents - order.paid_cents + order.refunded_cents
-        title = f"Take a payment on order #{order.id} (due {money(max(due, 0))})"
+        due = _money(order).due  # as the service counts it (refunded money is not due again)
+        title = f"Take a payment on order #{order.id} (due {money(due)})"
         self.ask(
-            PaymentModal(title, save=self.money_change(order.id, "pay")),
+            DuePaymentModal(title, due=plain_money(due), save=self.money_change(order.id, "pay")),
             lambda message: self.saved(message, changed="order") if message else None,
         )
 
@@ -139,8 +181,7 @@ class OrdersTab(ProfileTab):
         order = self._order_row()
         if order is None:
             return
-        paid = order.paid_cents - order.refunded_cents
-        title = f"Refund on order #{order.id} (paid {money(paid)})"
+        title = f"Refund on order #{order.id} ({refund_summary(_money(order))})"
         self.ask(
             RefundModal(title, save=self.money_change(order.id, "refund")),
             lambda message: self.saved(message, changed="order") if message else None,
