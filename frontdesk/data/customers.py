@@ -399,8 +399,15 @@ def live() -> Any:
 
 
 def find_live_duplicate(
-    session: Session, *, phone: str | None, email_key: str | None, exclude_id: int | None
+    session: Session,
+    *,
+    phone: str | None,
+    email_key: str | None,
+    exclude_id: int | None,
 ) -> tuple[str, Customer] | None:
+    """The live customer (other than ``exclude_id``) with this phone or email, as ("phone" |
+    "email", customer): their own first, else as a second one (a merged-away customer's,
+    kept by the merge, is the same person's). Both are unique among live customers."""
     checks: list[tuple[str, Any]] = []
     if phone:
         checks.append(("phone", col(Customer.phone) == phone))
@@ -411,6 +418,22 @@ def find_live_duplicate(
         if exclude_id is not None:
             stmt = stmt.where(col(Customer.id) != exclude_id)
         found = session.exec(stmt.limit(1)).first()
+        if found is not None:
+            return field_name, found
+    for field_name, kind, value in (
+        ("phone", ContactKind.PHONE, phone),
+        ("email", ContactKind.EMAIL, email_key),
+    ):
+        if not value:
+            continue
+        stmt = (
+            select(Customer)
+            .join(ContactPoint, col(ContactPoint.customer_id) == col(Customer.id))
+            .where(col(ContactPoint.kind) == kind.value, col(ContactPoint.value) == value, live())
+        )
+        if exclude_id is not None:
+            stmt = stmt.where(col(Customer.id) != exclude_id)
+        found = session.exec(stmt.order_by(col(Customer.id)).limit(1)).first()
         if found is not None:
             return field_name, found
     return None
@@ -569,7 +592,10 @@ def _apply(
         found = None
         if {"phone", "email"} & changes.keys() and customer.is_live:
             found = find_live_duplicate(
-                session, phone=customer.phone, email_key=customer.email_key, exclude_id=customer.id
+                session,
+                phone=customer.phone if "phone" in changes else None,
+                email_key=customer.email_key if "email" in changes else None,
+                exclude_id=customer.id,
             )
     if found is not None:
         raise DuplicateCustomer(found[0], found[1])

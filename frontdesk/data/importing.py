@@ -1553,9 +1553,7 @@ def _run_batch(
             new_rows.append(p)  # warned about once written (its contacts may add some)
             continue
         summary.duplicates_in_db += 1
-        if options.on_duplicate == "skip" or (
-            options.dry_run and options.on_duplicate != "candidate"
-        ):
+        if options.on_duplicate == "skip":
             if options.on_duplicate == "skip" and _another_name(p.values, match):
                 # Someone else's phone or email, or a typing error: named in the error file
                 # for a person to look at (a count alone did not say which row it was).
@@ -1567,8 +1565,15 @@ def _run_batch(
         elif options.on_duplicate in ("update", "overwrite"):
             # A phone or email the customer already has as a second one stays there (not
             # made their own as well).
+            # (A dry run updates too, and rolls the batch back: its counts are the import's.)
             known = {value for name, value in secondary if existing.get((name, value)) is match}
-            if _update_existing(session, match, p, options, actor, ctx, known):
+            # One that another customer has as a second one is theirs: not given to this one.
+            theirs = {
+                value: other
+                for (name, value), other in existing.items()
+                if (name, value) in secondary and other is not match
+            }
+            if _update_existing(session, match, p, options, actor, ctx, known, theirs):
                 summary.updated += 1
                 _warn(summary, error_writer, options, p)
             else:
@@ -1841,17 +1846,27 @@ def _update_existing(
     actor: Staff | None,
     ctx: dict[str, Any],
     known: Collection[str] = (),
+    theirs: dict[str, Customer] | None = None,
 ) -> bool:
     """Update ``existing`` from the row (``update``: only what it lacks; ``overwrite``: all
-    the row has). A phone or email in ``known`` (the customer's second one) is left alone."""
+    the row has). A phone or email in ``known`` (the customer's second one) is left alone;
+    one in ``theirs`` (another customer's second one) is left out with a warning. A blocked
+    customer stays blocked (lifting a block is the desk's decision, with its reason)."""
     raw: dict[str, Any] = {}
     values = dict(p.values)
-    if values.get("phone") in known:
-        for key in ("phone", "phone_country"):
-            values.pop(key, None)
-    if values.get("email_key") in known:
-        for key in ("email", "email_key"):
-            values.pop(key, None)
+    theirs = theirs or {}
+    for label, key, extra in (("phone", "phone", "phone_country"), ("email", "email_key", "email")):
+        value = values.get(key)
+        if value in known or value in theirs:
+            for name in (key, extra):
+                values.pop(name, None)
+        if value in theirs:
+            other = theirs[value]
+            p.warnings.append((label, f"left out: {other.code} {other.label} has this {label}"))
+    if existing.blocked and values.get("blocked") is False:
+        for name in ("blocked", "blocked_reason"):
+            values.pop(name, None)
+        p.warnings.append(("blocked", "still blocked: a block is lifted at the desk"))
     if p.extras.get("home_branch"):  # resolved to its id by _resolve_extras
         values["home_branch_id"] = p.extras["home_branch"]
     if p.extras.get("category"):

@@ -20,7 +20,7 @@ from frontdesk.data import customers as svc
 from frontdesk.data import merge, profile, rewards
 from frontdesk.data.check import run_checks
 from frontdesk.data.db import open_database
-from frontdesk.data.errors import InvalidState
+from frontdesk.data.errors import DuplicateCustomer, InvalidState
 from frontdesk.data.exporting import export_customers, guard
 from frontdesk.data.importing import ImportOptions, guess_mapping, open_source, run_import
 from frontdesk.data.models import (
@@ -1011,10 +1011,15 @@ def test_merge_moves_everything_and_keeps_totals(any_session: Session) -> None:
     assert run_checks(s.get_bind()).ok  # type: ignore[arg-type]
     ledger = profile.ledger(session=s, customer_id=ids["a"])
     assert ledger[0].action == "merged"
-    # The freed identity (the merged-away phone) can be reused by a new customer.
-    svc.create_customer(
-        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671")
-    )
+    # The merged-away phone stays the survivor's (a second one): a new customer with it is
+    # the same person again, refused as a duplicate naming the survivor (as an import or the
+    # API match it to them). Phones and emails are unique among live customers, second ones
+    # included.
+    with pytest.raises(DuplicateCustomer) as refused:
+        svc.create_customer(
+            actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="New", phone="+16505552671")
+        )
+    assert refused.value.field == "phone" and refused.value.existing_id == ids["a"]
 
 
 def test_only_admins_merge_three(any_session: Session) -> None:
