@@ -206,9 +206,13 @@ def delete_note(*, session: Session, note_id: int, actor: Staff | None) -> None:
 
 
 def move_note(*, session: Session, note_id: int, direction: int, actor: Staff | None) -> None:
-    """Move a note up (-1) or down (+1) in its customer's manual order."""
+    """Move a note up (-1) or down (+1) in its customer's manual order.
+
+    Moving a note changes it for everyone: as for editing and deleting, a note someone else
+    wrote needs ``notes.others``."""
     require(actor, "notes")
     note = get_note(session=session, note_id=note_id)
+    _require_own_or_desk(note, actor)
     siblings = list(
         session.exec(
             select(Note)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
@@ -32,6 +33,7 @@ __all__ = [
     "InfoModal",
     "PromptModal",
     "category_text",
+    "discard_or_stay",
     "fill_table",
     "literal",
     "safe_markdown",
@@ -137,6 +139,21 @@ class ConfirmModal(FrontdeskModal[bool]):
 
     def action_no(self) -> None:
         self.dismiss(False)
+
+
+def discard_or_stay(screen: Screen[Any], question: str, *, changed: bool) -> None:
+    """``escape`` on a form: it closes (with None) at once when nothing was changed, else
+    only after ``question`` ("Discard ...?") is answered yes; "Keep editing" goes back to
+    the form with everything typed (the customer, booking, order and note forms)."""
+    if not changed:
+        screen.dismiss(None)
+        return
+
+    def answer(discard: bool | None) -> None:
+        if discard:
+            screen.dismiss(None)
+
+    screen.app.push_screen(ConfirmModal(question, "Discard", "Keep editing"), answer)
 
 
 class PromptModal(FrontdeskModal[str | None]):

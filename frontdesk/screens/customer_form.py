@@ -36,7 +36,7 @@ from frontdesk.data.customers import get_customer
 from frontdesk.data.errors import DuplicateCustomer, FrontdeskError, StaleRecord, ValidationFailed
 from frontdesk.data.formdata import LABELS
 from frontdesk.data.models import CreatedVia, Customer, CustomField
-from frontdesk.screens.common import ConfirmModal
+from frontdesk.screens.common import ConfirmModal, discard_or_stay
 from frontdesk.text import join, plain, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
@@ -642,14 +642,4 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             go(True)
 
     def action_cancel(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmModal("Discard your unsaved changes?", "Discard", "Keep editing"), answer
-        )
+        discard_or_stay(self, "Discard your unsaved changes?", changed=self.dirty)

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Label
 
-from frontdesk.screens.common import ConfirmModal
+from frontdesk.screens.common import discard_or_stay
 from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.customer_picker import CustomerPicker
 
@@ -83,12 +83,4 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
 
     # ------------------------------------------------------------------ leaving
     def action_cancel(self) -> None:
-        if not self.has_entries():
-            self.dismiss(None)
-            return
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmModal(self.DISCARD_QUESTION, "Discard", "Keep editing"), answer)
+        discard_or_stay(self, self.DISCARD_QUESTION, changed=self.has_entries())

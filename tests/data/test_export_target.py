@@ -211,13 +211,13 @@ def test_a_customers_data_is_never_written_over_the_database(db: Engine, tmp_pat
     database = str(db_file(db))
     db.dispose()
     args = ("--db", database, "--staff", "admin", "customers", "export-data", str(code))
-    result, out, err = _cli(*args, "--out", database)
+    result, _out, err = _cli(*args, "--out", database)
     assert result != 0 and "the database in use" in err
     assert Path(database).read_bytes().startswith(b"SQLite format 3")
     existing = tmp_path / "data.json"
     existing.write_text(OLD)
-    result, out, err = _cli(*args, "--out", str(existing))
+    result, _out, err = _cli(*args, "--out", str(existing))
     assert result != 0 and "--overwrite" in err and existing.read_text() == OLD
-    result, out, err = _cli(*args, "--out", str(existing), "--overwrite")
+    result, _out, err = _cli(*args, "--out", str(existing), "--overwrite")
     assert result == 0 and existing.read_text().startswith("{")
     assert os.stat(existing).st_mode & 0o777 == 0o600

@@ -352,6 +352,38 @@ def test_a_note_changed_by_another_names_them_as_well(any_session: Session) -> N
     assert notes_of(session=s, customer_id=cid)[0].by == "Rita [desk]"
 
 
+def test_a_therapist_moves_only_their_own_notes(any_session: Session) -> None:
+    """Reordering a note is changing it: another's note needs ``notes.others`` (the desk),
+    as editing and deleting it do; nothing moves when it is refused."""
+    from frontdesk.data.profile import notes_of
+    from frontdesk.data.roles import NotAllowed
+    from frontdesk.data.staff import create_staff
+
+    s = any_session
+    cid = new_customer(s)
+    rita = create_staff(session=s, name="Rita", role="reception", username="r", actor=ADMIN)
+    tara = create_staff(session=s, name="Tara", role="therapist", username="t", actor=ADMIN)
+    ritas = notes.add_note(session=s, customer_id=cid, body="Rita's", actor=rita)
+    taras = notes.add_note(session=s, customer_id=cid, body="Tara's", actor=tara)
+    s.commit()
+
+    def order() -> list[str]:
+        return [n.body for n in notes_of(session=s, customer_id=cid)]
+
+    assert order() == ["Tara's", "Rita's"]
+    for direction in (-1, 1):
+        with pytest.raises(NotAllowed, match="may not change or delete notes others wrote"):
+            notes.move_note(session=s, note_id=ritas.id or 0, direction=direction, actor=tara)
+        s.rollback()
+        assert order() == ["Tara's", "Rita's"]
+    notes.move_note(session=s, note_id=taras.id or 0, direction=1, actor=tara)  # her own
+    s.commit()
+    assert order() == ["Rita's", "Tara's"]
+    notes.move_note(session=s, note_id=taras.id or 0, direction=-1, actor=rita)  # the desk
+    s.commit()
+    assert order() == ["Tara's", "Rita's"]
+
+
 def test_notes_add_edit_reorder_delete(any_session: Session) -> None:
     s = any_session
     cid = new_customer(s)

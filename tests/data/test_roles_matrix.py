@@ -522,8 +522,8 @@ SERVICE_CASES: list[tuple[str, frozenset[str], Work]] = [
         in_session(lambda s, w, a, _: notes.delete_note(session=s, note_id=w.note, actor=a)),
     ),
     (
-        "move a note",
-        STAFF,
+        "move a note someone else wrote",
+        DESK,
         in_session(
             lambda s, w, a, _: notes.move_note(session=s, note_id=w.note, direction=1, actor=a)
         ),

@@ -117,8 +117,14 @@ async def test_add_and_remove_a_secondary_email_in_details(demo_engine: Engine) 
         await wait_until(pilot, lambda: bool(tab.contacts))
         shown = screen_text(app)
         assert "Secondary email" in shown and "Zora.Work@Spa.example  (added)" in shown
-        # Another customer's primary phone is refused, naming them; nothing is added.
+        # Another customer's primary phone is refused under the field, naming them, with
+        # what was typed kept; nothing is added.
         await burst(pilot, "a", "+1 415 555 0199", "enter")
+        assert isinstance(app.screen, PromptModal)
+        refusal = str(app.screen.query_one("#answer-error").render())
+        assert refusal == f"{b_code} Zora Quil already has this phone"
+        assert app.screen.query_one("#answer", Input).value == "+1 415 555 0199"
+        await burst(pilot, "escape")
         await settle(pilot)
         assert [p.shown for p in tab.contacts] == ["Zora.Work@Spa.example"]
         # A typo: named under the field, what was typed kept; escape leaves it.

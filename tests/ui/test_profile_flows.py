@@ -16,17 +16,18 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text, update
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Input, Select, TabbedContent
+from textual.widgets import DataTable, Input, Select, TabbedContent, TextArea
 
 from frontdesk.data import bookings as bk
+from frontdesk.data import contacts, profile, rewards
 from frontdesk.data import customers as svc
 from frontdesk.data import notes as note_svc
 from frontdesk.data import orders as od
-from frontdesk.data import profile, rewards
 from frontdesk.data.models import (
     AuditEvent,
     Booking,
     Category,
+    ContactPoint,
     Customer,
     LoyaltyEnrolment,
     Note,
@@ -673,6 +674,143 @@ async def test_a_therapist_changes_only_their_own_notes(demo_engine: Engine) -> 
     mine = set(after) - set(before)
     assert len(mine) == 1 and after[mine.pop()] == "Tara's note, edited"
     assert {k: v for k, v in after.items() if k in before} == before
+
+
+async def test_a_therapist_moves_only_their_own_notes(demo_engine: Engine) -> None:
+    """K/J on a note someone else wrote is refused (and not offered in the footer), as
+    editing and deleting it are; the therapist's own note moves."""
+    from frontdesk.data.staff import create_staff
+
+    who = make_hostile(demo_engine, blocked=False)
+    with Session(demo_engine) as s:
+        tara = create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
+        note_svc.add_note(session=s, customer_id=who.id, body="Tara's note", actor=tara)
+        s.commit()
+    app = make_app(demo_engine, staff="tara")
+
+    def listed() -> list[str]:
+        return [r[2] for r in cells(app, "#n-table")]
+
+    async with app.run_test(size=SIZE) as pilot:
+        # The alert, then Tara's note, then Rita's two: J on Rita's first changes nothing.
+        await open_profile(pilot, who.id, "5", "down", "down", "J")
+        assert isinstance(app.screen, ProfileScreen)
+        assert listed() == [ALERT, "Tara's note", NOTE_A, NOTE_B]
+        footer = screen_text(app)
+        assert "Move up" not in footer and "Move down" not in footer
+        await burst(pilot, "up")  # Tara's own note: offered, and it moves
+        assert "Move down" in screen_text(app)
+        await burst(pilot, "J")
+        assert listed() == [ALERT, NOTE_A, "Tara's note", NOTE_B]
+    with Session(demo_engine) as s:
+        shown = profile.notes_of(session=s, customer_id=who.id)
+        assert [n.body for n in shown] == [ALERT, NOTE_A, "Tara's note", NOTE_B]
+
+
+async def test_escape_in_a_changed_note_asks_before_discarding_it(demo_engine: Engine) -> None:
+    """As in the customer and booking forms: escape on a note with unsaved changes asks
+    first ("n" goes back to it, as typed); an unchanged note closes at once."""
+    who = make_hostile(demo_engine, blocked=False)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, who.id, "5", "a", "escape")
+        assert isinstance(app.screen, ProfileScreen)  # nothing typed: closed at once
+        await burst(pilot, "a", "Likes [tea]", "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        assert "Discard" in str(app.screen.query_one("#question").render())
+        await burst(pilot, "n", " and cake")  # back to the note, nothing lost
+        assert isinstance(app.screen, NoteModal)
+        assert app.screen.query_one("#m-body", TextArea).text == "Likes [tea] and cake"
+        await burst(pilot, "escape", "y")
+        assert isinstance(app.screen, ProfileScreen)
+        assert listed_notes(app) == [ALERT, NOTE_A, NOTE_B]
+        # Editing: unchanged closes at once; a changed switch asks too.
+        await burst(pilot, "down", "enter", "escape")
+        assert isinstance(app.screen, ProfileScreen)
+        await burst(pilot, "enter", "tab", "tab", "tab", "space", "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        await burst(pilot, "n", "ctrl+s")
+        assert isinstance(app.screen, ProfileScreen)
+        await burst(pilot, "enter", "end", " (changed)", "escape", "y")
+        assert isinstance(app.screen, ProfileScreen)
+    with Session(demo_engine) as s:
+        notes = s.exec(select(Note).where(col(Note.customer_id) == who.id)).all()
+        assert sorted(n.body for n in notes) == sorted([ALERT, NOTE_A, NOTE_B])
+        assert sorted(n.body for n in notes if n.pinned) == sorted([ALERT, NOTE_A])
+
+
+def listed_notes(app: Any) -> list[str]:
+    return [r[2] for r in cells(app, "#n-table")]
+
+
+async def test_a_secondary_phone_of_another_customer_is_refused_under_the_field(
+    demo_engine: Engine,
+) -> None:
+    """Details, a: another customer's phone is named under the field, the dialog stays with
+    what was typed, and the keys typed next land in it (not on the profile)."""
+    with Session(demo_engine) as s:
+        mine = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="Ada", phone="+14155550111"),
+        )
+        theirs = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="[b]Bo[/b]", last_name="[/]", phone="+14155550199"),
+        )
+        s.commit()
+        mine_id, theirs_code = mine.id or 0, theirs.code
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, mine_id, "7", "a", "+1 415 555 0199", "enter")
+        modal = app.screen
+        assert isinstance(modal, PromptModal)
+        error = str(modal.query_one("#answer-error").render())
+        assert error == f"{theirs_code} [b]Bo[/b] [/] already has this phone"
+        assert modal.query_one("#answer", Input).value == "+1 415 555 0199"
+        await burst(pilot, "backspace", "8", "enter", "9")  # the 9 lands on the profile
+        assert isinstance(app.screen, ProfileScreen)
+        assert isinstance(app.screen, ProfileScreen)
+        shown = screen_text(app)
+        assert "Secondary phone" in shown and "+1 415-555-0198  (added)" in shown
+    with Session(demo_engine) as s:
+        points = s.exec(select(ContactPoint).where(col(ContactPoint.customer_id) == mine_id))
+        assert [p.value for p in points] == ["+14155550198"]
+
+
+async def test_details_lists_the_secondary_phones_and_emails_with_their_origin(
+    demo_engine: Engine,
+) -> None:
+    """Every secondary phone and email is listed under the customer's own, with its origin,
+    literally (an imported row's source may hold anything)."""
+    with Session(demo_engine) as s:
+        c = svc.create_customer(
+            actor=ADMIN,
+            session=s,
+            data=svc.CustomerCreate(first_name="Ada", phone="+14155550111"),
+        )
+        cid = c.id or 0
+        contacts.add_contact_point(session=s, customer_id=cid, text="+1 415 555 0122", actor=ADMIN)
+        s.add(
+            ContactPoint(
+                customer_id=cid,
+                kind="email",
+                value="ada@old.example",
+                display="Ada@Old.example",
+                origin="imported ([b]list[/b].csv)",
+            )
+        )
+        s.commit()
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_profile(pilot, cid, "7")
+        await wait_until(pilot, lambda: "Secondary" in screen_text(app))
+        shown = screen_text(app)
+        assert "Secondary phone       +1 415-555-0122  (added)" in shown
+        assert "Secondary email       Ada@Old.example  (imported ([b]list[/b].csv))" in shown
 
 
 async def test_alert_note_shows_in_the_header_at_once(demo_engine: Engine) -> None:

@@ -148,32 +148,30 @@ class DetailsTab(ProfileTab):
         customer_id = self.details.customer.id or 0
         actor, region = self.operator, self.phone_region
 
-        def answered(text: str | None) -> None:
-            if not text:
-                return
-
-            def failed(error: FrontdeskError) -> bool:
-                message = error.message if isinstance(error, ValidationFailed) else str(error)
-                self.notify(message, severity="error", markup=False, timeout=8)
-                return True
-
-            self.write(
-                lambda s: contacts.add_contact_point(
-                    session=s, customer_id=customer_id, text=text, actor=actor, region=region
-                ),
-                changed="customer",
-                done=lambda v: f"Added {v.shown}",
-                on_error=failed,
+        def save(text: str) -> Callable[[Session], ContactView]:
+            return lambda s: contacts.add_contact_point(
+                session=s, customer_id=customer_id, text=text, actor=actor, region=region
             )
+
+        def explain(error: FrontdeskError) -> str | None:
+            return error.message if isinstance(error, ValidationFailed) else None
+
+        def added(point: Any) -> None:  # the modal closes with what the service returned
+            if isinstance(point, ContactView):
+                self.saved(f"Added {point.shown}", changed="customer")
 
         self.ask(
             PromptModal(
                 "Add a secondary phone or email",
                 placeholder="+31 6 1234 5678 or name@example.com",
-                # Typos are named under the field, with what was typed kept.
+                # Typos are named under the field as typed, and so is a refusal by the
+                # service (another customer's phone or email): the dialog stays open with
+                # what was typed, and closes once the phone or email is added.
                 check=prompt_check(lambda text: contacts.parse_contact(text, region)),
+                save=save,
+                explain=explain,
             ),
-            answered,
+            added,
         )
 
     def action_remove_contact(self) -> None:

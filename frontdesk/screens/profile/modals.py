@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Switch, TextArea
 
 from frontdesk.data.errors import FrontdeskError, InsufficientPoints, ValidationFailed
+from frontdesk.screens.common import discard_or_stay
 from frontdesk.screens.field_input import (
     clear_field_error,
     error_id,
@@ -66,6 +67,9 @@ class NoteRequest:
 class _Form(FrontdeskModal[Any], Generic[R]):
     """A small form: ``ctrl+s`` saves, ``escape`` cancels, a problem shows under its field.
 
+    A form with a ``DISCARD_QUESTION`` asks it on ``escape`` when something was changed
+    (:meth:`changed`), as the customer and booking forms do; unchanged, it closes at once.
+
     ``enter`` in a one-line field moves on or saves (see :meth:`action_enter`) at once, as a
     binding, so that the keys typed after it never land in the field it leaves.
 
@@ -88,6 +92,7 @@ class _Form(FrontdeskModal[Any], Generic[R]):
         super().__init__(classes="dialog-screen")
         self.save = save
         self.saving = False
+        self.discard_question = self.DISCARD_QUESTION
 
     def error(self, message: str, field: str | None = None) -> None:
         """Show ``message`` under ``field`` (``#id``) when it has a message line, else at the
@@ -157,8 +162,19 @@ class _Form(FrontdeskModal[Any], Generic[R]):
         """Check one field before ``enter`` moves on from it (shows the problem)."""
         return True
 
+    # Asked on ``escape`` when :meth:`changed` (None: the form closes at once); the
+    # instance's ``discard_question`` may say more (e.g. an edit rather than a new one).
+    DISCARD_QUESTION: ClassVar[str | None] = None
+
+    def changed(self) -> bool:
+        """True when closing now would lose something typed or chosen."""
+        return False
+
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.discard_question is None:
+            self.dismiss(None)
+            return
+        discard_or_stay(self, self.discard_question, changed=self.changed())
 
 
 def _sentence(text: str) -> str:
@@ -377,6 +393,7 @@ class NoteModal(_Form[NoteRequest]):
     }
     """
     AUTO_FOCUS = "#m-body"
+    DISCARD_QUESTION = "Discard this note?"
 
     def __init__(
         self,
@@ -389,6 +406,8 @@ class NoteModal(_Form[NoteRequest]):
         self.categories = categories
         self.title_text = title
         self.initial = initial
+        if initial is not None:
+            self.discard_question = "Discard your changes to this note?"
 
     def compose(self) -> ComposeResult:
         initial = self.initial
@@ -423,6 +442,31 @@ class NoteModal(_Form[NoteRequest]):
 
     def on_text_area_changed(self) -> None:
         self.query_one("#m-error", Label).update("")
+
+    def _shown(self) -> tuple[str, int | None, str, bool, bool]:
+        """What the form holds now: body (as typed), category, visibility, pinned, alert."""
+        category = self.query_one("#m-category", Select).value
+        return (
+            self.query_one("#m-body", TextArea).text,
+            category if isinstance(category, int) else None,
+            str(self.query_one("#m-visibility", Select).value),
+            self.query_one("#m-pinned", Switch).value,
+            self.query_one("#m-alert", Switch).value,
+        )
+
+    def changed(self) -> bool:
+        initial = self.initial
+        if initial is None:
+            opened: tuple[str, int | None, str, bool, bool] = ("", None, "staff", False, False)
+        else:
+            opened = (
+                plain(initial.body, multiline=True),
+                initial.category_id or None,
+                initial.visibility,
+                initial.pinned,
+                initial.is_alert,
+            )
+        return self._shown() != opened
 
     def action_save(self) -> None:
         body = self.query_one("#m-body", TextArea).text.strip()

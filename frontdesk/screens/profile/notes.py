@@ -108,7 +108,8 @@ class NotesTab(ProfileTab):
         return self.table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "delete":  # the footer offers it on the notes this operator may change
+        # The footer offers them on the notes this operator may change.
+        if action in ("delete", "move"):
             note = self._note(warn=False)
             if note is not None and not note_svc.may_change_note(note.author_id, self.operator):
                 return False
@@ -255,7 +256,7 @@ class NotesTab(ProfileTab):
 
     def action_move(self, direction: int) -> None:
         note = self._note()
-        if note is None:
+        if note is None or not self._may_change(note):
             return
         note_id, actor = note.id, self.operator
         self.write(
