@@ -54,8 +54,15 @@ def create_staff(
     if not (first and actor is None and role_value == StaffRole.ADMIN.value):
         require(actor, "staff")
     user = clean_line("username", username, max_length=100)
-    if user and session.exec(select(Staff).where(col(Staff.username) == user)).first():
-        raise ValidationFailed("username", f"{user!r} is already taken")
+    if user and any(c.isspace() for c in user):
+        raise ValidationFailed("username", "a username has no spaces (e.g. rita or nina.a)")
+    # ``--staff`` finds a member by username or name (case-insensitive): each must name one
+    # person only, or the second one could never be chosen (or would be chosen instead).
+    for field_name, value in (("name", clean), ("username", user)):
+        if value and find_staff(session=session, name_or_username=value) is not None:
+            raise ValidationFailed(
+                field_name, f"{value!r} already names a staff member; choose another"
+            )
     staff = Staff(name=clean, role=role_value, username=user, branch_id=branch_id)
     session.add(staff)
     session.flush()

@@ -316,8 +316,14 @@ def test_added_names_are_echoed_literally(db: str, console: str) -> None:
     assert_safe(out + err)
     assert shown(out) == f"Added C-000009 {CLOSE} {ALLERGY}\n"
     code, out, err = run(
-        "--staff", "linker", "staff", "add", "--db", db, LINK, "--role", "reception"
+        "--staff", "linker", "staff", "add", "--db", db, f"{LINK} 2", "--role", "reception"
     )
     assert code == 0, err
     assert_safe(out + err)
-    assert re.fullmatch(rf"Added staff member \d+: {re.escape(LINK)} \(reception\)\n", shown(out))
+    assert re.fullmatch(rf"Added staff member \d+: {re.escape(LINK)} 2 \(reception\)\n", shown(out))
+    # The same name again names the first one: refused, and said literally.
+    code, out, err = run(
+        "--staff", "linker", "staff", "add", "--db", db, LINK, "--role", "reception"
+    )
+    assert code == 1 and "already names a staff member" in err and LINK in shown(err)
+    assert_safe(err)

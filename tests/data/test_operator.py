@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from frontdesk.cli import main
 from frontdesk.data.db import open_database
-from frontdesk.data.errors import UnknownStaff
+from frontdesk.data.errors import UnknownStaff, ValidationFailed
 from frontdesk.data.models import Staff
 from frontdesk.data.roles import NotAllowed
 from frontdesk.data.settings import change_setting, set_setting
@@ -160,3 +160,24 @@ def test_demo_says_which_staff_it_created(tmp_path: Path) -> None:
     assert len(listed) == 6 and f"and {len(therapists) - 6:,} more (frontdesk staff list)" in out
     code, out, _ = run("demo", "--db", str(db), "--customers", "10", "--seed", "7")
     assert "Staff created" not in out  # nothing new the second time
+
+
+def test_a_staff_name_or_username_names_one_person_only(tmp_path: Path) -> None:
+    """`--staff` finds a member by username or name: a second "Rita Reception" could never
+    be chosen, and a username equal to another's name would be chosen in their place."""
+    engine = open_database(tmp_path / "staff.db")
+    with Session(engine) as s:
+        alex = create_staff(session=s, name="Alex Admin", role="admin", username="alex")
+        create_staff(session=s, name="Rita Reception", username="rita", actor=alex)
+        for name, username, field in (
+            ("rita reception", "rita2", "name"),
+            ("Rita R.", "Rita", "username"),
+            ("Mallory", "Alex Admin", "username"),
+            ("alex", "mal", "name"),
+            ("Has Space", "has space", "username"),
+        ):
+            with pytest.raises(ValidationFailed) as refused:
+                create_staff(session=s, name=name, username=username, actor=alex)
+            assert refused.value.field == field, (name, username)
+        create_staff(session=s, name="Rita Jansen", username="rita.j", actor=alex)
+        s.commit()
