@@ -208,6 +208,10 @@ def clean_request(*, session: Session, data: RequestIn, tz: tzinfo | None = None
     """Every field checked and normalised as at the desk; the first bad one raises."""
     region = default_region(session)
     name = clean_line("name", data.name, max_length=200)
+    if name:
+        first, _, last = name.partition(" ")
+        if len(first) > 100 or len(last.strip()) > 100:  # refused, as at the desk: never cut
+            raise ValidationFailed("name", "a first or last name has at most 100 characters")
     phone = normalise_phone(data.phone, region, field="phone") if data.phone else None
     email = normalise_email(data.email, field="email") if data.email else None
     if phone is None and email is None:
@@ -496,7 +500,7 @@ def _record(
 
 def _split_name(name: str) -> tuple[str, str | None]:
     first, _, last = name.strip().partition(" ")
-    return first[:100], (last.strip()[:100] or None)
+    return first, (last.strip() or None)  # each at most 100 characters (clean_request)
 
 
 def _create_customer(

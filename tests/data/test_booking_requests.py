@@ -217,6 +217,9 @@ def test_a_taken_slot_writes_nothing(any_session: Session, shop: dict[str, int])
         ({"name": "Lena"}, "phone"),
         ({"phone": "0623456789"}, "name"),  # a new customer needs a name
         ({"phone": "0612345678", "notes": "a\x1bb"}, "notes"),
+        # Refused as at the desk, never cut to 100 characters.
+        ({"name": "L" * 150, "phone": "0623456789"}, "name"),
+        ({"name": "Lena " + "V" * 101, "phone": "0623456789"}, "name"),
     ],
 )
 def test_bad_input_names_the_field_and_writes_nothing(
