@@ -42,7 +42,7 @@ class BookingRequestBody(BaseModel):
     phone: str | None = Field(default=None, max_length=40, examples=["+31 6 12345678"])
     email: str | None = Field(default=None, max_length=320, examples=["maria@example.com"])
     service: str = Field(
-        min_length=1, max_length=100, description="Service name or id", examples=["Haircut"]
+        min_length=1, max_length=100, description="Service name or id", examples=["Blow-dry"]
     )
     branch: str | None = Field(
         default=None, max_length=100, description="Branch name or id (optional with one branch)"

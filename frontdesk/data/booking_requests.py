@@ -181,7 +181,11 @@ def _find_named(session: Session, model: Any, text: str | None, what: str, field
         return starts[0]
     if len(exact) > 1 or len(starts) > 1:
         raise ValidationFailed(field, f"{raw!r} names more than one {what}")
-    raise ValidationFailed(field, f"unknown {what} {raw!r}")
+    names = sorted(r.name for r in rows)
+    known = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    raise ValidationFailed(
+        field, f"unknown {what} {raw!r}" + (f" (known: {known})" if names else "")
+    )
 
 
 def parse_start(value: str | datetime, tz: tzinfo | None, field: str = "start") -> datetime:

@@ -420,3 +420,6 @@ def test_a_staff_member_is_named_by_name_or_username(
     assert submit(s, phone="0612345678", staff="OMAR.K").staff == "Omar"
     with pytest.raises(ValidationFailed, match=r"unknown staff member 'omar\.x'"):
         submit(s, name="Ben", email="ben@example.com", staff="omar.x")
+    # An unknown service names the ones there are (the caller can correct it).
+    with pytest.raises(ValidationFailed, match=r"unknown service 'Massage' \(known: Haircut\)"):
+        submit(s, name="Ben", email="ben@example.com", service="Massage")
