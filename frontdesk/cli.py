@@ -309,7 +309,9 @@ def customers_find(
         for c in found:
             if c.id in notes:
                 say(notes[c.id])
-            if c.deleted_at is not None:
+            if c.erased_at is not None:
+                say(f"{c.code} is ERASED (its personal data is gone for good)")
+            elif c.deleted_at is not None:
                 say(f"{c.code} is DELETED (frontdesk customers restore {c.code} brings it back)")
 
 
@@ -346,13 +348,10 @@ def customers_show(ctx: click.Context, db: str | None, code: str, as_json: bool)
             gone = customer.deleted_at
             gone = gone if gone.tzinfo else gone.replace(tzinfo=UTC)
             deleted_at = gone.astimezone().strftime("%Y-%m-%d %H:%M")
-            say(
-                Text(
-                    f"DELETED on {deleted_at} "
-                    f"(frontdesk customers restore {customer.code} brings it back)",
-                    style="bold",
-                )
-            )
+            undo = f"(frontdesk customers restore {customer.code} brings it back)"
+            if customer.erased_at is not None:
+                undo = "and ERASED (its personal data is gone for good: nothing to restore)"
+            say(Text(f"DELETED on {deleted_at} {undo}", style="bold"))
         table = Table(show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()

@@ -146,6 +146,9 @@ def test_erased_means_gone_from_every_file(shop: tuple[Path, Path, str]) -> None
     engine.dispose()
     again, _, err = run("--staff", "admin", "customers", "erase", code, "--yes", "--db", str(db))
     assert again == 1 and "already erased" in err
+    # Shown as erased: no restore offered that cannot work.
+    shown, out, _ = run("--staff", "admin", "customers", "show", code, "--db", str(db))
+    assert shown == 0 and "ERASED" in out and "customers restore" not in out
 
 
 def test_only_admins_erase(engine: Engine) -> None:
