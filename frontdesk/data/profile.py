@@ -570,7 +570,8 @@ def describe_booking_event(event: AuditEvent) -> str:
         "undo_no_show": "no-show undone",
         "reschedule": "rescheduled",
         "reopen": "re-opened (the customer's delete was undone)",
-    }.get(event.action, event.action)
+        "check_in": "checked in (the customer arrived)",
+    }.get(event.action, event.action.replace("_", " "))
     text = f"Booking #{event.entity_id} {verb} by {who}"
     if "cancellation_reason" in changes:
         text += f": {changes['cancellation_reason'][1]}"

@@ -184,6 +184,10 @@ def test_check_in_rules(any_session: Session, shop: dict[str, int]) -> None:
     assert row.arrived_at is not None and ds._aware(row.arrived_at) == NOW
     event = s.exec(select(AuditEvent).where(col(AuditEvent.action) == "check_in")).one()
     assert event.entity_id == booking and event.customer_id == shop["ann"]
+    from frontdesk.data.profile import load_timeline_tab
+
+    said = [i.text for i in load_timeline_tab(session=s, customer_id=shop["ann"])]
+    assert f"Booking #{booking} checked in (the customer arrived) by Test desk" in said
     # Once only.
     with pytest.raises(InvalidState, match="already checked in at 11:00"):
         ds.check_in(session=s, booking_id=booking, actor=DESK, now=NOW, tz=UTC)
