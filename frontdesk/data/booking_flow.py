@@ -24,6 +24,7 @@ from frontdesk.data.errors import DoubleBooked, FrontdeskError, ValidationFailed
 from frontdesk.data.models import Booking, Branch, Service, Staff, StaffRole
 from frontdesk.data.picker import PickedCustomer, picked, quick_add_region
 from frontdesk.data.roles import require
+from frontdesk.data.validation import iso_day
 
 
 def local_tz() -> tzinfo | None:
@@ -101,10 +102,7 @@ def parse_time(text: str, field: str = "time") -> tuple[int, int]:
 
 
 def parse_day(text: str, field: str = "date") -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed(field, "use YYYY-MM-DD, e.g. 2026-12-01") from None
+    return iso_day(text, field)
 
 
 def start_at(day: str, time: str, tz: tzinfo | None = None) -> datetime:

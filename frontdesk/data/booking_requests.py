@@ -69,6 +69,7 @@ from frontdesk.data.validation import (
     clean_multiline,
     fold,
     format_phone,
+    iso_day,
     normalise_email,
     normalise_phone,
 )
@@ -705,13 +706,7 @@ def availability(
         branch_row = branches[0]
     else:
         branch_row = _find_named(session, Branch, branch, "branch", "branch")
-    if isinstance(day, date):
-        the_day = day
-    else:
-        try:
-            the_day = date.fromisoformat((day or "").strip())
-        except ValueError:
-            raise ValidationFailed("date", "use YYYY-MM-DD, e.g. 2026-12-01") from None
+    the_day = day if isinstance(day, date) else iso_day(day or "", "date")
     zone = tz or datetime.now().astimezone().tzinfo
     now = now or datetime.now(UTC)
     duration = timedelta(minutes=svc_row.duration_minutes)

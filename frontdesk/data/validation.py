@@ -10,6 +10,7 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
@@ -84,6 +85,21 @@ def check_text(field: str, value: str | None, *, multiline: bool = False) -> str
             f"{found.start() + 1}; remove it"
         )
     raise ValidationFailed(field, message)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_day(text: str, field: str, example: str = "2026-12-01") -> date:
+    """A date typed as YYYY-MM-DD; one of that shape that is not a day ("2026-02-30") is
+    said to be so (not asked for in the shape it already has)."""
+    raw = (text or "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        if _ISO_DAY.fullmatch(raw):
+            raise ValidationFailed(field, f"{raw} is not a day of the calendar") from None
+        raise ValidationFailed(field, f"use YYYY-MM-DD, e.g. {example}") from None
 
 
 def clean_line(field: str, value: str | None, *, max_length: int | None = None) -> str | None:

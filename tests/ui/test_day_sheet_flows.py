@@ -328,6 +328,9 @@ async def test_day_navigation(busy_engine: Engine) -> None:
         assert screen.day == DAY and len(rows(app)) == len(PLAN)
         # Go to a date: a bad one is refused under the field, a good one is shown.
         await keys(pilot, "g", "ctrl+u", "2026-13-01", "enter")
+        said = str(app.screen.query_one("#answer-error").render())
+        assert "2026-13-01 is not a day of the calendar" in said  # the shape was right
+        await keys(pilot, "ctrl+u", "13-1-2026", "enter")
         assert "YYYY-MM-DD" in str(app.screen.query_one("#answer-error").render())
         await keys(pilot, "ctrl+u", "2026-11-01", "enter")
         assert screen.day == DAY - timedelta(days=1) and "yesterday" in day_label(app)
