@@ -214,7 +214,10 @@ def _parsed_phone(raw: str, region: str | None) -> Phone | str:
     number_region, valid = _region_and_validity(parsed)
     if not valid:
         reason = phonenumbers.is_possible_number_with_reason(parsed)
-        where = number_region or region or "that country"
+        # A number with its own country code is judged in that country (+44 ... in GB, not
+        # in the desk's region).
+        own = phonenumbers.region_code_for_country_code(parsed.country_code)
+        where = number_region or (own if own != "ZZ" else None) or region or "that country"
         if reason == PR.IS_POSSIBLE_LOCAL_ONLY:
             return "is a local number only: add the area code"
         if reason == PR.TOO_SHORT:

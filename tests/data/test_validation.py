@@ -44,6 +44,9 @@ def test_local_only_number_is_rejected_with_reason() -> None:
         ("+31 6 1234567890123", "too long"),
         ("hello", "only digits"),
         ("+999 123456789", "country code"),
+        # Judged in the number's own country, not the desk's region (it said "in NL").
+        ("+44 7700 900123", "is not a valid number in GB"),
+        ("06 1234", "is not a valid number in NL"),
     ],
 )
 def test_bad_phones_say_what_is_wrong(typed: str, needle: str) -> None:
