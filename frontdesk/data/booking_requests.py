@@ -230,7 +230,26 @@ def clean_request(*, session: Session, data: RequestIn, tz: tzinfo | None = None
     staff = None
     if (data.staff or "").strip():
         staff = _find_named(session, Staff, data.staff, "staff member", "staff")
+        bookable = bookable_staff(session, branch.id or 0)
+        if staff.id not in {m.id for m in bookable}:
+            names = ", ".join(m.name for m in bookable) or "nobody"
+            raise ValidationFailed(
+                "staff", f"{staff.name} is not booked at {branch.name} (bookable: {names})"
+            )
     start = parse_start(data.start, tz)
+    # Within the opening hours the availability offers (a page or an assistant booked 03:00).
+    zone = tz or datetime.now().astimezone().tzinfo or UTC
+    local = start.astimezone(zone)
+    opening = datetime.combine(local.date(), bookings.OPENING, zone)
+    closing = datetime.combine(local.date(), bookings.CLOSING, zone)
+    day_long = timedelta(minutes=service.duration_minutes) <= closing - opening
+    ends = local + timedelta(minutes=service.duration_minutes)
+    if local < opening or local >= closing or (day_long and ends > closing):
+        raise ValidationFailed(
+            "start",
+            f"{local:%H:%M} is outside the opening hours ({bookings.OPENING:%H:%M}-"
+            f"{bookings.CLOSING:%H:%M}, the visit ending by then)",
+        )
     notes = clean_multiline("notes", data.notes)
     if notes and len(notes) > 2000:
         raise ValidationFailed("notes", "is too long (2000 characters at most)")

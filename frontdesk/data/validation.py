@@ -216,7 +216,7 @@ def _parsed_phone(raw: str, region: str | None) -> Phone | str:
         reason = phonenumbers.is_possible_number_with_reason(parsed)
         # A number with its own country code is judged in that country (+44 ... in GB, not
         # in the desk's region).
-        own = phonenumbers.region_code_for_country_code(parsed.country_code)
+        own = phonenumbers.region_code_for_country_code(parsed.country_code or 0)
         where = number_region or (own if own != "ZZ" else None) or region or "that country"
         if reason == PR.IS_POSSIBLE_LOCAL_ONLY:
             return "is a local number only: add the area code"

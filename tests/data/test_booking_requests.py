@@ -397,7 +397,7 @@ def test_a_booking_longer_than_a_day_still_blocks_its_staff_member(
     retreat = Service(service_type_id=1, name="Retreat", duration_minutes=50 * 60)
     s.add(retreat)
     s.commit()
-    submit(s, phone="0612345678", service="Retreat", staff="Nina", start="2026-11-03T08:00")
+    submit(s, phone="0612345678", service="Retreat", staff="Nina", start="2026-11-03T09:00")
     with pytest.raises(br.SlotTaken):
         submit(s, name="Ben", email="ben@example.com", staff="Nina", start="2026-11-05T09:00")
     s.rollback()
@@ -420,6 +420,13 @@ def test_a_staff_member_is_named_by_name_or_username(
     assert submit(s, phone="0612345678", staff="OMAR.K").staff == "Omar"
     with pytest.raises(ValidationFailed, match=r"unknown staff member 'omar\.x'"):
         submit(s, name="Ben", email="ben@example.com", staff="omar.x")
+    # Outside the opening hours, or with someone who is not booked at the branch: refused.
+    with pytest.raises(ValidationFailed, match=r"03:00 is outside the opening hours"):
+        submit(s, name="Ben", email="ben@example.com", start="2026-11-03T03:00")
+    with pytest.raises(ValidationFailed, match=r"18:30 is outside the opening hours"):
+        submit(s, name="Ben", email="ben@example.com", start="2026-11-03T18:30")
+    with pytest.raises(ValidationFailed, match=r"Rita is not booked at Main"):
+        submit(s, name="Ben", email="ben@example.com", staff="Rita")
     # An unknown service names the ones there are (the caller can correct it).
     with pytest.raises(ValidationFailed, match=r"unknown service 'Massage' \(known: Haircut\)"):
         submit(s, name="Ben", email="ben@example.com", service="Massage")

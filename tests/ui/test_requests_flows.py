@@ -46,7 +46,7 @@ def seed(engine: Engine) -> dict[str, Any]:
             data=br.RequestIn(
                 name="Lena Online",
                 phone="+31 6 23456789",
-                start=datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
+                start=datetime(2026, 11, 20, 10, 0, tzinfo=UTC),
                 **common,
             ),
             actor=api_tokens.api_actor(WEBSITE),
@@ -59,7 +59,7 @@ def seed(engine: Engine) -> dict[str, Any]:
                 name="Zebulon Quark",
                 phone=known.phone,
                 email="zeb@example.com",
-                start=datetime(2026, 11, 20, 7, 0, tzinfo=UTC),
+                start=datetime(2026, 11, 20, 11, 0, tzinfo=UTC),
                 **common,
             ),
             actor=api_tokens.api_actor(WEBSITE),
