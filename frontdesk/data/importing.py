@@ -1863,7 +1863,7 @@ def _update_existing(
         if value in theirs:
             other = theirs[value]
             p.warnings.append((label, f"left out: {other.code} {other.label} has this {label}"))
-    if existing.blocked and values.get("blocked") is False:
+    if existing.blocked and values.get("blocked") is False and options.on_duplicate == "overwrite":
         for name in ("blocked", "blocked_reason"):
             values.pop(name, None)
         p.warnings.append(("blocked", "still blocked: a block is lifted at the desk"))

@@ -105,12 +105,16 @@ def ensure_first_admin(*, session: Session, requested: str | None) -> Staff | No
     transaction: SQLite begins writes IMMEDIATE and PostgreSQL locks the table, so two
     terminals starting at once on an empty database make one admin, not two.
     """
+    if session.exec(select(Staff.id).limit(1)).first() is not None:
+        return None  # the usual case, without a lock (a reading command holds none)
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text("LOCK TABLE staff IN SHARE ROW EXCLUSIVE MODE"))  # type: ignore[call-overload]
-    if session.exec(select(Staff.id).limit(1)).first() is not None:
-        return None
+        if session.exec(select(Staff.id).limit(1)).first() is not None:
+            return None  # another terminal made the first admin meanwhile
     name = (requested or os_login() or "admin").strip() or "admin"
-    return create_staff(session=session, name=name, role=StaffRole.ADMIN, username=name)
+    # A name with spaces ("Rita Reception") is found by name; a username has none.
+    username = None if any(c.isspace() for c in name) else name
+    return create_staff(session=session, name=name, role=StaffRole.ADMIN, username=username)
 
 
 def allows_unknown_staff(session: Session) -> bool:

@@ -181,3 +181,17 @@ def test_a_staff_name_or_username_names_one_person_only(tmp_path: Path) -> None:
             assert refused.value.field == field, (name, username)
         create_staff(session=s, name="Rita Jansen", username="rita.j", actor=alex)
         s.commit()
+
+
+def test_a_first_admin_whose_name_has_spaces_is_made_and_found_by_name(tmp_path: Path) -> None:
+    """`--staff "Rita Reception"` on an empty database: she is its first admin (a username
+    has no spaces, so she has none) and is found by her name afterwards."""
+    engine = open_database(tmp_path / "first.db")
+    with Session(engine) as s:
+        first = ensure_first_admin(session=s, requested="Rita Reception")
+        assert first is not None and (first.name, first.username) == ("Rita Reception", None)
+        s.commit()
+    with Session(engine) as s:
+        assert ensure_first_admin(session=s, requested="Someone Else") is None
+        found = resolve_operator(session=s, requested="rita reception")
+        assert found is not None and found.role == "admin"
