@@ -1568,10 +1568,11 @@ def _run_batch(
             # (A dry run updates too, and rolls the batch back: its counts are the import's.)
             known = {value for name, value in secondary if existing.get((name, value)) is match}
             # One that another customer has as a second one is theirs: not given to this one.
+            # (Walks the batch's second contacts, usually none, not every matched key.)
             theirs = {
-                value: other
-                for (name, value), other in existing.items()
-                if (name, value) in secondary and other is not match
+                value: existing[(name, value)]
+                for name, value in secondary
+                if (name, value) in existing and existing[(name, value)] is not match
             }
             if _update_existing(session, match, p, options, actor, ctx, known, theirs):
                 summary.updated += 1

@@ -326,12 +326,27 @@ class _MoneyForm(_Form[MoneyRequest]):
 
 
 class PaymentModal(_MoneyForm):
-    """Take a payment: the amount (``enter`` saves) and the method (card unless changed)."""
+    """Take a payment: the amount (``enter`` saves) and the method (card unless changed).
+
+    ``amount`` fills the amount (the order's due). Like every pre-filled field in the app,
+    it is selected when the dialog opens: ``enter`` takes it, the first key typed replaces it.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        amount: str = "",
+        save: Callable[[MoneyRequest], Callable[[Session], Any]] | None = None,
+    ) -> None:
+        super().__init__(title, save=save)
+        self.amount = amount
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="payment-dialog"):
             yield Label(Text(self.title_text), classes="dialog-title")
-            yield from labelled("Amount", Input(id="m-amount", placeholder="e.g. 45.00"))
+            amount = Input(self.amount, id="m-amount", placeholder="e.g. 45.00")
+            yield from labelled("Amount", amount)
             yield Label("Method")
             yield Select[str](
                 [("Card", "card"), ("Cash", "cash"), ("Other", "other")],

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widget import Widget
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from frontdesk.data import profile as data
 from frontdesk.data import profile_actions as actions
@@ -41,30 +41,6 @@ def refund_summary(figures: Money) -> str:
     if not figures.refunded:
         return paid
     return f"{paid}, {money(max(figures.refundable, 0))} can still be refunded"
-
-
-class DuePaymentModal(PaymentModal):
-    """The payment dialog with the amount still due filled in.
-
-    Like every pre-filled field in the app, it is selected when the dialog opens: ``enter``
-    takes it, and the first key typed replaces it.
-    """
-
-    def __init__(
-        self,
-        title: str,
-        *,
-        due: str,
-        save: Callable[[MoneyRequest], Callable[[Session], Any]] | None = None,
-    ) -> None:
-        super().__init__(title, save=save)
-        self.due = due
-
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            if isinstance(widget, Input) and widget.id == "m-amount":
-                widget.value = self.due
-            yield widget
 
 
 class OrdersTab(ProfileTab):
@@ -173,7 +149,7 @@ class OrdersTab(ProfileTab):
         due = _money(order).due  # as the service counts it (refunded money is not due again)
         title = f"Take a payment on order #{order.id} (due {money(due)})"
         self.ask(
-            DuePaymentModal(title, due=plain_money(due), save=self.money_change(order.id, "pay")),
+            PaymentModal(title, amount=plain_money(due), save=self.money_change(order.id, "pay")),
             lambda message: self.saved(message, changed="order") if message else None,
         )
 
