@@ -49,6 +49,7 @@ from frontdesk.data.validation import (
     digits,
     email_key,
     fold,
+    format_phone,
     normalise_email,
     normalise_phone,
     phone_search_variants,
@@ -715,6 +716,24 @@ def restore_customer(*, session: Session, customer_id: int, actor: Staff | None 
     )
     if found is not None:
         raise DuplicateCustomer(found[0], found[1])
+    # Their second phones and emails too: unique among live customers like their own ones.
+    points = select(ContactPoint).where(col(ContactPoint.customer_id) == customer.id)
+    for point in session.exec(points.order_by(col(ContactPoint.id))):
+        phone = point.kind == ContactKind.PHONE.value
+        found = find_live_duplicate(
+            session,
+            phone=point.value if phone else None,
+            email_key=None if phone else point.value,
+            exclude_id=customer.id,
+        )
+        if found is not None:
+            shown = format_phone(point.value) if phone else (point.display or point.value)
+            other = found[1]
+            raise ValidationFailed(
+                "phone" if phone else "email",
+                f"{other.code} {other.full_name} has {shown} now, this customer's second "
+                f"{'phone' if phone else 'email'}: remove it from one of them first",
+            )
     before = customer.deleted_at
     customer.deleted_at = None
     customer.version += 1

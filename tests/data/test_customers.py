@@ -193,6 +193,36 @@ def test_deleted_customers_free_their_phone_and_restore_checks_it(nl: Session) -
     assert restored.deleted_at is None
 
 
+def test_restore_checks_the_second_phones_and_emails_too(nl: Session) -> None:
+    from frontdesk.data.contacts import add_contact_point
+
+    a = add(nl, first_name="A", phone="0612345678")
+    assert a.id is not None
+    add_contact_point(session=nl, customer_id=a.id, text="0687654321", actor=ADMIN)
+    add_contact_point(session=nl, customer_id=a.id, text="a.second@example.com", actor=ADMIN)
+    C.delete_customer(session=nl, customer_id=a.id, actor=ADMIN)
+    nl.commit()
+    # While A was deleted, B took A's second phone as their own.
+    b = add(nl, first_name="B", phone="0687654321")
+    with pytest.raises(ValidationFailed) as err:
+        C.restore_customer(session=nl, customer_id=a.id, actor=ADMIN)
+    assert err.value.field == "phone"
+    assert f"{b.code} B has +31 6 87654321 now, this customer's second phone" in str(err.value)
+    nl.rollback()
+    assert C.get_customer(session=nl, customer_id=a.id).deleted_at is not None
+    # Once B has another phone, A comes back with both second contacts.
+    assert b.id is not None
+    C.update_customer(
+        session=nl,
+        customer_id=b.id,
+        data=C.CustomerUpdate(phone="0611111111"),
+        expected_version=1,
+        actor=ADMIN,
+    )
+    assert C.restore_customer(session=nl, customer_id=a.id, actor=ADMIN).deleted_at is None
+    nl.commit()
+
+
 def test_update_with_optimistic_concurrency_and_audit(nl: Session) -> None:
     staff = create_staff(session=nl, name="Rita", role="reception", actor=ADMIN)
     c = C.create_customer(
