@@ -801,7 +801,7 @@ def import_cmd(
     """Import customers from a CSV or XLSX export (Square, Fresha, Vagaro, Shopify, Google, Outlook ...)."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
-    from frontdesk.data.importing import ImportOptions, count_rows, run_import
+    from frontdesk.data.importing import ImportOptions, count_rows, error_file_for, run_import
     from frontdesk.data.roles import require
 
     mapping: dict[str, str] = {}
@@ -811,7 +811,7 @@ def import_cmd(
             fail(f"--map {item!r}: use COLUMN=FIELD")
         mapping[column.strip()] = target.strip()
     if error_file is None and not dry_run:
-        error_file = file.with_name(file.stem + ".errors.csv")
+        error_file = error_file_for(file)
     options = ImportOptions(
         mapping=mapping or None,
         default_country=default_country.upper() if default_country else None,

@@ -165,7 +165,7 @@ def run_wizard_import(
     path = import_path(form.path)
     options = import_options(form, dry_run=dry_run)
     if not dry_run:
-        options.error_file = path.with_name(path.stem + ".errors.csv")
+        options.error_file = importing.error_file_for(path)
         if started is not None:
             started(importing.count_rows(path))
     summary = importing.run_import(

@@ -368,9 +368,27 @@ def guess_mapping(
 # --------------------------------------------------------------------------- reading files
 
 
-def _decode_sample(raw: bytes) -> str:
+# How files that are not text begin: an old Excel workbook (.xls), a zip (an .xlsx renamed
+# .csv), a PDF, pictures.
+_NOT_TEXT = (b"\xd0\xcf\x11\xe0", b"PK\x03\x04", b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
+
+
+def _decode_sample(raw: bytes) -> str | None:
+    """The encoding of a file that begins with ``raw``; None for one that is not text."""
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # Excel's "Unicode text" (the codec reads and drops the mark)
+    if raw.startswith(_NOT_TEXT):
+        return None
+    if b"\x00" in raw:
+        # UTF-16 without its mark: a zero byte beside each ASCII character, on one side.
+        # (A stray NUL in a text file is a control character, said on its row.)
+        even, odd = raw[0::2], raw[1::2]
+        if odd.count(0) > len(odd) // 4 and not even.count(0):
+            return "utf-16-le"
+        if even.count(0) > len(even) // 4 and not odd.count(0):
+            return "utf-16-be"
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -395,6 +413,12 @@ def open_source(path: Path) -> Source:
     with path.open("rb") as handle:
         sample = handle.read(65536)
     encoding = _decode_sample(sample)
+    if encoding is None:
+        raise ValidationFailed(
+            "path",
+            f"cannot read {path.name}: it is not a text (CSV) file; an Excel workbook "
+            "imports as .xlsx (an old .xls: save it as .xlsx or CSV first)",
+        )
     text_sample = sample.decode(encoding, errors="replace")
     try:
         dialect = csv.Sniffer().sniff(text_sample.split("\n", 20)[0] + "\n", delimiters=",;\t")
@@ -872,6 +896,7 @@ def run_import(
             ):
                 raise ValidationFailed("map", f"{target!r} is not a Frontdesk field")
             mapping[header] = target
+    _check_mapping(mapping)
     summary = ImportSummary(mapping=mapping)
     error_writer = None
     if options.error_file is not None and not options.dry_run:
@@ -913,6 +938,8 @@ def run_import(
                     error_writer,
                     actor,
                 )
+                if error_writer is not None:
+                    error_writer.flush()
                 commits.batch_done(size)
     finally:
         if error_writer is not None:
@@ -920,6 +947,32 @@ def run_import(
             if error_writer.written:
                 summary.error_file = error_writer.path
     return summary
+
+
+def _check_mapping(mapping: dict[str, str]) -> None:
+    """Refuse, before any row, a file whose columns give no row a name or a way to reach
+    them: every row would be refused for the same reason (it said so row by row)."""
+    targets = set(mapping.values())
+    if not targets & {"first_name", "full_name"}:
+        raise ValidationFailed(
+            "map",
+            "no column of the file is read as the first name or the full name: "
+            "map one (e.g. Client -> full_name)",
+        )
+    if not targets & {"phone", "email"}:
+        raise ValidationFailed(
+            "map",
+            "no column of the file is read as a phone or an email (each customer needs one): "
+            "map one (e.g. Mobile -> phone)",
+        )
+
+
+def error_file_for(path: Path) -> Path:
+    """Where an import of ``path`` writes its refused rows: clients.csv -> clients.errors.csv,
+    clients.xlsx -> clients.xlsx.errors.csv (two files of one name keep theirs apart)."""
+    if path.suffix.lower() == ".csv":
+        return path.with_name(path.stem + ".errors.csv")
+    return path.with_name(path.name + ".errors.csv")
 
 
 # During an import, Python's cycle collector runs after this many new objects (700 by default).
@@ -1752,24 +1805,36 @@ class ErrorFile:
         self.headers = [headers[i] for i in self.keep]
         self.handle: Any = None
         self.writer: Any = None
+        self.pending: list[tuple[int, int, list[str]]] = []
 
     def writerow(self, cells: list[str], record: int, field: str, reason: str) -> None:
+        """Note a row; a batch's rows are written at its end (:meth:`flush`), by record."""
+        # Guarded as an export's cells are (a spreadsheet must not run a file's "=..." as a
+        # formula); importing the corrected file again takes the quote off.
+        kept = [guard(cells[i]) if i < len(cells) else "" for i in self.keep]
+        self.pending.append((record, len(self.pending), [*kept, str(record), field, guard(reason)]))
+
+    def flush(self) -> None:
+        """Write the rows noted so far in the file's order (a batch's refused rows, its
+        repeats and its warnings were noted in that order, not as the file had them)."""
+        if not self.pending:
+            return
         if self.writer is None:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.fchmod(fd, 0o600)  # an older file of the same name may have been readable
             self.handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
             self.writer = csv.writer(self.handle)
             self.writer.writerow([*self.headers, *REPORT_COLUMNS])
-        # Guarded as an export's cells are (a spreadsheet must not run a file's "=..." as a
-        # formula); importing the corrected file again takes the quote off.
-        kept = [guard(cells[i]) if i < len(cells) else "" for i in self.keep]
-        self.writer.writerow([*kept, record, field, guard(reason)])
+        self.pending.sort(key=lambda noted: noted[:2])
+        self.writer.writerows(row for _record, _n, row in self.pending)
+        self.pending.clear()
 
     @property
     def written(self) -> bool:
-        return self.writer is not None
+        return self.writer is not None or bool(self.pending)
 
     def close(self) -> None:
+        self.flush()
         if self.handle is not None:
             self.handle.close()
         else:

@@ -53,6 +53,21 @@ MESSAGING_KEYS = frozenset(k for k in DEFAULTS if k.startswith(("smtp_", "sender
 }
 
 
+# The currency codes of ISO 4217 in use (not the metals, test and "no currency" codes).
+CURRENCIES = frozenset(
+    """
+AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD
+XCG XOF XPF YER ZAR ZMW ZWG ZWL
+""".split()  # noqa: SIM905 (a list of 169 codes, read as a table)
+)
+
+
 def get_setting(*, session: Session, key: str) -> Any:
     row = session.get(Setting, key)
     if row is None:
@@ -100,6 +115,10 @@ def _coerce(key: str, value: Any) -> Any:
             code = text.upper()
             if not (len(code) == 3 and code.isascii() and code.isalpha()):
                 raise ValidationFailed(key, "must be a three-letter currency code, e.g. EUR or USD")
+            if code not in CURRENCIES:
+                raise ValidationFailed(
+                    key, f"{code} is not a currency code (ISO 4217, e.g. EUR, USD, GBP)"
+                )
             return code
         if len(text) > 100:
             raise ValidationFailed(key, "is too long (100 characters at most)")

@@ -49,8 +49,8 @@ ACTIONS = [
     ("block", "Block… (asks for a reason)"),
     ("unblock", "Unblock"),
     ("enrol", "Enrol in a loyalty program…"),
-    ("subscribe", "Subscribe to the newsletter"),
-    ("unsubscribe", "Unsubscribe from the newsletter"),
+    ("subscribe", "Subscribe to the newsletter… (asks first)"),
+    ("unsubscribe", "Unsubscribe from the newsletter… (asks first)"),
     ("delete", "Delete (can be undone with u until you leave the directory)"),
 ]
 
@@ -126,7 +126,24 @@ class BulkActionModal(FrontdeskModal[BulkRequest | ConsentRequest | None]):
         elif key == "delete":
             self._ask_delete()
         elif key in ("subscribe", "unsubscribe"):
-            self.dismiss(ConsentRequest(purpose="newsletter", granted=key == "subscribe"))
+            self._ask_consent(granted=key == "subscribe")
+
+    def _ask_consent(self, *, granted: bool) -> None:
+        """A consent is the customer's word: changed for a whole selection only when asked."""
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.dismiss(ConsentRequest(purpose="newsletter", granted=granted))
+
+        verb = "Subscribe" if granted else "Unsubscribe"
+        question = Text(
+            f"{verb} {self.count:,} {self.noun} {'to' if granted else 'from'} the newsletter?"
+        )
+        if granted:
+            question.append(
+                "\nOnly customers who asked for it: each is recorded as given at this desk."
+            )
+        self.app.push_screen(ConfirmModal(question, verb, "Keep as they are"), confirmed)
 
     def _ask_category(self) -> None:
         options: list[tuple[str | Text, str]] = [

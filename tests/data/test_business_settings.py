@@ -78,6 +78,17 @@ def test_currency_is_a_three_letter_code_and_the_name_plain_text(session: Sessio
         session=session, key="business_name", value="[bold]Salon[/]", actor=ADMIN
     )
     assert saved.value == "[bold]Salon[/]"  # text, shown literally
+    # Three letters that are no currency ("XYZ", a typo of EUR) are refused too.
+    for typed in ("XYZ", "EUE", "xau"):
+        with pytest.raises(ValidationFailed, match="is not a currency code"):
+            save_business_setting(session=session, key="currency", value=typed, actor=ADMIN)
+    for code in ("EUR", "GBP", "JPY", "CHF", "ZAR"):
+        assert (
+            save_business_setting(
+                session=session, key="currency", value=code.lower(), actor=ADMIN
+            ).value
+            == code
+        )
 
 
 def test_secrets_cannot_be_set_here(session: Session) -> None:

@@ -995,3 +995,89 @@ def test_secondary_phones_and_emails_are_imported(engine: Engine, tmp_path: Path
         ("Ann", "phone", "+31705550002", "imported"),
         ("Ann", "email", "ann.work@example.com", "imported"),
     }
+
+
+# ------------------------------------------------------------------- files of another kind
+
+
+def test_a_utf16_file_as_excel_saves_unicode_text_imports(engine: Engine, tmp_path: Path) -> None:
+    text = "First name\tLast name\tEmail\nZoë\tMüller\tzoe@example.com\nÅsa\tLindqvist\tasa@example.com\n"
+    for name, data in (
+        ("marked.csv", text.encode("utf-16")),  # Excel: a byte-order mark, little-endian
+        ("le.csv", text.replace("example", "le").encode("utf-16-le")),
+        ("be.csv", text.replace("example", "be").encode("utf-16-be")),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        summary = imp(engine, path, tmp_path)
+        assert (summary.imported, summary.invalid) == (2, 0), name
+    with Session(engine) as s:
+        names = sorted(c.label for c in s.exec(select(Customer)))
+    assert names.count("Zoë Müller") == 3 and names.count("Åsa Lindqvist") == 3
+
+
+def test_a_file_that_is_not_text_is_refused_in_one_sentence(engine: Engine, tmp_path: Path) -> None:
+    for start in (b"%PDF-1.7\n", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"PK\x03\x04"):
+        path = tmp_path / "clients.csv"
+        path.write_bytes(start + b"\x00\x01\x02\xff\x00binary\x00\x00stream" * 50)
+        with pytest.raises(ValidationFailed) as err:
+            imp(engine, path, tmp_path)
+        assert "cannot read clients.csv: it is not a text (CSV) file" in str(err.value)
+        assert "an old .xls: save it as .xlsx or CSV first" in str(err.value)
+        assert not (tmp_path / "clients.errors.csv").exists()
+
+
+def test_a_file_with_no_name_or_no_contact_column_is_refused_before_any_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    nameless = tmp_path / "nameless.csv"
+    nameless.write_text("Surname,Email\nLopez,maria@example.com\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        imp(engine, nameless, tmp_path)
+    assert err.value.field == "map"
+    assert "no column of the file is read as the first name or the full name" in str(err.value)
+    unreachable = tmp_path / "unreachable.csv"
+    unreachable.write_text("Name,City\nMaria Lopez,Utrecht\n", encoding="utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        imp(engine, unreachable, tmp_path)
+    assert "no column of the file is read as a phone or an email" in str(err.value)
+    # Mapped by hand, the first file goes in.
+    summary = imp(engine, nameless, tmp_path, mapping={"Surname": "full_name"})
+    assert summary.imported == 1
+    # The CLI says it in one line, with no error file left behind.
+    result = CliRunner().invoke(
+        main, ["--db", str(tmp_path / "cli.db"), "--staff", "admin", "import", str(unreachable)]
+    )
+    assert result.exit_code != 0
+    assert "no column of the file is read as a phone or an email" in result.output
+    assert not (tmp_path / "unreachable.errors.csv").exists()
+
+
+def test_the_error_file_is_named_after_the_whole_file_name_and_kept_in_its_order(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from frontdesk.data.importing import error_file_for
+
+    assert error_file_for(tmp_path / "x.csv") == tmp_path / "x.errors.csv"
+    assert error_file_for(tmp_path / "x.xlsx") == tmp_path / "x.xlsx.errors.csv"
+    # A refused row, a repeat of an earlier row and a row with a warning, in one batch: in the
+    # error file as the file has them (they were written refused rows first).
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "First name,Email,Birthday\n"
+        "Ann,ann@example.com,31/31/1990\n"  # warning: the birthday is left out
+        "Ann,ann@example.com,\n"  # a repeat of row 1
+        "Ben,not-mail,\n"  # refused
+        "Cy,cy@example.com,\n",
+        encoding="utf-8",
+    )
+    summary = run_import(
+        engine=engine,
+        path=path,
+        options=ImportOptions(error_file=error_file_for(path)),
+        actor=ADMIN,
+    )
+    assert (summary.imported, summary.invalid) == (2, 1)
+    rows = error_rows(tmp_path / "mixed.errors.csv")
+    assert [r[-3] for r in rows[1:]] == ["1", "2", "3"]
+    assert [r[0] for r in rows[1:]] == ["Ann", "Ann", "Ben"]

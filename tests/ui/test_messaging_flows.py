@@ -327,8 +327,18 @@ async def test_bulk_unsubscribe_from_the_directory(demo_engine: Engine) -> None:
                     update(Customer).where(col(Customer.id) == cid).values(consent_newsletter=True)
                 )  # type: ignore[call-overload]
             s.commit()
-        # select three, bulk actions, "Unsubscribe from the newsletter" (just above delete)
+        # select three, bulk actions, "Unsubscribe from the newsletter" (just above delete):
+        # asked first; n keeps them as they are.
         await keys(pilot, "space", "space", "space", "a", "end", "up", "enter")
+        assert "Unsubscribe 3 customers from the newsletter?" in str(
+            app.screen.query_one("#question", Label).render()
+        )
+        await keys(pilot, "n")
+        with Session(demo_engine) as s:
+            found = s.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
+            assert all(c.consent_newsletter for c in found)
+        # Still in the bulk actions, on the same line: enter, and y this time.
+        await keys(pilot, "enter", "y")
 
         def unsubscribed() -> bool:
             with Session(demo_engine) as s:
