@@ -499,6 +499,12 @@ class FrontdeskApp(App[None]):
                 "settings",
             ),
             (
+                "Branches & services",
+                "Add and change branches and the services booked (S, then B)",
+                self.action_catalogue,
+                "settings",
+            ),
+            (
                 "New order",
                 "Sell services, packages or products (o)",
                 self.action_new_order,
@@ -767,6 +773,16 @@ class FrontdeskApp(App[None]):
                     screen.refresh_lookups()
 
         self.push_screen(SettingsScreen(), closed)
+
+    def action_catalogue(self) -> None:
+        """Branches & services (admins): what the business books from."""
+        if self.refuse("settings"):
+            return
+        from frontdesk.screens.catalogue import CatalogueScreen
+
+        if isinstance(self.screen, CatalogueScreen):
+            return
+        self.push_screen(CatalogueScreen(), lambda _: self._refresh_directory())
 
     def action_import(self) -> None:
         if self.refuse("import"):

@@ -29,8 +29,10 @@ from frontdesk.cli_base import (
     say,
     upgrading,
 )
+from frontdesk.cli_catalogue import COMMANDS as _CATALOGUE
 from frontdesk.cli_messaging import COMMANDS as _MESSAGING
 from frontdesk.cli_requests import bookings_group, serve, tokens
+from frontdesk.cli_staff import COMMANDS as _STAFF_CHANGES
 from frontdesk.data.errors import FrontdeskError, NotFound, ValidationFailed
 from frontdesk.data.models import Customer
 from frontdesk.data.outcomes import counted
@@ -685,28 +687,33 @@ def report_cmd(
 
 @main.group()
 def staff() -> None:
-    """List and add staff members (who operates the app)."""
+    """List, add and change staff members (who operates the app)."""
 
 
 @staff.command("list")
 @db_option
+@click.option("--all", "show_all", is_flag=True, help="Show deactivated staff members too.")
 @click.pass_context
-def staff_list(ctx: click.Context, db: str | None) -> None:
+def staff_list(ctx: click.Context, db: str | None, show_all: bool) -> None:
     from frontdesk.data.staff import list_staff
 
     with opened(ctx, db) as engine, Session(engine) as session:
         acting(ctx, session)  # an unknown name reads nothing either
         table = Table(header_style="bold")
-        for column in ("Id", "Name", "Username", "Role", "Branch"):
+        columns = ["Id", "Name", "Username", "Role", "Branch"] + (["State"] if show_all else [])
+        for column in columns:
             table.add_column(column)
-        for s in list_staff(session=session):
-            table.add_row(
+        for s in list_staff(session=session, include_inactive=show_all):
+            cells = [
                 user_text(s.id),
                 user_text(s.name),
                 user_text(s.username),
                 user_text(s.role),
                 user_text(s.branch_id),
-            )
+            ]
+            if show_all:
+                cells.append(Text("active") if s.active else Text("inactive", "dim"))
+            table.add_row(*cells, style=None if s.active else "dim")
         out.print(table)
 
 
@@ -715,23 +722,42 @@ def staff_list(ctx: click.Context, db: str | None) -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "reception", "therapist"]), default="reception")
 @click.option("--username", help="OS login name that maps to this staff member.")
+@click.option("--branch", metavar="BRANCH", help="Where they work (name); none: at every branch.")
 @click.pass_context
 def staff_add(
-    ctx: click.Context, db: str | None, name: str, role: str, username: str | None
+    ctx: click.Context,
+    db: str | None,
+    name: str,
+    role: str,
+    username: str | None,
+    branch: str | None,
 ) -> None:
+    from frontdesk.data.catalogue import find_branch
     from frontdesk.data.staff import create_staff
 
     with opened(ctx, db) as engine, Session(engine) as session:
         actor = acting(ctx, session)
         try:
+            branch_id = None
+            if branch is not None:
+                branch_id = find_branch(session=session, text=branch).id
             member = create_staff(
-                session=session, name=name, role=role, username=username, actor=actor
+                session=session,
+                name=name,
+                role=role,
+                username=username,
+                branch_id=branch_id,
+                actor=actor,
             )
             session.commit()
         except FrontdeskError as exc:
             session.rollback()
             fail(error_line(exc))
         say(f"Added staff member {member.id}: {member.name} ({member.role})")
+
+
+for _command in _STAFF_CHANGES:
+    staff.add_command(_command)
 
 
 @main.command("import")
@@ -1150,3 +1176,8 @@ for _command in _MESSAGING:
 main.add_command(serve)
 main.add_command(tokens)
 main.add_command(bookings_group)
+
+# The catalogue: branches and services (admins add and change them).
+
+for _command in _CATALOGUE:
+    main.add_command(_command)

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
+from frontdesk.data.audit_text import describe_staff_event
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import AuditEvent, Customer, Staff
 from frontdesk.data.roles import require
@@ -74,6 +75,18 @@ def _describe(event: AuditEvent, names: object) -> str:
         return profile.describe_audit(event, names)  # type: ignore[arg-type]
     if event.entity == "booking":
         return profile.describe_booking_event(event)
+    if event.entity in ("branch", "service"):
+        from frontdesk.data.audit_text import describe_catalogue_event
+
+        return describe_catalogue_event(event.entity, event.action, event.actor_name, event.changes)
+    if event.entity == "staff":
+        return describe_staff_event(
+            event.action,
+            event.actor_name,
+            event.entity_id,
+            event.changes,
+            names,  # type: ignore[arg-type]
+        )
     changes = event.changes or {}
     if event.entity == "setting" and changes:
         # A business setting: "Setting reminder_hours: 24 → 12" (never a secret: not stored)

@@ -65,6 +65,7 @@ class Names:
     categories: Mapping[int, str] = field(default_factory=dict)
     branches: Mapping[int, str] = field(default_factory=dict)
     fields: Mapping[str, str] = field(default_factory=dict)  # custom field key -> label
+    staff: Mapping[int, str] = field(default_factory=dict)  # staff id -> name (as now)
 
 
 def field_label(name: str, names: Names | None = None) -> str:
@@ -205,12 +206,124 @@ def describe_customer_event(
     return f"{head} by {who}: " + "; ".join(parts) + more
 
 
+STAFF_HEADS = {
+    "create": "added",
+    "update": "changed",
+    "deactivate": "deactivated",
+    "reactivate": "reactivated",
+}
+
+
+def describe_staff_event(
+    action: str,
+    actor_name: str | None,
+    member_id: int,
+    changes: Mapping[str, Any] | None,
+    names: Names | None = None,
+) -> str:
+    """A staff member's audit event as one line: "Staff member added by Alex: Rita (username
+    rita, role reception)", "Staff member Rita changed by Alex: Role: reception → admin",
+    "Staff member deactivated by Alex: Rita"."""
+    who = actor_name or "system"
+    changes = dict(changes or {})
+    name = (names.staff if names else {}).get(member_id)
+    if name is None:
+        pair = changes.get("name")
+        after = pair[1] if isinstance(pair, list | tuple) and len(pair) == 2 else None
+        name = str(after) if after else f"#{member_id}"
+    verb = STAFF_HEADS.get(action, action.replace("_", " "))
+    if action in ("deactivate", "reactivate"):
+        return f"Staff member {verb} by {who}: {name}"
+    pairs = [
+        (key, *(pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)))
+        for key, pair in changes.items()
+    ]
+    if action == "create":
+        details = [
+            f"{field_label(key, names).lower()} {value_text(key, after, names)}"
+            for key, _before, after in pairs
+            if key != "name" and after not in (None, "")
+        ]
+        return f"Staff member {verb} by {who}: {name}" + (
+            f" ({', '.join(details)})" if details else ""
+        )
+    parts = [change_text(key, before, after, names) for key, before, after in pairs]
+    return f"Staff member {name} {verb} by {who}" + (": " + "; ".join(parts) if parts else "")
+
+
+CATALOGUE_LABELS = {
+    "name": "Name",
+    "address": "Address",
+    "phone": "Phone",
+    "type": "Type",
+    "duration_minutes": "Duration",
+    "price_cents": "Price",
+    "active": "Active",
+}
+CATALOGUE_HEADS = {
+    "create": "added",
+    "update": "changed",
+    "deactivate": "deactivated",
+    "reactivate": "reactivated",
+}
+
+
+def catalogue_value(name: str, value: Any) -> str:
+    """A stored value of a branch or a service: "45.00", "45 min", "+44 20 7946 0000"."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "price_cents" and isinstance(value, int):
+        return f"{value / 100:,.2f}"
+    if name == "duration_minutes" and isinstance(value, int):
+        return f"{value} min"
+    if name == "phone" and isinstance(value, str) and value.startswith("+"):
+        return format_phone(value) or value
+    return str(value)
+
+
+def describe_catalogue_event(
+    entity: str, action: str, actor_name: str | None, changes: Mapping[str, Any] | None
+) -> str:
+    """A branch or service event as one line: "Service added by Rita: Women's cut (Hair,
+    45 min, 45.00)", "Branch changed by Rita: Phone: — → +44 20 7946 0000",
+    "Service deactivated by Rita: Women's cut"."""
+    who = actor_name or "system"
+    head = f"{entity.replace('_', ' ').capitalize()} {CATALOGUE_HEADS.get(action, action)}"
+    pairs: dict[str, tuple[Any, Any]] = {}
+    for key, pair in dict(changes or {}).items():
+        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        pairs[key] = (before, after)
+    name_pair = pairs.get("name", (None, None))
+    name = name_pair[1] or name_pair[0]
+    if action == "create":
+        details = [
+            catalogue_value(key, pairs[key][1])
+            for key in ("type", "duration_minutes", "price_cents", "address", "phone")
+            if key in pairs and pairs[key][1] not in (None, "")
+        ]
+        return f"{head} by {who}: {name}" + (f" ({', '.join(details)})" if details else "")
+    if action in ("deactivate", "reactivate"):
+        return f"{head} by {who}" + (f": {name}" if name else "")
+    parts = [
+        f"{CATALOGUE_LABELS.get(key, field_label(key))}: "
+        f"{catalogue_value(key, before)} → {catalogue_value(key, after)}"
+        for key, (before, after) in pairs.items()
+    ]
+    return f"{head} by {who}: " + "; ".join(parts) if parts else f"{head} by {who}"
+
+
 __all__ = [
+    "CATALOGUE_LABELS",
     "FIELD_LABELS",
     "Names",
+    "catalogue_value",
     "change_text",
     "colour_name",
+    "describe_catalogue_event",
     "describe_customer_event",
+    "describe_staff_event",
     "field_label",
     "value_text",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from frontdesk.data import bookings
@@ -70,8 +70,9 @@ class BookingForm:
     follow_up_missing: bool = False  # a follow-up was asked for, but there is no earlier visit
 
     def staff_at(self, branch_id: int | None) -> list[StaffChoice]:
-        """Staff of a branch (every branch when None): therapists first, then by name."""
-        chosen = [s for s in self.staff if branch_id is None or s.branch_id == branch_id]
+        """Staff of a branch (every branch when None; staff with no branch work at every
+        one, as on the day sheet): therapists first, then by name."""
+        chosen = [s for s in self.staff if branch_id is None or s.branch_id in (branch_id, None)]
         return sorted(chosen, key=lambda s: (s.role != "therapist", s.name))
 
     def service(self, service_id: int | None) -> ServiceChoice | None:
@@ -275,13 +276,13 @@ class NobodyFree(FrontdeskError):
 
 
 def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
-    """Who can do a service at a branch: its active therapists, by name (the order in which
-    "first free" tries them)."""
+    """Who can do a service at a branch: its active therapists (and those with no branch, who
+    work at every one), by name (the order in which "first free" tries them)."""
     return list(
         session.exec(
             select(Staff)
             .where(
-                col(Staff.branch_id) == branch_id,
+                or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None)),
                 col(Staff.active).is_(True),
                 col(Staff.role) == StaffRole.THERAPIST.value,
             )

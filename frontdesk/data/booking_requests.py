@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine, func, or_, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -438,11 +438,13 @@ def result_of(session: Session, row: BookingRequest, *, replayed: bool = False) 
 
 
 def bookable_staff(session: Session, branch_id: int) -> list[Staff]:
-    """Who can be booked at a branch: its therapists, else everyone active there."""
+    """Who can be booked at a branch: its therapists, else everyone active there (staff with
+    no branch work at every one: a one-room business's owner is booked on a new database)."""
+    at_branch = or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None))
     rows = list(
         session.exec(
             select(Staff)
-            .where(col(Staff.active).is_(True), col(Staff.branch_id) == branch_id)
+            .where(col(Staff.active).is_(True), at_branch)
             .order_by(col(Staff.name), col(Staff.id))
         )
     )

@@ -210,7 +210,8 @@ def create_booking(
     service = session.get(Service, service_id)
     if service is None or not service.active:
         raise ValidationFailed("service_id", "choose a service")
-    if session.get(Branch, branch_id) is None:
+    branch = session.get(Branch, branch_id)
+    if branch is None or not branch.active:  # a deactivated branch takes no new bookings
         raise ValidationFailed("branch_id", "choose a branch")
     start_at = _aware(start_at)
     end_at = start_at + timedelta(minutes=service.duration_minutes)

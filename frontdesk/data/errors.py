@@ -98,6 +98,14 @@ class UnknownStaff(FrontdeskError):
         )
 
 
+class InactiveStaff(FrontdeskError):
+    """``--staff`` (or the OS login, or an open app's operator) names a deactivated member."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"{name} is no longer active; an admin can reactivate them")
+
+
 class DatabaseBusy(FrontdeskError):
     """Another desk kept the database's write turn longer than the busy timeout."""
 

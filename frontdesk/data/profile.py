@@ -581,7 +581,7 @@ def describe_booking_event(event: AuditEvent) -> str:
 
 
 def audit_names(session: Session) -> Names:
-    """The names of the categories and branches an audit event may refer to by id."""
+    """The names of the categories, branches and staff an audit event may refer to by id."""
     from frontdesk.data.models import Category, CustomField
 
     return Names(
@@ -590,6 +590,7 @@ def audit_names(session: Session) -> Names:
         },
         branches={b.id or 0: b.name for b in session.exec(select(Branch))},
         fields={f.key: f.label for f in session.exec(select(CustomField))},
+        staff={s.id or 0: s.name for s in session.exec(select(Staff))},
     )
 
 

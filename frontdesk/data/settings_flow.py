@@ -15,6 +15,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import fields, notes, rewards, tags
+from frontdesk.data import staff as staff_service
 from frontdesk.data.business_settings import BusinessSetting, load_business_settings
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.messaging.templates import list_templates
@@ -46,6 +47,8 @@ class SettingsPage:
     note_categories: list[NoteCategory] = field(default_factory=list)
     templates: list[MessageTemplate] = field(default_factory=list)
     business: list[BusinessSetting] = field(default_factory=list)
+    staff: list[Staff] = field(default_factory=list)  # active and deactivated
+    branch_names: dict[int, str] = field(default_factory=dict)
 
 
 def load_settings_page(*, session: Session) -> SettingsPage:
@@ -67,6 +70,8 @@ def load_settings_page(*, session: Session) -> SettingsPage:
         note_categories=notes.list_categories(session=session),
         templates=list_templates(session=session),
         business=load_business_settings(session=session),
+        staff=staff_service.list_staff(session=session, include_inactive=True),
+        branch_names={b.id or 0: b.name for b in staff_service.list_branches(session=session)},
     )
 
 

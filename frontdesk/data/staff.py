@@ -5,29 +5,86 @@ from __future__ import annotations
 import getpass
 
 from sqlalchemy import text
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from frontdesk.data.errors import UnknownStaff, ValidationFailed
+from frontdesk.data import audit
+from frontdesk.data.errors import InactiveStaff, NotFound, UnknownStaff, ValidationFailed
 from frontdesk.data.models import Branch, Staff, StaffRole
-from frontdesk.data.roles import require
+from frontdesk.data.roles import NotAllowed, require
 from frontdesk.data.validation import clean_line
 
 
-def create_branch(*, session: Session, name: str, address: str | None = None) -> Branch:
-    clean = clean_line("name", name, max_length=100)
-    if not clean:
-        raise ValidationFailed("name", "Branch name is required")
-    address_text = clean_line("address", address, max_length=300)
-    if session.exec(select(Branch).where(func.lower(col(Branch.name)) == clean.lower())).first():
-        raise ValidationFailed("name", f"A branch called {clean!r} already exists")
-    branch = Branch(name=clean, address=address_text)
-    session.add(branch)
-    session.flush()
-    return branch
+def create_branch(
+    *,
+    session: Session,
+    name: str,
+    address: str | None = None,
+    phone: str | None = None,
+    actor: Staff | None = None,
+) -> Branch:
+    """Add a branch: :func:`frontdesk.data.catalogue.add_branch` (admins; checked, audited)."""
+    from frontdesk.data.catalogue import add_branch
+
+    return add_branch(session=session, name=name, address=address, phone=phone, actor=actor)
 
 
 def list_branches(*, session: Session) -> list[Branch]:
     return list(session.exec(select(Branch).order_by(col(Branch.name))))
+
+
+ROLES_TEXT = "must be admin, reception or therapist"
+
+
+def _role_value(role: StaffRole | str) -> str:
+    try:
+        return StaffRole(str(role).strip().lower()).value
+    except ValueError:
+        raise ValidationFailed("role", ROLES_TEXT) from None
+
+
+def _clean_name(name: str | None) -> str:
+    clean = clean_line("name", name, max_length=100)
+    if not clean:
+        raise ValidationFailed("name", "Staff name is required")
+    return clean
+
+
+def _clean_username(username: str | None) -> str | None:
+    user = clean_line("username", username, max_length=100)
+    if user and any(c.isspace() for c in user):
+        raise ValidationFailed("username", "a username has no spaces (e.g. rita or nina.a)")
+    return user
+
+
+def _named_by(session: Session, value: str) -> Staff | None:
+    """Whoever, active or not, is known by ``value`` (their username exactly, or their name or
+    username in any case): a deactivated member may come back, so their names stay theirs."""
+    lowered = value.lower()
+    # Active members first: a name shared with a deactivated member (from before names had
+    # to be unique) still finds the one who works here.
+    everyone = sorted(session.exec(select(Staff)), key=lambda s: (not s.active, s.id or 0))
+    for staff in everyone:
+        if staff.username == value:
+            return staff
+    for staff in everyone:
+        if staff.name.lower() == lowered or (staff.username or "").lower() == lowered:
+            return staff
+    return None
+
+
+def _check_unique(
+    session: Session, *, name: str | None, username: str | None, member_id: int | None = None
+) -> None:
+    # ``--staff`` finds a member by username or name (case-insensitive): each must name one
+    # person only, or the second one could never be chosen (or would be chosen instead).
+    for field_name, value in (("name", name), ("username", username)):
+        if not value:
+            continue
+        other = _named_by(session, value)
+        if other is not None and (member_id is None or other.id != member_id):
+            raise ValidationFailed(
+                field_name, f"{value!r} already names a staff member; choose another"
+            )
 
 
 def create_staff(
@@ -42,52 +99,229 @@ def create_staff(
     """Add a staff member: admins only (``roles.require(actor, "staff")``).
 
     The one exception is how a database gets its first admin: while it has no staff at all,
-    an admin may be added with no actor."""
-    clean = clean_line("name", name, max_length=100)
-    if not clean:
-        raise ValidationFailed("name", "Staff name is required")
-    try:
-        role_value = StaffRole(str(role).lower()).value
-    except ValueError:
-        raise ValidationFailed("role", "must be admin, reception or therapist") from None
+    an admin may be added with no actor. An admin's addition is kept in the audit log."""
+    clean = _clean_name(name)
+    role_value = _role_value(role)
     first = session.exec(select(Staff.id).limit(1)).first() is None
     if not (first and actor is None and role_value == StaffRole.ADMIN.value):
-        require(actor, "staff")
-    user = clean_line("username", username, max_length=100)
-    if user and any(c.isspace() for c in user):
-        raise ValidationFailed("username", "a username has no spaces (e.g. rita or nina.a)")
-    # ``--staff`` finds a member by username or name (case-insensitive): each must name one
-    # person only, or the second one could never be chosen (or would be chosen instead).
-    for field_name, value in (("name", clean), ("username", user)):
-        if value and find_staff(session=session, name_or_username=value) is not None:
-            raise ValidationFailed(
-                field_name, f"{value!r} already names a staff member; choose another"
-            )
+        actor = _acting_admin(session, actor)
+    user = _clean_username(username)
+    _check_unique(session, name=clean, username=user)
     staff = Staff(name=clean, role=role_value, username=user, branch_id=branch_id)
     session.add(staff)
     session.flush()
+    if actor is not None:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity="staff",
+            entity_id=staff.id or 0,
+            action="create",
+            changes={"name": (None, clean), "username": (None, user), "role": (None, role_value)},
+        )
     return staff
 
 
-def list_staff(*, session: Session, branch_id: int | None = None) -> list[Staff]:
-    stmt = select(Staff).where(col(Staff.active).is_(True))
+# --------------------------------------------------------------------------- changing staff
+
+
+def _acting_admin(session: Session, actor: Staff | None) -> Staff | None:
+    """``actor``, allowed to manage staff as the database has them now: an app opened before
+    its operator was deactivated or demoted may no longer manage staff."""
+    require(actor, "staff")
+    if actor is None or actor.id is None:
+        return actor  # a test's actor that is in no database: its role alone
+    current = session.get(Staff, actor.id)
+    if current is None:
+        raise NotAllowed("staff", actor)
+    if not current.active:
+        raise InactiveStaff(current.name)
+    require(current, "staff")
+    return current
+
+
+def get_member(*, session: Session, member_id: int) -> Staff:
+    member = session.get(Staff, member_id)
+    if member is None:
+        raise NotFound("staff member", member_id)
+    return member
+
+
+def _other_active_admins(session: Session, member: Staff) -> int:
+    """How many active admins there are besides ``member``; the rows are locked (PostgreSQL)
+    so that two admins demoting each other at once cannot leave the business without one."""
+    admins = session.exec(
+        select(Staff)
+        .where(col(Staff.role) == StaffRole.ADMIN.value, col(Staff.active).is_(True))
+        .with_for_update()
+    ).all()
+    return sum(1 for a in admins if a.id != member.id)
+
+
+def update_staff(
+    *,
+    session: Session,
+    member_id: int,
+    actor: Staff | None,
+    name: str | None = None,
+    username: str | None = None,
+    role: StaffRole | str | None = None,
+) -> Staff:
+    """Change a staff member's name, username and/or role (None: unchanged; a username of ""
+    removes it). One audit event lists what changed as {field: [before, after]}.
+
+    An admin cannot take away their own admin role, and the last active admin stays one."""
+    acting = _acting_admin(session, actor)
+    member = get_member(session=session, member_id=member_id)
+    changes: dict[str, tuple[object, object]] = {}
+    new_name = _clean_name(name) if name is not None else member.name
+    new_user = _clean_username(username) if username is not None else member.username
+    new_role = _role_value(role) if role is not None else member.role
+    _check_unique(
+        session,
+        name=new_name if new_name != member.name else None,
+        username=new_user if new_user != member.username else None,
+        member_id=member.id,
+    )
+    if member.role == StaffRole.ADMIN.value and new_role != member.role:
+        if acting is not None and acting.id is not None and acting.id == member.id:
+            raise ValidationFailed(
+                "role", "you cannot remove your own admin role; ask another admin"
+            )
+        if member.active and _other_active_admins(session, member) == 0:
+            raise ValidationFailed(
+                "role",
+                f"{member.name} is the last active admin; make someone else admin first",
+            )
+    for field_name, after in (("name", new_name), ("username", new_user), ("role", new_role)):
+        before = getattr(member, field_name)
+        if before != after:
+            changes[field_name] = (before, after)
+            setattr(member, field_name, after)
+    if changes:
+        session.add(member)
+        session.flush()
+        audit.record(
+            session=session,
+            actor=acting,
+            entity="staff",
+            entity_id=member.id or 0,
+            action="update",
+            changes=changes,
+        )
+    return member
+
+
+def set_staff_role(
+    *, session: Session, member_id: int, role: StaffRole | str, actor: Staff | None
+) -> Staff:
+    """Change a staff member's role (admin, reception or therapist)."""
+    return update_staff(session=session, member_id=member_id, role=role, actor=actor)
+
+
+def rename_staff(
+    *,
+    session: Session,
+    member_id: int,
+    actor: Staff | None,
+    name: str | None = None,
+    username: str | None = None,
+) -> Staff:
+    """Change a staff member's name and/or username (the same rules as adding one)."""
+    if name is None and username is None:
+        raise ValidationFailed("name", "give a new name or username")
+    return update_staff(
+        session=session, member_id=member_id, name=name, username=username, actor=actor
+    )
+
+
+def set_staff_active(
+    *, session: Session, member_id: int, active: bool, actor: Staff | None
+) -> Staff:
+    """Deactivate (a departed employee: they can no longer operate the app, their history
+    stays) or reactivate a staff member. An admin cannot deactivate themselves, and the last
+    active admin cannot be deactivated."""
+    acting = _acting_admin(session, actor)
+    member = get_member(session=session, member_id=member_id)
+    if member.active == active:
+        return member
+    if not active:
+        if acting is not None and acting.id is not None and acting.id == member.id:
+            raise ValidationFailed("active", "you cannot deactivate yourself; ask another admin")
+        if member.role == StaffRole.ADMIN.value and _other_active_admins(session, member) == 0:
+            raise ValidationFailed(
+                "active",
+                f"{member.name} is the last active admin and cannot be deactivated; "
+                "make someone else admin first",
+            )
+    member.active = active
+    session.add(member)
+    session.flush()
+    audit.record(
+        session=session,
+        actor=acting,
+        entity="staff",
+        entity_id=member.id or 0,
+        action="reactivate" if active else "deactivate",
+        changes={"active": (not active, active)},
+    )
+    return member
+
+
+def deactivate_staff(*, session: Session, member_id: int, actor: Staff | None) -> Staff:
+    return set_staff_active(session=session, member_id=member_id, active=False, actor=actor)
+
+
+def reactivate_staff(*, session: Session, member_id: int, actor: Staff | None) -> Staff:
+    return set_staff_active(session=session, member_id=member_id, active=True, actor=actor)
+
+
+def save_staff_form(
+    *,
+    session: Session,
+    name: str,
+    username: str,
+    role: str,
+    actor: Staff | None,
+    member_id: int | None = None,
+) -> Staff:
+    """The settings screen's staff dialog as typed: add a member (no ``member_id``) or change
+    one's name, username and role in one transaction."""
+    if member_id is None:
+        return create_staff(session=session, name=name, username=username, role=role, actor=actor)
+    return update_staff(
+        session=session,
+        member_id=member_id,
+        name=name,
+        username=username,
+        role=role,
+        actor=actor,
+    )
+
+
+def list_staff(
+    *, session: Session, branch_id: int | None = None, include_inactive: bool = False
+) -> list[Staff]:
+    """Active staff by name; ``include_inactive``: the deactivated ones too."""
+    stmt = select(Staff)
+    if not include_inactive:
+        stmt = stmt.where(col(Staff.active).is_(True))
     if branch_id is not None:
         stmt = stmt.where(col(Staff.branch_id) == branch_id)
     return list(session.exec(stmt.order_by(col(Staff.name))))
 
 
-def find_staff(*, session: Session, name_or_username: str) -> Staff | None:
-    """Match a staff member by username, then by name (case-insensitive)."""
+def find_staff(
+    *, session: Session, name_or_username: str, include_inactive: bool = False
+) -> Staff | None:
+    """Match an active staff member by username, then by name or username (case-insensitive);
+    ``include_inactive``: a deactivated member too."""
     text = name_or_username.strip()
     if not text:
         return None
-    by_user = session.exec(select(Staff).where(col(Staff.username) == text)).first()
-    if by_user:
-        return by_user
-    lowered = text.lower()
-    for staff in session.exec(select(Staff).where(col(Staff.active).is_(True))):
-        if staff.name.lower() == lowered or (staff.username or "").lower() == lowered:
-            return staff
+    found = _named_by(session, text)
+    if found is not None and (include_inactive or found.active):
+        return found
     return None
 
 
@@ -129,11 +363,15 @@ def resolve_operator(*, session: Session, requested: str | None) -> Staff | None
     A name that matches nobody is refused (``UnknownStaff``) unless the business allows
     unknown staff to read (setting ``unknown_staff_read_only``): then the answer is None and
     every change is refused by the role checks. An OS login (no ``--staff``) that is not on
-    the staff list is refused the same way.
+    the staff list is refused the same way. A deactivated member is refused (``InactiveStaff``).
     """
     ensure_first_admin(session=session, requested=requested)
     name = requested or os_login()
-    found = find_staff(session=session, name_or_username=name) if name else None
+    found = (
+        find_staff(session=session, name_or_username=name, include_inactive=True) if name else None
+    )
+    if found is not None and not found.active:
+        raise InactiveStaff(found.name)  # a departed employee: never acts, not even to read
     if found is not None or allows_unknown_staff(session):
         return found
     if name:

@@ -1,5 +1,6 @@
 """Settings for admins: custom fields, categories, tags, loyalty programs, note categories,
-message templates and the business settings (Business tab, also ``frontdesk settings``).
+message templates, staff (Staff tab: add, change, deactivate / reactivate; also ``frontdesk
+staff``) and the business settings (Business tab, also ``frontdesk settings``).
 
 Every read and write runs off the UI thread through one use-case service of
 :mod:`frontdesk.data.settings_flow`. A dialog saves while it is open: a value the service
@@ -30,6 +31,7 @@ from textual.widgets import (
 )
 
 from frontdesk.data import fields, settings_flow
+from frontdesk.data import staff as staff_service
 from frontdesk.data.business_settings import (
     GROUPS,
     SECRET_SOURCES,
@@ -53,6 +55,7 @@ from frontdesk.data.settings_flow import (
 )
 from frontdesk.screens.common import ConfirmModal, fill_table, set_message
 from frontdesk.screens.messaging import TemplateForm, TemplateModal
+from frontdesk.screens.staff_admin import STAFF_COLUMNS, StaffForm, StaffModal, staff_cells
 from frontdesk.text import join, safe_colour, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
@@ -419,6 +422,7 @@ TABLES = {
     "s-programs": ("Program", "Unit", "Active", "Expiry (days)", "Per currency unit", "Per visit"),
     "s-notecats": ("Category", "Alert"),
     "s-templates": ("Template", "Channel", "Subject", "Body"),
+    "s-staff": STAFF_COLUMNS,
     "s-business": ("Setting", "Value", "About"),
 }
 
@@ -432,11 +436,14 @@ class SettingsScreen(FrontdeskScreen[None]):
         Binding("escape", "back", "Back"),
         Binding("a", "add", "Add"),
         Binding("enter", "edit", "Edit"),
+        Binding("e", "edit", "Edit", show=False),
         Binding("z", "archive", "Archive / restore field"),
+        Binding("d", "toggle_active", "Deactivate / reactivate"),
         Binding("delete", "delete", "Delete"),
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
         Binding("down", "into_list", show=False),
+        Binding("B", "app.catalogue", "Branches & services"),
     ]
 
     def __init__(self) -> None:
@@ -462,6 +469,9 @@ class SettingsScreen(FrontdeskScreen[None]):
                 yield DataTable(id="s-notecats-table", cursor_type="row")
             with TabPane("Message templates", id="s-templates"):
                 yield DataTable(id="s-templates-table", cursor_type="row")
+            if self.fd.may("staff"):  # staff: admins only
+                with TabPane("Staff", id="s-staff"):
+                    yield DataTable(id="s-staff-table", cursor_type="row")
             if self.fd.may("settings"):  # business settings: admins only
                 with TabPane("Business", id="s-business"):
                     yield DataTable(id="s-business-table", cursor_type="row")
@@ -484,6 +494,8 @@ class SettingsScreen(FrontdeskScreen[None]):
             return self.tab in ("s-fields", "s-templates")
         if action in ("archive", "move"):
             return self.tab == "s-fields"
+        if action == "toggle_active":
+            return self.tab == "s-staff"
         if action == "add":
             return self.tab != "s-business"
         return True
@@ -526,8 +538,11 @@ class SettingsScreen(FrontdeskScreen[None]):
             "s-programs": page.programs,
             "s-notecats": page.note_categories,
             "s-templates": self.templates,
+            "s-staff": page.staff,
         }
         for tab, rows in self.rows.items():
+            if not self.query(f"#{tab}-table"):
+                continue  # a tab this operator does not see
             table = self.query_one(f"#{tab}-table", DataTable)
             wanted = focus[1] if focus is not None and focus[0] == tab else None
             keep_row = table.cursor_row
@@ -600,6 +615,9 @@ class SettingsScreen(FrontdeskScreen[None]):
                 user_text(row.subject or ""),
                 user_text((row.body or "").replace("\n", " ")[:60]),
             ]
+        if tab == "s-staff":
+            me = self.fd.operator.id if self.fd.operator is not None else None
+            return staff_cells(row, self.page.branch_names, me)
         return [user_text(row.name), Text("yes" if row.is_alert else "")]
 
     def current(self) -> Any:
@@ -668,7 +686,9 @@ class SettingsScreen(FrontdeskScreen[None]):
         row_id: int | None = row.id if row is not None else None
         actor = self.fd.operator
 
-        def open_dialog(modal: FieldModal | LineModal | TemplateModal, done: str) -> None:
+        def open_dialog(
+            modal: FieldModal | LineModal | TemplateModal | StaffModal, done: str
+        ) -> None:
             def after(answer: object) -> None:
                 if answer is not None:
                     saved_id = getattr(modal.result, "id", None) or row_id
@@ -790,6 +810,23 @@ class SettingsScreen(FrontdeskScreen[None]):
                 )
 
             open_dialog(TemplateModal(template, save=save_template), "Template saved")
+        elif tab == "s-staff":
+            member = StaffForm(row.name, row.username or "", row.role) if row else None
+
+            def save_member(form: StaffForm) -> Saver:
+                return lambda s: staff_service.save_staff_form(
+                    session=s,
+                    name=form.name,
+                    username=form.username,
+                    role=form.role,
+                    member_id=row_id,
+                    actor=actor,
+                )
+
+            open_dialog(
+                StaffModal(member, save=save_member),
+                "Staff member saved" if row else "Staff member added",
+            )
         elif tab == "s-notecats":
             values = [row.name, "yes" if row.is_alert else "no"] if row else ["", "no"]
 
@@ -868,6 +905,41 @@ class SettingsScreen(FrontdeskScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_toggle_active(self) -> None:
+        """``d`` on the Staff tab: deactivate the highlighted member (they can no longer
+        operate the app; their history stays) or reactivate them, after a question."""
+        row = self.current() if self.loaded and self.tab == "s-staff" else None
+        if row is None:
+            return
+        member_id, active, actor = row.id, not row.active, self.fd.operator
+        if not active and actor is not None and actor.id == member_id:
+            self.notify("You cannot deactivate yourself; ask another admin", severity="error")
+            return
+        verb = "Reactivate" if active else "Deactivate"
+        done = f"{row.name} {'reactivated' if active else 'deactivated'}"
+
+        def refused(exc: Exception) -> None:
+            said = exc.message if isinstance(exc, ValidationFailed) else str(exc)
+            self.notify(said[:1].upper() + said[1:], severity="error", markup=False)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_write(
+                    lambda s: staff_service.set_staff_active(
+                        session=s, member_id=member_id, active=active, actor=actor
+                    ),
+                    then=lambda _: self.saved(done, "s-staff", member_id),
+                    on_error=refused,
+                )
+
+        what = (
+            Text("? They can operate Frontdesk again.")
+            if active
+            else Text("? They can no longer operate Frontdesk; their history stays.")
+        )
+        question = Text.assemble(f"{verb} ", user_text(row.name, "bold"), what)
+        self.app.push_screen(ConfirmModal(question, verb), confirmed)
 
     def delete_template(self, row: Any) -> None:
         template_id, actor = row.id, self.fd.operator

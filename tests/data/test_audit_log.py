@@ -39,7 +39,11 @@ def add(s: Session, first: str, actor: Staff) -> int:
 
 def test_only_admins_read_the_log(engine: Engine, people: dict[str, Staff]) -> None:
     with Session(engine) as s:
-        assert load_audit_page(session=s, viewer=people["alex"]).rows == []
+        # Only the staff Alex added so far, as a person reads it.
+        assert [r.what for r in load_audit_page(session=s, viewer=people["alex"]).rows] == [
+            "Staff member added by Alex: Tara (role therapist)",
+            "Staff member added by Alex: Rita [desk] (role reception)",
+        ]
         for who in ("rita", "tara"):
             with pytest.raises(NotAllowed, match="may not see the audit log"):
                 load_audit_page(session=s, viewer=people[who])
@@ -72,7 +76,7 @@ def test_newest_first_filtered_and_paged(engine: Engine, people: dict[str, Staff
                 break
             before = page.next_before
         every = [e.id for e in s.exec(select(AuditEvent).order_by(col(AuditEvent.id).desc()))]
-        assert seen == every and len(seen) == 32
+        assert seen == every and len(seen) == 34  # and the two staff members Alex added
         # By customer (code), by staff member, by action.
         ben_code = svc.get_customer(session=s, customer_id=ben).code
         only_ben = parse_filter(session=s, customer=ben_code.lower())
@@ -85,7 +89,7 @@ def test_newest_first_filtered_and_paged(engine: Engine, people: dict[str, Staff
         creates = load_audit_page(
             session=s, viewer=alex, where=parse_filter(session=s, action="create")
         ).rows
-        assert len(creates) == 2
+        assert len(creates) == 4  # two customers, two staff members
         # What changed reads as a person says it.
         assert "Display name" in by_rita[0].what and "Ana 29" in by_rita[0].what
 
@@ -105,8 +109,10 @@ def test_dates_filter_whole_days(engine: Engine, people: dict[str, Staff]) -> No
             "block"
         ]
         recent = parse_filter(session=s, since=(today - timedelta(days=1)).isoformat())
-        assert [r.action for r in load_audit_page(session=s, viewer=alex, where=recent).rows] == [
-            "create"
+        assert [r.entity for r in load_audit_page(session=s, viewer=alex, where=recent).rows] == [
+            "customer",  # Cleo
+            "staff",  # Tara and Rita, added today too
+            "staff",
         ]
         assert parse_filter(session=s, since=" ").since is None
 

@@ -1,0 +1,158 @@
+"""The Staff tab of the settings screen (admins): its rows and the dialog that adds or
+changes a staff member (name, username, role).
+
+The dialog saves while it is open (through ``save``, a session function the settings screen
+builds from :func:`frontdesk.data.staff.save_staff_form`): a value the service refuses
+(a name taken, a space in a username, the last admin's role) is shown under its field, and
+nothing typed is lost. Names are user data: shown literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from rich.text import Text
+from sqlmodel import Session
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Input, Label
+
+from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.models import Staff, StaffRole
+from frontdesk.screens.common import set_message
+from frontdesk.text import join, user_text
+from frontdesk.widgets.base import FrontdeskModal
+from frontdesk.widgets.select import Select
+
+STAFF_COLUMNS = ("Name", "Username", "Role", "Branch", "State")
+ROLES = [(Text(r.value), r.value) for r in StaffRole]
+
+# What the dialog saves: the session work for what was typed (built by the screen).
+StaffSaver = Callable[[Session], object]
+
+
+@dataclass(frozen=True)
+class StaffForm:
+    """The staff dialog as typed."""
+
+    name: str
+    username: str
+    role: str
+
+
+def staff_cells(member: Staff, branch_names: Mapping[int, str], me: int | None) -> list[Text]:
+    """A row of the Staff tab: a deactivated member is dimmed and says so."""
+    style = "" if member.active else "dim"
+    branch = branch_names.get(member.branch_id) if member.branch_id is not None else None
+    state = Text("active") if member.active else Text("inactive", "dim italic")
+    name = user_text(member.name, style)
+    if me is not None and member.id == me:
+        name = join(name, Text("(you)", "dim"))
+    return [
+        name,
+        user_text(member.username or "", style),
+        Text(member.role, style),
+        user_text(branch or "", style),
+        state,
+    ]
+
+
+def _message_label(label_id: str) -> Label:
+    label = Label("", id=label_id, classes="field-msg error")
+    label.display = False
+    return label
+
+
+class StaffModal(FrontdeskModal[StaffForm | None]):
+    """Add (no ``initial``) or change a staff member; ``enter`` in a line or ctrl+s saves."""
+
+    AUTO_FOCUS = "#sf-name"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    FIELDS = ("name", "username", "role")
+
+    def __init__(
+        self,
+        initial: StaffForm | None = None,
+        *,
+        save: Callable[[StaffForm], StaffSaver] | None = None,
+    ) -> None:
+        super().__init__(classes="dialog-screen")
+        self.initial = initial
+        self.save = save
+        self.saving = False
+        self.result: object = None  # what ``save`` returned (the saved staff member)
+
+    def compose(self) -> ComposeResult:
+        i = self.initial
+        title = "Staff member" if i else "New staff member"
+        with Vertical(classes="dialog", id="staff-dialog"):
+            yield Label(Text(f"{title}  ·  ctrl+s saves"), classes="dialog-title")
+            yield Label("Name")
+            yield Input(i.name if i else "", id="sf-name")
+            yield _message_label("sf-name-msg")
+            yield Label("Username (their login; no spaces; may be empty)")
+            yield Input(i.username if i else "", id="sf-username")
+            yield _message_label("sf-username-msg")
+            yield Label("Role")
+            yield Select[str](
+                ROLES,
+                id="sf-role",
+                allow_blank=False,
+                value=i.role if i else StaffRole.RECEPTION.value,
+            )
+            yield _message_label("sf-role-msg")
+            yield _message_label("sf-error")
+
+    def form(self) -> StaffForm:
+        return StaffForm(
+            name=self.query_one("#sf-name", Input).value,
+            username=self.query_one("#sf-username", Input).value,
+            role=str(self.query_one("#sf-role", Select).value),
+        )
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        widget_id = event.input.id or ""
+        if self.is_mounted and widget_id.startswith("sf-"):
+            set_message(self.query_one(f"#{widget_id}-msg", Label), None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        form = self.form()
+        for label in self.query(".field-msg").results(Label):
+            set_message(label, None)
+        if self.save is None:
+            self.dismiss(form)
+            return
+        self.saving = True
+        self.hold_keys()  # keys typed after enter wait for the outcome (e.g. a fix)
+
+        def done(result: object) -> None:
+            self.result = result
+            self.dismiss(form)
+
+        self.run_write(self.save(form), then=done, on_error=self.show_error)
+
+    def show_error(self, exc: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        field = exc.field if isinstance(exc, ValidationFailed) else None
+        said = exc.message if isinstance(exc, ValidationFailed) else f"Not saved: {exc}"
+        text = user_text(said[:1].upper() + said[1:])  # "A username has no spaces ..."
+        if field not in self.FIELDS:
+            set_message(self.query_one("#sf-error", Label), text)
+            return
+        set_message(self.query_one(f"#sf-{field}-msg", Label), text)
+        self.set_focus(self.query_one(f"#sf-{field}"))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
