@@ -25,11 +25,10 @@ from textual.widgets import DataTable, Header, Input, Label, TabbedContent, TabP
 
 from frontdesk.data import catalogue
 from frontdesk.data.catalogue import BranchRow, Catalogue, ServiceRow
-from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.validation import format_phone
-from frontdesk.screens.common import ConfirmModal, discard_or_stay, fill_table, set_message
+from frontdesk.screens.common import ConfirmModal, SavingDialog, discard_or_stay, fill_table
 from frontdesk.text import join, user_text
-from frontdesk.widgets.base import FrontdeskModal, FrontdeskScreen
+from frontdesk.widgets.base import FrontdeskScreen
 from frontdesk.widgets.footer import KeyFooter
 
 __all__ = ["CatalogueDialog", "CatalogueScreen", "DialogField"]
@@ -55,7 +54,7 @@ class DialogField:
     suggestions: Sequence[str] = ()
 
 
-class CatalogueDialog(FrontdeskModal[object | None]):
+class CatalogueDialog(SavingDialog):
     """Add or change a branch or a service: labelled lines; ctrl+s (or enter) saves.
 
     The dialog stays open while it saves; a refusal (``ValidationFailed``) is shown under the
@@ -72,15 +71,17 @@ class CatalogueDialog(FrontdeskModal[object | None]):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    PREFIX = "cd"
 
     def __init__(
         self, title: str, fields: Sequence[DialogField], save: Callable[[list[str]], Saver]
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.title_text = title
         self.fields = list(fields)
         self.save = save
-        self.saving = False
+        # The service's field names -> the line each is typed on (cd-0, cd-1 ...).
+        self.FIELD_OF = {spec.field: str(i) for i, spec in enumerate(self.fields)}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="catalogue-dialog"):
@@ -95,12 +96,8 @@ class CatalogueDialog(FrontdeskModal[object | None]):
                     else None
                 )
                 yield Input(spec.value, id=f"cd-{i}", suggester=suggester)
-                message = Label("", id=f"cd-{i}-msg", classes="field-msg error")
-                message.display = False
-                yield message
-            error = Label("", id="cd-error", classes="field-msg error")
-            error.display = False
-            yield error
+                yield self.message_line(f"cd-{i}-msg")
+            yield self.message_line("cd-error")
 
     def typed(self) -> list[str]:
         return [self.query_one(f"#cd-{i}", Input).value for i in range(len(self.fields))]
@@ -109,40 +106,12 @@ class CatalogueDialog(FrontdeskModal[object | None]):
     def changed(self) -> bool:
         return self.typed() != [spec.value for spec in self.fields]
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        widget_id = event.input.id or ""
-        if widget_id.startswith("cd-"):
-            set_message(self.query_one(f"#{widget_id}-msg", Label), None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_save()
 
     def action_save(self) -> None:
-        if self.saving:
-            return
-        for label in self.query(".field-msg").results(Label):
-            set_message(label, None)
-        self.saving = True
-        self.hold_keys()  # keys typed after ctrl+s wait for the outcome (e.g. a fix)
-        self.run_write(self.save(self.typed()), then=self.saved, on_error=self.show_error)
-
-    def saved(self, result: object) -> None:
-        self.release_keys()
-        self.dismiss(result)
-
-    def show_error(self, exc: Exception) -> None:
-        self.saving = False
-        self.release_keys()
-        names = [spec.field for spec in self.fields]
-        if isinstance(exc, ValidationFailed) and exc.field in names:
-            index = names.index(exc.field)
-            message = exc.message[:1].upper() + exc.message[1:]
-            set_message(self.query_one(f"#cd-{index}-msg", Label), message)
-            self.set_focus(self.query_one(f"#cd-{index}", Input))
-            return
-        text = exc.message if isinstance(exc, ValidationFailed) else str(exc)
-        set_message(self.query_one("#cd-error", Label), f"Not saved: {text}")
+        self.save_with(self.save(self.typed()))
 
     def action_cancel(self) -> None:
         discard_or_stay(self, "Discard what you typed?", changed=self.changed)

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.text import plain, safe_style, user_text
 from frontdesk.widgets.base import FrontdeskModal
 
@@ -32,6 +32,7 @@ __all__ = [
     "ConfirmModal",
     "InfoModal",
     "PromptModal",
+    "SavingDialog",
     "category_text",
     "discard_or_stay",
     "fill_table",
@@ -154,6 +155,78 @@ def discard_or_stay(screen: Screen[Any], question: str, *, changed: bool) -> Non
             screen.dismiss(None)
 
     screen.app.push_screen(ConfirmModal(question, "Discard", "Keep editing"), answer)
+
+
+class SavingDialog(FrontdeskModal[Any]):
+    """A settings dialog that saves while it is open (a custom field, a staff member, a
+    branch or a service): ``save_with(work)`` runs the service call off the UI thread, with
+    the keys typed meanwhile held; the dialog closes with what the service returned, or shows
+    its refusal (``ValidationFailed``) under the field it names, which takes the focus, with
+    everything typed kept.
+
+    Its widgets are named from ``PREFIX``: the input of a field ``#{PREFIX}-{name}``, its
+    message line ``#{PREFIX}-{name}-msg`` (:func:`message_line`), and ``#{PREFIX}-error`` for
+    what is about no field. ``FIELD_OF`` maps a service's field name to ``name`` (default:
+    the same name, when the dialog has that message line).
+    """
+
+    PREFIX = "dialog"
+    FIELD_OF: dict[str, str] = {}
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+        self.saving = False
+        self.result: Any = None  # what the service returned
+
+    @staticmethod
+    def message_line(label_id: str) -> Label:
+        """A message line under a field, hidden while it has nothing to say."""
+        label = Label("", id=label_id, classes="field-msg error")
+        label.display = False
+        return label
+
+    def clear_messages(self) -> None:
+        for label in self.query(".field-msg").results(Label):
+            set_message(label, None)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        widget_id = event.input.id or ""
+        if self.is_mounted and widget_id.startswith(f"{self.PREFIX}-"):
+            found = self.query(f"#{widget_id}-msg").results(Label)
+            for label in found:
+                set_message(label, None)
+
+    def save_with(self, work: Callable[[Session], Any], closing_with: Any = None) -> None:
+        """Save through ``work``; once it is done, close with ``closing_with`` (or, when
+        None, with what ``work`` returned)."""
+        if self.saving:
+            return
+        self.clear_messages()
+        self.saving = True
+        self.hold_keys()  # keys typed after saving wait for the outcome (e.g. a fix)
+
+        def done(result: Any) -> None:
+            self.result = result
+            self.release_keys()
+            self.dismiss(result if closing_with is None else closing_with)
+
+        self.run_write(work, then=done, on_error=self.show_error)
+
+    def show_error(self, exc: Exception) -> None:
+        self.saving = False
+        self.release_keys()
+        if isinstance(exc, ValidationFailed):
+            name = self.FIELD_OF.get(exc.field, exc.field)
+            text = exc.message[:1].upper() + exc.message[1:]  # "A username has no spaces"
+            lines = self.query(f"#{self.PREFIX}-{name}-msg").results(Label)
+            for label in lines:
+                set_message(label, text)
+                self.set_focus(self.query_one(f"#{self.PREFIX}-{name}"))
+                return
+            said = exc.message
+        else:
+            said = str(exc)
+        set_message(self.query_one(f"#{self.PREFIX}-error", Label), f"Not saved: {said}")
 
 
 class PromptModal(FrontdeskModal[str | None]):

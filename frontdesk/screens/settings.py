@@ -53,7 +53,7 @@ from frontdesk.data.settings_flow import (
     save_note_category_form,
     save_program_form,
 )
-from frontdesk.screens.common import ConfirmModal, fill_table, set_message
+from frontdesk.screens.common import ConfirmModal, SavingDialog, fill_table, set_message
 from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.screens.staff_admin import STAFF_COLUMNS, StaffForm, StaffModal, staff_cells
 from frontdesk.text import join, safe_colour, safe_style, user_text
@@ -108,22 +108,18 @@ def colour_hint(value: str) -> Text:
     return join(Text("██", style=safe_style(found)), Text(f"stored as {found}"))
 
 
-class FieldModal(FrontdeskModal[FieldForm | None]):
-    """Add or change a custom field; ctrl+s saves through ``save`` and closes on success."""
+class FieldModal(SavingDialog):
+    """Add or change a custom field; ctrl+s saves through ``save`` and closes on success
+    (with the form; what the service returned is in ``result``)."""
 
     AUTO_FOCUS = "#fd-label"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
+    PREFIX = "fd"
     # Service field name -> the widget it is shown under.
-    FIELD_OF = {
-        "label": "label",
-        "key": "key",
-        "type": "type",
-        "choices": "choices",
-        "help_text": "help",
-    }
+    FIELD_OF = {"help_text": "help"}
 
     def __init__(
         self,
@@ -131,34 +127,33 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
         *,
         save: Callable[[FieldForm], Saver] | None = None,
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.initial = initial
         self.save = save
-        self.saving = False
-        self.result: object = None  # what ``save`` returned (the saved row)
 
     def compose(self) -> ComposeResult:
         i = self.initial
+        line = self.message_line
         with Vertical(classes="dialog", id="field-dialog"):
             yield Label("Custom field  ·  ctrl+s saves", classes="dialog-title")
             yield Label("Label")
             yield Input(i.label if i else "", id="fd-label")
-            yield message_label("fd-label-msg", error=True)
+            yield line("fd-label-msg")
             yield Label("Key (empty: made from the label)")
             yield Input(i.key if i else "", id="fd-key")
-            yield message_label("fd-key-msg", error=True)
+            yield line("fd-key-msg")
             yield Label("Type")
             yield Select[str](TYPES, id="fd-type", allow_blank=False, value=i.type if i else "text")
-            yield message_label("fd-type-msg", error=True)
+            yield line("fd-type-msg")
             yield Label("Choices (comma separated, for choice types)")
             yield Input(", ".join(i.choices) if i else "", id="fd-choices")
-            yield message_label("fd-choices-msg", error=True)
+            yield line("fd-choices-msg")
             yield Label("Help text")
             yield Input(i.help_text if i else "", id="fd-help")
-            yield message_label("fd-help-msg", error=True)
+            yield line("fd-help-msg")
             yield Label("Required")
             yield Switch(i.required if i else False, id="fd-required")
-            yield message_label("fd-error", error=True)
+            yield line("fd-error")
 
     def form(self) -> FieldForm:
         return FieldForm(
@@ -174,10 +169,6 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
             help_text=self.query_one("#fd-help", Input).value,
         )
 
-    def clear_messages(self) -> None:
-        for label in self.query(".field-msg").results(Label):
-            set_message(label, None)
-
     def action_save(self) -> None:
         if self.saving:
             return
@@ -189,23 +180,7 @@ class FieldModal(FrontdeskModal[FieldForm | None]):
                 return
             self.dismiss(form)
             return
-        self.saving = True
-
-        def done(result: object) -> None:
-            self.result = result
-            self.dismiss(form)
-
-        self.run_write(self.save(form), then=done, on_error=self.show_error)
-
-    def show_error(self, exc: Exception) -> None:
-        self.saving = False
-        name = self.FIELD_OF.get(exc.field) if isinstance(exc, ValidationFailed) else None
-        if name is None:
-            set_message(self.query_one("#fd-error", Label), _message_for(exc))
-            return
-        set_message(self.query_one(f"#fd-{name}-msg", Label), _message_for(exc))
-        widget = self.query_one(f"#fd-{name}")
-        self.set_focus(widget)
+        self.save_with(self.save(form), closing_with=form)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -443,7 +418,7 @@ class SettingsScreen(FrontdeskScreen[None]):
         Binding("K", "move(-1)", "Move up"),
         Binding("J", "move(1)", "Move down"),
         Binding("down", "into_list", show=False),
-        Binding("B", "app.catalogue", "Branches & services"),
+        Binding("B", "app.catalogue", "Services", tooltip="Branches & services"),
     ]
 
     def __init__(self) -> None:

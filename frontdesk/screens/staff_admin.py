@@ -19,11 +19,9 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Label
 
-from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Staff, StaffRole
-from frontdesk.screens.common import set_message
+from frontdesk.screens.common import SavingDialog, discard_or_stay
 from frontdesk.text import join, user_text
-from frontdesk.widgets.base import FrontdeskModal
 from frontdesk.widgets.select import Select
 
 STAFF_COLUMNS = ("Name", "Username", "Role", "Branch", "State")
@@ -59,21 +57,16 @@ def staff_cells(member: Staff, branch_names: Mapping[int, str], me: int | None) 
     ]
 
 
-def _message_label(label_id: str) -> Label:
-    label = Label("", id=label_id, classes="field-msg error")
-    label.display = False
-    return label
-
-
-class StaffModal(FrontdeskModal[StaffForm | None]):
-    """Add (no ``initial``) or change a staff member; ``enter`` in a line or ctrl+s saves."""
+class StaffModal(SavingDialog):
+    """Add (no ``initial``) or change a staff member; ``enter`` in a line or ctrl+s saves;
+    escape on a changed dialog asks before discarding."""
 
     AUTO_FOCUS = "#sf-name"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
     ]
-    FIELDS = ("name", "username", "role")
+    PREFIX = "sf"
 
     def __init__(
         self,
@@ -81,23 +74,22 @@ class StaffModal(FrontdeskModal[StaffForm | None]):
         *,
         save: Callable[[StaffForm], StaffSaver] | None = None,
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.initial = initial
         self.save = save
-        self.saving = False
-        self.result: object = None  # what ``save`` returned (the saved staff member)
 
     def compose(self) -> ComposeResult:
         i = self.initial
+        line = self.message_line
         title = "Staff member" if i else "New staff member"
         with Vertical(classes="dialog", id="staff-dialog"):
             yield Label(Text(f"{title}  ·  ctrl+s saves"), classes="dialog-title")
             yield Label("Name")
             yield Input(i.name if i else "", id="sf-name")
-            yield _message_label("sf-name-msg")
+            yield line("sf-name-msg")
             yield Label("Username (their login; no spaces; may be empty)")
             yield Input(i.username if i else "", id="sf-username")
-            yield _message_label("sf-username-msg")
+            yield line("sf-username-msg")
             yield Label("Role")
             yield Select[str](
                 ROLES,
@@ -105,8 +97,8 @@ class StaffModal(FrontdeskModal[StaffForm | None]):
                 allow_blank=False,
                 value=i.role if i else StaffRole.RECEPTION.value,
             )
-            yield _message_label("sf-role-msg")
-            yield _message_label("sf-error")
+            yield line("sf-role-msg")
+            yield line("sf-error")
 
     def form(self) -> StaffForm:
         return StaffForm(
@@ -115,44 +107,17 @@ class StaffModal(FrontdeskModal[StaffForm | None]):
             role=str(self.query_one("#sf-role", Select).value),
         )
 
-    def on_input_changed(self, event: Input.Changed) -> None:
-        widget_id = event.input.id or ""
-        if self.is_mounted and widget_id.startswith("sf-"):
-            set_message(self.query_one(f"#{widget_id}-msg", Label), None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_save()
 
     def action_save(self) -> None:
-        if self.saving:
-            return
         form = self.form()
-        for label in self.query(".field-msg").results(Label):
-            set_message(label, None)
         if self.save is None:
             self.dismiss(form)
             return
-        self.saving = True
-        self.hold_keys()  # keys typed after enter wait for the outcome (e.g. a fix)
-
-        def done(result: object) -> None:
-            self.result = result
-            self.dismiss(form)
-
-        self.run_write(self.save(form), then=done, on_error=self.show_error)
-
-    def show_error(self, exc: Exception) -> None:
-        self.saving = False
-        self.release_keys()
-        field = exc.field if isinstance(exc, ValidationFailed) else None
-        said = exc.message if isinstance(exc, ValidationFailed) else f"Not saved: {exc}"
-        text = user_text(said[:1].upper() + said[1:])  # "A username has no spaces ..."
-        if field not in self.FIELDS:
-            set_message(self.query_one("#sf-error", Label), text)
-            return
-        set_message(self.query_one(f"#sf-{field}-msg", Label), text)
-        self.set_focus(self.query_one(f"#sf-{field}"))
+        self.save_with(self.save(form), closing_with=form)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        before = self.initial or StaffForm("", "", StaffRole.RECEPTION.value)
+        discard_or_stay(self, "Discard what you typed?", changed=self.form() != before)

@@ -154,7 +154,7 @@ async def test_field_key_refused_next_to_the_key(demo_engine: Engine) -> None:
         await burst(pilot, "a", "Allergies", "tab", "Bad Key", "ctrl+s")
         modal = app.screen
         assert isinstance(modal, FieldModal)
-        assert "lower-case letters" in message(modal, "#fd-key-msg")
+        assert "Lower-case letters" in message(modal, "#fd-key-msg")
         await burst(pilot, *["backspace"] * 7, "ctrl+s")  # empty key: made from the label
         assert app.screen is screen
         assert [row[:2] for row in cells(screen.query_one("#s-fields-table", DataTable))] == [

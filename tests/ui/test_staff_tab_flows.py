@@ -145,7 +145,12 @@ async def test_e_edits_and_the_last_admin_keeps_the_role(engine: Engine) -> None
         modal = app.screen
         assert isinstance(modal, StaffModal)
         assert message(modal, "#sf-role-msg").startswith("You cannot remove your own admin role")
+        # Escape on the changed dialog asks first: n keeps editing, then y discards.
         await burst(pilot, "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        await burst(pilot, "n")
+        assert app.screen is modal
+        await burst(pilot, "escape", "y")
         assert app.screen is screen
     assert member(engine, ADMIN).role == "admin"
 
