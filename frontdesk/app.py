@@ -25,10 +25,10 @@ from frontdesk.data import customers as customer_svc
 from frontdesk.data import roles
 from frontdesk.data.changes import ChangeWatch
 from frontdesk.data.db import read_engine
-from frontdesk.data.errors import FrontdeskError
+from frontdesk.data.errors import FrontdeskError, InactiveStaff
 from frontdesk.data.models import Staff, utcnow
 from frontdesk.data.retry import write_transaction
-from frontdesk.data.staff import ensure_first_admin, resolve_operator
+from frontdesk.data.staff import ensure_first_admin, refresh_operator, resolve_operator
 from frontdesk.data.validation import format_phone
 from frontdesk.text import plain, user_text
 from frontdesk.widgets.base import Desk, LiveData
@@ -169,6 +169,8 @@ class FrontdeskApp(App[None]):
         with Session(self.engine, expire_on_commit=False) as session:
             self.first_admin = ensure_first_admin(session=session, requested=staff)
             self.operator: Staff | None = resolve_operator(session=session, requested=staff)
+            # Who the header says is operating (the live refresh says when that changes).
+            self.shown_operator: tuple[str, str] | None = None
             session.commit()
         # Live refresh: the first reading is taken before any screen reads its data, so a
         # change saved elsewhere in between is not mistaken for the starting point.
@@ -198,7 +200,17 @@ class FrontdeskApp(App[None]):
         """Run ``work`` in one write transaction; commits when it returns. A transaction the
         database gave up for another desk's (deadlock, serialization) is tried again, then
         refused with one clear sentence (``retry.Contended``)."""
-        return write_transaction(self.engine, work)
+        operator = self.operator
+        if operator is None or operator.id is None:
+            return write_transaction(self.engine, work)
+
+        def as_staff_now(session: Session) -> T:
+            # Every write acts as the staff list has the operator now: deactivated meanwhile
+            # (another desk, the CLI), nothing is written; a role changed counts at once.
+            refresh_operator(session=session, operator=operator)
+            return work(session)
+
+        return write_transaction(self.engine, as_staff_now)
 
     async def run_in_thread(self, work: Callable[[Session], T]) -> T:
         import asyncio
@@ -212,6 +224,7 @@ class FrontdeskApp(App[None]):
         if self.operator:
             # A name stored before control characters were refused is shown escaped.
             self.sub_title = plain(f"{self.operator.name} · {self.operator.role}")
+            self.shown_operator = (self.operator.name, self.operator.role)
         else:
             self.sub_title = "read-only (not on the staff list)"
         self.push_screen(DirectoryScreen())
@@ -430,9 +443,37 @@ class FrontdeskApp(App[None]):
 
     @work(thread=True, exclusive=True, group="live-refresh", exit_on_error=False)
     def watch_changes(self) -> None:
-        """Off the UI thread: ask the database whether anything changed since last time."""
+        """Off the UI thread: ask the database whether anything changed since last time
+        (and then whether the operator is still on the staff list as before)."""
         if self.changes.changed():
+            operator = self.operator
+            if operator is not None and operator.id is not None:
+                try:
+                    with Session(self.reader) as session:
+                        refresh_operator(session=session, operator=operator)
+                    # (changed here, or by a write of this desk's that found it changed)
+                    if (operator.name, operator.role) != self.shown_operator:
+                        self.call_from_thread(self.operator_changed)
+                except InactiveStaff as gone:
+                    self.call_from_thread(self.operator_gone, str(gone))
+                    return
             self.call_from_thread(self.data_changed)
+
+    def operator_changed(self) -> None:
+        """The operator's role or name was changed at another desk: said, and the keys of
+        the screen follow the new role."""
+        operator = self.operator
+        if operator is None:
+            return
+        self.sub_title = plain(f"{operator.name} · {operator.role}")
+        self.shown_operator = (operator.name, operator.role)
+        self.notify(f"You are now {operator.role}", markup=False, timeout=10)
+        self.screen.refresh_bindings()
+
+    def operator_gone(self, reason: str) -> None:
+        """The operator was deactivated at another desk: the app closes (a departed
+        employee's terminal reads nothing more)."""
+        self.exit(return_code=1, message=user_text(f"Frontdesk closed: {reason}."))
 
     def data_changed(self) -> None:
         for screen in list(self.screen_stack):

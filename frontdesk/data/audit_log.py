@@ -78,7 +78,14 @@ def _describe(event: AuditEvent, names: object) -> str:
     if event.entity in ("branch", "service"):
         from frontdesk.data.audit_text import describe_catalogue_event
 
-        return describe_catalogue_event(event.entity, event.action, event.actor_name, event.changes)
+        return describe_catalogue_event(
+            event.entity,
+            event.action,
+            event.actor_name,
+            event.changes,
+            event.entity_id,
+            names,  # type: ignore[arg-type]
+        )
     if event.entity == "staff":
         return describe_staff_event(
             event.action,

@@ -66,6 +66,7 @@ class Names:
     branches: Mapping[int, str] = field(default_factory=dict)
     fields: Mapping[str, str] = field(default_factory=dict)  # custom field key -> label
     staff: Mapping[int, str] = field(default_factory=dict)  # staff id -> name (as now)
+    services: Mapping[int, str] = field(default_factory=dict)  # service id -> name (as now)
 
 
 def field_label(name: str, names: Names | None = None) -> str:
@@ -260,12 +261,7 @@ CATALOGUE_LABELS = {
     "price_cents": "Price",
     "active": "Active",
 }
-CATALOGUE_HEADS = {
-    "create": "added",
-    "update": "changed",
-    "deactivate": "deactivated",
-    "reactivate": "reactivated",
-}
+CATALOGUE_HEADS = STAFF_HEADS  # the same verbs
 
 
 def catalogue_value(name: str, value: Any) -> str:
@@ -284,19 +280,29 @@ def catalogue_value(name: str, value: Any) -> str:
 
 
 def describe_catalogue_event(
-    entity: str, action: str, actor_name: str | None, changes: Mapping[str, Any] | None
+    entity: str,
+    action: str,
+    actor_name: str | None,
+    changes: Mapping[str, Any] | None,
+    entity_id: int | None = None,
+    names: Names | None = None,
 ) -> str:
     """A branch or service event as one line: "Service added by Rita: Women's cut (Hair,
-    45 min, 45.00)", "Branch changed by Rita: Phone: — → +44 20 7946 0000",
-    "Service deactivated by Rita: Women's cut"."""
+    45 min, 45.00)", "Branch Downtown changed by Rita: Phone: — → +44 20 7946 0000",
+    "Service deactivated by Rita: Women's cut". A change names what it changed (by its
+    name as now, from ``names``, when the change was not the name)."""
     who = actor_name or "system"
-    head = f"{entity.replace('_', ' ').capitalize()} {CATALOGUE_HEADS.get(action, action)}"
     pairs: dict[str, tuple[Any, Any]] = {}
     for key, pair in dict(changes or {}).items():
         before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
         pairs[key] = (before, after)
     name_pair = pairs.get("name", (None, None))
-    name = name_pair[1] or name_pair[0]
+    known = (names.services if entity == "service" else names.branches) if names else {}
+    name = name_pair[1] or name_pair[0] or known.get(entity_id or 0)
+    title = entity.replace("_", " ").capitalize()
+    if action == "update" and name is not None and "name" not in pairs:
+        title = f"{title} {name}"
+    head = f"{title} {CATALOGUE_HEADS.get(action, action)}"
     if action == "create":
         details = [
             catalogue_value(key, pairs[key][1])

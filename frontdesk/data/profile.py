@@ -582,7 +582,7 @@ def describe_booking_event(event: AuditEvent) -> str:
 
 def audit_names(session: Session) -> Names:
     """The names of the categories, branches and staff an audit event may refer to by id."""
-    from frontdesk.data.models import Category, CustomField
+    from frontdesk.data.models import Category, CustomField, Service
 
     return Names(
         categories={
@@ -591,6 +591,7 @@ def audit_names(session: Session) -> Names:
         branches={b.id or 0: b.name for b in session.exec(select(Branch))},
         fields={f.key: f.label for f in session.exec(select(CustomField))},
         staff={s.id or 0: s.name for s in session.exec(select(Staff))},
+        services={v.id or 0: v.name for v in session.exec(select(Service))},
     )
 
 

@@ -73,7 +73,12 @@ def _named_by(session: Session, value: str) -> Staff | None:
 
 
 def _check_unique(
-    session: Session, *, name: str | None, username: str | None, member_id: int | None = None
+    session: Session,
+    *,
+    name: str | None,
+    username: str | None,
+    member_id: int | None = None,
+    then: str = "choose another",
 ) -> None:
     # ``--staff`` finds a member by username or name (case-insensitive): each must name one
     # person only, or the second one could never be chosen (or would be chosen instead).
@@ -82,9 +87,7 @@ def _check_unique(
             continue
         other = _named_by(session, value)
         if other is not None and (member_id is None or other.id != member_id):
-            raise ValidationFailed(
-                field_name, f"{value!r} already names a staff member; choose another"
-            )
+            raise ValidationFailed(field_name, f"{value!r} already names a staff member; {then}")
 
 
 def create_staff(
@@ -245,6 +248,16 @@ def set_staff_active(
     member = get_member(session=session, member_id=member_id)
     if member.active == active:
         return member
+    if active:
+        # Back on the staff list: their name and username must still name only them (a
+        # name or username given to someone else meanwhile is refused, with what to change).
+        _check_unique(
+            session,
+            name=member.name,
+            username=member.username,
+            member_id=member.id,
+            then="rename one of them first",
+        )
     if not active:
         if acting is not None and acting.id is not None and acting.id == member.id:
             raise ValidationFailed("active", "you cannot deactivate yourself; ask another admin")
@@ -355,6 +368,25 @@ def allows_unknown_staff(session: Session) -> bool:
     from frontdesk.data.settings import get_setting
 
     return bool(get_setting(session=session, key="unknown_staff_read_only"))
+
+
+def refresh_operator(*, session: Session, operator: Staff) -> bool:
+    """Bring an open app's ``operator`` (the object every service call is given) up to date
+    with the staff list: a role or name changed meanwhile counts from now on (the object is
+    changed in place); a member deactivated or removed meanwhile is refused
+    (``InactiveStaff``). Returns whether anything changed."""
+    row = session.exec(
+        select(Staff.name, Staff.role, Staff.active).where(col(Staff.id) == operator.id)
+    ).first()
+    if row is None:
+        raise InactiveStaff(operator.name)
+    name, role, active = row
+    if not active:
+        raise InactiveStaff(name)
+    if (operator.name, operator.role) == (name, role):
+        return False
+    operator.name, operator.role = name, role
+    return True
 
 
 def resolve_operator(*, session: Session, requested: str | None) -> Staff | None:

@@ -461,3 +461,18 @@ def test_the_audit_log_reads_catalogue_events(session: Session) -> None:
     page = audit_log.load_audit_page(session=s, viewer=ADMIN)
     [row] = [r for r in page.rows if r.entity == "service"]
     assert row.what == f"Service added by Test admin: {HOSTILE} (Hair, 45 min, 45.00)"
+
+
+def test_a_change_in_the_audit_log_names_what_it_changed(session: Session) -> None:
+    """A price change alone said "Service changed by ...: Price: 45.00 -> 50.00" (which one?)."""
+    s = session
+    cut = add_cut(s, HOSTILE)
+    main = catalogue.add_branch(session=s, name="Main", actor=ADMIN)
+    s.commit()
+    catalogue.change_service(session=s, service_id=cut.id or 0, price="50.00", actor=ADMIN)
+    catalogue.change_branch(session=s, branch_id=main.id or 0, address="1 High St", actor=ADMIN)
+    s.commit()
+    rows = audit_log.load_audit_page(session=s, viewer=ADMIN).rows
+    said = [r.what for r in rows if r.entity in ("service", "branch")]
+    assert f"Service {HOSTILE} changed by Test admin: Price: 45.00 → 50.00" in said
+    assert "Branch Main changed by Test admin: Address: — → 1 High St" in said

@@ -1006,14 +1006,21 @@ def test_a_utf16_file_as_excel_saves_unicode_text_imports(engine: Engine, tmp_pa
         ("marked.csv", text.encode("utf-16")),  # Excel: a byte-order mark, little-endian
         ("le.csv", text.replace("example", "le").encode("utf-16-le")),
         ("be.csv", text.replace("example", "be").encode("utf-16-be")),
+        # Characters with a zero byte of their own, with no mark: still UTF-16.
+        (
+            "cjk.csv",
+            (text + "王一\tЀва\twang@le.com\n").replace("example", "cjk").encode("utf-16-le"),
+        ),
     ):
         path = tmp_path / name
         path.write_bytes(data)
         summary = imp(engine, path, tmp_path)
-        assert (summary.imported, summary.invalid) == (2, 0), name
+        expected = 3 if name == "cjk.csv" else 2
+        assert (summary.imported, summary.invalid) == (expected, 0), name
     with Session(engine) as s:
         names = sorted(c.label for c in s.exec(select(Customer)))
-    assert names.count("Zoë Müller") == 3 and names.count("Åsa Lindqvist") == 3
+    assert names.count("Zoë Müller") == 4 and names.count("Åsa Lindqvist") == 4
+    assert "王一 Ѐва" in names
 
 
 def test_a_file_that_is_not_text_is_refused_in_one_sentence(engine: Engine, tmp_path: Path) -> None:

@@ -268,3 +268,21 @@ def test_the_dialogs_form_adds_and_changes_in_one_go(engine: Engine) -> None:
             session=s, name="Tom T", username="", role="reception", member_id=tom.id, actor=ada
         )
         assert len(events(s)) == count
+
+
+def test_reactivating_a_member_whose_name_someone_else_has_now_is_refused(
+    engine: Engine,
+) -> None:
+    """Data from before names had to be unique: an inactive "Rita" and a new active "rita"
+    (username). Bringing the old one back would make ``--staff rita`` name two people."""
+    with Session(engine) as s:
+        ada, rita = who(s, "ada"), who(s, "rita")
+        deactivate_staff(session=s, member_id=rita.id or 0, actor=ada)
+        s.commit()
+        # Written straight into the table, as an older version could leave it.
+        s.add(Staff(name="Rita Other", username="Rita Reception", role="reception"))
+        s.commit()
+        with pytest.raises(ValidationFailed, match="rename one of them first"):
+            reactivate_staff(session=s, member_id=rita.id or 0, actor=ada)
+        s.rollback()
+        assert who(s, "rita").active is False

@@ -206,3 +206,62 @@ async def test_the_deactivate_key_is_only_on_the_staff_tab(engine: Engine) -> No
         assert screen.check_action("toggle_active", ()) is False
         await burst(pilot, "left", "left")
         assert screen.check_action("toggle_active", ()) is True
+
+
+# --------------------------------------------------------------------------- an open app
+
+
+async def test_an_open_app_closes_when_its_operator_is_deactivated(engine: Engine) -> None:
+    """Rita's terminal is open when an admin deactivates her at another desk: her next write
+    is refused, and the app closes within the live refresh (she reads nothing more)."""
+    from frontdesk.data import staff as staff_service
+    from frontdesk.data.errors import InactiveStaff
+
+    app = make_app(engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        with Session(engine) as s:
+            alex = find_staff(session=s, name_or_username=ADMIN)
+            rita = find_staff(session=s, name_or_username="rita")
+            assert alex is not None and rita is not None
+            staff_service.deactivate_staff(session=s, member_id=rita.id or 0, actor=alex)
+            s.commit()
+        with pytest.raises(InactiveStaff, match="Rita Reception is no longer active"):
+            app.write(lambda s: None)
+        await wait_until(pilot, lambda: app._exit)  # closed by the live refresh
+    assert app.return_code == 1
+
+
+async def test_a_role_changed_at_another_desk_counts_at_once(engine: Engine) -> None:
+    """An admin demoted while their app is open: the next admin-only write is refused, the
+    header says the new role."""
+    from frontdesk.data import catalogue
+    from frontdesk.data import staff as staff_service
+    from frontdesk.data.roles import NotAllowed
+
+    with Session(engine, expire_on_commit=False) as s:
+        alex = find_staff(session=s, name_or_username=ADMIN)
+        assert alex is not None
+        second = create_staff(
+            session=s, name="Second Admin", username="second", role="admin", actor=alex
+        )
+        s.commit()
+    app = make_app(engine, staff="second")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert (
+            app.write(
+                lambda s: catalogue.add_branch(session=s, name="North", actor=app.operator)
+            ).name
+            == "North"
+        )
+        with Session(engine) as s:
+            alex = find_staff(session=s, name_or_username=ADMIN)
+            staff_service.set_staff_role(
+                session=s, member_id=second.id or 0, role="reception", actor=alex
+            )
+            s.commit()
+        with pytest.raises(NotAllowed):
+            app.write(lambda s: catalogue.add_branch(session=s, name="South", actor=app.operator))
+        await wait_until(pilot, lambda: "reception" in str(app.sub_title))
+        assert app.operator is not None and app.operator.role == "reception"
