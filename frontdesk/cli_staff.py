@@ -1,4 +1,5 @@
-"""Changing staff members: ``staff set-role``, ``rename``, ``deactivate``, ``reactivate``.
+"""Changing staff members: ``staff set-role``, ``rename``, ``set-branch``, ``deactivate``,
+``reactivate``.
 
 Registered on the ``frontdesk staff`` group by frontdesk.cli; the work is done by
 frontdesk.data.staff (admins only, every change in the audit log). The acting admin is the
@@ -142,4 +143,29 @@ def reactivate(ctx: click.Context, db: str | None, name: str) -> None:
     _change(ctx, db, name, work)
 
 
-COMMANDS: list[click.Command] = [set_role, rename, deactivate, reactivate]
+@click.command("set-branch")
+@db_option
+@click.argument("name")
+@click.argument("branch", metavar="BRANCH|every")
+@click.pass_context
+def set_branch(ctx: click.Context, db: str | None, name: str, branch: str) -> None:
+    """Where a staff member works: a branch (name or id), or "every" (at every branch; the
+    booking form, the day sheet and booking requests offer them at each) (admins)."""
+    from frontdesk.data.catalogue import find_branch
+    from frontdesk.data.staff import set_staff_branch
+
+    def work(session: Session, member: Staff, actor: Staff | None) -> str:
+        every = branch.strip().lower() in ("every", "all", "none")
+        branch_id = None if every else find_branch(session=session, text=branch).id
+        set_staff_branch(
+            session=session, member_id=member.id or 0, branch_id=branch_id, actor=actor
+        )
+        where = (
+            "every branch" if branch_id is None else find_branch(session=session, text=branch).name
+        )
+        return f"{member.name} works at {where}"
+
+    _change(ctx, db, name, work)
+
+
+COMMANDS: list[click.Command] = [set_role, rename, set_branch, deactivate, reactivate]

@@ -34,6 +34,7 @@ FIELD_LABELS: dict[str, str] = {
     "photo_path": "Photo",
     "category_id": "Category",
     "home_branch_id": "Home branch",
+    "branch_id": "Branch",  # where a staff member works
     "status": "Status",
     "blocked": "Blocked",
     "blocked_reason": "Blocked because",
@@ -117,7 +118,7 @@ def value_text(name: str, value: Any, names: Names | None = None) -> str:
         return "yes" if value else "no"
     if name == "category_id" and isinstance(value, int):
         return names.categories.get(value, f"category #{value}")
-    if name == "home_branch_id" and isinstance(value, int):
+    if name in ("home_branch_id", "branch_id") and isinstance(value, int):
         return names.branches.get(value, f"branch #{value}")
     if isinstance(value, list):
         return ", ".join(value_text(name, v, names) for v in value)

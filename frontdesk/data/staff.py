@@ -33,6 +33,8 @@ def list_branches(*, session: Session) -> list[Branch]:
 
 
 ROLES_TEXT = "must be admin, reception or therapist"
+# ``update_staff``'s branch when it is not to change (None means: at every branch).
+UNCHANGED = object()
 
 
 def _role_value(role: StaffRole | str) -> str:
@@ -110,7 +112,8 @@ def create_staff(
         actor = _acting_admin(session, actor)
     user = _clean_username(username)
     _check_unique(session, name=clean, username=user)
-    staff = Staff(name=clean, role=role_value, username=user, branch_id=branch_id)
+    branch = _branch_for(session, branch_id)
+    staff = Staff(name=clean, role=role_value, username=user, branch_id=branch)
     session.add(staff)
     session.flush()
     if actor is not None:
@@ -120,7 +123,12 @@ def create_staff(
             entity="staff",
             entity_id=staff.id or 0,
             action="create",
-            changes={"name": (None, clean), "username": (None, user), "role": (None, role_value)},
+            changes={
+                "name": (None, clean),
+                "username": (None, user),
+                "role": (None, role_value),
+                "branch_id": (None, branch),
+            },
         )
     return staff
 
@@ -169,9 +177,11 @@ def update_staff(
     name: str | None = None,
     username: str | None = None,
     role: StaffRole | str | None = None,
+    branch_id: int | object | None = UNCHANGED,
 ) -> Staff:
-    """Change a staff member's name, username and/or role (None: unchanged; a username of ""
-    removes it). One audit event lists what changed as {field: [before, after]}.
+    """Change a staff member's name, username, role and/or branch (None: unchanged; a
+    username of "" removes it; ``branch_id`` None: at every branch). One audit event lists
+    what changed as {field: [before, after]}.
 
     An admin cannot take away their own admin role, and the last active admin stays one."""
     acting = _acting_admin(session, actor)
@@ -196,7 +206,13 @@ def update_staff(
                 "role",
                 f"{member.name} is the last active admin; make someone else admin first",
             )
-    for field_name, after in (("name", new_name), ("username", new_user), ("role", new_role)):
+    new_branch = member.branch_id if branch_id is UNCHANGED else _branch_for(session, branch_id)
+    for field_name, after in (
+        ("name", new_name),
+        ("username", new_user),
+        ("role", new_role),
+        ("branch_id", new_branch),
+    ):
         before = getattr(member, field_name)
         if before != after:
             changes[field_name] = (before, after)
@@ -213,6 +229,26 @@ def update_staff(
             changes=changes,
         )
     return member
+
+
+def _branch_for(session: Session, branch_id: object) -> int | None:
+    """``branch_id`` as a branch staff can be put at: an active one, or None (every one)."""
+    if branch_id is None:
+        return None
+    branch = session.get(Branch, branch_id) if isinstance(branch_id, int) else None
+    if branch is None:
+        raise ValidationFailed("branch", "no such branch")
+    if not branch.active:
+        raise ValidationFailed("branch", f"{branch.name} is deactivated: reactivate it first")
+    return branch.id
+
+
+def set_staff_branch(
+    *, session: Session, member_id: int, branch_id: int | None, actor: Staff | None
+) -> Staff:
+    """Where a staff member works (None: at every branch; the booking form, the day sheet
+    and the booking requests offer them there)."""
+    return update_staff(session=session, member_id=member_id, branch_id=branch_id, actor=actor)
 
 
 def set_staff_role(
@@ -297,17 +333,26 @@ def save_staff_form(
     role: str,
     actor: Staff | None,
     member_id: int | None = None,
+    branch_id: int | None = None,
 ) -> Staff:
     """The settings screen's staff dialog as typed: add a member (no ``member_id``) or change
-    one's name, username and role in one transaction."""
+    one's name, username, role and branch in one transaction."""
     if member_id is None:
-        return create_staff(session=session, name=name, username=username, role=role, actor=actor)
+        return create_staff(
+            session=session,
+            name=name,
+            username=username,
+            role=role,
+            branch_id=branch_id,
+            actor=actor,
+        )
     return update_staff(
         session=session,
         member_id=member_id,
         name=name,
         username=username,
         role=role,
+        branch_id=branch_id,
         actor=actor,
     )
 

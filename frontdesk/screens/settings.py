@@ -786,7 +786,10 @@ class SettingsScreen(FrontdeskScreen[None]):
 
             open_dialog(TemplateModal(template, save=save_template), "Template saved")
         elif tab == "s-staff":
-            member = StaffForm(row.name, row.username or "", row.role) if row else None
+            member = None
+            if row:
+                at = str(row.branch_id) if row.branch_id is not None else ""
+                member = StaffForm(row.name, row.username or "", row.role, at)
 
             def save_member(form: StaffForm) -> Saver:
                 return lambda s: staff_service.save_staff_form(
@@ -794,12 +797,13 @@ class SettingsScreen(FrontdeskScreen[None]):
                     name=form.name,
                     username=form.username,
                     role=form.role,
+                    branch_id=int(form.branch) if form.branch else None,
                     member_id=row_id,
                     actor=actor,
                 )
 
             open_dialog(
-                StaffModal(member, save=save_member),
+                StaffModal(member, save=save_member, branches=self.page.branch_names),
                 "Staff member saved" if row else "Staff member added",
             )
         elif tab == "s-notecats":

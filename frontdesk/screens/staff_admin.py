@@ -38,6 +38,7 @@ class StaffForm:
     name: str
     username: str
     role: str
+    branch: str = ""  # a branch's id, or "" (at every branch)
 
 
 def staff_cells(member: Staff, branch_names: Mapping[int, str], me: int | None) -> list[Text]:
@@ -73,10 +74,12 @@ class StaffModal(SavingDialog):
         initial: StaffForm | None = None,
         *,
         save: Callable[[StaffForm], StaffSaver] | None = None,
+        branches: Mapping[int, str] | None = None,
     ) -> None:
         super().__init__()
         self.initial = initial
         self.save = save
+        self.branches = dict(branches or {})
 
     def compose(self) -> ComposeResult:
         i = self.initial
@@ -98,6 +101,13 @@ class StaffModal(SavingDialog):
                 value=i.role if i else StaffRole.RECEPTION.value,
             )
             yield line("sf-role-msg")
+            yield Label("Branch (where they are booked)")
+            places: list[tuple[str | Text, str]] = [(Text("Every branch"), "")]
+            places += [(user_text(name), str(bid)) for bid, name in self.branches.items()]
+            yield Select[str](
+                places, id="sf-branch", allow_blank=False, value=i.branch if i else ""
+            )
+            yield line("sf-branch-msg")
             yield line("sf-error")
 
     def form(self) -> StaffForm:
@@ -105,6 +115,7 @@ class StaffModal(SavingDialog):
             name=self.query_one("#sf-name", Input).value,
             username=self.query_one("#sf-username", Input).value,
             role=str(self.query_one("#sf-role", Select).value),
+            branch=str(self.query_one("#sf-branch", Select).value),
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -119,3 +119,30 @@ def test_admins_keep_an_admin(db: Path) -> None:
     code, _, err = run(db, "staff", "set-role", "admin", "therapist", staff="admin")
     assert code == 1 and "your own admin role" in err
     assert members(db)["admin"][1:] == ("admin", True)
+
+
+def test_set_branch_moves_a_member_and_every_puts_them_everywhere(db: Path) -> None:
+    assert run(db, "branches", "add", "North")[0] == 0
+    assert run(db, "branches", "add", "Old")[0] == 0
+    assert run(db, "branches", "deactivate", "Old")[0] == 0
+    code, out, err = run(db, "staff", "set-branch", "nina", "north")
+    assert code == 0, err
+    assert f"{HOSTILE} works at North" in out
+    engine = open_database(db)
+    with Session(engine) as s:
+        nina = s.exec(select(Staff).where(col(Staff.username) == "nina")).one()
+        north = nina.branch_id
+        assert north is not None
+        event = s.exec(select(AuditEvent).where(col(AuditEvent.entity) == "staff")).all()[-1]
+        assert event.changes == {"branch_id": [None, north]}
+    engine.dispose()
+    code, _, err = run(db, "staff", "set-branch", "nina", "Old")
+    assert code == 1 and "Old is deactivated: reactivate it first" in err
+    code, _, err = run(db, "staff", "add", "Olga", "--branch", "Old")
+    assert code == 1 and "Old is deactivated" in err
+    code, out, _ = run(db, "staff", "set-branch", "nina", "every")
+    assert code == 0 and "works at every branch" in out
+    engine = open_database(db)
+    with Session(engine) as s:
+        assert s.exec(select(Staff).where(col(Staff.username) == "nina")).one().branch_id is None
+    engine.dispose()

@@ -265,3 +265,26 @@ async def test_a_role_changed_at_another_desk_counts_at_once(engine: Engine) -> 
             app.write(lambda s: catalogue.add_branch(session=s, name="South", actor=app.operator))
         await wait_until(pilot, lambda: "reception" in str(app.sub_title))
         assert app.operator is not None and app.operator.role == "reception"
+
+
+async def test_the_dialog_moves_a_member_to_a_branch(engine: Engine) -> None:
+    app = make_app(engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_staff(pilot)
+        down = downs_to(engine, HOSTILE)
+        # Bea works at every branch; enter on her row, three tabs to Branch, h for Harbour.
+        await burst(pilot, *down, "enter", "tab", "tab", "tab", "enter", "h", "enter")
+        modal = app.screen
+        assert isinstance(modal, StaffModal)
+        await burst(pilot, "ctrl+s")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert current_row(screen) == [HOSTILE, "bea", "therapist", "Harbour", "active"]
+    with Session(engine) as s:
+        bea = find_staff(session=s, name_or_username="bea")
+        assert bea is not None and bea.branch_id is not None
+        event = s.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.entity) == "staff")
+            .order_by(col(AuditEvent.id).desc())
+        ).first()
+        assert event is not None and event.changes == {"branch_id": [None, bea.branch_id]}
