@@ -276,19 +276,21 @@ class NobodyFree(FrontdeskError):
 
 
 def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
-    """Who can do a service at a branch: its active therapists (and those with no branch, who
-    work at every one), by name (the order in which "first free" tries them)."""
-    return list(
+    """Who can be booked at a branch, by name (the order in which "first free" tries them):
+    its active therapists, else everyone active there. Staff with no branch work at every
+    one (a new business's owner is booked). One rule for the desk, the CLI and the API."""
+    rows = list(
         session.exec(
             select(Staff)
             .where(
                 or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None)),
                 col(Staff.active).is_(True),
-                col(Staff.role) == StaffRole.THERAPIST.value,
             )
             .order_by(col(Staff.name), col(Staff.id))
         )
     )
+    therapists = [s for s in rows if s.role == StaffRole.THERAPIST.value]
+    return therapists or rows
 
 
 def _aware(value: datetime, zone: tzinfo = UTC) -> datetime:

@@ -29,12 +29,13 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from difflib import SequenceMatcher
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, func, or_, text
+from sqlalchemy import Engine, func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit, bookings
 from frontdesk.data import customers as svc
+from frontdesk.data.booking_flow import service_staff
 from frontdesk.data.errors import (
     BlockedCustomer,
     DoubleBooked,
@@ -438,18 +439,8 @@ def result_of(session: Session, row: BookingRequest, *, replayed: bool = False) 
 
 
 def bookable_staff(session: Session, branch_id: int) -> list[Staff]:
-    """Who can be booked at a branch: its therapists, else everyone active there (staff with
-    no branch work at every one: a one-room business's owner is booked on a new database)."""
-    at_branch = or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None))
-    rows = list(
-        session.exec(
-            select(Staff)
-            .where(col(Staff.active).is_(True), at_branch)
-            .order_by(col(Staff.name), col(Staff.id))
-        )
-    )
-    therapists = [s for s in rows if s.role == "therapist"]
-    return therapists or rows
+    """Who can be booked at a branch (the desk's rule: :func:`booking_flow.service_staff`)."""
+    return service_staff(session=session, branch_id=branch_id)
 
 
 def _book(

@@ -476,3 +476,26 @@ def test_a_change_in_the_audit_log_names_what_it_changed(session: Session) -> No
     said = [r.what for r in rows if r.entity in ("service", "branch")]
     assert f"Service {HOSTILE} changed by Test admin: Price: 45.00 → 50.00" in said
     assert "Branch Main changed by Test admin: Address: — → 1 High St" in said
+
+
+def test_the_desk_and_the_api_book_the_same_person_on_a_new_database(session: Session) -> None:
+    """The owner (the first admin, at no branch) is the one who can be booked: the desk's
+    "first free" books them, as the API does (the desk left the booking without anyone)."""
+    s = session
+    owner = staff.create_staff(session=s, name="Olga Owner", role="admin")
+    main = catalogue.add_branch(session=s, name="Main", actor=ADMIN)
+    cut = add_cut(s)
+    s.commit()
+    maria = customer(s)
+    made = book(s, main.id or 0, cut.id or 0, maria)
+    s.commit()
+    assert bookings.get_booking(session=s, booking_id=made).staff_id == owner.id
+    assert [m.name for m in br.bookable_staff(s, main.id or 0)] == ["Olga Owner"]
+    # A therapist at the branch comes first from then on, at both.
+    nina = staff.create_staff(
+        session=s, name="Nina", role="therapist", branch_id=main.id, actor=owner
+    )
+    s.commit()
+    made = book(s, main.id or 0, cut.id or 0, maria, "11:00")
+    assert bookings.get_booking(session=s, booking_id=made).staff_id == nina.id
+    assert [m.name for m in br.bookable_staff(s, main.id or 0)] == ["Nina"]
