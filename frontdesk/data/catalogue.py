@@ -263,7 +263,7 @@ def add_branch(
     phone: str | None = None,
     actor: Staff | None,
 ) -> Branch:
-    """Add a branch (admins). The one way a branch is made (``staff.create_branch`` calls it)."""
+    """Add a branch (admins). The one way a branch is made."""
     clean = _name(name, "Branch")
     address_text = clean_line("address", address, max_length=300)
     phone_text = _phone(session, phone)

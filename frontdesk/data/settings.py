@@ -53,7 +53,8 @@ MESSAGING_KEYS = frozenset(k for k in DEFAULTS if k.startswith(("smtp_", "sender
 }
 
 
-# The currency codes of ISO 4217 in use (not the metals, test and "no currency" codes).
+# The currency codes of ISO 4217 (its list of current codes, fund codes such as CHE and
+# USN included; not the metals, test and "no currency" codes).
 CURRENCIES = frozenset(
     """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN

@@ -14,20 +14,6 @@ from frontdesk.data.roles import NotAllowed, require
 from frontdesk.data.validation import clean_line
 
 
-def create_branch(
-    *,
-    session: Session,
-    name: str,
-    address: str | None = None,
-    phone: str | None = None,
-    actor: Staff | None = None,
-) -> Branch:
-    """Add a branch: :func:`frontdesk.data.catalogue.add_branch` (admins; checked, audited)."""
-    from frontdesk.data.catalogue import add_branch
-
-    return add_branch(session=session, name=name, address=address, phone=phone, actor=actor)
-
-
 def list_branches(*, session: Session) -> list[Branch]:
     return list(session.exec(select(Branch).order_by(col(Branch.name))))
 

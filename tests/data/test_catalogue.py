@@ -182,20 +182,6 @@ def test_change_a_branch_renames_clears_and_audits_what_changed(session: Session
         catalogue.change_branch(session=s, branch_id=999, name="X", actor=ADMIN)
 
 
-def test_create_branch_in_staff_is_the_same_one_way(session: Session) -> None:
-    s = session
-    branch = staff.create_branch(session=s, name="Main", address="1 Road", actor=ADMIN)
-    assert events(s, "branch")[0].entity_id == branch.id
-    refused(
-        "name",
-        lambda: staff.create_branch(session=s, name="main", actor=ADMIN),
-        says="already exists",
-    )
-    with pytest.raises(NotAllowed):
-        staff.create_branch(session=s, name="Other")  # no one acting: refused
-    assert [b.name for b in staff.list_branches(session=s)] == ["Main"]
-
-
 def test_a_deactivated_branch_takes_no_new_bookings_but_keeps_its_bookings(
     session: Session,
 ) -> None:

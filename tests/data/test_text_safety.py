@@ -22,7 +22,17 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from frontdesk.data import bookings as bk
-from frontdesk.data import candidates, fields, merge, notes, rewards, settings, staff, tags
+from frontdesk.data import (
+    candidates,
+    catalogue,
+    fields,
+    merge,
+    notes,
+    rewards,
+    settings,
+    staff,
+    tags,
+)
 from frontdesk.data import customers as svc
 from frontdesk.data import orders as od
 from frontdesk.data.colours import (
@@ -438,11 +448,15 @@ SERVICES: list[tuple[str, str, Call]] = [
         "symbol",
         lambda s, shop, v: tags.save_category(session=s, name="Gold", symbol=v, actor=ADMIN),
     ),
-    ("branch name", "name", lambda s, shop, v: staff.create_branch(session=s, name=v)),
+    (
+        "branch name",
+        "name",
+        lambda s, shop, v: catalogue.add_branch(session=s, name=v, actor=ADMIN),
+    ),
     (
         "branch address",
         "address",
-        lambda s, shop, v: staff.create_branch(session=s, name="North", address=v),
+        lambda s, shop, v: catalogue.add_branch(session=s, name="North", address=v, actor=ADMIN),
     ),
     ("staff name", "name", lambda s, shop, v: staff.create_staff(session=s, name=v, actor=ADMIN)),
     (
