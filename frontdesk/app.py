@@ -105,6 +105,8 @@ PREPARE_AFTER_IDLE = 1.0
 # this often while some remain (stage_new_customer_form).
 STAGE_EVERY = 0.02
 KEY_WATCHDOG = 3.0
+# The exit status when the app closes because its operator was deactivated (not a crash).
+OPERATOR_GONE = 4
 # How many times a key's ``KeyDone`` goes round again while what the key started (a message
 # such as ``Input.Submitted``, a deferred focus move) is still waiting in some queue.
 MAX_BOUNCES = 25
@@ -473,7 +475,7 @@ class FrontdeskApp(App[None]):
     def operator_gone(self, reason: str) -> None:
         """The operator was deactivated at another desk: the app closes (a departed
         employee's terminal reads nothing more)."""
-        self.exit(return_code=1, message=user_text(f"Frontdesk closed: {reason}."))
+        self.exit(return_code=OPERATOR_GONE, message=user_text(f"Frontdesk closed: {reason}."))
 
     def data_changed(self) -> None:
         for screen in list(self.screen_stack):

@@ -133,7 +133,7 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
         engine = open_database(db, on_upgrade=upgrading)
     except Exception as exc:
         cannot_open(db, exc)
-    from frontdesk.app import FrontdeskApp
+    from frontdesk.app import OPERATOR_GONE, FrontdeskApp
     from frontdesk.crash import write_crash_report
 
     operator = requested_staff(staff)
@@ -151,6 +151,8 @@ def main(ctx: click.Context, db: str | None, staff: str | None) -> None:
         report = write_crash_report(exc, where="cli")
     finally:
         engine.dispose()
+    if code == OPERATOR_GONE:
+        sys.exit(code)  # said by the app as it closed: not a crash
     if code:
         crashed(report)
         sys.exit(code)

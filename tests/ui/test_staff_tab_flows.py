@@ -214,6 +214,7 @@ async def test_the_deactivate_key_is_only_on_the_staff_tab(engine: Engine) -> No
 async def test_an_open_app_closes_when_its_operator_is_deactivated(engine: Engine) -> None:
     """Rita's terminal is open when an admin deactivates her at another desk: her next write
     is refused, and the app closes within the live refresh (she reads nothing more)."""
+    from frontdesk.app import OPERATOR_GONE
     from frontdesk.data import staff as staff_service
     from frontdesk.data.errors import InactiveStaff
 
@@ -229,7 +230,7 @@ async def test_an_open_app_closes_when_its_operator_is_deactivated(engine: Engin
         with pytest.raises(InactiveStaff, match="Rita Reception is no longer active"):
             app.write(lambda s: None)
         await wait_until(pilot, lambda: app._exit)  # closed by the live refresh
-    assert app.return_code == 1
+    assert app.return_code == OPERATOR_GONE
 
 
 async def test_a_role_changed_at_another_desk_counts_at_once(engine: Engine) -> None:
