@@ -453,12 +453,14 @@ class FrontdeskApp(App[None]):
                 try:
                     with Session(self.reader) as session:
                         refresh_operator(session=session, operator=operator)
-                    # (changed here, or by a write of this desk's that found it changed)
-                    if (operator.name, operator.role) != self.shown_operator:
-                        self.call_from_thread(self.operator_changed)
                 except InactiveStaff as gone:
                     self.call_from_thread(self.operator_gone, str(gone))
                     return
+                except Exception:  # read again at the next change (the screens refresh)
+                    pass
+                # (changed here, or by a write of this desk's that found it changed)
+                if (operator.name, operator.role) != self.shown_operator:
+                    self.call_from_thread(self.operator_changed)
             self.call_from_thread(self.data_changed)
 
     def operator_changed(self) -> None:
@@ -467,14 +469,18 @@ class FrontdeskApp(App[None]):
         operator = self.operator
         if operator is None:
             return
+        before = self.shown_operator
         self.sub_title = plain(f"{operator.name} · {operator.role}")
         self.shown_operator = (operator.name, operator.role)
-        self.notify(f"You are now {operator.role}", markup=False, timeout=10)
+        if before is None or before[1] != operator.role:
+            self.notify(f"You are now {operator.role}", markup=False, timeout=10)
         self.screen.refresh_bindings()
 
     def operator_gone(self, reason: str) -> None:
         """The operator was deactivated at another desk: the app closes (a departed
         employee's terminal reads nothing more)."""
+        if self.return_code == OPERATOR_GONE:
+            return  # closing already (another change came meanwhile)
         self.exit(return_code=OPERATOR_GONE, message=user_text(f"Frontdesk closed: {reason}."))
 
     def data_changed(self) -> None:

@@ -384,12 +384,13 @@ def _decode_sample(raw: bytes) -> str | None:
     if b"\x00" in raw:
         # UTF-16 without its mark: a zero byte beside each ASCII character, on one side.
         # (A stray NUL in a text file is a control character, said on its row.)
-        # (Some characters have a zero byte on the other side too: "王" is 0x738B, "Ѐ" 0x0400.)
-        even, odd = raw[0::2], raw[1::2]
-        zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / max(len(odd), 1)
-        if zeros_odd >= 0.3 and zeros_even <= 0.05:
+        # Decided by how one-sided the zeros are, not by how many (Cyrillic or CJK text has
+        # few ASCII characters, and some characters have a zero byte of their own: "一" is
+        # 0x4E00, "Ѐ" 0x0400).
+        even, odd = raw[0::2].count(0), raw[1::2].count(0)
+        if odd >= len(raw) // 20 and even <= odd // 10:
             return "utf-16-le"
-        if zeros_even >= 0.3 and zeros_odd <= 0.05:
+        if even >= len(raw) // 20 and odd <= even // 10:
             return "utf-16-be"
     try:
         raw.decode("utf-8")

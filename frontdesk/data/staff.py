@@ -192,7 +192,9 @@ def update_staff(
                 "role",
                 f"{member.name} is the last active admin; make someone else admin first",
             )
-    new_branch = member.branch_id if branch_id is UNCHANGED else _branch_for(session, branch_id)
+    # Only a new branch is checked (a member at a branch deactivated since stays editable).
+    same = branch_id is UNCHANGED or branch_id == member.branch_id
+    new_branch = member.branch_id if same else _branch_for(session, branch_id)
     for field_name, after in (
         ("name", new_name),
         ("username", new_user),
@@ -319,17 +321,18 @@ def save_staff_form(
     role: str,
     actor: Staff | None,
     member_id: int | None = None,
-    branch_id: int | None = None,
+    branch_id: int | object | None = UNCHANGED,
 ) -> Staff:
     """The settings screen's staff dialog as typed: add a member (no ``member_id``) or change
-    one's name, username, role and branch in one transaction."""
+    one's name, username, role and branch in one transaction (``branch_id`` None: every
+    branch; not given: unchanged, or every branch for a new member)."""
     if member_id is None:
         return create_staff(
             session=session,
             name=name,
             username=username,
             role=role,
-            branch_id=branch_id,
+            branch_id=None if branch_id is UNCHANGED else branch_id,  # type: ignore[arg-type]
             actor=actor,
         )
     return update_staff(
@@ -406,17 +409,15 @@ def refresh_operator(*, session: Session, operator: Staff) -> bool:
     with the staff list: a role or name changed meanwhile counts from now on (the object is
     changed in place); a member deactivated or removed meanwhile is refused
     (``InactiveStaff``). Returns whether anything changed."""
-    row = session.exec(
-        select(Staff.name, Staff.role, Staff.active).where(col(Staff.id) == operator.id)
-    ).first()
+    row = session.exec(select(Staff).where(col(Staff.id) == operator.id)).first()
     if row is None:
         raise InactiveStaff(operator.name)
-    name, role, active = row
-    if not active:
-        raise InactiveStaff(name)
-    if (operator.name, operator.role) == (name, role):
+    if not row.active:
+        raise InactiveStaff(row.name)
+    now = (row.name, row.role, row.branch_id, row.username)
+    if (operator.name, operator.role, operator.branch_id, operator.username) == now:
         return False
-    operator.name, operator.role = name, role
+    operator.name, operator.role, operator.branch_id, operator.username = now
     return True
 
 

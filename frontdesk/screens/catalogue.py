@@ -114,6 +114,8 @@ class CatalogueDialog(SavingDialog):
         self.save_with(self.save(self.typed()))
 
     def action_cancel(self) -> None:
+        if self.saving:  # a save under way closes the dialog itself
+            return
         discard_or_stay(self, "Discard what you typed?", changed=self.changed)
 
 

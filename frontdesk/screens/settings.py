@@ -183,7 +183,8 @@ class FieldModal(SavingDialog):
         self.save_with(self.save(form), closing_with=form)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if not self.saving:  # a save under way closes the dialog itself
+            self.dismiss(None)
 
 
 class LineModal(FrontdeskModal[list[str] | None]):

@@ -130,5 +130,7 @@ class StaffModal(SavingDialog):
         self.save_with(self.save(form), closing_with=form)
 
     def action_cancel(self) -> None:
+        if self.saving:  # a save under way closes the dialog itself
+            return
         before = self.initial or StaffForm("", "", StaffRole.RECEPTION.value)
         discard_or_stay(self, "Discard what you typed?", changed=self.form() != before)

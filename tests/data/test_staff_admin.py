@@ -286,3 +286,35 @@ def test_reactivating_a_member_whose_name_someone_else_has_now_is_refused(
             reactivate_staff(session=s, member_id=rita.id or 0, actor=ada)
         s.rollback()
         assert who(s, "rita").active is False
+
+
+def test_a_member_at_a_deactivated_branch_stays_editable(engine: Engine) -> None:
+    """Only a new branch is checked: Nina's branch was deactivated after she was put there;
+    her role still changes with the dialog's whole form (her branch as it is)."""
+    from frontdesk.data import catalogue
+    from frontdesk.data.staff import refresh_operator, set_staff_branch
+
+    with Session(engine, expire_on_commit=False) as s:
+        ada, nina = who(s, "ada"), who(s, "nina.b")
+        north = catalogue.add_branch(session=s, name="North", actor=ada)
+        set_staff_branch(session=s, member_id=nina.id or 0, branch_id=north.id, actor=ada)
+        catalogue.set_branch_active(session=s, branch_id=north.id or 0, active=False, actor=ada)
+        s.commit()
+        save_staff_form(
+            session=s,
+            name=nina.name,
+            username="nina.b",
+            role="reception",
+            member_id=nina.id,
+            branch_id=north.id,
+            actor=ada,
+        )
+        s.commit()
+        assert (who(s, "nina.b").role, who(s, "nina.b").branch_id) == ("reception", north.id)
+        with pytest.raises(ValidationFailed, match="North is deactivated"):
+            set_staff_branch(session=s, member_id=ada.id or 0, branch_id=north.id, actor=ada)
+        s.rollback()
+        # An open app's copy of Nina follows her branch too.
+        copy = Staff(id=nina.id, name=nina.name, role="therapist", username="nina.b")
+        assert refresh_operator(session=s, operator=copy) is True
+        assert (copy.role, copy.branch_id) == ("reception", north.id)
