@@ -156,3 +156,25 @@ def opened(ctx: click.Context, db: str | None) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+R = TypeVar("R")
+
+
+def write_as(
+    ctx: click.Context,
+    db: str | None,
+    work: Callable[[Session, Staff | None], R],
+    line: Callable[[FrontdeskError], str] = error_line,
+) -> R:
+    """Run ``work(session, acting staff)`` in one transaction: committed, or one error line
+    (``line(error)``) and nothing written."""
+    with opened(ctx, db) as engine, Session(engine, expire_on_commit=False) as session:
+        actor = acting(ctx, session)
+        try:
+            result = work(session, actor)
+            session.commit()
+        except FrontdeskError as exc:
+            session.rollback()
+            fail(line(exc))
+        return result

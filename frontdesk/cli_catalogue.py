@@ -14,25 +14,11 @@ import click
 from rich.table import Table
 from sqlmodel import Session
 
-from frontdesk.cli_base import acting, db_option, error_line, fail, opened, out, say
+from frontdesk.cli_base import acting, db_option, fail, opened, out, say, write_as
 from frontdesk.data import catalogue
-from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.models import Staff
 from frontdesk.data.validation import format_phone
 from frontdesk.text import user_text
-
-
-def _write(ctx: click.Context, db: str | None, work: Callable[[Session, Staff | None], Any]) -> Any:
-    """Run ``work(session, actor)`` in one transaction: committed, or one error line."""
-    with opened(ctx, db) as engine, Session(engine, expire_on_commit=False) as session:
-        actor = acting(ctx, session)
-        try:
-            result = work(session, actor)
-            session.commit()
-        except FrontdeskError as exc:
-            session.rollback()
-            fail(error_line(exc))
-        return result
 
 
 def _load(ctx: click.Context, db: str | None) -> catalogue.Catalogue:
@@ -88,7 +74,7 @@ def branches_add(
     ctx: click.Context, db: str | None, name: str, address: str | None, phone: str | None
 ) -> None:
     """Add a branch (admins)."""
-    branch = _write(
+    branch = write_as(
         ctx,
         db,
         lambda s, actor: catalogue.add_branch(
@@ -123,37 +109,57 @@ def branches_edit(
             session=s, branch_id=row.id or 0, name=name, address=address, phone=phone, actor=actor
         )
 
-    changed = _write(ctx, db, work)
+    changed = write_as(ctx, db, work)
     say(f"Saved branch {changed.id}: {changed.name}")
 
 
-def _branch_active(active: bool) -> click.Command:
-    verb = "reactivate" if active else "deactivate"
+def _active_command(
+    what: str,
+    active: bool,
+    set_active: Callable[[Session, str, bool, Staff | None], Any],
+    help_text: str,
+) -> click.Command:
+    """``deactivate`` or ``reactivate`` a branch or a service named by its name or id."""
 
-    @click.command(verb)
+    @click.command("reactivate" if active else "deactivate", help=help_text)
     @db_option
-    @click.argument("branch")
+    @click.argument(what.upper())
     @click.pass_context
-    def command(ctx: click.Context, db: str | None, branch: str) -> None:
-        def work(s: Session, actor: Staff | None) -> Any:
-            row = catalogue.find_branch(session=s, text=branch)
-            return catalogue.set_branch_active(
-                session=s, branch_id=row.id or 0, active=active, actor=actor
-            )
+    def command(ctx: click.Context, db: str | None, **named: str) -> None:
+        changed = write_as(ctx, db, lambda s, actor: set_active(s, named[what], active, actor))
+        say(f"{what.capitalize()} {changed.id}: {changed.name} is {_state(changed.active)}")
 
-        changed = _write(ctx, db, work)
-        say(f"Branch {changed.id}: {changed.name} is {_state(changed.active)}")
-
-    command.help = (
-        "Take a branch back into use (admins). BRANCH: its name or id."
-        if active
-        else "Stop new bookings at a branch (admins); bookings made keep it. BRANCH: name or id."
-    )
     return command
 
 
-branches.add_command(_branch_active(False))
-branches.add_command(_branch_active(True))
+def _set_branch_active(s: Session, text: str, active: bool, actor: Staff | None) -> Any:
+    row = catalogue.find_branch(session=s, text=text)
+    return catalogue.set_branch_active(session=s, branch_id=row.id or 0, active=active, actor=actor)
+
+
+def _set_service_active(s: Session, text: str, active: bool, actor: Staff | None) -> Any:
+    row = catalogue.find_service(session=s, text=text)
+    return catalogue.set_service_active(
+        session=s, service_id=row.id or 0, active=active, actor=actor
+    )
+
+
+branches.add_command(
+    _active_command(
+        "branch",
+        False,
+        _set_branch_active,
+        "Stop new bookings at a branch (admins); bookings made keep it. BRANCH: name or id.",
+    )
+)
+branches.add_command(
+    _active_command(
+        "branch",
+        True,
+        _set_branch_active,
+        "Take a branch back into use (admins). BRANCH: its name or id.",
+    )
+)
 
 
 # --------------------------------------------------------------------------- services
@@ -205,7 +211,7 @@ def services_add(
     ctx: click.Context, db: str | None, name: str, type_name: str, minutes: str, price: str
 ) -> None:
     """Add a service (admins): bookable at once."""
-    service = _write(
+    service = write_as(
         ctx,
         db,
         lambda s, actor: catalogue.add_service(
@@ -257,41 +263,30 @@ def services_edit(
             actor=actor,
         )
 
-    changed = _write(ctx, db, work)
+    changed = write_as(ctx, db, work)
     say(
         f"Saved service {changed.id}: {changed.name} ({changed.duration_minutes} min, "
         f"{catalogue.money_text(changed.price_cents)})"
     )
 
 
-def _service_active(active: bool) -> click.Command:
-    verb = "reactivate" if active else "deactivate"
-
-    @click.command(verb)
-    @db_option
-    @click.argument("service")
-    @click.pass_context
-    def command(ctx: click.Context, db: str | None, service: str) -> None:
-        def work(s: Session, actor: Staff | None) -> Any:
-            row = catalogue.find_service(session=s, text=service)
-            return catalogue.set_service_active(
-                session=s, service_id=row.id or 0, active=active, actor=actor
-            )
-
-        changed = _write(ctx, db, work)
-        say(f"Service {changed.id}: {changed.name} is {_state(changed.active)}")
-
-    command.help = (
-        "Offer a service again (admins). SERVICE: its name or id."
-        if active
-        else "Stop offering a service for new bookings (admins); bookings made keep it. "
-        "SERVICE: its name or id."
+services.add_command(
+    _active_command(
+        "service",
+        False,
+        _set_service_active,
+        "Stop offering a service for new bookings (admins); bookings made keep it. "
+        "SERVICE: its name or id.",
     )
-    return command
-
-
-services.add_command(_service_active(False))
-services.add_command(_service_active(True))
+)
+services.add_command(
+    _active_command(
+        "service",
+        True,
+        _set_service_active,
+        "Offer a service again (admins). SERVICE: its name or id.",
+    )
+)
 
 
 COMMANDS: list[click.Command] = [branches, services]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import click
 from sqlmodel import Session
 
-from frontdesk.cli_base import acting, db_option, error_line, fail, opened, say
+from frontdesk.cli_base import db_option, error_line, fail, say, write_as
 from frontdesk.data.errors import FrontdeskError, ValidationFailed
 from frontdesk.data.models import Staff
 
@@ -31,18 +31,13 @@ def _change(ctx: click.Context, db: str | None, name: str, work: Change) -> None
     """Find ``name`` (active or not), do ``work`` in one transaction, print what it says."""
     from frontdesk.data.staff import find_staff
 
-    with opened(ctx, db) as engine, Session(engine) as session:
-        actor = acting(ctx, session)
+    def change(session: Session, actor: Staff | None) -> str:
         member = find_staff(session=session, name_or_username=name, include_inactive=True)
         if member is None:
             fail(f"{name!r} is not on the staff list (see frontdesk staff list --all)")
-        try:
-            done = work(session, member, actor)
-            session.commit()
-        except FrontdeskError as exc:
-            session.rollback()
-            fail(_line(exc))
-        say(done)
+        return work(session, member, actor)
+
+    say(write_as(ctx, db, change, _line))
 
 
 @click.command("set-role")

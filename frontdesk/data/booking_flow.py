@@ -275,20 +275,16 @@ class NobodyFree(FrontdeskError):
         super().__init__("every staff member who does this service is busy then")
 
 
-def service_staff(*, session: Session, branch_id: int) -> list[Staff]:
+def service_staff(*, session: Session, branch_id: int | None) -> list[Staff]:
     """Who can be booked at a branch, by name (the order in which "first free" tries them):
     its active therapists, else everyone active there. Staff with no branch work at every
-    one (a new business's owner is booked). One rule for the desk, the CLI and the API."""
-    rows = list(
-        session.exec(
-            select(Staff)
-            .where(
-                or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None)),
-                col(Staff.active).is_(True),
-            )
-            .order_by(col(Staff.name), col(Staff.id))
-        )
-    )
+    one (a new business's owner is booked); with no branch given (the day sheet's "every
+    branch"), every active member counts. One rule for the desk, the day sheet, the CLI and
+    the API."""
+    query = select(Staff).where(col(Staff.active).is_(True))
+    if branch_id is not None:
+        query = query.where(or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None)))
+    rows = list(session.exec(query.order_by(col(Staff.name), col(Staff.id))))
     therapists = [s for s in rows if s.role == StaffRole.THERAPIST.value]
     return therapists or rows
 

@@ -327,25 +327,36 @@ def change_branch(
     return branch
 
 
-def set_branch_active(
-    *, session: Session, branch_id: int, active: bool, actor: Staff | None
-) -> Branch:
-    """Deactivate a branch (no new bookings there; bookings made keep it) or reactivate it."""
+def _set_active(
+    session: Session, actor: Staff | None, model: Any, row_id: int, active: bool
+) -> Any:
+    """Deactivate or reactivate a branch or a service (audited, naming it)."""
     require(actor, "settings")
-    branch = _branch(session, branch_id)
-    if branch.active == active:
-        return branch
-    branch.active = active
-    session.add(branch)
+    what = model.__tablename__
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(what, row_id)
+    if row.active == active:
+        return row
+    row.active = active
+    session.add(row)
     session.flush()
     _record(
         session,
         actor,
-        "branch",
-        branch.id or 0,
+        what,
+        row.id or 0,
         "reactivate" if active else "deactivate",
-        {"name": (branch.name, branch.name), "active": (not active, active)},
+        {"name": (row.name, row.name), "active": (not active, active)},
     )
+    return row
+
+
+def set_branch_active(
+    *, session: Session, branch_id: int, active: bool, actor: Staff | None
+) -> Branch:
+    """Deactivate a branch (no new bookings there; bookings made keep it) or reactivate it."""
+    branch: Branch = _set_active(session, actor, Branch, branch_id, active)
     return branch
 
 
@@ -455,19 +466,5 @@ def set_service_active(
 ) -> Service:
     """Deactivate a service (no longer offered for new bookings or orders; bookings made keep
     it) or reactivate it."""
-    require(actor, "settings")
-    service = _service(session, service_id)
-    if service.active == active:
-        return service
-    service.active = active
-    session.add(service)
-    session.flush()
-    _record(
-        session,
-        actor,
-        "service",
-        service.id or 0,
-        "reactivate" if active else "deactivate",
-        {"name": (service.name, service.name), "active": (not active, active)},
-    )
+    service: Service = _set_active(session, actor, Service, service_id, active)
     return service

@@ -23,6 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit, booking_requests
+from frontdesk.data.booking_flow import service_staff
 from frontdesk.data.bookings import SUGGEST_STEP, get_booking, suggest_free_time
 from frontdesk.data.directory import alert_customer_ids
 from frontdesk.data.errors import InvalidState, ValidationFailed
@@ -341,15 +342,10 @@ def free_slots(
     if service is None or not service.active:
         raise ValidationFailed("service", "choose a service")
     duration = timedelta(minutes=service.duration_minutes)
-    staff_q = select(Staff).where(col(Staff.active).is_(True)).order_by(col(Staff.name))
-    if branch_id is not None:
-        staff_q = staff_q.where(
-            or_(col(Staff.branch_id) == branch_id, col(Staff.branch_id).is_(None))
-        )
-    people = list(session.exec(staff_q))
-    therapists = [s for s in people if str(s.role) == "therapist"]
     own = own_bookings_only(viewer)
-    chosen = [s for s in (therapists or people) if own is None or s.id == own]
+    chosen = [
+        s for s in service_staff(session=session, branch_id=branch_id) if own is None or s.id == own
+    ]
     start = _round_up(_aware(after))
     result = []
     for person in chosen:

@@ -48,7 +48,17 @@ class SettingsPage:
     templates: list[MessageTemplate] = field(default_factory=list)
     business: list[BusinessSetting] = field(default_factory=list)
     staff: list[Staff] = field(default_factory=list)  # active and deactivated
-    branch_names: dict[int, str] = field(default_factory=dict)
+    branch_names: dict[int, str] = field(default_factory=dict)  # deactivated ones too
+    inactive_branches: set[int] = field(default_factory=set)
+
+    def branch_choices(self, current: int | None) -> dict[int, str]:
+        """The branches a staff member can be given: the active ones, and the one they have
+        now (a branch deactivated since stays theirs until changed)."""
+        return {
+            bid: name
+            for bid, name in self.branch_names.items()
+            if bid not in self.inactive_branches or bid == current
+        }
 
 
 def load_settings_page(*, session: Session) -> SettingsPage:
@@ -61,6 +71,7 @@ def load_settings_page(*, session: Session) -> SettingsPage:
             )
         )
     }
+    branches = staff_service.list_branches(session=session)
     return SettingsPage(
         fields=defs,
         value_counts={f.id or 0: counts.get(f.id or 0, 0) for f in defs},
@@ -71,7 +82,8 @@ def load_settings_page(*, session: Session) -> SettingsPage:
         templates=list_templates(session=session),
         business=load_business_settings(session=session),
         staff=staff_service.list_staff(session=session, include_inactive=True),
-        branch_names={b.id or 0: b.name for b in staff_service.list_branches(session=session)},
+        branch_names={b.id or 0: b.name for b in branches},
+        inactive_branches={b.id or 0 for b in branches if not b.active},
     )
 
 

@@ -804,7 +804,11 @@ class SettingsScreen(FrontdeskScreen[None]):
                 )
 
             open_dialog(
-                StaffModal(member, save=save_member, branches=self.page.branch_names),
+                StaffModal(
+                    member,
+                    save=save_member,
+                    branches=self.page.branch_choices(row.branch_id if row else None),
+                ),
                 "Staff member saved" if row else "Staff member added",
             )
         elif tab == "s-notecats":

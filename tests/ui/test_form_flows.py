@@ -504,12 +504,12 @@ def tabs_to_from(app: Any, selector: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("staff", "form"), [("rita", True), ("nina", False)])
-async def test_an_idle_desk_prepares_the_form_then_the_profile(
+async def test_an_idle_desk_prepares_the_form(
     desk_engine: Engine, monkeypatch: pytest.MonkeyPatch, staff: str, form: bool
 ) -> None:
     """One step each time the desk has been idle a moment, none while keys come: the new
-    customer form (for a role that may add customers), then the profile's code; then the
-    preparing stops."""
+    customer form (for a role that may add customers); then the preparing stops. (The
+    profile's code is prepared off the UI thread, without waiting for an idle moment.)"""
     from time import monotonic
 
     from frontdesk import app as app_module
@@ -536,12 +536,33 @@ async def test_an_idle_desk_prepares_the_form_then_the_profile(
         if form:
             app._prepare_when_idle()
             await settle(pilot)
-            assert app._new_form is not None and steps == []
-        app._prepare_when_idle()
-        assert steps == ["profile"] and not stopped
+            assert app._new_form is not None and not stopped
         app._prepare_when_idle()
         assert stopped == [True]
         assert (app._new_form is not None) is form
+        assert steps == []
+
+
+async def test_settling_prepares_the_profile_off_the_ui_thread(
+    desk_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the start-up settles, the profile's code and first reads are prepared at once
+    (in a worker thread: a desk typing without a pause since start-up gets it too), once."""
+    from time import monotonic
+
+    from frontdesk.app import FrontdeskApp
+
+    steps: list[str] = []
+    monkeypatch.setattr(FrontdeskApp, "prepare_profile", lambda self: steps.append("profile"))
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app._key_started = monotonic()  # keys are coming
+        app.settle_memory()
+        assert steps == ["profile"]
+        app._prepare_when_idle()
+        await settle(pilot)
+        assert steps == ["profile"]
 
 
 async def test_form_built_while_idle_is_the_one_n_opens(desk_engine: Engine) -> None:

@@ -289,3 +289,42 @@ async def test_the_dialog_moves_a_member_to_a_branch(engine: Engine) -> None:
             .order_by(col(AuditEvent.id).desc())
         ).first()
         assert event is not None and event.changes == {"branch_id": [None, bea.branch_id]}
+
+
+async def test_the_branch_list_leaves_out_a_deactivated_branch(engine: Engine) -> None:
+    """A deactivated branch is not offered to a new member (it was, and choosing it was
+    refused); a member who still works there keeps it in the list, and saves unchanged."""
+    from textual.widgets import Select
+
+    from frontdesk.data.catalogue import find_branch, set_branch_active
+
+    with Session(engine) as s:
+        alex = find_staff(session=s, name_or_username=ADMIN)
+        harbour = find_branch(session=s, text="Harbour")
+        bea = find_staff(session=s, name_or_username="bea")
+        assert bea is not None
+        bea.branch_id = harbour.id
+        s.add(bea)
+        set_branch_active(session=s, branch_id=harbour.id or 0, active=False, actor=alex)
+        s.commit()
+
+    def offered(modal: StaffModal) -> list[str]:
+        select = modal.query_one("#sf-branch", Select)
+        return [str(prompt) for prompt, _value in select._options]
+
+    app = make_app(engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_staff(pilot)
+        await burst(pilot, "a")
+        modal = app.screen
+        assert isinstance(modal, StaffModal)
+        assert "Harbour" not in offered(modal) and "Downtown" in offered(modal)
+        await burst(pilot, "escape")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await burst(pilot, *downs_to(engine, HOSTILE), "enter")
+        modal = app.screen
+        assert isinstance(modal, StaffModal)
+        assert "Harbour" in offered(modal)
+        await burst(pilot, "tab", "end", "X", "ctrl+s")  # a new username; the branch kept
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert current_row(screen) == [HOSTILE, "beaX", "therapist", "Harbour", "active"]
