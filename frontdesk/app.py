@@ -191,6 +191,10 @@ class FrontdeskApp(App[None]):
         self._key_started = 0.0
         self._kick_pending = False
         self._key_target: Widget | None = None
+        # Keys taken from the terminal, and keys whose handling has ended: equal when every
+        # key typed so far has been handled (what a test typing at full speed waits for).
+        self.keys_received = 0
+        self.keys_finished = 0
 
     # ------------------------------------------------------------------ data helpers
     def read(self, work: Callable[[Session], T]) -> T:
@@ -638,6 +642,7 @@ class FrontdeskApp(App[None]):
         screen on top has loaded what it needs (``FrontdeskScreen.hold_keys``).
         """
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self.keys_received += 1
             self._key_backlog.append(event)
             await self.drain_keys()
             return
@@ -654,7 +659,7 @@ class FrontdeskApp(App[None]):
                 if not gone and monotonic() - self._key_started < KEY_WATCHDOG:
                     self._schedule_kick(KEY_WATCHDOG)
                     return
-                self._key_in_flight = None
+                self._key_done()
             try:
                 screen = self.screen
             except Exception:
@@ -679,15 +684,27 @@ class FrontdeskApp(App[None]):
         from time import monotonic
 
         focused = self.focused
-        await super().on_event(event)  # priority bindings, then forward to the focused widget
-        if event.is_forwarded:
-            target = focused if focused is not None else self.screen
-            self._key_in_flight = event
-            self._key_target = target
-            self._key_started = monotonic()
-            done = KeyDone(event)
-            done.set_sender(target)
-            target.post_message(done)
+        try:
+            await super().on_event(event)  # priority bindings, then to the focused widget
+        except BaseException:
+            self.keys_finished += 1
+            raise
+        if not event.is_forwarded:
+            self.keys_finished += 1  # handled by a binding of the app's, here
+            return
+        target = focused if focused is not None else self.screen
+        self._key_in_flight = event
+        self._key_target = target
+        self._key_started = monotonic()
+        done = KeyDone(event)
+        done.set_sender(target)
+        target.post_message(done)
+
+    def _key_done(self) -> None:
+        """The key in flight has been handled (or given up on by the watchdog)."""
+        if self._key_in_flight is not None:
+            self._key_in_flight = None
+            self.keys_finished += 1
 
     async def on_key_done(self, message: KeyDone) -> None:
         if message.key is not self._key_in_flight:
@@ -701,7 +718,7 @@ class FrontdeskApp(App[None]):
                 again.set_sender(busy)
                 busy.post_message(again)
                 return
-        self._key_in_flight = None
+        self._key_done()
         await self.drain_keys()
 
     def _busy_node(self) -> App[None] | Widget | None:

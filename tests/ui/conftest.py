@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -141,13 +142,30 @@ async def burst(pilot: Pilot[None], *parts: str, settle_after: bool = True) -> N
     before it has handled the first, exactly as from a terminal under load.
     """
     app = pilot.app
-    for key in burst_keys(*parts):
+    sent = burst_keys(*parts)
+    # The keys the app will have received once these are taken (earlier bursts' included).
+    received = max(getattr(app, "keys_received", 0), getattr(app, "_keys_expected", 0))
+    app._keys_expected = received + len(sent)  # type: ignore[attr-defined]
+    for key in sent:
         event = _key_event(key)
         event.set_sender(app)
         app.post_message(event)
     if settle_after:
         await keys_handled(pilot)
         await settle(pilot, 0.3)
+
+
+def all_keys_handled(app: Any) -> bool:
+    """Every key sent so far has been taken from the app's queue and handled to its end.
+    (An empty backlog alone said so too early on a loaded machine: keys still in the app's
+    queue, or the last one still being dispatched, are in neither.)"""
+    expected = getattr(app, "_keys_expected", 0)
+    finished = getattr(app, "keys_finished", expected)
+    return (
+        finished >= expected
+        and not getattr(app, "_key_backlog", None)
+        and getattr(app, "_key_in_flight", None) is None
+    )
 
 
 async def keys_handled(pilot: Pilot[None], timeout: float = 30.0) -> None:
@@ -159,6 +177,6 @@ async def keys_handled(pilot: Pilot[None], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
-        if not getattr(app, "_key_backlog", None) and getattr(app, "_key_in_flight", None) is None:
+        if all_keys_handled(app):
             return
         await asyncio.sleep(0.02)

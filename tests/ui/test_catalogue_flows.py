@@ -17,7 +17,7 @@ from frontdesk.screens.catalogue import CatalogueDialog, CatalogueScreen
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.profile import ProfileScreen
 from frontdesk.screens.settings import SettingsScreen
-from tests.ui.conftest import NOW, SIZE, settle
+from tests.ui.conftest import NOW, SIZE, all_keys_handled, settle
 from tests.ui.conftest import burst as post_keys
 
 HOSTILE = "[bold]Cut[/]"
@@ -36,7 +36,7 @@ async def burst(pilot: Any, *parts: str) -> None:
     app = pilot.app
     for _ in range(400):
         await settle(pilot)
-        if not app._key_backlog and app._key_in_flight is None:
+        if all_keys_handled(app):
             break
         await pilot.pause(0.05)
     await settle(pilot, 0.1)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from textual.pilot import Pilot
 
-from tests.ui.conftest import SIZE, burst, make_app, settle
+from tests.ui.conftest import SIZE, all_keys_handled, burst, make_app, settle
 from tests.ui.test_day_sheet_flows import busy_engine, patient_keys
 
 __all__ = ["busy_engine", "patient_keys"]
@@ -25,7 +25,7 @@ def keys(*parts: str) -> Callable[[Pilot[None]], Awaitable[None]]:
         app: Any = pilot.app
         for _ in range(400):
             await settle(pilot)
-            if not app._key_backlog and app._key_in_flight is None:
+            if all_keys_handled(app):
                 break
             await pilot.pause(0.05)
         await settle(pilot, 0.2)

@@ -24,7 +24,7 @@ from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.filters import FilterModal
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
+from tests.ui.conftest import NOW, SIZE, all_keys_handled, burst, make_app, settle, wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +45,7 @@ async def typed_out(pilot: Any, limit: float = 30.0) -> None:
     app = pilot.app
     await pilot.pause(0.02)  # the app takes the keys from its queue into its backlog
     waited = 0.0
-    while (app._key_backlog or app._key_in_flight is not None) and waited < limit:
+    while not all_keys_handled(app) and waited < limit:
         await pilot.pause(0.02)
         waited += 0.02
     await settle(pilot, 0.3)

@@ -99,6 +99,24 @@ async def test_keys_typed_while_a_screen_loads_land_in_order(demo_engine: Engine
         assert app.focused is form.query_one("#email", Input)
 
 
+async def test_the_app_counts_keys_received_and_finished(demo_engine: Engine) -> None:
+    """Every key taken from the terminal is counted once received and once its handling has
+    ended (a forwarded key when its KeyDone comes back, an app binding's at once), so that a
+    caller can wait for every key typed so far: the two are equal only then."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        form = SlowForm()
+        await app.push_screen(form)
+        before = app.keys_received
+        assert app.keys_finished == before
+        await burst(pilot, "Ann", "tab", "Bo", "ctrl+p", "escape")
+        assert app.keys_received == before + 8
+        assert app.keys_finished == app.keys_received
+        assert form.query_one("#first", Input).value == "Ann"
+        assert form.query_one("#last", Input).value == "Bo"
+
+
 async def test_focus_moves_are_never_overtaken_by_text(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
