@@ -128,6 +128,20 @@ class SafeCommandPalette(CommandPalette):
             pass
 
 
+# The longest operator name the header shows whole: with the title and the clock, a longer
+# one pushed the role off the header at 120 columns.
+HEADER_NAME_MAX = 48
+
+
+def operator_line(operator: Staff) -> str:
+    """The header's "name · role", the name cut short (…) so that the role always shows; a
+    name stored before control characters were refused is shown escaped."""
+    name = plain(operator.name)
+    if len(name) > HEADER_NAME_MAX:
+        name = name[: HEADER_NAME_MAX - 1].rstrip() + "…"
+    return f"{name} · {plain(operator.role)}"
+
+
 class FrontdeskApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Frontdesk"
@@ -229,7 +243,7 @@ class FrontdeskApp(App[None]):
 
         if self.operator:
             # A name stored before control characters were refused is shown escaped.
-            self.sub_title = plain(f"{self.operator.name} · {self.operator.role}")
+            self.sub_title = operator_line(self.operator)
             self.shown_operator = (self.operator.name, self.operator.role)
         else:
             self.sub_title = "read-only (not on the staff list)"
@@ -475,7 +489,7 @@ class FrontdeskApp(App[None]):
         if operator is None:
             return
         before = self.shown_operator
-        self.sub_title = plain(f"{operator.name} · {operator.role}")
+        self.sub_title = operator_line(operator)
         self.shown_operator = (operator.name, operator.role)
         if before is None or before[1] != operator.role:
             self.notify(f"You are now {operator.role}", markup=False, timeout=10)

@@ -563,6 +563,25 @@ async def test_a_staff_name_stored_with_control_characters_is_shown_escaped(
         assert "Rita [/] \\x1b]0;pwned\\x07R" in screen.replace("&#160;", " ")
 
 
+async def test_a_long_staff_name_leaves_the_role_in_the_header(demo_engine: Engine) -> None:
+    """A 100-character name with markup: the header cuts the name short (…) and still says
+    the role, literally, at 120 columns."""
+    long_name = "[b]Rita[/b] " + "Receptionist-" * 7 + "x" * 5
+    long_name = long_name[:100]
+    with Session(demo_engine) as s:
+        s.execute(
+            text("UPDATE staff SET name = :name WHERE username = 'rita'"), {"name": long_name}
+        )
+        s.commit()
+    app = make_app(demo_engine, staff="rita")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert str(app.sub_title).endswith("… · reception")
+        assert str(app.sub_title).startswith("[b]Rita[/b] Receptionist-")
+        header = app.export_screenshot().replace("&#160;", " ")
+        assert "… · reception" in header
+
+
 async def test_a_new_database_greets_its_first_admin(empty_engine: Engine) -> None:
     app = make_app(empty_engine, staff="maria")
     async with app.run_test(size=SIZE) as pilot:
