@@ -35,7 +35,7 @@ from frontdesk.data.models import (
     Tag,
 )
 from frontdesk.data.outcomes import BulkOutcome
-from frontdesk.data.roles import require, require_money
+from frontdesk.data.roles import own_bookings_only, require, require_money
 from frontdesk.data.tags import add_tag, remove_tag
 from frontdesk.data.validation import digits
 
@@ -270,12 +270,24 @@ class QuickOverview:
 
 
 def quick_overview(
-    *, session: Session, customer_id: int, now: datetime | None = None
+    *,
+    session: Session,
+    customer_id: int,
+    now: datetime | None = None,
+    actor: Staff | None = None,
 ) -> QuickOverview | None:
+    """The directory's panel for the highlighted customer (a therapist's: their last and
+    next visit with them, as the role reads only its own bookings)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
         return None
-    stats = profile.customer_stats(session=session, customer=customer, now=now, money=False)
+    stats = profile.customer_stats(
+        session=session,
+        customer=customer,
+        now=now,
+        money=False,
+        staff_id=own_bookings_only(actor),
+    )
     alerts = [
         n.body for n in profile.notes_of(session=session, customer_id=customer_id, alerts_only=True)
     ]

@@ -64,7 +64,7 @@ from frontdesk.data.models import (
     Staff,
     utcnow,
 )
-from frontdesk.data.roles import require, sees_money
+from frontdesk.data.roles import own_bookings_only, require, sees_money
 from frontdesk.data.settings import get_setting
 
 T = TypeVar("T")
@@ -187,17 +187,19 @@ def money_moves(
     return union_all(paid, back).subquery("moves")
 
 
-def median_interval(customer_id: Any) -> Any:
+def median_interval(customer_id: Any, staff_id: int | None = None) -> Any:
     """The median number of days between one completed visit of ``customer_id`` (a value or
-    a correlated column) and the next, as a scalar subquery (NULL before two visits)."""
+    a correlated column) and the next, as a scalar subquery (NULL before two visits); with
+    ``staff_id``, of their visits to that staff member only."""
     day = day_number(col(Booking.start_at))
+    whose = [] if staff_id is None else [col(Booking.staff_id) == staff_id]
     gaps = (
         sa_select(
             (day - func.lag(day).over(order_by=(col(Booking.start_at), col(Booking.id)))).label(
                 "gap"
             )
         )
-        .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE)
+        .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE, *whose)
         # a derived table is not correlated by itself: without this, the directory filter
         # would read every customer's bookings here instead of the outer customer's
         .correlate(Customer)
@@ -376,6 +378,7 @@ class CustomerInsight:
     lifetime_value_cents: int | None  # None: money is not shown to this role
     value_12m_cents: int | None
     shows_money: bool
+    own_bookings: bool = False  # a therapist's: their own bookings with the customer only
 
 
 def rhythm_status(
@@ -395,10 +398,13 @@ def customer_insight(
 ) -> CustomerInsight:
     """The profile's trends, rhythm and value for one (live) customer.
 
-    A therapist sees visits, rhythm and the most booked services and staff, but no money
-    (spending per month, lifetime and 12-month value)."""
+    A therapist sees visits, rhythm and the most booked services and staff of their own
+    bookings only (the role reads no other bookings), and no money (spending per month,
+    lifetime and 12-month value)."""
     require(actor, "read")
     shows_money = sees_money(actor)
+    own = own_bookings_only(actor)
+    whose = [] if own is None else [col(Booking.staff_id) == own]
     now = _naive(now or utcnow())
     today = now.date()
     first = months_back(today, MONTHS)
@@ -413,6 +419,7 @@ def customer_insight(
                 col(Booking.status) == DONE,
                 col(Booking.start_at) >= _start(first),
                 col(Booking.start_at) <= now,
+                *whose,
             )
             .group_by(month_of(col(Booking.start_at)))
         )
@@ -443,10 +450,10 @@ def customer_insight(
     ]
     visits, last_day = session.execute(
         sa_select(func.count(), func.max(day_number(col(Booking.start_at)))).where(
-            col(Booking.customer_id) == cid, col(Booking.status) == DONE
+            col(Booking.customer_id) == cid, col(Booking.status) == DONE, *whose
         )
     ).one()
-    median = session.execute(sa_select(median_interval(cid))).scalar_one()
+    median = session.execute(sa_select(median_interval(cid, own))).scalar_one()
     median = float(median) if median is not None else None
     margin_days, lapsed_days = margins(session)
     last = date(1970, 1, 1) + timedelta(days=int(last_day)) if last_day is not None else None
@@ -465,8 +472,11 @@ def customer_insight(
     return CustomerInsight(
         months=months,
         rhythm=rhythm,
-        top_services=_most_booked(session, cid, col(Service.name), Service, Booking.service_id),
-        top_staff=_most_booked(session, cid, col(Staff.name), Staff, Booking.staff_id),
+        top_services=_most_booked(
+            session, cid, col(Service.name), Service, Booking.service_id, own
+        ),
+        top_staff=_most_booked(session, cid, col(Staff.name), Staff, Booking.staff_id, own),
+        own_bookings=own is not None,
         lifetime_value_cents=ltv,
         value_12m_cents=value12,
         shows_money=shows_money,
@@ -474,15 +484,17 @@ def customer_insight(
 
 
 def _most_booked(
-    session: Session, customer_id: int, name: Any, model: Any, key: Any
+    session: Session, customer_id: int, name: Any, model: Any, key: Any, staff_id: int | None
 ) -> list[tuple[str, int]]:
-    """Completed visits per service (or staff member), most first, then by name."""
+    """Completed visits per service (or staff member), most first, then by name (with
+    ``staff_id``: that staff member's only)."""
     n = func.count().label("n")
+    whose = [] if staff_id is None else [col(Booking.staff_id) == staff_id]
     stmt = (
         sa_select(name, n)
         .select_from(Booking)
         .join(model, col(model.id) == col(key))
-        .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE)
+        .where(col(Booking.customer_id) == customer_id, col(Booking.status) == DONE, *whose)
         .group_by(col(model.id), name)
         .order_by(n.desc(), name)
         .limit(TOP)
@@ -927,7 +939,11 @@ def load_profile_overview(
     customer = profile._live(session, customer_id)
     return ProfileOverview(
         stats=profile.customer_stats(
-            session=session, customer=customer, now=now, money=sees_money(actor)
+            session=session,
+            customer=customer,
+            now=now,
+            money=sees_money(actor),
+            staff_id=own_bookings_only(actor),
         ),
         insight=customer_insight(
             session=session, customer_id=customer.id or 0, actor=actor, now=now

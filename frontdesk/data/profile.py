@@ -83,11 +83,19 @@ def _income(session: Session, customer_id: int) -> int:
 
 
 def customer_stats(
-    *, session: Session, customer: Customer, now: datetime | None = None, money: bool = True
+    *,
+    session: Session,
+    customer: Customer,
+    now: datetime | None = None,
+    money: bool = True,
+    staff_id: int | None = None,
 ) -> CustomerStats:
-    """The customer's figures; ``money=False`` leaves out what they paid (not read)."""
+    """The customer's figures; ``money=False`` leaves out what they paid (not read);
+    ``staff_id`` counts only that staff member's bookings (a therapist's own: the role reads
+    no other bookings)."""
     now = now or utcnow()
     cid = customer.id
+    whose = [] if staff_id is None else [col(Booking.staff_id) == staff_id]
     done = BookingStatus.COMPLETED.value
     active = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
     row = session.execute(
@@ -110,7 +118,7 @@ def customer_stats(
                     )
                 )
             ),
-        ).where(col(Booking.customer_id) == cid)
+        ).where(col(Booking.customer_id) == cid, *whose)
     ).one()
     visits, upcoming, cancelled, no_shows = (int(v or 0) for v in row[:4])
     first_visit, last_visit, next_visit = (_aware(v) for v in row[4:7])

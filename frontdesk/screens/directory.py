@@ -878,9 +878,11 @@ class DirectoryScreen(FrontdeskScreen[None]):
             self._overview_again = True
             return
         self._overview_reading = True
-        now = self.fd.clock()
+        now, actor = self.fd.clock(), self.fd.operator
         self.run_read(
-            lambda s: lookups.quick_overview(session=s, customer_id=customer_id, now=now),
+            lambda s: lookups.quick_overview(
+                session=s, customer_id=customer_id, now=now, actor=actor
+            ),
             partial(self._overview_loaded, customer_id),
             group="overview",
             exclusive=False,

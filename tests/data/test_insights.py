@@ -264,14 +264,42 @@ def test_a_median_between_two_gaps(any_session: Session, w: dict[str, int]) -> N
     assert view.rhythm.expected_next == date(2026, 8, 2) + timedelta(days=38)
 
 
-def test_a_therapist_sees_no_money(any_session: Session, w: dict[str, int]) -> None:
-    view = insights.customer_insight(
-        session=any_session, customer_id=w["ann"], actor=THERAPIST, now=NOW
-    )
-    assert not view.shows_money
+def test_a_therapist_sees_no_money_and_only_their_own_visits(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """Nina's view of Ann: her four cuts (not Omar's manicure in July), her own rhythm
+    (every month or so), her next booking; no money. The desk sees all of Ann's visits."""
+    s = any_session
+    nina = s.exec(select(Staff).where(col(Staff.name) == "Nina")).one()[0]
+    view = insights.customer_insight(session=s, customer_id=w["ann"], actor=nina, now=NOW)
+    assert not view.shows_money and view.own_bookings
     assert view.lifetime_value_cents is None and view.value_12m_cents is None
     assert all(m.spent_cents is None for m in view.months)
-    assert view.rhythm.status == "due" and view.top_services[0] == ("Cut", 4)
+    assert view.rhythm.status == "due" and view.top_services == [("Cut", 4)]
+    assert view.top_staff == [("Nina", 4)] and view.rhythm.visits == 4
+    assert sum(m.visits for m in view.months) == 4
+    overview = insights.load_profile_overview(session=s, customer_id=w["ann"], actor=nina, now=NOW)
+    assert overview.stats.visits == 4 and overview.stats.income_cents is None
+    assert overview.stats.cancellations == 1 and overview.stats.no_shows == 1
+    desk = insights.load_profile_overview(session=s, customer_id=w["ann"], actor=DESK, now=NOW)
+    assert desk.stats.visits == 5 and not desk.insight.own_bookings
+    assert desk.insight.top_staff == [("Nina", 4), ("Omar", 1)]
+    # Omar's view of Ann: his one manicure; none of Nina's bookings, past or to come.
+    omar = s.exec(select(Staff).where(col(Staff.name) == "Omar")).one()[0]
+    his = insights.load_profile_overview(session=s, customer_id=w["ann"], actor=omar, now=NOW)
+    assert his.stats.visits == 1 and his.stats.upcoming == 0 and his.stats.next_visit is None
+    assert his.stats.cancellations == 0 and his.insight.top_services == [("Manicure", 1)]
+    # The directory's panel follows the same rule: Nina's next booking with Ann; none for Omar.
+    from frontdesk.data.directory import quick_overview
+
+    panel = quick_overview(session=s, customer_id=w["ann"], now=NOW, actor=omar)
+    assert panel is not None and panel.next_visit is None
+    assert panel.last_visit is not None and panel.last_visit.month == 7
+    panel = quick_overview(session=s, customer_id=w["ann"], now=NOW, actor=nina)
+    assert panel is not None and panel.next_visit is not None
+    # A therapist who is no staff member of this database sees no visits at all.
+    none = insights.customer_insight(session=s, customer_id=w["ann"], actor=THERAPIST, now=NOW)
+    assert none.rhythm.visits == 0 and none.top_services == []
 
 
 # --------------------------------------------------------------------------- directory filters

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from unittest.mock import patch
 
 from sqlalchemy import Engine
@@ -140,6 +141,15 @@ def _points_earned_on_payment(engine: Engine, customer_id: int) -> str:
     return reason
 
 
+def _text(renderable: object) -> str:
+    """What a rich renderable (the overview's figures table) shows, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=160, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
 def _actions(app: object) -> set[str]:
     """The actions the footer offers now (bindings a role may not use are hidden)."""
     return {b.binding.action for b in app.active_bindings.values()}  # type: ignore[attr-defined]
@@ -169,7 +179,23 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
 
         # No money: no Orders tab (3 says why and stays), no income on the overview.
         assert not app.screen.query("TabPane#orders")
-        assert "Total income" not in str(app.screen.query_one("#p-stats", Static).render())
+        stats = _text(app.screen.query_one("#p-stats", Static).content)
+        assert "Total visits" in stats and "Total income" not in stats
+        # Their own bookings with the customer only, and said so (the customer has others').
+        assert "Counted from your own bookings with this customer" in stats
+        upcoming = next(line for line in stats.splitlines() if "Upcoming bookings" in line)
+        with Session(demo_engine) as s:
+            from sqlalchemy import text
+
+            mine = s.execute(
+                text(
+                    "SELECT COUNT(*) FROM booking b JOIN staff st ON st.id = b.staff_id"
+                    " WHERE b.customer_id = :c AND st.username = :u"
+                    " AND b.status IN ('pending', 'confirmed') AND b.start_at >= :now"
+                ),
+                {"c": customer_id, "u": username, "now": NOW.replace(tzinfo=None)},
+            ).scalar()
+        assert upcoming.split()[2] == f"{mine:,}", upcoming
         await burst(pilot, "3", "p", "R", "X")
         assert app.screen.query_one("#tabs", TabbedContent).active == "overview"
         assert any("may not see orders" in n.message for n in app._notifications)

@@ -156,6 +156,8 @@ class OverviewTab(ProfileTab):
             rows[-1] = ("", "", *rows[-1][2:])
         for row in rows:
             table.add_row(*row)
+        if overview.insight.own_bookings:  # a therapist's figures: their bookings only
+            table.add_row(Text("Counted from your own bookings with this customer", "italic"))
         self.query_one("#p-stats", Static).update(table)
         self.stats = s
         self.overview = overview
