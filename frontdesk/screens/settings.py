@@ -53,7 +53,13 @@ from frontdesk.data.settings_flow import (
     save_note_category_form,
     save_program_form,
 )
-from frontdesk.screens.common import ConfirmModal, SavingDialog, fill_table, set_message
+from frontdesk.screens.common import (
+    ConfirmModal,
+    SavingDialog,
+    discard_or_stay,
+    fill_table,
+    set_message,
+)
 from frontdesk.screens.messaging import TemplateForm, TemplateModal
 from frontdesk.screens.staff_admin import STAFF_COLUMNS, StaffForm, StaffModal, staff_cells
 from frontdesk.text import join, safe_colour, safe_style, user_text
@@ -287,7 +293,10 @@ class LineModal(FrontdeskModal[list[str] | None]):
         self.set_focus(self.query_one(f"#ln-{index}", Input))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.saving:
+            return  # the save closes the dialog (or shows what it refused)
+        changed = self.typed() != self.values
+        discard_or_stay(self, "Discard your changes?", changed=changed)
 
 
 class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
@@ -363,7 +372,13 @@ class BusinessSettingModal(FrontdeskModal[BusinessSetting | None]):
         self.set_focus(self.query_one("#bs-value"))
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self.saving:
+            return  # the save closes the dialog (or shows what it refused)
+        info = self.setting.info
+        start = self.setting.text
+        if info.options and start not in info.options:
+            start = info.options[0]
+        discard_or_stay(self, f"Discard the change to {info.label}?", changed=self.typed() != start)
 
 
 def business_rows(settings: Sequence[BusinessSetting]) -> list[tuple[str, list[Text]]]:

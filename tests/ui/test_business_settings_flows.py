@@ -115,7 +115,7 @@ async def test_a_bad_value_is_refused_under_the_field_and_kept(demo_engine: Engi
         assert message(modal) == ""
         await burst(pilot, "ctrl+s")
         assert message(modal) == "Must be between 1 and 336"
-        await burst(pilot, "escape")
+        await burst(pilot, "escape", "y")  # changed: asked, then discarded
         assert isinstance(app.screen, SettingsScreen)
     assert setting(demo_engine, "reminder_hours") == 24
 
@@ -219,3 +219,23 @@ def test_business_setting_refused_in_its_dialog(snap_compare: Any, demo_engine: 
 
     app = make_app(demo_engine, staff=ADMIN)
     assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+async def test_escape_on_a_changed_setting_asks_before_discarding(demo_engine: Engine) -> None:
+    from frontdesk.screens.common import ConfirmModal
+
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_business(pilot)
+        down = to_row(demo_engine, "reminder_hours")
+        await burst(pilot, *down, "enter", "escape")  # unchanged: closes at once
+        assert app.screen is screen
+        await burst(pilot, "enter", "backspace", "8", "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        await burst(pilot, "n")  # keep editing: what was typed is there
+        modal = app.screen
+        assert isinstance(modal, BusinessSettingModal)
+        assert modal.query_one("#bs-value", Input).value == "8"  # (the value opens selected)
+        await burst(pilot, "escape", "y")
+        assert app.screen is screen
+        assert setting(demo_engine, "reminder_hours") == 24

@@ -192,3 +192,25 @@ async def test_settings_are_refused_to_reception(demo_engine: Engine) -> None:
         await settle(pilot)
         await burst(pilot, "S")
         assert not isinstance(app.screen, SettingsScreen)
+
+
+async def test_escape_on_a_changed_line_dialog_asks_before_discarding(demo_engine: Engine) -> None:
+    """Escape with nothing typed closes the dialog; with something typed it asks first, and
+    "Keep editing" (n) goes back with everything typed; y discards, nothing saved."""
+    from frontdesk.screens.common import ConfirmModal
+
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "right", "a", "escape")
+        assert app.screen is screen
+        await burst(pilot, "a", "[b]Platinum[/b]", "tab", "P", "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        await burst(pilot, "n")
+        modal = app.screen
+        assert isinstance(modal, LineModal)
+        assert [i.value for i in modal.query(Input)][:2] == ["[b]Platinum[/b]", "P"]
+        await burst(pilot, "escape", "y")
+        assert app.screen is screen
+    with Session(demo_engine) as s:
+        assert not s.exec(select(Category).where(col(Category.name) == "[b]Platinum[/b]")).all()
