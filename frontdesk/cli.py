@@ -235,6 +235,13 @@ def customers() -> None:
 @click.option("--phone")
 @click.option("--email")
 @click.option("--country", metavar="CC", help="Country to read a phone without +code in.")
+@click.option(
+    "--field",
+    "custom",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A custom field's value, by its key (repeat for more); required fields must be given.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the customer as JSON.")
 @click.option(
     "--staff", metavar="NAME", default=None, help="Record this staff member as the actor."
@@ -248,12 +255,21 @@ def customers_add(
     phone: str | None,
     email: str | None,
     country: str | None,
+    custom: tuple[str, ...],
     as_json: bool,
     staff: str | None,
 ) -> None:
-    """Add a customer (validated like the app: phone in E.164, unique phone and email)."""
+    """Add a customer (validated like the app: phone in E.164, unique phone and email,
+    required custom fields filled)."""
     from frontdesk.data import customers as svc
+    from frontdesk.data import fields as custom_fields
 
+    values: dict[str, str] = {}
+    for item in custom:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            fail(f"--field {item!r}: give KEY=VALUE")
+        values[key.strip()] = value
     with opened(ctx, db) as engine, Session(engine) as session:
         actor = acting(ctx, session, staff)
         try:
@@ -268,9 +284,18 @@ def customers_add(
                 ),
                 actor=actor,
             )
+            custom_fields.set_values(
+                session=session,
+                customer_id=customer.id or 0,
+                values=values,
+                actor=actor,
+                new_customer=True,
+            )
             session.commit()
         except FrontdeskError as exc:
             session.rollback()
+            if isinstance(exc, ValidationFailed) and exc.field.startswith("cf_"):
+                fail(f"--field {exc.field[3:]}: {exc.message}")
             fail(error_line(exc))
         if as_json:
             click.echo(dump_json(customer_json(session, customer)))
@@ -595,9 +620,16 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
         try:
             require(actor, "restore")  # before asking
             incoming = backup.inspect(file)
+            again = backup.erased_since(engine, file)
             safety = backup.default_backup_path(engine).with_suffix(".before-restore.db")
             with Session(engine) as session:
                 current = session.exec(select(func.count()).select_from(Customer)).one()
+            if again:  # said before the question, also with --yes
+                say(
+                    f"{counted(len(again), 'customer')} erased since this backup was taken "
+                    f"({', '.join(again)}) will be erased again after restoring.",
+                    console=err,
+                )
             if not yes and not click.confirm(
                 f"Replace the database ({current:,} customers) with {plain(file)} "
                 f"({incoming.customers:,} customers)? "
@@ -609,6 +641,11 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
         except FrontdeskError as exc:
             fail(error_line(exc))
     say(f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.")
+    if info.erased_again:
+        erased = counted(len(info.erased_again), "customer")
+        were = "was" if len(info.erased_again) == 1 else "were"
+        codes = ", ".join(info.erased_again)
+        say(f"{erased} erased since this backup {were} erased again: {codes}.")
 
 
 @main.command("settings")
@@ -958,7 +995,7 @@ def export_cmd(
     An existing FILE is replaced only with --overwrite; the database's own files never."""
     from frontdesk.data.customers import DirectoryFilter
     from frontdesk.data.errors import TargetExists
-    from frontdesk.data.exporting import export_customers
+    from frontdesk.data.exporting import export_customers, record_export
 
     with opened(ctx, db) as engine:
         actor = acting_apart(ctx, engine)  # a new database's first admin is committed
@@ -973,6 +1010,8 @@ def export_cmd(
                     plain=plain_values,
                     overwrite=overwrite,
                 )
+                record_export(session=session, path=file, count=count, actor=actor)
+                session.commit()
             except TargetExists:
                 fail(f"{file} already exists: nothing exported (--overwrite replaces it)")
             except FrontdeskError as exc:

@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, col, select
 
-from frontdesk.data.audit_text import describe_staff_event
+from frontdesk.data.audit_text import (
+    DATA_EVENTS,
+    SETTING_ITEMS,
+    describe_data_event,
+    describe_setting_event,
+    describe_staff_event,
+)
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import AuditEvent, Customer, Staff
 from frontdesk.data.roles import require
@@ -86,6 +92,12 @@ def _describe(event: AuditEvent, names: object) -> str:
             event.entity_id,
             names,  # type: ignore[arg-type]
         )
+    if event.entity in SETTING_ITEMS:
+        return describe_setting_event(
+            event.entity, event.action, event.actor_name, event.changes, event.entity_id
+        )
+    if event.entity in DATA_EVENTS:
+        return describe_data_event(event.action, event.actor_name, event.changes)
     if event.entity == "staff":
         return describe_staff_event(
             event.action,

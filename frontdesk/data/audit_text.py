@@ -321,16 +321,182 @@ def describe_catalogue_event(
     return f"{head} by {who}: " + "; ".join(parts) if parts else f"{head} by {who}"
 
 
+# Settings items: custom field definitions, tags, customer and note categories, loyalty
+# programs. Each event stores the item's name (unchanged: the same value twice), so that a
+# deleted item is still named and an edit says which item it changed.
+SETTING_ITEMS: dict[str, tuple[str, str]] = {  # entity -> (what a person calls it, name key)
+    "custom_field": ("Custom field", "label"),
+    "tag": ("Tag", "name"),
+    "customer_category": ("Customer category", "name"),
+    "note_category": ("Note category", "name"),
+    "loyalty_program": ("Loyalty program", "name"),
+}
+SETTING_LABELS = {
+    "label": "Label",
+    "name": "Name",
+    "key": "Key",
+    "type": "Type",
+    "required": "Required",
+    "choices": "Choices",
+    "help_text": "Help",
+    "archived": "Archived",
+    "position": "Position",
+    "values": "Values",
+    "symbol": "Symbol",
+    "colour": "Colour",
+    "is_alert": "Alert",
+    "unit": "Unit",
+    "active": "Active",
+    "default_expiry_days": "Points expire after",
+    "points_per_currency_unit": "Points per currency unit",
+    "points_per_visit": "Points per visit",
+}
+SETTING_HEADS = {
+    "create": "added",
+    "update": "changed",
+    "rename": "renamed",
+    "archive": "archived",
+    "unarchive": "unarchived",
+    "delete": "deleted",
+    "move": "moved",
+}
+
+
+def setting_changes(
+    entity: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, tuple[Any, Any]]:
+    """What an audit event of a settings item stores: each changed value as (before, after),
+    and the item's name first even when it did not change. Empty when nothing changed.
+    ``before`` is None for a new item, ``after`` None for a deleted one."""
+    name_key = SETTING_ITEMS[entity][1]
+    old, new = dict(before or {}), dict(after or {})
+    keys = list(dict.fromkeys([*new, *old]))
+    changed = {k: (old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)}
+    if not changed:
+        return {}
+    if name_key not in changed:
+        name = new.get(name_key, old.get(name_key))
+        return {name_key: (name, name), **changed}
+    return {name_key: changed.pop(name_key), **changed}
+
+
+def setting_value(name: str, value: Any) -> str:
+    """A stored value of a settings item: "gold", "yes", "365 days", "Red, Blue"."""
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if name == "default_expiry_days" and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value} days"
+    if name == "type" and isinstance(value, str):
+        return value.replace("_", " ")
+    if name in ("label", "name", "key", "help_text", "symbol", "unit") and isinstance(value, str):
+        return value  # as typed, never read as a date
+    return value_text(name, value)
+
+
+def describe_setting_event(
+    entity: str,
+    action: str,
+    actor_name: str | None,
+    changes: Mapping[str, Any] | None,
+    entity_id: int | None = None,
+) -> str:
+    """A settings item's event as one line: "Tag added by Alex: VIP (colour gold)",
+    "Tag VIP renamed by Alex: Name: VIP → Gold", "Custom field Allergies changed by Alex:
+    Required: no → yes", "Custom field Allergies deleted by Alex (12 values removed)"."""
+    who = actor_name or "system"
+    title, name_key = SETTING_ITEMS.get(entity, (entity.replace("_", " ").capitalize(), "name"))
+    pairs: dict[str, tuple[Any, Any]] = {}
+    for key, pair in dict(changes or {}).items():
+        before, after = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        pairs[key] = (before, after)
+    before_name, after_name = pairs.get(name_key, (None, None))
+    shown_name = before_name or after_name
+    name = str(shown_name) if shown_name not in (None, "") else f"#{entity_id or 0}"
+    changed = {k: v for k, v in pairs.items() if v[0] != v[1]}
+    if action == "update" and set(changed) == {name_key}:
+        action = "rename"
+    verb = SETTING_HEADS.get(action, action.replace("_", " "))
+    if action == "create":
+        name = str(after_name) if after_name not in (None, "") else name
+        details = [
+            f"{SETTING_LABELS.get(key, field_label(key)).lower()} {setting_value(key, after)}"
+            for key, (_before, after) in pairs.items()
+            if key != name_key and after not in (None, "", [], False)
+        ]
+        return f"{title} {verb} by {who}: {name}" + (f" ({', '.join(details)})" if details else "")
+    if action == "delete":
+        gone = pairs.get("values", (None, None))[0]
+        extra = f" ({gone} values removed)" if isinstance(gone, int) and gone else ""
+        return f"{title} {name} {verb} by {who}{extra}"
+    if action == "move":
+        before_pos, after_pos = pairs.get("position", (None, None))
+        if isinstance(before_pos, int) and isinstance(after_pos, int) and before_pos != after_pos:
+            verb += " up" if after_pos < before_pos else " down"
+        return f"{title} {name} {verb} by {who}"
+    if action in ("archive", "unarchive"):
+        return f"{title} {name} {verb} by {who}"
+    parts = [
+        f"{SETTING_LABELS.get(key, field_label(key))}: "
+        f"{setting_value(key, before)} → {setting_value(key, after)}"
+        for key, (before, after) in changed.items()
+    ]
+    return f"{title} {name} {verb} by {who}" + (": " + "; ".join(parts) if parts else "")
+
+
+# Events about the whole database: backups and restores ("database"), exports ("export").
+DATA_EVENTS = ("database", "export")
+
+
+def _count_of(value: Any, noun: str) -> str:
+    count = value if isinstance(value, int) and not isinstance(value, bool) else 0
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def describe_data_event(
+    action: str, actor_name: str | None, changes: Mapping[str, Any] | None
+) -> str:
+    """A backup, restore or export as one line: "Backup made by Alex Admin:
+    frontdesk-20261129.db", "Export of 120 customers by Rita Reception: vip.csv", "Backup
+    restored by Alex Admin: frontdesk-20261129.db (the database it replaced is in
+    frontdesk-20261130.before-restore.db; 2 customers erased since were erased again)".
+    File names are user data: the line is shown as text, never markup."""
+    who = actor_name or "system"
+    after: dict[str, Any] = {}
+    for key, pair in dict(changes or {}).items():
+        after[key] = pair[1] if isinstance(pair, list | tuple) and len(pair) == 2 else pair
+    file = str(after.get("file") or EMPTY)
+    if action == "export":
+        return f"Export of {_count_of(after.get('customers'), 'customer')} by {who}: {file}"
+    if action == "backup":
+        return f"Backup made by {who}: {file}"
+    if action == "restore_backup":
+        notes = []
+        if after.get("safety_copy"):
+            notes.append(f"the database it replaced is in {after['safety_copy']}")
+        again = after.get("erased_again")
+        if isinstance(again, int) and again:
+            were = "was" if again == 1 else "were"
+            notes.append(f"{_count_of(again, 'customer')} erased since {were} erased again")
+        return f"Backup restored by {who}: {file}" + (f" ({'; '.join(notes)})" if notes else "")
+    return f"{action.replace('_', ' ').capitalize()} by {who}: {file}"
+
+
 __all__ = [
     "CATALOGUE_LABELS",
+    "DATA_EVENTS",
     "FIELD_LABELS",
+    "SETTING_ITEMS",
     "Names",
     "catalogue_value",
     "change_text",
     "colour_name",
     "describe_catalogue_event",
     "describe_customer_event",
+    "describe_data_event",
+    "describe_setting_event",
     "describe_staff_event",
     "field_label",
+    "setting_changes",
+    "setting_value",
     "value_text",
 ]

@@ -7,6 +7,21 @@ is private (0600). Restoring first saves the current database next to it, then c
 backup in through the same API (other connections see the old or the new database, never a
 mix), then migrates it to this version's schema if it was made by an older one.
 
+Erasures outlive a restore. A backup taken before a customer was erased still holds the
+person; restoring it must not bring them back. So the backup is first copied to a private
+staging file next to the database and brought to this version's schema there; every customer
+erased in the current database (``customer.erased_at``) whose record the backup holds
+unerased (the same id, code and creation time: the same record, never a namesake from
+another database) is erased again there with :func:`privacy.erase_customer`, and the restore
+is recorded in its audit log; only then does the staging copy replace the live database, in
+one step. Other desks see the current database or the restored one with the erasures
+re-applied, never the erased people; a failure before that step leaves everything as it was.
+:func:`erased_since` says beforehand how many will be erased again.
+
+Backups, restores and exports are recorded in the audit log (entity ``database``, actions
+``backup`` and ``restore_backup``; exports in :mod:`frontdesk.data.exporting`), with the file
+names, never a path's folders (``file``) and, for a restore, the safety copy's name.
+
 PostgreSQL has its own tools (``pg_dump``/``pg_restore``); these functions say so.
 """
 
@@ -15,16 +30,29 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from frontdesk.data.db import HEAD_REVISION, alembic_config, is_sqlite, migrate
+from frontdesk.data import audit
+from frontdesk.data.db import (
+    HEAD_REVISION,
+    alembic_config,
+    create_bare_engine,
+    is_sqlite,
+    migrate,
+    read_engine,
+)
 from frontdesk.data.errors import InvalidState, ValidationFailed
 from frontdesk.data.models import Staff
 from frontdesk.data.roles import require
+
+# The audit log's record kind for backups and restores (entity id 0: the database itself).
+AUDIT_ENTITY = "database"
 
 
 @dataclass(frozen=True)
@@ -33,6 +61,16 @@ class BackupInfo:
     size: int
     customers: int
     revision: str
+
+
+@dataclass(frozen=True)
+class RestoreInfo(BackupInfo):
+    """What a restore brought back: the backup's :class:`BackupInfo`, where the database
+    that was replaced went, and the codes of the customers erased again (erased in the
+    replaced database after the backup was taken)."""
+
+    safety_copy: Path | None = None
+    erased_again: tuple[str, ...] = ()
 
 
 def _database_path(engine: Engine) -> Path:
@@ -77,9 +115,22 @@ def inspect(path: Path) -> BackupInfo:
 
 
 def backup(engine: Engine, target: Path, *, actor: Staff | None) -> BackupInfo:
-    """Copy the live database to ``target`` (which must not exist yet). Admins only."""
+    """Copy the live database to ``target`` (which must not exist yet). Admins only.
+
+    Recorded in the audit log once the copy is complete ("Backup made by ...: NAME")."""
     require(actor, "backup")
-    return _copy(engine, target)
+    info = _copy(engine, target)
+    with Session(engine) as session:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity=AUDIT_ENTITY,
+            entity_id=0,
+            action="backup",
+            changes={"file": (None, info.path.name), "customers": (None, info.customers)},
+        )
+        session.commit()
+    return info
 
 
 def _copy(engine: Engine, target: Path) -> BackupInfo:
@@ -112,10 +163,116 @@ def _copy(engine: Engine, target: Path) -> BackupInfo:
     return inspect(target)
 
 
-def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | None) -> BackupInfo:
+def _records(conn: sqlite3.Connection | None, sql: str) -> dict[int, tuple[str, str]]:
+    if conn is None:
+        return {}
+    return {int(row[0]): (str(row[1]), str(row[2])) for row in conn.execute(sql)}
+
+
+_ERASED = "SELECT id, code, created_at FROM customer WHERE erased_at IS NOT NULL"
+_UNERASED = "SELECT id, code, created_at FROM customer WHERE erased_at IS NULL"
+
+
+def _erased_now(engine: Engine) -> dict[int, tuple[str, str]]:
+    """The live database's erased customers: id -> (code, created_at as stored)."""
+    with read_engine(engine).connect() as conn:
+        rows = {int(r[0]): (str(r[1]), str(r[2])) for r in conn.exec_driver_sql(_ERASED).fetchall()}
+        conn.rollback()
+    return rows
+
+
+def _to_erase_again(erased: dict[int, tuple[str, str]], conn: sqlite3.Connection) -> list[str]:
+    """Codes of the records in ``conn``'s database that are erased in ``erased`` (the live
+    database) and not in it: the same id, code and creation time, so the same record."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(customer)")}
+    sql = _UNERASED if "erased_at" in columns else _UNERASED.split(" WHERE ")[0]
+    unerased = _records(conn, sql)
+    return [
+        code for cid, (code, made) in sorted(erased.items()) if unerased.get(cid) == (code, made)
+    ]
+
+
+def erased_since(engine: Engine, source: Path) -> list[str]:
+    """Codes of the customers erased in the live database that the backup at ``source`` still
+    holds (taken before their erasure): :func:`restore` erases them again."""
+    _database_path(engine)
+    erased = _erased_now(engine)
+    if not erased:
+        return []
+    conn = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        return _to_erase_again(erased, conn)
+    except sqlite3.DatabaseError:
+        raise ValidationFailed("file", f"{source} is not a Frontdesk database") from None
+    finally:
+        conn.close()
+
+
+def _stand_in(actor: Staff | None, session: Session) -> Staff | None:
+    """The actor as the restored database knows them: the same id only when that staff row
+    is the same person (a backup may predate them or give the id to someone else)."""
+    if actor is None:
+        return None
+    same = session.get(Staff, actor.id) if actor.id is not None else None
+    return Staff(
+        id=actor.id if same is not None and same.name == actor.name else None,
+        name=actor.name,
+        role=actor.role,
+    )
+
+
+def _staging_path(db: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{db.name}.restoring-", suffix=".db", dir=db.parent)
+    os.close(fd)  # mkstemp: readable by its owner only
+    return Path(name)
+
+
+def _remove_staging(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal", "-writers"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _prepare(
+    staged: Engine, erased: dict[int, tuple[str, str]], done: list[str], actor: Staff | None
+) -> None:
+    """Erase again, in the staging copy, the customers erased in the live database that it
+    holds unerased (those not in ``done`` yet, which it extends).
+
+    A record the backup has merged into another customer is erased with that customer (the
+    same person, as erasure always goes); when that customer is not erased in the live
+    database (a backup from another line of history), nothing is guessed: InvalidState."""
+    from frontdesk.data.customers import get_by_code
+    from frontdesk.data.privacy import erase_customer
+
+    with staged.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert isinstance(raw, sqlite3.Connection)
+        conn.rollback()
+        codes = [c for c in _to_erase_again(erased, raw) if c not in done]
+    if not codes:
+        return
+    with Session(staged) as session:
+        who = _stand_in(actor, session)
+    for code in codes:
+        with Session(staged) as session:
+            person = get_by_code(session=session, code=code)  # merges followed
+            if person.erased_at is not None:  # erased with a record merged into them
+                continue
+            if person.code != code and person.id not in erased:
+                raise InvalidState(
+                    f"{code} is erased here, but the backup has it merged into {person.code}, "
+                    "who is not: erasing it again there would erase them too. Nothing restored"
+                )
+        erase_customer(engine=staged, code=code, actor=who)
+        done.append(code)
+
+
+def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | None) -> RestoreInfo:
     """Replace the live database with the backup at ``source``. Admins only.
 
-    The current database is saved to ``safety_copy`` first. Returns what was restored.
+    The current database is saved to ``safety_copy`` first. Customers erased in the current
+    database since the backup was taken are erased again (see the module's docstring), and
+    the restore is recorded in the restored database's audit log. Returns what was restored.
     """
     require(actor, "restore")
     db = _database_path(engine)
@@ -132,21 +289,67 @@ def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | N
             f"{source} was made by a newer Frontdesk (schema {info.revision}; this one knows up "
             f"to {HEAD_REVISION}): upgrade Frontdesk first",
         )
-    _copy(engine, safety_copy)
-    incoming = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    staging = _staging_path(db)
+    erased_again: list[str] = []
     try:
-        with engine.connect() as conn:
-            live = conn.connection.dbapi_connection
-            assert isinstance(live, sqlite3.Connection)
-            conn.rollback()
-            incoming.backup(live)
-    except sqlite3.Error as exc:
-        raise InvalidState(f"could not restore: {exc}") from None
+        incoming = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            target = sqlite3.connect(staging)
+            try:
+                incoming.backup(target)
+            finally:
+                target.close()
+        except sqlite3.Error as exc:
+            raise InvalidState(f"could not read {source}: {exc}") from None
+        finally:
+            incoming.close()
+        staged = create_bare_engine(staging)
+        try:
+            migrate(staged)
+            _prepare(staged, _erased_now(engine), erased_again, actor)
+            _copy(engine, safety_copy)
+            # Erased by another desk while this ran: erased in the incoming copy too.
+            _prepare(staged, _erased_now(engine), erased_again, actor)
+            with Session(staged) as session:
+                audit.record(
+                    session=session,
+                    actor=_stand_in(actor, session),
+                    entity=AUDIT_ENTITY,
+                    entity_id=0,
+                    action="restore_backup",
+                    changes={
+                        "file": (None, source.name),
+                        "safety_copy": (None, safety_copy.name),
+                        "customers": (None, info.customers),
+                        "erased_again": (None, len(erased_again)),
+                    },
+                )
+                session.commit()
+            try:
+                with staged.connect() as out, engine.connect() as conn:
+                    live = conn.connection.dbapi_connection
+                    copy = out.connection.dbapi_connection
+                    assert isinstance(live, sqlite3.Connection)
+                    assert isinstance(copy, sqlite3.Connection)
+                    out.rollback()
+                    conn.rollback()
+                    copy.backup(live)
+            except sqlite3.Error as exc:
+                raise InvalidState(f"could not restore: {exc}") from None
+        finally:
+            staged.dispose()
     finally:
-        incoming.close()
+        _remove_staging(staging)
     migrate(engine)
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.rollback()
     _private(db)
-    return info
+    return RestoreInfo(
+        info.path,
+        info.size,
+        info.customers,
+        info.revision,
+        safety_copy=safety_copy,
+        erased_again=tuple(erased_again),
+    )

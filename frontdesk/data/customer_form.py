@@ -158,12 +158,24 @@ def form_errors(form: CustomerForm, *, region: str | None) -> dict[str, str]:
     return errors
 
 
-def custom_errors(definitions: list[CustomField], values: dict[str, str]) -> dict[str, str]:
-    """{field key: message} for every custom field whose typed value is refused."""
+def custom_errors(
+    definitions: list[CustomField],
+    values: dict[str, str],
+    stored: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """{field key: message} for every custom field whose typed value is refused.
+
+    ``stored``: the customer's saved values when editing (None for a new customer). A
+    required field must be filled for a new customer and cannot be cleared; an existing
+    customer who never had a value (saved before the field was made required) may be saved
+    with it still empty."""
     errors: dict[str, str] = {}
     for definition in definitions:
+        keep_empty = stored is not None and not stored.get(definition.key, "").strip()
         try:
-            custom_fields.parse_value(definition, values.get(definition.key, ""))
+            custom_fields.parse_value(
+                definition, values.get(definition.key, ""), keep_empty=keep_empty
+            )
         except ValidationFailed as exc:
             errors[definition.key] = exc.message
     return errors
@@ -203,7 +215,12 @@ def save_customer_form(
         name, message = next(iter(errors.items()))
         raise ValidationFailed(name, message)
     definitions = custom_fields.list_fields(session=session)
-    bad = custom_errors(definitions, form.custom)
+    stored_custom: dict[str, str] | None = (
+        None
+        if form.customer_id is None
+        else custom_fields.values_of(session=session, customer_id=form.customer_id)
+    )
+    bad = custom_errors(definitions, form.custom, stored_custom)
     if bad:
         key, message = next(iter(bad.items()))
         raise ValidationFailed(f"cf_{key}", message)
@@ -219,7 +236,6 @@ def save_customer_form(
             region=region,
         )
         changed.extend(k for k, v in values.items() if v not in (None, "", False))
-        stored_custom: dict[str, str] = {}
     else:
         current = svc.get_customer(session=session, customer_id=form.customer_id)
         before = current.version
@@ -236,7 +252,6 @@ def save_customer_form(
         )
         if customer.version != before:
             changed.extend(update)
-        stored_custom = custom_fields.values_of(session=session, customer_id=form.customer_id)
     assert customer.id is not None
     customer_id = customer.id
 
@@ -264,14 +279,19 @@ def save_customer_form(
         changed.append("tags")
 
     active = {d.key for d in definitions}
+    saved = stored_custom or {}
     custom = {
         k: v
         for k, v in form.custom.items()
-        if k in active and v.strip() != stored_custom.get(k, "").strip()
+        if k in active and v.strip() != saved.get(k, "").strip()
     }
     if custom:
         done = custom_fields.set_values(
-            session=session, customer_id=customer_id, values=custom, actor=actor
+            session=session,
+            customer_id=customer_id,
+            values=custom,
+            actor=actor,
+            new_customer=form.customer_id is None,
         )
         changed.extend(f"custom: {k}" for k in done)
     return SaveResult(

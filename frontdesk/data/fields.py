@@ -12,6 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
+from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import Customer, CustomField, CustomFieldValue, FieldType, Staff
 from frontdesk.data.roles import require
@@ -20,6 +21,38 @@ from frontdesk.data.validation import check_text, clean_line, clean_multiline, c
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 YES = {"yes", "y", "true", "1", "on", "ja", "si", "oui"}
 NO = {"no", "n", "false", "0", "off", "nee", "non"}
+
+
+def _snapshot(field: CustomField) -> dict[str, Any]:
+    """A definition's audited values."""
+    return {
+        "label": field.label,
+        "key": field.key,
+        "type": field.type,
+        "required": bool(field.required),
+        "choices": list(field.choices or []) or None,
+        "help_text": field.help_text,
+    }
+
+
+def _record(
+    session: Session,
+    actor: Staff | None,
+    field: CustomField,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    changes = setting_changes("custom_field", before, after)
+    if changes:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity="custom_field",
+            entity_id=field.id or 0,
+            action=action,
+            changes=changes,
+        )
 
 
 def list_fields(*, session: Session, include_archived: bool = False) -> list[CustomField]:
@@ -72,7 +105,9 @@ def save_field(
             raise NotFound("custom field", field_id)
         if field.type != type_value and count_values(session=session, field_id=field_id):
             raise ValidationFailed("type", "the type cannot change once values exist")
+        before: dict[str, Any] | None = _snapshot(field)
     else:
+        before = None
         last = session.execute(
             sa_select(func.coalesce(func.max(col(CustomField.position)), 0))
         ).scalar_one()
@@ -87,6 +122,7 @@ def save_field(
         field.position = position
     session.add(field)
     session.flush()
+    _record(session, actor, field, "update" if before else "create", before, _snapshot(field))
     return field
 
 
@@ -97,9 +133,18 @@ def archive_field(
     field = session.get(CustomField, field_id)
     if field is None:
         raise NotFound("custom field", field_id)
+    was = bool(field.archived)
     field.archived = archived
     session.add(field)
     session.flush()
+    _record(
+        session,
+        actor,
+        field,
+        "archive" if archived else "unarchive",
+        {"label": field.label, "archived": was},
+        {"label": field.label, "archived": bool(archived)},
+    )
     return field
 
 
@@ -120,6 +165,7 @@ def delete_field(*, session: Session, field_id: int, actor: Staff | None) -> int
     if field is None:
         raise NotFound("custom field", field_id)
     gone = count_values(session=session, field_id=field_id)
+    _record(session, actor, field, "delete", {**_snapshot(field), "values": gone}, None)
     session.execute(delete(CustomFieldValue).where(col(CustomFieldValue.field_id) == field_id))
     session.delete(field)
     session.flush()
@@ -139,8 +185,11 @@ class Parsed:
         return self == Parsed()
 
 
-def parse_value(field: CustomField, raw: Any) -> Parsed:
-    """Validate a typed value against its field definition (raises ValidationFailed)."""
+def parse_value(field: CustomField, raw: Any, *, keep_empty: bool = False) -> Parsed:
+    """Validate a typed value against its field definition (raises ValidationFailed).
+
+    An empty value of a required field is refused, unless ``keep_empty``: the customer has
+    no value yet (saved before the field was made required) and the edit leaves it so."""
     key = f"cf_{field.key}"
     long_text = field.type == FieldType.LONG_TEXT.value
     if isinstance(raw, list):
@@ -154,7 +203,7 @@ def parse_value(field: CustomField, raw: Any) -> Parsed:
         text = clean_text(raw_text)
         items = []
     if text is None and not items:
-        if field.required:
+        if field.required and not keep_empty:
             raise ValidationFailed(key, f"{field.label} is required")
         return Parsed()
     kind = field.type
@@ -230,19 +279,30 @@ def values_of(*, session: Session, customer_id: int) -> dict[str, str]:
 
 
 def set_values(
-    *, session: Session, customer_id: int, values: dict[str, Any], actor: Staff | None
+    *,
+    session: Session,
+    customer_id: int,
+    values: dict[str, Any],
+    actor: Staff | None,
+    new_customer: bool = False,
 ) -> dict[str, tuple[str, str]]:
-    """Set custom field values by key (validated); returns {key: (before, after)} of changes."""
+    """Set custom field values by key (validated); returns {key: (before, after)} of changes.
+
+    Required active fields: a value of one cannot be cleared; ``new_customer`` (the values of
+    a customer being added) also refuses one missing from ``values``. A customer saved before
+    a field was made required keeps their empty value until someone fills it."""
     require(actor, "customers.write")
     if session.get(Customer, customer_id) is None:
         raise ValidationFailed("customer_id", "no such customer")
     fields = {f.key: f for f in list_fields(session=session)}
+    for key in values:
+        if key not in fields:
+            raise ValidationFailed(f"cf_{key}", f"no active custom field {key!r}")
+    if new_customer:
+        check_required(session=session, values=values)
     changes: dict[str, tuple[str, str]] = {}
     for key, raw in values.items():
-        field = fields.get(key)
-        if field is None:
-            raise ValidationFailed(f"cf_{key}", f"no active custom field {key!r}")
-        parsed = parse_value(field, raw)
+        field = fields[key]
         row = session.exec(
             select(CustomFieldValue).where(
                 col(CustomFieldValue.customer_id) == customer_id,
@@ -250,6 +310,7 @@ def set_values(
             )
         ).first()
         before = show_value(field, row)
+        parsed = parse_value(field, raw, keep_empty=not new_customer and not before)
         if parsed.empty:
             if row is not None:
                 session.delete(row)
@@ -279,10 +340,17 @@ def set_values(
     return changes
 
 
+def _blank(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return not any(clean_text(str(v)) for v in value)
+    return not clean_text(str(value if value is not None else ""))
+
+
 def check_required(*, session: Session, values: dict[str, Any]) -> None:
-    """Raise for the first required active field missing from ``values``."""
+    """Raise for the first required active field missing from ``values`` (a new customer's
+    custom values): ``ValidationFailed("cf_<key>", "<Label> is required")``."""
     for field in list_fields(session=session):
-        if field.required and not clean_text(str(values.get(field.key) or "")):
+        if field.required and _blank(values.get(field.key)):
             raise ValidationFailed(f"cf_{field.key}", f"{field.label} is required")
 
 
@@ -371,9 +439,18 @@ def move_field(*, session: Session, field_id: int, direction: int, actor: Staff 
     target = index + direction
     if not 0 <= target < len(ordered):
         return
+    moved = ordered[index]
     ordered[index], ordered[target] = ordered[target], ordered[index]
     for position, f in enumerate(ordered, start=1):
         if f.position != position:
             f.position = position
             session.add(f)
     session.flush()
+    _record(
+        session,
+        actor,
+        moved,
+        "move",
+        {"label": moved.label, "position": index + 1},
+        {"label": moved.label, "position": target + 1},
+    )

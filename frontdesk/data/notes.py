@@ -7,6 +7,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
+from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import (
     Booking,
@@ -45,10 +46,12 @@ def save_category(
     clash = session.exec(select(NoteCategory).where(col(NoteCategory.name) == clean)).first()
     if clash is not None and clash.id != category_id:
         raise ValidationFailed("name", f"A note category called {clean!r} already exists")
+    before: dict[str, object] | None = None
     if category_id:
         category = session.get(NoteCategory, category_id)
         if category is None:
             raise NotFound("note category", category_id)
+        before = {"name": category.name, "is_alert": bool(category.is_alert)}
     else:
         last = session.execute(
             sa_select(func.coalesce(func.max(col(NoteCategory.position)), 0))
@@ -58,6 +61,18 @@ def save_category(
     category.is_alert = is_alert
     session.add(category)
     session.flush()
+    changes = setting_changes(
+        "note_category", before, {"name": category.name, "is_alert": bool(is_alert)}
+    )
+    if changes:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity="note_category",
+            entity_id=category.id or 0,
+            action="update" if before else "create",
+            changes=changes,
+        )
     return category
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
+from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import InsufficientPoints, InvalidState, NotFound, ValidationFailed
 from frontdesk.data.models import (
     Customer,
@@ -78,6 +79,7 @@ def save_program(
     program = session.get(LoyaltyProgram, program_id) if program_id else LoyaltyProgram(name=clean)
     if program is None:
         raise NotFound("loyalty program", program_id)
+    before = _program_values(program) if program_id else None
     program.name = clean
     program.unit = unit_text
     program.active = active
@@ -86,7 +88,29 @@ def save_program(
     program.points_per_visit = points_per_visit
     session.add(program)
     session.flush()
+    changes = setting_changes("loyalty_program", before, _program_values(program))
+    if changes:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity="loyalty_program",
+            entity_id=program.id or 0,
+            action="update" if before else "create",
+            changes=changes,
+        )
     return program
+
+
+def _program_values(program: LoyaltyProgram) -> dict[str, Any]:
+    """A program's audited values."""
+    return {
+        "name": program.name,
+        "unit": program.unit,
+        "active": bool(program.active),
+        "default_expiry_days": program.default_expiry_days,
+        "points_per_currency_unit": program.points_per_currency_unit,
+        "points_per_visit": program.points_per_visit,
+    }
 
 
 # --------------------------------------------------------------------------- enrolments

@@ -147,7 +147,7 @@ def save_category_form(
 
 def add_tag_form(*, session: Session, name: str, actor: Staff | None) -> Tag:
     require(actor, "settings")
-    return tags.create_tag(session=session, name=name)
+    return tags.create_tag(session=session, name=name, actor=actor)
 
 
 # --------------------------------------------------------------------------- loyalty programs

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
+from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.colours import normalise_colour
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Category, CustomerTag, Staff, Tag
@@ -20,8 +23,32 @@ def tag_name(value: str | None, *, field: str = "name") -> str:
     return clean
 
 
-def create_tag(*, session: Session, name: str, colour: str | None = None) -> Tag:
-    """A new tag; ``colour`` is ``#rgb``, ``#rrggbb`` or a colour name (stored as hex)."""
+def _record_item(
+    session: Session,
+    actor: Staff | None,
+    entity: str,
+    entity_id: int,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object] | None,
+) -> None:
+    """Audit a tag or a customer category: created (no ``before``) or changed."""
+    changes = setting_changes(entity, before, after)
+    if changes:
+        audit.record(
+            session=session,
+            actor=actor,
+            entity=entity,
+            entity_id=entity_id,
+            action="update" if before else "create",
+            changes=changes,
+        )
+
+
+def create_tag(
+    *, session: Session, name: str, colour: str | None = None, actor: Staff | None = None
+) -> Tag:
+    """A new tag; ``colour`` is ``#rgb``, ``#rrggbb`` or a colour name (stored as hex).
+    Audited with ``actor`` (an import's tags without one: "system")."""
     clean = tag_name(name)
     key = fold(clean)
     if session.exec(select(Tag).where(col(Tag.key) == key)).first():
@@ -29,6 +56,7 @@ def create_tag(*, session: Session, name: str, colour: str | None = None) -> Tag
     tag = Tag(name=clean, key=key, colour=normalise_colour(colour))
     session.add(tag)
     session.flush()
+    _record_item(session, actor, "tag", tag.id or 0, None, {"name": tag.name, "colour": tag.colour})
     return tag
 
 
@@ -123,10 +151,12 @@ def save_category(
     clash = session.exec(select(Category).where(col(Category.name) == clean)).first()
     if clash is not None and clash.id != category_id:
         raise ValidationFailed("name", f"A category called {clean!r} already exists")
+    before: dict[str, object] | None = None
     if category_id:
         category = session.get(Category, category_id)
         if category is None:
             raise ValidationFailed("name", "no such category")
+        before = {"name": category.name, "symbol": category.symbol, "colour": category.colour}
     else:
         last = session.execute(
             sa_select(func.coalesce(func.max(col(Category.position)), 0))
@@ -135,4 +165,6 @@ def save_category(
     category.name, category.symbol, category.colour = clean, mark, colour_value
     session.add(category)
     session.flush()
+    after = {"name": category.name, "symbol": category.symbol, "colour": category.colour}
+    _record_item(session, actor, "customer_category", category.id or 0, before, after)
     return category

@@ -89,6 +89,9 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         self.business_region = "US"
         self.custom_fields: list[CustomField] = []
         self.initial: CustomerForm | None = None  # what was loaded: 'dirty' compares with it
+        # The customer's saved custom values (editing): a required field they never had a
+        # value for may stay empty; None for a new customer (required fields must be filled).
+        self.stored_custom: dict[str, str] | None = None
         self.duplicate: DuplicateCustomer | None = None
         self.conflict: Customer | None = None
         self.saving = False
@@ -338,6 +341,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         self.query_one("#f-phone_country", Select).value = data.region
         await self.mount_custom_fields(data.custom_fields, data.custom_values)
         customer = data.customer
+        self.stored_custom = dict(data.custom_values) if customer is not None else None
         if customer is not None and data.form is not None:
             self.fill(data.form)
             self.title = plain(f"Edit {customer.code} {customer.full_name}")
@@ -469,7 +473,8 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         for name in formdata.TEXT_FIELDS:
             if show_empty or form.text(name):
                 self.show_error(name, errors.get(name))
-        bad_custom = custom_errors(self.custom_fields, form.custom) if show_empty else {}
+        stored = self.stored_custom
+        bad_custom = custom_errors(self.custom_fields, form.custom, stored) if show_empty else {}
         for f in self.custom_fields:
             self.show_custom_error(f.key, bad_custom.get(f.key))
         return next(iter(errors), None), next(iter(bad_custom), None)
@@ -483,7 +488,8 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             key = input_id[3:]
             definition = next((f for f in self.custom_fields if f.key == key), None)
             if definition is not None:
-                message = custom_errors([definition], {key: event.value}).get(key)
+                stored = self.stored_custom
+                message = custom_errors([definition], {key: event.value}, stored).get(key)
                 self.show_custom_error(key, message)
             return
         name = input_id[2:]

@@ -1194,7 +1194,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
 
     def _export(self, path: Path, *, plain: bool = False, overwrite: bool = False) -> None:
         from frontdesk.data.errors import FrontdeskError
-        from frontdesk.data.exporting import export_customers
+        from frontdesk.data.exporting import export_customers, record_export
 
         ids = sorted(self.selected) or None
         filters, text, app = self.effective_filters(), self.query_text, self.fd
@@ -1218,6 +1218,13 @@ class DirectoryScreen(FrontdeskScreen[None]):
                 return 0, f"Cannot write {path}: {exc.strerror or exc}"
             except FrontdeskError as exc:  # e.g. more than the desk may export
                 return 0, f"Not exported: {exc}"
+            try:  # the file is complete: into the audit log, in a write of its own
+                app.write(lambda s: record_export(session=s, path=path, count=count, actor=actor))
+            except FrontdeskError as exc:
+                return count, (
+                    f"Exported {counted(count, 'customer')} to {path}, but the audit log could "
+                    f"not record it: {exc}"
+                )
             return count, None
 
         self.run_task(job, self._exported(path), group="export")
