@@ -257,6 +257,7 @@ def _prepare(
         with Session(staged) as session:
             person = get_by_code(session=session, code=code)  # merges followed
             if person.erased_at is not None:  # erased with a record merged into them
+                done.append(code)  # (counted as the preview counts it: erased again)
                 continue
             if person.code != code and person.id not in erased:
                 raise InvalidState(
@@ -306,36 +307,23 @@ def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | N
         staged = create_bare_engine(staging)
         try:
             migrate(staged)
-            _prepare(staged, _erased_now(engine), erased_again, actor)
-            _copy(engine, safety_copy)
-            # Erased by another desk while this ran: erased in the incoming copy too.
-            _prepare(staged, _erased_now(engine), erased_again, actor)
-            with Session(staged) as session:
-                audit.record(
-                    session=session,
-                    actor=_stand_in(actor, session),
-                    entity=AUDIT_ENTITY,
-                    entity_id=0,
-                    action="restore_backup",
-                    changes={
-                        "file": (None, source.name),
-                        "safety_copy": (None, safety_copy.name),
-                        "customers": (None, info.customers),
-                        "erased_again": (None, len(erased_again)),
-                    },
-                )
-                session.commit()
-            try:
-                with staged.connect() as out, engine.connect() as conn:
-                    live = conn.connection.dbapi_connection
-                    copy = out.connection.dbapi_connection
-                    assert isinstance(live, sqlite3.Connection)
-                    assert isinstance(copy, sqlite3.Connection)
-                    out.rollback()
-                    conn.rollback()
-                    copy.backup(live)
-            except sqlite3.Error as exc:
-                raise InvalidState(f"could not restore: {exc}") from None
+            _prepare(staged, _erased_now(engine), erased_again, actor)  # the slow part
+            with engine.connect() as conn:
+                live = conn.connection.dbapi_connection
+                assert isinstance(live, sqlite3.Connection)
+                conn.rollback()
+                # From the safety copy to the swap, the writer's turn is held: another desk's
+                # save (an erasure, a new customer) waits, instead of landing in neither the
+                # safety copy nor the restored database, or being undone by the swap.
+                take_turn = getattr(live, "take_turn", None)
+                if take_turn is not None:
+                    take_turn()
+                try:
+                    _swap(engine, staged, live, source, safety_copy, info, erased_again, actor)
+                finally:
+                    end_turn = getattr(live, "end_turn", None)
+                    if end_turn is not None:
+                        end_turn()
         finally:
             staged.dispose()
     finally:
@@ -353,3 +341,52 @@ def restore(engine: Engine, source: Path, safety_copy: Path, *, actor: Staff | N
         safety_copy=safety_copy,
         erased_again=tuple(erased_again),
     )
+
+
+def _swap(
+    engine: Engine,
+    staged: Engine,
+    live: sqlite3.Connection,
+    source: Path,
+    safety_copy: Path,
+    info: BackupInfo,
+    erased_again: list[str],
+    actor: Staff | None,
+) -> None:
+    """With the writer's turn held: the safety copy, the erasures made meanwhile, the
+    restore's audit event, then the staging copy into the live database (``live``). A
+    failure before the swap removes the safety copy (nothing was replaced)."""
+    _copy(engine, safety_copy)
+    swapping = False
+    try:
+        # Erased by another desk while the first pass ran: erased in the incoming copy too.
+        _prepare(staged, _erased_now(engine), erased_again, actor)
+        with Session(staged) as session:
+            audit.record(
+                session=session,
+                actor=_stand_in(actor, session),
+                entity=AUDIT_ENTITY,
+                entity_id=0,
+                action="restore_backup",
+                changes={
+                    "file": (None, source.name),
+                    "safety_copy": (None, safety_copy.name),
+                    "customers": (None, info.customers),
+                    "erased_again": (None, len(erased_again)),
+                },
+            )
+            session.commit()
+        with staged.connect() as out:
+            copy = out.connection.dbapi_connection
+            assert isinstance(copy, sqlite3.Connection)
+            out.rollback()
+            swapping = True
+            copy.backup(live)
+    except sqlite3.Error as exc:
+        if not swapping:
+            safety_copy.unlink(missing_ok=True)
+        raise InvalidState(f"could not restore: {exc}") from None
+    except BaseException:
+        if not swapping:
+            safety_copy.unlink(missing_ok=True)
+        raise

@@ -154,7 +154,9 @@ def test_restore_of_a_merged_and_erased_customer_leaves_nothing(
         copy = backup.backup(engine, db.parent / "backups" / "old.db", actor=admin).path
         erase_customer(engine=engine, code=code, actor=admin)
         restored = backup.restore(engine, copy, db.parent / "backups" / "safety.db", actor=admin)
-        assert restored.erased_again == (code,)  # one person (the merged record with them)
+        # The person's record and the old one merged into it (both erased, as the preview
+        # lists them).
+        assert restored.erased_again[0] == code and len(restored.erased_again) == 2
         with Session(engine) as s:
             records = s.exec(select(Customer).where(col(Customer.first_name) == ERASED_NAME))
             assert len(list(records)) == 2
@@ -297,3 +299,88 @@ def test_a_backup_that_merged_an_erased_record_into_someone_else_is_refused(
     with Session(engine) as s:  # as it was: Ada here, Bob erased
         assert svc.get_by_code(session=s, code=ada).first_name == "Ada"
         assert svc.get_by_code(session=s, code=bob).erased_at is not None
+
+
+def test_a_save_at_another_desk_during_the_swap_waits_and_lands(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the safety copy to the swap another desk's save waits for its turn: an erasure
+    made then is not undone by the swap, a new customer is not in neither file; both land in
+    the restored database once it is in place."""
+    import threading
+    import time
+
+    ada = add(engine, "Ada", "+14155550101")
+    bob = add(engine, "Bob", "+14155550102")
+    copy = backup.backup(engine, tmp_path / "old.db", actor=ADMIN).path
+    erase_customer(engine=engine, code=ada, actor=ADMIN)
+    real = backup._prepare
+    calls: list[int] = []
+    desk: list[threading.Thread] = []
+
+    def other_desk() -> None:
+        erase_customer(engine=engine, code=bob, actor=ADMIN)
+        add(engine, "Cy", "+14155550103")
+
+    def spy(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:  # the second pass: the turn is held by the restore
+            thread = threading.Thread(target=other_desk)
+            thread.start()
+            desk.append(thread)
+            time.sleep(0.3)
+            assert thread.is_alive(), "the other desk's erasure did not wait for the swap"
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backup, "_prepare", spy)
+    restored = backup.restore(engine, copy, tmp_path / "safety.db", actor=ADMIN)
+    desk[0].join(timeout=30)
+    assert not desk[0].is_alive()
+    assert restored.erased_again == (ada,)
+    with Session(engine) as s:
+        assert svc.get_by_code(session=s, code=bob).erased_at is not None
+        names = {c.first_name for c in s.exec(select(Customer))}
+    assert "Cy" in names and "Bob" not in names and "Ada" not in names
+
+
+def test_the_preview_counts_as_the_restore_does(shop: tuple[Path, Path, str]) -> None:  # noqa: F811
+    """A customer erased with a record merged into them: the preview and the result name the
+    same customers."""
+    db, _, code = shop
+    engine = open_database(db)
+    try:
+        with Session(engine, expire_on_commit=False) as s:
+            admin = s.exec(select(Staff).where(col(Staff.username) == "admin")).one()
+        copy = backup.backup(engine, db.parent / "backups" / "old.db", actor=admin).path
+        erase_customer(engine=engine, code=code, actor=admin)
+        preview = backup.erased_since(engine, copy)
+        restored = backup.restore(engine, copy, db.parent / "backups" / "safety.db", actor=admin)
+        assert sorted(preview) == sorted(restored.erased_again) and len(preview) >= 1
+    finally:
+        engine.dispose()
+
+
+def test_a_restore_failing_before_the_swap_leaves_no_safety_copy(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontdesk.data.errors import InvalidState
+
+    ada = add(engine, "Ada", "+14155550101")
+    copy = backup.backup(engine, tmp_path / "old.db", actor=ADMIN).path
+    erase_customer(engine=engine, code=ada, actor=ADMIN)
+    real = backup._prepare
+    calls: list[int] = []
+
+    def spy(*args: object, **kwargs: object) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise InvalidState("the second pass failed")
+        real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(backup, "_prepare", spy)
+    with pytest.raises(InvalidState):
+        backup.restore(engine, copy, tmp_path / "safety.db", actor=ADMIN)
+    assert not (tmp_path / "safety.db").exists()
+    assert not list(tmp_path.glob(".*restoring*"))
+    with Session(engine) as s:  # nothing replaced: Ada stays erased
+        assert svc.get_by_code(session=s, code=ada).erased_at is not None
