@@ -213,7 +213,7 @@ def _carry_extras(
         for name in names:
             key = fold(name)
             if key not in by_key:
-                by_key[key] = tags.create_tag(session=session, name=name).id
+                by_key[key] = tags.create_tag(session=session, name=name, actor=actor).id
             ids.add(by_key[key] or 0)
         tags.set_tags(session=session, customer_id=customer_id, tag_ids=ids, actor=actor)
     if extras.get("custom"):

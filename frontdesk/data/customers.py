@@ -1518,15 +1518,20 @@ def count_matches(
     return int(_raw(session, sql, params)[0][0])
 
 
-def last_visits(*, session: Session, customer_ids: Sequence[int]) -> dict[int, datetime]:
-    """Last completed booking per customer, for a page of customers."""
+def last_visits(
+    *, session: Session, customer_ids: Sequence[int], staff_id: int | None = None
+) -> dict[int, datetime]:
+    """Last completed booking per customer, for a page of customers (with ``staff_id``: with
+    that staff member, a therapist's own)."""
     if not customer_ids:
         return {}
+    whose = [] if staff_id is None else [col(Booking.staff_id) == staff_id]
     stmt = (
         sa_select(col(Booking.customer_id), func.max(col(Booking.start_at)))
         .where(
             col(Booking.customer_id).in_(list(customer_ids)),
             col(Booking.status) == BookingStatus.COMPLETED.value,
+            *whose,
         )
         .group_by(col(Booking.customer_id))
     )

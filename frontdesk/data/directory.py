@@ -274,7 +274,7 @@ def quick_overview(
     session: Session,
     customer_id: int,
     now: datetime | None = None,
-    actor: Staff | None = None,
+    actor: Staff | None,
 ) -> QuickOverview | None:
     """The directory's panel for the highlighted customer (a therapist's: their last and
     next visit with them, as the role reads only its own bookings)."""
@@ -618,7 +618,9 @@ def load_directory_page(
     return DirectoryPage(
         rows=rows,
         keys=[key for key, _customer in found],
-        last_visits=svc.last_visits(session=session, customer_ids=ids),
+        last_visits=svc.last_visits(
+            session=session, customer_ids=ids, staff_id=own_bookings_only(actor)
+        ),
         alerts=alert_customer_ids(session=session, customer_ids=ids),
         count=_count(session, groups, conds) if with_count else None,
         more_before=more_before,

@@ -248,6 +248,10 @@ def parse_value(field: CustomField, raw: Any, *, keep_empty: bool = False) -> Pa
             )
         if chosen not in out:
             out.append(chosen)
+    if not out:  # only commas (", ,"): no choice made
+        if field.required and not keep_empty:
+            raise ValidationFailed(key, f"{field.label} is required")
+        return Parsed()
     return Parsed(items=out)
 
 
@@ -340,17 +344,22 @@ def set_values(
     return changes
 
 
-def _blank(value: Any) -> bool:
+def _blank(field: CustomField, value: Any) -> bool:
+    """No value given for ``field`` (for a multiple choice, commas alone are none)."""
     if isinstance(value, list | tuple):
-        return not any(clean_text(str(v)) for v in value)
-    return not clean_text(str(value if value is not None else ""))
+        parts = [str(v) for v in value]
+    else:
+        parts = ["" if value is None else str(value)]
+    if field.type == FieldType.MULTI_CHOICE.value:
+        parts = [piece for part in parts for piece in part.split(",")]
+    return not any(clean_text(part) for part in parts)
 
 
 def check_required(*, session: Session, values: dict[str, Any]) -> None:
     """Raise for the first required active field missing from ``values`` (a new customer's
     custom values): ``ValidationFailed("cf_<key>", "<Label> is required")``."""
     for field in list_fields(session=session):
-        if field.required and _blank(values.get(field.key)):
+        if field.required and _blank(field, values.get(field.key)):
             raise ValidationFailed(f"cf_{field.key}", f"{field.label} is required")
 
 

@@ -911,7 +911,7 @@ def run_import(
     try:
         # The custom field definitions in the context are read after this session closes.
         with Session(engine, expire_on_commit=False) as session:
-            context = _context(session, options)
+            context = _context(session, options, actor)
             session.commit()
         if options.date_order not in ("dmy", "mdy"):
             options = replace(options, date_order=date_order_for(context["region"]))
@@ -1131,7 +1131,7 @@ def _batches(
         yield batch
 
 
-def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
+def _context(session: Session, options: ImportOptions, actor: Staff | None) -> dict[str, Any]:
     ctx: dict[str, Any] = {"region": options.default_country}
     from frontdesk.data.settings import default_region
 
@@ -1152,7 +1152,7 @@ def _context(session: Session, options: ImportOptions) -> dict[str, Any]:
     if options.tag:
         key = fold(options.tag)
         if key not in ctx["tags"] and not options.dry_run:
-            ctx["tags"][key] = create_tag(session=session, name=options.tag).id
+            ctx["tags"][key] = create_tag(session=session, name=options.tag, actor=actor).id
         ctx["tag_id"] = ctx["tags"].get(key)
     if options.program:
         programs = {
@@ -2200,7 +2200,7 @@ def _insert(
         for name in p.extras["tags"]:
             key = fold(name)
             if key not in ctx["tags"]:
-                ctx["tags"][key] = create_tag(session=session, name=name).id
+                ctx["tags"][key] = create_tag(session=session, name=name, actor=actor).id
             tag_ids.add(ctx["tags"][key])
         if ctx.get("tag_id"):
             tag_ids.add(ctx["tag_id"])

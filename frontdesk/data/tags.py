@@ -48,7 +48,7 @@ def create_tag(
     *, session: Session, name: str, colour: str | None = None, actor: Staff | None = None
 ) -> Tag:
     """A new tag; ``colour`` is ``#rgb``, ``#rrggbb`` or a colour name (stored as hex).
-    Audited with ``actor`` (an import's tags without one: "system")."""
+    Audited with ``actor`` (the staff member whose import or merge made it)."""
     clean = tag_name(name)
     key = fold(clean)
     if session.exec(select(Tag).where(col(Tag.key) == key)).first():

@@ -297,6 +297,13 @@ def test_a_therapist_sees_no_money_and_only_their_own_visits(
     assert panel.last_visit is not None and panel.last_visit.month == 7
     panel = quick_overview(session=s, customer_id=w["ann"], now=NOW, actor=nina)
     assert panel is not None and panel.next_visit is not None
+    # So does the list's "Last visit" column: Omar's last visit with Ann, not Nina's later one.
+    from frontdesk.data.directory import load_directory_page
+
+    page = load_directory_page(session=s, actor=omar, text="Ann")
+    assert page.last_visits[w["ann"]].month == 7
+    page = load_directory_page(session=s, actor=DESK, text="Ann")
+    assert page.last_visits[w["ann"]].month == 9
     # A therapist who is no staff member of this database sees no visits at all.
     none = insights.customer_insight(session=s, customer_id=w["ann"], actor=THERAPIST, now=NOW)
     assert none.rhythm.visits == 0 and none.top_services == []

@@ -164,3 +164,31 @@ def test_cli_add_refuses_a_missing_required_field_in_one_line(tmp_path: Path) ->
         assert customer_count(s) == 1  # the refused ones left nothing behind
         assert fields.values_of(session=s, customer_id=1) == {"referral": "Friend"}
     engine.dispose()
+
+
+def test_commas_alone_do_not_fill_or_clear_a_required_multiple_choice(
+    any_session: Session,
+) -> None:
+    """ ", ," chooses nothing: a new customer is refused, a stored choice is not cleared."""
+    s = any_session
+    field = fields.save_field(
+        session=s,
+        label="Allergies",
+        type="multi_choice",
+        choices=["Nuts", "Latex"],
+        required=True,
+        actor=ADMIN,
+    )
+    s.commit()
+    form = CustomerForm(first_name="Ann", email="ann@example.com", custom={field.key: ","})
+    with pytest.raises(ValidationFailed) as refused:
+        save_customer_form(session=s, form=form, actor=DESK)
+    assert refused.value.message == "Allergies is required"
+    s.rollback()
+    cid = add_plain(s, "Bo")
+    fields.set_values(session=s, customer_id=cid, values={field.key: "nuts"}, actor=DESK)
+    s.commit()
+    with pytest.raises(ValidationFailed):
+        fields.set_values(session=s, customer_id=cid, values={field.key: " , "}, actor=DESK)
+    s.rollback()
+    assert fields.values_of(session=s, customer_id=cid)[field.key] == "Nuts"
