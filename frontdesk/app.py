@@ -587,6 +587,12 @@ class FrontdeskApp(App[None]):
             ),
             ("Audit log", "Who changed what and when (L)", self.action_audit, "audit"),
             (
+                "Deleted customers",
+                "Find a deleted customer and restore them (U in the directory)",
+                self.action_deleted_customers,
+                "customers.delete",
+            ),
+            (
                 "Outbox",
                 "Messages queued, sent and failed; retry, send now (O)",
                 self.action_outbox,
@@ -878,6 +884,25 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.audit import AuditScreen
 
         self.push_screen(AuditScreen(customer_code))
+
+    def action_deleted_customers(self) -> None:
+        """The deleted customers (reception and admins): find one and restore them."""
+        if self.refuse("customers.delete"):
+            return
+        from frontdesk.screens.deleted import DeletedScreen
+
+        if isinstance(self.screen, DeletedScreen):
+            return
+
+        def closed(restored: int | None) -> None:
+            from frontdesk.screens.directory import DirectoryScreen
+
+            if restored:
+                for screen in self.screen_stack:
+                    if isinstance(screen, DirectoryScreen):
+                        screen.refresh_list()
+
+        self.push_screen(DeletedScreen(), closed)
 
     def send_outbox_soon(self) -> None:
         """Send what is due in the outbox in a background worker (the desk never waits on a

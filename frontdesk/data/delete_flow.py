@@ -9,6 +9,10 @@
 - :func:`restore_customers` (undo) can re-open each of them whose slot is still free, and
   say which could not be re-opened and why (slot taken by whom, time passed, changed since).
 
+- :func:`list_deleted`: the deleted customers that can still be restored (not erased, not
+  merged away), most recently deleted first, with who deleted them: the app's "Deleted
+  customers" screen, where a customer deleted long ago is found and restored.
+
 Open orders stay open: they are money owed or paid, not a claim on anyone's time.
 
 Roles: one customer takes "customers.delete"; several take "bulk.delete", and more than
@@ -42,7 +46,13 @@ from frontdesk.data.models import (
 from frontdesk.data.outcomes import BulkOutcome, counted
 from frontdesk.data.roles import BULK_DELETE_LIMIT, require
 from frontdesk.data.settings import default_region
-from frontdesk.data.validation import email_key, normalise_phone
+from frontdesk.data.validation import (
+    digits,
+    email_key,
+    fold,
+    normalise_phone,
+    phone_search_variants,
+)
 
 CANCEL_REASON = "customer deleted"
 # The audit entity of "what deleting this customer cancelled" (read back by the undo).
@@ -493,3 +503,111 @@ def find_deleted(*, session: Session, text: str, limit: int = 20) -> list[Custom
         .limit(limit)
     )
     return list(session.exec(stmt))
+
+
+# --------------------------------------------------------------------------- deleted list
+
+DELETED_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class DeletedRow:
+    """A deleted customer as the "Deleted customers" screen lists it (user data: show the
+    text fields as text). ``deleted_by``: the staff member's name in the audit log, if any."""
+
+    id: int
+    code: str
+    name: str
+    phone: str | None  # E.164
+    email: str | None
+    deleted_at: datetime
+    deleted_by: str | None
+
+
+@dataclass(frozen=True)
+class DeletedList:
+    """At most ``limit`` rows, most recently deleted first; ``total``: how many match."""
+
+    rows: list[DeletedRow]
+    total: int
+
+    @property
+    def more(self) -> int:
+        """How many match beyond the rows listed."""
+        return max(0, self.total - len(self.rows))
+
+
+def _deleted_conditions(session: Session, text: str) -> list[Any]:
+    """Deleted (not erased, not merged away) customers whose name, code, phone or email
+    contains ``text`` (folded; a phone in any format)."""
+    conds: list[Any] = [
+        col(Customer.deleted_at).is_not(None),
+        col(Customer.merged_into_id).is_(None),
+        col(Customer.erased_at).is_(None),
+    ]
+    raw = text.strip()
+    if not raw:
+        return conds
+    needles = [fold(raw)]
+    if digits(raw) and not any(ch.isalpha() for ch in raw.replace("@", "")):
+        # (a variant of one or two digits, "1" less a trunk prefix, would match nearly all)
+        needles += [v for v in phone_search_variants(raw, default_region(session)) if len(v) > 2]
+    conds.append(
+        or_(
+            *(
+                col(Customer.search_text).contains(n, autoescape=True)
+                for n in dict.fromkeys(needles)
+                if n
+            )
+        )
+    )
+    return conds
+
+
+def list_deleted(
+    *, session: Session, actor: Staff | None, text: str = "", limit: int = DELETED_LIMIT
+) -> DeletedList:
+    """Deleted customers that can be restored, most recently deleted first, filtered by
+    ``text`` (part of a name, code, phone or email). Erased customers are gone for good and
+    merged-away ones live on in their survivor: neither is listed. Takes the role that
+    deletes and restores ("customers.delete")."""
+    require(actor, "customers.delete")
+    conds = _deleted_conditions(session, text)
+    customers = list(
+        session.exec(
+            select(Customer)
+            .where(*conds)
+            .order_by(col(Customer.deleted_at).desc(), col(Customer.id).desc())
+            .limit(max(0, limit))
+        )
+    )
+    total = len(customers)
+    if total >= limit:
+        total = int(session.exec(select(func.count()).select_from(Customer).where(*conds)).one())
+    ids = [c.id for c in customers if c.id is not None]
+    by: dict[int, str | None] = {}
+    if ids:
+        events = session.exec(
+            select(AuditEvent.entity_id, AuditEvent.actor_name)
+            .where(
+                col(AuditEvent.entity) == "customer",
+                col(AuditEvent.action) == "delete",
+                col(AuditEvent.entity_id).in_(ids),
+            )
+            .order_by(col(AuditEvent.id))
+        )
+        for entity_id, actor_name in events:
+            by[int(entity_id)] = actor_name  # the latest delete wins
+    rows = [
+        DeletedRow(
+            id=c.id or 0,
+            code=c.code,
+            name=c.label,
+            phone=c.phone,
+            email=c.email,
+            deleted_at=_aware(c.deleted_at or utcnow()),
+            deleted_by=by.get(c.id or 0),
+        )
+        for c in customers
+    ]
+    return DeletedList(rows=rows, total=total)

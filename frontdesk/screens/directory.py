@@ -286,6 +286,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         Binding("ctrl+a", "select_all", "Select all"),
         Binding("a", "bulk", "Bulk actions"),
         Binding("u", "undo", "Undo delete", show=False),
+        Binding("U", "deleted", "Deleted customers", show=False, tooltip="Find and restore"),
         Binding("m", "merge", "Merge selected"),
         Binding("E", "export", "Export", show=False),
         Binding("N", "newsletter", "Newsletter", show=False),
@@ -956,6 +957,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         "order": "order",
         "bulk": "customers.write",
         "undo": "customers.delete",
+        "deleted": "customers.delete",
         "merge": "merge",
         "export": "export",
         "newsletter": "newsletter.send",
@@ -1146,6 +1148,19 @@ class DirectoryScreen(FrontdeskScreen[None]):
             return
         ids, self.undo_ids = self.undo_ids, []
         self._run_bulk(lookups.BulkRequest(action="restore"), ids)
+
+    def action_deleted(self) -> None:
+        """The deleted customers, to find one deleted long ago and restore them."""
+        from frontdesk.screens.deleted import DeletedScreen
+
+        if self.fd.refuse("customers.delete"):
+            return
+
+        def closed(restored: int | None) -> None:
+            if restored:
+                self.refresh_list()
+
+        self.app.push_screen(DeletedScreen(), closed)
 
     def action_merge(self) -> None:
         from frontdesk.screens.merge import MergeScreen
