@@ -672,14 +672,18 @@ class FrontdeskApp(App[None]):
         """Handle waiting keys while the screen accepts them and none is in flight."""
         from time import monotonic
 
-        while self._key_backlog:
+        while True:
             if self._key_in_flight is not None:
+                # (Also with no key waiting: a key whose KeyDone never came back is given up
+                # on, so that the app counts it handled and its idle work runs again.)
                 target = self._key_target
                 gone = target is None or not target.is_attached or target._closing
                 if not gone and monotonic() - self._key_started < KEY_WATCHDOG:
                     self._schedule_kick(KEY_WATCHDOG)
                     return
                 self._key_done()
+            if not self._key_backlog:
+                return
             try:
                 screen = self.screen
             except Exception:
@@ -719,6 +723,7 @@ class FrontdeskApp(App[None]):
         done = KeyDone(event)
         done.set_sender(target)
         target.post_message(done)
+        self._schedule_kick(KEY_WATCHDOG)  # the watchdog, should the KeyDone never return
 
     def _key_done(self) -> None:
         """The key in flight has been handled (or given up on by the watchdog)."""

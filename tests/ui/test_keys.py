@@ -117,6 +117,30 @@ async def test_the_app_counts_keys_received_and_finished(demo_engine: Engine) ->
         assert form.query_one("#last", Input).value == "Bo"
 
 
+async def test_a_key_whose_done_never_returns_is_given_up_on(demo_engine: Engine) -> None:
+    """The watchdog also runs with no key waiting: a last key whose KeyDone was lost does not
+    stay "in flight" (counted unhandled, idle work waiting) until the next key."""
+    from textual import events
+
+    from frontdesk import app as app_module
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lost = events.Key("x", "x")
+        app.keys_received += 1
+        app._key_in_flight, app._key_target = lost, app.screen
+        app._key_started = time.monotonic() - app_module.KEY_WATCHDOG - 0.1
+        finished = app.keys_finished
+        await app.drain_keys()
+        assert app._key_in_flight is None and app.keys_finished == finished + 1
+        assert app.keys_finished == app.keys_received
+        # A key sent now puts its watchdog in place (a kick is pending while it is in flight).
+        await burst(pilot, "down", settle_after=False)
+        await pilot.pause()
+        assert app._kick_pending or app._key_in_flight is None
+
+
 async def test_focus_moves_are_never_overtaken_by_text(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
