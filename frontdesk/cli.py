@@ -994,12 +994,16 @@ def export_cmd(
     Reception exports a search or filter of up to 500 customers; admins export everything.
     An existing FILE is replaced only with --overwrite; the database's own files never."""
     from frontdesk.data.customers import DirectoryFilter
+    from frontdesk.data.db import read_engine
     from frontdesk.data.errors import TargetExists
     from frontdesk.data.exporting import export_customers, record_export
+    from frontdesk.data.retry import write_transaction
 
     with opened(ctx, db) as engine:
         actor = acting_apart(ctx, engine)  # a new database's first admin is committed
-        with Session(engine) as session:
+        # Read without the writer's turn (a long export kept every other desk's saves
+        # waiting), then recorded in a short write of its own.
+        with Session(read_engine(engine)) as session:
             try:
                 count = export_customers(
                     session=session,
@@ -1010,8 +1014,11 @@ def export_cmd(
                     plain=plain_values,
                     overwrite=overwrite,
                 )
-                record_export(session=session, path=file, count=count, actor=actor)
-                session.commit()
+                session.rollback()
+                write_transaction(
+                    engine,
+                    lambda s: record_export(session=s, path=file, count=count, actor=actor),
+                )
             except TargetExists:
                 fail(f"{file} already exists: nothing exported (--overwrite replaces it)")
             except FrontdeskError as exc:
