@@ -119,6 +119,11 @@ class CustomerForm:
     customer_id: int | None = None
     expected_version: int | None = None
     created_via: str = CreatedVia.MANUAL.value
+    # What an edit form was loaded with (its custom values and tags): only what the user
+    # changed from these is written, so a value or tag another desk saved meanwhile stays
+    # (custom values and tags do not move the customer's version). None: the form is all.
+    loaded_custom: dict[str, str] | None = None
+    loaded_tags: frozenset[int] | None = None
 
     def text(self, name: str) -> str:
         return str(getattr(self, name))
@@ -220,7 +225,18 @@ def save_customer_form(
         if form.customer_id is None
         else custom_fields.values_of(session=session, customer_id=form.customer_id)
     )
-    bad = custom_errors(definitions, form.custom, stored_custom)
+    active = {d.key for d in definitions}
+    # The custom values this save writes: those the user changed from what the form was
+    # loaded with (every one that differs from the stored value when it does not say).
+    base = form.loaded_custom if form.loaded_custom is not None else (stored_custom or {})
+    custom = {
+        k: v for k, v in form.custom.items() if k in active and v.strip() != base.get(k, "").strip()
+    }
+    if stored_custom is not None and form.loaded_custom is not None:
+        # Checked as they will be: the stored values with the user's changes on top.
+        bad = custom_errors(definitions, {**stored_custom, **custom}, stored_custom)
+    else:
+        bad = custom_errors(definitions, form.custom, stored_custom)
     if bad:
         key, message = next(iter(bad.items()))
         raise ValidationFailed(f"cf_{key}", message)
@@ -275,16 +291,16 @@ def save_customer_form(
         )
         changed.append("photo_path")
 
-    if set_tags(session=session, customer_id=customer_id, tag_ids=set(form.tags), actor=actor):
+    wanted = set(form.tags)
+    if form.loaded_tags is not None and form.customer_id is not None:
+        # The tags as stored now, with the user's own additions and removals.
+        added, removed = form.tags - form.loaded_tags, form.loaded_tags - form.tags
+        wanted = (tag_ids_of(session=session, customer_id=customer_id) | added) - removed
+    if set_tags(session=session, customer_id=customer_id, tag_ids=wanted, actor=actor):
         changed.append("tags")
 
-    active = {d.key for d in definitions}
     saved = stored_custom or {}
-    custom = {
-        k: v
-        for k, v in form.custom.items()
-        if k in active and v.strip() != saved.get(k, "").strip()
-    }
+    custom = {k: v for k, v in custom.items() if v.strip() != saved.get(k, "").strip()}
     if custom:
         done = custom_fields.set_values(
             session=session,

@@ -524,6 +524,10 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             self.notify("Fix the marked fields first", severity="error")
             return
         form = replace(self.snapshot(), expected_version=self.version)
+        if self.customer_id is not None and self.initial is not None:
+            # Only what was changed here is written: another desk's custom values and tags
+            # saved since the form opened stay.
+            form = replace(form, loaded_custom=self.stored_custom, loaded_tags=self.initial.tags)
         actor = self.fd.operator
         data_dir = self.fd.data_dir
         if data_dir is None:

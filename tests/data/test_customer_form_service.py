@@ -17,7 +17,7 @@ from frontdesk.data.customer_form import (
     save_customer_form,
 )
 from frontdesk.data.errors import DuplicateCustomer, StaleRecord, ValidationFailed
-from frontdesk.data.models import AuditEvent, Category, Customer, Staff
+from frontdesk.data.models import AuditEvent, Category, Customer, Staff, Tag
 from frontdesk.data.roles import NotAllowed
 from frontdesk.data.settings import set_setting
 from frontdesk.data.staff import create_staff
@@ -275,3 +275,66 @@ def test_the_forms_country_choices_load_no_numbering_plan() -> None:
         [sys.executable, "-c", count], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "0"
+
+
+def test_an_edit_keeps_custom_values_and_tags_another_desk_saved(
+    desk: tuple[Session, Staff],
+) -> None:
+    """Desk A opens the edit form; desk B sets the hair colour and a tag and saves; desk A
+    changes the last name and a tag of its own and saves: B's value and tag stay (custom
+    values and tags do not move the customer's version, so A's save is not stale)."""
+    s, rita = desk
+    regular, odd = (t.id or 0 for t in s.exec(select(Tag).order_by(col(Tag.name))))
+    done = save_customer_form(
+        session=s, form=CustomerForm(first_name="Ann", email="ann@example.com"), actor=rita
+    )
+    s.commit()
+    cid = done.customer_id
+    loaded = load_customer_form(session=s, customer_id=cid)
+    a = loaded.form
+    assert a is not None
+    a = replace(
+        a,
+        expected_version=done.version,
+        loaded_custom=dict(loaded.custom_values),
+        loaded_tags=a.tags,
+    )
+    s.rollback()
+    b = load_customer_form(session=s, customer_id=cid).form
+    assert b is not None
+    save_customer_form(
+        session=s,
+        form=replace(
+            b,
+            custom={"hair_colour": "Red"},
+            tags=frozenset({regular}),
+            expected_version=done.version,
+        ),
+        actor=rita,
+    )
+    s.commit()
+    save_customer_form(
+        session=s, form=replace(a, last_name="Smith", tags=a.tags | {odd}), actor=rita
+    )
+    s.commit()
+    assert fields.values_of(session=s, customer_id=cid) == {"hair_colour": "Red"}
+    assert tag_ids_of(session=s, customer_id=cid) == {regular, odd}
+    assert s.get(Customer, cid).last_name == "Smith"  # type: ignore[union-attr]
+    # A's own change of the same value does count (the last save of it wins).
+    loaded = load_customer_form(session=s, customer_id=cid)
+    c = loaded.form
+    assert c is not None
+    save_customer_form(
+        session=s,
+        form=replace(
+            c,
+            custom={"hair_colour": ""},
+            tags=c.tags - {regular},
+            loaded_custom=dict(loaded.custom_values),
+            loaded_tags=c.tags,
+        ),
+        actor=rita,
+    )
+    s.commit()
+    assert fields.values_of(session=s, customer_id=cid) == {}
+    assert tag_ids_of(session=s, customer_id=cid) == {odd}
