@@ -176,6 +176,7 @@ def bookings_add(
                 actor=actor,
                 channel="cli",
                 confirm=True,
+                at_the_desk=True,
             )
             session.commit()
         except FrontdeskError as exc:

@@ -3,12 +3,13 @@
 - :func:`load_booking_form`: branches, services, staff, the default branch and start time,
   the pre-filled customer (and, for "book follow-up", the last visit's service and staff).
 - :func:`check_booking`: the field-by-field check of what was typed (no database; the screen
-  shows every message next to its field before saving).
+  shows every message next to its field before saving), the opening hours included.
 - :func:`suggest_start`: the first free start for the chosen service (and staff member, or
   "first free": the first therapist of the branch free then), which the form offers to take
   with one key.
-- :func:`book_appointment`: check again and book (no double-booking, no blocked customer); with
-  no staff member chosen, the first therapist of the branch free at that start takes it.
+- :func:`book_appointment`: check again and book (within the opening hours, no double-booking
+  of the staff member or of the customer, no blocked customer); with no staff member chosen,
+  the first therapist of the branch free at that start takes it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class BookingForm:
     customer: PickedCustomer | None = None
     follow_up: bookings.FollowUp | None = None
     follow_up_missing: bool = False  # a follow-up was asked for, but there is no earlier visit
+    hours: bookings.Hours = bookings.DEFAULT_HOURS  # the business's opening hours
 
     def staff_at(self, branch_id: int | None) -> list[StaffChoice]:
         """Staff of a branch (every branch when None; staff with no branch work at every
@@ -162,6 +164,7 @@ def load_booking_form(
         customer=customer,
         follow_up=template,
         follow_up_missing=follow_up and customer is not None and template is None,
+        hours=bookings.opening_hours(session),
     )
 
 
@@ -231,8 +234,15 @@ class BookingCheck:
     start: datetime | None = None
 
 
-def check_booking(request: BookingRequest, tz: tzinfo | None = None) -> BookingCheck:
-    """Every problem of the request that needs no database, keyed by field."""
+def check_booking(
+    request: BookingRequest,
+    tz: tzinfo | None = None,
+    duration: timedelta | None = None,
+    hours: bookings.Hours = bookings.DEFAULT_HOURS,
+) -> BookingCheck:
+    """Every problem of the request that needs no database, keyed by field: a start outside
+    the opening hours too (and, with the service's ``duration``, a visit ending after
+    closing), under "time"."""
     check = BookingCheck()
     if request.customer_id is None:
         check.errors["customer"] = "Pick the customer first (or ctrl+n to add them)."
@@ -250,6 +260,9 @@ def check_booking(request: BookingRequest, tz: tzinfo | None = None) -> BookingC
         check.errors[exc.field] = exc.message
     if "date" not in check.errors and "time" not in check.errors:
         check.start = start_at(request.day, request.time, tz)
+        problem = bookings.hours_problem(check.start, duration or timedelta(0), tz, hours)
+        if problem is not None:
+            check.errors["time"] = problem
     return check
 
 
@@ -300,20 +313,16 @@ def _first_start(
     duration: timedelta,
     until: datetime,
     zone: tzinfo,
+    hours: bookings.Hours,
 ) -> datetime | None:
-    """The first start at or after ``after`` (15-minute steps, within opening hours) that
-    overlaps none of ``busy``: the rule of :func:`bookings.suggest_free_time`, on intervals
-    read once for every candidate."""
+    """The first start at or after ``after`` (15-minute steps, within opening hours:
+    :func:`bookings.next_open_start`) that overlaps none of ``busy``: the rule of
+    :func:`bookings.suggest_free_time`, on intervals read once for every candidate."""
     candidate = after
     while candidate < until:
-        local = candidate.astimezone(zone)
-        opening = datetime.combine(local.date(), bookings.OPENING, zone)
-        closing = datetime.combine(local.date(), bookings.CLOSING, zone)
-        if local < opening:
-            candidate = opening.astimezone(UTC)
-            continue
-        if local + duration > closing:
-            candidate = (opening + timedelta(days=1)).astimezone(UTC)
+        allowed = bookings.next_open_start(candidate, duration, zone, hours)
+        if allowed != candidate:
+            candidate = allowed
             continue
         clash = next((e for s, e in busy if s < candidate + duration and e > candidate), None)
         if clash is None:
@@ -350,10 +359,13 @@ def first_free(
     staff_id: int | None,
     after: datetime,
     tz: tzinfo | None = None,
+    customer_id: int | None = None,
 ) -> FreeSlot | None:
     """The first start at or after ``after`` (15-minute steps, opening hours) at which the
     staff member (or, with ``staff_id`` None, any therapist of the branch: the first by name
-    among those free then) is free for the service. None: nothing in the next two weeks.
+    among those free then) is free for the service, and the customer (when given) has no
+    other booking: a start :func:`book_appointment` takes. None: nothing in the next two
+    weeks.
 
     One read of the candidates' bookings in the window (bounded on both sides, so that the
     (staff, start) index reads two weeks, not a staff member's whole history)."""
@@ -368,11 +380,17 @@ def first_free(
         candidates = [member] if member is not None else []
     else:
         candidates = service_staff(session=session, branch_id=branch_id)
-        if not candidates:
-            return FreeSlot(after, None, "")
-    if not candidates:
-        return None
     until = after + timedelta(days=bookings.SUGGEST_DAYS)
+    hours = bookings.opening_hours(session)
+    mine = bookings.customer_busy(
+        session=session, customer_id=customer_id, after=after, until=until
+    )
+    if not candidates:
+        if staff_id is not None:
+            return None
+        # Nobody to book at the branch: the booking goes without a staff member.
+        alone = _first_start(mine, after, duration, until, zone, hours)
+        return FreeSlot(alone, None, "") if alone is not None else None
     longest = session.exec(select(func.max(Service.duration_minutes))).one() or 0
     reach = max(timedelta(days=1), timedelta(minutes=int(longest)))
     ids = [m.id for m in candidates]
@@ -390,7 +408,7 @@ def first_free(
         busy.setdefault(who, []).append((_aware(begins, zone), _aware(ends, zone)))
     best: FreeSlot | None = None
     for member in candidates:
-        start = _first_start(busy[member.id], after, duration, until, zone)
+        start = _first_start(busy[member.id] + mine, after, duration, until, zone, hours)
         if start is not None and (best is None or start < best.start):
             best = FreeSlot(start, member.id, member.name)
     return best
@@ -424,6 +442,7 @@ def suggest_start(
         staff_id=request.staff_id,
         after=suggestion_start(request, now, tz),
         tz=tz,
+        customer_id=request.customer_id,
     )
 
 
@@ -436,14 +455,19 @@ def book_appointment(
     now: datetime | None = None,
 ) -> Booked:
     """Book what the form holds. Raises NotAllowed (the role may not book), ValidationFailed
-    (first bad field), BlockedCustomer, DoubleBooked (with the clash and the next free time).
+    (first bad field; "time" for a start outside the opening hours or a visit ending after
+    closing), BlockedCustomer, CustomerBusy (a ValidationFailed on "time": the customer has
+    another pending or confirmed booking then, with any staff member), DoubleBooked (with the
+    clash and the next free time).
 
     With ``now`` (the desk's clock), a start already past is not booked as if it were to
     come: :class:`StartInPast` is raised unless the request says ``walk_in``; a walk-in is
     recorded as a visit that happened (source "walk-in", completed, with its points).
     """
     require(actor, "book")
-    check = check_booking(request, tz)
+    service = session.get(Service, request.service_id) if request.service_id else None
+    duration = timedelta(minutes=service.duration_minutes) if service is not None else None
+    check = check_booking(request, tz, duration, bookings.opening_hours(session))
     if check.errors:
         name, message = next(iter(check.errors.items()))
         raise ValidationFailed(name, message)
@@ -468,6 +492,8 @@ def book_appointment(
             notes=request.notes,
             actor=actor,
             source=WALK_IN_SOURCE if past else "desk",
+            start_field="time",
+            tz=tz,
         )
 
     candidates = (
@@ -479,9 +505,8 @@ def book_appointment(
         booking = create(request.staff_id)
     else:  # "first free": the first therapist of the branch free at that start
         chosen: Booking | None = None
-        service = session.get(Service, request.service_id)
-        if service is not None:  # (an unknown service is refused by create_booking)
-            end = check.start + timedelta(minutes=service.duration_minutes)
+        if duration is not None:  # (an unknown service is refused by create_booking)
+            end = check.start + duration
             free = _free_between(session, [m.id for m in candidates], check.start, end)
             candidates = [m for m in candidates if m.id in free]
         for member in candidates:
@@ -491,6 +516,16 @@ def book_appointment(
             except DoubleBooked:
                 continue
         if chosen is None:
+            if duration is not None:
+                # The customer's own other booking then says more than "nobody is free".
+                bookings.refuse_customer_clash(
+                    session=session,
+                    customer_id=request.customer_id,
+                    start_at=check.start,
+                    end_at=check.start + duration,
+                    field="time",
+                    tz=tz,
+                )
             raise NobodyFree(
                 check.start,
                 first_free(
@@ -500,6 +535,7 @@ def book_appointment(
                     staff_id=None,
                     after=check.start,
                     tz=tz,
+                    customer_id=request.customer_id,
                 ),
             )
         booking = chosen

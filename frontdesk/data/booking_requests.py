@@ -238,19 +238,15 @@ def clean_request(*, session: Session, data: RequestIn, tz: tzinfo | None = None
                 "staff", f"{staff.name} is not booked at {branch.name} (bookable: {names})"
             )
     start = parse_start(data.start, tz)
-    # Within the opening hours the availability offers (a page or an assistant booked 03:00).
-    zone = tz or datetime.now().astimezone().tzinfo or UTC
-    local = start.astimezone(zone)
-    opening = datetime.combine(local.date(), bookings.OPENING, zone)
-    closing = datetime.combine(local.date(), bookings.CLOSING, zone)
-    day_long = timedelta(minutes=service.duration_minutes) <= closing - opening
-    ends = local + timedelta(minutes=service.duration_minutes)
-    if local < opening or local >= closing or (day_long and ends > closing):
-        raise ValidationFailed(
-            "start",
-            f"{local:%H:%M} is outside the opening hours ({bookings.OPENING:%H:%M}-"
-            f"{bookings.CLOSING:%H:%M}, the visit ending by then)",
-        )
+    # Within the opening hours the availability offers (a page or an assistant booked 03:00):
+    # the desk's rule.
+    bookings.check_opening_hours(
+        start=start,
+        duration=timedelta(minutes=service.duration_minutes),
+        tz=tz,
+        field="start",
+        hours=bookings.opening_hours(session),
+    )
     notes = clean_multiline("notes", data.notes)
     if notes and len(notes) > 2000:
         raise ValidationFailed("notes", "is too long (2000 characters at most)")
@@ -481,6 +477,8 @@ def _book(
                 notes=notes,
                 status=status,
                 source=ONLINE_SOURCE,
+                start_field="start",  # the customer's other booking then: refused on "start"
+                tz=start.tzinfo,
             )
         except DoubleBooked:
             continue  # taken by another desk in the meantime
@@ -494,6 +492,8 @@ def _book(
                 staff_id=m.id or 0,
                 start_at=start,
                 duration=end - start,
+                tz=start.tzinfo,
+                customer_id=customer_id,  # never a time the customer is booked already
             )
         )
         is not None
@@ -560,9 +560,12 @@ def submit_request(
     now: datetime | None = None,
     tz: tzinfo | None = None,
     confirm: bool | None = None,
+    at_the_desk: bool = False,
 ) -> RequestResult:
     """One booking request (the caller commits). ``channel`` is the API token's name (or
     "cli"); ``actor`` acts for it. ``confirm`` overrides ``auto_confirm_requests``.
+    ``at_the_desk``: staff book (the CLI), who may read the customer's other bookings; a
+    page or an assistant is told only that the customer is booked then, not with what.
 
     Raises ValidationFailed (a field), KeyReused, SlotTaken, NotAllowed."""
     require(actor, "book")
@@ -619,17 +622,25 @@ def submit_request(
             row.customer_created = True
         if confirm is None:
             confirm = bool(get_setting(session=session, key="auto_confirm_requests"))
-        booking = _book(
-            session,
-            customer_id=customer.id or 0,
-            service=clean.service,
-            branch=clean.branch,
-            staff=clean.staff,
-            start=clean.start,
-            actor=actor,
-            status=BookingStatus.CONFIRMED if confirm else BookingStatus.PENDING,
-            notes=clean.notes,
-        )
+        try:
+            booking = _book(
+                session,
+                customer_id=customer.id or 0,
+                service=clean.service,
+                branch=clean.branch,
+                staff=clean.staff,
+                start=clean.start,
+                actor=actor,
+                status=BookingStatus.CONFIRMED if confirm else BookingStatus.PENDING,
+                notes=clean.notes,
+            )
+        except bookings.CustomerBusy as busy:
+            if at_the_desk:
+                raise
+            # Whoever knows a phone number must not learn that person's other bookings.
+            raise ValidationFailed(
+                busy.field, "the customer already has a booking at this time: choose another"
+            ) from None
         row.booking_id = booking.id
         row.status = (RequestStatus.BOOKED if confirm else RequestStatus.PENDING).value
         if confirm:
@@ -722,8 +733,9 @@ def availability(
     zone = tz or datetime.now().astimezone().tzinfo
     now = now or datetime.now(UTC)
     duration = timedelta(minutes=svc_row.duration_minutes)
-    opening = datetime.combine(the_day, bookings.OPENING, zone)
-    closing = datetime.combine(the_day, bookings.CLOSING, zone)
+    hours = bookings.opening_hours(session)
+    opening = datetime.combine(the_day, hours.opening, zone)
+    closing = datetime.combine(the_day, hours.closing, zone)
     staff = bookable_staff(session, branch_row.id or 0)
     busy: dict[int, list[tuple[datetime, datetime]]] = {s.id or 0: [] for s in staff}
     if staff:

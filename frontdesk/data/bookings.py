@@ -1,5 +1,10 @@
 """Bookings: create (no double-booking, no blocked customers), status changes, follow-ups.
 
+The rules of a booking's time (the desk, the CLI and the API alike): a staff member is not
+double-booked; a customer is not booked twice at once (their pending or confirmed bookings,
+with any staff member); a new start or a move is within the opening hours
+(:func:`check_opening_hours`).
+
 Status changes follow the desk's clock (``now``): a no-show is marked once the booking's
 start has passed and never after the customer arrived; a visit is done once its start has
 come or the customer has arrived; a mistaken no-show is undone on the day of the booking,
@@ -37,6 +42,9 @@ from frontdesk.data.validation import clean_line, clean_multiline
 
 # Statuses that occupy the staff member's time.
 BUSY = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value, BookingStatus.COMPLETED.value)
+# Statuses of a customer's bookings still to come (a visit done, cancelled or missed does not
+# keep the customer from another booking then).
+ACTIVE = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
 OPENING = time(9, 0)
 CLOSING = time(19, 0)
 SUGGEST_STEP = timedelta(minutes=15)
@@ -45,6 +53,111 @@ SUGGEST_DAYS = 14
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _zone(tz: tzinfo | None) -> tzinfo:
+    """The desk's time zone: ``tz``, else this machine's."""
+    return tz or datetime.now().astimezone().tzinfo or UTC
+
+
+# ---------------------------------------------------------------------- opening hours
+
+
+@dataclass(frozen=True)
+class Hours:
+    """The business's opening hours (settings ``opens_at``, ``closes_at``; the desk's
+    time zone)."""
+
+    opening: time = OPENING
+    closing: time = CLOSING
+
+    @property
+    def text(self) -> str:
+        return f"{self.opening:%H:%M}-{self.closing:%H:%M}"
+
+    def of(self, local: datetime) -> tuple[datetime, datetime]:
+        """That day's opening and closing (``local``: a time in the desk's zone)."""
+        zone = local.tzinfo
+        return (
+            datetime.combine(local.date(), self.opening, zone),
+            datetime.combine(local.date(), self.closing, zone),
+        )
+
+
+DEFAULT_HOURS = Hours()
+
+
+def opening_hours(session: Session) -> Hours:
+    """The opening hours as the business set them (09:00-19:00 unless changed)."""
+    from frontdesk.data.settings import get_setting
+
+    def at(key: str) -> time:
+        text = str(get_setting(session=session, key=key))
+        return time(int(text[:2]), int(text[3:5]))
+
+    return Hours(at("opens_at"), at("closes_at"))
+
+
+def fits_hours(
+    start: datetime, duration: timedelta, tz: tzinfo | None = None, hours: Hours = DEFAULT_HOURS
+) -> bool:
+    """The rule of the opening hours (in the desk's time zone ``tz``): a visit starts at or
+    after opening and ends by closing; a service longer than the opening hours (a multi-day
+    one) only starts within them."""
+    local = _aware(start).astimezone(_zone(tz))
+    opening, closing = hours.of(local)
+    if local < opening or local >= closing:
+        return False
+    return duration > closing - opening or local + duration <= closing
+
+
+def hours_problem(
+    start: datetime, duration: timedelta, tz: tzinfo | None = None, hours: Hours = DEFAULT_HOURS
+) -> str | None:
+    """Why ``start`` for ``duration`` breaks the opening hours (None: it does not):
+    "07:30 is outside the opening hours (09:00-19:00)"."""
+    if fits_hours(start, duration, tz, hours):
+        return None
+    local = _aware(start).astimezone(_zone(tz))
+    text = f"{local:%H:%M} is outside the opening hours ({hours.text})"
+    opening, closing = hours.of(local)
+    if opening <= local < closing:
+        minutes = int(duration.total_seconds() // 60)
+        text += f": the {minutes}-minute visit would end at {local + duration:%H:%M}"
+    return text
+
+
+def check_opening_hours(
+    *,
+    start: datetime,
+    duration: timedelta,
+    tz: tzinfo | None = None,
+    field: str = "start_at",
+    hours: Hours = DEFAULT_HOURS,
+) -> None:
+    """Raise ValidationFailed(``field``) when the visit breaks the opening hours
+    (:func:`fits_hours`). One rule for the desk, the CLI, the API and a move."""
+    problem = hours_problem(start, duration, tz, hours)
+    if problem is not None:
+        raise ValidationFailed(field, problem)
+
+
+def next_open_start(
+    candidate: datetime,
+    duration: timedelta,
+    tz: tzinfo | None = None,
+    hours: Hours = DEFAULT_HOURS,
+) -> datetime:
+    """The first start at or after ``candidate`` that the opening hours allow for
+    ``duration`` (the candidate itself, that day's opening, or the next day's)."""
+    zone = _zone(tz)
+    local = _aware(candidate).astimezone(zone)
+    opening, _closing = hours.of(local)
+    if local < opening:
+        return opening.astimezone(UTC)
+    if fits_hours(local, duration, zone, hours):
+        return candidate
+    return (opening + timedelta(days=1)).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -56,6 +169,23 @@ class Conflict:
     start_at: datetime
     end_at: datetime
     staff: str
+
+
+class CustomerBusy(ValidationFailed):
+    """The customer already has a pending or confirmed booking (with any staff member) that
+    overlaps the new time: refused as a double booking of a staff member is; the message
+    names the other booking (time, service, staff member)."""
+
+    def __init__(self, conflict: Conflict, field: str = "start_at", tz: tzinfo | None = None):
+        self.conflict = conflict
+        zone = _zone(tz)
+        start, end = conflict.start_at.astimezone(zone), conflict.end_at.astimezone(zone)
+        with_whom = f" with {conflict.staff}" if conflict.staff else ""
+        super().__init__(
+            field,
+            f"{conflict.customer_name} already has booking #{conflict.booking_id} then: "
+            f"{start:%Y-%m-%d %H:%M}-{end:%H:%M} {conflict.service}{with_whom}",
+        )
 
 
 def _lock_staff(session: Session, staff_id: int) -> Staff:
@@ -115,6 +245,94 @@ def find_conflict(
     )
 
 
+def find_customer_clash(
+    *,
+    session: Session,
+    customer_id: int,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_id: int | None = None,
+) -> Conflict | None:
+    """The customer's first pending or confirmed booking (any staff member, or none) that
+    overlaps ``start_at``-``end_at`` (``exclude_id``: the booking being moved)."""
+    stmt = (
+        select(Booking, Customer, Service, Staff)
+        .join(Customer, col(Customer.id) == col(Booking.customer_id))
+        .join(Service, col(Service.id) == col(Booking.service_id))
+        .outerjoin(Staff, col(Staff.id) == col(Booking.staff_id))
+        .where(
+            col(Booking.customer_id) == customer_id,
+            col(Booking.status).in_(ACTIVE),
+            col(Booking.start_at) < end_at,
+            col(Booking.start_at) > start_at - lookback(session),
+            col(Booking.end_at) > start_at,
+        )
+        .order_by(col(Booking.start_at))
+        .limit(1)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(col(Booking.id) != exclude_id)
+    row = session.exec(stmt).first()
+    if row is None:
+        return None
+    booking, customer, service, staff = row
+    return Conflict(
+        booking_id=booking.id or 0,
+        customer_code=customer.code,
+        customer_name=customer.full_name,
+        service=service.name,
+        start_at=_aware(booking.start_at),
+        end_at=_aware(booking.end_at),
+        staff=staff.name if staff is not None else "",
+    )
+
+
+def refuse_customer_clash(
+    *,
+    session: Session,
+    customer_id: int,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_id: int | None = None,
+    field: str = "start_at",
+    tz: tzinfo | None = None,
+) -> None:
+    """Raise :class:`CustomerBusy` when the customer has another booking then."""
+    clash = find_customer_clash(
+        session=session,
+        customer_id=customer_id,
+        start_at=start_at,
+        end_at=end_at,
+        exclude_id=exclude_id,
+    )
+    if clash is not None:
+        raise CustomerBusy(clash, field, tz)
+
+
+def customer_busy(
+    *,
+    session: Session,
+    customer_id: int | None,
+    after: datetime,
+    until: datetime,
+    exclude_id: int | None = None,
+) -> list[tuple[datetime, datetime]]:
+    """The customer's pending and confirmed bookings between ``after`` and ``until`` (as
+    intervals), which no suggested start may overlap."""
+    if customer_id is None:
+        return []
+    stmt = select(Booking.start_at, Booking.end_at).where(
+        col(Booking.customer_id) == customer_id,
+        col(Booking.status).in_(ACTIVE),
+        col(Booking.end_at) > after,
+        col(Booking.start_at) < until,
+        col(Booking.start_at) > after - lookback(session),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(col(Booking.id) != exclude_id)
+    return [(_aware(b), _aware(e)) for b, e in session.exec(stmt)]
+
+
 def suggest_free_time(
     *,
     session: Session,
@@ -123,10 +341,12 @@ def suggest_free_time(
     duration: timedelta,
     exclude_id: int | None = None,
     tz: Any = None,
+    customer_id: int | None = None,
 ) -> datetime | None:
     """The first start at or after ``start_at`` (15-minute steps, within opening hours in the
-    local time zone ``tz``) at which the staff member is free for ``duration``."""
-    tz = tz or datetime.now().astimezone().tzinfo
+    local time zone ``tz``) at which the staff member (and the customer, when given) is free
+    for ``duration``."""
+    tz = _zone(tz)
     end_search = start_at + timedelta(days=SUGGEST_DAYS)
     stmt = select(Booking).where(
         col(Booking.staff_id) == staff_id,
@@ -138,16 +358,19 @@ def suggest_free_time(
     if exclude_id is not None:
         stmt = stmt.where(col(Booking.id) != exclude_id)
     intervals = [(_aware(b.start_at), _aware(b.end_at)) for b in session.exec(stmt)]
+    intervals += customer_busy(
+        session=session,
+        customer_id=customer_id,
+        after=start_at,
+        until=end_search,
+        exclude_id=exclude_id,
+    )
     candidate = start_at
+    hours = opening_hours(session)
     while candidate < end_search:
-        local = candidate.astimezone(tz)
-        opening = datetime.combine(local.date(), OPENING, tz)
-        closing = datetime.combine(local.date(), CLOSING, tz)
-        if local < opening:
-            candidate = opening.astimezone(UTC)
-            continue
-        if local + duration > closing:
-            candidate = (opening + timedelta(days=1)).astimezone(UTC)
+        allowed = next_open_start(candidate, duration, tz, hours)
+        if allowed != candidate:
+            candidate = allowed
             continue
         clash = next((e for s, e in intervals if s < candidate + duration and e > candidate), None)
         if clash is None:
@@ -157,6 +380,13 @@ def suggest_free_time(
         step = max(SUGGEST_STEP, timedelta(minutes=((minutes + 14) // 15) * 15))
         candidate = candidate + step
     return None
+
+
+def _lock_customer(session: Session, customer_id: int) -> None:
+    """Take the customer's turn (row lock on PostgreSQL; SQLite's IMMEDIATE transaction
+    already serialises writers): two desks booking or moving one customer at once check
+    their other bookings one after the other."""
+    session.exec(select(Customer.id).where(col(Customer.id) == customer_id).with_for_update())
 
 
 def _check_customer(session: Session, customer_id: int) -> Customer:
@@ -202,7 +432,15 @@ def create_booking(
     status: BookingStatus | str = BookingStatus.CONFIRMED,
     source: str = "desk",
     price_cents: int | None = None,
+    start_field: str = "start_at",
+    tz: tzinfo | None = None,
 ) -> Booking:
+    """Book one visit. Refuses a blocked customer, an inactive service or branch, a staff
+    member's double booking (DoubleBooked, with the next time the staff member and the
+    customer are both free, in the desk's time zone ``tz``) and a customer who has another
+    booking then (:class:`CustomerBusy`, on ``start_field``: the start's name in the caller's
+    form). The opening hours are the caller's check (:func:`check_opening_hours`): the desk
+    and the API check them (the demo data writes its bookings directly)."""
     require(actor, "book")
     notes_text = clean_multiline("notes", notes)
     source = clean_line("source", source, max_length=20) or "desk"
@@ -222,9 +460,23 @@ def create_booking(
         )
         if conflict is not None:
             suggestion = suggest_free_time(
-                session=session, staff_id=staff_id, start_at=start_at, duration=end_at - start_at
+                session=session,
+                staff_id=staff_id,
+                start_at=start_at,
+                duration=end_at - start_at,
+                tz=tz,
+                customer_id=customer.id,
             )
             raise DoubleBooked(conflict, suggestion)
+    # The customer is locked (above): two desks booking them at once take turns here.
+    refuse_customer_clash(
+        session=session,
+        customer_id=customer.id or 0,
+        start_at=start_at,
+        end_at=end_at,
+        field=start_field,
+        tz=tz,
+    )
     booking = Booking(
         customer_id=customer.id or 0,
         service_id=service_id,
@@ -342,6 +594,7 @@ def _refuse_clash(
                 duration=duration,
                 exclude_id=booking.id,
                 tz=tz,
+                customer_id=booking.customer_id,
             ),
         )
 
@@ -367,6 +620,14 @@ def change_status(
     require(actor, "book")
     if action not in ALLOWED:
         raise ValidationFailed("action", f"unknown action {action!r}")
+    if action == "reschedule":
+        # The customer's turn first (as a new booking and a delete take it), then the
+        # booking's: a move checks the customer's other bookings under that lock.
+        owner = session.exec(
+            select(Booking.customer_id).where(col(Booking.id) == booking_id)
+        ).first()
+        if owner is not None:
+            _lock_customer(session, owner)
     booking = get_booking(session=session, booking_id=booking_id, lock=True)
     session.refresh(booking)
     if booking.status not in ALLOWED[action]:
@@ -391,7 +652,19 @@ def change_status(
             raise ValidationFailed("start_at", "choose the new date and time")
         new_start = _aware(new_start)
         duration = _aware(booking.end_at) - _aware(booking.start_at)
-        _refuse_clash(session, booking, new_start, duration)
+        # A move obeys the rules of a new booking (never colliding with itself).
+        check_opening_hours(
+            start=new_start, duration=duration, tz=zone, hours=opening_hours(session)
+        )
+        _refuse_clash(session, booking, new_start, duration, tz=zone)
+        refuse_customer_clash(
+            session=session,
+            customer_id=booking.customer_id,
+            start_at=new_start,
+            end_at=new_start + duration,
+            exclude_id=booking.id,
+            tz=zone,
+        )
         changes["start_at"] = (booking.start_at, new_start)
         if booking.arrived_at is not None and (
             new_start.astimezone(zone).date() != _aware(booking.start_at).astimezone(zone).date()

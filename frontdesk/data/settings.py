@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session, select
@@ -21,6 +22,11 @@ DEFAULTS: dict[str, Any] = {
     # Booking requests from outside (frontdesk serve) are confirmed at once when nothing
     # needs review; otherwise they wait as pending bookings for the desk to accept.
     "auto_confirm_requests": False,
+    # The opening hours (the desk's time zone): a booking starts at or after opening and
+    # the visit ends by closing, at the desk, from the CLI and the API; "first free" and the
+    # availability offer only such starts.
+    "opens_at": "09:00",
+    "closes_at": "19:00",
     # Directory filters and the profile's visit rhythm (issue 16): "due back" is past the
     # usual interval by more than this many days; "lapsed" is no visit for this many days.
     "due_back_margin_days": 14,
@@ -45,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+HOURS_KEYS = frozenset({"opens_at", "closes_at"})
 MESSAGING_KEYS = frozenset(k for k in DEFAULTS if k.startswith(("smtp_", "sender_", "twilio_"))) | {
     "reply_to",
     "unsubscribe_email",
@@ -107,6 +114,13 @@ def _coerce(key: str, value: Any) -> Any:
         if not text.isdigit() or int(text) < least or int(text) > 3650:
             raise ValidationFailed(key, f"must be a whole number of days from {least} to 3650")
         return int(text)
+    if key in HOURS_KEYS:
+        text = str(value).strip()
+        match = re.fullmatch(r"(\d{1,2})[:.h](\d{2})", text) or re.fullmatch(r"(\d{1,2})()", text)
+        hour, minute = (int(match[1]), int(match[2] or 0)) if match else (-1, -1)
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValidationFailed(key, "must be a time of day, e.g. 09:00")
+        return f"{hour:02d}:{minute:02d}"
     if key in {"currency", "business_name"}:
         text = str(value).strip()
         if not text:
@@ -131,6 +145,20 @@ def _coerce(key: str, value: Any) -> Any:
 
 def set_setting(*, session: Session, key: str, value: Any) -> Any:
     coerced = _coerce(key, value)
+    if key in HOURS_KEYS:
+        other = "closes_at" if key == "opens_at" else "opens_at"
+        opens, closes = (
+            (coerced, get_setting(session=session, key=other))
+            if key == "opens_at"
+            else (get_setting(session=session, key=other), coerced)
+        )
+        if opens >= closes:  # "HH:MM" texts compare as times
+            raise ValidationFailed(
+                key,
+                f"must be before closing ({closes})"
+                if key == "opens_at"
+                else f"must be after opening ({opens})",
+            )
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=coerced))

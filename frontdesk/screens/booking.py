@@ -26,6 +26,7 @@ from textual.widgets.option_list import Option
 
 from frontdesk.data.booking_flow import (
     Booked,
+    BookingCheck,
     BookingForm,
     BookingRequest,
     FreeSlot,
@@ -40,6 +41,7 @@ from frontdesk.data.booking_flow import (
     suggestion_fields,
 )
 from frontdesk.data.booking_flow import book_appointment as book
+from frontdesk.data.bookings import DEFAULT_HOURS
 from frontdesk.data.errors import BlockedCustomer, DoubleBooked, FrontdeskError, ValidationFailed
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.fmt import money
@@ -360,10 +362,21 @@ class NewBookingScreen(PickerScreen):
     def has_entries(self) -> bool:
         return self.form is not None and self.snapshot() != self.initial
 
+    def form_check(self, request: BookingRequest) -> BookingCheck:
+        """The service's check of what the form holds (the opening hours with the chosen
+        service's duration)."""
+        service = self.form.service(request.service_id) if self.form else None
+        minutes = service.duration_minutes if service is not None else None
+        return check_booking(
+            request,
+            duration=timedelta(minutes=minutes) if minutes else None,
+            hours=self.form.hours if self.form else DEFAULT_HOURS,
+        )
+
     def update_summary(self) -> None:
         summary = self.query_one("#bk-summary", Static)
         request = self.request()
-        check = check_booking(request)
+        check = self.form_check(request)
         for name in ("date", "time"):
             self.query_one(f"#bke-{name}", Label).update(check.errors.get(name, ""))
         service = self.form.service(request.service_id) if self.form else None
@@ -495,7 +508,7 @@ class NewBookingScreen(PickerScreen):
         if self.saving or self.form is None:
             return
         request = self.request()
-        check = check_booking(request)
+        check = self.form_check(request)
         for name in FIELDS:
             self.query_one(f"#bke-{name}", Label).update(check.errors.get(name, ""))
         if "customer" in check.errors:

@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from frontdesk.data import profile_actions as actions
 from frontdesk.data.booking_flow import local_tz
-from frontdesk.data.errors import DoubleBooked, FrontdeskError
+from frontdesk.data.errors import DoubleBooked, FrontdeskError, ValidationFailed
 from frontdesk.data.models import Staff
 from frontdesk.screens.common import ChoiceModal, ConfirmModal, PromptModal
 from frontdesk.screens.profile.tab import prompt_check
@@ -140,8 +140,11 @@ def changed_text(booking_id: int, action: str) -> Callable[[actions.BookingChang
 
 
 def double_booked_text(error: FrontdeskError) -> str | None:
-    """The sentence for a new time another booking holds (with the next free time), or None
-    for any other refusal."""
+    """The sentence for a new time another booking holds (with the next free time), the
+    message alone for a refused time (outside the opening hours, the customer's other
+    booking then), or None for any other refusal."""
+    if isinstance(error, ValidationFailed) and error.field == "start_at":
+        return error.message
     if not isinstance(error, DoubleBooked):
         return None
     c = error.conflict

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from frontdesk.data import booking_flow as flow
 from frontdesk.data import bookings as bk
+from frontdesk.data import customers as svc
 from frontdesk.data.errors import BlockedCustomer, DoubleBooked
 from frontdesk.data.models import Branch, Staff
 from frontdesk.data.roles import NotAllowed
@@ -65,8 +66,12 @@ def test_everyone_busy_moves_to_the_first_time_someone_is_free(
     any_session: Session, shop: dict[str, int]
 ) -> None:
     s = any_session
+    cleo = svc.create_customer(
+        actor=ADMIN, session=s, data=svc.CustomerCreate(first_name="Cleo", email="c@example.com")
+    )
+    shop = {**shop, "cleo": cleo.id or 0}  # (Bob is not booked twice at once)
     book(s, shop, "bob", "nina", at(9))  # Nina 09:00-10:00
-    book(s, shop, "bob", "omar", at(9, 30))  # Omar 09:30-10:30
+    book(s, shop, "cleo", "omar", at(9, 30))  # Omar 09:30-10:30
     # From 09:00 nobody has the whole hour before Nina is free again at 10:00.
     slot = flow.suggest_start(session=s, request=request(shop), now=NOW, tz=UTC)
     assert slot == flow.FreeSlot(at(10), shop["nina"], "Nina")
