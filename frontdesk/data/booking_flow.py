@@ -146,7 +146,12 @@ def load_booking_form(
     staff = list(
         session.exec(select(Staff).where(col(Staff.active).is_(True)).order_by(col(Staff.name)))
     )
-    start = next_quarter(now, tz)
+    hours = bookings.opening_hours(session)
+    zone = tz or local_tz() or UTC
+    # The next quarter hour, or the next opening when the business is closed then (the form
+    # opened at 07:40 or 22:00 offered a start it then refused).
+    start = bookings.next_open_start(next_quarter(now, tz), timedelta(0), zone, hours)
+    start = start.astimezone(zone)
     customer = picked(session=session, customer_id=customer_id) if customer_id else None
     template = None
     if follow_up and customer is not None:
@@ -164,7 +169,7 @@ def load_booking_form(
         customer=customer,
         follow_up=template,
         follow_up_missing=follow_up and customer is not None and template is None,
-        hours=bookings.opening_hours(session),
+        hours=hours,
     )
 
 

@@ -456,3 +456,17 @@ def test_cli_bookings_add_is_refused_with_one_line(tmp_path: Path) -> None:
     with Session(engine) as s:
         assert count(s) == 1
     engine.dispose()
+
+
+def test_the_form_opens_on_a_start_within_the_hours(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """Opened at 01:40 the form offers 09:00 that day, at 18:50 the next day's 09:00; during
+    the day, the next quarter hour."""
+    s = any_session
+    form = flow.load_booking_form(session=s, now=at(1, 40), tz=UTC)
+    assert (form.day, form.time) == ("2026-12-01", "09:00")
+    form = flow.load_booking_form(session=s, now=at(18, 50), tz=UTC)
+    assert (form.day, form.time) == ("2026-12-02", "09:00")
+    form = flow.load_booking_form(session=s, now=at(10, 5), tz=UTC)
+    assert (form.day, form.time) == ("2026-12-01", "10:15")
