@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -44,3 +45,31 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_item(
+    *,
+    session: Session,
+    actor: Staff | None,
+    entity: str,
+    entity_id: int,
+    before: Mapping[str, object] | None,
+    after: Mapping[str, object] | None,
+    action: str | None = None,
+) -> None:
+    """Audit a settings item (a custom field, tag, category, note category, loyalty
+    program): what changed between ``before`` and ``after`` (no ``before``: created), with
+    its name even when unchanged; nothing when nothing changed. ``action`` defaults to
+    "create" or "update"."""
+    from frontdesk.data.audit_text import setting_changes
+
+    changes = setting_changes(entity, before, after)
+    if changes:
+        record(
+            session=session,
+            actor=actor,
+            entity=entity,
+            entity_id=entity_id,
+            action=action or ("update" if before else "create"),
+            changes=changes,
+        )

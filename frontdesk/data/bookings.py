@@ -205,64 +205,24 @@ def lookback(session: Session) -> timedelta:
     return max(timedelta(days=1), timedelta(minutes=int(longest or 0)))
 
 
-def find_conflict(
-    *,
+def _first_overlap(
     session: Session,
-    staff_id: int,
+    whose: Any,
+    statuses: tuple[str, ...],
     start_at: datetime,
     end_at: datetime,
-    exclude_id: int | None = None,
+    exclude_id: int | None,
 ) -> Conflict | None:
-    stmt = (
-        select(Booking, Customer, Service, Staff)
-        .join(Customer, col(Customer.id) == col(Booking.customer_id))
-        .join(Service, col(Service.id) == col(Booking.service_id))
-        .join(Staff, col(Staff.id) == col(Booking.staff_id))
-        .where(
-            col(Booking.staff_id) == staff_id,
-            col(Booking.status).in_(BUSY),
-            col(Booking.start_at) < end_at,
-            col(Booking.start_at) > start_at - lookback(session),
-            col(Booking.end_at) > start_at,
-        )
-        .order_by(col(Booking.start_at))
-        .limit(1)
-    )
-    if exclude_id is not None:
-        stmt = stmt.where(col(Booking.id) != exclude_id)
-    row = session.exec(stmt).first()
-    if row is None:
-        return None
-    booking, customer, service, staff = row
-    return Conflict(
-        booking_id=booking.id or 0,
-        customer_code=customer.code,
-        customer_name=customer.full_name,
-        service=service.name,
-        start_at=_aware(booking.start_at),
-        end_at=_aware(booking.end_at),
-        staff=staff.name,
-    )
-
-
-def find_customer_clash(
-    *,
-    session: Session,
-    customer_id: int,
-    start_at: datetime,
-    end_at: datetime,
-    exclude_id: int | None = None,
-) -> Conflict | None:
-    """The customer's first pending or confirmed booking (any staff member, or none) that
-    overlaps ``start_at``-``end_at`` (``exclude_id``: the booking being moved)."""
+    """The first booking matching ``whose`` (a condition: a staff member's, a customer's) in
+    ``statuses`` that overlaps ``start_at``-``end_at``, but ``exclude_id``."""
     stmt = (
         select(Booking, Customer, Service, Staff)
         .join(Customer, col(Customer.id) == col(Booking.customer_id))
         .join(Service, col(Service.id) == col(Booking.service_id))
         .outerjoin(Staff, col(Staff.id) == col(Booking.staff_id))
         .where(
-            col(Booking.customer_id) == customer_id,
-            col(Booking.status).in_(ACTIVE),
+            whose,
+            col(Booking.status).in_(statuses),
             col(Booking.start_at) < end_at,
             col(Booking.start_at) > start_at - lookback(session),
             col(Booking.end_at) > start_at,
@@ -284,6 +244,36 @@ def find_customer_clash(
         start_at=_aware(booking.start_at),
         end_at=_aware(booking.end_at),
         staff=staff.name if staff is not None else "",
+    )
+
+
+def find_conflict(
+    *,
+    session: Session,
+    staff_id: int,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_id: int | None = None,
+) -> Conflict | None:
+    """The staff member's first booking that takes their time (pending, confirmed, done)
+    and overlaps ``start_at``-``end_at``."""
+    return _first_overlap(
+        session, col(Booking.staff_id) == staff_id, BUSY, start_at, end_at, exclude_id
+    )
+
+
+def find_customer_clash(
+    *,
+    session: Session,
+    customer_id: int,
+    start_at: datetime,
+    end_at: datetime,
+    exclude_id: int | None = None,
+) -> Conflict | None:
+    """The customer's first pending or confirmed booking (any staff member, or none) that
+    overlaps ``start_at``-``end_at`` (``exclude_id``: the booking being moved)."""
+    return _first_overlap(
+        session, col(Booking.customer_id) == customer_id, ACTIVE, start_at, end_at, exclude_id
     )
 
 

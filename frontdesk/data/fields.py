@@ -12,7 +12,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
-from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import Customer, CustomField, CustomFieldValue, FieldType, Staff
 from frontdesk.data.roles import require
@@ -43,16 +42,15 @@ def _record(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
 ) -> None:
-    changes = setting_changes("custom_field", before, after)
-    if changes:
-        audit.record(
-            session=session,
-            actor=actor,
-            entity="custom_field",
-            entity_id=field.id or 0,
-            action=action,
-            changes=changes,
-        )
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity="custom_field",
+        entity_id=field.id or 0,
+        before=before,
+        after=after,
+        action=action,
+    )
 
 
 def list_fields(*, session: Session, include_archived: bool = False) -> list[CustomField]:

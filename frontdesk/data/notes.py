@@ -7,7 +7,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
-from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import NotFound, ValidationFailed
 from frontdesk.data.models import (
     Booking,
@@ -61,18 +60,14 @@ def save_category(
     category.is_alert = is_alert
     session.add(category)
     session.flush()
-    changes = setting_changes(
-        "note_category", before, {"name": category.name, "is_alert": bool(is_alert)}
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity="note_category",
+        entity_id=category.id or 0,
+        before=before,
+        after={"name": category.name, "is_alert": bool(is_alert)},
     )
-    if changes:
-        audit.record(
-            session=session,
-            actor=actor,
-            entity="note_category",
-            entity_id=category.id or 0,
-            action="update" if before else "create",
-            changes=changes,
-        )
     return category
 
 

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
-from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.errors import InsufficientPoints, InvalidState, NotFound, ValidationFailed
 from frontdesk.data.models import (
     Customer,
@@ -88,16 +87,14 @@ def save_program(
     program.points_per_visit = points_per_visit
     session.add(program)
     session.flush()
-    changes = setting_changes("loyalty_program", before, _program_values(program))
-    if changes:
-        audit.record(
-            session=session,
-            actor=actor,
-            entity="loyalty_program",
-            entity_id=program.id or 0,
-            action="update" if before else "create",
-            changes=changes,
-        )
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity="loyalty_program",
+        entity_id=program.id or 0,
+        before=before,
+        after=_program_values(program),
+    )
     return program
 
 

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
-from frontdesk.data.audit_text import setting_changes
 from frontdesk.data.colours import normalise_colour
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.models import Category, CustomerTag, Staff, Tag
@@ -32,16 +31,14 @@ def _record_item(
     after: Mapping[str, object] | None,
 ) -> None:
     """Audit a tag or a customer category: created (no ``before``) or changed."""
-    changes = setting_changes(entity, before, after)
-    if changes:
-        audit.record(
-            session=session,
-            actor=actor,
-            entity=entity,
-            entity_id=entity_id,
-            action="update" if before else "create",
-            changes=changes,
-        )
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )
 
 
 def create_tag(
