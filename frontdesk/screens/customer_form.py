@@ -92,6 +92,9 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         # The customer's saved custom values (editing): a required field they never had a
         # value for may stay empty; None for a new customer (required fields must be filled).
         self.stored_custom: dict[str, str] | None = None
+        # The tags the edit form was loaded with (what the user's additions and removals are
+        # counted from; ctrl+r keeps the user's tags and leaves this as loaded).
+        self.loaded_tags: frozenset[int] | None = None
         self.duplicate: DuplicateCustomer | None = None
         self.conflict: Customer | None = None
         self.saving = False
@@ -342,6 +345,7 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
         await self.mount_custom_fields(data.custom_fields, data.custom_values)
         customer = data.customer
         self.stored_custom = dict(data.custom_values) if customer is not None else None
+        self.loaded_tags = data.form.tags if customer is not None and data.form else None
         if customer is not None and data.form is not None:
             self.fill(data.form)
             self.title = plain(f"Edit {customer.code} {customer.full_name}")
@@ -524,10 +528,10 @@ class CustomerFormScreen(FrontdeskScreen[int | None]):
             self.notify("Fix the marked fields first", severity="error")
             return
         form = replace(self.snapshot(), expected_version=self.version)
-        if self.customer_id is not None and self.initial is not None:
+        if self.customer_id is not None:
             # Only what was changed here is written: another desk's custom values and tags
             # saved since the form opened stay.
-            form = replace(form, loaded_custom=self.stored_custom, loaded_tags=self.initial.tags)
+            form = replace(form, loaded_custom=self.stored_custom, loaded_tags=self.loaded_tags)
         actor = self.fd.operator
         data_dir = self.fd.data_dir
         if data_dir is None:

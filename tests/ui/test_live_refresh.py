@@ -96,6 +96,47 @@ async def test_a_form_being_typed_is_never_overwritten(demo_engine: Engine) -> N
         assert saved.display_name == "Mine"
 
 
+async def test_ctrl_r_keeps_the_tags_ticked_here(demo_engine: Engine) -> None:
+    """A tag ticked in the form, another desk's change, ctrl+r (load theirs), ctrl+s: the
+    tag ticked here is saved (counted from what the form was loaded with, not from the
+    reloaded form, which already held it)."""
+    from textual.widgets import SelectionList
+
+    from frontdesk.data.customers import tags_of
+    from tests.ui.test_form_flows import tabs_to_from
+
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "down")
+        code = highlighted_code(app)
+        await burst(pilot, "e")
+        form = app.screen
+        assert isinstance(form, CustomerFormScreen)
+        tags = form.query_one("#f-tags", SelectionList)
+        before = set(tags.selected)
+        await burst(pilot, *tabs_to_from(app, "#f-tags"))
+        # The first tag not ticked yet: down to it (the list opens with none highlighted),
+        # space.
+        first_free = next(
+            i for i in range(tags.option_count) if tags.get_option_at_index(i).value not in before
+        )
+        await burst(pilot, *["down"] * (first_free + 1), "space")
+        ticked = set(tags.selected) - before
+        assert len(ticked) == 1
+        other_desk_renames(demo_engine, code, "Theirs")
+        await wait_until(
+            pilot,
+            lambda: "ctrl+r" in str(form.query_one("#form-banner", Static).render()),
+        )
+        await burst(pilot, "ctrl+r", "ctrl+s")
+        assert isinstance(app.screen, DirectoryScreen)
+    with Session(demo_engine) as s:
+        saved = s.exec(select(Customer).where(col(Customer.code) == code)).one()
+        assert saved.display_name == "Theirs"
+        assert {t.id for t in tags_of(session=s, customer_id=saved.id or 0)} >= ticked
+
+
 async def test_an_idle_app_lets_the_wal_checkpoint(demo_engine: Engine) -> None:
     app = make_app(demo_engine)
     async with app.run_test(size=SIZE) as pilot:
