@@ -244,10 +244,12 @@ def check_booking(
     tz: tzinfo | None = None,
     duration: timedelta | None = None,
     hours: bookings.Hours = bookings.DEFAULT_HOURS,
+    now: datetime | None = None,
 ) -> BookingCheck:
     """Every problem of the request that needs no database, keyed by field: a start outside
     the opening hours too (and, with the service's ``duration``, a visit ending after
-    closing), under "time"."""
+    closing), under "time" — unless the start has passed (``now``): a visit that happened
+    is recorded as it happened (a walk-in), whatever the hours."""
     check = BookingCheck()
     if request.customer_id is None:
         check.errors["customer"] = "Pick the customer first (or ctrl+n to add them)."
@@ -265,7 +267,12 @@ def check_booking(
         check.errors[exc.field] = exc.message
     if "date" not in check.errors and "time" not in check.errors:
         check.start = start_at(request.day, request.time, tz)
-        problem = bookings.hours_problem(check.start, duration or timedelta(0), tz, hours)
+        passed = now is not None and is_past(check.start, now)
+        problem = (
+            None
+            if passed
+            else bookings.hours_problem(check.start, duration or timedelta(0), tz, hours)
+        )
         if problem is not None:
             check.errors["time"] = problem
     return check
@@ -472,7 +479,7 @@ def book_appointment(
     require(actor, "book")
     service = session.get(Service, request.service_id) if request.service_id else None
     duration = timedelta(minutes=service.duration_minutes) if service is not None else None
-    check = check_booking(request, tz, duration, bookings.opening_hours(session))
+    check = check_booking(request, tz, duration, bookings.opening_hours(session), now)
     if check.errors:
         name, message = next(iter(check.errors.items()))
         raise ValidationFailed(name, message)

@@ -610,9 +610,11 @@ def change_status(
     require(actor, "book")
     if action not in ALLOWED:
         raise ValidationFailed("action", f"unknown action {action!r}")
-    if action == "reschedule":
+    owner: int | None = None
+    if action in ("reschedule", "undo_no_show"):
         # The customer's turn first (as a new booking and a delete take it), then the
-        # booking's: a move checks the customer's other bookings under that lock.
+        # booking's: a move, or a no-show taken back, checks the customer's other bookings
+        # under that lock.
         owner = session.exec(
             select(Booking.customer_id).where(col(Booking.id) == booking_id)
         ).first()
@@ -620,6 +622,8 @@ def change_status(
             _lock_customer(session, owner)
     booking = get_booking(session=session, booking_id=booking_id, lock=True)
     session.refresh(booking)
+    if owner is not None and booking.customer_id != owner:  # merged meanwhile: its new owner
+        _lock_customer(session, booking.customer_id)
     if booking.status not in ALLOWED[action]:
         state = booking.status.replace("_", "-")
         if action == "undo_no_show":
@@ -629,8 +633,18 @@ def change_status(
     _check_clock(booking, action, _aware(now or utcnow()), zone)
     changes: dict[str, Any] = {}
     if action == "undo_no_show":
-        start = _aware(booking.start_at)
-        _refuse_clash(session, booking, start, _aware(booking.end_at) - start, tz=zone)
+        start, end = _aware(booking.start_at), _aware(booking.end_at)
+        _refuse_clash(session, booking, start, end - start, tz=zone)
+        # Back to confirmed: not while the customer has another booking then (one made
+        # after the no-show, with someone else).
+        refuse_customer_clash(
+            session=session,
+            customer_id=booking.customer_id,
+            start_at=start,
+            end_at=end,
+            exclude_id=booking.id,
+            tz=zone,
+        )
     if action == "cancel":
         text = clean_line("reason", reason, max_length=300)
         if not text:

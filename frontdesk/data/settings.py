@@ -146,6 +146,12 @@ def _coerce(key: str, value: Any) -> Any:
 def set_setting(*, session: Session, key: str, value: Any) -> Any:
     coerced = _coerce(key, value)
     if key in HOURS_KEYS:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two admins changing opening and closing at once each compare with the other's
+            # value as it was: one at a time (SQLite's writers already are).
+            from sqlalchemy import text
+
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('opening_hours'))"))
         other = "closes_at" if key == "opens_at" else "opens_at"
         opens, closes = (
             (coerced, get_setting(session=session, key=other))

@@ -371,6 +371,7 @@ class NewBookingScreen(PickerScreen):
             request,
             duration=timedelta(minutes=minutes) if minutes else None,
             hours=self.form.hours if self.form else DEFAULT_HOURS,
+            now=self.fd.clock(),
         )
 
     def update_summary(self) -> None:

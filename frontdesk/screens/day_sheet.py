@@ -24,7 +24,6 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from frontdesk.data import day_sheet as data
 from frontdesk.data.booking_flow import BookingForm, local_tz, parse_day
-from frontdesk.data.bookings import OPENING
 from frontdesk.data.errors import FrontdeskError
 from frontdesk.data.profile_actions import BookingChanged
 from frontdesk.screens import booking_changes as changes
@@ -551,7 +550,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
             start = row.start_at.astimezone(local_tz())
             when = (start.date().isoformat(), f"{start:%H:%M}")
         elif day != self.now().astimezone(local_tz()).date():
-            when = (day.isoformat(), f"{OPENING:%H:%M}")
+            when = (day.isoformat(), "")  # the business's opening time (the form knows it)
 
         def booked(result: tuple[int, int] | None) -> None:
             if result is not None:
@@ -592,6 +591,7 @@ class BookingAtTime(NewBookingScreen):
         if any(b.id == self.start_branch for b in form.branches):
             branch_id = self.start_branch
         day, time = self.start or (form.day, form.time)
+        time = time or f"{form.hours.opening:%H:%M}"
         super()._loaded(replace(form, day=day, time=time, branch_id=branch_id))
 
 

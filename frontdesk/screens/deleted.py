@@ -214,7 +214,7 @@ class DeletedScreen(FrontdeskScreen[int]):
             self.text = typed
             self.load()
         if self.shown_generation == self.generation:
-            self.query_one("#dl-table", DataTable).focus()
+            self.set_focus(self.query_one("#dl-table", DataTable))  # at once: the next key finds it
             return
         if not self.focus_pending:
             self.focus_pending = True
@@ -223,11 +223,11 @@ class DeletedScreen(FrontdeskScreen[int]):
     def _leave_search(self) -> None:
         if self.focus_pending:
             self.focus_pending = False
-            self.query_one("#dl-table", DataTable).focus()
+            self.set_focus(self.query_one("#dl-table", DataTable))  # at once: the next key finds it
             self.release_keys()
 
     def action_focus_search(self) -> None:
-        self.query_one("#dl-search", Input).focus()
+        self.set_focus(self.query_one("#dl-search", Input))
 
     @on(DataTable.RowSelected, "#dl-table")
     def selected(self, event: DataTable.RowSelected) -> None:
@@ -272,7 +272,7 @@ class DeletedScreen(FrontdeskScreen[int]):
                     )
                 if not outcome.problems:
                     self.notify(f"{row.code} is not deleted any more", markup=False)
-                    self.load()
+                self.load()  # as it is now (erased or restored meanwhile: gone from the list)
                 return
             self.restored += len(outcome.changed_ids)
             self.notify(outcome.summary, markup=False, timeout=10)

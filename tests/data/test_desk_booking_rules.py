@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
 from frontdesk.cli import main
@@ -157,20 +158,36 @@ def test_the_business_sets_its_own_hours(any_session: Session, shop: dict[str, i
     assert found is not None and found.start == at(8) + timedelta(days=1)
 
 
-def test_a_walk_in_outside_the_hours_is_refused_too(
+def test_a_visit_that_happened_is_recorded_whatever_the_hours(
     any_session: Session, shop: dict[str, int]
 ) -> None:
+    """A walk-in recorded afterwards (18:30 for an hour, at 20:00) is kept as it happened;
+    a start still to come is held to the hours (the walk-in flag changes nothing there)."""
     s = any_session
-    with pytest.raises(ValidationFailed, match=f"07:00 {HOURS}"):
+    done = flow.book_appointment(
+        session=s,
+        request=request(shop, time="18:30", walk_in=True),
+        tz=UTC,
+        actor=ADMIN,
+        now=at(20),
+    )
+    s.commit()
+    assert done.start_at.hour == 18
+    # The as-you-type check says nothing about the hours for a start that has passed.
+    assert (
+        flow.check_booking(request(shop, time="18:30"), UTC, timedelta(hours=1), now=at(20)).errors
+        == {}
+    )
+    with pytest.raises(ValidationFailed, match=f"20:30 {HOURS}"):
         flow.book_appointment(
             session=s,
-            request=request(shop, time="07:00", walk_in=True),
+            request=request(shop, time="20:30", walk_in=True, staff_id=shop["omar"]),
             tz=UTC,
             actor=ADMIN,
             now=at(12),
         )
     s.rollback()
-    assert count(s) == 0
+    assert count(s) == 1
 
 
 def test_a_multi_day_service_starts_within_the_hours(
@@ -470,3 +487,58 @@ def test_the_form_opens_on_a_start_within_the_hours(
     assert (form.day, form.time) == ("2026-12-02", "09:00")
     form = flow.load_booking_form(session=s, now=at(10, 5), tz=UTC)
     assert (form.day, form.time) == ("2026-12-01", "10:15")
+
+
+def test_a_no_show_taken_back_is_not_booked_over_the_customers_new_booking(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """Ann missed 10:00 with Nina and was booked again at 10:30 with Omar: taking the
+    no-show back would book her twice at once, so it is refused, naming the new booking."""
+    s = any_session
+    ten = desk_book(s, shop).booking_id  # 10:00-11:00 with Nina
+    bk.change_status(
+        session=s, booking_id=ten, action="no_show", actor=ADMIN, now=at(10, 20), tz=UTC
+    )
+    s.commit()
+    again = desk_book(s, shop, time="10:30", staff_id=shop["omar"]).booking_id
+    with pytest.raises(bk.CustomerBusy, match=rf"booking #{again} then"):
+        bk.change_status(
+            session=s, booking_id=ten, action="undo_no_show", actor=ADMIN, now=at(10, 40), tz=UTC
+        )
+    s.rollback()
+    assert bk.get_booking(session=s, booking_id=ten).status == "no_show"
+
+
+def test_two_admins_changing_the_hours_at_once_never_store_opening_after_closing(
+    any_engine: Engine,
+) -> None:
+    """One sets opening to 18:00 while another sets closing to 17:00: the second waits for
+    the first and is refused against its value (on PostgreSQL too, where writers do not
+    queue by themselves)."""
+    import threading
+
+    from frontdesk.data.settings import change_setting
+
+    first = Session(any_engine)
+    change_setting(session=first, key="opens_at", value="18:00", actor=ADMIN)
+    outcome: list[str] = []
+
+    def second_admin() -> None:
+        with Session(any_engine) as s:
+            try:
+                change_setting(session=s, key="closes_at", value="17:00", actor=ADMIN)
+                s.commit()
+                outcome.append("saved")
+            except ValidationFailed as exc:
+                outcome.append(exc.message)
+
+    thread = threading.Thread(target=second_admin)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waiting for the first admin's change
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert outcome == ["must be after opening (18:00)"]
+    with Session(any_engine) as s:
+        assert bk.opening_hours(s) == bk.Hours(time(18), time(19))
