@@ -312,6 +312,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         self.more_after = False
         self.selected: set[int] = set()
         self.undo_ids: list[int] = []
+        self.first_page_shown = False  # (the app's start-up work waits for it)
         self._debounce: Timer | None = None
         self.lookups = lookups.Lookups()
         self.count: int | None = None
@@ -578,6 +579,7 @@ class DirectoryScreen(FrontdeskScreen[None]):
         if load.generation != self.generation:
             return  # a newer search, filter or jump superseded this one
         self.fetching = False
+        self.first_page_shown = True
         if load.count_after is not None:
             if page.more_before or page.more_after or load.mode not in ("start", "refresh"):
                 self._count(load.count_after)
