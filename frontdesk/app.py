@@ -517,7 +517,10 @@ class FrontdeskApp(App[None]):
         outlasted the timer: the write ran beside the first page's read), or after 5 s more."""
         from frontdesk.screens.directory import DirectoryScreen
 
-        screen = self.screen
+        try:
+            screen = self.screen
+        except Exception:  # the app is closing: no screen any more, nothing to do
+            return
         if isinstance(screen, DirectoryScreen) and not screen.first_page_shown and waited < 20:
             self.set_timer(0.25, partial(self._expire_when_up, waited + 1))
             return
