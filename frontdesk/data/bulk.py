@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy.sql import sqltypes
 from sqlmodel import Session
 
 # At most this many bound values per statement (SQLite's own limit is read from the connection).
@@ -53,6 +55,27 @@ def insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) ->
     return ids
 
 
+# How SQLAlchemy's SQLite DATE stores a date unless told otherwise: what date.isoformat()
+# writes, in C (the type's own conversion formats a string in Python: 1 us a value).
+_SQLITE_DATE_FORMAT = "%(year)04d-%(month)02d-%(day)02d"
+
+
+def _bind_processor(column: Any, conn: Connection) -> Callable[[Any], Any] | None:
+    """The conversion of ``column``'s values before they are bound (None: as they are)."""
+    impl = column.type.dialect_impl(conn.dialect)
+    process = impl.bind_processor(conn.dialect)
+    if process is None or getattr(impl, "_storage_format", None) != _SQLITE_DATE_FORMAT:
+        return process
+    if not isinstance(impl, sqltypes.Date):
+        return process
+
+    def date_text(value: Any, slow: Callable[[Any], Any] = process) -> Any:
+        # (A datetime is a date too: the type's own conversion keeps its date part.)
+        return value.isoformat() if type(value) is date else slow(value)
+
+    return date_text
+
+
 def bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` into ``model``'s table in the connection's transaction.
 
@@ -72,9 +95,7 @@ def bulk_insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> Non
     assert isinstance(dbapi, sqlite3.Connection)
     limit = min(_MAX_VARIABLES, dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
     per_statement = max(1, min(_MAX_ROWS_PER_STATEMENT, limit // len(columns)))
-    processors: list[Callable[[Any], Any] | None] = [
-        c.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for c in columns
-    ]
+    processors: list[Callable[[Any], Any] | None] = [_bind_processor(c, conn) for c in columns]
     converters = [(i, p) for i, p in enumerate(processors) if p is not None]
     # Rows of one batch share many values (the batch's timestamp, the same audit payload):
     # each converter remembers its last input object and reuses the output for it.

@@ -26,6 +26,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -438,8 +439,8 @@ def open_source(path: Path) -> Source:
     def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for record, cells in enumerate(reader, start=1):
-                if not any(c.strip() for c in cells):
-                    continue
+                if not "".join(cells).strip():
+                    continue  # an empty row (or one of blanks)
                 yield record, cells
         finally:
             handle_text.close()
@@ -1231,10 +1232,9 @@ def check_rows(
                 raise ValidationFailed("first_name", "First name is required")
             if not normal.get("phone") and not normal.get("email_key"):
                 raise ValidationFailed("phone", "needs a phone number or an email address")
-            extras["_warnings"] = warnings
             # The folded keys too (all but the code, which the writer gives): work taken
             # off the writer, which is the slower side of a large import.
-            extras["_keys"] = svc.key_parts(
+            keys = svc.key_parts(
                 first_name=normal.get("first_name"),
                 last_name=normal.get("last_name"),
                 display_name=normal.get("display_name"),
@@ -1242,7 +1242,11 @@ def check_rows(
                 phone=normal.get("phone"),
                 other_phone=normal.get("other_phone"),
             )
-            out.append((True, normal, extras))
+            # Most rows have no extras and no warning: sent as None, not as a dict of empty
+            # values and an empty list (reading those back cost the writer a tenth of a
+            # large import's time: 4 ms a batch of 1,000 rows, against 0.7 ms without).
+            packed = (extras if any(extras.values()) else None, warnings or None, keys)
+            out.append((True, normal, packed))
         except ValidationFailed as exc:
             out.append((False, exc.field, exc.message))
     return out
@@ -1334,12 +1338,29 @@ def _check_extras(extras: dict[str, Any], warnings: list[tuple[str, str]]) -> No
 
 
 def _paired(batch: list[tuple[int, list[str]]], checked: list[Checked]) -> list[Prepared | Failed]:
-    return [
-        Prepared(record, cells, a, b, b.pop("_warnings"), b.pop("_keys"))
-        if ok
-        else Failed(record, cells, a, b)
-        for (record, cells), (ok, a, b) in zip(batch, checked, strict=True)
-    ]
+    """The batch's rows with what :func:`check_rows` made of each, unpacked."""
+    out: list[Prepared | Failed] = []
+    for (record, cells), (ok, a, b) in zip(batch, checked, strict=True):
+        if ok:
+            extras, warnings, keys = b
+            out.append(Prepared(record, cells, a, extras or _no_extras(), warnings or [], keys))
+        else:
+            out.append(Failed(record, cells, a, b))
+    return out
+
+
+def _no_extras() -> dict[str, Any]:
+    """The extras of a row that has none (see :func:`_row_values`)."""
+    return {
+        "created_at": None,
+        "category": None,
+        "home_branch": None,
+        "code": None,
+        "contacts": [],
+        "tags": [],
+        "note": None,
+        "custom": {},
+    }
 
 
 def validate_batch(
@@ -2105,7 +2126,7 @@ def _record_consents(
     purposes = [
         (n, field, purpose)
         for n, (field, purpose) in enumerate(FIELD_PURPOSE.items())
-        if any(r[field] for r in records)
+        if any(map(itemgetter(field), records))
     ]
     if not purposes:
         return
