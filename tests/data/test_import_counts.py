@@ -149,3 +149,73 @@ def test_statements_per_batch_do_not_grow_with_its_rows(tmp_path: Path) -> None:
         assert len(statements) <= 3 * counts[20]
         engine.dispose()
     assert commits[0] >= 3 and commits[3600] == commits[0] - 2
+
+
+def test_a_plain_row_comes_back_from_validation_without_extras(tmp_path: Path) -> None:
+    """What a worker process sends back for a row with nothing but its fields: no dict of
+    empty extras and no empty warning list (reading those back cost the writer more than
+    the row's own values); the writer sees the same extras as before."""
+    import pickle
+
+    from frontdesk.data.importing import Prepared, _paired, check_rows, guess_mapping
+
+    headers = ["First Name", "Last Name", "Email", "Mobile", "Tags"]
+    batch = [
+        (1, ["Ann", "Lee", "ann@example.com", "+1 415 200 0001", ""]),
+        (2, ["Bo", "Kim", "bo@example.com", "+1 415 200 0002", "VIP"]),
+    ]
+    mapping = guess_mapping(headers)
+    checked = check_rows(headers, batch, mapping, ImportOptions(), "US")
+    plain, tagged = checked
+    assert plain[0] is True and plain[2][:2] == (None, None)  # no extras, no warnings
+    assert tagged[2][0] is not None and tagged[2][0]["tags"] == ["VIP"]
+    # A plain row's whole answer is its values and its keys (no empty containers).
+    empties = [x for x in pickle.loads(pickle.dumps(plain))[2] if x in ([], {})]
+    assert empties == []
+    rows = _paired(batch, checked)
+    assert all(isinstance(r, Prepared) for r in rows)
+    first, second = rows
+    assert first.extras == {
+        "created_at": None,
+        "category": None,
+        "home_branch": None,
+        "code": None,
+        "contacts": [],
+        "tags": [],
+        "note": None,
+        "custom": {},
+    }
+    assert first.warnings == [] and second.extras["tags"] == ["VIP"]
+    first.warnings.append(("x", "y"))  # each row's own list
+    assert second.warnings == []
+
+
+def test_dates_are_stored_as_the_date_type_stores_them(engine: Engine) -> None:
+    """bulk_insert binds a date with isoformat() on SQLite: the same text as SQLAlchemy's
+    own conversion, years before 1000 included."""
+    from datetime import date
+
+    from frontdesk.data.bulk import insert_with_ids
+    from frontdesk.data.importing import _customer_template
+
+    days = [date(1990, 4, 23), date(5, 1, 1), date(9999, 12, 31)]
+    with Session(engine) as session:
+        rows = []
+        for i, day in enumerate(days):
+            row = dict(_customer_template())
+            row.update(
+                code=f"C-9{i:05d}",
+                first_name=f"D{i}",
+                phone=f"+3161234000{i}",
+                date_of_birth=day,
+            )
+            rows.append(row)
+        ids = insert_with_ids(session, Customer, rows)
+        session.commit()
+        stored = session.connection().exec_driver_sql(
+            f"SELECT date_of_birth FROM customer WHERE id IN ({', '.join(map(str, ids))}) "
+            "ORDER BY id"
+        )
+        assert [r[0] for r in stored] == ["1990-04-23", "0005-01-01", "9999-12-31"]
+        read = session.exec(select(Customer).where(col(Customer.id).in_(ids)).order_by(Customer.id))
+        assert [c.date_of_birth for c in read] == days
