@@ -1188,11 +1188,12 @@ def migrate_db(ctx: click.Context, source: str, target: str, as_json: bool) -> N
 def web(ctx: click.Context, db: str | None, host: str, port: int) -> None:
     """Serve the app in a browser (each browser tab runs its own app, as you).
 
-    Bound to this machine only by default: from elsewhere, use an SSH tunnel
+    Only a browser that opens the address printed at start (it carries a new random key)
+    gets the app. Bound to this machine only by default: from elsewhere, use an SSH tunnel
     (ssh -L 8000:127.0.0.1:8000 desk-server) rather than --host 0.0.0.0."""
     import shlex
 
-    from textual_serve.server import Server
+    from frontdesk.web import KeyedServer, new_key
 
     target = _db(ctx, db)
     command = [sys.executable, "-m", "frontdesk"]
@@ -1205,12 +1206,17 @@ def web(ctx: click.Context, db: str | None, host: str, port: int) -> None:
         acting_apart(ctx, engine)  # refuse an unknown --staff before serving anything
     if host not in ("127.0.0.1", "localhost", "::1"):
         say(
-            f"Warning: listening on {host}: anyone who can reach it gets the app as you. "
-            "An SSH tunnel to 127.0.0.1 is safer.",
+            f"Warning: listening on {host} without encryption: the key below crosses the "
+            "network in the clear. An SSH tunnel to 127.0.0.1 is safer.",
             console=err,
         )
-    say(f"Frontdesk in the browser: http://{host}:{port}  (ctrl+c stops)")
-    Server(shlex.join(command), host=host, port=port, title="Frontdesk").serve()
+    server = KeyedServer(shlex.join(command), host=host, port=port, key=new_key())
+    say(f"Frontdesk in the browser: {server.address()}")
+    say(
+        "Open this address: the key in it is new at each start; keep it to yourself, it opens "
+        "Frontdesk as you. ctrl+c stops."
+    )
+    server.serve()
 
 
 # Messaging commands (notify, email, newsletter, outbox, unsubscribe) live in their own module.

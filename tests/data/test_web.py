@@ -1,13 +1,15 @@
-"""`frontdesk web`: the app served to a real headless browser (Chromium through Selenium).
+"""`frontdesk web`: the app served to a real headless browser (Chromium through Selenium),
+to the holder of the key it prints only (a real server, a real HTTP client).
 
-Runs where Chromium and its driver are installed (Debian: chromium, chromium-driver), and
-skips cleanly elsewhere. The terminal is drawn on a canvas, so the test proves what the
-browser did through the database: a search by phone digits found the customer, enter opened
-the profile, `e` its form, and the name typed in the browser was saved.
+The browser test runs where Chromium and its driver are installed (Debian: chromium,
+chromium-driver), and skips cleanly elsewhere. The terminal is drawn on a canvas, so it proves
+what the browser did through the database: a search by phone digits found the customer, enter
+opened the profile, `e` its form, and the name typed in the browser was saved.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -27,7 +29,7 @@ from frontdesk.data.validation import digits
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
-pytestmark = pytest.mark.skipif(
+needs_browser = pytest.mark.skipif(
     not (CHROMIUM and DRIVER), reason="Chromium and chromedriver are not installed"
 )
 
@@ -75,7 +77,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     try:
         wait_for_port(port)
-        yield f"http://127.0.0.1:{port}", db
+        yield printed_address(tmp_path / "web.log"), db
     finally:
         server.terminate()
         try:
@@ -85,6 +87,51 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         log.close()
 
 
+def printed_address(log: Path) -> str:
+    """The address `frontdesk web` printed (with its key)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"http://127\.0\.0\.1:\d+/\?key=[\w-]+", log.read_text())
+        if found:
+            return found.group(0)
+        time.sleep(0.1)
+    raise AssertionError(f"no address printed: {log.read_text()!r}")
+
+
+def test_only_the_printed_address_opens_the_app(served: tuple[str, Path]) -> None:
+    """Anyone else who can reach the port (another login on a shared server reaches
+    127.0.0.1 too) is refused the page, the terminal's socket and downloads."""
+    import httpx
+
+    address, _db = served
+    base, key = address.split("/?key=")
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    with httpx.Client(base_url=base) as stranger:
+        for path in ("/", "/?key=wrong", f"/?key={key[:-1]}", "/ws", "/download/x"):
+            answer = stranger.get(path, headers=upgrade if path == "/ws" else None)
+            assert answer.status_code == 403, path
+        assert "needs its key" in stranger.get("/").text
+        assert stranger.get("/static/js/textual.js").status_code == 200  # the page's own code
+    with httpx.Client(base_url=base) as desk:
+        first = desk.get(f"/?key={key}&fontsize=14")
+        assert first.status_code == 303 and first.headers["location"] == "/?fontsize=14"
+        cookie = first.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert desk.get("/?fontsize=14").status_code == 200  # the cookie, not the key
+        # A page of another site open in the same browser cannot drive the terminal.
+        foreign = desk.get("/ws", headers={**upgrade, "Origin": "http://evil.example"})
+        assert foreign.status_code == 403
+    port = base.rsplit(":", 1)[1]
+    with httpx.Client(base_url=base, cookies={f"frontdesk_web_{port}": "guess"}) as guesser:
+        assert guesser.get("/").status_code == 403
+
+
+@needs_browser
 def test_the_browser_finds_a_customer_by_phone_and_edits_the_profile(
     served: tuple[str, Path],
 ) -> None:
