@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -16,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette, Hit, Hits, Provider
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
@@ -834,6 +834,56 @@ class FrontdeskApp(App[None]):
     # footer); the palette lists only what the role can do (DESIGN.md section 7).
     def may(self, permission: str) -> bool:
         return roles.allowed(self.operator, permission)
+
+    # action -> the permission it needs: the keys panel and the footer hide an app key the
+    # operator's role may not use; pressed anyway, it says why (on_key).
+    NEEDS: ClassVar[dict[str, str]] = {
+        "new_booking": "book",
+        "new_order": "order",
+        "settings": "settings",
+        "import": "import",
+        "duplicates": "merge",
+        "audit": "audit",
+        "insights": "insights",
+        "outbox": "outbox.read",
+    }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        needed = self.NEEDS.get(action)
+        return needed is None or self.may(needed)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key that the operator's role may not use says why, instead of nothing.
+
+        Such a key is hidden: its screen's (or tab's, or the app's) ``check_action`` turns it
+        down, so no binding runs and the key reaches the app unhandled. The permission is
+        the one its node's ``NEEDS`` names for the action. (A letter typed into a field never
+        gets here: the field takes it.)"""
+        try:
+            screen = self.screen
+        except Exception:  # no screen (closing)
+            return
+        if event.key in screen.active_bindings:
+            return  # a binding took it
+        needed = self._blocked_by_role(event.key, screen)
+        if needed is not None:
+            self.refuse(needed)
+
+    def _blocked_by_role(self, key: str, screen: Screen[Any]) -> str | None:
+        """The permission the operator lacks for a binding of ``key`` in the focus chain."""
+        nodes = (self.focused or screen).ancestors_with_self
+        for node in nodes:
+            if node is self and isinstance(screen, ModalScreen):
+                break  # a dialog has no app keys
+            needs = getattr(node, "NEEDS", None)
+            if not needs:
+                continue
+            # (Textual's map of the node's bindings by key, as its binding check reads it.)
+            for binding in node._bindings.key_to_bindings.get(key, ()):
+                needed = needs.get(binding.action)
+                if needed is not None and not self.may(needed):
+                    return str(needed)
+        return None
 
     def refuse(self, permission: str) -> bool:
         """True (and a message) when the operator may not do ``permission``."""

@@ -950,8 +950,8 @@ class DirectoryScreen(FrontdeskScreen[None]):
             self.highlighted_id() if self.focused is not self.query_one("#search") else None
         )
 
-    # action -> the permission it needs (data/roles.py): the footer hides what the operator's
-    # role may not do (b and o then reach the app's own keys, which say why).
+    # action -> the permission it needs (data/roles.py): the footer and the keys panel hide
+    # what the operator's role may not do; pressed anyway, the app says why (app.on_key).
     NEEDS: ClassVar[dict[str, str]] = {
         "new": "customers.write",
         "edit": "customers.write",

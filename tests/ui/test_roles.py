@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from frontdesk.data import roles
 from frontdesk.data.staff import create_staff
@@ -58,6 +58,41 @@ async def test_a_therapist_cannot_book_or_order(demo_engine: Engine) -> None:
         assert isinstance(app.screen, DirectoryScreen)
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert "New booking" not in commands and "New order" not in commands
+
+
+async def test_a_key_the_role_may_not_use_is_hidden_and_says_why(demo_engine: Engine) -> None:
+    """A therapist's keys panel lists none of the keys their role may not use (the app's b,
+    o, D ... and the directory's n, U ...); pressed anyway, at full speed, each says why and
+    opens nothing. Typed into the search box, the same letters are text."""
+    with Session(demo_engine) as s:
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
+        s.commit()
+    app = make_app(demo_engine, staff="tara")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DirectoryScreen)
+        shown = {b.binding.action for b in screen.active_bindings.values()}
+        for hidden in ("new", "deleted", "merge", "new_booking", "new_order", "duplicates"):
+            assert hidden not in shown
+        assert "day_sheet" in shown and "filters" in shown  # what a therapist may do stays
+        await burst(pilot, "escape", "n", "U", "o", "D", "b")
+        assert app.screen is screen
+        said = [n.message for n in app._notifications]
+        for why in (
+            "may not add or change customers",
+            "may not delete customers",
+            "may not take orders",
+            "may not merge customers",
+            "may not book appointments",
+        ):
+            assert any(why in m for m in said), (why, said)
+        app._notifications.clear()
+        await burst(pilot, "slash", "n", "o", "b")
+        assert screen.query_one("#search", Input).value == "nob"
+        assert not app._notifications
 
 
 async def test_an_admin_opens_settings(demo_engine: Engine) -> None:
