@@ -734,8 +734,7 @@ def availability(
     now = now or datetime.now(UTC)
     duration = timedelta(minutes=svc_row.duration_minutes)
     hours = bookings.opening_hours(session)
-    opening = datetime.combine(the_day, hours.opening, zone)
-    closing = datetime.combine(the_day, hours.closing, zone)
+    opening, closing = hours.of(datetime.combine(the_day, hours.opening, zone))
     staff = bookable_staff(session, branch_row.id or 0)
     busy: dict[int, list[tuple[datetime, datetime]]] = {s.id or 0: [] for s in staff}
     if staff:

@@ -47,6 +47,7 @@ BUSY = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value, BookingStatu
 ACTIVE = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
 OPENING = time(9, 0)
 CLOSING = time(19, 0)
+MIDNIGHT = time(0, 0)
 SUGGEST_STEP = timedelta(minutes=15)
 SUGGEST_DAYS = 14
 
@@ -66,22 +67,23 @@ def _zone(tz: tzinfo | None) -> tzinfo:
 @dataclass(frozen=True)
 class Hours:
     """The business's opening hours (settings ``opens_at``, ``closes_at``; the desk's
-    time zone)."""
+    time zone). A closing at 00:00 is midnight at the end of the day ("24:00")."""
 
     opening: time = OPENING
     closing: time = CLOSING
 
     @property
     def text(self) -> str:
-        return f"{self.opening:%H:%M}-{self.closing:%H:%M}"
+        closing = "24:00" if self.closing == MIDNIGHT else f"{self.closing:%H:%M}"
+        return f"{self.opening:%H:%M}-{closing}"
 
     def of(self, local: datetime) -> tuple[datetime, datetime]:
         """That day's opening and closing (``local``: a time in the desk's zone)."""
         zone = local.tzinfo
-        return (
-            datetime.combine(local.date(), self.opening, zone),
-            datetime.combine(local.date(), self.closing, zone),
-        )
+        closing = datetime.combine(local.date(), self.closing, zone)
+        if self.closing == MIDNIGHT:
+            closing = datetime.combine(local.date() + timedelta(days=1), MIDNIGHT, zone)
+        return datetime.combine(local.date(), self.opening, zone), closing
 
 
 DEFAULT_HOURS = Hours()
@@ -93,7 +95,7 @@ def opening_hours(session: Session) -> Hours:
 
     def at(key: str) -> time:
         text = str(get_setting(session=session, key=key))
-        return time(int(text[:2]), int(text[3:5]))
+        return time(int(text[:2]) % 24, int(text[3:5]))  # closing "24:00": midnight
 
     return Hours(at("opens_at"), at("closes_at"))
 

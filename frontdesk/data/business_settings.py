@@ -58,7 +58,7 @@ CATALOGUE: tuple[SettingInfo, ...] = (
     _info("currency", BUSINESS, "Currency", "Code shown with amounts (e.g. USD, EUR)"),
     _info("default_region", BUSINESS, "Phone country", "Read phones typed without +code (US, NL)"),
     _info("opens_at", BUSINESS, "Opens at", "Bookings start from this time (HH:MM)"),
-    _info("closes_at", BUSINESS, "Closes at", "Visits end by this time (HH:MM)"),
+    _info("closes_at", BUSINESS, "Closes at", "Visits end by this time (HH:MM; 24:00 midnight)"),
     _info(
         "require_phone", BUSINESS, "Mobile required", "A customer needs a mobile number", "yes_no"
     ),

@@ -118,8 +118,11 @@ def _coerce(key: str, value: Any) -> Any:
         text = str(value).strip()
         match = re.fullmatch(r"(\d{1,2})[:.h](\d{2})", text) or re.fullmatch(r"(\d{1,2})()", text)
         hour, minute = (int(match[1]), int(match[2] or 0)) if match else (-1, -1)
+        if key == "closes_at" and (hour, minute) in ((24, 0), (0, 0)):
+            return "24:00"  # open until midnight
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
-            raise ValidationFailed(key, "must be a time of day, e.g. 09:00")
+            late = " (24:00: until midnight)" if key == "closes_at" else ""
+            raise ValidationFailed(key, f"must be a time of day, e.g. 09:00{late}")
         return f"{hour:02d}:{minute:02d}"
     if key in {"currency", "business_name"}:
         text = str(value).strip()
@@ -158,12 +161,14 @@ def set_setting(*, session: Session, key: str, value: Any) -> Any:
             if key == "opens_at"
             else (get_setting(session=session, key=other), coerced)
         )
-        if opens >= closes:  # "HH:MM" texts compare as times
+        if opens >= closes:  # "HH:MM" texts compare as times ("24:00" after every other)
             raise ValidationFailed(
                 key,
-                f"must be before closing ({closes})"
+                f"must be before closing ({closes}); to open later than that, change the "
+                "closing time first"
                 if key == "opens_at"
-                else f"must be after opening ({opens})",
+                else f"must be after opening ({opens}); to close earlier than that, change "
+                "the opening time first",
             )
     row = session.get(Setting, key)
     if row is None:

@@ -158,6 +158,47 @@ def test_the_business_sets_its_own_hours(any_session: Session, shop: dict[str, i
     assert found is not None and found.start == at(8) + timedelta(days=1)
 
 
+def test_a_business_open_until_midnight(any_session: Session, shop: dict[str, int]) -> None:
+    """closes_at 24:00 (or 00:00, or 24): a visit may end at midnight, not after; the hours
+    read 12:00-24:00 in messages; the availability offers the last hour of the day."""
+    from frontdesk.data.settings import change_setting
+
+    s = any_session
+    for typed in ("24:00", "0:00", "24"):
+        assert change_setting(session=s, key="closes_at", value=typed, actor=ADMIN) == "24:00"
+    # Opening later than the old closing, once the closing allows it (the order is told).
+    change_setting(session=s, key="closes_at", value="19:00", actor=ADMIN)
+    with pytest.raises(ValidationFailed, match="change the closing time first"):
+        change_setting(session=s, key="opens_at", value="20:00", actor=ADMIN)
+    s.rollback()
+    with pytest.raises(ValidationFailed, match="a time of day"):
+        change_setting(session=s, key="opens_at", value="24:00", actor=ADMIN)
+    s.rollback()
+    change_setting(session=s, key="closes_at", value="24:00", actor=ADMIN)
+    change_setting(session=s, key="opens_at", value="12:00", actor=ADMIN)
+    s.commit()
+    hours = bk.opening_hours(s)
+    assert hours == bk.Hours(time(12), time(0)) and hours.text == "12:00-24:00"
+    assert desk_book(s, shop, time="23:00").start_at.hour == 23  # ends at midnight
+    with pytest.raises(
+        ValidationFailed,
+        match=r"23:30 is outside the opening hours \(12:00-24:00\): the 60-minute visit would "
+        r"end at 00:30",
+    ):
+        desk_book(s, shop, time="23:30", staff_id=shop["omar"])
+    s.rollback()
+    slots = br.availability(
+        session=s,
+        service="Cut",
+        branch=None,
+        day="2026-12-01",
+        tz=UTC,
+        now=AFTER - timedelta(days=30),
+    )
+    omar = [slot for slot in slots.slots if slot.staff_id == shop["omar"]]
+    assert omar[0].start == at(12) and omar[-1].start == at(23)
+
+
 def test_a_visit_that_happened_is_recorded_whatever_the_hours(
     any_session: Session, shop: dict[str, int]
 ) -> None:
@@ -569,6 +610,6 @@ def test_two_admins_changing_the_hours_at_once_never_store_opening_after_closing
     first.commit()
     first.close()
     thread.join(timeout=30)
-    assert outcome == ["must be after opening (18:00)"]
+    assert len(outcome) == 1 and outcome[0].startswith("must be after opening (18:00)")
     with Session(any_engine) as s:
         assert bk.opening_hours(s) == bk.Hours(time(18), time(19))
