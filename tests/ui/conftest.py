@@ -50,6 +50,21 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
+def add_therapist(engine: Engine) -> str:
+    """Tara Therapist (username ``tara``) on the staff list; returns her username."""
+    from sqlmodel import Session
+
+    from frontdesk.data.staff import create_staff
+    from tests.actors import ADMIN
+
+    with Session(engine) as s:
+        create_staff(
+            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
+        )
+        s.commit()
+    return "tara"
+
+
 def make_app(
     engine: Engine, staff: str | None = "rita", data_dir: Path | None = None
 ) -> FrontdeskApp:

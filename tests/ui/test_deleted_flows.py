@@ -14,12 +14,11 @@ from frontdesk.data import bookings as bk
 from frontdesk.data import customers as svc
 from frontdesk.data import delete_flow as flow
 from frontdesk.data.models import Booking, Customer
-from frontdesk.data.staff import create_staff
 from frontdesk.screens.common import ConfirmModal
 from frontdesk.screens.deleted import DeletedScreen
 from frontdesk.screens.directory import DirectoryScreen
 from tests.actors import ADMIN, DESK
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
+from tests.ui.conftest import NOW, SIZE, add_therapist, burst, make_app, settle, wait_until
 from tests.ui.test_delete_flows import maria_with_bookings, messages, screen_text
 
 HOSTILE = "[bold]Aaron [VIP]"
@@ -157,11 +156,7 @@ async def test_restore_says_which_bookings_could_not_be_reopened(demo_engine: En
 
 
 async def test_only_the_roles_that_delete_see_it(demo_engine: Engine) -> None:
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
+    add_therapist(demo_engine)
     desk = make_app(demo_engine, staff="rita")
     async with desk.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -24,7 +24,16 @@ from frontdesk.screens.directory import DirectoryScreen
 from frontdesk.screens.filters import FilterModal
 from frontdesk.screens.profile import ProfileScreen
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, all_keys_handled, burst, make_app, settle, wait_until
+from tests.ui.conftest import (
+    NOW,
+    SIZE,
+    add_therapist,
+    all_keys_handled,
+    burst,
+    make_app,
+    settle,
+    wait_until,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -625,13 +634,8 @@ async def test_edit_keeps_the_place_in_the_list(demo_engine: Engine) -> None:
 
 
 async def test_a_therapist_cannot_add_or_edit_customers(demo_engine: Engine) -> None:
-    from frontdesk.data.staff import create_staff
 
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
+    add_therapist(demo_engine)
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -52,7 +52,7 @@ from frontdesk.screens.profile import (
 from frontdesk.screens.profile.overview import OverviewTab
 from frontdesk.screens.profile.screen import TAB_MODULES
 from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle, wait_until
+from tests.ui.conftest import NOW, SIZE, add_therapist, burst, make_app, settle, wait_until
 
 LONG_FIRST = ("[b]Vip[/b] [/] " + "Very" * 30)[:100]
 LONG_LAST = ("O'Hara [link=file:///etc/passwd]x[/link] " + "Long" * 30)[:100]
@@ -644,14 +644,10 @@ async def test_a_note_edited_by_another_says_who_changed_it(demo_engine: Engine)
 async def test_a_therapist_changes_only_their_own_notes(demo_engine: Engine) -> None:
     """A therapist adds notes and changes their own; another's (the receptionist's alert)
     is neither opened for editing by enter nor offered for deletion, and stays as it was."""
-    from frontdesk.data.staff import create_staff
 
     who = make_hostile(demo_engine, blocked=False)
+    add_therapist(demo_engine)
     with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
         before = {n.id: n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))}
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:

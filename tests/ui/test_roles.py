@@ -10,10 +10,8 @@ from sqlmodel import Session, col, select
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from frontdesk.data import roles
-from frontdesk.data.staff import create_staff
 from frontdesk.screens.directory import DirectoryScreen
-from tests.actors import ADMIN
-from tests.ui.conftest import NOW, SIZE, burst, make_app, settle
+from tests.ui.conftest import NOW, SIZE, add_therapist, burst, make_app, settle
 
 
 def test_the_role_table() -> None:
@@ -44,11 +42,7 @@ async def test_reception_cannot_open_settings(demo_engine: Engine) -> None:
 
 
 async def test_a_therapist_cannot_book_or_order(demo_engine: Engine) -> None:
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
+    add_therapist(demo_engine)
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -64,11 +58,7 @@ async def test_a_key_the_role_may_not_use_is_hidden_and_says_why(demo_engine: En
     """A therapist's keys panel lists none of the keys their role may not use (the app's b,
     o, D ... and the directory's n, U ...); pressed anyway, at full speed, each says why and
     opens nothing. Typed into the search box, the same letters are text."""
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
+    add_therapist(demo_engine)
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -281,11 +271,7 @@ async def test_a_therapists_profile_offers_no_booking_order_or_points_keys(
 
 
 async def test_the_directory_footer_offers_only_what_the_role_may_do(demo_engine: Engine) -> None:
-    with Session(demo_engine) as s:
-        create_staff(
-            session=s, name="Tara Therapist", role="therapist", username="tara", actor=ADMIN
-        )
-        s.commit()
+    add_therapist(demo_engine)
     desk_only = {"new", "edit", "book", "order", "bulk", "merge", "export", "undo"}
     selecting = {"toggle_select", "select_all"}
     app = make_app(demo_engine, staff="tara")
