@@ -863,10 +863,8 @@ class FrontdeskApp(App[None]):
             screen = self.screen
         except Exception:  # no screen (closing)
             return
-        if event.key in screen.active_bindings:
-            return  # a binding took it
         needed = self._blocked_by_role(event.key, screen)
-        if needed is not None:
+        if needed is not None and event.key not in screen.active_bindings:  # none took it
             self.refuse(needed)
 
     def _blocked_by_role(self, key: str, screen: Screen[Any]) -> str | None:
