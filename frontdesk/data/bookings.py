@@ -272,11 +272,10 @@ def find_customer_clash(
     end_at: datetime,
     exclude_id: int | None = None,
 ) -> Conflict | None:
-    """The customer's first booking that takes their time (pending, confirmed, or a visit
-    done: a walk-in recorded then) with any staff member, or none, that overlaps
-    ``start_at``-``end_at`` (``exclude_id``: the booking being moved)."""
+    """The customer's first pending or confirmed booking (any staff member, or none) that
+    overlaps ``start_at``-``end_at`` (``exclude_id``: the booking being moved)."""
     return _first_overlap(
-        session, col(Booking.customer_id) == customer_id, BUSY, start_at, end_at, exclude_id
+        session, col(Booking.customer_id) == customer_id, ACTIVE, start_at, end_at, exclude_id
     )
 
 
@@ -310,13 +309,13 @@ def customer_busy(
     until: datetime,
     exclude_id: int | None = None,
 ) -> list[tuple[datetime, datetime]]:
-    """The customer's bookings that take their time (as :func:`find_customer_clash`)
-    between ``after`` and ``until`` (as intervals), which no suggested start may overlap."""
+    """The customer's pending and confirmed bookings between ``after`` and ``until`` (as
+    intervals), which no suggested start may overlap."""
     if customer_id is None:
         return []
     stmt = select(Booking.start_at, Booking.end_at).where(
         col(Booking.customer_id) == customer_id,
-        col(Booking.status).in_(BUSY),
+        col(Booking.status).in_(ACTIVE),
         col(Booking.end_at) > after,
         col(Booking.start_at) < until,
         col(Booking.start_at) > after - lookback(session),

@@ -293,8 +293,8 @@ def test_the_same_staff_member_is_still_named_first_for_another_customer(
         desk_book(s, shop, customer_id=shop["bob"], time="10:30")
 
 
-@pytest.mark.parametrize("action", ["cancel", "no_show"])
-def test_a_cancelled_or_missed_booking_does_not_count(
+@pytest.mark.parametrize("action", ["cancel", "no_show", "complete"])
+def test_a_cancelled_missed_or_done_booking_does_not_count(
     any_session: Session, shop: dict[str, int], action: str
 ) -> None:
     s = any_session
@@ -311,36 +311,6 @@ def test_a_cancelled_or_missed_booking_does_not_count(
     s.commit()
     booked = desk_book(s, shop, time="10:30", staff_id=shop["omar"])
     assert booked.start_at.minute == 30
-
-
-def test_a_visit_done_counts(any_session: Session, shop: dict[str, int]) -> None:
-    """The customer was there: a walk-in recorded 10:00-11:00 (or a booking marked done)
-    takes their time as a booking does, for a new booking and for "first free"."""
-    s = any_session
-    walk_in = desk_book(s, shop)
-    bk.change_status(
-        session=s,
-        booking_id=walk_in.booking_id,
-        action="complete",
-        actor=ADMIN,
-        now=AFTER,
-        tz=UTC,
-    )
-    s.commit()
-    with pytest.raises(bk.CustomerBusy, match=rf"booking #{walk_in.booking_id} then"):
-        desk_book(s, shop, time="10:30", staff_id=shop["omar"])
-    s.rollback()
-    busy = bk.customer_busy(session=s, customer_id=shop["ann"], after=at(9), until=at(12))
-    assert busy == [(at(10), at(11))]
-    free = bk.suggest_free_time(
-        session=s,
-        staff_id=shop["omar"],
-        start_at=at(10),
-        duration=timedelta(hours=1),
-        tz=UTC,
-        customer_id=shop["ann"],
-    )
-    assert free == at(11)
 
 
 def test_a_pending_booking_counts(any_session: Session, shop: dict[str, int]) -> None:
