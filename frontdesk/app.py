@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from sqlalchemy import Engine
 from sqlmodel import Session
 from textual import events, work
+from textual.actions import parse as parse_action
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette, Hit, Hits, Provider
@@ -859,6 +860,8 @@ class FrontdeskApp(App[None]):
         down, so no binding runs and the key reaches the app unhandled. The permission is
         the one its node's ``NEEDS`` names for the action. (A letter typed into a field never
         gets here: the field takes it.)"""
+        if is_printable_key(event.key) and isinstance(self.focused, TYPING_WIDGETS):
+            return  # no letter is an action there (_check_bindings), for any role
         try:
             screen = self.screen
         except Exception:  # no screen (closing)
@@ -873,12 +876,13 @@ class FrontdeskApp(App[None]):
         for node in nodes:
             if node is self and isinstance(screen, ModalScreen):
                 break  # a dialog has no app keys
-            needs = getattr(node, "NEEDS", None)
-            if not needs:
-                continue
             # (Textual's map of the node's bindings by key, as its binding check reads it.)
             for binding in node._bindings.key_to_bindings.get(key, ()):
-                needed = needs.get(binding.action)
+                # "change('complete')", "screen.first_customer": the action's own name, in
+                # the NEEDS of the node that runs it.
+                target, action, _arguments = parse_action(binding.action)
+                runs = {"app": self, "screen": screen}.get(target, node)
+                needed = (getattr(runs, "NEEDS", None) or {}).get(action)
                 if needed is not None and not self.may(needed):
                     return str(needed)
         return None

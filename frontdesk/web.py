@@ -5,20 +5,25 @@ server of the README's SSH set-up, that was every other login on the machine, si
 127.0.0.1 is theirs too. So the server makes a random key when it starts and prints its
 address with the key. It then answers only a browser that brought the key:
 
-- the first visit to ``/?key=...`` sets a cookie for this server (HttpOnly, SameSite=Strict)
-  and sends the browser on to the address without the key;
+- the first visit to ``/?key=...`` sets a cookie for this server (HttpOnly, SameSite=Lax:
+  also when the address is a link clicked elsewhere) and sends the browser on to the address
+  without the key;
 - any other request without that cookie is refused (403): the page, the terminal's socket
   and downloads. A page of another site cannot open the socket either: its Origin is checked.
 
 The page's own scripts and fonts (``/static``) are public; they hold nothing of the business.
+The key never reaches the server's log: its request lines show ``key=...``. The page opens its
+socket at the host name the browser used (``localhost`` or ``127.0.0.1``), since the cookie
+is the browser's for that name only.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -43,6 +48,18 @@ def cookie_name(port: int) -> str:
     return f"frontdesk_web_{port}"
 
 
+_KEY_IN_LINE = re.compile(r"(key=)[^\s&\"]+")
+
+
+def _hide_key(record: logging.LogRecord) -> bool:
+    """A log filter: a request line's key shown as ``key=...`` (the key is never in a log).
+    Keeps every record."""
+    text = record.getMessage()
+    if "key=" in text:
+        record.msg, record.args = _KEY_IN_LINE.sub(r"\1...", text), None
+    return True
+
+
 def _same(given: str, key: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), key.encode())
 
@@ -55,45 +72,46 @@ def _same_origin(request: web.Request) -> bool:
     return urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def key_gate(key: str, port: int) -> Any:
-    """aiohttp middleware: only a browser that brought ``key`` reaches the app."""
-    cookie = cookie_name(port)
-
-    @web.middleware
-    async def gate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/static/"):
-            return await handler(request)
-        if _same(request.cookies.get(cookie, ""), key):
-            if request.path == "/ws" and not _same_origin(request):
-                raise web.HTTPForbidden(
-                    text="Frontdesk: the terminal opens from its own page only."
-                )
-            return await handler(request)
-        if (
-            request.method == "GET"
-            and request.path == "/"
-            and _same(request.query.get("key", ""), key)
-        ):
-            rest = request.url.with_query({k: v for k, v in request.query.items() if k != "key"})
-            answer = web.HTTPSeeOther(location=str(rest.relative()))
-            answer.set_cookie(cookie, key, httponly=True, samesite="Strict", path="/")
-            raise answer
-        raise web.HTTPForbidden(text=REFUSED)
-
-    return gate
-
-
 class KeyedServer(Server):
-    """textual-serve's server with :func:`key_gate` in front of every route."""
+    """textual-serve's server with a key gate (:meth:`gate`) in front of every route."""
 
     def __init__(self, command: str, *, host: str, port: int, key: str) -> None:
         super().__init__(command, host=host, port=port, title="Frontdesk")
         self.key = key
+        self.cookie = cookie_name(port)
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
-        app.middlewares.append(key_gate(self.key, self.port))
+        app.middlewares.append(self.gate)
         return app
+
+    def initialize_logging(self) -> None:
+        super().initialize_logging()
+        logging.getLogger("aiohttp.access").addFilter(_hide_key)
+
+    @web.middleware
+    async def gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Only a browser that brought the key reaches the app."""
+        if request.path.startswith("/static/"):
+            return await handler(request)
+        if _same(request.cookies.get(self.cookie, ""), self.key):
+            if request.path == "/ws" and not _same_origin(request):
+                raise web.HTTPForbidden(
+                    text="Frontdesk: the terminal opens from its own page only."
+                )
+            if request.path == "/":
+                # The page's socket at the name the browser used (textual-serve writes the
+                # address it was started with, and the cookie goes to one host name only).
+                # aiohttp runs a handler up to its first wait: set here, read by it at once.
+                self.public_url = f"{request.scheme}://{request.host}"
+            return await handler(request)
+        offered = request.query.get("key", "")
+        if request.method == "GET" and request.path == "/" and _same(offered, self.key):
+            rest = request.url.with_query({k: v for k, v in request.query.items() if k != "key"})
+            answer = web.HTTPSeeOther(location=str(rest.relative()))
+            answer.set_cookie(self.cookie, self.key, httponly=True, samesite="Lax", path="/")
+            raise answer
+        raise web.HTTPForbidden(text=REFUSED)
 
     def address(self) -> str:
         """Where a browser opens the app: the server's address with the key."""

@@ -105,6 +105,7 @@ def test_only_the_printed_address_opens_the_app(served: tuple[str, Path]) -> Non
 
     address, _db = served
     base, key = address.split("/?key=")
+    port = base.rsplit(":", 1)[1]
     upgrade = {
         "Connection": "Upgrade",
         "Upgrade": "websocket",
@@ -121,14 +122,22 @@ def test_only_the_printed_address_opens_the_app(served: tuple[str, Path]) -> Non
         first = desk.get(f"/?key={key}&fontsize=14")
         assert first.status_code == 303 and first.headers["location"] == "/?fontsize=14"
         cookie = first.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
-        assert desk.get("/?fontsize=14").status_code == 200  # the cookie, not the key
+        assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+        page = desk.get("/?fontsize=14")  # the cookie, not the key
+        assert page.status_code == 200 and f'"ws://127.0.0.1:{port}/ws' in page.text
         # A page of another site open in the same browser cannot drive the terminal.
         foreign = desk.get("/ws", headers={**upgrade, "Origin": "http://evil.example"})
         assert foreign.status_code == 403
-    port = base.rsplit(":", 1)[1]
     with httpx.Client(base_url=base, cookies={f"frontdesk_web_{port}": "guess"}) as guesser:
         assert guesser.get("/").status_code == 403
+    # Opened as localhost (a tunnel's usual name): the page's terminal socket is there too,
+    # where the browser's cookie goes.
+    with httpx.Client(base_url=f"http://localhost:{port}", follow_redirects=True) as other_name:
+        assert other_name.get(f"/?key={key}").status_code == 200  # (after the redirect)
+        assert f'"ws://localhost:{port}/ws' in other_name.get("/").text
+    # The server's log shows the requests, never the key.
+    log = (_db.parent / "web.log").read_text()
+    assert '"GET /?key=... HTTP/1.1" 403' in log and log.count(key) == 1  # the printed address
 
 
 @needs_browser

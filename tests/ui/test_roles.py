@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import DataTable, Input, Select, Static, TabbedContent
 
 from frontdesk.data import roles
 from frontdesk.screens.directory import DirectoryScreen
@@ -83,6 +83,17 @@ async def test_a_key_the_role_may_not_use_is_hidden_and_says_why(demo_engine: En
         await burst(pilot, "slash", "n", "o", "b")
         assert screen.query_one("#search", Input).value == "nob"
         assert not app._notifications
+        # The day sheet's keys with an argument ("change('complete')") say why too; with
+        # the branch filter focused, a letter is no action for anyone and says nothing.
+        await burst(pilot, "escape", "escape", "T", "d", "x")
+        sheet = app.screen
+        assert type(sheet).__name__ == "DaySheetScreen"
+        said = [n.message for n in app._notifications]
+        assert len(said) == 2 and all("may not book appointments" in m for m in said), said
+        app._notifications.clear()
+        await burst(pilot, "B", "b")
+        assert isinstance(app.focused, Select)
+        assert app.screen is sheet and not app._notifications
 
 
 async def test_an_admin_opens_settings(demo_engine: Engine) -> None:
