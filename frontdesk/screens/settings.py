@@ -435,6 +435,10 @@ class SettingsScreen(FrontdeskScreen[None]):
         Binding("J", "move(1)", "Move down"),
         Binding("down", "into_list", show=False),
         Binding("B", "app.catalogue", "Services", tooltip="Branches & services"),
+        *(
+            Binding(str(n), f"show_tab({n})", f"Tab {n}", show=False, tooltip="Go to that tab")
+            for n in range(1, 9)
+        ),
     ]
 
     def __init__(self) -> None:
@@ -494,6 +498,14 @@ class SettingsScreen(FrontdeskScreen[None]):
     @on(TabbedContent.TabActivated)
     def tab_changed(self) -> None:
         self.refresh_bindings()
+
+    def action_show_tab(self, number: int) -> None:
+        """``1``-``8``: the tab with that number (from the left), its list focused."""
+        tabs = self.query_one("#settings-tabs", TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane) if pane.id]
+        if 1 <= number <= len(panes):
+            tabs.active = panes[number - 1]
+            self.action_into_list()
 
     def action_into_list(self) -> None:
         """``down`` on the row of tabs goes into the tab's list (it did nothing: ``tab`` did

@@ -214,3 +214,20 @@ async def test_escape_on_a_changed_line_dialog_asks_before_discarding(demo_engin
         assert app.screen is screen
     with Session(demo_engine) as s:
         assert not s.exec(select(Category).where(col(Category.name) == "[b]Platinum[/b]")).all()
+
+
+async def test_a_number_goes_to_its_tab(demo_engine: Engine) -> None:
+    """1-8 jump to the tabs from the left, their list focused: typed at full speed, 3 then
+    a adds a tag."""
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot, "8")
+        assert screen.tab == "s-business"
+        assert app.focused is screen.query_one("#s-business-table", DataTable)
+        await burst(pilot, "3", "a", HOSTILE, "enter")
+        assert app.screen is screen and screen.tab == "s-tags"
+        assert app.focused is screen.query_one("#s-tags-table", DataTable)
+        await burst(pilot, "9", "1")  # no ninth tab: nothing; 1: the first
+        assert screen.tab == "s-fields"
+    with Session(demo_engine) as s:
+        assert s.exec(select(Tag).where(col(Tag.name) == HOSTILE)).one()
