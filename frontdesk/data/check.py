@@ -73,6 +73,19 @@ def run_checks(engine: Engine) -> CheckReport:
                 report.passed.append("search index matches the customer table")
             except Exception as exc:
                 report.failed.append(f"search index out of step: {exc}")
+            kept = conn.execute(text("SELECT live FROM customer_tally WHERE id = 1")).scalar()
+            live = conn.execute(
+                text(
+                    "SELECT count(*) FROM customer "
+                    "WHERE deleted_at IS NULL AND merged_into_id IS NULL"
+                )
+            ).scalar_one()
+            if kept == live:
+                report.passed.append(f"the number of live customers is kept right ({live:,})")
+            else:
+                report.failed.append(
+                    f"the number of live customers is kept as {kept}, the rows say {live:,}"
+                )
             fk = conn.execute(text("PRAGMA foreign_key_check")).all()
             if fk:
                 report.failed.append(f"foreign keys: {len(fk)} broken references")

@@ -743,6 +743,9 @@ BULK_TABLES = (
 DEFERRED_INDEXES = frozenset({"ix_booking_staff", "ix_booking_branch_id", "ix_orders_branch_id"})
 # The search index's insert trigger, which the bulk load drops and makes up for at the end.
 FTS_TRIGGER = "customer_fts_ai"
+# The live customers' tally (migration 0013): dropped for the load, counted once at its end.
+TALLY_TRIGGER = "customer_tally_ai"
+TALLY_MIGRATION = "0013_customer_tally.py"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
 # bulk load drops their AFTER INSERT triggers on the tables it fills and recounts them at the
 # end with the migration's own back-fill (its fill(): TABLES emptied first, then filled).
@@ -1290,11 +1293,12 @@ class _Loader:
             (name, sql)
             for name, sql in run(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                f"AND tbl_name IN ({bulk}) AND (name = '{FTS_TRIGGER}' "
+                f"AND tbl_name IN ({bulk}) AND (name IN ('{FTS_TRIGGER}', '{TALLY_TRIGGER}') "
                 "OR (name LIKE 'insight%' AND upper(sql) LIKE '%AFTER INSERT ON%'))"
             ).all()
         ]
-        self._rollups = _rollups() if any(n != FTS_TRIGGER for n, _ in self._triggers) else None
+        keep_up = (FTS_TRIGGER, TALLY_TRIGGER)
+        self._rollups = _rollups() if any(n not in keep_up for n, _ in self._triggers) else None
         tables = ", ".join(
             f"'{t}'" for t in BULK_TABLES + (self._rollups[0] if self._rollups else ())
         )
@@ -1499,19 +1503,26 @@ class _Loader:
                 (self._first_customer,),
             )
             run(fts_config, (FTS_DEFAULT_HASHSIZE,))
+        if TALLY_TRIGGER in names:
+            run(_migration(TALLY_MIGRATION).RECOUNT)  # the live customers, counted once
         for _name, sql in self._triggers:
             run(sql)
+
+
+def _migration(filename: str) -> Any:
+    """A migration's module (its statements: the back-fills the demo's load runs again)."""
+    path = Path(__file__).parent / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"frontdesk_{Path(filename).stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _rollup_migration() -> Any:
     """The migration that made the insight roll-ups (its ``fill`` back-fills them, emptied
     first, in the connection's transaction)."""
-    path = Path(__file__).parent / "migrations" / "versions" / ROLLUP_MIGRATION
-    spec = importlib.util.spec_from_file_location("frontdesk_insight_rollups", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _migration(ROLLUP_MIGRATION)
 
 
 def _rollups() -> tuple[tuple[str, ...], list[str]]:
