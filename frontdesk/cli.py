@@ -560,13 +560,20 @@ def customers_erase(
 
 @main.command()
 @db_option
+@click.option("--repair", is_flag=True, help="Count the live customers again first (admins).")
 @click.pass_context
-def check(ctx: click.Context, db: str | None) -> None:
+def check(ctx: click.Context, db: str | None, repair: bool) -> None:
     """Check storage integrity and the data invariants (ledger balances, unique keys)."""
-    from frontdesk.data.check import run_checks
+    from frontdesk.data import check as checks
 
     with opened(ctx, db) as engine:
-        report = run_checks(engine)
+        if repair:
+            actor = acting_apart(ctx, engine)
+            try:
+                checks.repair(engine, actor)
+            except FrontdeskError as exc:
+                fail(error_line(exc))
+        report = checks.run_checks(engine)
     for line in report.passed:
         say(Text.assemble(("✓", "green"), " ", user_text(line)))
     for line in report.failed:

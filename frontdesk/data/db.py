@@ -35,9 +35,23 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0013"
 # The one-row table of the live customers' number (SQLite; migration 0013).
 TALLY = "customer_tally"
+TALLY_MIGRATION = "0013_customer_tally.py"
 BUSY_TIMEOUT_MS = 10_000
 # Schema objects made by raw SQL in migrations, not by the models (search index).
 UNMODELLED_INDEXES = frozenset({"ix_customer_search_trgm"})
+
+
+def migration_module(filename: str) -> Any:
+    """A migration's module, for its statements (the back-fills and triggers that the demo's
+    load and ``frontdesk check --repair`` run again)."""
+    import importlib.util
+
+    path = Path(__file__).parent / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"frontdesk_{Path(filename).stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def include_object(

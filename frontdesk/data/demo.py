@@ -7,7 +7,6 @@ double-booked, and orders, payments, refunds, points and notes follow from the b
 
 from __future__ import annotations
 
-import importlib.util
 import queue
 import random
 import sys
@@ -17,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import chain
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, text, update
@@ -25,7 +23,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from frontdesk.data.bulk import insert_with_ids
 from frontdesk.data.customers import compute_keys, format_code
-from frontdesk.data.db import is_sqlite
+from frontdesk.data.db import TALLY_MIGRATION, is_sqlite, migration_module
 from frontdesk.data.models import (
     Booking,
     BookingStatus,
@@ -745,7 +743,6 @@ DEFERRED_INDEXES = frozenset({"ix_booking_staff", "ix_booking_branch_id", "ix_or
 FTS_TRIGGER = "customer_fts_ai"
 # The live customers' tally (migration 0013): dropped for the load, counted once at its end.
 TALLY_TRIGGER = "customer_tally_ai"
-TALLY_MIGRATION = "0013_customer_tally.py"
 # The migration that made the business overview's roll-ups (insight_*, kept by triggers): the
 # bulk load drops their AFTER INSERT triggers on the tables it fills and recounts them at the
 # end with the migration's own back-fill (its fill(): TABLES emptied first, then filled).
@@ -1504,25 +1501,15 @@ class _Loader:
             )
             run(fts_config, (FTS_DEFAULT_HASHSIZE,))
         if TALLY_TRIGGER in names:
-            run(_migration(TALLY_MIGRATION).RECOUNT)  # the live customers, counted once
+            run(migration_module(TALLY_MIGRATION).RECOUNT)  # the live customers, counted once
         for _name, sql in self._triggers:
             run(sql)
-
-
-def _migration(filename: str) -> Any:
-    """A migration's module (its statements: the back-fills the demo's load runs again)."""
-    path = Path(__file__).parent / "migrations" / "versions" / filename
-    spec = importlib.util.spec_from_file_location(f"frontdesk_{Path(filename).stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _rollup_migration() -> Any:
     """The migration that made the insight roll-ups (its ``fill`` back-fills them, emptied
     first, in the connection's transaction)."""
-    return _migration(ROLLUP_MIGRATION)
+    return migration_module(ROLLUP_MIGRATION)
 
 
 def _rollups() -> tuple[tuple[str, ...], list[str]]:

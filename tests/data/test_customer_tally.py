@@ -104,11 +104,15 @@ def test_an_import_and_the_demo_load_keep_it(engine: Engine, tmp_path: Path) -> 
             w.writerow([f"Name{i}", f"+1 415 200 {i:04d}"])
     run_import(engine=engine, path=path, options=ImportOptions(), actor=ADMIN)
     agree(engine, 120)
+    with Session(engine) as s:
+        svc.delete_customer(session=s, customer_id=1, actor=ADMIN)
+        s.commit()
+    agree(engine, 119)
     # The demo's load drops the tally's trigger while it writes, and counts once at the end
-    # (its planted duplicates included; some of its customers are deleted or merged away).
+    # (its planted duplicates included, the customers there before too, the deleted one not).
     generate(engine=engine, customers=1200, seed=3)
     expected = live(engine)
-    assert expected > 1200
+    assert expected > 1200 + 119
     agree(engine, expected)
     with engine.connect() as conn:
         triggers = conn.execute(
@@ -165,11 +169,42 @@ def test_an_upgraded_database_starts_with_the_right_number(tmp_path: Path) -> No
     engine.dispose()
 
 
-def test_check_says_when_the_number_is_wrong(engine: Engine) -> None:
-    from frontdesk.data.check import run_checks
+def test_check_says_when_the_number_is_wrong_and_repair_counts_again(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A number changed by hand, or a trigger gone: `frontdesk check` says so and names the
+    remedy; `check --repair` (admins) counts again and puts the triggers back."""
+    from click.testing import CliRunner
+
+    from frontdesk.cli import main
+    from frontdesk.data.check import repair, run_checks
+    from frontdesk.data.roles import NotAllowed
+    from frontdesk.data.staff import create_staff
 
     add(engine, "Di", "+31612380001")
     assert "the number of live customers is kept right (1)" in run_checks(engine).passed
     with engine.begin() as conn:
         conn.execute(text("UPDATE customer_tally SET live = 7"))
-    assert "the number of live customers is kept as 7, the rows say 1" in run_checks(engine).failed
+        conn.execute(text("DROP TRIGGER customer_tally_ai"))
+    assert run_checks(engine).failed == [
+        "the number of live customers is 7, not kept up, the rows say 1: "
+        "frontdesk check --repair counts it again"
+    ]
+    with Session(engine, expire_on_commit=False) as s:
+        rita = create_staff(session=s, name="Rita", role="reception", actor=ADMIN)
+        create_staff(session=s, name="Alex", role="admin", username="alex", actor=ADMIN)
+        s.commit()
+    try:
+        repair(engine, rita)
+        raise AssertionError("reception repaired")
+    except NotAllowed:
+        pass
+    db_path = engine.url.database or ""
+    engine.dispose()
+    done = CliRunner().invoke(main, ["--db", db_path, "--staff", "alex", "check", "--repair"])
+    assert done.exit_code == 0, done.output
+    assert "the number of live customers is kept right (1)" in done.output
+    again = db.open_database(db_path)
+    add(again, "Ed", "+31612380002")  # counted by the trigger put back
+    agree(again, 2)
+    again.dispose()
