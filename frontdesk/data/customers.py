@@ -166,10 +166,14 @@ def _choice(value: Any, allowed: type[Gender] | type[CustomerStatus], field: str
     return text
 
 
+_FIRST_YEAR = date.today().year
+
+
 def _check_date(value: date | None, field: str, label: str) -> date | None:
     if value is None:
         return None
-    if value > date.today():
+    # (A date before this process's first year is in the past: no clock read for most.)
+    if value.year >= _FIRST_YEAR and value > date.today():
         raise ValidationFailed(field, f"{label} cannot be in the future")
     if value.year < 1900:
         raise ValidationFailed(field, f"{label} is before 1900")

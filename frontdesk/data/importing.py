@@ -600,17 +600,20 @@ def parse_date(value: str, field_name: str, order: str = "dmy") -> date | None:
     text = value.strip()
     if not text or _EMPTY_DATE.match(text.split(" ")[0]):
         return None
+    first = text.split("T")[0].split(" ")[0]
+    if first[:1].isdigit() and first[-1:].isdigit():
+        # ISO first, the most common (a named month never reads as one: it has letters).
+        try:
+            return date.fromisoformat(first)
+        except ValueError:
+            pass
     try:
         named = _named_month(text)
     except ValueError:
         named = None
     if named is not None:
         return named
-    text = text.split("T")[0].split(" ")[0]
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        pass
+    text = first
     if _NO_YEAR.match(text):
         raise ValidationFailed(field_name, f"{value!r} has no year")
     m = _NUMERIC_DATE.match(text)

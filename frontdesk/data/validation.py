@@ -26,8 +26,8 @@ _enable_pattern_cache = getattr(phonenumbers, "enable_pattern_cache", None)
 if _enable_pattern_cache is not None:
     _enable_pattern_cache()
 
-_SPACES = re.compile(r"\s+")
 _NON_DIGITS = re.compile(r"\D+")
+_A_DIGIT = re.compile(r"\d")
 # Characters a person may type in a phone number besides digits.
 _PHONE_CHARS = re.compile(r"^[\d\s()+\-./]*(?:(?:ext|x|#)\.?\s*\d+)?$", re.IGNORECASE)
 _MAX_INPUT = 320
@@ -41,7 +41,9 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = _SPACES.sub(" ", str(value)).strip()
+    # str.split() splits where the pattern \s+ matches (str.isspace), ends dropped: the
+    # same as substituting it, five times faster (an import tidies every cell).
+    text = " ".join(str(value).split())
     return text or None
 
 
@@ -71,6 +73,8 @@ def check_text(field: str, value: str | None, *, multiline: bool = False) -> str
         return None
     if not isinstance(value, str):
         raise ValidationFailed(field, "must be text")
+    if value.isprintable():  # no control character (nor anything else unprintable): fast
+        return value
     found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
     if found is None:
         return value
@@ -142,11 +146,18 @@ def _fold(text: str) -> str:
     and tags over and over."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACES.sub(" ", stripped.casefold()).strip()
+    return " ".join(stripped.casefold().split())
 
 
 def digits(text: str | None) -> str:
-    return _NON_DIGITS.sub("", text or "")
+    """The decimal digits of ``text`` (any script's, as ``\\d``), in order."""
+    if not text:
+        return ""
+    if text.isdecimal():  # already only digits (a stored number without its "+")
+        return text
+    if text[0] == "+" and text[1:].isdecimal():  # a stored E.164 number
+        return text[1:]
+    return _NON_DIGITS.sub("", text)
 
 
 def valid_region(code: str | None) -> str | None:
@@ -202,7 +213,7 @@ def _parsed_phone(raw: str, region: str | None) -> Phone | str:
         return "is too long to be a phone number"
     if not _PHONE_CHARS.match(raw):
         return "may contain only digits, spaces, + ( ) - . /"
-    if not digits(raw):
+    if not _A_DIGIT.search(raw):
         return "has no digits"
     region = valid_region(region)
     if region is None and not raw.startswith("+") and not raw.startswith("00"):

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import re
+import unicodedata
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from frontdesk.data.errors import ValidationFailed
+from frontdesk.data.importing import parse_date
 from frontdesk.data.validation import (
+    check_text,
+    clean_text,
+    digits,
     email_key,
     fold,
     format_phone,
@@ -166,3 +174,52 @@ def test_email_key_idempotent_and_case_collapses(local: str, domain: str) -> Non
     lower = normalise_email(f"{local.lower()}@{domain.lower()}")
     if upper is not None and lower is not None:
         assert upper.key == lower.key
+
+
+# The fast paths of the helpers every import cell goes through read as the patterns did.
+_SPACE_RUNS = re.compile(r"\s+")
+_NOT_DIGITS = re.compile(r"\D+")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@given(st.text(alphabet=st.sampled_from(" \t\n\x0b\x1c\x1f\x85\xa0\u2003\u3000ab1٣+")))
+def test_clean_text_and_fold_tidy_every_kind_of_space(text: str) -> None:
+    tidied = _SPACE_RUNS.sub(" ", text).strip()
+    assert clean_text(text) == (tidied or None)
+    assert fold(text) == _SPACE_RUNS.sub(" ", fold_by_pattern(text)).strip()
+
+
+def fold_by_pattern(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+@given(st.text(alphabet=st.sampled_from("+0123456789٣۴ -()x")))
+def test_digits_keeps_every_script_s_digits(text: str) -> None:
+    assert digits(text) == _NOT_DIGITS.sub("", text)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \t\n\x00\x1b\x7f\x85\x9f\xa0\u200b")))
+def test_check_text_refuses_exactly_the_controls(text: str) -> None:
+    if _CONTROLS.search(text):
+        with pytest.raises(ValidationFailed):
+            check_text("note", text)
+    else:
+        assert check_text("note", text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1990-04-23", date(1990, 4, 23)),
+        ("1990-04-23T10:00:00", date(1990, 4, 23)),
+        ("12 March 2020", date(2020, 3, 12)),
+        ("1 OCTOBER 2020", date(2020, 10, 1)),
+        ("March 12, 2020", date(2020, 3, 12)),
+        ("23/04/1990", date(1990, 4, 23)),
+        ("04/23/1990", date(1990, 4, 23)),
+        ("0/0/00", None),
+    ],
+)
+def test_dates_as_files_write_them(text: str, expected: date | None) -> None:
+    assert parse_date(text, "date_of_birth") == expected
