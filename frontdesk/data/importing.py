@@ -1614,11 +1614,13 @@ def _run_batch(
     new_rows: list[Prepared] = []
     for p in prepared:
         phone, email = p.values.get("phone"), p.values.get("email_key")
-        keys = [("phone", phone or ""), ("email", email or "")]
-        # A customer's own phone or email first, then a second one (a row with A's second
-        # phone and B's own email is B's).
-        match = next((existing[k] for k in keys if k in existing and k not in secondary), None)
-        match = match or next((existing[k] for k in keys if k in existing), None)
+        match = None
+        if existing:  # (most batches of a large import match nobody)
+            keys = [("phone", phone or ""), ("email", email or "")]
+            # A customer's own phone or email first, then a second one (a row with A's
+            # second phone and B's own email is B's).
+            match = next((existing[k] for k in keys if k in existing and k not in secondary), None)
+            match = match or next((existing[k] for k in keys if k in existing), None)
         repeated = _repeated_key(phone, email, match, seen_phones, seen_emails, ctx)
         if repeated is not None:
             summary.duplicates_in_file += 1
@@ -2030,16 +2032,16 @@ def _codes(session: Session, rows: list[Prepared]) -> list[str]:
 
 def _contact_rows(
     session: Session,
-    ids: list[int],
-    rows: list[Prepared],
+    rows: list[tuple[int, Prepared]],
     actor: Staff | None,
     now: Any,
 ) -> list[dict[str, Any]]:
-    """The new customers' secondary phones and emails; one that is another live customer's
-    own phone or email is left out with a warning (as the Details tab refuses it)."""
+    """The secondary phones and emails of new customers (their ids and rows); one that is
+    another live customer's own phone or email is left out with a warning (as the Details tab
+    refuses it)."""
     out: list[dict[str, Any]] = []
-    for cid, p in zip(ids, rows, strict=True):
-        for kind, value, display in p.extras.get("contacts") or []:
+    for cid, p in rows:
+        for kind, value, display in p.extras["contacts"]:
             phone = kind == ContactKind.PHONE.value
             found = svc.find_live_duplicate(
                 session,
@@ -2219,21 +2221,27 @@ def _insert(
     summary.imported += len(ids)
     tag_rows: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    # The rows with contacts and custom values (most rows of most files have neither).
+    with_contacts: list[tuple[int, Prepared]] = []
+    with_custom: list[tuple[int, Prepared]] = []
+    tag_id = ctx.get("tag_id")
     for cid, p in zip(ids, rows, strict=True):
-        tag_ids = set()
-        for name in p.extras["tags"]:
-            key = fold(name)
-            if key not in ctx["tags"]:
-                ctx["tags"][key] = create_tag(session=session, name=name, actor=actor).id
-            tag_ids.add(ctx["tags"][key])
-        if ctx.get("tag_id"):
-            tag_ids.add(ctx["tag_id"])
-        tag_rows.extend({"customer_id": cid, "tag_id": t} for t in tag_ids)
-        if p.extras.get("note"):
+        extras = p.extras
+        if extras["tags"] or tag_id:
+            tag_ids = set()
+            for name in extras["tags"]:
+                key = fold(name)
+                if key not in ctx["tags"]:
+                    ctx["tags"][key] = create_tag(session=session, name=name, actor=actor).id
+                tag_ids.add(ctx["tags"][key])
+            if tag_id:
+                tag_ids.add(tag_id)
+            tag_rows.extend({"customer_id": cid, "tag_id": t} for t in tag_ids)
+        if extras["note"]:
             notes.append(
                 {
                     "customer_id": cid,
-                    "body": p.extras["note"],
+                    "body": extras["note"],
                     "visibility": "staff",
                     "pinned": False,
                     "is_alert": False,
@@ -2242,23 +2250,25 @@ def _insert(
                     "updated_at": now,
                 }
             )
+        if extras["contacts"]:
+            with_contacts.append((cid, p))
+        if extras["custom"]:
+            with_custom.append((cid, p))
     conn = session.connection()
     new_customers = _id_filter(ids)
     _audit_created(conn, new_customers, now, actor)
     _record_consents(conn, new_customers, records, now, actor)
-    contact_rows = _contact_rows(session, ids, rows, actor, now)
+    contact_rows = _contact_rows(session, with_contacts, actor, now)
     if contact_rows:
         bulk_insert(conn, ContactPoint, contact_rows)
     if tag_rows:
         bulk_insert(conn, CustomerTag, tag_rows)
     if notes:
         bulk_insert(conn, Note, notes)
-    for cid, p in zip(ids, rows, strict=True):
-        if p.extras["custom"]:
-            fields.set_values(
-                session=session, customer_id=cid, values=p.extras["custom"], actor=actor
-            )
-        if ctx.get("program_id"):
+    for cid, p in with_custom:
+        fields.set_values(session=session, customer_id=cid, values=p.extras["custom"], actor=actor)
+    if ctx.get("program_id"):
+        for cid in ids:
             rewards.enrol(
                 session=session,
                 customer_id=cid,
