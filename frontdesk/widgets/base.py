@@ -256,9 +256,11 @@ class LiveData:
 
     def data_changed(self) -> None:
         screen: Any = self
-        if screen.is_current:
+        if screen.is_current and screen.is_mounted:
             self.refresh_data()
         else:
+            # Underneath, or pushed and still composing (its widgets are not there yet):
+            # it re-reads when it is resumed, which Textual sends once it is mounted.
             self._stale = True
 
     _resumed = False

@@ -186,3 +186,26 @@ async def test_the_booking_picker_sees_a_block_made_elsewhere(demo_engine: Engin
         await wait_until(pilot, lambda: screen.picker.customer is None)
         hint = str(app.screen.query_one("#picker-hint", Static).render())
         assert "is blocked: Owes 3 visits — cannot be booked" in hint
+
+
+async def test_a_change_noticed_while_a_profile_opens_waits_for_it(demo_engine: Engine) -> None:
+    """The live check can tell the screens of a change while a profile being opened is on top
+    of the stack but not composed yet (CI: "No nodes match '#tabs'" from the live worker). It
+    re-reads once it is up, and shows the change."""
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        code = highlighted_code(app)
+        with Session(demo_engine) as s:
+            customer_id = s.exec(select(Customer.id).where(col(Customer.code) == code)).one()
+        assert customer_id is not None
+        profile = ProfileScreen(customer_id)
+        app.push_screen(profile)
+        assert app.screen is profile and not profile.is_mounted
+        other_desk_renames(demo_engine, code, "Changed Meanwhile")
+        app.data_changed()  # what the live worker calls from its thread: raised NoMatches
+        await settle(pilot)
+        assert app.screen is profile
+        await wait_until(
+            pilot, lambda: "Changed Meanwhile" in str(profile.query_one("#p-name", Static).render())
+        )
