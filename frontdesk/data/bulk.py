@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from datetime import date
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
@@ -42,8 +43,15 @@ def reserve_ids(session: Session, model: Any, count: int) -> list[int]:
             text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq, "n": count}
         )
         return [int(r[0]) for r in rows]
-    start = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    start = conn.execute(_highest_id(table)).scalar_one()
     return list(range(start + 1, start + 1 + count))
+
+
+@cache
+def _highest_id(table: Any) -> Any:
+    # Built once: building the statement cost more than running it (an import reserves ids
+    # for every batch).
+    return select(func.coalesce(func.max(table.c.id), 0))
 
 
 def insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:

@@ -338,7 +338,10 @@ def key_parts(
 
 def search_text_of(before: str, code: str, after: str) -> str:
     """The search text from :func:`key_parts`' two parts and the customer's code."""
-    return " | ".join(p for p in (before, code.lower(), after) if p)
+    code = code.lower()
+    if before and code and after:  # (most customers: an import writes 100,000 a minute)
+        return f"{before} | {code} | {after}"
+    return " | ".join(p for p in (before, code, after) if p)
 
 
 def search_keys(customer: Customer) -> None:

@@ -2067,54 +2067,101 @@ def _contact_rows(
     return out
 
 
-def _id_filter(ids: list[int]) -> Any:
-    """The rows of ``customer`` with these ids: a range when they follow each other (on SQLite
-    always: they were reserved as max(id) + 1, 2 ... under the write lock), else the list."""
-    column = Customer.__table__.c.id  # type: ignore[attr-defined]
+def _id_filter(ids: list[int]) -> tuple[bool, dict[str, Any]]:
+    """The rows of ``customer`` with these ids, for the statements below: (True, the first
+    and last) when they follow each other (on SQLite always: they were reserved as max(id) +
+    1, 2 ... under the write lock), else (False, the list)."""
     if ids == list(range(ids[0], ids[0] + len(ids))):
-        return column.between(ids[0], ids[-1])
-    return column.in_(ids)
+        return True, {"first_id": ids[0], "last_id": ids[-1]}
+    return False, {"ids": ids}
 
 
-def _audit_created(conn: Any, new_customers: Any, now: datetime, actor: Staff | None) -> None:
-    """One audit event per created customer (action import, in the order of their ids), in
-    one INSERT ... SELECT over the batch's new customers: nothing per row in Python."""
+def _new_customers(in_range: bool) -> Any:
+    """The condition on ``customer`` that :func:`_id_filter`'s parameters fill in."""
+    column = Customer.__table__.c.id  # type: ignore[attr-defined]
+    if in_range:
+        return column.between(bindparam("first_id"), bindparam("last_id"))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+# The statements below are built once (and compiled once by SQLAlchemy's cache): built for
+# every batch, they cost more of the writer's time than SQLite took to run them.
+@cache
+def _audit_statement(in_range: bool) -> Any:
     from frontdesk.data.models import AuditEvent
 
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     customer = Customer.__table__  # type: ignore[attr-defined]
     t = table.c
-    conn.execute(
-        insert(table).from_select(
-            [
-                "at",
-                "actor_id",
-                "actor_name",
-                "entity",
-                "entity_id",
-                "action",
-                "customer_id",
-                "changes",
-            ],
-            sa_select(
-                literal(now, t.at.type),
-                literal(actor.id if actor else None, t.actor_id.type),
-                literal(actor.name if actor else None, t.actor_name.type),
-                literal("customer", t.entity.type),
-                customer.c.id,
-                literal("import", t.action.type),
-                customer.c.id,
-                literal({"source": [None, "import"]}, t.changes.type),
-            )
-            .where(new_customers)
-            .order_by(customer.c.id),
+    return insert(table).from_select(
+        ["at", "actor_id", "actor_name", "entity", "entity_id", "action", "customer_id", "changes"],
+        sa_select(
+            bindparam("at", type_=t.at.type),
+            bindparam("actor_id", type_=t.actor_id.type),
+            bindparam("actor_name", type_=t.actor_name.type),
+            literal("customer", t.entity.type),
+            customer.c.id,
+            literal("import", t.action.type),
+            customer.c.id,
+            bindparam("changes", type_=t.changes.type),
         )
+        .where(_new_customers(in_range))
+        .order_by(customer.c.id),
+    )
+
+
+def _audit_created(
+    conn: Any, new_customers: tuple[bool, dict[str, Any]], now: datetime, actor: Staff | None
+) -> None:
+    """One audit event per created customer (action import, in the order of their ids), in
+    one INSERT ... SELECT over the batch's new customers: nothing per row in Python."""
+    in_range, params = new_customers
+    conn.execute(
+        _audit_statement(in_range),
+        {
+            **params,
+            "at": now,
+            "actor_id": actor.id if actor else None,
+            "actor_name": actor.name if actor else None,
+            "changes": {"source": [None, "import"]},
+        },
+    )
+
+
+@cache
+def _consents_statement(purposes: tuple[tuple[int, str, str], ...], in_range: bool) -> Any:
+    """(n, column, purpose) of the consents given: one row per customer and consent."""
+    from frontdesk.data.models import ConsentChange
+
+    table = ConsentChange.__table__  # type: ignore[attr-defined]
+    customer = Customer.__table__  # type: ignore[attr-defined]
+    t = table.c
+    given = union_all(
+        *(
+            sa_select(
+                customer.c.id.label("customer_id"),
+                literal(purpose, t.purpose.type).label("purpose"),
+                literal(n).label("n"),
+            ).where(_new_customers(in_range), customer.c[column])
+            for n, column, purpose in purposes
+        )
+    ).subquery("given")
+    return insert(table).from_select(
+        ["customer_id", "purpose", "granted", "at", "staff_id", "source"],
+        sa_select(
+            given.c.customer_id,
+            given.c.purpose,
+            literal(True, t.granted.type),
+            bindparam("at", type_=t.at.type),
+            bindparam("staff_id", type_=t.staff_id.type),
+            literal("import", t.source.type),
+        ).order_by(given.c.customer_id, given.c.n),
     )
 
 
 def _record_consents(
     conn: Any,
-    new_customers: Any,
+    new_customers: tuple[bool, dict[str, Any]],
     records: list[dict[str, Any]],
     now: datetime,
     actor: Staff | None,
@@ -2123,41 +2170,17 @@ def _record_consents(
     import): one row per consent given, by customer and then purpose, in one statement that
     reads only the consents some of them give (``records``: their column values)."""
     from frontdesk.data.messaging.consent_log import FIELD_PURPOSE
-    from frontdesk.data.models import ConsentChange
 
-    table = ConsentChange.__table__  # type: ignore[attr-defined]
-    customer = Customer.__table__  # type: ignore[attr-defined]
-    t = table.c
-    purposes = [
-        (n, field, purpose)
-        for n, (field, purpose) in enumerate(FIELD_PURPOSE.items())
-        if any(map(itemgetter(field), records))
-    ]
+    purposes = tuple(
+        (n, column, purpose)
+        for n, (column, purpose) in enumerate(FIELD_PURPOSE.items())
+        if any(map(itemgetter(column), records))
+    )
     if not purposes:
         return
-    given = union_all(
-        *(
-            sa_select(
-                customer.c.id.label("customer_id"),
-                literal(purpose, t.purpose.type).label("purpose"),
-                literal(n).label("n"),
-            ).where(new_customers, customer.c[field])
-            for n, field, purpose in purposes
-        )
-    ).subquery("given")
-    conn.execute(
-        insert(table).from_select(
-            ["customer_id", "purpose", "granted", "at", "staff_id", "source"],
-            sa_select(
-                given.c.customer_id,
-                given.c.purpose,
-                literal(True, t.granted.type),
-                literal(now, t.at.type),
-                literal(actor.id if actor else None, t.staff_id.type),
-                literal("import", t.source.type),
-            ).order_by(given.c.customer_id, given.c.n),
-        )
-    )
+    in_range, params = new_customers
+    statement = _consents_statement(purposes, in_range)
+    conn.execute(statement, {**params, "at": now, "staff_id": actor.id if actor else None})
 
 
 @cache
