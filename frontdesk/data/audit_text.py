@@ -342,6 +342,7 @@ SETTING_LABELS = {
     "archived": "Archived",
     "position": "Position",
     "values": "Values",
+    "customers": "Customers",
     "symbol": "Symbol",
     "colour": "Colour",
     "is_alert": "Alert",
@@ -360,6 +361,10 @@ SETTING_HEADS = {
     "delete": "deleted",
     "move": "moved",
 }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
 def setting_changes(
@@ -425,8 +430,13 @@ def describe_setting_event(
         ]
         return f"{title} {verb} by {who}: {name}" + (f" ({', '.join(details)})" if details else "")
     if action == "delete":
+        extra = ""
         gone = pairs.get("values", (None, None))[0]
-        extra = f" ({gone} values removed)" if isinstance(gone, int) and gone else ""
+        if isinstance(gone, int) and gone:
+            extra = f" ({_count(gone, 'value')} removed)"
+        had = pairs.get("customers", (None, None))[0]
+        if isinstance(had, int) and had:
+            extra = f" ({_count(had, 'customer')} had it)"
         return f"{title} {name} {verb} by {who}{extra}"
     if action == "move":
         before_pos, after_pos = pairs.get("position", (None, None))

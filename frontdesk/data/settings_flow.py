@@ -150,6 +150,18 @@ def add_tag_form(*, session: Session, name: str, actor: Staff | None) -> Tag:
     return tags.create_tag(session=session, name=name, actor=actor)
 
 
+def delete_tag(*, session: Session, tag_id: int, actor: Staff | None) -> int:
+    """Delete a tag, taken off every customer who had it; returns how many had it."""
+    require(actor, "settings")
+    return tags.delete_tag(session=session, tag_id=tag_id, actor=actor)
+
+
+def delete_category(*, session: Session, category_id: int, actor: Staff | None) -> int:
+    """Delete a customer category, its customers left without one; returns how many."""
+    require(actor, "settings")
+    return tags.delete_category(session=session, category_id=category_id, actor=actor)
+
+
 # --------------------------------------------------------------------------- loyalty programs
 
 

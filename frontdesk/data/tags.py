@@ -1,15 +1,18 @@
-"""Tags on customers: add, remove, replace the set (each change is audited)."""
+"""Tags on customers: add, remove, replace the set; tags and customer categories made,
+changed and deleted (each change is audited)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy import delete, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from frontdesk.data import audit
 from frontdesk.data.colours import normalise_colour
-from frontdesk.data.errors import ValidationFailed
-from frontdesk.data.models import Category, CustomerTag, Staff, Tag
+from frontdesk.data.errors import NotFound, ValidationFailed
+from frontdesk.data.models import Category, Customer, CustomerTag, Staff, Tag
 from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, clean_line, fold
 
@@ -134,9 +137,6 @@ def save_category(
 
     ``colour`` is ``#rgb``, ``#rrggbb`` or a CSS colour name; it is stored as ``#rrggbb``
     (empty: a neutral grey)."""
-    from sqlalchemy import func
-    from sqlalchemy import select as sa_select
-
     require(actor, "settings")
     clean = clean_line("name", name, max_length=50)
     if not clean:
@@ -165,3 +165,78 @@ def save_category(
     after = {"name": category.name, "symbol": category.symbol, "colour": category.colour}
     _record_item(session, actor, "customer_category", category.id or 0, before, after)
     return category
+
+
+def tag_use(*, session: Session, tag_id: int) -> int:
+    """How many customers have the tag (deleted ones too: theirs goes with it)."""
+    stmt = sa_select(func.count()).select_from(CustomerTag).where(col(CustomerTag.tag_id) == tag_id)
+    return int(session.execute(stmt).scalar_one())
+
+
+def delete_tag(*, session: Session, tag_id: int, actor: Staff | None) -> int:
+    """Delete a tag (a setting, admins): it is taken off every customer who had it.
+    Returns how many had it; audited with that number."""
+    require(actor, "settings")
+    tag = session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound("tag", tag_id)
+    had = tag_use(session=session, tag_id=tag_id)
+    before = {"name": tag.name, "colour": tag.colour, "customers": had}
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity="tag",
+        entity_id=tag_id,
+        before=before,
+        after=None,
+        action="delete",
+    )
+    session.execute(delete(CustomerTag).where(col(CustomerTag.tag_id) == tag_id))
+    session.delete(tag)
+    session.flush()
+    return had
+
+
+def category_use(*, session: Session, category_id: int) -> int:
+    """How many customers are in the category (deleted ones too)."""
+    stmt = (
+        sa_select(func.count())
+        .select_from(Customer)
+        .where(col(Customer.category_id) == category_id)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def delete_category(*, session: Session, category_id: int, actor: Staff | None) -> int:
+    """Delete a customer category (a setting, admins): its customers are left without one
+    (each customer's version moves on, so a form open on one of them says it changed).
+    Returns how many customers were in it; audited with that number."""
+    require(actor, "settings")
+    category = session.get(Category, category_id)
+    if category is None:
+        raise NotFound("category", category_id)
+    had = category_use(session=session, category_id=category_id)
+    before = {
+        "name": category.name,
+        "symbol": category.symbol,
+        "colour": category.colour,
+        "customers": had,
+    }
+    audit.record_item(
+        session=session,
+        actor=actor,
+        entity="customer_category",
+        entity_id=category_id,
+        before=before,
+        after=None,
+        action="delete",
+    )
+    if had:
+        session.execute(
+            update(Customer)
+            .where(col(Customer.category_id) == category_id)
+            .values(category_id=None, version=col(Customer.version) + 1)
+        )
+    session.delete(category)
+    session.flush()
+    return had

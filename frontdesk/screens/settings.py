@@ -32,6 +32,7 @@ from textual.widgets import (
 
 from frontdesk.data import fields, settings_flow
 from frontdesk.data import staff as staff_service
+from frontdesk.data import tags as tags_service
 from frontdesk.data.business_settings import (
     GROUPS,
     SECRET_SOURCES,
@@ -418,6 +419,17 @@ TABLES = {
 }
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 value", "1,234 values"."""
+    return f"{number:,} {noun}" + "s" * (number != 1)
+
+
+def _customers(number: int, *, capital: bool = False) -> str:
+    """ "1 customer", "1,234 customers" (capitalised to begin a sentence)."""
+    said = _count(number, "customer")
+    return said[:1].upper() + said[1:] if capital else said
+
+
 def _columns(labels: Sequence[str]) -> list[tuple[str | Text, str]]:
     return [(label, label.lower()) for label in labels]
 
@@ -486,7 +498,7 @@ class SettingsScreen(FrontdeskScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "delete":
-            return self.tab in ("s-fields", "s-templates")
+            return self.tab in ("s-fields", "s-tags", "s-categories", "s-templates")
         if action in ("archive", "move"):
             return self.tab == "s-fields"
         if action == "toggle_active":
@@ -883,36 +895,77 @@ class SettingsScreen(FrontdeskScreen[None]):
         )
 
     def action_delete(self) -> None:
+        """``delete``: the highlighted custom field (with its values), tag (taken off its
+        customers), category (its customers left without one) or template, after a question
+        that says how much goes with it."""
         row = self.current()
         if row is None:
             return
-        if self.tab == "s-templates":
+        tab, actor, row_id = self.tab, self.fd.operator, row.id
+        if tab == "s-templates":
             self.delete_template(row)
-            return
-        field_id, label = row.id, row.label
+        elif tab == "s-fields":
+            self._delete_counted(
+                lambda s: fields.count_values(session=s, field_id=row_id),
+                lambda s: settings_flow.delete_field(session=s, field_id=row_id, actor=actor),
+                lambda n: join(
+                    Text("Delete the field"),
+                    user_text(row.label, "bold"),
+                    Text(f"and its {_count(n, 'value')}? This cannot be undone."),
+                ),
+                lambda gone: f"Field deleted with {_count(gone, 'value')}",
+            )
+        elif tab == "s-tags":
+            self._delete_counted(
+                lambda s: tags_service.tag_use(session=s, tag_id=row_id),
+                lambda s: settings_flow.delete_tag(session=s, tag_id=row_id, actor=actor),
+                lambda n: Text.assemble(
+                    "Delete the tag ",
+                    user_text(row.name, "bold"),
+                    f"? It is taken off {_customers(n)}." if n else "? No customer has it.",
+                ),
+                lambda had: f"Tag deleted (taken off {_customers(had)})",
+            )
+        elif tab == "s-categories":
+            self._delete_counted(
+                lambda s: tags_service.category_use(session=s, category_id=row_id),
+                lambda s: settings_flow.delete_category(session=s, category_id=row_id, actor=actor),
+                lambda n: Text.assemble(
+                    "Delete the category ",
+                    user_text(row.name, "bold"),
+                    f"? {_customers(n, capital=True)} in it {'is' if n == 1 else 'are'} left"
+                    " without a category."
+                    if n
+                    else "? No customer is in it.",
+                ),
+                lambda had: f"Category deleted ({_customers(had)} now without one)",
+            )
 
-        def ask(count: int) -> None:
+    def _delete_counted(
+        self,
+        count: Callable[[Session], int],
+        delete: Callable[[Session], int],
+        question: Callable[[int], Text],
+        done: Callable[[int], str],
+    ) -> None:
+        """Count what goes with the item (off the UI thread), ask, then delete it. Keys typed
+        meanwhile wait for the question ("delete y" at once answers it)."""
+        tab = self.tab
+
+        def ask(number: int) -> None:
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.run_write(
-                        lambda s: settings_flow.delete_field(
-                            session=s, field_id=field_id, actor=self.fd.operator
-                        ),
-                        then=lambda gone: self.saved(
-                            f"Field deleted with {gone:,} values", "s-fields"
-                        ),
-                    )
+                    self.run_write(delete, then=lambda gone: self.saved(done(gone), tab))
 
-            question = join(
-                Text("Delete the field"),
-                user_text(label, "bold"),
-                Text(f"and its {count:,} values? This cannot be undone."),
-            )
-            self.app.push_screen(ConfirmModal(question, "Delete"), confirmed)
+            self.app.push_screen(ConfirmModal(question(number), "Delete"), confirmed)
+            self.release_keys()
 
-        self.run_read(
-            lambda s: fields.count_values(session=s, field_id=field_id), then=ask, group="count"
-        )
+        def failed(error: Exception) -> None:
+            self.release_keys()
+            self.fd.show_error(error)
+
+        self.hold_keys()
+        self.run_read(count, then=ask, group="count", on_error=failed)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -962,5 +1015,5 @@ class SettingsScreen(FrontdeskScreen[None]):
                     then=lambda _: self.saved("Template deleted", "s-templates"),
                 )
 
-        question = join(Text("Delete the template"), user_text(row.name, "bold"), Text("?"))
+        question = Text.assemble("Delete the template ", user_text(row.name, "bold"), "?")
         self.app.push_screen(ConfirmModal(question, "Delete"), confirmed)

@@ -13,8 +13,9 @@ from frontdesk.data import customers as svc
 from frontdesk.data import fields, notes, rewards, settings_flow, tags
 from frontdesk.data.audit_log import AuditFilter, audit_choices, load_audit_page
 from frontdesk.data.audit_text import describe_setting_event, setting_changes
-from frontdesk.data.errors import ValidationFailed
-from frontdesk.data.models import AuditEvent, Staff
+from frontdesk.data.errors import NotFound, StaleRecord, ValidationFailed
+from frontdesk.data.models import AuditEvent, Category, Staff, Tag
+from frontdesk.data.roles import NotAllowed
 from frontdesk.data.staff import create_staff
 from frontdesk.text import user_text
 
@@ -95,7 +96,7 @@ def test_custom_field_create_change_archive_move_delete(engine: Engine, alex: St
             "Custom field Allergy [b]x[/b] archived by Alex Admin",
             "Custom field Allergy [b]x[/b] unarchived by Alex Admin",
             "Custom field Shoe size moved up by Alex Admin",
-            "Custom field Allergy [b]x[/b] deleted by Alex Admin (1 values removed)",
+            "Custom field Allergy [b]x[/b] deleted by Alex Admin (1 value removed)",
         ]
 
 
@@ -212,3 +213,86 @@ def test_sentences_are_text_not_markup() -> None:
         "Tag #7 changed by system: Colour: white → black"
     )
     assert setting_changes("tag", {"name": "A"}, {"name": "A"}) == {}
+
+
+def test_deleting_a_tag_takes_it_off_its_customers(engine: Engine, alex: Staff) -> None:
+    with Session(engine) as s:
+        vip = settings_flow.add_tag_form(session=s, name="VIP [gold]", actor=alex)
+        keep = settings_flow.add_tag_form(session=s, name="Regular", actor=alex)
+        people = [
+            svc.create_customer(
+                session=s,
+                data=svc.CustomerCreate(first_name=name, email=f"{name.lower()}@example.com"),
+                actor=alex,
+            )
+            for name in ("Ann", "Bob", "Cy")
+        ]
+        for person in people[:2]:
+            tags.set_tags(
+                session=s,
+                customer_id=person.id or 0,
+                tag_ids={vip.id or 0, keep.id or 0},
+                actor=alex,
+            )
+        svc.delete_customer(session=s, customer_id=people[1].id or 0, actor=alex)
+        s.commit()
+        assert tags.tag_use(session=s, tag_id=vip.id or 0) == 2
+        assert settings_flow.delete_tag(session=s, tag_id=vip.id or 0, actor=alex) == 2
+        s.commit()
+        assert s.get(Tag, vip.id) is None
+        for person in people:
+            held = tags.tag_ids_of(session=s, customer_id=person.id or 0)
+            assert held == ({keep.id} if person is not people[2] else set())
+        assert (
+            lines(s, alex, "tag")[-1] == "Tag VIP [gold] deleted by Alex Admin (2 customers had it)"
+        )
+        with pytest.raises(NotFound):
+            settings_flow.delete_tag(session=s, tag_id=vip.id or 0, actor=alex)
+
+
+def test_deleting_a_category_leaves_its_customers_without_one(engine: Engine, alex: Staff) -> None:
+    with Session(engine) as s:
+        star = settings_flow.save_category_form(
+            session=s, name="Star", symbol="★", colour="gold", actor=alex
+        )
+        ann = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="Ann", email="ann@example.com", category_id=star.id),
+            actor=alex,
+        )
+        s.commit()
+        version = ann.version
+        assert tags.category_use(session=s, category_id=star.id or 0) == 1
+        assert settings_flow.delete_category(session=s, category_id=star.id or 0, actor=alex) == 1
+        s.commit()
+        s.refresh(ann)
+        assert ann.category_id is None and ann.version == version + 1
+        assert s.get(Category, star.id) is None
+        assert lines(s, alex, "customer_category")[-1] == (
+            "Customer category Star deleted by Alex Admin (1 customer had it)"
+        )
+        # An edit started before the deletion is told the customer changed meanwhile.
+        with pytest.raises(StaleRecord):
+            svc.update_customer(
+                session=s,
+                customer_id=ann.id or 0,
+                data=svc.CustomerUpdate(display_name="Annie"),
+                expected_version=version,
+                actor=alex,
+            )
+
+
+def test_only_admins_delete_tags_and_categories(engine: Engine, alex: Staff) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        rita = create_staff(session=s, name="Rita", role="reception", username="rita", actor=alex)
+        vip = settings_flow.add_tag_form(session=s, name="VIP", actor=alex)
+        star = settings_flow.save_category_form(
+            session=s, name="Star", symbol="★", colour="", actor=alex
+        )
+        s.commit()
+        with pytest.raises(NotAllowed):
+            tags.delete_tag(session=s, tag_id=vip.id or 0, actor=rita)
+        with pytest.raises(NotAllowed):
+            tags.delete_category(session=s, category_id=star.id or 0, actor=rita)
+        s.rollback()
+        assert s.get(Tag, vip.id) is not None and s.get(Category, star.id) is not None

@@ -180,6 +180,17 @@ def test_confirm_modal_deleting_a_hostile_field(snap_compare: Any, hostile_engin
     assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("tab", "delete"))
 
 
+def test_confirm_modal_deleting_a_tag(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, 3 (Tags), delete: the question names the tag literally and says how many
+    customers it is taken off."""
+    assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("3", "delete"))
+
+
+def test_confirm_modal_deleting_a_category(snap_compare: Any, hostile_engine: Engine) -> None:
+    """S, 2 (Categories), delete: how many customers are left without a category."""
+    assert snap_admin(snap_compare, hostile_engine, keys("S"), keys("2", "delete"))
+
+
 def test_prompt_modal_block_reason(snap_compare: Any, hostile_engine: Engine) -> None:
     """a on the customer, Block…: the reason typed is hostile too."""
     assert snap(

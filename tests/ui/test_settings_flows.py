@@ -8,7 +8,15 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label
 
 from frontdesk.data import fields
-from frontdesk.data.models import Category, CustomField, LoyaltyProgram, NoteCategory, Tag
+from frontdesk.data.models import (
+    Category,
+    Customer,
+    CustomerTag,
+    CustomField,
+    LoyaltyProgram,
+    NoteCategory,
+    Tag,
+)
 from frontdesk.screens.common import ChoiceModal, ConfirmModal
 from frontdesk.screens.settings import FieldModal, LineModal, SettingsScreen
 from tests.actors import ADMIN as TEST_ADMIN
@@ -231,3 +239,61 @@ async def test_a_number_goes_to_its_tab(demo_engine: Engine) -> None:
         assert screen.tab == "s-fields"
     with Session(demo_engine) as s:
         assert s.exec(select(Tag).where(col(Tag.name) == HOSTILE)).one()
+
+
+async def test_delete_a_tag_takes_it_off_its_customers(demo_engine: Engine) -> None:
+    """3 (Tags), down to the tag, delete: the question names it literally and says how many
+    customers have it; y deletes it and takes it off them."""
+    from frontdesk.data import tags
+
+    with Session(demo_engine) as s:
+        tag = tags.create_tag(session=s, name=HOSTILE, actor=TEST_ADMIN)
+        tag_id = tag.id or 0
+        s.commit()
+        ids = [c.id or 0 for c in s.exec(select(Customer).order_by(col(Customer.id)).limit(2))]
+        for cid in ids:
+            tags.add_tag(session=s, customer_id=cid, tag_id=tag_id, actor=TEST_ADMIN)
+        s.commit()
+        names = [t.name for t in s.exec(select(Tag).order_by(col(Tag.name)))]
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "3", *["down"] * names.index(HOSTILE), "delete")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmModal)
+        question = message(confirm, "#question")
+        assert HOSTILE in question and "taken off 2 customers" in question
+        await burst(pilot, "y")
+        assert app.screen is screen
+        table = screen.query_one("#s-tags-table", DataTable)
+        assert HOSTILE not in [row[0] for row in cells(table)]
+    with Session(demo_engine) as s:
+        assert s.get(Tag, tag_id) is None
+        assert not s.exec(select(CustomerTag).where(col(CustomerTag.tag_id) == tag_id)).all()
+
+
+async def test_delete_a_category_leaves_its_customers_without_one(demo_engine: Engine) -> None:
+    """2 (Categories), delete on the first, n keeps it, delete and y deletes it."""
+    with Session(demo_engine) as s:
+        first = s.exec(select(Category).order_by(col(Category.position))).first()
+        assert first is not None
+        category_id, name = first.id or 0, first.name
+        members = s.exec(select(Customer.id).where(col(Customer.category_id) == category_id)).all()
+        assert members  # the demo puts customers in every category
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "2", "delete", "n")
+        assert app.screen is screen
+        await burst(pilot, "delete")
+        question = message(app.screen, "#question")
+        assert name in question and f"{len(members):,} customers in it are left" in question
+        await burst(pilot, "y")
+        assert app.screen is screen
+        table = screen.query_one("#s-categories-table", DataTable)
+        assert name not in [row[1] for row in cells(table)]
+    with Session(demo_engine) as s:
+        assert s.get(Category, category_id) is None
+        for cid in members:
+            customer = s.get(Customer, cid)
+            assert customer is not None and customer.category_id is None
