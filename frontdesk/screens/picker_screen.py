@@ -11,7 +11,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Label
+from textual.widgets import Input, Label, TextArea
 
 from frontdesk.screens.common import discard_or_stay
 from frontdesk.widgets.base import FrontdeskScreen
@@ -31,6 +31,17 @@ class PickerScreen(FrontdeskScreen[tuple[int, int] | None]):
         Binding("ctrl+k", "change_customer", "Change customer", show=False, priority=True),
         Binding("ctrl+e", "edit_customer", "Edit customer", show=False, priority=True),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("change_customer", "edit_customer"):
+            # In another text field ctrl+k and ctrl+e are that field's own (delete to the end,
+            # go to the end): clearing the customer from the quantity box emptied the picker
+            # and made the next keys a customer search.
+            focused = self.focused
+            if not isinstance(focused, Input | TextArea):
+                return True
+            return any(isinstance(node, CustomerPicker) for node in focused.ancestors)
+        return True
 
     def box(self, label: str, widget: Any, name: str) -> ComposeResult:
         """A field: its label, the widget, and the line for its error message."""

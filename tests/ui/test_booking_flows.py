@@ -617,3 +617,29 @@ async def test_order_from_the_profile_shows_there_at_once(demo_engine: Engine) -
             assert [(p.amount_cents, p.method) for p in payments] == [(9000, "card")]
         table = app.screen.query_one("#o-table", DataTable)
         assert table.get_row_index(str(order.id)) >= 0
+
+
+async def test_ctrl_k_in_another_field_is_that_fields_own(demo_engine: Engine) -> None:
+    """ctrl+k clears the customer from the picker's box only; in the time field it deletes
+    to the end of the line, as in any text field (it emptied the picker, and the next keys
+    became a customer search)."""
+    target = live_customer(demo_engine, offset=5)
+    app = make_app(demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await burst(pilot, "b", target.code, "enter")
+        screen = app.screen
+        assert isinstance(screen, NewBookingScreen)
+        time_box = screen.query_one("#bk-time", Input)
+        assert app.focused is screen.query_one("#bk-service")
+        await burst(pilot, "tab", "tab", "tab", "ctrl+a", "ctrl+k", "1130")
+        assert app.focused is time_box
+        # ctrl+a went to the start of the line and ctrl+k deleted all of it.
+        assert time_box.value == "1130"
+        chosen = picker(app).customer
+        assert app.screen is screen and chosen is not None and chosen.match.id == target.id
+        await burst(pilot, "home", "ctrl+e", "9")  # ctrl+e: the end of the line, not the form
+        assert app.screen is screen and time_box.value == "11309"
+        # In the picker's own box it still clears the customer.
+        await burst(pilot, "shift+tab", "shift+tab", "shift+tab", "shift+tab", "ctrl+k")
+        assert picker(app).customer is None
