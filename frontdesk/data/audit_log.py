@@ -190,7 +190,7 @@ def load_audit_page(
         stmt = stmt.where(col(AuditEvent.entity) == where.entity)
     if where.since is not None:
         stmt = stmt.where(col(AuditEvent.at) >= _day_start(where.since))
-    if where.until is not None:
+    if where.until is not None and where.until < date.max:  # (9999-12-31: no day after it)
         stmt = stmt.where(col(AuditEvent.at) < _day_start(where.until + timedelta(days=1)))
     events = list(session.exec(stmt.order_by(col(AuditEvent.id).desc()).limit(limit + 1)))
     more = len(events) > limit

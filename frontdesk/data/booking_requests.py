@@ -732,6 +732,12 @@ def availability(
     the_day = day if isinstance(day, date) else iso_day(day or "", "date")
     zone = tz or datetime.now().astimezone().tzinfo
     now = now or datetime.now(UTC)
+    today = now.astimezone(zone).date()
+    if (the_day - today).days > MAX_DAYS_AHEAD:
+        # (a booking that far ahead is refused: no time is offered there either)
+        raise ValidationFailed("date", f"is more than {MAX_DAYS_AHEAD} days ahead")
+    if the_day < today:  # (nothing is free in the past; 0001-01-01 had no day before it)
+        return Availability(svc_row.name, branch_row.name, the_day, svc_row.duration_minutes, [])
     duration = timedelta(minutes=svc_row.duration_minutes)
     hours = bookings.opening_hours(session)
     opening, closing = hours.of(datetime.combine(the_day, hours.opening, zone))

@@ -124,6 +124,9 @@ def import_options(form: ImportForm, *, dry_run: bool) -> importing.ImportOption
         raise ValidationFailed("points", "cannot be negative")
     if not (raw_points.isascii() and raw_points.isdigit()):
         raise ValidationFailed("points", f"{raw_points!r} is not a whole number")
+    if len(raw_points) > len(str(rewards.MAX_POINTS)):
+        raise ValidationFailed("points", f"is too large (at most {rewards.MAX_POINTS:,})")
+    rewards.check_points("points", int(raw_points))
     return importing.ImportOptions(
         mapping=dict(form.mapping),
         default_country=country,

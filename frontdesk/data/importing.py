@@ -1168,6 +1168,7 @@ def _context(session: Session, options: ImportOptions, actor: Staff | None) -> d
                 "program", f"no active loyalty program called {options.program!r}"
             )
         ctx["program_id"] = program.id
+        rewards.check_points("points", options.points)
     ctx["fields"] = {f.key: f for f in fields.list_fields(session=session)}
     return ctx
 

@@ -9,7 +9,7 @@ can call them too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from sqlmodel import Session
 
@@ -118,12 +118,17 @@ def change_order(
 
 
 def set_enrolment_expiry(
-    *, session: Session, enrolment_id: int, expires_on: str, actor: Staff | None
+    *,
+    session: Session,
+    enrolment_id: int,
+    expires_on: str,
+    actor: Staff | None,
+    today: date | None = None,
 ) -> LoyaltyEnrolment:
     """Set (YYYY-MM-DD) or clear (empty text) when an enrolment's points expire."""
     require(actor, "rewards")
     text = (expires_on or "").strip()
     when = parse_day(text, "expires_on") if text else None
     return rewards.change_expiry(
-        session=session, enrolment_id=enrolment_id, expires_on=when, actor=actor
+        session=session, enrolment_id=enrolment_id, expires_on=when, actor=actor, today=today
     )

@@ -29,6 +29,22 @@ from frontdesk.data.models import (
 from frontdesk.data.roles import require
 from frontdesk.data.validation import check_text, clean_line, clean_multiline
 
+# The most points a balance, a change or a starting balance can be, and an earning rule's
+# points per visit or per currency unit: far beyond any loyalty scheme, and inside the
+# databases' whole numbers (PostgreSQL's INTEGER ends at 2,147,483,647; a number past
+# SQLite's stopped an import with an error report).
+MAX_POINTS = 1_000_000_000
+MAX_EARNING = 1_000_000
+MAX_EXPIRY_DAYS = 36_500  # a hundred years
+
+
+def check_points(field: str, points: int, *, most: int = MAX_POINTS) -> int:
+    """``points`` if it is within the ceiling (either sign), else ValidationFailed."""
+    if abs(points) > most:
+        raise ValidationFailed(field, f"is too large (at most {most:,})")
+    return points
+
+
 # --------------------------------------------------------------------------- programs
 
 
@@ -70,8 +86,12 @@ def save_program(
     unit_text = clean_line("unit", unit, max_length=30) or "points"
     if default_expiry_days is not None and default_expiry_days <= 0:
         raise ValidationFailed("default_expiry_days", "must be a positive number of days")
+    if default_expiry_days is not None and default_expiry_days > MAX_EXPIRY_DAYS:
+        raise ValidationFailed("default_expiry_days", f"at most {MAX_EXPIRY_DAYS:,} days")
     if points_per_currency_unit < 0 or points_per_visit < 0:
         raise ValidationFailed("earning", "earning rules cannot be negative")
+    check_points("points_per_currency_unit", points_per_currency_unit, most=MAX_EARNING)
+    check_points("points_per_visit", points_per_visit, most=MAX_EARNING)
     clash = session.exec(select(LoyaltyProgram).where(col(LoyaltyProgram.name) == clean)).first()
     if clash is not None and clash.id != program_id:
         raise ValidationFailed("name", f"A program called {clean!r} already exists")
@@ -151,12 +171,15 @@ def enrol(
         raise ValidationFailed("program_id", "choose an active program")
     if starting_balance < 0:
         raise ValidationFailed("starting_balance", "cannot be negative")
+    check_points("starting_balance", starting_balance)
     if _live_enrolment(session, customer_id, program_id) is not None:
         raise ValidationFailed(
             "program_id", f"{customer.full_name} is already enrolled in {program.name}"
         )
     if expires_on is None and program.default_expiry_days:
         expires_on = (today or date.today()) + timedelta(days=program.default_expiry_days)
+    else:
+        _check_expiry(expires_on, today)
     enrolment = LoyaltyEnrolment(
         customer_id=customer_id,
         program_id=program_id,
@@ -192,10 +215,23 @@ def get_enrolment(*, session: Session, enrolment_id: int, lock: bool = False) ->
     return enrolment
 
 
+def _check_expiry(expires_on: date | None, today: date | None) -> None:
+    """Points cannot be given an expiry date already gone: they would be spendable until the
+    next write-off and then taken away (a typo of the year did just that)."""
+    if expires_on is not None and expires_on < (today or date.today()):
+        raise ValidationFailed("expires_on", "is in the past: give today or a later day")
+
+
 def change_expiry(
-    *, session: Session, enrolment_id: int, expires_on: date | None, actor: Staff | None
+    *,
+    session: Session,
+    enrolment_id: int,
+    expires_on: date | None,
+    actor: Staff | None,
+    today: date | None = None,
 ) -> LoyaltyEnrolment:
     require(actor, "rewards")
+    _check_expiry(expires_on, today)
     enrolment = get_enrolment(session=session, enrolment_id=enrolment_id, lock=True)
     before = enrolment.expires_on
     enrolment.expires_on = expires_on
@@ -258,9 +294,11 @@ def _append(
 ) -> PointsEntry:
     if delta == 0:
         raise ValidationFailed("points", "must not be zero")
-    new_balance = enrolment.balance + delta
+    new_balance = enrolment.balance + check_points("points", delta)
     if new_balance < 0:
         raise InsufficientPoints(enrolment.balance, -delta)
+    if new_balance > MAX_POINTS:
+        raise ValidationFailed("points", f"would make the balance over {MAX_POINTS:,}")
     entry = PointsEntry(
         enrolment_id=enrolment.id or 0,
         customer_id=enrolment.customer_id,
@@ -379,6 +417,9 @@ def bulk_enrol(
 ) -> tuple[int, int]:
     """Enrol many customers (batches of 500); returns (enrolled, already enrolled or skipped)."""
     require(actor, "rewards")
+    if starting_balance < 0:
+        raise ValidationFailed("starting_balance", "cannot be negative")
+    check_points("starting_balance", starting_balance)  # (not a reason to skip everyone)
     enrolled = skipped = 0
     for start in range(0, len(customer_ids), 500):
         with Session(engine) as session:

@@ -183,6 +183,8 @@ def _whole(field_name: str, text: str, *, empty: int | None) -> int | None:
         return empty
     if not (raw.isascii() and raw.isdigit()):
         raise ValidationFailed(field_name, "must be a whole number (0 or more)")
+    if len(raw) > 12:  # (before reading a number of a thousand digits)
+        raise ValidationFailed(field_name, "is too large")
     return int(raw)
 
 

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from frontdesk.data.delete_flow import DeletePreview, delete_preview
 from frontdesk.data.directory import BulkRequest, Lookups
+from frontdesk.data.rewards import MAX_POINTS
 from frontdesk.data.roles import BULK_DELETE_LIMIT
 from frontdesk.screens.common import (
     ChoiceModal,
@@ -57,11 +58,11 @@ ACTIONS = [
 
 def _whole_number(text: str) -> str | None:
     raw = text.strip() or "0"
-    return (
-        None
-        if raw.isascii() and raw.isdigit()
-        else "The starting balance is a whole number (0 or more)."
-    )
+    if not (raw.isascii() and raw.isdigit()):
+        return "The starting balance is a whole number (0 or more)."
+    if len(raw) > len(str(MAX_POINTS)) or int(raw) > MAX_POINTS:
+        return f"The starting balance is at most {MAX_POINTS:,}."
+    return None
 
 
 class BulkActionModal(FrontdeskModal[BulkRequest | ConsentRequest | None]):

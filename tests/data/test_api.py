@@ -293,6 +293,10 @@ def test_availability_and_lookup(api: Api) -> None:
         )
         free = c.get("/api/v1/availability", params={"service": "Haircut", "date": day})
         bad = c.get("/api/v1/availability", params={"service": "Haircut", "date": "soon"})
+        # The calendar's edges: nothing in the past (0001-01-01 was a server error), and no
+        # time offered beyond what can be booked.
+        first = c.get("/api/v1/availability", params={"service": "Haircut", "date": "0001-01-01"})
+        last = c.get("/api/v1/availability", params={"service": "Haircut", "date": "9999-12-31"})
         with Session(api.engine) as s:
             notes.add_note(session=s, customer_id=api.ids["maria"], body="Owes money", actor=DESK)
             s.commit()
@@ -303,6 +307,9 @@ def test_availability_and_lookup(api: Api) -> None:
     omar = [x["start"][11:16] for x in free.json()["slots"] if x["staff"] == "Omar"]
     assert "10:00" not in nina and "09:00" in nina and "10:00" in omar
     assert bad.status_code == 422 and bad.json()["field"] == "date"
+    assert first.status_code == 200 and first.json()["slots"] == []
+    assert last.status_code == 422 and last.json()["field"] == "date"
+    assert "days ahead" in last.json()["message"]
     assert found.status_code == 200
     body = found.json()
     assert body["found"] and body["name"] == "Maria Garcia" and body["points"] == 0

@@ -163,6 +163,90 @@ def test_expiry_writes_an_entry_and_removal_keeps_ledger(any_session: Session) -
     s.commit()
 
 
+def test_an_expiry_date_already_gone_is_refused(any_session: Session) -> None:
+    """A typo of the year gave points that could be spent until the next write-off."""
+    s = any_session
+    cid = new_customer(s)
+    program = rewards.default_program(session=s)
+    today = date(2026, 11, 29)
+    with pytest.raises(ValidationFailed) as refused:
+        rewards.enrol(
+            session=s,
+            customer_id=cid,
+            program_id=program.id or 0,
+            starting_balance=50,
+            expires_on=date(2020, 1, 1),
+            today=today,
+            actor=ADMIN,
+        )
+    assert refused.value.field == "expires_on" and "in the past" in refused.value.message
+    s.rollback()
+    e = rewards.enrol(
+        session=s,
+        customer_id=cid,
+        program_id=program.id or 0,
+        expires_on=today,  # today itself is fine
+        today=today,
+        actor=ADMIN,
+    )
+    with pytest.raises(ValidationFailed):
+        rewards.change_expiry(
+            session=s,
+            enrolment_id=e.id or 0,
+            expires_on=today - timedelta(days=1),
+            today=today,
+            actor=ADMIN,
+        )
+
+
+def test_points_beyond_the_ceiling_are_refused_not_crashed(any_session: Session) -> None:
+    """A number past the database's whole numbers stopped an import with an error report;
+    every way in refuses it under its field."""
+    s = any_session
+    cid = new_customer(s)
+    program = rewards.default_program(session=s)
+    huge = 99_999_999_999_999_999_999
+    with pytest.raises(ValidationFailed) as refused:
+        rewards.enrol(
+            session=s,
+            customer_id=cid,
+            program_id=program.id or 0,
+            starting_balance=huge,
+            actor=ADMIN,
+        )
+    assert refused.value.field == "starting_balance"
+    s.rollback()
+    e = rewards.enrol(
+        session=s,
+        customer_id=cid,
+        program_id=program.id or 0,
+        starting_balance=rewards.MAX_POINTS,
+        actor=ADMIN,
+    )
+    with pytest.raises(ValidationFailed) as over:  # one more would pass the ceiling
+        rewards.change_points(
+            session=s, enrolment_id=e.id or 0, points=1, reason="Gift", actor=ADMIN
+        )
+    assert over.value.field == "points"
+    s.rollback()
+    for per_visit, per_unit, days, field in (
+        (huge, 0, None, "points_per_visit"),
+        (0, rewards.MAX_EARNING + 1, None, "points_per_currency_unit"),
+        (0, 0, 10**9, "default_expiry_days"),
+    ):
+        with pytest.raises(ValidationFailed) as bad:
+            rewards.save_program(
+                session=s,
+                name="Big",
+                points_per_visit=per_visit,
+                points_per_currency_unit=per_unit,
+                default_expiry_days=days,
+                actor=ADMIN,
+            )
+        assert bad.value.field == field
+        s.rollback()
+
+
 def test_earning_rules(any_session: Session) -> None:
     from frontdesk.data import bookings as bk
     from frontdesk.data import orders as od

@@ -20,6 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Switch, TextArea
 
 from frontdesk.data.errors import FrontdeskError, InsufficientPoints, ValidationFailed
+from frontdesk.data.rewards import MAX_POINTS
 from frontdesk.screens.common import discard_or_stay
 from frontdesk.screens.field_input import (
     clear_field_error,
@@ -227,7 +228,9 @@ class PointsModal(_Form[PointsRequest]):
     MOVE_ON: ClassVar[dict[str, str]] = {"m-points": "m-reason"}
 
     def points(self) -> int | None:
-        return read_whole(self, "m-points", what="a number of points", minimum=1)
+        return read_whole(
+            self, "m-points", what="a number of points", minimum=1, maximum=MAX_POINTS
+        )
 
     def field_ok(self, field: str) -> bool:
         return self.points() is not None
@@ -283,7 +286,9 @@ class EnrolModal(_Form[EnrolRequest]):
             yield Label("", id="m-error", classes="error m-error")
 
     def action_save(self) -> None:
-        balance = read_whole(self, "m-balance", what="a starting balance", empty=0)
+        balance = read_whole(
+            self, "m-balance", what="a starting balance", empty=0, maximum=MAX_POINTS
+        )
         if balance is None:
             return
         expires_text = self.query_one("#m-expires", Input).value.strip()

@@ -245,12 +245,13 @@ class RewardsTab(ProfileTab):
             return
         actor = self.operator
         eid = current.id
+        today = self.fd.clock().astimezone().date()
 
         def save(text: str | None) -> None:
             if text is not None:
                 self.write(
                     lambda s: actions.set_enrolment_expiry(
-                        session=s, enrolment_id=eid, expires_on=text, actor=actor
+                        session=s, enrolment_id=eid, expires_on=text, actor=actor, today=today
                     ),
                     changed="points",
                     done="Expiry changed" if text else "Points no longer expire",
