@@ -50,6 +50,7 @@ from frontdesk.data.db import (
 from frontdesk.data.errors import InvalidState, ValidationFailed
 from frontdesk.data.models import Staff
 from frontdesk.data.roles import require
+from frontdesk.data.targets import refuse_database_file
 
 # The audit log's record kind for backups and restores (entity id 0: the database itself).
 AUDIT_ENTITY = "database"
@@ -89,6 +90,17 @@ def default_backup_path(engine: Engine, now: datetime | None = None) -> Path:
     return db.parent / "backups" / f"{db.stem}-{stamp}.db"
 
 
+def _private_folders(folder: Path) -> None:
+    """Make ``folder`` and any missing folder above it, each readable by its owner only (a
+    plain ``mkdir -p`` left the ones above readable by everyone)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        each.mkdir(mode=0o700)
+
+
 def _private(path: Path) -> None:
     os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
 
@@ -119,6 +131,10 @@ def backup(engine: Engine, target: Path, *, actor: Staff | None) -> BackupInfo:
 
     Recorded in the audit log once the copy is complete ("Backup made by ...: NAME")."""
     require(actor, "backup")
+    with Session(engine) as session:
+        # Never one of the database's own files: a backup written over its rollback journal
+        # was reported made, then deleted by SQLite as a stale journal.
+        refuse_database_file(session=session, path=target)
     info = _copy(engine, target)
     with Session(engine) as session:
         audit.record(
@@ -140,7 +156,7 @@ def _copy(engine: Engine, target: Path, *, check_copy: bool = True) -> BackupInf
     _database_path(engine)
     if target.exists():
         raise ValidationFailed("file", f"{target} exists already; choose another name")
-    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _private_folders(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)

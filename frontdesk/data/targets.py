@@ -44,6 +44,17 @@ def database_files(session: Session) -> dict[Path, str]:
     return {Path(f"{db}{suffix}"): what for suffix, what in COMPANIONS.items()}
 
 
+def refuse_database_file(*, session: Session, path: Path) -> None:
+    """Refuse (``ValidationFailed``) one of the database's own files: the database, its
+    write-ahead log, shared-memory index, rollback journal or writers' lock."""
+    target = _real(path)
+    for own, what in database_files(session).items():
+        if _same(target, own):
+            raise ValidationFailed(
+                "file", f"{path} is {what}: writing there would destroy it; choose another file"
+            )
+
+
 def check_target(
     *, session: Session, path: Path, overwrite: bool = False, source: Path | None = None
 ) -> None:
@@ -56,11 +67,7 @@ def check_target(
         raise ValidationFailed(
             "file", f"{path} is the file being read: writing there would destroy it"
         )
-    for own, what in database_files(session).items():
-        if _same(target, own):
-            raise ValidationFailed(
-                "file", f"{path} is {what}: writing there would destroy it; choose another file"
-            )
+    refuse_database_file(session=session, path=path)
     if target.is_dir():
         raise ValidationFailed("file", f"{path} is a folder; give a file name")
     folder = target.parent

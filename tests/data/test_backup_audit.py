@@ -18,6 +18,7 @@ from frontdesk.data import customers as svc
 from frontdesk.data.audit_text import describe_data_event
 from frontdesk.data.check import run_checks
 from frontdesk.data.db import open_database
+from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.exporting import export_customers, record_export
 from frontdesk.data.models import AuditEvent, Customer, Staff
 from frontdesk.data.privacy import ERASED_NAME, erase_customer
@@ -64,6 +65,24 @@ def test_a_backup_is_recorded(engine: Engine, tmp_path: Path) -> None:
     assert page.rows[0].what == "Backup made by Test admin: frontdesk-2026-11-29.db"
     # The copy holds what was there when it was taken, not its own record.
     assert backup.inspect(made.path).customers == 1
+
+
+def test_a_backup_never_goes_over_the_databases_own_files(engine: Engine, tmp_path: Path) -> None:
+    """Over the rollback journal, a backup was reported made and then deleted by SQLite as a
+    stale journal; every file of the database is refused, nothing is recorded."""
+    url = engine.url.database
+    if engine.dialect.name != "sqlite" or not url:
+        pytest.skip("PostgreSQL has its own backup tools")
+    for suffix in ("", "-journal", "-wal", "-shm", "-writers"):
+        with pytest.raises(ValidationFailed) as refused:
+            backup.backup(engine, Path(f"{url}{suffix}"), actor=ADMIN)
+        assert "writing there would destroy it" in refused.value.message
+    assert not events(engine, "database")
+    # A folder that is not there yet is made, and private, with the ones above it.
+    made = backup.backup(engine, tmp_path / "usb" / "copies" / "b.db", actor=ADMIN)
+    for folder in (tmp_path / "usb", tmp_path / "usb" / "copies"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert private(made.path)
 
 
 def test_restore_erases_again_whom_the_backup_still_holds(engine: Engine, tmp_path: Path) -> None:
