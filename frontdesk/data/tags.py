@@ -145,9 +145,15 @@ def save_category(
     colour_value = normalise_colour(colour)
     if not mark or len(mark) > 2:
         raise ValidationFailed("symbol", "one or two characters, e.g. ★")
-    clash = session.exec(select(Category).where(col(Category.name) == clean)).first()
-    if clash is not None and clash.id != category_id:
-        raise ValidationFailed("name", f"A category called {clean!r} already exists")
+    # The same name in other letters is the same category (an import finds categories by
+    # their folded name: "vip" next to "VIP" made the file's choice a matter of luck).
+    key = fold(clean)
+    clash = next(
+        (c for c in session.exec(select(Category)) if fold(c.name) == key and c.id != category_id),
+        None,
+    )
+    if clash is not None:
+        raise ValidationFailed("name", f"A category called {clash.name!r} already exists")
     before: dict[str, object] | None = None
     if category_id:
         category = session.get(Category, category_id)

@@ -296,3 +296,27 @@ def test_only_admins_delete_tags_and_categories(engine: Engine, alex: Staff) -> 
             tags.delete_category(session=s, category_id=star.id or 0, actor=rita)
         s.rollback()
         assert s.get(Tag, vip.id) is not None and s.get(Category, star.id) is not None
+
+
+def test_a_category_name_in_other_letters_is_taken(engine: Engine, alex: Staff) -> None:
+    """ "vip" next to "VIP" was saved; an import finds categories by their folded name."""
+    with Session(engine) as s:
+        vip = settings_flow.save_category_form(
+            session=s, name="Gold Club", symbol="★", colour="", actor=alex
+        )
+        s.commit()
+        for other in ("gold club", " GOLD  club ", "Góld Club"):
+            with pytest.raises(ValidationFailed) as taken:
+                settings_flow.save_category_form(
+                    session=s, name=other, symbol="V", colour="", actor=alex
+                )
+            assert (
+                taken.value.field == "name" and "'Gold Club' already exists" in taken.value.message
+            )
+            s.rollback()
+        # Its own name in other letters is a rename, not a clash.
+        settings_flow.save_category_form(
+            session=s, name="GOLD CLUB", symbol="★", colour="", actor=alex, category_id=vip.id
+        )
+        s.commit()
+        assert s.get(Category, vip.id).name == "GOLD CLUB"  # type: ignore[union-attr]
