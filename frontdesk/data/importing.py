@@ -48,6 +48,7 @@ from frontdesk.data.models import (
     CreatedVia,
     Customer,
     CustomerTag,
+    CustomField,
     Note,
     Staff,
     Tag,
@@ -1170,6 +1171,7 @@ def _context(session: Session, options: ImportOptions, actor: Staff | None) -> d
         ctx["program_id"] = program.id
         rewards.check_points("points", options.points)
     ctx["fields"] = {f.key: f for f in fields.list_fields(session=session)}
+    ctx["required"] = [f for f in ctx["fields"].values() if f.required]
     return ctx
 
 
@@ -1697,6 +1699,8 @@ def _run_batch(
             ctx["matched_phone"].add(match.id or 0)
         if email and match.email_key == email:
             ctx["matched_email"].add(match.id or 0)
+    for p in new_rows if ctx["required"] else ():
+        _missing_required(p, ctx["required"])
     if not options.dry_run:
         _insert(session, new_rows, ctx, summary, actor, options)
         for p in new_rows:
@@ -1788,6 +1792,16 @@ def _repeated_key(
     if email and match.email_key == email and cid in ctx["matched_email"]:
         return "email"
     return None
+
+
+def _missing_required(item: Prepared, required: list[CustomField]) -> None:
+    """A new customer's required custom field that the row leaves empty: the customer is
+    imported, with a warning naming the field (a person fills it in later)."""
+    custom = item.extras["custom"]
+    for field_def in required:
+        if not str(custom.get(field_def.key) or "").strip():
+            reason = f"{field_def.label} is required; the file has no value"
+            item.warnings.append((f"cf:{field_def.key}", reason))
 
 
 def _resolve_extras(item: Prepared, ctx: dict[str, Any]) -> None:

@@ -340,6 +340,39 @@ def test_only_identity_problems_refuse_a_row(any_engine: Engine, tmp_path: Path)
     assert [r[-1].startswith("warning:") for r in by_record] == [True, True] + [False] * 4
 
 
+def test_a_required_custom_field_left_empty_is_a_warning(
+    any_engine: Engine, tmp_path: Path
+) -> None:
+    """As the README says: the customer is added, the row is in the error file with a
+    warning naming the field (it was added silently). An existing customer matched and left
+    as they were is not warned about: their value, if any, stays."""
+    with Session(any_engine) as s:
+        fields.save_field(session=s, label="Referral", type="text", required=True, actor=ADMIN)
+        fields.save_field(session=s, label="Shoe size", type="number", actor=ADMIN)
+        s.commit()
+    path = tmp_path / "required.csv"
+    path.write_text(
+        "First Name,Last Name,Email,Referral\n"
+        "Has,Ref,has@example.com,Friend\n"
+        "No,Ref,noref@example.com,\n"
+        "No,Column,nocolumn@example.com,  \n",
+        encoding="utf-8",
+    )
+    summary = imp(any_engine, path, tmp_path)
+    assert (summary.imported, summary.warnings) == (3, 2)
+    assert sorted((w.record, w.field) for w in summary.warned) == [
+        (2, "cf:referral"),
+        (3, "cf:referral"),
+    ]
+    assert "Referral is required" in summary.warned[0].reason
+    rows = error_rows(summary.error_file)
+    assert [r[-3] for r in rows[1:]] == ["2", "3"]
+    assert all("imported without cf:referral" in r[-1] for r in rows[1:])
+    # Imported again, skipped as duplicates: nothing to warn about.
+    again = imp(any_engine, path, tmp_path, on_duplicate="skip")
+    assert (again.imported, again.warnings) == (0, 0)
+
+
 def test_cli_json_counts_warnings_and_exits_zero(tmp_path: Path) -> None:
     db = str(tmp_path / "cli.db")
     result = CliRunner().invoke(
