@@ -401,11 +401,17 @@ def require_name(value: str | None, *, field: str = "first_name", label: str = "
     return name
 
 
+# Digits after a leading 0 that make a local number worth looking for without its 0 (fewer
+# would match a good part of every phone book).
+_LOCAL_DIGITS = 6
+
+
 def phone_search_variants(text: str, region: str | None) -> list[str]:
     """Digit strings to look for in the stored phone digits for a typed phone fragment.
 
     "+31 6 1234" -> ["3161234"]; "06 1234 5678" (NL) -> ["0612345678", "612345678"];
-    a complete number also yields its full E.164 digits.
+    a complete number also yields its full E.164 digits; a number typed with a leading 0 is
+    also looked for without it, whatever the region.
     """
     raw = text.strip()
     found = digits(raw)
@@ -427,6 +433,12 @@ def phone_search_variants(text: str, region: str | None) -> list[str]:
         trunk = phonenumbers.ndd_prefix_for_region(region, True) or ""
         if trunk and found.startswith(trunk) and len(found) > len(trunk):
             variants.append(found[len(trunk) :])
+    local = not raw.startswith("+") and found.startswith("0") and not found.startswith("00")
+    if local and len(found) > _LOCAL_DIGITS:
+        # A number said the local way in another country than the business's ("06 1234
+        # 9876" for a Dutch mobile at a desk set to US): 0 is the trunk prefix of most
+        # countries, and the rest is the end of the stored number.
+        variants.append(found[1:])
     out: list[str] = []
     for v in variants:
         if v and v not in out:

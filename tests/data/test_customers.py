@@ -388,6 +388,26 @@ def test_search_finds_by_any_part(
     assert found[0].id == people[expected].id
 
 
+def test_a_number_said_the_local_way_abroad_is_found(any_session: Session) -> None:
+    """At a desk set to the US (trunk prefix 1), a British and a Dutch customer read out
+    their numbers the local way: the leading 0 is their trunk prefix, and the rest ends
+    their stored number (nobody was found)."""
+    s = any_session
+    set_setting(session=s, key="default_region", value="US")
+    s.commit()
+    uk = add(s, first_name="Olly", last_name="Brit", phone="+44 7400 928305")
+    dutch = add(s, first_name="Daan", last_name="Dutch", phone="+31 6 12349876")
+    for typed, who in (
+        ("07400 928305", uk),
+        ("07400-928305", uk),
+        ("(07400) 928 305", uk),
+        ("06 1234 9876", dutch),
+        ("0612349876", dutch),
+    ):
+        found = C.search(session=s, text=typed)
+        assert [c.id for c in found] == [who.id], typed
+
+
 def test_search_orders_exact_then_prefix_then_rest(
     nl: Session, people: dict[str, Customer]
 ) -> None:
