@@ -136,7 +136,7 @@ def create_order(
         branch_id=branch_id,
         booking_id=booking_id,
         total_cents=sum(line.total_cents for line in built),
-        status=OrderStatus.OPEN.value,
+        status=derive_status(Money(sum(line.total_cents for line in built), 0, 0)),
         notes=notes_text,
         created_by_id=actor.id if actor else None,
     )
@@ -212,7 +212,9 @@ def derive_status(money: Money, cancelled: bool = False) -> str:
             else OrderStatus.PART_REFUNDED.value
         )
     if money.paid == 0:
-        return OrderStatus.OPEN.value
+        # Nothing to pay (a service given free, a discount of the whole price): settled.
+        # It stayed open for ever, since a payment must be above zero.
+        return OrderStatus.PAID.value if money.total <= 0 else OrderStatus.OPEN.value
     if money.paid < money.total:
         return OrderStatus.PART_PAID.value
     return OrderStatus.PAID.value

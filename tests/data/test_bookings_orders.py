@@ -256,6 +256,34 @@ def test_order_payment_partial_refund_and_statistics(
     assert kinds.count("payment") == 2 and kinds.count("refund") == 1
 
 
+def test_an_order_with_nothing_to_pay_is_settled(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """A service discounted to 0.00 stayed open for ever: a payment must be above zero."""
+    s = any_session
+    free = od.create_order(
+        session=s,
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        lines=[
+            od.LineInput(
+                kind="product",
+                description="Sample",
+                quantity=1,
+                unit_price_cents=1250,
+                discount_cents=1250,
+            )
+        ],
+        actor=ADMIN,
+    )
+    assert free.total_cents == 0 and free.status == "paid"
+    with pytest.raises(ValidationFailed):
+        od.take_payment(session=s, order_id=free.id or 0, amount_cents=1, actor=ADMIN)
+    # A mistake can still be cancelled (nothing was paid).
+    od.cancel_order(session=s, order_id=free.id or 0, reason="Entered by mistake", actor=ADMIN)
+    assert od.get_order(session=s, order_id=free.id or 0).status == "cancelled"
+
+
 def test_order_line_validation(any_session: Session, shop: dict[str, int]) -> None:
     s = any_session
     with pytest.raises(ValidationFailed, match="at least one line"):
