@@ -1057,8 +1057,7 @@ class FrontdeskApp(App[None]):
         from frontdesk.screens.booking import NewBookingScreen
 
         def booked(result: tuple[int, int] | None) -> None:
-            if result is not None:
-                self.notify(f"Booking #{result[0]} confirmed")
+            if result is not None:  # (the form said what it booked)
                 self.show_customer(result[1], changed="booking", select=result[0])
 
         self.push_screen(

@@ -535,8 +535,13 @@ class NewBookingScreen(PickerScreen):
         )
 
     def _booked(self, booked: Booked) -> None:
+        # Said here, for every way the form is opened: a walk-in recorded after the fact was
+        # also announced as "confirmed" by whoever opened the form.
         if booked.status == "completed":
-            self.notify("Recorded as a walk-in that happened", markup=False)
+            said = f"Booking #{booked.booking_id} recorded as a walk-in that happened"
+        else:
+            said = f"Booking #{booked.booking_id} {booked.status}"
+        self.notify(said, markup=False)
         self.dismiss((booked.booking_id, booked.customer_id))
 
     def ask_walk_in(self, exc: StartInPast, request: BookingRequest) -> None:

@@ -553,8 +553,7 @@ class DaySheetScreen(FrontdeskScreen[None]):
             when = (day.isoformat(), "")  # the business's opening time (the form knows it)
 
         def booked(result: tuple[int, int] | None) -> None:
-            if result is not None:
-                self.notify(f"Booking #{result[0]} confirmed")
+            if result is not None:  # (the form said what it booked)
                 self.load(select=str(result[0]))
 
         self.app.push_screen(BookingAtTime(start=when, branch_id=self.branch_id), callback=booked)

@@ -166,6 +166,7 @@ async def test_walk_in_flow_as_in_the_readme(demo_engine: Engine) -> None:
         assert booking.branch_id == operator.branch_id
         # The booking lands in the new customer's profile, which opens at once.
         assert code in str(app.screen.title)
+        assert f"Booking #{booking.id} confirmed" in [str(n.message) for n in app._notifications]
         # ...and the directory below it did not receive a stray key.
         directory = app.screen_stack[1]
         assert isinstance(directory, DirectoryScreen)

@@ -171,6 +171,7 @@ async def test_booking_already_past_asks_then_back_keeps_everything(demo_engine:
         assert _count(demo_engine) == before  # nothing saved
         await burst(pilot, "ctrl+s", "y")
         assert isinstance(app.screen, ProfileScreen)
+        said = [str(n.message) for n in app._notifications]
     with Session(demo_engine) as s:
         booking = s.exec(
             select(Booking).where(col(Booking.customer_id) == who.id).order_by(col(Booking.id))
@@ -181,6 +182,9 @@ async def test_booking_already_past_asks_then_back_keeps_everything(demo_engine:
             "Came in early",
         )
     assert _count(demo_engine) == before + 1
+    # Said once, as what it is (it was also announced as "confirmed").
+    assert f"Booking #{booking.id} recorded as a walk-in that happened" in said
+    assert not any("confirmed" in line for line in said)
 
 
 async def test_booking_later_today_is_booked_without_a_question(demo_engine: Engine) -> None:
