@@ -882,7 +882,13 @@ class FrontdeskApp(App[None]):
                 # the NEEDS of the node that runs it.
                 target, action, _arguments = parse_action(binding.action)
                 runs = {"app": self, "screen": screen}.get(target, node)
-                needed = (getattr(runs, "NEEDS", None) or {}).get(action)
+                # A node whose rule depends on the row (a note someone else wrote) says so
+                # itself; else its NEEDS.
+                needed_for = getattr(runs, "needed_for", None)
+                if callable(needed_for):
+                    needed = needed_for(action)
+                else:
+                    needed = (getattr(runs, "NEEDS", None) or {}).get(action)
                 if needed is not None and not self.may(needed):
                     return str(needed)
         return None

@@ -651,12 +651,14 @@ async def test_a_therapist_changes_only_their_own_notes(demo_engine: Engine) -> 
         before = {n.id: n.body for n in s.exec(select(Note).where(col(Note.customer_id) == who.id))}
     app = make_app(demo_engine, staff="tara")
     async with app.run_test(size=SIZE) as pilot:
-        await open_profile(pilot, who.id, "5", "enter", "delete")
-        assert isinstance(app.screen, ProfileScreen)  # no editor, no question
-        assert any(
-            "may not change or delete notes others wrote" in str(n.message)
+        await open_profile(pilot, who.id, "5", "enter", "delete", "K")
+        assert isinstance(app.screen, ProfileScreen)  # no editor, no question, no move
+        said = [
+            n
             for n in app._notifications
-        )
+            if "may not change or delete notes others wrote" in str(n.message)
+        ]
+        assert len(said) == 3  # each key says why (delete and K said nothing)
         assert "Delete note" not in screen_text(app)
         await burst(pilot, "a", "Tara's note", "ctrl+s")
         assert "Tara's note" in [r[2] for r in cells(app, "#n-table")]

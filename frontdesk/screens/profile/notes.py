@@ -115,6 +115,15 @@ class NotesTab(ProfileTab):
                 return False
         return super().check_action(action, parameters)
 
+    def needed_for(self, action: str) -> str | None:
+        """The permission a key's action takes here (the app says why a refused key did
+        nothing): moving or deleting a note someone else wrote takes "notes.others"."""
+        if action in ("delete", "move"):
+            note = self._note(warn=False)
+            if note is not None and not note_svc.may_change_note(note.author_id, self.operator):
+                return "notes.others"
+        return self.NEEDS.get(action)
+
     def _may_change(self, note: data.NoteRow) -> bool:
         if note_svc.may_change_note(note.author_id, self.operator):
             return True
