@@ -153,19 +153,30 @@ class Clean:
         return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _find_named(session: Session, model: Any, text: str | None, what: str, field: str) -> Any:
+def _find_named(
+    session: Session,
+    model: Any,
+    text: str | None,
+    what: str,
+    field: str,
+    among: list[Any] | None = None,
+) -> Any:
     """A row by id or by name (case-insensitive exact, else the one whose name starts so); a
-    staff member also by username."""
+    staff member also by username. ``among``: only these rows (the staff who can be booked:
+    a caller who names someone else is told the bookable names, never the whole staff)."""
     raw = clean_line(field, text) or ""  # control characters refused (NUL: PostgreSQL's error)
     if not raw:
         raise ValidationFailed(field, f"choose a {what}")
-    stmt = select(model)
-    if model is Service or model is Branch or model is Staff:
-        stmt = stmt.where(col(model.active).is_(True))
-    same = list(session.exec(stmt.where(col(model.name) == raw).limit(2)))
-    if len(same) == 1 and not raw.isdigit():  # the name as stored: the usual case, one query
-        return same[0]
-    rows = list(session.exec(stmt))
+    if among is not None:
+        rows = among
+    else:
+        stmt = select(model)
+        if model is Service or model is Branch or model is Staff:
+            stmt = stmt.where(col(model.active).is_(True))
+        same = list(session.exec(stmt.where(col(model.name) == raw).limit(2)))
+        if len(same) == 1 and not raw.isdigit():  # the name as stored: the usual case
+            return same[0]
+        rows = list(session.exec(stmt))
     if raw.isascii() and raw.isdigit() and len(raw) < 12:
         found = [r for r in rows if r.id == int(raw)]
         if found:
@@ -230,13 +241,10 @@ def clean_request(*, session: Session, data: RequestIn, tz: tzinfo | None = None
         branch = _find_named(session, Branch, data.branch, "branch", "branch")
     staff = None
     if (data.staff or "").strip():
-        staff = _find_named(session, Staff, data.staff, "staff member", "staff")
         bookable = bookable_staff(session, branch.id or 0)
-        if staff.id not in {m.id for m in bookable}:
-            names = ", ".join(m.name for m in bookable) or "nobody"
-            raise ValidationFailed(
-                "staff", f"{staff.name} is not booked at {branch.name} (bookable: {names})"
-            )
+        if not bookable:
+            raise ValidationFailed("staff", f"nobody can be booked at {branch.name}")
+        staff = _find_named(session, Staff, data.staff, "staff member", "staff", bookable)
     start = parse_start(data.start, tz)
     # Within the opening hours the availability offers (a page or an assistant booked 03:00):
     # the desk's rule.
