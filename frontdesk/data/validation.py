@@ -50,19 +50,25 @@ def clean_text(value: str | None) -> str | None:
 # --------------------------------------------------------------------------- control characters
 
 # C0 controls, DEL and C1 controls: Unicode category Cc, U+0000-U+001F and U+007F-U+009F.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Besides them, the bidirectional embeddings, overrides and isolates (U+202A-E,
+# U+2066-9): a right-to-left override turns "RTL\u202eevil" into another name on screen,
+# and the line and paragraph separators (U+2028-9), line breaks by another name.
+_FORMAT_CONTROLS = "\u2028-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_FORMAT_CONTROLS}]")
 # The same without tab and newline, which multi-line fields (note bodies ...) may contain.
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_FORMAT_CONTROLS}]")
 _NAMED_CONTROLS = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def shown_control(char: str) -> str:
     """How a message names a control character: ``\\x1b``, ``\\n`` (never the character)."""
-    return _NAMED_CONTROLS.get(char) or f"\\x{ord(char):02x}"
+    code = ord(char)
+    return _NAMED_CONTROLS.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def check_text(field: str, value: str | None, *, multiline: bool = False) -> str | None:
-    """Refuse C0/C1 control characters (NUL included) in a text value; return it unchanged.
+    """Refuse C0/C1 control characters (NUL included), bidirectional overrides and the
+    Unicode line separators in a text value; return it unchanged.
 
     Every service that stores text a person or a file supplied calls this (directly or
     through :func:`clean_line` / :func:`clean_multiline`), so the TUI, the CLI, the API and

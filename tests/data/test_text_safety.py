@@ -88,6 +88,20 @@ def refused(field: str, call: Callable[[], object]) -> ValidationFailed:
 # --------------------------------------------------------------------------- the one check
 
 
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u202a", "\u2066", "\u2069", "\u2028"])
+def test_a_name_cannot_hide_behind_a_direction_override(session: Session, char: str) -> None:
+    """ "RTL\u202eevil" shows as another name; the message writes the character out."""
+    err = refused(
+        "first_name",
+        lambda: svc.create_customer(
+            session=session,
+            data=svc.CustomerCreate(first_name=f"RTL{char}evil", email="rtl@example.com"),
+            actor=ADMIN,
+        ),
+    )
+    assert f"\\u{ord(char):04x}" in err.message and char not in str(err)
+
+
 @pytest.mark.parametrize("char", ALL_CONTROLS, ids=lambda c: f"U+{ord(c):04X}")
 def test_every_control_character_is_refused_in_one_line(char: str) -> None:
     with pytest.raises(ValidationFailed) as err:

@@ -179,7 +179,7 @@ def test_email_key_idempotent_and_case_collapses(local: str, domain: str) -> Non
 # The fast paths of the helpers every import cell goes through read as the patterns did.
 _SPACE_RUNS = re.compile(r"\s+")
 _NOT_DIGITS = re.compile(r"\D+")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069]")
 
 
 @given(st.text(alphabet=st.sampled_from(" \t\n\x0b\x1c\x1f\x85\xa0\u2003\u3000ab1٣+")))
@@ -199,7 +199,13 @@ def test_digits_keeps_every_script_s_digits(text: str) -> None:
     assert digits(text) == _NOT_DIGITS.sub("", text)
 
 
-@given(st.text(alphabet=st.sampled_from("ab \t\n\x00\x1b\x7f\x85\x9f\xa0\u200b")))
+@given(
+    st.text(
+        alphabet=st.sampled_from(
+            "ab \t\n\x00\x1b\x7f\x85\x9f\xa0\u200b\u200d\u200e\u2028\u202a\u202e\u2066\u2069"
+        )
+    )
+)
 def test_check_text_refuses_exactly_the_controls(text: str) -> None:
     if _CONTROLS.search(text):
         with pytest.raises(ValidationFailed):
