@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from frontdesk.data.colours import CSS_COLOURS, to_hex
+from frontdesk.data.outcomes import counted
 from frontdesk.data.validation import format_phone
 
 FIELD_LABELS: dict[str, str] = {
@@ -363,10 +364,6 @@ SETTING_HEADS = {
 }
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
-
-
 def setting_changes(
     entity: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> dict[str, tuple[Any, Any]]:
@@ -433,10 +430,10 @@ def describe_setting_event(
         extra = ""
         gone = pairs.get("values", (None, None))[0]
         if isinstance(gone, int) and gone:
-            extra = f" ({_count(gone, 'value')} removed)"
+            extra = f" ({counted(gone, 'value')} removed)"
         had = pairs.get("customers", (None, None))[0]
         if isinstance(had, int) and had:
-            extra = f" ({_count(had, 'customer')} had it)"
+            extra = f" ({counted(had, 'customer')} had it)"
         return f"{title} {name} {verb} by {who}{extra}"
     if action == "move":
         before_pos, after_pos = pairs.get("position", (None, None))

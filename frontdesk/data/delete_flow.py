@@ -312,7 +312,7 @@ class RestoreOutcome(BulkOutcome):
         if self.not_restored:
             text += f"; {counted(len(self.not_restored), 'booking')} could not be re-opened"
         if self.problems:
-            text += f"; {len(self.problems):,} customers could not be restored"
+            text += f"; {counted(len(self.problems), 'customer')} could not be restored"
         return text
 
     @property

@@ -87,11 +87,14 @@ def parse_whole(
     digits = raw.lstrip("+")
     if "," in digits and all(part.isdigit() for part in digits.split(",")):
         digits = digits.replace(",", "")
-    if raw.startswith("-") or not digits.isdigit() or len(digits) > 12:
+    if raw.startswith("-") or not digits.isdigit():
         hint = "zero or more" if minimum <= 0 else f"{minimum} or more"
         raise ValidationFailed(
             field, f"{text.strip()!r} is not {what}: use a whole number ({hint})."
         )
+    if len(digits) > 12:  # (a number of a thousand digits is not read)
+        said = f"Enter at most {maximum:,}." if maximum is not None else "That number is too large."
+        raise ValidationFailed(field, said)
     value = int(digits)
     if value < minimum:
         raise ValidationFailed(field, f"Enter {minimum:,} or more.")

@@ -43,6 +43,7 @@ from frontdesk.data.colours import DEFAULT_COLOUR, to_hex
 from frontdesk.data.errors import ValidationFailed
 from frontdesk.data.messaging import templates as tpl
 from frontdesk.data.models import FieldType
+from frontdesk.data.outcomes import counted
 from frontdesk.data.settings_flow import (
     FieldForm,
     ProgramForm,
@@ -419,14 +420,9 @@ TABLES = {
 }
 
 
-def _count(number: int, noun: str) -> str:
-    """ "1 value", "1,234 values"."""
-    return f"{number:,} {noun}" + "s" * (number != 1)
-
-
 def _customers(number: int, *, capital: bool = False) -> str:
     """ "1 customer", "1,234 customers" (capitalised to begin a sentence)."""
-    said = _count(number, "customer")
+    said = counted(number, "customer")
     return said[:1].upper() + said[1:] if capital else said
 
 
@@ -911,9 +907,9 @@ class SettingsScreen(FrontdeskScreen[None]):
                 lambda n: join(
                     Text("Delete the field"),
                     user_text(row.label, "bold"),
-                    Text(f"and its {_count(n, 'value')}? This cannot be undone."),
+                    Text(f"and its {counted(n, 'value')}? This cannot be undone."),
                 ),
-                lambda gone: f"Field deleted with {_count(gone, 'value')}",
+                lambda gone: f"Field deleted with {counted(gone, 'value')}",
             )
         elif tab == "s-tags":
             self._delete_counted(
