@@ -905,6 +905,15 @@ class RequestView:
     customer: str | None  # "C-000123 Maria Garcia"
     customer_created: bool
     booking_id: int | None
+    booking_status: str | None = None  # its booking's status now (cancelled since ...)
+
+    @property
+    def shown_status(self) -> str:
+        """The request's status, and its booking's when that changed since: "booked ·
+        booking cancelled" (it still said "booked" after the customer was deleted)."""
+        if self.booking_status == "cancelled" and self.status != "declined":
+            return f"{self.status} · booking cancelled"
+        return self.status
 
     @property
     def open(self) -> bool:
@@ -948,6 +957,12 @@ def list_requests(*, session: Session, actor: Staff | None, limit: int = 200) ->
 
 def _view_of(session: Session, row: BookingRequest) -> RequestView:
     customer = session.get(Customer, row.customer_id) if row.customer_id else None
+    # A customer merged since into another is shown as the one they became (the request's
+    # booking moved there with them).
+    hops = 0
+    while customer is not None and customer.merged_into_id and hops < 10:
+        customer = session.get(Customer, customer.merged_into_id)
+        hops += 1
     booking = session.get(Booking, row.booking_id) if row.booking_id else None
     service = session.get(Service, row.service_id)
     branch = session.get(Branch, row.branch_id)
@@ -967,10 +982,11 @@ def _view_of(session: Session, row: BookingRequest) -> RequestView:
         branch=branch.name if branch else "?",
         staff=staff.name if staff else None,
         start_at=_aware(row.start_at),  # type: ignore[arg-type]
-        customer_id=row.customer_id,
+        customer_id=customer.id if customer else row.customer_id,
         customer=f"{customer.code} {customer.full_name}" if customer else None,
         customer_created=row.customer_created,
         booking_id=row.booking_id,
+        booking_status=booking.status if booking else None,
     )
 
 

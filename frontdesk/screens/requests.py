@@ -126,7 +126,7 @@ class RequestsScreen(FrontdeskScreen[None]):
             self.views[key] = v
             staff = f" · {v.staff}" if v.staff else ""
             table.add_row(
-                Text(v.status, style=STATUS_STYLE.get(v.status, "")),
+                Text(v.shown_status, style=STATUS_STYLE.get(v.status, "")),
                 Text(v.start_at.astimezone().strftime("%Y-%m-%d %H:%M")),
                 user_text(f"{v.service}{staff}"),
                 user_text(_contact(v)),
@@ -182,7 +182,7 @@ class RequestsScreen(FrontdeskScreen[None]):
         if view is None:
             detail.update("")
             return
-        lines = [f"#{view.id} {view.status}"]
+        lines = [f"#{view.id} {view.shown_status}"]
         if view.reason:
             label = "Why it waits" if view.status == "review" else "Reason"
             lines[0] += f" — {label}: {view.reason}"

@@ -433,3 +433,28 @@ def test_a_staff_member_is_named_by_name_or_username(
     # An unknown service names the ones there are (the caller can correct it).
     with pytest.raises(ValidationFailed, match=r"unknown service 'Massage' \(known: Haircut\)"):
         submit(s, name="Ben", email="ben@example.com", service="Massage")
+
+
+def test_the_requests_list_follows_merges_and_cancellations(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """A finished request named the merged-away customer, and still said "booked" once its
+    booking was cancelled."""
+    s = any_session
+    made = submit(s, name="Ben Twin", email="ben.twin@example.com")
+    assert made.customer_created and made.booking_id is not None
+    ben = s.exec(select(Customer).where(col(Customer.email) == "ben.twin@example.com")).one()
+    ben.merged_into_id = shop["maria"]  # as a merge leaves them
+    s.add(ben)
+    s.commit()
+    (view,) = [v for v in br.list_requests(session=s, actor=DESK) if v.id == made.request_id]
+    maria = s.get(Customer, shop["maria"])
+    assert maria is not None
+    assert view.customer == f"{maria.code} {maria.full_name}" and view.customer_id == maria.id
+    assert view.shown_status == view.status
+    bookings.change_status(
+        session=s, booking_id=made.booking_id, action="cancel", reason="Ill", actor=DESK, now=NOW
+    )
+    s.commit()
+    (view,) = [v for v in br.list_requests(session=s, actor=DESK) if v.id == made.request_id]
+    assert view.shown_status == f"{view.status} · booking cancelled"
