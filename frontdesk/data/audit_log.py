@@ -16,6 +16,8 @@ from frontdesk.data.audit_text import (
     DATA_EVENTS,
     SETTING_ITEMS,
     describe_data_event,
+    describe_deletion_event,
+    describe_request_event,
     describe_setting_event,
     describe_staff_event,
 )
@@ -98,6 +100,12 @@ def _describe(event: AuditEvent, names: object) -> str:
         )
     if event.entity in DATA_EVENTS:
         return describe_data_event(event.action, event.actor_name, event.changes)
+    if event.entity == "booking_request":
+        return describe_request_event(
+            event.action, event.actor_name, event.entity_id, event.changes
+        )
+    if event.entity == "deletion":
+        return describe_deletion_event(event.action, event.actor_name, event.changes)
     if event.entity == "staff":
         return describe_staff_event(
             event.action,

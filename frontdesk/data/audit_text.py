@@ -456,7 +456,72 @@ DATA_EVENTS = ("database", "export")
 
 def _count_of(value: Any, noun: str) -> str:
     count = value if isinstance(value, int) and not isinstance(value, bool) else 0
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+    return counted(count, noun)
+
+
+REQUEST_VERBS = {"accept": "accepted", "decline": "declined", "resolve": "resolved"}
+REQUEST_STATES = {
+    "pending": "held for the desk to accept",
+    "review": "waits for review",
+    "booked": "booked",
+    "declined": "declined",
+    "accepted": "accepted",
+}
+
+
+def _afters(changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Each stored value's "after" half (events that record values as (None, value))."""
+    out: dict[str, Any] = {}
+    for key, pair in dict(changes or {}).items():
+        out[key] = pair[1] if isinstance(pair, list | tuple) and len(pair) == 2 else pair
+    return out
+
+
+def describe_request_event(
+    action: str, actor_name: str | None, entity_id: int | None, changes: Mapping[str, Any] | None
+) -> str:
+    """A booking request from outside as one line: "Booking request #5 from website: booked
+    (booking #12, new customer)", "Booking request #5 declined by Rita Reception: double
+    entry", "Booking request from website refused: start: 03:00 is outside the opening
+    hours". (It showed "Booking request #5 create (booking_id, customer_created, ...)".)"""
+    after = _afters(changes)
+    channel = after.get("token") or "outside"
+    if action == "refuse":
+        field = f"{after['field']}: " if after.get("field") else ""
+        return f"Booking request from {channel} refused: {field}{after.get('message') or ''}"
+    head = f"Booking request #{entity_id or 0}"
+    if action == "create":
+        details = []
+        if after.get("booking_id"):
+            details.append(f"booking #{after['booking_id']}")
+        if after.get("customer_created"):
+            details.append("new customer")
+        state = str(after.get("status") or "received")
+        line = f"{head} from {channel}: {REQUEST_STATES.get(state, state)}"
+        line += f" ({', '.join(details)})" if details else ""
+        return line + (f": {after['reason']}" if after.get("reason") else "")
+    who = actor_name or "system"
+    verb = REQUEST_VERBS.get(action, action.replace("_", " "))
+    line = f"{head} {verb} by {who}"
+    if after.get("customer"):
+        made = "new customer" if after.get("customer_created") else "customer"
+        line += f": {made} {after['customer']}"
+    if after.get("reason"):
+        line += f": {after['reason']}"
+    return line
+
+
+def describe_deletion_event(
+    action: str, actor_name: str | None, changes: Mapping[str, Any] | None
+) -> str:
+    """What deleting a customer did besides: "Deleting the customer cancelled 2 bookings
+    (#12, #15)" (it showed "Deletion #472 cancelled_bookings (bookings)")."""
+    after = _afters(changes)
+    if action == "cancelled_bookings":
+        ids = [str(b[0]) for b in after.get("bookings") or [] if isinstance(b, list | tuple) and b]
+        shown = f" (#{', #'.join(ids)})" if ids else ""
+        return f"Deleting the customer cancelled {_count_of(len(ids), 'booking')}{shown}"
+    return f"Deletion: {action.replace('_', ' ')} by {actor_name or 'system'}"
 
 
 def describe_data_event(

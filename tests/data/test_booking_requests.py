@@ -458,3 +458,34 @@ def test_the_requests_list_follows_merges_and_cancellations(
     s.commit()
     (view,) = [v for v in br.list_requests(session=s, actor=DESK) if v.id == made.request_id]
     assert view.shown_status == f"{view.status} · booking cancelled"
+
+
+def test_requests_read_as_sentences_in_the_audit_log(
+    any_session: Session, shop: dict[str, int]
+) -> None:
+    """It showed "Booking request #5 create (booking_id, customer_created, ...)"."""
+    from frontdesk.data.audit_log import AuditFilter, load_audit_page
+    from frontdesk.data.delete_flow import delete_customers
+
+    s = any_session
+    made = submit(s, name="Ben Twin", email="ben.twin@example.com")
+    with pytest.raises(ValidationFailed):
+        submit(s, name="Ben", email="ben@example.com", start="2026-11-03T03:00")
+    br.record_refusal(
+        session=s, actor=API, channel="website", field="start", message="03:00 is outside"
+    )
+    s.commit()
+    page = load_audit_page(session=s, viewer=ADMIN, where=AuditFilter(entity="booking_request"))
+    lines = [r.what for r in reversed(page.rows)]
+    assert lines == [
+        f"Booking request #{made.request_id} from website: held for the desk to accept "
+        f"(booking #{made.booking_id}, new customer)",
+        "Booking request from website refused: start: 03:00 is outside",
+    ]
+    ben = s.exec(select(Customer).where(col(Customer.email) == "ben.twin@example.com")).one()
+    delete_customers(session=s, customer_ids=[ben.id or 0], actor=ADMIN, now=NOW)
+    s.commit()
+    page = load_audit_page(session=s, viewer=ADMIN, where=AuditFilter(entity="deletion"))
+    assert [r.what for r in page.rows] == [
+        f"Deleting the customer cancelled 1 booking (#{made.booking_id})"
+    ]
