@@ -334,6 +334,11 @@ class ImportScreen(FrontdeskScreen[None]):
         def done(result: WizardRun) -> None:
             if not dry:
                 self.importing = False
+                # The bar counted an estimate of the rows (it stayed at 87% once done).
+                bar = self.query_one("#im-progress", ProgressBar)
+                if bar.display:
+                    rows = max(result.summary.rows, 1)
+                    bar.update(total=rows, progress=rows)
             if generation == self.generation:
                 self.show_summary(result)
 

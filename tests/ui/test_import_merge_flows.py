@@ -113,6 +113,29 @@ async def test_import_wizard_mapping_preview_and_run(desk_engine: Engine, tmp_pa
         assert people[0].city is None  # the City column was ignored
 
 
+async def test_the_progress_bar_ends_full(desk_engine: Engine, tmp_path: Path) -> None:
+    """The bar counts an estimate of the rows (lines, here two more than the records: a note
+    over three lines); once the import is done it is full (it stayed at 87%)."""
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        'First Name,Email,Note\nAda,ada@example.com,"one\ntwo\nthree"\nBo,bo@example.com,x\n',
+        encoding="utf-8",
+    )
+    app = make_app(desk_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_wizard(pilot, path)
+        await burst(pilot, "ctrl+s")
+        await previewed(pilot, screen)
+        for _ in range(40):
+            if "Imported" in text_of(screen, "#im-summary"):
+                break
+            await settle(pilot, 0.05)
+        assert "Imported 2 new of 2 rows" in text_of(screen, "#im-summary")
+        bar = screen.query_one("#im-progress", ProgressBar)
+        await settle(pilot)
+        assert bar.display and bar.total is not None and bar.progress == bar.total
+
+
 async def test_import_wizard_loads_the_typed_path_on_enter(
     desk_engine: Engine, tmp_path: Path
 ) -> None:
