@@ -150,6 +150,14 @@ def add_tag_form(*, session: Session, name: str, actor: Staff | None) -> Tag:
     return tags.create_tag(session=session, name=name, actor=actor)
 
 
+def change_tag_form(
+    *, session: Session, tag_id: int, name: str, colour: str, actor: Staff | None
+) -> Tag:
+    """Rename a tag or change its colour; its customers keep it."""
+    require(actor, "settings")
+    return tags.change_tag(session=session, tag_id=tag_id, name=name, colour=colour, actor=actor)
+
+
 def delete_tag(*, session: Session, tag_id: int, actor: Staff | None) -> int:
     """Delete a tag, taken off every customer who had it; returns how many had it."""
     require(actor, "settings")

@@ -60,6 +60,33 @@ def create_tag(
     return tag
 
 
+def change_tag(
+    *,
+    session: Session,
+    tag_id: int,
+    name: str,
+    colour: str | None = None,
+    actor: Staff | None,
+) -> Tag:
+    """Rename a tag or change its colour (a setting, admins); its customers keep it. A name
+    another tag has (in any letters) is refused. Audited with what changed."""
+    require(actor, "settings")
+    tag = session.get(Tag, tag_id)
+    if tag is None:
+        raise NotFound("tag", tag_id)
+    clean = tag_name(name)
+    key = fold(clean)
+    clash = session.exec(select(Tag).where(col(Tag.key) == key, col(Tag.id) != tag_id)).first()
+    if clash is not None:
+        raise ValidationFailed("name", f"A tag called {clash.name!r} already exists")
+    before = {"name": tag.name, "colour": tag.colour}
+    tag.name, tag.key, tag.colour = clean, key, normalise_colour(colour)
+    session.add(tag)
+    session.flush()
+    _record_item(session, actor, "tag", tag_id, before, {"name": tag.name, "colour": tag.colour})
+    return tag
+
+
 def tag_ids_of(*, session: Session, customer_id: int) -> set[int]:
     stmt = select(CustomerTag.tag_id).where(col(CustomerTag.customer_id) == customer_id)
     return set(session.exec(stmt))

@@ -754,16 +754,33 @@ class SettingsScreen(FrontdeskScreen[None]):
                 "Category saved",
             )
         elif tab == "s-tags":
-            if row is not None:
-                self.notify(
-                    "Tags are added here; rename by adding the new one and bulk-moving customers"
+            if row is None:
+
+                def save_tag(v: list[str]) -> Saver:
+                    return lambda s: add_tag_form(session=s, name=v[0], actor=actor)
+
+                open_dialog(
+                    LineModal("New tag", ["Name"], fields=["name"], save=save_tag), "Tag added"
                 )
                 return
+            tag_id = row.id
 
-            def save_tag(v: list[str]) -> Saver:
-                return lambda s: add_tag_form(session=s, name=v[0], actor=actor)
+            def change_tag(v: list[str]) -> Saver:
+                return lambda s: settings_flow.change_tag_form(
+                    session=s, tag_id=tag_id, name=v[0], colour=v[1], actor=actor
+                )
 
-            open_dialog(LineModal("New tag", ["Name"], fields=["name"], save=save_tag), "Tag added")
+            open_dialog(
+                LineModal(
+                    "Tag (its customers keep it)",
+                    ["Name", "Colour (e.g. gold, #ffd700)"],
+                    [row.name, row.colour],
+                    fields=["name", "colour"],
+                    save=change_tag,
+                    hints={1: colour_hint},
+                ),
+                "Tag saved",
+            )
         elif tab == "s-programs":
             values = (
                 [

@@ -320,3 +320,38 @@ def test_a_category_name_in_other_letters_is_taken(engine: Engine, alex: Staff) 
         )
         s.commit()
         assert s.get(Category, vip.id).name == "GOLD CLUB"  # type: ignore[union-attr]
+
+
+def test_a_tag_is_renamed_and_its_customers_keep_it(engine: Engine, alex: Staff) -> None:
+    with Session(engine) as s:
+        vip = settings_flow.add_tag_form(session=s, name="VIP", actor=alex)
+        settings_flow.add_tag_form(session=s, name="Regular", actor=alex)
+        ann = svc.create_customer(
+            session=s,
+            data=svc.CustomerCreate(first_name="Ann", email="ann@example.com"),
+            actor=alex,
+        )
+        tags.add_tag(session=s, customer_id=ann.id or 0, tag_id=vip.id or 0, actor=alex)
+        s.commit()
+        settings_flow.change_tag_form(
+            session=s, tag_id=vip.id or 0, name="Gold [members]", colour="gold", actor=alex
+        )
+        s.commit()
+        assert tags.tag_ids_of(session=s, customer_id=ann.id or 0) == {vip.id}
+        renamed = s.get(Tag, vip.id)
+        assert renamed is not None and (renamed.name, renamed.colour) == (
+            "Gold [members]",
+            "#ffd700",
+        )
+        assert lines(s, alex, "tag")[-1] == (
+            "Tag VIP changed by Alex Admin: Name: VIP → Gold [members]; Colour: gray → gold"
+        )
+        with pytest.raises(ValidationFailed) as taken:
+            settings_flow.change_tag_form(
+                session=s, tag_id=vip.id or 0, name="regular", colour="", actor=alex
+            )
+        assert "'Regular' already exists" in taken.value.message
+        s.rollback()
+        rita = create_staff(session=s, name="Rita", role="reception", username="rita", actor=alex)
+        with pytest.raises(NotAllowed):
+            tags.change_tag(session=s, tag_id=vip.id or 0, name="X", actor=rita)

@@ -297,3 +297,27 @@ async def test_delete_a_category_leaves_its_customers_without_one(demo_engine: E
         for cid in members:
             customer = s.get(Customer, cid)
             assert customer is not None and customer.category_id is None
+
+
+async def test_enter_on_a_tag_renames_it(demo_engine: Engine) -> None:
+    """3 (Tags), enter: the tag's name and colour in a dialog; ctrl+s renames it, and its
+    customers keep it (enter only said how to work around it)."""
+    with Session(demo_engine) as s:
+        first = s.exec(select(Tag).order_by(col(Tag.name))).first()
+        assert first is not None
+        tag_id = first.id
+        holders = set(
+            s.exec(select(CustomerTag.customer_id).where(col(CustomerTag.tag_id) == tag_id))
+        )
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "3", "enter", "ctrl+a", "ctrl+k", HOSTILE, "ctrl+s")
+        assert app.screen is screen
+        table = screen.query_one("#s-tags-table", DataTable)
+        assert cells(table)[table.cursor_row][0] == HOSTILE  # the cursor stays on it
+    with Session(demo_engine) as s:
+        renamed = s.get(Tag, tag_id)
+        assert renamed is not None and renamed.name == HOSTILE
+        kept = set(s.exec(select(CustomerTag.customer_id).where(col(CustomerTag.tag_id) == tag_id)))
+        assert kept == holders
