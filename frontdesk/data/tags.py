@@ -32,8 +32,10 @@ def _record_item(
     entity_id: int,
     before: Mapping[str, object] | None,
     after: Mapping[str, object] | None,
+    action: str | None = None,
 ) -> None:
-    """Audit a tag or a customer category: created (no ``before``) or changed."""
+    """Audit a tag or a customer category: created (no ``before``), changed, or deleted
+    (no ``after``, ``action`` "delete")."""
     audit.record_item(
         session=session,
         actor=actor,
@@ -41,6 +43,7 @@ def _record_item(
         entity_id=entity_id,
         before=before,
         after=after,
+        action=action,
     )
 
 
@@ -215,15 +218,7 @@ def delete_tag(*, session: Session, tag_id: int, actor: Staff | None) -> int:
         raise NotFound("tag", tag_id)
     had = tag_use(session=session, tag_id=tag_id)
     before = {"name": tag.name, "colour": tag.colour, "customers": had}
-    audit.record_item(
-        session=session,
-        actor=actor,
-        entity="tag",
-        entity_id=tag_id,
-        before=before,
-        after=None,
-        action="delete",
-    )
+    _record_item(session, actor, "tag", tag_id, before, None, "delete")
     session.execute(delete(CustomerTag).where(col(CustomerTag.tag_id) == tag_id))
     session.delete(tag)
     session.flush()
@@ -255,15 +250,7 @@ def delete_category(*, session: Session, category_id: int, actor: Staff | None) 
         "colour": category.colour,
         "customers": had,
     }
-    audit.record_item(
-        session=session,
-        actor=actor,
-        entity="customer_category",
-        entity_id=category_id,
-        before=before,
-        after=None,
-        action="delete",
-    )
+    _record_item(session, actor, "customer_category", category_id, before, None, "delete")
     if had:
         session.execute(
             update(Customer)
