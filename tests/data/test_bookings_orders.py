@@ -194,6 +194,27 @@ def test_suggestion_respects_opening_hours(any_session: Session, shop: dict[str,
     assert when == (DAY + timedelta(days=1)).replace(hour=9)
 
 
+def product_order(
+    s: Session, shop: dict[str, int], description: str, *, quantity: int, discount_cents: int
+) -> od.Order:
+    """Ann's order of a product at 12.50 each, with a discount."""
+    return od.create_order(
+        session=s,
+        customer_id=shop["ann"],
+        branch_id=shop["branch"],
+        lines=[
+            od.LineInput(
+                kind="product",
+                description=description,
+                quantity=quantity,
+                unit_price_cents=1250,
+                discount_cents=discount_cents,
+            )
+        ],
+        actor=ADMIN,
+    )
+
+
 def test_order_payment_partial_refund_and_statistics(
     any_session: Session, shop: dict[str, int]
 ) -> None:
@@ -205,21 +226,7 @@ def test_order_payment_partial_refund_and_statistics(
     assert (
         od.order_for_booking(session=s, booking_id=bid, actor=ADMIN).id == order.id
     )  # one order per booking
-    extra = od.create_order(
-        session=s,
-        customer_id=shop["ann"],
-        branch_id=shop["branch"],
-        lines=[
-            od.LineInput(
-                kind="product",
-                description="Shampoo",
-                quantity=2,
-                unit_price_cents=1250,
-                discount_cents=500,
-            )
-        ],
-        actor=ADMIN,
-    )
+    extra = product_order(s, shop, "Shampoo", quantity=2, discount_cents=500)
     assert extra.total_cents == 2000
     od.take_payment(
         session=s, order_id=order.id or 0, amount_cents=2000, method="cash", actor=ADMIN
@@ -261,21 +268,7 @@ def test_an_order_with_nothing_to_pay_is_settled(
 ) -> None:
     """A service discounted to 0.00 stayed open for ever: a payment must be above zero."""
     s = any_session
-    free = od.create_order(
-        session=s,
-        customer_id=shop["ann"],
-        branch_id=shop["branch"],
-        lines=[
-            od.LineInput(
-                kind="product",
-                description="Sample",
-                quantity=1,
-                unit_price_cents=1250,
-                discount_cents=1250,
-            )
-        ],
-        actor=ADMIN,
-    )
+    free = product_order(s, shop, "Sample", quantity=1, discount_cents=1250)
     assert free.total_cents == 0 and free.status == "paid"
     with pytest.raises(ValidationFailed):
         od.take_payment(session=s, order_id=free.id or 0, amount_cents=1, actor=ADMIN)
