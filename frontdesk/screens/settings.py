@@ -191,8 +191,11 @@ class FieldModal(SavingDialog):
         self.save_with(self.save(form), closing_with=form)
 
     def action_cancel(self) -> None:
-        if not self.saving:  # a save under way closes the dialog itself
-            self.dismiss(None)
+        if self.saving:
+            return  # a save under way closes the dialog itself
+        # As the other settings dialogs: what was typed is not thrown away without a question.
+        start = self.initial or FieldForm("", "", "text", False, [], "")
+        discard_or_stay(self, "Discard your changes?", changed=self.form() != start)
 
 
 class LineModal(FrontdeskModal[list[str] | None]):

@@ -321,3 +321,21 @@ async def test_enter_on_a_tag_renames_it(demo_engine: Engine) -> None:
         assert renamed is not None and renamed.name == HOSTILE
         kept = set(s.exec(select(CustomerTag.customer_id).where(col(CustomerTag.tag_id) == tag_id)))
         assert kept == holders
+
+
+async def test_escape_on_a_changed_field_dialog_asks_first(demo_engine: Engine) -> None:
+    """As the other settings dialogs (it closed at once, losing what was typed)."""
+    app = make_app(demo_engine, staff=ADMIN)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await burst(pilot, "a", "escape")  # nothing typed: closed at once
+        assert app.screen is screen
+        await burst(pilot, "a", "Allergies", "escape")
+        assert isinstance(app.screen, ConfirmModal)
+        await burst(pilot, "n")
+        assert isinstance(app.screen, FieldModal)
+        assert app.screen.query_one("#fd-label", Input).value == "Allergies"
+        await burst(pilot, "escape", "y")
+        assert app.screen is screen
+    with Session(demo_engine) as s:
+        assert not s.exec(select(CustomField)).all()
