@@ -409,6 +409,7 @@ def customer_insight(
     today = now.date()
     first = months_back(today, MONTHS)
     keys = month_keys(first, today)
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     cid = customer_id
     visits_by_month = {
         m: int(n)
@@ -418,7 +419,9 @@ def customer_insight(
                 col(Booking.customer_id) == cid,
                 col(Booking.status) == DONE,
                 col(Booking.start_at) >= _start(first),
-                col(Booking.start_at) <= now,
+                # The whole of this month: a visit marked done before its start time (later
+                # today) is counted in "Total visits" and was missing here.
+                col(Booking.start_at) < _start(next_month),
                 *whose,
             )
             .group_by(month_of(col(Booking.start_at)))

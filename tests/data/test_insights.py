@@ -858,3 +858,26 @@ def test_the_top_by_value_walk_goes_past_big_payers_of_other_years(
         everyone = [int(c) for c, _value in s.execute(insights._top_values(n, NOW))]
         assert insights.top_value_ids(s, n, NOW) == everyone, n
     assert insights.top_value_ids(s, 3, NOW) == [w["ann"], w["bob"], w["dana"]]
+
+
+def test_a_visit_marked_done_before_its_start_is_in_the_chart(
+    any_session: Session, w: dict[str, int]
+) -> None:
+    """Marked done at 11:13 for 15:00: "Total visits" counted it, the chart did not."""
+    s = any_session
+    booking = s.get(Booking, w["ann_sep"])
+    assert booking is not None
+    later = Booking(
+        customer_id=w["bob"],
+        service_id=booking.service_id,
+        branch_id=w["main"],
+        staff_id=booking.staff_id,
+        start_at=NOW + timedelta(hours=3),  # later today
+        end_at=NOW + timedelta(hours=3, minutes=30),
+        status="completed",
+        price_cents=4000,
+    )
+    s.add(later)
+    s.commit()
+    view = insights.customer_insight(session=s, customer_id=w["bob"], actor=DESK, now=NOW)
+    assert months(view)["2026-11"][0] == 1
