@@ -171,8 +171,15 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
+        if first.get("type") == "json_invalid":
+            # (its place in the text is no field: "field" said "1")
+            where = first.get("loc", ("body", 0))[-1]
+            message = f"the body is not valid JSON (at character {where})"
+            return _error(422, "invalid", message, "body")
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "header")]
         field = loc[-1] if loc else None
+        if field is None and first.get("type") == "missing" and "body" in first.get("loc", ()):
+            return _error(422, "invalid", "the request has no JSON body", "body")
         return _error(422, "invalid", str(first.get("msg", "invalid request")), field)
 
     @app.exception_handler(FrontdeskError)

@@ -262,6 +262,18 @@ def test_bad_input_is_a_4xx_naming_the_field(api: Api, body: dict[str, str], fie
     assert count(api.engine, BookingRequest) == 0
 
 
+def test_a_body_that_is_not_json_names_the_body(api: Api) -> None:
+    """Bad JSON said "field": "1" (its place in the text); an empty body "field": null."""
+    headers = {"Content-Type": "application/json"}
+    with api.client(api.token) as c:
+        broken = c.post(POST, content=b'{"phone": ', headers=headers)
+        empty = c.post(POST, content=b"", headers=headers)
+    assert broken.status_code == 422 and broken.json()["field"] == "body"
+    assert "not valid JSON" in broken.json()["message"]
+    assert empty.status_code == 422 and empty.json()["field"] == "body"
+    assert count(api.engine, BookingRequest) == 0
+
+
 def test_slot_taken_is_409_naming_start(api: Api) -> None:
     body = {"phone": "0612345678", "service": "Haircut", "staff": "Nina", "start": slot()}
     with api.client(api.token) as c:
