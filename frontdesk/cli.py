@@ -332,7 +332,8 @@ def customers_find(
             click.echo(dump_json(rows))
             return
         if not found:
-            say(f"No customers match {text!r}.", console=err)
+            shown = text if len(text) <= 80 else text[:79] + "…"  # (not all of a pasted page)
+            say(f"No customers match {shown!r}.", console=err)
             sys.exit(1)
         out.print(customers_table(session, found))
         for c in found:
@@ -597,7 +598,9 @@ def backup_cmd(ctx: click.Context, db: str | None, file: Path | None) -> None:
             info = backup.backup(engine, target, actor=actor)
         except FrontdeskError as exc:
             fail(error_line(exc))
-    say(f"Backed up {info.customers:,} customers to {info.path} ({info.size / 1e6:.1f} MB).")
+    say(
+        f"Backed up {counted(info.customers, 'customer')} to {info.path} ({info.size / 1e6:.1f} MB)."
+    )
     from frontdesk.data.privacy import backups_before_erasures
 
     with opened(ctx, db) as engine, Session(engine) as session:
@@ -647,7 +650,10 @@ def restore_cmd(ctx: click.Context, db: str | None, file: Path, yes: bool) -> No
             info = backup.restore(engine, file, safety, actor=actor)
         except FrontdeskError as exc:
             fail(error_line(exc))
-    say(f"Restored {info.customers:,} customers from {file}. The previous database is in {safety}.")
+    say(
+        f"Restored {counted(info.customers, 'customer')} from {file}. "
+        f"The previous database is in {safety}."
+    )
     if info.erased_again:
         erased = counted(len(info.erased_again), "customer")
         were = "was" if len(info.erased_again) == 1 else "were"

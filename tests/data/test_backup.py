@@ -88,13 +88,16 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
         == 0
     )
     made = run(main, ["backup", "--db", db])
-    assert made.exit_code == 0 and "Backed up 1 customers to" in made.stdout
+    assert made.exit_code == 0 and "Backed up 1 customer to" in made.stdout
     copy = next((tmp_path / "backups").glob("cli-*.db"))
     run(main, ["customers", "add", "--db", db, "--first-name", "Bob", "--phone", "+14155550102"])
     refused = run(main, ["restore", "--db", db, str(copy)], input="n\n")
     assert refused.exit_code == 1 and "nothing restored" in refused.stderr
     done = run(main, ["restore", "--db", db, str(copy)], input="y\n")
     assert done.exit_code == 0, done.output
-    assert "Restored 1 customers" in " ".join(done.stdout.split())
+    assert "Restored 1 customer from" in " ".join(done.stdout.split())
     found = run(main, ["customers", "find", "--db", db, "Bob"])
     assert found.exit_code == 1 and "No customers match" in found.stderr
+    # A pasted page is not said back whole.
+    pasted = run(main, ["customers", "find", "--db", db, "x" * 100_000])
+    assert pasted.exit_code == 1 and len(pasted.stderr) < 200
