@@ -1093,10 +1093,13 @@ def resolve_review(
             else None
         )
         if phone is None and email_text is None:
-            raise ValidationFailed(
-                "customer",
-                "the phone and email belong to other customers: link the request to one of them",
+            given = [w for w, v in (("phone", row.phone), ("email", row.email)) if v]
+            whose = (
+                "the phone and email belong to other customers"
+                if len(given) == 2
+                else f"the {given[0] if given else 'contact'} belongs to another customer"
             )
+            raise ValidationFailed("customer", f"{whose}: link the request to them")
         clean = Clean(
             name=row.name,
             phone=phone,

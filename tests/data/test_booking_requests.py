@@ -272,6 +272,11 @@ def test_resolving_a_review_links_or_creates(any_session: Session, shop: dict[st
     other = submit(s, name="Lena", phone="0623456789", start="2026-11-04T10:00")
     listed = br.list_requests(session=s, actor=DESK)
     assert [v.status for v in listed] == ["review", "review", "pending"]
+    # A new customer for the first one: only a phone was given, and it is Maria's.
+    with pytest.raises(ValidationFailed) as taken:
+        br.resolve_review(session=s, request_id=first.request_id, actor=DESK)
+    assert taken.value.message.startswith("the phone belongs to another customer")
+    s.rollback()
     linked = br.resolve_review(
         session=s, request_id=first.request_id, actor=DESK, customer_id=shop["maria"]
     )
