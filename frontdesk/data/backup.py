@@ -98,7 +98,7 @@ def _private_folders(folder: Path) -> None:
         missing.append(folder)
         folder = folder.parent
     for each in reversed(missing):
-        each.mkdir(mode=0o700)
+        each.mkdir(mode=0o700, exist_ok=True)  # (made meanwhile by another process: kept)
 
 
 def _private(path: Path) -> None:
