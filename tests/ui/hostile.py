@@ -87,6 +87,9 @@ UNICODE = [
     "e\u0301\u0301\u0301",
     "\u202eevil",
 ]
+# A right-to-left override: the services refuse it now (it showed another name), so it is
+# stored by SQL, as it was before that, with the keys the services made of it then.
+BIDI_OVERRIDE = ["\u202eevil"]
 
 LONG_FIRST = ("Maximiliana-Konstantina-" * 5)[:100]
 LONG_LAST = ("[bold]Vanderbiltington-Smythe " * 4)[:100]
@@ -104,6 +107,7 @@ class HostileData:
     control_ids: list[int] = field(default_factory=list)
     busy_ids: list[int] = field(default_factory=list)  # several enrolments, orders, notes
     csv_path: Path | None = None
+    bidi_ids: dict[int, str] = field(default_factory=dict)  # id -> name stored by SQL
 
 
 def _staff(session: Session, username: str) -> Staff:
@@ -220,7 +224,10 @@ def add_hostile_data(
         )
         out.vip_ids.append(long_id)
         for value in UNICODE:
-            create(value, value, city=value)
+            if value in BIDI_OVERRIDE:  # refused by the services since: stored below by SQL
+                out.bidi_ids[create("Bidi", "Bidi", city="Bidi")] = value
+            else:
+                create(value, value, city=value)
 
         # 3. VIPs, blocked customers (with markup in the reason).
         for i in range(3):
@@ -404,6 +411,30 @@ def _store_controls(engine: Engine, out: HostileData) -> None:
 
     stamp = datetime.now(UTC)
     with engine.begin() as conn:
+        for cid, value in out.bidi_ids.items():
+            row = conn.execute(
+                select(customer.c.code, customer.c.email_key).where(customer.c.id == cid)
+            ).one()
+            sort_key, name_key, before, after = customers.key_parts(
+                first_name=value,
+                last_name=value,
+                display_name=None,
+                email_key=row.email_key,
+                phone=None,
+                other_phone=None,
+            )
+            conn.execute(
+                update(customer)
+                .where(customer.c.id == cid)
+                .values(
+                    first_name=value,
+                    last_name=value,
+                    city=value,
+                    sort_key=sort_key,
+                    name_key=name_key,
+                    search_text=customers.search_text_of(before, row.code, after),
+                )
+            )
         for i, cid in enumerate(out.control_ids):
             value = CONTROL[i % len(CONTROL)]
             conn.execute(
